@@ -1,0 +1,4 @@
+import { cryptoProvider } from '#crypto';
+
+export type { CryptoProvider } from './provider.js';
+export const crypto = cryptoProvider;

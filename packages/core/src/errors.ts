@@ -1,0 +1,55 @@
+/**
+ * Typed errors shared by every package. Each error carries a stable string `code` that callers
+ * (HTTP layer, CLI exit codes, tests) branch on; messages are for humans and may change.
+ */
+export type ErrorCode =
+  // input parsing and validation
+  | 'INVALID_ARGUMENT'
+  | 'INVALID_JSON'
+  | 'INVALID_ENCODING'
+  | 'ENTRY_NOT_OBJECT'
+  | 'ENTRY_TOO_LARGE'
+  | 'INVALID_NAMESPACE_ID'
+  // Merkle proofs (RFC 9162)
+  | 'INDEX_OUT_OF_RANGE'
+  | 'SIZE_OUT_OF_RANGE'
+  | 'INVALID_RANGE'
+  | 'PROOF_MALFORMED'
+  | 'PROOF_MISMATCH'
+  // signed notes, checkpoints, cosignatures, tlog-proof
+  | 'NOTE_MALFORMED'
+  | 'VKEY_MALFORMED'
+  | 'SIGNATURE_INVALID'
+  | 'SIGNATURE_MISSING'
+  | 'CHECKPOINT_MALFORMED'
+  | 'COSIGNATURE_MALFORMED'
+  | 'TLOG_PROOF_MALFORMED'
+  // receipts
+  | 'RECEIPT_MALFORMED'
+  | 'LEAF_HASH_MISMATCH'
+  | 'ORIGIN_MISMATCH'
+  // node-side
+  | 'UNAUTHORIZED'
+  | 'FORBIDDEN'
+  | 'NAMESPACE_NOT_FOUND'
+  | 'NAMESPACE_EXISTS'
+  | 'NOT_FOUND'
+  | 'QUEUE_FULL'
+  | 'STORAGE_FAILURE'
+  | 'SHUTTING_DOWN'
+  | 'CONFIG_INVALID'
+  | 'INTERNAL';
+
+export class RemembrancerError extends Error {
+  readonly code: ErrorCode;
+
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'RemembrancerError';
+    this.code = code;
+  }
+}
+
+export function isRemembrancerError(e: unknown, code?: ErrorCode): e is RemembrancerError {
+  return e instanceof RemembrancerError && (code === undefined || e.code === code);
+}
