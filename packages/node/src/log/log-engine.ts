@@ -1,0 +1,71 @@
+/**
+ * The contract between the HTTP/CLI layers and the log machinery (storage, sequencer, integrator,
+ * checkpoint publisher). Entry payloads here are already-canonical bytes (RFC 8785 JCS UTF-8);
+ * the layers above validate and canonicalize JSON, the engine never parses entries.
+ */
+export interface NamespaceRecord {
+  /** e.g. `dao:vaultmesh` */
+  id: string;
+  /** `<node name>/<namespace id>`: the C2SP checkpoint origin and log key name. */
+  origin: string;
+  /** C2SP verifier key of this namespace's log (`<origin>+<keyid hex>+<base64(0x01||pubkey)>`). */
+  logVkey: string;
+  createdAt: string;
+  /** Free-form policy JSON held for the namespace (later issues give it structure). */
+  policy: Record<string, unknown>;
+}
+
+export interface AppendResult {
+  index: number;
+  leafHash: Uint8Array;
+}
+
+export interface PublishedCheckpoint {
+  size: number;
+  root: Uint8Array;
+  /** The whole signed note (checkpoint body + signature lines), as served. */
+  note: string;
+  /** ISO-8601 time the checkpoint was signed. */
+  publishedAt: string;
+}
+
+export interface LogEngine {
+  createNamespace(id: string, policy?: Record<string, unknown>): NamespaceRecord;
+  getNamespace(id: string): NamespaceRecord | undefined;
+  listNamespaces(): NamespaceRecord[];
+
+  /**
+   * Queues entries for the namespace and resolves once their batch is durably committed, with the
+   * indices assigned in order. Rejects with RemembrancerError QUEUE_FULL (pushback, retry later),
+   * NAMESPACE_NOT_FOUND, ENTRY_TOO_LARGE or SHUTTING_DOWN; a rejected call stores nothing.
+   */
+  append(namespace: string, entries: readonly Uint8Array[]): Promise<AppendResult[]>;
+
+  /** Number of durably sequenced entries (indices < this exist). */
+  sequencedSize(namespace: string): number;
+  /** Size of the tree whose hashes are integrated (proofs and roots are available up to it). */
+  integratedSize(namespace: string): number;
+  getEntry(namespace: string, index: number): Uint8Array | undefined;
+  getEntries(namespace: string, start: number, end: number): Uint8Array[];
+
+  /** RFC 6962 root of the first `size` leaves; size ≤ integratedSize. */
+  rootAt(namespace: string, size: number): Uint8Array;
+  inclusionProof(namespace: string, index: number, size: number): Uint8Array[];
+  consistencyProof(namespace: string, from: number, to: number): Uint8Array[];
+  leafHashAt(namespace: string, index: number): Uint8Array;
+
+  /** C2SP tlog-tiles: hash tile bytes (width×32) at tile level L, index N; undefined if not (yet) available at that width. */
+  readTile(namespace: string, level: number, index: number, width: number): Uint8Array | undefined;
+  /** C2SP tlog-tiles entry bundle: entries [index*256, index*256+width), each as 2-byte big-endian length ‖ data. */
+  readEntryBundle(namespace: string, index: number, width: number): Uint8Array | undefined;
+
+  /** Latest checkpoint published (signed) for the namespace, if any. */
+  latestCheckpoint(namespace: string): PublishedCheckpoint | undefined;
+  /** Checkpoints ever published for the namespace, oldest first (bounded by limit, newest kept). */
+  checkpointHistory(namespace: string, limit?: number): PublishedCheckpoint[];
+  /** Signs and stores a checkpoint now if the tree grew since the last one; returns it (or the unchanged latest). */
+  publishCheckpoint(namespace: string): PublishedCheckpoint | undefined;
+
+  /** Flushes queued work, stops timers, closes storage. Pending appends either commit or reject. */
+  close(): Promise<void>;
+}
