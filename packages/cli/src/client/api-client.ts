@@ -1,0 +1,88 @@
+import { RemembrancerError, type ErrorCode } from '@vaultmesh/core';
+
+/** An error the node answered with: its stable code, message and HTTP status. */
+export class ApiError extends RemembrancerError {
+  readonly status: number;
+  readonly retryAfterSeconds: number | undefined;
+  constructor(code: ErrorCode, message: string, status: number, retryAfterSeconds?: number) {
+    super(code, message);
+    this.name = 'ApiError';
+    this.status = status;
+    this.retryAfterSeconds = retryAfterSeconds;
+  }
+}
+
+export interface ApiClientOptions {
+  url: string;
+  token?: string;
+  timeoutMs?: number;
+}
+
+/** A thin client of the node's HTTP API (docs/api.md); every non-2xx becomes an ApiError. */
+export class ApiClient {
+  readonly url: string;
+  private readonly token: string | undefined;
+  private readonly timeoutMs: number;
+
+  constructor(options: ApiClientOptions) {
+    this.url = options.url.replace(/\/+$/, '');
+    this.token = options.token;
+    this.timeoutMs = options.timeoutMs ?? 30_000;
+  }
+
+  async request(method: string, path: string, body?: unknown): Promise<Response> {
+    const headers: Record<string, string> = {};
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    if (this.token && method !== 'GET') headers.authorization = `Bearer ${this.token}`;
+    let res: Response;
+    try {
+      res = await fetch(this.url + path, {
+        method,
+        headers,
+        body: body === undefined ? undefined : JSON.stringify(body),
+        signal: AbortSignal.timeout(this.timeoutMs),
+      });
+    } catch (cause) {
+      throw new RemembrancerError('INTERNAL', `cannot reach ${this.url}: ${(cause as Error).message}`, { cause });
+    }
+    if (!res.ok) {
+      let code: ErrorCode = 'INTERNAL';
+      let message = `${method} ${path} failed with HTTP ${res.status}`;
+      try {
+        const j = (await res.json()) as { code?: string; message?: string };
+        if (typeof j.code === 'string') code = j.code as ErrorCode;
+        if (typeof j.message === 'string') message = j.message;
+      } catch {
+        // not our JSON error body; keep the generic message
+      }
+      const ra = Number(res.headers.get('retry-after'));
+      throw new ApiError(code, message, res.status, Number.isFinite(ra) && ra > 0 ? ra : undefined);
+    }
+    return res;
+  }
+
+  async json<T>(method: string, path: string, body?: unknown): Promise<T> {
+    return (await (await this.request(method, path, body)).json()) as T;
+  }
+
+  async text(method: string, path: string): Promise<string> {
+    return (await this.request(method, path)).text();
+  }
+
+  nsPath(ns: string, rest = ''): string {
+    return `/v1/ns/${encodeURIComponent(ns)}${rest}`;
+  }
+
+  /** Fetches a receipt, waiting (bounded) for the next checkpoint to cover a fresh entry. */
+  async receipt(ns: string, index: number, waitMs = 15_000): Promise<unknown> {
+    const deadline = Date.now() + waitMs;
+    for (;;) {
+      try {
+        return await this.json('GET', this.nsPath(ns, `/receipt/${index}`));
+      } catch (e) {
+        if (!(e instanceof ApiError) || e.code !== 'NOT_YET_IN_CHECKPOINT' || Date.now() > deadline) throw e;
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    }
+  }
+}

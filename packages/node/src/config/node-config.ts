@@ -1,0 +1,107 @@
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { RemembrancerError, base64Encode, crypto } from '@vaultmesh/core';
+import { generateKeyFile, readKeyFile, writeSecretFile } from '../identity/key-file.js';
+
+/** What `remembrancer init` writes to DIR/config.json; every field has a production default. */
+export interface NodeConfig {
+  name: string;
+  listen: string;
+  checkpointIntervalMs: number;
+  batchMaxEntries: number;
+  batchMaxAgeMs: number;
+  queueMaxEntries: number;
+  synchronous: 'FULL' | 'NORMAL';
+  /** Largest accepted HTTP body (batches), bytes. */
+  bodyLimitBytes: number;
+}
+
+export interface NodeIdentity {
+  config: NodeConfig;
+  dataDir: string;
+  dbPath: string;
+  logSeed: Uint8Array;
+  witnessSeed: Uint8Array;
+  peerSeed: Uint8Array;
+  adminToken: string;
+}
+
+export const DEFAULT_CONFIG: Omit<NodeConfig, 'name'> = {
+  listen: '127.0.0.1:8080',
+  checkpointIntervalMs: 1000,
+  batchMaxEntries: 4096,
+  batchMaxAgeMs: 5,
+  queueMaxEntries: 65536,
+  synchronous: 'FULL',
+  bodyLimitBytes: 64 * 1024 * 1024,
+};
+
+// A node name becomes the first half of every origin; C2SP key names forbid spaces and '+'.
+const NODE_NAME = /^[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?$/;
+
+export function validateNodeName(name: string): void {
+  if (!NODE_NAME.test(name)) {
+    throw new RemembrancerError('INVALID_ARGUMENT', `node name '${name}' must be a lower-case host-like name (a-z, 0-9, '.', '-')`);
+  }
+}
+
+export function dataPaths(dataDir: string) {
+  return {
+    config: join(dataDir, 'config.json'),
+    adminToken: join(dataDir, 'admin.token'),
+    keys: join(dataDir, 'keys'),
+    logKey: join(dataDir, 'keys', 'log.key'),
+    witnessKey: join(dataDir, 'keys', 'witness.key'),
+    peerKey: join(dataDir, 'keys', 'peer.key'),
+    db: join(dataDir, 'remembrancer.sqlite'),
+  };
+}
+
+/** Creates a node's identity: config, three Ed25519 keys and the admin token. Refuses to overwrite. */
+export function initNode(dataDir: string, name: string, overrides: Partial<NodeConfig> = {}): NodeIdentity {
+  validateNodeName(name);
+  const p = dataPaths(dataDir);
+  if (existsSync(p.config)) {
+    throw new RemembrancerError('CONFIG_INVALID', `${dataDir} already holds a node (${p.config}); refusing to overwrite it`);
+  }
+  mkdirSync(p.keys, { recursive: true, mode: 0o700 });
+  generateKeyFile(p.logKey, 'log');
+  generateKeyFile(p.witnessKey, 'witness');
+  generateKeyFile(p.peerKey, 'peer');
+  writeSecretFile(p.adminToken, base64Encode(crypto.randomBytes(32)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '') + '\n');
+  const config: NodeConfig = { name, ...DEFAULT_CONFIG, ...overrides };
+  // The config is written last: its presence marks a complete init.
+  writeFileSync(p.config, JSON.stringify(config, null, 2) + '\n', { mode: 0o644 });
+  return loadNode(dataDir);
+}
+
+export function loadNode(dataDir: string): NodeIdentity {
+  const p = dataPaths(dataDir);
+  if (!existsSync(p.config)) {
+    throw new RemembrancerError('CONFIG_INVALID', `${dataDir} holds no node; run 'remembrancer init --data ${dataDir} --name NAME' first`);
+  }
+  let raw: Partial<NodeConfig>;
+  try {
+    raw = JSON.parse(readFileSync(p.config, 'utf8')) as Partial<NodeConfig>;
+  } catch (cause) {
+    throw new RemembrancerError('CONFIG_INVALID', `${p.config} is not valid JSON`, { cause });
+  }
+  const config = { ...DEFAULT_CONFIG, ...raw } as NodeConfig;
+  validateNodeName(config.name);
+  for (const k of ['checkpointIntervalMs', 'batchMaxEntries', 'batchMaxAgeMs', 'queueMaxEntries', 'bodyLimitBytes'] as const) {
+    if (!Number.isSafeInteger(config[k]) || config[k] < 0) throw new RemembrancerError('CONFIG_INVALID', `${p.config}: ${k} must be a non-negative integer`);
+  }
+  if (config.synchronous !== 'FULL' && config.synchronous !== 'NORMAL') {
+    throw new RemembrancerError('CONFIG_INVALID', `${p.config}: synchronous must be FULL or NORMAL`);
+  }
+  const adminToken = readFileSync(p.adminToken, 'utf8').trim();
+  return {
+    config,
+    dataDir,
+    dbPath: p.db,
+    logSeed: readKeyFile(p.logKey, 'log'),
+    witnessSeed: readKeyFile(p.witnessKey, 'witness'),
+    peerSeed: readKeyFile(p.peerKey, 'peer'),
+    adminToken,
+  };
+}

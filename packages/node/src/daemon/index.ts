@@ -1,0 +1,3 @@
+export * from './run-node.js';
+export * from './listen-address.js';
+export * from './node-version.js';

@@ -1,0 +1,80 @@
+import type { FastifyInstance } from 'fastify';
+import { pino, type Logger } from 'pino';
+import { CosignatureSigner } from '@vaultmesh/core';
+import { loadNode, type NodeIdentity } from '../config/node-config.js';
+import { buildHttpServer } from '../http/server.js';
+import { loadBatchHasher } from '../hashing/index.js';
+import { openLogEngine } from '../log/index.js';
+import type { LogEngine } from '../log/log-engine.js';
+import { NodeMetrics } from '../metrics/node-metrics.js';
+import { parseListenAddress } from './listen-address.js';
+import { NODE_VERSION } from './node-version.js';
+
+export interface RunningNode {
+  identity: NodeIdentity;
+  engine: LogEngine;
+  app: FastifyInstance;
+  /** Base URL actually bound, e.g. http://127.0.0.1:41234 */
+  url: string;
+  close(): Promise<void>;
+}
+
+export interface RunNodeOptions {
+  dataDir: string;
+  /** Overrides the config's listen address. */
+  listen?: string;
+  logger?: Logger | false;
+}
+
+/** Opens a node's storage and serves its HTTP API until close(). */
+export async function runNode(options: RunNodeOptions): Promise<RunningNode> {
+  const identity = loadNode(options.dataDir);
+  const { config } = identity;
+  // Logs go to stderr: stdout belongs to the command's own output (serve's first line is its address).
+  const logger = options.logger === undefined ? pino({ name: config.name }, pino.destination(2)) : options.logger;
+  const engine = openLogEngine({
+    dbPath: identity.dbPath,
+    nodeName: config.name,
+    logSeed: identity.logSeed,
+    checkpointIntervalMs: config.checkpointIntervalMs,
+    batchMaxEntries: config.batchMaxEntries,
+    batchMaxAgeMs: config.batchMaxAgeMs,
+    queueMaxEntries: config.queueMaxEntries,
+    synchronous: config.synchronous,
+    batchHasher: loadBatchHasher(),
+    ...(logger ? { logger } : {}),
+  });
+  const witness = new CosignatureSigner(`${config.name}/witness`, identity.witnessSeed);
+  const app = buildHttpServer({
+    engine,
+    nodeName: config.name,
+    version: NODE_VERSION,
+    witnessVkey: witness.vkey,
+    adminToken: identity.adminToken,
+    metrics: new NodeMetrics({ defaultMetrics: true }),
+    bodyLimitBytes: config.bodyLimitBytes,
+    logger: logger ? { level: logger.level } : false,
+  });
+  const { host, port } = parseListenAddress(options.listen ?? config.listen);
+  try {
+    await app.listen({ host, port });
+  } catch (e) {
+    await engine.close();
+    throw e;
+  }
+  const addr = app.server.address();
+  const boundPort = typeof addr === 'object' && addr ? addr.port : port;
+  const url = `http://${host.includes(':') ? `[${host}]` : host}:${boundPort}`;
+  let closing: Promise<void> | undefined;
+  return {
+    identity,
+    engine,
+    app,
+    url,
+    close() {
+      // In-flight requests finish (and their appends commit) before storage closes.
+      closing ??= app.close().then(() => engine.close());
+      return closing;
+    },
+  };
+}

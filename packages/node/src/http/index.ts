@@ -1,0 +1,4 @@
+export * from './server.js';
+export * from './tile-path.js';
+export * from './error-status.js';
+export * from './params.js';

@@ -1,0 +1,23 @@
+import { RemembrancerError } from '@vaultmesh/core';
+import type { LogEngine, NamespaceRecord } from '../log/log-engine.js';
+
+export const NAMESPACE_ID = /^[a-z0-9][a-z0-9-]{0,62}:[a-z0-9][a-z0-9-]{0,62}$/;
+
+/** Attacker-controlled path segment → an existing namespace, or a 400/404 with a stable code. */
+export function namespaceParam(engine: LogEngine, raw: string): NamespaceRecord {
+  const id = decodeURIComponent(raw);
+  if (!NAMESPACE_ID.test(id)) {
+    throw new RemembrancerError('INVALID_NAMESPACE_ID', `namespace id '${id}' must match ${NAMESPACE_ID.source}`);
+  }
+  const ns = engine.getNamespace(id);
+  if (!ns) throw new RemembrancerError('NAMESPACE_NOT_FOUND', `namespace '${id}' does not exist`);
+  return ns;
+}
+
+/** Attacker-controlled decimal → a non-negative safe integer; only canonical spellings ("0", "17"). */
+export function indexParam(name: string, raw: unknown): number {
+  if (typeof raw !== 'string' || !/^(0|[1-9][0-9]{0,15})$/.test(raw) || !Number.isSafeInteger(Number(raw))) {
+    throw new RemembrancerError('INVALID_ARGUMENT', `${name} must be a non-negative decimal integer`);
+  }
+  return Number(raw);
+}

@@ -1,0 +1,60 @@
+import type { FastifyInstance } from 'fastify';
+import { RemembrancerError, base64Encode, isRemembrancerError, utf8Decode } from '@vaultmesh/core';
+import { entryToBytes } from '../../entries/entry-bytes.js';
+import { requireBearer } from '../auth.js';
+import { indexParam, namespaceParam } from '../params.js';
+import type { RouteContext } from '../server.js';
+
+/** Largest batch accepted in one request; bigger imports are split by the client. */
+export const MAX_BATCH_ENTRIES = 10_000;
+
+export function entryRoutes(app: FastifyInstance, ctx: RouteContext): void {
+  const writer = requireBearer(ctx.adminToken);
+
+  const append = async (namespace: string, entries: Uint8Array[]) => {
+    try {
+      const results = await ctx.engine.append(namespace, entries);
+      ctx.metrics.entriesAppended.inc({ namespace }, entries.length);
+      return results;
+    } catch (e) {
+      ctx.metrics.appendRejected.inc({ code: isRemembrancerError(e) ? e.code : 'INTERNAL' });
+      throw e;
+    }
+  };
+
+  app.post<{ Params: { ns: string }; Body: unknown }>('/v1/ns/:ns/entries', { preHandler: writer }, async (request, reply) => {
+    const ns = namespaceParam(ctx.engine, request.params.ns);
+    const bytes = entryToBytes(request.body);
+    const [result] = await append(ns.id, [bytes]);
+    return reply.status(201).send({ index: result!.index, leaf_hash: base64Encode(result!.leafHash) });
+  });
+
+  app.post<{ Params: { ns: string }; Body: unknown }>('/v1/ns/:ns/batch', { preHandler: writer }, async (request, reply) => {
+    const ns = namespaceParam(ctx.engine, request.params.ns);
+    const body = request.body as { entries?: unknown } | null;
+    if (body === null || typeof body !== 'object' || Array.isArray(body) || !Array.isArray(body.entries)) {
+      throw new RemembrancerError('INVALID_ARGUMENT', 'batch body must be {"entries": [ ... ]}');
+    }
+    if (body.entries.length === 0) throw new RemembrancerError('INVALID_ARGUMENT', 'batch has no entries');
+    if (body.entries.length > MAX_BATCH_ENTRIES) {
+      throw new RemembrancerError('PAYLOAD_TOO_LARGE', `batch has ${body.entries.length} entries; the limit is ${MAX_BATCH_ENTRIES}`);
+    }
+    // Every entry is checked before any is queued: a batch is stored whole or not at all.
+    const bytes = body.entries.map((e, i) => entryToBytes(e, i));
+    const results = await append(ns.id, bytes);
+    return reply.status(201).send({ indices: results.map((r) => r.index), leaf_hashes: results.map((r) => base64Encode(r.leafHash)) });
+  });
+
+  app.get<{ Params: { ns: string; index: string } }>('/v1/ns/:ns/entries/:index', async (request, reply) => {
+    const ns = namespaceParam(ctx.engine, request.params.ns);
+    const index = indexParam('index', request.params.index);
+    const size = ctx.engine.integratedSize(ns.id);
+    if (index >= size) throw new RemembrancerError('INDEX_OUT_OF_RANGE', `index ${index} is beyond the tree size ${size}`);
+    const data = ctx.engine.getEntry(ns.id, index);
+    if (!data) throw new RemembrancerError('NOT_FOUND', `entry ${index} not found`);
+    const leafHash = ctx.engine.leafHashAt(ns.id, index);
+    // The stored bytes are canonical JSON already: splice them in verbatim so clients see exactly what was hashed.
+    reply.type('application/json; charset=utf-8');
+    return `{"index":${index},"entry":${utf8Decode(data)},"leaf_hash":"${base64Encode(leafHash)}"}`;
+  });
+}

@@ -1,0 +1,36 @@
+import type { FastifyInstance } from 'fastify';
+import { RemembrancerError, base64Encode } from '@vaultmesh/core';
+import { indexParam, namespaceParam } from '../params.js';
+import type { RouteContext } from '../server.js';
+
+export function proofRoutes(app: FastifyInstance, ctx: RouteContext): void {
+  app.get<{ Params: { ns: string }; Querystring: Record<string, string> }>('/v1/ns/:ns/proof/inclusion', async (request) => {
+    const ns = namespaceParam(ctx.engine, request.params.ns);
+    const index = indexParam('index', request.query.index);
+    const size = indexParam('size', request.query.size);
+    const treeSize = ctx.engine.integratedSize(ns.id);
+    if (size > treeSize) throw new RemembrancerError('SIZE_OUT_OF_RANGE', `size ${size} is beyond the tree size ${treeSize}`);
+    if (index >= size) throw new RemembrancerError('INDEX_OUT_OF_RANGE', `index ${index} is not below size ${size}`);
+    const proof = ctx.engine.inclusionProof(ns.id, index, size);
+    return { index, size, root: base64Encode(ctx.engine.rootAt(ns.id, size)), proof: proof.map(base64Encode) };
+  });
+
+  app.get<{ Params: { ns: string }; Querystring: Record<string, string> }>('/v1/ns/:ns/proof/consistency', async (request) => {
+    const ns = namespaceParam(ctx.engine, request.params.ns);
+    const from = indexParam('from', request.query.from);
+    const to = indexParam('to', request.query.to);
+    if (from > to) throw new RemembrancerError('INVALID_RANGE', `from (${from}) is greater than to (${to})`);
+    const treeSize = ctx.engine.integratedSize(ns.id);
+    if (to > treeSize) throw new RemembrancerError('SIZE_OUT_OF_RANGE', `to ${to} is beyond the tree size ${treeSize}`);
+    const proof = from === 0 ? [] : ctx.engine.consistencyProof(ns.id, from, to);
+    return { from, to, proof: proof.map(base64Encode) };
+  });
+
+  app.get<{ Params: { ns: string } }>('/v1/ns/:ns/checkpoint', async (request, reply) => {
+    const ns = namespaceParam(ctx.engine, request.params.ns);
+    const cp = ctx.engine.latestCheckpoint(ns.id);
+    if (!cp) throw new RemembrancerError('NOT_FOUND', `namespace '${ns.id}' has no checkpoint yet`);
+    reply.type('text/plain; charset=utf-8').header('cache-control', 'no-cache');
+    return cp.note;
+  });
+}

@@ -1,0 +1,69 @@
+import Fastify, { type FastifyInstance } from 'fastify';
+import { RemembrancerError, parseJsonStrict } from '@vaultmesh/core';
+import type { LogEngine } from '../log/log-engine.js';
+import { NodeMetrics } from '../metrics/node-metrics.js';
+import { installErrorHandling } from './error-handler.js';
+import { healthRoutes } from './routes/health-routes.js';
+import { nodeRoutes } from './routes/node-routes.js';
+import { namespaceRoutes } from './routes/namespace-routes.js';
+import { entryRoutes } from './routes/entry-routes.js';
+import { proofRoutes } from './routes/proof-routes.js';
+import { receiptRoutes } from './routes/receipt-routes.js';
+import { tileRoutes } from './routes/tile-routes.js';
+
+export interface HttpServerOptions {
+  engine: LogEngine;
+  nodeName: string;
+  version: string;
+  witnessVkey: string;
+  adminToken: string;
+  metrics?: NodeMetrics;
+  bodyLimitBytes?: number;
+  /** A pino logger config or false; tests pass false. */
+  logger?: boolean | object;
+}
+
+/** Everything a route needs, handed to each route plugin. */
+export interface RouteContext extends Required<Omit<HttpServerOptions, 'logger' | 'bodyLimitBytes'>> {}
+
+/** Builds the HTTP API (not listening yet): `app.listen()` to serve, `app.inject()` in tests. */
+export function buildHttpServer(options: HttpServerOptions): FastifyInstance {
+  const app = Fastify({
+    logger: options.logger ?? false,
+    bodyLimit: options.bodyLimitBytes ?? 64 * 1024 * 1024,
+    disableRequestLogging: true,
+    // Namespace ids contain ':'; keep the router from treating anything in them specially.
+    routerOptions: { maxParamLength: 200, ignoreTrailingSlash: false },
+    return503OnClosing: true,
+  });
+  // Attacker-controlled JSON: parsed strictly (duplicate keys, lone surrogates rejected) before any route sees it.
+  app.removeContentTypeParser(['application/json']);
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
+    try {
+      done(null, parseJsonStrict(body as string));
+    } catch (e) {
+      done(e instanceof RemembrancerError ? e : new RemembrancerError('INVALID_JSON', 'request body is not valid JSON'), undefined);
+    }
+  });
+  installErrorHandling(app);
+
+  const metrics = options.metrics ?? new NodeMetrics();
+  app.addHook('onResponse', async (request, reply) => {
+    const route = request.routeOptions.url ?? 'unmatched';
+    metrics.httpRequests.inc({ route, status: String(reply.statusCode) });
+    metrics.httpDuration.observe({ route }, reply.elapsedTime / 1000);
+  });
+
+  const ctx: RouteContext = {
+    engine: options.engine,
+    nodeName: options.nodeName,
+    version: options.version,
+    witnessVkey: options.witnessVkey,
+    adminToken: options.adminToken,
+    metrics,
+  };
+  for (const plugin of [healthRoutes, nodeRoutes, namespaceRoutes, entryRoutes, proofRoutes, receiptRoutes, tileRoutes]) {
+    plugin(app, ctx);
+  }
+  return app;
+}

@@ -1,0 +1,50 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/**
+ * Prometheus metrics of one node. A registry per node (not prom-client's global one) so that
+ * several nodes can live in one process, as they do in tests.
+ */
+export class NodeMetrics {
+  readonly registry = new Registry();
+  readonly httpRequests = new Counter({
+    name: 'remembrancer_http_requests_total',
+    help: 'HTTP requests by route and status code',
+    labelNames: ['route', 'status'] as const,
+    registers: [this.registry],
+  });
+  readonly httpDuration = new Histogram({
+    name: 'remembrancer_http_request_duration_seconds',
+    help: 'HTTP request duration by route',
+    labelNames: ['route'] as const,
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [this.registry],
+  });
+  readonly entriesAppended = new Counter({
+    name: 'remembrancer_entries_appended_total',
+    help: 'Entries durably appended, by namespace',
+    labelNames: ['namespace'] as const,
+    registers: [this.registry],
+  });
+  readonly appendRejected = new Counter({
+    name: 'remembrancer_append_rejected_total',
+    help: 'Append requests rejected, by error code',
+    labelNames: ['code'] as const,
+    registers: [this.registry],
+  });
+  readonly treeSize = new Gauge({
+    name: 'remembrancer_tree_size',
+    help: 'Integrated tree size, by namespace',
+    labelNames: ['namespace'] as const,
+    registers: [this.registry],
+  });
+  readonly checkpointSize = new Gauge({
+    name: 'remembrancer_checkpoint_size',
+    help: 'Tree size of the latest published checkpoint, by namespace',
+    labelNames: ['namespace'] as const,
+    registers: [this.registry],
+  });
+
+  constructor(options: { defaultMetrics?: boolean } = {}) {
+    if (options.defaultMetrics) collectDefaultMetrics({ register: this.registry, prefix: 'remembrancer_' });
+  }
+}

@@ -1,0 +1,50 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { CosignatureSigner } from '@vaultmesh/core';
+import { initNode, type NodeIdentity } from '../../src/config/node-config.js';
+import { buildHttpServer } from '../../src/http/server.js';
+import { openLogEngine } from '../../src/log/index.js';
+import type { LogEngine } from '../../src/log/log-engine.js';
+
+export interface TestServer {
+  app: FastifyInstance;
+  engine: LogEngine;
+  identity: NodeIdentity;
+  token: string;
+  close(): Promise<void>;
+}
+
+/** A real node (SQLite engine in a temp dir + HTTP routes) for app.inject() tests, no sockets. */
+export function startTestServer(opts: { checkpointIntervalMs?: number; queueMaxEntries?: number } = {}): TestServer {
+  const dir = mkdtempSync(join(tmpdir(), 'remembrancer-http-'));
+  const identity = initNode(dir, 'test.vaultmesh.local');
+  const engine = openLogEngine({
+    dbPath: identity.dbPath,
+    nodeName: identity.config.name,
+    logSeed: identity.logSeed,
+    checkpointIntervalMs: opts.checkpointIntervalMs ?? 60_000,
+    synchronous: 'NORMAL',
+    ...(opts.queueMaxEntries !== undefined ? { queueMaxEntries: opts.queueMaxEntries } : {}),
+  });
+  const app = buildHttpServer({
+    engine,
+    nodeName: identity.config.name,
+    version: '0.0.0-test',
+    witnessVkey: new CosignatureSigner(`${identity.config.name}/witness`, identity.witnessSeed).vkey,
+    adminToken: identity.adminToken,
+    bodyLimitBytes: 4 * 1024 * 1024,
+  });
+  return {
+    app,
+    engine,
+    identity,
+    token: identity.adminToken,
+    async close() {
+      await app.close();
+      await engine.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
