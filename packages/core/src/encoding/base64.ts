@@ -1,7 +1,7 @@
 import { RemembrancerError } from '../errors.js';
 
 // Standard alphabet with padding (RFC 4648 §4), as used by C2SP notes and our JSON. Implemented here
-// rather than with Buffer/atob so core runs unchanged in the browser and rejects non-canonical input.
+// rather than with atob or Node APIs so core runs unchanged in the browser and rejects non-canonical input.
 const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
 const LOOKUP = new Int16Array(128).fill(-1);
 for (let i = 0; i < ALPHABET.length; i++) LOOKUP[ALPHABET.charCodeAt(i)] = i;

@@ -1,0 +1,2 @@
+export { canonicalBytes, canonicalize } from './canonicalize.js';
+export { parseJsonStrict } from './parse-json-strict.js';
