@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { RemembrancerError, base64Decode, parseJsonStrict, verifyReceipt } from '@vaultmesh/core';
+import { RemembrancerError, parseJsonStrict, parseVkey, verifyReceipt } from '@vaultmesh/core';
 import { EXIT_FAILURE, EXIT_OK, UsageError, printResult } from '../output.js';
 
 interface VerifyOptions {
@@ -10,13 +10,11 @@ interface VerifyOptions {
   json?: boolean;
 }
 
-// Verifier keys (c2sp.org/signed-note) carry their type in the first byte of the key: 0x01 is an
-// Ed25519 log key, 0x04 an Ed25519 cosignature (witness) key.
+// Verifier keys (c2sp.org/signed-note) carry their type in the key bytes: 0x01 is an Ed25519 log
+// key, 0x04 an Ed25519 cosignature (witness) key.
 function vkeyType(vkey: string): number {
-  const parts = vkey.split('+');
-  const key = parts.length === 3 ? parts[2]! : '';
   try {
-    return base64Decode(key)[0] ?? -1;
+    return parseVkey(vkey).type;
   } catch {
     return -1;
   }

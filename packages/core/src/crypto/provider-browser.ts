@@ -20,7 +20,9 @@ export const cryptoProvider: CryptoProvider = {
   ed25519Verify(publicKey, message, signature) {
     if (publicKey.length !== 32 || signature.length !== 64) return false;
     try {
-      return ed25519.verify(signature, message, publicKey);
+      // zip215: false gives the strict RFC 8032 verdict OpenSSL gives on the server, so a
+      // signature never verifies in the browser but not in Node (or the reverse).
+      return ed25519.verify(signature, message, publicKey, { zip215: false });
     } catch {
       return false;
     }

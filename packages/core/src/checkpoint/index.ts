@@ -1,0 +1,3 @@
+export * from './checkpoint.js';
+export * from './decimal.js';
+export * from './open-checkpoint.js';

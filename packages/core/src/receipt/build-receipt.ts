@@ -1,0 +1,62 @@
+import { RemembrancerError } from '../errors.js';
+import { base64Encode } from '../encoding/index.js';
+import { parseCheckpoint } from '../checkpoint/checkpoint.js';
+import { canonicalBytes } from '../jcs/index.js';
+import { leafHash, verifyInclusion } from '../merkle/index.js';
+import { parseNote } from '../note/signed-note.js';
+import { formatTlogProof } from '../tlog-proof/tlog-proof.js';
+import { NAMESPACE_ID_PATTERN, RECEIPT_FORMAT, isJsonObject, type Receipt } from './receipt.js';
+
+/** Leaf data limit: the tlog-tiles entry bundle length prefix is 16 bits (https://c2sp.org/tlog-tiles). */
+export const MAX_ENTRY_BYTES = 65_535;
+
+export interface BuildReceiptInput {
+  readonly namespace: string;
+  readonly origin: string;
+  readonly index: number;
+  /** The stored entry object. */
+  readonly entry: unknown;
+  readonly proof: readonly Uint8Array[];
+  /** The signed checkpoint note, with whatever cosignatures the node holds. */
+  readonly checkpointNote: string;
+}
+
+/** The leaf data of an entry: UTF-8 of its RFC 8785 canonical JSON (design: "Entry bytes"). */
+export function entryLeafData(entry: unknown): Uint8Array {
+  if (!isJsonObject(entry)) throw new RemembrancerError('ENTRY_NOT_OBJECT', 'an entry must be a JSON object');
+  const data = canonicalBytes(entry);
+  if (data.length > MAX_ENTRY_BYTES) {
+    throw new RemembrancerError('ENTRY_TOO_LARGE', `entry is ${data.length} bytes of canonical JSON, over the ${MAX_ENTRY_BYTES}-byte limit`);
+  }
+  return data;
+}
+
+/**
+ * Assembles the receipt of one entry. The proof is checked against the checkpoint before anything
+ * is handed out, so a node bug (wrong index, stale proof, wrong namespace) fails here instead of
+ * in a user's verifier. The checkpoint signature is the signer's business and is not re-verified.
+ */
+export function buildReceipt(input: BuildReceiptInput): Receipt {
+  const { namespace, origin, index, entry, proof, checkpointNote } = input;
+  if (!NAMESPACE_ID_PATTERN.test(namespace)) throw new RemembrancerError('INVALID_NAMESPACE_ID', `invalid namespace id ${JSON.stringify(namespace)}`);
+  if (!origin.endsWith('/' + namespace)) {
+    throw new RemembrancerError('ORIGIN_MISMATCH', `origin ${JSON.stringify(origin)} is not of namespace ${JSON.stringify(namespace)}`);
+  }
+  const hash = leafHash(entryLeafData(entry));
+  const checkpoint = parseCheckpoint(parseNote(checkpointNote).text);
+  if (checkpoint.origin !== origin) {
+    throw new RemembrancerError('ORIGIN_MISMATCH', `checkpoint origin ${JSON.stringify(checkpoint.origin)} is not ${JSON.stringify(origin)}`);
+  }
+  verifyInclusion(index, checkpoint.size, hash, proof, checkpoint.root);
+  return {
+    format: RECEIPT_FORMAT,
+    namespace,
+    origin,
+    index,
+    entry,
+    leaf_hash: base64Encode(hash),
+    checkpoint: checkpointNote,
+    proof: proof.map(base64Encode),
+    tlog_proof: formatTlogProof({ index, proof, checkpoint: checkpointNote }),
+  };
+}

@@ -1,0 +1,104 @@
+import { RemembrancerError } from '../errors.js';
+import { base64Decode } from '../encoding/index.js';
+import { parseJsonStrict } from '../jcs/index.js';
+import { hasForbiddenLineCharacter } from '../note/note-text.js';
+import { MAX_TLOG_PROOF_HASHES } from '../tlog-proof/tlog-proof.js';
+
+export const RECEIPT_FORMAT = 'vaultmesh.receipt@1';
+
+/**
+ * The JSON receipt of one record (design: "Receipt JSON"): the exact stored entry, its leaf hash,
+ * the inclusion proof, the signed (and cosigned) checkpoint, and the same proof as a C2SP
+ * tlog-proof text for third-party tools. Later versions add fields (sealing, epoch path, anchors);
+ * unknown fields are kept.
+ */
+export interface Receipt {
+  format: typeof RECEIPT_FORMAT;
+  namespace: string;
+  /** `<node name>/<namespace>`, the checkpoint origin and the log key name. */
+  origin: string;
+  index: number;
+  /** The stored JSON entry object; the leaf data is its RFC 8785 canonical UTF-8. */
+  entry: unknown;
+  /** base64 RFC 6962 leaf hash. */
+  leaf_hash: string;
+  /** The signed checkpoint note. */
+  checkpoint: string;
+  /** base64 inclusion proof hashes. */
+  proof: string[];
+  /** c2sp.org/tlog-proof@v1 text. */
+  tlog_proof: string;
+  [extra: string]: unknown;
+}
+
+/** Namespace ids as the design fixes them. */
+export const NAMESPACE_ID_PATTERN = /^[a-z0-9][a-z0-9-]{0,62}:[a-z0-9][a-z0-9-]{0,62}$/;
+
+export interface DecodedReceipt {
+  readonly receipt: Receipt;
+  readonly leafHash: Uint8Array;
+  readonly proof: Uint8Array[];
+}
+
+export function isJsonObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function malformed(field: string, why: string, cause?: unknown): never {
+  throw new RemembrancerError(
+    'RECEIPT_MALFORMED',
+    `receipt field "${field}" ${why}`,
+    cause === undefined ? undefined : { cause },
+  );
+}
+
+function hash(field: string, v: unknown): Uint8Array {
+  if (typeof v !== 'string') malformed(field, 'must be a base64 string');
+  let b: Uint8Array;
+  try {
+    b = base64Decode(v);
+  } catch (cause) {
+    malformed(field, 'is not valid base64', cause);
+  }
+  if (b.length !== 32) malformed(field, `must be a 32-byte hash, got ${b.length} bytes`);
+  return b;
+}
+
+/** parseReceipt that also returns the decoded hashes, so verification decodes them once. */
+export function decodeReceipt(json: unknown): DecodedReceipt {
+  if (!isJsonObject(json)) throw new RemembrancerError('RECEIPT_MALFORMED', 'receipt is not a JSON object');
+  const r = json;
+  if (r['format'] !== RECEIPT_FORMAT) malformed('format', `must be "${RECEIPT_FORMAT}"`);
+  const ns = r['namespace'];
+  if (typeof ns !== 'string' || !NAMESPACE_ID_PATTERN.test(ns)) malformed('namespace', 'must be a namespace id such as "dao:vaultmesh"');
+  const origin = r['origin'];
+  if (typeof origin !== 'string' || origin === '' || hasForbiddenLineCharacter(origin)) {
+    malformed('origin', 'must be a non-empty string without control characters');
+  }
+  const index = r['index'];
+  if (typeof index !== 'number' || !Number.isSafeInteger(index) || index < 0) malformed('index', 'must be a non-negative integer');
+  if (!isJsonObject(r['entry'])) malformed('entry', 'must be a JSON object');
+  const leafHash = hash('leaf_hash', r['leaf_hash']);
+  if (typeof r['checkpoint'] !== 'string' || r['checkpoint'] === '') malformed('checkpoint', 'must be the signed checkpoint note text');
+  const rawProof = r['proof'];
+  if (!Array.isArray(rawProof)) malformed('proof', 'must be an array of base64 hashes');
+  if (rawProof.length > MAX_TLOG_PROOF_HASHES) malformed('proof', `has more than ${MAX_TLOG_PROOF_HASHES} hashes`);
+  const proof = rawProof.map((h: unknown, i) => hash(`proof[${i}]`, h));
+  if (typeof r['tlog_proof'] !== 'string' || r['tlog_proof'] === '') malformed('tlog_proof', 'must be the tlog-proof text');
+  // A copy, so later changes to the caller's object cannot affect a verified result.
+  const receipt = { ...r, proof: [...(rawProof as string[])] } as Receipt;
+  return { receipt, leafHash, proof };
+}
+
+/**
+ * Checks the shape of a receipt (parsed JSON, attacker-controlled) and returns a copy typed as
+ * Receipt; RECEIPT_MALFORMED names the offending field. Nothing is verified; see verifyReceipt.
+ */
+export function parseReceipt(json: unknown): Receipt {
+  return decodeReceipt(json).receipt;
+}
+
+/** Parses receipt JSON text strictly (duplicate keys and other ambiguities rejected), then its shape. */
+export function parseReceiptJson(text: string): Receipt {
+  return parseReceipt(parseJsonStrict(text));
+}

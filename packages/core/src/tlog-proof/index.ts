@@ -1,0 +1,2 @@
+export * from './tlog-proof.js';
+export * from './verify-tlog-proof.js';
