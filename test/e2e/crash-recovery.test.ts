@@ -37,7 +37,7 @@ interface Served {
   note: string;
 }
 
-test(`acknowledged entries and checkpoints survive ${CRASHES} SIGKILLs under load (seed ${seed})`, { timeout: 240_000 }, async () => {
+test(`acknowledged entries and checkpoints survive ${CRASHES} SIGKILLs under load (seed ${seed})`, { timeout: 240_000 }, async (t) => {
   assert.equal((await runCli(['init', '--data', data, '--name', 'crash.vaultmesh.local'])).code, 0);
   const cfgPath = join(data, 'config.json');
   writeFileSync(cfgPath, JSON.stringify({ ...JSON.parse(readFileSync(cfgPath, 'utf8')), checkpointIntervalMs: 50 }));
@@ -117,5 +117,6 @@ test(`acknowledged entries and checkpoints survive ${CRASHES} SIGKILLs under loa
       verifyConsistency(p.size, next.size, proof.proof.map(base64Decode), p.root, next.root);
     }
     assert.ok(served.length > 0, 'checkpoints were observed before the crash');
+    t.diagnostic(`crash ${crash + 1}: ${acked.size} entries acknowledged so far, ${served.length} checkpoints checked, recovered size ${sizeRes.size}`);
   }
 });

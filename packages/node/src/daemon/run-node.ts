@@ -53,7 +53,7 @@ export async function runNode(options: RunNodeOptions): Promise<RunningNode> {
     adminToken: identity.adminToken,
     metrics: new NodeMetrics({ defaultMetrics: true }),
     bodyLimitBytes: config.bodyLimitBytes,
-    logger: logger ? { level: logger.level } : false,
+    ...(logger ? { logger } : {}),
   });
   const { host, port } = parseListenAddress(options.listen ?? config.listen);
   try {

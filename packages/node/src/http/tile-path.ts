@@ -1,6 +1,5 @@
 import { RemembrancerError } from '@vaultmesh/core';
-
-export const TILE_WIDTH = 256;
+import { TILE_WIDTH } from '../log/tile-layout.js';
 
 export interface TilePath {
   /** 'entries' for an entry bundle, else the tile level. */

@@ -33,7 +33,7 @@ function expectError(r: { statusCode: number; json(): unknown }, status: number,
 }
 
 before(async () => {
-  s = startTestServer({ queueMaxEntries: 100 });
+  s = startTestServer({ queueMaxEntries: 1000 });
   const r = await s.app.inject({ method: 'PUT', url: `/v1/ns/${enc}`, headers: auth(), payload: {} });
   assert.equal(r.statusCode, 201);
 });
@@ -150,7 +150,7 @@ describe('appending', () => {
 
   test('a full queue pushes back with 503 and Retry-After, storing nothing', async () => {
     const before = await sizeOf();
-    const entries = Array.from({ length: 101 }, (_, i) => ({ i }));
+    const entries = Array.from({ length: 1001 }, (_, i) => ({ i }));
     const r = await s.app.inject({ method: 'POST', url: `/v1/ns/${enc}/batch`, headers: auth(), payload: { entries } });
     expectError(r, 503, 'QUEUE_FULL');
     assert.equal(r.headers['retry-after'], '1');
@@ -190,7 +190,7 @@ describe('checkpoints, proofs and receipts', () => {
   test('inclusion proofs verify against the root at that size', async () => {
     for (const [index, sz] of [[0, 1], [5, 17], [size - 1, size], [200, size]] as const) {
       const r = await s.app.inject({ method: 'GET', url: `/v1/ns/${enc}/proof/inclusion?index=${index}&size=${sz}` });
-      assert.equal(r.statusCode, 200);
+      assert.equal(r.statusCode, 200, r.body);
       const body = r.json() as { index: number; size: number; root: string; proof: string[] };
       const entry = (await s.app.inject({ method: 'GET', url: `/v1/ns/${enc}/entries/${index}` })).json() as { leaf_hash: string };
       verifyInclusion(index, sz, base64Decode(entry.leaf_hash), body.proof.map(base64Decode), base64Decode(body.root));
@@ -249,7 +249,7 @@ describe('checkpoints, proofs and receipts', () => {
 
   test('tiles: full tiles are immutable, partial tiles are prefixes, entry bundles hold the entries', async () => {
     const full = await s.app.inject({ method: 'GET', url: `/v1/ns/${enc}/tile/0/000` });
-    assert.equal(full.statusCode, 200);
+    assert.equal(full.statusCode, 200, full.body);
     assert.equal(full.headers['content-type'], 'application/octet-stream');
     assert.equal(full.headers['cache-control'], 'public, max-age=31536000, immutable');
     assert.equal(full.rawPayload.length, 256 * 32);
