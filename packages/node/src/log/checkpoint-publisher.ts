@@ -1,0 +1,75 @@
+import { signCheckpoint } from '@vaultmesh/core';
+import type { LogStorage } from '../storage/log-storage.js';
+import type { PublishedCheckpoint } from './log-engine.js';
+import type { LogEngineLogger } from './logger.js';
+import type { NamespaceState } from './namespace-state.js';
+
+/**
+ * Signs and stores checkpoints. A checkpoint is written to the history table before it becomes
+ * the namespace's latest, so nothing is ever served that a restart would forget. Checkpoints are
+ * taken of the integrated tree only, whose earlier states are prefixes of it, so every checkpoint
+ * is consistent with every earlier one by construction.
+ */
+export class CheckpointPublisher {
+  private timer: NodeJS.Timeout | undefined;
+  private published = 0;
+
+  constructor(
+    private readonly storage: LogStorage,
+    private readonly retain: number,
+    private readonly logger: LogEngineLogger,
+  ) {}
+
+  /** Signs a checkpoint of the current tree if it grew since the latest; returns the latest. */
+  publish(st: NamespaceState): PublishedCheckpoint | undefined {
+    this.publishMany([st]);
+    return st.latest;
+  }
+
+  /** Publishes for every namespace that grew, in one storage transaction; logs instead of throwing. */
+  publishAll(states: Iterable<NamespaceState>): void {
+    try {
+      this.publishMany(states);
+    } catch (error) {
+      this.logger.error({ err: error }, 'checkpoint publication failed');
+    }
+  }
+
+  private publishMany(states: Iterable<NamespaceState>): void {
+    const signed: { st: NamespaceState; checkpoint: PublishedCheckpoint }[] = [];
+    const publishedAt = new Date().toISOString();
+    for (const st of states) {
+      const size = st.range.size;
+      if (st.latest !== undefined && st.latest.size >= size) continue;
+      st.root ??= st.range.root();
+      const root = st.root;
+      const note = signCheckpoint({ origin: st.record.origin, size, root }, st.signer);
+      signed.push({ st, checkpoint: { size, root, note, publishedAt } });
+    }
+    if (signed.length === 0) return;
+    this.storage.appendCheckpoints(
+      signed.map(({ st, checkpoint }) => ({ ns: st.key, checkpoint })),
+      this.retain,
+    );
+    // Stored: now they may be served.
+    for (const { st, checkpoint } of signed) st.latest = checkpoint;
+    this.published += signed.length;
+  }
+
+  start(intervalMs: number, states: () => Iterable<NamespaceState>): void {
+    this.stop();
+    if (intervalMs <= 0) return;
+    this.timer = setInterval(() => this.publishAll(states()), intervalMs);
+    // The timer alone must not keep a process alive (CLI commands, tests); a server has its socket.
+    this.timer.unref();
+  }
+
+  stop(): void {
+    if (this.timer !== undefined) clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  get publishedCount(): number {
+    return this.published;
+  }
+}

@@ -1,0 +1,37 @@
+import { join } from 'node:path';
+import { RemembrancerError } from '@vaultmesh/core';
+import { SqliteLogStorage, type SqliteSynchronous } from '../storage/sqlite/sqlite-log-storage.js';
+import { TiledLogEngine, type LogEngineConfig, type ObservableLogEngine } from './tiled-log-engine.js';
+
+/** File name of the log database inside a node's data directory. */
+export const LOG_DB_FILE = 'log.sqlite';
+
+export interface OpenLogEngineOptions extends LogEngineConfig {
+  /** The node's data directory; the database is `<dataDir>/log.sqlite`. */
+  dataDir?: string;
+  /** Explicit database file (instead of dataDir). */
+  dbPath?: string;
+  /** SQLite durability: FULL (default, fsync per commit) or NORMAL (survives kill -9, not power loss). */
+  synchronous?: SqliteSynchronous;
+  /** SQLite page cache in KiB (default 32768). */
+  sqliteCacheSizeKiB?: number;
+}
+
+/** Opens (creating if needed) the SQLite log database and the engine over it. */
+export function openLogEngine(options: OpenLogEngineOptions): ObservableLogEngine {
+  const path = options.dbPath ?? (options.dataDir === undefined ? undefined : join(options.dataDir, LOG_DB_FILE));
+  if (path === undefined) throw new RemembrancerError('CONFIG_INVALID', 'openLogEngine needs dataDir or dbPath');
+  const storage = new SqliteLogStorage({
+    path,
+    synchronous: options.synchronous ?? 'FULL',
+    ...(options.sqliteCacheSizeKiB === undefined ? {} : { cacheSizeKiB: options.sqliteCacheSizeKiB }),
+  });
+  try {
+    // The tile mirror lives next to the database unless configured (or turned off with false).
+    const tileMirrorDir = options.tileMirrorDir ?? `${path}.tiles`;
+    return new TiledLogEngine(storage, { ...options, tileMirrorDir: path === ':memory:' ? false : tileMirrorDir });
+  } catch (error) {
+    storage.close();
+    throw error;
+  }
+}

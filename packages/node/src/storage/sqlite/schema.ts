@@ -1,0 +1,88 @@
+import type BetterSqlite3 from 'better-sqlite3';
+import { RemembrancerError } from '@vaultmesh/core';
+
+type Database = BetterSqlite3.Database;
+
+/** 'VMR1': marks the file as a Remembrancer log database for `file(1)` and for us on open. */
+export const APPLICATION_ID = 0x564d5231;
+
+/**
+ * Forward-only migrations; migration i brings user_version from i to i+1. Never edit a released
+ * entry: append a new one.
+ *
+ * Namespaces get a dense integer key so the large tables index (key, position) instead of a text
+ * id. `entries` keeps its implicit rowid: rows carry payloads of up to 64 KiB, which a WITHOUT
+ * ROWID B-tree handles poorly. Foreign keys are documented, not enforced: every write goes
+ * through one code path and per-row checks would cost the append rate.
+ */
+export const MIGRATIONS: readonly string[] = [
+  `
+  CREATE TABLE namespaces (
+    key        INTEGER PRIMARY KEY,
+    id         TEXT NOT NULL UNIQUE,
+    origin     TEXT NOT NULL,
+    log_vkey   TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    policy     TEXT NOT NULL
+  );
+  -- ns -> namespaces.key. idx is the leaf index; data the canonical entry bytes (<= 65535).
+  CREATE TABLE entries (
+    ns   INTEGER NOT NULL,
+    idx  INTEGER NOT NULL,
+    data BLOB NOT NULL,
+    PRIMARY KEY (ns, idx)
+  );
+  -- C2SP tlog-tiles hash tile (level, idx) of width 1..256, stored with its interior rows.
+  CREATE TABLE tiles (
+    ns    INTEGER NOT NULL,
+    level INTEGER NOT NULL,
+    idx   INTEGER NOT NULL,
+    width INTEGER NOT NULL CHECK (width BETWEEN 1 AND 256),
+    data  BLOB NOT NULL,
+    PRIMARY KEY (ns, level, idx)
+  );
+  -- Integrated tree: size and compact range (concatenated 32-byte hashes, largest subtree first).
+  CREATE TABLE tree_state (
+    ns            INTEGER PRIMARY KEY,
+    size          INTEGER NOT NULL CHECK (size >= 0),
+    compact_range BLOB NOT NULL
+  );
+  -- Signed checkpoints, newest kept; sizes strictly grow per namespace.
+  CREATE TABLE checkpoints (
+    ns           INTEGER NOT NULL,
+    size         INTEGER NOT NULL,
+    root         BLOB NOT NULL,
+    note         TEXT NOT NULL,
+    published_at TEXT NOT NULL,
+    PRIMARY KEY (ns, size)
+  );
+  `,
+];
+
+export const SCHEMA_VERSION = MIGRATIONS.length;
+
+export function migrate(db: Database): void {
+  const appId = db.pragma('application_id', { simple: true }) as number;
+  const version = db.pragma('user_version', { simple: true }) as number;
+  if (version === 0 && appId === 0) {
+    const tables = db.prepare(`SELECT count(*) AS n FROM sqlite_schema WHERE type = 'table'`).get() as { n: number };
+    if (tables.n !== 0) {
+      throw new RemembrancerError('STORAGE_FAILURE', 'database file holds foreign tables; refusing to use it as a log database');
+    }
+  } else if (appId !== APPLICATION_ID) {
+    throw new RemembrancerError('STORAGE_FAILURE', `not a Remembrancer log database (application_id ${appId})`);
+  }
+  if (version > SCHEMA_VERSION) {
+    throw new RemembrancerError(
+      'STORAGE_FAILURE',
+      `log database schema version ${version} is newer than this build understands (${SCHEMA_VERSION}); upgrade the node`,
+    );
+  }
+  for (let v = version; v < SCHEMA_VERSION; v++) {
+    db.transaction(() => {
+      db.exec(MIGRATIONS[v]!);
+      db.pragma(`application_id = ${APPLICATION_ID}`);
+      db.pragma(`user_version = ${v + 1}`);
+    }).immediate();
+  }
+}

@@ -1,0 +1,348 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import { RemembrancerError, isRemembrancerError } from '@vaultmesh/core';
+import type {
+  LogStorage,
+  NamespaceCommit,
+  NamespaceKey,
+  NewNamespace,
+  StoredCheckpoint,
+  StoredNamespace,
+  StoredTile,
+  StoredTreeState,
+} from '../log-storage.js';
+import { migrate } from './schema.js';
+
+const HASH_SIZE = 32;
+
+export type SqliteSynchronous = 'FULL' | 'NORMAL';
+
+/** Points inside the commit transaction where tests can inject a failure. */
+export type CommitStage = 'entries' | 'tiles' | 'tree';
+
+export interface SqliteLogStorageOptions {
+  /** Database file; its directory is created (mode 0700) if missing. */
+  path: string;
+  /**
+   * FULL (default) fsyncs the WAL on every commit: an acknowledged append survives power loss.
+   * NORMAL survives a process crash (kill -9) but may lose the last commits on power loss.
+   */
+  synchronous?: SqliteSynchronous;
+  /** How long a statement waits for a lock held by another connection (backups, inspection). */
+  busyTimeoutMs?: number;
+  /** SQLite page cache, in KiB. */
+  cacheSizeKiB?: number;
+  /** Test hook, called inside the commit transaction after each stage; a throw aborts the commit. */
+  faultInjector?: (stage: CommitStage) => void;
+}
+
+type Stmt = Database.Statement;
+
+interface NamespaceRow {
+  key: number;
+  id: string;
+  origin: string;
+  log_vkey: string;
+  created_at: string;
+  policy: string;
+}
+
+interface CheckpointRow {
+  size: number;
+  root: Uint8Array;
+  note: string;
+  published_at: string;
+}
+
+function storageFailure(what: string, cause: unknown): RemembrancerError {
+  if (isRemembrancerError(cause)) return cause;
+  const detail = cause instanceof Error ? cause.message : String(cause);
+  return new RemembrancerError('STORAGE_FAILURE', `${what}: ${detail}`, { cause });
+}
+
+/** better-sqlite3 returns Buffers; hand out plain Uint8Arrays (same memory) like any backend would. */
+function view(b: Uint8Array): Uint8Array {
+  return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+}
+
+function toCheckpoint(row: CheckpointRow): StoredCheckpoint {
+  return { size: row.size, root: new Uint8Array(row.root), note: row.note, publishedAt: row.published_at };
+}
+
+function splitHashes(blob: Uint8Array): Uint8Array[] {
+  if (blob.length % HASH_SIZE !== 0) throw new RemembrancerError('STORAGE_FAILURE', 'corrupt compact range blob');
+  const out: Uint8Array[] = [];
+  for (let o = 0; o < blob.length; o += HASH_SIZE) out.push(new Uint8Array(blob.subarray(o, o + HASH_SIZE)));
+  return out;
+}
+
+function joinHashes(hashes: readonly Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(hashes.length * HASH_SIZE);
+  hashes.forEach((h, i) => out.set(h, i * HASH_SIZE));
+  return out;
+}
+
+/**
+ * LogStorage on SQLite (better-sqlite3): WAL journal, one connection, prepared statements.
+ * better-sqlite3 is synchronous, so a commit holds the event loop for its duration, including the
+ * fsync; group commit keeps that to one fsync per batch.
+ */
+export class SqliteLogStorage implements LogStorage {
+  readonly path: string;
+  private readonly db: Database.Database;
+  private readonly faultInjector: ((stage: CommitStage) => void) | undefined;
+  private readonly s: {
+    insertNamespace: Stmt;
+    insertTreeState: Stmt;
+    insertEntry: Stmt;
+    upsertTile: Stmt;
+    updateTree: Stmt;
+    selectTree: Stmt;
+    entryCount: Stmt;
+    selectEntry: Stmt;
+    selectEntries: Stmt;
+    selectTile: Stmt;
+    insertCheckpoint: Stmt;
+    pruneCheckpoints: Stmt;
+    latestCheckpoint: Stmt;
+    checkpointHistory: Stmt;
+    selectNamespaces: Stmt;
+    namespaceById: Stmt;
+  };
+  private readonly commitTx: Database.Transaction<(commits: readonly NamespaceCommit[]) => void>;
+  private readonly createNamespaceTx: Database.Transaction<(ns: NewNamespace, cp: StoredCheckpoint) => StoredNamespace>;
+  private readonly appendCheckpointsTx: Database.Transaction<
+    (list: readonly { ns: NamespaceKey; checkpoint: StoredCheckpoint }[], retain: number) => void
+  >;
+  private closed = false;
+
+  constructor(options: SqliteLogStorageOptions) {
+    this.path = options.path;
+    this.faultInjector = options.faultInjector;
+    const synchronous = options.synchronous ?? 'FULL';
+    if (synchronous !== 'FULL' && synchronous !== 'NORMAL') {
+      throw new RemembrancerError('CONFIG_INVALID', `synchronous must be FULL or NORMAL, not ${String(synchronous)}`);
+    }
+    try {
+      if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true, mode: 0o700 });
+      this.db = new Database(options.path, { timeout: options.busyTimeoutMs ?? 5000 });
+    } catch (cause) {
+      throw storageFailure(`cannot open log database ${options.path}`, cause);
+    }
+    try {
+      const db = this.db;
+      const mode = db.pragma('journal_mode = WAL', { simple: true }) as string;
+      if (options.path !== ':memory:' && mode.toLowerCase() !== 'wal') {
+        throw new RemembrancerError('STORAGE_FAILURE', `cannot enable WAL journal (got ${mode})`);
+      }
+      db.pragma(`synchronous = ${synchronous}`);
+      db.pragma(`cache_size = ${-Math.max(1024, Math.floor(options.cacheSizeKiB ?? 32768))}`);
+      // Bounded WAL file after checkpoints; the WAL itself still grows with a long read transaction.
+      db.pragma('journal_size_limit = 67108864');
+      db.pragma('temp_store = MEMORY');
+      migrate(db);
+      this.s = {
+        insertNamespace: db.prepare(
+          'INSERT INTO namespaces (id, origin, log_vkey, created_at, policy) VALUES (?, ?, ?, ?, ?)',
+        ),
+        insertTreeState: db.prepare('INSERT INTO tree_state (ns, size, compact_range) VALUES (?, 0, ?)'),
+        insertEntry: db.prepare('INSERT INTO entries (ns, idx, data) VALUES (?, ?, ?)'),
+        upsertTile: db.prepare(
+          `INSERT INTO tiles (ns, level, idx, width, data) VALUES (?, ?, ?, ?, ?)
+           ON CONFLICT (ns, level, idx) DO UPDATE SET width = excluded.width, data = excluded.data`,
+        ),
+        updateTree: db.prepare('UPDATE tree_state SET size = ?, compact_range = ? WHERE ns = ? AND size = ?'),
+        selectTree: db.prepare('SELECT size, compact_range FROM tree_state WHERE ns = ?'),
+        entryCount: db.prepare('SELECT max(idx) FROM entries WHERE ns = ?').pluck(),
+        selectEntry: db.prepare('SELECT data FROM entries WHERE ns = ? AND idx = ?').pluck(),
+        selectEntries: db.prepare('SELECT data FROM entries WHERE ns = ? AND idx >= ? AND idx < ? ORDER BY idx').pluck(),
+        selectTile: db.prepare('SELECT width, data FROM tiles WHERE ns = ? AND level = ? AND idx = ?').raw(),
+        insertCheckpoint: db.prepare(
+          'INSERT INTO checkpoints (ns, size, root, note, published_at) VALUES (?, ?, ?, ?, ?)',
+        ),
+        pruneCheckpoints: db.prepare(
+          `DELETE FROM checkpoints WHERE ns = ? AND size < (
+             SELECT size FROM checkpoints WHERE ns = ? ORDER BY size DESC LIMIT 1 OFFSET ?)`,
+        ),
+        latestCheckpoint: db.prepare(
+          'SELECT size, root, note, published_at FROM checkpoints WHERE ns = ? ORDER BY size DESC LIMIT 1',
+        ),
+        checkpointHistory: db.prepare(
+          'SELECT size, root, note, published_at FROM checkpoints WHERE ns = ? ORDER BY size DESC LIMIT ?',
+        ),
+        selectNamespaces: db.prepare('SELECT key, id, origin, log_vkey, created_at, policy FROM namespaces ORDER BY key'),
+        namespaceById: db.prepare('SELECT key FROM namespaces WHERE id = ?').pluck(),
+      };
+    } catch (cause) {
+      this.db.close();
+      throw storageFailure(`cannot initialise log database ${options.path}`, cause);
+    }
+
+    this.commitTx = this.db.transaction((commits: readonly NamespaceCommit[]) => this.writeCommits(commits));
+    this.createNamespaceTx = this.db.transaction((ns: NewNamespace, cp: StoredCheckpoint) => {
+      if (this.s.namespaceById.get(ns.id) !== undefined) {
+        throw new RemembrancerError('NAMESPACE_EXISTS', `namespace ${ns.id} already exists`);
+      }
+      const r = this.s.insertNamespace.run(ns.id, ns.origin, ns.logVkey, ns.createdAt, ns.policy);
+      const key = Number(r.lastInsertRowid);
+      this.s.insertTreeState.run(key, new Uint8Array(0));
+      this.s.insertCheckpoint.run(key, cp.size, cp.root, cp.note, cp.publishedAt);
+      return { key, ...ns };
+    });
+    this.appendCheckpointsTx = this.db.transaction(
+      (list: readonly { ns: NamespaceKey; checkpoint: StoredCheckpoint }[], retain: number) => {
+        for (const { ns, checkpoint: cp } of list) {
+          this.s.insertCheckpoint.run(ns, cp.size, cp.root, cp.note, cp.publishedAt);
+          this.s.pruneCheckpoints.run(ns, ns, retain - 1);
+        }
+      },
+    );
+  }
+
+  loadNamespaces(): StoredNamespace[] {
+    return this.read('list namespaces', () =>
+      (this.s.selectNamespaces.all() as NamespaceRow[]).map((r) => ({
+        key: r.key,
+        id: r.id,
+        origin: r.origin,
+        logVkey: r.log_vkey,
+        createdAt: r.created_at,
+        policy: r.policy,
+      })),
+    );
+  }
+
+  createNamespace(ns: NewNamespace, initialCheckpoint: StoredCheckpoint): StoredNamespace {
+    this.assertOpen();
+    try {
+      return this.createNamespaceTx.immediate(ns, initialCheckpoint);
+    } catch (cause) {
+      throw storageFailure(`cannot create namespace ${ns.id}`, cause);
+    }
+  }
+
+  loadTreeState(ns: NamespaceKey): StoredTreeState {
+    return this.read('load tree state', () => {
+      const row = this.s.selectTree.get(ns) as { size: number; compact_range: Uint8Array } | undefined;
+      if (row === undefined) throw new RemembrancerError('STORAGE_FAILURE', `namespace key ${ns} has no tree state`);
+      return { size: row.size, compactRange: splitHashes(row.compact_range) };
+    });
+  }
+
+  entryCount(ns: NamespaceKey): number {
+    return this.read('count entries', () => {
+      const max = this.s.entryCount.get(ns) as number | null;
+      return max === null ? 0 : max + 1;
+    });
+  }
+
+  commitBatch(commits: readonly NamespaceCommit[]): void {
+    this.assertOpen();
+    try {
+      this.commitTx.immediate(commits);
+    } catch (cause) {
+      throw storageFailure('commit failed', cause);
+    }
+  }
+
+  private writeCommits(commits: readonly NamespaceCommit[]): void {
+    const { insertEntry, upsertTile, updateTree } = this.s;
+    for (const c of commits) {
+      for (let i = 0; i < c.entries.length; i++) insertEntry.run(c.namespace, c.previousSize + i, c.entries[i]);
+    }
+    this.faultInjector?.('entries');
+    for (const c of commits) {
+      for (const t of c.tiles) {
+        if (t.data.length === 0 || t.width < 1 || t.width > 256) {
+          throw new RemembrancerError('STORAGE_FAILURE', `refusing malformed tile ${t.level}/${t.index}`);
+        }
+        upsertTile.run(c.namespace, t.level, t.index, t.width, t.data);
+      }
+    }
+    this.faultInjector?.('tiles');
+    for (const c of commits) {
+      if (c.tree.size !== c.previousSize + c.entries.length) {
+        throw new RemembrancerError('STORAGE_FAILURE', 'tree size does not match the entries committed');
+      }
+      const r = updateTree.run(c.tree.size, joinHashes(c.tree.compactRange), c.namespace, c.previousSize);
+      // Guards against a second writer on the same file: our view of the tree must be the stored one.
+      if (r.changes !== 1) {
+        throw new RemembrancerError(
+          'STORAGE_FAILURE',
+          `namespace key ${c.namespace} is no longer at size ${c.previousSize}; is another process writing this database?`,
+        );
+      }
+    }
+    this.faultInjector?.('tree');
+  }
+
+  readEntry(ns: NamespaceKey, index: number): Uint8Array | undefined {
+    return this.read('read entry', () => {
+      const e = this.s.selectEntry.get(ns, index) as Uint8Array | undefined;
+      return e === undefined ? undefined : view(e);
+    });
+  }
+
+  readEntries(ns: NamespaceKey, start: number, end: number): Uint8Array[] {
+    return this.read('read entries', () => (this.s.selectEntries.all(ns, start, end) as Uint8Array[]).map(view));
+  }
+
+  readTile(ns: NamespaceKey, level: number, index: number): StoredTile | undefined {
+    return this.read('read tile', () => {
+      const row = this.s.selectTile.get(ns, level, index) as [number, Uint8Array] | undefined;
+      return row === undefined ? undefined : { width: row[0], data: view(row[1]) };
+    });
+  }
+
+  appendCheckpoints(checkpoints: readonly { ns: NamespaceKey; checkpoint: StoredCheckpoint }[], retain: number): void {
+    this.assertOpen();
+    if (!Number.isSafeInteger(retain) || retain < 1) {
+      throw new RemembrancerError('INVALID_ARGUMENT', 'checkpoint retention must be a positive integer');
+    }
+    if (checkpoints.length === 0) return;
+    try {
+      this.appendCheckpointsTx.immediate(checkpoints, retain);
+    } catch (cause) {
+      throw storageFailure('cannot store checkpoints', cause);
+    }
+  }
+
+  latestCheckpoint(ns: NamespaceKey): StoredCheckpoint | undefined {
+    return this.read('read checkpoint', () => {
+      const row = this.s.latestCheckpoint.get(ns) as CheckpointRow | undefined;
+      return row === undefined ? undefined : toCheckpoint(row);
+    });
+  }
+
+  checkpointHistory(ns: NamespaceKey, limit: number): StoredCheckpoint[] {
+    return this.read('read checkpoint history', () =>
+      (this.s.checkpointHistory.all(ns, limit) as CheckpointRow[]).map(toCheckpoint).reverse(),
+    );
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    try {
+      // Fold the WAL back into the main file so a closed database is one self-contained file.
+      this.db.pragma('wal_checkpoint(TRUNCATE)');
+    } catch {
+      // A reader elsewhere may hold the WAL; the next open recovers it either way.
+    }
+    this.db.close();
+  }
+
+  private read<T>(what: string, fn: () => T): T {
+    this.assertOpen();
+    try {
+      return fn();
+    } catch (cause) {
+      throw storageFailure(`cannot ${what}`, cause);
+    }
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new RemembrancerError('SHUTTING_DOWN', 'log storage is closed');
+  }
+}
