@@ -7,4 +7,5 @@ export * from './checkpoint/index.js';
 export * from './cosignature/index.js';
 export * from './tlog-proof/index.js';
 export * from './jcs/index.js';
+export * from './namespace/index.js';
 export * from './receipt/index.js';

@@ -5,7 +5,8 @@ import { canonicalBytes } from '../jcs/index.js';
 import { leafHash, verifyInclusion } from '../merkle/index.js';
 import { parseNote } from '../note/signed-note.js';
 import { formatTlogProof } from '../tlog-proof/tlog-proof.js';
-import { NAMESPACE_ID_PATTERN, RECEIPT_FORMAT, isJsonObject, type Receipt } from './receipt.js';
+import { NAMESPACE_ID_PATTERN } from '../namespace/index.js';
+import { RECEIPT_FORMAT, isJsonObject, type Receipt } from './receipt.js';
 
 /** Leaf data limit: the tlog-tiles entry bundle length prefix is 16 bits (https://c2sp.org/tlog-tiles). */
 export const MAX_ENTRY_BYTES = 65_535;

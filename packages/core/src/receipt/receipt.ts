@@ -1,3 +1,4 @@
+import { NAMESPACE_ID_PATTERN } from '../namespace/index.js';
 import { RemembrancerError } from '../errors.js';
 import { base64Decode } from '../encoding/index.js';
 import { parseJsonStrict } from '../jcs/index.js';
@@ -31,8 +32,6 @@ export interface Receipt {
   [extra: string]: unknown;
 }
 
-/** Namespace ids as the design fixes them. */
-export const NAMESPACE_ID_PATTERN = /^[a-z0-9][a-z0-9-]{0,62}:[a-z0-9][a-z0-9-]{0,62}$/;
 
 export interface DecodedReceipt {
   readonly receipt: Receipt;

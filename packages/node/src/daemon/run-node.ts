@@ -3,7 +3,6 @@ import { pino, type Logger } from 'pino';
 import { CosignatureSigner } from '@vaultmesh/core';
 import { loadNode, type NodeIdentity } from '../config/node-config.js';
 import { buildHttpServer } from '../http/server.js';
-import { loadBatchHasher } from '../hashing/index.js';
 import { openLogEngine } from '../log/index.js';
 import type { LogEngine } from '../log/log-engine.js';
 import { NodeMetrics } from '../metrics/node-metrics.js';
@@ -41,7 +40,6 @@ export async function runNode(options: RunNodeOptions): Promise<RunningNode> {
     batchMaxAgeMs: config.batchMaxAgeMs,
     queueMaxEntries: config.queueMaxEntries,
     synchronous: config.synchronous,
-    batchHasher: loadBatchHasher(),
     ...(logger ? { logger } : {}),
   });
   const witness = new CosignatureSigner(`${config.name}/witness`, identity.witnessSeed);

@@ -26,3 +26,9 @@ export interface BatchHasher {
 }
 
 export const HASH_BYTES = 32;
+
+/**
+ * What the log engine needs of a hasher: leaf hashes for a batch, and (when offered) interior
+ * nodes one tree level per call. Tests inject counting or failing hashers of this shape.
+ */
+export type EngineBatchHasher = Pick<BatchHasher, 'leafHashes'> & Partial<Pick<BatchHasher, 'nodeHashesPacked'>>;

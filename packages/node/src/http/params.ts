@@ -1,14 +1,16 @@
-import { RemembrancerError } from '@vaultmesh/core';
+import { RemembrancerError, assertNamespaceId } from '@vaultmesh/core';
 import type { LogEngine, NamespaceRecord } from '../log/log-engine.js';
 
-export const NAMESPACE_ID = /^[a-z0-9][a-z0-9-]{0,62}:[a-z0-9][a-z0-9-]{0,62}$/;
+/** Attacker-controlled path segment → a syntactically valid namespace id, or a 400. */
+export function namespaceIdParam(raw: string): string {
+  const id = decodeURIComponent(raw);
+  assertNamespaceId(id);
+  return id;
+}
 
 /** Attacker-controlled path segment → an existing namespace, or a 400/404 with a stable code. */
 export function namespaceParam(engine: LogEngine, raw: string): NamespaceRecord {
-  const id = decodeURIComponent(raw);
-  if (!NAMESPACE_ID.test(id)) {
-    throw new RemembrancerError('INVALID_NAMESPACE_ID', `namespace id '${id}' must match ${NAMESPACE_ID.source}`);
-  }
+  const id = namespaceIdParam(raw);
   const ns = engine.getNamespace(id);
   if (!ns) throw new RemembrancerError('NAMESPACE_NOT_FOUND', `namespace '${id}' does not exist`);
   return ns;

@@ -1,7 +1,5 @@
 export * from './log-engine.js';
-export * from './batch-hasher.js';
 export * from './logger.js';
-export * from './namespace-id.js';
 export * from './tile-layout.js';
 export { FULL_TILE_BYTES, fromStratified, stratifiedOffset, toStratified } from './tile-mirror.js';
 export type { TileCacheStats } from './tile-store.js';

@@ -1,4 +1,7 @@
 import {
+  MAX_ENTRY_BYTES,
+  assertNamespaceId,
+  isNamespaceId,
   CompactRange,
   EMPTY_ROOT,
   NoteSigner,
@@ -12,12 +15,11 @@ import {
   signCheckpoint,
 } from '@vaultmesh/core';
 import type { LogStorage, NamespaceKey, StoredNamespace } from '../storage/log-storage.js';
-import { defaultBatchHasher, type EngineBatchHasher } from './batch-hasher.js';
+import { loadBatchHasher, type EngineBatchHasher } from '../hashing/index.js';
 import { CheckpointPublisher } from './checkpoint-publisher.js';
 import { integrate, jsPairHasher, type Integration, type PairHasher } from './integrator.js';
 import type { AppendResult, LogEngine, NamespaceRecord, PublishedCheckpoint } from './log-engine.js';
 import { silentLogger, type LogEngineLogger } from './logger.js';
-import { assertNamespaceId, isNamespaceId } from './namespace-id.js';
 import type { NamespaceState } from './namespace-state.js';
 import { computeEdgeFolds, hashPlan, rootFromEdge, type EdgeFolds } from './proof-builder.js';
 import { Sequencer, type NamespaceGroup, type SequencerStats } from './sequencer.js';
@@ -26,7 +28,6 @@ import { TileMirror } from './tile-mirror.js';
 import { TileStore, type TileCacheStats } from './tile-store.js';
 
 /** C2SP tlog-tiles entry bundles use a 16-bit length prefix, so an entry holds at most 65,535 bytes. */
-export const MAX_ENTRY_BYTES = 65535;
 
 export interface LogEngineConfig {
   /** This node's name; checkpoint origins are `<nodeName>/<namespace id>`. */
@@ -46,8 +47,8 @@ export interface LogEngineConfig {
   /** Pending payload bytes beyond which append is refused with QUEUE_FULL (default 64 MiB). */
   queueMaxBytes?: number;
   /**
-   * Hashing for whole batches (default: core's hashes, one at a time); with nodeHashesPacked the
-   * interior nodes of a batch are hashed a tree level per call too.
+   * Hashing for whole batches (default: loadBatchHasher(), the native addon or its node:crypto
+   * fallback); with nodeHashesPacked the interior nodes of a batch are hashed a tree level per call.
    */
   batchHasher?: EngineBatchHasher;
   /** Hash tiles kept in memory (default 2048, ≤ 32 MiB). */
@@ -132,7 +133,7 @@ export class TiledLogEngine implements ObservableLogEngine {
     this.nodeName = config.nodeName;
     this.seed = config.logSeed.slice();
     this.logger = config.logger ?? silentLogger;
-    this.hasher = config.batchHasher ?? defaultBatchHasher;
+    this.hasher = config.batchHasher ?? loadBatchHasher();
     const packed = this.hasher.nodeHashesPacked;
     this.hashPairs = packed === undefined ? jsPairHasher : (children) => packed.call(this.hasher, children);
     this.retention = positiveInt('checkpointRetention', config.checkpointRetention, 1000);

@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { isRemembrancerError, leafHash, type ErrorCode } from '@vaultmesh/core';
-import { LOG_DB_FILE, MAX_ENTRY_BYTES } from '@vaultmesh/node';
+import { MAX_ENTRY_BYTES } from '@vaultmesh/core';
+import { LOG_DB_FILE } from '@vaultmesh/node';
 import { LOG_SEED, NODE_NAME, entry, open, tempDirs } from './engine-fixture.js';
 
 const dirs = tempDirs('vm-engine-');

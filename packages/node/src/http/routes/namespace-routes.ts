@@ -2,8 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { RemembrancerError } from '@vaultmesh/core';
 import type { LogEngine, NamespaceRecord } from '../../log/log-engine.js';
 import { requireBearer } from '../auth.js';
-import { NAMESPACE_ID } from '../params.js';
-import { namespaceParam } from '../params.js';
+import { namespaceIdParam, namespaceParam } from '../params.js';
 import type { RouteContext } from '../server.js';
 
 export function namespaceView(engine: LogEngine, ns: NamespaceRecord) {
@@ -26,10 +25,7 @@ export function namespaceRoutes(app: FastifyInstance, ctx: RouteContext): void {
   app.get<{ Params: { ns: string } }>('/v1/ns/:ns', async (request) => namespaceView(ctx.engine, namespaceParam(ctx.engine, request.params.ns)));
 
   app.put<{ Params: { ns: string }; Body: unknown }>('/v1/ns/:ns', { preHandler: admin }, async (request, reply) => {
-    const id = decodeURIComponent(request.params.ns);
-    if (!NAMESPACE_ID.test(id)) {
-      throw new RemembrancerError('INVALID_NAMESPACE_ID', `namespace id '${id}' must match ${NAMESPACE_ID.source}`);
-    }
+    const id = namespaceIdParam(request.params.ns);
     const body = request.body ?? {};
     if (typeof body !== 'object' || body === null || Array.isArray(body)) {
       throw new RemembrancerError('INVALID_ARGUMENT', 'namespace body must be a JSON object (its policy)');

@@ -1,4 +1,4 @@
-import { RemembrancerError } from '@vaultmesh/core';
+import { RemembrancerError } from '../errors.js';
 
 /** `<tenant>:<name>`, lowercase; fixed by the HTTP API contract. */
 export const NAMESPACE_ID_PATTERN = /^[a-z0-9][a-z0-9-]{0,62}:[a-z0-9][a-z0-9-]{0,62}$/;
