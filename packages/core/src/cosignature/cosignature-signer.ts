@@ -2,11 +2,10 @@ import { RemembrancerError } from '../errors.js';
 import { crypto } from '../crypto/index.js';
 import { utf8Encode } from '../encoding/index.js';
 import { parseCheckpoint } from '../checkpoint/checkpoint.js';
-import { SIGNATURE_TYPE_COSIGNATURE_V1, computeKeyId } from '../note/key-id.js';
-import { assertKeyName } from '../note/key-name.js';
+import { SIGNATURE_TYPE_COSIGNATURE_V1 } from '../note/key-id.js';
+import { parseTypedSkey, seedIdentity } from '../note/ed25519-key.js';
 import type { NoteSignature } from '../note/signed-note.js';
-import { formatSkey, parseSkey } from '../note/skey.js';
-import { formatVkey } from '../note/vkey.js';
+import { formatSkey } from '../note/skey.js';
 import { cosignedMessage, joinTimestampedSignature } from './cosigned-message.js';
 import { CosignatureVerifier } from './cosignature-verifier.js';
 
@@ -23,22 +22,11 @@ export class CosignatureSigner {
   readonly #seed: Uint8Array;
 
   constructor(name: string, seed: Uint8Array) {
-    assertKeyName(name, 'INVALID_ARGUMENT');
-    if (!(seed instanceof Uint8Array) || seed.length !== 32) {
-      throw new RemembrancerError('INVALID_ARGUMENT', 'Ed25519 seed must be 32 bytes');
-    }
-    this.name = name;
-    this.#seed = seed.slice();
-    this.publicKey = crypto.ed25519PublicKey(this.#seed);
-    this.keyId = computeKeyId(name, SIGNATURE_TYPE_COSIGNATURE_V1, this.publicKey);
-    this.vkey = formatVkey(name, SIGNATURE_TYPE_COSIGNATURE_V1, this.publicKey);
+    ({ name: this.name, keyId: this.keyId, publicKey: this.publicKey, vkey: this.vkey, seed: this.#seed } = seedIdentity(name, SIGNATURE_TYPE_COSIGNATURE_V1, seed));
   }
 
   static fromSkey(skey: string): CosignatureSigner {
-    const k = parseSkey(skey);
-    if (k.type !== SIGNATURE_TYPE_COSIGNATURE_V1) {
-      throw new RemembrancerError('VKEY_MALFORMED', 'private key is not a cosignature/v1 (type 0x04) key');
-    }
+    const k = parseTypedSkey(skey, SIGNATURE_TYPE_COSIGNATURE_V1, 'a cosignature/v1 (type 0x04) key');
     return new CosignatureSigner(k.name, k.seed);
   }
 

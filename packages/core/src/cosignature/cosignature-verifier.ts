@@ -1,11 +1,9 @@
-import { RemembrancerError } from '../errors.js';
 import { crypto } from '../crypto/index.js';
 import { utf8Encode } from '../encoding/index.js';
-import { SIGNATURE_TYPE_COSIGNATURE_V1, computeKeyId } from '../note/key-id.js';
-import { assertKeyName } from '../note/key-name.js';
+import { SIGNATURE_TYPE_COSIGNATURE_V1 } from '../note/key-id.js';
+import { parseTypedVkey, publicKeyIdentity } from '../note/ed25519-key.js';
 import type { NoteSignatureVerifier } from '../note/note-verifier.js';
 import { VerificationCache } from '../note/verification-cache.js';
-import { formatVkey, parseVkey } from '../note/vkey.js';
 import { COSIGNATURE_V1_SIZE, cosignedMessage, splitTimestampedSignature } from './cosigned-message.js';
 
 /**
@@ -20,21 +18,11 @@ export class CosignatureVerifier implements NoteSignatureVerifier {
   readonly #cache = new VerificationCache();
 
   constructor(name: string, publicKey: Uint8Array) {
-    assertKeyName(name, 'VKEY_MALFORMED');
-    if (!(publicKey instanceof Uint8Array) || publicKey.length !== 32) {
-      throw new RemembrancerError('VKEY_MALFORMED', 'Ed25519 public key must be 32 bytes');
-    }
-    this.name = name;
-    this.publicKey = publicKey.slice();
-    this.keyId = computeKeyId(name, SIGNATURE_TYPE_COSIGNATURE_V1, this.publicKey);
-    this.vkey = formatVkey(name, SIGNATURE_TYPE_COSIGNATURE_V1, this.publicKey);
+    ({ name: this.name, keyId: this.keyId, publicKey: this.publicKey, vkey: this.vkey } = publicKeyIdentity(name, SIGNATURE_TYPE_COSIGNATURE_V1, publicKey));
   }
 
   static fromVkey(vkey: string): CosignatureVerifier {
-    const k = parseVkey(vkey);
-    if (k.type !== SIGNATURE_TYPE_COSIGNATURE_V1) {
-      throw new RemembrancerError('VKEY_MALFORMED', `verifier key ${JSON.stringify(k.name)} is not a cosignature/v1 (type 0x04) key`);
-    }
+    const k = parseTypedVkey(vkey, SIGNATURE_TYPE_COSIGNATURE_V1, 'a cosignature/v1 (type 0x04) key');
     return new CosignatureVerifier(k.name, k.publicKey);
   }
 

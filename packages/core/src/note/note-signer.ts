@@ -1,12 +1,10 @@
-import { RemembrancerError } from '../errors.js';
 import { crypto } from '../crypto/index.js';
 import { utf8Encode } from '../encoding/index.js';
-import { SIGNATURE_TYPE_ED25519, computeKeyId } from './key-id.js';
-import { assertKeyName } from './key-name.js';
+import { SIGNATURE_TYPE_ED25519 } from './key-id.js';
+import { parseTypedSkey, seedIdentity } from './ed25519-key.js';
 import { assertNoteText } from './note-text.js';
 import type { NoteSignature } from './signed-note.js';
-import { formatSkey, parseSkey } from './skey.js';
-import { formatVkey } from './vkey.js';
+import { formatSkey } from './skey.js';
 import { NoteVerifier } from './note-verifier.js';
 
 /** Signs note texts with an Ed25519 (type 0x01) key, https://c2sp.org/signed-note#ed25519-signatures. */
@@ -18,22 +16,11 @@ export class NoteSigner {
   readonly #seed: Uint8Array;
 
   constructor(name: string, seed: Uint8Array) {
-    assertKeyName(name, 'INVALID_ARGUMENT');
-    if (!(seed instanceof Uint8Array) || seed.length !== 32) {
-      throw new RemembrancerError('INVALID_ARGUMENT', 'Ed25519 seed must be 32 bytes');
-    }
-    this.name = name;
-    this.#seed = seed.slice();
-    this.publicKey = crypto.ed25519PublicKey(this.#seed);
-    this.keyId = computeKeyId(name, SIGNATURE_TYPE_ED25519, this.publicKey);
-    this.vkey = formatVkey(name, SIGNATURE_TYPE_ED25519, this.publicKey);
+    ({ name: this.name, keyId: this.keyId, publicKey: this.publicKey, vkey: this.vkey, seed: this.#seed } = seedIdentity(name, SIGNATURE_TYPE_ED25519, seed));
   }
 
   static fromSkey(skey: string): NoteSigner {
-    const k = parseSkey(skey);
-    if (k.type !== SIGNATURE_TYPE_ED25519) {
-      throw new RemembrancerError('VKEY_MALFORMED', 'private key is not an Ed25519 (type 0x01) note key');
-    }
+    const k = parseTypedSkey(skey, SIGNATURE_TYPE_ED25519, 'an Ed25519 (type 0x01) note key');
     return new NoteSigner(k.name, k.seed);
   }
 

@@ -1,10 +1,8 @@
-import { RemembrancerError } from '../errors.js';
 import { crypto } from '../crypto/index.js';
 import { utf8Encode } from '../encoding/index.js';
-import { SIGNATURE_TYPE_ED25519, computeKeyId } from './key-id.js';
-import { assertKeyName } from './key-name.js';
+import { SIGNATURE_TYPE_ED25519 } from './key-id.js';
+import { parseTypedVkey, publicKeyIdentity } from './ed25519-key.js';
 import { VerificationCache } from './verification-cache.js';
-import { formatVkey, parseVkey } from './vkey.js';
 
 /**
  * Anything that can check one note signature: identified by key name and key ID
@@ -26,22 +24,12 @@ export class NoteVerifier implements NoteSignatureVerifier {
   readonly #cache = new VerificationCache();
 
   constructor(name: string, publicKey: Uint8Array) {
-    assertKeyName(name, 'VKEY_MALFORMED');
-    if (!(publicKey instanceof Uint8Array) || publicKey.length !== 32) {
-      throw new RemembrancerError('VKEY_MALFORMED', 'Ed25519 public key must be 32 bytes');
-    }
-    this.name = name;
-    this.publicKey = publicKey.slice();
-    this.keyId = computeKeyId(name, SIGNATURE_TYPE_ED25519, this.publicKey);
-    this.vkey = formatVkey(name, SIGNATURE_TYPE_ED25519, this.publicKey);
+    ({ name: this.name, keyId: this.keyId, publicKey: this.publicKey, vkey: this.vkey } = publicKeyIdentity(name, SIGNATURE_TYPE_ED25519, publicKey));
   }
 
   /** Parse a vkey once and reuse the verifier: parsing costs a hash, verifying may hit the cache. */
   static fromVkey(vkey: string): NoteVerifier {
-    const k = parseVkey(vkey);
-    if (k.type !== SIGNATURE_TYPE_ED25519) {
-      throw new RemembrancerError('VKEY_MALFORMED', `verifier key ${JSON.stringify(k.name)} is not an Ed25519 (type 0x01) note key`);
-    }
+    const k = parseTypedVkey(vkey, SIGNATURE_TYPE_ED25519, 'an Ed25519 (type 0x01) note key');
     return new NoteVerifier(k.name, k.publicKey);
   }
 
