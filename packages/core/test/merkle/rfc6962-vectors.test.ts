@@ -8,15 +8,15 @@ import { RemembrancerError, isConsistencyValid, isInclusionValid, verifyConsiste
 /*
  * Conformance with the transparency-dev/merkle proof vectors (vectors/rfc6962/, see SOURCE.md
  * there). Every file found is a case, so new vectors are picked up without touching this test.
- * Located through $VAULTMESH_VECTORS, or a `vectors/` or `shared/vectors/` directory next to any
- * ancestor of this file.
+ * Located through $VAULTMESH_VECTORS, else the repository's copy in test/vectors/ (or a `vectors/`
+ * or `shared/vectors/` directory next to any ancestor of this file).
  */
 function vectorsRoot(): string {
   const fromEnv = process.env['VAULTMESH_VECTORS'];
   if (fromEnv !== undefined && fromEnv !== '') return join(fromEnv, 'rfc6962');
   let dir = dirname(fileURLToPath(import.meta.url));
   for (;;) {
-    for (const candidate of [join(dir, 'vectors', 'rfc6962'), join(dir, 'shared', 'vectors', 'rfc6962')]) {
+    for (const candidate of [join(dir, 'test', 'vectors', 'rfc6962'), join(dir, 'vectors', 'rfc6962'), join(dir, 'shared', 'vectors', 'rfc6962')]) {
       if (existsSync(candidate)) return candidate;
     }
     const parent = dirname(dir);

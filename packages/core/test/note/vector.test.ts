@@ -12,8 +12,8 @@ import {
   verifyNote,
 } from '@vaultmesh/core';
 
-// /work/shared/vectors/c2sp/signed-note.json: the Ed25519 example of https://c2sp.org/signed-note.
-const vector = JSON.parse(readFileSync(new URL('./fixtures/signed-note.json', import.meta.url), 'utf8')) as {
+// test/vectors/c2sp/signed-note.json: the Ed25519 example of https://c2sp.org/signed-note.
+const vector = JSON.parse(readFileSync(new URL('../../../../test/vectors/c2sp/signed-note.json', import.meta.url), 'utf8')) as {
   vkey: string;
   note: string;
   expect: string;
