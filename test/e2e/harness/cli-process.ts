@@ -34,13 +34,18 @@ export function runCli(args: string[], options: { stdin?: string; timeoutMs?: nu
   });
 }
 
-export interface ServeProcess {
+export interface LongRunningCli {
   child: ChildProcess;
-  url: string;
+  /** The first line the command printed on stdout, parsed as JSON (`--json` output). */
+  first: Record<string, unknown>;
   /** SIGTERM and wait (then SIGKILL if it does not exit in time). */
   stop(): Promise<number | null>;
   /** SIGKILL and wait: a crash. */
   kill(): Promise<void>;
+}
+
+export interface ServeProcess extends LongRunningCli {
+  url: string;
 }
 
 function waitExit(child: ChildProcess, timeoutMs: number): Promise<number | null> {
@@ -54,31 +59,26 @@ function waitExit(child: ChildProcess, timeoutMs: number): Promise<number | null
   });
 }
 
-/** Starts `remembrancer serve` on an ephemeral loopback port and resolves once it listens. */
-export function startServe(dataDir: string, options: { timeoutMs?: number } = {}): Promise<ServeProcess> {
+/** Starts a long-running `remembrancer ARGS --json` and resolves with its first output line. */
+export function startCli(args: string[], options: { timeoutMs?: number } = {}): Promise<LongRunningCli> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...NODE_ARGS, 'serve', '--data', dataDir, '--listen', '127.0.0.1:0', '--json'], {
-      cwd: REPO_ROOT,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(process.execPath, [...NODE_ARGS, ...args, '--json'], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';
     child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(new Error(`serve did not start in time; stderr: ${stderr}`));
+      reject(new Error(`remembrancer ${args.join(' ')} did not start in time; stderr: ${stderr}`));
     }, options.timeoutMs ?? 20_000);
     child.once('exit', (code) => {
       clearTimeout(timer);
-      reject(new Error(`serve exited with ${code} before listening; stderr: ${stderr}`));
+      reject(new Error(`remembrancer ${args.join(' ')} exited with ${code} before it was ready; stderr: ${stderr}`));
     });
-    const lines = createInterface({ input: child.stdout! });
-    lines.once('line', (line) => {
+    createInterface({ input: child.stdout! }).once('line', (line) => {
       clearTimeout(timer);
       child.removeAllListeners('exit');
-      const { url } = JSON.parse(line) as { url: string };
       resolve({
         child,
-        url,
+        first: JSON.parse(line) as Record<string, unknown>,
         stop: async () => {
           child.kill('SIGTERM');
           return waitExit(child, 10_000);
@@ -90,4 +90,10 @@ export function startServe(dataDir: string, options: { timeoutMs?: number } = {}
       });
     });
   });
+}
+
+/** Starts `remembrancer serve` on an ephemeral loopback port and resolves once it listens. */
+export async function startServe(dataDir: string, options: { timeoutMs?: number } = {}): Promise<ServeProcess> {
+  const p = await startCli(['serve', '--data', dataDir, '--listen', '127.0.0.1:0'], options);
+  return { ...p, url: p.first.url as string };
 }

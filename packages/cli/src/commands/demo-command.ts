@@ -30,7 +30,8 @@ export function registerDemo(program: Command): void {
     .option('--data <dir>', 'data directory', './data')
     .option('--name <name>', 'node name on first run', 'alpha.vaultmesh.local')
     .option('--listen <host:port>', 'listen address', '127.0.0.1:8080')
-    .action(async (opts: { data: string; name: string; listen: string }) => {
+    .option('--json', 'machine-readable output (one JSON line once the demo is ready)')
+    .action(async (opts: { data: string; name: string; listen: string; json?: boolean }) => {
       if (!existsSync(dataPaths(opts.data).config)) initNode(opts.data, opts.name, { listen: opts.listen });
       const node = await startListening(opts.data, opts.listen);
       const client = new ApiClient({ url: node.url, token: node.identity.adminToken });
@@ -47,7 +48,12 @@ export function registerDemo(program: Command): void {
       const ns = await client.json<{ log_vkey: string; size: number }>('GET', client.nsPath(DEMO_NAMESPACE));
       const enc = encodeURIComponent(DEMO_NAMESPACE);
       const rel = relative(process.cwd(), receiptPath) || receiptPath;
-      process.stdout.write(
+      if (opts.json) {
+        process.stdout.write(
+          JSON.stringify({ event: 'ready', url: node.url, name: node.identity.config.name, namespace: DEMO_NAMESPACE, indices, size: ns.size, receipt: receiptPath, log_vkey: ns.log_vkey }) + '\n',
+        );
+      } else {
+        process.stdout.write(
         [
           `Remembrancer node ${node.identity.config.name} is running (data in ${opts.data}).`,
           `Recorded ${indices.length} memories in ${DEMO_NAMESPACE} at indices ${indices.join(', ')}; the log now holds ${ns.size}.`,
@@ -67,7 +73,8 @@ export function registerDemo(program: Command): void {
           '',
           'Press Ctrl-C to stop.',
         ].join('\n') + '\n',
-      );
+        );
+      }
       await new Promise<void>((resolve) => {
         const stop = () => void node.close().then(resolve, resolve);
         process.once('SIGINT', stop);
