@@ -24,10 +24,25 @@ export type ErrorCode =
   | 'CHECKPOINT_MALFORMED'
   | 'COSIGNATURE_MALFORMED'
   | 'TLOG_PROOF_MALFORMED'
+  // tlog-witness protocol texts (add-checkpoint request, cosignature and size responses)
+  | 'WITNESS_REQUEST_MALFORMED'
+  | 'WITNESS_RESPONSE_MALFORMED'
+  // tlog-witness: a validly signed checkpoint that is not consistent with what the witness cosigned
+  | 'CHECKPOINT_INCONSISTENT'
   // receipts
   | 'RECEIPT_MALFORMED'
   | 'LEAF_HASH_MISMATCH'
   | 'ORIGIN_MISMATCH'
+  // federation: peer registry versions and equivocation evidence
+  | 'REGISTRY_INVALID'
+  | 'REGISTRY_NOT_AUTHORIZED'
+  | 'REGISTRY_STALE'
+  | 'EVIDENCE_INVALID'
+  // peer request signatures (RFC 9421 HTTP Message Signatures, RFC 9530 Content-Digest)
+  | 'SIGNATURE_INPUT_MALFORMED'
+  | 'CONTENT_DIGEST_MISMATCH'
+  | 'SIGNATURE_EXPIRED'
+  | 'PEER_KEY_UNKNOWN'
   // node-side
   | 'UNAUTHORIZED'
   | 'FORBIDDEN'
