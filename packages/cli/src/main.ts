@@ -6,6 +6,7 @@ import { registerRecord } from './commands/record-command.js';
 import { registerServe } from './commands/serve-command.js';
 import { registerVerify } from './commands/verify-command.js';
 import { registerDemo } from './commands/demo-command.js';
+import { registerFederation } from './commands/federation-command.js';
 import { EXIT_FAILURE, EXIT_USAGE, UsageError, printError } from './output.js';
 
 export function buildProgram(): Command {
@@ -21,6 +22,7 @@ export function buildProgram(): Command {
   registerReadCommands(program);
   registerVerify(program);
   registerDemo(program);
+  registerFederation(program);
   return program;
 }
 

@@ -1,6 +1,7 @@
 export * from './config/index.js';
 export * from './daemon/index.js';
 export * from './entries/index.js';
+export * from './federation/index.js';
 export * from './hashing/index.js';
 export * from './http/index.js';
 export * from './identity/index.js';

@@ -14,6 +14,8 @@ export interface NodeConfig {
   synchronous: 'FULL' | 'NORMAL';
   /** Largest accepted HTTP body (batches), bytes. */
   bodyLimitBytes: number;
+  /** Base URL peers reach this node at (default: http://<listen>). */
+  endpoint?: string;
 }
 
 export interface NodeIdentity {

@@ -1,10 +1,14 @@
+import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { pino, type Logger } from 'pino';
-import { CosignatureSigner } from '@vaultmesh/core';
 import { loadNode, type NodeIdentity } from '../config/node-config.js';
 import { buildHttpServer } from '../http/server.js';
 import { openLogEngine } from '../log/index.js';
 import type { LogEngine } from '../log/log-engine.js';
+import { FederationRegistry } from '../federation/federation-registry.js';
+import { FederationStore } from '../federation/federation-store.js';
+import { RegistryStatus } from '../federation/federation-status.js';
+import { localPeerEntry } from '../federation/local-peer.js';
 import { NodeMetrics } from '../metrics/node-metrics.js';
 import { parseListenAddress } from './listen-address.js';
 import { NODE_VERSION } from './node-version.js';
@@ -42,12 +46,14 @@ export async function runNode(options: RunNodeOptions): Promise<RunningNode> {
     synchronous: config.synchronous,
     ...(logger ? { logger } : {}),
   });
-  const witness = new CosignatureSigner(`${config.name}/witness`, identity.witnessSeed);
+  const federationStore = new FederationStore(join(options.dataDir, 'federation.sqlite'));
+  const registry = new FederationRegistry(federationStore);
   const app = buildHttpServer({
     engine,
     nodeName: config.name,
     version: NODE_VERSION,
-    witnessVkey: witness.vkey,
+    self: localPeerEntry(identity),
+    federation: { registry, status: new RegistryStatus(config.name, registry) },
     adminToken: identity.adminToken,
     metrics: new NodeMetrics({ defaultMetrics: true }),
     bodyLimitBytes: config.bodyLimitBytes,
@@ -58,6 +64,7 @@ export async function runNode(options: RunNodeOptions): Promise<RunningNode> {
     await app.listen({ host, port });
   } catch (e) {
     await engine.close();
+    federationStore.close();
     throw e;
   }
   const addr = app.server.address();
@@ -71,7 +78,10 @@ export async function runNode(options: RunNodeOptions): Promise<RunningNode> {
     url,
     close() {
       // In-flight requests finish (and their appends commit) before storage closes.
-      closing ??= app.close().then(() => engine.close());
+      closing ??= app
+        .close()
+        .then(() => engine.close())
+        .finally(() => federationStore.close());
       return closing;
     },
   };

@@ -1,7 +1,10 @@
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
-import { RemembrancerError, parseJsonStrict } from '@vaultmesh/core';
+import { RemembrancerError, parseJsonStrict, type RegistryPeer } from '@vaultmesh/core';
 import type { LogEngine } from '../log/log-engine.js';
 import { NodeMetrics } from '../metrics/node-metrics.js';
+import type { FederationRegistry } from '../federation/federation-registry.js';
+import { federationRoutes } from '../federation/federation-routes.js';
+import type { FederationStatusSource } from '../federation/federation-status.js';
 import { installErrorHandling } from './error-handler.js';
 import { healthRoutes } from './routes/health-routes.js';
 import { nodeRoutes } from './routes/node-routes.js';
@@ -15,16 +18,19 @@ export interface HttpServerOptions {
   engine: LogEngine;
   nodeName: string;
   version: string;
-  witnessVkey: string;
+  /** This node as a registry peer entry: its endpoint and public keys. */
+  self: RegistryPeer;
   adminToken: string;
   metrics?: NodeMetrics;
+  /** Federation membership and status (registry, status endpoints). */
+  federation?: { registry: FederationRegistry; status: FederationStatusSource };
   bodyLimitBytes?: number;
   /** The node's pino logger; without one the API logs nothing (tests). */
   logger?: FastifyBaseLogger;
 }
 
 /** Everything a route needs, handed to each route plugin. */
-export interface RouteContext extends Required<Omit<HttpServerOptions, 'logger' | 'bodyLimitBytes'>> {}
+export interface RouteContext extends Required<Omit<HttpServerOptions, 'logger' | 'bodyLimitBytes' | 'federation'>> {}
 
 /** Builds the HTTP API (not listening yet): `app.listen()` to serve, `app.inject()` in tests. */
 export function buildHttpServer(options: HttpServerOptions): FastifyInstance {
@@ -60,12 +66,13 @@ export function buildHttpServer(options: HttpServerOptions): FastifyInstance {
     engine: options.engine,
     nodeName: options.nodeName,
     version: options.version,
-    witnessVkey: options.witnessVkey,
+    self: options.self,
     adminToken: options.adminToken,
     metrics,
   };
   for (const plugin of [healthRoutes, nodeRoutes, namespaceRoutes, entryRoutes, proofRoutes, receiptRoutes, tileRoutes]) {
     plugin(app, ctx);
   }
+  if (options.federation) federationRoutes(app, { ...options.federation, adminToken: options.adminToken });
   return app;
 }

@@ -61,6 +61,9 @@ describe('health and node', () => {
     assert.equal(body.name, 'test.vaultmesh.local');
     assert.equal(typeof body.version, 'string');
     assert.match(body.witness_vkey as string, /^test\.vaultmesh\.local\/witness\+[0-9a-f]{8}\+/);
+    assert.match(body.log_vkey as string, /^test\.vaultmesh\.local\+[0-9a-f]{8}\+/);
+    assert.match(body.auth_key as string, /^test\.vaultmesh\.local\/peer\+[0-9a-f]{8}\+/);
+    assert.equal(body.endpoint, 'http://127.0.0.1:8080');
     assert.deepEqual(body.namespaces, [NS]);
   });
 

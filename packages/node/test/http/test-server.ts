@@ -2,8 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import { CosignatureSigner } from '@vaultmesh/core';
 import { initNode, type NodeIdentity } from '../../src/config/node-config.js';
+import { localPeerEntry } from '../../src/federation/local-peer.js';
 import { buildHttpServer } from '../../src/http/server.js';
 import { openLogEngine } from '../../src/log/index.js';
 import type { LogEngine } from '../../src/log/log-engine.js';
@@ -32,7 +32,7 @@ export function startTestServer(opts: { checkpointIntervalMs?: number; queueMaxE
     engine,
     nodeName: identity.config.name,
     version: '0.0.0-test',
-    witnessVkey: new CosignatureSigner(`${identity.config.name}/witness`, identity.witnessSeed).vkey,
+    self: localPeerEntry(identity),
     adminToken: identity.adminToken,
     bodyLimitBytes: 4 * 1024 * 1024,
   });

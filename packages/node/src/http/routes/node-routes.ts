@@ -5,7 +5,10 @@ export function nodeRoutes(app: FastifyInstance, ctx: RouteContext): void {
   app.get('/v1/node', async () => ({
     name: ctx.nodeName,
     version: ctx.version,
-    witness_vkey: ctx.witnessVkey,
+    endpoint: ctx.self.endpoint,
+    log_vkey: ctx.self.log_vkey,
+    witness_vkey: ctx.self.witness_vkey,
+    auth_key: ctx.self.auth_key,
     namespaces: ctx.engine.listNamespaces().map((n) => n.id),
   }));
 }

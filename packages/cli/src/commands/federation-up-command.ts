@@ -1,0 +1,159 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import type { Command } from 'commander';
+import { createGenesis, type RegistrySet } from '@vaultmesh/core';
+import { dataPaths, initNode, loadNode, localPeerEntry } from '@vaultmesh/node';
+import { ApiClient, ApiError } from '../client/api-client.js';
+import { UsageError, printResult } from '../output.js';
+import { readRegistryFile, signWithNodes } from './federation-registry-commands.js';
+
+export const LOCAL_NODE_NAMES = ['alpha', 'beta', 'gamma', 'delta', 'epsilon', 'zeta', 'eta', 'theta', 'iota', 'kappa', 'lambda', 'mu'];
+export const DEMO_NAMESPACE = 'dao:vaultmesh';
+
+export interface LocalNode {
+  name: string;
+  dir: string;
+  url: string;
+  child: ChildProcess;
+}
+
+/** The same CLI, as a child process: the bin in production, tsx + source in development. */
+function selfCommand(): { cmd: string; args: string[] } {
+  return { cmd: process.execPath, args: [...process.execArgv, process.argv[1]!] };
+}
+
+function startNodeProcess(dir: string, logPath: string, timeoutMs = 30_000): Promise<{ child: ChildProcess; url: string }> {
+  const { cmd, args } = selfCommand();
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, [...args, 'serve', '--data', dir, '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const log = createWriteStream(logPath, { flags: 'a' });
+    child.stderr!.pipe(log);
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`node in ${dir} did not start within ${timeoutMs / 1000} s; see ${logPath}`));
+    }, timeoutMs);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`node in ${dir} exited with ${code} while starting; see ${logPath}`));
+    });
+    createInterface({ input: child.stdout! }).once('line', (line) => {
+      clearTimeout(timer);
+      child.removeAllListeners('exit');
+      resolve({ child, url: (JSON.parse(line) as { url: string }).url });
+    });
+  });
+}
+
+function stopAll(nodes: readonly { child: ChildProcess }[], timeoutMs = 15_000): Promise<void> {
+  return Promise.all(
+    nodes.map(
+      ({ child }) =>
+        new Promise<void>((resolve) => {
+          if (child.exitCode !== null || child.signalCode !== null) return resolve();
+          const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+          child.once('exit', () => {
+            clearTimeout(timer);
+            resolve();
+          });
+          child.kill('SIGTERM');
+        }),
+    ),
+  ).then(() => undefined);
+}
+
+/**
+ * Creates (first run) or reuses N node identities under DIR, a genesis registry signed by all of
+ * them, starts every node, hands each the registry, and returns the running nodes.
+ */
+export async function startLocalFederation(opts: { nodes: number; basePort: number; data: string; federationId?: string }): Promise<{ nodes: LocalNode[]; registry: RegistrySet; stop(): Promise<void> }> {
+  if (opts.nodes < 1 || opts.nodes > LOCAL_NODE_NAMES.length) throw new UsageError(`--nodes must be 1..${LOCAL_NODE_NAMES.length}`);
+  mkdirSync(opts.data, { recursive: true });
+  const dirs: string[] = [];
+  for (let i = 0; i < opts.nodes; i++) {
+    const name = `${LOCAL_NODE_NAMES[i]}.vaultmesh.local`;
+    const dir = join(opts.data, name);
+    if (!existsSync(dataPaths(dir).config)) initNode(dir, name, { listen: `127.0.0.1:${opts.basePort + i}` });
+    else if (loadNode(dir).config.listen !== `127.0.0.1:${opts.basePort + i}`) {
+      throw new UsageError(`${dir} listens on ${loadNode(dir).config.listen}, not 127.0.0.1:${opts.basePort + i}; use the --base-port of the first run`);
+    }
+    dirs.push(dir);
+  }
+  const genesisPath = join(opts.data, 'registry-genesis.json');
+  let registry: RegistrySet;
+  if (existsSync(genesisPath)) registry = readRegistryFile(genesisPath);
+  else {
+    const n = dirs.length;
+    registry = signWithNodes(
+      createGenesis({
+        federation_id: opts.federationId ?? 'vaultmesh-local',
+        peers: dirs.map((d) => localPeerEntry(loadNode(d))),
+        quorum: { witness: Math.max(1, Math.floor(n / 2)), registry: Math.floor(n / 2) + 1 },
+        anchor_strategy: 'collaborative',
+        memo: 'local federation started by remembrancer federation up',
+        effective_after: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'),
+      }),
+      dirs,
+    );
+    writeFileSync(genesisPath, JSON.stringify(registry, null, 2) + '\n');
+  }
+  const started: LocalNode[] = [];
+  try {
+    for (const dir of dirs) {
+      const { child, url } = await startNodeProcess(dir, join(dir, 'node.log'));
+      started.push({ name: loadNode(dir).config.name, dir, url, child });
+    }
+    for (const n of started) {
+      const client = new ApiClient({ url: n.url, token: loadNode(n.dir).adminToken });
+      await client.json('PUT', '/v1/federation/registry', registry);
+    }
+  } catch (e) {
+    await stopAll(started);
+    throw e;
+  }
+  return { nodes: started, registry, stop: () => stopAll(started) };
+}
+
+async function ensureDemoNamespace(node: LocalNode): Promise<void> {
+  const client = new ApiClient({ url: node.url, token: loadNode(node.dir).adminToken });
+  try {
+    await client.json('PUT', client.nsPath(DEMO_NAMESPACE), { description: 'demo namespace' });
+  } catch (e) {
+    if (!(e instanceof ApiError && e.code === 'NAMESPACE_EXISTS')) throw e;
+  }
+}
+
+export function registerFederationUp(federation: Command): void {
+  federation
+    .command('up')
+    .description('run a local federation: N node processes on 127.0.0.1 (node i on port P+i) with a genesis registry')
+    .option('--nodes <n>', 'number of nodes', '3')
+    .option('--base-port <p>', 'port of the first node', '7801')
+    .option('--data <dir>', 'directory holding one data directory per node', './federation')
+    .option('--demo', `create the namespace ${DEMO_NAMESPACE} on every node`)
+    .option('--json', 'machine-readable output (one JSON line once all nodes run)')
+    .action(async (opts: { nodes: string; basePort: string; data: string; demo?: boolean; json?: boolean }) => {
+      const nodes = Number(opts.nodes);
+      const basePort = Number(opts.basePort);
+      if (!Number.isInteger(nodes)) throw new UsageError('--nodes must be an integer');
+      if (!Number.isInteger(basePort) || basePort < 1 || basePort + nodes > 65536) throw new UsageError('--base-port must leave room for every node below 65536');
+      const fed = await startLocalFederation({ nodes, basePort, data: opts.data });
+      if (opts.demo) for (const n of fed.nodes) await ensureDemoNamespace(n);
+      const view = { event: 'ready', federation_id: fed.registry.federation_id, registry_version: fed.registry.version, nodes: fed.nodes.map((n) => ({ name: n.name, url: n.url, data: n.dir })) };
+      printResult(opts, view, () =>
+        [
+          `federation ${fed.registry.federation_id} is up with ${fed.nodes.length} nodes (registry version ${fed.registry.version}):`,
+          ...fed.nodes.map((n) => `  ${n.name.padEnd(26)} ${n.url}   data ${n.dir}   log ${join(n.dir, 'node.log')}`),
+          '',
+          `status: curl ${fed.nodes[0]!.url}/v1/federation/status`,
+          'Press Ctrl-C to stop every node.',
+        ].join('\n'),
+      );
+      await new Promise<void>((resolve) => {
+        const stop = () => void fed.stop().then(resolve, resolve);
+        process.once('SIGINT', stop);
+        process.once('SIGTERM', stop);
+      });
+    });
+}

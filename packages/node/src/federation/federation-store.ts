@@ -1,0 +1,101 @@
+import Database from 'better-sqlite3';
+import { RemembrancerError, canonicalize, parseRegistry, registryDigest, type RegistrySet } from '@vaultmesh/core';
+
+/**
+ * A node's federation state, in its own SQLite file beside the log database: every registry
+ * version it accepted (so old signatures stay checkable against the version then in force), the
+ * request nonces it has seen (replay protection survives a restart), and equivocation evidence.
+ */
+export class FederationStore {
+  private readonly db: Database.Database;
+
+  constructor(path: string) {
+    this.db = new Database(path);
+    try {
+      this.db.pragma('journal_mode = WAL');
+      this.db.pragma('synchronous = FULL');
+      this.db.pragma('busy_timeout = 5000');
+      this.db.exec(`
+        CREATE TABLE IF NOT EXISTS registry_versions (
+          version     INTEGER PRIMARY KEY,
+          digest      TEXT NOT NULL UNIQUE,
+          doc         TEXT NOT NULL,
+          accepted_at TEXT NOT NULL
+        );
+        CREATE TABLE IF NOT EXISTS seen_nonces (
+          keyid   TEXT NOT NULL,
+          nonce   TEXT NOT NULL,
+          created INTEGER NOT NULL,
+          PRIMARY KEY (keyid, nonce)
+        ) WITHOUT ROWID;
+        CREATE INDEX IF NOT EXISTS seen_nonces_created ON seen_nonces (created);
+        CREATE TABLE IF NOT EXISTS evidence (
+          digest      TEXT PRIMARY KEY,
+          origin      TEXT NOT NULL,
+          doc         TEXT NOT NULL,
+          received_at TEXT NOT NULL
+        );
+      `);
+    } catch (e) {
+      this.db.close();
+      throw new RemembrancerError('STORAGE_FAILURE', `cannot open federation store ${path}`, { cause: e });
+    }
+  }
+
+  registryVersions(): RegistrySet[] {
+    const rows = this.db.prepare('SELECT doc FROM registry_versions ORDER BY version').all() as Array<{ doc: string }>;
+    return rows.map((r) => parseRegistry(JSON.parse(r.doc)));
+  }
+
+  latestRegistry(): RegistrySet | undefined {
+    const row = this.db.prepare('SELECT doc FROM registry_versions ORDER BY version DESC LIMIT 1').get() as { doc: string } | undefined;
+    return row ? parseRegistry(JSON.parse(row.doc)) : undefined;
+  }
+
+  /** Stores a version the caller has verified against the latest one; the version must be new. */
+  addRegistryVersion(set: RegistrySet, acceptedAt: string): void {
+    try {
+      this.db
+        .prepare('INSERT INTO registry_versions (version, digest, doc, accepted_at) VALUES (?, ?, ?, ?)')
+        .run(set.version, registryDigest(set), canonicalize(set), acceptedAt);
+    } catch (e) {
+      throw new RemembrancerError('REGISTRY_STALE', `registry version ${set.version} is already stored`, { cause: e });
+    }
+  }
+
+  /**
+   * Records a request nonce; false if this key already used it (a replay). Nonces older than
+   * `forgetBefore` (unix seconds) are dropped: requests that old fail the clock-skew check anyway.
+   */
+  rememberNonce(keyid: string, nonce: string, created: number, forgetBefore: number): boolean {
+    const insert = this.db.prepare('INSERT OR IGNORE INTO seen_nonces (keyid, nonce, created) VALUES (?, ?, ?)');
+    const prune = this.db.prepare('DELETE FROM seen_nonces WHERE created < ?');
+    return this.db.transaction(() => {
+      prune.run(forgetBefore);
+      return insert.run(keyid, nonce, created).changes === 1;
+    })();
+  }
+
+  /** Stores evidence once (keyed by digest); true if it was new. */
+  addEvidence(digest: string, origin: string, doc: unknown, receivedAt: string): boolean {
+    return (
+      this.db
+        .prepare('INSERT OR IGNORE INTO evidence (digest, origin, doc, received_at) VALUES (?, ?, ?, ?)')
+        .run(digest, origin, canonicalize(doc), receivedAt).changes === 1
+    );
+  }
+
+  evidence(): Array<{ digest: string; origin: string; doc: unknown; receivedAt: string }> {
+    const rows = this.db.prepare('SELECT digest, origin, doc, received_at FROM evidence ORDER BY received_at').all() as Array<{
+      digest: string;
+      origin: string;
+      doc: string;
+      received_at: string;
+    }>;
+    return rows.map((r) => ({ digest: r.digest, origin: r.origin, doc: JSON.parse(r.doc) as unknown, receivedAt: r.received_at }));
+  }
+
+  close(): void {
+    this.db.close();
+  }
+}

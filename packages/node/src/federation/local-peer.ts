@@ -1,0 +1,39 @@
+import {
+  NoteSigner,
+  CosignatureSigner,
+  peerAuthKeyName,
+  peerLogKeyName,
+  peerWitnessKeyName,
+  type PeerRole,
+  type RegistryPeer,
+} from '@vaultmesh/core';
+import type { NodeIdentity } from '../config/node-config.js';
+
+/** This node's public keys under the names the registry expects (see core's registry-set). */
+export function localKeys(identity: NodeIdentity) {
+  const name = identity.config.name;
+  return {
+    logVkey: new NoteSigner(peerLogKeyName(name), identity.logSeed).vkey,
+    witnessVkey: new CosignatureSigner(peerWitnessKeyName(name), identity.witnessSeed).vkey,
+    authKey: new NoteSigner(peerAuthKeyName(name), identity.peerSeed).vkey,
+  };
+}
+
+/** The registry entry that describes this node, as founding or joining peers publish it. */
+export function localPeerEntry(identity: NodeIdentity, roles: readonly PeerRole[] = ['log', 'witness']): RegistryPeer {
+  const keys = localKeys(identity);
+  return {
+    id: identity.config.name,
+    endpoint: nodeEndpoint(identity),
+    log_vkey: keys.logVkey,
+    witness_vkey: keys.witnessVkey,
+    auth_key: keys.authKey,
+    status: 'active',
+    roles: [...roles],
+  };
+}
+
+/** The base URL peers use to reach this node: the configured endpoint, else the listen address. */
+export function nodeEndpoint(identity: NodeIdentity): string {
+  return identity.config.endpoint ?? `http://${identity.config.listen}`;
+}
