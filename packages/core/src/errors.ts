@@ -56,6 +56,9 @@ export type ErrorCode =
   | 'STORAGE_FAILURE'
   | 'SHUTTING_DOWN'
   | 'CONFIG_INVALID'
+  | 'NONCE_REPLAYED'
+  | 'PEER_UNREACHABLE'
+  | 'PEER_REQUEST_FAILED'
   | 'INTERNAL';
 
 export class RemembrancerError extends Error {
