@@ -9,5 +9,6 @@ export * from './tlog-proof/index.js';
 export * from './jcs/index.js';
 export * from './namespace/index.js';
 export * from './receipt/index.js';
+export * from './witness-protocol/index.js';
 export * from './federation/index.js';
 export * from './http-signature/index.js';

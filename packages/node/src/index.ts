@@ -8,3 +8,4 @@ export * from './identity/index.js';
 export * from './log/index.js';
 export * from './metrics/index.js';
 export * from './storage/index.js';
+export * from './witness/index.js';

@@ -1,0 +1,4 @@
+export * from './limits.js';
+export * from './origin-hash.js';
+export * from './add-checkpoint-request.js';
+export * from './witness-responses.js';
