@@ -7,7 +7,12 @@ import { openLogEngine } from '../log/index.js';
 import type { LogEngine } from '../log/log-engine.js';
 import { FederationRegistry } from '../federation/federation-registry.js';
 import { FederationStore } from '../federation/federation-store.js';
-import { RegistryStatus } from '../federation/federation-status.js';
+import { peerWitnessKeyName } from '@vaultmesh/core';
+import { Cosigner } from '../federation/cosigner.js';
+import { cosignedCheckpointNote } from '../federation/cosigned-checkpoint.js';
+import { FederationStatus } from '../federation/federation-status.js';
+import { RegistryWitnessLogs } from '../federation/registry-witness-logs.js';
+import { WITNESS_DB_FILE, Witness, witnessRoutes } from '../witness/index.js';
 import { localPeerEntry } from '../federation/local-peer.js';
 import { NodeMetrics } from '../metrics/node-metrics.js';
 import { parseListenAddress } from './listen-address.js';
@@ -48,12 +53,21 @@ export async function runNode(options: RunNodeOptions): Promise<RunningNode> {
   });
   const federationStore = new FederationStore(join(options.dataDir, 'federation.sqlite'));
   const registry = new FederationRegistry(federationStore);
+  const witness = new Witness({
+    dbPath: join(options.dataDir, WITNESS_DB_FILE),
+    name: peerWitnessKeyName(config.name),
+    seed: identity.witnessSeed,
+    logs: new RegistryWitnessLogs(registry),
+  });
+  const cosigner = new Cosigner({ engine, registry, store: federationStore, self: config.name, ...(logger ? { logger } : {}) });
   const app = buildHttpServer({
     engine,
     nodeName: config.name,
     version: NODE_VERSION,
     self: localPeerEntry(identity),
-    federation: { registry, status: new RegistryStatus(config.name, registry) },
+    federation: { registry, status: new FederationStatus(config.name, registry, cosigner) },
+    checkpointNote: (origin, cp) => cosignedCheckpointNote(federationStore, origin, cp),
+    plugins: [(a) => witnessRoutes(a, { witness })],
     adminToken: identity.adminToken,
     metrics: new NodeMetrics({ defaultMetrics: true }),
     bodyLimitBytes: config.bodyLimitBytes,
@@ -64,12 +78,14 @@ export async function runNode(options: RunNodeOptions): Promise<RunningNode> {
     await app.listen({ host, port });
   } catch (e) {
     await engine.close();
+    witness.close();
     federationStore.close();
     throw e;
   }
   const addr = app.server.address();
   const boundPort = typeof addr === 'object' && addr ? addr.port : port;
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${boundPort}`;
+  cosigner.start();
   let closing: Promise<void> | undefined;
   return {
     identity,
@@ -78,10 +94,14 @@ export async function runNode(options: RunNodeOptions): Promise<RunningNode> {
     url,
     close() {
       // In-flight requests finish (and their appends commit) before storage closes.
-      closing ??= app
-        .close()
+      closing ??= cosigner
+        .stop()
+        .then(() => app.close())
         .then(() => engine.close())
-        .finally(() => federationStore.close());
+        .finally(() => {
+          witness.close();
+          federationStore.close();
+        });
       return closing;
     },
   };

@@ -29,6 +29,15 @@ export class FederationStore {
           PRIMARY KEY (keyid, nonce)
         ) WITHOUT ROWID;
         CREATE INDEX IF NOT EXISTS seen_nonces_created ON seen_nonces (created);
+        CREATE TABLE IF NOT EXISTS cosignatures (
+          origin    TEXT NOT NULL,
+          size      INTEGER NOT NULL,
+          root      TEXT NOT NULL,
+          witness   TEXT NOT NULL,
+          line      TEXT NOT NULL,
+          timestamp INTEGER NOT NULL,
+          PRIMARY KEY (origin, size, witness)
+        ) WITHOUT ROWID;
         CREATE TABLE IF NOT EXISTS evidence (
           digest      TEXT PRIMARY KEY,
           origin      TEXT NOT NULL,
@@ -74,6 +83,23 @@ export class FederationStore {
       prune.run(forgetBefore);
       return insert.run(keyid, nonce, created).changes === 1;
     })();
+  }
+
+  /** Keeps the newest cosignature of each witness on one checkpoint (origin, size, root). */
+  addCosignature(origin: string, size: number, root: string, witness: string, line: string, timestamp: number): void {
+    this.db
+      .prepare(
+        `INSERT INTO cosignatures (origin, size, root, witness, line, timestamp) VALUES (?, ?, ?, ?, ?, ?)
+         ON CONFLICT (origin, size, witness) DO UPDATE SET line = excluded.line, timestamp = excluded.timestamp, root = excluded.root
+         WHERE excluded.root = cosignatures.root`,
+      )
+      .run(origin, size, root, witness, line, timestamp);
+  }
+
+  cosignatures(origin: string, size: number, root: string): Array<{ witness: string; line: string; timestamp: number }> {
+    return this.db
+      .prepare('SELECT witness, line, timestamp FROM cosignatures WHERE origin = ? AND size = ? AND root = ? ORDER BY witness')
+      .all(origin, size, root) as Array<{ witness: string; line: string; timestamp: number }>;
   }
 
   /** Stores evidence once (keyed by digest); true if it was new. */

@@ -5,3 +5,6 @@ export * from './federation-routes.js';
 export * from './federation-status.js';
 export * from './peer-auth.js';
 export * from './peer-client.js';
+export * from './cosigner.js';
+export * from './cosigned-checkpoint.js';
+export * from './registry-witness-logs.js';

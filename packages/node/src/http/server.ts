@@ -1,6 +1,6 @@
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { RemembrancerError, parseJsonStrict, type RegistryPeer } from '@vaultmesh/core';
-import type { LogEngine } from '../log/log-engine.js';
+import type { LogEngine, PublishedCheckpoint } from '../log/log-engine.js';
 import { NodeMetrics } from '../metrics/node-metrics.js';
 import type { FederationRegistry } from '../federation/federation-registry.js';
 import { federationRoutes } from '../federation/federation-routes.js';
@@ -22,6 +22,10 @@ export interface HttpServerOptions {
   self: RegistryPeer;
   adminToken: string;
   metrics?: NodeMetrics;
+  /** The note served for a checkpoint: the log-signed note plus every cosignature held (default: as published). */
+  checkpointNote?: (origin: string, checkpoint: PublishedCheckpoint) => string;
+  /** Extra route plugins (witness, federation peer routes) registered after the core API. */
+  plugins?: ReadonlyArray<(app: FastifyInstance) => void>;
   /** Federation membership and status (registry, status endpoints). */
   federation?: { registry: FederationRegistry; status: FederationStatusSource };
   bodyLimitBytes?: number;
@@ -30,7 +34,7 @@ export interface HttpServerOptions {
 }
 
 /** Everything a route needs, handed to each route plugin. */
-export interface RouteContext extends Required<Omit<HttpServerOptions, 'logger' | 'bodyLimitBytes' | 'federation'>> {}
+export interface RouteContext extends Required<Omit<HttpServerOptions, 'logger' | 'bodyLimitBytes' | 'federation' | 'plugins'>> {}
 
 /** Builds the HTTP API (not listening yet): `app.listen()` to serve, `app.inject()` in tests. */
 export function buildHttpServer(options: HttpServerOptions): FastifyInstance {
@@ -67,6 +71,7 @@ export function buildHttpServer(options: HttpServerOptions): FastifyInstance {
     nodeName: options.nodeName,
     version: options.version,
     self: options.self,
+    checkpointNote: options.checkpointNote ?? ((_origin, cp) => cp.note),
     adminToken: options.adminToken,
     metrics,
   };
@@ -74,5 +79,6 @@ export function buildHttpServer(options: HttpServerOptions): FastifyInstance {
     plugin(app, ctx);
   }
   if (options.federation) federationRoutes(app, { ...options.federation, adminToken: options.adminToken });
+  for (const plugin of options.plugins ?? []) plugin(app);
   return app;
 }

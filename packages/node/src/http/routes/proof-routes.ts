@@ -31,6 +31,6 @@ export function proofRoutes(app: FastifyInstance, ctx: RouteContext): void {
     const cp = ctx.engine.latestCheckpoint(ns.id);
     if (!cp) throw new RemembrancerError('NOT_FOUND', `namespace '${ns.id}' has no checkpoint yet`);
     reply.type('text/plain; charset=utf-8').header('cache-control', 'no-cache');
-    return cp.note;
+    return ctx.checkpointNote(ns.origin, cp);
   });
 }

@@ -27,7 +27,7 @@ export function receiptRoutes(app: FastifyInstance, ctx: RouteContext): void {
       index,
       entry: JSON.parse(utf8Decode(data)) as unknown,
       proof: ctx.engine.inclusionProof(ns.id, index, cp.size),
-      checkpointNote: cp.note,
+      checkpointNote: ctx.checkpointNote(ns.origin, cp),
     });
     if (format === 'tlog-proof') {
       reply.type('text/plain; charset=utf-8');

@@ -1,0 +1,175 @@
+import {
+  CosignatureVerifier,
+  base64Encode,
+  formatAddCheckpointRequest,
+  formatSignatureLine,
+  parseCosignatureResponse,
+  parseSizeResponse,
+  verifyCosignature,
+  type RegistryPeer,
+} from '@vaultmesh/core';
+import type { LogEngine, PublishedCheckpoint } from '../log/log-engine.js';
+import type { LogEngineLogger } from '../log/logger.js';
+import type { FederationRegistry } from './federation-registry.js';
+import type { FederationStore } from './federation-store.js';
+
+export interface CosignerOptions {
+  engine: LogEngine;
+  registry: FederationRegistry;
+  store: FederationStore;
+  /** This node's name: its own witness is not asked. */
+  self: string;
+  /** Bound on each witness round trip (default 1000 ms); a slow witness never holds up the others. */
+  timeoutMs?: number;
+  /** How often new checkpoints are looked for (default 50 ms). */
+  pollMs?: number;
+  logger?: LogEngineLogger;
+}
+
+export interface WitnessPeerState {
+  peer: string;
+  reachable: boolean;
+  lastSuccessAt?: string;
+  lastError?: string;
+  lastLatencyMs?: number;
+}
+
+export interface NamespaceCosigning {
+  namespace: string;
+  size: number;
+  cosigners: string[];
+  roundMs?: number;
+}
+
+/**
+ * Sends every checkpoint this node publishes to the witness of every active peer, concurrently
+ * (the same checkpoint to all), per C2SP tlog-witness: `old` is the size that witness last
+ * cosigned for the origin; a 409 tells the right old size and the request is resent once with a
+ * consistency proof from it. Valid cosignatures are stored and merged into the checkpoint served.
+ * Runs beside the sequencer: appends never wait for witnesses.
+ */
+export class Cosigner {
+  private readonly timeoutMs: number;
+  private readonly pollMs: number;
+  private timer: NodeJS.Timeout | undefined;
+  private readonly inFlight = new Set<string>();
+  private readonly sentSize = new Map<string, number>();
+  /** (peer id, origin) → the size that peer's witness last cosigned. */
+  private readonly witnessSize = new Map<string, number>();
+  private readonly peers = new Map<string, WitnessPeerState>();
+  private readonly lastRound = new Map<string, NamespaceCosigning>();
+  private readonly roundLatencies: number[] = [];
+
+  constructor(private readonly options: CosignerOptions) {
+    this.timeoutMs = options.timeoutMs ?? 1000;
+    this.pollMs = options.pollMs ?? 50;
+  }
+
+  start(): void {
+    this.timer ??= setInterval(() => this.tick(), this.pollMs);
+    this.timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    const deadline = Date.now() + this.timeoutMs * 2;
+    while (this.inFlight.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+  }
+
+  witnessPeers(): WitnessPeerState[] {
+    return [...this.peers.values()];
+  }
+
+  namespaces(): NamespaceCosigning[] {
+    return [...this.lastRound.values()];
+  }
+
+  /** Recent cosigning round latencies in ms (submit to last answer), newest last. */
+  latencies(): readonly number[] {
+    return this.roundLatencies;
+  }
+
+  private tick(): void {
+    if (!this.options.registry.latest()) return;
+    for (const ns of this.options.engine.listNamespaces()) {
+      if (this.inFlight.has(ns.id)) continue;
+      const cp = this.options.engine.latestCheckpoint(ns.id);
+      if (!cp || this.sentSize.get(ns.id) === cp.size) continue;
+      this.inFlight.add(ns.id);
+      void this.round(ns.id, ns.origin, cp).finally(() => this.inFlight.delete(ns.id));
+    }
+  }
+
+  /** One cosigning round of one checkpoint with every witness peer; resolves when all answered or timed out. */
+  async round(namespace: string, origin: string, cp: PublishedCheckpoint): Promise<string[]> {
+    const witnesses = this.options.registry.activeOthers(this.options.self).filter((p) => p.roles.includes('witness'));
+    const started = performance.now();
+    const results = await Promise.all(witnesses.map((p) => this.askWitness(p, namespace, origin, cp)));
+    const cosigners = witnesses.filter((_, i) => results[i]).map((p) => p.id);
+    const roundMs = performance.now() - started;
+    if (witnesses.length > 0) {
+      this.roundLatencies.push(roundMs);
+      if (this.roundLatencies.length > 1000) this.roundLatencies.shift();
+    }
+    this.sentSize.set(namespace, cp.size);
+    this.lastRound.set(namespace, { namespace, size: cp.size, cosigners, roundMs: Math.round(roundMs * 10) / 10 });
+    return cosigners;
+  }
+
+  private async askWitness(peer: RegistryPeer, namespace: string, origin: string, cp: PublishedCheckpoint): Promise<boolean> {
+    const key = `${peer.id}\n${origin}`;
+    const state = this.peers.get(peer.id) ?? { peer: peer.id, reachable: false };
+    this.peers.set(peer.id, state);
+    const started = performance.now();
+    try {
+      let old = Math.min(this.witnessSize.get(key) ?? 0, cp.size);
+      for (let attempt = 0; attempt < 2; attempt++) {
+        const proof = old > 0 && old < cp.size ? this.options.engine.consistencyProof(namespace, old, cp.size) : [];
+        const res = await fetch(new URL('/v1/witness/add-checkpoint', peer.endpoint), {
+          method: 'POST',
+          headers: { 'content-type': 'text/plain; charset=utf-8' },
+          body: formatAddCheckpointRequest({ oldSize: old, proof, checkpoint: cp.note }),
+          signal: AbortSignal.timeout(this.timeoutMs),
+        });
+        const text = await res.text();
+        state.reachable = true;
+        state.lastLatencyMs = Math.round((performance.now() - started) * 10) / 10;
+        if (res.status === 200) {
+          this.accept(peer, origin, cp, text);
+          this.witnessSize.set(key, cp.size);
+          state.lastSuccessAt = new Date().toISOString();
+          delete state.lastError;
+          return true;
+        }
+        if (res.status === 409) {
+          // The witness holds another size for this origin: resend once from it (spec: the
+          // client retries with the size the witness reports).
+          const theirs = parseSizeResponse(text);
+          if (theirs > cp.size) throw new Error(`witness holds size ${theirs}, beyond our checkpoint ${cp.size}`);
+          this.witnessSize.set(key, theirs);
+          old = theirs;
+          continue;
+        }
+        throw new Error(`witness answered ${res.status}: ${text.slice(0, 200)}`);
+      }
+      throw new Error('witness kept answering 409');
+    } catch (e) {
+      state.lastError = (e as Error).message;
+      if ((e as Error).name === 'TimeoutError' || (e as { cause?: { code?: string } }).cause?.code === 'ECONNREFUSED') state.reachable = false;
+      this.options.logger?.warn?.({ peer: peer.id, origin, err: (e as Error).message }, 'cosigning failed');
+      return false;
+    }
+  }
+
+  /** Keeps the cosignatures that verify with the peer's registered witness key; others are ignored. */
+  private accept(peer: RegistryPeer, origin: string, cp: PublishedCheckpoint, responseBody: string): void {
+    const verifier = CosignatureVerifier.fromVkey(peer.witness_vkey);
+    const body = cp.note.slice(0, cp.note.indexOf('\n\n') + 1);
+    for (const sig of parseCosignatureResponse(responseBody)) {
+      if (sig.name !== verifier.name || sig.keyId !== verifier.keyId) continue;
+      const timestamp = verifyCosignature(body, sig, verifier);
+      this.options.store.addCosignature(origin, cp.size, base64Encode(cp.root), peer.id, formatSignatureLine(sig), timestamp);
+    }
+  }
+}
