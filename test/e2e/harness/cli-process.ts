@@ -93,7 +93,7 @@ export function startCli(args: string[], options: { timeoutMs?: number } = {}): 
 }
 
 /** Starts `remembrancer serve` on an ephemeral loopback port and resolves once it listens. */
-export async function startServe(dataDir: string, options: { timeoutMs?: number } = {}): Promise<ServeProcess> {
-  const p = await startCli(['serve', '--data', dataDir, '--listen', '127.0.0.1:0'], options);
+export async function startServe(dataDir: string, options: { timeoutMs?: number; listen?: string } = {}): Promise<ServeProcess> {
+  const p = await startCli(['serve', '--data', dataDir, '--listen', options.listen ?? '127.0.0.1:0'], options);
   return { ...p, url: p.first.url as string };
 }

@@ -7,7 +7,7 @@ import { openLogEngine } from '../log/index.js';
 import type { LogEngine } from '../log/log-engine.js';
 import { FederationRegistry } from '../federation/federation-registry.js';
 import { FederationStore } from '../federation/federation-store.js';
-import { peerWitnessKeyName } from '@vaultmesh/core';
+import { base64Encode, peerWitnessKeyName } from '@vaultmesh/core';
 import { Cosigner } from '../federation/cosigner.js';
 import { cosignedCheckpointNote } from '../federation/cosigned-checkpoint.js';
 import { FederationStatus } from '../federation/federation-status.js';
@@ -67,6 +67,10 @@ export async function runNode(options: RunNodeOptions): Promise<RunningNode> {
     self: localPeerEntry(identity),
     federation: { registry, status: new FederationStatus(config.name, registry, cosigner) },
     checkpointNote: (origin, cp) => cosignedCheckpointNote(federationStore, origin, cp),
+    witnessState: (origin, cp) => {
+      const reg = registry.latest();
+      return reg ? { cosignatures: federationStore.cosignatures(origin, cp.size, base64Encode(cp.root)).length, required: reg.quorum.witness } : undefined;
+    },
     plugins: [(a) => witnessRoutes(a, { witness })],
     adminToken: identity.adminToken,
     metrics: new NodeMetrics({ defaultMetrics: true }),

@@ -23,6 +23,8 @@ export interface CosignerOptions {
   timeoutMs?: number;
   /** How often new checkpoints are looked for (default 50 ms). */
   pollMs?: number;
+  /** How soon witnesses that did not cosign the latest checkpoint are asked again (default 1000 ms). */
+  retryMs?: number;
   logger?: LogEngineLogger;
 }
 
@@ -39,6 +41,8 @@ export interface NamespaceCosigning {
   size: number;
   cosigners: string[];
   roundMs?: number;
+  /** When the last round (or retry) ended, ms since the epoch. */
+  at: number;
 }
 
 /**
@@ -51,6 +55,7 @@ export interface NamespaceCosigning {
 export class Cosigner {
   private readonly timeoutMs: number;
   private readonly pollMs: number;
+  private readonly retryMs: number;
   private timer: NodeJS.Timeout | undefined;
   private readonly inFlight = new Set<string>();
   private readonly sentSize = new Map<string, number>();
@@ -63,6 +68,7 @@ export class Cosigner {
   constructor(private readonly options: CosignerOptions) {
     this.timeoutMs = options.timeoutMs ?? 1000;
     this.pollMs = options.pollMs ?? 50;
+    this.retryMs = options.retryMs ?? 1000;
   }
 
   start(): void {
@@ -95,25 +101,48 @@ export class Cosigner {
     for (const ns of this.options.engine.listNamespaces()) {
       if (this.inFlight.has(ns.id)) continue;
       const cp = this.options.engine.latestCheckpoint(ns.id);
-      if (!cp || this.sentSize.get(ns.id) === cp.size) continue;
+      if (!cp) continue;
+      const last = this.lastRound.get(ns.id);
+      const fresh = this.sentSize.get(ns.id) !== cp.size;
+      // A witness that missed the latest checkpoint (down, partitioned, restarting) is asked again
+      // until it cosigns: after a partition heals, witnesses catch up with no operator action.
+      if (!fresh && (!last || Date.now() - last.at < this.retryMs || this.missing(last).length === 0)) continue;
       this.inFlight.add(ns.id);
-      void this.round(ns.id, ns.origin, cp).finally(() => this.inFlight.delete(ns.id));
+      void this.round(ns.id, ns.origin, cp, fresh ? undefined : new Set(last!.cosigners)).finally(() => this.inFlight.delete(ns.id));
     }
   }
 
-  /** One cosigning round of one checkpoint with every witness peer; resolves when all answered or timed out. */
-  async round(namespace: string, origin: string, cp: PublishedCheckpoint): Promise<string[]> {
-    const witnesses = this.options.registry.activeOthers(this.options.self).filter((p) => p.roles.includes('witness'));
+  private witnesses(): RegistryPeer[] {
+    return this.options.registry.activeOthers(this.options.self).filter((p) => p.roles.includes('witness'));
+  }
+
+  private missing(last: NamespaceCosigning): RegistryPeer[] {
+    return this.witnesses().filter((p) => !last.cosigners.includes(p.id));
+  }
+
+  /**
+   * One cosigning round of one checkpoint with every witness peer (or those not in `already`);
+   * resolves when all answered or timed out.
+   */
+  async round(namespace: string, origin: string, cp: PublishedCheckpoint, already?: ReadonlySet<string>): Promise<string[]> {
+    const witnesses = this.witnesses().filter((p) => !already?.has(p.id));
     const started = performance.now();
     const results = await Promise.all(witnesses.map((p) => this.askWitness(p, namespace, origin, cp)));
-    const cosigners = witnesses.filter((_, i) => results[i]).map((p) => p.id);
+    const cosigners = [...(already ?? []), ...witnesses.filter((_, i) => results[i]).map((p) => p.id)];
     const roundMs = performance.now() - started;
-    if (witnesses.length > 0) {
+    if (witnesses.length > 0 && !already) {
       this.roundLatencies.push(roundMs);
       if (this.roundLatencies.length > 1000) this.roundLatencies.shift();
     }
     this.sentSize.set(namespace, cp.size);
-    this.lastRound.set(namespace, { namespace, size: cp.size, cosigners, roundMs: Math.round(roundMs * 10) / 10 });
+    const prevRound = this.lastRound.get(namespace);
+    this.lastRound.set(namespace, {
+      namespace,
+      size: cp.size,
+      cosigners,
+      roundMs: already && prevRound?.roundMs !== undefined ? prevRound.roundMs : Math.round(roundMs * 10) / 10,
+      at: Date.now(),
+    });
     return cosigners;
   }
 

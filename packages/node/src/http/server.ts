@@ -24,6 +24,8 @@ export interface HttpServerOptions {
   metrics?: NodeMetrics;
   /** The note served for a checkpoint: the log-signed note plus every cosignature held (default: as published). */
   checkpointNote?: (origin: string, checkpoint: PublishedCheckpoint) => string;
+  /** How many witnesses cosigned a checkpoint and how many the federation requires (absent: no federation). */
+  witnessState?: (origin: string, checkpoint: PublishedCheckpoint) => { cosignatures: number; required: number } | undefined;
   /** Extra route plugins (witness, federation peer routes) registered after the core API. */
   plugins?: ReadonlyArray<(app: FastifyInstance) => void>;
   /** Federation membership and status (registry, status endpoints). */
@@ -72,6 +74,7 @@ export function buildHttpServer(options: HttpServerOptions): FastifyInstance {
     version: options.version,
     self: options.self,
     checkpointNote: options.checkpointNote ?? ((_origin, cp) => cp.note),
+    witnessState: options.witnessState ?? (() => undefined),
     adminToken: options.adminToken,
     metrics,
   };

@@ -31,6 +31,10 @@ export function proofRoutes(app: FastifyInstance, ctx: RouteContext): void {
     const cp = ctx.engine.latestCheckpoint(ns.id);
     if (!cp) throw new RemembrancerError('NOT_FOUND', `namespace '${ns.id}' has no checkpoint yet`);
     reply.type('text/plain; charset=utf-8').header('cache-control', 'no-cache');
+    // Marks a checkpoint that is log-signed but not yet cosigned by the federation's witness quorum
+    // (e.g. during a partition); clients that need witnessing check these or the cosignatures.
+    const w = ctx.witnessState(ns.origin, cp);
+    if (w) reply.header('x-witness-cosignatures', `${w.cosignatures}/${w.required}`).header('x-witnessed', String(w.cosignatures >= w.required));
     return ctx.checkpointNote(ns.origin, cp);
   });
 }

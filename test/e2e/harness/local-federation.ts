@@ -1,0 +1,116 @@
+import { createServer } from 'node:net';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseJsonStrict, parseRegistry, type RegistrySet } from '@vaultmesh/core';
+import { runCli, startServe, type ServeProcess } from './cli-process.js';
+
+const NAMES = ['alpha', 'beta', 'gamma', 'delta', 'epsilon', 'zeta', 'eta'];
+
+/** Ports the OS hands out now (bound and released at once); good enough for loopback tests. */
+export async function freePorts(n: number): Promise<number[]> {
+  const servers = await Promise.all(
+    Array.from({ length: n }, () => new Promise<ReturnType<typeof createServer>>((resolve, reject) => {
+      const s = createServer();
+      s.once('error', reject);
+      s.listen(0, '127.0.0.1', () => resolve(s));
+    })),
+  );
+  const ports = servers.map((s) => (s.address() as { port: number }).port);
+  await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
+  return ports;
+}
+
+export interface FederationNode {
+  name: string;
+  dir: string;
+  listen: string;
+  url: string;
+  token: string;
+  proc: ServeProcess | undefined;
+}
+
+export interface LocalFederation {
+  nodes: FederationNode[];
+  registry: RegistrySet;
+  restart(i: number): Promise<void>;
+  kill(i: number): Promise<void>;
+  pause(i: number): void;
+  resume(i: number): void;
+  stopAll(): Promise<void>;
+}
+
+async function cliOk(args: string[]): Promise<string> {
+  const r = await runCli(args, { timeoutMs: 60_000 });
+  if (r.code !== 0) throw new Error(`remembrancer ${args.join(' ')} failed (${r.code}): ${r.stderr}`);
+  return r.stdout;
+}
+
+/**
+ * N real node processes on loopback, founded the way operators do it: `init` each, one
+ * `federation init` genesis signed by every founder, `serve` each, `federation apply` to each.
+ */
+export async function startLocalFederation(root: string, n: number): Promise<LocalFederation> {
+  const ports = await freePorts(n);
+  const nodes: FederationNode[] = [];
+  for (let i = 0; i < n; i++) {
+    const name = `${NAMES[i]}.e2e.local`;
+    const dir = join(root, name);
+    const listen = `127.0.0.1:${ports[i]}`;
+    await cliOk(['init', '--data', dir, '--name', name, '--listen', listen]);
+    nodes.push({ name, dir, listen, url: `http://${listen}`, token: readFileSync(join(dir, 'admin.token'), 'utf8').trim(), proc: undefined });
+  }
+  const genesis = join(root, 'genesis.json');
+  await cliOk(['federation', 'init', '--federation-id', 'e2e', ...nodes.flatMap((x) => ['--node', x.dir, '--sign-with', x.dir]), '--out', genesis]);
+  const registry = parseRegistry(parseJsonStrict(readFileSync(genesis, 'utf8')));
+  const fed: LocalFederation = {
+    nodes,
+    registry,
+    async restart(i) {
+      const node = nodes[i]!;
+      node.proc = await startServe(node.dir, { listen: node.listen });
+    },
+    async kill(i) {
+      await nodes[i]!.proc?.kill();
+      nodes[i]!.proc = undefined;
+    },
+    pause(i) {
+      nodes[i]!.proc?.child.kill('SIGSTOP');
+    },
+    resume(i) {
+      nodes[i]!.proc?.child.kill('SIGCONT');
+    },
+    async stopAll() {
+      await Promise.all(
+        nodes.map(async (x) => {
+          x.proc?.child.kill('SIGCONT');
+          await x.proc?.kill();
+          x.proc = undefined;
+        }),
+      );
+    },
+  };
+  try {
+    await Promise.all(nodes.map((_, i) => fed.restart(i)));
+    for (const x of nodes) await cliOk(['federation', 'apply', genesis, '--url', x.url, '--data', x.dir]);
+  } catch (e) {
+    await fed.stopAll();
+    throw e;
+  }
+  return fed;
+}
+
+/** Polls `check` every 100 ms until it returns a value, or fails after timeoutMs with `what`. */
+export async function waitFor<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  for (;;) {
+    try {
+      const v = await check();
+      if (v !== undefined) return v;
+    } catch (e) {
+      lastError = e;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastError ? `: ${(lastError as Error).message}` : ''}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
