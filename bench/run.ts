@@ -14,6 +14,7 @@ const AREAS = [
   'proofs',
   'http',
   'scale',
+  'federation',
 ] as const;
 
 const RESULTS_PATH = fileURLToPath(new URL('./results.json', import.meta.url));

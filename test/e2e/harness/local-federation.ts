@@ -1,5 +1,5 @@
 import { createServer } from 'node:net';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseJsonStrict, parseRegistry, type RegistrySet } from '@vaultmesh/core';
 import { runCli, startServe, type ServeProcess } from './cli-process.js';
@@ -49,7 +49,7 @@ async function cliOk(args: string[]): Promise<string> {
  * N real node processes on loopback, founded the way operators do it: `init` each, one
  * `federation init` genesis signed by every founder, `serve` each, `federation apply` to each.
  */
-export async function startLocalFederation(root: string, n: number): Promise<LocalFederation> {
+export async function startLocalFederation(root: string, n: number, config: Record<string, unknown> = {}): Promise<LocalFederation> {
   const ports = await freePorts(n);
   const nodes: FederationNode[] = [];
   for (let i = 0; i < n; i++) {
@@ -57,6 +57,10 @@ export async function startLocalFederation(root: string, n: number): Promise<Loc
     const dir = join(root, name);
     const listen = `127.0.0.1:${ports[i]}`;
     await cliOk(['init', '--data', dir, '--name', name, '--listen', listen]);
+    if (Object.keys(config).length > 0) {
+      const cfg = join(dir, 'config.json');
+      writeFileSync(cfg, JSON.stringify({ ...(JSON.parse(readFileSync(cfg, 'utf8')) as object), ...config }, null, 2));
+    }
     nodes.push({ name, dir, listen, url: `http://${listen}`, token: readFileSync(join(dir, 'admin.token'), 'utf8').trim(), proc: undefined });
   }
   const genesis = join(root, 'genesis.json');
@@ -113,4 +117,22 @@ export async function waitFor<T>(what: string, check: () => Promise<T | undefine
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastError ? `: ${(lastError as Error).message}` : ''}`);
     await new Promise((r) => setTimeout(r, 100));
   }
+}
+
+/** A base port with `n` consecutive ports free on 127.0.0.1 right now (for `federation up`). */
+export async function freePortRange(n: number, attempts = 20): Promise<number> {
+  for (let a = 0; a < attempts; a++) {
+    const base = 20000 + Math.floor(Math.random() * 40000);
+    const ok = await Promise.all(
+      Array.from({ length: n }, (_, i) =>
+        new Promise<boolean>((resolve) => {
+          const s = createServer();
+          s.once('error', () => resolve(false));
+          s.listen(base + i, '127.0.0.1', () => s.close(() => resolve(true)));
+        }),
+      ),
+    );
+    if (ok.every(Boolean)) return base;
+  }
+  throw new Error(`no ${n} consecutive free ports found`);
 }

@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import { dataPaths, initNode, runNode, type RunningNode } from '@vaultmesh/node';
 import { ApiClient, ApiError } from '../client/api-client.js';
 
-const DEMO_NAMESPACE = 'dao:vaultmesh';
+export const DEMO_NAMESPACE = 'dao:vaultmesh';
 const DEMO_MEMORIES = [
   { kind: 'decision', title: 'Adopt the Remembrancer for DAO records', by: 'council', at: '2026-11-01T12:00:00Z' },
   { kind: 'proposal', title: 'Fund the federation witness programme', amount: 25000, currency: 'EUR' },
@@ -22,6 +22,44 @@ async function startListening(data: string, listen: string): Promise<RunningNode
   }
 }
 
+export async function ensureNamespace(client: ApiClient, ns: string): Promise<void> {
+  try {
+    await client.json('PUT', client.nsPath(ns), { description: 'demo namespace' });
+  } catch (e) {
+    if (!(e instanceof ApiError && e.code === 'NAMESPACE_EXISTS')) throw e;
+  }
+}
+
+export interface DemoRecord {
+  indices: number[];
+  receiptPath: string;
+  logVkey: string;
+  size: number;
+}
+
+/**
+ * Records the demo memories and saves the last one's receipt to DIR/demo-receipt.json; in a
+ * federation, waits (bounded) until the checkpoint covering it is witnessed so the receipt
+ * carries cosignatures.
+ */
+export async function recordDemoMemories(client: ApiClient, dataDir: string, waitWitnessedMs = 0): Promise<DemoRecord> {
+  await ensureNamespace(client, DEMO_NAMESPACE);
+  const { indices } = await client.json<{ indices: number[] }>('POST', client.nsPath(DEMO_NAMESPACE, '/batch'), { entries: DEMO_MEMORIES });
+  const last = indices[indices.length - 1]!;
+  const deadline = Date.now() + waitWitnessedMs;
+  while (Date.now() < deadline) {
+    const res = await client.request('GET', client.nsPath(DEMO_NAMESPACE, '/checkpoint'));
+    const size = Number((await res.text()).split('\n')[1]);
+    if (size > last && res.headers.get('x-witnessed') === 'true') break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const receipt = await client.receipt(DEMO_NAMESPACE, last);
+  const receiptPath = join(dataDir, 'demo-receipt.json');
+  writeFileSync(receiptPath, JSON.stringify(receipt, null, 2) + '\n');
+  const ns = await client.json<{ log_vkey: string; size: number }>('GET', client.nsPath(DEMO_NAMESPACE));
+  return { indices, receiptPath, logVkey: ns.log_vkey, size: ns.size };
+}
+
 /** `npm start`: a node on embedded storage with a demo namespace, a few memories and a verify example. */
 export function registerDemo(program: Command): void {
   program
@@ -35,17 +73,9 @@ export function registerDemo(program: Command): void {
       if (!existsSync(dataPaths(opts.data).config)) initNode(opts.data, opts.name, { listen: opts.listen });
       const node = await startListening(opts.data, opts.listen);
       const client = new ApiClient({ url: node.url, token: node.identity.adminToken });
-      try {
-        await client.json('PUT', client.nsPath(DEMO_NAMESPACE), { description: 'demo namespace' });
-      } catch (e) {
-        if (!(e instanceof ApiError && e.code === 'NAMESPACE_EXISTS')) throw e;
-      }
-      const { indices } = await client.json<{ indices: number[] }>('POST', client.nsPath(DEMO_NAMESPACE, '/batch'), { entries: DEMO_MEMORIES });
+      const { indices, receiptPath, logVkey, size } = await recordDemoMemories(client, opts.data);
       const last = indices[indices.length - 1]!;
-      const receipt = await client.receipt(DEMO_NAMESPACE, last);
-      const receiptPath = join(opts.data, 'demo-receipt.json');
-      writeFileSync(receiptPath, JSON.stringify(receipt, null, 2) + '\n');
-      const ns = await client.json<{ log_vkey: string; size: number }>('GET', client.nsPath(DEMO_NAMESPACE));
+      const ns = { log_vkey: logVkey, size };
       const enc = encodeURIComponent(DEMO_NAMESPACE);
       const rel = relative(process.cwd(), receiptPath) || receiptPath;
       if (opts.json) {

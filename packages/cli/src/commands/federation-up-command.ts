@@ -1,16 +1,16 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Command } from 'commander';
 import { createGenesis, type RegistrySet } from '@vaultmesh/core';
 import { dataPaths, initNode, loadNode, localPeerEntry } from '@vaultmesh/node';
-import { ApiClient, ApiError } from '../client/api-client.js';
+import { ApiClient } from '../client/api-client.js';
+import { DEMO_NAMESPACE, ensureNamespace, recordDemoMemories, type DemoRecord } from './demo-command.js';
 import { UsageError, printResult } from '../output.js';
 import { readRegistryFile, signWithNodes } from './federation-registry-commands.js';
 
 export const LOCAL_NODE_NAMES = ['alpha', 'beta', 'gamma', 'delta', 'epsilon', 'zeta', 'eta', 'theta', 'iota', 'kappa', 'lambda', 'mu'];
-export const DEMO_NAMESPACE = 'dao:vaultmesh';
 
 export interface LocalNode {
   name: string;
@@ -115,15 +115,6 @@ export async function startLocalFederation(opts: { nodes: number; basePort: numb
   return { nodes: started, registry, stop: () => stopAll(started) };
 }
 
-async function ensureDemoNamespace(node: LocalNode): Promise<void> {
-  const client = new ApiClient({ url: node.url, token: loadNode(node.dir).adminToken });
-  try {
-    await client.json('PUT', client.nsPath(DEMO_NAMESPACE), { description: 'demo namespace' });
-  } catch (e) {
-    if (!(e instanceof ApiError && e.code === 'NAMESPACE_EXISTS')) throw e;
-  }
-}
-
 export function registerFederationUp(federation: Command): void {
   federation
     .command('up')
@@ -131,7 +122,7 @@ export function registerFederationUp(federation: Command): void {
     .option('--nodes <n>', 'number of nodes', '3')
     .option('--base-port <p>', 'port of the first node', '7801')
     .option('--data <dir>', 'directory holding one data directory per node', './federation')
-    .option('--demo', `create the namespace ${DEMO_NAMESPACE} on every node`)
+    .option('--demo', `create the namespace ${DEMO_NAMESPACE} on every node and record a few memories on the first`)
     .option('--json', 'machine-readable output (one JSON line once all nodes run)')
     .action(async (opts: { nodes: string; basePort: string; data: string; demo?: boolean; json?: boolean }) => {
       const nodes = Number(opts.nodes);
@@ -139,14 +130,39 @@ export function registerFederationUp(federation: Command): void {
       if (!Number.isInteger(nodes)) throw new UsageError('--nodes must be an integer');
       if (!Number.isInteger(basePort) || basePort < 1 || basePort + nodes > 65536) throw new UsageError('--base-port must leave room for every node below 65536');
       const fed = await startLocalFederation({ nodes, basePort, data: opts.data });
-      if (opts.demo) for (const n of fed.nodes) await ensureDemoNamespace(n);
-      const view = { event: 'ready', federation_id: fed.registry.federation_id, registry_version: fed.registry.version, nodes: fed.nodes.map((n) => ({ name: n.name, url: n.url, data: n.dir })) };
-      printResult(opts, view, () =>
+      let demo: DemoRecord | undefined;
+      if (opts.demo) {
+        const clients = fed.nodes.map((n) => new ApiClient({ url: n.url, token: loadNode(n.dir).adminToken }));
+        for (const c of clients) await ensureNamespace(c, DEMO_NAMESPACE);
+        demo = await recordDemoMemories(clients[0]!, fed.nodes[0]!.dir, 10_000);
+      }
+      const witnessKeys = fed.registry.peers.filter((p) => p.id !== fed.nodes[0]?.name).map((p) => p.witness_vkey);
+      const view = {
+        event: 'ready',
+        federation_id: fed.registry.federation_id,
+        registry_version: fed.registry.version,
+        nodes: fed.nodes.map((n) => ({ name: n.name, url: n.url, data: n.dir })),
+        ...(demo ? { demo: { namespace: DEMO_NAMESPACE, indices: demo.indices, receipt: demo.receiptPath, log_vkey: demo.logVkey, witness_vkeys: witnessKeys } } : {}),
+      };
+      const rel = demo ? relative(process.cwd(), demo.receiptPath) || demo.receiptPath : '';
+      // --json: one line, so scripts can read it as soon as everything runs.
+      if (opts.json) process.stdout.write(JSON.stringify(view) + '\n');
+      else printResult(opts, view, () =>
         [
           `federation ${fed.registry.federation_id} is up with ${fed.nodes.length} nodes (registry version ${fed.registry.version}):`,
           ...fed.nodes.map((n) => `  ${n.name.padEnd(26)} ${n.url}   data ${n.dir}   log ${join(n.dir, 'node.log')}`),
           '',
           `status: curl ${fed.nodes[0]!.url}/v1/federation/status`,
+          ...(demo
+            ? [
+                '',
+                `Recorded ${demo.indices.length} memories in ${DEMO_NAMESPACE} on ${fed.nodes[0]!.name} (indices ${demo.indices.join(', ')}); its checkpoint is cosigned by the other nodes' witnesses.`,
+                `  checkpoint   ${fed.nodes[0]!.url}/v1/ns/${encodeURIComponent(DEMO_NAMESPACE)}/checkpoint`,
+                `  receipt      ${fed.nodes[0]!.url}/v1/ns/${encodeURIComponent(DEMO_NAMESPACE)}/receipt/${demo.indices[demo.indices.length - 1]}`,
+                `Receipt saved to ${rel}. Verify it offline, with the witnesses' cosignatures:`,
+                `  npx remembrancer verify ${rel} --log-vkey '${demo.logVkey}' ${witnessKeys.map((k) => `--witness-vkey '${k}'`).join(' ')}`,
+              ]
+            : []),
           'Press Ctrl-C to stop every node.',
         ].join('\n'),
       );

@@ -1,6 +1,18 @@
-import { activePeers } from '@vaultmesh/core';
+import { activePeers, peerForOrigin } from '@vaultmesh/core';
 import type { Cosigner } from './cosigner.js';
+import type { EquivocationMonitor } from './equivocation-monitor.js';
+import type { EvidenceLedger } from './evidence-ledger.js';
 import type { FederationRegistry } from './federation-registry.js';
+import type { Gossip, GossipPeerState } from './gossip.js';
+
+/** What gossip and split-view detection add to the status. */
+export interface SplitViewStatusSources {
+  gossip?: Gossip;
+  ledger?: EvidenceLedger;
+  monitor?: EquivocationMonitor;
+  /** Size of the latest checkpoint this node's witness cosigned for an origin. */
+  witnessedSize?: (origin: string) => number | undefined;
+}
 
 /** Anything that can describe the federation as this node sees it. */
 export interface FederationStatusSource {
@@ -12,12 +24,17 @@ function percentile(sorted: readonly number[], p: number): number | null {
   return Math.round(sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]! * 10) / 10;
 }
 
-/** Membership and quorum from the registry in force, witness reachability and cosigning figures. */
+/**
+ * Membership and quorum from the registry in force, witness reachability and cosigning figures,
+ * and what gossip saw: each peer's latest checkpoints and their lag behind what our witness
+ * cosigned, suspects and equivocation evidence.
+ */
 export class FederationStatus implements FederationStatusSource {
   constructor(
     private readonly self: string,
     private readonly registry: FederationRegistry,
     private readonly cosigner?: Cosigner,
+    private readonly splitView: SplitViewStatusSources = {},
   ) {}
 
   status(): Record<string, unknown> {
@@ -25,6 +42,12 @@ export class FederationStatus implements FederationStatusSource {
     if (!reg) return { node: this.self, federation_id: null, registry_version: null, peers: [] };
     const witnesses = new Map((this.cosigner?.witnessPeers() ?? []).map((w) => [w.peer, w]));
     const latencies = [...(this.cosigner?.latencies() ?? [])].sort((a, b) => a - b);
+    const { gossip, ledger, monitor, witnessedSize } = this.splitView;
+    const gossiped = new Map((gossip?.peers() ?? []).map((g) => [g.peer, g]));
+    const suspects = monitor?.suspects() ?? [];
+    const evidence = ledger?.list() ?? [];
+    const refused = new Set(ledger?.refusedOrigins() ?? []);
+    const evidenceOf = (peer: string) => evidence.filter((e) => peerForOrigin(reg, e.origin)?.id === peer);
     return {
       node: this.self,
       federation_id: reg.federation_id,
@@ -40,11 +63,31 @@ export class FederationStatus implements FederationStatusSource {
           roles: p.roles,
           self: p.id === this.self,
           ...(w ? { reachable: w.reachable, last_cosigned_at: w.lastSuccessAt ?? null, last_error: w.lastError ?? null, last_latency_ms: w.lastLatencyMs ?? null } : {}),
+          ...(gossip && p.id !== this.self ? { gossip: this.gossipOf(gossiped.get(p.id), witnessedSize) } : {}),
+          ...(ledger
+            ? {
+                suspects: suspects.filter((x) => x.peer === p.id).map((x) => ({ origin: x.origin, sizes: x.sizes, reason: x.reason, since: x.since })),
+                evidence: evidenceOf(p.id).length,
+                refused_origins: [...refused].filter((o) => peerForOrigin(reg, o)?.id === p.id),
+              }
+            : {}),
         };
       }),
+      ...(gossip ? { gossip: { interval_ms: gossip.intervalMs, rounds: gossip.rounds().count, last_round_at: gossip.rounds().lastAt } } : {}),
+      ...(ledger
+        ? {
+            equivocation: {
+              evidence: evidence.length,
+              origins: [...new Set(evidence.map((e) => e.origin))].sort(),
+              refused_origins: [...refused],
+              suspects: suspects.map((x) => ({ origin: x.origin, peer: x.peer, sizes: x.sizes, reason: x.reason, since: x.since, last_checked_at: x.lastCheckedAt })),
+            },
+          }
+        : {}),
       cosigning: {
         round_p50_ms: percentile(latencies, 50),
         round_p99_ms: percentile(latencies, 99),
+        rounds: latencies.length,
         namespaces: (this.cosigner?.namespaces() ?? []).map((n) => ({
           namespace: n.namespace,
           size: n.size,
@@ -53,6 +96,21 @@ export class FederationStatus implements FederationStatusSource {
           round_ms: n.roundMs ?? null,
         })),
       },
+    };
+  }
+
+  private gossipOf(g: GossipPeerState | undefined, witnessedSize?: (origin: string) => number | undefined): Record<string, unknown> {
+    if (!g) return { reachable: null, last_seen_at: null, last_error: null, registry_version: null, checkpoints: [] };
+    return {
+      reachable: g.reachable,
+      last_seen_at: g.lastSeenAt ?? null,
+      last_error: g.lastError ?? null,
+      registry_version: g.registryVersion ?? null,
+      checkpoints: [...g.checkpoints].map(([origin, size]) => {
+        const witnessed = witnessedSize?.(origin);
+        // Positive: the peer's log is ahead of what our witness cosigned (not yet cosigned by us).
+        return { origin, size, witnessed_size: witnessed ?? null, lag: witnessed === undefined ? null : size - witnessed };
+      }),
     };
   }
 }
