@@ -7,6 +7,7 @@ import { registerServe } from './commands/serve-command.js';
 import { registerVerify } from './commands/verify-command.js';
 import { registerDemo } from './commands/demo-command.js';
 import { registerFederation } from './commands/federation-command.js';
+import { registerKeys } from './commands/keys-command.js';
 import { EXIT_FAILURE, EXIT_USAGE, UsageError, printError } from './output.js';
 
 export function buildProgram(): Command {
@@ -23,6 +24,7 @@ export function buildProgram(): Command {
   registerVerify(program);
   registerDemo(program);
   registerFederation(program);
+  registerKeys(program);
   return program;
 }
 

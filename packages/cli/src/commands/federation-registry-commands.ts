@@ -47,8 +47,8 @@ async function peerFromUrl(url: string): Promise<RegistryPeer> {
   return { id: info.name, endpoint: info.endpoint, log_vkey: info.log_vkey, witness_vkey: info.witness_vkey, auth_key: info.auth_key, status: 'active', roles: ['log', 'witness'] };
 }
 
-async function peersFrom(urls: string[], dirs: string[]): Promise<RegistryPeer[]> {
-  const fromDirs = dirs.map((d) => localPeerEntry(loadNode(d)));
+async function peersFrom(urls: string[], dirs: string[], preferNextKeys = false): Promise<RegistryPeer[]> {
+  const fromDirs = dirs.map((d) => localPeerEntry(loadNode(d), undefined, preferNextKeys));
   const fromUrls = await Promise.all(urls.map(peerFromUrl));
   return [...fromDirs, ...fromUrls];
 }
@@ -118,7 +118,7 @@ export function registerFederationRegistryCommands(federation: Command): void {
     .option('--probation <id>', 'put a peer on probation (repeatable)', collect, [])
     .option('--activate <id>', 'make a peer active again (repeatable)', collect, [])
     .option('--remove <id>', 'remove a peer (repeatable)', collect, [])
-    .option('--rotate-node <dir>', "replace a peer's endpoint and keys with a local node's current ones (repeatable)", collect, [])
+    .option('--rotate-node <dir>', "replace a peer's endpoint and keys with a local node's (its prepared next keys where `keys rotate` made them; repeatable)", collect, [])
     .option('--rotate-peer <url>', "replace a peer's endpoint and keys with what its /v1/node publishes (repeatable)", collect, [])
     .option('--witness-quorum <k>', 'new witness quorum')
     .option('--registry-threshold <t>', 'new registry threshold')
@@ -143,7 +143,7 @@ export function registerFederationRegistryCommands(federation: Command): void {
         find(id);
         peers = peers.filter((p) => p.id !== id);
       }
-      for (const fresh of await peersFrom(list('rotatePeer'), list('rotateNode'))) {
+      for (const fresh of await peersFrom(list('rotatePeer'), list('rotateNode'), true)) {
         const p = find(fresh.id);
         Object.assign(p, { endpoint: fresh.endpoint, log_vkey: fresh.log_vkey, witness_vkey: fresh.witness_vkey, auth_key: fresh.auth_key });
       }

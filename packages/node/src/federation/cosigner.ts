@@ -191,12 +191,17 @@ export class Cosigner {
     }
   }
 
-  /** Keeps the cosignatures that verify with the peer's registered witness key; others are ignored. */
+  /**
+   * Keeps the cosignatures that verify with the peer's registered witness key (during a rotation,
+   * the key of the version in force or of the one before); others are ignored.
+   */
   private accept(peer: RegistryPeer, origin: string, cp: PublishedCheckpoint, responseBody: string): void {
-    const verifier = CosignatureVerifier.fromVkey(peer.witness_vkey);
+    const entries = this.options.registry.peerAcrossRotation(peer.id);
+    const verifiers = (entries.length > 0 ? entries : [peer]).map((p) => CosignatureVerifier.fromVkey(p.witness_vkey));
     const body = cp.note.slice(0, cp.note.indexOf('\n\n') + 1);
     for (const sig of parseCosignatureResponse(responseBody)) {
-      if (sig.name !== verifier.name || sig.keyId !== verifier.keyId) continue;
+      const verifier = verifiers.find((v) => v.name === sig.name && v.keyId === sig.keyId);
+      if (!verifier) continue;
       const timestamp = verifyCosignature(body, sig, verifier);
       this.options.store.addCosignature(origin, cp.size, base64Encode(cp.root), peer.id, formatSignatureLine(sig), timestamp);
     }

@@ -17,17 +17,25 @@ import type { FederationStore } from './federation-store.js';
  */
 export class FederationRegistry extends EventEmitter<{ change: [RegistrySet] }> {
   private current: RegistrySet | undefined;
+  private previous: RegistrySet | undefined;
 
   constructor(
     private readonly store: FederationStore,
     private readonly now: () => Date = () => new Date(),
   ) {
     super();
-    this.current = store.latestRegistry();
+    const all = store.registryVersions();
+    this.current = all.at(-1);
+    this.previous = all.at(-2);
   }
 
   latest(): RegistrySet | undefined {
     return this.current;
+  }
+
+  /** The version before the one in force (key rotations accept its keys while they spread). */
+  previousVersion(): RegistrySet | undefined {
+    return this.previous;
   }
 
   versions(): RegistrySet[] {
@@ -52,6 +60,7 @@ export class FederationRegistry extends EventEmitter<{ change: [RegistrySet] }> 
       verifyRegistryTransition(cur, set);
     }
     this.store.addRegistryVersion(set, this.now().toISOString());
+    this.previous = cur;
     this.current = set;
     this.emit('change', set);
     return true;
@@ -59,6 +68,19 @@ export class FederationRegistry extends EventEmitter<{ change: [RegistrySet] }> 
 
   peer(id: string): RegistryPeer | undefined {
     return this.current ? peerById(this.current, id) : undefined;
+  }
+
+  /**
+   * The peer's entries in the version in force and the one before it: while a key rotation is being
+   * applied across the federation, signatures by either key are accepted, so nothing stops.
+   */
+  peerAcrossRotation(id: string): RegistryPeer[] {
+    const out: RegistryPeer[] = [];
+    const cur = this.current ? peerById(this.current, id) : undefined;
+    if (cur) out.push(cur);
+    const prev = this.previous ? peerById(this.previous, id) : undefined;
+    if (prev && prev.status !== 'suspended' && cur && cur.status !== 'suspended') out.push(prev);
+    return out;
   }
 
   /** Active peers other than this node. */

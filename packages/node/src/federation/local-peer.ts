@@ -8,20 +8,26 @@ import {
   type RegistryPeer,
 } from '@vaultmesh/core';
 import type { NodeIdentity } from '../config/node-config.js';
+import { readNextKey } from '../identity/key-rotation.js';
 
-/** This node's public keys under the names the registry expects (see core's registry-set). */
-export function localKeys(identity: NodeIdentity) {
+/**
+ * This node's public keys under the names the registry expects (see core's registry-set); with
+ * `preferNext`, the keys a pending rotation (keys/*.next.key) will switch to.
+ */
+export function localKeys(identity: NodeIdentity, preferNext = false) {
   const name = identity.config.name;
+  const witnessSeed = (preferNext && readNextKey(identity.dataDir, 'witness')) || identity.witnessSeed;
+  const peerSeed = (preferNext && readNextKey(identity.dataDir, 'peer')) || identity.peerSeed;
   return {
     logVkey: new NoteSigner(peerLogKeyName(name), identity.logSeed).vkey,
-    witnessVkey: new CosignatureSigner(peerWitnessKeyName(name), identity.witnessSeed).vkey,
-    authKey: new NoteSigner(peerAuthKeyName(name), identity.peerSeed).vkey,
+    witnessVkey: new CosignatureSigner(peerWitnessKeyName(name), witnessSeed).vkey,
+    authKey: new NoteSigner(peerAuthKeyName(name), peerSeed).vkey,
   };
 }
 
 /** The registry entry that describes this node, as founding or joining peers publish it. */
-export function localPeerEntry(identity: NodeIdentity, roles: readonly PeerRole[] = ['log', 'witness']): RegistryPeer {
-  const keys = localKeys(identity);
+export function localPeerEntry(identity: NodeIdentity, roles: readonly PeerRole[] = ['log', 'witness'], preferNext = false): RegistryPeer {
+  const keys = localKeys(identity, preferNext);
   return {
     id: identity.config.name,
     endpoint: nodeEndpoint(identity),

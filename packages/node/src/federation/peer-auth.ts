@@ -5,6 +5,7 @@ import {
   parseJsonStrict,
   peerAuthPublicKey,
   peerByAuthKeyId,
+  peerById,
   utf8Decode,
   verifyRequestSignature,
   type RegistryPeer,
@@ -66,7 +67,15 @@ export function peerAuthenticatedRoutes(app: FastifyInstance, options: PeerAuthO
         body: request.rawBody ?? new Uint8Array(0),
         publicKey: (keyid) => {
           found = peerByAuthKeyId(registry, keyid);
-          return found ? peerAuthPublicKey(found) : undefined;
+          if (found) return peerAuthPublicKey(found);
+          // A peer whose auth key the version in force just rotated may still sign with the old
+          // key until it has applied that version itself: the previous version's key is accepted.
+          const prev = options.registry.previousVersion();
+          const old = prev ? peerByAuthKeyId(prev, keyid) : undefined;
+          const now = old ? peerById(registry, old.id) : undefined;
+          if (!old || !now) return undefined;
+          found = now;
+          return peerAuthPublicKey(old);
         },
         now: now(),
         maxSkewSeconds: maxSkew,

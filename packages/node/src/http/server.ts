@@ -18,8 +18,8 @@ export interface HttpServerOptions {
   engine: LogEngine;
   nodeName: string;
   version: string;
-  /** This node as a registry peer entry: its endpoint and public keys. */
-  self: RegistryPeer;
+  /** This node as a registry peer entry: its endpoint and public keys (a function: keys rotate). */
+  self: RegistryPeer | (() => RegistryPeer);
   adminToken: string;
   metrics?: NodeMetrics;
   /** The note served for a checkpoint: the log-signed note plus every cosignature held (default: as published). */

@@ -1,1 +1,2 @@
 export * from './key-file.js';
+export * from './key-rotation.js';

@@ -81,10 +81,10 @@ type Outcome =
  */
 export class Witness {
   readonly name: string;
-  readonly keyId: number;
+  keyId: number;
   /** The cosignature/v1 (type 0x04) verifier key of this witness. */
-  readonly vkey: string;
-  readonly #signer: CosignatureSigner;
+  vkey: string;
+  #signer: CosignatureSigner;
   readonly #logs: WitnessLogSource;
   readonly #now: () => number;
   readonly #store: WitnessStore;
@@ -107,6 +107,16 @@ export class Witness {
 
   verifier(): CosignatureVerifier {
     return this.#signer.verifier();
+  }
+
+  /**
+   * Switches to a new witness key (same name) from the next request on: a key rotation that the
+   * registry has just approved, applied without a restart. Stored checkpoints stay as they are.
+   */
+  rotateKey(seed: Uint8Array): void {
+    this.#signer = new CosignatureSigner(this.name, seed);
+    this.keyId = this.#signer.keyId;
+    this.vkey = this.#signer.vkey;
   }
 
   /**
