@@ -1,5 +1,7 @@
-import { EMPTY_ROOT, hashRange, nodeHash, rangeDecomposition, type SubtreeId } from '@vaultmesh/core';
-import { missingHash } from './tile-store.js';
+import { EMPTY_ROOT, RemembrancerError, hashRange, nodeHash, rangeDecomposition, type SubtreeId } from '@vaultmesh/core';
+import type { NamespaceKey } from '../storage/log-storage.js';
+import { HASH_SIZE, TILE_HEIGHT, TILE_WIDTH } from './tile-layout.js';
+import { missingHash, type TilePath, type TileStore } from './tile-store.js';
 
 /** Reads a perfect subtree hash (a view; copy before handing out), undefined if not stored. */
 export type HashReader = (level: number, index: number) => Uint8Array | undefined;
@@ -61,6 +63,73 @@ export function hashPlan(plan: readonly (readonly SubtreeId[])[], read: HashRead
     } else {
       out[p] = hashRange(ids.map(get));
     }
+  }
+  return out;
+}
+
+/** POW2[h] = 2^h, exact for every tree level of a safe-integer tree size. */
+const POW2: Float64Array = Float64Array.from({ length: 54 }, (_, h) => 2 ** h);
+
+function popcount(x: number): number {
+  let c = 0;
+  for (; x > 0; x = Math.floor(x / 2)) c += x % 2;
+  return c;
+}
+
+/**
+ * RFC 9162 §2.1.3.1 inclusion proof of leaf `index` (< size) in the tree of `size` leaves, read
+ * straight from the tiles, without a plan. Going up from the leaf, level h contributes the
+ * sibling of the leaf's level-h ancestor a = ⌊index / 2^h⌋ if that sibling is in the tree:
+ *   - below the level where the path meets the tree's right edge (a ≠ ⌊(size-1) / 2^h⌋), the
+ *     sibling a ^ 1 always; it is a perfect subtree, except possibly the last one, on the right,
+ *     which may end at `size`: then it is the edge fold of [(a+1)·2^h, size);
+ *   - on the right edge, the left sibling a - 1 when a is odd (a perfect subtree), else nothing.
+ * Every perfect sibling of tile level L is a sibling of the path through position
+ * ⌊index / 256^L⌋ mod 256 of one tile, so a proof resolves one tile per tile level and copies
+ * its hashes out (TileStore.path: memory, or one small mirror read). `edge` gives the right-edge
+ * table at `size`; it is only asked for when a ragged sibling occurs.
+ */
+export function inclusionProofFromTiles(
+  tiles: TileStore,
+  ns: NamespaceKey,
+  index: number,
+  size: number,
+  edge: (size: number) => EdgeFolds,
+): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  const last = size - 1;
+  let view: TilePath | undefined;
+  let viewLevel = -1;
+  for (let h = 0; h < 54; h++) {
+    const l = Math.floor(last / POW2[h]!);
+    if (l === 0) break;
+    const a = Math.floor(index / POW2[h]!);
+    const odd = a % 2 === 1;
+    if (a === l && !odd) continue;
+    if (a !== l && !odd && (a + 2) * POW2[h]! > size) {
+      // The ragged right sibling [(a+1)·2^h, size): the suffix of the edge after the set bits of
+      // size at levels >= h.
+      const e = edge(size);
+      const i = popcount(Math.floor(size / POW2[h]!));
+      const id = e.ids[i];
+      if (id === undefined || id.index * POW2[id.level]! !== (a + 1) * POW2[h]!) {
+        throw new RemembrancerError('INTERNAL', `edge table of size ${size} does not start a subtree at ${(a + 1) * POW2[h]!}`);
+      }
+      out.push(e.folds[i]!.slice());
+      // Building the edge may have read tiles through the mirror's shared buffer.
+      viewLevel = -1;
+      continue;
+    }
+    const level = h >>> 3;
+    if (level !== viewLevel) {
+      const base = POW2[TILE_HEIGHT * level]!;
+      const tileIndex = Math.floor(index / (base * TILE_WIDTH));
+      view = tiles.path(ns, level, tileIndex, Math.floor(index / base) - tileIndex * TILE_WIDTH);
+      viewLevel = level;
+    }
+    const o = view === undefined ? -1 : view.at[h & 7]!;
+    if (o < 0) throw missingHash(h, odd ? a - 1 : a + 1);
+    out.push(view!.data.slice(o, o + HASH_SIZE));
   }
   return out;
 }

@@ -15,58 +15,102 @@ import {
 import { join } from 'node:path';
 import type { NamespaceKey, StoredTile } from '../storage/log-storage.js';
 import type { LogEngineLogger } from './logger.js';
-import { HASH_SIZE, TILE_WIDTH, tileHashCount } from './tile-layout.js';
+import { HASH_SIZE, TILE_WIDTH, rowOffset, tileHashCount } from './tile-layout.js';
 
-/** Bytes of a full tile with its interior rows (510 hashes). */
+/** Bytes of a full tile with its interior rows (510 hashes), in the stored row-major layout. */
 export const FULL_TILE_BYTES = tileHashCount(TILE_WIDTH) * HASH_SIZE;
 
 /*
- * Mirror slot layout: the tile split in height-4 strata, so one proof path through a tile touches
- * two 960-byte blocks instead of the whole 16 KiB. Block 0 holds rows 4..7 (16+8+4+2 hashes);
- * block 1+c holds rows 0..3 of base positions 16c..16c+15 (again 16+8+4+2 hashes).
+ * Mirror slot layout: 16 "path blocks", one per run of 16 base positions, so that every hash an
+ * inclusion proof needs from a tile is in one contiguous 1,088-byte block and a proof costs one
+ * small pread per tile, with nothing held in memory. Block c (0..15) holds
+ *   hashes 0..29:  rows 0..3 of base positions 16c..16c+15 (16 + 8 + 4 + 2 hashes, row by row);
+ *   hashes 30..33: the siblings of the block's path in rows 4..7, i.e. row r position (c >> (r-4)) ^ 1.
+ * Rows 4..7 are thus stored more than once (every block carries the four it needs), 6.7% more
+ * than the 510 hashes of the tile; any one copy restores the tile.
  */
-const BLOCK_HASHES = 30;
+const BLOCKS = 16;
+const BLOCK_HASHES = 34;
 const BLOCK_BYTES = BLOCK_HASHES * HASH_SIZE;
-const STRATUM_ROW_OFFSET = [0, 16, 24, 28] as const;
+/** Bytes of one mirrored tile (16 path blocks). */
+export const MIRROR_SLOT_BYTES = BLOCKS * BLOCK_BYTES;
+/** Offset in a block (in hashes) of rows 0..3; row r >= 4 sits at 26 + r. */
+const LOWER_ROW_OFFSET = [0, 16, 24, 28] as const;
 
-/** Position (in hashes) of row `row`, position `position` of a full tile in the mirror slot. */
-export function stratifiedOffset(row: number, position: number): number {
-  if (row >= 4) return STRATUM_ROW_OFFSET[row - 4]! + position;
-  const shift = 4 - row;
-  const chunk = position >>> shift;
-  return BLOCK_HASHES * (1 + chunk) + STRATUM_ROW_OFFSET[row]! + (position & ((1 << shift) - 1));
+/**
+ * Byte offset, within path block c = position >> 4 of base position `position` (0..255), of the
+ * sibling at row `row` (0..7) of the path from that position to the top of the tile: the hash at
+ * row `row`, index ((position >> row) ^ 1). Every hash an inclusion proof reads from a tile is such
+ * a sibling (on the left or the right).
+ */
+export function pathSiblingOffset(position: number, row: number): number {
+  if (row >= 4) return (26 + row) * HASH_SIZE;
+  return (LOWER_ROW_OFFSET[row]! + (((position & 15) >>> row) ^ 1)) * HASH_SIZE;
 }
 
-/** PERMUTATION[i] = stratified position of the i-th hash of the row-major (stored) layout. */
-const PERMUTATION: Int32Array = (() => {
-  const p = new Int32Array(tileHashCount(TILE_WIDTH));
-  let i = 0;
-  for (let row = 0; row < 8; row++) for (let pos = 0; pos < TILE_WIDTH >>> row; pos++) p[i++] = stratifiedOffset(row, pos);
-  return p;
+/** The path block holding row `row`, index `index` of a full tile (one of the blocks that do). */
+function blockOf(row: number, index: number): number {
+  return row < 4 ? index >>> (4 - row) : (index ^ 1) << (row - 4);
+}
+
+/** Offset in hashes, within block blockOf(row, index), of that hash. */
+function offsetInBlock(row: number, index: number): number {
+  return row < 4 ? LOWER_ROW_OFFSET[row]! + (index & ((16 >>> row) - 1)) : 26 + row;
+}
+
+/** Runs of [source hash, destination hash, count]: row-major tile -> mirror slot. */
+const TO_SLOT: Int32Array = (() => {
+  const runs: number[] = [];
+  for (let c = 0; c < BLOCKS; c++) {
+    for (let row = 0; row < 8; row++) {
+      if (row < 4) {
+        const n = 16 >>> row;
+        runs.push(rowOffset(TILE_WIDTH, row) + c * n, c * BLOCK_HASHES + LOWER_ROW_OFFSET[row]!, n);
+      } else {
+        runs.push(rowOffset(TILE_WIDTH, row) + ((c >>> (row - 4)) ^ 1), c * BLOCK_HASHES + 26 + row, 1);
+      }
+    }
+  }
+  return Int32Array.from(runs);
 })();
 
-export function toStratified(rowMajor: Uint8Array, out: Uint8Array): Uint8Array {
-  for (let i = 0; i < PERMUTATION.length; i++) out.set(rowMajor.subarray(i * HASH_SIZE, (i + 1) * HASH_SIZE), PERMUTATION[i]! * HASH_SIZE);
-  return out;
+/** Runs of [source hash, destination hash, count]: mirror slot -> row-major tile. */
+const FROM_SLOT: Int32Array = (() => {
+  const runs: number[] = [];
+  for (let row = 0; row < 8; row++) {
+    const len = TILE_WIDTH >>> row;
+    for (let index = 0; index < len; ) {
+      const b = blockOf(row, index);
+      let n = 1;
+      while (index + n < len && blockOf(row, index + n) === b) n++;
+      runs.push(b * BLOCK_HASHES + offsetInBlock(row, index), rowOffset(TILE_WIDTH, row) + index, n);
+      index += n;
+    }
+  }
+  return Int32Array.from(runs);
+})();
+
+function copyRuns(runs: Int32Array, from: Uint8Array, to: Uint8Array): Uint8Array {
+  for (let i = 0; i < runs.length; i += 3) {
+    const src = runs[i]! * HASH_SIZE;
+    to.set(from.subarray(src, src + runs[i + 2]! * HASH_SIZE), runs[i + 1]! * HASH_SIZE);
+  }
+  return to;
 }
 
-export function fromStratified(stratified: Uint8Array, out: Uint8Array): Uint8Array {
-  for (let i = 0; i < PERMUTATION.length; i++) {
-    const o = PERMUTATION[i]! * HASH_SIZE;
-    out.set(stratified.subarray(o, o + HASH_SIZE), i * HASH_SIZE);
-  }
-  return out;
+/** A full tile in the stored row-major layout (FULL_TILE_BYTES) laid out as a mirror slot. */
+export function toMirrorSlot(rowMajor: Uint8Array, out: Uint8Array = new Uint8Array(MIRROR_SLOT_BYTES)): Uint8Array {
+  return copyRuns(TO_SLOT, rowMajor, out);
+}
+
+/** The stored row-major layout of a full tile from its mirror slot. */
+export function fromMirrorSlot(slot: Uint8Array, out: Uint8Array = new Uint8Array(FULL_TILE_BYTES)): Uint8Array {
+  return copyRuns(FROM_SLOT, slot, out);
 }
 const STATE_FILE = 'mirror-state.json';
-const STATE_VERSION = 1;
+/** 2: path-block slots (1: stratified slots); files of another version are rebuilt. */
+const STATE_VERSION = 2;
 const MAX_OPEN_FILES = 128;
-
-/** See TileMirror.handle(). */
-export interface MirroredTile {
-  readonly st: LevelState;
-  readonly index: number;
-  upper: Uint8Array | undefined;
-}
 
 interface LevelState {
   ns: NamespaceKey;
@@ -77,25 +121,15 @@ interface LevelState {
   written: number;
   fd: number | undefined;
   lastUse: number;
-  /** Upper-stratum blocks of tiles [c·4096, (c+1)·4096), by chunk number c. */
-  upper: Map<number, UpperChunk>;
-}
-
-const UPPER_CHUNK_TILES = 4096;
-
-interface UpperChunk {
-  data: Uint8Array;
-  /** loaded[i] = 1 once tile c·4096+i's upper block is in data. */
-  loaded: Uint8Array;
-  lastUse: number;
 }
 
 /**
  * A read mirror of the full (immutable) hash tiles in flat files, one per namespace and tile
- * level, tile N at offset N × 16,320. The database stays the source of truth; the mirror exists
- * because a pread from the OS page cache costs ~2 µs where a point lookup in a 10⁷-row SQLite
- * table costs ~10 µs, and the page cache, unlike an in-process cache, does not count against the
- * node's memory. So large logs serve random proofs at nearly in-memory latency.
+ * level, tile N at offset N × MIRROR_SLOT_BYTES. The database stays the source of truth; the
+ * mirror exists because a pread from the OS page cache costs ~1 µs where a point lookup in a
+ * 10⁷-row SQLite table costs ~10 µs, and the page cache, unlike an in-process cache, does not
+ * count against the node's memory. So large logs serve random proofs at nearly in-memory latency:
+ * one 1,088-byte read per proof for the level-0 tile, whatever the log size.
  *
  * Crash safety: tiles are appended in index order after their commit; a sync tick fdatasyncs the
  * files and only then records the durable prefix in mirror-state.json (write, fsync, rename).
@@ -104,28 +138,19 @@ interface UpperChunk {
  * the database (restored backup, copied directory) is discarded rather than served.
  */
 export class TileMirror {
-  private readonly levels = new Map<string, LevelState>();
+  /** Level states by namespace, then tile level. */
+  private readonly byNs = new Map<NamespaceKey, (LevelState | undefined)[]>();
   private openFiles = 0;
   private clock = 0;
   private failed = false;
-  private readonly slot = new Uint8Array(FULL_TILE_BYTES);
-  /** The last lower-stratum block read, identified by file, tile and block number. */
-  private readonly lower = { st: undefined as LevelState | undefined, index: -1, blockNo: -1, data: new Uint8Array(BLOCK_BYTES) };
-  /** Upper-stratum chunks held, over all levels (bounded by maxUpperChunks). */
-  private upperChunks = 0;
-  private readonly maxUpperChunks: number;
+  private readonly slot = new Uint8Array(MIRROR_SLOT_BYTES);
+  /** The last path block read, identified by level state, tile and block number. */
+  private readonly block = { st: undefined as LevelState | undefined, index: -1, c: -1, data: new Uint8Array(BLOCK_BYTES) };
 
   constructor(
     readonly dir: string,
     private readonly logger: LogEngineLogger,
-    /**
-     * Memory for upper-stratum blocks (rows 4..7, 960 bytes per tile). Every proof through a tile
-     * needs its upper block, and there are only 3.75 bytes of them per leaf, so holding them
-     * leaves one small read per proof. Default 64 MiB: all of them up to ~17M leaves.
-     */
-    upperCacheBytes = 64 * 1024 * 1024,
   ) {
-    this.maxUpperChunks = Math.max(1, Math.floor(upperCacheBytes / (UPPER_CHUNK_TILES * BLOCK_BYTES)));
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     let saved: { version?: number; levels?: [number, number, number][] } = {};
     try {
@@ -135,11 +160,25 @@ export class TileMirror {
     }
     if (saved.version === STATE_VERSION && Array.isArray(saved.levels)) {
       for (const [ns, level, durable] of saved.levels) {
-        if ([ns, level, durable].every((x) => Number.isSafeInteger(x) && x >= 0)) {
-          this.levels.set(`${ns}/${level}`, { ns, level, durable, written: durable, fd: undefined, lastUse: 0, upper: new Map() });
+        if ([ns, level, durable].every((x) => Number.isSafeInteger(x) && x >= 0) && level < 64) {
+          this.install({ ns, level, durable, written: durable, fd: undefined, lastUse: 0 });
         }
       }
     }
+  }
+
+  private state(ns: NamespaceKey, level: number): LevelState | undefined {
+    return this.byNs.get(ns)?.[level];
+  }
+
+  private install(st: LevelState): void {
+    let levels = this.byNs.get(st.ns);
+    if (levels === undefined) this.byNs.set(st.ns, (levels = []));
+    levels[st.level] = st;
+  }
+
+  private *allLevels(): Generator<LevelState> {
+    for (const levels of this.byNs.values()) for (const st of levels) if (st !== undefined) yield st;
   }
 
   /**
@@ -147,7 +186,7 @@ export class TileMirror {
    * mirrored, and the last durable one must equal the stored tile. Otherwise the level restarts.
    */
   validate(ns: NamespaceKey, level: number, fullTiles: number, stored: (index: number) => StoredTile | undefined): void {
-    const st = this.levels.get(`${ns}/${level}`);
+    const st = this.state(ns, level);
     if (this.failed || st === undefined || st.durable === 0) return;
     try {
       let ok = st.durable <= fullTiles;
@@ -162,9 +201,7 @@ export class TileMirror {
         rmSync(this.path(ns, level), { force: true });
         st.durable = 0;
         st.written = 0;
-        this.lower.st = undefined;
-        this.upperChunks -= st.upper.size;
-        st.upper.clear();
+        this.block.st = undefined;
         this.saveState();
       }
     } catch (error) {
@@ -174,99 +211,64 @@ export class TileMirror {
 
   /** A full tile (stored row-major layout) from the mirror, or undefined if not durably mirrored. */
   read(ns: NamespaceKey, level: number, index: number): StoredTile | undefined {
-    const st = this.levels.get(`${ns}/${level}`);
+    const st = this.state(ns, level);
     if (this.failed || st === undefined || index >= st.durable) return undefined;
     try {
-      if (readSync(this.fd(st), this.slot, 0, FULL_TILE_BYTES, index * FULL_TILE_BYTES) !== FULL_TILE_BYTES) return undefined;
+      if (readSync(this.fd(st), this.slot, 0, MIRROR_SLOT_BYTES, index * MIRROR_SLOT_BYTES) !== MIRROR_SLOT_BYTES) return undefined;
     } catch (error) {
       this.fail(error);
       return undefined;
     }
-    return { width: TILE_WIDTH, data: fromStratified(this.slot, new Uint8Array(FULL_TILE_BYTES)) };
+    return { width: TILE_WIDTH, data: fromMirrorSlot(this.slot) };
   }
 
   /**
-   * A handle on a durably mirrored full tile for reading single hashes with hashIn(), or undefined
-   * if the tile is not mirrored. Resolve once per tile, then read its hashes.
+   * The path block of base position `position` (0..255) of tile (level, index), if that tile is
+   * durably mirrored: the hashes at pathSiblingOffset(position, row) are the siblings of the path
+   * from `position` up through the tile. One pread (none if it is the block read last). A view
+   * into a buffer that the next read overwrites: copy what you need at once.
    */
-  handle(ns: NamespaceKey, level: number, index: number): MirroredTile | undefined {
-    const st = this.levels.get(`${ns}/${level}`);
+  pathBlock(ns: NamespaceKey, level: number, index: number, position: number): Uint8Array | undefined {
+    const st = this.state(ns, level);
     if (this.failed || st === undefined || index >= st.durable) return undefined;
-    return { st, index, upper: undefined };
+    return this.readBlock(st, index, position >>> 4);
   }
 
   /**
-   * One hash of a mirrored tile, reading at most one 960-byte block. The result is a view into a
-   * buffer that later reads may overwrite: copy it or use it at once.
+   * One hash (row, index within the row) of a durably mirrored full tile, or undefined if the
+   * tile is not mirrored. A view that the next read overwrites.
    */
-  hashIn(tile: MirroredTile, row: number, position: number): Uint8Array | undefined {
-    if (this.failed) return undefined;
-    const at = stratifiedOffset(row, position);
-    const blockNo = Math.floor(at / BLOCK_HASHES);
-    let data: Uint8Array | undefined;
-    if (blockNo === 0) {
-      data = tile.upper ?? this.upperBlock(tile);
-      if (data === undefined) return undefined;
-    } else {
-      const l = this.lower;
-      if (l.st !== tile.st || l.index !== tile.index || l.blockNo !== blockNo) {
-        l.st = undefined;
-        if (this.readBlock(tile.st, tile.index, blockNo, l.data) === undefined) return undefined;
-        l.st = tile.st;
-        l.index = tile.index;
-        l.blockNo = blockNo;
-      }
-      data = l.data;
-    }
-    const o = (at - blockNo * BLOCK_HASHES) * HASH_SIZE;
+  hashAt(ns: NamespaceKey, level: number, tileIndex: number, row: number, index: number): Uint8Array | undefined {
+    const st = this.state(ns, level);
+    if (this.failed || st === undefined || tileIndex >= st.durable) return undefined;
+    const b = this.block;
+    // Rows 4..7 are in several blocks: use the block in hand if it holds this hash.
+    const c = row >= 4 && b.st === st && b.index === tileIndex && ((b.c >>> (row - 4)) ^ 1) === index ? b.c : blockOf(row, index);
+    const data = this.readBlock(st, tileIndex, c);
+    if (data === undefined) return undefined;
+    const o = offsetInBlock(row, index) * HASH_SIZE;
     return data.subarray(o, o + HASH_SIZE);
   }
 
-  private upperBlock(tile: MirroredTile): Uint8Array | undefined {
-    const st = tile.st;
-    const c = Math.floor(tile.index / UPPER_CHUNK_TILES);
-    const slot = tile.index - c * UPPER_CHUNK_TILES;
-    let chunk = st.upper.get(c);
-    if (chunk === undefined) {
-      if (this.upperChunks >= this.maxUpperChunks) this.evictUpperChunk();
-      chunk = { data: new Uint8Array(UPPER_CHUNK_TILES * BLOCK_BYTES), loaded: new Uint8Array(UPPER_CHUNK_TILES), lastUse: 0 };
-      st.upper.set(c, chunk);
-      this.upperChunks++;
-    }
-    chunk.lastUse = ++this.clock;
-    const block = chunk.data.subarray(slot * BLOCK_BYTES, (slot + 1) * BLOCK_BYTES);
-    if (chunk.loaded[slot] === 0) {
-      if (this.readBlock(st, tile.index, 0, block) === undefined) return undefined;
-      chunk.loaded[slot] = 1;
-    }
-    tile.upper = block;
-    return block;
-  }
-
-  private evictUpperChunk(): void {
-    let victim: { st: LevelState; c: number; lastUse: number } | undefined;
-    for (const st of this.levels.values()) {
-      for (const [c, chunk] of st.upper) if (victim === undefined || chunk.lastUse < victim.lastUse) victim = { st, c, lastUse: chunk.lastUse };
-    }
-    if (victim !== undefined) {
-      victim.st.upper.delete(victim.c);
-      this.upperChunks--;
-    }
-  }
-
-  private readBlock(st: LevelState, index: number, blockNo: number, into: Uint8Array): Uint8Array | undefined {
+  private readBlock(st: LevelState, index: number, c: number): Uint8Array | undefined {
+    const b = this.block;
+    if (b.st === st && b.index === index && b.c === c) return b.data;
+    b.st = undefined;
     try {
-      const n = readSync(this.fd(st), into, 0, BLOCK_BYTES, index * FULL_TILE_BYTES + blockNo * BLOCK_BYTES);
-      return n === BLOCK_BYTES ? into : undefined;
+      if (readSync(this.fd(st), b.data, 0, BLOCK_BYTES, index * MIRROR_SLOT_BYTES + c * BLOCK_BYTES) !== BLOCK_BYTES) return undefined;
     } catch (error) {
       this.fail(error);
       return undefined;
     }
+    b.st = st;
+    b.index = index;
+    b.c = c;
+    return b.data;
   }
 
   /** How many tiles of the level are written (durably or not). */
   written(ns: NamespaceKey, level: number): number {
-    return this.levels.get(`${ns}/${level}`)?.written ?? 0;
+    return this.state(ns, level)?.written ?? 0;
   }
 
   /**
@@ -275,27 +277,28 @@ export class TileMirror {
    */
   extend(ns: NamespaceKey, level: number, fullTiles: number, budget: number, source: (index: number) => StoredTile | undefined): number {
     if (this.failed) return 0;
-    const key = `${ns}/${level}`;
-    let st = this.levels.get(key);
-    if (st === undefined) {
-      st = { ns, level, durable: 0, written: 0, fd: undefined, lastUse: 0, upper: new Map() };
-      this.levels.set(key, st);
-    }
     try {
+      let st = this.state(ns, level);
+      if (st === undefined) {
+        st = { ns, level, durable: 0, written: 0, fd: undefined, lastUse: 0 };
+        this.install(st);
+        // Whatever a file here holds (another layout version, a lost state) is not ours.
+        rmSync(this.path(ns, level), { force: true });
+      }
       const stop = Math.min(fullTiles, st.written + budget);
       while (st.written < stop) {
         const t = source(st.written);
         if (t === undefined || t.width !== TILE_WIDTH || t.data.length !== FULL_TILE_BYTES) {
           throw new Error(`tile ${level}/${st.written} is not a full tile in the database`);
         }
-        writeSync(this.fd(st), toStratified(t.data, this.slot), 0, FULL_TILE_BYTES, st.written * FULL_TILE_BYTES);
+        writeSync(this.fd(st), toMirrorSlot(t.data, this.slot), 0, MIRROR_SLOT_BYTES, st.written * MIRROR_SLOT_BYTES);
         st.written++;
       }
+      return fullTiles - st.written;
     } catch (error) {
       this.fail(error);
       return 0;
     }
-    return fullTiles - st.written;
   }
 
   /** Makes everything written so far durable and records it. */
@@ -303,7 +306,7 @@ export class TileMirror {
     if (this.failed) return;
     try {
       let changed = false;
-      for (const st of this.levels.values()) {
+      for (const st of this.allLevels()) {
         if (st.written === st.durable) continue;
         fdatasyncSync(this.fd(st));
         st.durable = st.written;
@@ -317,11 +320,11 @@ export class TileMirror {
 
   close(): void {
     this.sync();
-    for (const st of this.levels.values()) this.closeFile(st);
+    for (const st of this.allLevels()) this.closeFile(st);
   }
 
   private saveState(): void {
-    const levels = [...this.levels.values()].filter((s) => s.durable > 0).map((s) => [s.ns, s.level, s.durable]);
+    const levels = [...this.allLevels()].filter((s) => s.durable > 0).map((s) => [s.ns, s.level, s.durable]);
     const tmp = join(this.dir, `${STATE_FILE}.tmp`);
     writeFileSync(tmp, JSON.stringify({ version: STATE_VERSION, levels }), { mode: 0o600 });
     const fd = openSync(tmp, 'r+');
@@ -343,7 +346,7 @@ export class TileMirror {
     if (this.openFiles >= MAX_OPEN_FILES) {
       // Close the least recently used file; unsynced writes are synced first so nothing is lost.
       let victim: LevelState | undefined;
-      for (const s of this.levels.values()) if (s.fd !== undefined && (victim === undefined || s.lastUse < victim.lastUse)) victim = s;
+      for (const s of this.allLevels()) if (s.fd !== undefined && (victim === undefined || s.lastUse < victim.lastUse)) victim = s;
       if (victim !== undefined) {
         if (victim.written !== victim.durable) fdatasyncSync(victim.fd!);
         this.closeFile(victim);
@@ -370,6 +373,7 @@ export class TileMirror {
   private fail(error: unknown): void {
     if (this.failed) return;
     this.failed = true;
+    this.block.st = undefined;
     this.logger.warn({ err: error, dir: this.dir }, 'tile mirror disabled after an I/O error; serving tiles from the database');
   }
 }

@@ -1,7 +1,7 @@
 import { RemembrancerError } from '@vaultmesh/core';
 import type { LogStorage, NamespaceKey, StoredTile, TileWrite } from '../storage/log-storage.js';
 import { HASH_SIZE, TILE_HEIGHT, TILE_WIDTH, locateHash, rowLength, rowOffset } from './tile-layout.js';
-import type { MirroredTile, TileMirror } from './tile-mirror.js';
+import { pathSiblingOffset, type TileMirror } from './tile-mirror.js';
 
 export interface TileCacheStats {
   tiles: number;
@@ -20,85 +20,169 @@ interface CacheSlot {
 }
 
 /**
- * Read model of the hash store: an LRU of tiles in memory, then the flat-file mirror of full
- * tiles (if any), then the database. Cached tiles are immutable (a commit replaces a tile object,
- * never edits it), so readers may hold views into them.
+ * Where a proof reads the siblings of its path through one tile (see TileStore.path()). The
+ * same object is reused by every call: read it before the next read from the store.
+ */
+export interface TilePath {
+  /** Bytes holding the hashes: a cached tile, or a path block of the mirror. */
+  data: Uint8Array;
+  /**
+   * at[r] is the byte offset in `data` of the sibling at row r (0..7) of the path, -1 where the
+   * tile does not hold it (beyond the width of a partial tile).
+   */
+  readonly at: Int32Array;
+}
+
+/** Offset of each row in a full tile, in bytes. */
+const FULL_ROW_OFFSET: Int32Array = Int32Array.from({ length: TILE_HEIGHT }, (_, r) => rowOffset(TILE_WIDTH, r) * HASH_SIZE);
+
+/**
+ * A number that identifies (ns, level, index), or a string where the number would not be exact:
+ * numeric Map keys hash and compare much faster than strings built per lookup.
+ */
+function tileKey(ns: NamespaceKey, level: number, index: number): number | string {
+  return ns < 65536 && index < 2 ** 30 ? (index * 64 + level) * 65536 + ns : `${ns}/${level}/${index}`;
+}
+
+/**
+ * Read model of the hash store: tiles in memory, then the flat-file mirror of full tiles (if
+ * any), then the database. Cached tiles are immutable (a commit replaces a tile object, never
+ * edits it), so readers may hold views into them.
+ *
+ * The memory cache has two regions. Level-0 tiles (one per 256 leaves) live in an approximate
+ * LRU; proofs do not pull them in (a proof reads one path block of the mirror instead, see
+ * path()), so under random reads of a large log it keeps the recently written tiles. Tiles of
+ * levels >= 1 are 256 times fewer and every proof needs one of each level, so they get a region
+ * of their own (a quarter of the capacity: all of them up to ~33M leaves with the default
+ * capacity) that level-0 traffic cannot evict.
  */
 export class TileStore {
-  private readonly cache = new Map<string, CacheSlot>();
+  private readonly low = new Map<number | string, CacheSlot>();
+  private readonly high = new Map<number | string, CacheSlot>();
+  private readonly lowCapacity: number;
+  private readonly highCapacity: number;
   private clock = 0;
   private hits = 0;
   private misses = 0;
   private mirrorReads = 0;
+  private readonly pathView: TilePath = { data: new Uint8Array(0), at: new Int32Array(TILE_HEIGHT) };
 
   constructor(
     private readonly storage: LogStorage,
     /** Tiles kept in memory; a full tile takes 16 KiB. */
     private readonly capacity: number,
     private readonly mirror?: TileMirror,
-  ) {}
+  ) {
+    this.highCapacity = Math.max(1, capacity >>> 2);
+    this.lowCapacity = Math.max(1, capacity - this.highCapacity);
+  }
 
   /** A tile if it is in memory, without touching recency, the mirror or the database. */
   peek(ns: NamespaceKey, level: number, index: number): StoredTile | undefined {
-    return this.cache.get(`${ns}/${level}/${index}`)?.tile;
+    return (level === 0 ? this.low : this.high).get(tileKey(ns, level, index))?.tile;
   }
 
   /** The stored tile, or undefined if it does not exist yet. */
   tile(ns: NamespaceKey, level: number, index: number): StoredTile | undefined {
-    const cached = this.cached(ns, level, index);
+    const key = tileKey(ns, level, index);
+    const cached = this.cached(level, key);
     if (cached !== undefined) return cached;
     this.misses++;
-    const key = `${ns}/${level}/${index}`;
     const mirrored = this.mirror?.read(ns, level, index);
     if (mirrored !== undefined) {
       this.mirrorReads++;
-      this.remember(key, mirrored);
+      this.remember(level, key, mirrored);
       return mirrored;
     }
     const stored = this.storage.readTile(ns, level, index);
-    if (stored !== undefined) this.remember(key, stored);
+    if (stored !== undefined) this.remember(level, key, stored);
     return stored;
+  }
+
+  /**
+   * The siblings of the path through base position `position` (0..255) of tile (level, index):
+   * where to read the hash at row r, index ((position >> r) ^ 1) of that tile, for every row r.
+   * These are all the hashes an inclusion proof takes from a tile. A cached tile serves them from
+   * memory; otherwise a mirrored tile serves them with one small read and is not cached (under
+   * random proofs of a large log a level-0 tile is rarely read twice, and pulling 16 KiB into
+   * memory per proof would cost more than the proof); otherwise the tile is read whole and
+   * cached. Undefined if the tile does not exist. The result is reused by the next call.
+   */
+  path(ns: NamespaceKey, level: number, index: number, position: number): TilePath | undefined {
+    const view = this.pathView;
+    const at = view.at;
+    const key = tileKey(ns, level, index);
+    let t = this.cached(level, key);
+    if (t === undefined) {
+      this.misses++;
+      // Levels >= 1 are worth caching while their region has room.
+      const block = level === 0 || this.high.size >= this.highCapacity ? this.mirror?.pathBlock(ns, level, index, position) : undefined;
+      if (block !== undefined) {
+        this.mirrorReads++;
+        view.data = block;
+        for (let r = 0; r < TILE_HEIGHT; r++) at[r] = pathSiblingOffset(position, r);
+        return view;
+      }
+      t = this.mirror?.read(ns, level, index);
+      if (t !== undefined) this.mirrorReads++;
+      else t = this.storage.readTile(ns, level, index);
+      if (t === undefined) return undefined;
+      this.remember(level, key, t);
+    }
+    view.data = t.data;
+    const width = t.width;
+    if (width === TILE_WIDTH) {
+      for (let r = 0; r < TILE_HEIGHT; r++) at[r] = FULL_ROW_OFFSET[r]! + ((position >>> r) ^ 1) * HASH_SIZE;
+    } else {
+      let o = 0;
+      for (let r = 0; r < TILE_HEIGHT; r++) {
+        const len = width >>> r;
+        const p = (position >>> r) ^ 1;
+        at[r] = p < len ? (o + p) * HASH_SIZE : -1;
+        o += len;
+      }
+    }
+    return view;
   }
 
   /**
    * A reader for one namespace that remembers the last tile it used: proof plans list subtrees
    * bottom up, so consecutive hashes mostly come from the same tile. Level-0 tiles that are not in
-   * memory but mirrored are read hash by hash from the mirror (one 960-byte block per stratum)
-   * and not cached: under random access to a large log they are rarely read twice, and pulling
-   * 16 KiB into the cache per proof would cost more than the proof. Results are views: copy them
-   * before the next read.
+   * memory but mirrored are read hash by hash from the mirror (one small block at a time) and not
+   * cached, as in path(). Results are views: copy them before the next read.
    */
   reader(ns: NamespaceKey): (level: number, index: number) => Uint8Array | undefined {
     let lastLevel = -1;
     let lastIndex = -1;
     let last: StoredTile | undefined;
-    let mirrored: MirroredTile | undefined;
+    let mirrored = false;
     return (level, index) => {
       const row = level % TILE_HEIGHT;
       const tileLevel = (level - row) / TILE_HEIGHT;
       const perTile = TILE_WIDTH >>> row;
       const tileIndex = Math.floor(index / perTile);
       const position = index - tileIndex * perTile;
-      if (tileLevel !== lastLevel || tileIndex !== lastIndex || (last === undefined && mirrored === undefined)) {
+      if (tileLevel !== lastLevel || tileIndex !== lastIndex || (last === undefined && !mirrored)) {
         lastLevel = tileLevel;
         lastIndex = tileIndex;
-        last = this.cached(ns, tileLevel, tileIndex);
-        mirrored = undefined;
+        last = this.cached(tileLevel, tileKey(ns, tileLevel, tileIndex));
+        mirrored = false;
         if (last === undefined) {
-          mirrored = tileLevel === 0 ? this.mirror?.handle(ns, 0, tileIndex) : undefined;
-          if (mirrored !== undefined) {
+          const h = tileLevel === 0 ? this.mirror?.hashAt(ns, 0, tileIndex, row, position) : undefined;
+          if (h !== undefined) {
             this.misses++;
             this.mirrorReads++;
-          } else {
-            last = this.tile(ns, tileLevel, tileIndex);
+            mirrored = true;
+            return h;
           }
+          last = this.tile(ns, tileLevel, tileIndex);
         }
       }
-      if (mirrored !== undefined) {
-        const h = this.mirror!.hashIn(mirrored, row, position);
+      if (mirrored) {
+        const h = this.mirror!.hashAt(ns, 0, tileIndex, row, position);
         if (h !== undefined) return h;
         // The mirror failed under us: fall back to the database for this tile.
-        mirrored = undefined;
+        mirrored = false;
         last = this.tile(ns, tileLevel, tileIndex);
       }
       const t = last;
@@ -113,18 +197,18 @@ export class TileStore {
   }
 
   /** The tile if it is in memory (refreshing its recency), without reading anything. */
-  private cached(ns: NamespaceKey, level: number, index: number): StoredTile | undefined {
-    const key = `${ns}/${level}/${index}`;
-    const slot = this.cache.get(key);
+  private cached(level: number, key: number | string): StoredTile | undefined {
+    const cache = level === 0 ? this.low : this.high;
+    const slot = cache.get(key);
     this.clock++;
     if (slot === undefined) return undefined;
     this.hits++;
     // Approximate LRU: Map order is insertion order and eviction takes the oldest; a hit moves
     // the slot to the young end only once it has aged, so hot tiles cost one lookup per read.
     if (this.clock - slot.stamp > this.capacity >>> 2) {
-      this.cache.delete(key);
+      cache.delete(key);
       slot.stamp = this.clock;
-      this.cache.set(key, slot);
+      cache.set(key, slot);
     }
     return slot.tile;
   }
@@ -141,28 +225,23 @@ export class TileStore {
     return t.data.subarray(o, o + HASH_SIZE);
   }
 
-  /** Like hash(), but a missing hash means the store is inconsistent with the tree state. */
-  requireHash(ns: NamespaceKey, level: number, index: number): Uint8Array {
-    const h = this.hash(ns, level, index);
-    if (h === undefined) throw missingHash(level, index);
-    return h;
-  }
-
   /** Installs tiles that a commit has made durable. */
   committed(ns: NamespaceKey, writes: readonly TileWrite[]): void {
-    for (const w of writes) this.remember(`${ns}/${w.level}/${w.index}`, { width: w.width, data: w.data });
+    for (const w of writes) this.remember(w.level, tileKey(ns, w.level, w.index), { width: w.width, data: w.data });
   }
 
   stats(): TileCacheStats {
-    return { tiles: this.cache.size, capacity: this.capacity, hits: this.hits, misses: this.misses, mirrorReads: this.mirrorReads };
+    return { tiles: this.low.size + this.high.size, capacity: this.capacity, hits: this.hits, misses: this.misses, mirrorReads: this.mirrorReads };
   }
 
-  private remember(key: string, tile: StoredTile): void {
-    this.cache.delete(key);
-    this.cache.set(key, { tile, stamp: this.clock });
-    while (this.cache.size > this.capacity) {
-      const oldest = this.cache.keys().next().value as string;
-      this.cache.delete(oldest);
+  private remember(level: number, key: number | string, tile: StoredTile): void {
+    const cache = level === 0 ? this.low : this.high;
+    const capacity = level === 0 ? this.lowCapacity : this.highCapacity;
+    cache.delete(key);
+    cache.set(key, { tile, stamp: this.clock });
+    while (cache.size > capacity) {
+      const oldest = cache.keys().next().value as number | string;
+      cache.delete(oldest);
     }
   }
 }

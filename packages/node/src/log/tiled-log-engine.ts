@@ -1,7 +1,6 @@
 import {
   MAX_ENTRY_BYTES,
   assertNamespaceId,
-  isNamespaceId,
   CompactRange,
   EMPTY_ROOT,
   NoteSigner,
@@ -9,7 +8,6 @@ import {
   bytesEqual,
   isRemembrancerError,
   consistencyProofPlan,
-  inclusionProofPlan,
   leafHash,
   rangeDecomposition,
   signCheckpoint,
@@ -21,11 +19,11 @@ import { integrate, jsPairHasher, type Integration, type PairHasher } from './in
 import type { AppendResult, LogEngine, NamespaceRecord, PublishedCheckpoint } from './log-engine.js';
 import { silentLogger, type LogEngineLogger } from './logger.js';
 import type { NamespaceState } from './namespace-state.js';
-import { computeEdgeFolds, hashPlan, rootFromEdge, type EdgeFolds } from './proof-builder.js';
+import { computeEdgeFolds, hashPlan, inclusionProofFromTiles, rootFromEdge, type EdgeFolds } from './proof-builder.js';
 import { Sequencer, type NamespaceGroup, type SequencerStats } from './sequencer.js';
 import { TILE_WIDTH, c2spTileBytes, leavesPerTileHash } from './tile-layout.js';
 import { TileMirror } from './tile-mirror.js';
-import { TileStore, type TileCacheStats } from './tile-store.js';
+import { TileStore, missingHash, type TileCacheStats } from './tile-store.js';
 
 /** C2SP tlog-tiles entry bundles use a 16-bit length prefix, so an entry holds at most 65,535 bytes. */
 
@@ -51,7 +49,11 @@ export interface LogEngineConfig {
    * fallback); with nodeHashesPacked the interior nodes of a batch are hashed a tree level per call.
    */
   batchHasher?: EngineBatchHasher;
-  /** Hash tiles kept in memory (default 2048, ≤ 32 MiB). */
+  /**
+   * Hash tiles kept in memory (default 2048, ≤ 32 MiB): three quarters for level-0 tiles (recently
+   * written or read), a quarter reserved for the 256× fewer tiles of higher levels that every
+   * proof needs (see TileStore).
+   */
   tileCacheTiles?: number;
   /**
    * Directory of the flat-file mirror of full hash tiles (see tile-mirror.ts); none if omitted
@@ -360,7 +362,7 @@ export class TiledLogEngine implements ObservableLogEngine {
     this.checkSize(st, size);
     checkIndex('index', index);
     if (index >= size) throw new RemembrancerError('INDEX_OUT_OF_RANGE', `index ${index} is not below tree size ${size}`);
-    return hashPlan(inclusionProofPlan(index, size), this.tiles.reader(st.key), () => this.edge(st, size));
+    return inclusionProofFromTiles(this.tiles, st.key, index, size, (s) => this.edge(st, s));
   }
 
   consistencyProof(namespace: string, from: number, to: number): Uint8Array[] {
@@ -377,7 +379,10 @@ export class TiledLogEngine implements ObservableLogEngine {
     if (index >= st.range.size) {
       throw new RemembrancerError('INDEX_OUT_OF_RANGE', `index ${index} is not below tree size ${st.range.size}`);
     }
-    return this.tiles.requireHash(st.key, 0, index).slice();
+    // One hash: read through the mirror if the tile is not in memory, rather than caching 16 KiB.
+    const h = this.tiles.reader(st.key)(0, index);
+    if (h === undefined) throw missingHash(0, index);
+    return h.slice();
   }
 
   readTile(namespace: string, level: number, index: number, width: number): Uint8Array | undefined {
@@ -461,7 +466,8 @@ export class TiledLogEngine implements ObservableLogEngine {
   // ---- internals ----
 
   private state(namespace: string): NamespaceState {
-    const st = isNamespaceId(namespace) ? this.byId.get(namespace) : undefined;
+    // Only valid ids are ever installed, so a hit needs no syntax check (a miss gets none either).
+    const st = typeof namespace === 'string' ? this.byId.get(namespace) : undefined;
     if (st === undefined) {
       throw new RemembrancerError('NAMESPACE_NOT_FOUND', `no namespace ${JSON.stringify(String(namespace).slice(0, 140))}`);
     }

@@ -1,10 +1,19 @@
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mkdirSync, openSync, readdirSync, rmSync, writeSync, closeSync, cpSync, statSync } from 'node:fs';
+import { mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync, writeSync, closeSync, cpSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { MemoryTree, leafHash, verifyInclusion } from '@vaultmesh/core';
-import { LOG_DB_FILE, fromStratified, stratifiedOffset, toStratified, type EngineBatchHasher } from '@vaultmesh/node';
+import {
+  FULL_TILE_BYTES,
+  LOG_DB_FILE,
+  MIRROR_SLOT_BYTES,
+  fromMirrorSlot,
+  pathSiblingOffset,
+  rowOffset,
+  toMirrorSlot,
+  type EngineBatchHasher,
+} from '@vaultmesh/node';
 import { entry, open, tempDirs } from './engine-fixture.js';
 
 const dirs = tempDirs('vm-mirror-');
@@ -47,16 +56,24 @@ function tileRow(tree: MemoryTree, tileIndex: number): Uint8Array {
 }
 
 describe('tile mirror', () => {
-  test('the stratified slot layout is a permutation of the 510 tile hashes', () => {
-    const seen = new Set<number>();
-    for (let row = 0; row < 8; row++) for (let p = 0; p < 256 >>> row; p++) seen.add(stratifiedOffset(row, p));
-    assert.equal(seen.size, 510);
-    assert.equal(Math.min(...seen), 0);
-    assert.equal(Math.max(...seen), 509);
-    const tile = Uint8Array.from({ length: 510 * 32 }, (_, i) => (i * 7 + (i >> 5)) & 0xff);
-    const s = toStratified(tile, new Uint8Array(tile.length));
-    assert.notDeepEqual(s, tile);
-    assert.deepEqual(fromStratified(s, new Uint8Array(tile.length)), tile);
+  test('the path-block slot layout round-trips and holds every path sibling in one block', () => {
+    assert.equal(FULL_TILE_BYTES, 510 * 32);
+    assert.equal(MIRROR_SLOT_BYTES, 16 * 34 * 32);
+    // Hash i of the row-major tile is filled with byte values derived from i, so copies are traceable.
+    const tile = new Uint8Array(FULL_TILE_BYTES);
+    for (let i = 0; i < 510; i++) for (let k = 0; k < 32; k++) tile[i * 32 + k] = (i * 31 + k * 7 + (i >> 8)) & 0xff;
+    const hashOf = (row: number, index: number) => tile.subarray((rowOffset(256, row) + index) * 32, (rowOffset(256, row) + index + 1) * 32);
+    const slot = toMirrorSlot(tile);
+    assert.equal(slot.length, MIRROR_SLOT_BYTES);
+    assert.deepEqual(fromMirrorSlot(slot), tile);
+    for (let position = 0; position < 256; position++) {
+      const block = slot.subarray((position >> 4) * 34 * 32, ((position >> 4) + 1) * 34 * 32);
+      for (let row = 0; row < 8; row++) {
+        const o = pathSiblingOffset(position, row);
+        assert.ok(o >= 0 && o + 32 <= block.length);
+        assert.deepEqual(block.subarray(o, o + 32), hashOf(row, (position >> row) ^ 1), `position ${position} row ${row}`);
+      }
+    }
   });
 
   test('proofs and tiles served through the mirror equal the in-memory tree', async () => {
@@ -64,7 +81,7 @@ describe('tile mirror', () => {
     const tree = await fill(dir);
     const mirrorDir = join(dir, `${LOG_DB_FILE}.tiles`);
     assert.ok(readdirSync(mirrorDir).includes('ns-1-level-0.tiles'));
-    assert.equal(statSync(join(mirrorDir, 'ns-1-level-0.tiles')).size, 40 * 16320);
+    assert.equal(statSync(join(mirrorDir, 'ns-1-level-0.tiles')).size, 40 * MIRROR_SLOT_BYTES);
     // A tiny memory cache, so reads go to the mirror.
     const e = open(dir, { tileCacheTiles: 16 });
     checkProofs(e, tree);
@@ -78,7 +95,7 @@ describe('tile mirror', () => {
     const file = join(dir, `${LOG_DB_FILE}.tiles`, 'ns-1-level-0.tiles');
     // Damage the last durable tile: validation on open compares exactly that one.
     const fd = openSync(file, 'r+');
-    writeSync(fd, new Uint8Array(64).fill(0xee), 0, 64, 39 * 16320 + 100);
+    writeSync(fd, new Uint8Array(64).fill(0xee), 0, 64, 39 * MIRROR_SLOT_BYTES + 100);
     closeSync(fd);
     const e = open(dir, { tileCacheTiles: 16 });
     checkProofs(e, tree);
@@ -94,6 +111,28 @@ describe('tile mirror', () => {
     const b = open(dir, { tileCacheTiles: 16 });
     checkProofs(b, tree);
     await b.close();
+  });
+
+  test('a mirror of the older layout (state version 1) is not read, and is rebuilt', async () => {
+    const dir = dirs.make();
+    const tree = await fill(dir);
+    const mirrorDir = join(dir, `${LOG_DB_FILE}.tiles`);
+    // What version 1 left behind: its state file and a level file of 16,320-byte slots.
+    writeFileSync(join(mirrorDir, 'mirror-state.json'), JSON.stringify({ version: 1, levels: [[1, 0, 40]] }));
+    writeFileSync(join(mirrorDir, 'ns-1-level-0.tiles'), new Uint8Array(40 * 16320).fill(0x5a));
+    const e = open(dir, { tileCacheTiles: 16 });
+    checkProofs(e, tree);
+    // The rebuild runs in the background (timers): let it finish, then close (which syncs).
+    for (let i = 0; i < 100 && statSync(join(mirrorDir, 'ns-1-level-0.tiles')).size !== 40 * MIRROR_SLOT_BYTES; i++) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    await e.close();
+    assert.equal(statSync(join(mirrorDir, 'ns-1-level-0.tiles')).size, 40 * MIRROR_SLOT_BYTES);
+    assert.deepEqual(JSON.parse(readFileSync(join(mirrorDir, 'mirror-state.json'), 'utf8')), { version: 2, levels: [[1, 0, 40]] });
+    const again = open(dir, { tileCacheTiles: 16 });
+    checkProofs(again, tree);
+    assert.ok(again.stats().tileCache.mirrorReads > 0);
+    await again.close();
   });
 
   test('an unusable mirror is switched off and the database serves everything', async () => {
