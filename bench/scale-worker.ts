@@ -1,6 +1,7 @@
 // Runs in its own process (so its peak RSS is its own; see peakRssMb): fills one namespace to N
 // entries and measures inclusion-proof latency at 10,000 entries and at N. Prints one JSON line.
 import { readFileSync } from 'node:fs';
+import { buildHttpServer } from '../packages/node/src/http/server.ts';
 import { appendMany, openBenchLog } from './bench-log.ts';
 
 const total = Number(process.argv[2]);
@@ -63,9 +64,50 @@ function proofLatencies(engine: ReturnType<typeof openBenchLog>['engine'], small
   return [median(roundsSmall), median(roundsLarge)];
 }
 
+/**
+ * The same comparison as a client of the node sees it: GET /v1/ns/{ns}/proof/inclusion through the
+ * node's HTTP routes (Fastify inject: routing, validation, root lookup, JSON; no socket), in
+ * alternating rounds of 200 requests, median round.
+ */
+async function apiProofLatencies(engine: ReturnType<typeof openBenchLog>['engine'], small: string, large: string, size: number): Promise<[number, number]> {
+  const app = buildHttpServer({
+    engine,
+    nodeName: 'bench.vaultmesh.local',
+    version: 'bench',
+    adminToken: 'unused',
+    self: { id: 'bench.vaultmesh.local', endpoint: 'http://127.0.0.1:1', log_vkey: '', witness_vkey: '', auth_key: '', status: 'active', roles: [] },
+  });
+  await app.ready();
+  const nextSmall = indices(SMALL);
+  const nextLarge = indices(size);
+  const get = async (ns: string, index: number, n: number) => {
+    const r = await app.inject({ method: 'GET', url: `/v1/ns/${ns}/proof/inclusion?index=${index}&size=${n}` });
+    if (r.statusCode !== 200) throw new Error(`proof request failed: ${r.statusCode} ${r.body}`);
+  };
+  for (let i = 0; i < 3000; i++) {
+    await get(small, nextSmall(), SMALL);
+    await get(large, nextLarge(), size);
+  }
+  const roundsSmall: number[] = [];
+  const roundsLarge: number[] = [];
+  for (let r = 0; r < 15; r++) {
+    let t0 = performance.now();
+    for (let i = 0; i < 200; i++) await get(small, nextSmall(), SMALL);
+    roundsSmall.push((performance.now() - t0) / 200);
+    t0 = performance.now();
+    for (let i = 0; i < 200; i++) await get(large, nextLarge(), size);
+    roundsLarge.push((performance.now() - t0) / 200);
+  }
+  await app.close();
+  const median = (a: number[]) => [...a].sort((x, y) => x - y)[a.length >> 1]!;
+  return [median(roundsSmall), median(roundsLarge)];
+}
+
 const log = openBenchLog('scale');
 let small: number;
 let large: number;
+let apiSmall: number;
+let apiLarge: number;
 let fillSeconds: number;
 try {
   log.engine.createNamespace(NS);
@@ -84,6 +126,7 @@ try {
   log.engine.createNamespace(SMALL_NS);
   await appendMany(log.engine, SMALL_NS, SMALL, 1000, 2);
   [small, large] = proofLatencies(log.engine, SMALL_NS, NS, total);
+  [apiSmall, apiLarge] = await apiProofLatencies(log.engine, SMALL_NS, NS, total);
 } finally {
   await log.close();
 }
@@ -94,8 +137,10 @@ process.stdout.write(
   JSON.stringify({
     scale_entries: total,
     scale_peak_rss_mb: peakRss,
-    scale_proof_ms_small: Math.round(small * 10000) / 10000,
-    scale_proof_ms_large: Math.round(large * 10000) / 10000,
+    scale_proof_ms_small: Math.round(apiSmall * 10000) / 10000,
+    scale_proof_ms_large: Math.round(apiLarge * 10000) / 10000,
+    scale_engine_proof_ms_small: Math.round(small * 10000) / 10000,
+    scale_engine_proof_ms_large: Math.round(large * 10000) / 10000,
     scale_fill_eps: Math.round((total - SMALL) / fillSeconds),
   }) + '\n',
 );

@@ -16,6 +16,6 @@ export default async function scaleBench(ctx: BenchContext): Promise<BenchResult
     child.on('exit', (code) => (code === 0 ? resolve(stdout) : reject(new Error(`scale worker exited with ${code}`))));
   });
   const r = JSON.parse(out.trim().split('\n').pop()!) as BenchResults;
-  ctx.note('scale', `proof latency ratio large/small = ${(r.scale_proof_ms_large! / r.scale_proof_ms_small!).toFixed(2)}`);
+  ctx.note('scale', `proof latency ratio large/small: API ${(r.scale_proof_ms_large! / r.scale_proof_ms_small!).toFixed(2)}, engine ${(r.scale_engine_proof_ms_large! / r.scale_engine_proof_ms_small!).toFixed(2)}`);
   return r;
 }

@@ -3,6 +3,7 @@ import { join, relative } from 'node:path';
 import type { Command } from 'commander';
 import { dataPaths, initNode, runNode, type RunningNode } from '@vaultmesh/node';
 import { ApiClient, ApiError } from '../client/api-client.js';
+import { stopOnSignal } from '../stop-on-signal.js';
 
 export const DEMO_NAMESPACE = 'dao:vaultmesh';
 const DEMO_MEMORIES = [
@@ -72,6 +73,7 @@ export function registerDemo(program: Command): void {
     .action(async (opts: { data: string; name: string; listen: string; json?: boolean }) => {
       if (!existsSync(dataPaths(opts.data).config)) initNode(opts.data, opts.name, { listen: opts.listen });
       const node = await startListening(opts.data, opts.listen);
+      const stopped = stopOnSignal(() => node.close());
       const client = new ApiClient({ url: node.url, token: node.identity.adminToken });
       const { indices, receiptPath, logVkey, size } = await recordDemoMemories(client, opts.data);
       const last = indices[indices.length - 1]!;
@@ -105,10 +107,6 @@ export function registerDemo(program: Command): void {
         ].join('\n') + '\n',
         );
       }
-      await new Promise<void>((resolve) => {
-        const stop = () => void node.close().then(resolve, resolve);
-        process.once('SIGINT', stop);
-        process.once('SIGTERM', stop);
-      });
+      await stopped;
     });
 }

@@ -8,6 +8,7 @@ import { dataPaths, initNode, loadNode, localPeerEntry } from '@vaultmesh/node';
 import { ApiClient } from '../client/api-client.js';
 import { DEMO_NAMESPACE, ensureNamespace, recordDemoMemories, type DemoRecord } from './demo-command.js';
 import { UsageError, printResult } from '../output.js';
+import { stopOnSignal } from '../stop-on-signal.js';
 import { readRegistryFile, signWithNodes } from './federation-registry-commands.js';
 
 export const LOCAL_NODE_NAMES = ['alpha', 'beta', 'gamma', 'delta', 'epsilon', 'zeta', 'eta', 'theta', 'iota', 'kappa', 'lambda', 'mu'];
@@ -130,6 +131,7 @@ export function registerFederationUp(federation: Command): void {
       if (!Number.isInteger(nodes)) throw new UsageError('--nodes must be an integer');
       if (!Number.isInteger(basePort) || basePort < 1 || basePort + nodes > 65536) throw new UsageError('--base-port must leave room for every node below 65536');
       const fed = await startLocalFederation({ nodes, basePort, data: opts.data });
+      const stopped = stopOnSignal(() => fed.stop());
       let demo: DemoRecord | undefined;
       if (opts.demo) {
         const clients = fed.nodes.map((n) => new ApiClient({ url: n.url, token: loadNode(n.dir).adminToken }));
@@ -166,10 +168,6 @@ export function registerFederationUp(federation: Command): void {
           'Press Ctrl-C to stop every node.',
         ].join('\n'),
       );
-      await new Promise<void>((resolve) => {
-        const stop = () => void fed.stop().then(resolve, resolve);
-        process.once('SIGINT', stop);
-        process.once('SIGTERM', stop);
-      });
+      await stopped;
     });
 }

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { runNode } from '@vaultmesh/node';
+import { stopOnSignal } from '../stop-on-signal.js';
 
 export function registerServe(program: Command): void {
   program
@@ -10,20 +11,9 @@ export function registerServe(program: Command): void {
     .option('--json', 'machine-readable output')
     .action(async (opts: { data: string; listen?: string; json?: boolean }) => {
       const node = await runNode({ dataDir: opts.data, ...(opts.listen ? { listen: opts.listen } : {}) });
+      const stopped = stopOnSignal(() => node.close());
       // The first stdout line tells scripts and tests where the node listens.
       process.stdout.write(opts.json ? JSON.stringify({ event: 'listening', url: node.url, name: node.identity.config.name }) + '\n' : `listening on ${node.url}\n`);
-      await new Promise<void>((resolve) => {
-        const stop = () => {
-          process.off('SIGINT', stop);
-          process.off('SIGTERM', stop);
-          void node.close().then(resolve, (e) => {
-            process.stderr.write(`error while stopping: ${(e as Error).message}\n`);
-            process.exitCode = 1;
-            resolve();
-          });
-        };
-        process.on('SIGINT', stop);
-        process.on('SIGTERM', stop);
-      });
+      await stopped;
     });
 }

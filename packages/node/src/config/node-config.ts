@@ -16,6 +16,8 @@ export interface NodeConfig {
   bodyLimitBytes: number;
   /** Base URL peers reach this node at (default: http://<listen>). */
   endpoint?: string;
+  /** How often every active peer's checkpoints and witness view are pulled, ms (0: no gossip). */
+  gossipIntervalMs: number;
 }
 
 export interface NodeIdentity {
@@ -36,6 +38,7 @@ export const DEFAULT_CONFIG: Omit<NodeConfig, 'name'> = {
   queueMaxEntries: 65536,
   synchronous: 'FULL',
   bodyLimitBytes: 64 * 1024 * 1024,
+  gossipIntervalMs: 1000,
 };
 
 // A node name becomes the first half of every origin; C2SP key names forbid spaces and '+'.
@@ -90,7 +93,7 @@ export function loadNode(dataDir: string): NodeIdentity {
   }
   const config = { ...DEFAULT_CONFIG, ...raw } as NodeConfig;
   validateNodeName(config.name);
-  for (const k of ['checkpointIntervalMs', 'batchMaxEntries', 'batchMaxAgeMs', 'queueMaxEntries', 'bodyLimitBytes'] as const) {
+  for (const k of ['checkpointIntervalMs', 'batchMaxEntries', 'batchMaxAgeMs', 'queueMaxEntries', 'bodyLimitBytes', 'gossipIntervalMs'] as const) {
     if (!Number.isSafeInteger(config[k]) || config[k] < 0) throw new RemembrancerError('CONFIG_INVALID', `${p.config}: ${k} must be a non-negative integer`);
   }
   if (config.synchronous !== 'FULL' && config.synchronous !== 'NORMAL') {

@@ -4,13 +4,20 @@ import { pino, type Logger } from 'pino';
 import { loadNode, type NodeIdentity } from '../config/node-config.js';
 import { buildHttpServer } from '../http/server.js';
 import { openLogEngine } from '../log/index.js';
-import type { LogEngine } from '../log/log-engine.js';
+import type { LogEngine, PublishedCheckpoint } from '../log/log-engine.js';
 import { FederationRegistry } from '../federation/federation-registry.js';
 import { FederationStore } from '../federation/federation-store.js';
-import { base64Encode, peerWitnessKeyName } from '@vaultmesh/core';
+import { NoteSigner, base64Encode, peerAuthKeyName, peerWitnessKeyName } from '@vaultmesh/core';
 import { Cosigner } from '../federation/cosigner.js';
 import { cosignedCheckpointNote } from '../federation/cosigned-checkpoint.js';
 import { FederationStatus } from '../federation/federation-status.js';
+import { federationEvidenceRoutes } from '../federation/federation-routes.js';
+import { EvidenceLedger } from '../federation/evidence-ledger.js';
+import { EquivocationMonitor } from '../federation/equivocation-monitor.js';
+import { Gossip } from '../federation/gossip.js';
+import { federationPeerRoutes } from '../federation/peer-routes.js';
+import { peerCredentials } from '../federation/peer-client.js';
+import { KeyRotationWatcher } from '../federation/key-rotation-watcher.js';
 import { RegistryWitnessLogs } from '../federation/registry-witness-logs.js';
 import { WITNESS_DB_FILE, Witness, witnessRoutes } from '../witness/index.js';
 import { localPeerEntry } from '../federation/local-peer.js';
@@ -53,27 +60,91 @@ export async function runNode(options: RunNodeOptions): Promise<RunningNode> {
   });
   const federationStore = new FederationStore(join(options.dataDir, 'federation.sqlite'));
   const registry = new FederationRegistry(federationStore);
+  const metrics = new NodeMetrics({ defaultMetrics: true });
+  // One credentials object for every peer request and evidence signature this node makes: a key
+  // rotation updates it in place (keyid and seed) and gossip, pushes and proofs follow at once.
+  const creds = peerCredentials(new NoteSigner(peerAuthKeyName(config.name), identity.peerSeed).keyId, identity.peerSeed);
+  const fedLogger = logger || undefined;
+  const ledger = new EvidenceLedger({
+    store: federationStore,
+    registry,
+    self: config.name,
+    creds,
+    metrics,
+    ...(fedLogger ? { logger: fedLogger } : {}),
+  });
   const witness = new Witness({
     dbPath: join(options.dataDir, WITNESS_DB_FILE),
     name: peerWitnessKeyName(config.name),
     seed: identity.witnessSeed,
-    logs: new RegistryWitnessLogs(registry),
+    // Origins under evidence of equivocation are refused until a registry update settles them.
+    logs: new RegistryWitnessLogs(registry, undefined, (origin) => ledger.refused(origin)),
+  });
+  // Rotated keys take effect without a restart: the witness signs with the new key, and every peer
+  // request and evidence signature from then on uses the new auth key.
+  new KeyRotationWatcher({
+    identity,
+    registry,
+    witness,
+    onPeerKey: (seed) => Object.assign(creds, peerCredentials(new NoteSigner(peerAuthKeyName(config.name), seed).keyId, seed)),
+    ...(fedLogger ? { logger: fedLogger } : {}),
+  });
+  const monitor = new EquivocationMonitor({
+    self: config.name,
+    registry,
+    ledger,
+    witnessed: (origin) => witness.checkpointFor(origin),
+    creds,
+    metrics,
+    ...(fedLogger ? { logger: fedLogger } : {}),
+  });
+  witness.onConflict((conflict) => {
+    void monitor.onWitnessConflict(conflict).catch((e: unknown) => fedLogger?.error({ origin: conflict.origin, err: (e as Error).message }, 'checking a witness conflict failed'));
+  });
+  const gossip = new Gossip({
+    self: config.name,
+    registry,
+    ledger,
+    monitor,
+    creds,
+    intervalMs: config.gossipIntervalMs || 1000,
+    metrics,
+    ...(fedLogger ? { logger: fedLogger } : {}),
   });
   const cosigner = new Cosigner({ engine, registry, store: federationStore, self: config.name, ...(logger ? { logger } : {}) });
+  const checkpointNote = (origin: string, cp: PublishedCheckpoint) => cosignedCheckpointNote(federationStore, origin, cp);
+  const status = new FederationStatus(config.name, registry, cosigner, {
+    gossip,
+    ledger,
+    monitor,
+    witnessedSize: (origin) => witness.checkpointFor(origin)?.size,
+  });
   const app = buildHttpServer({
     engine,
     nodeName: config.name,
     version: NODE_VERSION,
-    self: localPeerEntry(identity),
-    federation: { registry, status: new FederationStatus(config.name, registry, cosigner) },
-    checkpointNote: (origin, cp) => cosignedCheckpointNote(federationStore, origin, cp),
+    self: () => localPeerEntry(identity),
+    federation: { registry, status },
+    checkpointNote,
     witnessState: (origin, cp) => {
       const reg = registry.latest();
       return reg ? { cosignatures: federationStore.cosignatures(origin, cp.size, base64Encode(cp.root)).length, required: reg.quorum.witness } : undefined;
     },
-    plugins: [(a) => witnessRoutes(a, { witness })],
+    plugins: [
+      (a) => witnessRoutes(a, { witness }),
+      (a) => federationEvidenceRoutes(a, ledger),
+      (a) =>
+        federationPeerRoutes(a, {
+          registry,
+          store: federationStore,
+          ledger,
+          engine,
+          witnessed: () => witness.witnessedOrigins(),
+          checkpointNote,
+        }),
+    ],
     adminToken: identity.adminToken,
-    metrics: new NodeMetrics({ defaultMetrics: true }),
+    metrics,
     bodyLimitBytes: config.bodyLimitBytes,
     ...(logger ? { logger } : {}),
   });
@@ -90,6 +161,7 @@ export async function runNode(options: RunNodeOptions): Promise<RunningNode> {
   const boundPort = typeof addr === 'object' && addr ? addr.port : port;
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${boundPort}`;
   cosigner.start();
+  if (config.gossipIntervalMs > 0) gossip.start();
   let closing: Promise<void> | undefined;
   return {
     identity,
@@ -98,8 +170,7 @@ export async function runNode(options: RunNodeOptions): Promise<RunningNode> {
     url,
     close() {
       // In-flight requests finish (and their appends commit) before storage closes.
-      closing ??= cosigner
-        .stop()
+      closing ??= Promise.all([cosigner.stop(), gossip.stop(), ledger.close()])
         .then(() => app.close())
         .then(() => engine.close())
         .finally(() => {

@@ -4,10 +4,30 @@ import { requireBearer } from '../http/auth.js';
 import type { FederationRegistry } from './federation-registry.js';
 import type { FederationStatusSource } from './federation-status.js';
 
+/** The equivocation evidence a node holds (EvidenceLedger). */
+export interface EvidenceSource {
+  list(origin?: string): ReadonlyArray<{ readonly doc: unknown }>;
+}
+
 export interface FederationRouteContext {
   registry: FederationRegistry;
   status: FederationStatusSource;
   adminToken: string;
+  /** Serves `GET /v1/federation/evidence` when given (see federationEvidenceRoutes). */
+  evidence?: EvidenceSource;
+}
+
+/**
+ * `GET /v1/federation/evidence[?origin=O]`, public: `{"evidence": [...]}`, every equivocation
+ * evidence document this node holds (each verified against the registry in force when it
+ * arrived; anyone can check it again with core's verifyEvidenceWithRegistry), oldest first.
+ */
+export function federationEvidenceRoutes(app: FastifyInstance, evidence: EvidenceSource): void {
+  app.get<{ Querystring: { origin?: string } }>('/v1/federation/evidence', async (request) => {
+    const origin = request.query.origin;
+    if (origin !== undefined && typeof origin !== 'string') throw new RemembrancerError('INVALID_ARGUMENT', 'origin must be given once');
+    return { evidence: evidence.list(origin).map((e) => e.doc) };
+  });
 }
 
 /** Registry and status endpoints (DESIGN.md: /v1/federation/*). */
@@ -29,4 +49,5 @@ export function federationRoutes(app: FastifyInstance, ctx: FederationRouteConte
   });
 
   app.get('/v1/federation/status', async () => ctx.status.status());
+  if (ctx.evidence) federationEvidenceRoutes(app, ctx.evidence);
 }

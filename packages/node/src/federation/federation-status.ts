@@ -66,7 +66,7 @@ export class FederationStatus implements FederationStatusSource {
           ...(gossip && p.id !== this.self ? { gossip: this.gossipOf(gossiped.get(p.id), witnessedSize) } : {}),
           ...(ledger
             ? {
-                suspects: suspects.filter((x) => x.peer === p.id).map((x) => ({ origin: x.origin, sizes: x.sizes, reason: x.reason, since: x.since })),
+                suspects: suspects.filter((x) => x.peer === p.id).map((x) => ({ origin: x.origin, sizes: x.sizes, reason: x.reason, seen_at: x.seenAt, since: x.since })),
                 evidence: evidenceOf(p.id).length,
                 refused_origins: [...refused].filter((o) => peerForOrigin(reg, o)?.id === p.id),
               }
@@ -80,7 +80,7 @@ export class FederationStatus implements FederationStatusSource {
               evidence: evidence.length,
               origins: [...new Set(evidence.map((e) => e.origin))].sort(),
               refused_origins: [...refused],
-              suspects: suspects.map((x) => ({ origin: x.origin, peer: x.peer, sizes: x.sizes, reason: x.reason, since: x.since, last_checked_at: x.lastCheckedAt })),
+              suspects: suspects.map((x) => ({ origin: x.origin, peer: x.peer, sizes: x.sizes, reason: x.reason, seen_at: x.seenAt, since: x.since, last_checked_at: x.lastCheckedAt })),
             },
           }
         : {}),

@@ -1,10 +1,21 @@
 import Database from 'better-sqlite3';
 import { RemembrancerError, canonicalize, parseRegistry, registryDigest, type RegistrySet } from '@vaultmesh/core';
 
+/** Equivocation evidence as held: the verified document and when and under which registry version it arrived. */
+export interface StoredEvidence {
+  /** Lowercase hex SHA-256 of the document's JCS bytes. */
+  digest: string;
+  origin: string;
+  doc: unknown;
+  receivedAt: string;
+  registryVersion: number;
+}
+
 /**
  * A node's federation state, in its own SQLite file beside the log database: every registry
  * version it accepted (so old signatures stay checkable against the version then in force), the
- * request nonces it has seen (replay protection survives a restart), and equivocation evidence.
+ * request nonces it has seen (replay protection survives a restart), and equivocation evidence
+ * with the peers known to hold it.
  */
 export class FederationStore {
   private readonly db: Database.Database;
@@ -44,7 +55,20 @@ export class FederationStore {
           doc         TEXT NOT NULL,
           received_at TEXT NOT NULL
         );
+        CREATE TABLE IF NOT EXISTS evidence_deliveries (
+          digest       TEXT NOT NULL,
+          peer         TEXT NOT NULL,
+          delivered_at TEXT NOT NULL,
+          PRIMARY KEY (digest, peer)
+        ) WITHOUT ROWID;
       `);
+      // Stores made before evidence settled by registry versions: their evidence counts as held
+      // under no version (0), i.e. settled by any registry in force.
+      const columns = this.db.prepare('PRAGMA table_info(evidence)').all() as Array<{ name: string }>;
+      if (!columns.some((c) => c.name === 'registry_version')) {
+        this.db.exec('ALTER TABLE evidence ADD COLUMN registry_version INTEGER NOT NULL DEFAULT 0');
+      }
+      this.db.exec('CREATE INDEX IF NOT EXISTS evidence_origin_version ON evidence (origin, registry_version)');
     } catch (e) {
       this.db.close();
       throw new RemembrancerError('STORAGE_FAILURE', `cannot open federation store ${path}`, { cause: e });
@@ -102,23 +126,43 @@ export class FederationStore {
       .all(origin, size, root) as Array<{ witness: string; line: string; timestamp: number }>;
   }
 
-  /** Stores evidence once (keyed by digest); true if it was new. */
-  addEvidence(digest: string, origin: string, doc: unknown, receivedAt: string): boolean {
+  /**
+   * Stores evidence once (keyed by digest); true if it was new. `registryVersion` is the version
+   * in force when it was accepted: a later version settles it (see EvidenceLedger.refused).
+   */
+  addEvidence(digest: string, origin: string, doc: unknown, receivedAt: string, registryVersion: number): boolean {
     return (
       this.db
-        .prepare('INSERT OR IGNORE INTO evidence (digest, origin, doc, received_at) VALUES (?, ?, ?, ?)')
-        .run(digest, origin, canonicalize(doc), receivedAt).changes === 1
+        .prepare('INSERT OR IGNORE INTO evidence (digest, origin, doc, received_at, registry_version) VALUES (?, ?, ?, ?, ?)')
+        .run(digest, origin, canonicalize(doc), receivedAt, registryVersion).changes === 1
     );
   }
 
-  evidence(): Array<{ digest: string; origin: string; doc: unknown; receivedAt: string }> {
-    const rows = this.db.prepare('SELECT digest, origin, doc, received_at FROM evidence ORDER BY received_at').all() as Array<{
-      digest: string;
-      origin: string;
-      doc: string;
-      received_at: string;
-    }>;
-    return rows.map((r) => ({ digest: r.digest, origin: r.origin, doc: JSON.parse(r.doc) as unknown, receivedAt: r.received_at }));
+  /** Evidence held, oldest first; of one origin or of all. */
+  evidence(origin?: string): StoredEvidence[] {
+    const cols = 'digest, origin, doc, received_at, registry_version';
+    const rows = (
+      origin === undefined
+        ? this.db.prepare(`SELECT ${cols} FROM evidence ORDER BY received_at, digest`).all()
+        : this.db.prepare(`SELECT ${cols} FROM evidence WHERE origin = ? ORDER BY received_at, digest`).all(origin)
+    ) as Array<{ digest: string; origin: string; doc: string; received_at: string; registry_version: number }>;
+    return rows.map((r) => ({
+      digest: r.digest,
+      origin: r.origin,
+      doc: JSON.parse(r.doc) as unknown,
+      receivedAt: r.received_at,
+      registryVersion: r.registry_version,
+    }));
+  }
+
+  /** Records that `peer` holds the evidence (it acknowledged a push, or sent or made it). */
+  markEvidenceDelivered(digest: string, peer: string, deliveredAt: string): void {
+    this.db.prepare('INSERT OR IGNORE INTO evidence_deliveries (digest, peer, delivered_at) VALUES (?, ?, ?)').run(digest, peer, deliveredAt);
+  }
+
+  /** The peers known to hold the evidence. */
+  evidenceDeliveries(digest: string): string[] {
+    return (this.db.prepare('SELECT peer FROM evidence_deliveries WHERE digest = ? ORDER BY peer').all(digest) as Array<{ peer: string }>).map((r) => r.peer);
   }
 
   close(): void {

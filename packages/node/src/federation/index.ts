@@ -8,3 +8,8 @@ export * from './peer-client.js';
 export * from './cosigner.js';
 export * from './cosigned-checkpoint.js';
 export * from './registry-witness-logs.js';
+export * from './evidence-ledger.js';
+export * from './equivocation-monitor.js';
+export * from './gossip.js';
+export * from './peer-routes.js';
+export * from './key-rotation-watcher.js';

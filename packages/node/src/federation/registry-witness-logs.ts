@@ -5,8 +5,8 @@ import type { FederationRegistry } from './federation-registry.js';
 /**
  * The logs this node's witness cosigns: every namespace log of the registry's peers that are not
  * suspended (their key for `<peer>/<ns>` is their log_vkey's public key under that name), plus
- * external C2SP logs allowlisted in configuration. Origins under evidence of equivocation are
- * refused until a registry update settles the matter.
+ * external C2SP logs allowlisted in configuration. Origins under evidence of equivocation
+ * (`refused`, see EvidenceLedger.refused) are refused until a registry update settles the matter.
  */
 export class RegistryWitnessLogs implements WitnessLogSource {
   constructor(

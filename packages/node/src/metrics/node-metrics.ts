@@ -44,6 +44,38 @@ export class NodeMetrics {
     registers: [this.registry],
   });
 
+  readonly gossipRounds = new Counter({
+    name: 'remembrancer_gossip_rounds_total',
+    help: 'Gossip rounds completed (every active peer\'s view pulled or timed out)',
+    registers: [this.registry],
+  });
+  readonly gossipPeerReachable = new Gauge({
+    name: 'remembrancer_gossip_peer_reachable',
+    help: '1 if the peer answered the last gossip pull, else 0, by peer',
+    labelNames: ['peer'] as const,
+    registers: [this.registry],
+  });
+  readonly gossipSuspects = new Gauge({
+    name: 'remembrancer_gossip_suspects',
+    help: 'Origins whose node could not prove two of its checkpoints consistent (no evidence yet)',
+    registers: [this.registry],
+  });
+  readonly equivocationEvidence = new Gauge({
+    name: 'remembrancer_equivocation_evidence',
+    help: 'Equivocation evidence documents held',
+    registers: [this.registry],
+  });
+  readonly equivocationDetected = new Counter({
+    name: 'remembrancer_equivocation_detected_total',
+    help: 'Equivocation evidence documents this node made and signed',
+    registers: [this.registry],
+  });
+  readonly refusedOrigins = new Gauge({
+    name: 'remembrancer_witness_refused_origins',
+    help: 'Federation origins this node\'s witness refuses to cosign because of evidence under the registry in force',
+    registers: [this.registry],
+  });
+
   constructor(options: { defaultMetrics?: boolean } = {}) {
     if (options.defaultMetrics) collectDefaultMetrics({ register: this.registry, prefix: 'remembrancer_' });
   }

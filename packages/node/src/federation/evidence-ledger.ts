@@ -1,0 +1,245 @@
+import { EventEmitter } from 'node:events';
+import {
+  RemembrancerError,
+  canonicalBytes,
+  crypto,
+  isRemembrancerError,
+  signEvidence,
+  toHex,
+  verifyEvidenceWithRegistry,
+  type EquivocationEvidence,
+  type RegistryPeer,
+  type UnsignedEquivocationEvidence,
+} from '@vaultmesh/core';
+import type { LogEngineLogger } from '../log/logger.js';
+import type { NodeMetrics } from '../metrics/node-metrics.js';
+import type { FederationRegistry } from './federation-registry.js';
+import type { FederationStore, StoredEvidence } from './federation-store.js';
+import { peerRequest, type PeerCredentials } from './peer-client.js';
+
+/** The evidence push route: peers POST evidence documents here (peer-authenticated). */
+export const EVIDENCE_PATH = '/v1/federation/evidence';
+
+export interface EvidenceLedgerOptions {
+  store: FederationStore;
+  registry: FederationRegistry;
+  /** This node's name: the `detected_by` of evidence it makes. */
+  self: string;
+  /**
+   * This node's auth key: signs the evidence it makes and the pushes to peers (RFC 9421). Read at
+   * each use, so a key rotation that updates the object in place takes effect at once.
+   */
+  creds: PeerCredentials;
+  /** Bound on each push, ms (default 1000). */
+  timeoutMs?: number;
+  now?: () => Date;
+  metrics?: NodeMetrics;
+  logger?: LogEngineLogger;
+}
+
+export interface AcceptedEvidence {
+  /** `new`: stored now; `known`: held already. */
+  outcome: 'new' | 'known';
+  digest: string;
+  evidence: EquivocationEvidence;
+}
+
+/** Errors that mean "this document proves nothing", as opposed to a fault of this node. */
+const INVALID_EVIDENCE_CODES = new Set([
+  'EVIDENCE_INVALID',
+  'SIGNATURE_INVALID',
+  'SIGNATURE_MISSING',
+  'REGISTRY_INVALID',
+  'ORIGIN_MISMATCH',
+  'VKEY_MALFORMED',
+  'NOTE_MALFORMED',
+  'CHECKPOINT_MALFORMED',
+  'INVALID_ARGUMENT',
+  'INVALID_ENCODING',
+]);
+
+/** Lowercase hex SHA-256 of the evidence's JCS bytes: its identity in the store and on the wire. */
+export function evidenceDigest(evidence: EquivocationEvidence): string {
+  return toHex(crypto.sha256(canonicalBytes(evidence)));
+}
+
+/**
+ * The equivocation evidence this node holds: every document is verified against the registry in
+ * force before it is stored (whoever made it), stored once, pushed to every active peer until each
+ * acknowledged it, and while it was accepted under the registry version still in force, the
+ * witness refuses to cosign its origin. A newer registry version settles it: the peers decided
+ * (suspended the offender, rotated its key, or kept it knowingly).
+ */
+export class EvidenceLedger extends EventEmitter<{ evidence: [AcceptedEvidence] }> {
+  private readonly timeoutMs: number;
+  private readonly now: () => Date;
+  /** origin → registry versions under which evidence for it was accepted; read on every witness request. */
+  private readonly versionsByOrigin = new Map<string, Set<number>>();
+  private count = 0;
+  private pushing: Promise<void> | undefined;
+  private pushAgain = false;
+  private closed = false;
+  /** (digest, peer, status) refusals already logged: retried every round, logged once. */
+  private readonly loggedRefusals = new Set<string>();
+
+  constructor(private readonly options: EvidenceLedgerOptions) {
+    super();
+    this.timeoutMs = options.timeoutMs ?? 1000;
+    this.now = options.now ?? (() => new Date());
+    for (const e of options.store.evidence()) this.remember(e.origin, e.registryVersion);
+    this.updateGauges();
+    options.registry.on('change', () => this.updateGauges());
+  }
+
+  /**
+   * Verifies evidence (parsed JSON from a peer: attacker-controlled) with the registry in force
+   * and stores it if new. `from` is the peer that sent it, which needs no push back. Throws
+   * EVIDENCE_INVALID when the document proves nothing (bad form, unknown detector or origin,
+   * forged signature, checkpoints that do not conflict).
+   */
+  accept(json: unknown, from?: string): AcceptedEvidence {
+    const reg = this.options.registry.latest();
+    if (!reg) throw new RemembrancerError('FORBIDDEN', 'this node is in no federation: it has no registry to verify evidence with');
+    let evidence: EquivocationEvidence;
+    try {
+      evidence = verifyEvidenceWithRegistry(json, reg).evidence;
+    } catch (e) {
+      if (isRemembrancerError(e) && INVALID_EVIDENCE_CODES.has(e.code)) {
+        throw new RemembrancerError('EVIDENCE_INVALID', e.code === 'EVIDENCE_INVALID' ? e.message : `equivocation evidence does not verify: ${e.message}`, { cause: e });
+      }
+      throw e;
+    }
+    const digest = evidenceDigest(evidence);
+    const at = this.now().toISOString();
+    const isNew = this.options.store.addEvidence(digest, evidence.origin, evidence, at, reg.version);
+    // Whoever made or relayed it holds it already.
+    for (const peer of new Set([evidence.detected_by, ...(from === undefined ? [] : [from])])) {
+      if (peer !== this.options.self) this.options.store.markEvidenceDelivered(digest, peer, at);
+    }
+    const accepted: AcceptedEvidence = { outcome: isNew ? 'new' : 'known', digest, evidence };
+    if (isNew) {
+      this.remember(evidence.origin, reg.version);
+      this.updateGauges();
+      this.options.logger?.warn(
+        { origin: evidence.origin, reason: evidence.reason, detected_by: evidence.detected_by, digest, registry_version: reg.version },
+        'equivocation evidence accepted: the witness refuses this log until a registry update settles it',
+      );
+      this.emit('evidence', accepted);
+      void this.pushPending();
+    }
+    return accepted;
+  }
+
+  /** Signs evidence this node found with its auth key, then accepts (stores and pushes) it. */
+  report(unsigned: UnsignedEquivocationEvidence): AcceptedEvidence {
+    const signed = signEvidence(unsigned, this.options.creds.seed);
+    const accepted = this.accept(signed);
+    if (accepted.outcome === 'new') this.options.metrics?.equivocationDetected.inc();
+    return accepted;
+  }
+
+  /**
+   * True while evidence against `origin` accepted under the registry version in force is held:
+   * the witness then refuses that log's checkpoints (RegistryWitnessLogs).
+   */
+  refused(origin: string): boolean {
+    const version = this.options.registry.latest()?.version;
+    return version !== undefined && this.versionsByOrigin.get(origin)?.has(version) === true;
+  }
+
+  /** Origins refused now. */
+  refusedOrigins(): string[] {
+    return [...this.versionsByOrigin.keys()].filter((o) => this.refused(o)).sort();
+  }
+
+  /** Every evidence document held, oldest first. */
+  list(origin?: string): StoredEvidence[] {
+    return this.options.store.evidence(origin);
+  }
+
+  size(): number {
+    return this.count;
+  }
+
+  /**
+   * Pushes every document accepted under the registry in force to each active peer that is not
+   * known to hold it; peers that do not acknowledge (200 or 201) are tried again on the next call
+   * (the gossip tick). One push pass at a time; a call during a pass schedules one more pass.
+   */
+  pushPending(): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    if (this.pushing) {
+      this.pushAgain = true;
+      return this.pushing;
+    }
+    this.pushing = (async () => {
+      try {
+        do {
+          this.pushAgain = false;
+          await this.pushOnce().catch((err: unknown) => {
+            if (!this.closed) this.options.logger?.error({ err: (err as Error).message }, 'equivocation evidence push pass failed');
+          });
+        } while (this.pushAgain && !this.closed);
+      } finally {
+        this.pushing = undefined;
+      }
+    })();
+    return this.pushing;
+  }
+
+  /** Stops pushing; waits (bounded) for a push pass under way. */
+  async close(): Promise<void> {
+    this.closed = true;
+    const pass = this.pushing;
+    if (pass) await Promise.race([pass, new Promise((r) => setTimeout(r, this.timeoutMs * 2).unref())]);
+  }
+
+  private async pushOnce(): Promise<void> {
+    const reg = this.options.registry.latest();
+    if (!reg) return;
+    const current = this.options.store.evidence().filter((e) => e.registryVersion === reg.version);
+    if (current.length === 0) return;
+    const peers = this.options.registry.activeOthers(this.options.self);
+    await Promise.all(
+      peers.map(async (peer) => {
+        // One peer's documents in order: a slow peer holds up only itself.
+        for (const e of current) {
+          if (this.closed) return;
+          if (this.options.store.evidenceDeliveries(e.digest).includes(peer.id)) continue;
+          if (!(await this.pushTo(peer, e))) return;
+        }
+      }),
+    );
+  }
+
+  /** False if the peer is unreachable (the rest of its documents wait for the next pass). */
+  private async pushTo(peer: RegistryPeer, e: StoredEvidence): Promise<boolean> {
+    try {
+      const res = await peerRequest(peer, this.options.creds, 'POST', EVIDENCE_PATH, e.doc, this.timeoutMs);
+      if (res.status === 200 || res.status === 201) {
+        this.options.store.markEvidenceDelivered(e.digest, peer.id, this.now().toISOString());
+      } else if (!this.loggedRefusals.has(`${e.digest}\n${peer.id}\n${res.status}`)) {
+        // E.g. a peer still on an older registry version; it is asked again every round.
+        this.loggedRefusals.add(`${e.digest}\n${peer.id}\n${res.status}`);
+        this.options.logger?.warn({ peer: peer.id, origin: e.origin, digest: e.digest, status: res.status, body: res.text.slice(0, 300) }, 'peer did not take equivocation evidence');
+      }
+      return true;
+    } catch (err) {
+      if (this.closed) return false;
+      this.options.logger?.warn({ peer: peer.id, origin: e.origin, err: (err as Error).message }, 'equivocation evidence push failed; retried next gossip round');
+      return false;
+    }
+  }
+
+  private remember(origin: string, version: number): void {
+    let versions = this.versionsByOrigin.get(origin);
+    if (!versions) this.versionsByOrigin.set(origin, (versions = new Set()));
+    versions.add(version);
+    this.count++;
+  }
+
+  private updateGauges(): void {
+    this.options.metrics?.equivocationEvidence.set(this.count);
+    this.options.metrics?.refusedOrigins.set(this.refusedOrigins().length);
+  }
+}

@@ -1,0 +1,110 @@
+import {
+  CosignatureSigner,
+  MemoryTree,
+  NoteSigner,
+  createGenesis,
+  crypto,
+  formatKeyId,
+  signCheckpoint,
+  signRegistry,
+  utf8Encode,
+  type RegistryPeer,
+  type RegistrySet,
+} from '@vaultmesh/core';
+
+/** A registry peer whose every secret the test holds: it can sign requests, registry versions and its own checkpoints. */
+export interface TestPeer {
+  id: string;
+  entry: RegistryPeer;
+  logSeed: Uint8Array;
+  authSeed: Uint8Array;
+  witnessSeed: Uint8Array;
+  keyid: string;
+}
+
+export function makePeer(id: string, endpoint = `http://${id}:8080`): TestPeer {
+  const logSeed = crypto.randomBytes(32);
+  const authSeed = crypto.randomBytes(32);
+  const witnessSeed = crypto.randomBytes(32);
+  const auth = new NoteSigner(`${id}/peer`, authSeed);
+  return {
+    id,
+    logSeed,
+    authSeed,
+    witnessSeed,
+    keyid: formatKeyId(auth.keyId),
+    entry: {
+      id,
+      endpoint,
+      log_vkey: new NoteSigner(id, logSeed).vkey,
+      witness_vkey: new CosignatureSigner(`${id}/witness`, witnessSeed).vkey,
+      auth_key: auth.vkey,
+      status: 'active',
+      roles: ['log', 'witness'],
+    },
+  };
+}
+
+/** Version 1 listing `peers`, signed by all of them. */
+export function genesisOf(peers: readonly TestPeer[], quorum = { witness: 1, registry: 2 }): RegistrySet {
+  let g = createGenesis({
+    federation_id: 'test',
+    peers: peers.map((p) => p.entry),
+    quorum,
+    anchor_strategy: 'collaborative',
+    memo: '',
+    effective_after: '2026-01-01T00:00:00Z',
+  });
+  for (const p of peers) g = signRegistry(g, p.id, p.authSeed);
+  return g;
+}
+
+/** Signs `set` with each of `signers`' auth keys. */
+export function signedBy(set: RegistrySet, signers: readonly TestPeer[]): RegistrySet {
+  let s = set;
+  for (const p of signers) s = signRegistry(s, p.id, p.authSeed);
+  return s;
+}
+
+/** An in-memory log of `origin` signed with the peer's log key: honest, or a fork of another one. */
+export class TestLog {
+  readonly tree = new MemoryTree();
+  readonly entries: string[] = [];
+  constructor(
+    readonly peer: TestPeer,
+    readonly origin: string,
+  ) {}
+
+  append(...entries: string[]): this {
+    for (const e of entries) {
+      this.tree.append(utf8Encode(e));
+      this.entries.push(e);
+    }
+    return this;
+  }
+
+  /** A copy holding the same entries: appending to it makes a fork. */
+  fork(): TestLog {
+    return new TestLog(this.peer, this.origin).append(...this.entries);
+  }
+
+  checkpoint(size = this.tree.size): string {
+    return signCheckpoint({ origin: this.origin, size, root: this.tree.rootAt(size) }, new NoteSigner(this.origin, this.peer.logSeed));
+  }
+}
+
+/** Polls `check` every 50 ms until it returns a value; fails after timeoutMs naming `what`. */
+export async function waitFor<T>(what: string, check: () => Promise<T | undefined> | T | undefined, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  for (;;) {
+    try {
+      const v = await check();
+      if (v !== undefined) return v;
+    } catch (e) {
+      lastError = e;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastError ? `: ${(lastError as Error).message}` : ''}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
