@@ -74,6 +74,10 @@ describe('3 nodes', () => {
     const status = (await (await fetch(`${fed.nodes[0]!.url}/v1/federation/status`)).json()) as { peers: Array<{ self: boolean; reachable?: boolean }>; cosigning: { namespaces: Array<{ witnessed: boolean }> } };
     assert.ok(status.peers.filter((p) => !p.self).every((p) => p.reachable === true));
     assert.ok(status.cosigning.namespaces.every((n) => n.witnessed));
+    const metrics = await (await fetch(`${fed.nodes[0]!.url}/metrics`)).text();
+    assert.match(metrics, /remembrancer_cosign_round_seconds_count [1-9]/);
+    assert.match(metrics, /remembrancer_witness_requests_total\{peer="beta\.e2e\.local",result="cosigned"\} [1-9]/);
+    assert.match(metrics, /remembrancer_checkpoint_cosigners\{namespace="fed:e2e"\} 2/);
   });
 
   test('a killed and restarted node catches up with no operator action', { timeout: 90_000 }, async () => {

@@ -18,6 +18,11 @@ export interface NodeConfig {
   endpoint?: string;
   /** How often every active peer's checkpoints and witness view are pulled, ms (0: no gossip). */
   gossipIntervalMs: number;
+  /**
+   * External C2SP logs this node's witness also cosigns, besides the registry peers' logs:
+   * origin → log verifier keys (vkeys).
+   */
+  witnessLogs?: Record<string, string[]>;
 }
 
 export interface NodeIdentity {

@@ -19,7 +19,7 @@ import { federationPeerRoutes } from '../federation/peer-routes.js';
 import { peerCredentials } from '../federation/peer-client.js';
 import { KeyRotationWatcher } from '../federation/key-rotation-watcher.js';
 import { RegistryWitnessLogs } from '../federation/registry-witness-logs.js';
-import { WITNESS_DB_FILE, Witness, witnessRoutes } from '../witness/index.js';
+import { WITNESS_DB_FILE, Witness, witnessRoutes, StaticWitnessLogs } from '../witness/index.js';
 import { localPeerEntry } from '../federation/local-peer.js';
 import { NodeMetrics } from '../metrics/node-metrics.js';
 import { parseListenAddress } from './listen-address.js';
@@ -78,7 +78,11 @@ export async function runNode(options: RunNodeOptions): Promise<RunningNode> {
     name: peerWitnessKeyName(config.name),
     seed: identity.witnessSeed,
     // Origins under evidence of equivocation are refused until a registry update settles them.
-    logs: new RegistryWitnessLogs(registry, undefined, (origin) => ledger.refused(origin)),
+    logs: new RegistryWitnessLogs(
+      registry,
+      config.witnessLogs && Object.keys(config.witnessLogs).length > 0 ? new StaticWitnessLogs(config.witnessLogs) : undefined,
+      (origin) => ledger.refused(origin),
+    ),
   });
   // Rotated keys take effect without a restart: the witness signs with the new key, and every peer
   // request and evidence signature from then on uses the new auth key.
@@ -111,7 +115,7 @@ export async function runNode(options: RunNodeOptions): Promise<RunningNode> {
     metrics,
     ...(fedLogger ? { logger: fedLogger } : {}),
   });
-  const cosigner = new Cosigner({ engine, registry, store: federationStore, self: config.name, ...(logger ? { logger } : {}) });
+  const cosigner = new Cosigner({ engine, registry, store: federationStore, self: config.name, metrics, ...(logger ? { logger } : {}) });
   const checkpointNote = (origin: string, cp: PublishedCheckpoint) => cosignedCheckpointNote(federationStore, origin, cp);
   const status = new FederationStatus(config.name, registry, cosigner, {
     gossip,

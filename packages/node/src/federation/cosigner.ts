@@ -10,6 +10,7 @@ import {
 } from '@vaultmesh/core';
 import type { LogEngine, PublishedCheckpoint } from '../log/log-engine.js';
 import type { LogEngineLogger } from '../log/logger.js';
+import type { NodeMetrics } from '../metrics/node-metrics.js';
 import type { FederationRegistry } from './federation-registry.js';
 import type { FederationStore } from './federation-store.js';
 
@@ -26,6 +27,7 @@ export interface CosignerOptions {
   /** How soon witnesses that did not cosign the latest checkpoint are asked again (default 1000 ms). */
   retryMs?: number;
   logger?: LogEngineLogger;
+  metrics?: NodeMetrics;
 }
 
 export interface WitnessPeerState {
@@ -130,7 +132,9 @@ export class Cosigner {
     const results = await Promise.all(witnesses.map((p) => this.askWitness(p, namespace, origin, cp)));
     const cosigners = [...(already ?? []), ...witnesses.filter((_, i) => results[i]).map((p) => p.id)];
     const roundMs = performance.now() - started;
+    this.options.metrics?.checkpointCosigners.set({ namespace }, cosigners.length);
     if (witnesses.length > 0 && !already) {
+      this.options.metrics?.cosignRound.observe(roundMs / 1000);
       this.roundLatencies.push(roundMs);
       if (this.roundLatencies.length > 1000) this.roundLatencies.shift();
     }
@@ -168,6 +172,7 @@ export class Cosigner {
           this.accept(peer, origin, cp, text);
           this.witnessSize.set(key, cp.size);
           state.lastSuccessAt = new Date().toISOString();
+          this.options.metrics?.witnessRequests.inc({ peer: peer.id, result: 'cosigned' });
           delete state.lastError;
           return true;
         }
@@ -185,6 +190,7 @@ export class Cosigner {
       throw new Error('witness kept answering 409');
     } catch (e) {
       state.lastError = (e as Error).message;
+      this.options.metrics?.witnessRequests.inc({ peer: peer.id, result: 'failed' });
       if ((e as Error).name === 'TimeoutError' || (e as { cause?: { code?: string } }).cause?.code === 'ECONNREFUSED') state.reachable = false;
       this.options.logger?.warn?.({ peer: peer.id, origin, err: (e as Error).message }, 'cosigning failed');
       return false;

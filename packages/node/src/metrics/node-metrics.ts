@@ -76,6 +76,25 @@ export class NodeMetrics {
     registers: [this.registry],
   });
 
+  readonly cosignRound = new Histogram({
+    name: 'remembrancer_cosign_round_seconds',
+    help: 'Cosigning round latency: first witness request to last answer, per checkpoint',
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [this.registry],
+  });
+  readonly witnessRequests = new Counter({
+    name: 'remembrancer_witness_requests_total',
+    help: "Checkpoints sent to peers' witnesses, by peer and result (cosigned, failed)",
+    labelNames: ['peer', 'result'] as const,
+    registers: [this.registry],
+  });
+  readonly checkpointCosigners = new Gauge({
+    name: 'remembrancer_checkpoint_cosigners',
+    help: 'Valid witness cosignatures on the latest checkpoint, by namespace',
+    labelNames: ['namespace'] as const,
+    registers: [this.registry],
+  });
+
   constructor(options: { defaultMetrics?: boolean } = {}) {
     if (options.defaultMetrics) collectDefaultMetrics({ register: this.registry, prefix: 'remembrancer_' });
   }
