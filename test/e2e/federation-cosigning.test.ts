@@ -78,6 +78,11 @@ describe('3 nodes', () => {
     assert.match(metrics, /remembrancer_cosign_round_seconds_count [1-9]/);
     assert.match(metrics, /remembrancer_witness_requests_total\{peer="beta\.e2e\.local",result="cosigned"\} [1-9]/);
     assert.match(metrics, /remembrancer_checkpoint_cosigners\{namespace="fed:e2e"\} 2/);
+    const gossiped = await waitFor('gossip figures in /metrics', async () => {
+      const text = await (await fetch(`${fed.nodes[0]!.url}/metrics`)).text();
+      return /remembrancer_peer_checkpoint_size\{origin="beta\.e2e\.local\/fed:e2e"\} [1-9]/.test(text) ? text : undefined;
+    });
+    assert.match(gossiped, /remembrancer_peer_witness_lag\{origin="beta\.e2e\.local\/fed:e2e"\}/);
   });
 
   test('a killed and restarted node catches up with no operator action', { timeout: 90_000 }, async () => {

@@ -22,6 +22,7 @@ import { RegistryWitnessLogs } from '../federation/registry-witness-logs.js';
 import { WITNESS_DB_FILE, Witness, witnessRoutes, StaticWitnessLogs } from '../witness/index.js';
 import { localPeerEntry } from '../federation/local-peer.js';
 import { NodeMetrics } from '../metrics/node-metrics.js';
+import { sampleFederationMetrics } from '../federation/federation-metrics.js';
 import { parseListenAddress } from './listen-address.js';
 import { NODE_VERSION } from './node-version.js';
 
@@ -129,6 +130,7 @@ export async function runNode(options: RunNodeOptions): Promise<RunningNode> {
     version: NODE_VERSION,
     self: () => localPeerEntry(identity),
     federation: { registry, status },
+    onMetricsScrape: () => sampleFederationMetrics(status.status(), metrics),
     checkpointNote,
     witnessState: (origin, cp) => {
       const reg = registry.latest();

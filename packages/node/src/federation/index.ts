@@ -13,3 +13,4 @@ export * from './equivocation-monitor.js';
 export * from './gossip.js';
 export * from './peer-routes.js';
 export * from './key-rotation-watcher.js';
+export * from './federation-metrics.js';

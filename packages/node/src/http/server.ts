@@ -26,6 +26,8 @@ export interface HttpServerOptions {
   checkpointNote?: (origin: string, checkpoint: PublishedCheckpoint) => string;
   /** How many witnesses cosigned a checkpoint and how many the federation requires (absent: no federation). */
   witnessState?: (origin: string, checkpoint: PublishedCheckpoint) => { cosignatures: number; required: number } | undefined;
+  /** Refreshes gauges sampled at scrape time (federation figures) before /metrics renders. */
+  onMetricsScrape?: () => void;
   /** Extra route plugins (witness, federation peer routes) registered after the core API. */
   plugins?: ReadonlyArray<(app: FastifyInstance) => void>;
   /** Federation membership and status (registry, status endpoints). */
@@ -36,7 +38,9 @@ export interface HttpServerOptions {
 }
 
 /** Everything a route needs, handed to each route plugin. */
-export interface RouteContext extends Required<Omit<HttpServerOptions, 'logger' | 'bodyLimitBytes' | 'federation' | 'plugins'>> {}
+export interface RouteContext extends Required<Omit<HttpServerOptions, 'logger' | 'bodyLimitBytes' | 'federation' | 'plugins' | 'onMetricsScrape'>> {
+  onMetricsScrape?: () => void;
+}
 
 /** Builds the HTTP API (not listening yet): `app.listen()` to serve, `app.inject()` in tests. */
 export function buildHttpServer(options: HttpServerOptions): FastifyInstance {
@@ -75,6 +79,7 @@ export function buildHttpServer(options: HttpServerOptions): FastifyInstance {
     self: options.self,
     checkpointNote: options.checkpointNote ?? ((_origin, cp) => cp.note),
     witnessState: options.witnessState ?? (() => undefined),
+    ...(options.onMetricsScrape ? { onMetricsScrape: options.onMetricsScrape } : {}),
     adminToken: options.adminToken,
     metrics,
   };

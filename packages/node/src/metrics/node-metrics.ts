@@ -95,6 +95,19 @@ export class NodeMetrics {
     registers: [this.registry],
   });
 
+  readonly peerCheckpointSize = new Gauge({
+    name: 'remembrancer_peer_checkpoint_size',
+    help: "Size of the latest checkpoint gossip saw of a peer's namespace log, by origin",
+    labelNames: ['origin'] as const,
+    registers: [this.registry],
+  });
+  readonly peerLag = new Gauge({
+    name: 'remembrancer_peer_witness_lag',
+    help: "Entries a peer's log is ahead of what this node's witness cosigned for it, by origin",
+    labelNames: ['origin'] as const,
+    registers: [this.registry],
+  });
+
   constructor(options: { defaultMetrics?: boolean } = {}) {
     if (options.defaultMetrics) collectDefaultMetrics({ register: this.registry, prefix: 'remembrancer_' });
   }

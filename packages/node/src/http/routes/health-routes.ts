@@ -11,6 +11,7 @@ export function healthRoutes(app: FastifyInstance, ctx: RouteContext): void {
       const cp = ctx.engine.latestCheckpoint(ns.id);
       if (cp) ctx.metrics.checkpointSize.set({ namespace: ns.id }, cp.size);
     }
+    ctx.onMetricsScrape?.();
     reply.type(ctx.metrics.registry.contentType);
     return ctx.metrics.registry.metrics();
   });
