@@ -20,14 +20,18 @@ after(async () => {
 function signedBy(node: FederationNode, target: FederationNode, opts: { created?: number; seed?: Uint8Array } = {}) {
   const seed = readKeyFile(join(node.dir, 'keys', 'peer.key'), 'peer');
   const keyid = formatKeyId(new NoteSigner(peerAuthKeyName(node.name), seed).keyId);
-  return signRequest({
+  // Spread into a plain object: fetch and view() take a string record.
+  const headers: Record<string, string> = {
+    ...signRequest({
     method: 'GET',
     targetUri: new URL('/v1/federation/peer/view', target.url).href,
     keyid,
     seed: opts.seed ?? seed,
     body: new Uint8Array(0),
     ...(opts.created === undefined ? {} : { created: opts.created }),
-  });
+    }),
+  };
+  return headers;
 }
 
 async function view(target: FederationNode, headers: Record<string, string>) {
