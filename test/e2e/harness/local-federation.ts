@@ -2,6 +2,7 @@ import { createServer } from 'node:net';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseJsonStrict, parseRegistry, type RegistrySet } from '@vaultmesh/core';
+import { waitFor as pollUntil } from '../../../packages/node/test/federation/federation-fixture.js';
 import { runCli, startServe, type ServeProcess } from './cli-process.js';
 
 const NAMES = ['alpha', 'beta', 'gamma', 'delta', 'epsilon', 'zeta', 'eta'];
@@ -103,20 +104,9 @@ export async function startLocalFederation(root: string, n: number, config: Reco
   return fed;
 }
 
-/** Polls `check` every 100 ms until it returns a value, or fails after timeoutMs with `what`. */
-export async function waitFor<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let lastError: unknown;
-  for (;;) {
-    try {
-      const v = await check();
-      if (v !== undefined) return v;
-    } catch (e) {
-      lastError = e;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastError ? `: ${(lastError as Error).message}` : ''}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+/** The federation fixture's poll (one implementation for unit and e2e tests), with e2e's longer default bound. */
+export function waitFor<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
+  return pollUntil(what, check, timeoutMs);
 }
 
 /** A base port with `n` consecutive ports free on 127.0.0.1 right now (for `federation up`). */
