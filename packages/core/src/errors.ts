@@ -59,16 +59,43 @@ export type ErrorCode =
   | 'NONCE_REPLAYED'
   | 'PEER_UNREACHABLE'
   | 'PEER_REQUEST_FAILED'
+  // namespaces: policies (spec, C2SP tlog-policy text, cadence), schemas, writers, limits, sealing
+  | 'POLICY_INVALID'
+  | 'POLICY_NOT_MET'
+  | 'SCHEMA_REQUIRED'
+  | 'SCHEMA_UNKNOWN'
+  | 'SCHEMA_NOT_ALLOWED'
+  | 'SCHEMA_VALIDATION_FAILED'
+  | 'RATE_LIMITED'
+  | 'QUOTA_EXCEEDED'
+  | 'NOT_YET_SEALED'
+  // the governance log (sys:governance)
+  | 'GOVERNANCE_INVALID'
+  | 'GOVERNANCE_NOT_AUTHORIZED'
+  | 'GOVERNANCE_CONFLICT'
   | 'INTERNAL';
+
+export interface RemembrancerErrorOptions {
+  cause?: unknown;
+  /** RFC 6901 JSON pointer of the offending member of the input document (e.g. `/limits/burst`). */
+  pointer?: string;
+}
 
 export class RemembrancerError extends Error {
   readonly code: ErrorCode;
+  readonly pointer?: string;
 
-  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
+  constructor(code: ErrorCode, message: string, options?: RemembrancerErrorOptions) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'RemembrancerError';
     this.code = code;
+    if (options?.pointer !== undefined) this.pointer = options.pointer;
   }
+}
+
+/** Escapes one reference token of an RFC 6901 JSON pointer (`~` → `~0`, `/` → `~1`). */
+export function pointerToken(token: string | number): string {
+  return String(token).replace(/~/g, '~0').replace(/\//g, '~1');
 }
 
 export function isRemembrancerError(e: unknown, code?: ErrorCode): e is RemembrancerError {

@@ -12,3 +12,7 @@ export * from './receipt/index.js';
 export * from './witness-protocol/index.js';
 export * from './federation/index.js';
 export * from './http-signature/index.js';
+export * from './schema-policy/index.js';
+export * from './tlog-policy/index.js';
+export * from './cadence/index.js';
+export * from './governance/index.js';

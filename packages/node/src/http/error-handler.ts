@@ -36,7 +36,12 @@ export function installErrorHandling(app: FastifyInstance): void {
     }
     if (status === 503) reply.header('retry-after', String(RETRY_AFTER_SECONDS));
     const message = status === 500 && code === 'INTERNAL' ? 'internal error' : error.message;
-    void reply.status(status).type('application/json; charset=utf-8').send({ code, message });
+    // A JSON pointer says which member of the submitted document was refused (schemas, policies).
+    const pointer = error instanceof RemembrancerError ? error.pointer : undefined;
+    void reply
+      .status(status)
+      .type('application/json; charset=utf-8')
+      .send(pointer === undefined ? { code, message } : { code, message, pointer });
   });
   app.setNotFoundHandler((request, reply) => {
     void reply.status(404).send({ code: 'NOT_FOUND', message: `no route for ${request.method} ${request.url.split('?')[0]}` });
