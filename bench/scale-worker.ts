@@ -1,7 +1,11 @@
 // Runs in its own process (so its peak RSS is its own; see peakRssMb): fills one namespace to N
 // entries and measures inclusion-proof latency at 10,000 entries and at N. Prints one JSON line.
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { crypto, publicKeyBase64 } from '@vaultmesh/core';
 import { buildHttpServer } from '../packages/node/src/http/server.ts';
+import { openNamespaceServices } from '../packages/node/src/namespaces/namespace-services.ts';
 import { appendMany, openBenchLog } from './bench-log.ts';
 
 const total = Number(process.argv[2]);
@@ -70,8 +74,18 @@ function proofLatencies(engine: ReturnType<typeof openBenchLog>['engine'], small
  * alternating rounds of 200 requests, median round.
  */
 async function apiProofLatencies(engine: ReturnType<typeof openBenchLog>['engine'], small: string, large: string, size: number): Promise<[number, number]> {
+  // The node's real request path, namespace rules included (read access is checked per request).
+  const rulesDir = mkdtempSync(join(tmpdir(), 'remembrancer-scale-rules-'));
+  const seed = crypto.randomBytes(32);
+  const namespaces = openNamespaceServices({
+    engine,
+    dataDir: rulesDir,
+    adminToken: 'unused',
+    operators: { threshold: 1, operators: [{ id: 'bench/operator', ed25519: publicKeyBase64(seed) }] },
+  });
   const app = buildHttpServer({
     engine,
+    namespaces,
     nodeName: 'bench.vaultmesh.local',
     version: 'bench',
     adminToken: 'unused',
@@ -99,6 +113,8 @@ async function apiProofLatencies(engine: ReturnType<typeof openBenchLog>['engine
     roundsLarge.push((performance.now() - t0) / 200);
   }
   await app.close();
+  namespaces.close();
+  rmSync(rulesDir, { recursive: true, force: true });
   const median = (a: number[]) => [...a].sort((x, y) => x - y)[a.length >> 1]!;
   return [median(roundsSmall), median(roundsLarge)];
 }

@@ -20,7 +20,7 @@ test('the demo records memories whose receipt verifies offline, and resumes on r
   const first = demo.first as { url: string; indices: number[]; receipt: string; log_vkey: string };
   assert.deepEqual(first.indices, [0, 1, 2]);
   const node = (await (await fetch(`${first.url}/v1/node`)).json()) as { namespaces: string[] };
-  assert.deepEqual(node.namespaces, ['dao:vaultmesh']);
+  assert.deepEqual(node.namespaces, ['sys:governance', 'dao:vaultmesh']);
   const verified = await runCli(['verify', first.receipt, '--log-vkey', first.log_vkey]);
   assert.equal(verified.code, 0, verified.stdout + verified.stderr);
   assert.equal(await demo.stop(), 0);

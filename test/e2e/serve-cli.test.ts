@@ -39,7 +39,7 @@ test('ns create, list, show', async () => {
   assert.equal(created.code, 0, created.stderr);
   assert.equal((JSON.parse(created.stdout) as { id: string }).id, NS);
   const list = await cli(['ns', 'list', '--json']);
-  assert.deepEqual((JSON.parse(list.stdout) as Array<{ id: string }>).map((n) => n.id), [NS]);
+  assert.deepEqual((JSON.parse(list.stdout) as Array<{ id: string }>).map((n) => n.id), ['sys:governance', NS]);
   const dup = await cli(['ns', 'create', NS]);
   assert.equal(dup.code, 1);
   assert.match(dup.stderr, /NAMESPACE_EXISTS/);

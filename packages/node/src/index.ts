@@ -9,3 +9,4 @@ export * from './log/index.js';
 export * from './metrics/index.js';
 export * from './storage/index.js';
 export * from './witness/index.js';
+export * from './namespaces/index.js';

@@ -4,8 +4,8 @@ import { RemembrancerError, type ErrorCode } from '@vaultmesh/core';
 export class ApiError extends RemembrancerError {
   readonly status: number;
   readonly retryAfterSeconds: number | undefined;
-  constructor(code: ErrorCode, message: string, status: number, retryAfterSeconds?: number) {
-    super(code, message);
+  constructor(code: ErrorCode, message: string, status: number, retryAfterSeconds?: number, pointer?: string) {
+    super(code, message, pointer === undefined ? undefined : { pointer });
     this.name = 'ApiError';
     this.status = status;
     this.retryAfterSeconds = retryAfterSeconds;
@@ -30,10 +30,11 @@ export class ApiClient {
     this.timeoutMs = options.timeoutMs ?? 30_000;
   }
 
-  async request(method: string, path: string, body?: unknown): Promise<Response> {
-    const headers: Record<string, string> = {};
+  async request(method: string, path: string, body?: unknown, extraHeaders: Record<string, string> = {}): Promise<Response> {
+    const headers: Record<string, string> = { ...extraHeaders };
     if (body !== undefined) headers['content-type'] = 'application/json';
-    if (this.token && method !== 'GET') headers.authorization = `Bearer ${this.token}`;
+    // Reads carry the token too: private namespaces need a read token.
+    if (this.token) headers.authorization = `Bearer ${this.token}`;
     let res: Response;
     try {
       res = await fetch(this.url + path, {
@@ -48,21 +49,23 @@ export class ApiClient {
     if (!res.ok) {
       let code: ErrorCode = 'INTERNAL';
       let message = `${method} ${path} failed with HTTP ${res.status}`;
+      let pointer: string | undefined;
       try {
-        const j = (await res.json()) as { code?: string; message?: string };
+        const j = (await res.json()) as { code?: string; message?: string; pointer?: string };
         if (typeof j.code === 'string') code = j.code as ErrorCode;
         if (typeof j.message === 'string') message = j.message;
+        if (typeof j.pointer === 'string') pointer = j.pointer;
       } catch {
         // not our JSON error body; keep the generic message
       }
       const ra = Number(res.headers.get('retry-after'));
-      throw new ApiError(code, message, res.status, Number.isFinite(ra) && ra > 0 ? ra : undefined);
+      throw new ApiError(code, message, res.status, Number.isFinite(ra) && ra > 0 ? ra : undefined, pointer);
     }
     return res;
   }
 
-  async json<T>(method: string, path: string, body?: unknown): Promise<T> {
-    return (await (await this.request(method, path, body)).json()) as T;
+  async json<T>(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<T> {
+    return (await (await this.request(method, path, body, headers)).json()) as T;
   }
 
   async text(method: string, path: string): Promise<string> {

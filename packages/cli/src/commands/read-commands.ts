@@ -1,4 +1,7 @@
+import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
+import { parseJsonStrict } from '@vaultmesh/core';
+import { ApiError, type ApiClient } from '../client/api-client.js';
 import { clientFrom, withConnection, type ConnectionOptions } from '../client/connection.js';
 import { UsageError, printResult } from '../output.js';
 
@@ -8,7 +11,31 @@ function nonNegative(name: string, v: string | undefined): number | undefined {
   return Number(v);
 }
 
-/** `get`, `proof` and `checkpoint`: read-only commands over the public API. */
+/** Answers that mean "not yet, ask again shortly": the entry awaits its checkpoint, or the checkpoint its witnesses. */
+const NOT_YET = new Set(['NOT_YET_IN_CHECKPOINT', 'NOT_YET_SEALED']);
+
+/** GET `path` as text, retrying (bounded by `waitMs`) while the node answers NOT_YET_*; the response kept for its headers. */
+async function getPatiently(client: ApiClient, path: string, waitMs: number): Promise<{ body: string; sealed: boolean | undefined }> {
+  const deadline = Date.now() + waitMs;
+  for (;;) {
+    try {
+      const res = await client.request('GET', path);
+      const sealed = res.headers.get('x-sealed');
+      return { body: await res.text(), sealed: sealed === null ? undefined : sealed === 'true' };
+    } catch (e) {
+      const left = deadline - Date.now();
+      if (!(e instanceof ApiError) || !NOT_YET.has(e.code) || left <= 0) throw e;
+      await new Promise((r) => setTimeout(r, Math.min(left, (e.retryAfterSeconds ?? 0.5) * 1000)));
+    }
+  }
+}
+
+function seconds(name: string, v: string): number {
+  if (!/^(0|[1-9][0-9]{0,5})$/.test(v)) throw new UsageError(`${name} must be a whole number of seconds`);
+  return Number(v) * 1000;
+}
+
+/** `get`, `proof`, `checkpoint` and `receipt`: read-only commands over the public API. */
 export function registerReadCommands(program: Command): void {
   withConnection(program.command('get').argument('<index>').description('print an entry with its leaf hash'))
     .requiredOption('--ns <ns>', 'namespace')
@@ -44,13 +71,47 @@ export function registerReadCommands(program: Command): void {
       }
     });
 
-  withConnection(program.command('checkpoint').description('print the latest signed checkpoint (C2SP signed note)'))
+  withConnection(program.command('checkpoint').description('print the latest signed checkpoint (C2SP signed note, with its cosignatures)'))
     .requiredOption('--ns <ns>', 'namespace')
+    .option('--sealed', "the latest checkpoint that meets the namespace's witness policy (fails with NOT_YET_SEALED until one does)")
+    .option('--wait <seconds>', 'with --sealed: keep asking this long while none is sealed', '0')
     .option('--json', 'machine-readable output')
-    .action(async (opts: ConnectionOptions & { ns: string; json?: boolean }) => {
+    .action(async (opts: ConnectionOptions & { ns: string; sealed?: boolean; wait: string; json?: boolean }) => {
       const client = clientFrom(opts);
-      const note = await client.text('GET', client.nsPath(opts.ns, '/checkpoint'));
-      if (opts.json) printResult(opts, { namespace: opts.ns, checkpoint: note }, () => note);
+      const waitMs = seconds('--wait', opts.wait);
+      const { body: note, sealed } = await getPatiently(client, client.nsPath(opts.ns, opts.sealed ? '/checkpoint?sealed=1' : '/checkpoint'), waitMs);
+      if (opts.json) printResult(opts, { namespace: opts.ns, checkpoint: note, ...(sealed === undefined ? {} : { sealed }) }, () => note);
       else process.stdout.write(note);
+    });
+
+  withConnection(
+    program
+      .command('receipt')
+      .argument('<index>', 'entry index')
+      .description('fetch the receipt of an entry (JSON, verifiable offline with `verify`); --sealed: against the latest sealed checkpoint'),
+  )
+    .requiredOption('--ns <ns>', 'namespace')
+    .option('--sealed', "refresh the receipt to the latest checkpoint that meets the namespace's witness policy (fails with NOT_YET_SEALED until one covers the entry)")
+    .option('--out <file>', 'write the receipt to FILE instead of stdout')
+    .option('--wait <seconds>', 'keep asking this long while the entry is not yet checkpointed or sealed', '0')
+    .option('--json', 'machine-readable output (with --out: a summary)')
+    .action(async (indexArg: string, opts: ConnectionOptions & { ns: string; sealed?: boolean; out?: string; wait: string; json?: boolean }) => {
+      const index = nonNegative('index', indexArg)!;
+      const waitMs = seconds('--wait', opts.wait);
+      const client = clientFrom(opts);
+      const { body } = await getPatiently(client, client.nsPath(opts.ns, `/receipt/${index}${opts.sealed ? '?sealed=1' : ''}`), waitMs);
+      // The body is passed on byte for byte: parsing and re-serializing could alter the entry
+      // (e.g. integers beyond 2^53), and with it the leaf hash.
+      const receipt = parseJsonStrict(body) as { sealed?: unknown; checkpoint?: unknown };
+      const text = body.endsWith('\n') ? body : body + '\n';
+      if (opts.out === undefined) {
+        process.stdout.write(text);
+        return;
+      }
+      writeFileSync(opts.out, text);
+      const sealed = typeof receipt.sealed === 'boolean' ? receipt.sealed : undefined;
+      printResult(opts, { namespace: opts.ns, index, file: opts.out, ...(sealed === undefined ? {} : { sealed }) }, () =>
+        `receipt of ${opts.ns} entry ${index} written to ${opts.out}${sealed === undefined ? '' : sealed ? ' (sealed)' : ' (not sealed yet)'}`,
+      );
     });
 }

@@ -1,12 +1,13 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { RemembrancerError, parseJsonStrict, parseVkey, verifyReceipt } from '@vaultmesh/core';
+import { RemembrancerError, base64Encode, bytesEqual, parseJsonStrict, parseTlogPolicyBytes, parseVkey, verifyReceipt, type TlogPolicy } from '@vaultmesh/core';
 import { EXIT_FAILURE, EXIT_OK, UsageError, printResult } from '../output.js';
 
 interface VerifyOptions {
   logVkey: string[];
   witnessVkey: string[];
   trustedKeys?: string;
+  policy?: string;
   json?: boolean;
 }
 
@@ -37,6 +38,42 @@ export function readTrustedKeys(path: string): { log: string[]; witness: string[
   return { log, witness };
 }
 
+/**
+ * A C2SP tlog-policy file (https://c2sp.org/tlog-policy), with the log keys given on the command
+ * line added to its logs: the user trusts those logs too. Unreadable or invalid files are usage errors.
+ */
+export function readPolicy(path: string, extraLogVkeys: readonly string[]): TlogPolicy {
+  let bytes: Uint8Array;
+  try {
+    bytes = readFileSync(path);
+  } catch (e) {
+    throw new UsageError(`cannot read policy ${path}: ${(e as Error).message}`);
+  }
+  let policy: TlogPolicy;
+  try {
+    policy = parseTlogPolicyBytes(bytes);
+  } catch (e) {
+    if (e instanceof RemembrancerError) throw new UsageError(`${path} is not a valid tlog-policy: ${e.message}`);
+    throw e;
+  }
+  const logs = [...policy.logs];
+  const keys = logs.map((l) => parseVkey(l.vkey).publicKey);
+  for (const vkey of extraLogVkeys) {
+    let k;
+    try {
+      k = parseVkey(vkey);
+    } catch (e) {
+      throw new UsageError(`--log-vkey ${vkey}: ${(e as Error).message}`);
+    }
+    if (k.type !== 0x01) throw new UsageError(`--log-vkey ${vkey} is not an Ed25519 (0x01) log key`);
+    // The policy format refuses two logs with one public key; the policy's own entry stands.
+    if (keys.some((pk) => bytesEqual(pk, k.publicKey))) continue;
+    keys.push(k.publicKey);
+    logs.push({ vkey });
+  }
+  return { ...policy, logs };
+}
+
 function collect(v: string, prev: string[]): string[] {
   return [...prev, v];
 }
@@ -45,10 +82,11 @@ export function registerVerify(program: Command): void {
   program
     .command('verify')
     .argument('<receipt>', "receipt JSON file ('-' for stdin)")
-    .description('verify a receipt offline: leaf hash, log signature, inclusion proof, cosignatures (exit 0 verified, 1 not, 2 usage)')
+    .description('verify a receipt offline: leaf hash, log signature, inclusion proof, cosignatures, witness policy (exit 0 verified, 1 not, 2 usage)')
     .option('--log-vkey <vkey>', 'trusted log verifier key (repeatable)', collect, [])
     .option('--witness-vkey <vkey>', 'trusted witness verifier key (repeatable)', collect, [])
     .option('--trusted-keys <file>', 'file of trusted verifier keys, one per line')
+    .option('--policy <file>', "C2SP tlog-policy file (GET /v1/ns/{ns}/policy): its logs are trusted and its witness quorum enforced")
     .option('--json', 'machine-readable output')
     .action((file: string, opts: VerifyOptions) => {
       const logVkeys = [...opts.logVkey];
@@ -58,7 +96,10 @@ export function registerVerify(program: Command): void {
         logVkeys.push(...t.log);
         witnessVkeys.push(...t.witness);
       }
-      if (logVkeys.length === 0) throw new UsageError('no trusted log key: pass --log-vkey VKEY or --trusted-keys FILE');
+      const policy = opts.policy === undefined ? undefined : readPolicy(opts.policy, logVkeys);
+      if (logVkeys.length === 0 && (policy === undefined || policy.logs.length === 0)) {
+        throw new UsageError(`no trusted log key: pass --log-vkey VKEY, --trusted-keys FILE${policy ? ' (the policy lists no log)' : ' or --policy FILE'}`);
+      }
       let raw: unknown;
       try {
         raw = parseJsonStrict(readFileSync(file === '-' ? 0 : file, 'utf8'));
@@ -66,10 +107,13 @@ export function registerVerify(program: Command): void {
         if (e instanceof RemembrancerError) throw new UsageError(`${file} is not JSON: ${e.message}`);
         throw new UsageError(`cannot read ${file}: ${(e as Error).message}`);
       }
-      const result = verifyReceipt(raw as never, { logVkeys, witnessVkeys });
-      printResult(opts, result, () =>
+      const result = verifyReceipt(raw as never, { logVkeys, witnessVkeys, ...(policy ? { policy } : {}) });
+      // JSON output: the checkpoint root as base64, as everywhere else (not a byte-indexed object).
+      const json = result.checkpoint ? { ...result, checkpoint: { ...result.checkpoint, root: base64Encode(result.checkpoint.root) } } : result;
+      printResult(opts, json, () =>
         [
-          ...result.checks.map((c) => `${c.ok ? 'ok  ' : 'FAIL'} ${c.name}${c.ok ? '' : `: ${c.message ?? c.code ?? 'failed'}`}`),
+          // The policy verdict is worth reading when it passes too: who cosigned, what was needed.
+          ...result.checks.map((c) => `${c.ok ? 'ok  ' : 'FAIL'} ${c.name}${c.ok ? (c.name === 'policy' && c.message ? `: ${c.message}` : '') : `: ${c.message ?? c.code ?? 'failed'}`}`),
           result.ok ? 'receipt verified' : 'receipt NOT verified',
         ].join('\n'),
       );

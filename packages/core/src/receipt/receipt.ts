@@ -29,7 +29,24 @@ export interface Receipt {
   proof: string[];
   /** c2sp.org/tlog-proof@v1 text. */
   tlog_proof: string;
+  /**
+   * Whether `checkpoint` met the namespace's witness policy when the node built the receipt (issue 4:
+   * at least `sealing.min_required` distinct allowlisted witnesses cosigned it). A claim of the node,
+   * not signed: verify with a policy (verifyReceipt's `policy`) to rely on it.
+   */
+  sealed?: boolean;
+  sealing?: ReceiptSealing;
   [extra: string]: unknown;
+}
+
+/** The witness policy a receipt's `sealed` was judged by, and who met it. */
+export interface ReceiptSealing {
+  /** Distinct allowlisted witnesses needed (0: the log signature alone seals). */
+  min_required: number;
+  /** Peer ids (federation node names) whose cosignatures count. */
+  allowlist: string[];
+  /** Allowlisted peer ids holding a valid cosignature on the receipt's checkpoint, each once. */
+  cosigners: string[];
 }
 
 
@@ -63,6 +80,23 @@ function hash(field: string, v: unknown): Uint8Array {
   return b;
 }
 
+const MAX_SEALING_PEERS = 256;
+
+function peerIds(field: string, v: unknown): void {
+  if (!Array.isArray(v) || v.length > MAX_SEALING_PEERS || !v.every((p) => typeof p === 'string' && p !== '' && !hasForbiddenLineCharacter(p))) {
+    malformed(field, `must be an array of at most ${MAX_SEALING_PEERS} peer ids`);
+  }
+}
+
+/** The optional `sealing` member (unsigned, informative): its shape only. */
+function checkSealing(v: unknown): void {
+  if (!isJsonObject(v)) malformed('sealing', 'must be an object');
+  const k = v['min_required'];
+  if (typeof k !== 'number' || !Number.isSafeInteger(k) || k < 0) malformed('sealing.min_required', 'must be a non-negative integer');
+  peerIds('sealing.allowlist', v['allowlist']);
+  peerIds('sealing.cosigners', v['cosigners']);
+}
+
 /** parseReceipt that also returns the decoded hashes, so verification decodes them once. */
 export function decodeReceipt(json: unknown): DecodedReceipt {
   if (!isJsonObject(json)) throw new RemembrancerError('RECEIPT_MALFORMED', 'receipt is not a JSON object');
@@ -84,6 +118,8 @@ export function decodeReceipt(json: unknown): DecodedReceipt {
   if (rawProof.length > MAX_TLOG_PROOF_HASHES) malformed('proof', `has more than ${MAX_TLOG_PROOF_HASHES} hashes`);
   const proof = rawProof.map((h: unknown, i) => hash(`proof[${i}]`, h));
   if (typeof r['tlog_proof'] !== 'string' || r['tlog_proof'] === '') malformed('tlog_proof', 'must be the tlog-proof text');
+  if (r['sealed'] !== undefined && typeof r['sealed'] !== 'boolean') malformed('sealed', 'must be a boolean');
+  if (r['sealing'] !== undefined) checkSealing(r['sealing']);
   // A copy, so later changes to the caller's object cannot affect a verified result.
   const receipt = { ...r, proof: [...(rawProof as string[])] } as Receipt;
   return { receipt, leafHash, proof };

@@ -8,10 +8,14 @@ import { leafHash, verifyInclusion } from '../merkle/index.js';
 import { NoteVerifier } from '../note/note-verifier.js';
 import { parseNote } from '../note/signed-note.js';
 import { TLOG_PROOF_HEADER, parseTlogProof } from '../tlog-proof/tlog-proof.js';
+import { describeTlogQuorum, evaluateTlogPolicy } from '../tlog-policy/evaluate-tlog-policy.js';
+import { parseTlogPolicy } from '../tlog-policy/parse-tlog-policy.js';
+import { compileTlogPolicy, policyCosigners } from '../tlog-policy/policy-cosigners.js';
+import type { TlogPolicy } from '../tlog-policy/tlog-policy.js';
 import { entryLeafData } from './build-receipt.js';
 import { decodeReceipt } from './receipt.js';
 
-export type ReceiptCheckName = 'shape' | 'leaf_hash' | 'checkpoint' | 'inclusion' | 'tlog_proof' | 'witnesses';
+export type ReceiptCheckName = 'shape' | 'leaf_hash' | 'checkpoint' | 'inclusion' | 'tlog_proof' | 'policy' | 'witnesses';
 
 export interface ReceiptCheck {
   readonly name: ReceiptCheckName;
@@ -31,6 +35,17 @@ export interface ReceiptVerification {
   readonly checkpoint?: Checkpoint;
   /** Names of the trusted witnesses that validly cosigned, when witnesses were given. */
   readonly cosigners?: string[];
+  /** With a policy, once its check ran to a verdict: which policy witnesses cosigned, and what that met. */
+  readonly policy?: ReceiptPolicyResult;
+}
+
+export interface ReceiptPolicyResult {
+  /** Whether the policy's quorum is met. */
+  readonly met: boolean;
+  /** Policy names of the witnesses whose cosignature verified, each once, in policy order. */
+  readonly cosigners: string[];
+  /** Those witnesses and every group they made witness, in definition order. */
+  readonly witnessed: readonly string[];
 }
 
 export interface ReceiptTrust {
@@ -40,12 +55,24 @@ export interface ReceiptTrust {
   readonly witnessVkeys?: readonly string[];
   /** How many of the witnesses must have cosigned; default 1 when witnesses are given. */
   readonly witnessQuorum?: number;
+  /**
+   * A C2SP tlog-policy (text, or already parsed) the checkpoint must satisfy; see
+   * ReceiptVerifiers.policy. Invalid text throws POLICY_INVALID (a configuration error).
+   */
+  readonly policy?: string | TlogPolicy;
 }
 
 export interface ReceiptVerifiers {
+  /** Trusted log keys; with a policy that lists logs, the policy's logs are used instead. */
   readonly logVerifiers: readonly NoteVerifier[];
   readonly witnessVerifiers?: readonly CosignatureVerifier[];
   readonly witnessQuorum?: number;
+  /**
+   * https://c2sp.org/tlog-policy: the checkpoint must be signed by one of the policy's logs (the
+   * vkey's key name is the origin; a policy without logs leaves that to logVerifiers) and its
+   * cosignatures must meet the quorum, each policy witness counting once. Adds the 'policy' check.
+   */
+  readonly policy?: TlogPolicy;
 }
 
 /**
@@ -58,6 +85,7 @@ export function verifyReceipt(receipt: unknown, trust: ReceiptTrust): ReceiptVer
     logVerifiers: trust.logVkeys.map((k) => NoteVerifier.fromVkey(k)),
     witnessVerifiers: trust.witnessVkeys?.map((k) => CosignatureVerifier.fromVkey(k)),
     witnessQuorum: trust.witnessQuorum,
+    policy: typeof trust.policy === 'string' ? parseTlogPolicy(trust.policy) : trust.policy,
   });
 }
 
@@ -110,13 +138,19 @@ function tlogProofMatches(text: string, index: number, proof: readonly string[],
  * shape; leaf_hash (the entry's canonical JSON hashes to leaf_hash); checkpoint (its origin is the
  * receipt's, belongs to the receipt's namespace, and a trusted log key of that name signed it);
  * inclusion (RFC 9162 §2.1.3 proof of index under the checkpoint's root); tlog_proof (the C2SP text
- * says the same as the JSON fields, so third-party tools reach the same verdict); witnesses (when
- * witness verifiers are given: which cosigned, and whether the quorum is met).
+ * says the same as the JSON fields, so third-party tools reach the same verdict); policy (when a
+ * tlog-policy is given: which of its witnesses cosigned, and whether that meets its quorum);
+ * witnesses (when witness verifiers are given: which cosigned, and whether the quorum is met).
  */
 export function verifyReceiptWith(receipt: unknown, verifiers: ReceiptVerifiers): ReceiptVerification {
   const checks: ReceiptCheck[] = [];
   let checkpoint: Checkpoint | undefined;
   let cosigners: string[] | undefined;
+  let policyResult: ReceiptPolicyResult | undefined;
+  const policy = verifiers.policy === undefined ? undefined : compileTlogPolicy(verifiers.policy);
+  // https://c2sp.org/tlog-policy#defining-a-log: "all of the listed logs are accepted" (and only
+  // they); a policy with no logs leaves the choice to the caller's keys.
+  const logVerifiers = policy !== undefined && policy.logVerifiers.length > 0 ? policy.logVerifiers : verifiers.logVerifiers;
 
   const run = (name: ReceiptCheckName, body: () => string): boolean => {
     try {
@@ -135,6 +169,7 @@ export function verifyReceiptWith(receipt: unknown, verifiers: ReceiptVerifiers)
       checks,
       ...(checkpoint === undefined ? {} : { checkpoint }),
       ...(cosigners === undefined ? {} : { cosigners }),
+      ...(policyResult === undefined ? {} : { policy: policyResult }),
     };
   };
 
@@ -177,7 +212,7 @@ export function verifyReceiptWith(receipt: unknown, verifiers: ReceiptVerifiers)
       fail('ORIGIN_MISMATCH', `origin ${JSON.stringify(r.origin)} does not belong to namespace ${JSON.stringify(r.namespace)}`);
     }
     try {
-      checkpoint = openCheckpointNote(note, verifiers.logVerifiers).checkpoint;
+      checkpoint = openCheckpointNote(note, logVerifiers).checkpoint;
     } catch (e) {
       const code = isRemembrancerError(e) ? e.code : 'INTERNAL';
       const prefix =
@@ -187,7 +222,8 @@ export function verifyReceiptWith(receipt: unknown, verifiers: ReceiptVerifiers)
         : 'the checkpoint is invalid: ';
       fail(code, prefix + why(e));
     }
-    return `checkpoint of ${checkpoint.origin} at size ${checkpoint.size} is signed by the trusted log key`;
+    const whose = logVerifiers === verifiers.logVerifiers ? 'the trusted log key' : "the policy's log key";
+    return `checkpoint of ${checkpoint.origin} at size ${checkpoint.size} is signed by ${whose}`;
   })) return done();
   const cp = checkpoint!;
 
@@ -216,6 +252,24 @@ export function verifyReceiptWith(receipt: unknown, verifiers: ReceiptVerifiers)
     if (t.checkpoint !== r.checkpoint) fail('PROOF_MISMATCH', 'tlog_proof carries a different checkpoint than the receipt');
     return 'tlog_proof matches the receipt';
   })) return done();
+
+  if (policy !== undefined) {
+    if (!run('policy', () => {
+      let found: string[];
+      try {
+        found = policyCosigners(policy, note);
+      } catch (e) {
+        fail(isRemembrancerError(e) ? e.code : 'SIGNATURE_INVALID', `a policy witness's cosignature is forged or corrupted: ${why(e)}`);
+      }
+      const evaluation = evaluateTlogPolicy(policy.policy, found);
+      policyResult = { met: evaluation.met, cosigners: found, witnessed: evaluation.witnessed };
+      const summary =
+        `${found.length} of ${policy.witnesses.length} policy witnesses cosigned (${found.join(', ') || 'none'}); ` +
+        `the quorum needs ${describeTlogQuorum(policy.policy)}`;
+      if (!evaluation.met) fail('POLICY_NOT_MET', `witness quorum not met: ${summary}`);
+      return `witness quorum met: ${summary}`;
+    })) return done();
+  }
 
   const witnesses = verifiers.witnessVerifiers;
   if (witnesses !== undefined && witnesses.length > 0) {

@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { RemembrancerError, base64Encode, crypto } from '@vaultmesh/core';
+import { RemembrancerError, base64Encode, crypto, parseGovernanceOperators, publicKeyBase64 } from '@vaultmesh/core';
 import { generateKeyFile, readKeyFile, writeSecretFile } from '../identity/key-file.js';
 
 /** What `remembrancer init` writes to DIR/config.json; every field has a production default. */
@@ -23,6 +23,17 @@ export interface NodeConfig {
    * origin → log verifier keys (vkeys).
    */
   witnessLogs?: Record<string, string[]>;
+  /**
+   * Who may change namespace rules: governance documents (sys:governance) need valid signatures of
+   * `threshold` distinct operators. Default: this node's own operator key, threshold 1.
+   */
+  governance?: GovernanceConfig;
+}
+
+export interface GovernanceConfig {
+  threshold: number;
+  /** Operator ids with base64 Ed25519 public keys. */
+  operators: { id: string; ed25519: string }[];
 }
 
 export interface NodeIdentity {
@@ -32,6 +43,11 @@ export interface NodeIdentity {
   logSeed: Uint8Array;
   witnessSeed: Uint8Array;
   peerSeed: Uint8Array;
+  /** This node's operator key: signs governance documents made through the admin API. */
+  operatorSeed: Uint8Array;
+  operatorId: string;
+  /** The governance operators in force (config, or this node's operator alone). */
+  governance: GovernanceConfig;
   adminToken: string;
 }
 
@@ -55,6 +71,11 @@ export function validateNodeName(name: string): void {
   }
 }
 
+/** The id this node's operator key signs governance documents under. */
+export function operatorIdOf(nodeName: string): string {
+  return `${nodeName}/operator`;
+}
+
 export function dataPaths(dataDir: string) {
   return {
     config: join(dataDir, 'config.json'),
@@ -63,6 +84,7 @@ export function dataPaths(dataDir: string) {
     logKey: join(dataDir, 'keys', 'log.key'),
     witnessKey: join(dataDir, 'keys', 'witness.key'),
     peerKey: join(dataDir, 'keys', 'peer.key'),
+    operatorKey: join(dataDir, 'keys', 'operator.key'),
     db: join(dataDir, 'remembrancer.sqlite'),
   };
 }
@@ -78,8 +100,14 @@ export function initNode(dataDir: string, name: string, overrides: Partial<NodeC
   generateKeyFile(p.logKey, 'log');
   generateKeyFile(p.witnessKey, 'witness');
   generateKeyFile(p.peerKey, 'peer');
+  const operatorSeed = generateKeyFile(p.operatorKey, 'operator');
   writeSecretFile(p.adminToken, base64Encode(crypto.randomBytes(32)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '') + '\n');
-  const config: NodeConfig = { name, ...DEFAULT_CONFIG, ...overrides };
+  const config: NodeConfig = {
+    name,
+    ...DEFAULT_CONFIG,
+    governance: { threshold: 1, operators: [{ id: operatorIdOf(name), ed25519: publicKeyBase64(operatorSeed) }] },
+    ...overrides,
+  };
   // The config is written last: its presence marks a complete init.
   writeFileSync(p.config, JSON.stringify(config, null, 2) + '\n', { mode: 0o644 });
   return loadNode(dataDir);
@@ -105,6 +133,17 @@ export function loadNode(dataDir: string): NodeIdentity {
     throw new RemembrancerError('CONFIG_INVALID', `${p.config}: synchronous must be FULL or NORMAL`);
   }
   const adminToken = readFileSync(p.adminToken, 'utf8').trim();
+  // Nodes initialised before governance existed get their operator key on first start.
+  const operatorSeed = existsSync(p.operatorKey) ? readKeyFile(p.operatorKey, 'operator') : generateKeyFile(p.operatorKey, 'operator');
+  const operatorId = operatorIdOf(config.name);
+  let governance: GovernanceConfig;
+  try {
+    governance = config.governance
+      ? parseGovernanceOperators(config.governance, '/governance')
+      : { threshold: 1, operators: [{ id: operatorId, ed25519: publicKeyBase64(operatorSeed) }] };
+  } catch (cause) {
+    throw new RemembrancerError('CONFIG_INVALID', `${p.config}: ${(cause as Error).message}`, { cause });
+  }
   return {
     config,
     dataDir,
@@ -112,6 +151,9 @@ export function loadNode(dataDir: string): NodeIdentity {
     logSeed: readKeyFile(p.logKey, 'log'),
     witnessSeed: readKeyFile(p.witnessKey, 'witness'),
     peerSeed: readKeyFile(p.peerKey, 'peer'),
+    operatorSeed,
+    operatorId,
+    governance,
     adminToken,
   };
 }

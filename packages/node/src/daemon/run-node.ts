@@ -23,6 +23,8 @@ import { WITNESS_DB_FILE, Witness, witnessRoutes, StaticWitnessLogs } from '../w
 import { localPeerEntry } from '../federation/local-peer.js';
 import { NodeMetrics } from '../metrics/node-metrics.js';
 import { sampleFederationMetrics } from '../federation/federation-metrics.js';
+import { openNamespaceServices } from '../namespaces/namespace-services.js';
+import { SealedCheckpoints } from '../namespaces/sealing.js';
 import { parseListenAddress } from './listen-address.js';
 import { NODE_VERSION } from './node-version.js';
 
@@ -59,6 +61,22 @@ export async function runNode(options: RunNodeOptions): Promise<RunningNode> {
     synchronous: config.synchronous,
     ...(logger ? { logger } : {}),
   });
+  // Namespace rules are the replay of sys:governance; namespaces that predate it are recorded now.
+  let namespaces;
+  try {
+    namespaces = openNamespaceServices({
+      engine,
+      dataDir: options.dataDir,
+      adminToken: identity.adminToken,
+      operators: identity.governance,
+      localOperator: { id: identity.operatorId, seed: identity.operatorSeed },
+      ...(logger ? { logger } : {}),
+    });
+    await namespaces.directory.adoptLegacyNamespaces();
+  } catch (e) {
+    await engine.close();
+    throw e;
+  }
   const federationStore = new FederationStore(join(options.dataDir, 'federation.sqlite'));
   const registry = new FederationRegistry(federationStore);
   const metrics = new NodeMetrics({ defaultMetrics: true });
@@ -116,7 +134,24 @@ export async function runNode(options: RunNodeOptions): Promise<RunningNode> {
     metrics,
     ...(fedLogger ? { logger: fedLogger } : {}),
   });
-  const cosigner = new Cosigner({ engine, registry, store: federationStore, self: config.name, metrics, ...(logger ? { logger } : {}) });
+  // A checkpoint is sealed once the witnesses its namespace's policy names have cosigned it.
+  const sealing = new SealedCheckpoints({
+    engine,
+    registry,
+    store: federationStore,
+    witnessPolicy: (ns) => namespaces.directory.rules(ns)?.spec.witness_policy,
+  });
+  const cosigner = new Cosigner({
+    engine,
+    registry,
+    store: federationStore,
+    self: config.name,
+    // A namespace whose witness policy allowlists this node is cosigned by its own witness too.
+    selfWitness: (ns) => namespaces.directory.rules(ns)?.spec.witness_policy.allowlist.includes(config.name) ?? false,
+    onCosignature: (ns) => sealing.invalidate(ns),
+    metrics,
+    ...(logger ? { logger } : {}),
+  });
   const checkpointNote = (origin: string, cp: PublishedCheckpoint) => cosignedCheckpointNote(federationStore, origin, cp);
   const status = new FederationStatus(config.name, registry, cosigner, {
     gossip,
@@ -126,6 +161,8 @@ export async function runNode(options: RunNodeOptions): Promise<RunningNode> {
   });
   const app = buildHttpServer({
     engine,
+    namespaces,
+    sealing,
     nodeName: config.name,
     version: NODE_VERSION,
     self: () => localPeerEntry(identity),
@@ -158,6 +195,7 @@ export async function runNode(options: RunNodeOptions): Promise<RunningNode> {
   try {
     await app.listen({ host, port });
   } catch (e) {
+    namespaces.close();
     await engine.close();
     witness.close();
     federationStore.close();
@@ -167,6 +205,7 @@ export async function runNode(options: RunNodeOptions): Promise<RunningNode> {
   const boundPort = typeof addr === 'object' && addr ? addr.port : port;
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${boundPort}`;
   cosigner.start();
+  namespaces.start();
   if (config.gossipIntervalMs > 0) gossip.start();
   let closing: Promise<void> | undefined;
   return {
@@ -180,6 +219,7 @@ export async function runNode(options: RunNodeOptions): Promise<RunningNode> {
         .then(() => app.close())
         .then(() => engine.close())
         .finally(() => {
+          namespaces.close();
           witness.close();
           federationStore.close();
         });

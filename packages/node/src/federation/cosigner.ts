@@ -18,8 +18,16 @@ export interface CosignerOptions {
   engine: LogEngine;
   registry: FederationRegistry;
   store: FederationStore;
-  /** This node's name: its own witness is not asked. */
+  /** This node's name: its own witness is asked only where `selfWitness` says so. */
   self: string;
+  /**
+   * Whether this node's own witness should cosign the namespace's checkpoints too: when the
+   * namespace's witness policy allowlists this node. Its witness key is never the log key, and
+   * counting it is the namespace's owner's choice; by default a node never witnesses itself.
+   */
+  selfWitness?: (namespace: string) => boolean;
+  /** Told when a valid cosignature was stored (the sealed-checkpoint cache listens). */
+  onCosignature?: (namespace: string) => void;
   /** Bound on each witness round trip (default 1000 ms); a slow witness never holds up the others. */
   timeoutMs?: number;
   /** How often new checkpoints are looked for (default 50 ms). */
@@ -108,18 +116,20 @@ export class Cosigner {
       const fresh = this.sentSize.get(ns.id) !== cp.size;
       // A witness that missed the latest checkpoint (down, partitioned, restarting) is asked again
       // until it cosigns: after a partition heals, witnesses catch up with no operator action.
-      if (!fresh && (!last || Date.now() - last.at < this.retryMs || this.missing(last).length === 0)) continue;
+      if (!fresh && (!last || Date.now() - last.at < this.retryMs || this.missing(ns.id, last).length === 0)) continue;
       this.inFlight.add(ns.id);
       void this.round(ns.id, ns.origin, cp, fresh ? undefined : new Set(last!.cosigners)).finally(() => this.inFlight.delete(ns.id));
     }
   }
 
-  private witnesses(): RegistryPeer[] {
-    return this.options.registry.activeOthers(this.options.self).filter((p) => p.roles.includes('witness'));
+  private witnesses(namespace: string): RegistryPeer[] {
+    const others = this.options.registry.activeOthers(this.options.self);
+    const self = this.options.selfWitness?.(namespace) ? this.options.registry.latest()?.peers.find((p) => p.id === this.options.self && p.status === 'active') : undefined;
+    return (self ? [...others, self] : others).filter((p) => p.roles.includes('witness'));
   }
 
-  private missing(last: NamespaceCosigning): RegistryPeer[] {
-    return this.witnesses().filter((p) => !last.cosigners.includes(p.id));
+  private missing(namespace: string, last: NamespaceCosigning): RegistryPeer[] {
+    return this.witnesses(namespace).filter((p) => !last.cosigners.includes(p.id));
   }
 
   /**
@@ -127,7 +137,7 @@ export class Cosigner {
    * resolves when all answered or timed out.
    */
   async round(namespace: string, origin: string, cp: PublishedCheckpoint, already?: ReadonlySet<string>): Promise<string[]> {
-    const witnesses = this.witnesses().filter((p) => !already?.has(p.id));
+    const witnesses = this.witnesses(namespace).filter((p) => !already?.has(p.id));
     const started = performance.now();
     const results = await Promise.all(witnesses.map((p) => this.askWitness(p, namespace, origin, cp)));
     const cosigners = [...(already ?? []), ...witnesses.filter((_, i) => results[i]).map((p) => p.id)];
@@ -170,6 +180,7 @@ export class Cosigner {
         state.lastLatencyMs = Math.round((performance.now() - started) * 10) / 10;
         if (res.status === 200) {
           this.accept(peer, origin, cp, text);
+          this.options.onCosignature?.(namespace);
           this.witnessSize.set(key, cp.size);
           state.lastSuccessAt = new Date().toISOString();
           this.options.metrics?.witnessRequests.inc({ peer: peer.id, result: 'cosigned' });

@@ -31,10 +31,14 @@ export function installErrorHandling(app: FastifyInstance): void {
       code = 'INTERNAL';
       status = 500;
     }
-    if (status >= 500 && code !== 'QUEUE_FULL' && code !== 'SHUTTING_DOWN') {
+    // Pushback and a tenant's full quota are answers, not faults of the node.
+    if (status >= 500 && code !== 'QUEUE_FULL' && code !== 'SHUTTING_DOWN' && code !== 'QUOTA_EXCEEDED') {
       request.log.error({ err: error }, 'request failed');
     }
-    if (status === 503) reply.header('retry-after', String(RETRY_AFTER_SECONDS));
+    // Pushback says when to come back: a rate limit knows exactly, a full queue soon.
+    const retryAfter = (error as { retryAfterSeconds?: unknown }).retryAfterSeconds;
+    if (typeof retryAfter === 'number' && Number.isFinite(retryAfter)) reply.header('retry-after', String(Math.max(1, Math.ceil(retryAfter))));
+    else if (status === 503 || status === 429) reply.header('retry-after', String(RETRY_AFTER_SECONDS));
     const message = status === 500 && code === 'INTERNAL' ? 'internal error' : error.message;
     // A JSON pointer says which member of the submitted document was refused (schemas, policies).
     const pointer = error instanceof RemembrancerError ? error.pointer : undefined;

@@ -13,6 +13,10 @@ import { entryRoutes } from './routes/entry-routes.js';
 import { proofRoutes } from './routes/proof-routes.js';
 import { receiptRoutes } from './routes/receipt-routes.js';
 import { tileRoutes } from './routes/tile-routes.js';
+import { policyRoutes } from './routes/policy-routes.js';
+import { governanceRoutes } from './routes/governance-routes.js';
+import type { NamespaceServices } from '../namespaces/namespace-services.js';
+import type { Sealing } from '../namespaces/sealing.js';
 
 export interface HttpServerOptions {
   engine: LogEngine;
@@ -21,6 +25,8 @@ export interface HttpServerOptions {
   /** This node as a registry peer entry: its endpoint and public keys (a function: keys rotate). */
   self: RegistryPeer | (() => RegistryPeer);
   adminToken: string;
+  /** Namespace rules: governance, writers, schemas, limits, cadence (see namespaces/). */
+  namespaces: NamespaceServices;
   metrics?: NodeMetrics;
   /** The note served for a checkpoint: the log-signed note plus every cosignature held (default: as published). */
   checkpointNote?: (origin: string, checkpoint: PublishedCheckpoint) => string;
@@ -35,11 +41,14 @@ export interface HttpServerOptions {
   bodyLimitBytes?: number;
   /** The node's pino logger; without one the API logs nothing (tests). */
   logger?: FastifyBaseLogger;
+  /** Which checkpoints meet their namespace's witness policy (absent: every namespace as if k = 0). */
+  sealing?: Sealing;
 }
 
 /** Everything a route needs, handed to each route plugin. */
-export interface RouteContext extends Required<Omit<HttpServerOptions, 'logger' | 'bodyLimitBytes' | 'federation' | 'plugins' | 'onMetricsScrape'>> {
+export interface RouteContext extends Required<Omit<HttpServerOptions, 'logger' | 'bodyLimitBytes' | 'federation' | 'plugins' | 'onMetricsScrape' | 'sealing'>> {
   onMetricsScrape?: () => void;
+  sealing?: Sealing;
 }
 
 /** Builds the HTTP API (not listening yet): `app.listen()` to serve, `app.inject()` in tests. */
@@ -81,9 +90,11 @@ export function buildHttpServer(options: HttpServerOptions): FastifyInstance {
     witnessState: options.witnessState ?? (() => undefined),
     ...(options.onMetricsScrape ? { onMetricsScrape: options.onMetricsScrape } : {}),
     adminToken: options.adminToken,
+    namespaces: options.namespaces,
     metrics,
+    ...(options.sealing ? { sealing: options.sealing } : {}),
   };
-  for (const plugin of [healthRoutes, nodeRoutes, namespaceRoutes, entryRoutes, proofRoutes, receiptRoutes, tileRoutes]) {
+  for (const plugin of [healthRoutes, nodeRoutes, namespaceRoutes, governanceRoutes, entryRoutes, proofRoutes, receiptRoutes, policyRoutes, tileRoutes]) {
     plugin(app, ctx);
   }
   if (options.federation) federationRoutes(app, { ...options.federation, adminToken: options.adminToken });

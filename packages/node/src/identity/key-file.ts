@@ -5,7 +5,7 @@ import { RemembrancerError, base64Decode, base64Encode, crypto } from '@vaultmes
  * A node's secret Ed25519 seed on disk: a one-line JSON file, mode 0600. JSON rather than a C2SP
  * `PRIVATE+KEY+…` string because one log seed signs the checkpoints of many origins (key names).
  */
-export type KeyPurpose = 'log' | 'witness' | 'peer';
+export type KeyPurpose = 'log' | 'witness' | 'peer' | 'operator';
 
 interface KeyFileBody {
   type: 'ed25519';

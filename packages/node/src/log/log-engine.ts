@@ -43,6 +43,8 @@ export interface LogEngine {
 
   /** Number of durably sequenced entries (indices < this exist). */
   sequencedSize(namespace: string): number;
+  /** Total payload bytes of the namespace's durably committed entries (what its storage quota counts). */
+  storedBytes(namespace: string): number;
   /** Size of the tree whose hashes are integrated (proofs and roots are available up to it). */
   integratedSize(namespace: string): number;
   getEntry(namespace: string, index: number): Uint8Array | undefined;

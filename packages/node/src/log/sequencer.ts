@@ -7,9 +7,9 @@ export interface SequencerOptions {
   batchMaxEntries: number;
   /** A batch commits at the latest this long after its first entry was queued. */
   batchMaxAgeMs: number;
-  /** Pending entries beyond which append is refused with QUEUE_FULL. */
+  /** Pending entries beyond which append is refused with QUEUE_FULL; shared fairly (see Sequencer). */
   queueMaxEntries: number;
-  /** Pending payload bytes beyond which append is refused with QUEUE_FULL. */
+  /** Pending payload bytes beyond which append is refused with QUEUE_FULL; shared fairly (see Sequencer). */
   queueMaxBytes: number;
 }
 
@@ -32,7 +32,12 @@ export interface SequencerStats {
   failedCommits: number;
   pendingEntries: number;
   pendingBytes: number;
+  /** Namespaces with pending work now. */
+  pendingNamespaces: number;
+  /** Appends refused with QUEUE_FULL, for any reason. */
   rejectedQueueFull: number;
+  /** Of those, appends refused because their namespace had used its fair share of the queue. */
+  rejectedFairShare: number;
   lastBatchEntries: number;
   largestBatchEntries: number;
 }
@@ -81,16 +86,52 @@ class Fifo<T> {
   }
 }
 
+/** One namespace's pending appends and what they hold, for fair admission. */
+class NamespaceQueue extends Fifo<Waiter> {
+  entries = 0;
+  bytes = 0;
+}
+
+/**
+ * Half of the room the other namespaces leave: the most a namespace with pending work may hold.
+ * Choudhury & Hahne's dynamic threshold with α = 1 ("Dynamic queue length thresholds for
+ * shared-memory packet switches", IEEE/ACM ToN 6(2), 1998, https://doi.org/10.1109/90.664262).
+ */
+function fairShare(limit: number, others: number): number {
+  return Math.max(0, Math.floor((limit - others) / 2));
+}
+
 /**
  * Group commit with pushback, after Tessera's sequencer: appends wait in per-namespace FIFOs; a
  * batch is cut when it holds batchMaxEntries entries or its oldest entry is batchMaxAgeMs old, and
- * committed in one storage transaction; only then are its appends resolved. Namespaces with
- * pending work take turns, one append call each per turn, and a namespace served in one batch
- * goes to the back of the rotation, so a flood in one namespace delays another by at most a batch.
- * An append call is never split across batches: its entries commit together or not at all.
+ * committed in one storage transaction; only then are its appends resolved. An append call is
+ * never split across batches: its entries commit together or not at all.
+ *
+ * Admission is fair per namespace (a namespace is one tenant). Besides the global bounds
+ * (queueMaxEntries, queueMaxBytes), a namespace that already has pending work may grow to at most
+ * half of the room the other namespaces leave it: own pending after admission ≤
+ * floor((queueMax − others' pending) / 2), for entries and for bytes alike (a dynamic threshold).
+ * So:
+ *  - a lone namespace may hold half of the queue;
+ *  - m namespaces flooding at once settle at queueMax/(m+1) each (the floor(N/(k+2)) share of the
+ *    issue, k being the other namespaces with work); whatever order they arrived in, every
+ *    admission of a namespace with pending work leaves at least as much room free as that
+ *    namespace then holds, so tenants that keep queueing can never fill the queue and a tenant
+ *    with nothing pending finds room (only other tenants' first calls can take the last of it);
+ *  - a namespace with nothing pending is admitted within the global bounds for one call of up to
+ *    max(its share, batchMaxEntries) entries, so a large batch always passes eventually.
+ * A namespace over its share is refused with QUEUE_FULL (pushback: retry later), like a full queue.
+ *
+ * Scheduling: namespaces with pending work take turns, one append call each per turn; a namespace
+ * whose next call does not fit in the batch is skipped (it keeps its place) and smaller calls of
+ * the others still ride along; a namespace served in a batch goes to the back of the rotation. The
+ * first namespace in the rotation is always served, so the oldest pending append of a namespace
+ * is committed at the latest in the (k+1)-th batch cut after it was queued, k being the number of
+ * other namespaces with pending work then, however much they queue (namespaces arriving later
+ * queue behind it): with one flooding tenant, within two batches.
  */
 export class Sequencer {
-  private readonly active = new Map<NamespaceKey, Fifo<Waiter>>();
+  private readonly active = new Map<NamespaceKey, NamespaceQueue>();
   private pendingEntries = 0;
   private pendingBytes = 0;
   private timer: NodeJS.Timeout | undefined;
@@ -103,6 +144,7 @@ export class Sequencer {
     committedEntries: 0,
     failedCommits: 0,
     rejectedQueueFull: 0,
+    rejectedFairShare: 0,
     lastBatchEntries: 0,
     largestBatchEntries: 0,
   };
@@ -115,14 +157,34 @@ export class Sequencer {
 
   /**
    * Queues one append call. Throws QUEUE_FULL synchronously (nothing queued) when the queue
-   * bounds would be exceeded.
+   * bounds would be exceeded or the namespace has used its fair share of the queue.
    */
   enqueue(ns: NamespaceKey, entries: readonly Uint8Array[]): Promise<AppendResult[]> {
     let bytes = 0;
     for (const e of entries) bytes += e.length;
+    this.admit(this.active.get(ns), entries.length, bytes);
+    return new Promise<AppendResult[]>((resolve, reject) => {
+      let q = this.active.get(ns);
+      if (q === undefined) {
+        q = new NamespaceQueue();
+        this.active.set(ns, q);
+      }
+      q.push({ entries, bytes, enqueuedAt: performance.now(), resolve, reject });
+      q.entries += entries.length;
+      q.bytes += bytes;
+      this.pendingEntries += entries.length;
+      this.pendingBytes += bytes;
+      this.schedule();
+    });
+  }
+
+  /** Throws QUEUE_FULL unless an append of `count` entries and `bytes` bytes may join namespace queue `q`. */
+  private admit(q: NamespaceQueue | undefined, count: number, bytes: number): void {
+    const { queueMaxEntries, queueMaxBytes, batchMaxEntries } = this.options;
     if (
-      this.pendingEntries + entries.length > this.options.queueMaxEntries ||
-      (this.pendingBytes + bytes > this.options.queueMaxBytes && this.pendingEntries > 0)
+      this.pendingEntries + count > queueMaxEntries ||
+      // An append larger than the whole byte bound still passes an empty queue (entries may be 64 KiB).
+      (this.pendingBytes + bytes > queueMaxBytes && this.pendingEntries > 0)
     ) {
       this.counters.rejectedQueueFull++;
       throw new RemembrancerError(
@@ -130,17 +192,28 @@ export class Sequencer {
         `append queue is full (${this.pendingEntries} entries, ${this.pendingBytes} bytes pending); retry later`,
       );
     }
-    return new Promise<AppendResult[]>((resolve, reject) => {
-      let q = this.active.get(ns);
-      if (q === undefined) {
-        q = new Fifo<Waiter>();
-        this.active.set(ns, q);
-      }
-      q.push({ entries, bytes, enqueuedAt: performance.now(), resolve, reject });
-      this.pendingEntries += entries.length;
-      this.pendingBytes += bytes;
-      this.schedule();
-    });
+    const ownEntries = q?.entries ?? 0;
+    const ownBytes = q?.bytes ?? 0;
+    const shareEntries = fairShare(queueMaxEntries, this.pendingEntries - ownEntries);
+    const shareBytes = fairShare(queueMaxBytes, this.pendingBytes - ownBytes);
+    if (ownEntries === 0) {
+      if (count <= Math.max(shareEntries, batchMaxEntries)) return;
+      this.counters.rejectedQueueFull++;
+      this.counters.rejectedFairShare++;
+      throw new RemembrancerError(
+        'QUEUE_FULL',
+        `an append of ${count} entries exceeds both this namespace's fair share of the append queue ` +
+          `(${shareEntries} entries now) and a batch (${batchMaxEntries}); retry later or split it`,
+      );
+    }
+    if (ownEntries + count <= shareEntries && ownBytes + bytes <= shareBytes) return;
+    this.counters.rejectedQueueFull++;
+    this.counters.rejectedFairShare++;
+    throw new RemembrancerError(
+      'QUEUE_FULL',
+      `this namespace has used its fair share of the append queue (${ownEntries} entries, ${ownBytes} bytes pending; ` +
+        `share ${shareEntries} entries, ${shareBytes} bytes while ${this.active.size - 1} other namespaces wait); retry later`,
+    );
   }
 
   /** Commits everything queued without waiting for batch age; resolves when the queue is empty. */
@@ -164,7 +237,12 @@ export class Sequencer {
   }
 
   stats(): SequencerStats {
-    return { ...this.counters, pendingEntries: this.pendingEntries, pendingBytes: this.pendingBytes };
+    return {
+      ...this.counters,
+      pendingEntries: this.pendingEntries,
+      pendingBytes: this.pendingBytes,
+      pendingNamespaces: this.active.size,
+    };
   }
 
   private schedule(): void {
@@ -202,30 +280,38 @@ export class Sequencer {
     this.schedule();
   }
 
-  /** Cuts the next batch, round-robin over namespaces, one append call per namespace per turn. */
+  /**
+   * Cuts the next batch, round-robin over namespaces, one append call per namespace per turn. A
+   * namespace whose next call does not fit is passed over for the rest of this batch.
+   */
   private takeBatch(): { ns: NamespaceKey; waiters: Waiter[] }[] {
     const max = this.options.batchMaxEntries;
     const taken = new Map<NamespaceKey, Waiter[]>();
     let count = 0;
-    let progress = true;
-    fill: while (progress) {
-      progress = false;
-      for (const [ns, q] of this.active) {
+    // Each turn visits only the namespaces still able to contribute: O(namespaces + calls taken).
+    let turn: [NamespaceKey, NamespaceQueue][] = [...this.active];
+    fill: while (turn.length > 0) {
+      const next: [NamespaceKey, NamespaceQueue][] = [];
+      for (const item of turn) {
+        const [ns, q] = item;
         const w = q.peek();
         if (w === undefined) continue;
-        if (count > 0 && count + w.entries.length > max) break fill;
+        if (count > 0 && count + w.entries.length > max) continue;
         q.shift();
         count += w.entries.length;
+        q.entries -= w.entries.length;
+        q.bytes -= w.bytes;
         this.pendingEntries -= w.entries.length;
         this.pendingBytes -= w.bytes;
         let list = taken.get(ns);
         if (list === undefined) taken.set(ns, (list = []));
         list.push(w);
-        progress = true;
         if (count >= max) break fill;
+        next.push(item);
       }
+      turn = next;
     }
-    // Served namespaces go to the back of the rotation; namespaces not reached keep their place.
+    // Served namespaces go to the back of the rotation; namespaces not served keep their place.
     for (const ns of taken.keys()) {
       const q = this.active.get(ns)!;
       this.active.delete(ns);

@@ -40,9 +40,13 @@ export interface LogEngineConfig {
   batchMaxEntries?: number;
   /** Longest wait of a queued entry before its batch commits (default 5 ms). */
   batchMaxAgeMs?: number;
-  /** Pending entries beyond which append is refused with QUEUE_FULL (default 65,536). */
+  /**
+   * Pending entries beyond which append is refused with QUEUE_FULL (default 65,536). Namespaces
+   * share it fairly: one with pending work may hold at most half of what the others leave (see
+   * Sequencer), so a lone namespace may queue half of it.
+   */
   queueMaxEntries?: number;
-  /** Pending payload bytes beyond which append is refused with QUEUE_FULL (default 64 MiB). */
+  /** Pending payload bytes beyond which append is refused with QUEUE_FULL (default 64 MiB), shared the same way. */
   queueMaxBytes?: number;
   /**
    * Hashing for whole batches (default: loadBatchHasher(), the native addon or its node:crypto
@@ -107,6 +111,8 @@ function copyRecord(r: NamespaceRecord): NamespaceRecord {
 export class TiledLogEngine implements ObservableLogEngine {
   private readonly byId = new Map<string, NamespaceState>();
   private readonly byKey = new Map<NamespaceKey, NamespaceState>();
+  /** Committed entry bytes per namespace: restored from storage on open, advanced by each commit. */
+  private readonly storedBytesByKey = new Map<NamespaceKey, number>();
   private readonly tiles: TileStore;
   private readonly mirror: TileMirror | undefined;
   private mirrorSyncTimer: NodeJS.Timeout | undefined;
@@ -204,7 +210,7 @@ export class TiledLogEngine implements ObservableLogEngine {
       { id, origin, logVkey: signer.vkey, createdAt: publishedAt, policy: policyText },
       { size: 0, root: EMPTY_ROOT, note, publishedAt },
     );
-    const st = this.install(stored, signer, new CompactRange());
+    const st = this.install(stored, signer, new CompactRange(), 0);
     st.latest = { size: 0, root: EMPTY_ROOT, note, publishedAt };
     this.logger.info({ namespace: id, origin }, 'namespace created');
     return copyRecord(st.record);
@@ -266,7 +272,10 @@ export class TiledLogEngine implements ObservableLogEngine {
       })),
     );
     // Durable: adopt the new trees. Nothing above this line changed engine state.
-    const results = staged.map(({ st, integration }) => {
+    const results = staged.map(({ st, integration }, g) => {
+      let bytes = 0;
+      for (const e of groups[g]!.entries) bytes += e.length;
+      this.storedBytesByKey.set(st.key, this.storedBytesByKey.get(st.key)! + bytes);
       const first = st.range.size;
       st.range = integration.range;
       st.root = undefined;
@@ -322,6 +331,10 @@ export class TiledLogEngine implements ObservableLogEngine {
 
   sequencedSize(namespace: string): number {
     return this.state(namespace).range.size;
+  }
+
+  storedBytes(namespace: string): number {
+    return this.storedBytesByKey.get(this.state(namespace).key)!;
   }
 
   integratedSize(namespace: string): number {
@@ -507,7 +520,7 @@ export class TiledLogEngine implements ObservableLogEngine {
     return e;
   }
 
-  private install(stored: StoredNamespace, signer: NoteSigner, range: CompactRange): NamespaceState {
+  private install(stored: StoredNamespace, signer: NoteSigner, range: CompactRange, storedBytes: number): NamespaceState {
     let policy: Record<string, unknown>;
     try {
       policy = JSON.parse(stored.policy) as Record<string, unknown>;
@@ -525,6 +538,7 @@ export class TiledLogEngine implements ObservableLogEngine {
     };
     this.byId.set(stored.id, st);
     this.byKey.set(stored.key, st);
+    this.storedBytesByKey.set(stored.key, storedBytes);
     return st;
   }
 
@@ -551,7 +565,12 @@ export class TiledLogEngine implements ObservableLogEngine {
     } catch (e) {
       return fail(`stored compact range is malformed (${(e as Error).message})`);
     }
-    const st = this.install(stored, signer, range);
+    const bytes = this.storage.entryBytes(stored.key);
+    // Every entry holds at most MAX_ENTRY_BYTES: a total beyond that is damage, not data.
+    if (!Number.isSafeInteger(bytes) || bytes < 0 || bytes > tree.size * MAX_ENTRY_BYTES) {
+      fail(`stored entry byte total ${bytes} is impossible for ${tree.size} entries`);
+    }
+    const st = this.install(stored, signer, range, bytes);
     // Before any tile is read through it: the mirror must agree with this database.
     this.forEachFullLevel(st, (level, full) =>
       this.mirror?.validate(st.key, level, full, (i) => this.storage.readTile(st.key, level, i)),

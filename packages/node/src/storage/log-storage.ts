@@ -77,9 +77,15 @@ export interface LogStorage {
   loadTreeState(ns: NamespaceKey): StoredTreeState;
   /** Number of stored entries (one past the highest index), for the consistency check on open. */
   entryCount(ns: NamespaceKey): number;
+  /**
+   * Sum of the byte lengths of the namespace's stored entries, as kept by commitBatch in the same
+   * transaction as the entries (storage quotas read it; it is never recomputed by scanning).
+   */
+  entryBytes(ns: NamespaceKey): number;
 
   /**
-   * Writes entries, tiles and tree states of several namespaces in one atomic transaction.
+   * Writes entries, tiles and tree states of several namespaces in one atomic transaction, and
+   * adds each namespace's entry bytes to its running total (see entryBytes).
    * Throws (or rejects) RemembrancerError STORAGE_FAILURE and leaves nothing behind on failure,
    * including when a namespace's stored size differs from `previousSize` (another writer).
    */

@@ -64,7 +64,8 @@ describe('health and node', () => {
     assert.match(body.log_vkey as string, /^test\.vaultmesh\.local\+[0-9a-f]{8}\+/);
     assert.match(body.auth_key as string, /^test\.vaultmesh\.local\/peer\+[0-9a-f]{8}\+/);
     assert.equal(body.endpoint, 'http://127.0.0.1:8080');
-    assert.deepEqual(body.namespaces, [NS]);
+    // The governance log is a namespace of the node's own, listed first.
+    assert.deepEqual(body.namespaces, ['sys:governance', NS]);
   });
 
   test('unknown routes are a JSON 404', async () => {
@@ -75,7 +76,7 @@ describe('health and node', () => {
 describe('namespaces', () => {
   test('list and show', async () => {
     const list = (await s.app.inject({ method: 'GET', url: '/v1/ns' })).json() as { namespaces: Array<{ id: string }> };
-    assert.deepEqual(list.namespaces.map((n) => n.id), [NS]);
+    assert.deepEqual(list.namespaces.map((n) => n.id), ['sys:governance', NS]);
     const show = (await s.app.inject({ method: 'GET', url: `/v1/ns/${enc}` })).json() as Record<string, unknown>;
     assert.equal(show.id, NS);
     assert.equal(show.origin, `test.vaultmesh.local/${NS}`);
@@ -94,7 +95,11 @@ describe('namespaces', () => {
       expectError(await s.app.inject({ method: 'PUT', url: `/v1/ns/${encodeURIComponent(bad)}`, headers: auth(), payload: {} }), 400, 'INVALID_NAMESPACE_ID');
       expectError(await s.app.inject({ method: 'GET', url: `/v1/ns/${encodeURIComponent(bad)}` }), 400, 'INVALID_NAMESPACE_ID');
     }
-    expectError(await s.app.inject({ method: 'PUT', url: `/v1/ns/${enc}`, headers: auth(), payload: {} }), 409, 'NAMESPACE_EXISTS');
+    // Create-only PUT (If-None-Match: *) refuses an existing namespace; a plain PUT updates it.
+    expectError(await s.app.inject({ method: 'PUT', url: `/v1/ns/${enc}`, headers: { ...auth(), 'if-none-match': '*' }, payload: {} }), 409, 'NAMESPACE_EXISTS');
+    expectError(await s.app.inject({ method: 'PUT', url: '/v1/ns/no:such', headers: { ...auth(), 'if-match': '*' }, payload: {} }), 404, 'NAMESPACE_NOT_FOUND');
+    expectError(await s.app.inject({ method: 'PUT', url: '/v1/ns/sys:other', headers: auth(), payload: {} }), 403, 'FORBIDDEN');
+    expectError(await s.app.inject({ method: 'PUT', url: '/v1/ns/x:y', headers: auth(), payload: { visibility: 'secret' } }), 400, 'POLICY_INVALID');
     expectError(await s.app.inject({ method: 'PUT', url: '/v1/ns/x:y', headers: { ...auth(), 'content-type': 'application/json' }, payload: '[1]' }), 400, 'INVALID_ARGUMENT');
     expectError(await s.app.inject({ method: 'GET', url: '/v1/ns/x:y' }), 404, 'NAMESPACE_NOT_FOUND');
   });

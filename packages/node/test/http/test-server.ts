@@ -7,17 +7,19 @@ import { localPeerEntry } from '../../src/federation/local-peer.js';
 import { buildHttpServer } from '../../src/http/server.js';
 import { openLogEngine } from '../../src/log/index.js';
 import type { LogEngine } from '../../src/log/log-engine.js';
+import { openNamespaceServices, type NamespaceServices } from '../../src/namespaces/namespace-services.js';
 
 export interface TestServer {
   app: FastifyInstance;
   engine: LogEngine;
   identity: NodeIdentity;
+  namespaces: NamespaceServices;
   token: string;
   close(): Promise<void>;
 }
 
 /** A real node (SQLite engine in a temp dir + HTTP routes) for app.inject() tests, no sockets. */
-export function startTestServer(opts: { checkpointIntervalMs?: number; queueMaxEntries?: number } = {}): TestServer {
+export function startTestServer(opts: { checkpointIntervalMs?: number; queueMaxEntries?: number; now?: () => number } = {}): TestServer {
   const dir = mkdtempSync(join(tmpdir(), 'remembrancer-http-'));
   const identity = initNode(dir, 'test.vaultmesh.local');
   const engine = openLogEngine({
@@ -28,7 +30,16 @@ export function startTestServer(opts: { checkpointIntervalMs?: number; queueMaxE
     synchronous: 'NORMAL',
     ...(opts.queueMaxEntries !== undefined ? { queueMaxEntries: opts.queueMaxEntries } : {}),
   });
+  const namespaces = openNamespaceServices({
+    engine,
+    dataDir: dir,
+    adminToken: identity.adminToken,
+    operators: identity.governance,
+    localOperator: { id: identity.operatorId, seed: identity.operatorSeed },
+    ...(opts.now ? { now: opts.now } : {}),
+  });
   const app = buildHttpServer({
+    namespaces,
     engine,
     nodeName: identity.config.name,
     version: '0.0.0-test',
@@ -40,9 +51,11 @@ export function startTestServer(opts: { checkpointIntervalMs?: number; queueMaxE
     app,
     engine,
     identity,
+    namespaces,
     token: identity.adminToken,
     async close() {
       await app.close();
+      namespaces.close();
       await engine.close();
       rmSync(dir, { recursive: true, force: true });
     },

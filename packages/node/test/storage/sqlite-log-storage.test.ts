@@ -1,11 +1,12 @@
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
 import { isRemembrancerError } from '@vaultmesh/core';
 import { SCHEMA_VERSION, SqliteLogStorage, type NamespaceCommit, type StoredCheckpoint } from '@vaultmesh/node';
+import { APPLICATION_ID, MIGRATIONS } from '../../src/storage/sqlite/schema.js';
 
 const root = mkdtempSync(join(tmpdir(), 'vm-storage-'));
 after(() => rmSync(root, { recursive: true, force: true }));
@@ -110,6 +111,52 @@ describe('SqliteLogStorage', () => {
     s.close();
   });
 
+  test('entry bytes per namespace are kept by commitBatch and survive reopen', () => {
+    const path = freshPath();
+    let s = new SqliteLogStorage({ path });
+    const a = s.createNamespace(ns('dao:a'), cp(0)).key;
+    const b = s.createNamespace(ns('dao:b'), cp(0)).key;
+    assert.equal(s.entryBytes(a), 0);
+    s.commitBatch([commitOf(a, 0, 3, 1), commitOf(b, 0, 2, 2)]);
+    s.commitBatch([{ ...commitOf(a, 3, 1, 3), entries: [new Uint8Array(1000)] }]);
+    assert.equal(s.entryBytes(a), 3 * 2 + 1000);
+    assert.equal(s.entryBytes(b), 2 * 2);
+    s.close();
+    s = new SqliteLogStorage({ path });
+    assert.equal(s.entryBytes(a), 1006);
+    assert.equal(s.entryBytes(b), 4);
+    assert.throws(() => s.entryBytes(999), (e) => isRemembrancerError(e, 'STORAGE_FAILURE'));
+    s.close();
+  });
+
+  test('migration 2 back-fills the entry byte totals of a version-1 database', () => {
+    const path = freshPath();
+    mkdirSync(dirname(path), { recursive: true });
+    const db = new Database(path);
+    db.exec(MIGRATIONS[0]!);
+    db.pragma(`application_id = ${APPLICATION_ID}`);
+    db.pragma('user_version = 1');
+    const insertNs = db.prepare(`INSERT INTO namespaces (id, origin, log_vkey, created_at, policy) VALUES (?, 'o', 'v', 't', '{}')`);
+    const a = Number(insertNs.run('dao:a').lastInsertRowid);
+    const b = Number(insertNs.run('dao:b').lastInsertRowid);
+    const insertEntry = db.prepare('INSERT INTO entries (ns, idx, data) VALUES (?, ?, ?)');
+    for (let i = 0; i < 5; i++) insertEntry.run(a, i, new Uint8Array(10 + i));
+    db.prepare('INSERT INTO tree_state (ns, size, compact_range) VALUES (?, ?, ?)').run(a, 5, new Uint8Array(64));
+    db.prepare('INSERT INTO tree_state (ns, size, compact_range) VALUES (?, 0, ?)').run(b, new Uint8Array(0));
+    db.close();
+
+    const s = new SqliteLogStorage({ path });
+    assert.equal(s.entryBytes(a), 10 + 11 + 12 + 13 + 14);
+    assert.equal(s.entryBytes(b), 0);
+    assert.equal(s.loadTreeState(a).size, 5);
+    s.commitBatch([{ namespace: b, previousSize: 0, entries: [new Uint8Array(7)], tiles: [], tree: { size: 1, compactRange: [hash(1)] } }]);
+    assert.equal(s.entryBytes(b), 7);
+    s.close();
+    const check = new Database(path, { readonly: true });
+    assert.equal(check.pragma('user_version', { simple: true }), SCHEMA_VERSION);
+    check.close();
+  });
+
   test('a stale previousSize (second writer) fails the whole batch', () => {
     const s = new SqliteLogStorage({ path: freshPath() });
     const a = s.createNamespace(ns('dao:a'), cp(0)).key;
@@ -119,7 +166,9 @@ describe('SqliteLogStorage', () => {
       (e) => isRemembrancerError(e, 'STORAGE_FAILURE'));
     assert.equal(s.entryCount(b), 0);
     assert.equal(s.loadTreeState(b).size, 0);
+    assert.equal(s.entryBytes(b), 0);
     assert.equal(s.entryCount(a), 2);
+    assert.equal(s.entryBytes(a), 4);
     s.close();
   });
 
@@ -140,9 +189,11 @@ describe('SqliteLogStorage', () => {
       assert.equal(s.readEntry(a, 2), undefined);
       assert.equal(s.readTile(a, 0, 0)!.width, 2);
       assert.deepEqual(s.loadTreeState(a), { size: 2, compactRange: [hash(1)] });
+      assert.equal(s.entryBytes(a), 4);
       armed = false;
       s.commitBatch([commitOf(a, 2, 3, 7)]);
       assert.equal(s.entryCount(a), 5);
+      assert.equal(s.entryBytes(a), 10);
       s.close();
     });
   }

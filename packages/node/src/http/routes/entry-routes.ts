@@ -1,36 +1,47 @@
 import type { FastifyInstance } from 'fastify';
 import { RemembrancerError, base64Encode, isRemembrancerError, utf8Decode } from '@vaultmesh/core';
-import { entryToBytes } from '../../entries/entry-bytes.js';
-import { requireBearer } from '../auth.js';
-import { indexParam, namespaceParam } from '../params.js';
+import { bearerToken } from '../../namespaces/writer-authorization.js';
+import { indexParam, namespaceIdParam, namespaceParam } from '../params.js';
 import type { RouteContext } from '../server.js';
 
 /** Largest batch accepted in one request; bigger imports are split by the client. */
 export const MAX_BATCH_ENTRIES = 10_000;
 
 export function entryRoutes(app: FastifyInstance, ctx: RouteContext): void {
-  const writer = requireBearer(ctx.adminToken);
+  const { admission } = ctx.namespaces;
 
-  const append = async (namespace: string, entries: Uint8Array[]) => {
+  /**
+   * The namespace's rules admit the entries (writer, size, schema, quota, rate: see EntryAdmission)
+   * before any is queued; the quota reservation is held until the append settles.
+   */
+  const append = async (namespace: string, authorization: string | undefined, entries: readonly unknown[], batch: boolean) => {
+    let admitted;
     try {
-      const results = await ctx.engine.append(namespace, entries);
+      admitted = admission.admit(namespace, bearerToken(authorization), entries, batch);
+    } catch (e) {
+      ctx.metrics.appendRejected.inc({ code: isRemembrancerError(e) ? e.code : 'INTERNAL' });
+      throw e;
+    }
+    try {
+      const results = await ctx.engine.append(namespace, admitted.bytes);
       ctx.metrics.entriesAppended.inc({ namespace }, entries.length);
       return results;
     } catch (e) {
       ctx.metrics.appendRejected.inc({ code: isRemembrancerError(e) ? e.code : 'INTERNAL' });
       throw e;
+    } finally {
+      admitted.release();
     }
   };
 
-  app.post<{ Params: { ns: string }; Body: unknown }>('/v1/ns/:ns/entries', { preHandler: writer }, async (request, reply) => {
-    const ns = namespaceParam(ctx.engine, request.params.ns);
-    const bytes = entryToBytes(request.body);
-    const [result] = await append(ns.id, [bytes]);
+  app.post<{ Params: { ns: string }; Body: unknown }>('/v1/ns/:ns/entries', async (request, reply) => {
+    const id = namespaceIdParam(request.params.ns);
+    const [result] = await append(id, request.headers.authorization, [request.body], false);
     return reply.status(201).send({ index: result!.index, leaf_hash: base64Encode(result!.leafHash) });
   });
 
-  app.post<{ Params: { ns: string }; Body: unknown }>('/v1/ns/:ns/batch', { preHandler: writer }, async (request, reply) => {
-    const ns = namespaceParam(ctx.engine, request.params.ns);
+  app.post<{ Params: { ns: string }; Body: unknown }>('/v1/ns/:ns/batch', async (request, reply) => {
+    const id = namespaceIdParam(request.params.ns);
     const body = request.body as { entries?: unknown } | null;
     if (body === null || typeof body !== 'object' || Array.isArray(body) || !Array.isArray(body.entries)) {
       throw new RemembrancerError('INVALID_ARGUMENT', 'batch body must be {"entries": [ ... ]}');
@@ -40,8 +51,7 @@ export function entryRoutes(app: FastifyInstance, ctx: RouteContext): void {
       throw new RemembrancerError('PAYLOAD_TOO_LARGE', `batch has ${body.entries.length} entries; the limit is ${MAX_BATCH_ENTRIES}`);
     }
     // Every entry is checked before any is queued: a batch is stored whole or not at all.
-    const bytes = body.entries.map((e, i) => entryToBytes(e, i));
-    const results = await append(ns.id, bytes);
+    const results = await append(id, request.headers.authorization, body.entries, true);
     return reply.status(201).send({ indices: results.map((r) => r.index), leaf_hashes: results.map((r) => base64Encode(r.leafHash)) });
   });
 

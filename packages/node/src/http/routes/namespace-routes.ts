@@ -1,36 +1,107 @@
-import type { FastifyInstance } from 'fastify';
-import { RemembrancerError } from '@vaultmesh/core';
-import type { LogEngine, NamespaceRecord } from '../../log/log-engine.js';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { RemembrancerError, isUtcTimestamp } from '@vaultmesh/core';
+import type { LogEngine } from '../../log/log-engine.js';
+import type { NamespaceRules } from '../../namespaces/namespace-directory.js';
+import { bearerToken } from '../../namespaces/writer-authorization.js';
 import { requireBearer } from '../auth.js';
-import { namespaceIdParam, namespaceParam } from '../params.js';
+import { namespaceIdParam } from '../params.js';
 import type { RouteContext } from '../server.js';
 
-export function namespaceView(engine: LogEngine, ns: NamespaceRecord) {
+/** GET /v1/ns/{ns}: the log's identity and size, and every rule in force with its version. */
+export function namespaceView(engine: LogEngine, ctx: RouteContext, rules: NamespaceRules) {
+  const record = engine.getNamespace(rules.id)!;
+  const { directory, cadence } = ctx.namespaces;
   return {
-    id: ns.id,
-    origin: ns.origin,
-    log_vkey: ns.logVkey,
-    size: engine.integratedSize(ns.id),
-    checkpoint_size: engine.latestCheckpoint(ns.id)?.size ?? 0,
-    created_at: ns.createdAt,
-    policy: ns.policy,
+    id: rules.id,
+    origin: record.origin,
+    log_vkey: record.logVkey,
+    size: engine.integratedSize(rules.id),
+    checkpoint_size: engine.latestCheckpoint(rules.id)?.size ?? 0,
+    created_at: rules.created_at,
+    updated_at: rules.updated_at,
+    version: rules.version,
+    system: rules.system,
+    ...rules.spec,
+    cadence_schedule: cadence.view(rules.id),
+    pending: directory
+      .pending()
+      .filter((p) => 'namespace' in p.doc && p.doc.namespace === rules.id)
+      .map((p) => ({ index: p.index, schema: p.doc.schema, effective_after: p.doc.effective_after })),
   };
+}
+
+function effectiveAfterParam(request: FastifyRequest<{ Querystring: { effective_after?: string } }>): string | undefined {
+  const v = request.query.effective_after;
+  if (v !== undefined && !isUtcTimestamp(v)) {
+    throw new RemembrancerError('INVALID_ARGUMENT', 'effective_after must be an RFC 3339 UTC timestamp such as 2026-12-01T00:00:00Z');
+  }
+  return v;
 }
 
 export function namespaceRoutes(app: FastifyInstance, ctx: RouteContext): void {
   const admin = requireBearer(ctx.adminToken);
+  const { directory, auth } = ctx.namespaces;
 
-  app.get('/v1/ns', async () => ({ namespaces: ctx.engine.listNamespaces().map((n) => namespaceView(ctx.engine, n)) }));
+  const rulesOf = (raw: string): NamespaceRules => {
+    const id = namespaceIdParam(raw);
+    const rules = directory.rules(id);
+    if (!rules || !ctx.engine.getNamespace(id)) throw new RemembrancerError('NAMESPACE_NOT_FOUND', `namespace '${id}' does not exist`);
+    return rules;
+  };
 
-  app.get<{ Params: { ns: string } }>('/v1/ns/:ns', async (request) => namespaceView(ctx.engine, namespaceParam(ctx.engine, request.params.ns)));
-
-  app.put<{ Params: { ns: string }; Body: unknown }>('/v1/ns/:ns', { preHandler: admin }, async (request, reply) => {
-    const id = namespaceIdParam(request.params.ns);
-    const body = request.body ?? {};
-    if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-      throw new RemembrancerError('INVALID_ARGUMENT', 'namespace body must be a JSON object (its policy)');
-    }
-    const ns = ctx.engine.createNamespace(id, body as Record<string, unknown>);
-    return reply.status(201).send(namespaceView(ctx.engine, ns));
+  // Private namespaces: every read under /v1/ns/{ns} needs a read token (or the admin token).
+  app.addHook('preHandler', async (request: FastifyRequest) => {
+    const route = request.routeOptions.url;
+    if (request.method !== 'GET' && request.method !== 'HEAD') return;
+    if (route === undefined || !route.startsWith('/v1/ns/:ns')) return;
+    const rules = rulesOf((request.params as { ns: string }).ns);
+    auth.authorizeRead(rules, bearerToken(request.headers.authorization));
   });
+
+  app.get('/v1/ns', async (request) => {
+    const token = bearerToken(request.headers.authorization);
+    return { namespaces: directory.list().filter((r) => auth.mayList(r, token)).map((r) => namespaceView(ctx.engine, ctx, r)) };
+  });
+
+  app.get<{ Params: { ns: string } }>('/v1/ns/:ns', async (request) => namespaceView(ctx.engine, ctx, rulesOf(request.params.ns)));
+
+  /**
+   * Creates a namespace or changes its rules (admin): the node signs a governance document with its
+   * operator key and appends it to sys:governance. `If-None-Match: *` makes it create-only (409 if
+   * the namespace exists), `If-Match: *` update-only (404 if it does not). `?effective_after=` defers
+   * the change; 202 says it is recorded but not in force yet.
+   */
+  app.put<{ Params: { ns: string }; Body: unknown; Querystring: { effective_after?: string } }>(
+    '/v1/ns/:ns',
+    { preHandler: admin },
+    async (request, reply) => {
+      const id = namespaceIdParam(request.params.ns);
+      if (id.startsWith('sys:')) throw new RemembrancerError('FORBIDDEN', `${id} is a system namespace; its rules are fixed`);
+      const body = request.body ?? {};
+      if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+        throw new RemembrancerError('INVALID_ARGUMENT', 'the namespace spec must be a JSON object');
+      }
+      const exists = directory.projectedRules(id) !== undefined;
+      if (exists && request.headers['if-none-match'] === '*') throw new RemembrancerError('NAMESPACE_EXISTS', `namespace '${id}' already exists`);
+      if (!exists && request.headers['if-match'] === '*') throw new RemembrancerError('NAMESPACE_NOT_FOUND', `namespace '${id}' does not exist`);
+      const submitted = await directory.propose(exists ? 'set' : 'create', id, body, effectiveAfterParam(request));
+      const governance = { index: submitted.index, schema: submitted.document.schema, effective: submitted.effective, effective_after: submitted.document.effective_after };
+      const rules = directory.rules(id);
+      if (!submitted.effective || !rules) return reply.status(202).send({ id, governance });
+      return reply.status(exists ? 200 : 201).send({ ...namespaceView(ctx.engine, ctx, rules), governance });
+    },
+  );
+
+  app.put<{ Params: { ns: string }; Body: unknown; Querystring: { effective_after?: string } }>(
+    '/v1/ns/:ns/cadence',
+    { preHandler: admin },
+    async (request, reply) => {
+      const id = namespaceIdParam(request.params.ns);
+      const submitted = await directory.propose('cadence', id, request.body ?? {}, effectiveAfterParam(request));
+      const governance = { index: submitted.index, schema: submitted.document.schema, effective: submitted.effective, effective_after: submitted.document.effective_after };
+      const rules = directory.rules(id);
+      if (!submitted.effective || !rules) return reply.status(202).send({ id, governance });
+      return reply.status(200).send({ ...namespaceView(ctx.engine, ctx, rules), governance });
+    },
+  );
 }

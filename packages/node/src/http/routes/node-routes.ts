@@ -11,7 +11,11 @@ export function nodeRoutes(app: FastifyInstance, ctx: RouteContext): void {
       log_vkey: self.log_vkey,
       witness_vkey: self.witness_vkey,
       auth_key: self.auth_key,
-      namespaces: ctx.engine.listNamespaces().map((n) => n.id),
+      // Private namespaces are not announced; their readers know their ids.
+      namespaces: ctx.namespaces.directory
+        .list()
+        .filter((r) => r.spec.visibility === 'public')
+        .map((r) => r.id),
     };
   });
 }

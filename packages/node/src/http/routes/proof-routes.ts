@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { RemembrancerError, base64Encode } from '@vaultmesh/core';
 import { indexParam, namespaceParam } from '../params.js';
 import type { RouteContext } from '../server.js';
+import { notYetSealed, routeSealing, sealedQuery } from './policy-routes.js';
 
 export function proofRoutes(app: FastifyInstance, ctx: RouteContext): void {
   app.get<{ Params: { ns: string }; Querystring: Record<string, string> }>('/v1/ns/:ns/proof/inclusion', async (request) => {
@@ -26,11 +27,20 @@ export function proofRoutes(app: FastifyInstance, ctx: RouteContext): void {
     return { from, to, proof: proof.map(base64Encode) };
   });
 
-  app.get<{ Params: { ns: string } }>('/v1/ns/:ns/checkpoint', async (request, reply) => {
+  app.get<{ Params: { ns: string }; Querystring: { sealed?: string } }>('/v1/ns/:ns/checkpoint', async (request, reply) => {
     const ns = namespaceParam(ctx.engine, request.params.ns);
+    const sealing = routeSealing(ctx);
+    if (sealedQuery(request.query.sealed)) {
+      // The newest checkpoint that meets the namespace's witness policy, with every cosignature held.
+      const sealed = sealing.latestSealed(ns);
+      if (!sealed) notYetSealed(reply, `namespace '${ns.id}' has no sealed checkpoint yet: its witnesses have not cosigned one; retry shortly`);
+      reply.type('text/plain; charset=utf-8').header('cache-control', 'no-cache').header('x-sealed', 'true');
+      return ctx.checkpointNote(ns.origin, sealed.checkpoint);
+    }
     const cp = ctx.engine.latestCheckpoint(ns.id);
     if (!cp) throw new RemembrancerError('NOT_FOUND', `namespace '${ns.id}' has no checkpoint yet`);
     reply.type('text/plain; charset=utf-8').header('cache-control', 'no-cache');
+    reply.header('x-sealed', String(sealing.sealState(ns, cp).sealed));
     // Marks a checkpoint that is log-signed but not yet cosigned by the federation's witness quorum
     // (e.g. during a partition); clients that need witnessing check these or the cosignatures.
     const w = ctx.witnessState(ns.origin, cp);

@@ -57,6 +57,12 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (ns, size)
   );
   `,
+  // 2: the stored entry bytes of each namespace, for storage quotas without scanning `entries`;
+  // commitBatch adds to it in the same transaction as the entries. Back-filled from existing rows.
+  `
+  ALTER TABLE tree_state ADD COLUMN entry_bytes INTEGER NOT NULL DEFAULT 0 CHECK (entry_bytes >= 0);
+  UPDATE tree_state SET entry_bytes = (SELECT coalesce(sum(length(data)), 0) FROM entries WHERE entries.ns = tree_state.ns);
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -100,6 +100,7 @@ export class SqliteLogStorage implements LogStorage {
     updateTree: Stmt;
     selectTree: Stmt;
     entryCount: Stmt;
+    entryBytes: Stmt;
     selectEntry: Stmt;
     selectEntries: Stmt;
     selectTile: Stmt;
@@ -152,9 +153,12 @@ export class SqliteLogStorage implements LogStorage {
           `INSERT INTO tiles (ns, level, idx, width, data) VALUES (?, ?, ?, ?, ?)
            ON CONFLICT (ns, level, idx) DO UPDATE SET width = excluded.width, data = excluded.data`,
         ),
-        updateTree: db.prepare('UPDATE tree_state SET size = ?, compact_range = ? WHERE ns = ? AND size = ?'),
+        updateTree: db.prepare(
+          'UPDATE tree_state SET size = ?, compact_range = ?, entry_bytes = entry_bytes + ? WHERE ns = ? AND size = ?',
+        ),
         selectTree: db.prepare('SELECT size, compact_range FROM tree_state WHERE ns = ?'),
         entryCount: db.prepare('SELECT max(idx) FROM entries WHERE ns = ?').pluck(),
+        entryBytes: db.prepare('SELECT entry_bytes FROM tree_state WHERE ns = ?').pluck(),
         selectEntry: db.prepare('SELECT data FROM entries WHERE ns = ? AND idx = ?').pluck(),
         selectEntries: db.prepare('SELECT data FROM entries WHERE ns = ? AND idx >= ? AND idx < ? ORDER BY idx').pluck(),
         selectTile: db.prepare('SELECT width, data FROM tiles WHERE ns = ? AND level = ? AND idx = ?').raw(),
@@ -237,6 +241,14 @@ export class SqliteLogStorage implements LogStorage {
     });
   }
 
+  entryBytes(ns: NamespaceKey): number {
+    return this.read('read entry bytes', () => {
+      const n = this.s.entryBytes.get(ns) as number | undefined;
+      if (n === undefined) throw new RemembrancerError('STORAGE_FAILURE', `namespace key ${ns} has no tree state`);
+      return n;
+    });
+  }
+
   commitBatch(commits: readonly NamespaceCommit[]): void {
     this.assertOpen();
     try {
@@ -265,7 +277,9 @@ export class SqliteLogStorage implements LogStorage {
       if (c.tree.size !== c.previousSize + c.entries.length) {
         throw new RemembrancerError('STORAGE_FAILURE', 'tree size does not match the entries committed');
       }
-      const r = updateTree.run(c.tree.size, joinHashes(c.tree.compactRange), c.namespace, c.previousSize);
+      let bytes = 0;
+      for (const e of c.entries) bytes += e.length;
+      const r = updateTree.run(c.tree.size, joinHashes(c.tree.compactRange), bytes, c.namespace, c.previousSize);
       // Guards against a second writer on the same file: our view of the tree must be the stored one.
       if (r.changes !== 1) {
         throw new RemembrancerError(

@@ -1,0 +1,26 @@
+import type { FastifyInstance } from 'fastify';
+import type { RouteContext } from '../server.js';
+
+/**
+ * The governance log as an API: submit a document signed by operators (the signatures are the
+ * authorization, so no token is needed), and read the log with what is still pending. The same
+ * documents are the entries of sys:governance, with receipts and proofs like any namespace.
+ */
+export function governanceRoutes(app: FastifyInstance, ctx: RouteContext): void {
+  const { directory } = ctx.namespaces;
+
+  app.post<{ Body: unknown }>('/v1/governance', async (request, reply) => {
+    const submitted = await directory.submit(request.body);
+    return reply.status(submitted.effective ? 201 : 202).send({
+      index: submitted.index,
+      schema: submitted.document.schema,
+      effective: submitted.effective,
+      effective_after: submitted.document.effective_after,
+    });
+  });
+
+  app.get('/v1/governance', async () => ({
+    documents: directory.documents().map((d) => ({ index: d.index, document: d.doc })),
+    pending: directory.pending().map((p) => p.index),
+  }));
+}

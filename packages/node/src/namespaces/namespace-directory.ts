@@ -1,0 +1,272 @@
+import {
+  GOVERNANCE_NAMESPACE,
+  RemembrancerError,
+  canonicalBytes,
+  checkGovernanceSubmission,
+  defaultNamespaceSpec,
+  buildCadenceSet,
+  parseCadence,
+  parseNamespaceSpec,
+  buildNamespaceCreate,
+  buildNamespacePolicySet,
+  parseGovernanceDocument,
+  replayGovernance,
+  signGovernanceDocument,
+  utf8Decode,
+  verifyGovernanceSignatures,
+  type GovernanceDocument,
+  type GovernanceOperators,
+  type GovernanceState,
+  type NamespaceSpec,
+} from '@vaultmesh/core';
+import type { LogEngine } from '../log/log-engine.js';
+import type { CadenceScheduler } from './cadence-scheduler.js';
+import type { SchemaRegistry } from './schema-registry.js';
+import { WriterIndex, type NamespaceRulesView } from './writer-authorization.js';
+
+/*
+ * The live rules of every namespace on this node, and the only way to change them. Each change is a
+ * signed governance document appended to `sys:governance`; the rules in force are exactly the
+ * replay of that log at the current time (replayGovernance in core, a pure function), so a node
+ * rebuilt from its log — or anyone holding a copy of it — arrives at the same state. Documents take
+ * effect at their `effective_after`; until then they are pending and a timer applies them.
+ */
+
+export interface NamespaceRules extends NamespaceRulesView {
+  /** The namespace's rules version: 1 at creation, one more per change. */
+  version: number;
+  created_at: string;
+  updated_at: string;
+  /** `sys:` namespaces belong to the node itself: no writers, not created through governance. */
+  system: boolean;
+}
+
+export interface GovernanceSubmission {
+  /** Index of the document in sys:governance. */
+  index: number;
+  document: GovernanceDocument;
+  /** Whether it was in force when this call returned (false: pending until effective_after). */
+  effective: boolean;
+}
+
+export interface LocalOperator {
+  id: string;
+  seed: Uint8Array;
+}
+
+export interface NamespaceDirectoryOptions {
+  engine: LogEngine;
+  operators: GovernanceOperators;
+  /** This node's operator key: signs documents made through the admin API (PUT /v1/ns/{ns}). */
+  localOperator?: LocalOperator;
+  schemas: SchemaRegistry;
+  cadence: CadenceScheduler;
+  now?: () => number;
+  /** How often pending documents are checked for having become effective, ms. */
+  pendingCheckMs?: number;
+  logger?: { info(obj: object, msg: string): void; warn(obj: object, msg: string): void; error(obj: object, msg: string): void };
+}
+
+/** The rules of a `sys:` namespace: written by the node only, readable by all. */
+function systemSpec(): NamespaceSpec {
+  return { ...defaultNamespaceSpec(), description: 'node system log (governance documents)' };
+}
+
+const READ_CHUNK = 1024;
+
+export class NamespaceDirectory {
+  private readonly engine: LogEngine;
+  private readonly now: () => number;
+  private docs: { index: number; doc: GovernanceDocument }[] = [];
+  private state!: GovernanceState;
+  private projected!: GovernanceState;
+  private index = new WriterIndex([]);
+  private queue: Promise<unknown> = Promise.resolve();
+  private timer: NodeJS.Timeout | undefined;
+
+  private constructor(private readonly options: NamespaceDirectoryOptions) {
+    this.engine = options.engine;
+    this.now = options.now ?? Date.now;
+  }
+
+  /**
+   * Opens the directory: creates sys:governance if needed, replays it and applies what is in force.
+   * A node then calls adoptLegacyNamespaces() once, before it serves.
+   */
+  static open(options: NamespaceDirectoryOptions): NamespaceDirectory {
+    const dir = new NamespaceDirectory(options);
+    if (!dir.engine.getNamespace(GOVERNANCE_NAMESPACE)) dir.engine.createNamespace(GOVERNANCE_NAMESPACE, { system: true });
+    dir.docs = dir.readLog();
+    dir.refresh();
+    return dir;
+  }
+
+  /** Every governance document in log order, as stored. */
+  private readLog(): { index: number; doc: GovernanceDocument }[] {
+    const size = this.engine.sequencedSize(GOVERNANCE_NAMESPACE);
+    const out: { index: number; doc: GovernanceDocument }[] = [];
+    for (let start = 0; start < size; start += READ_CHUNK) {
+      const chunk = this.engine.getEntries(GOVERNANCE_NAMESPACE, start, Math.min(size, start + READ_CHUNK));
+      chunk.forEach((bytes, i) => {
+        try {
+          out.push({ index: start + i, doc: parseGovernanceDocument(JSON.parse(utf8Decode(bytes))) });
+        } catch (cause) {
+          // Only checked documents are ever appended: a failure here means the log or this build changed.
+          throw new RemembrancerError('STORAGE_FAILURE', `sys:governance entry ${start + i} is not a valid governance document: ${(cause as Error).message}`, { cause });
+        }
+      });
+    }
+    return out;
+  }
+
+  /** Namespaces that predate governance get a create document, so the replay accounts for every log. */
+  async adoptLegacyNamespaces(): Promise<void> {
+    for (const ns of this.engine.listNamespaces()) {
+      if (ns.id.startsWith('sys:') || this.projected.namespaces.has(ns.id)) continue;
+      try {
+        await this.propose('create', ns.id, { description: 'created before governance; adopted with default rules' }, ns.createdAt);
+        this.options.logger?.info({ namespace: ns.id }, 'recorded a namespace.create for a namespace that predates the governance log');
+      } catch (e) {
+        this.options.logger?.warn({ namespace: ns.id, err: (e as Error).message }, 'namespace predates the governance log and could not be adopted; it keeps default rules');
+      }
+    }
+  }
+
+  private nowIso(): string {
+    return new Date(this.now()).toISOString();
+  }
+
+  /** Replays the log at the current time and makes the node match: logs, schedules, schemas, writers. */
+  private refresh(): void {
+    this.projected = replayGovernance(this.docs, null);
+    this.state = replayGovernance(this.docs, this.nowIso());
+    for (const [id, definition] of this.state.schemas) {
+      if (!this.options.schemas.has(id)) this.options.schemas.register(id, definition as object, 'governance');
+    }
+    for (const ns of this.state.namespaces.values()) {
+      if (!this.engine.getNamespace(ns.id)) this.engine.createNamespace(ns.id, { governance_version: ns.version });
+      this.options.cadence.apply(ns.id, ns.spec.cadence, Date.parse(ns.updated_at));
+    }
+    this.index = new WriterIndex(this.list());
+  }
+
+  /** Applies documents whose time has come; called by the timer and before answering reads. */
+  private applyDue(): void {
+    const first = this.state.pending[0];
+    if (first !== undefined && Date.parse(first.doc.effective_after) <= this.now()) {
+      const before = this.state.pending.length;
+      this.refresh();
+      this.options.logger?.info({ applied: before - this.state.pending.length }, 'governance documents took effect');
+    }
+  }
+
+  start(): void {
+    this.timer ??= setInterval(() => {
+      try {
+        this.applyDue();
+      } catch (e) {
+        this.options.logger?.error({ err: (e as Error).message }, 'applying governance documents failed');
+      }
+    }, this.options.pendingCheckMs ?? 1000);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    if (this.timer !== undefined) clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  /** The rules in force for a namespace (undefined: no such namespace yet). */
+  rules(id: string): NamespaceRules | undefined {
+    this.applyDue();
+    const ns = this.state.namespaces.get(id);
+    if (ns) return { id, spec: ns.spec, version: ns.version, created_at: ns.created_at, updated_at: ns.updated_at, system: false };
+    const record = this.engine.getNamespace(id);
+    if (!record) return undefined;
+    if (id.startsWith('sys:')) return { id, spec: systemSpec(), version: 0, created_at: record.createdAt, updated_at: record.createdAt, system: true };
+    // A log created beneath the governance layer (a tool opening the engine directly): default
+    // rules until adoptLegacyNamespaces() records it at the node's next start.
+    return { id, spec: defaultNamespaceSpec(), version: 0, created_at: record.createdAt, updated_at: record.createdAt, system: false };
+  }
+
+  /** Every namespace in force, system ones included, in creation order. */
+  list(): NamespaceRules[] {
+    return this.engine.listNamespaces().flatMap((n) => {
+      const r = this.rules(n.id);
+      return r ? [r] : [];
+    });
+  }
+
+  /** Documents not in force yet, in the order they will take effect. */
+  pending(): { index: number; doc: GovernanceDocument }[] {
+    this.applyDue();
+    return this.state.pending.map((p) => ({ index: p.index, doc: p.doc }));
+  }
+
+  writerIndex(): WriterIndex {
+    this.applyDue();
+    return this.index;
+  }
+
+  /** The state the log's replay gives now; the tests compare it with a replay from scratch. */
+  liveState(): GovernanceState {
+    this.applyDue();
+    return this.state;
+  }
+
+  /**
+   * Checks a signed governance document (attacker-controlled JSON) and appends it to sys:governance:
+   * shape and schema, operator signatures up to the threshold, and that it applies on top of the
+   * whole log (pending documents included). Submissions are serialized, so two cannot both pass
+   * the check against the same state.
+   */
+  submit(json: unknown): Promise<GovernanceSubmission> {
+    const run = this.queue.then(() => this.submitNow(json));
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private async submitNow(json: unknown): Promise<GovernanceSubmission> {
+    const doc = parseGovernanceDocument(json);
+    this.options.schemas.validateDocument(doc.schema, doc);
+    verifyGovernanceSignatures(doc, this.options.operators);
+    checkGovernanceSubmission(this.projected, doc);
+    if (doc.schema === 'schema.register@1.0.0') this.options.schemas.check(doc.schema_id, doc.definition);
+    const [result] = await this.engine.append(GOVERNANCE_NAMESPACE, [canonicalBytes(doc)]);
+    this.docs.push({ index: result!.index, doc });
+    this.refresh();
+    return { index: result!.index, document: doc, effective: !this.state.pending.some((p) => p.index === result!.index) };
+  }
+
+  /**
+   * Builds, signs with this node's operator key and submits a document: what `PUT /v1/ns/{ns}` does.
+   * `create` takes a spec (absent members get defaults); `set` merges into the namespace's rules as
+   * they will stand after every pending change; `cadence` replaces the cadence alone.
+   */
+  async propose(kind: 'create' | 'set' | 'cadence', namespace: string, body: unknown, effectiveAfter?: string): Promise<GovernanceSubmission> {
+    const local = this.options.localOperator;
+    if (!local) throw new RemembrancerError('GOVERNANCE_NOT_AUTHORIZED', 'this node has no operator key to sign governance documents with');
+    const times = { issued_at: this.nowIso(), ...(effectiveAfter ? { effective_after: effectiveAfter } : {}) };
+    const current = this.projected.namespaces.get(namespace);
+    if (kind !== 'create' && !current) throw new RemembrancerError('NAMESPACE_NOT_FOUND', `namespace '${namespace}' does not exist`);
+    // The body is checked as the caller wrote it first, so errors point into it (POLICY_INVALID).
+    if (kind === 'cadence') parseCadence(body, '');
+    else parseNamespaceSpec(body, current?.spec);
+    const doc =
+      kind === 'create' ? buildNamespaceCreate({ namespace, spec: body, ...times })
+      : kind === 'set' ? buildNamespacePolicySet({ namespace, version: current!.version + 1, spec: body, base: current!.spec, ...times })
+      : buildCadenceSet({ namespace, version: current!.version + 1, cadence: body, ...times });
+    return this.submit(signGovernanceDocument(doc, local.id, local.seed));
+  }
+
+  /** The rules a namespace will have once every pending document applied (for building the next change). */
+  projectedRules(id: string): { spec: NamespaceSpec; version: number } | undefined {
+    const ns = this.projected.namespaces.get(id);
+    return ns ? { spec: ns.spec, version: ns.version } : undefined;
+  }
+
+  /** The whole governance log (for GET /v1/governance and offline replay). */
+  documents(): readonly { index: number; doc: GovernanceDocument }[] {
+    return this.docs;
+  }
+}

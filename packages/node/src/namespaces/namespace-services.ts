@@ -1,0 +1,76 @@
+import { join } from 'node:path';
+import type { GovernanceOperators } from '@vaultmesh/core';
+import type { LogEngine } from '../log/log-engine.js';
+import { CADENCE_DB_FILE, CadenceStore } from './cadence-store.js';
+import { CadenceScheduler } from './cadence-scheduler.js';
+import { EntryAdmission } from './entry-admission.js';
+import { NamespaceDirectory, type LocalOperator, type NamespaceDirectoryOptions } from './namespace-directory.js';
+import { QuotaGuard } from './quota-guard.js';
+import { RateLimiter } from './rate-limiter.js';
+import { SchemaRegistry, defaultSchemaDir } from './schema-registry.js';
+import { WriterAuthorization } from './writer-authorization.js';
+
+/** Everything that turns a node's logs into tenants with rules, as the HTTP layer uses it. */
+export interface NamespaceServices {
+  directory: NamespaceDirectory;
+  admission: EntryAdmission;
+  auth: WriterAuthorization;
+  schemas: SchemaRegistry;
+  cadence: CadenceScheduler;
+  /** Starts the timers (pending governance documents, cadence due times). */
+  start(): void;
+  /** Stops the timers and closes the cadence store; the engine is the caller's. */
+  close(): void;
+}
+
+export interface NamespaceServicesOptions {
+  engine: LogEngine;
+  dataDir: string;
+  adminToken: string;
+  operators: GovernanceOperators;
+  localOperator?: LocalOperator;
+  /** Directory of the JSON Schema files (default: the repository's schemas/). */
+  schemaDir?: string;
+  now?: () => number;
+  logger?: NamespaceDirectoryOptions['logger'];
+}
+
+/** Opens the namespace rules of a node: replays sys:governance and applies what is in force. */
+export function openNamespaceServices(options: NamespaceServicesOptions): NamespaceServices {
+  const schemas = SchemaRegistry.load(options.schemaDir ?? defaultSchemaDir());
+  const store = new CadenceStore(join(options.dataDir, CADENCE_DB_FILE));
+  const now = options.now ?? Date.now;
+  const cadence = new CadenceScheduler({ store, now });
+  let directory: NamespaceDirectory;
+  try {
+    directory = NamespaceDirectory.open({
+      engine: options.engine,
+      operators: options.operators,
+      schemas,
+      cadence,
+      now,
+      ...(options.localOperator ? { localOperator: options.localOperator } : {}),
+      ...(options.logger ? { logger: options.logger } : {}),
+    });
+  } catch (e) {
+    cadence.close();
+    throw e;
+  }
+  const auth = new WriterAuthorization(options.adminToken, () => directory.writerIndex());
+  const admission = new EntryAdmission({ directory, auth, schemas, rate: new RateLimiter(), quota: new QuotaGuard(options.engine) });
+  return {
+    directory,
+    admission,
+    auth,
+    schemas,
+    cadence,
+    start() {
+      directory.start();
+      cadence.start();
+    },
+    close() {
+      directory.stop();
+      cadence.close();
+    },
+  };
+}

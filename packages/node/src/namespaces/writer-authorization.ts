@@ -1,0 +1,148 @@
+import {
+  RemembrancerError,
+  constantTimeEqual,
+  crypto,
+  documentSignatures,
+  signingBytes,
+  toHex,
+  utf8Encode,
+  verifyDocumentSignature,
+  type JsonObject,
+  type NamespaceSpec,
+  type NamespaceWriter,
+  type WriterScope,
+} from '@vaultmesh/core';
+
+/*
+ * Who may write and read a namespace. Credentials are attacker-controlled: bearer tokens are
+ * compared by their SHA-256 (the spec stores only that) and the admin token in constant time; entry
+ * signatures are verified against the namespace's key writers before anything is sequenced.
+ *
+ * Outcomes: no usable credential → 401 UNAUTHORIZED; a genuine credential that does not grant this
+ * namespace (another namespace's writer, a read-only token, the admin token where writers are
+ * named) → 403 FORBIDDEN; a forged signature by a named writer → 401 SIGNATURE_INVALID.
+ */
+
+export interface NamespaceRulesView {
+  id: string;
+  spec: NamespaceSpec;
+}
+
+interface Grant {
+  namespace: string;
+  writer: string;
+  scopes: readonly WriterScope[];
+}
+
+/** Lowercase hex SHA-256 of a token: what a namespace spec records for a token writer. */
+export function tokenSha256(token: string): string {
+  return toHex(crypto.sha256(utf8Encode(token)));
+}
+
+/** The token of an `Authorization: Bearer <token>` header; undefined without the header. */
+export function bearerToken(header: string | undefined): string | undefined {
+  if (header === undefined) return undefined;
+  const m = /^Bearer ([^\s]+)$/i.exec(header);
+  if (!m) throw new RemembrancerError('UNAUTHORIZED', 'the Authorization header must be "Bearer <token>"');
+  return m[1]!;
+}
+
+/** Every token writer of every namespace by token hash: tells "another tenant's token" (403) from "no such token" (401). */
+export class WriterIndex {
+  private readonly grants = new Map<string, Grant[]>();
+
+  constructor(namespaces: Iterable<NamespaceRulesView>) {
+    for (const ns of namespaces) {
+      for (const w of ns.spec.writers) {
+        if (!('token_sha256' in w)) continue;
+        const list = this.grants.get(w.token_sha256) ?? [];
+        list.push({ namespace: ns.id, writer: w.id, scopes: w.scopes });
+        this.grants.set(w.token_sha256, list);
+      }
+    }
+  }
+
+  grantsOf(token: string): readonly Grant[] {
+    return this.grants.get(tokenSha256(token)) ?? [];
+  }
+}
+
+export class WriterAuthorization {
+  private readonly admin: Uint8Array;
+
+  constructor(
+    adminToken: string,
+    private readonly index: () => WriterIndex,
+  ) {
+    this.admin = utf8Encode(adminToken);
+  }
+
+  isAdmin(token: string | undefined): boolean {
+    return token !== undefined && constantTimeEqual(utf8Encode(token), this.admin);
+  }
+
+  /** The token writer of `ns` that `token` is, with `scope`; throws 401/403 otherwise. */
+  private tokenWriter(ns: NamespaceRulesView, token: string, scope: WriterScope): string {
+    const grants = this.index().grantsOf(token);
+    if (grants.length === 0) throw new RemembrancerError('UNAUTHORIZED', 'invalid bearer token');
+    const here = grants.find((g) => g.namespace === ns.id);
+    if (!here) throw new RemembrancerError('FORBIDDEN', `this token is not a writer of ${ns.id}`);
+    if (!here.scopes.includes(scope)) throw new RemembrancerError('FORBIDDEN', `writer ${here.writer} of ${ns.id} may not ${scope} (scopes: ${here.scopes.join(', ')})`);
+    return here.writer;
+  }
+
+  /**
+   * Authorizes appending `entries` to `ns` with the request's bearer token (if any). Signatures an
+   * entry carries are always checked, whatever the token: a stored entry never names a writer who
+   * did not sign it. Without a token, every entry needs a valid signature by a key writer of `ns`.
+   */
+  authorizeWrite(ns: NamespaceRulesView, token: string | undefined, entries: readonly JsonObject[]): void {
+    const keyWriters = new Map<string, NamespaceWriter & { ed25519: string }>();
+    for (const w of ns.spec.writers) if ('ed25519' in w) keyWriters.set(w.id, w);
+    if (token !== undefined) {
+      if (this.isAdmin(token)) {
+        if (ns.spec.writers.length > 0) {
+          throw new RemembrancerError('FORBIDDEN', `${ns.id} names its writers; the admin token does not write to it (use a writer token or signature)`);
+        }
+      } else {
+        this.tokenWriter(ns, token, 'write');
+      }
+    }
+    entries.forEach((entry, i) => {
+      const where = entries.length > 1 ? `entry ${i}: ` : '';
+      let sigs;
+      try {
+        sigs = documentSignatures(entry, 'SIGNATURE_INVALID');
+      } catch (e) {
+        throw new RemembrancerError('SIGNATURE_INVALID', `${where}${(e as Error).message}`, { pointer: (e as RemembrancerError).pointer ?? '/signatures' });
+      }
+      if (sigs === undefined) {
+        if (token === undefined) {
+          throw new RemembrancerError('UNAUTHORIZED', `${where}writing to ${ns.id} needs a bearer token or an entry signed by one of its writers`);
+        }
+        return;
+      }
+      const message = signingBytes(entry);
+      sigs.forEach((sig, j) => {
+        const writer = keyWriters.get(sig.signer);
+        if (!writer) throw new RemembrancerError('FORBIDDEN', `${where}signer ${sig.signer} is not a key writer of ${ns.id}`, { pointer: `/signatures/${j}/signer` });
+        if (!verifyDocumentSignature(entry, sig, writer.ed25519, message)) {
+          throw new RemembrancerError('SIGNATURE_INVALID', `${where}the signature of writer ${sig.signer} does not verify over the entry's JCS bytes`, { pointer: `/signatures/${j}/sig` });
+        }
+      });
+    });
+  }
+
+  /** Reading a private namespace needs the admin token or a token writer of it with the read scope. */
+  authorizeRead(ns: NamespaceRulesView, token: string | undefined): void {
+    if (ns.spec.visibility === 'public' || this.isAdmin(token)) return;
+    if (token === undefined) throw new RemembrancerError('UNAUTHORIZED', `${ns.id} is private: reading it needs a read token`);
+    this.tokenWriter(ns, token, 'read');
+  }
+
+  /** Whether the listing of namespaces may show `ns` to this caller. */
+  mayList(ns: NamespaceRulesView, token: string | undefined): boolean {
+    if (ns.spec.visibility === 'public' || this.isAdmin(token)) return true;
+    return token !== undefined && this.index().grantsOf(token).some((g) => g.namespace === ns.id && g.scopes.includes('read'));
+  }
+}
