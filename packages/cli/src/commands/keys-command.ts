@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
-import { CosignatureSigner, NoteSigner, peerAuthKeyName, peerWitnessKeyName } from '@vaultmesh/core';
-import { loadNode, prepareKeyRotation, type RotatableKey } from '@vaultmesh/node';
+import { CosignatureSigner, NoteSigner, WRITER_ID_PATTERN, peerAuthKeyName, peerWitnessKeyName, publicKeyBase64 } from '@vaultmesh/core';
+import { generateKeyFile, loadNode, prepareKeyRotation, type RotatableKey } from '@vaultmesh/node';
 import { UsageError, printResult } from '../output.js';
 
 export function registerKeys(program: Command): void {
@@ -23,6 +23,25 @@ export function registerKeys(program: Command): void {
           'next: propose the registry version that lists it, collect the signatures, apply it everywhere:',
           `  remembrancer federation propose --from CURRENT.json --rotate-node ${opts.data} --out NEXT.json`,
           'the node switches to the new key as soon as it receives that version (no restart).',
+        ].join('\n'),
+      );
+    });
+
+  keys
+    .command('operator')
+    .description("make a governance operator key file (mode 0600); prints the entry for a node's config.json governance.operators")
+    .requiredOption('--out <file>', 'where to write the key (refuses to overwrite)')
+    .requiredOption('--id <id>', 'operator id, e.g. ops-1 or alice@example.org')
+    .option('--json', 'machine-readable output')
+    .action((opts: { out: string; id: string; json?: boolean }) => {
+      if (!WRITER_ID_PATTERN.test(opts.id)) throw new UsageError(`--id must match ${WRITER_ID_PATTERN.source}`);
+      const seed = generateKeyFile(opts.out, 'operator');
+      const operator = { id: opts.id, ed25519: publicKeyBase64(seed) };
+      printResult(opts, operator, () =>
+        [
+          `wrote ${opts.out}`,
+          'add this operator to config.json "governance": {"threshold": K, "operators": [...]} of each node it governs:',
+          `  ${JSON.stringify(operator)}`,
         ].join('\n'),
       );
     });

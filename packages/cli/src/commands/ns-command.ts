@@ -133,24 +133,28 @@ function withSpecOptions(cmd: Command): Command {
     .option('--new-token <id[:scopes]>', 'mint a bearer token for writer id (scopes write+read by default; e.g. reader:read); printed once; repeatable', collect)
     .option('--effective-after <time>', 'RFC 3339 UTC time the change takes effect (default: now)')
     .option('--sign-with <keyfile>', 'sign the governance document with this operator key file (e.g. DATA/keys/operator.key) and submit it to POST /v1/governance; repeatable', collect)
-    .option('--operator-id <id>', 'operator id of the --sign-with key (default: <node name>/operator of --data)')
+    .option('--operator-id <id>', 'operator id of each --sign-with key, in the same order; repeatable (default for one key: <node name>/operator of --data)', collect)
     .option('--out <file>', 'with --sign-with: write the signed document here instead of submitting (for more operators to sign)')
     .option('--json', 'machine-readable output');
 }
 
-type SignOptions = SpecOptions & ConnectionOptions & { operatorId?: string };
+type SignOptions = SpecOptions & ConnectionOptions & { operatorId?: string[] };
 
-function operatorIdFrom(opts: SignOptions): string {
-  if (opts.operatorId) return opts.operatorId;
-  if (opts.data) return `${(JSON.parse(readFileSync(`${opts.data}/config.json`, 'utf8')) as { name: string }).name}/operator`;
-  throw new UsageError('--sign-with needs --operator-id (or --data of the node whose operator key it is)');
+/** Each --sign-with key file with its operator id: --operator-id given once per key, in the same order. */
+function signers(opts: SignOptions): { id: string; seed: Uint8Array }[] {
+  const files = opts.signWith ?? [];
+  let ids = opts.operatorId ?? [];
+  if (ids.length === 0 && opts.data && files.length === 1) {
+    ids = [`${(JSON.parse(readFileSync(`${opts.data}/config.json`, 'utf8')) as { name: string }).name}/operator`];
+  }
+  if (ids.length !== files.length) throw new UsageError(`give one --operator-id per --sign-with key (${files.length} keys, ${ids.length} ids)`);
+  return files.map((f, i) => ({ id: ids[i]!, seed: readKeyFile(f, 'operator') }));
 }
 
 /** Offline path: build the governance document here, sign it with operator key files, then submit or save it. */
 async function signAndSubmit(opts: SignOptions, doc: Record<string, unknown>, tokens: Record<string, string>): Promise<void> {
-  const id = operatorIdFrom(opts);
   let signed: Record<string, unknown> = doc;
-  for (const file of opts.signWith ?? []) signed = signDocument(signed, id, readKeyFile(file, 'operator'));
+  for (const k of signers(opts)) signed = signDocument(signed, k.id, k.seed);
   parseGovernanceDocument(signed);
   if (opts.out) {
     writeFileSync(opts.out, JSON.stringify(signed, null, 2) + '\n');
@@ -215,15 +219,15 @@ export function registerNs(program: Command): void {
 
   withConnection(ns.command('sign').argument('<file>', 'a governance document written by --out').description('add an operator signature to a governance document'))
     .requiredOption('--sign-with <keyfile>', 'operator key file', collect)
-    .option('--operator-id <id>', 'operator id of the key (default: <node name>/operator of --data)')
+    .option('--operator-id <id>', 'operator id of each key, in the same order; repeatable (default for one key: <node name>/operator of --data)', collect)
     .option('--json', 'machine-readable output')
     .action(async (file: string, opts: SignOptions) => {
       let doc = readJsonFile(file) as Record<string, unknown>;
-      const id = operatorIdFrom(opts);
-      for (const k of opts.signWith ?? []) doc = signDocument(doc, id, readKeyFile(k, 'operator'));
+      const keys = signers(opts);
+      for (const k of keys) doc = signDocument(doc, k.id, k.seed);
       parseGovernanceDocument(doc);
       writeFileSync(file, JSON.stringify(doc, null, 2) + '\n');
-      printResult(opts, doc, () => `${file}: signed by ${id} (${(doc.signatures as unknown[]).length} signatures)`);
+      printResult(opts, doc, () => `${file}: signed by ${keys.map((k) => k.id).join(', ')} (${(doc.signatures as unknown[]).length} signatures)`);
     });
 
   withConnection(ns.command('submit').argument('<file>', 'a signed governance document').description('submit a governance document signed by enough operators'))

@@ -49,7 +49,7 @@ export interface TokenWriter {
   id: string;
   /** Lowercase hex SHA-256 of the token's UTF-8 bytes. */
   token_sha256: string;
-  /** `write` appends, `read` reads a private namespace; a read-only token is a reader. */
+  /** `write` appends (and reads back), `read` reads a private namespace: a read-only token is a reader. */
   scopes: WriterScope[];
 }
 
