@@ -136,3 +136,19 @@ test('the live state is exactly the replay of sys:governance, rebuilt from scrat
     snapshot(replayGovernance(docs.filter((d) => d.doc.effective_after <= early), null)).namespaces,
   );
 });
+
+test('a log that predates the governance log is adopted with default rules, once', async () => {
+  const other = startTestServer();
+  try {
+    other.engine.createNamespace('old:log', {});
+    // Until adopted it has default rules (version 0), so it stays usable.
+    assert.equal(other.namespaces.directory.rules('old:log')?.version, 0);
+    await other.namespaces.directory.adoptLegacyNamespaces();
+    await other.namespaces.directory.adoptLegacyNamespaces();
+    const docs = other.namespaces.directory.documents();
+    assert.deepEqual(docs.map((d) => [d.doc.schema, 'namespace' in d.doc ? d.doc.namespace : '']), [['namespace.create@1.0.0', 'old:log']]);
+    assert.equal(other.namespaces.directory.rules('old:log')?.version, 1);
+  } finally {
+    await other.close();
+  }
+});
