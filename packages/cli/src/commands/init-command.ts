@@ -5,7 +5,7 @@ import { printResult } from '../output.js';
 export function registerInit(program: Command): void {
   program
     .command('init')
-    .description('create a node identity: config, log/witness/peer Ed25519 keys and an admin token (mode 0600)')
+    .description('create a node identity: config, log/witness/peer/operator Ed25519 keys and an admin token (mode 0600)')
     .requiredOption('--data <dir>', 'data directory to create')
     .requiredOption('--name <name>', 'node name, e.g. alpha.vaultmesh.local (first part of every origin)')
     .option('--listen <host:port>', 'address serve listens on', '127.0.0.1:8080')

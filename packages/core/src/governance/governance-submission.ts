@@ -12,7 +12,7 @@ import type { GovernanceState } from './governance-state.js';
  * version + 1 and takes effect no earlier than the namespace's last change. Per-namespace
  * effective times thus never go backwards, so the replay at any time is a prefix of the
  * projection and a document accepted here is never skipped by a replay. A schema registration
- * names a new id or repeats the registered definition byte for byte.
+ * names a new id (a byte-identical repeat applies in a replay, but is not appended again).
  * GOVERNANCE_INVALID for a malformed document, GOVERNANCE_CONFLICT (409) for a rule it breaks.
  */
 export function checkGovernanceSubmission(projected: GovernanceState, doc: unknown): void {
@@ -24,6 +24,9 @@ export function checkGovernanceSubmission(projected: GovernanceState, doc: unkno
   const violation = governanceRuleViolation(p.namespaces, p.schemas, d);
   if (d.schema === SCHEMA_REGISTER_SCHEMA) {
     if (violation !== null) conflict('/definition', violation);
+    // Replay tolerates a byte-identical registration, but appending one again would let anyone
+    // grow the log by resubmitting a published, validly signed document.
+    if (p.schemas.has(d.schema_id)) conflict('/schema_id', `schema ${d.schema_id} is already registered`);
     return;
   }
   const cur = p.namespaces.get(d.namespace);

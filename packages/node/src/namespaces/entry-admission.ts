@@ -48,7 +48,14 @@ export class EntryAdmission {
       if (!isJsonObject(e)) throw at(new RemembrancerError('ENTRY_NOT_OBJECT', 'an entry must be a JSON object'), batch ? i : undefined);
       return e;
     });
-    this.deps.auth.authorizeWrite(rules, token, objects);
+    this.deps.auth.authorizeToken(rules, token);
+    objects.forEach((entry, i) => {
+      try {
+        this.deps.auth.authorizeEntry(rules, token, entry);
+      } catch (e) {
+        throw at(e, batch ? i : undefined);
+      }
+    });
     const { limits, schema_policy } = rules.spec;
     let total = 0;
     const bytes = objects.map((entry, i) => {

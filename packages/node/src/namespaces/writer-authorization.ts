@@ -8,8 +8,8 @@ import {
   utf8Encode,
   verifyDocumentSignature,
   type JsonObject,
+  type KeyWriter,
   type NamespaceSpec,
-  type NamespaceWriter,
   type WriterScope,
 } from '@vaultmesh/core';
 
@@ -92,44 +92,51 @@ export class WriterAuthorization {
   }
 
   /**
-   * Authorizes appending `entries` to `ns` with the request's bearer token (if any). Signatures an
-   * entry carries are always checked, whatever the token: a stored entry never names a writer who
-   * did not sign it. Without a token, every entry needs a valid signature by a key writer of `ns`.
+   * Authorizes appending `entries` to `ns` with the request's bearer token (if any): the token
+   * (authorizeToken), then each entry (authorizeEntry; errors name the entry when there are several).
    */
   authorizeWrite(ns: NamespaceRulesView, token: string | undefined, entries: readonly JsonObject[]): void {
-    const keyWriters = new Map<string, NamespaceWriter & { ed25519: string }>();
-    for (const w of ns.spec.writers) if ('ed25519' in w) keyWriters.set(w.id, w);
-    if (token !== undefined) {
-      if (this.isAdmin(token)) {
-        if (ns.spec.writers.length > 0) {
-          throw new RemembrancerError('FORBIDDEN', `${ns.id} names its writers; the admin token does not write to it (use a writer token or signature)`);
-        }
-      } else {
-        this.tokenWriter(ns, token, 'write');
-      }
-    }
+    this.authorizeToken(ns, token);
     entries.forEach((entry, i) => {
-      const where = entries.length > 1 ? `entry ${i}: ` : '';
-      let sigs;
       try {
-        sigs = documentSignatures(entry, 'SIGNATURE_INVALID');
+        this.authorizeEntry(ns, token, entry);
       } catch (e) {
-        throw new RemembrancerError('SIGNATURE_INVALID', `${where}${(e as Error).message}`, { pointer: (e as RemembrancerError).pointer ?? '/signatures' });
+        if (entries.length === 1 || !(e instanceof RemembrancerError)) throw e;
+        throw new RemembrancerError(e.code, `entry ${i}: ${e.message}`, { cause: e, pointer: `/entries/${i}${e.pointer ?? ''}` });
       }
-      if (sigs === undefined) {
-        if (token === undefined) {
-          throw new RemembrancerError('UNAUTHORIZED', `${where}writing to ${ns.id} needs a bearer token or an entry signed by one of its writers`);
-        }
-        return;
+    });
+  }
+
+  /** The bearer token, if given, must be a writer of `ns` (or the admin token where no writers are named). */
+  authorizeToken(ns: NamespaceRulesView, token: string | undefined): void {
+    if (token === undefined) return;
+    if (!this.isAdmin(token)) {
+      this.tokenWriter(ns, token, 'write');
+      return;
+    }
+    if (ns.spec.writers.length > 0) {
+      throw new RemembrancerError('FORBIDDEN', `${ns.id} names its writers; the admin token does not write to it (use a writer token or signature)`);
+    }
+  }
+
+  /**
+   * Signatures an entry carries are always checked, whatever the token: a stored entry never names
+   * a writer who did not sign it. Without a token, the entry needs a valid signature by a key
+   * writer of `ns`. Pointers are relative to the entry.
+   */
+  authorizeEntry(ns: NamespaceRulesView, token: string | undefined, entry: JsonObject): void {
+    const sigs = documentSignatures(entry, 'SIGNATURE_INVALID');
+    if (sigs === undefined) {
+      if (token === undefined) throw new RemembrancerError('UNAUTHORIZED', `writing to ${ns.id} needs a bearer token or an entry signed by one of its writers`);
+      return;
+    }
+    const message = signingBytes(entry);
+    sigs.forEach((sig, j) => {
+      const writer = ns.spec.writers.find((w): w is KeyWriter => w.id === sig.signer && 'ed25519' in w);
+      if (!writer) throw new RemembrancerError('FORBIDDEN', `signer ${sig.signer} is not a key writer of ${ns.id}`, { pointer: `/signatures/${j}/signer` });
+      if (!verifyDocumentSignature(entry, sig, writer.ed25519, message)) {
+        throw new RemembrancerError('SIGNATURE_INVALID', `the signature of writer ${sig.signer} does not verify over the entry's JCS bytes`, { pointer: `/signatures/${j}/sig` });
       }
-      const message = signingBytes(entry);
-      sigs.forEach((sig, j) => {
-        const writer = keyWriters.get(sig.signer);
-        if (!writer) throw new RemembrancerError('FORBIDDEN', `${where}signer ${sig.signer} is not a key writer of ${ns.id}`, { pointer: `/signatures/${j}/signer` });
-        if (!verifyDocumentSignature(entry, sig, writer.ed25519, message)) {
-          throw new RemembrancerError('SIGNATURE_INVALID', `${where}the signature of writer ${sig.signer} does not verify over the entry's JCS bytes`, { pointer: `/signatures/${j}/sig` });
-        }
-      });
     });
   }
 

@@ -122,6 +122,11 @@ describe('writers', () => {
     expectError(await post('fin:clearing', { ...signed, amount: 8 }), 401, 'SIGNATURE_INVALID');
     expectError(await post('fin:clearing', signDocument({ schema: 'settlement@1.2.0', amount: 7, currency: 'CHF' }, 'treasurer', crypto.randomBytes(32))), 401, 'SIGNATURE_INVALID');
     expectError(await post('fin:clearing', signDocument({ schema: 'settlement@1.2.0', amount: 7, currency: 'CHF' }, 'stranger', writerSeed)), 403, 'FORBIDDEN');
+    // In a batch, the pointer names the entry whose signature failed; nothing of the batch is stored.
+    const before = size('fin:clearing');
+    const batch = await s.app.inject({ method: 'POST', url: '/v1/ns/fin:clearing/batch', payload: { entries: [signed, { ...signed, amount: 9 }] } });
+    expectError(batch, 401, 'SIGNATURE_INVALID', '/entries/1/signatures/0/sig');
+    assert.equal(size('fin:clearing'), before);
   });
 
   test('tokens write only their namespace; the admin token is separate', async () => {

@@ -97,6 +97,7 @@ export function namespaceRoutes(app: FastifyInstance, ctx: RouteContext): void {
     { preHandler: admin },
     async (request, reply) => {
       const id = namespaceIdParam(request.params.ns);
+      if (id.startsWith('sys:')) throw new RemembrancerError('FORBIDDEN', `${id} is a system namespace; its rules are fixed`);
       const submitted = await directory.propose('cadence', id, request.body ?? {}, effectiveAfterParam(request));
       const governance = { index: submitted.index, schema: submitted.document.schema, effective: submitted.effective, effective_after: submitted.document.effective_after };
       const rules = directory.rules(id);
