@@ -218,3 +218,8 @@ describe('governance documents', () => {
     assert.equal(size('sys:governance'), before);
   });
 });
+
+test('oversized governance submissions are refused before parsing', async () => {
+  const r = await s.app.inject({ method: 'POST', url: '/v1/governance', headers: { 'content-type': 'application/json' }, payload: JSON.stringify({ pad: 'x'.repeat(300 * 1024) }) });
+  expectError(r, 413, 'PAYLOAD_TOO_LARGE');
+});

@@ -9,7 +9,9 @@ import type { RouteContext } from '../server.js';
 export function governanceRoutes(app: FastifyInstance, ctx: RouteContext): void {
   const { directory } = ctx.namespaces;
 
-  app.post<{ Body: unknown }>('/v1/governance', async (request, reply) => {
+  // Unauthenticated: a document is at most one log entry (65,535 bytes of JCS), so bodies far
+  // beyond that are refused before they are parsed.
+  app.post<{ Body: unknown }>('/v1/governance', { bodyLimit: 256 * 1024 }, async (request, reply) => {
     const submitted = await directory.submit(request.body);
     return reply.status(submitted.effective ? 201 : 202).send({
       index: submitted.index,
