@@ -1,7 +1,7 @@
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
-import Database from 'better-sqlite3';
-import { CADENCE_LEVELS, RemembrancerError, isCadenceLevelName, isRemembrancerError, type CadenceLevelName } from '@vaultmesh/core';
+import type Database from 'better-sqlite3';
+import { CADENCE_LEVELS, RemembrancerError, isCadenceLevelName, type CadenceLevelName } from '@vaultmesh/core';
+import { GuardedConnection } from '../storage/sqlite/guarded-connection.js';
+import { openDurableDatabase, storageFailure } from '../storage/sqlite/sqlite-file.js';
 import { migrateCadenceDb } from './cadence-schema.js';
 
 /** File name of the cadence database inside the node's data directory. */
@@ -46,12 +46,6 @@ interface LevelRow {
 
 const COLUMNS = 'namespace, level, target, every, period_ms, confirmations, anchor_ms, next_due_ms, last_due_ms, due_count';
 
-function storageFailure(what: string, cause: unknown): RemembrancerError {
-  if (isRemembrancerError(cause)) return cause;
-  const detail = cause instanceof Error ? cause.message : String(cause);
-  return new RemembrancerError('STORAGE_FAILURE', `${what}: ${detail}`, { cause });
-}
-
 function toRow(r: LevelRow): CadenceRow {
   if (!isCadenceLevelName(r.level)) throw new RemembrancerError('STORAGE_FAILURE', `corrupt cadence row: level ${JSON.stringify(r.level)}`);
   return {
@@ -79,27 +73,15 @@ function levelOrder(a: CadenceRow, b: CadenceRow): number {
  */
 export class CadenceStore {
   readonly path: string;
-  readonly #db: Database.Database;
+  readonly #conn: GuardedConnection;
   readonly #s: Record<'levels' | 'due' | 'put' | 'remove' | 'appliedAt' | 'setAppliedAt' | 'namespaces', Database.Statement>;
-  #closed = false;
 
   /** A path, or options; the file's directory is created (mode 0700) if missing. */
   constructor(pathOrOptions: string | CadenceStoreOptions) {
     const options = typeof pathOrOptions === 'string' ? { path: pathOrOptions } : pathOrOptions;
     this.path = options.path;
+    const db = openDurableDatabase(options.path, 'cadence', options.busyTimeoutMs);
     try {
-      if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true, mode: 0o700 });
-      this.#db = new Database(options.path, { timeout: options.busyTimeoutMs ?? 5000 });
-    } catch (cause) {
-      throw storageFailure(`cannot open cadence database ${options.path}`, cause);
-    }
-    try {
-      const db = this.#db;
-      const mode = db.pragma('journal_mode = WAL', { simple: true }) as string;
-      if (options.path !== ':memory:' && mode.toLowerCase() !== 'wal') {
-        throw new RemembrancerError('STORAGE_FAILURE', `cannot enable WAL journal (got ${mode})`);
-      }
-      db.pragma('synchronous = FULL');
       migrateCadenceDb(db);
       this.#s = {
         levels: db.prepare(`SELECT ${COLUMNS} FROM cadence_levels WHERE namespace = ?`),
@@ -119,34 +101,30 @@ export class CadenceStore {
         namespaces: db.prepare('SELECT namespace FROM cadence_namespaces ORDER BY namespace').pluck(),
       };
     } catch (cause) {
-      this.#db.close();
+      db.close();
       throw storageFailure(`cannot initialise cadence database ${options.path}`, cause);
     }
+    this.#conn = new GuardedConnection(db, 'cadence');
   }
 
   /** Runs fn in one IMMEDIATE transaction; a throw rolls everything fn wrote back. */
   atomically<T>(fn: () => T): T {
-    this.#assertOpen();
-    try {
-      return this.#db.transaction(fn).immediate();
-    } catch (cause) {
-      throw storageFailure('cadence transaction failed', cause);
-    }
+    return this.#conn.atomically(fn);
   }
 
   /** The levels of one namespace, in the order fast, strong, cold. */
   levels(namespace: string): CadenceRow[] {
-    return this.#read(() => (this.#s.levels.all(namespace) as LevelRow[]).map(toRow).sort(levelOrder));
+    return this.#conn.read(() => (this.#s.levels.all(namespace) as LevelRow[]).map(toRow).sort(levelOrder));
   }
 
   /** Every level whose next due time is at or before nowMs, earliest first. */
   due(nowMs: number): CadenceRow[] {
-    return this.#read(() => (this.#s.due.all(nowMs) as LevelRow[]).map(toRow));
+    return this.#conn.read(() => (this.#s.due.all(nowMs) as LevelRow[]).map(toRow));
   }
 
   /** Inserts or replaces the schedule of (row.namespace, row.level). */
   put(row: CadenceRow): void {
-    this.#write('cadence write failed', () =>
+    this.#conn.run('cadence write failed', () =>
       this.#s.put.run(
         row.namespace,
         row.level,
@@ -163,48 +141,24 @@ export class CadenceStore {
   }
 
   remove(namespace: string, level: CadenceLevelName): void {
-    this.#write('cadence delete failed', () => this.#s.remove.run(namespace, level));
+    this.#conn.run('cadence delete failed', () => this.#s.remove.run(namespace, level));
   }
 
   /** Effective time of the cadence last applied to the namespace, if any was. */
   appliedAt(namespace: string): number | undefined {
-    return this.#read(() => this.#s.appliedAt.get(namespace) as number | undefined);
+    return this.#conn.read(() => this.#s.appliedAt.get(namespace) as number | undefined);
   }
 
   setAppliedAt(namespace: string, effectiveAtMs: number): void {
-    this.#write('cadence write failed', () => this.#s.setAppliedAt.run(namespace, effectiveAtMs));
+    this.#conn.run('cadence write failed', () => this.#s.setAppliedAt.run(namespace, effectiveAtMs));
   }
 
   /** Namespaces a cadence was ever applied to (with or without levels). */
   namespaces(): string[] {
-    return this.#read(() => this.#s.namespaces.all() as string[]);
+    return this.#conn.read(() => this.#s.namespaces.all() as string[]);
   }
 
   close(): void {
-    if (this.#closed) return;
-    this.#closed = true;
-    this.#db.close();
-  }
-
-  #read<T>(fn: () => T): T {
-    this.#assertOpen();
-    try {
-      return fn();
-    } catch (cause) {
-      throw storageFailure('cadence database read failed', cause);
-    }
-  }
-
-  #write(what: string, fn: () => unknown): void {
-    this.#assertOpen();
-    try {
-      fn();
-    } catch (cause) {
-      throw storageFailure(what, cause);
-    }
-  }
-
-  #assertOpen(): void {
-    if (this.#closed) throw new RemembrancerError('SHUTTING_DOWN', 'cadence database is closed');
+    this.#conn.close();
   }
 }

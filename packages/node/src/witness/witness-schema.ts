@@ -1,5 +1,5 @@
 import type BetterSqlite3 from 'better-sqlite3';
-import { RemembrancerError } from '@vaultmesh/core';
+import { migrateDatabase } from '../storage/sqlite/sqlite-file.js';
 
 type Database = BetterSqlite3.Database;
 
@@ -43,32 +43,7 @@ export const WITNESS_MIGRATIONS: readonly string[] = [
 
 export const WITNESS_SCHEMA_VERSION = WITNESS_MIGRATIONS.length;
 
-/**
- * Brings the file to the current schema. Everything, including reading the version, runs in one
- * IMMEDIATE transaction: two processes opening a fresh file at once must not both migrate it.
- */
+/** Brings the file to the current schema; see migrateDatabase for the checks and the locking. */
 export function migrateWitnessDb(db: Database): void {
-  db.transaction(() => {
-    const appId = db.pragma('application_id', { simple: true }) as number;
-    const version = db.pragma('user_version', { simple: true }) as number;
-    if (version === 0 && appId === 0) {
-      const tables = db.prepare(`SELECT count(*) AS n FROM sqlite_schema WHERE type = 'table'`).get() as { n: number };
-      if (tables.n !== 0) {
-        throw new RemembrancerError('STORAGE_FAILURE', 'database file holds foreign tables; refusing to use it as a witness database');
-      }
-    } else if (appId !== WITNESS_APPLICATION_ID) {
-      throw new RemembrancerError('STORAGE_FAILURE', `not a Remembrancer witness database (application_id ${appId})`);
-    }
-    if (version > WITNESS_SCHEMA_VERSION) {
-      throw new RemembrancerError(
-        'STORAGE_FAILURE',
-        `witness database schema version ${version} is newer than this build understands (${WITNESS_SCHEMA_VERSION}); upgrade the node`,
-      );
-    }
-    for (let v = version; v < WITNESS_SCHEMA_VERSION; v++) db.exec(WITNESS_MIGRATIONS[v]!);
-    if (version < WITNESS_SCHEMA_VERSION) {
-      db.pragma(`application_id = ${WITNESS_APPLICATION_ID}`);
-      db.pragma(`user_version = ${WITNESS_SCHEMA_VERSION}`);
-    }
-  }).immediate();
+  migrateDatabase(db, { applicationId: WITNESS_APPLICATION_ID, migrations: WITNESS_MIGRATIONS, what: 'witness' });
 }

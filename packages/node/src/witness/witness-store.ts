@@ -1,7 +1,7 @@
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
-import Database from 'better-sqlite3';
-import { RemembrancerError, isRemembrancerError } from '@vaultmesh/core';
+import type Database from 'better-sqlite3';
+import { RemembrancerError } from '@vaultmesh/core';
+import { GuardedConnection } from '../storage/sqlite/guarded-connection.js';
+import { openDurableDatabase, storageFailure } from '../storage/sqlite/sqlite-file.js';
 import { migrateWitnessDb } from './witness-schema.js';
 
 const HASH_SIZE = 32;
@@ -61,12 +61,6 @@ interface ConflictRow {
   observed_at: string;
 }
 
-function storageFailure(what: string, cause: unknown): RemembrancerError {
-  if (isRemembrancerError(cause)) return cause;
-  const detail = cause instanceof Error ? cause.message : String(cause);
-  return new RemembrancerError('STORAGE_FAILURE', `${what}: ${detail}`, { cause });
-}
-
 function toCheckpoint(r: CheckpointRow): WitnessedCheckpoint {
   return {
     origin: r.origin,
@@ -101,27 +95,15 @@ function toConflict(r: ConflictRow): WitnessConflict {
  */
 export class WitnessStore {
   readonly path: string;
-  readonly #db: Database.Database;
+  readonly #conn: GuardedConnection;
   readonly #s: Record<'get' | 'getByHash' | 'list' | 'insert' | 'update' | 'insertConflict' | 'pruneConflicts' | 'conflicts' | 'allConflicts', Database.Statement>;
-  #closed = false;
 
   constructor(options: { path: string; busyTimeoutMs?: number }) {
     this.path = options.path;
+    // Synchronous FULL: the WAL is fsynced at every commit, i.e. before any cosignature is returned
+    // (https://c2sp.org/tlog-witness: "The witness MUST persist the new checkpoint before responding").
+    const db = openDurableDatabase(options.path, 'witness', options.busyTimeoutMs);
     try {
-      if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true, mode: 0o700 });
-      this.#db = new Database(options.path, { timeout: options.busyTimeoutMs ?? 5000 });
-    } catch (cause) {
-      throw storageFailure(`cannot open witness database ${options.path}`, cause);
-    }
-    try {
-      const db = this.#db;
-      const mode = db.pragma('journal_mode = WAL', { simple: true }) as string;
-      if (options.path !== ':memory:' && mode.toLowerCase() !== 'wal') {
-        throw new RemembrancerError('STORAGE_FAILURE', `cannot enable WAL journal (got ${mode})`);
-      }
-      // FULL: the WAL is fsynced at every commit, i.e. before any cosignature is returned
-      // (https://c2sp.org/tlog-witness: "The witness MUST persist the new checkpoint before responding").
-      db.pragma('synchronous = FULL');
       migrateWitnessDb(db);
       const cols = 'origin, origin_hash, size, root, note, cosigned_at, updated_at';
       this.#s = {
@@ -149,9 +131,10 @@ export class WitnessStore {
         ),
       };
     } catch (cause) {
-      this.#db.close();
+      db.close();
       throw storageFailure(`cannot initialise witness database ${options.path}`, cause);
     }
+    this.#conn = new GuardedConnection(db, 'witness');
   }
 
   /**
@@ -159,31 +142,25 @@ export class WitnessStore {
    * stored size fn checks is the one its write replaces, across connections and processes.
    */
   atomically<T>(fn: () => T): T {
-    this.#assertOpen();
-    const tx = this.#db.transaction(fn);
-    try {
-      return tx.immediate();
-    } catch (cause) {
-      throw storageFailure('witness transaction failed', cause);
-    }
+    return this.#conn.atomically(fn);
   }
 
   get(origin: string): WitnessedCheckpoint | undefined {
-    return this.#read(() => {
+    return this.#conn.read(() => {
       const r = this.#s.get.get(origin) as CheckpointRow | undefined;
       return r === undefined ? undefined : toCheckpoint(r);
     });
   }
 
   getByOriginHash(originHash: string): WitnessedCheckpoint | undefined {
-    return this.#read(() => {
+    return this.#conn.read(() => {
       const r = this.#s.getByHash.get(originHash) as CheckpointRow | undefined;
       return r === undefined ? undefined : toCheckpoint(r);
     });
   }
 
   list(): WitnessedCheckpoint[] {
-    return this.#read(() => (this.#s.list.all() as CheckpointRow[]).map(toCheckpoint));
+    return this.#conn.read(() => (this.#s.list.all() as CheckpointRow[]).map(toCheckpoint));
   }
 
   /**
@@ -192,7 +169,7 @@ export class WitnessStore {
    * atomically() that cannot happen, so a throw means a bug or a corrupt file, never a rollback.
    */
   put(previousSize: number | undefined, next: WitnessedCheckpoint): void {
-    this.#assertOpen();
+    this.#conn.assertOpen();
     if (next.root.length !== HASH_SIZE) throw new RemembrancerError('STORAGE_FAILURE', 'refusing a root that is not 32 bytes');
     const changes =
       previousSize === undefined
@@ -205,7 +182,7 @@ export class WitnessStore {
 
   /** Keeps a conflict (once per offered note and origin); true if it is new. */
   recordConflict(c: WitnessConflict): boolean {
-    this.#assertOpen();
+    this.#conn.assertOpen();
     const proof = new Uint8Array(c.proof.length * HASH_SIZE);
     c.proof.forEach((h, i) => proof.set(h, i * HASH_SIZE));
     const r = this.#s.insertConflict.run(c.origin, c.reason, c.storedNote, c.offeredNote, c.oldSize, proof, c.observedAt);
@@ -216,27 +193,12 @@ export class WitnessStore {
 
   /** Recorded conflicts, newest first; of one origin or of all. */
   conflicts(origin?: string, limit = MAX_CONFLICTS_PER_ORIGIN): WitnessConflict[] {
-    return this.#read(() =>
+    return this.#conn.read(() =>
       ((origin === undefined ? this.#s.allConflicts.all(limit) : this.#s.conflicts.all(origin, limit)) as ConflictRow[]).map(toConflict),
     );
   }
 
   close(): void {
-    if (this.#closed) return;
-    this.#closed = true;
-    this.#db.close();
-  }
-
-  #read<T>(fn: () => T): T {
-    this.#assertOpen();
-    try {
-      return fn();
-    } catch (cause) {
-      throw storageFailure('witness database read failed', cause);
-    }
-  }
-
-  #assertOpen(): void {
-    if (this.#closed) throw new RemembrancerError('SHUTTING_DOWN', 'witness database is closed');
+    this.#conn.close();
   }
 }

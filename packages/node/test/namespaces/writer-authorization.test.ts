@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { RemembrancerError, publicKeyBase64, signDocument, type NamespaceSpec } from '@vaultmesh/core';
+import { RemembrancerError, defaultNamespaceSpec, publicKeyBase64, signDocument, type NamespaceSpec } from '@vaultmesh/core';
 import { WriterAuthorization, WriterIndex, bearerToken, tokenSha256, type NamespaceRulesView } from '../../src/namespaces/writer-authorization.js';
 
 const ADMIN = 'admin-token-0123456789';
@@ -8,16 +8,7 @@ const aliceSeed = new Uint8Array(32).fill(7);
 const malletSeed = new Uint8Array(32).fill(9);
 
 function spec(overrides: Partial<NamespaceSpec>): NamespaceSpec {
-  return {
-    description: '',
-    visibility: 'public',
-    witness_policy: { min_required: 0, allowlist: [] },
-    schema_policy: { allow: ['*'] },
-    writers: [],
-    limits: { max_entry_bytes: 65535, rate_per_second: null, burst: null, quota_entries: null, quota_bytes: null },
-    cadence: {},
-    ...overrides,
-  };
+  return { ...defaultNamespaceSpec(), ...overrides };
 }
 
 const fin: NamespaceRulesView = {

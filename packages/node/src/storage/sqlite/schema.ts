@@ -1,5 +1,5 @@
 import type BetterSqlite3 from 'better-sqlite3';
-import { RemembrancerError } from '@vaultmesh/core';
+import { migrateDatabase } from './sqlite-file.js';
 
 type Database = BetterSqlite3.Database;
 
@@ -67,28 +67,10 @@ export const MIGRATIONS: readonly string[] = [
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
 
+/**
+ * Brings the file to the current schema, one migration per transaction (a back-fill of a large
+ * log commits on its own); see migrateDatabase for the checks and the locking.
+ */
 export function migrate(db: Database): void {
-  const appId = db.pragma('application_id', { simple: true }) as number;
-  const version = db.pragma('user_version', { simple: true }) as number;
-  if (version === 0 && appId === 0) {
-    const tables = db.prepare(`SELECT count(*) AS n FROM sqlite_schema WHERE type = 'table'`).get() as { n: number };
-    if (tables.n !== 0) {
-      throw new RemembrancerError('STORAGE_FAILURE', 'database file holds foreign tables; refusing to use it as a log database');
-    }
-  } else if (appId !== APPLICATION_ID) {
-    throw new RemembrancerError('STORAGE_FAILURE', `not a Remembrancer log database (application_id ${appId})`);
-  }
-  if (version > SCHEMA_VERSION) {
-    throw new RemembrancerError(
-      'STORAGE_FAILURE',
-      `log database schema version ${version} is newer than this build understands (${SCHEMA_VERSION}); upgrade the node`,
-    );
-  }
-  for (let v = version; v < SCHEMA_VERSION; v++) {
-    db.transaction(() => {
-      db.exec(MIGRATIONS[v]!);
-      db.pragma(`application_id = ${APPLICATION_ID}`);
-      db.pragma(`user_version = ${v + 1}`);
-    }).immediate();
-  }
+  migrateDatabase(db, { applicationId: APPLICATION_ID, migrations: MIGRATIONS, what: 'log' });
 }
