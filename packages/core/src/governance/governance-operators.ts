@@ -1,7 +1,6 @@
 import { RemembrancerError } from '../errors.js';
-import { base64Decode } from '../encoding/index.js';
 import { MAX_DOCUMENT_SIGNATURES, signingBytes, verifyDocumentSignature } from '../namespace/entry-signatures.js';
-import { arrayOf, child, integerIn, objectWith, refuse, stringMatching } from '../namespace/json-members.js';
+import { arrayOf, base64OfLength, child, integerIn, objectWith, refuse, stringMatching } from '../namespace/json-members.js';
 import { WRITER_ID_PATTERN } from '../namespace/namespace-spec.js';
 import { parseGovernanceDocument, type GovernanceDocument } from './governance-document.js';
 
@@ -35,14 +34,7 @@ export function parseGovernanceOperators(value: unknown, pointer: string): Gover
   const operators = arrayOf(C, o['operators'], at, MAX_GOVERNANCE_OPERATORS, (v, p) => {
     const op = objectWith(C, v, p, ['id', 'ed25519']);
     const id = stringMatching(C, op['id'], child(p, 'id'), WRITER_ID_PATTERN, 'an operator id (letters, digits and . _ : @ / -, at most 128)');
-    let raw: Uint8Array | undefined;
-    try {
-      raw = typeof op['ed25519'] === 'string' ? base64Decode(op['ed25519']) : undefined;
-    } catch {
-      raw = undefined;
-    }
-    if (raw?.length !== 32) refuse(C, child(p, 'ed25519'), 'must be the base64 of a 32-byte Ed25519 public key');
-    return { id, ed25519: op['ed25519'] as string };
+    return { id, ed25519: base64OfLength(C, op['ed25519'], child(p, 'ed25519'), 32, 'a 32-byte Ed25519 public key') };
   });
   if (operators.length === 0) refuse(C, at, 'must list at least one operator');
   operators.forEach((op, i) => {

@@ -2,7 +2,7 @@ import { RemembrancerError, type ErrorCode } from '../errors.js';
 import { crypto } from '../crypto/index.js';
 import { base64Decode, base64Encode } from '../encoding/index.js';
 import { canonicalBytes } from '../jcs/index.js';
-import { arrayOf, child, isObject, objectWith, refuse, stringMatching, type JsonObject } from './json-members.js';
+import { arrayOf, base64OfLength, child, isObject, objectWith, refuse, stringMatching, type JsonObject } from './json-members.js';
 import { WRITER_ID_PATTERN } from './writer-id.js';
 
 /*
@@ -39,14 +39,7 @@ export function documentSignatures(doc: JsonObject, code: ErrorCode = 'SIGNATURE
   const sigs = arrayOf(code, doc[SIGNATURES_MEMBER], pointer, MAX_DOCUMENT_SIGNATURES, (v, p) => {
     const o = objectWith(code, v, p, ['signer', 'sig']);
     const signer = stringMatching(code, o['signer'], child(p, 'signer'), WRITER_ID_PATTERN, 'a signer id');
-    let raw: Uint8Array | undefined;
-    try {
-      raw = typeof o['sig'] === 'string' ? base64Decode(o['sig']) : undefined;
-    } catch {
-      raw = undefined;
-    }
-    if (raw?.length !== 64) refuse(code, child(p, 'sig'), 'must be the base64 of a 64-byte Ed25519 signature');
-    return { signer, sig: o['sig'] as string };
+    return { signer, sig: base64OfLength(code, o['sig'], child(p, 'sig'), 64, 'a 64-byte Ed25519 signature') };
   });
   if (sigs.length === 0) refuse(code, pointer, 'is empty; omit it or sign');
   sigs.forEach((s, i) => {

@@ -1,4 +1,5 @@
 import { RemembrancerError, pointerToken, type ErrorCode } from '../errors.js';
+import { base64Decode } from '../encoding/index.js';
 
 /*
  * Small checks for documents that arrive over the wire (namespace specs, governance entries): each
@@ -44,4 +45,16 @@ export function arrayOf<T>(code: ErrorCode, value: unknown, pointer: string, max
   if (!Array.isArray(value)) refuse(code, pointer, 'must be an array');
   if (value.length > max) refuse(code, pointer, `has ${value.length} items; at most ${max} are allowed`);
   return value.map((v, i) => item(v, child(pointer, i)));
+}
+
+/** A base64 string that decodes to exactly `length` bytes (keys, signatures); returned as given. */
+export function base64OfLength(code: ErrorCode, value: unknown, pointer: string, length: number, what: string): string {
+  let raw: Uint8Array | undefined;
+  try {
+    raw = typeof value === 'string' ? base64Decode(value) : undefined;
+  } catch {
+    raw = undefined;
+  }
+  if (raw?.length !== length) refuse(code, pointer, `must be the base64 of ${what}`);
+  return value as string;
 }

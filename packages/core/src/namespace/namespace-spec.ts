@@ -1,4 +1,3 @@
-import { base64Decode } from '../encoding/index.js';
 import { loneSurrogateAt } from '../jcs/unicode.js';
 import { parseCadence, type CadenceSpec } from '../cadence/index.js';
 import { NODE_NAME_PATTERN } from '../federation/registry-set.js';
@@ -6,7 +5,7 @@ import { parseSchemaAllowList } from '../schema-policy/index.js';
 import { MAX_ENTRY_BYTES } from '../receipt/build-receipt.js';
 import { WRITER_ID_PATTERN } from './writer-id.js';
 export { WRITER_ID_PATTERN } from './writer-id.js';
-import { arrayOf, child, integerIn, isObject, objectWith, refuse, stringMatching } from './json-members.js';
+import { arrayOf, base64OfLength, child, integerIn, isObject, objectWith, refuse, stringMatching } from './json-members.js';
 
 /*
  * A namespace's rules, one JSON shape for `PUT /v1/ns/{ns}` and the governance entries that record
@@ -123,15 +122,7 @@ function parseWriter(value: unknown, pointer: string): NamespaceWriter {
   const id = stringMatching(E, value['id'], child(pointer, 'id'), WRITER_ID_PATTERN, 'a writer id (letters, digits and . _ : @ / -, at most 128)');
   if ('ed25519' in value) {
     objectWith(E, value, pointer, ['id', 'ed25519']);
-    const key = value['ed25519'];
-    let raw: Uint8Array | undefined;
-    try {
-      raw = typeof key === 'string' ? base64Decode(key) : undefined;
-    } catch {
-      raw = undefined;
-    }
-    if (raw?.length !== 32) refuse(E, child(pointer, 'ed25519'), 'must be the base64 of a 32-byte Ed25519 public key');
-    return { id, ed25519: key as string };
+    return { id, ed25519: base64OfLength(E, value['ed25519'], child(pointer, 'ed25519'), 32, 'a 32-byte Ed25519 public key') };
   }
   if ('token_sha256' in value) {
     objectWith(E, value, pointer, ['id', 'token_sha256', 'scopes']);
