@@ -4,6 +4,7 @@ import {
   canonicalBytes,
   checkGovernanceSubmission,
   defaultNamespaceSpec,
+  advanceGovernance,
   buildCadenceSet,
   parseCadence,
   parseNamespaceSpec,
@@ -136,18 +137,43 @@ export class NamespaceDirectory {
     return new Date(this.now()).toISOString();
   }
 
-  /** Replays the log at the current time and makes the node match: logs, schedules, schemas, writers. */
+  /**
+   * Replays the whole log at the current time (once, at open) and makes the node match. The
+   * projection (everything, pending included) continues from that state instead of replaying again.
+   */
   private refresh(): void {
-    this.projected = replayGovernance(this.docs, null);
     this.state = replayGovernance(this.docs, this.nowIso());
+    this.projected = this.state.pending.length > 0 ? advanceGovernance(this.state, [], null) : this.state;
+    this.applyEffects(undefined);
+  }
+
+  /**
+   * Adds new log entries (or none, to apply what became due) to both states incrementally: a
+   * submission costs what its document changes, not a replay of the whole log, so the event loop
+   * (appends, checkpoints) is not held up by a long governance history.
+   */
+  private advance(entries: readonly { index: number; doc: GovernanceDocument }[]): void {
+    const before = this.state;
+    this.state = advanceGovernance(this.state, entries, this.nowIso());
+    if (entries.length > 0) this.projected = advanceGovernance(this.projected, entries, null);
+    this.applyEffects(before);
+  }
+
+  /** Makes logs, schedules, schemas and writers match the state, for what changed since `before` (all when undefined). */
+  private applyEffects(before: GovernanceState | undefined): void {
     for (const [id, definition] of this.state.schemas) {
-      if (!this.options.schemas.has(id)) this.options.schemas.register(id, definition as object, 'governance');
+      if (before?.schemas.has(id) || this.options.schemas.has(id)) continue;
+      this.options.schemas.register(id, definition as object, 'governance');
     }
+    let changed = before === undefined;
     for (const ns of this.state.namespaces.values()) {
+      // States share the records of namespaces a step did not touch.
+      if (before?.namespaces.get(ns.id) === ns) continue;
+      changed = true;
       if (!this.engine.getNamespace(ns.id)) this.engine.createNamespace(ns.id, { governance_version: ns.version });
       this.options.cadence.apply(ns.id, ns.spec.cadence, Date.parse(ns.updated_at));
     }
-    this.index = new WriterIndex(this.list());
+    if (changed) this.index = new WriterIndex(this.list());
   }
 
   /** Applies documents whose time has come; called by the timer and before answering reads. */
@@ -155,7 +181,7 @@ export class NamespaceDirectory {
     const first = this.state.pending[0];
     if (first !== undefined && Date.parse(first.doc.effective_after) <= this.now()) {
       const before = this.state.pending.length;
-      this.refresh();
+      this.advance([]);
       this.options.logger?.info({ applied: before - this.state.pending.length }, 'governance documents took effect');
     }
   }
@@ -233,8 +259,9 @@ export class NamespaceDirectory {
     checkGovernanceSubmission(this.projected, doc);
     if (doc.schema === 'schema.register@1.0.0') this.options.schemas.check(doc.schema_id, doc.definition);
     const [result] = await this.engine.append(GOVERNANCE_NAMESPACE, [canonicalBytes(doc)]);
-    this.docs.push({ index: result!.index, doc });
-    this.refresh();
+    const entry = { index: result!.index, doc };
+    this.docs.push(entry);
+    this.advance([entry]);
     return { index: result!.index, document: doc, effective: !this.state.pending.some((p) => p.index === result!.index) };
   }
 
