@@ -15,6 +15,7 @@ const AREAS = [
   'http',
   'scale',
   'federation',
+  'namespaces',
 ] as const;
 
 const RESULTS_PATH = fileURLToPath(new URL('./results.json', import.meta.url));
