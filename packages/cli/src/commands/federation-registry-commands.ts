@@ -16,10 +16,8 @@ import { loadNode, localPeerEntry } from '@vaultmesh/node';
 import { ApiClient } from '../client/api-client.js';
 import { clientFrom, withConnection, type ConnectionOptions } from '../client/connection.js';
 import { UsageError, printResult } from '../output.js';
+import { collect } from '../repeatable-option.js';
 
-function collect(v: string, prev: string[]): string[] {
-  return [...prev, v];
-}
 
 function positiveInt(name: string, v: string | undefined): number | undefined {
   if (v === undefined) return undefined;

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { RemembrancerError, base64Encode, bytesEqual, parseJsonStrict, parseTlogPolicyBytes, parseVkey, verifyReceipt, type TlogPolicy } from '@vaultmesh/core';
 import { EXIT_FAILURE, EXIT_OK, UsageError, printResult } from '../output.js';
+import { collect } from '../repeatable-option.js';
 
 interface VerifyOptions {
   logVkey: string[];
@@ -74,9 +75,6 @@ export function readPolicy(path: string, extraLogVkeys: readonly string[]): Tlog
   return { ...policy, logs };
 }
 
-function collect(v: string, prev: string[]): string[] {
-  return [...prev, v];
-}
 
 export function registerVerify(program: Command): void {
   program
