@@ -1,10 +1,13 @@
-import { RemembrancerError, isJsonObject, type JsonObject } from '@vaultmesh/core';
+import { RemembrancerError, SIGNATURES_MEMBER, isJsonObject, type JsonObject } from '@vaultmesh/core';
 import { entryToBytes } from '../entries/entry-bytes.js';
-import type { NamespaceDirectory } from './namespace-directory.js';
+import type { NamespaceDirectory, NamespaceRules } from './namespace-directory.js';
 import type { QuotaGuard } from './quota-guard.js';
 import type { RateLimiter } from './rate-limiter.js';
 import type { SchemaRegistry } from './schema-registry.js';
 import type { WriterAuthorization } from './writer-authorization.js';
+
+/** Signed entries verified between two turns of the event loop (~5 ms of Ed25519 verification). */
+export const SIGNED_ENTRIES_PER_SLICE = 32;
 
 export interface AdmittedEntries {
   /** Canonical bytes of each entry, in order: what the log stores. */
@@ -40,7 +43,32 @@ export class EntryAdmission {
     },
   ) {}
 
+  /** All checks at once, synchronously (in-process callers; the routes use admitYielding). */
   admit(namespace: string, token: string | undefined, entries: readonly unknown[], batch: boolean): AdmittedEntries {
+    const { rules, objects } = this.prepare(namespace, token, entries, batch);
+    objects.forEach((entry, i) => this.authorizeEntry(rules, token, entry, batch ? i : undefined));
+    return this.finish(rules, objects, batch);
+  }
+
+  /**
+   * The same checks, but writer signatures are verified a slice at a time with the event loop
+   * free in between: an Ed25519 verification costs ~150 µs, so a signed batch of 10,000 would
+   * otherwise hold every other tenant's requests for ~1.5 s.
+   */
+  async admitYielding(namespace: string, token: string | undefined, entries: readonly unknown[], batch: boolean): Promise<AdmittedEntries> {
+    const { rules, objects } = this.prepare(namespace, token, entries, batch);
+    let signed = 0;
+    for (let i = 0; i < objects.length; i++) {
+      const entry = objects[i]!;
+      if (SIGNATURES_MEMBER in entry && ++signed % SIGNED_ENTRIES_PER_SLICE === 0) await new Promise((resolve) => setImmediate(resolve));
+      this.authorizeEntry(rules, token, entry, batch ? i : undefined);
+    }
+    // Rules may have changed while we yielded: the rest is checked against the rules in force now.
+    return this.finish(this.deps.directory.rules(namespace) ?? rules, objects, batch);
+  }
+
+  /** The namespace takes writes, every entry is an object, and the bearer token (if any) may write here. */
+  private prepare(namespace: string, token: string | undefined, entries: readonly unknown[], batch: boolean): { rules: NamespaceRules; objects: JsonObject[] } {
     const rules = this.deps.directory.rules(namespace);
     if (!rules) throw new RemembrancerError('NAMESPACE_NOT_FOUND', `namespace '${namespace}' does not exist`);
     if (rules.system) throw new RemembrancerError('FORBIDDEN', `${namespace} is written by the node itself (governance documents go to POST /v1/governance)`);
@@ -49,32 +77,37 @@ export class EntryAdmission {
       return e;
     });
     this.deps.auth.authorizeToken(rules, token);
-    objects.forEach((entry, i) => {
-      try {
-        this.deps.auth.authorizeEntry(rules, token, entry);
-      } catch (e) {
-        throw at(e, batch ? i : undefined);
-      }
-    });
+    return { rules, objects };
+  }
+
+  private authorizeEntry(rules: NamespaceRules, token: string | undefined, entry: JsonObject, position: number | undefined): void {
+    try {
+      this.deps.auth.authorizeEntry(rules, token, entry);
+    } catch (e) {
+      throw at(e, position);
+    }
+  }
+
+  /** Size and schema per entry, then quota and rate for the whole request. */
+  private finish(rules: NamespaceRules, objects: readonly JsonObject[], batch: boolean): AdmittedEntries {
     const { limits, schema_policy } = rules.spec;
     let total = 0;
     const bytes = objects.map((entry, i) => {
-      const position = batch ? i : undefined;
       try {
         const data = entryToBytes(entry);
         if (data.length > limits.max_entry_bytes) {
-          throw new RemembrancerError('ENTRY_TOO_LARGE', `entry is ${data.length} bytes of canonical JSON; ${namespace} accepts at most ${limits.max_entry_bytes}`);
+          throw new RemembrancerError('ENTRY_TOO_LARGE', `entry is ${data.length} bytes of canonical JSON; ${rules.id} accepts at most ${limits.max_entry_bytes}`);
         }
         this.deps.schemas.validateEntry(entry, schema_policy.allow);
         total += data.length;
         return data;
       } catch (e) {
-        throw at(e, position);
+        throw at(e, batch ? i : undefined);
       }
     });
-    const release = this.deps.quota.reserve(namespace, bytes.length, total, limits);
+    const release = this.deps.quota.reserve(rules.id, bytes.length, total, limits);
     try {
-      this.deps.rate.take(namespace, bytes.length, limits);
+      this.deps.rate.take(rules.id, bytes.length, limits);
     } catch (e) {
       release();
       throw e;

@@ -223,3 +223,19 @@ test('oversized governance submissions are refused before parsing', async () => 
   const r = await s.app.inject({ method: 'POST', url: '/v1/governance', headers: { 'content-type': 'application/json' }, payload: JSON.stringify({ pad: 'x'.repeat(300 * 1024) }) });
   expectError(r, 413, 'PAYLOAD_TOO_LARGE');
 });
+
+test('verifying a large signed batch leaves the event loop to other work', async () => {
+  // 320 signed entries, the last one altered: the batch is refused only after every signature was
+  // checked. Work queued on the event loop after admission started runs before it ends.
+  const entries = Array.from({ length: 320 }, (_, n) => signDocument({ schema: 'settlement@1.2.0', amount: n, currency: 'EUR' }, 'treasurer', writerSeed));
+  entries[319] = { ...entries[319]!, amount: -5 };
+  let done = false;
+  const admission = s.namespaces.admission.admitYielding('fin:clearing', undefined, entries, true).finally(() => {
+    done = true;
+  });
+  const doneWhenOtherWorkRan = await new Promise<boolean>((resolve) => setImmediate(() => resolve(done)));
+  await assert.rejects(admission, (e: unknown) => (e as { code?: string; pointer?: string }).code === 'SIGNATURE_INVALID' && (e as { pointer?: string }).pointer === '/entries/319/signatures/0/sig');
+  assert.equal(doneWhenOtherWorkRan, false, 'other work ran while the signatures were being verified');
+  // The synchronous path (in-process callers) gives the same verdict.
+  assert.throws(() => s.namespaces.admission.admit('fin:clearing', undefined, entries, true), (e: unknown) => (e as { code?: string }).code === 'SIGNATURE_INVALID');
+});

@@ -17,7 +17,7 @@ export function entryRoutes(app: FastifyInstance, ctx: RouteContext): void {
   const append = async (namespace: string, authorization: string | undefined, entries: readonly unknown[], batch: boolean) => {
     let admitted;
     try {
-      admitted = admission.admit(namespace, bearerToken(authorization), entries, batch);
+      admitted = await admission.admitYielding(namespace, bearerToken(authorization), entries, batch);
     } catch (e) {
       ctx.metrics.appendRejected.inc({ code: isRemembrancerError(e) ? e.code : 'INTERNAL' });
       throw e;
