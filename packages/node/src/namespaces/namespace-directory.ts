@@ -108,14 +108,8 @@ export class NamespaceDirectory {
     const out: { index: number; doc: GovernanceDocument }[] = [];
     for (let start = 0; start < size; start += READ_CHUNK) {
       const chunk = this.engine.getEntries(GOVERNANCE_NAMESPACE, start, Math.min(size, start + READ_CHUNK));
-      chunk.forEach((bytes, i) => {
-        try {
-          out.push({ index: start + i, doc: parseGovernanceDocument(JSON.parse(utf8Decode(bytes))) });
-        } catch (cause) {
-          // Only checked documents are ever appended: a failure here means the log or this build changed.
-          throw new RemembrancerError('STORAGE_FAILURE', `sys:governance entry ${start + i} is not a valid governance document: ${(cause as Error).message}`, { cause });
-        }
-      });
+      // Parsed (checked) once, by the replay in refresh(), which refuses the log if any is invalid.
+      chunk.forEach((bytes, i) => out.push({ index: start + i, doc: JSON.parse(utf8Decode(bytes)) as GovernanceDocument }));
     }
     return out;
   }
@@ -143,6 +137,11 @@ export class NamespaceDirectory {
    */
   private refresh(): void {
     this.state = replayGovernance(this.docs, this.nowIso());
+    const invalid = this.state.skipped.find((k) => k.reason.startsWith('invalid:'));
+    if (invalid) {
+      // Only checked documents are ever appended: an invalid one means the log or this build changed.
+      throw new RemembrancerError('STORAGE_FAILURE', `sys:governance entry ${invalid.index} is not a valid governance document: ${invalid.reason}`);
+    }
     this.projected = this.state.pending.length > 0 ? advanceGovernance(this.state, [], null) : this.state;
     this.applyEffects(undefined);
   }

@@ -152,3 +152,17 @@ test('a log that predates the governance log is adopted with default rules, once
     await other.close();
   }
 });
+
+test('a governance log holding an invalid document is refused at open, not replayed around', async () => {
+  const other = startTestServer();
+  try {
+    // Written beneath the directory (as a corrupted or foreign log would be).
+    await other.engine.append('sys:governance', [new TextEncoder().encode('{"schema":"namespace.create@1.0.0","namespace":"x:y"}')]);
+    assert.throws(
+      () => openNamespaceServices({ engine: other.engine, dataDir: other.identity.dataDir, adminToken: 'x', operators: other.identity.governance }),
+      (e: unknown) => (e as { code?: string }).code === 'STORAGE_FAILURE' && /entry 0 is not a valid governance document/.test((e as Error).message),
+    );
+  } finally {
+    await other.close();
+  }
+});
