@@ -19,8 +19,10 @@ test('the demo records memories whose receipt verifies offline, and resumes on r
   demo = await startCli(['demo', '--data', data, '--listen', '127.0.0.1:0']);
   const first = demo.first as { url: string; indices: number[]; receipt: string; log_vkey: string };
   assert.deepEqual(first.indices, [0, 1, 2]);
-  const node = (await (await fetch(`${first.url}/v1/node`)).json()) as { namespaces: string[] };
+  const node = (await (await fetch(`${first.url}/v1/node`)).json()) as { namespaces: string[]; endpoint: string };
   assert.deepEqual(node.namespaces, ['sys:governance', 'dao:vaultmesh']);
+  // Started on port 0: the node reports where it really listens.
+  assert.equal(node.endpoint, first.url);
   const verified = await runCli(['verify', first.receipt, '--log-vkey', first.log_vkey]);
   assert.equal(verified.code, 0, verified.stdout + verified.stderr);
   assert.equal(await demo.stop(), 0);

@@ -159,13 +159,19 @@ export async function runNode(options: RunNodeOptions): Promise<RunningNode> {
     monitor,
     witnessedSize: (origin) => witness.checkpointFor(origin)?.size,
   });
+  let boundUrl: string | undefined;
   const app = buildHttpServer({
     engine,
     namespaces,
     sealing,
     nodeName: config.name,
     version: NODE_VERSION,
-    self: () => localPeerEntry(identity),
+    // Without a configured endpoint, the node is where it actually listens (a --listen override or
+    // port 0 included); no request is served before that is known.
+    self: () => {
+      const entry = localPeerEntry(identity);
+      return config.endpoint !== undefined || boundUrl === undefined ? entry : { ...entry, endpoint: boundUrl };
+    },
     federation: { registry, status },
     onMetricsScrape: () => sampleFederationMetrics(status.status(), metrics),
     checkpointNote,
@@ -204,6 +210,7 @@ export async function runNode(options: RunNodeOptions): Promise<RunningNode> {
   const addr = app.server.address();
   const boundPort = typeof addr === 'object' && addr ? addr.port : port;
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${boundPort}`;
+  boundUrl = url;
   cosigner.start();
   namespaces.start();
   if (config.gossipIntervalMs > 0) gossip.start();
