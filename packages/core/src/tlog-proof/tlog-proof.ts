@@ -1,8 +1,9 @@
 import { RemembrancerError } from '../errors.js';
 import { base64Decode, base64Encode } from '../encoding/index.js';
 import { isCanonicalUint, parseCanonicalDecimal } from '../checkpoint/decimal.js';
-import { parseCheckpoint, type ParsedCheckpoint } from '../checkpoint/checkpoint.js';
-import { parseNote, type Note } from '../note/signed-note.js';
+import type { ParsedCheckpoint } from '../checkpoint/checkpoint.js';
+import { parseEmbeddedCheckpoint } from '../checkpoint/embedded-checkpoint.js';
+import type { Note } from '../note/signed-note.js';
 
 /** First line of every proof, https://c2sp.org/tlog-proof#format. */
 export const TLOG_PROOF_HEADER = 'c2sp.org/tlog-proof@v1';
@@ -37,14 +38,6 @@ function malformed(why: string, cause?: unknown): never {
   throw new RemembrancerError('TLOG_PROOF_MALFORMED', `malformed tlog-proof: ${why}`, cause === undefined ? undefined : { cause });
 }
 
-function parseEmbeddedCheckpoint(checkpoint: string): { note: Note; parsedCheckpoint: ParsedCheckpoint } {
-  try {
-    const note = parseNote(checkpoint);
-    return { note, parsedCheckpoint: parseCheckpoint(note.text) };
-  } catch (cause) {
-    malformed(`invalid checkpoint: ${cause instanceof Error ? cause.message : String(cause)}`, cause);
-  }
-}
 
 /**
  * Formats https://c2sp.org/tlog-proof#format: header line, optional `extra <base64>` line,
@@ -55,7 +48,7 @@ export function formatTlogProof(p: TlogProof): string {
   if (!isCanonicalUint(p.index)) malformed('index must be a non-negative safe integer');
   if (p.proof.length > MAX_TLOG_PROOF_HASHES) malformed(`more than ${MAX_TLOG_PROOF_HASHES} proof hashes`);
   if (typeof p.checkpoint !== 'string') malformed('checkpoint must be a string');
-  parseEmbeddedCheckpoint(p.checkpoint);
+  parseEmbeddedCheckpoint(p.checkpoint, 'TLOG_PROOF_MALFORMED', 'malformed tlog-proof');
   let out = TLOG_PROOF_HEADER + '\n';
   if (p.extraData !== undefined) {
     if (!(p.extraData instanceof Uint8Array)) malformed('extra data must be bytes');
@@ -116,7 +109,7 @@ export function parseTlogProof(text: string): ParsedTlogProof {
   }
 
   const checkpoint = text.slice(pos);
-  const { note, parsedCheckpoint } = parseEmbeddedCheckpoint(checkpoint);
+  const { note, parsedCheckpoint } = parseEmbeddedCheckpoint(checkpoint, 'TLOG_PROOF_MALFORMED', 'malformed tlog-proof');
   return extraData === undefined
     ? { index, proof, checkpoint, note, parsedCheckpoint }
     : { index, proof, checkpoint, extraData, note, parsedCheckpoint };

@@ -1,8 +1,9 @@
 import { RemembrancerError } from '../errors.js';
 import { base64Decode, base64Encode } from '../encoding/index.js';
 import { isCanonicalUint, parseCanonicalDecimal } from '../checkpoint/decimal.js';
-import { parseCheckpoint, type ParsedCheckpoint } from '../checkpoint/checkpoint.js';
-import { parseNote, type Note } from '../note/signed-note.js';
+import type { ParsedCheckpoint } from '../checkpoint/checkpoint.js';
+import { parseEmbeddedCheckpoint } from '../checkpoint/embedded-checkpoint.js';
+import type { Note } from '../note/signed-note.js';
 import { MAX_CONSISTENCY_PROOF_LINES, MAX_WITNESS_BODY_BYTES, exceedsUtf8Bytes } from './limits.js';
 
 /** The parts of an add-checkpoint request body, https://c2sp.org/tlog-witness#add-checkpoint. */
@@ -28,14 +29,6 @@ function malformed(why: string, cause?: unknown): never {
   throw new RemembrancerError('WITNESS_REQUEST_MALFORMED', `malformed add-checkpoint request: ${why}`, cause === undefined ? undefined : { cause });
 }
 
-function parseEmbeddedCheckpoint(checkpoint: string): { note: Note; parsedCheckpoint: ParsedCheckpoint } {
-  try {
-    const note = parseNote(checkpoint);
-    return { note, parsedCheckpoint: parseCheckpoint(note.text) };
-  } catch (cause) {
-    malformed(`invalid checkpoint: ${cause instanceof Error ? cause.message : String(cause)}`, cause);
-  }
-}
 
 /**
  * Formats the request body: `old <size>`, one base64 hash per line, an empty line, then the
@@ -48,7 +41,7 @@ export function formatAddCheckpointRequest(r: AddCheckpointRequest): string {
   if (!Array.isArray(r.proof)) malformed('proof must be an array');
   if (r.proof.length > MAX_CONSISTENCY_PROOF_LINES) malformed(`more than ${MAX_CONSISTENCY_PROOF_LINES} consistency proof lines`);
   if (typeof r.checkpoint !== 'string') malformed('checkpoint must be a string');
-  parseEmbeddedCheckpoint(r.checkpoint);
+  parseEmbeddedCheckpoint(r.checkpoint, 'WITNESS_REQUEST_MALFORMED', 'malformed add-checkpoint request');
   let out = `${OLD_PREFIX}${r.oldSize}\n`;
   for (const h of r.proof) {
     if (!(h instanceof Uint8Array) || h.length !== HASH_SIZE) malformed('proof hashes must be 32 bytes');
@@ -102,6 +95,6 @@ export function parseAddCheckpointRequest(body: string): ParsedAddCheckpointRequ
   }
 
   const checkpoint = body.slice(pos);
-  const { note, parsedCheckpoint } = parseEmbeddedCheckpoint(checkpoint);
+  const { note, parsedCheckpoint } = parseEmbeddedCheckpoint(checkpoint, 'WITNESS_REQUEST_MALFORMED', 'malformed add-checkpoint request');
   return { oldSize, proof, checkpoint, note, parsedCheckpoint };
 }
