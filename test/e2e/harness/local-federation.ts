@@ -2,24 +2,12 @@ import { createServer } from 'node:net';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseJsonStrict, parseRegistry, type RegistrySet } from '@vaultmesh/core';
-import { waitFor as pollUntil } from '../../../packages/node/test/federation/federation-fixture.js';
+import { freePorts, waitFor as pollUntil } from '../../../packages/node/test/federation/federation-fixture.js';
 import { runCli, startServe, type ServeProcess } from './cli-process.js';
 
 const NAMES = ['alpha', 'beta', 'gamma', 'delta', 'epsilon', 'zeta', 'eta'];
 
-/** Ports the OS hands out now (bound and released at once); good enough for loopback tests. */
-export async function freePorts(n: number): Promise<number[]> {
-  const servers = await Promise.all(
-    Array.from({ length: n }, () => new Promise<ReturnType<typeof createServer>>((resolve, reject) => {
-      const s = createServer();
-      s.once('error', reject);
-      s.listen(0, '127.0.0.1', () => resolve(s));
-    })),
-  );
-  const ports = servers.map((s) => (s.address() as { port: number }).port);
-  await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
-  return ports;
-}
+export { freePorts };
 
 export interface FederationNode {
   name: string;

@@ -1,7 +1,6 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Fastify, { type FastifyInstance } from 'fastify';
@@ -19,7 +18,7 @@ import {
   type RegistrySet,
 } from '@vaultmesh/core';
 import { initNode, localPeerEntry, runNode, type RunningNode } from '@vaultmesh/node';
-import { TestLog, makePeer, waitFor } from './federation-fixture.js';
+import { TestLog, freePorts, makePeer, waitFor } from './federation-fixture.js';
 
 // Three real nodes in this process (runNode: HTTP, witness, cosigner, gossip) and a fourth peer,
 // delta, played by a stub server whose keys the test holds, so it can show any view and serve
@@ -27,19 +26,6 @@ import { TestLog, makePeer, waitFor } from './federation-fixture.js';
 // evidence at every honest node, and leave a node that cannot prove consistency a suspect.
 const NS = 'dao:one';
 const NAMES = ['alpha.gossip.test', 'beta.gossip.test', 'gamma.gossip.test'];
-
-async function freePorts(n: number): Promise<number[]> {
-  const servers = await Promise.all(
-    Array.from({ length: n }, () => new Promise<ReturnType<typeof createServer>>((resolve, reject) => {
-      const s = createServer();
-      s.once('error', reject);
-      s.listen(0, '127.0.0.1', () => resolve(s));
-    })),
-  );
-  const ports = servers.map((s) => (s.address() as { port: number }).port);
-  await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
-  return ports;
-}
 
 let dir: string;
 let nodes: RunningNode[] = [];
