@@ -1,6 +1,6 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { killAfterAcks } from '../fixtures/kill-after-acks.js';
 import { fileURLToPath } from 'node:url';
 import { MemoryTree, verifyConsistency } from '@vaultmesh/core';
 import { entry, open, tempDirs } from './engine-fixture.js';
@@ -10,38 +10,17 @@ after(() => dirs.cleanup());
 const writer = fileURLToPath(new URL('./fixtures/crash-writer.ts', import.meta.url));
 
 /** Runs the writer until it has acknowledged `minAcks` calls (and then a random bit longer), then SIGKILLs it. */
-function runAndKill(dir: string, minAcks: number): Promise<Map<string, number>> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--conditions=vaultmesh-src', '--import', 'tsx', writer, dir], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    const acked = new Map<string, number>();
-    let acks = 0;
-    let buffer = '';
-    let stderr = '';
-    let killing = false;
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.stdout.on('data', (d: Buffer) => {
-      buffer += d.toString();
-      let nl;
-      while ((nl = buffer.indexOf('\n')) >= 0) {
-        const line = buffer.slice(0, nl);
-        buffer = buffer.slice(nl + 1);
-        const m = /^ack (\S+) (\d+) (\d+)$/.exec(line);
-        if (m === null) continue;
-        const end = Number(m[2]) + Number(m[3]);
-        acked.set(m[1]!, Math.max(acked.get(m[1]!) ?? 0, end));
-        if (++acks >= minAcks && !killing) {
-          killing = true;
-          setTimeout(() => child.kill('SIGKILL'), Math.floor(Math.random() * 30));
-        }
-      }
-    });
-    child.on('exit', (code, signal) => {
-      if (signal === 'SIGKILL') resolve(acked);
-      else reject(new Error(`writer exited with ${code}: ${stderr}`));
-    });
+async function runAndKill(dir: string, minAcks: number): Promise<Map<string, number>> {
+  const acked = new Map<string, number>();
+  await killAfterAcks({
+    script: writer,
+    args: [dir],
+    ack: /^ack (\S+) (\d+) (\d+)$/,
+    onAck: (m) => acked.set(m[1]!, Math.max(acked.get(m[1]!) ?? 0, Number(m[2]) + Number(m[3]))),
+    minAcks,
+    jitterMs: 30,
   });
+  return acked;
 }
 
 test('after kill -9 at random moments, every acknowledged entry is there and the tree is consistent', async () => {

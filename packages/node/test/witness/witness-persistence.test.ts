@@ -6,6 +6,7 @@ import Database from 'better-sqlite3';
 import { join } from 'node:path';
 import { collectCosignatures, formatSignatureLine, openCheckpoint, parseCosignatureResponse, witnessOriginHash } from '@vaultmesh/core';
 import { TestLog, WITNESS_NAME, openWitness, tempDirs } from './witness-fixture.js';
+import { killAfterAcks } from '../fixtures/kill-after-acks.js';
 
 const dirs = tempDirs('vm-witness-db-');
 after(() => dirs.cleanup());
@@ -63,31 +64,10 @@ test('the database is a WAL file marked as a witness database, and foreign files
 const writer = fileURLToPath(new URL('./fixtures/witness-crash-writer.ts', import.meta.url));
 
 /** Runs the writer until it acknowledged `minAcks` cosignatures (and a random bit longer), then SIGKILLs it. */
-function runAndKill(dir: string, origin: string, minAcks: number): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--conditions=vaultmesh-src', '--import', 'tsx', writer, dir, origin], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let acked = 0;
-    let acks = 0;
-    let buffer = '';
-    let stderr = '';
-    let killing = false;
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.stdout.on('data', (d: Buffer) => {
-      buffer += d.toString();
-      let nl;
-      while ((nl = buffer.indexOf('\n')) >= 0) {
-        const m = /^ack (\d+)$/.exec(buffer.slice(0, nl));
-        buffer = buffer.slice(nl + 1);
-        if (m === null) continue;
-        acked = Math.max(acked, Number(m[1]));
-        if (++acks >= minAcks && !killing) {
-          killing = true;
-          setTimeout(() => child.kill('SIGKILL'), Math.floor(Math.random() * 20));
-        }
-      }
-    });
-    child.on('exit', (code, signal) => (signal === 'SIGKILL' ? resolve(acked) : reject(new Error(`writer exited with ${code}: ${stderr}`))));
-  });
+async function runAndKill(dir: string, origin: string, minAcks: number): Promise<number> {
+  let acked = 0;
+  await killAfterAcks({ script: writer, args: [dir, origin], ack: /^ack (\d+)$/, onAck: (m) => (acked = Math.max(acked, Number(m[1]))), minAcks, jitterMs: 20 });
+  return acked;
 }
 
 test('after kill -9 at random moments, every acknowledged cosignature is on disk and the state is whole', async () => {
