@@ -73,12 +73,28 @@ export function startCli(args: string[], options: { timeoutMs?: number } = {}): 
       clearTimeout(timer);
       reject(new Error(`remembrancer ${args.join(' ')} exited with ${code} before it was ready; stderr: ${stderr}`));
     });
-    createInterface({ input: child.stdout! }).once('line', (line) => {
+    const lines = createInterface({ input: child.stdout! });
+    lines.once('line', (line) => {
+      let first: Record<string, unknown>;
+      try {
+        first = JSON.parse(line) as Record<string, unknown>;
+      } catch {
+        // Not the ready line: the command failed and prints its (--json) error; report all of it
+        // when it exits (the exit listener above rejects, with this output added).
+        let out = line + '\n';
+        lines.on('line', (l) => (out += l + '\n'));
+        child.removeAllListeners('exit');
+        child.once('exit', (code) => {
+          clearTimeout(timer);
+          reject(new Error(`remembrancer ${args.join(' ')} exited with ${code} before it was ready; stdout: ${out}stderr: ${stderr}`));
+        });
+        return;
+      }
       clearTimeout(timer);
       child.removeAllListeners('exit');
       resolve({
         child,
-        first: JSON.parse(line) as Record<string, unknown>,
+        first,
         stop: async () => {
           child.kill('SIGTERM');
           return waitExit(child, 10_000);

@@ -1,5 +1,5 @@
 import { createServer } from 'node:net';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseJsonStrict, parseRegistry, type RegistrySet } from '@vaultmesh/core';
 import { freePorts, waitFor as pollUntil } from '../../../packages/node/test/federation/federation-fixture.js';
@@ -39,6 +39,20 @@ async function cliOk(args: string[]): Promise<string> {
  * `federation init` genesis signed by every founder, `serve` each, `federation apply` to each.
  */
 export async function startLocalFederation(root: string, n: number, config: Record<string, unknown> = {}): Promise<LocalFederation> {
+  // Ports are picked before the nodes are initialised and started, so another process on the
+  // machine (a parallel test) can take one meanwhile: then the whole federation is made again on
+  // fresh ports (its processes are stopped by then; its files are removed).
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startLocalFederationOnce(root, n, config);
+    } catch (e) {
+      if (attempt >= 3 || !/EADDRINUSE|address already in use/.test((e as Error).message)) throw e;
+      for (const name of [...NAMES.slice(0, n).map((x) => `${x}.e2e.local`), 'genesis.json']) rmSync(join(root, name), { recursive: true, force: true });
+    }
+  }
+}
+
+async function startLocalFederationOnce(root: string, n: number, config: Record<string, unknown>): Promise<LocalFederation> {
   const ports = await freePorts(n);
   const nodes: FederationNode[] = [];
   for (let i = 0; i < n; i++) {
