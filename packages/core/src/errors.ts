@@ -9,6 +9,7 @@ export type ErrorCode =
   | 'INVALID_ENCODING'
   | 'ENTRY_NOT_OBJECT'
   | 'ENTRY_TOO_LARGE'
+  | 'ENTRY_TOO_DEEP'
   | 'INVALID_NAMESPACE_ID'
   // Merkle proofs (RFC 9162)
   | 'INDEX_OUT_OF_RANGE'

@@ -1,6 +1,7 @@
 import { RemembrancerError } from '../errors.js';
 import { utf8Encode } from '../encoding/bytes.js';
 import { loneSurrogateAt } from './unicode.js';
+import { MAX_JSON_DEPTH } from './parse-json-strict.js';
 
 /*
  * RFC 8785 JSON Canonicalization Scheme (https://www.rfc-editor.org/rfc/rfc8785). Entry bytes,
@@ -45,7 +46,12 @@ function describe(value: unknown): string {
   return typeof value;
 }
 
-function serialize(value: unknown, ancestors: Set<object>): string {
+/** What a serialization is bounded by. */
+interface Limits {
+  readonly maxDepth: number;
+}
+
+function serialize(value: unknown, ancestors: Set<object>, limits: Limits): string {
   switch (typeof value) {
     case 'string':
       return quote(value);
@@ -58,8 +64,10 @@ function serialize(value: unknown, ancestors: Set<object>): string {
     case 'object': {
       if (value === null) return 'null';
       if (ancestors.has(value)) throw new NotJsonError('cyclic structure');
+      // The ancestors are exactly the open containers, so their count is the nesting depth.
+      if (ancestors.size >= limits.maxDepth) throw new NotJsonError(`nesting deeper than ${limits.maxDepth} levels`);
       ancestors.add(value);
-      const out = Array.isArray(value) ? serializeArray(value, ancestors) : serializeObject(value, ancestors);
+      const out = Array.isArray(value) ? serializeArray(value, ancestors, limits) : serializeObject(value, ancestors, limits);
       ancestors.delete(value);
       return out;
     }
@@ -68,13 +76,13 @@ function serialize(value: unknown, ancestors: Set<object>): string {
   }
 }
 
-function serializeArray(value: readonly unknown[], ancestors: Set<object>): string {
+function serializeArray(value: readonly unknown[], ancestors: Set<object>, limits: Limits): string {
   let out = '[';
   for (let i = 0; i < value.length; i++) {
     if (i > 0) out += ',';
     try {
       // A hole reads as undefined and is refused like an explicit undefined.
-      out += serialize(value[i], ancestors);
+      out += serialize(value[i], ancestors, limits);
     } catch (e) {
       if (e instanceof NotJsonError) e.path.unshift(i);
       throw e;
@@ -83,7 +91,7 @@ function serializeArray(value: readonly unknown[], ancestors: Set<object>): stri
   return out + ']';
 }
 
-function serializeObject(value: object, ancestors: Set<object>): string {
+function serializeObject(value: object, ancestors: Set<object>, limits: Limits): string {
   const proto: unknown = Object.getPrototypeOf(value);
   if (proto !== Object.prototype && proto !== null) throw new NotJsonError(`${describe(value)} is not a plain JSON object`);
   if (Object.getOwnPropertySymbols(value).length > 0) throw new NotJsonError('object has symbol-keyed properties');
@@ -94,7 +102,7 @@ function serializeObject(value: object, ancestors: Set<object>): string {
     const key = keys[i]!;
     if (i > 0) out += ',';
     try {
-      out += quote(key) + ':' + serialize((value as Record<string, unknown>)[key], ancestors);
+      out += quote(key) + ':' + serialize((value as Record<string, unknown>)[key], ancestors, limits);
     } catch (e) {
       if (e instanceof NotJsonError) e.path.unshift(key);
       throw e;
@@ -108,14 +116,20 @@ function pointer(path: readonly (string | number)[]): string {
   return path.map((p) => '/' + String(p).replace(/~/g, '~0').replace(/\//g, '~1')).join('');
 }
 
+export interface CanonicalizeOptions {
+  /** Deepest nesting accepted, counted as parseJsonStrict counts it (default MAX_JSON_DEPTH). */
+  readonly maxDepth?: number;
+}
+
 /**
  * The RFC 8785 canonical JSON text of a JSON value: null, booleans, finite numbers, strings without
  * lone surrogates, arrays and plain objects of those. Anything else (undefined, functions, bigint,
- * symbols, NaN/Infinity, class instances, cycles, too deep nesting) throws INVALID_ARGUMENT.
+ * symbols, NaN/Infinity, class instances, cycles, nesting deeper than `maxDepth`) throws
+ * INVALID_ARGUMENT. Whatever parseJsonStrict accepts canonicalizes under the same bound.
  */
-export function canonicalize(value: unknown): string {
+export function canonicalize(value: unknown, options: CanonicalizeOptions = {}): string {
   try {
-    return serialize(value, new Set());
+    return serialize(value, new Set(), { maxDepth: options.maxDepth ?? MAX_JSON_DEPTH });
   } catch (e) {
     if (e instanceof NotJsonError) {
       const where = e.path.length > 0 ? ` at ${pointer(e.path)}` : '';
@@ -130,6 +144,6 @@ export function canonicalize(value: unknown): string {
 }
 
 /** UTF-8 bytes of canonicalize(value) (RFC 8785 §3.2.4): what gets hashed and signed. */
-export function canonicalBytes(value: unknown): Uint8Array {
-  return utf8Encode(canonicalize(value));
+export function canonicalBytes(value: unknown, options: CanonicalizeOptions = {}): Uint8Array {
+  return utf8Encode(canonicalize(value, options));
 }

@@ -1,2 +1,2 @@
-export { canonicalBytes, canonicalize } from './canonicalize.js';
-export { parseJsonStrict } from './parse-json-strict.js';
+export { canonicalBytes, canonicalize, type CanonicalizeOptions } from './canonicalize.js';
+export { MAX_JSON_DEPTH, parseJsonStrict, type ParseJsonOptions } from './parse-json-strict.js';

@@ -7,7 +7,25 @@ import { loneSurrogateAt } from './unicode.js';
  * different values from the same signed bytes), no lone surrogates (no UTF-8 form, so no canonical
  * bytes), and no numbers beyond double range. It is iterative, so nesting depth cannot exhaust the
  * call stack, and every error names the position where parsing stopped.
+ *
+ * Nesting is bounded (MAX_JSON_DEPTH): the open containers are the only state that grows without
+ * producing output, so a body of millions of `[` would otherwise cost ~65 bytes of heap per byte
+ * sent. With the bound, such a body fails after MAX_JSON_DEPTH + 1 characters, and the parser's own
+ * state is proportional to the bound, not to the input.
  */
+
+/**
+ * Deepest nesting of arrays and objects accepted in any JSON document we parse: the number of
+ * containers around the innermost value (`1` is depth 0, `[]` depth 1, `{"a":[1]}` depth 2).
+ * Entries are bounded tighter
+ * (MAX_ENTRY_DEPTH) so that every document that carries one (a batch, a receipt) still fits.
+ */
+export const MAX_JSON_DEPTH = 128;
+
+export interface ParseJsonOptions {
+  /** Deepest nesting accepted (default MAX_JSON_DEPTH). */
+  readonly maxDepth?: number;
+}
 
 interface Frame {
   readonly container: unknown[] | Record<string, unknown>;
@@ -47,16 +65,23 @@ function isDigit(c: number): boolean {
 
 class Parser {
   readonly #text: string;
+  readonly #maxDepth: number;
   #pos = 0;
 
-  constructor(text: string) {
+  constructor(text: string, maxDepth: number) {
     this.#text = text;
+    this.#maxDepth = maxDepth;
   }
 
   fail(what: string, at = this.#pos): never {
-    const before = this.#text.slice(0, at);
-    const line = before.split('\n').length;
-    const column = at - before.lastIndexOf('\n');
+    // Counted in place: splitting a 64 MiB body into lines just to name one would cost more than the parse.
+    let line = 1;
+    let lineStart = 0;
+    for (let i = this.#text.indexOf('\n'); i >= 0 && i < at; i = this.#text.indexOf('\n', i + 1)) {
+      line++;
+      lineStart = i + 1;
+    }
+    const column = at - lineStart + 1;
     throw new RemembrancerError('INVALID_JSON', `invalid JSON: ${what} at position ${at} (line ${line}, column ${column})`);
   }
 
@@ -86,6 +111,9 @@ class Parser {
       this.skipWhitespace();
       let value: unknown;
       const c = t.charCodeAt(this.#pos);
+      if ((c === 0x7b || c === 0x5b) && stack.length >= this.#maxDepth) {
+        this.fail(`nesting deeper than ${this.#maxDepth} levels`);
+      }
       if (c === 0x7b /* { */) {
         this.#pos++;
         this.skipWhitespace();
@@ -268,9 +296,11 @@ class Parser {
 /**
  * JSON.parse for untrusted text, additionally rejecting duplicate member names and lone surrogates
  * (I-JSON, RFC 7493) and numbers that overflow a double. Throws INVALID_JSON with the position
- * (UTF-16 offset, line and column) of the problem.
+ * (UTF-16 offset, line and column) of the problem, including nesting deeper than `maxDepth`.
  */
-export function parseJsonStrict(text: string): unknown {
+export function parseJsonStrict(text: string, options: ParseJsonOptions = {}): unknown {
   if (typeof text !== 'string') throw new RemembrancerError('INVALID_JSON', 'invalid JSON: input is not a string');
-  return new Parser(text).parse();
+  const maxDepth = options.maxDepth ?? MAX_JSON_DEPTH;
+  if (!Number.isSafeInteger(maxDepth) || maxDepth < 1) throw new RemembrancerError('INVALID_ARGUMENT', 'maxDepth must be a positive integer');
+  return new Parser(text, maxDepth).parse();
 }

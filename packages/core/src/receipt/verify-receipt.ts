@@ -4,6 +4,7 @@ import type { Checkpoint } from '../checkpoint/checkpoint.js';
 import { openCheckpointNote } from '../checkpoint/open-checkpoint.js';
 import { CosignatureVerifier } from '../cosignature/cosignature-verifier.js';
 import { collectNoteCosignatures } from '../cosignature/verify-cosignature.js';
+import { MAX_JSON_DEPTH } from '../jcs/index.js';
 import { leafHash, verifyInclusion } from '../merkle/index.js';
 import { NoteVerifier } from '../note/note-verifier.js';
 import { parseNote } from '../note/signed-note.js';
@@ -184,7 +185,8 @@ export function verifyReceiptWith(receipt: unknown, verifiers: ReceiptVerifiers)
   if (!run('leaf_hash', () => {
     let data: Uint8Array;
     try {
-      data = entryLeafData(r.entry);
+      // The receipt itself was parsed within MAX_JSON_DEPTH, one level above its entry.
+      data = entryLeafData(r.entry, MAX_JSON_DEPTH - 1);
     } catch (e) {
       fail(isRemembrancerError(e) ? e.code : 'INVALID_JSON', `the entry cannot be hashed: ${why(e)}`);
     }

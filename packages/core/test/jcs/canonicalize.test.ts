@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { RemembrancerError, canonicalBytes, canonicalize, toHex } from '@vaultmesh/core';
+import { MAX_JSON_DEPTH, RemembrancerError, canonicalBytes, canonicalize, parseJsonStrict, toHex } from '@vaultmesh/core';
 
 const isInvalid = (e: unknown) => e instanceof RemembrancerError && e.code === 'INVALID_ARGUMENT';
 
@@ -186,7 +186,22 @@ test('deep nesting fails cleanly instead of crashing', () => {
   assert.throws(() => canonicalize(deep), isInvalid);
   let ok: unknown = 'x';
   for (let i = 0; i < 500; i++) ok = { k: ok };
-  assert.equal(canonicalize(ok).length, 500 * 6 + 3);
+  assert.equal(canonicalize(ok, { maxDepth: 500 }).length, 500 * 6 + 3);
+});
+
+test('nesting is bounded by MAX_JSON_DEPTH (or maxDepth), counted as parseJsonStrict counts it', () => {
+  const nested = (depth: number): unknown => {
+    let v: unknown = 1;
+    for (let i = 0; i < depth; i++) v = i % 2 === 0 ? [v] : { k: v };
+    return v;
+  };
+  assert.equal(canonicalize(nested(MAX_JSON_DEPTH)), JSON.stringify(nested(MAX_JSON_DEPTH)));
+  assert.throws(() => canonicalize(nested(MAX_JSON_DEPTH + 1)), (e: unknown) => isInvalid(e) && /deeper than 128 levels/.test((e as Error).message));
+  assert.equal(canonicalize(nested(5), { maxDepth: 5 }), JSON.stringify(nested(5)));
+  assert.throws(() => canonicalize(nested(6), { maxDepth: 5 }), isInvalid);
+  // What the parser accepts at the bound canonicalizes at the same bound.
+  const text = '['.repeat(MAX_JSON_DEPTH) + ']'.repeat(MAX_JSON_DEPTH);
+  assert.equal(canonicalize(parseJsonStrict(text)), text);
 });
 
 test('canonicalBytes is UTF-8', () => {

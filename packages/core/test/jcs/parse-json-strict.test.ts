@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { RemembrancerError, canonicalize, parseJsonStrict } from '@vaultmesh/core';
+import { MAX_JSON_DEPTH, RemembrancerError, canonicalize, isRemembrancerError, parseJsonStrict } from '@vaultmesh/core';
 
 const isInvalidJson = (e: unknown) => e instanceof RemembrancerError && e.code === 'INVALID_JSON';
 
@@ -83,11 +83,31 @@ test('"__proto__" becomes an own member, as with JSON.parse', () => {
   assert.equal(canonicalize(v), '{"__proto__":{"polluted":true},"a":1}');
 });
 
-test('deep nesting does not exhaust the stack', () => {
+test('deep nesting does not exhaust the stack (with the bound lifted)', () => {
   const depth = 500_000;
-  const v = parseJsonStrict('['.repeat(depth) + ']'.repeat(depth));
+  const v = parseJsonStrict('['.repeat(depth) + ']'.repeat(depth), { maxDepth: depth });
   assert.ok(Array.isArray(v));
-  assert.throws(() => parseJsonStrict('['.repeat(depth) + ']'.repeat(depth - 1)), isInvalidJson);
+  assert.throws(() => parseJsonStrict('['.repeat(depth) + ']'.repeat(depth - 1), { maxDepth: depth }), isInvalidJson);
+});
+
+test('nesting is bounded: MAX_JSON_DEPTH containers parse, one more is INVALID_JSON at the offending bracket', () => {
+  assert.equal(MAX_JSON_DEPTH, 128);
+  const ok = '['.repeat(MAX_JSON_DEPTH) + ']'.repeat(MAX_JSON_DEPTH);
+  assert.deepEqual(parseJsonStrict(ok), JSON.parse(ok));
+  assert.deepEqual(parseJsonStrict('{"a":'.repeat(MAX_JSON_DEPTH) + '1' + '}'.repeat(MAX_JSON_DEPTH)), JSON.parse('{"a":'.repeat(MAX_JSON_DEPTH) + '1' + '}'.repeat(MAX_JSON_DEPTH)));
+  const tooDeep = '['.repeat(MAX_JSON_DEPTH + 1) + ']'.repeat(MAX_JSON_DEPTH + 1);
+  assert.throws(() => parseJsonStrict(tooDeep), (e: unknown) => isInvalidJson(e) && /nesting deeper than 128 levels at position 128/.test((e as Error).message));
+  // An empty container counts as a level too.
+  assert.throws(() => parseJsonStrict('['.repeat(MAX_JSON_DEPTH) + '{}' + ']'.repeat(MAX_JSON_DEPTH)), isInvalidJson);
+  assert.deepEqual(parseJsonStrict('[[1]]', { maxDepth: 2 }), [[1]]);
+  assert.throws(() => parseJsonStrict('[[[1]]]', { maxDepth: 2 }), isInvalidJson);
+  assert.throws(() => parseJsonStrict('[]', { maxDepth: 0 }), (e: unknown) => isRemembrancerError(e, 'INVALID_ARGUMENT'));
+});
+
+test('a nesting bomb fails after MAX_JSON_DEPTH + 1 characters, whatever its length: work is bounded, not proportional', () => {
+  // 64 MiB of '[' would take ~4 GiB of heap unbounded; bounded, the parser stops at offset 128.
+  const bomb = '['.repeat(64 * 1024 * 1024);
+  assert.throws(() => parseJsonStrict(bomb), (e: unknown) => isInvalidJson(e) && /at position 128 \(line 1, column 129\)/.test((e as Error).message));
 });
 
 test('property: on arbitrary text, throws only INVALID_JSON, and agrees with JSON.parse', () => {

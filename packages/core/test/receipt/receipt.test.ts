@@ -3,13 +3,18 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import {
   CosignatureSigner,
+  MAX_ENTRY_DEPTH,
+  MAX_JSON_DEPTH,
   MemoryTree,
   NoteSigner,
   RECEIPT_FORMAT,
   addSignatures,
   buildReceipt,
   canonicalBytes,
+  entryLeafData,
   formatCheckpoint,
+  isRemembrancerError,
+  parseJsonStrict,
   formatTlogProof,
   parseReceipt,
   parseReceiptJson,
@@ -17,6 +22,7 @@ import {
   signCheckpoint,
   verifyReceipt,
   verifyReceiptWith,
+  utf8Decode,
   type Receipt,
   type ReceiptTrust,
 } from '@vaultmesh/core';
@@ -241,4 +247,20 @@ test('bulk verification with pre-built verifiers is fast (design: ≥ 5,000 rece
   // CPU time, so a busy machine does not fail the test; measured at about 6,000 per CPU-second on
   // a loaded 2-core 2.5 GHz Xeon under tsx. The bound leaves room for slower CI machines.
   assert.ok(perSecond > 2500, `${Math.round(perSecond)} receipts/s`);
+});
+
+test('entries nest at most MAX_ENTRY_DEPTH levels (ENTRY_TOO_DEEP), so a batch or receipt around one still parses', () => {
+  const nested = (depth: number): Record<string, unknown> => {
+    let v: unknown = 'leaf';
+    for (let i = 1; i < depth; i++) v = i % 2 === 0 ? { k: v } : [v];
+    return { v };
+  };
+  assert.equal(MAX_ENTRY_DEPTH, 64);
+  const deepest = nested(MAX_ENTRY_DEPTH);
+  assert.deepEqual(parseJsonStrict(utf8Decode(entryLeafData(deepest))), deepest);
+  assert.throws(() => entryLeafData(nested(MAX_ENTRY_DEPTH + 1)), (e: unknown) => isRemembrancerError(e, 'ENTRY_TOO_DEEP'));
+  // A verifier reads older entries by what it can parse: one level below the receipt around it.
+  assert.ok(entryLeafData(nested(MAX_JSON_DEPTH - 1), MAX_JSON_DEPTH - 1).length > 0);
+  const receiptText = JSON.stringify({ entry: nested(MAX_JSON_DEPTH - 1) });
+  assert.ok(parseJsonStrict(receiptText));
 });
