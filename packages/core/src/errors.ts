@@ -57,6 +57,8 @@ export type ErrorCode =
   | 'STORAGE_FAILURE'
   | 'SHUTTING_DOWN'
   | 'CONFIG_INVALID'
+  // a data directory or file accessible to group or others (secrets are refused, not repaired)
+  | 'DATA_DIR_INSECURE'
   | 'NONCE_REPLAYED'
   | 'PEER_UNREACHABLE'
   | 'PEER_REQUEST_FAILED'
@@ -74,6 +76,13 @@ export type ErrorCode =
   | 'GOVERNANCE_INVALID'
   | 'GOVERNANCE_NOT_AUTHORIZED'
   | 'GOVERNANCE_CONFLICT'
+  // HTTP transport: malformed or oversized requests, slow clients, load shedding
+  | 'BAD_REQUEST'
+  | 'INVALID_URL'
+  | 'URI_TOO_LONG'
+  | 'HEADERS_TOO_LARGE'
+  | 'REQUEST_TIMEOUT'
+  | 'SERVER_BUSY'
   | 'INTERNAL';
 
 export interface RemembrancerErrorOptions {

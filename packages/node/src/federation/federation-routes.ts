@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { RemembrancerError } from '@vaultmesh/core';
 import { requireBearer } from '../http/auth.js';
+import { REGISTRY_BODY_LIMIT_BYTES } from '../http/http-limits.js';
 import type { FederationRegistry } from './federation-registry.js';
 import type { FederationStatusSource } from './federation-status.js';
 
@@ -43,7 +44,7 @@ export function federationRoutes(app: FastifyInstance, ctx: FederationRouteConte
 
   // An operator applies a registry version (genesis, or the successor of the one in force); the
   // node verifies its signatures against the version in force before anything changes.
-  app.put<{ Body: unknown }>('/v1/federation/registry', { preHandler: admin }, async (request, reply) => {
+  app.put<{ Body: unknown }>('/v1/federation/registry', { onRequest: admin, bodyLimit: REGISTRY_BODY_LIMIT_BYTES }, async (request, reply) => {
     const added = ctx.registry.offer(request.body);
     return reply.status(added ? 201 : 200).send({ version: ctx.registry.latest()!.version, applied: added });
   });

@@ -1,7 +1,7 @@
 import type { FastifyRequest } from 'fastify';
 import { RemembrancerError, constantTimeEqual, utf8Encode } from '@vaultmesh/core';
 
-/** Returns a preHandler that admits only `Authorization: Bearer <token>` with the given token. */
+/** Returns a hook that admits only `Authorization: Bearer <token>` with the given token (as onRequest: before the body is read). */
 export function requireBearer(token: string) {
   const expected = utf8Encode(token);
   return async (request: FastifyRequest): Promise<void> => {

@@ -1,11 +1,14 @@
 import { RemembrancerError, assertNamespaceId } from '@vaultmesh/core';
 import type { LogEngine, NamespaceRecord } from '../log/log-engine.js';
 
-/** Attacker-controlled path segment → a syntactically valid namespace id, or a 400. */
+/**
+ * Attacker-controlled path segment → a syntactically valid namespace id, or a 400. The router has
+ * percent-decoded the segment already, exactly once: decoding it again would make `%253A` mean
+ * `:` and throw on a lone `%`.
+ */
 export function namespaceIdParam(raw: string): string {
-  const id = decodeURIComponent(raw);
-  assertNamespaceId(id);
-  return id;
+  assertNamespaceId(raw);
+  return raw;
 }
 
 /** Attacker-controlled path segment → an existing namespace, or a 400/404 with a stable code. */

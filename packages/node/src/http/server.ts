@@ -1,11 +1,15 @@
+import { createServer } from 'node:http';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
-import { RemembrancerError, parseJsonStrict, type RegistryPeer } from '@vaultmesh/core';
+import type { RegistryPeer } from '@vaultmesh/core';
 import type { LogEngine, PublishedCheckpoint } from '../log/log-engine.js';
 import { NodeMetrics } from '../metrics/node-metrics.js';
 import type { FederationRegistry } from '../federation/federation-registry.js';
 import { federationRoutes } from '../federation/federation-routes.js';
 import type { FederationStatusSource } from '../federation/federation-status.js';
-import { installErrorHandling } from './error-handler.js';
+import { clientErrorHandler, frameworkErrorHandler, installErrorHandling } from './error-handler.js';
+import { BATCH_BODY_LIMIT_BYTES, DEFAULT_BODY_LIMIT_BYTES, DEFAULT_HTTP_LIMITS, TIMEOUT_CHECK_INTERVAL_MS, type HttpLimits } from './http-limits.js';
+import { boundInFlightBodies } from './in-flight-bodies.js';
+import { useStrictJsonBodies } from './json-body.js';
 import { healthRoutes } from './routes/health-routes.js';
 import { nodeRoutes } from './routes/node-routes.js';
 import { namespaceRoutes } from './routes/namespace-routes.js';
@@ -38,7 +42,10 @@ export interface HttpServerOptions {
   plugins?: ReadonlyArray<(app: FastifyInstance) => void>;
   /** Federation membership and status (registry, status endpoints). */
   federation?: { registry: FederationRegistry; status: FederationStatusSource };
+  /** Largest batch body, bytes (default BATCH_BODY_LIMIT_BYTES); every other route has its own fixed limit. */
   bodyLimitBytes?: number;
+  /** Timeouts and caps on connections and bodies (defaults: DEFAULT_HTTP_LIMITS). */
+  limits?: Partial<HttpLimits>;
   /** The node's pino logger; without one the API logs nothing (tests). */
   logger?: FastifyBaseLogger;
   /** Which checkpoints meet their namespace's witness policy (absent: every namespace as if k = 0). */
@@ -46,35 +53,52 @@ export interface HttpServerOptions {
 }
 
 /** Everything a route needs, handed to each route plugin. */
-export interface RouteContext extends Required<Omit<HttpServerOptions, 'logger' | 'bodyLimitBytes' | 'federation' | 'plugins' | 'onMetricsScrape' | 'sealing'>> {
+export interface RouteContext extends Required<Omit<HttpServerOptions, 'logger' | 'bodyLimitBytes' | 'limits' | 'federation' | 'plugins' | 'onMetricsScrape' | 'sealing'>> {
   onMetricsScrape?: () => void;
   sealing?: Sealing;
+  /** Largest batch body, bytes. */
+  batchBodyLimitBytes: number;
 }
 
 /** Builds the HTTP API (not listening yet): `app.listen()` to serve, `app.inject()` in tests. */
 export function buildHttpServer(options: HttpServerOptions): FastifyInstance {
+  const limits: HttpLimits = { ...DEFAULT_HTTP_LIMITS, ...options.limits };
+  const metrics = options.metrics ?? new NodeMetrics();
   const app = Fastify({
     ...(options.logger ? { loggerInstance: options.logger } : { logger: false }),
-    bodyLimit: options.bodyLimitBytes ?? 64 * 1024 * 1024,
+    // Each route that takes a body names its own limit (http-limits.ts); this bounds the rest.
+    bodyLimit: DEFAULT_BODY_LIMIT_BYTES,
     // A log line per request would cost more than the request at thousands per second; failures
     // are logged by the error handler, traffic is counted in /metrics.
     logController: new LogController({ disableRequestLogging: true }),
     // Namespace ids contain ':'; keep the router from treating anything in them specially.
     routerOptions: { maxParamLength: 200, ignoreTrailingSlash: false },
     return503OnClosing: true,
+    // Node checks these timeouts only every connectionsCheckingInterval, which Fastify cannot set:
+    // the server is made here, with every bound a slow or hostile client meets.
+    serverFactory: (handler) => {
+      const server = createServer(
+        {
+          requestTimeout: limits.requestTimeoutMs,
+          headersTimeout: Math.min(limits.headersTimeoutMs, limits.requestTimeoutMs),
+          keepAliveTimeout: limits.keepAliveTimeoutMs,
+          connectionsCheckingInterval: TIMEOUT_CHECK_INTERVAL_MS,
+          maxHeaderSize: limits.maxHeaderBytes,
+        },
+        handler,
+      );
+      server.maxConnections = limits.maxConnections;
+      server.setTimeout(limits.idleTimeoutMs);
+      return server;
+    },
+    frameworkErrors: frameworkErrorHandler,
+    clientErrorHandler: clientErrorHandler(metrics),
   });
-  // Attacker-controlled JSON: parsed strictly (duplicate keys, lone surrogates rejected) before any route sees it.
-  app.removeAllContentTypeParsers();
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
-    try {
-      done(null, parseJsonStrict(body as string));
-    } catch (e) {
-      done(e instanceof RemembrancerError ? e : new RemembrancerError('INVALID_JSON', 'request body is not valid JSON'), undefined);
-    }
-  });
+  // Attacker-controlled JSON: decoded as strict UTF-8 and parsed strictly before any route sees it.
+  useStrictJsonBodies(app);
   installErrorHandling(app);
+  boundInFlightBodies(app, limits, metrics);
 
-  const metrics = options.metrics ?? new NodeMetrics();
   app.addHook('onResponse', async (request, reply) => {
     const route = request.routeOptions.url ?? 'unmatched';
     metrics.httpRequests.inc({ route, status: String(reply.statusCode) });
@@ -93,6 +117,7 @@ export function buildHttpServer(options: HttpServerOptions): FastifyInstance {
     namespaces: options.namespaces,
     metrics,
     ...(options.sealing ? { sealing: options.sealing } : {}),
+    batchBodyLimitBytes: options.bodyLimitBytes ?? BATCH_BODY_LIMIT_BYTES,
   };
   for (const plugin of [healthRoutes, nodeRoutes, namespaceRoutes, governanceRoutes, entryRoutes, proofRoutes, receiptRoutes, policyRoutes, tileRoutes]) {
     plugin(app, ctx);

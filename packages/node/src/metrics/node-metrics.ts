@@ -19,6 +19,17 @@ export class NodeMetrics {
     buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
     registers: [this.registry],
   });
+  readonly httpBusy = new Counter({
+    name: 'remembrancer_http_busy_total',
+    help: 'Requests refused before their body was read because too many bodies were in flight',
+    registers: [this.registry],
+  });
+  readonly httpClientErrors = new Counter({
+    name: 'remembrancer_http_client_errors_total',
+    help: "Connections answered by the HTTP parser's error path (malformed request, headers too large, timeout), by code",
+    labelNames: ['code'] as const,
+    registers: [this.registry],
+  });
   readonly entriesAppended = new Counter({
     name: 'remembrancer_entries_appended_total',
     help: 'Entries durably appended, by namespace',

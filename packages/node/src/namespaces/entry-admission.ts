@@ -43,6 +43,21 @@ export class EntryAdmission {
     },
   ) {}
 
+  /**
+   * What can be decided before the body is read: the namespace exists and takes writes, a bearer
+   * token (if any) writes here, and without one the namespace has key writers whose signatures
+   * could authorize the entries. An unauthenticated request is so refused without parsing a byte.
+   */
+  preflight(namespace: string, token: string | undefined): void {
+    const rules = this.deps.directory.rules(namespace);
+    if (!rules) throw new RemembrancerError('NAMESPACE_NOT_FOUND', `namespace '${namespace}' does not exist`);
+    if (rules.system) throw new RemembrancerError('FORBIDDEN', `${namespace} is written by the node itself (governance documents go to POST /v1/governance)`);
+    this.deps.auth.authorizeToken(rules, token);
+    if (token === undefined && !rules.spec.writers.some((w) => 'ed25519' in w)) {
+      throw new RemembrancerError('UNAUTHORIZED', `writing to ${namespace} needs a bearer token`);
+    }
+  }
+
   /** All checks at once, synchronously (in-process callers; the routes use admitYielding). */
   admit(namespace: string, token: string | undefined, entries: readonly unknown[], batch: boolean): AdmittedEntries {
     const { rules, objects } = this.prepare(namespace, token, entries, batch);

@@ -5,6 +5,7 @@ import type { FastifyInstance } from 'fastify';
 import { initNode, type NodeIdentity } from '../../src/config/node-config.js';
 import { localPeerEntry } from '../../src/federation/local-peer.js';
 import { buildHttpServer } from '../../src/http/server.js';
+import type { HttpLimits } from '../../src/http/http-limits.js';
 import { openLogEngine } from '../../src/log/index.js';
 import type { LogEngine } from '../../src/log/log-engine.js';
 import { openNamespaceServices, type NamespaceServices } from '../../src/namespaces/namespace-services.js';
@@ -19,7 +20,9 @@ export interface TestServer {
 }
 
 /** A real node (SQLite engine in a temp dir + HTTP routes) for app.inject() tests, no sockets. */
-export function startTestServer(opts: { checkpointIntervalMs?: number; queueMaxEntries?: number; now?: () => number } = {}): TestServer {
+export function startTestServer(
+  opts: { checkpointIntervalMs?: number; queueMaxEntries?: number; now?: () => number; limits?: Partial<HttpLimits>; bodyLimitBytes?: number } = {},
+): TestServer {
   const dir = mkdtempSync(join(tmpdir(), 'remembrancer-http-'));
   const identity = initNode(dir, 'test.vaultmesh.local');
   const engine = openLogEngine({
@@ -45,7 +48,8 @@ export function startTestServer(opts: { checkpointIntervalMs?: number; queueMaxE
     version: '0.0.0-test',
     self: localPeerEntry(identity),
     adminToken: identity.adminToken,
-    bodyLimitBytes: 4 * 1024 * 1024,
+    bodyLimitBytes: opts.bodyLimitBytes ?? 4 * 1024 * 1024,
+    ...(opts.limits ? { limits: opts.limits } : {}),
   });
   return {
     app,

@@ -1,8 +1,9 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { RemembrancerError, base64Encode, isRemembrancerError, utf8Decode } from '@vaultmesh/core';
 import { bearerToken } from '../../namespaces/writer-authorization.js';
 import { indexParam, namespaceIdParam, namespaceParam } from '../params.js';
 import type { RouteContext } from '../server.js';
+import { ENTRY_BODY_LIMIT_BYTES } from '../http-limits.js';
 
 /** Largest batch accepted in one request; bigger imports are split by the client. */
 export const MAX_BATCH_ENTRIES = 10_000;
@@ -34,13 +35,19 @@ export function entryRoutes(app: FastifyInstance, ctx: RouteContext): void {
     }
   };
 
-  app.post<{ Params: { ns: string }; Body: unknown }>('/v1/ns/:ns/entries', async (request, reply) => {
+  // Runs before the body is read: a request that could not be admitted whatever it carried is
+  // refused without receiving it.
+  const preflight = async (request: FastifyRequest) => {
+    admission.preflight(namespaceIdParam((request.params as { ns: string }).ns), bearerToken(request.headers.authorization));
+  };
+
+  app.post<{ Params: { ns: string }; Body: unknown }>('/v1/ns/:ns/entries', { onRequest: preflight, bodyLimit: ENTRY_BODY_LIMIT_BYTES }, async (request, reply) => {
     const id = namespaceIdParam(request.params.ns);
     const [result] = await append(id, request.headers.authorization, [request.body], false);
     return reply.status(201).send({ index: result!.index, leaf_hash: base64Encode(result!.leafHash) });
   });
 
-  app.post<{ Params: { ns: string }; Body: unknown }>('/v1/ns/:ns/batch', async (request, reply) => {
+  app.post<{ Params: { ns: string }; Body: unknown }>('/v1/ns/:ns/batch', { onRequest: preflight, bodyLimit: ctx.batchBodyLimitBytes }, async (request, reply) => {
     const id = namespaceIdParam(request.params.ns);
     const body = request.body as { entries?: unknown } | null;
     if (body === null || typeof body !== 'object' || Array.isArray(body) || !Array.isArray(body.entries)) {

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { RouteContext } from '../server.js';
+import { GOVERNANCE_BODY_LIMIT_BYTES } from '../http-limits.js';
 
 /**
  * The governance log as an API: submit a document signed by operators (the signatures are the
@@ -11,7 +12,7 @@ export function governanceRoutes(app: FastifyInstance, ctx: RouteContext): void 
 
   // Unauthenticated: a document is at most one log entry (65,535 bytes of JCS), so bodies far
   // beyond that are refused before they are parsed.
-  app.post<{ Body: unknown }>('/v1/governance', { bodyLimit: 256 * 1024 }, async (request, reply) => {
+  app.post<{ Body: unknown }>('/v1/governance', { bodyLimit: GOVERNANCE_BODY_LIMIT_BYTES }, async (request, reply) => {
     const submitted = await directory.submit(request.body);
     return reply.status(submitted.effective ? 201 : 202).send({
       index: submitted.index,

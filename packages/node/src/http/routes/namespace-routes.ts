@@ -6,6 +6,7 @@ import { bearerToken } from '../../namespaces/writer-authorization.js';
 import { requireBearer } from '../auth.js';
 import { namespaceIdParam } from '../params.js';
 import type { RouteContext } from '../server.js';
+import { NAMESPACE_SPEC_BODY_LIMIT_BYTES } from '../http-limits.js';
 
 /** GET /v1/ns/{ns}: the log's identity and size, and every rule in force with its version. */
 export function namespaceView(engine: LogEngine, ctx: RouteContext, rules: NamespaceRules) {
@@ -36,6 +37,18 @@ function effectiveAfterParam(request: FastifyRequest<{ Querystring: { effective_
     throw new RemembrancerError('INVALID_ARGUMENT', 'effective_after must be an RFC 3339 UTC timestamp such as 2026-12-01T00:00:00Z');
   }
   return v;
+}
+
+/**
+ * A spec or cadence body: a JSON object. No body at all means "no members given" ({}); a body
+ * that is JSON but not an object (`null`, `[]`, `"x"`) is refused, never read as {}.
+ */
+function specBody(body: unknown): Record<string, unknown> {
+  if (body === undefined) return {};
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    throw new RemembrancerError('INVALID_ARGUMENT', 'the request body must be a JSON object');
+  }
+  return body as Record<string, unknown>;
 }
 
 export function namespaceRoutes(app: FastifyInstance, ctx: RouteContext): void {
@@ -73,14 +86,12 @@ export function namespaceRoutes(app: FastifyInstance, ctx: RouteContext): void {
    */
   app.put<{ Params: { ns: string }; Body: unknown; Querystring: { effective_after?: string } }>(
     '/v1/ns/:ns',
-    { preHandler: admin },
+    // The token is checked before the body is read.
+    { onRequest: admin, bodyLimit: NAMESPACE_SPEC_BODY_LIMIT_BYTES },
     async (request, reply) => {
       const id = namespaceIdParam(request.params.ns);
       if (id.startsWith('sys:')) throw new RemembrancerError('FORBIDDEN', `${id} is a system namespace; its rules are fixed`);
-      const body = request.body ?? {};
-      if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-        throw new RemembrancerError('INVALID_ARGUMENT', 'the namespace spec must be a JSON object');
-      }
+      const body = specBody(request.body);
       const exists = directory.projectedRules(id) !== undefined;
       if (exists && request.headers['if-none-match'] === '*') throw new RemembrancerError('NAMESPACE_EXISTS', `namespace '${id}' already exists`);
       if (!exists && request.headers['if-match'] === '*') throw new RemembrancerError('NAMESPACE_NOT_FOUND', `namespace '${id}' does not exist`);
@@ -94,11 +105,11 @@ export function namespaceRoutes(app: FastifyInstance, ctx: RouteContext): void {
 
   app.put<{ Params: { ns: string }; Body: unknown; Querystring: { effective_after?: string } }>(
     '/v1/ns/:ns/cadence',
-    { preHandler: admin },
+    { onRequest: admin, bodyLimit: NAMESPACE_SPEC_BODY_LIMIT_BYTES },
     async (request, reply) => {
       const id = namespaceIdParam(request.params.ns);
       if (id.startsWith('sys:')) throw new RemembrancerError('FORBIDDEN', `${id} is a system namespace; its rules are fixed`);
-      const submitted = await directory.propose('cadence', id, request.body ?? {}, effectiveAfterParam(request));
+      const submitted = await directory.propose('cadence', id, specBody(request.body), effectiveAfterParam(request));
       const governance = { index: submitted.index, schema: submitted.document.schema, effective: submitted.effective, effective_after: submitted.document.effective_after };
       const rules = directory.rules(id);
       if (!submitted.effective || !rules) return reply.status(202).send({ id, governance });
