@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { RemembrancerError, base64Encode, crypto, parseGovernanceOperators, publicKeyBase64 } from '@vaultmesh/core';
 import { generateKeyFile, readKeyFile, writeSecretFile } from '../identity/key-file.js';
+import { BATCH_BODY_LIMIT_BYTES, DEFAULT_HTTP_LIMITS, type HttpLimits } from '../http/http-limits.js';
 
 /** What `remembrancer init` writes to DIR/config.json; every field has a production default. */
 export interface NodeConfig {
@@ -12,8 +13,10 @@ export interface NodeConfig {
   batchMaxAgeMs: number;
   queueMaxEntries: number;
   synchronous: 'FULL' | 'NORMAL';
-  /** Largest accepted HTTP body (batches), bytes. */
+  /** Largest accepted batch body, bytes (every other route has a fixed limit fitted to what it takes). */
   bodyLimitBytes: number;
+  /** Timeouts and caps of the HTTP server, each defaulting to DEFAULT_HTTP_LIMITS (http/http-limits.ts). */
+  http?: Partial<HttpLimits>;
   /** Base URL peers reach this node at (default: http://<listen>). */
   endpoint?: string;
   /** How often every active peer's checkpoints and witness view are pulled, ms (0: no gossip). */
@@ -58,7 +61,7 @@ export const DEFAULT_CONFIG: Omit<NodeConfig, 'name'> = {
   batchMaxAgeMs: 5,
   queueMaxEntries: 65536,
   synchronous: 'FULL',
-  bodyLimitBytes: 64 * 1024 * 1024,
+  bodyLimitBytes: BATCH_BODY_LIMIT_BYTES,
   gossipIntervalMs: 1000,
 };
 
@@ -113,6 +116,16 @@ export function initNode(dataDir: string, name: string, overrides: Partial<NodeC
   return loadNode(dataDir);
 }
 
+/** `http` in config.json: only known members, each a positive integer. */
+function validateHttpLimits(http: unknown, file: string): void {
+  if (http === undefined) return;
+  if (typeof http !== 'object' || http === null || Array.isArray(http)) throw new RemembrancerError('CONFIG_INVALID', `${file}: http must be an object`);
+  for (const [k, v] of Object.entries(http)) {
+    if (!(k in DEFAULT_HTTP_LIMITS)) throw new RemembrancerError('CONFIG_INVALID', `${file}: http.${k} is not a known limit (${Object.keys(DEFAULT_HTTP_LIMITS).join(', ')})`);
+    if (!Number.isSafeInteger(v) || (v as number) <= 0) throw new RemembrancerError('CONFIG_INVALID', `${file}: http.${k} must be a positive integer`);
+  }
+}
+
 export function loadNode(dataDir: string): NodeIdentity {
   const p = dataPaths(dataDir);
   if (!existsSync(p.config)) {
@@ -129,6 +142,7 @@ export function loadNode(dataDir: string): NodeIdentity {
   for (const k of ['checkpointIntervalMs', 'batchMaxEntries', 'batchMaxAgeMs', 'queueMaxEntries', 'bodyLimitBytes', 'gossipIntervalMs'] as const) {
     if (!Number.isSafeInteger(config[k]) || config[k] < 0) throw new RemembrancerError('CONFIG_INVALID', `${p.config}: ${k} must be a non-negative integer`);
   }
+  validateHttpLimits(config.http, p.config);
   if (config.synchronous !== 'FULL' && config.synchronous !== 'NORMAL') {
     throw new RemembrancerError('CONFIG_INVALID', `${p.config}: synchronous must be FULL or NORMAL`);
   }

@@ -195,6 +195,7 @@ export async function runNode(options: RunNodeOptions): Promise<RunningNode> {
     adminToken: identity.adminToken,
     metrics,
     bodyLimitBytes: config.bodyLimitBytes,
+    ...(config.http ? { limits: config.http } : {}),
     ...(logger ? { logger } : {}),
   });
   const { host, port } = parseListenAddress(options.listen ?? config.listen);
