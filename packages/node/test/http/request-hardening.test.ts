@@ -1,7 +1,9 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { MAX_ENTRY_DEPTH, MAX_JSON_DEPTH } from '@vaultmesh/core';
-import { ENTRY_BODY_LIMIT_BYTES, NAMESPACE_SPEC_BODY_LIMIT_BYTES } from '../../src/http/http-limits.js';
+import { Readable } from 'node:stream';
+import { MAX_ENTRY_DEPTH, MAX_JSON_DEPTH, crypto, publicKeyBase64 } from '@vaultmesh/core';
+import { ENTRY_BODY_LIMIT_BYTES, NAMESPACE_SPEC_BODY_LIMIT_BYTES, UNAUTHENTICATED_BODY_LIMIT_BYTES } from '../../src/http/http-limits.js';
+import { tokenSha256 } from '../../src/namespaces/writer-authorization.js';
 import { startTestServer, type TestServer } from './test-server.js';
 
 // Issue 8: bounded parsing, one decoding, one error shape, no state change on any refusal.
@@ -150,5 +152,33 @@ describe('bodies in flight are bounded', () => {
     } finally {
       await small.close();
     }
+  });
+});
+
+describe('a body only signatures inside it could authorize is read up to UNAUTHENTICATED_BODY_LIMIT_BYTES', () => {
+  const SIGNED = 'pub:signed';
+  const batchOf = (bytes: number) => '{"entries":[' + Array(Math.floor(bytes / 3)).fill('{}').join(',') + ']}';
+
+  before(async () => {
+    const spec = { writers: [{ id: 'alice', ed25519: publicKeyBase64(crypto.randomBytes(32)) }, { id: 'bot', token_sha256: tokenSha256('bot-token'), scopes: ['write'] }] };
+    const r = await s.app.inject({ method: 'PUT', url: `/v1/ns/${SIGNED}`, headers: auth(), payload: spec });
+    assert.equal(r.statusCode, 201, r.body);
+  });
+
+  test('without a token: a declared or chunked body over 1 MiB is 413 before it is parsed; a small unsigned one is parsed and refused 401', async () => {
+    const big = batchOf(UNAUTHENTICATED_BODY_LIMIT_BYTES + 10);
+    expectError(await s.app.inject({ method: 'POST', url: `/v1/ns/${SIGNED}/batch`, headers: { 'content-type': 'application/json' }, payload: big }), 413, 'PAYLOAD_TOO_LARGE');
+    const chunked = Readable.from([Buffer.from(big.slice(0, 600_000)), Buffer.from(big.slice(600_000))]);
+    expectError(await s.app.inject({ method: 'POST', url: `/v1/ns/${SIGNED}/batch`, headers: { 'content-type': 'application/json', 'transfer-encoding': 'chunked' }, payload: chunked }), 413, 'PAYLOAD_TOO_LARGE');
+    expectError(await s.app.inject({ method: 'POST', url: `/v1/ns/${SIGNED}/batch`, headers: { 'content-type': 'application/json' }, payload: batchOf(300) }), 401, 'UNAUTHORIZED');
+    assert.equal(s.engine.sequencedSize(SIGNED), 0);
+  });
+
+  test('with a writer token the route limit applies: the same body is read and judged', async () => {
+    const big = '{"entries":[' + Array(Math.floor((UNAUTHENTICATED_BODY_LIMIT_BYTES + 10) / 8)).fill('{"a":1}').join(',') + ']}';
+    const r = await s.app.inject({ method: 'POST', url: `/v1/ns/${SIGNED}/batch`, headers: { authorization: 'Bearer bot-token', 'content-type': 'application/json' }, payload: big });
+    // Parsed (no 413): refused for the batch size, which only a parsed body can tell.
+    expectError(r, 413, 'PAYLOAD_TOO_LARGE');
+    assert.match(JSON.parse(r.body).message, /entries; the limit is/);
   });
 });

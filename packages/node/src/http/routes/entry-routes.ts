@@ -3,7 +3,8 @@ import { RemembrancerError, base64Encode, isRemembrancerError, utf8Decode } from
 import { bearerToken } from '../../namespaces/writer-authorization.js';
 import { indexParam, namespaceIdParam, namespaceParam } from '../params.js';
 import type { RouteContext } from '../server.js';
-import { ENTRY_BODY_LIMIT_BYTES } from '../http-limits.js';
+import { ENTRY_BODY_LIMIT_BYTES, UNAUTHENTICATED_BODY_LIMIT_BYTES } from '../http-limits.js';
+import { capBody } from '../body-cap.js';
 
 /** Largest batch accepted in one request; bigger imports are split by the client. */
 export const MAX_BATCH_ENTRIES = 10_000;
@@ -47,7 +48,12 @@ export function entryRoutes(app: FastifyInstance, ctx: RouteContext): void {
     return reply.status(201).send({ index: result!.index, leaf_hash: base64Encode(result!.leafHash) });
   });
 
-  app.post<{ Params: { ns: string }; Body: unknown }>('/v1/ns/:ns/batch', { onRequest: preflight, bodyLimit: ctx.batchBodyLimitBytes }, async (request, reply) => {
+  app.post<{ Params: { ns: string }; Body: unknown }>('/v1/ns/:ns/batch', {
+      onRequest: preflight,
+      bodyLimit: ctx.batchBodyLimitBytes,
+      // Without a token, only signatures inside the body can authorize it: read less of it.
+      preParsing: capBody((request) => (request.headers.authorization === undefined ? Math.min(UNAUTHENTICATED_BODY_LIMIT_BYTES, ctx.batchBodyLimitBytes) : undefined)),
+    }, async (request, reply) => {
     const id = namespaceIdParam(request.params.ns);
     const body = request.body as { entries?: unknown } | null;
     if (body === null || typeof body !== 'object' || Array.isArray(body) || !Array.isArray(body.entries)) {
