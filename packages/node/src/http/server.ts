@@ -9,6 +9,7 @@ import type { FederationStatusSource } from '../federation/federation-status.js'
 import { clientErrorHandler, frameworkErrorHandler, installErrorHandling } from './error-handler.js';
 import { BATCH_BODY_LIMIT_BYTES, DEFAULT_BODY_LIMIT_BYTES, DEFAULT_HTTP_LIMITS, TIMEOUT_CHECK_INTERVAL_MS, type HttpLimits } from './http-limits.js';
 import { boundInFlightBodies } from './in-flight-bodies.js';
+import { refuseWhileClosing } from './closing.js';
 import { useStrictJsonBodies } from './json-body.js';
 import { healthRoutes } from './routes/health-routes.js';
 import { nodeRoutes } from './routes/node-routes.js';
@@ -73,7 +74,8 @@ export function buildHttpServer(options: HttpServerOptions): FastifyInstance {
     logController: new LogController({ disableRequestLogging: true }),
     // Namespace ids contain ':'; keep the router from treating anything in them specially.
     routerOptions: { maxParamLength: 200, ignoreTrailingSlash: false },
-    return503OnClosing: true,
+    // Fastify's own 503 while closing is not our error shape; the hook below answers instead.
+    return503OnClosing: false,
     // Node checks these timeouts only every connectionsCheckingInterval, which Fastify cannot set:
     // the server is made here, with every bound a slow or hostile client meets.
     serverFactory: (handler) => {
@@ -97,6 +99,7 @@ export function buildHttpServer(options: HttpServerOptions): FastifyInstance {
   // Attacker-controlled JSON: decoded as strict UTF-8 and parsed strictly before any route sees it.
   useStrictJsonBodies(app);
   installErrorHandling(app);
+  refuseWhileClosing(app);
   boundInFlightBodies(app, limits, metrics);
 
   app.addHook('onResponse', async (request, reply) => {

@@ -141,3 +141,57 @@ describe('connections are capped', () => {
     }
   });
 });
+
+describe('closing', () => {
+  test('a request that arrives while the server closes is 503 SHUTTING_DOWN in our error shape, with Connection: close', async () => {
+    const closing = startTestServer();
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    // A request in progress keeps its connection open; the next one on it arrives while the server closes.
+    let entered!: () => void;
+    const inHandler = new Promise<void>((r) => (entered = r));
+    closing.app.get('/test/held', async () => {
+      entered();
+      await held;
+      return { ok: true };
+    });
+    let markClosing!: () => void;
+    const isClosing = new Promise<void>((r) => (markClosing = r));
+    closing.app.addHook('preClose', async () => markClosing());
+    let refused!: () => void;
+    const secondAnswered = new Promise<void>((r) => (refused = r));
+    closing.app.addHook('onSend', async (request) => {
+      if (request.url === '/healthz') refused();
+    });
+    await closing.app.listen({ host: '127.0.0.1', port: 0 });
+    const p = (closing.app.server.address() as AddressInfo).port;
+    const socket = connect({ host: '127.0.0.1', port: p });
+    let data = '';
+    socket.setEncoding('utf8');
+    socket.on('data', (d: string) => (data += d));
+    const ended = new Promise<void>((res) => socket.on('close', () => res()));
+    socket.on('error', () => undefined);
+    const bound = setTimeout(() => socket.destroy(), 10_000);
+    try {
+      await new Promise<void>((res) => socket.once('connect', () => res()));
+      socket.write('GET /test/held HTTP/1.1\r\nHost: x\r\n\r\n');
+      await inHandler;
+      const closed = closing.close();
+      // The server's own preClose hook ran before this one.
+      await isClosing;
+      socket.write('GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n');
+      await secondAnswered;
+      release();
+      await ended;
+      await closed;
+      const second = data.slice(data.indexOf('HTTP/1.1', 1));
+      assert.match(data, /^HTTP\/1\.1 200/);
+      assert.match(second, /^HTTP\/1\.1 503/);
+      assert.match(second, /connection: close/i);
+      assert.equal((JSON.parse(second.slice(second.indexOf('\r\n\r\n') + 4)) as { code: string }).code, 'SHUTTING_DOWN');
+    } finally {
+      clearTimeout(bound);
+      socket.destroy();
+    }
+  });
+});
