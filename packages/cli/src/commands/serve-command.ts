@@ -5,7 +5,10 @@ import { stopOnSignal } from '../stop-on-signal.js';
 export function registerServe(program: Command): void {
   program
     .command('serve')
-    .description('run a node: HTTP API, sequencer, integrator and checkpoint publisher')
+    .description(
+      'run a node: HTTP API, sequencer, integrator and checkpoint publisher; creates files 0600 (umask 077), ' +
+        'repairs group/other permissions in the data directory (logged) and refuses readable keys or admin token',
+    )
     .requiredOption('--data <dir>', 'data directory made by init')
     .option('--listen <host:port>', 'listen address (default: the config\'s)')
     .option('--json', 'machine-readable output')

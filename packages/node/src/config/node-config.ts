@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { RemembrancerError, base64Encode, crypto, parseGovernanceOperators, publicKeyBase64 } from '@vaultmesh/core';
 import { generateKeyFile, readKeyFile, writeSecretFile } from '../identity/key-file.js';
@@ -99,7 +99,12 @@ export function initNode(dataDir: string, name: string, overrides: Partial<NodeC
   if (existsSync(p.config)) {
     throw new RemembrancerError('CONFIG_INVALID', `${dataDir} already holds a node (${p.config}); refusing to overwrite it`);
   }
+  // Private whatever the umask: the directory will hold private namespaces' entries and the keys.
+  // One that already exists (made empty by the operator, or a 0755 mkdir) is tightened too.
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  chmodSync(dataDir, 0o700);
   mkdirSync(p.keys, { recursive: true, mode: 0o700 });
+  chmodSync(p.keys, 0o700);
   generateKeyFile(p.logKey, 'log');
   generateKeyFile(p.witnessKey, 'witness');
   generateKeyFile(p.peerKey, 'peer');
@@ -112,7 +117,8 @@ export function initNode(dataDir: string, name: string, overrides: Partial<NodeC
     ...overrides,
   };
   // The config is written last: its presence marks a complete init.
-  writeFileSync(p.config, JSON.stringify(config, null, 2) + '\n', { mode: 0o644 });
+  writeFileSync(p.config, JSON.stringify(config, null, 2) + '\n', { mode: 0o600 });
+  chmodSync(p.config, 0o600);
   return loadNode(dataDir);
 }
 

@@ -1,3 +1,4 @@
 export * from './run-node.js';
 export * from './listen-address.js';
 export * from './node-version.js';
+export * from './data-dir-permissions.js';

@@ -26,6 +26,7 @@ import { sampleFederationMetrics } from '../federation/federation-metrics.js';
 import { openNamespaceServices } from '../namespaces/namespace-services.js';
 import { SealedCheckpoints } from '../namespaces/sealing.js';
 import { parseListenAddress } from './listen-address.js';
+import { describeRepair, secureDataDir, setPrivateUmask } from './data-dir-permissions.js';
 import { NODE_VERSION } from './node-version.js';
 
 export interface RunningNode {
@@ -46,10 +47,14 @@ export interface RunNodeOptions {
 
 /** Opens a node's storage and serves its HTTP API until close(). */
 export async function runNode(options: RunNodeOptions): Promise<RunningNode> {
+  // Private on disk: what the node creates is 0600/0700, and what is there is checked first.
+  setPrivateUmask();
+  const repaired = secureDataDir(options.dataDir);
   const identity = loadNode(options.dataDir);
   const { config } = identity;
   // Logs go to stderr: stdout belongs to the command's own output (serve's first line is its address).
   const logger = options.logger === undefined ? pino({ name: config.name }, pino.destination(2)) : options.logger;
+  for (const r of repaired) if (logger) logger.warn({ path: r.path, from: r.from.toString(8), to: r.to.toString(8) }, `repaired permissions: ${describeRepair(r)}`);
   const engine = openLogEngine({
     dbPath: identity.dbPath,
     nodeName: config.name,

@@ -1,5 +1,6 @@
 import Database from 'better-sqlite3';
 import { RemembrancerError, canonicalize, parseRegistry, registryDigest, type RegistrySet } from '@vaultmesh/core';
+import { createPrivateDatabaseFile } from '../storage/sqlite/sqlite-file.js';
 
 /** Equivocation evidence as held: the verified document and when and under which registry version it arrived. */
 export interface StoredEvidence {
@@ -21,6 +22,8 @@ export class FederationStore {
   private readonly db: Database.Database;
 
   constructor(path: string) {
+    // Mode 0600 (and so its -wal/-shm) whatever the umask: it holds cosignatures of private namespaces.
+    createPrivateDatabaseFile(path);
     this.db = new Database(path);
     try {
       this.db.pragma('journal_mode = WAL');

@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { closeSync, fchmodSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { RemembrancerError, isRemembrancerError } from '@vaultmesh/core';
@@ -13,8 +13,34 @@ export function storageFailure(what: string, cause: unknown): RemembrancerError 
   return new RemembrancerError('STORAGE_FAILURE', `${what}: ${detail}`, { cause });
 }
 
+/** Mode of every database file; SQLite gives its -wal and -shm files the database file's mode. */
+export const DATABASE_FILE_MODE = 0o600;
+
 /**
- * Opens (creating it and its directory, mode 0700, if missing) a SQLite file whose every commit
+ * Creates the database file, empty (SQLite takes an empty file as a new database), with mode 0600
+ * whatever the process umask, unless it exists; an existing file keeps its mode (a node's start
+ * checks those, see daemon/data-dir-permissions.ts). SQLite creates the -wal and -shm files with
+ * the database file's mode (os_unix.c findCreateFileMode), so they are 0600 too. Entries of private
+ * namespaces are in these files: other local users must not read them.
+ */
+export function createPrivateDatabaseFile(path: string): void {
+  if (path === ':memory:' || path === '') return;
+  let fd: number;
+  try {
+    fd = openSync(path, 'wx', DATABASE_FILE_MODE);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'EEXIST') return;
+    throw e;
+  }
+  try {
+    fchmodSync(fd, DATABASE_FILE_MODE);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * Opens (creating it, mode 0600, and its directory, mode 0700, if missing) a SQLite file whose every commit
  * survives power loss: WAL journal, synchronous FULL, which fsyncs the WAL at each commit
  * (https://www.sqlite.org/pragma.html#pragma_synchronous). `what` names the database in errors
  * ("cannot open witness database …"). ':memory:' is accepted for throwaway stores; it has no WAL.
@@ -22,7 +48,10 @@ export function storageFailure(what: string, cause: unknown): RemembrancerError 
 export function openDurableDatabase(path: string, what: string, busyTimeoutMs = 5000): Database.Database {
   let db: Database.Database;
   try {
-    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+    if (path !== ':memory:') {
+      mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+      createPrivateDatabaseFile(path);
+    }
     db = new Database(path, { timeout: busyTimeoutMs });
   } catch (cause) {
     throw storageFailure(`cannot open ${what} database ${path}`, cause);

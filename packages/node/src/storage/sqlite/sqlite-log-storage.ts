@@ -13,6 +13,7 @@ import type {
   StoredTreeState,
 } from '../log-storage.js';
 import { migrate } from './schema.js';
+import { createPrivateDatabaseFile } from './sqlite-file.js';
 
 const HASH_SIZE = 32;
 
@@ -126,7 +127,10 @@ export class SqliteLogStorage implements LogStorage {
       throw new RemembrancerError('CONFIG_INVALID', `synchronous must be FULL or NORMAL, not ${String(synchronous)}`);
     }
     try {
-      if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true, mode: 0o700 });
+      if (options.path !== ':memory:') {
+        mkdirSync(dirname(options.path), { recursive: true, mode: 0o700 });
+        createPrivateDatabaseFile(options.path);
+      }
       this.db = new Database(options.path, { timeout: options.busyTimeoutMs ?? 5000 });
     } catch (cause) {
       throw storageFailure(`cannot open log database ${options.path}`, cause);
