@@ -269,7 +269,9 @@ export class Witness {
       let reason: WitnessConflictReason | undefined;
       if (size === prev.size) {
         // "If the old size matches the checkpoint size, the witness MUST check that the root
-        // hashes are also identical"; the proof between equal sizes is empty.
+        // hashes are also identical"; the proof between equal sizes is empty. A mismatch is 422
+        // since C2SP/C2SP#280 (tlog-witness/v1.0.0 said 409): a 409 would carry the very size the
+        // client sent, which clients read as "resend from this size", so it must not be one.
         if (!bytesEqual(root, prev.root)) {
           failure = `root differs from the cosigned checkpoint of the same size ${size}`;
           reason = 'same-size-different-root';
