@@ -251,28 +251,23 @@ export function parseSignatureHeaders(fields: { signatureInput: HeaderValue; sig
   };
 }
 
+/** What the signature fields vouch for, checked before the body is read: see verifyRequestSignatureHeaders. */
+export interface VerifiedSignatureHeaders extends VerifiedRequestSignature {
+  /** The signed Content-Digest value, to check against the body once it has arrived (verifyContentDigest). */
+  readonly contentDigest: string;
+}
+
 /**
- * Verifies a peer request. In order, each step failing with its own code so the node can answer:
- *
- * 1. the Signature-Input and Signature fields parse and fit the profile (SIGNATURE_MISSING,
- *    SIGNATURE_INPUT_MALFORMED; see parseSignatureHeaders);
- * 2. the keyid names a known key (PEER_KEY_UNKNOWN);
- * 3. a Content-Digest field with a sha-256 digest is present (CONTENT_DIGEST_MISMATCH);
- * 4. the Ed25519 signature verifies over the signature base rebuilt from `method`, `targetUri`
- *    and the received Content-Digest value (SIGNATURE_INVALID);
- * 5. `created` is within ±maxSkewSeconds (default 120) of `now` (SIGNATURE_EXPIRED; checked only
- *    once the signature vouches for `created`);
- * 6. the signed sha-256 digest matches the body (CONTENT_DIGEST_MISMATCH).
- *
- * Returns keyid, created and nonce; replay detection on the nonce is the caller's. Everything in
- * `headers`, `targetUri`'s request target and `body` is attacker-controlled. Invalid arguments of
- * the caller's own (clock, skew, key length) fail with INVALID_ARGUMENT.
+ * Steps 1 to 5 of verifyRequestSignature, which need the header fields only: a receiver runs them
+ * before it reads (let alone parses) the body, then checks the returned `contentDigest` against
+ * the body bytes with verifyContentDigest. The signature covers the Content-Digest value, not the
+ * body itself (RFC 9421 §7.2.8, RFC 9530 §6.3), so a request whose headers verify is a peer's and
+ * only the body remains to be matched to the digest it signed.
  */
-export function verifyRequestSignature(input: VerifyRequestSignatureInput): VerifiedRequestSignature {
+export function verifyRequestSignatureHeaders(input: Omit<VerifyRequestSignatureInput, 'body'>): VerifiedSignatureHeaders {
   const maxSkew = input.maxSkewSeconds ?? DEFAULT_MAX_SKEW_SECONDS;
   if (typeof maxSkew !== 'number' || !Number.isFinite(maxSkew) || maxSkew < 0) invalidArgument('maxSkewSeconds must be a non-negative number');
   if (typeof input.now !== 'number' || !Number.isFinite(input.now)) invalidArgument('now must be a finite number of Unix seconds');
-  if (!(input.body instanceof Uint8Array)) invalidArgument('body must be a Uint8Array');
   if (typeof input.method !== 'string' || typeof input.targetUri !== 'string') invalidArgument('method and targetUri must be strings');
   const headers = input.headers ?? {};
 
@@ -314,7 +309,29 @@ export function verifyRequestSignature(input: VerifyRequestSignatureInput): Veri
       `signature created at ${created} is ${Math.abs(off)} s off the verifier's clock (${Math.abs(off)} s ${off > 0 ? 'in the future' : 'in the past'}); the accepted window is ±${maxSkew} s`,
     );
   }
+  return { keyid, created, nonce, contentDigest: digest };
+}
 
+/**
+ * Verifies a peer request. In order, each step failing with its own code so the node can answer:
+ *
+ * 1. the Signature-Input and Signature fields parse and fit the profile (SIGNATURE_MISSING,
+ *    SIGNATURE_INPUT_MALFORMED; see parseSignatureHeaders);
+ * 2. the keyid names a known key (PEER_KEY_UNKNOWN);
+ * 3. a Content-Digest field with a sha-256 digest is present (CONTENT_DIGEST_MISMATCH);
+ * 4. the Ed25519 signature verifies over the signature base rebuilt from `method`, `targetUri`
+ *    and the received Content-Digest value (SIGNATURE_INVALID);
+ * 5. `created` is within ±maxSkewSeconds (default 120) of `now` (SIGNATURE_EXPIRED; checked only
+ *    once the signature vouches for `created`);
+ * 6. the signed sha-256 digest matches the body (CONTENT_DIGEST_MISMATCH).
+ *
+ * Returns keyid, created and nonce; replay detection on the nonce is the caller's. Everything in
+ * `headers`, `targetUri`'s request target and `body` is attacker-controlled. Invalid arguments of
+ * the caller's own (clock, skew, key length) fail with INVALID_ARGUMENT.
+ */
+export function verifyRequestSignature(input: VerifyRequestSignatureInput): VerifiedRequestSignature {
+  if (!(input.body instanceof Uint8Array)) invalidArgument('body must be a Uint8Array');
+  const { keyid, created, nonce, contentDigest: digest } = verifyRequestSignatureHeaders(input);
   verifyContentDigest(digest, input.body);
   return { keyid, created, nonce };
 }

@@ -31,6 +31,15 @@ export interface BuildReceiptInput {
 export const MAX_ENTRY_DEPTH = 64;
 
 /**
+ * Deepest stored entry a receipt is built for and verified with: one level below the receipt
+ * around it, so the receipt still parses within MAX_JSON_DEPTH. Looser than MAX_ENTRY_DEPTH on
+ * purpose: a stored entry already has its leaf hash in the log, whatever admitted it (a
+ * governance document wraps a schema definition of up to 64 levels, an older node took deeper
+ * entries), and its receipt must not be refused by today's admission rule.
+ */
+export const MAX_RECEIPT_ENTRY_DEPTH = MAX_JSON_DEPTH - 1;
+
+/**
  * The leaf data of an entry: UTF-8 of its RFC 8785 canonical JSON (design: "Entry bytes").
  * `maxDepth` is MAX_ENTRY_DEPTH for new entries; a verifier passes the looser bound of what it
  * could parse, so a receipt is judged by its bytes, not by today's admission rule.
@@ -75,7 +84,7 @@ export function buildReceipt(input: BuildReceiptInput): Receipt {
   if (!origin.endsWith('/' + namespace)) {
     throw new RemembrancerError('ORIGIN_MISMATCH', `origin ${JSON.stringify(origin)} is not of namespace ${JSON.stringify(namespace)}`);
   }
-  const hash = leafHash(entryLeafData(entry));
+  const hash = leafHash(entryLeafData(entry, MAX_RECEIPT_ENTRY_DEPTH));
   const checkpoint = parseCheckpoint(parseNote(checkpointNote).text);
   if (checkpoint.origin !== origin) {
     throw new RemembrancerError('ORIGIN_MISMATCH', `checkpoint origin ${JSON.stringify(checkpoint.origin)} is not ${JSON.stringify(origin)}`);

@@ -4,7 +4,6 @@ import type { Checkpoint } from '../checkpoint/checkpoint.js';
 import { openCheckpointNote } from '../checkpoint/open-checkpoint.js';
 import { CosignatureVerifier } from '../cosignature/cosignature-verifier.js';
 import { collectNoteCosignatures } from '../cosignature/verify-cosignature.js';
-import { MAX_JSON_DEPTH } from '../jcs/index.js';
 import { leafHash, verifyInclusion } from '../merkle/index.js';
 import { NoteVerifier } from '../note/note-verifier.js';
 import { parseNote } from '../note/signed-note.js';
@@ -13,7 +12,7 @@ import { describeTlogQuorum, evaluateTlogPolicy } from '../tlog-policy/evaluate-
 import { parseTlogPolicy } from '../tlog-policy/parse-tlog-policy.js';
 import { compileTlogPolicy, policyCosigners } from '../tlog-policy/policy-cosigners.js';
 import type { TlogPolicy } from '../tlog-policy/tlog-policy.js';
-import { entryLeafData } from './build-receipt.js';
+import { MAX_RECEIPT_ENTRY_DEPTH, entryLeafData } from './build-receipt.js';
 import { decodeReceipt } from './receipt.js';
 
 export type ReceiptCheckName = 'shape' | 'leaf_hash' | 'checkpoint' | 'inclusion' | 'tlog_proof' | 'policy' | 'witnesses';
@@ -186,7 +185,7 @@ export function verifyReceiptWith(receipt: unknown, verifiers: ReceiptVerifiers)
     let data: Uint8Array;
     try {
       // The receipt itself was parsed within MAX_JSON_DEPTH, one level above its entry.
-      data = entryLeafData(r.entry, MAX_JSON_DEPTH - 1);
+      data = entryLeafData(r.entry, MAX_RECEIPT_ENTRY_DEPTH);
     } catch (e) {
       fail(isRemembrancerError(e) ? e.code : 'INVALID_JSON', `the entry cannot be hashed: ${why(e)}`);
     }

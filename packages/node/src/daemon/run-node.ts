@@ -189,6 +189,7 @@ export async function runNode(options: RunNodeOptions): Promise<RunningNode> {
       (a) => federationEvidenceRoutes(a, ledger),
       (a) =>
         federationPeerRoutes(a, {
+          self: config.name,
           registry,
           store: federationStore,
           ledger,

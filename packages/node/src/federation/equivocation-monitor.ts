@@ -23,7 +23,7 @@ import type { NodeMetrics } from '../metrics/node-metrics.js';
 import type { WitnessConflict } from '../witness/witness-store.js';
 import type { EvidenceLedger } from './evidence-ledger.js';
 import type { FederationRegistry } from './federation-registry.js';
-import { PeerRequestError, peerRequest, type PeerCredentials } from './peer-client.js';
+import { PeerRequestError, peerConsistencyProofPath, peerRequest, peerRootPath, type PeerCredentials } from './peer-client.js';
 
 /** A checkpoint whose log signature verified with the registry's key for its origin. */
 export interface ObservedCheckpoint {
@@ -353,18 +353,22 @@ export class EquivocationMonitor {
     return 'suspect';
   }
 
-  /** `GET /v1/ns/{ns}/proof/consistency` at the origin's node; its answer is attacker-controlled. */
+  /**
+   * The consistency proof from the origin's node, over the peer-authenticated route (hashes only),
+   * which serves private namespaces too: the public proof route would want a read token, and an
+   * honest node answering 401 would be listed as a suspect. Its answer is attacker-controlled.
+   */
   private async consistencyProof(origin: string, from: number, to: number): Promise<OriginAnswer<Uint8Array[]>> {
-    const answer = await this.askOrigin(origin, (ns) => `/v1/ns/${encodeURIComponent(ns)}/proof/consistency?from=${from}&to=${to}`);
+    const answer = await this.askOrigin(origin, (ns) => peerConsistencyProofPath(ns, from, to));
     if (answer.kind !== 'ok') return answer;
     const body = answer.value as { proof?: unknown } | null;
     const proof = hashList(body?.proof, MAX_CONSISTENCY_PROOF_HASHES);
     return proof ? { kind: 'ok', value: proof } : { kind: 'failed', message: `the origin's consistency proof from ${from} to ${to} is malformed` };
   }
 
-  /** The origin tree's root at `size`, as `GET /v1/ns/{ns}/proof/inclusion?index=0&size=` tells it. */
+  /** The origin tree's root at `size`, from the origin's node over the peer-authenticated route. */
   private async prefixRootFromOrigin(origin: string, size: number): Promise<OriginAnswer<Uint8Array>> {
-    const answer = await this.askOrigin(origin, (ns) => `/v1/ns/${encodeURIComponent(ns)}/proof/inclusion?index=0&size=${size}`);
+    const answer = await this.askOrigin(origin, (ns) => peerRootPath(ns, size));
     if (answer.kind !== 'ok') return answer;
     const root = hashList([(answer.value as { root?: unknown } | null)?.root], 1);
     return root ? { kind: 'ok', value: root[0]! } : { kind: 'failed', message: `the origin's root at size ${size} is malformed` };

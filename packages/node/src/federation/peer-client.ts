@@ -6,6 +6,19 @@ export interface PeerCredentials {
   seed: Uint8Array;
 }
 
+/** Where a node serves its logs' hashes to registry peers (peer-authenticated, see peer-routes.ts). */
+export const PEER_NS_PATH = '/v1/federation/peer/ns';
+
+/** `GET /v1/federation/peer/ns/{ns}/proof/consistency?from=A&to=B` at the namespace's node. */
+export function peerConsistencyProofPath(namespace: string, from: number, to: number): string {
+  return `${PEER_NS_PATH}/${encodeURIComponent(namespace)}/proof/consistency?from=${from}&to=${to}`;
+}
+
+/** `GET /v1/federation/peer/ns/{ns}/root?size=S` at the namespace's node. */
+export function peerRootPath(namespace: string, size: number): string {
+  return `${PEER_NS_PATH}/${encodeURIComponent(namespace)}/root?size=${size}`;
+}
+
 export function peerCredentials(authKeyId: number, seed: Uint8Array): PeerCredentials {
   return { keyid: formatKeyId(authKeyId), seed };
 }

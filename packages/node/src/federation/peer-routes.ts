@@ -1,4 +1,6 @@
 import type { FastifyInstance } from 'fastify';
+import { MAX_CONSISTENCY_PROOF_HASHES, RemembrancerError, base64Encode } from '@vaultmesh/core';
+import { indexParam, namespaceParam } from '../http/params.js';
 import type { LogEngine, PublishedCheckpoint } from '../log/log-engine.js';
 import type { EvidenceLedger } from './evidence-ledger.js';
 import { EVIDENCE_PATH } from './evidence-ledger.js';
@@ -6,8 +8,11 @@ import type { FederationRegistry } from './federation-registry.js';
 import type { FederationStore } from './federation-store.js';
 import { PEER_VIEW_PATH, type PeerView } from './gossip.js';
 import { peerAuthenticatedRoutes } from './peer-auth.js';
+import { PEER_NS_PATH } from './peer-client.js';
 
 export interface FederationPeerRouteOptions {
+  /** This node's name (config.name): peers sign for its endpoint in the registry in force. */
+  self: string;
   registry: FederationRegistry;
   store: FederationStore;
   ledger: EvidenceLedger;
@@ -22,12 +27,15 @@ export interface FederationPeerRouteOptions {
 
 /**
  * The routes only registry peers may call (RFC 9421-signed, see peerAuthenticatedRoutes):
- * `GET /v1/federation/peer/view`, what gossip pulls, and `POST /v1/federation/evidence`, where
- * peers push equivocation evidence (201 stored, 200 already held, 400 proves nothing).
+ * `GET /v1/federation/peer/view`, what gossip pulls; `POST /v1/federation/evidence`, where
+ * peers push equivocation evidence (201 stored, 200 already held, 400 proves nothing); and the
+ * hashes the equivocation monitor needs to settle two checkpoints of one of this node's logs,
+ * `GET /v1/federation/peer/ns/{ns}/proof/consistency?from=A&to=B` and
+ * `GET /v1/federation/peer/ns/{ns}/root?size=S`, for public and private namespaces alike.
  */
 export function federationPeerRoutes(app: FastifyInstance, options: FederationPeerRouteOptions): void {
   const { registry, store, ledger, engine } = options;
-  peerAuthenticatedRoutes(app, { registry, store, ...(options.now ? { now: options.now } : {}) }, (peerApp) => {
+  peerAuthenticatedRoutes(app, { registry, store, self: options.self, ...(options.now ? { now: options.now } : {}) }, (peerApp) => {
     peerApp.get(PEER_VIEW_PATH, async (): Promise<PeerView> => {
       const checkpoints: Array<[string, string]> = [];
       for (const ns of engine.listNamespaces()) {
@@ -40,6 +48,30 @@ export function federationPeerRoutes(app: FastifyInstance, options: FederationPe
         checkpoints: Object.fromEntries(checkpoints),
         witnessed: Object.fromEntries((options.witnessed?.() ?? []).map((w) => [w.origin, w.note])),
       };
+    });
+
+    // Hashes only, never entries: what a witness already learns from checkpoints, so a private
+    // namespace's privacy (docs/api.md) is kept while peers watch it for split views. The public
+    // proof routes would ask peers for a read token they do not have.
+    peerApp.get<{ Params: { ns: string }; Querystring: Record<string, string> }>(`${PEER_NS_PATH}/:ns/proof/consistency`, async (request) => {
+      const ns = namespaceParam(engine, request.params.ns);
+      const from = indexParam('from', request.query.from);
+      const to = indexParam('to', request.query.to);
+      if (from > to) throw new RemembrancerError('INVALID_RANGE', `from (${from}) is greater than to (${to})`);
+      const treeSize = engine.integratedSize(ns.id);
+      if (to > treeSize) throw new RemembrancerError('SIZE_OUT_OF_RANGE', `to ${to} is beyond the tree size ${treeSize}`);
+      const proof = from === 0 ? [] : engine.consistencyProof(ns.id, from, to);
+      // RFC 9162 §2.1.4.1: at most about 2·log2(to) hashes; peers refuse longer answers.
+      if (proof.length > MAX_CONSISTENCY_PROOF_HASHES) throw new RemembrancerError('SIZE_OUT_OF_RANGE', `a proof from ${from} to ${to} exceeds ${MAX_CONSISTENCY_PROOF_HASHES} hashes`);
+      return { from, to, proof: proof.map(base64Encode) };
+    });
+
+    peerApp.get<{ Params: { ns: string }; Querystring: Record<string, string> }>(`${PEER_NS_PATH}/:ns/root`, async (request) => {
+      const ns = namespaceParam(engine, request.params.ns);
+      const size = indexParam('size', request.query.size);
+      const treeSize = engine.integratedSize(ns.id);
+      if (size > treeSize) throw new RemembrancerError('SIZE_OUT_OF_RANGE', `size ${size} is beyond the tree size ${treeSize}`);
+      return { size, root: base64Encode(engine.rootAt(ns.id, size)) };
     });
 
     // The body is attacker-controlled (even a registry peer may lie): the ledger verifies it

@@ -64,7 +64,7 @@ before(async () => {
   app = Fastify();
   installErrorHandling(app);
   federationEvidenceRoutes(app, ledger);
-  federationPeerRoutes(app, { registry, store, ledger, engine: noLogs, checkpointNote: (_o, cp) => cp.note, witnessed: () => witness.witnessedOrigins() });
+  federationPeerRoutes(app, { self: gamma.id, registry, store, ledger, engine: noLogs, checkpointNote: (_o, cp) => cp.note, witnessed: () => witness.witnessedOrigins() });
   await app.ready();
 });
 
@@ -78,7 +78,7 @@ after(async () => {
 
 function push(by: TestPeer, doc: unknown) {
   const bytes = canonicalBytes(doc);
-  const headers = signRequest({ method: 'POST', targetUri: 'http://localhost/v1/federation/evidence', keyid: by.keyid, seed: by.authSeed, body: bytes });
+  const headers = signRequest({ method: 'POST', targetUri: new URL('/v1/federation/evidence', gamma.entry.endpoint).href, keyid: by.keyid, seed: by.authSeed, body: bytes });
   return app.inject({ method: 'POST', url: '/v1/federation/evidence', headers: { ...headers, 'content-type': 'application/json' }, payload: Buffer.from(bytes) });
 }
 

@@ -84,18 +84,19 @@ before(async () => {
     pushedToDelta.push(request.body as EquivocationEvidence);
     return reply.status(201).send({});
   });
-  stub.get<{ Params: { ns: string }; Querystring: Record<string, string> }>('/v1/ns/:ns/proof/consistency', async (request, reply) => {
+  // The peer-only hash routes the equivocation monitor asks (the stub does not check signatures).
+  stub.get<{ Params: { ns: string }; Querystring: Record<string, string> }>('/v1/federation/peer/ns/:ns/proof/consistency', async (request, reply) => {
     const log = deltaTrees.get(request.params.ns);
     const from = Number(request.query.from);
     const to = Number(request.query.to);
     if (!log || to > log.tree.size) return reply.status(400).send({ code: 'SIZE_OUT_OF_RANGE', message: 'no' });
     return { from, to, proof: log.tree.consistencyProof(from, to).map(base64Encode) };
   });
-  stub.get<{ Params: { ns: string }; Querystring: Record<string, string> }>('/v1/ns/:ns/proof/inclusion', async (request, reply) => {
+  stub.get<{ Params: { ns: string }; Querystring: Record<string, string> }>('/v1/federation/peer/ns/:ns/root', async (request, reply) => {
     const log = deltaTrees.get(request.params.ns);
     const size = Number(request.query.size);
     if (!log || size > log.tree.size) return reply.status(400).send({ code: 'SIZE_OUT_OF_RANGE', message: 'no' });
-    return { index: 0, size, root: base64Encode(log.tree.rootAt(size)), proof: log.tree.inclusionProof(0, size).map(base64Encode) };
+    return { size, root: base64Encode(log.tree.rootAt(size)) };
   });
   await stub.listen({ host: '127.0.0.1', port: deltaPort.value });
 
