@@ -5,6 +5,7 @@ import {
   CosignatureSigner,
   MAX_ENTRY_DEPTH,
   MAX_JSON_DEPTH,
+  MAX_RECEIPT_ENTRY_DEPTH,
   MemoryTree,
   NoteSigner,
   RECEIPT_FORMAT,
@@ -263,4 +264,19 @@ test('entries nest at most MAX_ENTRY_DEPTH levels (ENTRY_TOO_DEEP), so a batch o
   assert.ok(entryLeafData(nested(MAX_JSON_DEPTH - 1), MAX_JSON_DEPTH - 1).length > 0);
   const receiptText = JSON.stringify({ entry: nested(MAX_JSON_DEPTH - 1) });
   assert.ok(parseJsonStrict(receiptText));
+});
+
+test('a stored entry deeper than MAX_ENTRY_DEPTH (a governance document, an older node) still gets a receipt that verifies and parses', () => {
+  let deep: unknown = 'leaf';
+  for (let i = 0; i < MAX_RECEIPT_ENTRY_DEPTH - 1; i++) deep = { k: deep };
+  const stored = { deep };
+  const t = new MemoryTree();
+  t.append(canonicalBytes(stored));
+  const cp = { origin, size: 1, root: t.root() };
+  const note = signCheckpoint(cp, log);
+  const r = buildReceipt({ namespace, origin, index: 0, entry: stored, proof: [], checkpointNote: note });
+  const text = JSON.stringify(r);
+  assert.equal(verifyReceipt(parseJsonStrict(text), { logVkeys: [log.vkey] }).ok, true);
+  // One level deeper and the receipt around it would no longer parse within MAX_JSON_DEPTH.
+  assert.throws(() => buildReceipt({ namespace, origin, index: 0, entry: { deep: { k: deep } }, proof: [], checkpointNote: note }), (e: unknown) => isRemembrancerError(e));
 });
