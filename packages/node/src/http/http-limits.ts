@@ -58,8 +58,10 @@ export const TIMEOUT_CHECK_INTERVAL_MS = 1_000;
 
 /**
  * A batch without a bearer token can only be authorized by key-writer signatures inside it, which
- * are checked after parsing: such a body is read up to this, not the full batch limit, so a
- * client without any credential makes the node parse at most 1 MiB (~0.2 s and ~25 MB of heap
- * for the worst shape, `[{},{},…]`; 16 MiB of it would hold the event loop for seconds).
+ * are checked after parsing: such a body is read up to this, not the full batch limit. It is the
+ * single-entry limit, so nothing a client without any credential sends is parsed beyond 256 KiB:
+ * the worst shapes (`{"k0":0,…}`, `[{},{},…]`, `[0,0,…]`) take 20–60 ms and ~8 MB of heap at
+ * that size, while at 1 MiB they held the event loop 80–230 ms (/healthz waited up to ~470 ms in
+ * test/e2e/hostile-client.test.ts), and 16 MiB of `[{},…]` ~4 s and ~370 MB.
  */
-export const UNAUTHENTICATED_BODY_LIMIT_BYTES = 1024 * 1024;
+export const UNAUTHENTICATED_BODY_LIMIT_BYTES = 256 * 1024;
