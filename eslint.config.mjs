@@ -1,0 +1,34 @@
+// ESLint (flat config) with typescript-eslint's type-aware rules: the types the compiler knows
+// are used to catch floating promises, unsafe `any` flows and misused awaits.
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+export default tseslint.config(
+  { ignores: ['**/dist/**', '**/node_modules/**', 'packages/node/native/build/**', 'data/**', 'coverage/**'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommendedTypeChecked,
+  {
+    languageOptions: {
+      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
+    },
+    rules: {
+      // Unused names are errors, but `_`-prefixed ones say "deliberately unused".
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' }],
+      // Errors carry codes and causes: only Error objects are thrown.
+      '@typescript-eslint/only-throw-error': 'error',
+      // A promise is awaited, returned, or explicitly discarded with `void`.
+      // node:test's test() and describe() return promises the runner itself awaits.
+      '@typescript-eslint/no-floating-promises': [
+        'error',
+        { allowForKnownSafeCalls: [{ from: 'package', package: 'node:test', name: ['test', 'describe', 'it', 'suite'] }] },
+      ],
+      'no-constant-condition': ['error', { checkLoops: false }],
+    },
+  },
+  {
+    // Plain JavaScript (scripts, the CLI's bin shim, this file): no type information.
+    files: ['**/*.js', '**/*.mjs', '**/*.cjs'],
+    ...tseslint.configs.disableTypeChecked,
+    languageOptions: { globals: { process: 'readonly', console: 'readonly', URL: 'readonly' } },
+  },
+);
