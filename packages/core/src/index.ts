@@ -16,3 +16,4 @@ export * from './schema-policy/index.js';
 export * from './tlog-policy/index.js';
 export * from './cadence/index.js';
 export * from './governance/index.js';
+export * from './tlog-tiles/index.js';
