@@ -1,4 +1,3 @@
 export * from './server.js';
-export * from './tile-path.js';
 export * from './error-status.js';
 export * from './params.js';

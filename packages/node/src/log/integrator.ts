@@ -1,6 +1,6 @@
-import { CompactRange, RemembrancerError, nodeHash } from '@vaultmesh/core';
+import { CompactRange, HASH_SIZE, RemembrancerError, TILE_HEIGHT, TILE_WIDTH, leavesPerTileHash, nodeHash } from '@vaultmesh/core';
 import type { NamespaceKey, TileWrite } from '../storage/log-storage.js';
-import { HASH_SIZE, TILE_HEIGHT, TILE_WIDTH, leavesPerTileHash, rowOffset, tileHashCount } from './tile-layout.js';
+import { rowOffset, tileHashCount } from './stored-tile-layout.js';
 import type { TileStore } from './tile-store.js';
 
 /** Hashes n (left ‖ right) pairs packed in 64n bytes into n packed parents (RFC 6962 interior nodes). */

@@ -13,6 +13,8 @@ export interface NamespaceState {
   /** Root of `range`, computed on first use. */
   root: Uint8Array | undefined;
   latest: PublishedCheckpoint | undefined;
+  /** Payload bytes of the committed entries (what the storage quota counts): loaded on open, advanced by each commit. */
+  storedBytes: number;
   /** Right-edge tables of recently proven-against sizes (they never change: the log is append-only). */
   edges: Map<number, EdgeFolds>;
 }

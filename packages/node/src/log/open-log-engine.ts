@@ -1,7 +1,8 @@
 import { join } from 'node:path';
 import { RemembrancerError } from '@vaultmesh/core';
 import { SqliteLogStorage, type SqliteSynchronous } from '../storage/sqlite/sqlite-log-storage.js';
-import { TiledLogEngine, type LogEngineConfig, type ObservableLogEngine } from './tiled-log-engine.js';
+import type { LogEngineConfig } from './log-engine-config.js';
+import { TiledLogEngine, type ObservableLogEngine } from './tiled-log-engine.js';
 
 /** File name of the log database inside a node's data directory. */
 export const LOG_DB_FILE = 'log.sqlite';
@@ -11,9 +12,9 @@ export interface OpenLogEngineOptions extends LogEngineConfig {
   dataDir?: string;
   /** Explicit database file (instead of dataDir). */
   dbPath?: string;
-  /** SQLite durability: FULL (default, fsync per commit) or NORMAL (survives kill -9, not power loss). */
+  /** SQLite durability: FULL (fsync per commit) or NORMAL (survives kill -9, not power loss); DEFAULT_SQLITE_SYNCHRONOUS. */
   synchronous?: SqliteSynchronous;
-  /** SQLite page cache in KiB (default 32768). */
+  /** SQLite page cache in KiB (DEFAULT_SQLITE_CACHE_SIZE_KIB). */
   sqliteCacheSizeKiB?: number;
 }
 
@@ -23,7 +24,7 @@ export function openLogEngine(options: OpenLogEngineOptions): ObservableLogEngin
   if (path === undefined) throw new RemembrancerError('CONFIG_INVALID', 'openLogEngine needs dataDir or dbPath');
   const storage = new SqliteLogStorage({
     path,
-    synchronous: options.synchronous ?? 'FULL',
+    ...(options.synchronous === undefined ? {} : { synchronous: options.synchronous }),
     ...(options.sqliteCacheSizeKiB === undefined ? {} : { cacheSizeKiB: options.sqliteCacheSizeKiB }),
   });
   try {

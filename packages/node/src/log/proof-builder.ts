@@ -1,7 +1,16 @@
-import { EMPTY_ROOT, RemembrancerError, hashRange, nodeHash, rangeDecomposition, type SubtreeId } from '@vaultmesh/core';
+import {
+  EMPTY_ROOT,
+  HASH_SIZE,
+  RemembrancerError,
+  TILE_HEIGHT,
+  TILE_WIDTH,
+  hashRange,
+  nodeHash,
+  rangeDecomposition,
+  type SubtreeId,
+} from '@vaultmesh/core';
 import type { NamespaceKey } from '../storage/log-storage.js';
-import { HASH_SIZE, TILE_HEIGHT, TILE_WIDTH } from './tile-layout.js';
-import { missingHash, type TilePath, type TileStore } from './tile-store.js';
+import { missingHash, type PathSiblings, type TileStore } from './tile-store.js';
 
 /** Reads a perfect subtree hash (a view; copy before handing out), undefined if not stored. */
 export type HashReader = (level: number, index: number) => Uint8Array | undefined;
@@ -98,7 +107,7 @@ export function inclusionProofFromTiles(
 ): Uint8Array[] {
   const out: Uint8Array[] = [];
   const last = size - 1;
-  let view: TilePath | undefined;
+  let view: PathSiblings | undefined;
   let viewLevel = -1;
   for (let h = 0; h < 54; h++) {
     const l = Math.floor(last / POW2[h]!);

@@ -1,17 +1,16 @@
+import { HASH_SIZE, TILE_HEIGHT, TILE_WIDTH } from '@vaultmesh/core';
+
 /**
- * Where each perfect-subtree hash lives in the tile store.
+ * How the node stores a tile: where each perfect-subtree hash lives. (What a tile is, and its
+ * path, are C2SP tlog-tiles, in @vaultmesh/core's tlog-tiles module.)
  *
- * C2SP tlog-tiles (https://c2sp.org/tlog-tiles): tiles have height 8; tile level L, index N holds
- * the hashes at tree level 8L, indices N·256 … N·256+255 (fewer in a partial tile). We store each
- * tile with its interior rows as well, so every perfect subtree hash of levels 8L … 8L+7 is read
- * from one tile and nothing is ever rehashed on read:
+ * Tile level L, index N holds the hashes at tree level 8L, indices N·256 … N·256+255 (fewer in a
+ * partial tile). We store each tile with its interior rows as well, so every perfect subtree
+ * hash of levels 8L … 8L+7 is read from one tile and nothing is ever rehashed on read:
  *
  *   row k (k = 0..7) holds the level-(8L+k) hashes of the tile, ⌊width / 2^k⌋ of them,
  *   rows are concatenated in order, so the first width×32 bytes are exactly the C2SP tile.
  */
-export const TILE_HEIGHT = 8;
-export const TILE_WIDTH = 256;
-export const HASH_SIZE = 32;
 
 /** Number of hashes in row k of a tile of the given width. */
 export function rowLength(width: number, row: number): number {
@@ -46,21 +45,7 @@ export function locateHash(level: number, index: number): HashLocation {
   return { tileLevel: (level - row) / TILE_HEIGHT, tileIndex, row, position: index - tileIndex * perTile };
 }
 
-/** 256^L: the number of leaves under one level-8L hash. */
-export function leavesPerTileHash(tileLevel: number): number {
-  return TILE_WIDTH ** tileLevel;
-}
-
-/**
- * Width of tile (tileLevel, tileIndex) in a tree of `treeSize` leaves: how many of its level-8L
- * hashes are complete, clamped to 0…256.
- */
-export function tileWidthAt(treeSize: number, tileLevel: number, tileIndex: number): number {
-  const complete = Math.floor(treeSize / leavesPerTileHash(tileLevel)) - tileIndex * TILE_WIDTH;
-  return Math.max(0, Math.min(TILE_WIDTH, complete));
-}
-
-/** The C2SP bytes of a stored tile at a width ≤ its stored width. */
+/** The C2SP bytes of a stored tile at a width ≤ its stored width: its first row. */
 export function c2spTileBytes(data: Uint8Array, width: number): Uint8Array {
   return data.subarray(0, width * HASH_SIZE);
 }

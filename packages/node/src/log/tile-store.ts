@@ -1,7 +1,8 @@
-import { RemembrancerError } from '@vaultmesh/core';
+import { HASH_SIZE, RemembrancerError, TILE_HEIGHT, TILE_WIDTH } from '@vaultmesh/core';
 import type { LogStorage, NamespaceKey, StoredTile, TileWrite } from '../storage/log-storage.js';
-import { HASH_SIZE, TILE_HEIGHT, TILE_WIDTH, locateHash, rowLength, rowOffset } from './tile-layout.js';
-import { pathSiblingOffset, type TileMirror } from './tile-mirror.js';
+import { pathSiblingOffset } from './mirror-slot.js';
+import { locateHash, rowLength, rowOffset } from './stored-tile-layout.js';
+import type { TileMirror } from './tile-mirror.js';
 
 export interface TileCacheStats {
   tiles: number;
@@ -23,7 +24,7 @@ interface CacheSlot {
  * Where a proof reads the siblings of its path through one tile (see TileStore.path()). The
  * same object is reused by every call: read it before the next read from the store.
  */
-export interface TilePath {
+export interface PathSiblings {
   /** Bytes holding the hashes: a cached tile, or a path block of the mirror. */
   data: Uint8Array;
   /**
@@ -65,7 +66,7 @@ export class TileStore {
   private hits = 0;
   private misses = 0;
   private mirrorReads = 0;
-  private readonly pathView: TilePath = { data: new Uint8Array(0), at: new Int32Array(TILE_HEIGHT) };
+  private readonly pathView: PathSiblings = { data: new Uint8Array(0), at: new Int32Array(TILE_HEIGHT) };
 
   constructor(
     private readonly storage: LogStorage,
@@ -108,7 +109,7 @@ export class TileStore {
    * memory per proof would cost more than the proof); otherwise the tile is read whole and
    * cached. Undefined if the tile does not exist. The result is reused by the next call.
    */
-  path(ns: NamespaceKey, level: number, index: number, position: number): TilePath | undefined {
+  path(ns: NamespaceKey, level: number, index: number, position: number): PathSiblings | undefined {
     const view = this.pathView;
     const at = view.at;
     const key = tileKey(ns, level, index);

@@ -34,7 +34,7 @@ export interface StoredTreeState {
 
 /**
  * A hash tile as stored: `width` hashes of the tile's base level followed by its interior rows
- * (see log/tile-layout.ts). The first width×32 bytes are the C2SP tlog-tiles tile.
+ * (see log/stored-tile-layout.ts). The first width×32 bytes are the C2SP tlog-tiles tile.
  */
 export interface StoredTile {
   width: number;

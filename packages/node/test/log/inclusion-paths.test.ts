@@ -1,10 +1,10 @@
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { MemoryTree, inclusionProofPlan, leafHash, rangeDecomposition, verifyInclusion, type SubtreeId } from '@vaultmesh/core';
+import { MemoryTree, inclusionProofPlan, leafHash, rangeDecomposition, tileWidthAt, verifyInclusion, type SubtreeId } from '@vaultmesh/core';
 import type { LogStorage, StoredTile } from '../../src/storage/log-storage.js';
 import { inclusionProofFromTiles, type EdgeFolds } from '../../src/log/proof-builder.js';
-import { rowOffset, tileWidthAt } from '../../src/log/tile-layout.js';
+import { rowOffset } from '../../src/log/stored-tile-layout.js';
 import { TileStore } from '../../src/log/tile-store.js';
 import { entry, open, tempDirs } from './engine-fixture.js';
 

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { locateHash, rowLength, rowOffset, tileHashCount, tileWidthAt } from '@vaultmesh/node';
+import { locateHash, rowLength, rowOffset, tileHashCount } from '../../src/log/stored-tile-layout.js';
 
 test('row offsets and sizes of full and partial tiles', () => {
   assert.equal(tileHashCount(256), 510);
@@ -20,15 +20,4 @@ test('locateHash maps tree coordinates to tile rows', () => {
   assert.deepEqual(locateHash(17, 5), { tileLevel: 2, tileIndex: 0, row: 1, position: 5 });
   // Above 2^32 the arithmetic must not wrap.
   assert.deepEqual(locateHash(0, 2 ** 40 + 3), { tileLevel: 0, tileIndex: 2 ** 32, row: 0, position: 3 });
-});
-
-test('tileWidthAt counts complete base hashes, clamped to one tile', () => {
-  assert.equal(tileWidthAt(0, 0, 0), 0);
-  assert.equal(tileWidthAt(255, 0, 0), 255);
-  assert.equal(tileWidthAt(1000, 0, 3), 1000 - 768);
-  assert.equal(tileWidthAt(1000, 0, 2), 256);
-  assert.equal(tileWidthAt(1000, 0, 4), 0);
-  assert.equal(tileWidthAt(70000, 1, 0), 273 > 256 ? 256 : 273);
-  assert.equal(tileWidthAt(70000, 1, 1), Math.floor(70000 / 256) - 256);
-  assert.equal(tileWidthAt(70000, 2, 0), 1);
 });

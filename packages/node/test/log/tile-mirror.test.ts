@@ -4,16 +4,9 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync, writeSync, closeSync, cpSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { MemoryTree, leafHash, verifyInclusion } from '@vaultmesh/core';
-import {
-  FULL_TILE_BYTES,
-  LOG_DB_FILE,
-  MIRROR_SLOT_BYTES,
-  fromMirrorSlot,
-  pathSiblingOffset,
-  rowOffset,
-  toMirrorSlot,
-  type EngineBatchHasher,
-} from '@vaultmesh/node';
+import { LOG_DB_FILE, type EngineBatchHasher } from '@vaultmesh/node';
+import { FULL_TILE_BYTES, MIRROR_SLOT_BYTES, fromMirrorSlot, pathSiblingOffset, toMirrorSlot } from '../../src/log/mirror-slot.js';
+import { rowOffset } from '../../src/log/stored-tile-layout.js';
 import { entry, open, tempDirs } from './engine-fixture.js';
 
 const dirs = tempDirs('vm-mirror-');

@@ -1,9 +1,7 @@
 import type { FastifyInstance } from 'fastify';
-import { RemembrancerError } from '@vaultmesh/core';
+import { RemembrancerError, TILE_WIDTH, parseTilePath } from '@vaultmesh/core';
 import { namespaceParam } from '../params.js';
 import type { RouteContext } from '../server.js';
-import { TILE_WIDTH } from '../../log/tile-layout.js';
-import { parseTilePath } from '../tile-path.js';
 
 export function tileRoutes(app: FastifyInstance, ctx: RouteContext): void {
   app.get<{ Params: { ns: string; '*': string } }>('/v1/ns/:ns/tile/*', async (request, reply) => {

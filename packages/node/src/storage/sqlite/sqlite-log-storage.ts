@@ -19,6 +19,12 @@ const HASH_SIZE = 32;
 
 export type SqliteSynchronous = 'FULL' | 'NORMAL';
 
+/** Durability when none is chosen: an acknowledged append survives power loss (see synchronous below). */
+export const DEFAULT_SQLITE_SYNCHRONOUS: SqliteSynchronous = 'FULL';
+
+/** SQLite page cache when none is chosen, KiB: 32 MiB, where SQLite's own default is about 2 MiB. */
+export const DEFAULT_SQLITE_CACHE_SIZE_KIB = 32_768;
+
 /** Points inside the commit transaction where tests can inject a failure. */
 export type CommitStage = 'entries' | 'tiles' | 'tree';
 
@@ -26,13 +32,13 @@ export interface SqliteLogStorageOptions {
   /** Database file; its directory is created (mode 0700) if missing. */
   path: string;
   /**
-   * FULL (default) fsyncs the WAL on every commit: an acknowledged append survives power loss.
+   * FULL (DEFAULT_SQLITE_SYNCHRONOUS) fsyncs the WAL on every commit: an acknowledged append survives power loss.
    * NORMAL survives a process crash (kill -9) but may lose the last commits on power loss.
    */
   synchronous?: SqliteSynchronous;
   /** How long a statement waits for a lock held by another connection (backups, inspection). */
   busyTimeoutMs?: number;
-  /** SQLite page cache, in KiB. */
+  /** SQLite page cache, in KiB (DEFAULT_SQLITE_CACHE_SIZE_KIB). */
   cacheSizeKiB?: number;
   /** Test hook, called inside the commit transaction after each stage; a throw aborts the commit. */
   faultInjector?: (stage: CommitStage) => void;
@@ -122,7 +128,7 @@ export class SqliteLogStorage implements LogStorage {
   constructor(options: SqliteLogStorageOptions) {
     this.path = options.path;
     this.faultInjector = options.faultInjector;
-    const synchronous = options.synchronous ?? 'FULL';
+    const synchronous = options.synchronous ?? DEFAULT_SQLITE_SYNCHRONOUS;
     if (synchronous !== 'FULL' && synchronous !== 'NORMAL') {
       throw new RemembrancerError('CONFIG_INVALID', `synchronous must be FULL or NORMAL, not ${String(synchronous)}`);
     }
@@ -142,7 +148,7 @@ export class SqliteLogStorage implements LogStorage {
         throw new RemembrancerError('STORAGE_FAILURE', `cannot enable WAL journal (got ${mode})`);
       }
       db.pragma(`synchronous = ${synchronous}`);
-      db.pragma(`cache_size = ${-Math.max(1024, Math.floor(options.cacheSizeKiB ?? 32768))}`);
+      db.pragma(`cache_size = ${-Math.max(1024, Math.floor(options.cacheSizeKiB ?? DEFAULT_SQLITE_CACHE_SIZE_KIB))}`);
       // Bounded WAL file after checkpoints; the WAL itself still grows with a long read transaction.
       db.pragma('journal_size_limit = 67108864');
       db.pragma('temp_store = MEMORY');

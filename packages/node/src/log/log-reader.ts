@@ -1,0 +1,136 @@
+import { MAX_TILE_LEVEL, RemembrancerError, TILE_WIDTH, consistencyProofPlan, encodeEntryBundle } from '@vaultmesh/core';
+import type { LogStorage } from '../storage/log-storage.js';
+import type { PublishedCheckpoint } from './log-engine.js';
+import type { NamespaceState } from './namespace-state.js';
+import { computeEdgeFolds, hashPlan, inclusionProofFromTiles, rootFromEdge, type EdgeFolds } from './proof-builder.js';
+import { c2spTileBytes } from './stored-tile-layout.js';
+import { missingHash, type TileStore } from './tile-store.js';
+
+/** Right-edge tables cached per namespace: proofs cluster on a few sizes (the tree, the latest checkpoints). */
+const EDGE_CACHE_SIZES = 8;
+
+/** better-sqlite3 hands out Buffers; callers get plain Uint8Arrays whatever the backend. */
+export function plainBytes(b: Uint8Array): Uint8Array {
+  return Object.getPrototypeOf(b) === Uint8Array.prototype ? b : new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+}
+
+function checkIndex(name: string, value: number): void {
+  if (!Number.isSafeInteger(value) || value < 0) {
+    throw new RemembrancerError('INVALID_ARGUMENT', `${name} must be a non-negative safe integer, got ${String(value)}`);
+  }
+}
+
+function checkSize(st: NamespaceState, size: number): void {
+  checkIndex('size', size);
+  if (size > st.range.size) {
+    throw new RemembrancerError('SIZE_OUT_OF_RANGE', `size ${size} exceeds the integrated size ${st.range.size}`);
+  }
+}
+
+function checkTileCoordinates(level: number, index: number, width: number): void {
+  if (!Number.isSafeInteger(level) || level < 0 || level > MAX_TILE_LEVEL) {
+    throw new RemembrancerError('INVALID_ARGUMENT', `tile level must be 0..${MAX_TILE_LEVEL}, got ${String(level)}`);
+  }
+  checkIndex('tile index', index);
+  if (!Number.isSafeInteger(width) || width < 1 || width > TILE_WIDTH) {
+    throw new RemembrancerError('INVALID_ARGUMENT', `tile width must be 1..${TILE_WIDTH}, got ${String(width)}`);
+  }
+}
+
+/**
+ * The read side of a namespace's log: entries, roots, proofs, tiles and entry bundles, all from
+ * the integrated tree. Arguments are checked here (they come from requests); the namespace
+ * state is the caller's lookup.
+ */
+export class LogReader {
+  constructor(
+    private readonly storage: LogStorage,
+    private readonly tiles: TileStore,
+  ) {}
+
+  getEntry(st: NamespaceState, index: number): Uint8Array | undefined {
+    if (!Number.isSafeInteger(index) || index < 0 || index >= st.range.size) return undefined;
+    const e = this.storage.readEntry(st.key, index);
+    return e === undefined ? undefined : plainBytes(e);
+  }
+
+  /** Entries [start, min(end, size)), in order. */
+  getEntries(st: NamespaceState, start: number, end: number): Uint8Array[] {
+    checkIndex('start', start);
+    checkIndex('end', end);
+    if (start > end) throw new RemembrancerError('INVALID_RANGE', `range [${start}, ${end}) is reversed`);
+    const stop = Math.min(end, st.range.size);
+    if (start >= stop) return [];
+    const out = this.storage.readEntries(st.key, start, stop).map(plainBytes);
+    if (out.length !== stop - start) {
+      throw new RemembrancerError('STORAGE_FAILURE', `entries [${start}, ${stop}) of ${st.record.id} are incomplete in storage`);
+    }
+    return out;
+  }
+
+  rootAt(st: NamespaceState, size: number): Uint8Array {
+    checkSize(st, size);
+    if (size === st.range.size) return (st.root ??= st.range.root()).slice();
+    return rootFromEdge(this.edge(st, size)).slice();
+  }
+
+  inclusionProof(st: NamespaceState, index: number, size: number): Uint8Array[] {
+    checkSize(st, size);
+    checkIndex('index', index);
+    if (index >= size) throw new RemembrancerError('INDEX_OUT_OF_RANGE', `index ${index} is not below tree size ${size}`);
+    return inclusionProofFromTiles(this.tiles, st.key, index, size, (s) => this.edge(st, s));
+  }
+
+  consistencyProof(st: NamespaceState, from: number, to: number): Uint8Array[] {
+    checkIndex('from', from);
+    checkSize(st, to);
+    if (from > to) throw new RemembrancerError('INVALID_RANGE', `consistency proof from size ${from} to smaller size ${to}`);
+    return hashPlan(consistencyProofPlan(from, to), this.tiles.reader(st.key), () => this.edge(st, to));
+  }
+
+  leafHashAt(st: NamespaceState, index: number): Uint8Array {
+    checkIndex('index', index);
+    if (index >= st.range.size) {
+      throw new RemembrancerError('INDEX_OUT_OF_RANGE', `index ${index} is not below tree size ${st.range.size}`);
+    }
+    // One hash: read through the mirror if the tile is not in memory, rather than caching 16 KiB.
+    const h = this.tiles.reader(st.key)(0, index);
+    if (h === undefined) throw missingHash(0, index);
+    return h.slice();
+  }
+
+  readTile(st: NamespaceState, level: number, index: number, width: number): Uint8Array | undefined {
+    checkTileCoordinates(level, index, width);
+    const t = this.tiles.tile(st.key, level, index);
+    if (t === undefined || t.width < width) return undefined;
+    return c2spTileBytes(t.data, width).slice();
+  }
+
+  readEntryBundle(st: NamespaceState, index: number, width: number): Uint8Array | undefined {
+    checkTileCoordinates(0, index, width);
+    const start = index * TILE_WIDTH;
+    if (start + width > st.range.size) return undefined;
+    const entries = this.storage.readEntries(st.key, start, start + width);
+    if (entries.length !== width) {
+      throw new RemembrancerError('STORAGE_FAILURE', `entry bundle ${index} of ${st.record.id} is incomplete in storage`);
+    }
+    return encodeEntryBundle(entries);
+  }
+
+  /** Stored checkpoints, oldest first, the newest `limit` of them. */
+  checkpointHistory(st: NamespaceState, limit: number): PublishedCheckpoint[] {
+    if (!Number.isSafeInteger(limit) || limit < 1) throw new RemembrancerError('INVALID_ARGUMENT', 'limit must be a positive integer');
+    return this.storage.checkpointHistory(st.key, limit).map((c) => ({ ...c, root: plainBytes(c.root) }));
+  }
+
+  /** The right-edge table at `size`, from a small per-namespace cache (they never change: the log is append-only). */
+  edge(st: NamespaceState, size: number): EdgeFolds {
+    let e = st.edges.get(size);
+    if (e === undefined) {
+      e = computeEdgeFolds(size, size === st.range.size ? st.range.hashes : undefined, this.tiles.reader(st.key));
+      st.edges.set(size, e);
+      if (st.edges.size > EDGE_CACHE_SIZES) st.edges.delete(st.edges.keys().next().value as number);
+    }
+    return e;
+  }
+}
