@@ -3,6 +3,13 @@ import { join } from 'node:path';
 import { RemembrancerError, base64Encode, crypto, parseGovernanceOperators, publicKeyBase64 } from '@vaultmesh/core';
 import { generateKeyFile, readKeyFile, writeSecretFile } from '../identity/key-file.js';
 import { BATCH_BODY_LIMIT_BYTES, DEFAULT_HTTP_LIMITS, type HttpLimits } from '../http/http-limits.js';
+import {
+  DEFAULT_BATCH_MAX_AGE_MS,
+  DEFAULT_BATCH_MAX_ENTRIES,
+  DEFAULT_CHECKPOINT_INTERVAL_MS,
+  DEFAULT_QUEUE_MAX_ENTRIES,
+  DEFAULT_SQLITE_SYNCHRONOUS,
+} from '../log/log-engine-defaults.js';
 
 /** What `remembrancer init` writes to DIR/config.json; every field has a production default. */
 export interface NodeConfig {
@@ -56,11 +63,11 @@ export interface NodeIdentity {
 
 export const DEFAULT_CONFIG: Omit<NodeConfig, 'name'> = {
   listen: '127.0.0.1:8080',
-  checkpointIntervalMs: 1000,
-  batchMaxEntries: 4096,
-  batchMaxAgeMs: 5,
-  queueMaxEntries: 65536,
-  synchronous: 'FULL',
+  checkpointIntervalMs: DEFAULT_CHECKPOINT_INTERVAL_MS,
+  batchMaxEntries: DEFAULT_BATCH_MAX_ENTRIES,
+  batchMaxAgeMs: DEFAULT_BATCH_MAX_AGE_MS,
+  queueMaxEntries: DEFAULT_QUEUE_MAX_ENTRIES,
+  synchronous: DEFAULT_SQLITE_SYNCHRONOUS,
   bodyLimitBytes: BATCH_BODY_LIMIT_BYTES,
   gossipIntervalMs: 1000,
 };
