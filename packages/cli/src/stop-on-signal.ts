@@ -1,3 +1,4 @@
+import { errorMessage } from '@vaultmesh/core';
 /**
  * Installs SIGINT/SIGTERM handlers at once — before a long-running command announces that it is
  * ready, so a signal sent right after that line still stops it cleanly — and resolves once `stop`
@@ -9,7 +10,7 @@ export function stopOnSignal(stop: () => Promise<void>): Promise<void> {
       process.off('SIGINT', handler);
       process.off('SIGTERM', handler);
       stop().then(resolve, (e: unknown) => {
-        process.stderr.write(`error while stopping: ${(e as Error).message}\n`);
+        process.stderr.write(`error while stopping: ${errorMessage(e)}\n`);
         process.exitCode = 1;
         resolve();
       });

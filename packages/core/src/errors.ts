@@ -108,6 +108,21 @@ export function pointerToken(token: string | number): string {
   return String(token).replace(/~/g, '~0').replace(/\//g, '~1');
 }
 
+/**
+ * The message of anything caught: `catch` binds `unknown`, and a thrown non-Error (a string, a
+ * rejected plain value) must still log as something readable rather than `undefined`.
+ */
+export function errorMessage(e: unknown): string {
+  if (e instanceof Error) return e.message;
+  if (typeof e === 'string') return e;
+  try {
+    return String(e);
+  } catch {
+    // An object whose toString throws or is not callable (e.g. Object.create(null)).
+    return Object.prototype.toString.call(e);
+  }
+}
+
 export function isRemembrancerError(e: unknown, code?: ErrorCode): e is RemembrancerError {
   return e instanceof RemembrancerError && (code === undefined || e.code === code);
 }

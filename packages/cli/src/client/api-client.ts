@@ -1,4 +1,4 @@
-import { RemembrancerError, type ErrorCode } from '@vaultmesh/core';
+import { RemembrancerError, errorMessage, type ErrorCode } from '@vaultmesh/core';
 
 /** An error the node answered with: its stable code, message and HTTP status. */
 export class ApiError extends RemembrancerError {
@@ -44,7 +44,7 @@ export class ApiClient {
         signal: AbortSignal.timeout(this.timeoutMs),
       });
     } catch (cause) {
-      throw new RemembrancerError('INTERNAL', `cannot reach ${this.url}: ${(cause as Error).message}`, { cause });
+      throw new RemembrancerError('INTERNAL', `cannot reach ${this.url}: ${errorMessage(cause)}`, { cause });
     }
     if (!res.ok) {
       let code: ErrorCode = 'INTERNAL';

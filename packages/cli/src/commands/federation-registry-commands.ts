@@ -2,6 +2,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import {
   createGenesis,
+  errorMessage,
   parseJsonStrict,
   parseRegistry,
   proposeNext,
@@ -30,7 +31,7 @@ export function readRegistryFile(path: string): RegistrySet {
   try {
     text = readFileSync(path, 'utf8');
   } catch (e) {
-    throw new UsageError(`cannot read ${path}: ${(e as Error).message}`);
+    throw new UsageError(`cannot read ${path}: ${errorMessage(e)}`);
   }
   return parseRegistry(parseJsonStrict(text));
 }

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { base64Encode, crypto, parseJsonStrict, type NamespaceSpec } from '@vaultmesh/core';
+import { base64Encode, crypto, errorMessage, parseJsonStrict, type NamespaceSpec } from '@vaultmesh/core';
 import { tokenSha256 } from '@vaultmesh/node';
 import { withConnection } from '../client/connection.js';
 import { UsageError } from '../output.js';
@@ -28,7 +28,7 @@ export function readJsonFile(path: string): unknown {
   try {
     return parseJsonStrict(path === '-' ? readFileSync(0, 'utf8') : readFileSync(path, 'utf8'));
   } catch (e) {
-    throw new UsageError(`${path}: ${(e as Error).message}`);
+    throw new UsageError(`${path}: ${errorMessage(e)}`);
   }
 }
 

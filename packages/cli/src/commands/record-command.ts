@@ -2,7 +2,7 @@ import { createReadStream, readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import type { Command } from 'commander';
 import cliProgress from 'cli-progress';
-import { RemembrancerError, parseJsonStrict } from '@vaultmesh/core';
+import { RemembrancerError, errorMessage, parseJsonStrict } from '@vaultmesh/core';
 import { clientFrom, withConnection, type ConnectionOptions } from '../client/connection.js';
 import type { ApiClient } from '../client/api-client.js';
 import { UsageError, printResult } from '../output.js';
@@ -60,7 +60,7 @@ async function recordBatch(client: ApiClient, opts: RecordOptions, path: string)
       try {
         pending.push(parseJsonStrict(line));
       } catch (e) {
-        throw new RemembrancerError('INVALID_JSON', `${path}:${lineNo}: ${(e as Error).message} (entries before this line were recorded: ${indices.length})`);
+        throw new RemembrancerError('INVALID_JSON', `${path}:${lineNo}: ${errorMessage(e)} (entries before this line were recorded: ${indices.length})`);
       }
       if (pending.length >= BATCH_SIZE) await flush();
     }

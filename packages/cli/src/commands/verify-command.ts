@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { RemembrancerError, base64Encode, bytesEqual, parseJsonStrict, parseTlogPolicyBytes, parseVkey, verifyReceipt, type TlogPolicy } from '@vaultmesh/core';
+import { RemembrancerError, base64Encode, bytesEqual, errorMessage, parseJsonStrict, parseTlogPolicyBytes, parseVkey, verifyReceipt, type TlogPolicy } from '@vaultmesh/core';
 import { EXIT_FAILURE, EXIT_OK, UsageError, printResult } from '../output.js';
 import { collect } from '../repeatable-option.js';
 
@@ -48,7 +48,7 @@ export function readPolicy(path: string, extraLogVkeys: readonly string[]): Tlog
   try {
     bytes = readFileSync(path);
   } catch (e) {
-    throw new UsageError(`cannot read policy ${path}: ${(e as Error).message}`);
+    throw new UsageError(`cannot read policy ${path}: ${errorMessage(e)}`);
   }
   let policy: TlogPolicy;
   try {
@@ -64,7 +64,7 @@ export function readPolicy(path: string, extraLogVkeys: readonly string[]): Tlog
     try {
       k = parseVkey(vkey);
     } catch (e) {
-      throw new UsageError(`--log-vkey ${vkey}: ${(e as Error).message}`);
+      throw new UsageError(`--log-vkey ${vkey}: ${errorMessage(e)}`);
     }
     if (k.type !== 0x01) throw new UsageError(`--log-vkey ${vkey} is not an Ed25519 (0x01) log key`);
     // The policy format refuses two logs with one public key; the policy's own entry stands.
@@ -103,7 +103,7 @@ export function registerVerify(program: Command): void {
         raw = parseJsonStrict(readFileSync(file === '-' ? 0 : file, 'utf8'));
       } catch (e) {
         if (e instanceof RemembrancerError) throw new UsageError(`${file} is not JSON: ${e.message}`);
-        throw new UsageError(`cannot read ${file}: ${(e as Error).message}`);
+        throw new UsageError(`cannot read ${file}: ${errorMessage(e)}`);
       }
       const result = verifyReceipt(raw as never, { logVkeys, witnessVkeys, ...(policy ? { policy } : {}) });
       // JSON output: the checkpoint root as base64, as everywhere else (not a byte-indexed object).

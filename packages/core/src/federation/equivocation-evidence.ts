@@ -1,4 +1,4 @@
-import { RemembrancerError } from '../errors.js';
+import { RemembrancerError, errorMessage } from '../errors.js';
 import { crypto } from '../crypto/index.js';
 import { base64Decode, base64Encode, bytesEqual } from '../encoding/index.js';
 import { canonicalBytes } from '../jcs/index.js';
@@ -106,7 +106,7 @@ function parseMembers(json: unknown, signed: boolean): EquivocationEvidence | Un
     try {
       cp = parseCheckpoint(parseNote(n).text);
     } catch (cause) {
-      invalid(`checkpoints[${i}] is not a signed checkpoint: ${(cause as Error).message}`, cause);
+      invalid(`checkpoints[${i}] is not a signed checkpoint: ${errorMessage(cause)}`, cause);
     }
     if (cp.origin !== origin) invalid(`checkpoints[${i}] has origin ${JSON.stringify(cp.origin.slice(0, 300))}, not ${JSON.stringify(origin)}`);
   });
@@ -163,7 +163,7 @@ function opened(notes: readonly string[], verifier: NoteVerifier): [ParsedCheckp
     try {
       return openCheckpoint(n, verifier).checkpoint;
     } catch (cause) {
-      invalid(`checkpoints[${i}] is not validly signed by the log key ${JSON.stringify(verifier.name)}: ${(cause as Error).message}`, cause);
+      invalid(`checkpoints[${i}] is not validly signed by the log key ${JSON.stringify(verifier.name)}: ${errorMessage(cause)}`, cause);
     }
   });
   return [out[0]!, out[1]!];
@@ -174,7 +174,7 @@ function toLogVerifier(v: NoteVerifier | string): NoteVerifier {
   try {
     return NoteVerifier.fromVkey(v);
   } catch (cause) {
-    invalid(`cannot be checked: the log key is not an Ed25519 vkey: ${(cause as Error).message}`, cause);
+    invalid(`cannot be checked: the log key is not an Ed25519 vkey: ${errorMessage(cause)}`, cause);
   }
 }
 

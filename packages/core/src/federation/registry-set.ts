@@ -1,4 +1,4 @@
-import { RemembrancerError } from '../errors.js';
+import { RemembrancerError, errorMessage } from '../errors.js';
 import { base64Decode, toHex } from '../encoding/index.js';
 import { loneSurrogateAt } from '../jcs/unicode.js';
 import { SIGNATURE_TYPE_COSIGNATURE_V1, SIGNATURE_TYPE_ED25519 } from '../note/key-id.js';
@@ -129,7 +129,7 @@ function typedVkey(where: string, v: unknown, type: number, name: string, what: 
   try {
     k = parseVkey(v);
   } catch (cause) {
-    invalid(where, `is not a valid vkey: ${(cause as Error).message}`, cause);
+    invalid(where, `is not a valid vkey: ${errorMessage(cause)}`, cause);
   }
   if (k.type !== type) invalid(where, `must be ${what}`);
   if (k.name !== name) invalid(where, `must be named ${JSON.stringify(name)}, not ${JSON.stringify(k.name)}`);

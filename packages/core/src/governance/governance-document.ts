@@ -1,5 +1,6 @@
 import { parseCadence, type CadenceSpec } from '../cadence/index.js';
 import { utf8Encode } from '../encoding/bytes.js';
+import { errorMessage } from '../errors.js';
 import { isUtcTimestamp } from '../federation/timestamp.js';
 import { canonicalBytes, canonicalize } from '../jcs/index.js';
 import { documentSignatures, type DocumentSignature } from '../namespace/entry-signatures.js';
@@ -147,7 +148,7 @@ function schemaId(value: unknown): string {
   try {
     parseSchemaId(value);
   } catch (e) {
-    refuse(E, '/schema_id', `must be a schema id name@MAJOR.MINOR.PATCH: ${(e as Error).message}`);
+    refuse(E, '/schema_id', `must be a schema id name@MAJOR.MINOR.PATCH: ${errorMessage(e)}`);
   }
   return value as string;
 }
@@ -194,7 +195,7 @@ export function parseGovernanceDocument(json: unknown): GovernanceDocument {
   try {
     size = canonicalBytes(o).length;
   } catch (e) {
-    return refuse(E, '', `is not plain JSON: ${(e as Error).message}`);
+    return refuse(E, '', `is not plain JSON: ${errorMessage(e)}`);
   }
   // Governance documents are entries of sys:governance: a larger one could never be appended.
   if (size > MAX_ENTRY_BYTES) refuse(E, '', `is ${size} bytes of canonical JSON; an entry holds at most ${MAX_ENTRY_BYTES}`);

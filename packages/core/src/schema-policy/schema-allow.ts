@@ -1,4 +1,4 @@
-import { RemembrancerError } from '../errors.js';
+import { RemembrancerError, errorMessage } from '../errors.js';
 import { isSchemaName, type SchemaId } from './schema-id.js';
 import { parseSemverRange, satisfies, type SemverRange } from './semver-range.js';
 
@@ -51,7 +51,7 @@ export function parseSchemaAllowList(value: unknown, pointer: string): string[] 
       try {
         parsePattern(item);
       } catch (e) {
-        throw new RemembrancerError('POLICY_INVALID', `schema_policy.allow[${i}]: ${(e as Error).message}`, { pointer: at, cause: e });
+        throw new RemembrancerError('POLICY_INVALID', `schema_policy.allow[${i}]: ${errorMessage(e)}`, { pointer: at, cause: e });
       }
     }
     seen.add(item);

@@ -1,4 +1,4 @@
-import { RemembrancerError } from '../errors.js';
+import { RemembrancerError, errorMessage } from '../errors.js';
 
 /*
  * Schema ids are `name@MAJOR.MINOR.PATCH` (DESIGN.md, `schemas/`): one JSON Schema file per
@@ -93,7 +93,7 @@ export function parseSchemaId(s: unknown): SchemaId {
   try {
     version = parseSchemaVersion(s.slice(at + 1));
   } catch (e) {
-    throw new RemembrancerError('INVALID_ARGUMENT', `invalid schema id ${shown(s)}: ${(e as Error).message}`, { cause: e });
+    throw new RemembrancerError('INVALID_ARGUMENT', `invalid schema id ${shown(s)}: ${errorMessage(e)}`, { cause: e });
   }
   return { name, version };
 }

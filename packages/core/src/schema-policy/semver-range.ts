@@ -1,4 +1,4 @@
-import { RemembrancerError } from '../errors.js';
+import { RemembrancerError, errorMessage } from '../errors.js';
 import { compareVersions, parseSchemaVersion, parseVersionNumber, type SchemaVersion } from './schema-id.js';
 
 /*
@@ -105,7 +105,7 @@ function parsePartial(text: string): PartialVersion {
     try {
       out[k] = parseVersionNumber(p, 'version number');
     } catch (e) {
-      throw new RangeSyntaxError((e as Error).message);
+      throw new RangeSyntaxError(errorMessage(e));
     }
   }
   return { major: out[0]!, minor: out[1]!, patch: out[2]! };

@@ -1,4 +1,4 @@
-import { RemembrancerError } from '../errors.js';
+import { RemembrancerError, errorMessage } from '../errors.js';
 import { parseTlogPolicy } from './parse-tlog-policy.js';
 import type { TlogPolicy } from './tlog-policy.js';
 
@@ -55,7 +55,7 @@ export function formatTlogPolicy(policy: TlogPolicy, options: FormatTlogPolicyOp
   try {
     parseTlogPolicy(out);
   } catch (e) {
-    invalid((e as Error).message);
+    invalid(errorMessage(e));
   }
   return out;
 }

@@ -1,4 +1,4 @@
-import { RemembrancerError } from '../errors.js';
+import { RemembrancerError, errorMessage } from '../errors.js';
 import { toHex, utf8Decode } from '../encoding/index.js';
 import { SIGNATURE_TYPE_COSIGNATURE_V1, SIGNATURE_TYPE_ED25519 } from '../note/key-id.js';
 import { parseVkey, type Vkey } from '../note/vkey.js';
@@ -48,7 +48,7 @@ function vkeyOf(line: number, token: string, type: number, what: string): Vkey {
   try {
     k = parseVkey(token);
   } catch (cause) {
-    invalid(line, `${what} key ${quote(token)} is not a valid vkey: ${(cause as Error).message}`, cause);
+    invalid(line, `${what} key ${quote(token)} is not a valid vkey: ${errorMessage(cause)}`, cause);
   }
   if (k.type !== type) {
     // https://c2sp.org/tlog-policy#public-key-representation: log keys sign checkpoints

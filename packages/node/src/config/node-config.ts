@@ -1,6 +1,6 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { RemembrancerError, base64Encode, crypto, parseGovernanceOperators, publicKeyBase64 } from '@vaultmesh/core';
+import { RemembrancerError, base64Encode, crypto, errorMessage, parseGovernanceOperators, publicKeyBase64 } from '@vaultmesh/core';
 import { generateKeyFile, readKeyFile, writeSecretFile } from '../identity/key-file.js';
 import { BATCH_BODY_LIMIT_BYTES, DEFAULT_HTTP_LIMITS, type HttpLimits } from '../http/http-limits.js';
 import {
@@ -169,7 +169,7 @@ export function loadNode(dataDir: string): NodeIdentity {
       ? parseGovernanceOperators(config.governance, '/governance')
       : { threshold: 1, operators: [{ id: operatorId, ed25519: publicKeyBase64(operatorSeed) }] };
   } catch (cause) {
-    throw new RemembrancerError('CONFIG_INVALID', `${p.config}: ${(cause as Error).message}`, { cause });
+    throw new RemembrancerError('CONFIG_INVALID', `${p.config}: ${errorMessage(cause)}`, { cause });
   }
   return {
     config,

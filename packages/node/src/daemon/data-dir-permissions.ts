@@ -1,7 +1,7 @@
 import { chmodSync, lstatSync, readdirSync, statSync, type Stats } from 'node:fs';
 import { isMainThread } from 'node:worker_threads';
 import { join, relative, sep } from 'node:path';
-import { RemembrancerError } from '@vaultmesh/core';
+import { RemembrancerError, errorMessage } from '@vaultmesh/core';
 
 /**
  * A node's data directory holds private namespaces' entries (SQLite, its WAL, the tile mirror)
@@ -76,7 +76,7 @@ export function findInsecurePaths(dataDir: string): InsecurePath[] {
     root = statSync(dataDir);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return found;
-    throw insecure(`cannot inspect data directory ${dataDir}: ${(e as Error).message}`, e);
+    throw insecure(`cannot inspect data directory ${dataDir}: ${errorMessage(e)}`, e);
   }
   const visit = (path: string, st: Stats): void => {
     const kind = kindOf(st);
@@ -94,7 +94,7 @@ export function findInsecurePaths(dataDir: string): InsecurePath[] {
     try {
       names = readdirSync(path).sort();
     } catch (e) {
-      throw insecure(`cannot inspect ${path}: ${(e as Error).message}`, e);
+      throw insecure(`cannot inspect ${path}: ${errorMessage(e)}`, e);
     }
     for (const name of names) {
       const child = join(path, name);
@@ -143,7 +143,7 @@ export function secureDataDir(dataDir: string): PermissionRepair[] {
     try {
       chmodSync(p.path, to);
     } catch (e) {
-      throw insecure(`${p.path} is accessible to group or others (mode ${octal(p.mode)}) and cannot be repaired: ${(e as Error).message}`, e);
+      throw insecure(`${p.path} is accessible to group or others (mode ${octal(p.mode)}) and cannot be repaired: ${errorMessage(e)}`, e);
     }
     repairs.push({ path: p.path, kind: p.kind as PermissionRepair['kind'], from: p.mode, to });
   }

@@ -7,7 +7,7 @@ import { openLogEngine } from '../log/index.js';
 import type { LogEngine, PublishedCheckpoint } from '../log/log-engine.js';
 import { FederationRegistry } from '../federation/federation-registry.js';
 import { FederationStore } from '../federation/federation-store.js';
-import { NoteSigner, base64Encode, peerAuthKeyName, peerWitnessKeyName } from '@vaultmesh/core';
+import { NoteSigner, base64Encode, errorMessage, peerAuthKeyName, peerWitnessKeyName } from '@vaultmesh/core';
 import { Cosigner } from '../federation/cosigner.js';
 import { cosignedCheckpointNote } from '../federation/cosigned-checkpoint.js';
 import { FederationStatus } from '../federation/federation-status.js';
@@ -127,7 +127,7 @@ export async function runNode(options: RunNodeOptions): Promise<RunningNode> {
     ...(fedLogger ? { logger: fedLogger } : {}),
   });
   witness.onConflict((conflict) => {
-    void monitor.onWitnessConflict(conflict).catch((e: unknown) => fedLogger?.error({ origin: conflict.origin, err: (e as Error).message }, 'checking a witness conflict failed'));
+    void monitor.onWitnessConflict(conflict).catch((e: unknown) => fedLogger?.error({ origin: conflict.origin, err: errorMessage(e) }, 'checking a witness conflict failed'));
   });
   const gossip = new Gossip({
     self: config.name,

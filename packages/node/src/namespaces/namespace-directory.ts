@@ -6,6 +6,7 @@ import {
   defaultNamespaceSpec,
   advanceGovernance,
   buildCadenceSet,
+  errorMessage,
   parseCadence,
   parseNamespaceSpec,
   buildNamespaceCreate,
@@ -122,7 +123,7 @@ export class NamespaceDirectory {
         await this.propose('create', ns.id, { description: 'created before governance; adopted with default rules' }, ns.createdAt);
         this.options.logger?.info({ namespace: ns.id }, 'recorded a namespace.create for a namespace that predates the governance log');
       } catch (e) {
-        this.options.logger?.warn({ namespace: ns.id, err: (e as Error).message }, 'namespace predates the governance log and could not be adopted; it keeps default rules');
+        this.options.logger?.warn({ namespace: ns.id, err: errorMessage(e) }, 'namespace predates the governance log and could not be adopted; it keeps default rules');
       }
     }
   }
@@ -190,7 +191,7 @@ export class NamespaceDirectory {
       try {
         this.applyDue();
       } catch (e) {
-        this.options.logger?.error({ err: (e as Error).message }, 'applying governance documents failed');
+        this.options.logger?.error({ err: errorMessage(e) }, 'applying governance documents failed');
       }
     }, this.options.pendingCheckMs ?? 1000);
     this.timer.unref();

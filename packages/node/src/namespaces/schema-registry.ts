@@ -7,6 +7,7 @@ import {
   allowsAnyEntry,
   canonicalize,
   compareVersions,
+  errorMessage,
   parseSchemaId,
   pointerToken,
   schemaAllowed,
@@ -137,7 +138,7 @@ export class SchemaRegistry {
       try {
         schema = JSON.parse(readFileSync(join(dir, file), 'utf8'));
       } catch (e) {
-        throw invalid(id, `${join(dir, file)} is not readable JSON: ${(e as Error).message}`, e);
+        throw invalid(id, `${join(dir, file)} is not readable JSON: ${errorMessage(e)}`, e);
       }
       registry.register(id, schema as object, 'file');
     }
@@ -184,7 +185,7 @@ export class SchemaRegistry {
     try {
       parsed = parseSchemaId(id);
     } catch (e) {
-      throw new RemembrancerError('POLICY_INVALID', (e as Error).message, { cause: e });
+      throw new RemembrancerError('POLICY_INVALID', errorMessage(e), { cause: e });
     }
     if (typeof schema !== 'object' || schema === null || Array.isArray(schema)) throw invalid(id, 'a schema must be a JSON object');
     if (!depthWithin(schema, SCHEMA_MAX_DEPTH)) throw invalid(id, `nested deeper than ${SCHEMA_MAX_DEPTH} levels`);
@@ -192,7 +193,7 @@ export class SchemaRegistry {
     try {
       jcs = canonicalize(schema);
     } catch (e) {
-      throw invalid(id, `not plain JSON: ${(e as Error).message}`, e);
+      throw invalid(id, `not plain JSON: ${errorMessage(e)}`, e);
     }
     const bytes = new TextEncoder().encode(jcs).length;
     if (bytes > SCHEMA_MAX_BYTES) throw invalid(id, `${bytes} bytes of canonical JSON; at most ${SCHEMA_MAX_BYTES} are allowed`);
@@ -220,7 +221,7 @@ export class SchemaRegistry {
     try {
       validate = ajv.compile(copy);
     } catch (e) {
-      throw new CompileError(invalid(id, `does not compile in strict mode: ${(e as Error).message}`, e));
+      throw new CompileError(invalid(id, `does not compile in strict mode: ${errorMessage(e)}`, e));
     }
     // An async validator returns a promise, which a synchronous check would take for success.
     if ((validate as { $async?: unknown }).$async === true) throw new CompileError(invalid(id, '$async schemas are not supported'));
@@ -282,7 +283,7 @@ export class SchemaRegistry {
     try {
       id = parseSchemaId(raw);
     } catch (e) {
-      throw new RemembrancerError('SCHEMA_NOT_ALLOWED', `malformed schema id: ${(e as Error).message}`, { pointer: '/schema', cause: e });
+      throw new RemembrancerError('SCHEMA_NOT_ALLOWED', `malformed schema id: ${errorMessage(e)}`, { pointer: '/schema', cause: e });
     }
     const idText = raw as string;
     if (!schemaAllowed(id, allow)) {

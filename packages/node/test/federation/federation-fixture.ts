@@ -5,6 +5,7 @@ import {
   NoteSigner,
   createGenesis,
   crypto,
+  errorMessage,
   formatKeyId,
   signCheckpoint,
   signRegistry,
@@ -105,7 +106,7 @@ export async function waitFor<T>(what: string, check: () => Promise<T | undefine
     } catch (e) {
       lastError = e;
     }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastError ? `: ${(lastError as Error).message}` : ''}`);
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastError ? `: ${errorMessage(lastError)}` : ''}`);
     await new Promise((r) => setTimeout(r, 50));
   }
 }
