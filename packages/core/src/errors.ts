@@ -60,8 +60,11 @@ export type ErrorCode =
   // a data directory or file accessible to group or others (secrets are refused, not repaired)
   | 'DATA_DIR_INSECURE'
   | 'NONCE_REPLAYED'
+  // requests to peers: no connection, no answer in time, an HTTP refusal, an answer of the wrong form
   | 'PEER_UNREACHABLE'
+  | 'PEER_TIMEOUT'
   | 'PEER_REQUEST_FAILED'
+  | 'PEER_ANSWER_MALFORMED'
   // namespaces: policies (spec, C2SP tlog-policy text, cadence), schemas, writers, limits, sealing
   | 'POLICY_INVALID'
   | 'POLICY_NOT_MET'

@@ -1,6 +1,7 @@
 import {
   CosignatureVerifier,
   base64Encode,
+  errorMessage,
   formatAddCheckpointRequest,
   formatSignatureLine,
   parseCosignatureResponse,
@@ -13,6 +14,7 @@ import type { LogEngineLogger } from '../log/logger.js';
 import type { NodeMetrics } from '../metrics/node-metrics.js';
 import type { FederationRegistry } from './federation-registry.js';
 import type { FederationStore } from './federation-store.js';
+import { PeerRequestError, isPeerSilent, malformedPeerAnswer, peerFetch, peerRefusal, type PeerAnswer } from './peer-client.js';
 
 export interface CosignerOptions {
   engine: LogEngine;
@@ -167,19 +169,23 @@ export class Cosigner {
     const started = performance.now();
     try {
       let old = Math.min(this.witnessSize.get(key) ?? 0, cp.size);
+      let conflict: PeerAnswer | undefined;
       for (let attempt = 0; attempt < 2; attempt++) {
         const proof = old > 0 && old < cp.size ? this.options.engine.consistencyProof(namespace, old, cp.size) : [];
-        const res = await fetch(new URL('/v1/witness/add-checkpoint', peer.endpoint), {
+        // The tlog-witness route is unauthenticated by design (the checkpoint's log signature is
+        // the credential), so the request goes unsigned.
+        const res = await peerFetch(peer, new URL('/v1/witness/add-checkpoint', peer.endpoint), {
           method: 'POST',
           headers: { 'content-type': 'text/plain; charset=utf-8' },
           body: formatAddCheckpointRequest({ oldSize: old, proof, checkpoint: cp.note }),
-          signal: AbortSignal.timeout(this.timeoutMs),
+          timeoutMs: this.timeoutMs,
+          accept: [200, 409],
         });
-        const text = await res.text();
+        const text = res.text;
         state.reachable = true;
         state.lastLatencyMs = Math.round((performance.now() - started) * 10) / 10;
         if (res.status === 200) {
-          this.accept(peer, origin, cp, text);
+          this.accept(peer, origin, cp, res);
           this.options.onCosignature?.(namespace);
           this.witnessSize.set(key, cp.size);
           state.lastSuccessAt = new Date().toISOString();
@@ -190,20 +196,29 @@ export class Cosigner {
         if (res.status === 409) {
           // The witness holds another size for this origin: resend once from it (spec: the
           // client retries with the size the witness reports).
-          const theirs = parseSizeResponse(text);
-          if (theirs > cp.size) throw new Error(`witness holds size ${theirs}, beyond our checkpoint ${cp.size}`);
+          let theirs: number;
+          try {
+            theirs = parseSizeResponse(text);
+          } catch (cause) {
+            throw malformedPeerAnswer(peer, res, 'a malformed size', cause);
+          }
+          if (theirs > cp.size) throw peerRefusal(peer, res.status, text, `witness holds size ${theirs}, beyond our checkpoint ${cp.size}`);
           this.witnessSize.set(key, theirs);
           old = theirs;
-          continue;
+          conflict = res;
         }
-        throw new Error(`witness answered ${res.status}: ${text.slice(0, 200)}`);
       }
-      throw new Error('witness kept answering 409');
+      throw peerRefusal(peer, 409, conflict?.text ?? '', 'witness kept answering 409');
     } catch (e) {
-      state.lastError = (e as Error).message;
+      state.lastError = errorMessage(e);
       this.options.metrics?.witnessRequests.inc({ peer: peer.id, result: 'failed' });
-      if ((e as Error).name === 'TimeoutError' || (e as { cause?: { code?: string } }).cause?.code === 'ECONNREFUSED') state.reachable = false;
-      this.options.logger?.warn?.({ peer: peer.id, origin, err: (e as Error).message }, 'cosigning failed');
+      // A witness that answered anything is up; one that gave no answer (refused connection,
+      // reset, timeout) is not. Other errors (our store, a bad cosignature) say nothing of reachability.
+      if (e instanceof PeerRequestError) {
+        state.reachable = !isPeerSilent(e);
+        if (e.answered) state.lastLatencyMs = Math.round((performance.now() - started) * 10) / 10;
+      }
+      this.options.logger?.warn?.({ peer: peer.id, origin, err: errorMessage(e) }, 'cosigning failed');
       return false;
     }
   }
@@ -212,11 +227,17 @@ export class Cosigner {
    * Keeps the cosignatures that verify with the peer's registered witness key (during a rotation,
    * the key of the version in force or of the one before); others are ignored.
    */
-  private accept(peer: RegistryPeer, origin: string, cp: PublishedCheckpoint, responseBody: string): void {
+  private accept(peer: RegistryPeer, origin: string, cp: PublishedCheckpoint, answer: PeerAnswer): void {
     const entries = this.options.registry.peerAcrossRotation(peer.id);
     const verifiers = (entries.length > 0 ? entries : [peer]).map((p) => CosignatureVerifier.fromVkey(p.witness_vkey));
     const body = cp.note.slice(0, cp.note.indexOf('\n\n') + 1);
-    for (const sig of parseCosignatureResponse(responseBody)) {
+    let sigs: ReturnType<typeof parseCosignatureResponse>;
+    try {
+      sigs = parseCosignatureResponse(answer.text);
+    } catch (cause) {
+      throw malformedPeerAnswer(peer, answer, 'a malformed cosignature response', cause);
+    }
+    for (const sig of sigs) {
       const verifier = verifiers.find((v) => v.name === sig.name && v.keyId === sig.keyId);
       if (!verifier) continue;
       const timestamp = verifyCosignature(body, sig, verifier);

@@ -6,12 +6,12 @@ import {
   base64Encode,
   buildEquivocationEvidence,
   bytesEqual,
+  errorMessage,
   isConsistencyValid,
   isRemembrancerError,
   logVerifierForOrigin,
   openCheckpoint,
   parseCheckpoint,
-  parseJsonStrict,
   parseNote,
   peerForOrigin,
   prefixRootFromConsistencyProof,
@@ -23,7 +23,7 @@ import type { NodeMetrics } from '../metrics/node-metrics.js';
 import type { WitnessConflict } from '../witness/witness-store.js';
 import type { EvidenceLedger } from './evidence-ledger.js';
 import type { FederationRegistry } from './federation-registry.js';
-import { PeerRequestError, peerConsistencyProofPath, peerRequest, peerRootPath, type PeerCredentials } from './peer-client.js';
+import { PeerRequestError, peerAnswerJson, peerConsistencyProofPath, peerRequest, peerRootPath, type PeerCredentials } from './peer-client.js';
 
 /** A checkpoint whose log signature verified with the registry's key for its origin. */
 export interface ObservedCheckpoint {
@@ -382,20 +382,19 @@ export class EquivocationMonitor {
     // A node that just failed to answer is not asked again at once: every check waiting for it
     // would wait a whole timeout, round after round.
     if ((this.quietUntil.get(peer.id) ?? 0) > Date.now()) return { kind: 'unreachable', message: `${peer.id} did not answer recently` };
-    let res: { status: number; text: string };
     try {
-      res = await peerRequest(peer, this.options.creds, 'GET', path(ns), undefined, this.timeoutMs);
+      const res = await peerRequest(peer, this.options.creds, 'GET', path(ns), { timeoutMs: this.timeoutMs });
+      this.quietUntil.delete(peer.id);
+      return { kind: 'ok', value: peerAnswerJson(peer, res) };
     } catch (e) {
+      // An answer that refuses or makes no sense is the origin failing to prove; only silence
+      // (unreachable, or no full answer in time) leaves the question open.
+      if (e instanceof PeerRequestError && e.answered) {
+        this.quietUntil.delete(peer.id);
+        return { kind: 'failed', message: e.message };
+      }
       this.quietUntil.set(peer.id, Date.now() + this.timeoutMs);
-      // Unreachable, or a body that timed out mid-way: as good as no answer.
-      return { kind: 'unreachable', message: e instanceof PeerRequestError ? e.message : (e as Error).message };
-    }
-    this.quietUntil.delete(peer.id);
-    if (res.status !== 200) return { kind: 'failed', message: `${peer.id} answered ${res.status}: ${res.text.slice(0, 200)}` };
-    try {
-      return { kind: 'ok', value: parseJsonStrict(res.text) };
-    } catch {
-      return { kind: 'failed', message: `${peer.id} answered with invalid JSON` };
+      return { kind: 'unreachable', message: errorMessage(e) };
     }
   }
 }

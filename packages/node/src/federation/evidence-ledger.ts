@@ -3,6 +3,7 @@ import {
   RemembrancerError,
   canonicalBytes,
   crypto,
+  errorMessage,
   isRemembrancerError,
   signEvidence,
   toHex,
@@ -15,7 +16,7 @@ import type { LogEngineLogger } from '../log/logger.js';
 import type { NodeMetrics } from '../metrics/node-metrics.js';
 import type { FederationRegistry } from './federation-registry.js';
 import type { FederationStore, StoredEvidence } from './federation-store.js';
-import { peerRequest, type PeerCredentials } from './peer-client.js';
+import { PeerRequestError, peerRequest, type PeerCredentials } from './peer-client.js';
 
 /** The evidence push route: peers POST evidence documents here (peer-authenticated). */
 export const EVIDENCE_PATH = '/v1/federation/evidence';
@@ -177,7 +178,7 @@ export class EvidenceLedger extends EventEmitter<{ evidence: [AcceptedEvidence] 
         do {
           this.pushAgain = false;
           await this.pushOnce().catch((err: unknown) => {
-            if (!this.closed) this.options.logger?.error({ err: (err as Error).message }, 'equivocation evidence push pass failed');
+            if (!this.closed) this.options.logger?.error({ err: errorMessage(err) }, 'equivocation evidence push pass failed');
           });
         } while (this.pushAgain && !this.closed);
       } finally {
@@ -212,21 +213,25 @@ export class EvidenceLedger extends EventEmitter<{ evidence: [AcceptedEvidence] 
     );
   }
 
-  /** False if the peer is unreachable (the rest of its documents wait for the next pass). */
+  /** False if the peer gave no answer (the rest of its documents wait for the next pass). */
   private async pushTo(peer: RegistryPeer, e: StoredEvidence): Promise<boolean> {
     try {
-      const res = await peerRequest(peer, this.options.creds, 'POST', EVIDENCE_PATH, e.doc, this.timeoutMs);
-      if (res.status === 200 || res.status === 201) {
-        this.options.store.markEvidenceDelivered(e.digest, peer.id, this.now().toISOString());
-      } else if (!this.loggedRefusals.has(`${e.digest}\n${peer.id}\n${res.status}`)) {
-        // E.g. a peer still on an older registry version; it is asked again every round.
-        this.loggedRefusals.add(`${e.digest}\n${peer.id}\n${res.status}`);
-        this.options.logger?.warn({ peer: peer.id, origin: e.origin, digest: e.digest, status: res.status, body: res.text.slice(0, 300) }, 'peer did not take equivocation evidence');
-      }
+      await peerRequest(peer, this.options.creds, 'POST', EVIDENCE_PATH, { body: e.doc, timeoutMs: this.timeoutMs, accept: [200, 201] });
+      this.options.store.markEvidenceDelivered(e.digest, peer.id, this.now().toISOString());
       return true;
     } catch (err) {
       if (this.closed) return false;
-      this.options.logger?.warn({ peer: peer.id, origin: e.origin, err: (err as Error).message }, 'equivocation evidence push failed; retried next gossip round');
+      if (err instanceof PeerRequestError && err.answered) {
+        // The peer answered but did not take it, e.g. a peer still on an older registry version;
+        // it is asked again every round, and its next documents are offered meanwhile.
+        const key = `${e.digest}\n${peer.id}\n${err.status}`;
+        if (!this.loggedRefusals.has(key)) {
+          this.loggedRefusals.add(key);
+          this.options.logger?.warn({ peer: peer.id, origin: e.origin, digest: e.digest, status: err.status, peer_code: err.peerCode, err: err.message }, 'peer did not take equivocation evidence');
+        }
+        return true;
+      }
+      this.options.logger?.warn({ peer: peer.id, origin: e.origin, err: errorMessage(err) }, 'equivocation evidence push failed; retried next gossip round');
       return false;
     }
   }

@@ -1,10 +1,10 @@
-import { isRemembrancerError, parseJsonStrict, peerForOrigin, type RegistryPeer } from '@vaultmesh/core';
+import { errorMessage, peerForOrigin, type RegistryPeer } from '@vaultmesh/core';
 import type { LogEngineLogger } from '../log/logger.js';
 import type { NodeMetrics } from '../metrics/node-metrics.js';
 import type { EquivocationMonitor } from './equivocation-monitor.js';
 import type { EvidenceLedger } from './evidence-ledger.js';
 import type { FederationRegistry } from './federation-registry.js';
-import { peerRequest, type PeerCredentials } from './peer-client.js';
+import { PeerRequestError, malformedPeerAnswer, peerAnswerJson, peerRequest, type PeerCredentials } from './peer-client.js';
 
 /** The peer view route: what a node shows its peers of its logs and its witness (peer-authenticated). */
 export const PEER_VIEW_PATH = '/v1/federation/peer/view';
@@ -138,7 +138,7 @@ export class Gossip {
         for (const note of [...Object.values(view.checkpoints), ...Object.values(view.witnessed)]) {
           checks.push(
             monitor.observe(note, from).catch((e: unknown) => {
-              if (!this.stopped) logger?.error({ peer: from, err: (e as Error).message }, 'checking a gossiped checkpoint failed');
+              if (!this.stopped) logger?.error({ peer: from, err: errorMessage(e) }, 'checking a gossiped checkpoint failed');
             }),
           );
         }
@@ -150,7 +150,7 @@ export class Gossip {
       this.lastRound = new Date().toISOString();
       metrics?.gossipRounds.inc();
     } catch (e) {
-      if (!this.stopped) logger?.error({ err: (e as Error).message }, 'gossip round failed');
+      if (!this.stopped) logger?.error({ err: errorMessage(e) }, 'gossip round failed');
     }
   }
 
@@ -158,19 +158,19 @@ export class Gossip {
     const state = this.states.get(peer.id) ?? { peer: peer.id, reachable: false, checkpoints: new Map<string, number>() };
     this.states.set(peer.id, state);
     try {
-      const res = await peerRequest(peer, this.options.creds, 'GET', PEER_VIEW_PATH, undefined, this.timeoutMs);
+      const res = await peerRequest(peer, this.options.creds, 'GET', PEER_VIEW_PATH, { timeoutMs: this.timeoutMs });
       state.reachable = true;
-      if (res.status !== 200) throw new Error(`answered ${res.status}: ${res.text.slice(0, 200)}`);
-      const view = parsePeerView(parseJsonStrict(res.text));
-      if (!view) throw new Error('answered with a malformed view');
+      const view = parsePeerView(peerAnswerJson(peer, res));
+      if (!view) throw malformedPeerAnswer(peer, res, 'a malformed view');
       state.lastSeenAt = new Date().toISOString();
       state.registryVersion = view.registry_version;
       delete state.lastError;
       this.recordCheckpoints(peer, state, view);
       return view;
     } catch (e) {
-      if (isRemembrancerError(e, 'PEER_UNREACHABLE')) state.reachable = false;
-      state.lastError = (e as Error).message;
+      // A peer that refused or answered nonsense is up; one that gave no answer in time is not.
+      if (e instanceof PeerRequestError) state.reachable = e.answered;
+      state.lastError = errorMessage(e);
       return undefined;
     } finally {
       this.options.metrics?.gossipPeerReachable.set({ peer: peer.id }, state.reachable ? 1 : 0);
@@ -198,10 +198,9 @@ export class Gossip {
     for (const { peer, version } of candidates) {
       if (this.stopped || version <= (registry.latest()?.version ?? 0)) return;
       try {
-        const res = await peerRequest(peer, this.options.creds, 'GET', '/v1/federation/registry?all=1', undefined, this.timeoutMs);
-        if (res.status !== 200) throw new Error(`answered ${res.status}`);
-        const body = parseJsonStrict(res.text) as { versions?: unknown };
-        if (!Array.isArray(body?.versions)) throw new Error('answered without a versions array');
+        const res = await peerRequest(peer, this.options.creds, 'GET', '/v1/federation/registry?all=1', { timeoutMs: this.timeoutMs });
+        const body = peerAnswerJson(peer, res) as { versions?: unknown } | null;
+        if (!Array.isArray(body?.versions)) throw malformedPeerAnswer(peer, res, 'no versions array');
         const versionOf = (v: unknown): number => (isStringRecord(v) && typeof v['version'] === 'number' ? v['version'] : 0);
         for (const v of [...(body.versions as unknown[])].sort((a, b) => versionOf(a) - versionOf(b))) {
           const n = versionOf(v);
@@ -211,7 +210,7 @@ export class Gossip {
           logger?.info({ peer: peer.id, version: n }, 'registry version adopted from a peer');
         }
       } catch (e) {
-        logger?.warn({ peer: peer.id, version, err: (e as Error).message }, 'could not adopt a newer registry version from a peer');
+        logger?.warn({ peer: peer.id, version, err: errorMessage(e) }, 'could not adopt a newer registry version from a peer');
       }
     }
   }
