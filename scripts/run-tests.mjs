@@ -1,13 +1,32 @@
 #!/usr/bin/env node
-// Runs every *.test.ts under packages/*/test and test/ with Node's own test runner. Node 20's
-// `--test` takes no globs, so the files are listed here; sources run through tsx with the
+// Runs the test suites with Node's own test runner; sources run through tsx with the
 // `vaultmesh-src` export condition, so tests never depend on a stale dist/.
-import { readdirSync, statSync } from 'node:fs';
+//
+//   node scripts/run-tests.mjs            every test: the fast suite and the slow suite, one summary
+//   node scripts/run-tests.mjs --fast     unit, property and route tests (packages/*/test), < 60 s
+//   node scripts/run-tests.mjs --slow     e2e (test/e2e) and the crash suites: real processes
+//   node scripts/run-tests.mjs FILTER...  only the test files whose path contains a FILTER, each in
+//                                         its own process (e.g. `run-tests.mjs peer-auth`)
+//
+// Why shards: starting a process with the TypeScript loader costs ~1.5 s here, more than most test
+// files take, so the fast suite runs its files in SHARDS processes (each file a suite of its own,
+// its hooks scoped to it). The slow suite's files start real node processes and run each in its
+// own process, several at once: they mostly wait on their children. All of it is one `node --test`
+// run, so the summary at the end counts everything.
+import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
+
+/** Test files of the fast suite that start processes, kill them or wait on disks: they are slow-suite. */
+const SLOW_IN_PACKAGES = ['crash-safety', 'witness-persistence', 'native-guard-pages'];
+/** In-process shards of the fast suite (this machine has two cores). */
+const SHARDS = 2;
+/** Test processes at once: shards are CPU-bound, e2e files mostly wait on the nodes they start. */
+const CONCURRENCY = 3;
 
 function collect(dir, out) {
   let names;
@@ -25,21 +44,54 @@ function collect(dir, out) {
   return out;
 }
 
-const filters = process.argv.slice(2);
-const roots = [...readdirSync(join(root, 'packages')).map((p) => join(root, 'packages', p, 'test')), join(root, 'test')];
-let files = roots.flatMap((d) => collect(d, []));
-if (filters.length > 0) files = files.filter((f) => filters.some((x) => f.includes(x)));
-if (files.length === 0) {
-  console.error('no test files matched');
-  process.exit(1);
+const args = process.argv.slice(2);
+const suite = args.includes('--fast') ? 'fast' : args.includes('--slow') ? 'slow' : 'all';
+const filters = args.filter((a) => !a.startsWith('--'));
+
+const packageFiles = readdirSync(join(root, 'packages')).flatMap((p) => collect(join(root, 'packages', p, 'test'), []));
+const isSlowInPackages = (f) => SLOW_IN_PACKAGES.some((s) => f.includes(s));
+const fast = packageFiles.filter((f) => !isSlowInPackages(f));
+const slow = [...packageFiles.filter(isSlowInPackages), ...collect(join(root, 'test'), [])];
+
+let tmp;
+let files;
+if (filters.length > 0) {
+  files = [...fast, ...slow].filter((f) => filters.some((x) => f.includes(x)));
+  if (files.length === 0) {
+    console.error('no test files matched');
+    process.exit(1);
+  }
+} else {
+  files = [];
+  if (suite !== 'slow') {
+    tmp = mkdtempSync(join(tmpdir(), 'remembrancer-test-shards-'));
+    files.push(...shards(fast, tmp));
+  }
+  if (suite !== 'fast') files.push(...slow);
 }
-const args = [
-  '--conditions=vaultmesh-src',
-  '--import', 'tsx',
-  '--test',
-  '--test-concurrency=2',
-  '--test-timeout=300000',
-  ...files,
-];
-const r = spawnSync(process.execPath, args, { cwd: root, stdio: 'inherit', env: { ...process.env, NODE_ENV: 'test' } });
+
+/** Writes SHARDS entry files, each importing its share of `testFiles` inside a suite per file. */
+function shards(testFiles, dir) {
+  const out = [];
+  for (let s = 0; s < SHARDS; s++) {
+    const mine = testFiles.filter((_, i) => i % SHARDS === s);
+    const lines = [
+      "import { describe, test } from 'node:test';",
+      // A file that fails to load counts as a failed test, not only as a failed suite.
+      'const load = (url) => async () => { try { await import(url); } catch (e) { test("the test file loads", () => { throw e; }); } };',
+      ...mine.map((f) => `describe(${JSON.stringify(f)}, load(${JSON.stringify(pathToFileURL(join(root, f)).href)}));`),
+    ];
+    const file = join(dir, `fast-shard-${s + 1}.test.mjs`);
+    writeFileSync(file, lines.join('\n') + '\n');
+    out.push(file);
+  }
+  return out;
+}
+
+const r = spawnSync(
+  process.execPath,
+  ['--conditions=vaultmesh-src', '--import', 'tsx', '--test', `--test-concurrency=${CONCURRENCY}`, '--test-timeout=300000', ...files],
+  { cwd: root, stdio: 'inherit', env: { ...process.env, NODE_ENV: 'test' } },
+);
+if (tmp) rmSync(tmp, { recursive: true, force: true });
 process.exit(r.status ?? 1);
