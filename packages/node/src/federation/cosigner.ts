@@ -69,7 +69,9 @@ export class Cosigner {
   private readonly pollMs: number;
   private readonly retryMs: number;
   private timer: NodeJS.Timeout | undefined;
-  private readonly inFlight = new Set<string>();
+  private stopped = false;
+  /** namespace → its round under way: one at a time per namespace, and what stop waits for. */
+  private readonly inFlight = new Map<string, Promise<unknown>>();
   private readonly sentSize = new Map<string, number>();
   /** (peer id, origin) → the size that peer's witness last cosigned. */
   private readonly witnessSize = new Map<string, number>();
@@ -84,15 +86,21 @@ export class Cosigner {
   }
 
   start(): void {
+    this.stopped = false;
     this.timer ??= setInterval(() => this.tick(), this.pollMs);
     this.timer.unref();
   }
 
+  /**
+   * Stops asking witnesses and waits for the rounds under way. No extra bound is needed: each
+   * witness request is bounded by `timeoutMs` (body included), and after stop no round sends
+   * another, so this resolves within one timeout.
+   */
   async stop(): Promise<void> {
+    this.stopped = true;
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
-    const deadline = Date.now() + this.timeoutMs * 2;
-    while (this.inFlight.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    await Promise.allSettled([...this.inFlight.values()]);
   }
 
   witnessPeers(): WitnessPeerState[] {
@@ -119,8 +127,11 @@ export class Cosigner {
       // A witness that missed the latest checkpoint (down, partitioned, restarting) is asked again
       // until it cosigns: after a partition heals, witnesses catch up with no operator action.
       if (!fresh && (!last || Date.now() - last.at < this.retryMs || this.missing(ns.id, last).length === 0)) continue;
-      this.inFlight.add(ns.id);
-      void this.round(ns.id, ns.origin, cp, fresh ? undefined : new Set(last!.cosigners)).finally(() => this.inFlight.delete(ns.id));
+      // round() catches per witness; nothing is left to reject, but the map must never hold a rejection unobserved.
+      const run = this.round(ns.id, ns.origin, cp, fresh ? undefined : new Set(last!.cosigners))
+        .catch((e: unknown) => this.options.logger?.warn?.({ namespace: ns.id, err: errorMessage(e) }, 'cosigning round failed'))
+        .finally(() => this.inFlight.delete(ns.id));
+      this.inFlight.set(ns.id, run);
     }
   }
 
@@ -171,6 +182,8 @@ export class Cosigner {
       let old = Math.min(this.witnessSize.get(key) ?? 0, cp.size);
       let conflict: PeerAnswer | undefined;
       for (let attempt = 0; attempt < 2; attempt++) {
+        // Stopped between the first answer and the resend: the resend would outlive stop().
+        if (this.stopped && attempt > 0) return false;
         const proof = old > 0 && old < cp.size ? this.options.engine.consistencyProof(namespace, old, cp.size) : [];
         // The tlog-witness route is unauthenticated by design (the checkpoint's log signature is
         // the credential), so the request goes unsigned.

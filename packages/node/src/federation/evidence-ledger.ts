@@ -17,6 +17,7 @@ import type { NodeMetrics } from '../metrics/node-metrics.js';
 import type { FederationRegistry } from './federation-registry.js';
 import type { FederationStore, StoredEvidence } from './federation-store.js';
 import { PeerRequestError, peerRequest, type PeerCredentials } from './peer-client.js';
+import { settleWithin } from './settle-within.js';
 
 /** The evidence push route: peers POST evidence documents here (peer-authenticated). */
 export const EVIDENCE_PATH = '/v1/federation/evidence';
@@ -188,11 +189,14 @@ export class EvidenceLedger extends EventEmitter<{ evidence: [AcceptedEvidence] 
     return this.pushing;
   }
 
-  /** Stops pushing; waits (bounded) for a push pass under way. */
+  /**
+   * Stops pushing; waits for a push pass under way. A pass stops before its next push once closed,
+   * so one push timeout is enough; the bound of two is a margin for the store writes around it.
+   */
   async close(): Promise<void> {
     this.closed = true;
     const pass = this.pushing;
-    if (pass) await Promise.race([pass, new Promise((r) => setTimeout(r, this.timeoutMs * 2).unref())]);
+    if (pass) await settleWithin([pass], this.timeoutMs * 2);
   }
 
   private async pushOnce(): Promise<void> {

@@ -5,6 +5,7 @@ import type { EquivocationMonitor } from './equivocation-monitor.js';
 import type { EvidenceLedger } from './evidence-ledger.js';
 import type { FederationRegistry } from './federation-registry.js';
 import { PeerRequestError, malformedPeerAnswer, peerAnswerJson, peerRequest, type PeerCredentials } from './peer-client.js';
+import { settleWithin } from './settle-within.js';
 
 /** The peer view route: what a node shows its peers of its logs and its witness (peer-authenticated). */
 export const PEER_VIEW_PATH = '/v1/federation/peer/view';
@@ -96,13 +97,17 @@ export class Gossip {
     this.timer.unref();
   }
 
-  /** Stops the rounds and waits (bounded) for the one under way. */
+  /**
+   * Stops the rounds and waits for the one under way. Bounded: a round chains requests (the pulls,
+   * then registry versions, proofs from origins and evidence pushes), each within its own timeout
+   * but not their sum; the round stops at its next step once stopped.
+   */
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
     const r = this.running;
-    if (r) await Promise.race([r, new Promise((resolve) => setTimeout(resolve, this.timeoutMs * 3).unref())]);
+    if (r) await settleWithin([r], this.timeoutMs * 3);
   }
 
   peers(): GossipPeerState[] {
