@@ -8,6 +8,7 @@ export * from './cosignature/index.js';
 export * from './tlog-proof/index.js';
 export * from './jcs/index.js';
 export * from './namespace/index.js';
+export * from './entry/index.js';
 export * from './receipt/index.js';
 export * from './witness-protocol/index.js';
 export * from './federation/index.js';

@@ -7,7 +7,7 @@ import { documentSignatures, type DocumentSignature } from '../namespace/entry-s
 import { child, integerIn, isObject, objectWith, refuse, stringMatching, type JsonObject } from '../namespace/json-members.js';
 import { NAMESPACE_ID_PATTERN } from '../namespace/namespace-id.js';
 import { NAMESPACE_SPEC_MEMBERS, parseNamespaceSpec, type NamespaceSpec } from '../namespace/namespace-spec.js';
-import { MAX_ENTRY_BYTES } from '../receipt/build-receipt.js';
+import { MAX_ENTRY_BYTES } from '../entry/index.js';
 import { parseSchemaId } from '../schema-policy/index.js';
 import { underPointer } from './governance-invalid.js';
 

@@ -2,7 +2,7 @@ import { loneSurrogateAt } from '../jcs/unicode.js';
 import { parseCadence, type CadenceSpec } from '../cadence/index.js';
 import { NODE_NAME_PATTERN } from '../federation/registry-set.js';
 import { parseSchemaAllowList } from '../schema-policy/index.js';
-import { MAX_ENTRY_BYTES } from '../receipt/build-receipt.js';
+import { MAX_ENTRY_BYTES } from '../entry/index.js';
 import { WRITER_ID_PATTERN } from './writer-id.js';
 export { WRITER_ID_PATTERN } from './writer-id.js';
 import { arrayOf, base64OfLength, child, integerIn, isObject, objectWith, refuse, stringMatching } from './json-members.js';

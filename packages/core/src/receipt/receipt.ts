@@ -1,7 +1,7 @@
 import { NAMESPACE_ID_PATTERN } from '../namespace/index.js';
 import { RemembrancerError } from '../errors.js';
 import { base64Decode } from '../encoding/index.js';
-import { parseJsonStrict } from '../jcs/index.js';
+import { isJsonObject, parseJsonStrict } from '../jcs/index.js';
 import { hasForbiddenLineCharacter } from '../note/note-text.js';
 import { MAX_TLOG_PROOF_HASHES } from '../tlog-proof/tlog-proof.js';
 
@@ -56,9 +56,6 @@ export interface DecodedReceipt {
   readonly proof: Uint8Array[];
 }
 
-export function isJsonObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
 
 function malformed(field: string, why: string, cause?: unknown): never {
   throw new RemembrancerError(

@@ -12,7 +12,7 @@ import { describeTlogQuorum, evaluateTlogPolicy } from '../tlog-policy/evaluate-
 import { parseTlogPolicy } from '../tlog-policy/parse-tlog-policy.js';
 import { compileTlogPolicy, policyCosigners } from '../tlog-policy/policy-cosigners.js';
 import type { TlogPolicy } from '../tlog-policy/tlog-policy.js';
-import { MAX_RECEIPT_ENTRY_DEPTH, entryLeafData } from './build-receipt.js';
+import { MAX_RECEIPT_ENTRY_DEPTH, entryLeafData } from '../entry/index.js';
 import { decodeReceipt } from './receipt.js';
 
 export type ReceiptCheckName = 'shape' | 'leaf_hash' | 'checkpoint' | 'inclusion' | 'tlog_proof' | 'policy' | 'witnesses';
