@@ -2,7 +2,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'n
 import { join } from 'node:path';
 import { RemembrancerError, base64Encode, crypto, errorMessage, parseGovernanceOperators, publicKeyBase64 } from '@vaultmesh/core';
 import { generateKeyFile, readKeyFile, writeSecretFile } from '../identity/key-file.js';
-import { BATCH_BODY_LIMIT_BYTES, DEFAULT_HTTP_LIMITS, type HttpLimits } from '../http/http-limits.js';
+import { BATCH_BODY_LIMIT_BYTES, DEFAULT_HTTP_LIMITS, type HttpLimits } from './http-limits.js';
 import {
   DEFAULT_BATCH_MAX_AGE_MS,
   DEFAULT_BATCH_MAX_ENTRIES,

@@ -11,15 +11,13 @@ import { NoteSigner, base64Encode, errorMessage, peerAuthKeyName, peerWitnessKey
 import { Cosigner } from '../federation/cosigner.js';
 import { cosignedCheckpointNote } from '../federation/cosigned-checkpoint.js';
 import { FederationStatus } from '../federation/federation-status.js';
-import { federationEvidenceRoutes } from '../federation/federation-routes.js';
 import { EvidenceLedger } from '../federation/evidence-ledger.js';
 import { EquivocationMonitor } from '../federation/equivocation-monitor.js';
 import { Gossip } from '../federation/gossip.js';
-import { federationPeerRoutes } from '../federation/peer-routes.js';
 import { peerCredentials } from '../federation/peer-client.js';
 import { KeyRotationWatcher } from '../federation/key-rotation-watcher.js';
 import { RegistryWitnessLogs } from '../federation/registry-witness-logs.js';
-import { WITNESS_DB_FILE, Witness, witnessRoutes, StaticWitnessLogs } from '../witness/index.js';
+import { WITNESS_DB_FILE, Witness, StaticWitnessLogs } from '../witness/index.js';
 import { localPeerEntry } from '../federation/local-peer.js';
 import { NodeMetrics } from '../metrics/node-metrics.js';
 import { sampleFederationMetrics } from '../federation/federation-metrics.js';
@@ -177,27 +175,14 @@ export async function runNode(options: RunNodeOptions): Promise<RunningNode> {
       const entry = localPeerEntry(identity);
       return config.endpoint !== undefined || boundUrl === undefined ? entry : { ...entry, endpoint: boundUrl };
     },
-    federation: { registry, status },
+    witness,
+    federation: { registry, status, store: federationStore, ledger, witnessed: () => witness.witnessedOrigins() },
     onMetricsScrape: () => sampleFederationMetrics(status.status(), metrics),
     checkpointNote,
     witnessState: (origin, cp) => {
       const reg = registry.latest();
       return reg ? { cosignatures: federationStore.cosignatures(origin, cp.size, base64Encode(cp.root)).length, required: reg.quorum.witness } : undefined;
     },
-    plugins: [
-      (a) => witnessRoutes(a, { witness }),
-      (a) => federationEvidenceRoutes(a, ledger),
-      (a) =>
-        federationPeerRoutes(a, {
-          self: config.name,
-          registry,
-          store: federationStore,
-          ledger,
-          engine,
-          witnessed: () => witness.witnessedOrigins(),
-          checkpointNote,
-        }),
-    ],
     adminToken: identity.adminToken,
     metrics,
     bodyLimitBytes: config.bodyLimitBytes,

@@ -1,9 +1,7 @@
 export * from './federation-store.js';
 export * from './federation-registry.js';
 export * from './local-peer.js';
-export * from './federation-routes.js';
 export * from './federation-status.js';
-export * from './peer-auth.js';
 export * from './peer-client.js';
 export * from './cosigner.js';
 export * from './cosigned-checkpoint.js';
@@ -11,6 +9,5 @@ export * from './registry-witness-logs.js';
 export * from './evidence-ledger.js';
 export * from './equivocation-monitor.js';
 export * from './gossip.js';
-export * from './peer-routes.js';
 export * from './key-rotation-watcher.js';
 export * from './federation-metrics.js';

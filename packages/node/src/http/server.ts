@@ -3,25 +3,44 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } 
 import type { RegistryPeer } from '@vaultmesh/core';
 import type { LogEngine, PublishedCheckpoint } from '../log/log-engine.js';
 import { NodeMetrics } from '../metrics/node-metrics.js';
-import type { FederationRegistry } from '../federation/federation-registry.js';
-import { federationRoutes } from '../federation/federation-routes.js';
-import type { FederationStatusSource } from '../federation/federation-status.js';
 import { clientErrorHandler, frameworkErrorHandler, installErrorHandling } from './error-handler.js';
-import { BATCH_BODY_LIMIT_BYTES, DEFAULT_BODY_LIMIT_BYTES, DEFAULT_HTTP_LIMITS, TIMEOUT_CHECK_INTERVAL_MS, type HttpLimits } from './http-limits.js';
+import { BATCH_BODY_LIMIT_BYTES, DEFAULT_BODY_LIMIT_BYTES, DEFAULT_HTTP_LIMITS, TIMEOUT_CHECK_INTERVAL_MS, type HttpLimits } from '../config/http-limits.js';
 import { boundInFlightBodies } from './in-flight-bodies.js';
 import { refuseWhileClosing } from './closing.js';
 import { useStrictJsonBodies } from './json-body.js';
-import { healthRoutes } from './routes/health-routes.js';
-import { nodeRoutes } from './routes/node-routes.js';
-import { namespaceRoutes } from './routes/namespace-routes.js';
-import { entryRoutes } from './routes/entry-routes.js';
-import { proofRoutes } from './routes/proof-routes.js';
-import { receiptRoutes } from './routes/receipt-routes.js';
-import { tileRoutes } from './routes/tile-routes.js';
-import { policyRoutes } from './routes/policy-routes.js';
-import { governanceRoutes } from './routes/governance-routes.js';
+import type { FederationRouteDeps, RouteContext } from './route-context.js';
+import { installScopes, type HttpArea } from './scopes.js';
+import { healthArea } from './routes/health-routes.js';
+import { nodeArea } from './routes/node-routes.js';
+import { namespaceArea } from './routes/namespace-routes.js';
+import { entryArea } from './routes/entry-routes.js';
+import { proofArea } from './routes/proof-routes.js';
+import { receiptArea } from './routes/receipt-routes.js';
+import { tileArea } from './routes/tile-routes.js';
+import { policyArea } from './routes/policy-routes.js';
+import { governanceArea } from './routes/governance-routes.js';
+import { witnessArea } from './routes/witness-routes.js';
+import { federationArea } from './routes/federation-routes.js';
+import { peerArea } from './routes/peer-routes.js';
 import type { NamespaceServices } from '../namespaces/namespace-services.js';
 import type { Sealing } from '../namespaces/sealing.js';
+import type { Witness } from '../witness/witness.js';
+
+/** Every area of the API, each declaring its routes in the scopes that protect them (scopes.ts). */
+const AREAS: readonly HttpArea[] = [
+  healthArea,
+  nodeArea,
+  namespaceArea,
+  governanceArea,
+  entryArea,
+  proofArea,
+  receiptArea,
+  policyArea,
+  tileArea,
+  witnessArea,
+  federationArea,
+  peerArea,
+];
 
 export interface HttpServerOptions {
   engine: LogEngine;
@@ -39,10 +58,10 @@ export interface HttpServerOptions {
   witnessState?: (origin: string, checkpoint: PublishedCheckpoint) => { cosignatures: number; required: number } | undefined;
   /** Refreshes gauges sampled at scrape time (federation figures) before /metrics renders. */
   onMetricsScrape?: () => void;
-  /** Extra route plugins (witness, federation peer routes) registered after the core API. */
-  plugins?: ReadonlyArray<(app: FastifyInstance) => void>;
-  /** Federation membership and status (registry, status endpoints). */
-  federation?: { registry: FederationRegistry; status: FederationStatusSource };
+  /** This node's C2SP witness (absent: no witness routes). */
+  witness?: Witness;
+  /** Federation membership, status, evidence and peer-request checks (absent: no federation or peer routes). */
+  federation?: FederationRouteDeps;
   /** Largest batch body, bytes (default BATCH_BODY_LIMIT_BYTES); every other route has its own fixed limit. */
   bodyLimitBytes?: number;
   /** Timeouts and caps on connections and bodies (defaults: DEFAULT_HTTP_LIMITS). */
@@ -51,14 +70,6 @@ export interface HttpServerOptions {
   logger?: FastifyBaseLogger;
   /** Which checkpoints meet their namespace's witness policy (absent: every namespace as if k = 0). */
   sealing?: Sealing;
-}
-
-/** Everything a route needs, handed to each route plugin. */
-export interface RouteContext extends Required<Omit<HttpServerOptions, 'logger' | 'bodyLimitBytes' | 'limits' | 'federation' | 'plugins' | 'onMetricsScrape' | 'sealing'>> {
-  onMetricsScrape?: () => void;
-  sealing?: Sealing;
-  /** Largest batch body, bytes. */
-  batchBodyLimitBytes: number;
 }
 
 /** Builds the HTTP API (not listening yet): `app.listen()` to serve, `app.inject()` in tests. */
@@ -108,11 +119,12 @@ export function buildHttpServer(options: HttpServerOptions): FastifyInstance {
     metrics.httpDuration.observe({ route }, reply.elapsedTime / 1000);
   });
 
+  const self = options.self;
   const ctx: RouteContext = {
     engine: options.engine,
     nodeName: options.nodeName,
     version: options.version,
-    self: options.self,
+    self: typeof self === 'function' ? self : () => self,
     checkpointNote: options.checkpointNote ?? ((_origin, cp) => cp.note),
     witnessState: options.witnessState ?? (() => undefined),
     ...(options.onMetricsScrape ? { onMetricsScrape: options.onMetricsScrape } : {}),
@@ -121,11 +133,9 @@ export function buildHttpServer(options: HttpServerOptions): FastifyInstance {
     metrics,
     ...(options.sealing ? { sealing: options.sealing } : {}),
     batchBodyLimitBytes: options.bodyLimitBytes ?? BATCH_BODY_LIMIT_BYTES,
+    ...(options.witness ? { witness: options.witness } : {}),
+    ...(options.federation ? { federation: options.federation } : {}),
   };
-  for (const plugin of [healthRoutes, nodeRoutes, namespaceRoutes, governanceRoutes, entryRoutes, proofRoutes, receiptRoutes, policyRoutes, tileRoutes]) {
-    plugin(app, ctx);
-  }
-  if (options.federation) federationRoutes(app, { ...options.federation, adminToken: options.adminToken });
-  for (const plugin of options.plugins ?? []) plugin(app);
+  installScopes(app, ctx, AREAS);
   return app;
 }

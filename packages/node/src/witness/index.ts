@@ -2,4 +2,3 @@ export * from './witness-log-source.js';
 export * from './witness-schema.js';
 export * from './witness-store.js';
 export * from './witness.js';
-export * from './witness-routes.js';

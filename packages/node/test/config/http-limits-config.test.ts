@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isRemembrancerError } from '@vaultmesh/core';
 import { initNode, loadNode } from '../../src/config/node-config.js';
-import { BATCH_BODY_LIMIT_BYTES } from '../../src/http/http-limits.js';
+import { BATCH_BODY_LIMIT_BYTES } from '../../src/config/http-limits.js';
 
 function withNode(fn: (dir: string, setConfig: (extra: Record<string, unknown>) => void) => void): void {
   const dir = mkdtempSync(join(tmpdir(), 'remembrancer-config-'));

@@ -23,12 +23,13 @@ import {
   FederationStore,
   RegistryWitnessLogs,
   Witness,
-  federationEvidenceRoutes,
-  federationPeerRoutes,
   peerCredentials,
   type LogEngine,
-} from '@vaultmesh/node';
+} from '../../src/index.js';
 import { installErrorHandling } from '../../src/http/error-handler.js';
+import { federationArea } from '../../src/http/routes/federation-routes.js';
+import { peerArea } from '../../src/http/routes/peer-routes.js';
+import { mountFederationArea } from '../http/area-fixture.js';
 import { TestLog, genesisOf, makePeer, signedBy, type TestPeer } from './federation-fixture.js';
 
 // The evidence push route (peer-authenticated) and the public evidence list, with the ledger
@@ -63,8 +64,9 @@ before(async () => {
   });
   app = Fastify();
   installErrorHandling(app);
-  federationEvidenceRoutes(app, ledger);
-  federationPeerRoutes(app, { self: gamma.id, registry, store, ledger, engine: noLogs, checkpointNote: (_o, cp) => cp.note, witnessed: () => witness.witnessedOrigins() });
+  const federation = { registry, store, ledger, status: undefined as never, witnessed: () => witness.witnessedOrigins() };
+  mountFederationArea(app, federationArea, { self: gamma.id, federation });
+  mountFederationArea(app, peerArea, { self: gamma.id, federation, engine: noLogs });
   await app.ready();
 });
 

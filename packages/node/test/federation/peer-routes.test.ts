@@ -9,13 +9,14 @@ import {
   EvidenceLedger,
   FederationRegistry,
   FederationStore,
-  federationPeerRoutes,
   openLogEngine,
   peerConsistencyProofPath,
   peerCredentials,
   peerRootPath,
   type ObservableLogEngine,
-} from '@vaultmesh/node';
+} from '../../src/index.js';
+import { peerArea } from '../../src/http/routes/peer-routes.js';
+import { mountFederationArea } from '../http/area-fixture.js';
 import { installErrorHandling } from '../../src/http/error-handler.js';
 import { genesisOf, makePeer, type TestPeer } from './federation-fixture.js';
 
@@ -48,7 +49,7 @@ before(async () => {
   assert.ok(engine.publishCheckpoint(NS));
   app = Fastify();
   installErrorHandling(app);
-  federationPeerRoutes(app, { self: alpha.id, registry, store, ledger, engine, checkpointNote: (_o, cp) => cp.note });
+  mountFederationArea(app, peerArea, { self: alpha.id, federation: { registry, store, ledger, status: undefined as never }, engine });
   await app.ready();
 });
 

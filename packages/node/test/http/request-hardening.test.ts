@@ -2,7 +2,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
 import { MAX_ENTRY_DEPTH, MAX_JSON_DEPTH, crypto, publicKeyBase64 } from '@vaultmesh/core';
-import { ENTRY_BODY_LIMIT_BYTES, NAMESPACE_SPEC_BODY_LIMIT_BYTES, UNAUTHENTICATED_BODY_LIMIT_BYTES } from '../../src/http/http-limits.js';
+import { ENTRY_BODY_LIMIT_BYTES, NAMESPACE_SPEC_BODY_LIMIT_BYTES, UNAUTHENTICATED_BODY_LIMIT_BYTES } from '../../src/config/http-limits.js';
 import { tokenSha256 } from '../../src/namespaces/writer-authorization.js';
 import { startTestServer, type TestServer } from './test-server.js';
 

@@ -150,7 +150,8 @@ describe('closing', () => {
     // A request in progress keeps its connection open; the next one on it arrives while the server closes.
     let entered!: () => void;
     const inHandler = new Promise<void>((r) => (entered = r));
-    closing.app.get('/test/held', async () => {
+    // Declared in the public scope as every route must be (scopes.ts).
+    closing.app.get('/test/held', { config: { scope: 'public' } }, async () => {
       entered();
       await held;
       return { ok: true };

@@ -5,7 +5,7 @@ import type { FastifyInstance } from 'fastify';
 import { initNode, type NodeIdentity } from '../../src/config/node-config.js';
 import { localPeerEntry } from '../../src/federation/local-peer.js';
 import { buildHttpServer } from '../../src/http/server.js';
-import type { HttpLimits } from '../../src/http/http-limits.js';
+import type { HttpLimits } from '../../src/config/http-limits.js';
 import { openLogEngine } from '../../src/log/index.js';
 import type { LogEngine } from '../../src/log/log-engine.js';
 import { openNamespaceServices, type NamespaceServices } from '../../src/namespaces/namespace-services.js';

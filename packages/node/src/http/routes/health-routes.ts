@@ -1,18 +1,20 @@
-import type { FastifyInstance } from 'fastify';
-import type { RouteContext } from '../server.js';
+import type { HttpArea } from '../scopes.js';
 
-export function healthRoutes(app: FastifyInstance, ctx: RouteContext): void {
-  app.get('/healthz', async () => ({ status: 'ok' }));
+/** Liveness and Prometheus metrics. */
+export const healthArea: HttpArea = {
+  public(app, ctx) {
+    app.get('/healthz', async () => ({ status: 'ok' }));
 
-  app.get('/metrics', async (_request, reply) => {
-    // Gauges are sampled at scrape time rather than on every append.
-    for (const ns of ctx.engine.listNamespaces()) {
-      ctx.metrics.treeSize.set({ namespace: ns.id }, ctx.engine.integratedSize(ns.id));
-      const cp = ctx.engine.latestCheckpoint(ns.id);
-      if (cp) ctx.metrics.checkpointSize.set({ namespace: ns.id }, cp.size);
-    }
-    ctx.onMetricsScrape?.();
-    reply.type(ctx.metrics.registry.contentType);
-    return ctx.metrics.registry.metrics();
-  });
-}
+    app.get('/metrics', async (_request, reply) => {
+      // Gauges are sampled at scrape time rather than on every append.
+      for (const ns of ctx.engine.listNamespaces()) {
+        ctx.metrics.treeSize.set({ namespace: ns.id }, ctx.engine.integratedSize(ns.id));
+        const cp = ctx.engine.latestCheckpoint(ns.id);
+        if (cp) ctx.metrics.checkpointSize.set({ namespace: ns.id }, cp.size);
+      }
+      ctx.onMetricsScrape?.();
+      reply.type(ctx.metrics.registry.contentType);
+      return ctx.metrics.registry.metrics();
+    });
+  },
+};

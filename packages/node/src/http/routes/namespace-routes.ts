@@ -1,12 +1,12 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyRequest } from 'fastify';
 import { RemembrancerError, isUtcTimestamp } from '@vaultmesh/core';
 import type { LogEngine } from '../../log/log-engine.js';
 import type { NamespaceRules } from '../../namespaces/namespace-directory.js';
 import { bearerToken } from '../../namespaces/writer-authorization.js';
-import { requireBearer } from '../auth.js';
 import { namespaceIdParam } from '../params.js';
-import type { RouteContext } from '../server.js';
-import { NAMESPACE_SPEC_BODY_LIMIT_BYTES } from '../http-limits.js';
+import type { RouteContext } from '../route-context.js';
+import type { HttpArea } from '../scopes.js';
+import { NAMESPACE_SPEC_BODY_LIMIT_BYTES } from '../../config/http-limits.js';
 
 /** GET /v1/ns/{ns}: the log's identity and size, and every rule in force with its version. */
 export function namespaceView(engine: LogEngine, ctx: RouteContext, rules: NamespaceRules) {
@@ -51,69 +51,66 @@ function specBody(body: unknown): Record<string, unknown> {
   return body as Record<string, unknown>;
 }
 
-export function namespaceRoutes(app: FastifyInstance, ctx: RouteContext): void {
-  const admin = requireBearer(ctx.adminToken);
-  const { directory, auth } = ctx.namespaces;
+const rulesOf = (ctx: RouteContext, raw: string): NamespaceRules => {
+  const id = namespaceIdParam(raw);
+  const rules = ctx.namespaces.directory.rules(id);
+  if (!rules || !ctx.engine.getNamespace(id)) throw new RemembrancerError('NAMESPACE_NOT_FOUND', `namespace '${id}' does not exist`);
+  return rules;
+};
 
-  const rulesOf = (raw: string): NamespaceRules => {
-    const id = namespaceIdParam(raw);
-    const rules = directory.rules(id);
-    if (!rules || !ctx.engine.getNamespace(id)) throw new RemembrancerError('NAMESPACE_NOT_FOUND', `namespace '${id}' does not exist`);
-    return rules;
-  };
+/** Namespaces: the listing, each namespace's view, and rule changes. */
+export const namespaceArea: HttpArea = {
+  // Lists what the caller may see: public namespaces, and private ones its token reads.
+  public(app, ctx) {
+    const { directory, auth } = ctx.namespaces;
+    app.get('/v1/ns', async (request) => {
+      const token = bearerToken(request.headers.authorization);
+      return { namespaces: directory.list().filter((r) => auth.mayList(r, token)).map((r) => namespaceView(ctx.engine, ctx, r)) };
+    });
+  },
 
-  // Private namespaces: every read under /v1/ns/{ns} needs a read token (or the admin token).
-  app.addHook('preHandler', async (request: FastifyRequest) => {
-    const route = request.routeOptions.url;
-    if (request.method !== 'GET' && request.method !== 'HEAD') return;
-    if (route === undefined || !route.startsWith('/v1/ns/:ns')) return;
-    const rules = rulesOf((request.params as { ns: string }).ns);
-    auth.authorizeRead(rules, bearerToken(request.headers.authorization));
-  });
+  namespaceRead(app, ctx) {
+    app.get<{ Params: { ns: string } }>('/v1/ns/:ns', async (request) => namespaceView(ctx.engine, ctx, rulesOf(ctx, request.params.ns)));
+  },
 
-  app.get('/v1/ns', async (request) => {
-    const token = bearerToken(request.headers.authorization);
-    return { namespaces: directory.list().filter((r) => auth.mayList(r, token)).map((r) => namespaceView(ctx.engine, ctx, r)) };
-  });
+  admin(app, ctx) {
+    const { directory } = ctx.namespaces;
+    /**
+     * Creates a namespace or changes its rules (admin): the node signs a governance document with its
+     * operator key and appends it to sys:governance. `If-None-Match: *` makes it create-only (409 if
+     * the namespace exists), `If-Match: *` update-only (404 if it does not). `?effective_after=` defers
+     * the change; 202 says it is recorded but not in force yet.
+     */
+    app.put<{ Params: { ns: string }; Body: unknown; Querystring: { effective_after?: string } }>(
+      '/v1/ns/:ns',
+      { bodyLimit: NAMESPACE_SPEC_BODY_LIMIT_BYTES },
+      async (request, reply) => {
+        const id = namespaceIdParam(request.params.ns);
+        if (id.startsWith('sys:')) throw new RemembrancerError('FORBIDDEN', `${id} is a system namespace; its rules are fixed`);
+        const body = specBody(request.body);
+        const exists = directory.projectedRules(id) !== undefined;
+        if (exists && request.headers['if-none-match'] === '*') throw new RemembrancerError('NAMESPACE_EXISTS', `namespace '${id}' already exists`);
+        if (!exists && request.headers['if-match'] === '*') throw new RemembrancerError('NAMESPACE_NOT_FOUND', `namespace '${id}' does not exist`);
+        const submitted = await directory.propose(exists ? 'set' : 'create', id, body, effectiveAfterParam(request));
+        const governance = { index: submitted.index, schema: submitted.document.schema, effective: submitted.effective, effective_after: submitted.document.effective_after };
+        const rules = directory.rules(id);
+        if (!submitted.effective || !rules) return reply.status(202).send({ id, governance });
+        return reply.status(exists ? 200 : 201).send({ ...namespaceView(ctx.engine, ctx, rules), governance });
+      },
+    );
 
-  app.get<{ Params: { ns: string } }>('/v1/ns/:ns', async (request) => namespaceView(ctx.engine, ctx, rulesOf(request.params.ns)));
-
-  /**
-   * Creates a namespace or changes its rules (admin): the node signs a governance document with its
-   * operator key and appends it to sys:governance. `If-None-Match: *` makes it create-only (409 if
-   * the namespace exists), `If-Match: *` update-only (404 if it does not). `?effective_after=` defers
-   * the change; 202 says it is recorded but not in force yet.
-   */
-  app.put<{ Params: { ns: string }; Body: unknown; Querystring: { effective_after?: string } }>(
-    '/v1/ns/:ns',
-    // The token is checked before the body is read.
-    { onRequest: admin, bodyLimit: NAMESPACE_SPEC_BODY_LIMIT_BYTES },
-    async (request, reply) => {
-      const id = namespaceIdParam(request.params.ns);
-      if (id.startsWith('sys:')) throw new RemembrancerError('FORBIDDEN', `${id} is a system namespace; its rules are fixed`);
-      const body = specBody(request.body);
-      const exists = directory.projectedRules(id) !== undefined;
-      if (exists && request.headers['if-none-match'] === '*') throw new RemembrancerError('NAMESPACE_EXISTS', `namespace '${id}' already exists`);
-      if (!exists && request.headers['if-match'] === '*') throw new RemembrancerError('NAMESPACE_NOT_FOUND', `namespace '${id}' does not exist`);
-      const submitted = await directory.propose(exists ? 'set' : 'create', id, body, effectiveAfterParam(request));
-      const governance = { index: submitted.index, schema: submitted.document.schema, effective: submitted.effective, effective_after: submitted.document.effective_after };
-      const rules = directory.rules(id);
-      if (!submitted.effective || !rules) return reply.status(202).send({ id, governance });
-      return reply.status(exists ? 200 : 201).send({ ...namespaceView(ctx.engine, ctx, rules), governance });
-    },
-  );
-
-  app.put<{ Params: { ns: string }; Body: unknown; Querystring: { effective_after?: string } }>(
-    '/v1/ns/:ns/cadence',
-    { onRequest: admin, bodyLimit: NAMESPACE_SPEC_BODY_LIMIT_BYTES },
-    async (request, reply) => {
-      const id = namespaceIdParam(request.params.ns);
-      if (id.startsWith('sys:')) throw new RemembrancerError('FORBIDDEN', `${id} is a system namespace; its rules are fixed`);
-      const submitted = await directory.propose('cadence', id, specBody(request.body), effectiveAfterParam(request));
-      const governance = { index: submitted.index, schema: submitted.document.schema, effective: submitted.effective, effective_after: submitted.document.effective_after };
-      const rules = directory.rules(id);
-      if (!submitted.effective || !rules) return reply.status(202).send({ id, governance });
-      return reply.status(200).send({ ...namespaceView(ctx.engine, ctx, rules), governance });
-    },
-  );
-}
+    app.put<{ Params: { ns: string }; Body: unknown; Querystring: { effective_after?: string } }>(
+      '/v1/ns/:ns/cadence',
+      { bodyLimit: NAMESPACE_SPEC_BODY_LIMIT_BYTES },
+      async (request, reply) => {
+        const id = namespaceIdParam(request.params.ns);
+        if (id.startsWith('sys:')) throw new RemembrancerError('FORBIDDEN', `${id} is a system namespace; its rules are fixed`);
+        const submitted = await directory.propose('cadence', id, specBody(request.body), effectiveAfterParam(request));
+        const governance = { index: submitted.index, schema: submitted.document.schema, effective: submitted.effective, effective_after: submitted.document.effective_after };
+        const rules = directory.rules(id);
+        if (!submitted.effective || !rules) return reply.status(202).send({ id, governance });
+        return reply.status(200).send({ ...namespaceView(ctx.engine, ctx, rules), governance });
+      },
+    );
+  },
+};

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { MAX_WITNESS_BODY_BYTES } from '@vaultmesh/core';
-import type { Witness } from './witness.js';
+import type { Witness } from '../../witness/witness.js';
+import type { HttpArea } from '../scopes.js';
 
 export interface WitnessRouteOptions {
   witness: Witness;
@@ -49,3 +50,10 @@ export function witnessRoutes(app: FastifyInstance, options: WitnessRouteOptions
     });
   });
 }
+
+/** The witness in the public scope: a log's signature on the checkpoint is the authorization. */
+export const witnessArea: HttpArea = {
+  public(app, ctx) {
+    if (ctx.witness) witnessRoutes(app, { witness: ctx.witness });
+  },
+};

@@ -12,8 +12,8 @@ import {
   type RegistryPeer,
   type RegistrySet,
 } from '@vaultmesh/core';
-import type { FederationRegistry } from './federation-registry.js';
-import type { FederationStore } from './federation-store.js';
+import type { FederationRegistry } from '../federation/federation-registry.js';
+import type { FederationStore } from '../federation/federation-store.js';
 
 /**
  * The largest body a peer-only route reads, bytes. The largest document a peer sends is
@@ -26,7 +26,7 @@ import type { FederationStore } from './federation-store.js';
  */
 export const PEER_BODY_LIMIT_BYTES = 512 * 1024;
 
-export interface PeerAuthOptions {
+export interface PeerScopeOptions {
   registry: FederationRegistry;
   store: FederationStore;
   /** This node's name (config.name): its own entry in the registry in force gives the endpoint peers sign for. */
@@ -88,7 +88,7 @@ function parsePeerBody(raw: Uint8Array): unknown {
 }
 
 /**
- * Registers `routes` in a context where every request must carry a valid RFC 9421 signature by an
+ * The peer scope (scopes.ts): registers `routes` in a context where every request must carry a valid RFC 9421 signature by an
  * active (or probation) registry peer's auth key, over method, target URI and Content-Digest,
  * created within the skew window, with a nonce never seen before from that key.
  *
@@ -102,7 +102,7 @@ function parsePeerBody(raw: Uint8Array): unknown {
  * target), bad digest, or a stale `created` → 401; suspended → 403; replay → 409; body over the
  * limit → 413; invalid UTF-8 → 400 INVALID_ENCODING; invalid JSON → 400 INVALID_JSON.
  */
-export function peerAuthenticatedRoutes(app: FastifyInstance, options: PeerAuthOptions, routes: (peerApp: FastifyInstance) => void): void {
+export function peerScope(app: FastifyInstance, options: PeerScopeOptions, routes: (peerApp: FastifyInstance) => void): void {
   const maxSkew = options.maxSkewSeconds ?? DEFAULT_MAX_SKEW_SECONDS;
   const now = options.now ?? (() => Math.floor(Date.now() / 1000));
   void app.register(async (peerApp) => {

@@ -19,7 +19,7 @@ import {
   type RegistryPeer,
   type RegistrySet,
 } from '@vaultmesh/core';
-import { FederationRegistry, FederationStore, PEER_BODY_LIMIT_BYTES, peerAuthenticatedRoutes, peerTargetUri } from '@vaultmesh/node';
+import { FederationRegistry, FederationStore, PEER_BODY_LIMIT_BYTES, peerScope, peerTargetUri } from '@vaultmesh/node';
 import { installErrorHandling } from '../../src/http/error-handler.js';
 
 interface TestPeer {
@@ -74,7 +74,7 @@ before(async () => {
   assert.equal(registry.offer(genesis), true);
   app = Fastify();
   installErrorHandling(app);
-  peerAuthenticatedRoutes(app, { registry, store, self: 'alpha.test', now: () => clock }, (peerApp) => {
+  peerScope(app, { registry, store, self: 'alpha.test', now: () => clock }, (peerApp) => {
     peerApp.post('/v1/federation/echo', async (request) => {
       handled++;
       return { from: request.peer!.id, body: request.body as unknown };
@@ -206,7 +206,7 @@ test('a request captured on its way to one node is refused at another, and repla
   assert.equal(betaRegistry.offer(registry.latest()!), true);
   const betaApp = Fastify();
   installErrorHandling(betaApp);
-  peerAuthenticatedRoutes(betaApp, { registry: betaRegistry, store: betaStore, self: 'beta.test', now: () => clock }, (peerApp) => {
+  peerScope(betaApp, { registry: betaRegistry, store: betaStore, self: 'beta.test', now: () => clock }, (peerApp) => {
     peerApp.post('/v1/federation/echo', async (request) => ({ at: 'beta', from: request.peer!.id }));
   });
   try {
@@ -230,7 +230,7 @@ test('a request captured on its way to one node is refused at another, and repla
 test('a node its registry in force does not list accepts no peer requests', async () => {
   const outsider = Fastify();
   installErrorHandling(outsider);
-  peerAuthenticatedRoutes(outsider, { registry, store, self: 'zeta.test', now: () => clock }, (peerApp) => {
+  peerScope(outsider, { registry, store, self: 'zeta.test', now: () => clock }, (peerApp) => {
     peerApp.post('/v1/federation/echo', async () => ({ reached: true }));
   });
   try {
