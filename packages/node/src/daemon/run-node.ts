@@ -26,6 +26,7 @@ import { SealedCheckpoints } from '../namespaces/sealing.js';
 import { parseListenAddress } from './listen-address.js';
 import { describeRepair, secureDataDir, setPrivateUmask } from './data-dir-permissions.js';
 import { NODE_VERSION } from './node-version.js';
+import { Lifecycle } from './lifecycle.js';
 
 export interface RunningNode {
   identity: NodeIdentity;
@@ -41,9 +42,16 @@ export interface RunNodeOptions {
   /** Overrides the config's listen address. */
   listen?: string;
   logger?: Logger | false;
+  /** Observes each start-up step by name before it runs (tests inject failures here). */
+  onStep?: (step: string) => void;
 }
 
-/** Opens a node's storage and serves its HTTP API until close(). */
+/**
+ * Opens a node's storage and serves its HTTP API until close(). Every component is started by
+ * one Lifecycle, in order: a failure at any step stops what had started, in reverse, and close()
+ * stops everything the same way (in-flight requests finish, and their appends commit, before
+ * storage closes), leaving no timer, subscription, socket or open database behind.
+ */
 export async function runNode(options: RunNodeOptions): Promise<RunningNode> {
   // Private on disk: what the node creates is 0600/0700, and what is there is checked first.
   setPrivateUmask();
@@ -53,80 +61,113 @@ export async function runNode(options: RunNodeOptions): Promise<RunningNode> {
   // Logs go to stderr: stdout belongs to the command's own output (serve's first line is its address).
   const logger = options.logger === undefined ? pino({ name: config.name }, pino.destination(2)) : options.logger;
   for (const r of repaired) if (logger) logger.warn({ path: r.path, from: r.from.toString(8), to: r.to.toString(8) }, `repaired permissions: ${describeRepair(r)}`);
-  const engine = openLogEngine({
-    dbPath: identity.dbPath,
-    nodeName: config.name,
-    logSeed: identity.logSeed,
-    checkpointIntervalMs: config.checkpointIntervalMs,
-    batchMaxEntries: config.batchMaxEntries,
-    batchMaxAgeMs: config.batchMaxAgeMs,
-    queueMaxEntries: config.queueMaxEntries,
-    synchronous: config.synchronous,
-    ...(logger ? { logger } : {}),
-  });
-  // Namespace rules are the replay of sys:governance; namespaces that predate it are recorded now.
-  let namespaces;
+  const fedLogger = logger || undefined;
+  const life = new Lifecycle(fedLogger, options.onStep);
   try {
-    namespaces = openNamespaceServices({
-      engine,
-      dataDir: options.dataDir,
-      adminToken: identity.adminToken,
-      operators: identity.governance,
-      localOperator: { id: identity.operatorId, seed: identity.operatorSeed },
-      ...(logger ? { logger } : {}),
-    });
-    await namespaces.directory.adoptLegacyNamespaces();
+    return await startNode(options, identity, logger, life);
   } catch (e) {
-    await engine.close();
+    await life.stop().catch(() => undefined);
     throw e;
   }
-  const federationStore = new FederationStore(join(options.dataDir, 'federation.sqlite'));
+}
+
+async function startNode(options: RunNodeOptions, identity: NodeIdentity, logger: Logger | false, life: Lifecycle): Promise<RunningNode> {
+  const { config } = identity;
+  const fedLogger = logger || undefined;
+  const engine = await life.open(
+    'log engine',
+    () =>
+      openLogEngine({
+        dbPath: identity.dbPath,
+        nodeName: config.name,
+        logSeed: identity.logSeed,
+        checkpointIntervalMs: config.checkpointIntervalMs,
+        batchMaxEntries: config.batchMaxEntries,
+        batchMaxAgeMs: config.batchMaxAgeMs,
+        queueMaxEntries: config.queueMaxEntries,
+        synchronous: config.synchronous,
+        ...(logger ? { logger } : {}),
+      }),
+    (e) => e.close(),
+  );
+  // Namespace rules are the replay of sys:governance; namespaces that predate it are recorded now.
+  const namespaces = await life.open(
+    'namespace rules',
+    () =>
+      openNamespaceServices({
+        engine,
+        dataDir: options.dataDir,
+        adminToken: identity.adminToken,
+        operators: identity.governance,
+        localOperator: { id: identity.operatorId, seed: identity.operatorSeed },
+        ...(logger ? { logger } : {}),
+      }),
+    (n) => n.close(),
+  );
+  await life.open('legacy namespaces', () => namespaces.directory.adoptLegacyNamespaces(), () => undefined);
+  const federationStore = await life.open('federation store', () => new FederationStore(join(options.dataDir, 'federation.sqlite')), (s) => s.close());
   const registry = new FederationRegistry(federationStore);
   const metrics = new NodeMetrics({ defaultMetrics: true });
   // One credentials object for every peer request and evidence signature this node makes: a key
   // rotation updates it in place (keyid and seed) and gossip, pushes and proofs follow at once.
   const creds = peerCredentials(new NoteSigner(peerAuthKeyName(config.name), identity.peerSeed).keyId, identity.peerSeed);
-  const fedLogger = logger || undefined;
-  const ledger = new EvidenceLedger({
-    store: federationStore,
-    registry,
-    self: config.name,
-    creds,
-    metrics,
-    ...(fedLogger ? { logger: fedLogger } : {}),
-  });
-  const witness = new Witness({
-    dbPath: join(options.dataDir, WITNESS_DB_FILE),
-    name: peerWitnessKeyName(config.name),
-    seed: identity.witnessSeed,
-    // Origins under evidence of equivocation are refused until a registry update settles them.
-    logs: new RegistryWitnessLogs(
-      registry,
-      config.witnessLogs && Object.keys(config.witnessLogs).length > 0 ? new StaticWitnessLogs(config.witnessLogs) : undefined,
-      (origin) => ledger.refused(origin),
-    ),
-  });
+  const ledger = await life.open(
+    'evidence ledger',
+    () => new EvidenceLedger({ store: federationStore, registry, self: config.name, creds, metrics, ...(fedLogger ? { logger: fedLogger } : {}) }),
+    (l) => l.close(),
+  );
+  const witness = await life.open(
+    'witness',
+    () =>
+      new Witness({
+        dbPath: join(options.dataDir, WITNESS_DB_FILE),
+        name: peerWitnessKeyName(config.name),
+        seed: identity.witnessSeed,
+        // Origins under evidence of equivocation are refused until a registry update settles them.
+        logs: new RegistryWitnessLogs(
+          registry,
+          config.witnessLogs && Object.keys(config.witnessLogs).length > 0 ? new StaticWitnessLogs(config.witnessLogs) : undefined,
+          (origin) => ledger.refused(origin),
+        ),
+      }),
+    (w) => w.close(),
+  );
   // Rotated keys take effect without a restart: the witness signs with the new key, and every peer
   // request and evidence signature from then on uses the new auth key.
-  new KeyRotationWatcher({
-    identity,
-    registry,
-    witness,
-    onPeerKey: (seed) => Object.assign(creds, peerCredentials(new NoteSigner(peerAuthKeyName(config.name), seed).keyId, seed)),
-    ...(fedLogger ? { logger: fedLogger } : {}),
-  });
-  const monitor = new EquivocationMonitor({
-    self: config.name,
-    registry,
-    ledger,
-    witnessed: (origin) => witness.checkpointFor(origin),
-    creds,
-    metrics,
-    ...(fedLogger ? { logger: fedLogger } : {}),
-  });
-  witness.onConflict((conflict) => {
-    void monitor.onWitnessConflict(conflict).catch((e: unknown) => fedLogger?.error({ origin: conflict.origin, err: errorMessage(e) }, 'checking a witness conflict failed'));
-  });
+  await life.open(
+    'key rotation watcher',
+    () =>
+      new KeyRotationWatcher({
+        identity,
+        registry,
+        witness,
+        onPeerKey: (seed) => Object.assign(creds, peerCredentials(new NoteSigner(peerAuthKeyName(config.name), seed).keyId, seed)),
+        ...(fedLogger ? { logger: fedLogger } : {}),
+      }),
+    (w) => w.stop(),
+  );
+  const monitor = await life.open(
+    'equivocation monitor',
+    () =>
+      new EquivocationMonitor({
+        self: config.name,
+        registry,
+        ledger,
+        witnessed: (origin) => witness.checkpointFor(origin),
+        creds,
+        metrics,
+        ...(fedLogger ? { logger: fedLogger } : {}),
+      }),
+    (m) => m.stop(),
+  );
+  await life.open(
+    'witness conflicts to the monitor',
+    () =>
+      witness.onConflict((conflict) => {
+        void monitor.onWitnessConflict(conflict).catch((e: unknown) => fedLogger?.error({ origin: conflict.origin, err: errorMessage(e) }, 'checking a witness conflict failed'));
+      }),
+    (unsubscribe) => unsubscribe(),
+  );
   const gossip = new Gossip({
     self: config.name,
     registry,
@@ -190,39 +231,15 @@ export async function runNode(options: RunNodeOptions): Promise<RunningNode> {
     ...(logger ? { logger } : {}),
   });
   const { host, port } = parseListenAddress(options.listen ?? config.listen);
-  try {
-    await app.listen({ host, port });
-  } catch (e) {
-    namespaces.close();
-    await engine.close();
-    witness.close();
-    federationStore.close();
-    throw e;
-  }
+  // Closing the server lets in-flight requests finish (their appends commit) before storage,
+  // opened earlier, closes later in the reverse order.
+  await life.open('http server', () => app.listen({ host, port }), () => app.close());
   const addr = app.server.address();
   const boundPort = typeof addr === 'object' && addr ? addr.port : port;
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${boundPort}`;
   boundUrl = url;
-  cosigner.start();
-  namespaces.start();
-  if (config.gossipIntervalMs > 0) gossip.start();
-  let closing: Promise<void> | undefined;
-  return {
-    identity,
-    engine,
-    app,
-    url,
-    close() {
-      // In-flight requests finish (and their appends commit) before storage closes.
-      closing ??= Promise.all([cosigner.stop(), gossip.stop(), ledger.close()])
-        .then(() => app.close())
-        .then(() => engine.close())
-        .finally(() => {
-          namespaces.close();
-          witness.close();
-          federationStore.close();
-        });
-      return closing;
-    },
-  };
+  await life.open('cosigner', () => cosigner.start(), () => cosigner.stop());
+  await life.open('namespace timers', () => namespaces.start(), () => namespaces.stop());
+  if (config.gossipIntervalMs > 0) await life.open('gossip', () => gossip.start(), () => gossip.stop());
+  return { identity, engine, app, url, close: () => life.stop() };
 }

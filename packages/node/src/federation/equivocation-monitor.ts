@@ -141,16 +141,26 @@ export class EquivocationMonitor {
     this.now = options.now ?? (() => new Date());
     // A new registry version may rotate keys or settle evidence: what was learnt under the old one
     // is learnt again under the new one.
-    options.registry.on('change', () => {
-      this.latest.clear();
-      this.consistentPairs.clear();
-      this.opened.clear();
-      this.suspectsByOrigin.clear();
-      this.suspectPairs.clear();
-      this.options.metrics?.gossipSuspects.set(0);
-    });
-    // Proven, by whoever: no longer merely suspected.
-    options.ledger.on('evidence', (accepted) => this.clearSuspect(accepted.evidence.origin));
+    options.registry.on('change', this.onRegistryChange);
+    options.ledger.on('evidence', this.onEvidence);
+  }
+
+  private readonly onRegistryChange = (): void => {
+    this.latest.clear();
+    this.consistentPairs.clear();
+    this.opened.clear();
+    this.suspectsByOrigin.clear();
+    this.suspectPairs.clear();
+    this.options.metrics?.gossipSuspects.set(0);
+  };
+
+  // Proven, by whoever: no longer merely suspected.
+  private readonly onEvidence = (accepted: { evidence: { origin: string } }): void => this.clearSuspect(accepted.evidence.origin);
+
+  /** Stops listening to the registry and the ledger; checks under way finish on their own. */
+  stop(): void {
+    this.options.registry.off('change', this.onRegistryChange);
+    this.options.ledger.off('evidence', this.onEvidence);
   }
 
   /**

@@ -90,8 +90,10 @@ export class EvidenceLedger extends EventEmitter<{ evidence: [AcceptedEvidence] 
     this.now = options.now ?? (() => new Date());
     for (const e of options.store.evidence()) this.remember(e.origin, e.registryVersion);
     this.updateGauges();
-    options.registry.on('change', () => this.updateGauges());
+    options.registry.on('change', this.onRegistryChange);
   }
+
+  private readonly onRegistryChange = (): void => this.updateGauges();
 
   /**
    * Verifies evidence (parsed JSON from a peer: attacker-controlled) with the registry in force
@@ -195,6 +197,7 @@ export class EvidenceLedger extends EventEmitter<{ evidence: [AcceptedEvidence] 
    */
   async close(): Promise<void> {
     this.closed = true;
+    this.options.registry.off('change', this.onRegistryChange);
     const pass = this.pushing;
     if (pass) await settleWithin([pass], this.timeoutMs * 2);
   }

@@ -20,9 +20,16 @@ export interface KeyRotationOptions {
  * with it from then on. Peers accept the previous version's keys meanwhile, so nothing stops.
  */
 export class KeyRotationWatcher {
+  private readonly onChange = (): void => this.check();
+
   constructor(private readonly options: KeyRotationOptions) {
-    options.registry.on('change', () => this.check());
+    options.registry.on('change', this.onChange);
     this.check();
+  }
+
+  /** Stops watching the registry. */
+  stop(): void {
+    this.options.registry.off('change', this.onChange);
   }
 
   check(): void {

@@ -19,6 +19,8 @@ export interface NamespaceServices {
   cadence: CadenceScheduler;
   /** Starts the timers (pending governance documents, cadence due times). */
   start(): void;
+  /** Stops the timers (start() again resumes them). */
+  stop(): void;
   /** Stops the timers and closes the cadence store; the engine is the caller's. */
   close(): void;
 }
@@ -67,6 +69,10 @@ export function openNamespaceServices(options: NamespaceServicesOptions): Namesp
     start() {
       directory.start();
       cadence.start();
+    },
+    stop() {
+      directory.stop();
+      cadence.stop();
     },
     close() {
       directory.stop();
