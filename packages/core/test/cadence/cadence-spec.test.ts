@@ -1,7 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { CADENCE_LEVELS, RemembrancerError, cadencePeriodsMs, parseCadence, type CadenceSpec } from '@vaultmesh/core';
+import {
+  CADENCE_LEVELS,
+  RemembrancerError,
+  cadencePeriodsMs,
+  parseCadence,
+  type CadenceSpec,
+} from '../../src/index.js';
 
 function rejects(value: unknown, pointer: string, base = '/cadence'): void {
   assert.throws(

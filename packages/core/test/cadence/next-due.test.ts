@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { nextDueAfter } from '@vaultmesh/core';
+import { nextDueAfter } from '../../src/index.js';
 
 test('nextDueAfter: the first slot strictly after now, missed slots skipped', () => {
   assert.equal(nextDueAfter(1000, 100, 0), 1100);

@@ -12,7 +12,7 @@ import {
   parseNote,
   signCheckpoint,
   type Checkpoint,
-} from '@vaultmesh/core';
+} from '../../src/index.js';
 import { mutated, nastyString, onlyRemembrancerErrors } from '../note/arbitraries.js';
 
 const origin = 'alpha.vaultmesh.local/dao:vaultmesh';

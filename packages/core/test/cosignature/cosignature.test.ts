@@ -8,8 +8,6 @@ import {
   NoteSigner,
   addSignatures,
   collectCosignatures,
-  computeKeyId,
-  cosignedMessage,
   formatCheckpoint,
   formatSignatureLine,
   parseNote,
@@ -18,7 +16,9 @@ import {
   signCheckpoint,
   splitTimestampedSignature,
   verifyCosignature,
-} from '@vaultmesh/core';
+} from '../../src/index.js';
+import { computeKeyId } from '../../src/note/index.js';
+import { cosignedMessage } from '../../src/cosignature/index.js';
 import { mutated, nastyString, onlyRemembrancerErrors } from '../note/arbitraries.js';
 
 const origin = 'alpha.vaultmesh.local/dao:vaultmesh';

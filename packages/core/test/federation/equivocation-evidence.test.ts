@@ -3,7 +3,6 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import {
   CosignatureSigner,
-  EVIDENCE_TYPE,
   MemoryTree,
   NoteSigner,
   RemembrancerError,
@@ -14,7 +13,6 @@ import {
   canonicalBytes,
   createGenesis,
   crypto,
-  evidenceSigningBytes,
   formatCheckpoint,
   logVerifierForOrigin,
   parseEquivocationEvidence,
@@ -25,7 +23,8 @@ import {
   verifyEvidenceWithRegistry,
   type EquivocationEvidence,
   type UnsignedEquivocationEvidence,
-} from '@vaultmesh/core';
+} from '../../src/index.js';
+import { EVIDENCE_TYPE, evidenceSigningBytes } from '../../src/federation/index.js';
 import { alpha, beta, gamma } from './peers.js';
 
 const ns = 'dao:vaultmesh';

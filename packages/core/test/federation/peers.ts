@@ -1,5 +1,5 @@
 // Deterministic federation members for the federation tests (not a test file itself).
-import { CosignatureSigner, NoteSigner, type PeerRole, type PeerStatus, type RegistryPeer } from '@vaultmesh/core';
+import { CosignatureSigner, NoteSigner, type PeerRole, type PeerStatus, type RegistryPeer } from '../../src/index.js';
 
 export interface TestPeer {
   readonly id: string;

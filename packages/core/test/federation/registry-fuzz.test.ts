@@ -12,7 +12,7 @@ import {
   verifyRegistryChain,
   verifyRegistryTransition,
   type RegistrySet,
-} from '@vaultmesh/core';
+} from '../../src/index.js';
 import { alpha, beta, delta, gamma } from './peers.js';
 
 function onlyRemembrancerErrors(fn: () => unknown): void {

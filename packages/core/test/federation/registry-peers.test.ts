@@ -15,7 +15,7 @@ import {
   peerForOrigin,
   signCheckpoint,
   verifyNote,
-} from '@vaultmesh/core';
+} from '../../src/index.js';
 import { alpha, beta, gamma, withPeer } from './peers.js';
 
 const set = createGenesis({

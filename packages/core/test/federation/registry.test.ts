@@ -9,14 +9,14 @@ import {
   proposeNext,
   registryApprovals,
   registryDigest,
-  registrySigningBytes,
   signRegistry,
   toHex,
   verifyGenesis,
   verifyRegistryChain,
   verifyRegistryTransition,
   type RegistrySet,
-} from '@vaultmesh/core';
+} from '../../src/index.js';
+import { registrySigningBytes } from '../../src/federation/index.js';
 import { alpha, beta, delta, gamma, makePeer, withPeer, type TestPeer } from './peers.js';
 
 const T0 = '2025-01-01T00:00:00Z';

@@ -1,6 +1,12 @@
 // Deterministic operators, specs and documents for the governance tests (not a test file itself).
 import assert from 'node:assert/strict';
-import { RemembrancerError, crypto, type ErrorCode, type GovernanceOperators, type GovernanceState } from '@vaultmesh/core';
+import {
+  RemembrancerError,
+  crypto,
+  type ErrorCode,
+  type GovernanceOperators,
+  type GovernanceState,
+} from '../../src/index.js';
 import { publicKeyBase64 } from '../../src/namespace/entry-signatures.js';
 
 export interface TestOperator {

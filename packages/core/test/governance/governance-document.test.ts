@@ -2,18 +2,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import {
-  CADENCE_SET_SCHEMA,
   GOVERNANCE_NAMESPACE,
   GOVERNANCE_SCHEMAS,
   MAX_ENTRY_BYTES,
   MAX_SCHEMA_DEFINITION_DEPTH,
-  NAMESPACE_CREATE_SCHEMA,
-  NAMESPACE_POLICY_SET_SCHEMA,
   RemembrancerError,
-  SCHEMA_REGISTER_SCHEMA,
-  SYSTEM_NAMESPACE_PREFIX,
   buildCadenceSet,
-  buildGovernanceDocument,
   buildNamespaceCreate,
   buildNamespacePolicySet,
   buildSchemaRegister,
@@ -22,7 +16,15 @@ import {
   parseGovernanceDocument,
   signGovernanceDocument,
   type GovernanceDocument,
-} from '@vaultmesh/core';
+} from '../../src/index.js';
+import {
+  CADENCE_SET_SCHEMA,
+  NAMESPACE_CREATE_SCHEMA,
+  NAMESPACE_POLICY_SET_SCHEMA,
+  SCHEMA_REGISTER_SCHEMA,
+  SYSTEM_NAMESPACE_PREFIX,
+  buildGovernanceDocument,
+} from '../../src/governance/index.js';
 import { defaultNamespaceSpec, parseNamespaceSpec } from '../../src/namespace/namespace-spec.js';
 import { alice, at, bob, richSpec, sampleDefinition, throwsCode } from './fixtures.js';
 

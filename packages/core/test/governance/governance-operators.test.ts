@@ -8,7 +8,7 @@ import {
   signGovernanceDocument,
   verifyGovernanceSignatures,
   type GovernanceDocument,
-} from '@vaultmesh/core';
+} from '../../src/index.js';
 import { MAX_DOCUMENT_SIGNATURES } from '../../src/namespace/entry-signatures.js';
 import { alice, at, bob, carol, makeOperator, mallory, operators, randomSeed, richSpec, sampleDefinition, throwsCode, type TestOperator } from './fixtures.js';
 

@@ -8,13 +8,13 @@ import {
   buildNamespacePolicySet,
   buildSchemaRegister,
   checkGovernanceSubmission,
-  compareUtcTimestamps,
-  emptyGovernanceState,
   replayGovernance,
   type GovernanceDocument,
   type GovernanceEntry,
   type GovernanceState,
-} from '@vaultmesh/core';
+} from '../../src/index.js';
+import { compareUtcTimestamps } from '../../src/federation/index.js';
+import { emptyGovernanceState } from '../../src/governance/index.js';
 import { parseNamespaceSpec } from '../../src/namespace/namespace-spec.js';
 import { at, richSpec, sampleDefinition, settled, throwsCode } from './fixtures.js';
 

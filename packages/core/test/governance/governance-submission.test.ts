@@ -7,11 +7,11 @@ import {
   buildNamespacePolicySet,
   buildSchemaRegister,
   checkGovernanceSubmission,
-  emptyGovernanceState,
   replayGovernance,
   type GovernanceDocument,
   type GovernanceEntry,
-} from '@vaultmesh/core';
+} from '../../src/index.js';
+import { emptyGovernanceState } from '../../src/governance/index.js';
 import { at, sampleDefinition, throwsCode } from './fixtures.js';
 
 const NS = 'dao:vaultmesh';

@@ -1,7 +1,16 @@
 // fast-check building blocks for the http-signature tests (not a test file itself).
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { RemembrancerError, SF_MAX_INTEGER, type SfBareItem, type SfDictionary, type SfInnerList, type SfItem, type SfMember, type SfParameters } from '@vaultmesh/core';
+import { RemembrancerError } from '../../src/index.js';
+import {
+  SF_MAX_INTEGER,
+  type SfBareItem,
+  type SfDictionary,
+  type SfInnerList,
+  type SfItem,
+  type SfMember,
+  type SfParameters,
+} from '../../src/http-signature/index.js';
 
 /** Runs fn; fails unless it returns or throws a RemembrancerError. Returns what fn returned, if anything. */
 export function onlyRemembrancerErrors<T>(fn: () => T): T | undefined {

@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { contentDigest, parseContentDigest, verifyContentDigest } from '@vaultmesh/core';
+import { verifyContentDigest } from '../../src/index.js';
+import { contentDigest, parseContentDigest } from '../../src/http-signature/index.js';
 import { mutated, nastyString, onlyRemembrancerErrors } from './arbitraries.js';
 
 const enc = (s: string): Uint8Array => new TextEncoder().encode(s);

@@ -3,21 +3,23 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import {
   DEFAULT_MAX_SKEW_SECONDS,
-  PEER_SIGNATURE_COMPONENTS,
   RemembrancerError,
-  contentDigest,
   crypto,
-  parseSfDictionary,
-  parseSignatureHeaders,
-  serializeSfDictionary,
   signRequest,
-  signatureBase,
   utf8Encode,
   verifyRequestSignature,
   type SignRequestInput,
   type SignedRequestHeaders,
   type VerifyRequestSignatureInput,
-} from '@vaultmesh/core';
+} from '../../src/index.js';
+import {
+  PEER_SIGNATURE_COMPONENTS,
+  contentDigest,
+  parseSfDictionary,
+  parseSignatureHeaders,
+  serializeSfDictionary,
+  signatureBase,
+} from '../../src/http-signature/index.js';
 import { mutated, nastyString, onlyRemembrancerErrors } from './arbitraries.js';
 
 const enc = (s: string): Uint8Array => new TextEncoder().encode(s);

@@ -2,8 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
 import fc from 'fast-check';
+import { crypto, utf8Encode } from '../../src/index.js';
 import {
-  crypto,
   formatSignatureFields,
   parseSfDictionary,
   parseSignatureFields,
@@ -13,9 +13,8 @@ import {
   sfItem,
   sfString,
   signatureBase,
-  utf8Encode,
   type SfInnerList,
-} from '@vaultmesh/core';
+} from '../../src/http-signature/index.js';
 import { mutated, nastyString, onlyRemembrancerErrors } from './arbitraries.js';
 
 // Everything below is transcribed from RFC 9421 (https://www.rfc-editor.org/rfc/rfc9421), with the

@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
+import { RemembrancerError } from '../../src/index.js';
 import {
-  RemembrancerError,
   SF_MAX_FIELD_LENGTH,
   isSfInnerList,
   parseSfDictionary,
@@ -21,7 +21,7 @@ import {
   sfToken,
   type SfBareItem,
   type SfDictionary,
-} from '@vaultmesh/core';
+} from '../../src/http-signature/index.js';
 import { mutated, nastyString, onlyRemembrancerErrors, sfBareItem, sfDictionary, sfInnerListArb, sfMember } from './arbitraries.js';
 
 const enc = (s: string): Uint8Array => new TextEncoder().encode(s);

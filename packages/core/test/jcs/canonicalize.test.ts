@@ -1,7 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { MAX_JSON_DEPTH, RemembrancerError, canonicalBytes, canonicalize, parseJsonStrict, toHex } from '@vaultmesh/core';
+import {
+  MAX_JSON_DEPTH,
+  RemembrancerError,
+  canonicalBytes,
+  canonicalize,
+  parseJsonStrict,
+  toHex,
+} from '../../src/index.js';
 
 const isInvalid = (e: unknown) => e instanceof RemembrancerError && e.code === 'INVALID_ARGUMENT';
 

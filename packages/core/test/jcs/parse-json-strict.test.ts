@@ -1,7 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { MAX_JSON_DEPTH, RemembrancerError, canonicalize, isRemembrancerError, parseJsonStrict } from '@vaultmesh/core';
+import {
+  MAX_JSON_DEPTH,
+  RemembrancerError,
+  canonicalize,
+  isRemembrancerError,
+  parseJsonStrict,
+} from '../../src/index.js';
 
 const isInvalidJson = (e: unknown) => e instanceof RemembrancerError && e.code === 'INVALID_JSON';
 

@@ -1,7 +1,16 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { CompactRange, EMPTY_ROOT, RemembrancerError, leafHash, rangeDecomposition, toHex, utf8Encode, type SubtreeId } from '@vaultmesh/core';
+import {
+  CompactRange,
+  EMPTY_ROOT,
+  RemembrancerError,
+  leafHash,
+  rangeDecomposition,
+  toHex,
+  utf8Encode,
+  type SubtreeId,
+} from '../../src/index.js';
 import { naiveMth } from './naive-merkle.js';
 
 const leaves = Array.from({ length: 600 }, (_, i) => leafHash(utf8Encode(`cr ${i}`)));

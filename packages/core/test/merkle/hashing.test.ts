@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { EMPTY_ROOT, leafHash, nodeHash, toHex, utf8Encode } from '@vaultmesh/core';
+import { EMPTY_ROOT, leafHash, nodeHash, toHex, utf8Encode } from '../../src/index.js';
 
 test('empty root is SHA-256 of the empty string', () => {
   assert.equal(toHex(EMPTY_ROOT), 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855');

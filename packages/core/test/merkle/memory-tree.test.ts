@@ -1,6 +1,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { EMPTY_ROOT, MemoryTree, RemembrancerError, leafHash, toHex, utf8Encode, verifyConsistency, verifyInclusion } from '@vaultmesh/core';
+import {
+  EMPTY_ROOT,
+  MemoryTree,
+  RemembrancerError,
+  leafHash,
+  toHex,
+  utf8Encode,
+  verifyConsistency,
+  verifyInclusion,
+} from '../../src/index.js';
 import { naiveMth } from './naive-merkle.js';
 
 const isCode = (code: string) => (e: unknown) => e instanceof RemembrancerError && e.code === code;

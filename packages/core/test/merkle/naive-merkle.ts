@@ -1,6 +1,6 @@
 // Literal transcriptions of the recursive definitions of RFC 9162 §2.1.1, §2.1.3.1 and §2.1.4.1,
 // as an independent oracle for the iterative planners. Inputs are leaf hashes D[lo:hi].
-import { EMPTY_ROOT, nodeHash } from '@vaultmesh/core';
+import { EMPTY_ROOT, nodeHash } from '../../src/index.js';
 
 /** Largest power of two strictly smaller than n (n > 1). */
 function k(n: number): number {

@@ -14,7 +14,7 @@ import {
   toHex,
   utf8Encode,
   type SubtreeId,
-} from '@vaultmesh/core';
+} from '../../src/index.js';
 import { naiveConsistency, naiveConsistencyRanges, naiveMth, naivePath, naivePathRanges, type Range } from './naive-merkle.js';
 
 const N = 2000;

@@ -17,7 +17,7 @@ import {
   verifyConsistency,
   verifyInclusion,
   type SubtreeId,
-} from '@vaultmesh/core';
+} from '../../src/index.js';
 
 const N = 2000;
 const leaves = Array.from({ length: N }, (_, i) => leafHash(utf8Encode(`entry ${i}`)));

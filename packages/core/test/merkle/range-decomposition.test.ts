@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { RemembrancerError, rangeDecomposition, type SubtreeId } from '@vaultmesh/core';
+import { RemembrancerError, rangeDecomposition, type SubtreeId } from '../../src/index.js';
 
 const MAX = Number.MAX_SAFE_INTEGER;
 

@@ -3,7 +3,13 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { RemembrancerError, isConsistencyValid, isInclusionValid, verifyConsistency, verifyInclusion } from '@vaultmesh/core';
+import {
+  RemembrancerError,
+  isConsistencyValid,
+  isInclusionValid,
+  verifyConsistency,
+  verifyInclusion,
+} from '../../src/index.js';
 
 /*
  * Conformance with the transparency-dev/merkle proof vectors (vectors/rfc6962/, see SOURCE.md

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { RemembrancerError, base64Encode, canonicalBytes, crypto, utf8Decode } from '@vaultmesh/core';
+import { RemembrancerError, base64Encode, canonicalBytes, crypto, utf8Decode } from '../../src/index.js';
 import {
   MAX_DOCUMENT_SIGNATURES,
   documentSignatures,

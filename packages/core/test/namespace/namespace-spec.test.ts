@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { RemembrancerError, canonicalBytes, canonicalize } from '@vaultmesh/core';
+import { RemembrancerError, canonicalBytes, canonicalize } from '../../src/index.js';
 import {
   MAX_DESCRIPTION_LENGTH,
   MAX_WRITERS,

@@ -2,7 +2,7 @@
 // tests (not a test file itself).
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { RemembrancerError } from '@vaultmesh/core';
+import { RemembrancerError } from '../../src/index.js';
 
 /** Runs fn and fails unless it returns or throws a RemembrancerError. */
 export function onlyRemembrancerErrors(fn: () => unknown): void {

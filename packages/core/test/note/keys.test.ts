@@ -1,17 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import {
-  CosignatureSigner,
-  NoteSigner,
-  NoteVerifier,
-  RemembrancerError,
-  formatSkey,
-  formatVkey,
-  generateKeyPair,
-  parseSkey,
-  parseVkey,
-} from '@vaultmesh/core';
+import { CosignatureSigner, NoteSigner, NoteVerifier, RemembrancerError, parseVkey } from '../../src/index.js';
+import { formatSkey, formatVkey, generateKeyPair, parseSkey } from '../../src/note/index.js';
 import { keyName, mutated, nastyString, onlyRemembrancerErrors, seed32 } from './arbitraries.js';
 
 const seed = new Uint8Array(32).fill(3);

@@ -2,16 +2,14 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import {
-  MAX_NOTE_SIGNATURES,
   NoteSigner,
   formatNote,
   formatSignatureLine,
-  isValidKeyName,
   parseNote,
   parseSignatureLine,
-  parseSignatureLines,
   type NoteSignature,
-} from '@vaultmesh/core';
+} from '../../src/index.js';
+import { MAX_NOTE_SIGNATURES, isValidKeyName, parseSignatureLines } from '../../src/note/index.js';
 import { keyName, mutated, nastyString, noteText, onlyRemembrancerErrors } from './arbitraries.js';
 
 const signer = new NoteSigner('example.com/log', new Uint8Array(32).fill(7));

@@ -1,16 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import {
-  NoteVerifier,
-  SIGNATURE_TYPE_ED25519,
-  computeKeyId,
-  formatNote,
-  parseNote,
-  parseSignatureLines,
-  parseVkey,
-  verifyNote,
-} from '@vaultmesh/core';
+import { NoteVerifier, SIGNATURE_TYPE_ED25519, formatNote, parseNote, parseVkey, verifyNote } from '../../src/index.js';
+import { computeKeyId, parseSignatureLines } from '../../src/note/index.js';
 
 // test/vectors/c2sp/signed-note.json: the Ed25519 example of https://c2sp.org/signed-note.
 const vector = JSON.parse(readFileSync(new URL('../../../../test/vectors/c2sp/signed-note.json', import.meta.url), 'utf8')) as {

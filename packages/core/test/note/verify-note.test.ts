@@ -8,9 +8,9 @@ import {
   addSignatures,
   formatNote,
   parseNote,
-  signNote,
   verifyNote,
-} from '@vaultmesh/core';
+} from '../../src/index.js';
+import { signNote } from '../../src/note/index.js';
 import { mutated, noteText, onlyRemembrancerErrors } from './arbitraries.js';
 
 const a = new NoteSigner('a.example/log', new Uint8Array(32).fill(1));

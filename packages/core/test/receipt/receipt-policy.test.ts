@@ -15,7 +15,7 @@ import {
   verifyReceiptWith,
   type NoteSignature,
   type ReceiptTrust,
-} from '@vaultmesh/core';
+} from '../../src/index.js';
 
 const namespace = 'dao:vaultmesh';
 const origin = `alpha.vaultmesh.local/${namespace}`;

@@ -8,7 +8,6 @@ import {
   MAX_RECEIPT_ENTRY_DEPTH,
   MemoryTree,
   NoteSigner,
-  RECEIPT_FORMAT,
   addSignatures,
   buildReceipt,
   canonicalBytes,
@@ -16,7 +15,6 @@ import {
   formatCheckpoint,
   isRemembrancerError,
   parseJsonStrict,
-  formatTlogProof,
   parseReceipt,
   parseReceiptJson,
   parseTlogProof,
@@ -26,7 +24,9 @@ import {
   utf8Decode,
   type Receipt,
   type ReceiptTrust,
-} from '@vaultmesh/core';
+} from '../../src/index.js';
+import { RECEIPT_FORMAT } from '../../src/receipt/index.js';
+import { formatTlogProof } from '../../src/tlog-proof/index.js';
 import { onlyRemembrancerErrors } from '../note/arbitraries.js';
 
 const namespace = 'dao:vaultmesh';

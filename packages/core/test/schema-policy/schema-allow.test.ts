@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { RemembrancerError, allowsAnyEntry, parseSchemaAllowList, parseSchemaId, schemaAllowed } from '@vaultmesh/core';
+import { RemembrancerError, allowsAnyEntry, parseSchemaId, schemaAllowed } from '../../src/index.js';
+import { parseSchemaAllowList } from '../../src/schema-policy/index.js';
 import { nastyString } from '../note/arbitraries.js';
 
 const POINTER = '/schema_policy/allow';

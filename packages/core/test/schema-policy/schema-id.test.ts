@@ -1,16 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import {
-  RemembrancerError,
-  SCHEMA_ID_PATTERN,
-  compareVersions,
-  formatSchemaId,
-  formatSchemaVersion,
-  isSchemaId,
-  parseSchemaId,
-  parseSchemaVersion,
-} from '@vaultmesh/core';
+import { RemembrancerError, SCHEMA_ID_PATTERN, compareVersions, isSchemaId, parseSchemaId } from '../../src/index.js';
+import { formatSchemaId, formatSchemaVersion, parseSchemaVersion } from '../../src/schema-policy/index.js';
 
 const MAX = Number.MAX_SAFE_INTEGER;
 

@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { RemembrancerError, compareVersions, formatSchemaVersion, formatSemverRange, parseSemverRange, satisfies, type SchemaVersion } from '@vaultmesh/core';
+import { RemembrancerError, compareVersions, type SchemaVersion } from '../../src/index.js';
+import { formatSchemaVersion, formatSemverRange, parseSemverRange, satisfies } from '../../src/schema-policy/index.js';
 import { mutated, nastyString, onlyRemembrancerErrors } from '../note/arbitraries.js';
 
 const MAX = Number.MAX_SAFE_INTEGER;

@@ -4,14 +4,13 @@ import {
   CosignatureSigner,
   NoteSigner,
   addSignatures,
-  compileTlogPolicy,
   formatCheckpoint,
   parseNote,
   parseTlogPolicy,
-  policyCosigners,
   signCheckpoint,
   verifyCheckpointPolicy,
-} from '@vaultmesh/core';
+} from '../../src/index.js';
+import { compileTlogPolicy, policyCosigners } from '../../src/tlog-policy/index.js';
 
 const origin = 'alpha.vaultmesh.local/dao:vaultmesh';
 const log = new NoteSigner(origin, new Uint8Array(32).fill(1));

@@ -2,19 +2,21 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import {
-  MAX_TLOG_POLICY_GROUPS,
-  MAX_TLOG_POLICY_LOGS,
-  MAX_TLOG_POLICY_WITNESSES,
   RemembrancerError,
-  describeTlogQuorum,
   evaluateTlogPolicy,
   formatTlogPolicy,
-  formatVkey,
   parseTlogPolicy,
   parseTlogPolicyBytes,
   type TlogPolicy,
   type TlogPolicyGroup,
-} from '@vaultmesh/core';
+} from '../../src/index.js';
+import {
+  MAX_TLOG_POLICY_GROUPS,
+  MAX_TLOG_POLICY_LOGS,
+  MAX_TLOG_POLICY_WITNESSES,
+  describeTlogQuorum,
+} from '../../src/tlog-policy/index.js';
+import { formatVkey } from '../../src/note/index.js';
 import { mutated, nastyString } from '../note/arbitraries.js';
 
 // Any 32 bytes make a well-formed vkey (the point is not validated), which keeps key pools cheap.

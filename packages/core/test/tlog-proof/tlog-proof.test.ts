@@ -3,19 +3,18 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import {
   CosignatureSigner,
-  MAX_TLOG_PROOF_HASHES,
   MemoryTree,
   NoteSigner,
   addSignatures,
   formatCheckpoint,
-  formatTlogProof,
   leafHash,
   parseTlogProof,
   signCheckpoint,
   utf8Encode,
   verifyTlogProof,
   type TlogProof,
-} from '@vaultmesh/core';
+} from '../../src/index.js';
+import { MAX_TLOG_PROOF_HASHES, formatTlogProof } from '../../src/tlog-proof/index.js';
 import { mutated, nastyString, onlyRemembrancerErrors } from '../note/arbitraries.js';
 
 const origin = 'alpha.vaultmesh.local/dao:vaultmesh';

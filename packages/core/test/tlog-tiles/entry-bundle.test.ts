@@ -3,7 +3,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { MAX_BUNDLE_ENTRY_BYTES, MAX_ENTRY_BYTES, encodeEntryBundle, isRemembrancerError, parseEntryBundle, utf8Encode } from '@vaultmesh/core';
+import {
+  MAX_ENTRY_BYTES,
+  encodeEntryBundle,
+  isRemembrancerError,
+  parseEntryBundle,
+  utf8Encode,
+} from '../../src/index.js';
+import { MAX_BUNDLE_ENTRY_BYTES } from '../../src/tlog-tiles/index.js';
 
 const invalid = (e: unknown) => isRemembrancerError(e, 'INVALID_ARGUMENT');
 

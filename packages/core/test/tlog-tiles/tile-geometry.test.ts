@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { TILE_WIDTH, fullTileCount, leavesPerTileHash, tileWidthAt } from '@vaultmesh/core';
+import { TILE_WIDTH, fullTileCount, leavesPerTileHash, tileWidthAt } from '../../src/index.js';
 
 test('"Full tiles MUST be exactly 256 hashes wide"', () => {
   assert.equal(TILE_WIDTH, 256);

@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { formatTileIndex, formatTilePath, isRemembrancerError, parseTilePath } from '@vaultmesh/core';
+import { formatTileIndex, formatTilePath, isRemembrancerError, parseTilePath } from '../../src/index.js';
 
 const invalid = (e: unknown) => isRemembrancerError(e, 'INVALID_ARGUMENT');
 

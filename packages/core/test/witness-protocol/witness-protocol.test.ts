@@ -4,7 +4,6 @@ import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import {
   CosignatureSigner,
-  MAX_CONSISTENCY_PROOF_LINES,
   MAX_WITNESS_BODY_BYTES,
   MemoryTree,
   NoteSigner,
@@ -18,10 +17,10 @@ import {
   parseCosignatureResponse,
   parseSizeResponse,
   signCheckpoint,
-  utf8ByteLength,
   utf8Encode,
   witnessOriginHash,
-} from '@vaultmesh/core';
+} from '../../src/index.js';
+import { MAX_CONSISTENCY_PROOF_LINES, utf8ByteLength } from '../../src/witness-protocol/index.js';
 import { mutated, nastyString, onlyRemembrancerErrors } from '../note/arbitraries.js';
 
 const origin = 'alpha.vaultmesh.local/dao:vaultmesh';

@@ -1,0 +1,218 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as core from '@vaultmesh/core';
+
+// The runtime names of @vaultmesh/core, by the groups of src/index.ts. Adding a name to the package
+// root is a deliberate change: add it here.
+const PUBLIC = [
+  // errors
+  ['RemembrancerError', 'errorMessage', 'isRemembrancerError', 'pointerToken'],
+  // bytes, base64, crypto provider
+  ['crypto', 'base64Decode', 'base64Encode', 'bytesEqual', 'constantTimeEqual', 'toHex', 'utf8Decode', 'utf8Encode'],
+  // JCS and strict JSON
+  ['MAX_JSON_DEPTH', 'canonicalBytes', 'canonicalize', 'isJsonObject', 'parseJsonStrict'],
+  // entries
+  ['MAX_ENTRY_BYTES', 'MAX_ENTRY_DEPTH', 'MAX_RECEIPT_ENTRY_DEPTH', 'entryLeafData'],
+  // Merkle trees
+  [
+    'CompactRange',
+    'EMPTY_ROOT',
+    'HASH_SIZE',
+    'MemoryTree',
+    'consistencyProof',
+    'consistencyProofPlan',
+    'hashRange',
+    'inclusionProof',
+    'inclusionProofPlan',
+    'isConsistencyValid',
+    'isInclusionValid',
+    'leafHash',
+    'nodeHash',
+    'prefixRootFromConsistencyProof',
+    'rangeDecomposition',
+    'rootAt',
+    'rootFromInclusionProof',
+    'verifyConsistency',
+    'verifyInclusion',
+  ],
+  // signed notes
+  [
+    'NoteSigner',
+    'NoteVerifier',
+    'SIGNATURE_TYPE_COSIGNATURE_V1',
+    'SIGNATURE_TYPE_ED25519',
+    'addSignatures',
+    'formatKeyId',
+    'formatNote',
+    'formatSignatureLine',
+    'parseNote',
+    'parseSignatureLine',
+    'parseVkey',
+    'verifyNote',
+    'verifyParsedNote',
+  ],
+  // checkpoints
+  ['formatCheckpoint', 'openCheckpoint', 'parseCheckpoint', 'signCheckpoint'],
+  // cosignatures
+  ['CosignatureSigner', 'CosignatureVerifier', 'collectCosignatures', 'splitTimestampedSignature', 'verifyCosignature'],
+  // tlog-proof
+  ['parseTlogProof', 'verifyTlogProof'],
+  // tlog-policy
+  [
+    'TLOG_POLICY_NONE',
+    'evaluateTlogPolicy',
+    'formatTlogPolicy',
+    'parseTlogPolicy',
+    'parseTlogPolicyBytes',
+    'verifyCheckpointPolicy',
+  ],
+  // tlog-tiles
+  [
+    'MAX_TILE_LEVEL',
+    'TILE_HEIGHT',
+    'TILE_WIDTH',
+    'encodeEntryBundle',
+    'formatTileIndex',
+    'formatTilePath',
+    'fullTileCount',
+    'leavesPerTileHash',
+    'parseEntryBundle',
+    'parseTilePath',
+    'tileWidthAt',
+  ],
+  // tlog-witness texts
+  [
+    'MAX_WITNESS_BODY_BYTES',
+    'TLOG_SIZE_CONTENT_TYPE',
+    'formatAddCheckpointRequest',
+    'formatCosignatureResponse',
+    'formatSizeResponse',
+    'isWitnessOriginHash',
+    'parseAddCheckpointRequest',
+    'parseCosignatureResponse',
+    'parseSizeResponse',
+    'witnessOriginHash',
+  ],
+  // receipts
+  ['buildReceipt', 'parseReceipt', 'parseReceiptJson', 'verifyReceipt', 'verifyReceiptWith'],
+  // peer request signatures
+  [
+    'DEFAULT_MAX_SKEW_SECONDS',
+    'signRequest',
+    'verifyContentDigest',
+    'verifyRequestSignature',
+    'verifyRequestSignatureHeaders',
+  ],
+  // federation registry
+  [
+    'DIGEST_PATTERN',
+    'ENDPOINT_PATTERN',
+    'FEDERATION_ID_PATTERN',
+    'NODE_NAME_PATTERN',
+    'UTC_TIMESTAMP_PATTERN',
+    'activePeers',
+    'createGenesis',
+    'isUtcTimestamp',
+    'logVerifierForOrigin',
+    'parseRegistry',
+    'peerAuthKeyName',
+    'peerAuthPublicKey',
+    'peerByAuthKeyId',
+    'peerById',
+    'peerForOrigin',
+    'peerLogKeyName',
+    'peerWitnessKeyName',
+    'proposeNext',
+    'registryApprovals',
+    'registryDigest',
+    'signRegistry',
+    'verifyGenesis',
+    'verifyRegistryChain',
+    'verifyRegistryTransition',
+  ],
+  // equivocation evidence
+  [
+    'MAX_CONSISTENCY_PROOF_HASHES',
+    'MAX_EVIDENCE_NOTE_LENGTH',
+    'ORIGIN_PATTERN',
+    'buildEquivocationEvidence',
+    'parseEquivocationEvidence',
+    'signEvidence',
+    'verifyEvidence',
+    'verifyEvidenceWithRegistry',
+  ],
+  // namespaces, writers, signed documents
+  [
+    'NAMESPACE_ID_PATTERN',
+    'SIGNATURES_MEMBER',
+    'WRITER_ID_PATTERN',
+    'assertNamespaceId',
+    'defaultNamespaceSpec',
+    'documentSignatures',
+    'parseNamespaceSpec',
+    'publicKeyBase64',
+    'signDocument',
+    'signingBytes',
+    'verifyDocumentSignature',
+  ],
+  // entry schemas
+  ['SCHEMA_ID_PATTERN', 'allowsAnyEntry', 'compareVersions', 'isSchemaId', 'parseSchemaId', 'schemaAllowed'],
+  // anchoring cadence
+  ['CADENCE_LEVELS', 'TSA_NAME_PATTERN', 'cadencePeriodsMs', 'isCadenceLevelName', 'nextDueAfter', 'parseCadence'],
+  // governance
+  [
+    'GOVERNANCE_NAMESPACE',
+    'GOVERNANCE_SCHEMAS',
+    'MAX_SCHEMA_DEFINITION_DEPTH',
+    'advanceGovernance',
+    'buildCadenceSet',
+    'buildNamespaceCreate',
+    'buildNamespacePolicySet',
+    'buildSchemaRegister',
+    'checkGovernanceSubmission',
+    'parseGovernanceDocument',
+    'parseGovernanceOperators',
+    'replayGovernance',
+    'signGovernanceDocument',
+    'verifyGovernanceSignatures',
+  ],
+].flat();
+
+// Internals that tests reach by relative path; none of them is part of the contract.
+const INTERNAL = [
+  'cosignedMessage',
+  'computeKeyId',
+  'signNote',
+  'generateKeyPair',
+  'openCheckpointNote',
+  'parseEmbeddedCheckpoint',
+  'decodeReceipt',
+  'formatTlogProof',
+  'compileTlogPolicy',
+  'policyCosigners',
+  'parseSfDictionary',
+  'signatureBase',
+  'contentDigest',
+  'registrySigningBytes',
+  'checkRegistrySuccession',
+  'emptyGovernanceState',
+  'governanceRuleViolation',
+  'objectWith',
+  'refuse',
+  'utf8ByteLength',
+];
+
+test('the runtime names of @vaultmesh/core are exactly the listed public API', () => {
+  const actual = Object.keys(core).sort();
+  const expected = [...PUBLIC].sort();
+  assert.equal(new Set(PUBLIC).size, PUBLIC.length, 'a name is listed twice');
+  assert.deepEqual(
+    { added: actual.filter((n) => !expected.includes(n)), missing: expected.filter((n) => !actual.includes(n)) },
+    { added: [], missing: [] },
+  );
+  assert.deepEqual(actual, expected);
+});
+
+test('internals of @vaultmesh/core are not exported', () => {
+  for (const name of INTERNAL) assert.ok(!(name in core), `${name} is exported`);
+});
