@@ -30,7 +30,7 @@ function startNodeProcess(dir: string, logPath: string, timeoutMs = 30_000): Pro
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, [...args, 'serve', '--data', dir, '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
     const log = createWriteStream(logPath, { flags: 'a' });
-    child.stderr!.pipe(log);
+    child.stderr.pipe(log);
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
       reject(new Error(`node in ${dir} did not start within ${timeoutMs / 1000} s; see ${logPath}`));
@@ -39,7 +39,7 @@ function startNodeProcess(dir: string, logPath: string, timeoutMs = 30_000): Pro
       clearTimeout(timer);
       reject(new Error(`node in ${dir} exited with ${code} while starting; see ${logPath}`));
     });
-    createInterface({ input: child.stdout! }).once('line', (line) => {
+    createInterface({ input: child.stdout }).once('line', (line) => {
       clearTimeout(timer);
       child.removeAllListeners('exit');
       resolve({ child, url: (JSON.parse(line) as { url: string }).url });

@@ -29,6 +29,6 @@ export async function signAndSubmit(opts: SignOptions, doc: Record<string, unkno
     return;
   }
   const client = clientFrom(opts);
-  const r = await client.json<{ index: number; effective: boolean; effective_after: string }>('POST', '/v1/governance', signed);
-  printResult(opts, { ...r, tokens }, () => `${doc.schema} recorded as governance #${r.index}, ${r.effective ? 'in force' : `effective after ${r.effective_after}`}${tokenLines(tokens)}`);
+  const r = await client.json<{ index: number; schema: string; effective: boolean; effective_after: string }>('POST', '/v1/governance', signed);
+  printResult(opts, { ...r, tokens }, () => `${r.schema} recorded as governance #${r.index}, ${r.effective ? 'in force' : `effective after ${r.effective_after}`}${tokenLines(tokens)}`);
 }

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { CosignatureSigner, NoteSigner, WRITER_ID_PATTERN, peerAuthKeyName, peerWitnessKeyName, publicKeyBase64 } from '@vaultmesh/core';
-import { generateKeyFile, loadNode, prepareKeyRotation, type RotatableKey } from '@vaultmesh/node';
+import { generateKeyFile, loadNode, prepareKeyRotation } from '@vaultmesh/node';
 import { UsageError, printResult } from '../output.js';
 
 export function registerKeys(program: Command): void {
@@ -14,7 +14,7 @@ export function registerKeys(program: Command): void {
     .action((opts: { data: string; key: string; json?: boolean }) => {
       if (opts.key !== 'witness' && opts.key !== 'peer') throw new UsageError('--key must be witness or peer');
       const node = loadNode(opts.data);
-      const seed = prepareKeyRotation(opts.data, opts.key as RotatableKey);
+      const seed = prepareKeyRotation(opts.data, opts.key);
       const vkey =
         opts.key === 'witness' ? new CosignatureSigner(peerWitnessKeyName(node.config.name), seed).vkey : new NoteSigner(peerAuthKeyName(node.config.name), seed).vkey;
       printResult(opts, { key: opts.key, next_vkey: vkey }, () =>

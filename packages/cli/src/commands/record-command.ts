@@ -38,9 +38,8 @@ async function recordOne(client: ApiClient, opts: RecordOptions, file: string | 
 async function recordBatch(client: ApiClient, opts: RecordOptions, path: string): Promise<void> {
   const lines = createInterface({ input: createReadStream(path), crlfDelay: Infinity });
   const bar = process.stderr.isTTY && !opts.json ? new cliProgress.SingleBar({ format: 'recording {bar} {value} entries | {eta_formatted} left', etaBuffer: 50 }, cliProgress.Presets.shades_classic) : undefined;
-  let total = 0;
   if (bar) {
-    total = readFileSync(path, 'utf8').split('\n').filter((l) => l.trim() !== '').length;
+    const total = readFileSync(path, 'utf8').split('\n').filter((l) => l.trim() !== '').length;
     bar.start(total, 0);
   }
   const indices: number[] = [];

@@ -105,7 +105,7 @@ export function registerVerify(program: Command): void {
         if (e instanceof RemembrancerError) throw new UsageError(`${file} is not JSON: ${e.message}`);
         throw new UsageError(`cannot read ${file}: ${errorMessage(e)}`);
       }
-      const result = verifyReceipt(raw as never, { logVkeys, witnessVkeys, ...(policy ? { policy } : {}) });
+      const result = verifyReceipt(raw, { logVkeys, witnessVkeys, ...(policy ? { policy } : {}) });
       // JSON output: the checkpoint root as base64, as everywhere else (not a byte-indexed object).
       const json = result.checkpoint ? { ...result, checkpoint: { ...result.checkpoint, root: base64Encode(result.checkpoint.root) } } : result;
       printResult(opts, json, () =>

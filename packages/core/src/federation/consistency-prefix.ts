@@ -1,3 +1,4 @@
+import { isArray } from '../jcs/index.js';
 import { HASH_SIZE, nodeHash } from '../merkle/hashing.js';
 
 function isPowerOfTwo(x: number): boolean {
@@ -15,7 +16,7 @@ function isPowerOfTwo(x: number): boolean {
  */
 export function prefixRootFromConsistencyProof(size1: number, size2: number, proof: readonly Uint8Array[]): Uint8Array | undefined {
   if (!Number.isSafeInteger(size1) || !Number.isSafeInteger(size2) || size1 <= 0 || size1 >= size2) return undefined;
-  if (isPowerOfTwo(size1) || !Array.isArray(proof) || proof.length === 0) return undefined;
+  if (isPowerOfTwo(size1) || !isArray(proof) || proof.length === 0) return undefined;
   if (!proof.every((h) => h instanceof Uint8Array && h.length === HASH_SIZE)) return undefined;
   let fn = size1 - 1;
   let sn = size2 - 1;

@@ -1,3 +1,3 @@
 export { canonicalBytes, canonicalize, type CanonicalizeOptions } from './canonicalize.js';
 export { MAX_JSON_DEPTH, parseJsonStrict, type ParseJsonOptions } from './parse-json-strict.js';
-export { isJsonObject } from './is-json-object.js';
+export { isArray, isJsonObject } from './is-json-object.js';

@@ -1,4 +1,5 @@
 import { RemembrancerError } from '../errors.js';
+import { isArray } from '../jcs/index.js';
 import { isCanonicalUint, parseCanonicalDecimal } from '../checkpoint/decimal.js';
 import { MAX_NOTE_SIGNATURES, formatSignatureLine, parseSignatureLines, type NoteSignature } from '../note/signed-note.js';
 import { MAX_WITNESS_BODY_BYTES, exceedsUtf8Bytes } from './limits.js';
@@ -13,7 +14,7 @@ function malformed(why: string, cause?: unknown): never {
  * and ending with a newline character (U+000A)".
  */
 export function formatCosignatureResponse(sigs: readonly NoteSignature[]): string {
-  if (!Array.isArray(sigs) || sigs.length === 0) malformed('a cosignature response needs at least one signature line');
+  if (!isArray(sigs) || sigs.length === 0) malformed('a cosignature response needs at least one signature line');
   if (sigs.length > MAX_NOTE_SIGNATURES) malformed(`more than ${MAX_NOTE_SIGNATURES} signature lines`);
   let out = '';
   for (const s of sigs) {

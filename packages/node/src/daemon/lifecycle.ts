@@ -45,13 +45,13 @@ export class Lifecycle {
   }
 
   async #stopAll(): Promise<void> {
-    let first: unknown;
+    let first: Error | undefined;
     for (const component of this.#started.reverse()) {
       try {
         await component.stop();
       } catch (e) {
         this.logger?.error({ component: component.name, err: errorMessage(e) }, 'stopping a component failed');
-        first ??= e;
+        first ??= e instanceof Error ? e : new Error(errorMessage(e));
       }
     }
     this.#started.length = 0;

@@ -203,7 +203,8 @@ async function startNode(options: RunNodeOptions, identity: NodeIdentity, logger
     monitor,
     witnessedSize: (origin) => witness.checkpointFor(origin)?.size,
   });
-  let boundUrl: string | undefined;
+  // Where the server listens, known once it does.
+  const bound: { url?: string } = {};
   const app = buildHttpServer({
     engine,
     namespaces,
@@ -214,7 +215,7 @@ async function startNode(options: RunNodeOptions, identity: NodeIdentity, logger
     // port 0 included); no request is served before that is known.
     self: () => {
       const entry = localPeerEntry(identity);
-      return config.endpoint !== undefined || boundUrl === undefined ? entry : { ...entry, endpoint: boundUrl };
+      return config.endpoint !== undefined || bound.url === undefined ? entry : { ...entry, endpoint: bound.url };
     },
     witness,
     federation: { registry, status, store: federationStore, ledger, witnessed: () => witness.witnessedOrigins() },
@@ -237,7 +238,7 @@ async function startNode(options: RunNodeOptions, identity: NodeIdentity, logger
   const addr = app.server.address();
   const boundPort = typeof addr === 'object' && addr ? addr.port : port;
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${boundPort}`;
-  boundUrl = url;
+  bound.url = url;
   await life.open('cosigner', () => cosigner.start(), () => cosigner.stop());
   await life.open('namespace timers', () => namespaces.start(), () => namespaces.stop());
   if (config.gossipIntervalMs > 0) await life.open('gossip', () => gossip.start(), () => gossip.stop());

@@ -37,7 +37,7 @@ export class JsBatchHasher implements BatchHasher {
     const n = offsets.length - 1;
     const out = Buffer.allocUnsafe(n * 32);
     for (let i = 0; i < n; i++) {
-      out.set(sha256(this.#message(0x00, data.subarray(offsets[i]!, offsets[i + 1]!))), 32 * i);
+      out.set(sha256(this.#message(0x00, data.subarray(offsets[i], offsets[i + 1]))), 32 * i);
     }
     return out;
   }

@@ -142,7 +142,7 @@ export function peerScope(app: FastifyInstance, options: PeerScopeOptions, route
         headers: {
           'signature-input': request.headers['signature-input'],
           signature: request.headers.signature,
-          'content-digest': request.headers['content-digest'] as string | undefined,
+          'content-digest': request.headers['content-digest'],
         },
         publicKey: (keyid) => {
           const key = publicKeyOf(registry, options.registry.previousVersion(), keyid);

@@ -61,7 +61,7 @@ function gate(scope: Exclude<ScopeName, 'peer'>, ctx: RouteContext): ((request: 
 /** Marks every route declared in `scope` (and its children) with the scope's name. */
 function markRoutes(scope: FastifyInstance, name: ScopeName): void {
   scope.addHook('onRoute', (route) => {
-    route.config = { ...(route.config as object | undefined), [SCOPE_MARK]: name };
+    route.config = { ...(route.config), [SCOPE_MARK]: name };
   });
 }
 

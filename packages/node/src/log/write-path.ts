@@ -54,7 +54,9 @@ export class WritePath {
     try {
       if (this.refusing) throw new RemembrancerError('SHUTTING_DOWN', 'log engine is shutting down');
       const st = this.registry.state(namespace);
-      if (!Array.isArray(entries)) throw new RemembrancerError('INVALID_ARGUMENT', 'entries must be an array');
+      // Checked through `unknown`: Array.isArray would narrow the element type away.
+      const list: unknown = entries;
+      if (!Array.isArray(list)) throw new RemembrancerError('INVALID_ARGUMENT', 'entries must be an array');
       for (let i = 0; i < entries.length; i++) {
         const e = entries[i];
         if (!(e instanceof Uint8Array)) throw new RemembrancerError('INVALID_ARGUMENT', `entry ${i} is not bytes`);

@@ -163,7 +163,7 @@ export class NamespaceDirectory {
   private applyEffects(before: GovernanceState | undefined): void {
     for (const [id, definition] of this.state.schemas) {
       if (before?.schemas.has(id) || this.options.schemas.has(id)) continue;
-      this.options.schemas.register(id, definition as object, 'governance');
+      this.options.schemas.register(id, definition, 'governance');
     }
     let changed = before === undefined;
     for (const ns of this.state.namespaces.values()) {

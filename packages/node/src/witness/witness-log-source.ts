@@ -21,7 +21,7 @@ export class StaticWitnessLogs implements WitnessLogSource {
   readonly #byOrigin = new Map<string, readonly NoteSignatureVerifier[]>();
 
   constructor(logs: Iterable<readonly [string, readonly WitnessLogKey[]]> | Readonly<Record<string, readonly WitnessLogKey[]>>) {
-    const entries = Symbol.iterator in logs ? [...(logs as Iterable<readonly [string, readonly WitnessLogKey[]]>)] : Object.entries(logs);
+    const entries = Symbol.iterator in logs ? [...(logs)] : Object.entries(logs);
     for (const [origin, keys] of entries) {
       // https://c2sp.org/tlog-checkpoint#note-text: a non-empty line.
       if (typeof origin !== 'string' || origin === '' || /[\u0000-\u001f]/.test(origin)) {
