@@ -1,12 +1,29 @@
-export * from './config/index.js';
-export * from './daemon/index.js';
-export * from './entries/index.js';
-export * from './federation/index.js';
-export * from './hashing/index.js';
-export * from './http/index.js';
-export * from './identity/index.js';
-export * from './log/index.js';
-export * from './metrics/index.js';
-export * from './storage/index.js';
-export * from './witness/index.js';
-export * from './namespaces/index.js';
+// The public API of @vaultmesh/node, listed by hand: what the CLI, end-to-end tests and tools
+// outside the package use. Folder indexes may export more; tests reach those internals by relative
+// path. A new name here is a deliberate change (test/public-api.test.ts).
+
+// The daemon: a node served from its data directory until close()
+export { runNode, type RunNodeOptions, type RunningNode } from './daemon/index.js';
+
+// The data directory: identity and configuration, private file modes
+export { dataPaths, initNode, loadNode, type NodeConfig, type NodeIdentity } from './config/index.js';
+export { setPrivateUmask } from './daemon/index.js';
+
+// Key files and two-step key rotation
+export {
+  generateKeyFile,
+  prepareKeyRotation,
+  readKeyFile,
+  type KeyPurpose,
+  type RotatableKey,
+} from './identity/index.js';
+
+// Federation: this node's registry entry; the peer routes and their body limit, for peer clients
+export { localPeerEntry, peerConsistencyProofPath, peerRootPath } from './federation/index.js';
+export { PEER_BODY_LIMIT_BYTES } from './http/index.js';
+
+// Namespace writers: what a namespace spec records for a token writer
+export { tokenSha256 } from './namespaces/index.js';
+
+// The log engine over a data directory, opened without serving it (offline tools, crash checks)
+export { openLogEngine, type LogEngine, type ObservableLogEngine, type OpenLogEngineOptions } from './log/index.js';

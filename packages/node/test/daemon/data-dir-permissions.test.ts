@@ -4,17 +4,11 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, statSync, symlin
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isRemembrancerError } from '@vaultmesh/core';
-import {
-  CadenceStore,
-  FederationStore,
-  SqliteLogStorage,
-  dataPaths,
-  describeRepair,
-  findInsecurePaths,
-  initNode,
-  secureDataDir,
-  setPrivateUmask,
-} from '@vaultmesh/node';
+import { dataPaths, initNode, setPrivateUmask } from '../../src/index.js';
+import { CadenceStore } from '../../src/namespaces/index.js';
+import { FederationStore } from '../../src/federation/index.js';
+import { SqliteLogStorage } from '../../src/storage/index.js';
+import { describeRepair, findInsecurePaths, secureDataDir } from '../../src/daemon/index.js';
 import { openWitness } from '../witness/witness-fixture.js';
 
 // Tests run as root here, so "can another user read it" cannot be asked of the kernel: every check

@@ -17,15 +17,15 @@ import {
   type EquivocationEvidence,
   type UnsignedEquivocationEvidence,
 } from '@vaultmesh/core';
+import type { LogEngine } from '../../src/index.js';
 import {
   EvidenceLedger,
   FederationRegistry,
   FederationStore,
   RegistryWitnessLogs,
-  Witness,
   peerCredentials,
-  type LogEngine,
-} from '../../src/index.js';
+} from '../../src/federation/index.js';
+import { Witness } from '../../src/witness/index.js';
 import { installErrorHandling } from '../../src/http/error-handler.js';
 import { federationArea } from '../../src/http/routes/federation-routes.js';
 import { peerArea } from '../../src/http/routes/peer-routes.js';

@@ -17,7 +17,7 @@ import {
   type EquivocationEvidence,
   type RegistrySet,
 } from '@vaultmesh/core';
-import { initNode, localPeerEntry, runNode, type RunningNode } from '@vaultmesh/node';
+import { initNode, localPeerEntry, runNode, type RunningNode } from '../../src/index.js';
 import { TestLog, freePorts, makePeer, waitFor } from './federation-fixture.js';
 
 // Three real nodes in this process (runNode: HTTP, witness, cosigner, gossip) and a fourth peer,

@@ -5,16 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { EMPTY_ROOT, MemoryTree, base64Decode, base64Encode, signRequest, verifyConsistency } from '@vaultmesh/core';
-import {
-  EvidenceLedger,
-  FederationRegistry,
-  FederationStore,
-  openLogEngine,
-  peerConsistencyProofPath,
-  peerCredentials,
-  peerRootPath,
-  type ObservableLogEngine,
-} from '../../src/index.js';
+import { openLogEngine, peerConsistencyProofPath, peerRootPath, type ObservableLogEngine } from '../../src/index.js';
+import { EvidenceLedger, FederationRegistry, FederationStore, peerCredentials } from '../../src/federation/index.js';
 import { peerArea } from '../../src/http/routes/peer-routes.js';
 import { mountFederationArea } from '../http/area-fixture.js';
 import { installErrorHandling } from '../../src/http/error-handler.js';

@@ -4,7 +4,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { NoteSigner, createGenesis, crypto, proposeNext, signRegistry } from '@vaultmesh/core';
-import { FederationRegistry, FederationStore, RegistryWitnessLogs, StaticWitnessLogs } from '@vaultmesh/node';
+import { FederationRegistry, FederationStore, RegistryWitnessLogs } from '../../src/federation/index.js';
+import { StaticWitnessLogs } from '../../src/witness/index.js';
 import { makePeer } from './federation-fixture.js';
 
 // Which origins a node's witness cosigns: registry peers' namespace logs (not suspended, not

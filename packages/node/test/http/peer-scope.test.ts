@@ -19,7 +19,9 @@ import {
   type RegistryPeer,
   type RegistrySet,
 } from '@vaultmesh/core';
-import { FederationRegistry, FederationStore, PEER_BODY_LIMIT_BYTES, peerScope, peerTargetUri } from '@vaultmesh/node';
+import { PEER_BODY_LIMIT_BYTES } from '../../src/index.js';
+import { FederationRegistry, FederationStore } from '../../src/federation/index.js';
+import { peerScope, peerTargetUri } from '../../src/http/index.js';
 import { installErrorHandling } from '../../src/http/error-handler.js';
 
 interface TestPeer {

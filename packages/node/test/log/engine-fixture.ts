@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openLogEngine, type ObservableLogEngine, type OpenLogEngineOptions } from '@vaultmesh/node';
+import { openLogEngine, type ObservableLogEngine, type OpenLogEngineOptions } from '../../src/index.js';
 
 export const NODE_NAME = 'alpha.vaultmesh.test';
 export const LOG_SEED = Uint8Array.from({ length: 32 }, (_, i) => i + 1);

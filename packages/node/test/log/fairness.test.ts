@@ -3,7 +3,7 @@
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { isRemembrancerError } from '@vaultmesh/core';
-import type { ObservableLogEngine } from '@vaultmesh/node';
+import type { ObservableLogEngine } from '../../src/index.js';
 import { entry, open, tempDirs } from './engine-fixture.js';
 
 const dirs = tempDirs('vm-fair-');

@@ -2,7 +2,8 @@ import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { MemoryTree, isRemembrancerError, verifyInclusion, leafHash } from '@vaultmesh/core';
-import { SqliteLogStorage, createLogEngine, type CommitStage } from '@vaultmesh/node';
+import { SqliteLogStorage, type CommitStage } from '../../src/storage/index.js';
+import { createLogEngine } from '../../src/log/index.js';
 import { LOG_SEED, NODE_NAME, entry, open, tempDirs } from './engine-fixture.js';
 
 const dirs = tempDirs('vm-faults-');

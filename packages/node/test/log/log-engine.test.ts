@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { isRemembrancerError, leafHash, type ErrorCode } from '@vaultmesh/core';
 import { MAX_ENTRY_BYTES } from '@vaultmesh/core';
-import { LOG_DB_FILE } from '@vaultmesh/node';
+import { LOG_DB_FILE } from '../../src/log/index.js';
 import { LOG_SEED, NODE_NAME, entry, open, tempDirs } from './engine-fixture.js';
 
 const dirs = tempDirs('vm-engine-');

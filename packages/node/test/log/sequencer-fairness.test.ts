@@ -2,7 +2,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { isRemembrancerError } from '@vaultmesh/core';
-import { Sequencer, type AppendResult, type NamespaceGroup, type SequencerOptions } from '@vaultmesh/node';
+import { Sequencer, type AppendResult, type NamespaceGroup, type SequencerOptions } from '../../src/log/index.js';
 
 const A = 1;
 const B = 2;

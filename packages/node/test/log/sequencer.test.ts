@@ -1,7 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { RemembrancerError, isRemembrancerError } from '@vaultmesh/core';
-import { Sequencer, type AppendResult, type NamespaceGroup, type SequencerOptions } from '@vaultmesh/node';
+import { Sequencer, type AppendResult, type NamespaceGroup, type SequencerOptions } from '../../src/log/index.js';
 
 const entry = (n: number): Uint8Array => Uint8Array.of(n & 0xff);
 const options = (o: Partial<SequencerOptions> = {}): SequencerOptions => ({

@@ -1,7 +1,7 @@
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { RemembrancerError, isRemembrancerError } from '@vaultmesh/core';
-import type { LogEngine } from '@vaultmesh/node';
+import type { LogEngine } from '../../src/index.js';
 import { QuotaGuard, type QuotaLimits } from '../../src/namespaces/quota-guard.js';
 import { entry, open, tempDirs } from '../log/engine-fixture.js';
 

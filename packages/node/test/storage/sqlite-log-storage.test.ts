@@ -5,7 +5,12 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
 import { isRemembrancerError } from '@vaultmesh/core';
-import { SCHEMA_VERSION, SqliteLogStorage, type NamespaceCommit, type StoredCheckpoint } from '@vaultmesh/node';
+import {
+  SCHEMA_VERSION,
+  SqliteLogStorage,
+  type NamespaceCommit,
+  type StoredCheckpoint,
+} from '../../src/storage/index.js';
 import { APPLICATION_ID, MIGRATIONS } from '../../src/storage/sqlite/schema.js';
 
 const root = mkdtempSync(join(tmpdir(), 'vm-storage-'));

@@ -19,7 +19,8 @@ import {
   splitTimestampedSignature,
   witnessOriginHash,
 } from '@vaultmesh/core';
-import { witnessRoutes, type Witness, type WitnessConflict } from '@vaultmesh/node';
+import { witnessRoutes } from '../../src/http/index.js';
+import type { Witness, WitnessConflict } from '../../src/witness/index.js';
 import { TestLog, WITNESS_NAME, noteText, openWitness, tempDirs } from './witness-fixture.js';
 
 const dirs = tempDirs('vm-witness-conformance-');

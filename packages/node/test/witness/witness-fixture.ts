@@ -12,7 +12,7 @@ import {
   signCheckpoint,
   utf8Encode,
 } from '@vaultmesh/core';
-import { StaticWitnessLogs, Witness, type WitnessOptions } from '@vaultmesh/node';
+import { StaticWitnessLogs, Witness, type WitnessOptions } from '../../src/witness/index.js';
 
 export const WITNESS_NAME = 'beta.vaultmesh.test/witness';
 export const WITNESS_SEED = Uint8Array.from({ length: 32 }, (_, i) => 100 + i);

@@ -15,7 +15,8 @@ import {
   parseSizeResponse,
   witnessOriginHash,
 } from '@vaultmesh/core';
-import { witnessRoutes, type Witness } from '@vaultmesh/node';
+import { witnessRoutes } from '../../src/http/index.js';
+import type { Witness } from '../../src/witness/index.js';
 import { TestLog, openWitness, tempDirs } from './witness-fixture.js';
 
 const dirs = tempDirs('vm-witness-http-');

@@ -17,7 +17,7 @@ import {
   splitTimestampedSignature,
   witnessOriginHash,
 } from '@vaultmesh/core';
-import type { WitnessConflict, WitnessResponse } from '@vaultmesh/node';
+import type { WitnessConflict, WitnessResponse } from '../../src/witness/index.js';
 import { TestLog, WITNESS_NAME, noteText, openWitness, tempDirs } from './witness-fixture.js';
 
 const dirs = tempDirs('vm-witness-');
