@@ -231,14 +231,21 @@ export function parseResponses(raw: Buffer): Array<ReturnType<typeof parseRespon
   return out;
 }
 
+/** Wall-clock ms with sub-ms precision, comparable across threads (unlike performance.now()). */
+export const wallClockMs = () => performance.timeOrigin + performance.now();
+
 export interface HealthReport {
   count: number;
   worstMs: number;
   failures: string[];
   latencies: number[];
+  /** Each poll: when it was sent (wallClockMs) and how long it took. */
+  samples: Array<{ at: number; ms: number }>;
 }
 
 export interface HealthPoller {
+  /** The polls answered so far, polling going on. */
+  samples(): Promise<Array<{ at: number; ms: number }>>;
   /** Stops polling and reports every latency seen. */
   stop(): Promise<HealthReport>;
 }
@@ -250,16 +257,22 @@ const http = require('node:http');
 const { url, intervalMs, timeoutMs } = workerData;
 const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
 const latencies = [];
+const samples = [];
 const failures = [];
 let running = true;
-parentPort.on('message', () => (running = false));
+parentPort.on('message', (m) => {
+  if (m === 'samples') parentPort.postMessage({ samples });
+  else running = false;
+});
 const once = () => new Promise((resolve) => {
   const t0 = performance.now();
   let done = false;
   const end = (failure, ms) => {
     if (done) return;
     done = true;
-    latencies.push(ms ?? performance.now() - t0);
+    const took = ms ?? performance.now() - t0;
+    latencies.push(took);
+    samples.push({ at: performance.timeOrigin + t0, ms: took });
     if (failure) failures.push(failure);
     resolve();
   };
@@ -277,7 +290,7 @@ const once = () => new Promise((resolve) => {
     await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }
   agent.destroy();
-  parentPort.postMessage({ latencies, failures });
+  parentPort.postMessage({ latencies, failures, samples, final: true });
 })();
 `;
 
@@ -289,14 +302,23 @@ const once = () => new Promise((resolve) => {
  */
 export function pollHealth(baseUrl: string, options: { intervalMs?: number; timeoutMs?: number } = {}): HealthPoller {
   const worker = new Worker(POLLER_SOURCE, { eval: true, workerData: { url: baseUrl, intervalMs: options.intervalMs ?? 20, timeoutMs: options.timeoutMs ?? 5_000 } });
+  type Message = { samples: Array<{ at: number; ms: number }>; final?: true; latencies?: number[]; failures?: string[] };
+  const waiting: Array<(samples: Array<{ at: number; ms: number }>) => void> = [];
   const report = new Promise<HealthReport>((resolve, reject) => {
-    worker.once('message', (m: { latencies: number[]; failures: string[] }) => {
-      resolve({ count: m.latencies.length, worstMs: m.latencies.reduce((a, b) => Math.max(a, b), 0), failures: m.failures, latencies: m.latencies });
+    worker.on('message', (m: Message) => {
+      if (!m.final) return void waiting.shift()?.(m.samples);
+      const latencies = m.latencies!;
+      resolve({ count: latencies.length, worstMs: latencies.reduce((a, b) => Math.max(a, b), 0), failures: m.failures!, latencies, samples: m.samples });
       void worker.terminate();
     });
     worker.once('error', reject);
   });
   return {
+    samples: () =>
+      new Promise((resolve) => {
+        waiting.push(resolve);
+        worker.postMessage('samples');
+      }),
     stop: async () => {
       worker.postMessage('stop');
       // Bounded: the last poll ends within its own timeout.
