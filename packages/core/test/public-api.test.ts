@@ -1,9 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import * as core from '@vaultmesh/core';
 
 // The runtime names of @vaultmesh/core, by the groups of src/index.ts. Adding a name to the package
-// root is a deliberate change: add it here.
+// root is a deliberate change: add it here and document it in docs/core-api.md.
 const PUBLIC = [
   // errors
   ['RemembrancerError', 'errorMessage', 'isRemembrancerError', 'pointerToken'],
@@ -215,4 +216,20 @@ test('the runtime names of @vaultmesh/core are exactly the listed public API', (
 
 test('internals of @vaultmesh/core are not exported', () => {
   for (const name of INTERNAL) assert.ok(!(name in core), `${name} is exported`);
+});
+
+test('docs/core-api.md documents every public name and type', () => {
+  const doc = readFileSync(new URL('../../../docs/core-api.md', import.meta.url), 'utf8');
+  // Types leave no runtime trace: read them from the export lists of the package root.
+  const index = readFileSync(new URL('../src/index.ts', import.meta.url), 'utf8');
+  const types = [
+    ...[...index.matchAll(/\btype (\w+)\b/g)].map((m) => m[1]!),
+    ...[...index.matchAll(/export type \{([^}]*)\}/g)].flatMap((m) => m[1]!.split(',').map((t) => t.trim())),
+  ];
+  assert.ok(types.includes('ErrorCode') && types.includes('JsonObject'));
+  const undocumented = [
+    ...PUBLIC.filter((name) => !doc.includes('`' + name)),
+    ...types.filter((t) => !doc.includes('`type ' + t + '`')),
+  ];
+  assert.deepEqual(undocumented, []);
 });
