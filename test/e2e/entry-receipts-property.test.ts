@@ -531,9 +531,9 @@ async function send(r: Request, fixed?: Fixed): Promise<void> {
     assert.equal(hashes[i], base64Encode(leafHash(Buffer.from(x.canonical, 'utf8'))), `${context}: leaf_hash is not the hash of the canonical entry`);
     accepted.push({
       ns: NS,
-      index: indices[i]!,
+      index: indices[i],
       label: `${fixed?.label ?? r.entries[i]!.label}${r.route === 'batch' ? ' (batch)' : ''}`,
-      leafHash: hashes[i]!,
+      leafHash: hashes[i],
       canonical: x.canonical,
       batch: r.route === 'batch',
       depth: nestingDepth(JSON.parse(x.canonical)),

@@ -262,8 +262,8 @@ test('a client without credentials cannot exhaust the node: every worst body ref
   const rows: Row[] = [];
   const started = performance.now();
   let healthReport: Awaited<ReturnType<typeof health.stop>> | undefined;
-  let elapsed = 0;
-  let lagMaxMs = NaN;
+  let elapsed: number;
+  let lagMaxMs: number;
   const retried: Array<{ row: Row; again: Row[] }> = [];
   try {
     for (const step of plan) {

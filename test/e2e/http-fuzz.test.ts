@@ -423,7 +423,7 @@ async function takeSnapshot(url: string): Promise<string> {
   };
   // All at once: a snapshot follows most requests, so its latency is most of the run's.
   const [ns, governance, registry, ...checkpoints] = await Promise.all([get('/v1/ns'), get('/v1/governance'), get('/v1/federation/registry'), ...FIXED.map((id) => get(`/v1/ns/${id}/checkpoint`))]);
-  const list = JSON.parse(ns!.slice(4)) as { namespaces: Array<Record<string, unknown>> };
+  const list = JSON.parse(ns.slice(4)) as { namespaces: Array<Record<string, unknown>> };
   const view = list.namespaces.map((n) => {
     // Due times move with the clock; everything a write could change is kept.
     const { cadence_schedule: _schedule, ...rest } = n;
@@ -456,7 +456,7 @@ function describeRequest(r: FuzzRequest | RawRequest): string {
 function checkAnswer(what: string, status: number | undefined, headers: Record<string, unknown>, body: Buffer, head: boolean): void {
   if (status === undefined) return;
   const text = body.toString('utf8');
-  const isJson = /^application\/json/i.test(String(headers['content-type'] ?? ''));
+  const isJson = /^application\/json/i.test((typeof headers['content-type'] === 'string' ? headers['content-type'] : ''));
   let parsed: { code?: unknown; message?: unknown } | undefined;
   if (isJson && !head && body.length > 0) {
     try {
@@ -468,7 +468,7 @@ function checkAnswer(what: string, status: number | undefined, headers: Record<s
   if (status >= 500) {
     assert.ok(status === 503 || status === 507, `${what}: answered ${status} ${text.slice(0, 300)}`);
     assert.ok(parsed !== undefined && typeof parsed.code === 'string', `${what}: ${status} without a JSON code: ${text.slice(0, 300)}`);
-    assert.equal(DOCUMENTED.get(parsed.code as string), status, `${what}: ${status} ${parsed.code} is not documented with that status`);
+    assert.equal(DOCUMENTED.get(parsed.code), status, `${what}: ${status} ${parsed.code} is not documented with that status`);
   }
   if (status >= 300 && parsed !== undefined) {
     assert.ok(typeof parsed.code === 'string' && parsed.code.length > 0 && typeof parsed.message === 'string', `${what}: ${status} error is not {code, message}: ${text.slice(0, 300)}`);

@@ -69,7 +69,7 @@ test('a namespace needing 2 witnesses seals and one needing 3 of 3 does not whil
     assert.deepEqual(p.witnesses.map((w) => w.name).sort(), fed.nodes.map((n) => n.name).sort());
     assert.equal(p.groups.find((g) => g.name === p.quorum)?.threshold, ns === TWO ? 2 : 3);
     policies[ns] = join(dir, `${ns.replace(':', '_')}.policy`);
-    writeFileSync(policies[ns]!, text);
+    writeFileSync(policies[ns], text);
   }
 
   // All up: 3 of 3 is reachable (alpha's own witness counts, being allowlisted).

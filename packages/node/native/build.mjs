@@ -30,7 +30,9 @@ function findNodeGyp() {
   if (process.env.npm_execpath) candidates.push(join(dirname(process.env.npm_execpath), '..', 'node_modules', 'node-gyp', 'bin', 'node-gyp.js'));
   try {
     candidates.push(require.resolve('node-gyp/bin/node-gyp.js'));
-  } catch {}
+  } catch {
+    // Not installed beside us: the other candidates may still have it.
+  }
   const prefix = dirname(dirname(process.execPath));
   candidates.push(join(prefix, 'lib', 'node_modules', 'npm', 'node_modules', 'node-gyp', 'bin', 'node-gyp.js'));
   candidates.push(join(prefix, 'node_modules', 'npm', 'node_modules', 'node-gyp', 'bin', 'node-gyp.js'));
@@ -46,7 +48,9 @@ function findNodeDir() {
     const h = readFileSync(join(prefix, 'include', 'node', 'node_version.h'), 'utf8');
     const v = ['MAJOR', 'MINOR', 'PATCH'].map((k) => h.match(new RegExp(`#define NODE_${k}_VERSION (\\d+)`))?.[1]).join('.');
     if (`v${v}` === process.version && existsSync(join(prefix, 'include', 'node', 'node_api.h'))) return prefix;
-  } catch {}
+  } catch {
+    // No headers installed with this Node.
+  }
   return undefined; // node-gyp then uses its header cache, or downloads
 }
 

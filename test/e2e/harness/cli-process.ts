@@ -64,7 +64,7 @@ export function startCli(args: string[], options: { timeoutMs?: number } = {}): 
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [...NODE_ARGS, ...args, '--json'], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';
-    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
       reject(new Error(`remembrancer ${args.join(' ')} did not start in time; stderr: ${stderr}`));
@@ -73,7 +73,7 @@ export function startCli(args: string[], options: { timeoutMs?: number } = {}): 
       clearTimeout(timer);
       reject(new Error(`remembrancer ${args.join(' ')} exited with ${code} before it was ready; stderr: ${stderr}`));
     });
-    const lines = createInterface({ input: child.stdout! });
+    const lines = createInterface({ input: child.stdout });
     lines.once('line', (line) => {
       let first: Record<string, unknown>;
       try {

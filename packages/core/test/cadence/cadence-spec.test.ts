@@ -6,7 +6,6 @@ import {
   RemembrancerError,
   cadencePeriodsMs,
   parseCadence,
-  type CadenceSpec,
 } from '../../src/index.js';
 
 function rejects(value: unknown, pointer: string, base = '/cadence'): void {
@@ -31,7 +30,7 @@ test('parseCadence accepts every subset of levels and returns a normalized copy'
   const out = parseCadence(input, '/cadence');
   assert.deepEqual(out, { fast, cold: { target: 'btc:signet', every: '1d', confirmations: 6 } });
   assert.deepEqual(Object.keys(out), ['fast', 'cold']);
-  assert.deepEqual(Object.keys(out.cold!), ['target', 'every', 'confirmations']);
+  assert.deepEqual(Object.keys(out.cold), ['target', 'every', 'confirmations']);
   assert.notEqual(out.fast, input.fast);
   assert.deepEqual(parseCadence({ fast, strong, cold }, ''), { fast, strong, cold });
   assert.deepEqual(parseCadence({ strong: { ...strong, every: '5m' } }, ''), { strong: { ...strong, every: '5m' } });
@@ -104,7 +103,7 @@ test('structure: objects only, no unknown or missing members, pointers escaped',
   }
   rejects({ fast: { ...fast, every: '0s' } }, '/ns/x/cadence/fast/every', '/ns/x/cadence');
   rejects({ fast: { ...fast, every: '0s' } }, '/fast/every', '');
-  assert.throws(() => cadencePeriodsMs({ strong: { ...strong } } as CadenceSpec), { code: 'POLICY_INVALID', pointer: '/strong/every' });
+  assert.throws(() => cadencePeriodsMs({ strong: { ...strong } }), { code: 'POLICY_INVALID', pointer: '/strong/every' });
 });
 
 // Weighted towards valid members so that valid and invalid specs are both well covered.

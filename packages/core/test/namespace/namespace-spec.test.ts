@@ -77,7 +77,7 @@ test('a spec comes back complete and normalized', () => {
 test('token writers default to the write scope; key writers only write', () => {
   const spec = parseNamespaceSpec({ writers: [{ id: 't', token_sha256: hash(1) }, { id: 'k', ed25519: key(2) }] });
   assert.deepEqual(spec.writers[0], { id: 't', token_sha256: hash(1), scopes: ['write'] });
-  assert.deepEqual(writerScopes(spec.writers[0]!), ['write']);
+  assert.deepEqual(writerScopes(spec.writers[0]), ['write']);
   assert.deepEqual(writerScopes(spec.writers[1]!), ['write']);
   assert.deepEqual(writerScopes({ id: 'r', token_sha256: hash(3), scopes: ['read'] }), ['read']);
 });

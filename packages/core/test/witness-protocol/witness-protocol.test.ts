@@ -237,9 +237,9 @@ test('property: the parsers throw nothing but RemembrancerError, on anything', (
     { numRuns: 2000 },
   );
   for (const v of [undefined, null, 5, {}, []]) {
-    onlyRemembrancerErrors(() => parseAddCheckpointRequest(v as unknown as string));
-    onlyRemembrancerErrors(() => parseCosignatureResponse(v as unknown as string));
-    onlyRemembrancerErrors(() => parseSizeResponse(v as unknown as string));
+    onlyRemembrancerErrors(() => parseAddCheckpointRequest(v as string));
+    onlyRemembrancerErrors(() => parseCosignatureResponse(v as string));
+    onlyRemembrancerErrors(() => parseSizeResponse(v as string));
   }
 });
 

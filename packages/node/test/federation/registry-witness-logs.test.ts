@@ -30,7 +30,7 @@ test('registry peers, the config allowlist, suspension and refusal', () => {
 
   const beta = logs.verifiersFor('beta.test/dao:x');
   assert.equal(beta?.length, 1);
-  assert.equal(beta![0]!.name, 'beta.test/dao:x', 'the peer log key under the origin name');
+  assert.equal(beta[0]!.name, 'beta.test/dao:x', 'the peer log key under the origin name');
   assert.equal(logs.verifiersFor('sum.example.org/log')?.[0]?.name, 'sum.example.org/log', 'allowlisted external log');
   assert.equal(logs.verifiersFor('unknown.test/dao:x'), undefined);
   assert.equal(logs.verifiersFor('beta.test'), undefined, 'an origin needs a namespace part');

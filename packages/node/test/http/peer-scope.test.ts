@@ -79,7 +79,7 @@ before(async () => {
   peerScope(app, { registry, store, self: 'alpha.test', now: () => clock }, (peerApp) => {
     peerApp.post('/v1/federation/echo', async (request) => {
       handled++;
-      return { from: request.peer!.id, body: request.body as unknown };
+      return { from: request.peer!.id, body: request.body };
     });
     peerApp.get('/v1/federation/hello', async (request) => ({ from: request.peer!.id }));
   });

@@ -237,7 +237,7 @@ describe('checkpoints, proofs and receipts', () => {
     const receipt = r.json() as Record<string, unknown>;
     assert.equal(receipt.format, 'vaultmesh.receipt@1');
     assert.equal(receipt.index, 42);
-    const v = verifyReceipt(receipt as never, { logVkeys: [show.log_vkey] });
+    const v = verifyReceipt(receipt, { logVkeys: [show.log_vkey] });
     assert.ok(v.ok, JSON.stringify(v.checks));
     const text = await s.app.inject({ method: 'GET', url: `/v1/ns/${enc}/receipt/42?format=tlog-proof` });
     assert.equal(text.statusCode, 200);

@@ -42,7 +42,7 @@ describe('log engine: storage failures', () => {
       ];
       for (const r of await Promise.allSettled(failing)) {
         assert.equal(r.status, 'rejected');
-        assert.ok(isRemembrancerError((r as PromiseRejectedResult).reason, 'STORAGE_FAILURE'));
+        assert.ok(isRemembrancerError((r).reason, 'STORAGE_FAILURE'));
       }
       assert.equal(e.sequencedSize('f:a'), 300);
       assert.equal(e.sequencedSize('f:b'), 0);

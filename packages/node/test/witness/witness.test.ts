@@ -346,13 +346,13 @@ describe('group commit (submitCheckpoint)', () => {
         w.submitCheckpoint('old 15\n'),
         w.submitCheckpoint(new TestLog('nobody.example/x', 1).request(0, 1)),
       ]);
-      expectCosigned(a!, log.checkpoint(4), v);
-      expectCosigned(b!, log.checkpoint(9), v);
-      expectSize(stale!, 9);
-      expectCosigned(same!, log.checkpoint(9), v);
-      expectCosigned(c!, log.checkpoint(15), v);
-      expectError(bad!, 400, 'WITNESS_REQUEST_MALFORMED');
-      expectError(unknown!, 404, 'NOT_FOUND');
+      expectCosigned(a, log.checkpoint(4), v);
+      expectCosigned(b, log.checkpoint(9), v);
+      expectSize(stale, 9);
+      expectCosigned(same, log.checkpoint(9), v);
+      expectCosigned(c, log.checkpoint(15), v);
+      expectError(bad, 400, 'WITNESS_REQUEST_MALFORMED');
+      expectError(unknown, 404, 'NOT_FOUND');
       // Answered only after the commit: another connection already sees the state.
       const reader = openWitness(dir, [log]);
       try {
