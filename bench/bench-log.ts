@@ -36,14 +36,26 @@ export function openBenchLog(name: string, options: { synchronous?: 'FULL' | 'NO
 
 /** A typical small memory record (~110 bytes of canonical JSON), distinct per i. */
 export function benchEntry(i: number): Uint8Array {
-  return canonicalBytes({ kind: 'memory', seq: i, actor: `did:example:${i % 97}`, note: 'benchmark entry of a typical size' });
+  return canonicalBytes({
+    kind: 'memory',
+    seq: i,
+    actor: `did:example:${i % 97}`,
+    note: 'benchmark entry of a typical size',
+  });
 }
 
 /**
  * Appends `total` entries in calls of `perCall`, keeping `inFlight` calls outstanding (as
  * concurrent HTTP requests would); resolves with the wall time in seconds.
  */
-export async function appendMany(engine: LogEngine, ns: string, total: number, perCall: number, inFlight: number, offset = 0): Promise<number> {
+export async function appendMany(
+  engine: LogEngine,
+  ns: string,
+  total: number,
+  perCall: number,
+  inFlight: number,
+  offset = 0,
+): Promise<number> {
   let next = 0;
   const t0 = performance.now();
   const lane = async () => {

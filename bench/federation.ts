@@ -3,7 +3,14 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { MemoryTree, NoteSigner, crypto, formatAddCheckpointRequest, signCheckpoint, utf8Encode } from '@vaultmesh/core';
+import {
+  MemoryTree,
+  NoteSigner,
+  crypto,
+  formatAddCheckpointRequest,
+  signCheckpoint,
+  utf8Encode,
+} from '@vaultmesh/core';
 import { StaticWitnessLogs, Witness } from '../packages/node/src/witness/index.ts';
 import { startLocalFederation } from '../test/e2e/harness/local-federation.ts';
 import type { BenchContext, BenchResults } from './measure.ts';
@@ -22,7 +29,13 @@ function witnessWorkload(logs: number, perLog: number): { vkeys: Map<string, str
     for (let k = 0; k < perLog; k++) {
       for (let e = 0; e < 3; e++) tree.append(utf8Encode(`entry ${l}/${k}/${e}`));
       const note = signCheckpoint({ origin, size: tree.size, root: tree.root() }, signer);
-      seq.push(formatAddCheckpointRequest({ oldSize: old, proof: old === 0 ? [] : tree.consistencyProof(old, tree.size), checkpoint: note }));
+      seq.push(
+        formatAddCheckpointRequest({
+          oldSize: old,
+          proof: old === 0 ? [] : tree.consistencyProof(old, tree.size),
+          checkpoint: note,
+        }),
+      );
       old = tree.size;
     }
     bodies.push(seq);
@@ -36,7 +49,12 @@ async function witnessThroughput(ctx: BenchContext): Promise<number> {
   ctx.log(`witness: preparing ${logs * perLog} add-checkpoint requests from ${logs} logs`);
   const { vkeys, bodies } = witnessWorkload(logs, perLog);
   const dir = mkdtempSync(join(tmpdir(), 'remembrancer-bench-witness-'));
-  const witness = new Witness({ dbPath: join(dir, 'witness.sqlite'), name: 'bench.vaultmesh.local/witness', seed: crypto.randomBytes(32), logs: new StaticWitnessLogs(vkeys) });
+  const witness = new Witness({
+    dbPath: join(dir, 'witness.sqlite'),
+    name: 'bench.vaultmesh.local/witness',
+    seed: crypto.randomBytes(32),
+    logs: new StaticWitnessLogs(vkeys),
+  });
   try {
     const t0 = performance.now();
     // Each log sends its checkpoints in order (as a log does); the logs run concurrently.
@@ -70,13 +88,23 @@ async function cosignRounds(ctx: BenchContext, n: number): Promise<{ p50: number
     const end = Date.now() + seconds * 1000;
     let i = 0;
     while (Date.now() < end) {
-      const r = await fetch(`${alpha.url}/v1/ns/bench:cosign/batch`, { method: 'POST', headers, body: JSON.stringify({ entries: Array.from({ length: 20 }, () => ({ i: i++ })) }) });
+      const r = await fetch(`${alpha.url}/v1/ns/bench:cosign/batch`, {
+        method: 'POST',
+        headers,
+        body: JSON.stringify({ entries: Array.from({ length: 20 }, () => ({ i: i++ })) }),
+      });
       if (r.status !== 201) throw new Error(`append failed: ${r.status}`);
       await new Promise((r) => setTimeout(r, 50));
     }
     await new Promise((r) => setTimeout(r, 1500));
-    const status = (await (await fetch(`${alpha.url}/v1/federation/status`)).json()) as { cosigning: { round_p50_ms: number; round_p99_ms: number; rounds?: number } };
-    return { p50: status.cosigning.round_p50_ms, p99: status.cosigning.round_p99_ms, rounds: status.cosigning.rounds ?? 0 };
+    const status = (await (await fetch(`${alpha.url}/v1/federation/status`)).json()) as {
+      cosigning: { round_p50_ms: number; round_p99_ms: number; rounds?: number };
+    };
+    return {
+      p50: status.cosigning.round_p50_ms,
+      p99: status.cosigning.round_p99_ms,
+      rounds: status.cosigning.rounds ?? 0,
+    };
   } finally {
     await fed.stopAll();
     rmSync(dir, { recursive: true, force: true });

@@ -34,7 +34,11 @@ async function sampleCheckpointLatency(url: string, token: string, until: () => 
     let i = 0;
     while (!until()) {
       const sent = performance.now();
-      const res = await fetch(`${url}/v1/ns/${NS}/entries`, { method: 'POST', headers, body: JSON.stringify({ probe: i++ }) });
+      const res = await fetch(`${url}/v1/ns/${NS}/entries`, {
+        method: 'POST',
+        headers,
+        body: JSON.stringify({ probe: i++ }),
+      });
       if (res.status === 201) pending.push({ index: ((await res.json()) as { index: number }).index, sent });
       else await res.arrayBuffer();
       await new Promise((r) => setTimeout(r, 50));
@@ -69,7 +73,11 @@ export default async function httpBench(ctx: BenchContext): Promise<BenchResults
     if (created.status !== 201) throw new Error(`namespace create failed: ${created.status}`);
 
     const batchSeconds = ctx.quick ? 4 : 15;
-    const entries = Array.from({ length: 1000 }, (_, i) => ({ kind: 'bench', i, note: 'batch entry of a typical small memory record' }));
+    const entries = Array.from({ length: 1000 }, (_, i) => ({
+      kind: 'bench',
+      i,
+      note: 'batch entry of a typical small memory record',
+    }));
     ctx.log(`HTTP batches of 1,000 for ${batchSeconds} s (after a 2 s warm-up)`);
     const batchOptions = {
       url: `${node.url}/v1/ns/${NS}/batch`,
@@ -80,7 +88,8 @@ export default async function httpBench(ctx: BenchContext): Promise<BenchResults
     };
     await runLoad({ ...batchOptions, duration: 2 });
     const batch = await runLoad({ ...batchOptions, duration: batchSeconds });
-    if (batch.non2xx > 0 || batch.errors > 0) throw new Error(`batch load had ${batch.non2xx} non-2xx and ${batch.errors} errors`);
+    if (batch.non2xx > 0 || batch.errors > 0)
+      throw new Error(`batch load had ${batch.non2xx} non-2xx and ${batch.errors} errors`);
     const batchEps = Math.round((batch.requests.total * 1000) / batchSeconds);
 
     const singleSeconds = ctx.quick ? 5 : 20;
@@ -99,8 +108,12 @@ export default async function httpBench(ctx: BenchContext): Promise<BenchResults
     const single = await runLoad({ ...singleOptions, duration: singleSeconds });
     done = true;
     const latencies = await probes;
-    if (single.non2xx > 0 || single.errors > 0) throw new Error(`single load had ${single.non2xx} non-2xx and ${single.errors} errors`);
-    ctx.note('http_single', `${single.requests.total} requests, ${latencies.length} latency probes, checkpoint interval 1000 ms, synchronous=FULL`);
+    if (single.non2xx > 0 || single.errors > 0)
+      throw new Error(`single load had ${single.non2xx} non-2xx and ${single.errors} errors`);
+    ctx.note(
+      'http_single',
+      `${single.requests.total} requests, ${latencies.length} latency probes, checkpoint interval 1000 ms, synchronous=FULL`,
+    );
     return {
       append_http_batch_eps: batchEps,
       append_http_single_rps: Math.round(single.requests.total / singleSeconds),

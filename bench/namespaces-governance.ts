@@ -46,13 +46,19 @@ const pick = <T>(rand: () => number, list: readonly T[]): T => list[Math.floor(r
 
 const CADENCES = [
   { fast: { target: 'rfc3161:local-tsa', every: '89s', confirmations: 0 } },
-  { fast: { target: 'rfc3161:local-tsa', every: '30s', confirmations: 0 }, strong: { target: 'eip155:31337', every: '12*fast', confirmations: 2 } },
+  {
+    fast: { target: 'rfc3161:local-tsa', every: '30s', confirmations: 0 },
+    strong: { target: 'eip155:31337', every: '12*fast', confirmations: 2 },
+  },
   {
     fast: { target: 'rfc3161:local-tsa', every: '89s', confirmations: 0 },
     strong: { target: 'eip155:1', every: '10*fast', confirmations: 12 },
     cold: { target: 'btc:mainnet', every: '1d', confirmations: 6 },
   },
-  { strong: { target: 'eip155:11155111', every: '5m', confirmations: 3 }, cold: { target: 'btc:regtest', every: '24*strong', confirmations: 1 } },
+  {
+    strong: { target: 'eip155:11155111', every: '5m', confirmations: 3 },
+    cold: { target: 'btc:regtest', every: '24*strong', confirmations: 1 },
+  },
 ];
 
 /** A partial spec change of the kinds operators make: rules, writers, limits, witnesses. */
@@ -61,19 +67,45 @@ function policyChange(rand: () => number, n: number): Record<string, unknown> {
     case 0:
       return { description: `tenant rules revision ${n}` };
     case 1:
-      return { limits: { max_entry_bytes: pick(rand, [4096, 16384, 65535]), rate_per_second: pick(rand, [50, 200, 1000]), burst: pick(rand, [200, 1000, 5000]), quota_entries: 1_000_000 + n } };
+      return {
+        limits: {
+          max_entry_bytes: pick(rand, [4096, 16384, 65535]),
+          rate_per_second: pick(rand, [50, 200, 1000]),
+          burst: pick(rand, [200, 1000, 5000]),
+          quota_entries: 1_000_000 + n,
+        },
+      };
     case 2:
-      return { schema_policy: { allow: pick(rand, [['*'], ['settlement@^1.0.0'], ['settlement@~1.2.0', 'memo@1.0.x'], ['registry.set@^1.0.0']]) } };
+      return {
+        schema_policy: {
+          allow: pick(rand, [
+            ['*'],
+            ['settlement@^1.0.0'],
+            ['settlement@~1.2.0', 'memo@1.0.x'],
+            ['registry.set@^1.0.0'],
+          ]),
+        },
+      };
     case 3:
       return {
         writers: [
-          { id: `bot-${n}`, token_sha256: toHex(crypto.sha256(new TextEncoder().encode(`token-${n}`))), scopes: ['write'] },
+          {
+            id: `bot-${n}`,
+            token_sha256: toHex(crypto.sha256(new TextEncoder().encode(`token-${n}`))),
+            scopes: ['write'],
+          },
           { id: `signer-${n}`, ed25519: publicKeyBase64(crypto.sha256(new TextEncoder().encode(`seed-${n}`))) },
         ],
       };
     default: {
-      const allowlist = ['alpha.vaultmesh.local', 'beta.vaultmesh.local', 'gamma.vaultmesh.local'].slice(0, 1 + Math.floor(rand() * 3));
-      return { witness_policy: { min_required: Math.floor(rand() * (allowlist.length + 1)), allowlist }, visibility: pick(rand, ['public', 'private']) };
+      const allowlist = ['alpha.vaultmesh.local', 'beta.vaultmesh.local', 'gamma.vaultmesh.local'].slice(
+        0,
+        1 + Math.floor(rand() * 3),
+      );
+      return {
+        witness_policy: { min_required: Math.floor(rand() * (allowlist.length + 1)), allowlist },
+        visibility: pick(rand, ['public', 'private']),
+      };
     }
   }
 }
@@ -104,7 +136,11 @@ export function generateGovernanceLog(count: number, operatorId: string, seed: U
     let doc: NamespaceCreate | NamespacePolicySet | CadenceSet;
     if (createsLeft > 0 && (ids.length === 0 || rand() < createsLeft / (count - i))) {
       const ns = `tenant-${ids.length}:log-${ids.length % 7}`;
-      doc = buildNamespaceCreate({ namespace: ns, spec: { description: `tenant ${ids.length}`, ...policyChange(rand, i) }, ...times });
+      doc = buildNamespaceCreate({
+        namespace: ns,
+        spec: { description: `tenant ${ids.length}`, ...policyChange(rand, i) },
+        ...times,
+      });
       ids.push(ns);
       createsLeft--;
     } else {
@@ -112,11 +148,20 @@ export function generateGovernanceLog(count: number, operatorId: string, seed: U
       const head = heads.get(ns)!;
       doc =
         rand() < 2 / 3
-          ? buildNamespacePolicySet({ namespace: ns, version: head.version + 1, spec: policyChange(rand, i), base: head.spec, ...times })
+          ? buildNamespacePolicySet({
+              namespace: ns,
+              version: head.version + 1,
+              spec: policyChange(rand, i),
+              base: head.spec,
+              ...times,
+            })
           : buildCadenceSet({ namespace: ns, version: head.version + 1, cadence: pick(rand, CADENCES), ...times });
     }
     doc = signGovernanceDocument(doc, operatorId, seed);
-    const spec = doc.schema === 'governance.cadence.set@1.0.0' ? { ...heads.get(doc.namespace)!.spec, cadence: doc.cadence } : doc.spec;
+    const spec =
+      doc.schema === 'governance.cadence.set@1.0.0'
+        ? { ...heads.get(doc.namespace)!.spec, cadence: doc.cadence }
+        : doc.spec;
     heads.set(doc.namespace, { version: doc.version, spec });
     counts[doc.schema] = (counts[doc.schema] ?? 0) + 1;
     entries.push({ index: i, doc });
@@ -129,11 +174,20 @@ export function generateGovernanceLog(count: number, operatorId: string, seed: U
  * (submissions are checked by the node; these are valid by construction).
  */
 async function seedGovernanceLog(identity: NodeIdentity, docs: readonly GovernanceDocument[]): Promise<void> {
-  const engine = openLogEngine({ dbPath: identity.dbPath, nodeName: identity.config.name, logSeed: identity.logSeed, checkpointIntervalMs: 3_600_000, synchronous: 'NORMAL' });
+  const engine = openLogEngine({
+    dbPath: identity.dbPath,
+    nodeName: identity.config.name,
+    logSeed: identity.logSeed,
+    checkpointIntervalMs: 3_600_000,
+    synchronous: 'NORMAL',
+  });
   try {
     if (!engine.getNamespace(GOVERNANCE_NAMESPACE)) engine.createNamespace(GOVERNANCE_NAMESPACE, { system: true });
     for (let i = 0; i < docs.length; i += 1000) {
-      await engine.append(GOVERNANCE_NAMESPACE, docs.slice(i, i + 1000).map((d) => canonicalBytes(d)));
+      await engine.append(
+        GOVERNANCE_NAMESPACE,
+        docs.slice(i, i + 1000).map((d) => canonicalBytes(d)),
+      );
     }
     engine.publishCheckpoint(GOVERNANCE_NAMESPACE);
   } finally {
@@ -163,10 +217,22 @@ async function serveStartMs(dataDir: string, runs: number): Promise<number[]> {
 async function inProcessOpenMs(identity: NodeIdentity, runs: number): Promise<number> {
   const samples: number[] = [];
   for (let r = 0; r < runs; r++) {
-    const engine = openLogEngine({ dbPath: identity.dbPath, nodeName: identity.config.name, logSeed: identity.logSeed, checkpointIntervalMs: 3_600_000, synchronous: 'FULL' });
+    const engine = openLogEngine({
+      dbPath: identity.dbPath,
+      nodeName: identity.config.name,
+      logSeed: identity.logSeed,
+      checkpointIntervalMs: 3_600_000,
+      synchronous: 'FULL',
+    });
     try {
       const t0 = performance.now();
-      const services = openNamespaceServices({ engine, dataDir: identity.dataDir, adminToken: identity.adminToken, operators: identity.governance, localOperator: { id: identity.operatorId, seed: identity.operatorSeed } });
+      const services = openNamespaceServices({
+        engine,
+        dataDir: identity.dataDir,
+        adminToken: identity.adminToken,
+        operators: identity.governance,
+        localOperator: { id: identity.operatorId, seed: identity.operatorSeed },
+      });
       await services.directory.adoptLegacyNamespaces();
       samples.push(performance.now() - t0);
       services.close();
@@ -182,7 +248,12 @@ async function inProcessOpenMs(identity: NodeIdentity, runs: number): Promise<nu
  * median time of one, and the slowest GET /healthz answered meanwhile (polled every 20 ms): how
  * long the node stops serving anything else while it takes a governance document.
  */
-async function submitMs(identity: NodeIdentity, ns: string, head: { version: number; spec: NamespaceSpec }, n: number): Promise<{ median: number; stall: number }> {
+async function submitMs(
+  identity: NodeIdentity,
+  ns: string,
+  head: { version: number; spec: NamespaceSpec },
+  n: number,
+): Promise<{ median: number; stall: number }> {
   const node = await startServe(identity.dataDir, { timeoutMs: 180_000 });
   let done = false;
   let stall = 0;
@@ -198,10 +269,24 @@ async function submitMs(identity: NodeIdentity, ns: string, head: { version: num
     const samples: number[] = [];
     let { version, spec } = head;
     for (let i = 0; i < n; i++) {
-      const doc = signGovernanceDocument(buildNamespacePolicySet({ namespace: ns, version: version + 1, spec: { description: `submitted change ${i}` }, base: spec }), identity.operatorId, identity.operatorSeed);
+      const doc = signGovernanceDocument(
+        buildNamespacePolicySet({
+          namespace: ns,
+          version: version + 1,
+          spec: { description: `submitted change ${i}` },
+          base: spec,
+        }),
+        identity.operatorId,
+        identity.operatorSeed,
+      );
       const body = JSON.stringify(doc);
       const t0 = performance.now();
-      const res = await fetch(`${node.url}/v1/governance`, { method: 'POST', headers: { 'content-type': 'application/json' }, body, signal: AbortSignal.timeout(60_000) });
+      const res = await fetch(`${node.url}/v1/governance`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body,
+        signal: AbortSignal.timeout(60_000),
+      });
       const text = await res.text();
       samples.push(performance.now() - t0);
       if (res.status !== 201) throw new Error(`POST /v1/governance answered ${res.status}: ${text.slice(0, 300)}`);
@@ -227,18 +312,31 @@ export async function governanceBenchmarks(ctx: BenchContext): Promise<BenchResu
     const empty = initNode(join(dir, 'empty'), NODE_NAME, { listen: '127.0.0.1:0' });
     ctx.log(`governance: signing ${count.toLocaleString('en-US')} documents`);
     const log = generateGovernanceLog(count, big.operatorId, big.operatorSeed);
-    ctx.note('governance_log', `${count} operator-signed documents: ${Object.entries(log.counts).map(([k, v]) => `${v} ${k}`).join(', ')}; ${log.heads.size} namespaces; all effective`);
+    ctx.note(
+      'governance_log',
+      `${count} operator-signed documents: ${Object.entries(log.counts)
+        .map(([k, v]) => `${v} ${k}`)
+        .join(', ')}; ${log.heads.size} namespaces; all effective`,
+    );
 
     // Pure replay, as the node runs it: at the current time, and the projection (now = null).
     const now = new Date().toISOString();
     const check = replayGovernance(log.entries, now);
-    if (check.applied !== count || check.skipped.length > 0) throw new Error(`replay applied ${check.applied} of ${count}; first skipped: ${JSON.stringify(check.skipped[0])}`);
+    if (check.applied !== count || check.skipped.length > 0)
+      throw new Error(
+        `replay applied ${check.applied} of ${count}; first skipped: ${JSON.stringify(check.skipped[0])}`,
+      );
     ctx.log(`governance: replayGovernance over ${count} documents (load ${loadAverage()})`);
     const replay = time(() => void replayGovernance(log.entries, now), { repeats: ctx.quick ? 3 : 7, warmup: 1 });
     const projection = time(() => void replayGovernance(log.entries, null), { repeats: ctx.quick ? 3 : 7, warmup: 1 });
 
-    await seedGovernanceLog(big, log.entries.map((e) => e.doc));
-    ctx.log(`governance: node opens (first open creates ${log.heads.size} logs), then ${runs} reopen(s) and ${runs} empty-node start(s)`);
+    await seedGovernanceLog(
+      big,
+      log.entries.map((e) => e.doc),
+    );
+    ctx.log(
+      `governance: node opens (first open creates ${log.heads.size} logs), then ${runs} reopen(s) and ${runs} empty-node start(s)`,
+    );
     const [first] = await serveStartMs(big.dataDir, 1);
     const reopen = await serveStartMs(big.dataDir, runs);
     await serveStartMs(empty.dataDir, 1); // the empty node's own first start: keys, sys:governance
@@ -251,10 +349,17 @@ export async function governanceBenchmarks(ctx: BenchContext): Promise<BenchResu
     const submits = ctx.quick ? 5 : 20;
     ctx.log(`governance: ${submits} POST /v1/governance on the 10,000-document node and on a near-empty one`);
     const submitBig = await submitMs(big, target.namespace, log.heads.get(target.namespace)!, submits);
-    const seedDoc = signGovernanceDocument(buildNamespaceCreate({ namespace: 'bench:gov-small', spec: {} }), empty.operatorId, empty.operatorSeed);
+    const seedDoc = signGovernanceDocument(
+      buildNamespaceCreate({ namespace: 'bench:gov-small', spec: {} }),
+      empty.operatorId,
+      empty.operatorSeed,
+    );
     await seedGovernanceLog(empty, [seedDoc]);
     const submitSmall = await submitMs(empty, 'bench:gov-small', { version: 1, spec: seedDoc.spec }, submits);
-    ctx.note('governance_open', `serve start to ready line (tsx from source, process spawn included), median of ${runs}; first open ${Math.round(first!)} ms`);
+    ctx.note(
+      'governance_open',
+      `serve start to ready line (tsx from source, process spawn included), median of ${runs}; first open ${Math.round(first!)} ms`,
+    );
 
     return {
       governance_replay_ms_10k: round(replay.median * 1000, 1),

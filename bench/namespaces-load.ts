@@ -13,11 +13,18 @@ export function runLoad(opts: autocannon.Options): Promise<autocannon.Result> {
  * A warm-up run (unmeasured: the JIT compiles the request path) then a measured one; throws if
  * any request was refused, so a misconfigured rule never passes for a fast one.
  */
-export async function measuredLoad(opts: autocannon.Options, warmupSeconds: number, seconds: number, what: string): Promise<autocannon.Result> {
+export async function measuredLoad(
+  opts: autocannon.Options,
+  warmupSeconds: number,
+  seconds: number,
+  what: string,
+): Promise<autocannon.Result> {
   const warm = await runLoad({ ...opts, duration: warmupSeconds });
-  if (warm.non2xx > 0 || warm.errors > 0) throw new Error(`${what}: warm-up had ${warm.non2xx} non-2xx and ${warm.errors} errors`);
+  if (warm.non2xx > 0 || warm.errors > 0)
+    throw new Error(`${what}: warm-up had ${warm.non2xx} non-2xx and ${warm.errors} errors`);
   const result = await runLoad({ ...opts, duration: seconds });
-  if (result.non2xx > 0 || result.errors > 0) throw new Error(`${what}: load had ${result.non2xx} non-2xx and ${result.errors} errors`);
+  if (result.non2xx > 0 || result.errors > 0)
+    throw new Error(`${what}: load had ${result.non2xx} non-2xx and ${result.errors} errors`);
   return result;
 }
 
@@ -43,7 +50,12 @@ export function summarize(samples: readonly number[]): Latency {
  * Client-side latency of `count` sequential GETs over one keep-alive connection (fetch), after
  * `warmup` unmeasured ones. `url(i)` picks the i-th request's URL; every answer must be 200.
  */
-export async function sequentialLatency(url: (i: number) => string, count: number, warmup: number, headers: Record<string, string> = {}): Promise<Latency & { all: number[] }> {
+export async function sequentialLatency(
+  url: (i: number) => string,
+  count: number,
+  warmup: number,
+  headers: Record<string, string> = {},
+): Promise<Latency & { all: number[] }> {
   const samples: number[] = [];
   for (let i = 0; i < warmup + count; i++) {
     const target = url(i);
@@ -64,5 +76,8 @@ export function round(value: number, digits: number): number {
 
 /** The 1-minute load average, for the run's notes: this 2-core machine is shared. */
 export function loadAverage(): string {
-  return os.loadavg().map((l) => l.toFixed(2)).join(' / ');
+  return os
+    .loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' / ');
 }

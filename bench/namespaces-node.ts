@@ -60,8 +60,20 @@ export async function startRulesNode(): Promise<RulesNode> {
       const writerToken = `bench-writer-${toHex(crypto.randomBytes(16))}`;
       const signerSeed = crypto.randomBytes(32);
 
-      const register = signGovernanceDocument(buildSchemaRegister({ schema_id: BENCH_SCHEMA_ID, definition: BENCH_SCHEMA }), identity.operatorId, identity.operatorSeed);
-      await expectStatus(await fetch(`${node.url}/v1/governance`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(register) }), 201, 'schema.register');
+      const register = signGovernanceDocument(
+        buildSchemaRegister({ schema_id: BENCH_SCHEMA_ID, definition: BENCH_SCHEMA }),
+        identity.operatorId,
+        identity.operatorSeed,
+      );
+      await expectStatus(
+        await fetch(`${node.url}/v1/governance`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify(register),
+        }),
+        201,
+        'schema.register',
+      );
 
       const specs: Record<string, unknown> = {
         [NS_OPEN]: { description: 'open namespace: admin token, any entry' },
@@ -76,7 +88,11 @@ export async function startRulesNode(): Promise<RulesNode> {
         },
       };
       for (const [ns, spec] of Object.entries(specs)) {
-        await expectStatus(await fetch(`${node.url}/v1/ns/${ns}`, { method: 'PUT', headers: admin, body: JSON.stringify(spec) }), 201, `PUT /v1/ns/${ns}`);
+        await expectStatus(
+          await fetch(`${node.url}/v1/ns/${ns}`, { method: 'PUT', headers: admin, body: JSON.stringify(spec) }),
+          201,
+          `PUT /v1/ns/${ns}`,
+        );
       }
       return { node, url: node.url, adminToken: identity.adminToken, writerToken, signerSeed, stop };
     } catch (e) {

@@ -15,7 +15,10 @@ async function settledSealedSize(url: string): Promise<number> {
     const text = await res.text();
     const size = res.status === 200 ? Number(text.split('\n')[1]) : 0;
     if (size > 0 && size >= (ns.size ?? 0)) return size;
-    if (Date.now() > deadline) throw new Error(`no sealed checkpoint of ${NS_OPEN} covers its ${ns.size} entries (status ${res.status}, size ${size})`);
+    if (Date.now() > deadline)
+      throw new Error(
+        `no sealed checkpoint of ${NS_OPEN} covers its ${ns.size} entries (status ${res.status}, size ${size})`,
+      );
     await new Promise((r) => setTimeout(r, 200));
   }
 }
@@ -41,7 +44,9 @@ export async function sealedReadBenchmarks(ctx: BenchContext, node: RulesNode): 
   const size = await settledSealedSize(node.url);
   const at = indices(size);
   const base = `${node.url}/v1/ns/${NS_OPEN}`;
-  ctx.log(`sealed reads: ${count} sequential requests each over one connection, ${size.toLocaleString('en-US')}-entry log`);
+  ctx.log(
+    `sealed reads: ${count} sequential requests each over one connection, ${size.toLocaleString('en-US')}-entry log`,
+  );
   const runs: Array<[string, (i: number) => string]> = [
     ['checkpoint', () => `${base}/checkpoint`],
     ['sealed_checkpoint', () => `${base}/checkpoint?sealed=1`],
@@ -65,6 +70,9 @@ export async function sealedReadBenchmarks(ctx: BenchContext, node: RulesNode): 
     out[`${key}_p50_ms`] = l.p50;
     out[`${key}_p99_ms`] = l.p99;
   }
-  ctx.note('sealed_reads', `single node, witness policy min_required 0 (the latest checkpoint is sealed); ${count} sequential GETs per kind (${warmup} warm-up each, then ${rounds} interleaved rounds), one keep-alive connection, client-side timing; receipts at pseudo-random indices of a ${size}-entry log; node idle`);
+  ctx.note(
+    'sealed_reads',
+    `single node, witness policy min_required 0 (the latest checkpoint is sealed); ${count} sequential GETs per kind (${warmup} warm-up each, then ${rounds} interleaved rounds), one keep-alive connection, client-side timing; receipts at pseudo-random indices of a ${size}-entry log; node idle`,
+  );
   return out;
 }

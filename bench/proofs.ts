@@ -57,15 +57,24 @@ export default async function proofsBench(ctx: BenchContext): Promise<BenchResul
     const logVerifiers = [NoteVerifier.fromVkey(ns.logVkey)];
     const witnessVerifiers: CosignatureVerifier[] = [];
     ctx.log('receipt verification (receipts of one checkpoint, as a client checking a batch)');
-    const verifyPerSecond = perSecond((i) => {
-      const r = verifyReceiptWith(receipts[i % receipts.length]!, { logVerifiers, witnessVerifiers });
-      if (!r.ok) throw new Error('receipt did not verify');
-    }, ctx.quick ? 2 : 5);
+    const verifyPerSecond = perSecond(
+      (i) => {
+        const r = verifyReceiptWith(receipts[i % receipts.length]!, { logVerifiers, witnessVerifiers });
+        if (!r.ok) throw new Error('receipt did not verify');
+      },
+      ctx.quick ? 2 : 5,
+    );
     ctx.log('receipt verification with a fresh verifier each time (every signature checked)');
-    const uncachedPerSecond = perSecond((i) => {
-      const r = verifyReceiptWith(receipts[i % receipts.length]!, { logVerifiers: [NoteVerifier.fromVkey(ns.logVkey)], witnessVerifiers });
-      if (!r.ok) throw new Error('receipt did not verify');
-    }, ctx.quick ? 2 : 5);
+    const uncachedPerSecond = perSecond(
+      (i) => {
+        const r = verifyReceiptWith(receipts[i % receipts.length]!, {
+          logVerifiers: [NoteVerifier.fromVkey(ns.logVkey)],
+          witnessVerifiers,
+        });
+        if (!r.ok) throw new Error('receipt did not verify');
+      },
+      ctx.quick ? 2 : 5,
+    );
     ctx.note('proofs', `tree of ${size} entries; receipts verified against one checkpoint`);
     return {
       inclusion_proofs_per_s: proofsPerSecond,

@@ -44,7 +44,9 @@ function machine(): Record<string, string | number> {
 function readResults(): Record<string, unknown> {
   try {
     const parsed: unknown = JSON.parse(readFileSync(RESULTS_PATH, 'utf8'));
-    return parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : {};
+    return parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed)
+      ? (parsed as Record<string, unknown>)
+      : {};
   } catch {
     return {};
   }
@@ -96,7 +98,9 @@ async function main(): Promise<void> {
     console.error(`  ✓ ${area} (${seconds} s)`);
   }
 
-  const widths = [0, 1, 2].map((c) => Math.max(...rows.map((r) => r[c]!.length), ['area', 'metric', 'value'][c]!.length));
+  const widths = [0, 1, 2].map((c) =>
+    Math.max(...rows.map((r) => r[c]!.length), ['area', 'metric', 'value'][c]!.length),
+  );
   const line = (r: readonly string[]): string =>
     `${r[0]!.padEnd(widths[0]!)}  ${r[1]!.padEnd(widths[1]!)}  ${r[2]!.padStart(widths[2]!)}`;
   console.log(line(['area', 'metric', 'value']));
@@ -105,7 +109,9 @@ async function main(): Promise<void> {
 
   const previous = readResults();
   const previousRuns =
-    previous['runs'] !== null && typeof previous['runs'] === 'object' ? (previous['runs'] as Record<string, AreaRun>) : {};
+    previous['runs'] !== null && typeof previous['runs'] === 'object'
+      ? (previous['runs'] as Record<string, AreaRun>)
+      : {};
   const merged = {
     ...previous,
     ...results,

@@ -47,7 +47,12 @@ function indices(size: number): () => number {
  * round of each is reported. Alternating rounds see the same machine: on a shared machine another
  * process's load changes over seconds, and two measurements minutes apart would compare it.
  */
-function proofLatencies(engine: ReturnType<typeof openBenchLog>['engine'], small: string, large: string, size: number): [number, number] {
+function proofLatencies(
+  engine: ReturnType<typeof openBenchLog>['engine'],
+  small: string,
+  large: string,
+  size: number,
+): [number, number] {
   const nextSmall = indices(SMALL);
   const nextLarge = indices(size);
   for (let i = 0; i < 20_000; i++) {
@@ -73,7 +78,12 @@ function proofLatencies(engine: ReturnType<typeof openBenchLog>['engine'], small
  * node's HTTP routes (Fastify inject: routing, validation, root lookup, JSON; no socket), in
  * alternating rounds of 200 requests, median round.
  */
-async function apiProofLatencies(engine: ReturnType<typeof openBenchLog>['engine'], small: string, large: string, size: number): Promise<[number, number]> {
+async function apiProofLatencies(
+  engine: ReturnType<typeof openBenchLog>['engine'],
+  small: string,
+  large: string,
+  size: number,
+): Promise<[number, number]> {
   // The node's real request path, namespace rules included (read access is checked per request).
   const rulesDir = mkdtempSync(join(tmpdir(), 'remembrancer-scale-rules-'));
   const seed = crypto.randomBytes(32);
@@ -89,7 +99,15 @@ async function apiProofLatencies(engine: ReturnType<typeof openBenchLog>['engine
     nodeName: 'bench.vaultmesh.local',
     version: 'bench',
     adminToken: 'unused',
-    self: { id: 'bench.vaultmesh.local', endpoint: 'http://127.0.0.1:1', log_vkey: '', witness_vkey: '', auth_key: '', status: 'active', roles: [] },
+    self: {
+      id: 'bench.vaultmesh.local',
+      endpoint: 'http://127.0.0.1:1',
+      log_vkey: '',
+      witness_vkey: '',
+      auth_key: '',
+      status: 'active',
+      roles: [],
+    },
   });
   await app.ready();
   const nextSmall = indices(SMALL);
@@ -135,7 +153,9 @@ try {
     const n = Math.min(step, total - done);
     await appendMany(log.engine, NS, n, 4096, 2, done);
     done += n;
-    process.stderr.write(`  … scale: ${done.toLocaleString('en-US')} entries, rss ${Math.round(process.memoryUsage().rss / 2 ** 20)} MB\n`);
+    process.stderr.write(
+      `  … scale: ${done.toLocaleString('en-US')} entries, rss ${Math.round(process.memoryUsage().rss / 2 ** 20)} MB\n`,
+    );
   }
   fillSeconds = (performance.now() - t0) / 1000;
   // The 10,000-entry log, written just now (as a small log is: its tiles are in memory).
@@ -148,7 +168,9 @@ try {
 }
 // After close (final checkpoint, mirror sync, WAL checkpoint), so the peak covers the whole run.
 const peakRss = peakRssMb();
-process.stderr.write(`  … scale: peak RSS ${peakRss} MB (getrusage maxRSS, which also counts the parent's RSS at spawn: ${Math.round(process.resourceUsage().maxRSS / 1024)} MB)\n`);
+process.stderr.write(
+  `  … scale: peak RSS ${peakRss} MB (getrusage maxRSS, which also counts the parent's RSS at spawn: ${Math.round(process.resourceUsage().maxRSS / 1024)} MB)\n`,
+);
 process.stdout.write(
   JSON.stringify({
     scale_entries: total,

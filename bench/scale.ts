@@ -9,13 +9,18 @@ export default async function scaleBench(ctx: BenchContext): Promise<BenchResult
   ctx.log(`filling a ${total.toLocaleString('en-US')}-entry namespace in a child process`);
   const worker = fileURLToPath(new URL('./scale-worker.ts', import.meta.url));
   const out = await new Promise<string>((resolve, reject) => {
-    const child = spawn(process.execPath, ['--conditions=vaultmesh-src', '--import', 'tsx', worker, String(total)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, ['--conditions=vaultmesh-src', '--import', 'tsx', worker, String(total)], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     let stdout = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
     child.on('error', reject);
     child.on('exit', (code) => (code === 0 ? resolve(stdout) : reject(new Error(`scale worker exited with ${code}`))));
   });
   const r = JSON.parse(out.trim().split('\n').pop()!) as BenchResults;
-  ctx.note('scale', `proof latency ratio large/small: API ${(r.scale_proof_ms_large! / r.scale_proof_ms_small!).toFixed(2)}, engine ${(r.scale_engine_proof_ms_large! / r.scale_engine_proof_ms_small!).toFixed(2)}`);
+  ctx.note(
+    'scale',
+    `proof latency ratio large/small: API ${(r.scale_proof_ms_large! / r.scale_proof_ms_small!).toFixed(2)}, engine ${(r.scale_engine_proof_ms_large! / r.scale_engine_proof_ms_small!).toFixed(2)}`,
+  );
   return r;
 }

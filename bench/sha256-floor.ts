@@ -24,7 +24,11 @@ export default async function sha256Floor(ctx: BenchContext): Promise<BenchResul
 
   const viaObject = time(
     () => {
-      for (let i = 0; i < calls; i++) sink ^= crypto.createHash('sha256').update(pool[i & 1023]!).digest()[0]!;
+      for (let i = 0; i < calls; i++)
+        sink ^= crypto
+          .createHash('sha256')
+          .update(pool[i & 1023]!)
+          .digest()[0]!;
     },
     { repeats: 1, warmup: 0 },
   );

@@ -94,7 +94,8 @@ export default async function treeBuild(ctx: BenchContext): Promise<BenchResults
   let tree: MerkleTree | undefined;
   const mtBuild = time(() => (tree = merkletreejsBuild(entries)), { repeats: 1, warmup: 0 });
   out['merkletreejs_tree_build_leaves_per_s'] = rate(n, mtBuild.median);
-  if (Buffer.compare(tree!.getRoot(), root) !== 0) throw new Error('tree-build: merkletreejs root differs from RFC 6962 root');
+  if (Buffer.compare(tree!.getRoot(), root) !== 0)
+    throw new Error('tree-build: merkletreejs root differs from RFC 6962 root');
 
   ctx.log('tree-build: merkletreejs one proof per leaf');
   const mt = tree!;

@@ -90,7 +90,15 @@ function shards(testFiles, dir) {
 
 const r = spawnSync(
   process.execPath,
-  ['--conditions=vaultmesh-src', '--import', 'tsx', '--test', `--test-concurrency=${CONCURRENCY}`, '--test-timeout=300000', ...files],
+  [
+    '--conditions=vaultmesh-src',
+    '--import',
+    'tsx',
+    '--test',
+    `--test-concurrency=${CONCURRENCY}`,
+    '--test-timeout=300000',
+    ...files,
+  ],
   { cwd: root, stdio: 'inherit', env: { ...process.env, NODE_ENV: 'test' } },
 );
 if (tmp) rmSync(tmp, { recursive: true, force: true });

@@ -81,7 +81,14 @@ function referenceJcs(v: unknown): string {
   if (v === null || typeof v !== 'object') return JSON.stringify(v);
   if (Array.isArray(v)) return '[' + v.map(referenceJcs).join(',') + ']';
   const o = v as Record<string, unknown>;
-  return '{' + Object.keys(o).sort(compareUtf16).map((k) => JSON.stringify(k) + ':' + referenceJcs(o[k])).join(',') + '}';
+  return (
+    '{' +
+    Object.keys(o)
+      .sort(compareUtf16)
+      .map((k) => JSON.stringify(k) + ':' + referenceJcs(o[k]))
+      .join(',') +
+    '}'
+  );
 }
 
 function nestingDepth(v: unknown): number {
@@ -103,30 +110,106 @@ const WS = fc.constantFrom('', '', '', '', ' ', '\n', '\t', '\r\n', '  ');
 
 /** Spellings inside a string literal that are valid JSON, chosen for what they do to canonical bytes. */
 const VALID_UNITS = [
-  '😀', '\\ud83d\\ude00', '\\uD83D\\uDE00', '\u{10FFFF}', '\\udbff\\udfff', '\u{10000}', // astral, raw and as escaped pairs
-  '\u2028', '\\u2028', '\u2029', '\\u2029', // line/paragraph separators: raw in JCS, escaped by some encoders
-  '\\u0000', '\\u001f', '\\u001F', '\\b', '\\f', '\\n', '\\r', '\\t', // controls: JCS uses the short form or lower-case \u00xx
-  '\\u007f', '\u007f', '\\/', '\\"', '\\\\', '\\u0041', // DEL stays raw, "\/" becomes "/", "\u0041" becomes "A"
-  '\ufeff', '\\ufeff', '\uffff', '\\uFFFE', 'e\u0301', '\u00e9', '\u0080', '\u00f6', '\u20ac', '\ufb33', '\uff61',
-  '<', '>', '&', "'",
+  '😀',
+  '\\ud83d\\ude00',
+  '\\uD83D\\uDE00',
+  '\u{10FFFF}',
+  '\\udbff\\udfff',
+  '\u{10000}', // astral, raw and as escaped pairs
+  '\u2028',
+  '\\u2028',
+  '\u2029',
+  '\\u2029', // line/paragraph separators: raw in JCS, escaped by some encoders
+  '\\u0000',
+  '\\u001f',
+  '\\u001F',
+  '\\b',
+  '\\f',
+  '\\n',
+  '\\r',
+  '\\t', // controls: JCS uses the short form or lower-case \u00xx
+  '\\u007f',
+  '\u007f',
+  '\\/',
+  '\\"',
+  '\\\\',
+  '\\u0041', // DEL stays raw, "\/" becomes "/", "\u0041" becomes "A"
+  '\ufeff',
+  '\\ufeff',
+  '\uffff',
+  '\\uFFFE',
+  'e\u0301',
+  '\u00e9',
+  '\u0080',
+  '\u00f6',
+  '\u20ac',
+  '\ufb33',
+  '\uff61',
+  '<',
+  '>',
+  '&',
+  "'",
 ];
 /** Spellings that make a string invalid (lone surrogates, raw controls, bad escapes). */
-const INVALID_UNITS = ['\\ud800', '\\udc00', '\\ude00\\ud83d', '\\udbff"', '\u0001', '\n', '\t', '\\x41', '\\u12G4', "\\'", '\\U0041'];
+const INVALID_UNITS = [
+  '\\ud800',
+  '\\udc00',
+  '\\ude00\\ud83d',
+  '\\udbff"',
+  '\u0001',
+  '\n',
+  '\t',
+  '\\x41',
+  '\\u12G4',
+  "\\'",
+  '\\U0041',
+];
 
 // Printable ASCII (fast-check's default unit), escaped where JSON needs it.
 const asciiChunk = fc.string({ maxLength: 8 }).map((s) => JSON.stringify(s).slice(1, -1));
 
 function stringArb(dirty: boolean): fc.Arbitrary<string> {
   const unit = dirty
-    ? fc.oneof({ weight: 5, arbitrary: asciiChunk }, { weight: 4, arbitrary: fc.constantFrom(...VALID_UNITS) }, { weight: 1, arbitrary: fc.constantFrom(...INVALID_UNITS) })
+    ? fc.oneof(
+        { weight: 5, arbitrary: asciiChunk },
+        { weight: 4, arbitrary: fc.constantFrom(...VALID_UNITS) },
+        { weight: 1, arbitrary: fc.constantFrom(...INVALID_UNITS) },
+      )
     : fc.oneof({ weight: 5, arbitrary: asciiChunk }, { weight: 4, arbitrary: fc.constantFrom(...VALID_UNITS) });
   return fc.array(unit, { maxLength: 6 }).map((parts) => '"' + parts.join('') + '"');
 }
 
 /** Member names whose order differs by UTF-16 code unit and by code point, or that are special to JavaScript. */
 const KEY_POOL = [
-  '', '__proto__', 'constructor', 'prototype', 'toString', 'hasOwnProperty', 'a', 'A', 'aa', 'b', '1', '10', '2', '\r', '\u0000', '\u001f',
-  '\u0080', '\u00f6', 'é', 'e\u0301', '\u20ac', '\ufb33', '\uff61', '\uffff', '😀', '\u{10000}', '\u{10FFFF}', '\u2028', ' ',
+  '',
+  '__proto__',
+  'constructor',
+  'prototype',
+  'toString',
+  'hasOwnProperty',
+  'a',
+  'A',
+  'aa',
+  'b',
+  '1',
+  '10',
+  '2',
+  '\r',
+  '\u0000',
+  '\u001f',
+  '\u0080',
+  '\u00f6',
+  'é',
+  'e\u0301',
+  '\u20ac',
+  '\ufb33',
+  '\uff61',
+  '\uffff',
+  '😀',
+  '\u{10000}',
+  '\u{10FFFF}',
+  '\u2028',
+  ' ',
 ];
 
 function allEscaped(s: string): string {
@@ -142,22 +225,80 @@ interface Key {
 
 // A key from the pool (spelled plainly or every code unit escaped) or printable ASCII.
 const keyArb: fc.Arbitrary<Key> = fc.oneof(
-  fc.tuple(fc.constantFrom(...KEY_POOL), fc.boolean()).map(([k, esc]) => ({ decoded: k, raw: '"' + (esc ? allEscaped(k) : JSON.stringify(k).slice(1, -1)) + '"' })),
+  fc
+    .tuple(fc.constantFrom(...KEY_POOL), fc.boolean())
+    .map(([k, esc]) => ({ decoded: k, raw: '"' + (esc ? allEscaped(k) : JSON.stringify(k).slice(1, -1)) + '"' })),
   fc.string({ maxLength: 6 }).map((k) => ({ decoded: k, raw: JSON.stringify(k) })),
 );
 
 /** Number spellings at the edges of IEEE 754 doubles and of RFC 8785's number serialization. */
 const EDGE_NUMBERS = [
-  '0', '-0', '0.0', '-0.0', '0e0', '-0E-0', '1.0', '1.000', '10E-1', '0.1e1', '1E2', '1e+2', '1e-2', '100e-2',
-  '1e21', '1E21', '1e20', '999999999999999999999', '1e-6', '1e-7', '0.000001', '0.0000001',
-  '5e-324', '4.9406564584124654e-324', '2e-324', '-5e-324', '2.2250738585072014e-308', '2.2250738585072011e-308',
-  '1.7976931348623157e308', '-1.7976931348623157E+308', '1.7976931348623158e308', '1e308',
-  '9007199254740991', '9007199254740992', '9007199254740993', '-9007199254740993', '18446744073709551616',
-  '1e-400', '-1e-400', '123456789012345678901234567890', '333333333.33333329', '1E30', '4.50', '2e-3',
-  '0.000000000000000000000000001', '3.141592653589793238462643383279',
+  '0',
+  '-0',
+  '0.0',
+  '-0.0',
+  '0e0',
+  '-0E-0',
+  '1.0',
+  '1.000',
+  '10E-1',
+  '0.1e1',
+  '1E2',
+  '1e+2',
+  '1e-2',
+  '100e-2',
+  '1e21',
+  '1E21',
+  '1e20',
+  '999999999999999999999',
+  '1e-6',
+  '1e-7',
+  '0.000001',
+  '0.0000001',
+  '5e-324',
+  '4.9406564584124654e-324',
+  '2e-324',
+  '-5e-324',
+  '2.2250738585072014e-308',
+  '2.2250738585072011e-308',
+  '1.7976931348623157e308',
+  '-1.7976931348623157E+308',
+  '1.7976931348623158e308',
+  '1e308',
+  '9007199254740991',
+  '9007199254740992',
+  '9007199254740993',
+  '-9007199254740993',
+  '18446744073709551616',
+  '1e-400',
+  '-1e-400',
+  '123456789012345678901234567890',
+  '333333333.33333329',
+  '1E30',
+  '4.50',
+  '2e-3',
+  '0.000000000000000000000000001',
+  '3.141592653589793238462643383279',
 ];
 /** Not JSON numbers, or beyond double range: the node must refuse these with 400. */
-const BAD_NUMBERS = ['1E400', '-1e309', '1.7976931348623159e308', '01', '-01', '+1', '.5', '1.', '-', '1e', '1e+', '0x10', 'NaN', 'Infinity', '-Infinity', '1_000'];
+const BAD_NUMBERS = [
+  '1E400',
+  '-1e309',
+  '1.7976931348623159e308',
+  '01',
+  '-01',
+  '+1',
+  '.5',
+  '1.',
+  '-',
+  '1e',
+  '1e+',
+  '0x10',
+  'NaN',
+  'Infinity',
+  '-Infinity',
+  '1_000',
+];
 
 const doubleSpelling = fc
   .tuple(fc.double({ noNaN: true, noDefaultInfinity: true }), fc.integer({ min: 0, max: 5 }))
@@ -204,7 +345,9 @@ function membersText(members: ReadonlyArray<readonly [string, Key, string, strin
 function valueArb(dirty: boolean): fc.Arbitrary<string> {
   const { value } = fc.letrec<{ value: string; array: string; object: string }>((tie) => ({
     value: fc.oneof({ maxDepth: 4, depthSize: 'small' }, scalarArb(dirty), tie('array'), tie('object')),
-    array: fc.tuple(fc.array(fc.tuple(WS, tie('value'), WS), { maxLength: 5 }), WS).map(([xs, w]) => '[' + (xs.length === 0 ? w : xs.map((x) => x.join('')).join(',')) + ']'),
+    array: fc
+      .tuple(fc.array(fc.tuple(WS, tie('value'), WS), { maxLength: 5 }), WS)
+      .map(([xs, w]) => '[' + (xs.length === 0 ? w : xs.map((x) => x.join('')).join(',')) + ']'),
     object: (dirty
       ? fc.array(fc.tuple(WS, keyArb, WS, tie('value'), WS), { maxLength: 5 })
       : fc.uniqueArray(fc.tuple(WS, keyArb, WS, tie('value'), WS), { maxLength: 5, selector: (m) => m[1].decoded })
@@ -215,15 +358,26 @@ function valueArb(dirty: boolean): fc.Arbitrary<string> {
 
 /** A top-level entry object; `schema` and `signatures` are reserved members and never generated here. */
 function entryObjectArb(dirty: boolean): fc.Arbitrary<string> {
-  const member = fc.tuple(WS, keyArb.filter((k) => k.decoded !== 'schema' && k.decoded !== 'signatures'), WS, valueArb(dirty), WS);
-  const members = dirty ? fc.array(member, { maxLength: 8 }) : fc.uniqueArray(member, { maxLength: 8, selector: (m) => m[1].decoded });
+  const member = fc.tuple(
+    WS,
+    keyArb.filter((k) => k.decoded !== 'schema' && k.decoded !== 'signatures'),
+    WS,
+    valueArb(dirty),
+    WS,
+  );
+  const members = dirty
+    ? fc.array(member, { maxLength: 8 })
+    : fc.uniqueArray(member, { maxLength: 8, selector: (m) => m[1].decoded });
   return fc.tuple(WS, members, WS).map(([w1, ms, w2]) => w1 + '{' + membersText(ms) + '}' + w2);
 }
 
 /** A chain of `depth` containers (the entry object included) around one scalar, beside a few siblings. */
 const deepArb = fc
   .record({
-    depth: fc.oneof({ weight: 8, arbitrary: fc.integer({ min: MAX_ENTRY_DEPTH - 4, max: MAX_ENTRY_DEPTH + 6 }) }, { weight: 1, arbitrary: fc.integer({ min: 120, max: 135 }) }),
+    depth: fc.oneof(
+      { weight: 8, arbitrary: fc.integer({ min: MAX_ENTRY_DEPTH - 4, max: MAX_ENTRY_DEPTH + 6 }) },
+      { weight: 1, arbitrary: fc.integer({ min: 120, max: 135 }) },
+    ),
     kinds: fc.array(fc.boolean(), { minLength: 140, maxLength: 140 }),
     leaf: fc.oneof(scalarArb(false), fc.constantFrom('[]', '{}')),
     sibling: fc.option(valueArb(false), { nil: undefined }),
@@ -270,7 +424,10 @@ const PAD_UNITS = ['x', 'é', '€', '😀', '\\u0001', '\\/', '\u2028', '\\"', 
  */
 const longArb = fc
   .record({
-    target: fc.oneof({ weight: 3, arbitrary: fc.integer({ min: MAX_ENTRY_BYTES - 3, max: MAX_ENTRY_BYTES + 3 }) }, { weight: 1, arbitrary: fc.integer({ min: 60_000, max: 70_000 }) }),
+    target: fc.oneof(
+      { weight: 3, arbitrary: fc.integer({ min: MAX_ENTRY_BYTES - 3, max: MAX_ENTRY_BYTES + 3 }) },
+      { weight: 1, arbitrary: fc.integer({ min: 60_000, max: 70_000 }) },
+    ),
     pad: fc.constantFrom(...PAD_UNITS),
     prefix: fc.array(fc.oneof(asciiChunk, fc.constantFrom(...VALID_UNITS)), { maxLength: 10 }),
     key: keyArb,
@@ -289,19 +446,56 @@ const longArb = fc
 
 const numbersArb = (dirty: boolean) =>
   fc
-    .tuple(fc.array(numberArb(dirty), { minLength: 1, maxLength: 12 }), fc.array(numberArb(dirty), { maxLength: 4 }), WS)
+    .tuple(
+      fc.array(numberArb(dirty), { minLength: 1, maxLength: 12 }),
+      fc.array(numberArb(dirty), { maxLength: 4 }),
+      WS,
+    )
     .map(([xs, ys, w]) => `{"n":[${xs.join(',' + w)}],"m":{${ys.map((y, i) => `"m${i}":${w}${y}`).join(',')}}}`);
 
 /** Every pool key at once, in a generated order: their canonical order is by UTF-16 code units. */
 const keysArb = fc
-  .tuple(fc.shuffledSubarray(KEY_POOL, { minLength: 2 }), fc.array(fc.boolean(), { minLength: KEY_POOL.length, maxLength: KEY_POOL.length }), stringArb(false))
-  .map(([keys, esc, v]) => '{' + keys.map((k, i) => '"' + (esc[i] ? allEscaped(k) : JSON.stringify(k).slice(1, -1)) + '":' + v).join(',') + '}');
+  .tuple(
+    fc.shuffledSubarray(KEY_POOL, { minLength: 2 }),
+    fc.array(fc.boolean(), { minLength: KEY_POOL.length, maxLength: KEY_POOL.length }),
+    stringArb(false),
+  )
+  .map(
+    ([keys, esc, v]) =>
+      '{' +
+      keys.map((k, i) => '"' + (esc[i] ? allEscaped(k) : JSON.stringify(k).slice(1, -1)) + '":' + v).join(',') +
+      '}',
+  );
 
 /** Bodies that are not one JSON object, or not JSON at all. */
 const SHAPES = [
-  '[]', '[{"a":1}]', 'null', '"entry"', '42', 'true', '{}', ' {} ', '\ufeff{"a":1}', '{"a":1} x', '{"a":1}{"b":2}', '{"a":1,}',
-  '{"a" 1}', "{'a':1}", '{a:1}', '', ' ', '{"a":1', '{"a":[1,]}', '{"a":01}', '/* c */{}', '{"a":1}\u0000', '{"a":tru}',
-  '{"a":1,"a":2}', '{"a":1,"\\u0061":2}', '{"\\ud800":1}', '{"a":"\\ud83d"}',
+  '[]',
+  '[{"a":1}]',
+  'null',
+  '"entry"',
+  '42',
+  'true',
+  '{}',
+  ' {} ',
+  '\ufeff{"a":1}',
+  '{"a":1} x',
+  '{"a":1}{"b":2}',
+  '{"a":1,}',
+  '{"a" 1}',
+  "{'a':1}",
+  '{a:1}',
+  '',
+  ' ',
+  '{"a":1',
+  '{"a":[1,]}',
+  '{"a":01}',
+  '/* c */{}',
+  '{"a":1}\u0000',
+  '{"a":tru}',
+  '{"a":1,"a":2}',
+  '{"a":1,"\\u0061":2}',
+  '{"\\ud800":1}',
+  '{"a":"\\ud83d"}',
 ];
 
 interface Body {
@@ -329,7 +523,10 @@ interface Request {
 }
 
 function summary(text: string): string {
-  const shown = text.length > 160 ? `${JSON.stringify(text.slice(0, 120))}…${JSON.stringify(text.slice(-30))}` : JSON.stringify(text);
+  const shown =
+    text.length > 160
+      ? `${JSON.stringify(text.slice(0, 120))}…${JSON.stringify(text.slice(-30))}`
+      : JSON.stringify(text);
   return `${shown} (${Buffer.byteLength(text)} bytes)`;
 }
 
@@ -337,18 +534,25 @@ function describeRequest(r: Request): string {
   return `${r.route}[${r.entries.map((e) => e.label).join(',')}] ${summary(r.body)}`;
 }
 
-const requestArb: fc.Arbitrary<Request> = fc.oneof(
-  { weight: 4, arbitrary: fc.tuple(entryArb, fc.constantFrom('application/json', 'application/json; charset=utf-8')).map(([e, ct]): Request => ({ route: 'entries', entries: [e], body: e.text, contentType: ct })) },
-  {
-    weight: 1,
-    arbitrary: fc.tuple(fc.array(entryArb, { minLength: 2, maxLength: 4 }), WS).map(([es, w]): Request => ({
-      route: 'batch',
-      entries: es,
-      body: `{${w}"entries":${w}[${es.map((e) => e.text).join(',' + w)}]${w}}`,
-      contentType: 'application/json',
-    })),
-  },
-).map((r) => Object.assign(r, { [fc.toStringMethod]: () => describeRequest(r) }));
+const requestArb: fc.Arbitrary<Request> = fc
+  .oneof(
+    {
+      weight: 4,
+      arbitrary: fc
+        .tuple(entryArb, fc.constantFrom('application/json', 'application/json; charset=utf-8'))
+        .map(([e, ct]): Request => ({ route: 'entries', entries: [e], body: e.text, contentType: ct })),
+    },
+    {
+      weight: 1,
+      arbitrary: fc.tuple(fc.array(entryArb, { minLength: 2, maxLength: 4 }), WS).map(([es, w]): Request => ({
+        route: 'batch',
+        entries: es,
+        body: `{${w}"entries":${w}[${es.map((e) => e.text).join(',' + w)}]${w}}`,
+        contentType: 'application/json',
+      })),
+    },
+  )
+  .map((r) => Object.assign(r, { [fc.toStringMethod]: () => describeRequest(r) }));
 
 // ---------------------------------------------------------------------------------------------
 // Known answers (RFC 8785's own examples, and the bounds exactly), always sent first.
@@ -373,20 +577,31 @@ const FIXED: Fixed[] = [
   {
     label: 'RFC 8785 §3.2.2 primitives',
     text: '{\n  "numbers": [333333333.33333329, 1E30, 4.50,\n              2e-3, 0.000000000000000000000000001],\n  "string": "\\u20ac$\\u000F\\u000aA\'\\u0042\\u0022\\u005c\\\\\\"\\/",\n  "literals": [null, true, false]\n}',
-    canonical: '{"literals":[null,true,false],"numbers":[333333333.3333333,1e+30,4.5,0.002,1e-27],"string":"€$\\u000f\\nA\'B\\"\\\\\\\\\\"/"}',
+    canonical:
+      '{"literals":[null,true,false],"numbers":[333333333.3333333,1e+30,4.5,0.002,1e-27],"string":"€$\\u000f\\nA\'B\\"\\\\\\\\\\"/"}',
   },
   {
     label: 'RFC 8785 §3.2.3 sorting',
     text: '{"\\u20ac":"Euro Sign","\\r":"Carriage Return","\\ufb33":"Hebrew Letter Dalet With Dagesh","1":"One","\\ud83d\\ude00":"Emoji: Grinning Face","\\u0080":"Control","\\u00f6":"Latin Small Letter O With Diaeresis"}',
-    canonical: '{"\\r":"Carriage Return","1":"One","\u0080":"Control","ö":"Latin Small Letter O With Diaeresis","€":"Euro Sign","😀":"Emoji: Grinning Face","\ufb33":"Hebrew Letter Dalet With Dagesh"}',
+    canonical:
+      '{"\\r":"Carriage Return","1":"One","\u0080":"Control","ö":"Latin Small Letter O With Diaeresis","€":"Euro Sign","😀":"Emoji: Grinning Face","\ufb33":"Hebrew Letter Dalet With Dagesh"}',
   },
   {
     label: 'number spellings',
     text: '{"a":1.0,"b":-0,"c":1E2,"d":1e21,"e":5e-324,"f":1e-7,"g":9007199254740993,"h":-1e-400,"i":1.7976931348623157e308,"j":0.1e1}',
-    canonical: '{"a":1,"b":0,"c":100,"d":1e+21,"e":5e-324,"f":1e-7,"g":9007199254740992,"h":0,"i":1.7976931348623157e+308,"j":1}',
+    canonical:
+      '{"a":1,"b":0,"c":100,"d":1e+21,"e":5e-324,"f":1e-7,"g":9007199254740992,"h":0,"i":1.7976931348623157e+308,"j":1}',
   },
-  { label: 'special keys', text: '{"__proto__":{"x":1},"":"","constructor":[],"\\uff61":1,"\\ud83d\\ude00":2}', canonical: '{"":"","__proto__":{"x":1},"constructor":[],"😀":2,"｡":1}' },
-  { label: 'separators and controls', text: '{"s":"\u2028\\u2029\\u0000\\u001F\\u007f\\/\\b"}', canonical: '{"s":"\u2028\u2029\\u0000\\u001f\u007f/\\b"}' },
+  {
+    label: 'special keys',
+    text: '{"__proto__":{"x":1},"":"","constructor":[],"\\uff61":1,"\\ud83d\\ude00":2}',
+    canonical: '{"":"","__proto__":{"x":1},"constructor":[],"😀":2,"｡":1}',
+  },
+  {
+    label: 'separators and controls',
+    text: '{"s":"\u2028\\u2029\\u0000\\u001F\\u007f\\/\\b"}',
+    canonical: '{"s":"\u2028\u2029\\u0000\\u001f\u007f/\\b"}',
+  },
   { label: 'depth MAX_ENTRY_DEPTH', text: deepText(MAX_ENTRY_DEPTH), canonical: deepText(MAX_ENTRY_DEPTH) },
   { label: 'depth MAX_ENTRY_DEPTH+1', text: deepText(MAX_ENTRY_DEPTH + 1), code: 'ENTRY_TOO_DEEP' },
   { label: 'depth 128', text: deepText(128), code: 'ENTRY_TOO_DEEP' },
@@ -455,7 +670,12 @@ function url(path: string): string {
   return node.url + path;
 }
 
-async function http(method: string, path: string, body?: string, headers: Record<string, string> = {}): Promise<{ status: number; text: string; contentType: string }> {
+async function http(
+  method: string,
+  path: string,
+  body?: string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; text: string; contentType: string }> {
   const res = await fetch(url(path), {
     method,
     headers: { ...(body === undefined ? {} : { authorization: `Bearer ${adminToken}` }), ...headers },
@@ -477,7 +697,11 @@ function refusalCode(res: { status: number; text: string }, context: string): st
   assert.equal(typeof body.code, 'string', `${context}: error body has no code: ${res.text.slice(0, 300)}`);
   assert.equal(typeof body.message, 'string', `${context}: error body has no message: ${res.text.slice(0, 300)}`);
   const code = body.code as string;
-  assert.equal(DOCUMENTED.get(code), res.status, `${context}: ${res.status} ${code} is not a documented code with that status (docs/api.md); body ${res.text.slice(0, 300)}`);
+  assert.equal(
+    DOCUMENTED.get(code),
+    res.status,
+    `${context}: ${res.status} ${code} is not a documented code with that status (docs/api.md); body ${res.text.slice(0, 300)}`,
+  );
   return code;
 }
 
@@ -506,7 +730,10 @@ async function send(r: Request, fixed?: Fixed): Promise<void> {
   const overBodyLimit = (code: string) => code === 'PAYLOAD_TOO_LARGE' && Buffer.byteLength(r.body) > MAX_ENTRY_BYTES;
   if (!Array.isArray(expected)) {
     const code = refusalCode(res, context);
-    assert.ok(expected.codes.has(code) || overBodyLimit(code), `${context}: refused with ${code}, core expects ${[...expected.codes].join(' or ')}; body ${res.text.slice(0, 300)}`);
+    assert.ok(
+      expected.codes.has(code) || overBodyLimit(code),
+      `${context}: refused with ${code}, core expects ${[...expected.codes].join(' or ')}; body ${res.text.slice(0, 300)}`,
+    );
     if (fixed?.code !== undefined) assert.equal(code, fixed.code, context);
     assert.equal(fixed?.canonical, undefined, `${context}: must be accepted`);
     refusals.set(code, (refusals.get(code) ?? 0) + 1);
@@ -514,21 +741,40 @@ async function send(r: Request, fixed?: Fixed): Promise<void> {
   }
   if (res.status !== 201) {
     const code = refusalCode(res, context);
-    assert.ok(overBodyLimit(code), `${context}: core accepts this, the node answered ${res.status} ${res.text.slice(0, 300)}`);
+    assert.ok(
+      overBodyLimit(code),
+      `${context}: core accepts this, the node answered ${res.status} ${res.text.slice(0, 300)}`,
+    );
     refusals.set(code, (refusals.get(code) ?? 0) + 1);
     return;
   }
   assert.equal(fixed?.code, undefined, `${context}: must be refused with ${fixed?.code}`);
-  const body = JSON.parse(res.text) as { index?: number; leaf_hash?: string; indices?: number[]; leaf_hashes?: string[] };
+  const body = JSON.parse(res.text) as {
+    index?: number;
+    leaf_hash?: string;
+    indices?: number[];
+    leaf_hashes?: string[];
+  };
   const indices = r.route === 'entries' ? [body.index] : body.indices;
   const hashes = r.route === 'entries' ? [body.leaf_hash] : body.leaf_hashes;
-  assert.ok(Array.isArray(indices) && Array.isArray(hashes) && indices.length === expected.length && hashes.length === expected.length, `${context}: 201 body ${res.text}`);
+  assert.ok(
+    Array.isArray(indices) &&
+      Array.isArray(hashes) &&
+      indices.length === expected.length &&
+      hashes.length === expected.length,
+    `${context}: 201 body ${res.text}`,
+  );
   expected.forEach((x, i) => {
     assert.ok(x.accept);
-    if (fixed?.canonical !== undefined) assert.equal(x.canonical, fixed.canonical, `${context}: core's canonical form differs from the known answer`);
+    if (fixed?.canonical !== undefined)
+      assert.equal(x.canonical, fixed.canonical, `${context}: core's canonical form differs from the known answer`);
     // A refused request stores nothing, so accepted entries take consecutive indices from 0.
     assert.equal(indices[i], accepted.length, `${context}: index`);
-    assert.equal(hashes[i], base64Encode(leafHash(Buffer.from(x.canonical, 'utf8'))), `${context}: leaf_hash is not the hash of the canonical entry`);
+    assert.equal(
+      hashes[i],
+      base64Encode(leafHash(Buffer.from(x.canonical, 'utf8'))),
+      `${context}: leaf_hash is not the hash of the canonical entry`,
+    );
     accepted.push({
       ns: NS,
       index: indices[i],
@@ -567,13 +813,23 @@ async function registerSchema(label: string, schemaId: string, depth: number): P
   if (depth > MAX_SCHEMA_DEFINITION_DEPTH) {
     // core's builder refuses this too; the node must refuse it as sent, before any signature check.
     const now = new Date().toISOString();
-    const unsigned = { schema: 'schema.register@1.0.0', schema_id: schemaId, definition: schemaOfDepth(depth), issued_at: now, effective_after: now };
+    const unsigned = {
+      schema: 'schema.register@1.0.0',
+      schema_id: schemaId,
+      definition: schemaOfDepth(depth),
+      issued_at: now,
+      effective_after: now,
+    };
     const res = await http('POST', '/v1/governance', JSON.stringify(unsigned), { 'content-type': 'application/json' });
     assert.equal(refusalCode(res, context), 'GOVERNANCE_INVALID', context);
     return;
   }
   const seed = readKeyFile(join(data, 'keys', 'operator.key'), 'operator');
-  const doc = signGovernanceDocument(buildSchemaRegister({ schema_id: schemaId, definition: schemaOfDepth(depth) }), `${NODE_NAME}/operator`, seed);
+  const doc = signGovernanceDocument(
+    buildSchemaRegister({ schema_id: schemaId, definition: schemaOfDepth(depth) }),
+    `${NODE_NAME}/operator`,
+    seed,
+  );
   const res = await http('POST', '/v1/governance', JSON.stringify(doc), { 'content-type': 'application/json' });
   assert.equal(res.status, 201, `${context}: ${res.text.slice(0, 300)}`);
   const canonical = referenceJcs(doc);
@@ -597,7 +853,9 @@ async function waitForCheckpoint(ns: string, size: number): Promise<void> {
     if (res.status === 200 && (JSON.parse(res.text) as { checkpoint_size: number }).checkpoint_size >= size) return;
     await new Promise((r) => setTimeout(r, 200));
   }
-  assert.fail(`no checkpoint of ${ns} covering ${size} entries within 20 s; last namespace view: ${last.slice(0, 300)}`);
+  assert.fail(
+    `no checkpoint of ${ns} covering ${size} entries within 20 s; last namespace view: ${last.slice(0, 300)}`,
+  );
 }
 
 async function getReceipt(a: Accepted): Promise<string> {
@@ -606,7 +864,10 @@ async function getReceipt(a: Accepted): Promise<string> {
     const res = await http('GET', `/v1/ns/${a.ns}/receipt/${a.index}`);
     if (res.status === 200) return res.text;
     const code = refusalCode(res, `GET receipt ${a.index} of ${a.ns} (${a.label})`);
-    assert.ok(code === 'NOT_YET_IN_CHECKPOINT' && Date.now() < deadline, `GET receipt ${a.index} of ${a.ns} (${a.label}): ${res.status} ${res.text.slice(0, 300)}`);
+    assert.ok(
+      code === 'NOT_YET_IN_CHECKPOINT' && Date.now() < deadline,
+      `GET receipt ${a.index} of ${a.ns} (${a.label}): ${res.status} ${res.text.slice(0, 300)}`,
+    );
     await new Promise((r) => setTimeout(r, 200));
   }
 }
@@ -635,12 +896,19 @@ async function checkReceipt(when: string, a: Accepted): Promise<void> {
   assert.equal(receipt.index, a.index, context);
   assert.equal(receipt.leaf_hash, a.leafHash, `${context}: leaf_hash differs from the one the append answered`);
   const entryBytes = canonicalBytes(receipt.entry);
-  assert.equal(Buffer.from(entryBytes).toString('utf8'), a.canonical, `${context}: the receipt's entry is not the stored canonical entry`);
+  assert.equal(
+    Buffer.from(entryBytes).toString('utf8'),
+    a.canonical,
+    `${context}: the receipt's entry is not the stored canonical entry`,
+  );
   assert.equal(base64Encode(leafHash(entryBytes)), a.leafHash, context);
 
   const entry = await http('GET', `/v1/ns/${a.ns}/entries/${a.index}`);
   assert.equal(entry.status, 200, `${context}: GET entry ${entry.text.slice(0, 300)}`);
-  assert.ok(entry.text.includes(`"entry":${a.canonical},`), `${context}: GET entry does not carry the exact canonical bytes`);
+  assert.ok(
+    entry.text.includes(`"entry":${a.canonical},`),
+    `${context}: GET entry does not carry the exact canonical bytes`,
+  );
 }
 
 /** `remembrancer verify` (offline, a separate process) on a sample of receipts as served. */
@@ -651,7 +919,11 @@ async function checkWithCli(when: string, sample: Accepted[]): Promise<void> {
       const file = join(dir, `receipt-${when}-${a.ns.replace(':', '-')}-${a.index}.json`);
       writeFileSync(file, text);
       const res = await runCli(['verify', file, '--log-vkey', logVkeys.get(a.ns)!], { timeoutMs: 60_000 });
-      assert.equal(res.code, 0, `${when}: remembrancer verify of ${a.ns} entry ${a.index} (${a.label}): ${res.stdout}${res.stderr}`);
+      assert.equal(
+        res.code,
+        0,
+        `${when}: remembrancer verify of ${a.ns} entry ${a.index} (${a.label}): ${res.stdout}${res.stderr}`,
+      );
       assert.match(res.stdout, /receipt verified/);
     }),
   );
@@ -700,24 +972,45 @@ after(async () => {
 
 test('every append is 201 or a documented 4xx, as core predicts (known answers, then generated entries)', async (t) => {
   t.diagnostic(`seed ${SEED}, ${RUNS} generated requests`);
-  for (const f of FIXED) await send({ route: 'entries', entries: [{ label: f.label, text: f.text }], body: f.text, contentType: 'application/json' }, f);
+  for (const f of FIXED)
+    await send(
+      { route: 'entries', entries: [{ label: f.label, text: f.text }], body: f.text, contentType: 'application/json' },
+      f,
+    );
   await registerSchema('deepest schema definition', 'prop-deep@1.0.0', MAX_SCHEMA_DEFINITION_DEPTH);
   await registerSchema('schema definition one level too deep', 'prop-deeper@1.0.0', MAX_SCHEMA_DEFINITION_DEPTH + 1);
   // No shrinking: each run appends to a real log, and the printed seed and path replay the failure.
-  const run = await fc.check(fc.asyncProperty(requestArb, (r) => send(r)), { seed: SEED, numRuns: RUNS, endOnFailure: true });
+  const run = await fc.check(
+    fc.asyncProperty(requestArb, (r) => send(r)),
+    { seed: SEED, numRuns: RUNS, endOnFailure: true },
+  );
   if (run.failed) {
     const cause = run.errorInstance instanceof Error ? run.errorInstance.message : String(run.errorInstance);
     assert.fail(`${fc.defaultReportMessage(run)}\n${cause}`);
   }
   const generated = accepted.filter((a) => !FIXED.some((f) => f.label === a.label));
-  t.diagnostic(`accepted ${accepted.length} entries (${generated.length} generated); refused: ${JSON.stringify(Object.fromEntries(refusals))}`);
-  t.diagnostic(`deepest accepted ${Math.max(...accepted.map((a) => a.depth))}, largest ${Math.max(...accepted.map((a) => Buffer.byteLength(a.canonical)))} bytes`);
+  t.diagnostic(
+    `accepted ${accepted.length} entries (${generated.length} generated); refused: ${JSON.stringify(Object.fromEntries(refusals))}`,
+  );
+  t.diagnostic(
+    `deepest accepted ${Math.max(...accepted.map((a) => a.depth))}, largest ${Math.max(...accepted.map((a) => Buffer.byteLength(a.canonical)))} bytes`,
+  );
   // The run is only worth something if it got both ways of every bound.
   assert.equal(governance.length, 1, 'the deepest schema registration was accepted');
   assert.ok(generated.length >= 50, `too few generated entries accepted: ${generated.length}`);
-  assert.ok(generated.some((a) => a.batch), 'no batch was accepted');
-  assert.ok(accepted.some((a) => a.depth === MAX_ENTRY_DEPTH) && accepted.some((a) => Buffer.byteLength(a.canonical) === MAX_ENTRY_BYTES));
-  assert.ok((refusals.get('ENTRY_TOO_DEEP') ?? 0) > 0 && (refusals.get('ENTRY_TOO_LARGE') ?? 0) > 0 && (refusals.get('INVALID_JSON') ?? 0) > 0);
+  assert.ok(
+    generated.some((a) => a.batch),
+    'no batch was accepted',
+  );
+  assert.ok(
+    accepted.some((a) => a.depth === MAX_ENTRY_DEPTH) &&
+      accepted.some((a) => Buffer.byteLength(a.canonical) === MAX_ENTRY_BYTES),
+  );
+  assert.ok(
+    (refusals.get('ENTRY_TOO_DEEP') ?? 0) > 0 &&
+      (refusals.get('ENTRY_TOO_LARGE') ?? 0) > 0 &&
+      (refusals.get('INVALID_JSON') ?? 0) > 0,
+  );
 });
 
 test('every accepted entry has a receipt that verifies offline (core and remembrancer verify)', async () => {

@@ -23,12 +23,12 @@ function signedBy(node: FederationNode, target: FederationNode, opts: { created?
   // Spread into a plain object: fetch and view() take a string record.
   const headers: Record<string, string> = {
     ...signRequest({
-    method: 'GET',
-    targetUri: new URL('/v1/federation/peer/view', target.url).href,
-    keyid,
-    seed: opts.seed ?? seed,
-    body: new Uint8Array(0),
-    ...(opts.created === undefined ? {} : { created: opts.created }),
+      method: 'GET',
+      targetUri: new URL('/v1/federation/peer/view', target.url).href,
+      keyid,
+      seed: opts.seed ?? seed,
+      body: new Uint8Array(0),
+      ...(opts.created === undefined ? {} : { created: opts.created }),
     }),
   };
   return headers;
@@ -67,8 +67,22 @@ test('peer authentication between real nodes', { timeout: 120_000 }, async () =>
 
   // Suspend gamma through a registry update signed by the threshold (2 of 3).
   const v2 = join(root, 'registry-v2.json');
-  const cli = async (args: string[]) => assert.equal((await runCli(args, { timeoutMs: 60_000 })).code, 0, args.join(' '));
-  await cli(['federation', 'propose', '--from', join(root, 'genesis.json'), '--suspend', gamma.name, '--out', v2, '--sign-with', alpha.dir, '--sign-with', beta.dir]);
+  const cli = async (args: string[]) =>
+    assert.equal((await runCli(args, { timeoutMs: 60_000 })).code, 0, args.join(' '));
+  await cli([
+    'federation',
+    'propose',
+    '--from',
+    join(root, 'genesis.json'),
+    '--suspend',
+    gamma.name,
+    '--out',
+    v2,
+    '--sign-with',
+    alpha.dir,
+    '--sign-with',
+    beta.dir,
+  ]);
   for (const n of fed.nodes) await cli(['federation', 'apply', v2, '--url', n.url, '--data', n.dir]);
   const suspended = await view(alpha, signedBy(gamma, alpha));
   assert.equal(suspended.status, 403);

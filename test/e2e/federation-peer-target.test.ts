@@ -24,7 +24,12 @@ const VIEW = '/v1/federation/peer/view';
 const EVIDENCE = '/v1/federation/evidence';
 
 /** Headers of a request `from` signs for `targetUri`. */
-function signedBy(from: FederationNode, method: 'GET' | 'POST', targetUri: string, body: Uint8Array = new Uint8Array(0)): Record<string, string> {
+function signedBy(
+  from: FederationNode,
+  method: 'GET' | 'POST',
+  targetUri: string,
+  body: Uint8Array = new Uint8Array(0),
+): Record<string, string> {
   const seed = readKeyFile(join(from.dir, 'keys', 'peer.key'), 'peer');
   const keyid = formatKeyId(new NoteSigner(peerAuthKeyName(from.name), seed).keyId);
   return { ...signRequest({ method, targetUri, keyid, seed, body }) };
@@ -39,11 +44,27 @@ function targetOf(node: FederationNode, path: string): string {
  * Sends a request to `node` with exactly these headers, the Host header included (fetch would
  * set its own); bounded by a timeout. Resolves with the status and the parsed error body.
  */
-function send(node: FederationNode, method: string, path: string, headers: Record<string, string>, body?: Uint8Array): Promise<{ status: number; code?: string; text: string }> {
+function send(
+  node: FederationNode,
+  method: string,
+  path: string,
+  headers: Record<string, string>,
+  body?: Uint8Array,
+): Promise<{ status: number; code?: string; text: string }> {
   const url = new URL(node.url);
   return new Promise((resolve, reject) => {
     const req = httpRequest(
-      { host: url.hostname, port: url.port, method, path, headers: { ...(body ? { 'content-type': 'application/json', 'content-length': String(body.length) } : {}), ...headers }, timeout: 10_000 },
+      {
+        host: url.hostname,
+        port: url.port,
+        method,
+        path,
+        headers: {
+          ...(body ? { 'content-type': 'application/json', 'content-length': String(body.length) } : {}),
+          ...headers,
+        },
+        timeout: 10_000,
+      },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
@@ -74,7 +95,10 @@ test('peer signatures are bound to the recipient node', { timeout: 180_000 }, as
   await t.test('signed for the recipient: accepted, whatever the Host header', async () => {
     const ok = await send(alpha, 'GET', VIEW, signedBy(beta, 'GET', targetOf(alpha, VIEW)));
     assert.equal(ok.status, 200, ok.text);
-    const anyHost = await send(alpha, 'GET', VIEW, { ...signedBy(beta, 'GET', targetOf(alpha, VIEW)), host: 'whatever.invalid:1' });
+    const anyHost = await send(alpha, 'GET', VIEW, {
+      ...signedBy(beta, 'GET', targetOf(alpha, VIEW)),
+      host: 'whatever.invalid:1',
+    });
     assert.equal(anyHost.status, 200, anyHost.text);
   });
 
@@ -92,14 +116,20 @@ test('peer signatures are bound to the recipient node', { timeout: 180_000 }, as
   });
 
   await t.test('signed for a host outside the federation: refused', async () => {
-    const r = await send(alpha, 'GET', VIEW, { ...signedBy(beta, 'GET', `http://evil.example:8080${VIEW}`), host: 'evil.example:8080' });
+    const r = await send(alpha, 'GET', VIEW, {
+      ...signedBy(beta, 'GET', `http://evil.example:8080${VIEW}`),
+      host: 'evil.example:8080',
+    });
     assert.equal(r.status, 401, r.text);
     assert.equal(r.code, 'SIGNATURE_INVALID');
   });
 
   await t.test('a request captured on its way to one node cannot be replayed at another', async () => {
     const body = canonicalBytes({ not: 'evidence' });
-    for (const [method, path, bytes] of [['GET', VIEW, undefined], ['POST', EVIDENCE, body]] as const) {
+    for (const [method, path, bytes] of [
+      ['GET', VIEW, undefined],
+      ['POST', EVIDENCE, body],
+    ] as const) {
       const captured = signedBy(beta, method, targetOf(gamma, path), bytes ?? new Uint8Array(0));
       const atGamma = await send(gamma, method, path, captured, bytes);
       assert.equal(atGamma.status, method === 'GET' ? 200 : 400, atGamma.text);
@@ -125,11 +155,23 @@ test('peer signatures are bound to the recipient node', { timeout: 180_000 }, as
     const huge = new Uint8Array(8 * 1024 * 1024).fill(0x5b);
     const big = await send(alpha, 'POST', EVIDENCE, {}, huge);
     assert.equal(big.status, 401, big.text);
-    const elsewhere = await send(alpha, 'POST', EVIDENCE, signedBy(beta, 'POST', targetOf(gamma, EVIDENCE), bomb), bomb);
+    const elsewhere = await send(
+      alpha,
+      'POST',
+      EVIDENCE,
+      signedBy(beta, 'POST', targetOf(gamma, EVIDENCE), bomb),
+      bomb,
+    );
     assert.equal(elsewhere.status, 401, elsewhere.text);
     assert.equal(elsewhere.code, 'SIGNATURE_INVALID');
     // Signed for `{}`, sent with the bomb: the digest fails before any parsing.
-    const swapped = await send(alpha, 'POST', EVIDENCE, signedBy(beta, 'POST', targetOf(alpha, EVIDENCE), canonicalBytes({})), bomb);
+    const swapped = await send(
+      alpha,
+      'POST',
+      EVIDENCE,
+      signedBy(beta, 'POST', targetOf(alpha, EVIDENCE), canonicalBytes({})),
+      bomb,
+    );
     assert.equal(swapped.status, 401, swapped.text);
     assert.equal(swapped.code, 'CONTENT_DIGEST_MISMATCH');
     // A registry peer's own bytes are parsed, strictly, once they verified.

@@ -20,7 +20,12 @@ import {
 import { peerConsistencyProofPath, peerRootPath, readKeyFile } from '@vaultmesh/node';
 import { startServe, type ServeProcess } from './harness/cli-process.js';
 import { appendOffline, copyNodeData } from './harness/forked-node.js';
-import { startLocalFederation, waitFor, type FederationNode, type LocalFederation } from './harness/local-federation.js';
+import {
+  startLocalFederation,
+  waitFor,
+  type FederationNode,
+  type LocalFederation,
+} from './harness/local-federation.js';
 
 // Three real nodes; alpha keeps private namespaces, whose public proof routes want a read token
 // that no peer holds. Peers watch them for split views over the peer-authenticated hash routes:
@@ -43,10 +48,17 @@ function admin(node: FederationNode): Record<string, string> {
 }
 
 async function createPrivate(node: FederationNode, ns: string): Promise<void> {
-  const r = await fetch(`${node.url}/v1/ns/${ns}`, { method: 'PUT', headers: admin(node), body: JSON.stringify({ visibility: 'private' }), signal: AbortSignal.timeout(5000) });
+  const r = await fetch(`${node.url}/v1/ns/${ns}`, {
+    method: 'PUT',
+    headers: admin(node),
+    body: JSON.stringify({ visibility: 'private' }),
+    signal: AbortSignal.timeout(5000),
+  });
   assert.equal(r.status, 201, await r.text());
   // Private indeed: without a token, not even a proof.
-  const anon = await fetch(`${node.url}/v1/ns/${ns}/proof/consistency?from=0&to=0`, { signal: AbortSignal.timeout(2000) });
+  const anon = await fetch(`${node.url}/v1/ns/${ns}/proof/consistency?from=0&to=0`, {
+    signal: AbortSignal.timeout(2000),
+  });
   assert.equal(anon.status, 401);
 }
 
@@ -65,7 +77,10 @@ async function append(node: FederationNode, ns: string, entries: number, tag: st
 
 /** The node's latest checkpoint of a private namespace, read with its admin token. */
 async function checkpoint(node: FederationNode, ns: string): Promise<string> {
-  const r = await fetch(`${node.url}/v1/ns/${ns}/checkpoint`, { headers: { authorization: `Bearer ${node.token}` }, signal: AbortSignal.timeout(2000) });
+  const r = await fetch(`${node.url}/v1/ns/${ns}/checkpoint`, {
+    headers: { authorization: `Bearer ${node.token}` },
+    signal: AbortSignal.timeout(2000),
+  });
   assert.equal(r.status, 200);
   return r.text();
 }
@@ -80,7 +95,9 @@ function rootOf(note: string): Uint8Array {
 
 /** The other nodes' witnesses that cosigned `note` of alpha's log. */
 function cosigners(fed: LocalFederation, note: string): string[] {
-  const verifiers = fed.registry.peers.filter((p) => p.id !== fed.nodes[0]!.name).map((p) => CosignatureVerifier.fromVkey(p.witness_vkey));
+  const verifiers = fed.registry.peers
+    .filter((p) => p.id !== fed.nodes[0]!.name)
+    .map((p) => CosignatureVerifier.fromVkey(p.witness_vkey));
   return collectCosignatures(note, verifiers).map((c) => c.name);
 }
 
@@ -95,7 +112,9 @@ async function status(node: FederationNode): Promise<{
 }
 
 async function evidenceAt(node: FederationNode, origin: string): Promise<EquivocationEvidence[]> {
-  const r = await fetch(`${node.url}/v1/federation/evidence?origin=${encodeURIComponent(origin)}`, { signal: AbortSignal.timeout(2000) });
+  const r = await fetch(`${node.url}/v1/federation/evidence?origin=${encodeURIComponent(origin)}`, {
+    signal: AbortSignal.timeout(2000),
+  });
   assert.equal(r.status, 200);
   return ((await r.json()) as { evidence: EquivocationEvidence[] }).evidence;
 }
@@ -108,14 +127,22 @@ async function gossipSettled(node: FederationNode, origin: string, size: number)
     const seen = s.peers.find((p) => p.id === alphaName)?.gossip?.checkpoints.find((c) => c.origin === origin);
     return seen && seen.size === size ? s.gossip.rounds : undefined;
   });
-  await waitFor(`${node.name} to finish two more gossip rounds`, async () => ((await status(node)).gossip.rounds >= rounds + 2 ? true : undefined));
+  await waitFor(`${node.name} to finish two more gossip rounds`, async () =>
+    (await status(node)).gossip.rounds >= rounds + 2 ? true : undefined,
+  );
 }
 
 /** A GET `from` signs for `to`'s registry endpoint, as a peer's monitor sends it. */
 async function peerGet(from: FederationNode, to: FederationNode, path: string): Promise<{ status: number; body: any }> {
   const seed = readKeyFile(join(from.dir, 'keys', 'peer.key'), 'peer');
   const keyid = formatKeyId(new NoteSigner(peerAuthKeyName(from.name), seed).keyId);
-  const headers = signRequest({ method: 'GET', targetUri: new URL(path, to.url).href, keyid, seed, body: new Uint8Array(0) });
+  const headers = signRequest({
+    method: 'GET',
+    targetUri: new URL(path, to.url).href,
+    keyid,
+    seed,
+    body: new Uint8Array(0),
+  });
   const r = await fetch(new URL(path, to.url), { headers: { ...headers }, signal: AbortSignal.timeout(2000) });
   return { status: r.status, body: await r.json() };
 }
@@ -132,7 +159,11 @@ test('split-view watch of private namespaces', { timeout: 240_000 }, async (t) =
     const origin = `${alpha.name}/${HONEST_NS}`;
     // Each step makes every peer's monitor ask alpha for a consistency proof from the size it
     // saw last to the new one (the peer view carries private namespaces' checkpoints).
-    for (const [entries, size] of [[3, 3], [4, 7], [5, 12]] as const) {
+    for (const [entries, size] of [
+      [3, 3],
+      [4, 7],
+      [5, 12],
+    ] as const) {
       assert.equal(await append(alpha, HONEST_NS, entries, `step-${size}`), size);
       await Promise.all([beta, gamma].map((n) => gossipSettled(n, origin, size)));
     }
@@ -150,8 +181,16 @@ test('split-view watch of private namespaces', { timeout: 240_000 }, async (t) =
     const proof = await peerGet(gamma, alpha, peerConsistencyProofPath(HONEST_NS, 7, 12));
     assert.equal(proof.status, 200, JSON.stringify(proof.body));
     assert.deepEqual(Object.keys(proof.body).sort(), ['from', 'proof', 'to']);
-    verifyConsistency(7, 12, (proof.body.proof as string[]).map(base64Decode), base64Decode(at7.body.root), rootOf(note));
-    const anon = await fetch(new URL(peerConsistencyProofPath(HONEST_NS, 7, 12), alpha.url), { signal: AbortSignal.timeout(2000) });
+    verifyConsistency(
+      7,
+      12,
+      (proof.body.proof as string[]).map(base64Decode),
+      base64Decode(at7.body.root),
+      rootOf(note),
+    );
+    const anon = await fetch(new URL(peerConsistencyProofPath(HONEST_NS, 7, 12), alpha.url), {
+      signal: AbortSignal.timeout(2000),
+    });
     assert.equal(anon.status, 401);
   });
 
@@ -159,7 +198,7 @@ test('split-view watch of private namespaces', { timeout: 240_000 }, async (t) =
     const origin = `${alpha.name}/${FORK_NS}`;
     // A common history of 2, cosigned by both other witnesses.
     const common = await append(alpha, FORK_NS, 2, 'common');
-    await waitFor('alpha\'s size-2 checkpoint to be cosigned by beta and gamma', async () => {
+    await waitFor("alpha's size-2 checkpoint to be cosigned by beta and gamma", async () => {
       const note = await checkpoint(alpha, FORK_NS);
       return sizeOf(note) === common && cosigners(fed!, note).length === 2 ? true : undefined;
     });
@@ -173,21 +212,30 @@ test('split-view watch of private namespaces', { timeout: 240_000 }, async (t) =
     // The original grows to 4, cosigned by both. A power of two: the consistency proof from 4
     // does not carry the root at 4, so every detector must ask the origin's node for it too.
     assert.equal(await append(alpha, FORK_NS, 2, 'original'), 4);
-    await waitFor('alpha\'s size-4 checkpoint to be cosigned by beta and gamma', async () => {
+    await waitFor("alpha's size-4 checkpoint to be cosigned by beta and gamma", async () => {
       const note = await checkpoint(alpha, FORK_NS);
       return sizeOf(note) === 4 && cosigners(fed!, note).length === 2 ? true : undefined;
     });
 
     // The copy signs another history of the same private log, to size 7, offline; then serves
     // in alpha's place (its gossip answers, its cosigner, its peer routes).
-    assert.equal(await appendOffline(forkDir, FORK_NS, Array.from({ length: 5 }, (_, i) => ({ tag: 'forked', i }))), 7);
+    assert.equal(
+      await appendOffline(
+        forkDir,
+        FORK_NS,
+        Array.from({ length: 5 }, (_, i) => ({ tag: 'forked', i })),
+      ),
+      7,
+    );
     await fed!.kill(0);
     fork = await startServe(forkDir, { listen: alpha.listen });
-    await waitFor('the forked checkpoint to be served at alpha\'s address', async () => (sizeOf(await checkpoint(alpha, FORK_NS)) === 7 ? true : undefined));
+    await waitFor("the forked checkpoint to be served at alpha's address", async () =>
+      sizeOf(await checkpoint(alpha, FORK_NS)) === 7 ? true : undefined,
+    );
     const forkRootAt4 = (await peerGet(beta, alpha, peerRootPath(FORK_NS, 4))).body.root as string;
 
     const found = await waitFor(
-      'beta and gamma to hold evidence against alpha\'s private log',
+      "beta and gamma to hold evidence against alpha's private log",
       async () => {
         const all = await Promise.all([beta, gamma].map((n) => evidenceAt(n, origin)));
         return all.every((e) => e.length > 0) ? all : undefined;
@@ -199,7 +247,10 @@ test('split-view watch of private namespaces', { timeout: 240_000 }, async (t) =
         const v = verifyEvidenceWithRegistry(doc, fed!.registry);
         assert.equal(v.evidence.origin, origin);
         assert.equal(v.evidence.reason, 'inconsistent');
-        assert.deepEqual(v.checkpoints.map((c) => c.size), [4, 7]);
+        assert.deepEqual(
+          v.checkpoints.map((c) => c.size),
+          [4, 7],
+        );
         // The root at 4 the fork's node served over the peer route is what proves the fork.
         assert.equal(v.evidence.prefix_root, forkRootAt4);
         assert.ok([beta.name, gamma.name].includes(doc.detected_by), doc.detected_by);
@@ -210,8 +261,16 @@ test('split-view watch of private namespaces', { timeout: 240_000 }, async (t) =
         const st = await status(node);
         return st.equivocation.refused_origins.includes(origin) ? st : undefined;
       });
-      assert.deepEqual(s.equivocation.suspects.filter((x) => x.origin === origin), [], 'evidence, not suspicion');
-      assert.deepEqual(s.equivocation.suspects.filter((x) => x.origin === `${alpha.name}/${HONEST_NS}`), [], 'the honest private log is no suspect');
+      assert.deepEqual(
+        s.equivocation.suspects.filter((x) => x.origin === origin),
+        [],
+        'evidence, not suspicion',
+      );
+      assert.deepEqual(
+        s.equivocation.suspects.filter((x) => x.origin === `${alpha.name}/${HONEST_NS}`),
+        [],
+        'the honest private log is no suspect',
+      );
     }
   });
 });

@@ -34,7 +34,11 @@ test('a witness key rotation through a registry update, with no downtime', { tim
   const failures: string[] = [];
   const appender = (async () => {
     while (running) {
-      const r = await fetch(`${alpha.url}/v1/ns/${NS}/batch`, { method: 'POST', headers, body: JSON.stringify({ entries: [{ n: appended }, { n: appended + 1 }] }) });
+      const r = await fetch(`${alpha.url}/v1/ns/${NS}/batch`, {
+        method: 'POST',
+        headers,
+        body: JSON.stringify({ entries: [{ n: appended }, { n: appended + 1 }] }),
+      });
       if (r.status === 201) appended += 2;
       else failures.push(`${r.status} ${await r.text()}`);
       await new Promise((r) => setTimeout(r, 50));
@@ -42,10 +46,23 @@ test('a witness key rotation through a registry update, with no downtime', { tim
   })();
 
   const oldKey = fed.registry.peers.find((p) => p.id === beta.name)!.witness_vkey;
-  const { next_vkey: newKey } = JSON.parse(await cli(['keys', 'rotate', '--data', beta.dir, '--key', 'witness', '--json'])) as { next_vkey: string };
+  const { next_vkey: newKey } = JSON.parse(
+    await cli(['keys', 'rotate', '--data', beta.dir, '--key', 'witness', '--json']),
+  ) as { next_vkey: string };
   assert.notEqual(newKey, oldKey);
   const v2 = join(root, 'registry-v2.json');
-  await cli(['federation', 'propose', '--from', join(root, 'genesis.json'), '--rotate-node', beta.dir, '--memo', 'rotate beta witness key', '--out', v2]);
+  await cli([
+    'federation',
+    'propose',
+    '--from',
+    join(root, 'genesis.json'),
+    '--rotate-node',
+    beta.dir,
+    '--memo',
+    'rotate beta witness key',
+    '--out',
+    v2,
+  ]);
   await cli(['federation', 'sign', v2, '--data', alpha.dir]);
   await cli(['federation', 'sign', v2, '--data', beta.dir]);
   for (const node of fed.nodes) await cli(['federation', 'apply', v2, '--url', node.url, '--data', node.dir]);
@@ -55,7 +72,10 @@ test('a witness key rotation through a registry update, with no downtime', { tim
   const sizeAfterApply = appended;
   await waitFor('a checkpoint of alpha cosigned by beta with the new key', async () => {
     const note = await (await fetch(`${alpha.url}/v1/ns/${NS}/checkpoint`)).text();
-    return Number(note.split('\n')[1]) > sizeAfterApply && collectCosignatures(note, [CosignatureVerifier.fromVkey(newKey)]).length === 1 ? note : undefined;
+    return Number(note.split('\n')[1]) > sizeAfterApply &&
+      collectCosignatures(note, [CosignatureVerifier.fromVkey(newKey)]).length === 1
+      ? note
+      : undefined;
   });
   running = false;
   await appender;

@@ -15,7 +15,15 @@ import {
   UNAUTHENTICATED_BODY_LIMIT_BYTES,
 } from '../../packages/node/src/config/http-limits.js';
 import { runCli, startServe, type ServeProcess } from './harness/cli-process.js';
-import { pollHealth, probe, processAlive, vmRssBytes, wallClockMs, type ProbeRequest, type ProbeResult } from './harness/http-probe.js';
+import {
+  pollHealth,
+  probe,
+  processAlive,
+  vmRssBytes,
+  wallClockMs,
+  type ProbeRequest,
+  type ProbeResult,
+} from './harness/http-probe.js';
 
 /*
  * Issue 8, must-have 3: a client without any credential cannot exhaust a node. One real `serve`
@@ -49,16 +57,27 @@ before(async () => {
   assert.equal(init.code, 0, init.stderr);
   admin = readFileSync(join(data, 'admin.token'), 'utf8').trim();
   node = await startServe(data);
-  const writer = generateKeyPairSync('ed25519').publicKey.export({ format: 'der', type: 'spki' }).subarray(-32).toString('base64');
+  const writer = generateKeyPairSync('ed25519')
+    .publicKey.export({ format: 'der', type: 'spki' })
+    .subarray(-32)
+    .toString('base64');
   for (const [ns, spec] of [
     [OPEN, {}],
     [KEYED, { writers: [{ id: 'treasurer', ed25519: writer }] }],
   ] as const) {
-    const r = await fetch(`${node.url}/v1/ns/${ns}`, { method: 'PUT', headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' }, body: JSON.stringify(spec) });
+    const r = await fetch(`${node.url}/v1/ns/${ns}`, {
+      method: 'PUT',
+      headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' },
+      body: JSON.stringify(spec),
+    });
     assert.equal(r.status, 201, await r.text());
   }
   // One real entry each, so "nothing changed" is checked against non-empty logs.
-  const e = await fetch(`${node.url}/v1/ns/${OPEN}/entries`, { method: 'POST', headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' }, body: '{"seed":1}' });
+  const e = await fetch(`${node.url}/v1/ns/${OPEN}/entries`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' },
+    body: '{"seed":1}',
+  });
   assert.equal(e.status, 201, await e.text());
 });
 
@@ -111,7 +130,10 @@ function attacksFor(limit: number, wrap: (inner: string) => [string, string] = (
     { label: `[{},{},...] to ${room} B`, body: fill(room, pre + '[', () => '{}', ']' + post) },
     { label: `[0,0,...] to ${room} B`, body: fill(room, pre + '[', () => '0', ']' + post) },
     { label: `one ${room} B string`, body: ascii(pre + '{"s":"' + 'a'.repeat(Math.max(0, room - 8)) + '"}' + post) },
-    { label: `"\\u0041" x ${room} B`, body: ascii(pre + '{"s":"' + '\\u0041'.repeat(Math.max(0, Math.floor((room - 8) / 6))) + '"}' + post) },
+    {
+      label: `"\\u0041" x ${room} B`,
+      body: ascii(pre + '{"s":"' + '\\u0041'.repeat(Math.max(0, Math.floor((room - 8) / 6))) + '"}' + post),
+    },
     { label: '1e999999', body: ascii(pre + '{"n":1e999999}' + post) },
     { label: `${room} digits`, body: ascii(pre + '{"n":' + '7'.repeat(Math.max(0, room - 6)) + '}' + post) },
     { label: '1 MB of digits', body: ascii(pre + '{"n":' + '7'.repeat(1_000_000) + '}' + post) },
@@ -135,18 +157,87 @@ const batchWrap = (): [string, string] => ['{"entries":[', ']}'];
 
 const TARGETS: Target[] = [
   // No credential and no key writers: refused before the body is read (the limit still applies).
-  { route: 'entries (token ns)', method: 'POST', path: `/v1/ns/${OPEN}/entries`, limit: ENTRY_BODY_LIMIT_BYTES, contentType: 'application/json' },
+  {
+    route: 'entries (token ns)',
+    method: 'POST',
+    path: `/v1/ns/${OPEN}/entries`,
+    limit: ENTRY_BODY_LIMIT_BYTES,
+    contentType: 'application/json',
+  },
   // Key writers: the body is parsed without a credential (signatures inside could authorize it).
-  { route: 'entries (key-writer ns)', method: 'POST', path: `/v1/ns/${KEYED}/entries`, limit: ENTRY_BODY_LIMIT_BYTES, contentType: 'application/json' },
-  { route: 'batch (token ns)', method: 'POST', path: `/v1/ns/${OPEN}/batch`, limit: BATCH_BODY_LIMIT_BYTES, contentType: 'application/json', wrap: batchWrap },
-  { route: 'batch (key-writer ns)', method: 'POST', path: `/v1/ns/${KEYED}/batch`, limit: Math.min(UNAUTHENTICATED_BODY_LIMIT_BYTES, BATCH_BODY_LIMIT_BYTES), contentType: 'application/json', wrap: batchWrap },
-  { route: 'PUT ns (existing)', method: 'PUT', path: `/v1/ns/${OPEN}`, limit: NAMESPACE_SPEC_BODY_LIMIT_BYTES, contentType: 'application/json' },
-  { route: 'PUT ns (new)', method: 'PUT', path: '/v1/ns/new:ns', limit: NAMESPACE_SPEC_BODY_LIMIT_BYTES, contentType: 'application/json' },
-  { route: 'PUT cadence', method: 'PUT', path: `/v1/ns/${OPEN}/cadence`, limit: NAMESPACE_SPEC_BODY_LIMIT_BYTES, contentType: 'application/json' },
-  { route: 'POST governance', method: 'POST', path: '/v1/governance', limit: GOVERNANCE_BODY_LIMIT_BYTES, contentType: 'application/json' },
-  { route: 'PUT registry', method: 'PUT', path: '/v1/federation/registry', limit: REGISTRY_BODY_LIMIT_BYTES, contentType: 'application/json' },
-  { route: 'witness add-checkpoint', method: 'POST', path: '/v1/witness/add-checkpoint', limit: MAX_WITNESS_BODY_BYTES, contentType: 'text/plain', textErrors: true },
-  { route: 'peer evidence', method: 'POST', path: '/v1/federation/evidence', limit: PEER_BODY_LIMIT_BYTES, contentType: 'application/json' },
+  {
+    route: 'entries (key-writer ns)',
+    method: 'POST',
+    path: `/v1/ns/${KEYED}/entries`,
+    limit: ENTRY_BODY_LIMIT_BYTES,
+    contentType: 'application/json',
+  },
+  {
+    route: 'batch (token ns)',
+    method: 'POST',
+    path: `/v1/ns/${OPEN}/batch`,
+    limit: BATCH_BODY_LIMIT_BYTES,
+    contentType: 'application/json',
+    wrap: batchWrap,
+  },
+  {
+    route: 'batch (key-writer ns)',
+    method: 'POST',
+    path: `/v1/ns/${KEYED}/batch`,
+    limit: Math.min(UNAUTHENTICATED_BODY_LIMIT_BYTES, BATCH_BODY_LIMIT_BYTES),
+    contentType: 'application/json',
+    wrap: batchWrap,
+  },
+  {
+    route: 'PUT ns (existing)',
+    method: 'PUT',
+    path: `/v1/ns/${OPEN}`,
+    limit: NAMESPACE_SPEC_BODY_LIMIT_BYTES,
+    contentType: 'application/json',
+  },
+  {
+    route: 'PUT ns (new)',
+    method: 'PUT',
+    path: '/v1/ns/new:ns',
+    limit: NAMESPACE_SPEC_BODY_LIMIT_BYTES,
+    contentType: 'application/json',
+  },
+  {
+    route: 'PUT cadence',
+    method: 'PUT',
+    path: `/v1/ns/${OPEN}/cadence`,
+    limit: NAMESPACE_SPEC_BODY_LIMIT_BYTES,
+    contentType: 'application/json',
+  },
+  {
+    route: 'POST governance',
+    method: 'POST',
+    path: '/v1/governance',
+    limit: GOVERNANCE_BODY_LIMIT_BYTES,
+    contentType: 'application/json',
+  },
+  {
+    route: 'PUT registry',
+    method: 'PUT',
+    path: '/v1/federation/registry',
+    limit: REGISTRY_BODY_LIMIT_BYTES,
+    contentType: 'application/json',
+  },
+  {
+    route: 'witness add-checkpoint',
+    method: 'POST',
+    path: '/v1/witness/add-checkpoint',
+    limit: MAX_WITNESS_BODY_BYTES,
+    contentType: 'text/plain',
+    textErrors: true,
+  },
+  {
+    route: 'peer evidence',
+    method: 'POST',
+    path: '/v1/federation/evidence',
+    limit: PEER_BODY_LIMIT_BYTES,
+    contentType: 'application/json',
+  },
 ];
 
 /** Bodies that the batch route of a key-writer namespace must refuse: many small unsigned entries. */
@@ -156,10 +247,21 @@ function unsignedBatches(): Attack[] {
   return [
     { label: `{"i":n} entries to ${near16} B`, body: fill(near16, '{"entries":[', (i) => `{"i":${i}}`, ']}') },
     { label: `{} entries to ${near16} B`, body: fill(near16, '{"entries":[', () => '{}', ']}') },
-    { label: `{"i":n} entries to ${near16} B, chunked`, stream: { chunk: fill(MiB, '', (i) => `{"i":${i}}`, ','), repeat: 16 } },
+    {
+      label: `{"i":n} entries to ${near16} B, chunked`,
+      stream: { chunk: fill(MiB, '', (i) => `{"i":${i}}`, ','), repeat: 16 },
+    },
     { label: `{"i":n} entries to ${unauth} B`, body: fill(unauth, '{"entries":[', (i) => `{"i":${i}}`, ']}') },
     { label: `{} entries to ${unauth} B`, body: fill(unauth, '{"entries":[', () => '{}', ']}') },
-    { label: `10,000 unsigned entries of ~${Math.floor(unauth / 10_000)} B`, body: fill(unauth, '{"entries":[', (i) => (i < 10_000 ? `{"i":${i},"pad":"${'p'.repeat(Math.floor(unauth / 10_000) - 24)}"}` : '{}'), ']}') },
+    {
+      label: `10,000 unsigned entries of ~${Math.floor(unauth / 10_000)} B`,
+      body: fill(
+        unauth,
+        '{"entries":[',
+        (i) => (i < 10_000 ? `{"i":${i},"pad":"${'p'.repeat(Math.floor(unauth / 10_000) - 24)}"}` : '{}'),
+        ']}',
+      ),
+    },
   ];
 }
 
@@ -172,8 +274,19 @@ async function snapshot(url: string): Promise<string> {
   };
   const ns = JSON.parse((await get('/v1/ns', true)).slice(4)) as { namespaces: Array<Record<string, unknown>> };
   // Schedules move with the clock; everything a write could change stays.
-  const view = ns.namespaces.map((n) => ({ id: n.id, size: n.size, checkpoint_size: n.checkpoint_size, version: n.version, writers: n.writers, pending: n.pending }));
-  return JSON.stringify({ view, governance: await get('/v1/governance', false), registry: await get('/v1/federation/registry', false) });
+  const view = ns.namespaces.map((n) => ({
+    id: n.id,
+    size: n.size,
+    checkpoint_size: n.checkpoint_size,
+    version: n.version,
+    writers: n.writers,
+    pending: n.pending,
+  }));
+  return JSON.stringify({
+    view,
+    governance: await get('/v1/governance', false),
+    registry: await get('/v1/federation/registry', false),
+  });
 }
 
 // ---- the run ------------------------------------------------------------------------------------
@@ -207,10 +320,15 @@ function judge(target: Target, attack: Attack, r: ProbeResult): string | undefin
     }
   }
   if (status >= 200 && status < 300) return `accepted: ${status} ${text.slice(0, 120)}`;
-  if (status >= 500 && !(status === 503 && parsed?.code === 'SERVER_BUSY')) return `server error: ${status} ${text.slice(0, 160)}`;
-  if (parsed === undefined) return target.textErrors && status >= 400 && status < 500 ? undefined : `non-JSON error: ${status} ${String(r.headers['content-type'])} ${text.slice(0, 120)}`;
+  if (status >= 500 && !(status === 503 && parsed?.code === 'SERVER_BUSY'))
+    return `server error: ${status} ${text.slice(0, 160)}`;
+  if (parsed === undefined)
+    return target.textErrors && status >= 400 && status < 500
+      ? undefined
+      : `non-JSON error: ${status} ${String(r.headers['content-type'])} ${text.slice(0, 120)}`;
   if (r.closed) return undefined; // answered, then the server cut the rest of the upload
-  if (typeof parsed.code !== 'string' || typeof parsed.message !== 'string') return `error body is not {code, message}: ${text.slice(0, 160)}`;
+  if (typeof parsed.code !== 'string' || typeof parsed.message !== 'string')
+    return `error body is not {code, message}: ${text.slice(0, 160)}`;
   return undefined;
 }
 
@@ -225,24 +343,44 @@ test('a client without credentials cannot exhaust the node: every worst body ref
   const url = node!.url;
   const pid = node!.child.pid!;
   const round: Array<{ target: Target; attack: Attack }> = [];
-  for (const target of TARGETS) for (const attack of attacksFor(target.limit, target.wrap)) round.push({ target, attack });
+  for (const target of TARGETS)
+    for (const attack of attacksFor(target.limit, target.wrap)) round.push({ target, attack });
   const keyedBatch = TARGETS.find((x) => x.route === 'batch (key-writer ns)')!;
   for (const attack of unsignedBatches()) round.push({ target: keyedBatch, attack });
   // Twice: memory a refusal leaves behind would show as growth between the rounds.
   const plan = [...round, ...round];
 
   const send = async ({ target, attack }: { target: Target; attack: Attack }): Promise<Row> => {
-    const req: ProbeRequest = { method: target.method, path: target.path, headers: { 'content-type': target.contentType }, timeoutMs: 30_000 };
+    const req: ProbeRequest = {
+      method: target.method,
+      path: target.path,
+      headers: { 'content-type': target.contentType },
+      timeoutMs: 30_000,
+    };
     if (attack.body) req.body = attack.body;
     if (attack.stream) req.stream = attack.stream;
     const from = wallClockMs();
     const result = await probe(url, req);
     const bytes = attack.body?.length ?? attack.stream!.chunk.length * attack.stream!.repeat;
-    return { route: target.route, attack: attack.label, bytes, result, verdict: judge(target, attack, result), from, to: wallClockMs() };
+    return {
+      route: target.route,
+      attack: attack.label,
+      bytes,
+      result,
+      verdict: judge(target, attack, result),
+      from,
+      to: wallClockMs(),
+    };
   };
 
   // Warm up every route once (JIT, lazy modules), so the baseline is the node's working size.
-  for (const target of TARGETS) await probe(url, { method: target.method, path: target.path, headers: { 'content-type': target.contentType }, body: ascii('{"warm":1}') });
+  for (const target of TARGETS)
+    await probe(url, {
+      method: target.method,
+      path: target.path,
+      headers: { 'content-type': target.contentType },
+      body: ascii('{"warm":1}'),
+    });
   const stateBefore = await snapshot(url);
   // The same poller with nothing else going on: how much of a latency is this machine's, not the node's.
   const idle = pollHealth(url, { intervalMs: 5 });
@@ -255,7 +393,7 @@ test('a client without credentials cannot exhaust the node: every worst body ref
   // Every 5 ms, so that each parse long enough to matter overlaps a poll.
   const health = pollHealth(url, { intervalMs: 5 });
   // A worker thread takes a moment to start: attacks begin once polls are being answered.
-  for (const deadline = performance.now() + 10_000; (await health.samples()).length < 3; ) {
+  for (const deadline = performance.now() + 10_000; (await health.samples()).length < 3;) {
     assert.ok(performance.now() < deadline, 'the /healthz poller did not start within 10 s');
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
@@ -308,19 +446,37 @@ test('a client without credentials cannot exhaust the node: every worst body ref
   }
   const worst = rows.reduce((a, b) => (b.result.refusalMs > a.result.refusalMs ? b : a));
   const sorted = [...healthReport.latencies].sort((a, b) => a - b);
-  t.diagnostic(`${rows.length} hostile requests in ${(elapsed / 1000).toFixed(1)} s; worst refusal ${worst.result.refusalMs.toFixed(0)} ms (${worst.route}: ${worst.attack})`);
-  t.diagnostic(`/healthz: ${healthReport.count} polls, p50 ${sorted[Math.floor(sorted.length / 2)]?.toFixed(1)} ms, p99 ${sorted[Math.floor(sorted.length * 0.99)]?.toFixed(1)} ms, worst ${healthReport.worstMs.toFixed(1)} ms; with the node idle: worst ${idleReport.worstMs.toFixed(1)} ms of ${idleReport.count}`);
-  for (const s of stalls) t.diagnostic(`/healthz over ${HEALTH_BOUND_MS} ms during ${s.row.route}: ${s.row.attack}; tries: ${s.tries.map((x) => x.toFixed(0)).join(', ')} ms`);
+  t.diagnostic(
+    `${rows.length} hostile requests in ${(elapsed / 1000).toFixed(1)} s; worst refusal ${worst.result.refusalMs.toFixed(0)} ms (${worst.route}: ${worst.attack})`,
+  );
+  t.diagnostic(
+    `/healthz: ${healthReport.count} polls, p50 ${sorted[Math.floor(sorted.length / 2)]?.toFixed(1)} ms, p99 ${sorted[Math.floor(sorted.length * 0.99)]?.toFixed(1)} ms, worst ${healthReport.worstMs.toFixed(1)} ms; with the node idle: worst ${idleReport.worstMs.toFixed(1)} ms of ${idleReport.count}`,
+  );
+  for (const s of stalls)
+    t.diagnostic(
+      `/healthz over ${HEALTH_BOUND_MS} ms during ${s.row.route}: ${s.row.attack}; tries: ${s.tries.map((x) => x.toFixed(0)).join(', ')} ms`,
+    );
   t.diagnostic(`the node's own event-loop delay (prom-client, 10 ms resolution): worst ${lagMaxMs.toFixed(1)} ms`);
-  t.diagnostic(`RSS ${(rssBefore / MiB).toFixed(0)} MiB before, ${(rssPeak / MiB).toFixed(0)} MiB peak, ${(rssAfter / MiB).toFixed(0)} MiB after: +${((rssAfter - rssBefore) / MiB).toFixed(1)} MiB`);
+  t.diagnostic(
+    `RSS ${(rssBefore / MiB).toFixed(0)} MiB before, ${(rssPeak / MiB).toFixed(0)} MiB peak, ${(rssAfter / MiB).toFixed(0)} MiB after: +${((rssAfter - rssBefore) / MiB).toFixed(1)} MiB`,
+  );
 
   const failures = rows.filter((r) => r.verdict !== undefined).map((r) => `${r.route} / ${r.attack}: ${r.verdict}`);
   assert.deepEqual(failures, [], 'every hostile body is refused in time with {code, message}');
   assert.deepEqual(healthReport.failures, [], '/healthz kept answering 200');
   assert.ok(healthReport.count >= 50, `/healthz was polled ${healthReport.count} times`);
-  const confirmed = stalls.filter((s) => Math.min(...s.tries) >= HEALTH_BOUND_MS).map((s) => `${s.row.route} / ${s.row.attack}: ${s.tries.map((x) => x.toFixed(0)).join(', ')} ms`);
-  assert.deepEqual(confirmed, [], `/healthz answered within ${HEALTH_BOUND_MS} ms during every attack (on at least one of ${RETRIES + 1} tries)`);
-  assert.ok(rssAfter - rssBefore < RSS_GROWTH_BOUND, `RSS grew by ${((rssAfter - rssBefore) / MiB).toFixed(1)} MiB (bound ${RSS_GROWTH_BOUND / MiB} MiB)`);
+  const confirmed = stalls
+    .filter((s) => Math.min(...s.tries) >= HEALTH_BOUND_MS)
+    .map((s) => `${s.row.route} / ${s.row.attack}: ${s.tries.map((x) => x.toFixed(0)).join(', ')} ms`);
+  assert.deepEqual(
+    confirmed,
+    [],
+    `/healthz answered within ${HEALTH_BOUND_MS} ms during every attack (on at least one of ${RETRIES + 1} tries)`,
+  );
+  assert.ok(
+    rssAfter - rssBefore < RSS_GROWTH_BOUND,
+    `RSS grew by ${((rssAfter - rssBefore) / MiB).toFixed(1)} MiB (bound ${RSS_GROWTH_BOUND / MiB} MiB)`,
+  );
   assert.equal(stateAfter, stateBefore, 'no refusal changed any namespace, the governance log or the registry');
 });
 

@@ -13,7 +13,8 @@ const dir = mkdtempSync(join(tmpdir(), 'remembrancer-gov-e2e-'));
 const data = join(dir, 'node');
 let node: ServeProcess;
 
-const cli = (args: string[], stdin?: string) => runCli([...args, '--url', node.url], stdin === undefined ? {} : { stdin });
+const cli = (args: string[], stdin?: string) =>
+  runCli([...args, '--url', node.url], stdin === undefined ? {} : { stdin });
 
 before(async () => {
   assert.equal((await runCli(['init', '--data', data, '--name', 'alpha.vaultmesh.local'])).code, 0);
@@ -43,8 +44,25 @@ test('a threshold of 2 operators: one cannot act alone, two sign offline and the
   const doc = join(dir, 'create.json');
   const spec = join(dir, 'spec.json');
   writeFileSync(spec, JSON.stringify({ description: 'clearing', limits: { max_entry_bytes: 512 } }));
-  const drafted = await cli(['ns', 'create', 'fin:clearing', '--spec', spec, '--private', '--new-token', 'bot:write', '--new-token', 'auditor:read',
-    '--sign-with', join(dir, 'ops-b.key'), '--operator-id', 'ops-b', '--out', doc, '--json']);
+  const drafted = await cli([
+    'ns',
+    'create',
+    'fin:clearing',
+    '--spec',
+    spec,
+    '--private',
+    '--new-token',
+    'bot:write',
+    '--new-token',
+    'auditor:read',
+    '--sign-with',
+    join(dir, 'ops-b.key'),
+    '--operator-id',
+    'ops-b',
+    '--out',
+    doc,
+    '--json',
+  ]);
   assert.equal(drafted.code, 0, drafted.stderr);
   const { tokens } = JSON.parse(drafted.stdout) as { tokens: Record<string, string> };
   assert.deepEqual(Object.keys(tokens).sort(), ['auditor', 'bot']);
@@ -53,7 +71,10 @@ test('a threshold of 2 operators: one cannot act alone, two sign offline and the
   const early = await cli(['ns', 'submit', doc]);
   assert.equal(early.code, 1);
   assert.match(early.stderr, /GOVERNANCE_NOT_AUTHORIZED/);
-  assert.equal((await runCli(['ns', 'sign', doc, '--sign-with', join(dir, 'ops-c.key'), '--operator-id', 'ops-c'])).code, 0);
+  assert.equal(
+    (await runCli(['ns', 'sign', doc, '--sign-with', join(dir, 'ops-c.key'), '--operator-id', 'ops-c'])).code,
+    0,
+  );
   const submitted = await cli(['ns', 'submit', doc, '--json']);
   assert.equal(submitted.code, 0, submitted.stderr);
   assert.equal((JSON.parse(submitted.stdout) as { effective: boolean }).effective, true);
@@ -63,12 +84,18 @@ test('a threshold of 2 operators: one cannot act alone, two sign offline and the
   assert.match(again.stderr, /GOVERNANCE_CONFLICT/);
 
   // Writers: the bot's token writes; the admin token and the auditor's read-only token do not.
-  const rec = await cli(['record', '--ns', 'fin:clearing', '--token', tokens['bot']!, '-'], JSON.stringify({ amount: 1 }));
+  const rec = await cli(
+    ['record', '--ns', 'fin:clearing', '--token', tokens['bot']!, '-'],
+    JSON.stringify({ amount: 1 }),
+  );
   assert.equal(rec.code, 0, rec.stderr);
   const byAdmin = await cli(['record', '--ns', 'fin:clearing', '--data', data, '-'], JSON.stringify({ amount: 2 }));
   assert.equal(byAdmin.code, 1);
   assert.match(byAdmin.stderr, /FORBIDDEN/);
-  const tooBig = await cli(['record', '--ns', 'fin:clearing', '--token', tokens['bot']!, '-'], JSON.stringify({ memo: 'x'.repeat(600) }));
+  const tooBig = await cli(
+    ['record', '--ns', 'fin:clearing', '--token', tokens['bot']!, '-'],
+    JSON.stringify({ memo: 'x'.repeat(600) }),
+  );
   assert.equal(tooBig.code, 1);
   assert.match(tooBig.stderr, /ENTRY_TOO_LARGE/);
 
@@ -78,16 +105,43 @@ test('a threshold of 2 operators: one cannot act alone, two sign offline and the
   assert.match(anonymous.stderr, /UNAUTHORIZED/);
   const shown = await cli(['ns', 'show', 'fin:clearing', '--token', tokens['auditor']!, '--json']);
   assert.equal(shown.code, 0, shown.stderr);
-  const view = JSON.parse(shown.stdout) as { visibility: string; version: number; size: number; writers: { id: string }[] };
+  const view = JSON.parse(shown.stdout) as {
+    visibility: string;
+    version: number;
+    size: number;
+    writers: { id: string }[];
+  };
   assert.deepEqual([view.visibility, view.version, view.size], ['private', 1, 1]);
-  assert.deepEqual(view.writers.map((w) => w.id), ['bot', 'auditor']);
+  assert.deepEqual(
+    view.writers.map((w) => w.id),
+    ['bot', 'auditor'],
+  );
   const listed = await cli(['ns', 'list', '--json']);
   assert.ok(!(JSON.parse(listed.stdout) as { id: string }[]).some((n) => n.id === 'fin:clearing'));
 
   // A policy change, signed by two operators at once, keeps the members it does not name.
-  const set = await cli(['ns', 'set-policy', 'fin:clearing', '--public', '--token', tokens['auditor']!,
-    '--sign-with', join(dir, 'ops-b.key'), '--operator-id', 'ops-b', '--sign-with', join(dir, 'ops-c.key'), '--operator-id', 'ops-c', '--json']);
+  const set = await cli([
+    'ns',
+    'set-policy',
+    'fin:clearing',
+    '--public',
+    '--token',
+    tokens['auditor']!,
+    '--sign-with',
+    join(dir, 'ops-b.key'),
+    '--operator-id',
+    'ops-b',
+    '--sign-with',
+    join(dir, 'ops-c.key'),
+    '--operator-id',
+    'ops-c',
+    '--json',
+  ]);
   assert.equal(set.code, 0, set.stdout + set.stderr);
-  const after = JSON.parse((await cli(['ns', 'show', 'fin:clearing', '--json'])).stdout) as { visibility: string; version: number; limits: { max_entry_bytes: number } };
+  const after = JSON.parse((await cli(['ns', 'show', 'fin:clearing', '--json'])).stdout) as {
+    visibility: string;
+    version: number;
+    limits: { max_entry_bytes: number };
+  };
   assert.deepEqual([after.visibility, after.version, after.limits.max_entry_bytes], ['public', 2, 512]);
 });

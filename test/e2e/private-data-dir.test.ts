@@ -55,10 +55,25 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  */
 function serveWithStderr(): Promise<{ stop(): Promise<void>; stderr(): string }> {
   const entry = fileURLToPath(new URL('../../packages/cli/src/bin.ts', import.meta.url));
-  const child = spawn(process.execPath, ['--conditions=vaultmesh-src', '--import', 'tsx', entry, 'serve', '--data', data, '--listen', '127.0.0.1:0', '--json'], {
-    cwd: REPO_ROOT,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    [
+      '--conditions=vaultmesh-src',
+      '--import',
+      'tsx',
+      entry,
+      'serve',
+      '--data',
+      data,
+      '--listen',
+      '127.0.0.1:0',
+      '--json',
+    ],
+    {
+      cwd: REPO_ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
@@ -98,18 +113,24 @@ test('after a serve that wrote entries (WAL present, tiles mirrored), every file
   assert.equal(created.code, 0, created.stderr);
   // 600 entries fill two 256-wide level-0 tiles, which the tile mirror copies to flat files.
   const jsonl = join(dir, 'batch.jsonl');
-  writeFileSync(jsonl, Array.from({ length: 600 }, (_, i) => JSON.stringify({ secret: `entry ${i}` })).join('\n') + '\n');
+  writeFileSync(
+    jsonl,
+    Array.from({ length: 600 }, (_, i) => JSON.stringify({ secret: `entry ${i}` })).join('\n') + '\n',
+  );
   const rec = await cli(['record', '--ns', NS, '--batch', jsonl, '--no-receipt', '--json']);
   assert.equal(rec.code, 0, rec.stderr);
 
   const tilesDir = join(data, 'remembrancer.sqlite.tiles');
-  const mirrored = () => existsSync(join(tilesDir, 'mirror-state.json')) && readdirSync(tilesDir).some((f) => f.endsWith('.tiles'));
+  const mirrored = () =>
+    existsSync(join(tilesDir, 'mirror-state.json')) && readdirSync(tilesDir).some((f) => f.endsWith('.tiles'));
   // The mirror is written after integration and synced on a tick: wait for it, bounded.
   for (let i = 0; i < 200 && !mirrored(); i++) await sleep(100);
   assert.ok(mirrored(), `tiles mirrored in ${tilesDir}: ${readdirSync(tilesDir).join(', ')}`);
 
   // While the node runs, its databases are open in WAL mode: the -wal and -shm files exist.
-  const expected = ['remembrancer', 'witness', 'federation', 'cadence'].flatMap((db) => ['', '-wal', '-shm'].map((s) => `/${db}.sqlite${s}`));
+  const expected = ['remembrancer', 'witness', 'federation', 'cadence'].flatMap((db) =>
+    ['', '-wal', '-shm'].map((s) => `/${db}.sqlite${s}`),
+  );
   const present = new Set(modes(data).map((m) => m.path));
   for (const f of expected) assert.ok(present.has(f), `${f} exists while serving (${[...present].join(', ')})`);
   assertAllPrivate('while serving');

@@ -22,7 +22,8 @@ after(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-const cli = (args: string[], stdin?: string) => runCli([...args, '--url', node.url, '--data', data], stdin === undefined ? {} : { stdin });
+const cli = (args: string[], stdin?: string) =>
+  runCli([...args, '--url', node.url, '--data', data], stdin === undefined ? {} : { stdin });
 
 test('init refuses to overwrite and writes secrets with mode 0600', async () => {
   const again = await runCli(['init', '--data', data, '--name', 'other']);
@@ -39,7 +40,10 @@ test('ns create, list, show', async () => {
   assert.equal(created.code, 0, created.stderr);
   assert.equal((JSON.parse(created.stdout) as { id: string }).id, NS);
   const list = await cli(['ns', 'list', '--json']);
-  assert.deepEqual((JSON.parse(list.stdout) as Array<{ id: string }>).map((n) => n.id), ['sys:governance', NS]);
+  assert.deepEqual(
+    (JSON.parse(list.stdout) as Array<{ id: string }>).map((n) => n.id),
+    ['sys:governance', NS],
+  );
   const dup = await cli(['ns', 'create', NS]);
   assert.equal(dup.code, 1);
   assert.match(dup.stderr, /NAMESPACE_EXISTS/);
@@ -82,9 +86,15 @@ test('record --batch, get, proof, checkpoint', async () => {
   writeFileSync(jsonl, Array.from({ length: 1500 }, (_, i) => JSON.stringify({ seq: i })).join('\n') + '\n');
   const rec = await cli(['record', '--ns', NS, '--batch', jsonl, '--no-receipt', '--json']);
   assert.equal(rec.code, 0, rec.stderr);
-  const lines = rec.stdout.trim().split('\n').map((l) => JSON.parse(l) as { index: number });
+  const lines = rec.stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { index: number });
   assert.equal(lines.length, 1500);
-  assert.deepEqual(lines.map((l) => l.index), Array.from({ length: 1500 }, (_, i) => i + 1));
+  assert.deepEqual(
+    lines.map((l) => l.index),
+    Array.from({ length: 1500 }, (_, i) => i + 1),
+  );
 
   const get = await cli(['get', '--ns', NS, '1000', '--json']);
   assert.deepEqual((JSON.parse(get.stdout) as { entry: unknown }).entry, { seq: 999 });
@@ -95,7 +105,10 @@ test('record --batch, get, proof, checkpoint', async () => {
     cp = (await cli(['checkpoint', '--ns', NS])).stdout;
     if (!cp.includes('\n1501\n')) await new Promise((r) => setTimeout(r, 100));
   }
-  assert.match(cp, /^alpha\.vaultmesh\.local\/dao:vaultmesh\n1501\n[A-Za-z0-9+/]{43}=\n\n— alpha\.vaultmesh\.local\/dao:vaultmesh /);
+  assert.match(
+    cp,
+    /^alpha\.vaultmesh\.local\/dao:vaultmesh\n1501\n[A-Za-z0-9+/]{43}=\n\n— alpha\.vaultmesh\.local\/dao:vaultmesh /,
+  );
 
   const inc = await cli(['proof', '--ns', NS, '--index', '7', '--json']);
   assert.equal(inc.code, 0, inc.stderr);

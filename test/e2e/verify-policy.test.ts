@@ -62,7 +62,11 @@ test('receipt --sealed --out, checkpoint --sealed, and verify --policy with the 
   writeFileSync(strict, `log ${policy.logs[0]!.vkey}\nwitness omega ${witness.vkey}\nquorum omega\n`);
   const notMet = await runCli(['verify', file, '--policy', strict, '--json']);
   assert.equal(notMet.code, 1, notMet.stdout + notMet.stderr);
-  const v = JSON.parse(notMet.stdout) as { ok: boolean; checks: Array<{ name: string; code?: string }>; checkpoint: { root: string } };
+  const v = JSON.parse(notMet.stdout) as {
+    ok: boolean;
+    checks: Array<{ name: string; code?: string }>;
+    checkpoint: { root: string };
+  };
   assert.equal(v.ok, false);
   assert.deepEqual([v.checks.at(-1)!.name, v.checks.at(-1)!.code], ['policy', 'POLICY_NOT_MET']);
   assert.match(v.checkpoint.root, /^[A-Za-z0-9+/]{43}=$/);

@@ -29,9 +29,14 @@ let witness: CosignatureVerifier;
 before(async () => {
   assert.equal((await runCli(['init', '--data', data, '--name', 'witness.e2e.local'])).code, 0);
   const cfg = join(data, 'config.json');
-  writeFileSync(cfg, JSON.stringify({ ...(JSON.parse(readFileSync(cfg, 'utf8')) as object), witnessLogs: { [ORIGIN]: [logKey.vkey] } }));
+  writeFileSync(
+    cfg,
+    JSON.stringify({ ...(JSON.parse(readFileSync(cfg, 'utf8')) as object), witnessLogs: { [ORIGIN]: [logKey.vkey] } }),
+  );
   node = await startServe(data);
-  witness = CosignatureVerifier.fromVkey(((await (await fetch(`${node.url}/v1/node`)).json()) as { witness_vkey: string }).witness_vkey);
+  witness = CosignatureVerifier.fromVkey(
+    ((await (await fetch(`${node.url}/v1/node`)).json()) as { witness_vkey: string }).witness_vkey,
+  );
 });
 after(async () => {
   await node?.stop();
@@ -64,7 +69,9 @@ test('409 with text/x.tlog.size when old is not the size held; the resend with a
   assert.equal(r.status, 409);
   assert.equal(r.type, 'text/x.tlog.size');
   assert.equal(r.text.trim(), '3');
-  const ok = await add(formatAddCheckpointRequest({ oldSize: 3, proof: tree.consistencyProof(3, 5), checkpoint: note }));
+  const ok = await add(
+    formatAddCheckpointRequest({ oldSize: 3, proof: tree.consistencyProof(3, 5), checkpoint: note }),
+  );
   assert.equal(ok.status, 200, ok.text);
 });
 
@@ -79,14 +86,26 @@ test('404 for an origin the witness does not witness', async () => {
   const other = new NoteSigner('unknown.example.org/log', crypto.randomBytes(32));
   const t = new MemoryTree();
   t.append(utf8Encode('x'));
-  const r = await add(formatAddCheckpointRequest({ oldSize: 0, proof: [], checkpoint: signCheckpoint({ origin: other.name, size: 1, root: t.root() }, other) }));
+  const r = await add(
+    formatAddCheckpointRequest({
+      oldSize: 0,
+      proof: [],
+      checkpoint: signCheckpoint({ origin: other.name, size: 1, root: t.root() }, other),
+    }),
+  );
   assert.equal(r.status, 404, r.text);
   assert.equal((await fetch(`${node.url}/v1/witness/${witnessOriginHash(other.name)}/checkpoint`)).status, 404);
 });
 
 test('403 when no trusted key signed the checkpoint', async () => {
   const impostor = new NoteSigner(ORIGIN, crypto.randomBytes(32));
-  const r = await add(formatAddCheckpointRequest({ oldSize: 5, proof: tree.consistencyProof(5, tree.size), checkpoint: signCheckpoint({ origin: ORIGIN, size: tree.size, root: tree.root() }, impostor) }));
+  const r = await add(
+    formatAddCheckpointRequest({
+      oldSize: 5,
+      proof: tree.consistencyProof(5, tree.size),
+      checkpoint: signCheckpoint({ origin: ORIGIN, size: tree.size, root: tree.root() }, impostor),
+    }),
+  );
   assert.equal(r.status, 403, r.text);
 });
 

@@ -17,7 +17,9 @@ import {
   type EquivocationEvidence,
 } from '@vaultmesh/core';
 
-const schema = JSON.parse(readFileSync(new URL('../../schemas/federation.equivocation@1.0.0.json', import.meta.url), 'utf8')) as Record<string, any>;
+const schema = JSON.parse(
+  readFileSync(new URL('../../schemas/federation.equivocation@1.0.0.json', import.meta.url), 'utf8'),
+) as Record<string, any>;
 const validate = new Ajv2020({ strict: true, allErrors: true }).compile(schema);
 
 const origin = 'alpha.vaultmesh.local/dao:vaultmesh';
@@ -32,10 +34,18 @@ function tree(n: number, fork = -1): MemoryTree {
 const note = (t: MemoryTree) => signCheckpoint({ origin, size: t.size, root: t.root() }, log);
 
 function realEvidence(): [EquivocationEvidence, EquivocationEvidence] {
-  const base = { detectedBy: 'beta.vaultmesh.local', detectedAt: new Date(Date.UTC(2025, 2, 1, 12)).toISOString(), logVerifier: log.vkey };
+  const base = {
+    detectedBy: 'beta.vaultmesh.local',
+    detectedAt: new Date(Date.UTC(2025, 2, 1, 12)).toISOString(),
+    logVerifier: log.vkey,
+  };
   const same = buildEquivocationEvidence({ ...base, checkpoints: [note(tree(9)), note(tree(9, 4))] });
   const forked = tree(15, 2);
-  const inconsistent = buildEquivocationEvidence({ ...base, checkpoints: [note(tree(6)), note(forked)], consistencyProof: forked.consistencyProof(6, 15) });
+  const inconsistent = buildEquivocationEvidence({
+    ...base,
+    checkpoints: [note(tree(6)), note(forked)],
+    consistencyProof: forked.consistencyProof(6, 15),
+  });
   return [signEvidence(same, detectorSeed), signEvidence(inconsistent, detectorSeed)];
 }
 
@@ -43,7 +53,10 @@ const json = <T>(v: T): T => JSON.parse(JSON.stringify(v)) as T;
 
 test('evidence built by core matches federation.equivocation@1.0.0', () => {
   const docs = realEvidence();
-  assert.deepEqual(docs.map((d) => d.reason), ['same_size_different_root', 'inconsistent']);
+  assert.deepEqual(
+    docs.map((d) => d.reason),
+    ['same_size_different_root', 'inconsistent'],
+  );
   for (const d of docs) assert.ok(validate(json(d)), JSON.stringify(validate.errors));
 });
 
@@ -69,7 +82,10 @@ test('the schema rejects malformed evidence', () => {
     without(same, 'signature'),
   ]) {
     assert.equal(validate(bad), false, JSON.stringify(bad).slice(0, 120));
-    assert.throws(() => parseEquivocationEvidence(bad), (e: unknown) => e instanceof RemembrancerError && e.code === 'EVIDENCE_INVALID');
+    assert.throws(
+      () => parseEquivocationEvidence(bad),
+      (e: unknown) => e instanceof RemembrancerError && e.code === 'EVIDENCE_INVALID',
+    );
   }
 });
 
@@ -80,8 +96,30 @@ test('schema patterns are the ones core checks', () => {
 
 test('whatever the schema rejects, parseEquivocationEvidence rejects too (fast-check)', () => {
   const docs = realEvidence().map(json);
-  const members = ['type', 'origin', 'detected_by', 'detected_at', 'checkpoints', 'reason', 'consistency_proof', 'prefix_root', 'signature', 'extra'];
-  const values = fc.oneof(fc.jsonValue(), fc.constantFrom('inconsistent', 'same_size_different_root', [], ['AAAA'], 'beta.vaultmesh.local', docs[0]!.checkpoints, undefined));
+  const members = [
+    'type',
+    'origin',
+    'detected_by',
+    'detected_at',
+    'checkpoints',
+    'reason',
+    'consistency_proof',
+    'prefix_root',
+    'signature',
+    'extra',
+  ];
+  const values = fc.oneof(
+    fc.jsonValue(),
+    fc.constantFrom(
+      'inconsistent',
+      'same_size_different_root',
+      [],
+      ['AAAA'],
+      'beta.vaultmesh.local',
+      docs[0]!.checkpoints,
+      undefined,
+    ),
+  );
   fc.assert(
     fc.property(fc.constantFrom(...docs), fc.constantFrom(...members), values, (doc, k, value) => {
       const m: Record<string, unknown> = { ...doc, [k]: value };

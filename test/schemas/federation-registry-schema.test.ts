@@ -20,7 +20,9 @@ import {
   type RegistrySet,
 } from '@vaultmesh/core';
 
-const schema = JSON.parse(readFileSync(new URL('../../schemas/federation.registry.set@1.0.0.json', import.meta.url), 'utf8')) as Record<string, any>;
+const schema = JSON.parse(
+  readFileSync(new URL('../../schemas/federation.registry.set@1.0.0.json', import.meta.url), 'utf8'),
+) as Record<string, any>;
 const validate = new Ajv2020({ strict: true, allErrors: true }).compile(schema);
 
 function member(name: string, n: number, status: RegistryPeer['status'] = 'active') {
@@ -43,9 +45,20 @@ const b = member('beta', 2);
 const c = member('gamma', 3, 'probation');
 
 function realVersions(): [RegistrySet, RegistrySet] {
-  let g = createGenesis({ federation_id: 'vaultmesh', peers: [a.peer, b.peer, c.peer], quorum: { witness: 2, registry: 2 }, anchor_strategy: 'hybrid', memo: 'founding', effective_after: '2025-01-01T00:00:00Z' });
+  let g = createGenesis({
+    federation_id: 'vaultmesh',
+    peers: [a.peer, b.peer, c.peer],
+    quorum: { witness: 2, registry: 2 },
+    anchor_strategy: 'hybrid',
+    memo: 'founding',
+    effective_after: '2025-01-01T00:00:00Z',
+  });
   for (const m of [a, b, c]) g = signRegistry(g, m.id, m.authSeed);
-  let v2 = proposeNext(g, { peers: [a.peer, b.peer], memo: 'gamma leaves', effective_after: new Date(Date.UTC(2025, 5, 1)).toISOString() });
+  let v2 = proposeNext(g, {
+    peers: [a.peer, b.peer],
+    memo: 'gamma leaves',
+    effective_after: new Date(Date.UTC(2025, 5, 1)).toISOString(),
+  });
   for (const m of [a, b]) v2 = signRegistry(v2, m.id, m.authSeed);
   return [g, v2];
 }
@@ -90,7 +103,10 @@ test('the schema rejects malformed registry versions', () => {
     Object.fromEntries(Object.entries(g).filter(([k]) => k !== 'signatures')),
   ]) {
     assert.equal(validate(bad), false, JSON.stringify(bad).slice(0, 120));
-    assert.throws(() => parseRegistry(bad), (e: unknown) => e instanceof RemembrancerError && e.code === 'REGISTRY_INVALID');
+    assert.throws(
+      () => parseRegistry(bad),
+      (e: unknown) => e instanceof RemembrancerError && e.code === 'REGISTRY_INVALID',
+    );
   }
 });
 
@@ -117,19 +133,28 @@ function mutate(doc: unknown, path: readonly number[], value: unknown, add: bool
 
 test('whatever the schema rejects, parseRegistry rejects too (fast-check)', () => {
   const docs = realVersions().map(json);
-  const values = fc.oneof(fc.jsonValue(), fc.constantFrom('', 'alpha.vaultmesh.local', 'active', 'log', 0, 1, 2, -1, null, [], {}, '2025-01-01T00:00:00Z'));
+  const values = fc.oneof(
+    fc.jsonValue(),
+    fc.constantFrom('', 'alpha.vaultmesh.local', 'active', 'log', 0, 1, 2, -1, null, [], {}, '2025-01-01T00:00:00Z'),
+  );
   fc.assert(
-    fc.property(fc.constantFrom(...docs), fc.array(fc.nat(), { maxLength: 4 }), values, fc.boolean(), (doc, path, value, add) => {
-      const m = mutate(doc, path, value, add);
-      let parsed = true;
-      try {
-        parseRegistry(m);
-      } catch (e) {
-        assert.ok(e instanceof RemembrancerError, String(e));
-        parsed = false;
-      }
-      if (parsed) assert.ok(validate(m), `core accepted what the schema rejects: ${JSON.stringify(validate.errors)}`);
-    }),
+    fc.property(
+      fc.constantFrom(...docs),
+      fc.array(fc.nat(), { maxLength: 4 }),
+      values,
+      fc.boolean(),
+      (doc, path, value, add) => {
+        const m = mutate(doc, path, value, add);
+        let parsed = true;
+        try {
+          parseRegistry(m);
+        } catch (e) {
+          assert.ok(e instanceof RemembrancerError, String(e));
+          parsed = false;
+        }
+        if (parsed) assert.ok(validate(m), `core accepted what the schema rejects: ${JSON.stringify(validate.errors)}`);
+      },
+    ),
     { numRuns: 500 },
   );
 });

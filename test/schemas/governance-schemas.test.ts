@@ -25,7 +25,8 @@ import { WRITER_ID_PATTERN } from '../../packages/core/src/namespace/namespace-s
 
 type Json = Record<string, any>;
 
-const load = (id: string) => JSON.parse(readFileSync(new URL(`../../schemas/${id}.json`, import.meta.url), 'utf8')) as Json;
+const load = (id: string) =>
+  JSON.parse(readFileSync(new URL(`../../schemas/${id}.json`, import.meta.url), 'utf8')) as Json;
 const schemas = Object.fromEntries(GOVERNANCE_SCHEMAS.map((id) => [id, load(id)])) as Record<string, Json>;
 const ajv = new Ajv2020({ strict: true, allErrors: true });
 const validators = Object.fromEntries(GOVERNANCE_SCHEMAS.map((id) => [id, ajv.compile(schemas[id]!)]));
@@ -58,22 +59,50 @@ const specs: unknown[] = [
       cold: { target: 'btc:testnet4', every: '30*strong', confirmations: 6 },
     },
   },
-  { schema_policy: { allow: [] }, limits: { rate_per_second: 1000000, burst: 1000000 }, cadence: { cold: { target: 'btc:regtest', every: '366d', confirmations: 10000 } } },
+  {
+    schema_policy: { allow: [] },
+    limits: { rate_per_second: 1000000, burst: 1000000 },
+    cadence: { cold: { target: 'btc:regtest', every: '366d', confirmations: 10000 } },
+  },
 ];
 
-const cadences: unknown[] = [{}, { fast: { target: 'eip155:1', every: '1s', confirmations: 0 }, cold: { target: 'btc:mainnet', every: '10000*fast', confirmations: 1 } }];
+const cadences: unknown[] = [
+  {},
+  {
+    fast: { target: 'eip155:1', every: '1s', confirmations: 0 },
+    cold: { target: 'btc:mainnet', every: '10000*fast', confirmations: 1 },
+  },
+];
 
 function realDocuments(): GovernanceDocument[] {
   const out: GovernanceDocument[] = [];
   for (const spec of specs) {
     out.push(buildNamespaceCreate({ namespace: 'dao:vaultmesh', spec, issued_at: T }));
-    out.push(buildNamespacePolicySet({ namespace: 'fin-1:clearing-2', version: 2, spec, issued_at: T, effective_after: '2025-03-02T00:00:00.123456789Z' }));
+    out.push(
+      buildNamespacePolicySet({
+        namespace: 'fin-1:clearing-2',
+        version: 2,
+        spec,
+        issued_at: T,
+        effective_after: '2025-03-02T00:00:00.123456789Z',
+      }),
+    );
   }
-  for (const cadence of cadences) out.push(buildCadenceSet({ namespace: 'a:b', version: Number.MAX_SAFE_INTEGER, cadence, issued_at: T }));
-  out.push(buildSchemaRegister({ schema_id: 'invoice@1.2.3', definition: { type: 'object', properties: { amount: { type: 'integer' } } }, issued_at: T }));
+  for (const cadence of cadences)
+    out.push(buildCadenceSet({ namespace: 'a:b', version: Number.MAX_SAFE_INTEGER, cadence, issued_at: T }));
+  out.push(
+    buildSchemaRegister({
+      schema_id: 'invoice@1.2.3',
+      definition: { type: 'object', properties: { amount: { type: 'integer' } } },
+      issued_at: T,
+    }),
+  );
   out.push(buildSchemaRegister({ schema_id: 'federation.registry.set@10.0.0', definition: {}, issued_at: T }));
   // Signed, and unsigned drafts.
-  return [...out, ...out.map((d) => signGovernanceDocument(signGovernanceDocument(d, 'operator-1', seed(7)), 'op.2@site/b', seed(8)))].map(json);
+  return [
+    ...out,
+    ...out.map((d) => signGovernanceDocument(signGovernanceDocument(d, 'operator-1', seed(7)), 'op.2@site/b', seed(8))),
+  ].map(json);
 }
 
 test('the four schemas are valid JSON Schema 2020-12 with ids matching their file names', () => {
@@ -121,7 +150,10 @@ test('the schemas reject malformed documents, and so does core', () => {
     { ...create, effective_after: '2025-03-01t12:00:00z' },
     { ...create, signatures: [] },
     { ...signed, signatures: [{ ...signed['signatures'][0], sig: 'AAAA' }] },
-    { ...signed, signatures: [{ ...signed['signatures'][0], sig: signed['signatures'][0].sig.replace(/.==$/, 'B==') }] },
+    {
+      ...signed,
+      signatures: [{ ...signed['signatures'][0], sig: signed['signatures'][0].sig.replace(/.==$/, 'B==') }],
+    },
     { ...signed, signatures: [{ ...signed['signatures'][0], signer: 'no spaces' }] },
     { ...signed, signatures: [{ signer: 'x' }] },
     // specs
@@ -178,7 +210,11 @@ test('the schemas reject malformed documents, and so does core', () => {
   ];
   for (const bad of cases) {
     assert.equal(validate(bad), false, `schema accepted ${JSON.stringify(bad).slice(0, 200)}`);
-    assert.throws(() => parseGovernanceDocument(bad), (e: unknown) => e instanceof RemembrancerError && e.code === 'GOVERNANCE_INVALID', `core accepted ${JSON.stringify(bad).slice(0, 200)}`);
+    assert.throws(
+      () => parseGovernanceDocument(bad),
+      (e: unknown) => e instanceof RemembrancerError && e.code === 'GOVERNANCE_INVALID',
+      `core accepted ${JSON.stringify(bad).slice(0, 200)}`,
+    );
   }
 });
 
@@ -193,7 +229,8 @@ test('schema patterns are the ones core checks', () => {
       same(s['$defs'].node_name.pattern, NODE_NAME_PATTERN);
       same(s['$defs'].writer_id.pattern, WRITER_ID_PATTERN);
     }
-    if (s['$defs'].cadence_target) assert.ok(s['$defs'].cadence_target.pattern.includes(`rfc3161:${TSA_NAME_PATTERN.source.slice(1, -1)})$`));
+    if (s['$defs'].cadence_target)
+      assert.ok(s['$defs'].cadence_target.pattern.includes(`rfc3161:${TSA_NAME_PATTERN.source.slice(1, -1)})$`));
   }
   same(schemas['schema.register@1.0.0']!['properties'].schema_id.pattern, SCHEMA_ID_PATTERN);
 });
@@ -214,21 +251,59 @@ test('whatever the schemas reject, parseGovernanceDocument rejects too (fast-che
   const docs = realDocuments();
   const values = fc.oneof(
     fc.jsonValue({ maxDepth: 2 }),
-    fc.constantFrom('', 'sys:x', 'a:b', '*', 'read', 'write', 'eip155:1', 'rfc3161:tsa', '5m', '2*fast', '2*strong', key(3), 'ab'.repeat(32), 0, 1, 2, -1, 0.5, null, [], {}),
-    fc.constantFrom('2025-01-01T00:00:00Z', 'namespace.create@1.0.0', 'namespace.policy.set@1.0.0', 'governance.cadence.set@1.0.0', 'schema.register@1.0.0'),
+    fc.constantFrom(
+      '',
+      'sys:x',
+      'a:b',
+      '*',
+      'read',
+      'write',
+      'eip155:1',
+      'rfc3161:tsa',
+      '5m',
+      '2*fast',
+      '2*strong',
+      key(3),
+      'ab'.repeat(32),
+      0,
+      1,
+      2,
+      -1,
+      0.5,
+      null,
+      [],
+      {},
+    ),
+    fc.constantFrom(
+      '2025-01-01T00:00:00Z',
+      'namespace.create@1.0.0',
+      'namespace.policy.set@1.0.0',
+      'governance.cadence.set@1.0.0',
+      'schema.register@1.0.0',
+    ),
   );
   fc.assert(
-    fc.property(fc.constantFrom(...docs), fc.array(fc.nat(), { maxLength: 5 }), values, fc.boolean(), (doc, path, value, add) => {
-      const m = mutate(doc, path, value, add);
-      let parsed = true;
-      try {
-        parseGovernanceDocument(m);
-      } catch (e) {
-        assert.ok(e instanceof RemembrancerError, String(e));
-        parsed = false;
-      }
-      if (parsed) assert.ok(validate(m), `core accepted what the schema rejects: ${JSON.stringify(m).slice(0, 300)} ${errors(m as Json)}`);
-    }),
+    fc.property(
+      fc.constantFrom(...docs),
+      fc.array(fc.nat(), { maxLength: 5 }),
+      values,
+      fc.boolean(),
+      (doc, path, value, add) => {
+        const m = mutate(doc, path, value, add);
+        let parsed = true;
+        try {
+          parseGovernanceDocument(m);
+        } catch (e) {
+          assert.ok(e instanceof RemembrancerError, String(e));
+          parsed = false;
+        }
+        if (parsed)
+          assert.ok(
+            validate(m),
+            `core accepted what the schema rejects: ${JSON.stringify(m).slice(0, 300)} ${errors(m as Json)}`,
+          );
+      },
+    ),
     { numRuns: 800 },
   );
 });

@@ -4,7 +4,9 @@ import { readFileSync } from 'node:fs';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { MemoryTree, NoteSigner, buildReceipt, canonicalBytes, crypto, signCheckpoint } from '@vaultmesh/core';
 
-const schema = JSON.parse(readFileSync(new URL('../../schemas/vaultmesh.receipt@1.0.0.json', import.meta.url), 'utf8')) as object;
+const schema = JSON.parse(
+  readFileSync(new URL('../../schemas/vaultmesh.receipt@1.0.0.json', import.meta.url), 'utf8'),
+) as object;
 const validate = new Ajv2020({ strict: true, allErrors: true }).compile(schema);
 
 function realReceipt() {
@@ -14,7 +16,14 @@ function realReceipt() {
   const entries = Array.from({ length: 11 }, (_, i) => ({ i, text: `memory ${i}` }));
   for (const e of entries) tree.append(canonicalBytes(e));
   const note = signCheckpoint({ origin, size: tree.size, root: tree.root() }, signer);
-  return buildReceipt({ namespace: 'dao:vaultmesh', origin, index: 7, entry: entries[7], proof: tree.inclusionProof(7, tree.size), checkpointNote: note });
+  return buildReceipt({
+    namespace: 'dao:vaultmesh',
+    origin,
+    index: 7,
+    entry: entries[7],
+    proof: tree.inclusionProof(7, tree.size),
+    checkpointNote: note,
+  });
 }
 
 test('a real receipt matches vaultmesh.receipt@1.0.0', () => {

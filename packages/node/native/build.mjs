@@ -27,7 +27,8 @@ function fail(message) {
 // The node-gyp bundled with npm: npm exports its path to scripts; otherwise look beside npm.
 function findNodeGyp() {
   const candidates = [process.env.npm_config_node_gyp];
-  if (process.env.npm_execpath) candidates.push(join(dirname(process.env.npm_execpath), '..', 'node_modules', 'node-gyp', 'bin', 'node-gyp.js'));
+  if (process.env.npm_execpath)
+    candidates.push(join(dirname(process.env.npm_execpath), '..', 'node_modules', 'node-gyp', 'bin', 'node-gyp.js'));
   try {
     candidates.push(require.resolve('node-gyp/bin/node-gyp.js'));
   } catch {
@@ -46,7 +47,9 @@ function findNodeDir() {
   const prefix = dirname(dirname(process.execPath));
   try {
     const h = readFileSync(join(prefix, 'include', 'node', 'node_version.h'), 'utf8');
-    const v = ['MAJOR', 'MINOR', 'PATCH'].map((k) => h.match(new RegExp(`#define NODE_${k}_VERSION (\\d+)`))?.[1]).join('.');
+    const v = ['MAJOR', 'MINOR', 'PATCH']
+      .map((k) => h.match(new RegExp(`#define NODE_${k}_VERSION (\\d+)`))?.[1])
+      .join('.');
     if (`v${v}` === process.version && existsSync(join(prefix, 'include', 'node', 'node_api.h'))) return prefix;
   } catch {
     // No headers installed with this Node.
@@ -65,7 +68,8 @@ if (r.status !== 0) fail(`node-gyp rebuild failed (exit ${r.status ?? r.signal})
 try {
   const addon = require(join(here, 'build', 'Release', 'sha256_batch.node'));
   const h = Buffer.from(addon.leafHashes(new Uint8Array(0), Uint32Array.of(0, 0))).toString('hex');
-  if (h !== '6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d') fail('built addon gives a wrong RFC 6962 leaf hash');
+  if (h !== '6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d')
+    fail('built addon gives a wrong RFC 6962 leaf hash');
   console.log(`sha256_batch: built (${addon.implementation()}; this CPU runs ${addon.implementations().join(', ')})`);
 } catch (e) {
   fail(`built addon does not load: ${e instanceof Error ? e.message : e}`);

@@ -14,9 +14,16 @@ export interface CliResult {
 }
 
 /** Runs `remembrancer ARGS` to completion (bounded by timeoutMs), feeding stdin if given. */
-export function runCli(args: string[], options: { stdin?: string; timeoutMs?: number; env?: Record<string, string> } = {}): Promise<CliResult> {
+export function runCli(
+  args: string[],
+  options: { stdin?: string; timeoutMs?: number; env?: Record<string, string> } = {},
+): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...NODE_ARGS, ...args], { cwd: REPO_ROOT, env: { ...process.env, ...options.env }, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [...NODE_ARGS, ...args], {
+      cwd: REPO_ROOT,
+      env: { ...process.env, ...options.env },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -62,7 +69,10 @@ function waitExit(child: ChildProcess, timeoutMs: number): Promise<number | null
 /** Starts a long-running `remembrancer ARGS --json` and resolves with its first output line. */
 export function startCli(args: string[], options: { timeoutMs?: number } = {}): Promise<LongRunningCli> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...NODE_ARGS, ...args, '--json'], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [...NODE_ARGS, ...args, '--json'], {
+      cwd: REPO_ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     const timer = setTimeout(() => {
@@ -86,7 +96,11 @@ export function startCli(args: string[], options: { timeoutMs?: number } = {}): 
         child.removeAllListeners('exit');
         child.once('exit', (code) => {
           clearTimeout(timer);
-          reject(new Error(`remembrancer ${args.join(' ')} exited with ${code} before it was ready; stdout: ${out}stderr: ${stderr}`));
+          reject(
+            new Error(
+              `remembrancer ${args.join(' ')} exited with ${code} before it was ready; stdout: ${out}stderr: ${stderr}`,
+            ),
+          );
         });
         return;
       }
@@ -109,7 +123,10 @@ export function startCli(args: string[], options: { timeoutMs?: number } = {}): 
 }
 
 /** Starts `remembrancer serve` on an ephemeral loopback port and resolves once it listens. */
-export async function startServe(dataDir: string, options: { timeoutMs?: number; listen?: string } = {}): Promise<ServeProcess> {
+export async function startServe(
+  dataDir: string,
+  options: { timeoutMs?: number; listen?: string } = {},
+): Promise<ServeProcess> {
   const p = await startCli(['serve', '--data', dataDir, '--listen', options.listen ?? '127.0.0.1:0'], options);
   return { ...p, url: p.first.url as string };
 }

@@ -16,7 +16,11 @@ export function copyNodeData(from: string, to: string): void {
  * checkpoint covering them; returns its size. Nothing is sent anywhere: the fork stays private
  * until a process serves it.
  */
-export async function appendOffline(dataDir: string, namespace: string, entries: readonly Record<string, unknown>[]): Promise<number> {
+export async function appendOffline(
+  dataDir: string,
+  namespace: string,
+  entries: readonly Record<string, unknown>[],
+): Promise<number> {
   const identity = loadNode(dataDir);
   const engine = openLogEngine({
     dbPath: identity.dbPath,
@@ -26,7 +30,10 @@ export async function appendOffline(dataDir: string, namespace: string, entries:
     checkpointIntervalMs: 3_600_000,
   });
   try {
-    await engine.append(namespace, entries.map((e) => canonicalBytes(e)));
+    await engine.append(
+      namespace,
+      entries.map((e) => canonicalBytes(e)),
+    );
     const cp = engine.publishCheckpoint(namespace);
     if (!cp) throw new Error(`no checkpoint of ${namespace} after appending`);
     return cp.size;

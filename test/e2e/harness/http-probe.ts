@@ -71,7 +71,9 @@ export function probe(baseUrl: string, req: ProbeRequest): Promise<ProbeResult> 
   if (req.body) headers['content-length'] = String(req.body.length);
   else if (req.stream) headers['transfer-encoding'] = 'chunked';
   // The path goes out byte for byte (no URL normalization): dot segments and odd escapes included.
-  const head = `${req.method} ${req.path} HTTP/1.1\r\n${Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join('')}\r\n`;
+  const head = `${req.method} ${req.path} HTTP/1.1\r\n${Object.entries(headers)
+    .map(([k, v]) => `${k}: ${v}\r\n`)
+    .join('')}\r\n`;
   return new Promise((resolve) => {
     const socket = connect({ host: url.hostname, port: Number(url.port) });
     // A HEAD answer, a 204 or a 304 has no body whatever its headers say (RFC 9112 §6.3).
@@ -87,18 +89,22 @@ export function probe(baseUrl: string, req: ProbeRequest): Promise<ProbeResult> 
       const end = performance.now();
       socket.destroy();
       const parsed = parseResponse(Buffer.concat(received), true);
-      if (parsed.status !== undefined && (bodiless || parsed.status === 204 || parsed.status === 304)) parsed.complete = true;
+      if (parsed.status !== undefined && (bodiless || parsed.status === 204 || parsed.status === 304))
+        parsed.complete = true;
       resolve({
         ...(parsed.status !== undefined ? { status: parsed.status } : {}),
         headers: parsed.headers,
         body: parsed.body,
         closed: closedEarly || !parsed.complete,
-        ...(error ?? writeError ? { error: error ?? writeError } : {}),
+        ...((error ?? writeError) ? { error: error ?? writeError } : {}),
         refusalMs: Math.max(0, end - (sentAt ?? end)),
         totalMs: end - start,
       });
     };
-    const timer = setTimeout(() => finish(true, `no answer within ${req.timeoutMs ?? 30_000} ms`), req.timeoutMs ?? 30_000);
+    const timer = setTimeout(
+      () => finish(true, `no answer within ${req.timeoutMs ?? 30_000} ms`),
+      req.timeoutMs ?? 30_000,
+    );
     socket.on('data', (d: Buffer) => {
       received.push(d);
       const r = parseResponse(Buffer.concat(received));
@@ -149,7 +155,10 @@ export function probe(baseUrl: string, req: ProbeRequest): Promise<ProbeResult> 
  * An HTTP/1.1 answer as far as it arrived: complete once its Content-Length (or last chunk) is in,
  * or, with neither, at the end of the connection (`eof`).
  */
-export function parseResponse(raw: Buffer, eof = false): { status?: number; headers: IncomingHttpHeaders; body: Buffer; complete: boolean } {
+export function parseResponse(
+  raw: Buffer,
+  eof = false,
+): { status?: number; headers: IncomingHttpHeaders; body: Buffer; complete: boolean } {
   const sep = raw.indexOf('\r\n\r\n');
   if (sep < 0) return { headers: {}, body: Buffer.alloc(0), complete: false };
   const lines = raw.subarray(0, sep).toString('latin1').split('\r\n');
@@ -192,7 +201,11 @@ export function parseResponse(raw: Buffer, eof = false): { status?: number; head
  * Content-Length, broken chunking, bare LF, oversized headers), then a half-close. Resolves with
  * what came back once the server closed or after `timeoutMs`; each answer is parsed as HTTP/1.1.
  */
-export function rawExchange(baseUrl: string, bytes: Buffer, timeoutMs = 5_000): Promise<{ raw: Buffer; timedOut: boolean; error?: string }> {
+export function rawExchange(
+  baseUrl: string,
+  bytes: Buffer,
+  timeoutMs = 5_000,
+): Promise<{ raw: Buffer; timedOut: boolean; error?: string }> {
   const url = new URL(baseUrl);
   return new Promise((resolve) => {
     const socket = connect({ host: url.hostname, port: Number(url.port) });
@@ -301,14 +314,28 @@ const once = () => new Promise((resolve) => {
  * request slower than `timeoutMs` counts as a failure with that latency.
  */
 export function pollHealth(baseUrl: string, options: { intervalMs?: number; timeoutMs?: number } = {}): HealthPoller {
-  const worker = new Worker(POLLER_SOURCE, { eval: true, workerData: { url: baseUrl, intervalMs: options.intervalMs ?? 20, timeoutMs: options.timeoutMs ?? 5_000 } });
-  type Message = { samples: Array<{ at: number; ms: number }>; final?: true; latencies?: number[]; failures?: string[] };
+  const worker = new Worker(POLLER_SOURCE, {
+    eval: true,
+    workerData: { url: baseUrl, intervalMs: options.intervalMs ?? 20, timeoutMs: options.timeoutMs ?? 5_000 },
+  });
+  type Message = {
+    samples: Array<{ at: number; ms: number }>;
+    final?: true;
+    latencies?: number[];
+    failures?: string[];
+  };
   const waiting: Array<(samples: Array<{ at: number; ms: number }>) => void> = [];
   const report = new Promise<HealthReport>((resolve, reject) => {
     worker.on('message', (m: Message) => {
       if (!m.final) return void waiting.shift()?.(m.samples);
       const latencies = m.latencies!;
-      resolve({ count: latencies.length, worstMs: latencies.reduce((a, b) => Math.max(a, b), 0), failures: m.failures!, latencies, samples: m.samples });
+      resolve({
+        count: latencies.length,
+        worstMs: latencies.reduce((a, b) => Math.max(a, b), 0),
+        failures: m.failures!,
+        latencies,
+        samples: m.samples,
+      });
       void worker.terminate();
     });
     worker.once('error', reject);

@@ -38,7 +38,11 @@ async function cliOk(args: string[]): Promise<string> {
  * N real node processes on loopback, founded the way operators do it: `init` each, one
  * `federation init` genesis signed by every founder, `serve` each, `federation apply` to each.
  */
-export async function startLocalFederation(root: string, n: number, config: Record<string, unknown> = {}): Promise<LocalFederation> {
+export async function startLocalFederation(
+  root: string,
+  n: number,
+  config: Record<string, unknown> = {},
+): Promise<LocalFederation> {
   // Ports are picked before the nodes are initialised and started, so another process on the
   // machine (a parallel test) can take one meanwhile: then the whole federation is made again on
   // fresh ports (its processes are stopped by then; its files are removed).
@@ -47,12 +51,17 @@ export async function startLocalFederation(root: string, n: number, config: Reco
       return await startLocalFederationOnce(root, n, config);
     } catch (e) {
       if (attempt >= 3 || !/EADDRINUSE|address already in use/.test((e as Error).message)) throw e;
-      for (const name of [...NAMES.slice(0, n).map((x) => `${x}.e2e.local`), 'genesis.json']) rmSync(join(root, name), { recursive: true, force: true });
+      for (const name of [...NAMES.slice(0, n).map((x) => `${x}.e2e.local`), 'genesis.json'])
+        rmSync(join(root, name), { recursive: true, force: true });
     }
   }
 }
 
-async function startLocalFederationOnce(root: string, n: number, config: Record<string, unknown>): Promise<LocalFederation> {
+async function startLocalFederationOnce(
+  root: string,
+  n: number,
+  config: Record<string, unknown>,
+): Promise<LocalFederation> {
   const ports = await freePorts(n);
   const nodes: FederationNode[] = [];
   for (let i = 0; i < n; i++) {
@@ -64,10 +73,25 @@ async function startLocalFederationOnce(root: string, n: number, config: Record<
       const cfg = join(dir, 'config.json');
       writeFileSync(cfg, JSON.stringify({ ...(JSON.parse(readFileSync(cfg, 'utf8')) as object), ...config }, null, 2));
     }
-    nodes.push({ name, dir, listen, url: `http://${listen}`, token: readFileSync(join(dir, 'admin.token'), 'utf8').trim(), proc: undefined });
+    nodes.push({
+      name,
+      dir,
+      listen,
+      url: `http://${listen}`,
+      token: readFileSync(join(dir, 'admin.token'), 'utf8').trim(),
+      proc: undefined,
+    });
   }
   const genesis = join(root, 'genesis.json');
-  await cliOk(['federation', 'init', '--federation-id', 'e2e', ...nodes.flatMap((x) => ['--node', x.dir, '--sign-with', x.dir]), '--out', genesis]);
+  await cliOk([
+    'federation',
+    'init',
+    '--federation-id',
+    'e2e',
+    ...nodes.flatMap((x) => ['--node', x.dir, '--sign-with', x.dir]),
+    '--out',
+    genesis,
+  ]);
   const registry = parseRegistry(parseJsonStrict(readFileSync(genesis, 'utf8')));
   const fed: LocalFederation = {
     nodes,
@@ -116,12 +140,14 @@ export async function freePortRange(n: number, attempts = 20): Promise<number> {
   for (let a = 0; a < attempts; a++) {
     const base = 20000 + Math.floor(Math.random() * 40000);
     const ok = await Promise.all(
-      Array.from({ length: n }, (_, i) =>
-        new Promise<boolean>((resolve) => {
-          const s = createServer();
-          s.once('error', () => resolve(false));
-          s.listen(base + i, '127.0.0.1', () => s.close(() => resolve(true)));
-        }),
+      Array.from(
+        { length: n },
+        (_, i) =>
+          new Promise<boolean>((resolve) => {
+            const s = createServer();
+            s.once('error', () => resolve(false));
+            s.listen(base + i, '127.0.0.1', () => s.close(() => resolve(true)));
+          }),
       ),
     );
     if (ok.every(Boolean)) return base;

@@ -30,7 +30,12 @@ export class ApiClient {
     this.timeoutMs = options.timeoutMs ?? 30_000;
   }
 
-  async request(method: string, path: string, body?: unknown, extraHeaders: Record<string, string> = {}): Promise<Response> {
+  async request(
+    method: string,
+    path: string,
+    body?: unknown,
+    extraHeaders: Record<string, string> = {},
+  ): Promise<Response> {
     const headers: Record<string, string> = { ...extraHeaders };
     if (body !== undefined) headers['content-type'] = 'application/json';
     // Reads carry the token too: private namespaces need a read token.

@@ -13,10 +13,13 @@ export interface ConnectionOptions {
 /** Adds the options every client command shares. */
 export function withConnection(cmd: Command): Command {
   return cmd
-    .option('--url <url>', 'node base URL (default: $REMEMBRANCER_URL, the --data node\'s listen address, or http://127.0.0.1:8080)')
+    .option(
+      '--url <url>',
+      "node base URL (default: $REMEMBRANCER_URL, the --data node's listen address, or http://127.0.0.1:8080)",
+    )
     .option('--token <token>', 'bearer token for writes (default: $REMEMBRANCER_TOKEN)')
     .option('--token-file <file>', 'file holding the bearer token')
-    .option('--data <dir>', 'a local node\'s data directory: its admin.token and listen address are used');
+    .option('--data <dir>', "a local node's data directory: its admin.token and listen address are used");
 }
 
 /** Resolves URL and token: flags first, then environment, then a local node's data directory. */

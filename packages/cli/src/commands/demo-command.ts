@@ -45,7 +45,9 @@ export interface DemoRecord {
  */
 export async function recordDemoMemories(client: ApiClient, dataDir: string, waitWitnessedMs = 0): Promise<DemoRecord> {
   await ensureNamespace(client, DEMO_NAMESPACE);
-  const { indices } = await client.json<{ indices: number[] }>('POST', client.nsPath(DEMO_NAMESPACE, '/batch'), { entries: DEMO_MEMORIES });
+  const { indices } = await client.json<{ indices: number[] }>('POST', client.nsPath(DEMO_NAMESPACE, '/batch'), {
+    entries: DEMO_MEMORIES,
+  });
   const last = indices[indices.length - 1]!;
   const deadline = Date.now() + waitWitnessedMs;
   while (Date.now() < deadline) {
@@ -82,29 +84,38 @@ export function registerDemo(program: Command): void {
       const rel = relative(process.cwd(), receiptPath) || receiptPath;
       if (opts.json) {
         process.stdout.write(
-          JSON.stringify({ event: 'ready', url: node.url, name: node.identity.config.name, namespace: DEMO_NAMESPACE, indices, size: ns.size, receipt: receiptPath, log_vkey: ns.log_vkey }) + '\n',
+          JSON.stringify({
+            event: 'ready',
+            url: node.url,
+            name: node.identity.config.name,
+            namespace: DEMO_NAMESPACE,
+            indices,
+            size: ns.size,
+            receipt: receiptPath,
+            log_vkey: ns.log_vkey,
+          }) + '\n',
         );
       } else {
         process.stdout.write(
-        [
-          `Remembrancer node ${node.identity.config.name} is running (data in ${opts.data}).`,
-          `Recorded ${indices.length} memories in ${DEMO_NAMESPACE} at indices ${indices.join(', ')}; the log now holds ${ns.size}.`,
-          '',
-          `  node         ${node.url}/v1/node`,
-          `  namespace    ${node.url}/v1/ns/${enc}`,
-          `  checkpoint   ${node.url}/v1/ns/${enc}/checkpoint`,
-          `  entry        ${node.url}/v1/ns/${enc}/entries/${last}`,
-          `  receipt      ${node.url}/v1/ns/${enc}/receipt/${last}`,
-          `  metrics      ${node.url}/metrics`,
-          '',
-          `Receipt of entry ${last} saved to ${rel}. Verify it offline:`,
-          `  npx remembrancer verify ${rel} --log-vkey '${ns.log_vkey}'`,
-          '',
-          'Record more:',
-          `  echo '{"kind":"note","text":"hello"}' | npx remembrancer record --ns ${DEMO_NAMESPACE} --data ${opts.data} --url ${node.url}`,
-          '',
-          'Press Ctrl-C to stop.',
-        ].join('\n') + '\n',
+          [
+            `Remembrancer node ${node.identity.config.name} is running (data in ${opts.data}).`,
+            `Recorded ${indices.length} memories in ${DEMO_NAMESPACE} at indices ${indices.join(', ')}; the log now holds ${ns.size}.`,
+            '',
+            `  node         ${node.url}/v1/node`,
+            `  namespace    ${node.url}/v1/ns/${enc}`,
+            `  checkpoint   ${node.url}/v1/ns/${enc}/checkpoint`,
+            `  entry        ${node.url}/v1/ns/${enc}/entries/${last}`,
+            `  receipt      ${node.url}/v1/ns/${enc}/receipt/${last}`,
+            `  metrics      ${node.url}/metrics`,
+            '',
+            `Receipt of entry ${last} saved to ${rel}. Verify it offline:`,
+            `  npx remembrancer verify ${rel} --log-vkey '${ns.log_vkey}'`,
+            '',
+            'Record more:',
+            `  echo '{"kind":"note","text":"hello"}' | npx remembrancer record --ns ${DEMO_NAMESPACE} --data ${opts.data} --url ${node.url}`,
+            '',
+            'Press Ctrl-C to stop.',
+          ].join('\n') + '\n',
         );
       }
       await stopped;

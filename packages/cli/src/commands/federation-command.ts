@@ -3,7 +3,9 @@ import { registerFederationRegistryCommands } from './federation-registry-comman
 import { registerFederationUp } from './federation-up-command.js';
 
 export function registerFederation(program: Command): void {
-  const federation = program.command('federation').description('Anchor Federation: registry versions, status, and a local federation');
+  const federation = program
+    .command('federation')
+    .description('Anchor Federation: registry versions, status, and a local federation');
   registerFederationRegistryCommands(federation);
   registerFederationUp(federation);
 }

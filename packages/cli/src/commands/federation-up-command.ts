@@ -11,7 +11,20 @@ import { UsageError, printResult } from '../output.js';
 import { stopOnSignal } from '../stop-on-signal.js';
 import { readRegistryFile, signWithNodes } from './federation-registry-commands.js';
 
-export const LOCAL_NODE_NAMES = ['alpha', 'beta', 'gamma', 'delta', 'epsilon', 'zeta', 'eta', 'theta', 'iota', 'kappa', 'lambda', 'mu'];
+export const LOCAL_NODE_NAMES = [
+  'alpha',
+  'beta',
+  'gamma',
+  'delta',
+  'epsilon',
+  'zeta',
+  'eta',
+  'theta',
+  'iota',
+  'kappa',
+  'lambda',
+  'mu',
+];
 
 export interface LocalNode {
   name: string;
@@ -25,7 +38,11 @@ function selfCommand(): { cmd: string; args: string[] } {
   return { cmd: process.execPath, args: [...process.execArgv, process.argv[1]!] };
 }
 
-function startNodeProcess(dir: string, logPath: string, timeoutMs = 30_000): Promise<{ child: ChildProcess; url: string }> {
+function startNodeProcess(
+  dir: string,
+  logPath: string,
+  timeoutMs = 30_000,
+): Promise<{ child: ChildProcess; url: string }> {
   const { cmd, args } = selfCommand();
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, [...args, 'serve', '--data', dir, '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -68,8 +85,14 @@ function stopAll(nodes: readonly { child: ChildProcess }[], timeoutMs = 15_000):
  * Creates (first run) or reuses N node identities under DIR, a genesis registry signed by all of
  * them, starts every node, hands each the registry, and returns the running nodes.
  */
-export async function startLocalFederation(opts: { nodes: number; basePort: number; data: string; federationId?: string }): Promise<{ nodes: LocalNode[]; registry: RegistrySet; stop(): Promise<void> }> {
-  if (opts.nodes < 1 || opts.nodes > LOCAL_NODE_NAMES.length) throw new UsageError(`--nodes must be 1..${LOCAL_NODE_NAMES.length}`);
+export async function startLocalFederation(opts: {
+  nodes: number;
+  basePort: number;
+  data: string;
+  federationId?: string;
+}): Promise<{ nodes: LocalNode[]; registry: RegistrySet; stop(): Promise<void> }> {
+  if (opts.nodes < 1 || opts.nodes > LOCAL_NODE_NAMES.length)
+    throw new UsageError(`--nodes must be 1..${LOCAL_NODE_NAMES.length}`);
   mkdirSync(opts.data, { recursive: true });
   const dirs: string[] = [];
   for (let i = 0; i < opts.nodes; i++) {
@@ -77,7 +100,9 @@ export async function startLocalFederation(opts: { nodes: number; basePort: numb
     const dir = join(opts.data, name);
     if (!existsSync(dataPaths(dir).config)) initNode(dir, name, { listen: `127.0.0.1:${opts.basePort + i}` });
     else if (loadNode(dir).config.listen !== `127.0.0.1:${opts.basePort + i}`) {
-      throw new UsageError(`${dir} listens on ${loadNode(dir).config.listen}, not 127.0.0.1:${opts.basePort + i}; use the --base-port of the first run`);
+      throw new UsageError(
+        `${dir} listens on ${loadNode(dir).config.listen}, not 127.0.0.1:${opts.basePort + i}; use the --base-port of the first run`,
+      );
     }
     dirs.push(dir);
   }
@@ -129,7 +154,8 @@ export function registerFederationUp(federation: Command): void {
       const nodes = Number(opts.nodes);
       const basePort = Number(opts.basePort);
       if (!Number.isInteger(nodes)) throw new UsageError('--nodes must be an integer');
-      if (!Number.isInteger(basePort) || basePort < 1 || basePort + nodes > 65536) throw new UsageError('--base-port must leave room for every node below 65536');
+      if (!Number.isInteger(basePort) || basePort < 1 || basePort + nodes > 65536)
+        throw new UsageError('--base-port must leave room for every node below 65536');
       const fed = await startLocalFederation({ nodes, basePort, data: opts.data });
       const stopped = stopOnSignal(() => fed.stop());
       let demo: DemoRecord | undefined;
@@ -144,30 +170,41 @@ export function registerFederationUp(federation: Command): void {
         federation_id: fed.registry.federation_id,
         registry_version: fed.registry.version,
         nodes: fed.nodes.map((n) => ({ name: n.name, url: n.url, data: n.dir })),
-        ...(demo ? { demo: { namespace: DEMO_NAMESPACE, indices: demo.indices, receipt: demo.receiptPath, log_vkey: demo.logVkey, witness_vkeys: witnessKeys } } : {}),
+        ...(demo
+          ? {
+              demo: {
+                namespace: DEMO_NAMESPACE,
+                indices: demo.indices,
+                receipt: demo.receiptPath,
+                log_vkey: demo.logVkey,
+                witness_vkeys: witnessKeys,
+              },
+            }
+          : {}),
       };
       const rel = demo ? relative(process.cwd(), demo.receiptPath) || demo.receiptPath : '';
       // --json: one line, so scripts can read it as soon as everything runs.
       if (opts.json) process.stdout.write(JSON.stringify(view) + '\n');
-      else printResult(opts, view, () =>
-        [
-          `federation ${fed.registry.federation_id} is up with ${fed.nodes.length} nodes (registry version ${fed.registry.version}):`,
-          ...fed.nodes.map((n) => `  ${n.name.padEnd(26)} ${n.url}   data ${n.dir}   log ${join(n.dir, 'node.log')}`),
-          '',
-          `status: curl ${fed.nodes[0]!.url}/v1/federation/status`,
-          ...(demo
-            ? [
-                '',
-                `Recorded ${demo.indices.length} memories in ${DEMO_NAMESPACE} on ${fed.nodes[0]!.name} (indices ${demo.indices.join(', ')}); its checkpoint is cosigned by the other nodes' witnesses.`,
-                `  checkpoint   ${fed.nodes[0]!.url}/v1/ns/${encodeURIComponent(DEMO_NAMESPACE)}/checkpoint`,
-                `  receipt      ${fed.nodes[0]!.url}/v1/ns/${encodeURIComponent(DEMO_NAMESPACE)}/receipt/${demo.indices[demo.indices.length - 1]}`,
-                `Receipt saved to ${rel}. Verify it offline, with the witnesses' cosignatures:`,
-                `  npx remembrancer verify ${rel} --log-vkey '${demo.logVkey}' ${witnessKeys.map((k) => `--witness-vkey '${k}'`).join(' ')}`,
-              ]
-            : []),
-          'Press Ctrl-C to stop every node.',
-        ].join('\n'),
-      );
+      else
+        printResult(opts, view, () =>
+          [
+            `federation ${fed.registry.federation_id} is up with ${fed.nodes.length} nodes (registry version ${fed.registry.version}):`,
+            ...fed.nodes.map((n) => `  ${n.name.padEnd(26)} ${n.url}   data ${n.dir}   log ${join(n.dir, 'node.log')}`),
+            '',
+            `status: curl ${fed.nodes[0]!.url}/v1/federation/status`,
+            ...(demo
+              ? [
+                  '',
+                  `Recorded ${demo.indices.length} memories in ${DEMO_NAMESPACE} on ${fed.nodes[0]!.name} (indices ${demo.indices.join(', ')}); its checkpoint is cosigned by the other nodes' witnesses.`,
+                  `  checkpoint   ${fed.nodes[0]!.url}/v1/ns/${encodeURIComponent(DEMO_NAMESPACE)}/checkpoint`,
+                  `  receipt      ${fed.nodes[0]!.url}/v1/ns/${encodeURIComponent(DEMO_NAMESPACE)}/receipt/${demo.indices[demo.indices.length - 1]}`,
+                  `Receipt saved to ${rel}. Verify it offline, with the witnesses' cosignatures:`,
+                  `  npx remembrancer verify ${rel} --log-vkey '${demo.logVkey}' ${witnessKeys.map((k) => `--witness-vkey '${k}'`).join(' ')}`,
+                ]
+              : []),
+            'Press Ctrl-C to stop every node.',
+          ].join('\n'),
+        );
       await stopped;
     });
 }

@@ -1,5 +1,12 @@
 import type { Command } from 'commander';
-import { CosignatureSigner, NoteSigner, WRITER_ID_PATTERN, peerAuthKeyName, peerWitnessKeyName, publicKeyBase64 } from '@vaultmesh/core';
+import {
+  CosignatureSigner,
+  NoteSigner,
+  WRITER_ID_PATTERN,
+  peerAuthKeyName,
+  peerWitnessKeyName,
+  publicKeyBase64,
+} from '@vaultmesh/core';
 import { generateKeyFile, loadNode, prepareKeyRotation } from '@vaultmesh/node';
 import { UsageError, printResult } from '../output.js';
 
@@ -7,7 +14,9 @@ export function registerKeys(program: Command): void {
   const keys = program.command('keys').description("a node's keys");
   keys
     .command('rotate')
-    .description('prepare a new witness or peer key (keys/<key>.next.key); the node switches to it once a registry version lists it')
+    .description(
+      'prepare a new witness or peer key (keys/<key>.next.key); the node switches to it once a registry version lists it',
+    )
     .requiredOption('--data <dir>', "the node's data directory")
     .requiredOption('--key <key>', 'witness | peer')
     .option('--json', 'machine-readable output')
@@ -16,7 +25,9 @@ export function registerKeys(program: Command): void {
       const node = loadNode(opts.data);
       const seed = prepareKeyRotation(opts.data, opts.key);
       const vkey =
-        opts.key === 'witness' ? new CosignatureSigner(peerWitnessKeyName(node.config.name), seed).vkey : new NoteSigner(peerAuthKeyName(node.config.name), seed).vkey;
+        opts.key === 'witness'
+          ? new CosignatureSigner(peerWitnessKeyName(node.config.name), seed).vkey
+          : new NoteSigner(peerAuthKeyName(node.config.name), seed).vkey;
       printResult(opts, { key: opts.key, next_vkey: vkey }, () =>
         [
           `prepared a new ${opts.key} key for ${node.config.name}: ${vkey}`,
@@ -29,7 +40,9 @@ export function registerKeys(program: Command): void {
 
   keys
     .command('operator')
-    .description("make a governance operator key file (mode 0600); prints the entry for a node's config.json governance.operators")
+    .description(
+      "make a governance operator key file (mode 0600); prints the entry for a node's config.json governance.operators",
+    )
     .requiredOption('--out <file>', 'where to write the key (refuses to overwrite)')
     .requiredOption('--id <id>', 'operator id, e.g. ops-1 or alice@example.org')
     .option('--json', 'machine-readable output')

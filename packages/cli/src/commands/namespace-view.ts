@@ -29,14 +29,21 @@ export function describe(n: NamespaceView): string {
     lines.push(`  witnesses    ${w.min_required} of [${w.allowlist.join(', ')}] seal a checkpoint`);
   }
   if (n.schema_policy) lines.push(`  schemas      ${n.schema_policy.allow.join(', ') || '(none allowed)'}`);
-  if (n.writers) lines.push(`  writers      ${n.writers.length ? n.writers.map((w) => ('ed25519' in w ? `${w.id} (key)` : `${w.id} (token: ${w.scopes.join('+')})`)).join(', ') : '(admin token only)'}`);
+  if (n.writers)
+    lines.push(
+      `  writers      ${n.writers.length ? n.writers.map((w) => ('ed25519' in w ? `${w.id} (key)` : `${w.id} (token: ${w.scopes.join('+')})`)).join(', ') : '(admin token only)'}`,
+    );
   if (n.limits) {
     const l = n.limits;
     const rate = l.rate_per_second === null ? 'unlimited' : `${l.rate_per_second}/s burst ${l.burst}`;
-    lines.push(`  limits       entry ≤ ${l.max_entry_bytes} B, rate ${rate}, quota ${l.quota_entries ?? '∞'} entries / ${l.quota_bytes ?? '∞'} B`);
+    lines.push(
+      `  limits       entry ≤ ${l.max_entry_bytes} B, rate ${rate}, quota ${l.quota_entries ?? '∞'} entries / ${l.quota_bytes ?? '∞'} B`,
+    );
   }
-  for (const [level, s] of Object.entries(n.cadence_schedule ?? {})) lines.push(`  cadence      ${level}: ${s.target} every ${s.every}, next due ${s.next_due}`);
-  for (const p of n.pending ?? []) lines.push(`  pending      ${p.schema} (governance #${p.index}) effective after ${p.effective_after}`);
+  for (const [level, s] of Object.entries(n.cadence_schedule ?? {}))
+    lines.push(`  cadence      ${level}: ${s.target} every ${s.every}, next due ${s.next_due}`);
+  for (const p of n.pending ?? [])
+    lines.push(`  pending      ${p.schema} (governance #${p.index}) effective after ${p.effective_after}`);
   return lines.join('\n');
 }
 

@@ -7,7 +7,8 @@ import { UsageError, printResult } from '../output.js';
 
 function nonNegative(name: string, v: string | undefined): number | undefined {
   if (v === undefined) return undefined;
-  if (!/^(0|[1-9][0-9]*)$/.test(v) || !Number.isSafeInteger(Number(v))) throw new UsageError(`${name} must be a non-negative integer`);
+  if (!/^(0|[1-9][0-9]*)$/.test(v) || !Number.isSafeInteger(Number(v)))
+    throw new UsageError(`${name} must be a non-negative integer`);
   return Number(v);
 }
 
@@ -15,7 +16,11 @@ function nonNegative(name: string, v: string | undefined): number | undefined {
 const NOT_YET = new Set(['NOT_YET_IN_CHECKPOINT', 'NOT_YET_SEALED']);
 
 /** GET `path` as text, retrying (bounded by `waitMs`) while the node answers NOT_YET_*; the response kept for its headers. */
-async function getPatiently(client: ApiClient, path: string, waitMs: number): Promise<{ body: string; sealed: boolean | undefined }> {
+async function getPatiently(
+  client: ApiClient,
+  path: string,
+  waitMs: number,
+): Promise<{ body: string; sealed: boolean | undefined }> {
   const deadline = Date.now() + waitMs;
   for (;;) {
     try {
@@ -43,44 +48,94 @@ export function registerReadCommands(program: Command): void {
     .action(async (indexArg: string, opts: ConnectionOptions & { ns: string; json?: boolean }) => {
       const index = nonNegative('index', indexArg)!;
       const client = clientFrom(opts);
-      const r = await client.json<{ index: number; entry: unknown; leaf_hash: string }>('GET', client.nsPath(opts.ns, `/entries/${index}`));
+      const r = await client.json<{ index: number; entry: unknown; leaf_hash: string }>(
+        'GET',
+        client.nsPath(opts.ns, `/entries/${index}`),
+      );
       printResult(opts, r, () => `index ${r.index}  leaf hash ${r.leaf_hash}\n${JSON.stringify(r.entry, null, 2)}`);
     });
 
-  withConnection(program.command('proof').description('print an inclusion proof (--index [--size]) or a consistency proof (--from --to)'))
+  withConnection(
+    program
+      .command('proof')
+      .description('print an inclusion proof (--index [--size]) or a consistency proof (--from --to)'),
+  )
     .requiredOption('--ns <ns>', 'namespace')
     .option('--index <i>', 'entry index for an inclusion proof')
     .option('--size <n>', 'tree size for the inclusion proof (default: the latest checkpoint)')
     .option('--from <a>', 'older tree size for a consistency proof')
     .option('--to <b>', 'newer tree size for a consistency proof (default: the latest checkpoint)')
     .option('--json', 'machine-readable output')
-    .action(async (opts: ConnectionOptions & { ns: string; index?: string; size?: string; from?: string; to?: string; json?: boolean }) => {
-      const client = clientFrom(opts);
-      const index = nonNegative('--index', opts.index);
-      const from = nonNegative('--from', opts.from);
-      if ((index === undefined) === (from === undefined)) throw new UsageError('give --index (inclusion) or --from (consistency)');
-      const latest = async () => (await client.json<{ checkpoint_size: number }>('GET', client.nsPath(opts.ns))).checkpoint_size;
-      if (index !== undefined) {
-        const size = nonNegative('--size', opts.size) ?? (await latest());
-        const r = await client.json<{ index: number; size: number; root: string; proof: string[] }>('GET', client.nsPath(opts.ns, `/proof/inclusion?index=${index}&size=${size}`));
-        printResult(opts, r, () => [`inclusion of ${r.index} in tree of size ${r.size}`, `root ${r.root}`, ...r.proof.map((p, i) => `  [${i}] ${p}`)].join('\n'));
-      } else {
-        const to = nonNegative('--to', opts.to) ?? (await latest());
-        const r = await client.json<{ from: number; to: number; proof: string[] }>('GET', client.nsPath(opts.ns, `/proof/consistency?from=${from}&to=${to}`));
-        printResult(opts, r, () => [`consistency of size ${r.from} with size ${r.to}`, ...r.proof.map((p, i) => `  [${i}] ${p}`)].join('\n'));
-      }
-    });
+    .action(
+      async (
+        opts: ConnectionOptions & {
+          ns: string;
+          index?: string;
+          size?: string;
+          from?: string;
+          to?: string;
+          json?: boolean;
+        },
+      ) => {
+        const client = clientFrom(opts);
+        const index = nonNegative('--index', opts.index);
+        const from = nonNegative('--from', opts.from);
+        if ((index === undefined) === (from === undefined))
+          throw new UsageError('give --index (inclusion) or --from (consistency)');
+        const latest = async () =>
+          (await client.json<{ checkpoint_size: number }>('GET', client.nsPath(opts.ns))).checkpoint_size;
+        if (index !== undefined) {
+          const size = nonNegative('--size', opts.size) ?? (await latest());
+          const r = await client.json<{ index: number; size: number; root: string; proof: string[] }>(
+            'GET',
+            client.nsPath(opts.ns, `/proof/inclusion?index=${index}&size=${size}`),
+          );
+          printResult(opts, r, () =>
+            [
+              `inclusion of ${r.index} in tree of size ${r.size}`,
+              `root ${r.root}`,
+              ...r.proof.map((p, i) => `  [${i}] ${p}`),
+            ].join('\n'),
+          );
+        } else {
+          const to = nonNegative('--to', opts.to) ?? (await latest());
+          const r = await client.json<{ from: number; to: number; proof: string[] }>(
+            'GET',
+            client.nsPath(opts.ns, `/proof/consistency?from=${from}&to=${to}`),
+          );
+          printResult(opts, r, () =>
+            [`consistency of size ${r.from} with size ${r.to}`, ...r.proof.map((p, i) => `  [${i}] ${p}`)].join('\n'),
+          );
+        }
+      },
+    );
 
-  withConnection(program.command('checkpoint').description('print the latest signed checkpoint (C2SP signed note, with its cosignatures)'))
+  withConnection(
+    program
+      .command('checkpoint')
+      .description('print the latest signed checkpoint (C2SP signed note, with its cosignatures)'),
+  )
     .requiredOption('--ns <ns>', 'namespace')
-    .option('--sealed', "the latest checkpoint that meets the namespace's witness policy (fails with NOT_YET_SEALED until one does)")
+    .option(
+      '--sealed',
+      "the latest checkpoint that meets the namespace's witness policy (fails with NOT_YET_SEALED until one does)",
+    )
     .option('--wait <seconds>', 'with --sealed: keep asking this long while none is sealed', '0')
     .option('--json', 'machine-readable output')
     .action(async (opts: ConnectionOptions & { ns: string; sealed?: boolean; wait: string; json?: boolean }) => {
       const client = clientFrom(opts);
       const waitMs = seconds('--wait', opts.wait);
-      const { body: note, sealed } = await getPatiently(client, client.nsPath(opts.ns, opts.sealed ? '/checkpoint?sealed=1' : '/checkpoint'), waitMs);
-      if (opts.json) printResult(opts, { namespace: opts.ns, checkpoint: note, ...(sealed === undefined ? {} : { sealed }) }, () => note);
+      const { body: note, sealed } = await getPatiently(
+        client,
+        client.nsPath(opts.ns, opts.sealed ? '/checkpoint?sealed=1' : '/checkpoint'),
+        waitMs,
+      );
+      if (opts.json)
+        printResult(
+          opts,
+          { namespace: opts.ns, checkpoint: note, ...(sealed === undefined ? {} : { sealed }) },
+          () => note,
+        );
       else process.stdout.write(note);
     });
 
@@ -88,30 +143,47 @@ export function registerReadCommands(program: Command): void {
     program
       .command('receipt')
       .argument('<index>', 'entry index')
-      .description('fetch the receipt of an entry (JSON, verifiable offline with `verify`); --sealed: against the latest sealed checkpoint'),
+      .description(
+        'fetch the receipt of an entry (JSON, verifiable offline with `verify`); --sealed: against the latest sealed checkpoint',
+      ),
   )
     .requiredOption('--ns <ns>', 'namespace')
-    .option('--sealed', "refresh the receipt to the latest checkpoint that meets the namespace's witness policy (fails with NOT_YET_SEALED until one covers the entry)")
+    .option(
+      '--sealed',
+      "refresh the receipt to the latest checkpoint that meets the namespace's witness policy (fails with NOT_YET_SEALED until one covers the entry)",
+    )
     .option('--out <file>', 'write the receipt to FILE instead of stdout')
     .option('--wait <seconds>', 'keep asking this long while the entry is not yet checkpointed or sealed', '0')
     .option('--json', 'machine-readable output (with --out: a summary)')
-    .action(async (indexArg: string, opts: ConnectionOptions & { ns: string; sealed?: boolean; out?: string; wait: string; json?: boolean }) => {
-      const index = nonNegative('index', indexArg)!;
-      const waitMs = seconds('--wait', opts.wait);
-      const client = clientFrom(opts);
-      const { body } = await getPatiently(client, client.nsPath(opts.ns, `/receipt/${index}${opts.sealed ? '?sealed=1' : ''}`), waitMs);
-      // The body is passed on byte for byte: parsing and re-serializing could alter the entry
-      // (e.g. integers beyond 2^53), and with it the leaf hash.
-      const receipt = parseJsonStrict(body) as { sealed?: unknown; checkpoint?: unknown };
-      const text = body.endsWith('\n') ? body : body + '\n';
-      if (opts.out === undefined) {
-        process.stdout.write(text);
-        return;
-      }
-      writeFileSync(opts.out, text);
-      const sealed = typeof receipt.sealed === 'boolean' ? receipt.sealed : undefined;
-      printResult(opts, { namespace: opts.ns, index, file: opts.out, ...(sealed === undefined ? {} : { sealed }) }, () =>
-        `receipt of ${opts.ns} entry ${index} written to ${opts.out}${sealed === undefined ? '' : sealed ? ' (sealed)' : ' (not sealed yet)'}`,
-      );
-    });
+    .action(
+      async (
+        indexArg: string,
+        opts: ConnectionOptions & { ns: string; sealed?: boolean; out?: string; wait: string; json?: boolean },
+      ) => {
+        const index = nonNegative('index', indexArg)!;
+        const waitMs = seconds('--wait', opts.wait);
+        const client = clientFrom(opts);
+        const { body } = await getPatiently(
+          client,
+          client.nsPath(opts.ns, `/receipt/${index}${opts.sealed ? '?sealed=1' : ''}`),
+          waitMs,
+        );
+        // The body is passed on byte for byte: parsing and re-serializing could alter the entry
+        // (e.g. integers beyond 2^53), and with it the leaf hash.
+        const receipt = parseJsonStrict(body) as { sealed?: unknown; checkpoint?: unknown };
+        const text = body.endsWith('\n') ? body : body + '\n';
+        if (opts.out === undefined) {
+          process.stdout.write(text);
+          return;
+        }
+        writeFileSync(opts.out, text);
+        const sealed = typeof receipt.sealed === 'boolean' ? receipt.sealed : undefined;
+        printResult(
+          opts,
+          { namespace: opts.ns, index, file: opts.out, ...(sealed === undefined ? {} : { sealed }) },
+          () =>
+            `receipt of ${opts.ns} entry ${index} written to ${opts.out}${sealed === undefined ? '' : sealed ? ' (sealed)' : ' (not sealed yet)'}`,
+        );
+      },
+    );
 }

@@ -25,7 +25,11 @@ async function readStdin(): Promise<string> {
 async function recordOne(client: ApiClient, opts: RecordOptions, file: string | undefined): Promise<void> {
   const text = file === undefined || file === '-' ? await readStdin() : readFileSync(file, 'utf8');
   const entry = parseJsonStrict(text);
-  const { index } = await client.json<{ index: number; leaf_hash: string }>('POST', client.nsPath(opts.ns, '/entries'), entry);
+  const { index } = await client.json<{ index: number; leaf_hash: string }>(
+    'POST',
+    client.nsPath(opts.ns, '/entries'),
+    entry,
+  );
   if (!opts.receipt) {
     printResult(opts, { index }, () => `recorded at index ${index}`);
     return;
@@ -37,9 +41,17 @@ async function recordOne(client: ApiClient, opts: RecordOptions, file: string | 
 /** Streams a JSONL file in batches; prints one receipt (or index) per line, in input order. */
 async function recordBatch(client: ApiClient, opts: RecordOptions, path: string): Promise<void> {
   const lines = createInterface({ input: createReadStream(path), crlfDelay: Infinity });
-  const bar = process.stderr.isTTY && !opts.json ? new cliProgress.SingleBar({ format: 'recording {bar} {value} entries | {eta_formatted} left', etaBuffer: 50 }, cliProgress.Presets.shades_classic) : undefined;
+  const bar =
+    process.stderr.isTTY && !opts.json
+      ? new cliProgress.SingleBar(
+          { format: 'recording {bar} {value} entries | {eta_formatted} left', etaBuffer: 50 },
+          cliProgress.Presets.shades_classic,
+        )
+      : undefined;
   if (bar) {
-    const total = readFileSync(path, 'utf8').split('\n').filter((l) => l.trim() !== '').length;
+    const total = readFileSync(path, 'utf8')
+      .split('\n')
+      .filter((l) => l.trim() !== '').length;
     bar.start(total, 0);
   }
   const indices: number[] = [];
@@ -59,7 +71,10 @@ async function recordBatch(client: ApiClient, opts: RecordOptions, path: string)
       try {
         pending.push(parseJsonStrict(line));
       } catch (e) {
-        throw new RemembrancerError('INVALID_JSON', `${path}:${lineNo}: ${errorMessage(e)} (entries before this line were recorded: ${indices.length})`);
+        throw new RemembrancerError(
+          'INVALID_JSON',
+          `${path}:${lineNo}: ${errorMessage(e)} (entries before this line were recorded: ${indices.length})`,
+        );
       }
       if (pending.length >= BATCH_SIZE) await flush();
     }

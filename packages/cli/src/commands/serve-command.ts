@@ -10,13 +10,17 @@ export function registerServe(program: Command): void {
         'repairs group/other permissions in the data directory (logged) and refuses readable keys or admin token',
     )
     .requiredOption('--data <dir>', 'data directory made by init')
-    .option('--listen <host:port>', 'listen address (default: the config\'s)')
+    .option('--listen <host:port>', "listen address (default: the config's)")
     .option('--json', 'machine-readable output')
     .action(async (opts: { data: string; listen?: string; json?: boolean }) => {
       const node = await runNode({ dataDir: opts.data, ...(opts.listen ? { listen: opts.listen } : {}) });
       const stopped = stopOnSignal(() => node.close());
       // The first stdout line tells scripts and tests where the node listens.
-      process.stdout.write(opts.json ? JSON.stringify({ event: 'listening', url: node.url, name: node.identity.config.name }) + '\n' : `listening on ${node.url}\n`);
+      process.stdout.write(
+        opts.json
+          ? JSON.stringify({ event: 'listening', url: node.url, name: node.identity.config.name }) + '\n'
+          : `listening on ${node.url}\n`,
+      );
       await stopped;
     });
 }

@@ -1,6 +1,16 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { RemembrancerError, base64Encode, bytesEqual, errorMessage, parseJsonStrict, parseTlogPolicyBytes, parseVkey, verifyReceipt, type TlogPolicy } from '@vaultmesh/core';
+import {
+  RemembrancerError,
+  base64Encode,
+  bytesEqual,
+  errorMessage,
+  parseJsonStrict,
+  parseTlogPolicyBytes,
+  parseVkey,
+  verifyReceipt,
+  type TlogPolicy,
+} from '@vaultmesh/core';
 import { EXIT_FAILURE, EXIT_OK, UsageError, printResult } from '../output.js';
 import { collect } from '../repeatable-option.js';
 
@@ -34,7 +44,8 @@ export function readTrustedKeys(path: string): { log: string[]; witness: string[
       const t = vkeyType(vkey);
       if (t === 0x01) log.push(vkey);
       else if (t === 0x04) witness.push(vkey);
-      else throw new UsageError(`${path}: line ${i + 1} is not an Ed25519 log (0x01) or cosignature (0x04) verifier key`);
+      else
+        throw new UsageError(`${path}: line ${i + 1} is not an Ed25519 log (0x01) or cosignature (0x04) verifier key`);
     });
   return { log, witness };
 }
@@ -75,16 +86,20 @@ export function readPolicy(path: string, extraLogVkeys: readonly string[]): Tlog
   return { ...policy, logs };
 }
 
-
 export function registerVerify(program: Command): void {
   program
     .command('verify')
     .argument('<receipt>', "receipt JSON file ('-' for stdin)")
-    .description('verify a receipt offline: leaf hash, log signature, inclusion proof, cosignatures, witness policy (exit 0 verified, 1 not, 2 usage)')
+    .description(
+      'verify a receipt offline: leaf hash, log signature, inclusion proof, cosignatures, witness policy (exit 0 verified, 1 not, 2 usage)',
+    )
     .option('--log-vkey <vkey>', 'trusted log verifier key (repeatable)', collect, [])
     .option('--witness-vkey <vkey>', 'trusted witness verifier key (repeatable)', collect, [])
     .option('--trusted-keys <file>', 'file of trusted verifier keys, one per line')
-    .option('--policy <file>', "C2SP tlog-policy file (GET /v1/ns/{ns}/policy): its logs are trusted and its witness quorum enforced")
+    .option(
+      '--policy <file>',
+      'C2SP tlog-policy file (GET /v1/ns/{ns}/policy): its logs are trusted and its witness quorum enforced',
+    )
     .option('--json', 'machine-readable output')
     .action((file: string, opts: VerifyOptions) => {
       const logVkeys = [...opts.logVkey];
@@ -96,7 +111,9 @@ export function registerVerify(program: Command): void {
       }
       const policy = opts.policy === undefined ? undefined : readPolicy(opts.policy, logVkeys);
       if (logVkeys.length === 0 && (policy === undefined || policy.logs.length === 0)) {
-        throw new UsageError(`no trusted log key: pass --log-vkey VKEY, --trusted-keys FILE${policy ? ' (the policy lists no log)' : ' or --policy FILE'}`);
+        throw new UsageError(
+          `no trusted log key: pass --log-vkey VKEY, --trusted-keys FILE${policy ? ' (the policy lists no log)' : ' or --policy FILE'}`,
+        );
       }
       let raw: unknown;
       try {
@@ -107,11 +124,16 @@ export function registerVerify(program: Command): void {
       }
       const result = verifyReceipt(raw, { logVkeys, witnessVkeys, ...(policy ? { policy } : {}) });
       // JSON output: the checkpoint root as base64, as everywhere else (not a byte-indexed object).
-      const json = result.checkpoint ? { ...result, checkpoint: { ...result.checkpoint, root: base64Encode(result.checkpoint.root) } } : result;
+      const json = result.checkpoint
+        ? { ...result, checkpoint: { ...result.checkpoint, root: base64Encode(result.checkpoint.root) } }
+        : result;
       printResult(opts, json, () =>
         [
           // The policy verdict is worth reading when it passes too: who cosigned, what was needed.
-          ...result.checks.map((c) => `${c.ok ? 'ok  ' : 'FAIL'} ${c.name}${c.ok ? (c.name === 'policy' && c.message ? `: ${c.message}` : '') : `: ${c.message ?? c.code ?? 'failed'}`}`),
+          ...result.checks.map(
+            (c) =>
+              `${c.ok ? 'ok  ' : 'FAIL'} ${c.name}${c.ok ? (c.name === 'policy' && c.message ? `: ${c.message}` : '') : `: ${c.message ?? c.code ?? 'failed'}`}`,
+          ),
           result.ok ? 'receipt verified' : 'receipt NOT verified',
         ].join('\n'),
       );

@@ -54,12 +54,18 @@ export function parseCadenceEvery(every: unknown, level: CadenceLevelName, point
   if (m !== null) {
     const of = m[2] as CadenceLevelName;
     if (!MULTIPLE_OF[level].includes(of)) {
-      cadenceInvalid(pointer, `of level ${level} cannot be a multiple of ${of}: only a multiple of a lower level (strong of fast, cold of fast or strong)`);
+      cadenceInvalid(
+        pointer,
+        `of level ${level} cannot be a multiple of ${of}: only a multiple of a lower level (strong of fast, cold of fast or strong)`,
+      );
     }
     const factor = Number(m[1]);
-    if (factor > MAX_CADENCE_MULTIPLIER) cadenceInvalid(pointer, `must have a multiplier from 1 to ${MAX_CADENCE_MULTIPLIER}`);
+    if (factor > MAX_CADENCE_MULTIPLIER)
+      cadenceInvalid(pointer, `must have a multiplier from 1 to ${MAX_CADENCE_MULTIPLIER}`);
     return { kind: 'multiple', factor, of };
   }
-  return cadenceInvalid(pointer, 'must be <n>s, <n>m, <n>h or <n>d (n a positive integer without leading zeros) or N*fast / N*strong');
+  return cadenceInvalid(
+    pointer,
+    'must be <n>s, <n>m, <n>h or <n>d (n a positive integer without leading zeros) or N*fast / N*strong',
+  );
 }
-

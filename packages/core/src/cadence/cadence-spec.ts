@@ -15,7 +15,8 @@ function isObject(v: unknown): v is Record<string, unknown> {
 /** Unknown members are errors: a cadence member nobody reads would mislead the policy's readers. */
 function rejectUnknown(v: Record<string, unknown>, allowed: readonly string[], pointer: string): void {
   for (const k of Object.keys(v)) {
-    if (!allowed.includes(k)) cadenceInvalid(`${pointer}/${pointerToken(k)}`, `is not a known member (${JSON.stringify(k.slice(0, 64))})`);
+    if (!allowed.includes(k))
+      cadenceInvalid(`${pointer}/${pointerToken(k)}`, `is not a known member (${JSON.stringify(k.slice(0, 64))})`);
   }
 }
 
@@ -37,7 +38,8 @@ function parseLevel(name: CadenceLevelName, v: unknown, pointer: string): Parsed
     cadenceInvalid(`${pointer}/confirmations`, `must be an integer from 0 to ${MAX_CADENCE_CONFIRMATIONS}`);
   }
   // A time-stamp token is final when issued (https://www.rfc-editor.org/rfc/rfc3161#section-2.4.2).
-  if (target.kind === 'rfc3161' && c !== 0) cadenceInvalid(`${pointer}/confirmations`, 'must be 0 for an rfc3161 target');
+  if (target.kind === 'rfc3161' && c !== 0)
+    cadenceInvalid(`${pointer}/confirmations`, 'must be 0 for an rfc3161 target');
   // `+ 0` turns -0 into 0, so the normalized copy serializes as written by JCS.
   return { level: { target: v.target as string, every: v.every as string, confirmations: c + 0 }, every };
 }
@@ -54,7 +56,10 @@ function parseLevels(value: unknown, pointer: string): Map<CadenceLevelName, Par
   return out;
 }
 
-function resolve(levels: Map<CadenceLevelName, ParsedLevel>, pointer: string): Partial<Record<CadenceLevelName, number>> {
+function resolve(
+  levels: Map<CadenceLevelName, ParsedLevel>,
+  pointer: string,
+): Partial<Record<CadenceLevelName, number>> {
   const periods: Partial<Record<CadenceLevelName, number>> = {};
   // Lower levels first: a level may only refer to a lower one, so its base is resolved already.
   for (const name of CADENCE_LEVELS) {

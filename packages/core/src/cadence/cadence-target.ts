@@ -51,7 +51,8 @@ export function parseCadenceTarget(target: unknown, pointer = ''): CadenceTarget
       return { kind: 'btc', network: ref as BtcNetwork };
     }
     case 'rfc3161': {
-      if (!TSA_NAME_PATTERN.test(ref)) cadenceInvalid(pointer, `must be rfc3161:<tsa name>, the name matching ${TSA_NAME_PATTERN.source}`);
+      if (!TSA_NAME_PATTERN.test(ref))
+        cadenceInvalid(pointer, `must be rfc3161:<tsa name>, the name matching ${TSA_NAME_PATTERN.source}`);
       return { kind: 'rfc3161', tsa: ref };
     }
     default:

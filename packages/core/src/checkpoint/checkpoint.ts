@@ -21,7 +21,11 @@ export interface ParsedCheckpoint extends Checkpoint {
 const HASH_SIZE = 32;
 
 function malformed(why: string, cause?: unknown): never {
-  throw new RemembrancerError('CHECKPOINT_MALFORMED', `malformed checkpoint: ${why}`, cause === undefined ? undefined : { cause });
+  throw new RemembrancerError(
+    'CHECKPOINT_MALFORMED',
+    `malformed checkpoint: ${why}`,
+    cause === undefined ? undefined : { cause },
+  );
 }
 
 /**

@@ -8,11 +8,19 @@ import { parseCheckpoint, type ParsedCheckpoint } from './checkpoint.js';
  * `<context>: invalid checkpoint: …`, so callers branch on one code per format. Signatures are
  * not verified here. `text` is attacker-controlled.
  */
-export function parseEmbeddedCheckpoint(text: string, code: ErrorCode, context: string): { note: Note; parsedCheckpoint: ParsedCheckpoint } {
+export function parseEmbeddedCheckpoint(
+  text: string,
+  code: ErrorCode,
+  context: string,
+): { note: Note; parsedCheckpoint: ParsedCheckpoint } {
   try {
     const note = parseNote(text);
     return { note, parsedCheckpoint: parseCheckpoint(note.text) };
   } catch (cause) {
-    throw new RemembrancerError(code, `${context}: invalid checkpoint: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+    throw new RemembrancerError(
+      code,
+      `${context}: invalid checkpoint: ${cause instanceof Error ? cause.message : String(cause)}`,
+      { cause },
+    );
   }
 }

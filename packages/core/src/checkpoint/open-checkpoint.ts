@@ -12,7 +12,10 @@ import { formatCheckpoint, parseCheckpoint, type Checkpoint, type ParsedCheckpoi
  */
 export function signCheckpoint(c: Checkpoint, signer: NoteSigner): string {
   if (signer.name !== c.origin) {
-    throw new RemembrancerError('ORIGIN_MISMATCH', `log key ${JSON.stringify(signer.name)} cannot sign checkpoints of origin ${JSON.stringify(c.origin)}`);
+    throw new RemembrancerError(
+      'ORIGIN_MISMATCH',
+      `log key ${JSON.stringify(signer.name)} cannot sign checkpoints of origin ${JSON.stringify(c.origin)}`,
+    );
   }
   const body = formatCheckpoint(c);
   return formatNote({ text: body, signatures: [signer.sign(body)] });
@@ -32,7 +35,10 @@ export interface OpenedCheckpoint {
  * Cosignatures and other unknown signatures are ignored (https://c2sp.org/tlog-checkpoint#signatures).
  * `noteText` is attacker-controlled.
  */
-export function openCheckpoint(noteText: string, logVerifier: NoteVerifier | readonly NoteVerifier[]): OpenedCheckpoint {
+export function openCheckpoint(
+  noteText: string,
+  logVerifier: NoteVerifier | readonly NoteVerifier[],
+): OpenedCheckpoint {
   return openCheckpointNote(parseNote(noteText), logVerifier);
 }
 

@@ -22,7 +22,13 @@ export class CosignatureSigner {
   readonly #seed: Uint8Array;
 
   constructor(name: string, seed: Uint8Array) {
-    ({ name: this.name, keyId: this.keyId, publicKey: this.publicKey, vkey: this.vkey, seed: this.#seed } = seedIdentity(name, SIGNATURE_TYPE_COSIGNATURE_V1, seed));
+    ({
+      name: this.name,
+      keyId: this.keyId,
+      publicKey: this.publicKey,
+      vkey: this.vkey,
+      seed: this.#seed,
+    } = seedIdentity(name, SIGNATURE_TYPE_COSIGNATURE_V1, seed));
   }
 
   static fromSkey(skey: string): CosignatureSigner {

@@ -18,7 +18,12 @@ export class CosignatureVerifier implements NoteSignatureVerifier {
   readonly #cache = new VerificationCache();
 
   constructor(name: string, publicKey: Uint8Array) {
-    ({ name: this.name, keyId: this.keyId, publicKey: this.publicKey, vkey: this.vkey } = publicKeyIdentity(name, SIGNATURE_TYPE_COSIGNATURE_V1, publicKey));
+    ({
+      name: this.name,
+      keyId: this.keyId,
+      publicKey: this.publicKey,
+      vkey: this.vkey,
+    } = publicKeyIdentity(name, SIGNATURE_TYPE_COSIGNATURE_V1, publicKey));
   }
 
   static fromVkey(vkey: string): CosignatureVerifier {
@@ -40,7 +45,11 @@ export class CosignatureVerifier implements NoteSignatureVerifier {
     } catch {
       return false;
     }
-    const ok = crypto.ed25519Verify(this.publicKey, utf8Encode(cosignedMessage(text, parts.timestamp)), parts.signature);
+    const ok = crypto.ed25519Verify(
+      this.publicKey,
+      utf8Encode(cosignedMessage(text, parts.timestamp)),
+      parts.signature,
+    );
     if (ok) this.#cache.add(key);
     return ok;
   }

@@ -21,7 +21,10 @@ export function cosignedMessage(checkpointBody: string, timestamp: number | bigi
 /** Splits a cosignature/v1 signature payload. `payload` is attacker-controlled. */
 export function splitTimestampedSignature(payload: Uint8Array): { timestamp: bigint; signature: Uint8Array } {
   if (payload.length !== COSIGNATURE_V1_SIZE) {
-    throw new RemembrancerError('COSIGNATURE_MALFORMED', `cosignature is ${payload.length} bytes, expected ${COSIGNATURE_V1_SIZE}`);
+    throw new RemembrancerError(
+      'COSIGNATURE_MALFORMED',
+      `cosignature is ${payload.length} bytes, expected ${COSIGNATURE_V1_SIZE}`,
+    );
   }
   const timestamp = new DataView(payload.buffer, payload.byteOffset, 8).getBigUint64(0, false);
   if (timestamp > MAX_COSIGNATURE_TIMESTAMP) {

@@ -19,16 +19,29 @@ export interface Cosigner {
  * 2^53 - 1 seconds (the spec lets verifiers reject future timestamps, and such a value cannot be
  * represented exactly here). `signature` is attacker-controlled.
  */
-export function verifyCosignature(checkpointBody: string, signature: NoteSignature, verifier: CosignatureVerifier): number {
+export function verifyCosignature(
+  checkpointBody: string,
+  signature: NoteSignature,
+  verifier: CosignatureVerifier,
+): number {
   if (signature.name !== verifier.name || signature.keyId !== verifier.keyId) {
-    throw new RemembrancerError('SIGNATURE_INVALID', `signature by ${JSON.stringify(signature.name)} is not from witness key ${JSON.stringify(verifier.name)}`);
+    throw new RemembrancerError(
+      'SIGNATURE_INVALID',
+      `signature by ${JSON.stringify(signature.name)} is not from witness key ${JSON.stringify(verifier.name)}`,
+    );
   }
   const { timestamp } = splitTimestampedSignature(signature.signature);
   if (!verifier.verify(checkpointBody, signature.signature)) {
-    throw new RemembrancerError('SIGNATURE_INVALID', `cosignature by trusted witness ${JSON.stringify(verifier.name)} does not verify`);
+    throw new RemembrancerError(
+      'SIGNATURE_INVALID',
+      `cosignature by trusted witness ${JSON.stringify(verifier.name)} does not verify`,
+    );
   }
   if (timestamp > BigInt(Number.MAX_SAFE_INTEGER)) {
-    throw new RemembrancerError('COSIGNATURE_MALFORMED', `cosignature by ${JSON.stringify(verifier.name)} has a timestamp in the far future`);
+    throw new RemembrancerError(
+      'COSIGNATURE_MALFORMED',
+      `cosignature by ${JSON.stringify(verifier.name)} has a timestamp in the far future`,
+    );
   }
   return Number(timestamp);
 }

@@ -1,8 +1,19 @@
-import { createHash, createPrivateKey, hash as oneShotHash, createPublicKey, randomBytes as nodeRandomBytes, sign, verify, type KeyObject } from 'node:crypto';
+import {
+  createHash,
+  createPrivateKey,
+  hash as oneShotHash,
+  createPublicKey,
+  randomBytes as nodeRandomBytes,
+  sign,
+  verify,
+  type KeyObject,
+} from 'node:crypto';
 import type { CryptoProvider } from './provider.js';
 
 // PKCS#8 and SPKI DER prefixes for Ed25519 (RFC 8410); the raw 32-byte key follows each.
-const PKCS8_PREFIX = Uint8Array.from([0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20]);
+const PKCS8_PREFIX = Uint8Array.from([
+  0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20,
+]);
 const SPKI_PREFIX = Uint8Array.from([0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00]);
 
 // KeyObject construction costs more than a verification; verifiers see the same few keys again and again.

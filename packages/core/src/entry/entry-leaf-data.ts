@@ -38,12 +38,17 @@ export function entryLeafData(entry: unknown, maxDepth = MAX_ENTRY_DEPTH): Uint8
     data = canonicalBytes(entry, { maxDepth });
   } catch (e) {
     if (maxDepth < MAX_JSON_DEPTH && entryDepthExceeds(entry, maxDepth)) {
-      throw new RemembrancerError('ENTRY_TOO_DEEP', `entry nests arrays and objects deeper than ${maxDepth} levels`, { cause: e });
+      throw new RemembrancerError('ENTRY_TOO_DEEP', `entry nests arrays and objects deeper than ${maxDepth} levels`, {
+        cause: e,
+      });
     }
     throw e;
   }
   if (data.length > MAX_ENTRY_BYTES) {
-    throw new RemembrancerError('ENTRY_TOO_LARGE', `entry is ${data.length} bytes of canonical JSON, over the ${MAX_ENTRY_BYTES}-byte limit`);
+    throw new RemembrancerError(
+      'ENTRY_TOO_LARGE',
+      `entry is ${data.length} bytes of canonical JSON, over the ${MAX_ENTRY_BYTES}-byte limit`,
+    );
   }
   return data;
 }

@@ -14,7 +14,11 @@ function isPowerOfTwo(x: number): boolean {
  * must confirm it with verifyConsistency against the new root, which also rejects malformed proofs.
  * `proof` is attacker-controlled.
  */
-export function prefixRootFromConsistencyProof(size1: number, size2: number, proof: readonly Uint8Array[]): Uint8Array | undefined {
+export function prefixRootFromConsistencyProof(
+  size1: number,
+  size2: number,
+  proof: readonly Uint8Array[],
+): Uint8Array | undefined {
   if (!Number.isSafeInteger(size1) || !Number.isSafeInteger(size2) || size1 <= 0 || size1 >= size2) return undefined;
   if (isPowerOfTwo(size1) || !isArray(proof) || proof.length === 0) return undefined;
   if (!proof.every((h) => h instanceof Uint8Array && h.length === HASH_SIZE)) return undefined;

@@ -64,10 +64,24 @@ export interface EquivocationEvidence extends UnsignedEquivocationEvidence {
   readonly signature: string;
 }
 
-const MEMBERS = ['type', 'origin', 'detected_by', 'detected_at', 'checkpoints', 'reason', 'consistency_proof', 'prefix_root', 'signature'];
+const MEMBERS = [
+  'type',
+  'origin',
+  'detected_by',
+  'detected_at',
+  'checkpoints',
+  'reason',
+  'consistency_proof',
+  'prefix_root',
+  'signature',
+];
 
 function invalid(why: string, cause?: unknown): never {
-  throw new RemembrancerError('EVIDENCE_INVALID', `equivocation evidence ${why}`, cause === undefined ? undefined : { cause });
+  throw new RemembrancerError(
+    'EVIDENCE_INVALID',
+    `equivocation evidence ${why}`,
+    cause === undefined ? undefined : { cause },
+  );
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {
@@ -90,31 +104,43 @@ function decodeFixed(what: string, v: unknown, length: number): Uint8Array {
 function parseMembers(json: unknown, signed: boolean): EquivocationEvidence | UnsignedEquivocationEvidence {
   if (!isObject(json)) invalid('is not a JSON object');
   const d = json;
-  for (const k of Object.keys(d)) if (!MEMBERS.includes(k)) invalid(`has unknown member ${JSON.stringify(k.slice(0, 64))}`);
+  for (const k of Object.keys(d))
+    if (!MEMBERS.includes(k)) invalid(`has unknown member ${JSON.stringify(k.slice(0, 64))}`);
   if (d['type'] !== EVIDENCE_TYPE) invalid(`member "type" must be "${EVIDENCE_TYPE}"`);
   const origin = d['origin'];
-  if (typeof origin !== 'string' || !ORIGIN_PATTERN.test(origin)) invalid('member "origin" must be "<node name>/<namespace id>"');
+  if (typeof origin !== 'string' || !ORIGIN_PATTERN.test(origin))
+    invalid('member "origin" must be "<node name>/<namespace id>"');
   const detectedBy = d['detected_by'];
-  if (typeof detectedBy !== 'string' || !NODE_NAME_PATTERN.test(detectedBy)) invalid('member "detected_by" must be a node name');
+  if (typeof detectedBy !== 'string' || !NODE_NAME_PATTERN.test(detectedBy))
+    invalid('member "detected_by" must be a node name');
   const detectedAt = d['detected_at'];
   if (!isUtcTimestamp(detectedAt)) invalid('member "detected_at" must be an RFC 3339 UTC timestamp');
   const cps = d['checkpoints'];
   if (!Array.isArray(cps) || cps.length !== 2) invalid('member "checkpoints" must hold exactly two signed notes');
   cps.forEach((n: unknown, i) => {
-    if (typeof n !== 'string' || n.length > MAX_EVIDENCE_NOTE_LENGTH) invalid(`checkpoints[${i}] must be a signed note of at most ${MAX_EVIDENCE_NOTE_LENGTH} characters`);
+    if (typeof n !== 'string' || n.length > MAX_EVIDENCE_NOTE_LENGTH)
+      invalid(`checkpoints[${i}] must be a signed note of at most ${MAX_EVIDENCE_NOTE_LENGTH} characters`);
     let cp: ParsedCheckpoint;
     try {
       cp = parseCheckpoint(parseNote(n).text);
     } catch (cause) {
       invalid(`checkpoints[${i}] is not a signed checkpoint: ${errorMessage(cause)}`, cause);
     }
-    if (cp.origin !== origin) invalid(`checkpoints[${i}] has origin ${JSON.stringify(cp.origin.slice(0, 300))}, not ${JSON.stringify(origin)}`);
+    if (cp.origin !== origin)
+      invalid(`checkpoints[${i}] has origin ${JSON.stringify(cp.origin.slice(0, 300))}, not ${JSON.stringify(origin)}`);
   });
   const reason = d['reason'];
   if (typeof reason !== 'string' || !(EQUIVOCATION_REASONS as readonly string[]).includes(reason)) {
     invalid(`member "reason" must be one of ${EQUIVOCATION_REASONS.map((r) => `"${r}"`).join(', ')}`);
   }
-  const out: Record<string, unknown> = { type: EVIDENCE_TYPE, origin, detected_by: detectedBy, detected_at: detectedAt, checkpoints: [cps[0], cps[1]], reason };
+  const out: Record<string, unknown> = {
+    type: EVIDENCE_TYPE,
+    origin,
+    detected_by: detectedBy,
+    detected_at: detectedAt,
+    checkpoints: [cps[0], cps[1]],
+    reason,
+  };
   const hasProof = Object.hasOwn(d, 'consistency_proof');
   const hasPrefix = Object.hasOwn(d, 'prefix_root');
   if (reason === 'inconsistent') {
@@ -163,7 +189,10 @@ function opened(notes: readonly string[], verifier: NoteVerifier): [ParsedCheckp
     try {
       return openCheckpoint(n, verifier).checkpoint;
     } catch (cause) {
-      invalid(`checkpoints[${i}] is not validly signed by the log key ${JSON.stringify(verifier.name)}: ${errorMessage(cause)}`, cause);
+      invalid(
+        `checkpoints[${i}] is not validly signed by the log key ${JSON.stringify(verifier.name)}: ${errorMessage(cause)}`,
+        cause,
+      );
     }
   });
   return [out[0]!, out[1]!];
@@ -210,27 +239,49 @@ export function buildEquivocationEvidence(input: EquivocationInput): UnsignedEqu
   const verifier = toLogVerifier(input.logVerifier);
   const [a, b] = opened(input.checkpoints, verifier);
   const notes: [string, string] = [input.checkpoints[0], input.checkpoints[1]];
-  if (a.origin !== b.origin) invalid(`needs two checkpoints of one origin, got ${JSON.stringify(a.origin)} and ${JSON.stringify(b.origin)}`);
-  const base = { type: EVIDENCE_TYPE as typeof EVIDENCE_TYPE, origin: a.origin, detected_by: input.detectedBy, detected_at: input.detectedAt };
+  if (a.origin !== b.origin)
+    invalid(`needs two checkpoints of one origin, got ${JSON.stringify(a.origin)} and ${JSON.stringify(b.origin)}`);
+  const base = {
+    type: EVIDENCE_TYPE as typeof EVIDENCE_TYPE,
+    origin: a.origin,
+    detected_by: input.detectedBy,
+    detected_at: input.detectedAt,
+  };
   let doc: UnsignedEquivocationEvidence;
   if (a.size === b.size) {
-    if (bytesEqual(a.root, b.root)) invalid(`needs conflicting checkpoints: both have size ${a.size} and the same root`);
+    if (bytesEqual(a.root, b.root))
+      invalid(`needs conflicting checkpoints: both have size ${a.size} and the same root`);
     // Either order verifies; a fixed one lets different detectors produce the same document.
-    const ordered = compareStrings(base64Encode(a.root), base64Encode(b.root)) <= 0 ? notes : ([notes[1], notes[0]] as [string, string]);
+    const ordered =
+      compareStrings(base64Encode(a.root), base64Encode(b.root)) <= 0
+        ? notes
+        : ([notes[1], notes[0]] as [string, string]);
     doc = { ...base, checkpoints: ordered, reason: 'same_size_different_root' };
   } else {
     const [small, large, ordered] = a.size < b.size ? [a, b, notes] : [b, a, [notes[1], notes[0]] as [string, string]];
     const proof = input.consistencyProof;
-    if (proof === undefined) invalid(`of checkpoints of sizes ${small.size} and ${large.size} needs the consistency proof between them`);
+    if (proof === undefined)
+      invalid(`of checkpoints of sizes ${small.size} and ${large.size} needs the consistency proof between them`);
     const prefix = input.prefixRoot ?? prefixRootFromConsistencyProof(small.size, large.size, proof);
     if (prefix === undefined) {
-      invalid(`needs the prefix root: a consistency proof from size ${small.size} (zero or a power of two) does not carry it`);
+      invalid(
+        `needs the prefix root: a consistency proof from size ${small.size} (zero or a power of two) does not carry it`,
+      );
     }
     if (!isConsistencyValid(small.size, large.size, proof, prefix, large.root)) {
-      invalid(`cannot be built: the consistency proof from ${small.size} to ${large.size} does not lead to the larger checkpoint's root, so it shows nothing about the log`);
+      invalid(
+        `cannot be built: the consistency proof from ${small.size} to ${large.size} does not lead to the larger checkpoint's root, so it shows nothing about the log`,
+      );
     }
-    if (bytesEqual(prefix, small.root)) invalid(`needs conflicting checkpoints: size ${large.size} is consistent with size ${small.size}`);
-    doc = { ...base, checkpoints: ordered, reason: 'inconsistent', consistency_proof: proof.map(base64Encode), prefix_root: base64Encode(prefix) };
+    if (bytesEqual(prefix, small.root))
+      invalid(`needs conflicting checkpoints: size ${large.size} is consistent with size ${small.size}`);
+    doc = {
+      ...base,
+      checkpoints: ordered,
+      reason: 'inconsistent',
+      consistency_proof: proof.map(base64Encode),
+      prefix_root: base64Encode(prefix),
+    };
   }
   return parseMembers(doc, false);
 }
@@ -265,7 +316,10 @@ function authKeyBytes(key: Uint8Array | string, detectedBy: string): Uint8Array 
   const k = parseVkey(key);
   const name = peerAuthKeyName(detectedBy);
   if (k.type !== SIGNATURE_TYPE_ED25519 || k.name !== name) {
-    throw new RemembrancerError('SIGNATURE_INVALID', `equivocation evidence by ${JSON.stringify(detectedBy)} needs the auth key ${JSON.stringify(name)}, not ${JSON.stringify(k.name)}`);
+    throw new RemembrancerError(
+      'SIGNATURE_INVALID',
+      `equivocation evidence by ${JSON.stringify(detectedBy)} needs the auth key ${JSON.stringify(name)}, not ${JSON.stringify(k.name)}`,
+    );
   }
   return k.publicKey;
 }
@@ -280,7 +334,10 @@ export function verifyEvidence(doc: unknown, trust: EvidenceTrust): VerifiedEqui
   const publicKey = authKeyBytes(trust.authPublicKey, evidence.detected_by);
   const unsigned = parseMembers(stripSignature(evidence), false);
   if (!crypto.ed25519Verify(publicKey, canonicalBytes(unsigned), base64Decode(evidence.signature))) {
-    throw new RemembrancerError('SIGNATURE_INVALID', `equivocation evidence signature by ${JSON.stringify(evidence.detected_by)} does not verify`);
+    throw new RemembrancerError(
+      'SIGNATURE_INVALID',
+      `equivocation evidence signature by ${JSON.stringify(evidence.detected_by)} does not verify`,
+    );
   }
   const verifier = toLogVerifier(trust.logVerifier);
   if (verifier.name !== evidence.origin) {
@@ -291,13 +348,17 @@ export function verifyEvidence(doc: unknown, trust: EvidenceTrust): VerifiedEqui
     if (a.size !== b.size) invalid(`claims equal sizes, but the checkpoints have sizes ${a.size} and ${b.size}`);
     if (bytesEqual(a.root, b.root)) invalid(`shows no conflict: both checkpoints of size ${a.size} have the same root`);
   } else {
-    if (a.size >= b.size) invalid(`of reason "inconsistent" needs the smaller checkpoint first, got sizes ${a.size} and ${b.size}`);
+    if (a.size >= b.size)
+      invalid(`of reason "inconsistent" needs the smaller checkpoint first, got sizes ${a.size} and ${b.size}`);
     const proof = evidence.consistency_proof!.map((h) => base64Decode(h));
     const prefix = base64Decode(evidence.prefix_root!);
     if (!isConsistencyValid(a.size, b.size, proof, prefix, b.root)) {
-      invalid(`shows no conflict: its consistency proof from ${a.size} to ${b.size} does not lead to the root of the larger checkpoint`);
+      invalid(
+        `shows no conflict: its consistency proof from ${a.size} to ${b.size} does not lead to the root of the larger checkpoint`,
+      );
     }
-    if (bytesEqual(prefix, a.root)) invalid(`shows no conflict: the proof shows size ${b.size} is consistent with size ${a.size}`);
+    if (bytesEqual(prefix, a.root))
+      invalid(`shows no conflict: the proof shows size ${b.size} is consistent with size ${a.size}`);
   }
   return { evidence, checkpoints: [a, b] };
 }
@@ -311,8 +372,17 @@ export function verifyEvidenceWithRegistry(doc: unknown, registry: RegistrySet):
   const evidence = parseEquivocationEvidence(doc);
   const set = parseRegistry(registry);
   const detector = peerById(set, evidence.detected_by);
-  if (detector === undefined) invalid(`was detected by ${JSON.stringify(evidence.detected_by)}, which is not a peer of registry version ${set.version}`);
+  if (detector === undefined)
+    invalid(
+      `was detected by ${JSON.stringify(evidence.detected_by)}, which is not a peer of registry version ${set.version}`,
+    );
   const log = peerForOrigin(set, evidence.origin);
-  if (log === undefined) invalid(`is about ${JSON.stringify(evidence.origin)}, which is the log of no peer of registry version ${set.version}`);
-  return verifyEvidence(evidence, { logVerifier: logVerifierForOrigin(log, evidence.origin), authPublicKey: detector.auth_key });
+  if (log === undefined)
+    invalid(
+      `is about ${JSON.stringify(evidence.origin)}, which is the log of no peer of registry version ${set.version}`,
+    );
+  return verifyEvidence(evidence, {
+    logVerifier: logVerifierForOrigin(log, evidence.origin),
+    authPublicKey: detector.auth_key,
+  });
 }

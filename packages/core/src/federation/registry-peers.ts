@@ -39,7 +39,9 @@ export function peerByAuthKeyId(set: RegistrySet, keyIdOrVkey: number | string):
   if (wanted === undefined) return undefined;
   return set.peers.find((p) => {
     const k = tryParseVkey(p.auth_key);
-    return k !== undefined && k.name === wanted.name && k.type === wanted.type && bytesEqual(k.publicKey, wanted.publicKey);
+    return (
+      k !== undefined && k.name === wanted.name && k.type === wanted.type && bytesEqual(k.publicKey, wanted.publicKey)
+    );
   });
 }
 

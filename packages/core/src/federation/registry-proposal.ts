@@ -1,4 +1,10 @@
-import { parseRegistry, type AnchorStrategy, type RegistryPeer, type RegistryQuorum, type RegistrySet } from './registry-set.js';
+import {
+  parseRegistry,
+  type AnchorStrategy,
+  type RegistryPeer,
+  type RegistryQuorum,
+  type RegistrySet,
+} from './registry-set.js';
 import { registryDigest } from './registry-signature.js';
 import { checkRegistrySuccession } from './registry-verification.js';
 

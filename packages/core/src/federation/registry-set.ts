@@ -81,13 +81,27 @@ export interface RegistrySet {
   readonly signatures: readonly RegistrySignature[];
 }
 
-const SET_MEMBERS = ['federation_id', 'version', 'prev', 'effective_after', 'peers', 'quorum', 'anchor_strategy', 'memo', 'signatures'];
+const SET_MEMBERS = [
+  'federation_id',
+  'version',
+  'prev',
+  'effective_after',
+  'peers',
+  'quorum',
+  'anchor_strategy',
+  'memo',
+  'signatures',
+];
 const PEER_MEMBERS = ['id', 'endpoint', 'log_vkey', 'witness_vkey', 'auth_key', 'status', 'roles'];
 const QUORUM_MEMBERS = ['witness', 'registry'];
 const SIGNATURE_MEMBERS = ['peer', 'sig'];
 
 function invalid(where: string, why: string, cause?: unknown): never {
-  throw new RemembrancerError('REGISTRY_INVALID', `registry ${where} ${why}`, cause === undefined ? undefined : { cause });
+  throw new RemembrancerError(
+    'REGISTRY_INVALID',
+    `registry ${where} ${why}`,
+    cause === undefined ? undefined : { cause },
+  );
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {
@@ -157,11 +171,32 @@ function parsePeer(where: string, v: unknown): ParsedPeer {
   const id = patterned(`${where}.id`, p['id'], NODE_NAME_PATTERN, `a node name matching ${NODE_NAME_PATTERN.source}`);
   const endpoint = p['endpoint'];
   if (typeof endpoint !== 'string' || endpoint.length > MAX_ENDPOINT_LENGTH || !ENDPOINT_PATTERN.test(endpoint)) {
-    invalid(`${where}.endpoint`, `must be an http(s) base URL of at most ${MAX_ENDPOINT_LENGTH} characters, without credentials, query or fragment`);
+    invalid(
+      `${where}.endpoint`,
+      `must be an http(s) base URL of at most ${MAX_ENDPOINT_LENGTH} characters, without credentials, query or fragment`,
+    );
   }
-  const log = typedVkey(`${where}.log_vkey`, p['log_vkey'], SIGNATURE_TYPE_ED25519, peerLogKeyName(id), 'an Ed25519 (type 0x01) vkey');
-  const witness = typedVkey(`${where}.witness_vkey`, p['witness_vkey'], SIGNATURE_TYPE_COSIGNATURE_V1, peerWitnessKeyName(id), 'a cosignature/v1 (type 0x04) vkey');
-  const auth = typedVkey(`${where}.auth_key`, p['auth_key'], SIGNATURE_TYPE_ED25519, peerAuthKeyName(id), 'an Ed25519 (type 0x01) vkey');
+  const log = typedVkey(
+    `${where}.log_vkey`,
+    p['log_vkey'],
+    SIGNATURE_TYPE_ED25519,
+    peerLogKeyName(id),
+    'an Ed25519 (type 0x01) vkey',
+  );
+  const witness = typedVkey(
+    `${where}.witness_vkey`,
+    p['witness_vkey'],
+    SIGNATURE_TYPE_COSIGNATURE_V1,
+    peerWitnessKeyName(id),
+    'a cosignature/v1 (type 0x04) vkey',
+  );
+  const auth = typedVkey(
+    `${where}.auth_key`,
+    p['auth_key'],
+    SIGNATURE_TYPE_ED25519,
+    peerAuthKeyName(id),
+    'an Ed25519 (type 0x01) vkey',
+  );
   const status = oneOf(`${where}.status`, p['status'], PEER_STATUSES);
   const rawRoles = p['roles'];
   if (!Array.isArray(rawRoles)) invalid(`${where}.roles`, 'must be an array');
@@ -210,7 +245,12 @@ function parseSignature(where: string, v: unknown): RegistrySignature {
  */
 export function parseRegistry(json: unknown): RegistrySet {
   const s = strictObject('set', json, SET_MEMBERS);
-  const federation_id = patterned('federation_id', s['federation_id'], FEDERATION_ID_PATTERN, `a federation id matching ${FEDERATION_ID_PATTERN.source}`);
+  const federation_id = patterned(
+    'federation_id',
+    s['federation_id'],
+    FEDERATION_ID_PATTERN,
+    `a federation id matching ${FEDERATION_ID_PATTERN.source}`,
+  );
   const version = positiveInteger('version', s['version']);
   const prevRaw = s['prev'];
   let prev: string | null;
@@ -221,7 +261,8 @@ export function parseRegistry(json: unknown): RegistrySet {
     prev = patterned('prev', prevRaw, DIGEST_PATTERN, `the lowercase hex SHA-256 of version ${version - 1}`);
   }
   const effective_after = s['effective_after'];
-  if (!isUtcTimestamp(effective_after)) invalid('effective_after', 'must be an RFC 3339 UTC timestamp such as 2025-01-31T12:00:00Z');
+  if (!isUtcTimestamp(effective_after))
+    invalid('effective_after', 'must be an RFC 3339 UTC timestamp such as 2025-01-31T12:00:00Z');
 
   const rawPeers = s['peers'];
   if (!Array.isArray(rawPeers) || rawPeers.length === 0 || rawPeers.length > MAX_PEERS) {
@@ -238,20 +279,28 @@ export function parseRegistry(json: unknown): RegistrySet {
     for (const k of keys) {
       const hex = toHex(k.publicKey);
       const other = publicKeys.get(hex);
-      if (other !== undefined) invalid(`peers[${i}]`, `key ${JSON.stringify(k.name)} has the same public key as ${JSON.stringify(other)}`);
+      if (other !== undefined)
+        invalid(`peers[${i}]`, `key ${JSON.stringify(k.name)} has the same public key as ${JSON.stringify(other)}`);
       publicKeys.set(hex, k.name);
     }
     const clash = authKeyIds.get(auth.keyId);
-    if (clash !== undefined) invalid(`peers[${i}].auth_key`, `has the same key ID as the auth key of ${JSON.stringify(clash)}`);
+    if (clash !== undefined)
+      invalid(`peers[${i}].auth_key`, `has the same key ID as the auth key of ${JSON.stringify(clash)}`);
     authKeyIds.set(auth.keyId, peer.id);
     peers.push(peer);
   });
 
   const q = strictObject('quorum', s['quorum'], QUORUM_MEMBERS);
-  const quorum: RegistryQuorum = { witness: positiveInteger('quorum.witness', q['witness']), registry: positiveInteger('quorum.registry', q['registry']) };
+  const quorum: RegistryQuorum = {
+    witness: positiveInteger('quorum.witness', q['witness']),
+    registry: positiveInteger('quorum.registry', q['registry']),
+  };
   const active = peers.filter((p) => p.status === 'active').length;
   if (quorum.registry > active) {
-    invalid('quorum.registry', `is ${quorum.registry}, more than the ${active} active peers: no later version could ever be signed`);
+    invalid(
+      'quorum.registry',
+      `is ${quorum.registry}, more than the ${active} active peers: no later version could ever be signed`,
+    );
   }
 
   const anchor_strategy = oneOf('anchor_strategy', s['anchor_strategy'], ANCHOR_STRATEGIES);

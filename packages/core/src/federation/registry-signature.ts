@@ -46,7 +46,10 @@ export function signRegistry(set: RegistrySet, peerId: string, authSeed: Uint8Ar
     throw new RemembrancerError('INVALID_ARGUMENT', `invalid peer id ${JSON.stringify(String(peerId).slice(0, 64))}`);
   }
   const sig = base64Encode(registrySignatureBytes(parsed, authSeed));
-  const signatures: RegistrySignature[] = [...parsed.signatures.filter((s) => s.peer !== peerId), { peer: peerId, sig }];
+  const signatures: RegistrySignature[] = [
+    ...parsed.signatures.filter((s) => s.peer !== peerId),
+    { peer: peerId, sig },
+  ];
   signatures.sort((a, b) => (a.peer < b.peer ? -1 : a.peer > b.peer ? 1 : 0));
   return parseRegistry({ ...parsed, signatures });
 }

@@ -71,11 +71,17 @@ function describe(a: RegistryApprovals): string {
 export function verifyGenesis(set: RegistrySet): void {
   const genesis = parseRegistry(set);
   if (genesis.version !== 1) {
-    throw new RemembrancerError('REGISTRY_INVALID', `registry genesis must be version 1, got version ${genesis.version}`);
+    throw new RemembrancerError(
+      'REGISTRY_INVALID',
+      `registry genesis must be version 1, got version ${genesis.version}`,
+    );
   }
   const a = registryApprovals(genesis, null);
   if (!a.satisfied) {
-    throw new RemembrancerError('REGISTRY_NOT_AUTHORIZED', `registry genesis of ${JSON.stringify(genesis.federation_id)} needs the signature of every founding peer: ${describe(a)}`);
+    throw new RemembrancerError(
+      'REGISTRY_NOT_AUTHORIZED',
+      `registry genesis of ${JSON.stringify(genesis.federation_id)} needs the signature of every founding peer: ${describe(a)}`,
+    );
   }
 }
 
@@ -86,20 +92,35 @@ export function verifyGenesis(set: RegistrySet): void {
  */
 export function checkRegistrySuccession(prev: RegistrySet, next: RegistrySet): void {
   if (next.federation_id !== prev.federation_id) {
-    throw new RemembrancerError('REGISTRY_INVALID', `registry federation_id ${JSON.stringify(next.federation_id)} differs from ${JSON.stringify(prev.federation_id)} of version ${prev.version}`);
+    throw new RemembrancerError(
+      'REGISTRY_INVALID',
+      `registry federation_id ${JSON.stringify(next.federation_id)} differs from ${JSON.stringify(prev.federation_id)} of version ${prev.version}`,
+    );
   }
   if (next.version <= prev.version) {
-    throw new RemembrancerError('REGISTRY_STALE', `registry version ${next.version} is not newer than version ${prev.version} in force`);
+    throw new RemembrancerError(
+      'REGISTRY_STALE',
+      `registry version ${next.version} is not newer than version ${prev.version} in force`,
+    );
   }
   if (next.version !== prev.version + 1) {
-    throw new RemembrancerError('REGISTRY_INVALID', `registry version ${next.version} skips versions: the next version after ${prev.version} is ${prev.version + 1}`);
+    throw new RemembrancerError(
+      'REGISTRY_INVALID',
+      `registry version ${next.version} skips versions: the next version after ${prev.version} is ${prev.version + 1}`,
+    );
   }
   const digest = registryDigest(prev);
   if (next.prev !== digest) {
-    throw new RemembrancerError('REGISTRY_INVALID', `registry version ${next.version} has prev ${next.prev}, but version ${prev.version} has digest ${digest}`);
+    throw new RemembrancerError(
+      'REGISTRY_INVALID',
+      `registry version ${next.version} has prev ${next.prev}, but version ${prev.version} has digest ${digest}`,
+    );
   }
   if (compareUtcTimestamps(next.effective_after, prev.effective_after) < 0) {
-    throw new RemembrancerError('REGISTRY_INVALID', `registry version ${next.version} is effective after ${next.effective_after}, before version ${prev.version} (${prev.effective_after})`);
+    throw new RemembrancerError(
+      'REGISTRY_INVALID',
+      `registry version ${next.version} is effective after ${next.effective_after}, before version ${prev.version} (${prev.effective_after})`,
+    );
   }
 }
 

@@ -70,24 +70,47 @@ function times(input: GovernanceTimes): { issued_at: string; effective_after: st
 /** An unsigned namespace.create@1.0.0. Errors: GOVERNANCE_INVALID with the offending member's pointer. */
 export function buildNamespaceCreate(input: NamespaceCreateInput): NamespaceCreate {
   const spec = underPointer('/spec', () => parseNamespaceSpec(input.spec ?? {}));
-  return parseGovernanceDocument({ schema: NAMESPACE_CREATE_SCHEMA, namespace: input.namespace, version: 1, spec, ...times(input) }) as NamespaceCreate;
+  return parseGovernanceDocument({
+    schema: NAMESPACE_CREATE_SCHEMA,
+    namespace: input.namespace,
+    version: 1,
+    spec,
+    ...times(input),
+  }) as NamespaceCreate;
 }
 
 /** An unsigned namespace.policy.set@1.0.0 replacing the whole spec by `spec` merged onto `base`. */
 export function buildNamespacePolicySet(input: NamespacePolicySetInput): NamespacePolicySet {
   const spec = underPointer('/spec', () => parseNamespaceSpec(input.spec, input.base));
-  return parseGovernanceDocument({ schema: NAMESPACE_POLICY_SET_SCHEMA, namespace: input.namespace, version: input.version, spec, ...times(input) }) as NamespacePolicySet;
+  return parseGovernanceDocument({
+    schema: NAMESPACE_POLICY_SET_SCHEMA,
+    namespace: input.namespace,
+    version: input.version,
+    spec,
+    ...times(input),
+  }) as NamespacePolicySet;
 }
 
 /** An unsigned governance.cadence.set@1.0.0. */
 export function buildCadenceSet(input: CadenceSetInput): CadenceSet {
   const cadence = underPointer('', () => parseCadence(input.cadence, '/cadence'));
-  return parseGovernanceDocument({ schema: CADENCE_SET_SCHEMA, namespace: input.namespace, version: input.version, cadence, ...times(input) }) as CadenceSet;
+  return parseGovernanceDocument({
+    schema: CADENCE_SET_SCHEMA,
+    namespace: input.namespace,
+    version: input.version,
+    cadence,
+    ...times(input),
+  }) as CadenceSet;
 }
 
 /** An unsigned schema.register@1.0.0. */
 export function buildSchemaRegister(input: SchemaRegisterInput): SchemaRegister {
-  return parseGovernanceDocument({ schema: SCHEMA_REGISTER_SCHEMA, schema_id: input.schema_id, definition: input.definition, ...times(input) }) as SchemaRegister;
+  return parseGovernanceDocument({
+    schema: SCHEMA_REGISTER_SCHEMA,
+    schema_id: input.schema_id,
+    definition: input.definition,
+    ...times(input),
+  }) as SchemaRegister;
 }
 
 /** Any of the four, chosen by `input.schema`. */

@@ -4,7 +4,15 @@ import { errorMessage } from '../errors.js';
 import { isUtcTimestamp } from '../federation/timestamp.js';
 import { canonicalBytes, canonicalize } from '../jcs/index.js';
 import { documentSignatures, type DocumentSignature } from '../namespace/entry-signatures.js';
-import { child, integerIn, isObject, objectWith, refuse, stringMatching, type JsonObject } from '../namespace/json-members.js';
+import {
+  child,
+  integerIn,
+  isObject,
+  objectWith,
+  refuse,
+  stringMatching,
+  type JsonObject,
+} from '../namespace/json-members.js';
 import { NAMESPACE_ID_PATTERN } from '../namespace/namespace-id.js';
 import { NAMESPACE_SPEC_MEMBERS, parseNamespaceSpec, type NamespaceSpec } from '../namespace/namespace-spec.js';
 import { MAX_ENTRY_BYTES } from '../entry/index.js';
@@ -25,7 +33,12 @@ export const NAMESPACE_CREATE_SCHEMA = 'namespace.create@1.0.0';
 export const NAMESPACE_POLICY_SET_SCHEMA = 'namespace.policy.set@1.0.0';
 export const CADENCE_SET_SCHEMA = 'governance.cadence.set@1.0.0';
 export const SCHEMA_REGISTER_SCHEMA = 'schema.register@1.0.0';
-export const GOVERNANCE_SCHEMAS = [NAMESPACE_CREATE_SCHEMA, NAMESPACE_POLICY_SET_SCHEMA, CADENCE_SET_SCHEMA, SCHEMA_REGISTER_SCHEMA] as const;
+export const GOVERNANCE_SCHEMAS = [
+  NAMESPACE_CREATE_SCHEMA,
+  NAMESPACE_POLICY_SET_SCHEMA,
+  CADENCE_SET_SCHEMA,
+  SCHEMA_REGISTER_SCHEMA,
+] as const;
 export type GovernanceSchema = (typeof GOVERNANCE_SCHEMAS)[number];
 
 /** Namespaces the node keeps for itself; no governance document may create or change one. */
@@ -108,7 +121,11 @@ function requireNormalized(given: JsonObject, parsed: object, pointer: string, m
   const p = parsed as JsonObject;
   for (const k of members) {
     if (canonicalize(given[k]) !== canonicalize(p[k])) {
-      refuse(E, child(pointer, k), `is not in normalized form; governance documents carry it exactly as ${shown(p[k])}`);
+      refuse(
+        E,
+        child(pointer, k),
+        `is not in normalized form; governance documents carry it exactly as ${shown(p[k])}`,
+      );
     }
   }
 }
@@ -117,7 +134,12 @@ function requireNormalized(given: JsonObject, parsed: object, pointer: string, m
 function completeSpec(value: unknown, pointer: string): NamespaceSpec {
   if (!isObject(value)) refuse(E, pointer, 'must be a JSON object (a complete namespace spec)');
   for (const k of NAMESPACE_SPEC_MEMBERS) {
-    if (!Object.hasOwn(value, k)) refuse(E, child(pointer, k), 'is required: governance documents carry the complete spec, so replay never depends on defaults');
+    if (!Object.hasOwn(value, k))
+      refuse(
+        E,
+        child(pointer, k),
+        'is required: governance documents carry the complete spec, so replay never depends on defaults',
+      );
   }
   const spec = underPointer(pointer, () => parseNamespaceSpec(value));
   requireNormalized(value, spec, pointer, NAMESPACE_SPEC_MEMBERS);
@@ -134,8 +156,19 @@ function normalizedCadence(value: unknown, pointer: string): CadenceSpec {
 }
 
 function targetNamespace(value: unknown): string {
-  const id = stringMatching(E, value, '/namespace', NAMESPACE_ID_PATTERN, 'a namespace id <tenant>:<name>, e.g. dao:vaultmesh');
-  if (isSystemNamespace(id)) refuse(E, '/namespace', `${id} is reserved: namespaces starting with ${SYSTEM_NAMESPACE_PREFIX} belong to the node`);
+  const id = stringMatching(
+    E,
+    value,
+    '/namespace',
+    NAMESPACE_ID_PATTERN,
+    'a namespace id <tenant>:<name>, e.g. dao:vaultmesh',
+  );
+  if (isSystemNamespace(id))
+    refuse(
+      E,
+      '/namespace',
+      `${id} is reserved: namespaces starting with ${SYSTEM_NAMESPACE_PREFIX} belong to the node`,
+    );
   return id;
 }
 
@@ -168,10 +201,12 @@ function depthExceeds(value: unknown, limit: number): boolean {
 function schemaDefinition(value: unknown): JsonObject {
   const pointer = '/definition';
   if (!isObject(value)) refuse(E, pointer, 'must be a JSON Schema object');
-  if (depthExceeds(value, MAX_SCHEMA_DEFINITION_DEPTH)) refuse(E, pointer, `nests deeper than ${MAX_SCHEMA_DEFINITION_DEPTH} levels`);
+  if (depthExceeds(value, MAX_SCHEMA_DEFINITION_DEPTH))
+    refuse(E, pointer, `nests deeper than ${MAX_SCHEMA_DEFINITION_DEPTH} levels`);
   const text = canonicalize(value);
   const size = utf8Encode(text).length;
-  if (size > MAX_SCHEMA_DEFINITION_BYTES) refuse(E, pointer, `is ${size} bytes of canonical JSON; at most ${MAX_SCHEMA_DEFINITION_BYTES} are allowed`);
+  if (size > MAX_SCHEMA_DEFINITION_BYTES)
+    refuse(E, pointer, `is ${size} bytes of canonical JSON; at most ${MAX_SCHEMA_DEFINITION_BYTES} are allowed`);
   // A plain copy: the caller's object stays the caller's, and JSON.parse keeps a `__proto__` member as data.
   return JSON.parse(text) as JsonObject;
 }
@@ -198,7 +233,8 @@ export function parseGovernanceDocument(json: unknown): GovernanceDocument {
     return refuse(E, '', `is not plain JSON: ${errorMessage(e)}`);
   }
   // Governance documents are entries of sys:governance: a larger one could never be appended.
-  if (size > MAX_ENTRY_BYTES) refuse(E, '', `is ${size} bytes of canonical JSON; an entry holds at most ${MAX_ENTRY_BYTES}`);
+  if (size > MAX_ENTRY_BYTES)
+    refuse(E, '', `is ${size} bytes of canonical JSON; an entry holds at most ${MAX_ENTRY_BYTES}`);
 
   const issued_at = timestamp(o['issued_at'], '/issued_at');
   const effective_after = timestamp(o['effective_after'], '/effective_after');

@@ -13,7 +13,8 @@ export function underPointer<T>(prefix: string, parse: () => T): T {
     const inner = e.pointer ?? '';
     const pointer = prefix + inner;
     // The inner messages start with (or name) the inner pointer: rewrite it rather than repeat it.
-    const message = inner !== '' && e.message.includes(inner) ? e.message.replace(inner, pointer) : `${pointer || '/'}: ${e.message}`;
+    const message =
+      inner !== '' && e.message.includes(inner) ? e.message.replace(inner, pointer) : `${pointer || '/'}: ${e.message}`;
     throw new RemembrancerError('GOVERNANCE_INVALID', message, { pointer, cause: e });
   }
 }

@@ -1,6 +1,14 @@
 import { RemembrancerError } from '../errors.js';
 import { MAX_DOCUMENT_SIGNATURES, signingBytes, verifyDocumentSignature } from '../namespace/entry-signatures.js';
-import { arrayOf, base64OfLength, child, integerIn, objectWith, refuse, stringMatching } from '../namespace/json-members.js';
+import {
+  arrayOf,
+  base64OfLength,
+  child,
+  integerIn,
+  objectWith,
+  refuse,
+  stringMatching,
+} from '../namespace/json-members.js';
 import { WRITER_ID_PATTERN } from '../namespace/namespace-spec.js';
 import { parseGovernanceDocument, type GovernanceDocument } from './governance-document.js';
 
@@ -33,17 +41,31 @@ export function parseGovernanceOperators(value: unknown, pointer: string): Gover
   const at = child(pointer, 'operators');
   const operators = arrayOf(C, o['operators'], at, MAX_GOVERNANCE_OPERATORS, (v, p) => {
     const op = objectWith(C, v, p, ['id', 'ed25519']);
-    const id = stringMatching(C, op['id'], child(p, 'id'), WRITER_ID_PATTERN, 'an operator id (letters, digits and . _ : @ / -, at most 128)');
+    const id = stringMatching(
+      C,
+      op['id'],
+      child(p, 'id'),
+      WRITER_ID_PATTERN,
+      'an operator id (letters, digits and . _ : @ / -, at most 128)',
+    );
     return { id, ed25519: base64OfLength(C, op['ed25519'], child(p, 'ed25519'), 32, 'a 32-byte Ed25519 public key') };
   });
   if (operators.length === 0) refuse(C, at, 'must list at least one operator');
   operators.forEach((op, i) => {
     // Distinct ids and distinct keys: one key under two ids would count twice towards the threshold.
-    if (operators.findIndex((x) => x.id === op.id) !== i) refuse(C, child(at, i), `operator id ${op.id} is listed twice`);
-    if (operators.findIndex((x) => x.ed25519 === op.ed25519) !== i) refuse(C, child(child(at, i), 'ed25519'), `has the same key as another operator`);
+    if (operators.findIndex((x) => x.id === op.id) !== i)
+      refuse(C, child(at, i), `operator id ${op.id} is listed twice`);
+    if (operators.findIndex((x) => x.ed25519 === op.ed25519) !== i)
+      refuse(C, child(child(at, i), 'ed25519'), `has the same key as another operator`);
   });
   // A document carries at most MAX_DOCUMENT_SIGNATURES signatures: a higher threshold could never be met.
-  const threshold = integerIn(C, o['threshold'], child(pointer, 'threshold'), 1, Math.min(operators.length, MAX_DOCUMENT_SIGNATURES));
+  const threshold = integerIn(
+    C,
+    o['threshold'],
+    child(pointer, 'threshold'),
+    1,
+    Math.min(operators.length, MAX_DOCUMENT_SIGNATURES),
+  );
   return { threshold, operators };
 }
 
@@ -67,9 +89,13 @@ export function verifyGovernanceSignatures(doc: GovernanceDocument, operators: G
       return;
     }
     if (!verifyDocumentSignature(d, s, op.ed25519, message)) {
-      throw new RemembrancerError('GOVERNANCE_NOT_AUTHORIZED', `/signatures/${i}: the signature by operator ${op.id} does not verify; the document was forged or altered after signing`, {
-        pointer: `/signatures/${i}`,
-      });
+      throw new RemembrancerError(
+        'GOVERNANCE_NOT_AUTHORIZED',
+        `/signatures/${i}: the signature by operator ${op.id} does not verify; the document was forged or altered after signing`,
+        {
+          pointer: `/signatures/${i}`,
+        },
+      );
     }
     valid.push(op.id);
   });

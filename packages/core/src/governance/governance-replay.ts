@@ -10,7 +10,13 @@ import {
   parseGovernanceDocument,
   type GovernanceDocument,
 } from './governance-document.js';
-import { emptyGovernanceState, type GovernanceEntry, type GovernanceState, type NamespaceState, type SkippedGovernanceEntry } from './governance-state.js';
+import {
+  emptyGovernanceState,
+  type GovernanceEntry,
+  type GovernanceState,
+  type NamespaceState,
+  type SkippedGovernanceEntry,
+} from './governance-state.js';
 
 /*
  * The live namespace rules are exactly the replay of the governance log (issue 4, item 7): a pure
@@ -26,7 +32,11 @@ function byEffectiveTime(a: GovernanceEntry, b: GovernanceEntry): number {
 }
 
 /** Why `doc` cannot apply to the namespaces and schemas so far, or null when it can. */
-export function governanceRuleViolation(namespaces: ReadonlyMap<string, NamespaceState>, schemas: ReadonlyMap<string, unknown>, doc: GovernanceDocument): string | null {
+export function governanceRuleViolation(
+  namespaces: ReadonlyMap<string, NamespaceState>,
+  schemas: ReadonlyMap<string, unknown>,
+  doc: GovernanceDocument,
+): string | null {
   switch (doc.schema) {
     case NAMESPACE_CREATE_SCHEMA: {
       const cur = namespaces.get(doc.namespace);
@@ -36,33 +46,56 @@ export function governanceRuleViolation(namespaces: ReadonlyMap<string, Namespac
     case CADENCE_SET_SCHEMA: {
       const cur = namespaces.get(doc.namespace);
       if (cur === undefined) return `namespace ${doc.namespace} does not exist`;
-      if (doc.version !== cur.version + 1) return `version ${doc.version} does not follow version ${cur.version} of namespace ${doc.namespace}; expected ${cur.version + 1}`;
+      if (doc.version !== cur.version + 1)
+        return `version ${doc.version} does not follow version ${cur.version} of namespace ${doc.namespace}; expected ${cur.version + 1}`;
       return null;
     }
     case SCHEMA_REGISTER_SCHEMA: {
       const have = schemas.get(doc.schema_id);
       // A byte-identical (JCS) re-registration changes nothing and is harmless; any other is a conflict.
-      if (have !== undefined && canonicalize(have) !== canonicalize(doc.definition)) return `schema ${doc.schema_id} is already registered with a different definition`;
+      if (have !== undefined && canonicalize(have) !== canonicalize(doc.definition))
+        return `schema ${doc.schema_id} is already registered with a different definition`;
       return null;
     }
   }
 }
 
 /** Applies `entry` (its rules already checked) to the maps, which this call owns. */
-function apply(namespaces: Map<string, NamespaceState>, schemas: Map<string, JsonObject>, { index, doc }: GovernanceEntry): void {
+function apply(
+  namespaces: Map<string, NamespaceState>,
+  schemas: Map<string, JsonObject>,
+  { index, doc }: GovernanceEntry,
+): void {
   switch (doc.schema) {
     case NAMESPACE_CREATE_SCHEMA:
-      namespaces.set(doc.namespace, { id: doc.namespace, spec: structuredClone(doc.spec), version: 1, created_at: doc.effective_after, updated_at: doc.effective_after, last_index: index });
+      namespaces.set(doc.namespace, {
+        id: doc.namespace,
+        spec: structuredClone(doc.spec),
+        version: 1,
+        created_at: doc.effective_after,
+        updated_at: doc.effective_after,
+        last_index: index,
+      });
       return;
     case NAMESPACE_POLICY_SET_SCHEMA:
     case CADENCE_SET_SCHEMA: {
       const cur = namespaces.get(doc.namespace)!;
-      const spec = doc.schema === CADENCE_SET_SCHEMA ? { ...structuredClone(cur.spec), cadence: structuredClone(doc.cadence) } : structuredClone(doc.spec);
-      namespaces.set(doc.namespace, { ...cur, spec, version: doc.version, updated_at: doc.effective_after, last_index: index });
+      const spec =
+        doc.schema === CADENCE_SET_SCHEMA
+          ? { ...structuredClone(cur.spec), cadence: structuredClone(doc.cadence) }
+          : structuredClone(doc.spec);
+      namespaces.set(doc.namespace, {
+        ...cur,
+        spec,
+        version: doc.version,
+        updated_at: doc.effective_after,
+        last_index: index,
+      });
       return;
     }
     case SCHEMA_REGISTER_SCHEMA:
-      if (!schemas.has(doc.schema_id)) schemas.set(doc.schema_id, JSON.parse(canonicalize(doc.definition)) as JsonObject);
+      if (!schemas.has(doc.schema_id))
+        schemas.set(doc.schema_id, JSON.parse(canonicalize(doc.definition)) as JsonObject);
       return;
   }
 }
@@ -75,13 +108,24 @@ function apply(namespaces: Map<string, NamespaceState>, schemas: Map<string, Jso
  * advancing step by step gives the state a replay from scratch gives. Throws INVALID_ARGUMENT only
  * for caller errors (a malformed `now`, a reused or malformed index), never for a document.
  */
-export function advanceGovernance(state: GovernanceState, entries: readonly GovernanceEntry[], now: string | null): GovernanceState {
-  if (now !== null && !isUtcTimestamp(now)) throw new RemembrancerError('INVALID_ARGUMENT', `replay time must be an RFC 3339 UTC timestamp or null, got ${JSON.stringify(String(now).slice(0, 64))}`);
+export function advanceGovernance(
+  state: GovernanceState,
+  entries: readonly GovernanceEntry[],
+  now: string | null,
+): GovernanceState {
+  if (now !== null && !isUtcTimestamp(now))
+    throw new RemembrancerError(
+      'INVALID_ARGUMENT',
+      `replay time must be an RFC 3339 UTC timestamp or null, got ${JSON.stringify(String(now).slice(0, 64))}`,
+    );
   const seen = new Set<number>();
   let next_index = state.next_index;
   for (const e of entries) {
     if (!Number.isSafeInteger(e.index) || e.index < state.next_index || seen.has(e.index)) {
-      throw new RemembrancerError('INVALID_ARGUMENT', `governance log index ${String(e.index)} is malformed, repeated or below ${state.next_index}, the next index expected`);
+      throw new RemembrancerError(
+        'INVALID_ARGUMENT',
+        `governance log index ${String(e.index)} is malformed, repeated or below ${state.next_index}, the next index expected`,
+      );
     }
     seen.add(e.index);
     next_index = Math.max(next_index, e.index + 1);
@@ -95,7 +139,8 @@ export function advanceGovernance(state: GovernanceState, entries: readonly Gove
       fresh.push({ index, doc: parseGovernanceDocument(doc) });
     } catch (e) {
       if (!(e instanceof RemembrancerError)) throw e;
-      const schema = typeof (doc as { schema?: unknown } | null)?.schema === 'string' ? (doc as { schema: string }).schema : null;
+      const schema =
+        typeof (doc as { schema?: unknown } | null)?.schema === 'string' ? (doc as { schema: string }).schema : null;
       skipped.push({ index, schema, reason: `invalid: ${e.message}` });
     }
   }

@@ -19,7 +19,9 @@ export function checkGovernanceSubmission(projected: GovernanceState, doc: unkno
   const d = parseGovernanceDocument(doc);
   const p = projected.pending.length > 0 ? advanceGovernance(projected, [], null) : projected;
   const conflict = (pointer: string, why: string): never => {
-    throw new RemembrancerError('GOVERNANCE_CONFLICT', `${d.schema} conflicts with the governance log: ${why}`, { pointer });
+    throw new RemembrancerError('GOVERNANCE_CONFLICT', `${d.schema} conflicts with the governance log: ${why}`, {
+      pointer,
+    });
   };
   const violation = governanceRuleViolation(p.namespaces, p.schemas, d);
   if (d.schema === SCHEMA_REGISTER_SCHEMA) {
@@ -30,8 +32,15 @@ export function checkGovernanceSubmission(projected: GovernanceState, doc: unkno
     return;
   }
   const cur = p.namespaces.get(d.namespace);
-  if (violation !== null) conflict(d.schema === NAMESPACE_CREATE_SCHEMA || cur === undefined ? '/namespace' : '/version', `${violation} (counting changes not in effect yet)`);
+  if (violation !== null)
+    conflict(
+      d.schema === NAMESPACE_CREATE_SCHEMA || cur === undefined ? '/namespace' : '/version',
+      `${violation} (counting changes not in effect yet)`,
+    );
   if (cur !== undefined && compareUtcTimestamps(d.effective_after, cur.updated_at) < 0) {
-    conflict('/effective_after', `effective_after ${d.effective_after} is before ${cur.updated_at}, when the latest change to namespace ${d.namespace} takes effect; a namespace's changes take effect in order`);
+    conflict(
+      '/effective_after',
+      `effective_after ${d.effective_after} is before ${cur.updated_at}, when the latest change to namespace ${d.namespace} takes effect; a namespace's changes take effect in order`,
+    );
   }
 }

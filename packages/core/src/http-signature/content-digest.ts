@@ -41,7 +41,10 @@ export function parseContentDigest(header: string): Map<string, Uint8Array> {
       throw new RemembrancerError('INVALID_ENCODING', `invalid Content-Digest: ${alg} is not a byte sequence`);
     }
     if (member.value.value.length !== length) {
-      throw new RemembrancerError('INVALID_ENCODING', `invalid Content-Digest: ${alg} digest must be ${length} bytes, got ${member.value.value.length}`);
+      throw new RemembrancerError(
+        'INVALID_ENCODING',
+        `invalid Content-Digest: ${alg} digest must be ${length} bytes, got ${member.value.value.length}`,
+      );
     }
     out.set(alg, member.value.value);
   }
@@ -73,5 +76,9 @@ export function verifyContentDigest(header: string | undefined, body: Uint8Array
 }
 
 function mismatch(why: string, cause?: unknown): never {
-  throw new RemembrancerError('CONTENT_DIGEST_MISMATCH', `Content-Digest: ${why}`, cause === undefined ? undefined : { cause });
+  throw new RemembrancerError(
+    'CONTENT_DIGEST_MISMATCH',
+    `Content-Digest: ${why}`,
+    cause === undefined ? undefined : { cause },
+  );
 }

@@ -5,7 +5,16 @@ import { contentDigest as computeContentDigest, parseContentDigest, verifyConten
 import { combineFieldLines, type HeaderValue } from './field-value.js';
 import { signatureBase } from './signature-base.js';
 import { formatSignatureFields, parseSignatureFields } from './signature-fields.js';
-import { SF_MAX_INTEGER, isSfStringValue, serializeSfInnerList, sfInteger, sfItem, sfString, type SfBareItem, type SfInnerList } from './structured-field.js';
+import {
+  SF_MAX_INTEGER,
+  isSfStringValue,
+  serializeSfInnerList,
+  sfInteger,
+  sfItem,
+  sfString,
+  type SfBareItem,
+  type SfInnerList,
+} from './structured-field.js';
 
 /**
  * The peer-request profile of RFC 9421 HTTP Message Signatures that federation nodes use on every
@@ -69,7 +78,10 @@ interface SignRequestCommon {
 
 /** What to sign: give the body (its Content-Digest is computed) or a Content-Digest value already computed. */
 export type SignRequestInput = SignRequestCommon &
-  ({ readonly body: Uint8Array; readonly contentDigest?: undefined } | { readonly contentDigest: string; readonly body?: undefined });
+  (
+    | { readonly body: Uint8Array; readonly contentDigest?: undefined }
+    | { readonly contentDigest: string; readonly body?: undefined }
+  );
 
 /** Headers to add to the request, names in lowercase. */
 export interface SignedRequestHeaders {
@@ -132,10 +144,12 @@ function checkSigningTargetUri(uri: string): void {
   } catch {
     return invalidArgument(`targetUri ${JSON.stringify(uri)} is not an absolute URI`);
   }
-  if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') invalidArgument(`targetUri ${JSON.stringify(uri)} is not http or https`);
+  if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:')
+    invalidArgument(`targetUri ${JSON.stringify(uri)} is not http or https`);
   if (parsed.username !== '' || parsed.password !== '') invalidArgument('targetUri must not carry userinfo');
   if (uri.includes('#')) invalidArgument('targetUri must not carry a fragment');
-  if (parsed.href !== uri) invalidArgument(`targetUri ${JSON.stringify(uri)} is not normalized; use ${JSON.stringify(parsed.href)}`);
+  if (parsed.href !== uri)
+    invalidArgument(`targetUri ${JSON.stringify(uri)} is not normalized; use ${JSON.stringify(parsed.href)}`);
 }
 
 function isValidCreated(created: unknown): created is number {
@@ -162,7 +176,11 @@ function signingDigest(input: SignRequestInput): string {
   try {
     digests = parseContentDigest(digest);
   } catch (cause) {
-    throw new RemembrancerError('INVALID_ARGUMENT', `contentDigest ${JSON.stringify(digest)} is not a valid Content-Digest value`, { cause });
+    throw new RemembrancerError(
+      'INVALID_ARGUMENT',
+      `contentDigest ${JSON.stringify(digest)} is not a valid Content-Digest value`,
+      { cause },
+    );
   }
   if (!digests.has('sha-256')) invalidArgument('contentDigest must carry a sha-256 digest');
   if (/^[ \t]|[ \t]$/.test(digest)) invalidArgument('contentDigest must not have leading or trailing whitespace');
@@ -170,7 +188,10 @@ function signingDigest(input: SignRequestInput): string {
 }
 
 /** The value of `signatureParams.items[i]`, in the order the signature lists them. */
-function componentValues(signatureParams: SfInnerList, values: Readonly<Record<(typeof PEER_SIGNATURE_COMPONENTS)[number], string>>): string[] {
+function componentValues(
+  signatureParams: SfInnerList,
+  values: Readonly<Record<(typeof PEER_SIGNATURE_COMPONENTS)[number], string>>,
+): string[] {
   return signatureParams.items.map((item) => values[item.value.value as (typeof PEER_SIGNATURE_COMPONENTS)[number]]);
 }
 
@@ -187,9 +208,11 @@ export function signRequest(input: SignRequestInput): SignedRequestHeaders {
   checkSigningTargetUri(input.targetUri);
   const digest = signingDigest(input);
   if (!isValidKeyid(input.keyid)) invalidArgument(`keyid must be 1 to ${MAX_KEYID_LENGTH} printable ASCII characters`);
-  if (!(input.seed instanceof Uint8Array) || input.seed.length !== 32) invalidArgument('seed must be a 32-byte Ed25519 private seed');
+  if (!(input.seed instanceof Uint8Array) || input.seed.length !== 32)
+    invalidArgument('seed must be a 32-byte Ed25519 private seed');
   const created = input.created ?? Math.floor(Date.now() / 1000);
-  if (!isValidCreated(created)) invalidArgument(`created must be a non-negative integer number of seconds, got ${String(created)}`);
+  if (!isValidCreated(created))
+    invalidArgument(`created must be a non-negative integer number of seconds, got ${String(created)}`);
   const nonce = input.nonce ?? toHex(crypto.randomBytes(16));
   if (!isValidNonce(nonce)) invalidArgument(`nonce must be 1 to ${MAX_NONCE_LENGTH} printable ASCII characters`);
   const signatureParams: SfInnerList = {
@@ -201,7 +224,14 @@ export function signRequest(input: SignRequestInput): SignedRequestHeaders {
       ['alg', sfString(PEER_SIGNATURE_ALG)],
     ]),
   };
-  const base = signatureBase(signatureParams, componentValues(signatureParams, { '@method': input.method, '@target-uri': input.targetUri, 'content-digest': digest }));
+  const base = signatureBase(
+    signatureParams,
+    componentValues(signatureParams, {
+      '@method': input.method,
+      '@target-uri': input.targetUri,
+      'content-digest': digest,
+    }),
+  );
   const signature = crypto.ed25519Sign(input.seed, utf8Encode(base));
   return { ...formatSignatureFields(label, signatureParams, signature), 'content-digest': digest };
 }
@@ -214,7 +244,11 @@ export function signRequest(input: SignRequestInput): SignedRequestHeaders {
  * signature. Fails with SIGNATURE_MISSING when there is no signature, SIGNATURE_INPUT_MALFORMED
  * otherwise. The signature itself is not verified here.
  */
-export function parseSignatureHeaders(fields: { signatureInput: HeaderValue; signature: HeaderValue; label?: string }): ParsedSignature {
+export function parseSignatureHeaders(fields: {
+  signatureInput: HeaderValue;
+  signature: HeaderValue;
+  label?: string;
+}): ParsedSignature {
   const { label, input, signature } = parseSignatureFields({
     signatureInput: fields.signatureInput,
     signature: fields.signature,
@@ -223,8 +257,13 @@ export function parseSignatureHeaders(fields: { signatureInput: HeaderValue; sig
   const components = input.items.map((item) => item.value.value as string);
   const covered = serializeSfInnerList({ items: input.items, params: new Map() });
   const required: readonly string[] = PEER_SIGNATURE_COMPONENTS;
-  if (input.items.some((item) => item.params.size > 0)) malformed(`covered components must not have parameters: ${covered}`);
-  if (components.length !== required.length || new Set(components).size !== components.length || !components.every((c) => required.includes(c))) {
+  if (input.items.some((item) => item.params.size > 0))
+    malformed(`covered components must not have parameters: ${covered}`);
+  if (
+    components.length !== required.length ||
+    new Set(components).size !== components.length ||
+    !components.every((c) => required.includes(c))
+  ) {
     malformed(`must cover exactly ("@method" "@target-uri" "content-digest"), covers ${covered}`);
   }
   for (const name of input.params.keys()) {
@@ -238,10 +277,13 @@ export function parseSignatureHeaders(fields: { signatureInput: HeaderValue; sig
     malformed('created, nonce, keyid and alg are all required');
   }
   if (created.type !== 'integer' || !isValidCreated(created.value)) malformed('created must be a non-negative integer');
-  if (nonce.type !== 'string' || !isValidNonce(nonce.value)) malformed(`nonce must be a string of 1 to ${MAX_NONCE_LENGTH} characters`);
-  if (keyid.type !== 'string' || !isValidKeyid(keyid.value)) malformed(`keyid must be a string of 1 to ${MAX_KEYID_LENGTH} characters`);
+  if (nonce.type !== 'string' || !isValidNonce(nonce.value))
+    malformed(`nonce must be a string of 1 to ${MAX_NONCE_LENGTH} characters`);
+  if (keyid.type !== 'string' || !isValidKeyid(keyid.value))
+    malformed(`keyid must be a string of 1 to ${MAX_KEYID_LENGTH} characters`);
   if (alg.type !== 'string' || alg.value !== PEER_SIGNATURE_ALG) malformed(`alg must be "${PEER_SIGNATURE_ALG}"`);
-  if (signature.length !== ED25519_SIGNATURE_LENGTH) malformed(`an Ed25519 signature is 64 bytes, got ${signature.length}`);
+  if (signature.length !== ED25519_SIGNATURE_LENGTH)
+    malformed(`an Ed25519 signature is 64 bytes, got ${signature.length}`);
   return {
     label,
     components,
@@ -264,41 +306,63 @@ export interface VerifiedSignatureHeaders extends VerifiedRequestSignature {
  * body itself (RFC 9421 §7.2.8, RFC 9530 §6.3), so a request whose headers verify is a peer's and
  * only the body remains to be matched to the digest it signed.
  */
-export function verifyRequestSignatureHeaders(input: Omit<VerifyRequestSignatureInput, 'body'>): VerifiedSignatureHeaders {
+export function verifyRequestSignatureHeaders(
+  input: Omit<VerifyRequestSignatureInput, 'body'>,
+): VerifiedSignatureHeaders {
   const maxSkew = input.maxSkewSeconds ?? DEFAULT_MAX_SKEW_SECONDS;
-  if (typeof maxSkew !== 'number' || !Number.isFinite(maxSkew) || maxSkew < 0) invalidArgument('maxSkewSeconds must be a non-negative number');
-  if (typeof input.now !== 'number' || !Number.isFinite(input.now)) invalidArgument('now must be a finite number of Unix seconds');
-  if (typeof input.method !== 'string' || typeof input.targetUri !== 'string') invalidArgument('method and targetUri must be strings');
+  if (typeof maxSkew !== 'number' || !Number.isFinite(maxSkew) || maxSkew < 0)
+    invalidArgument('maxSkewSeconds must be a non-negative number');
+  if (typeof input.now !== 'number' || !Number.isFinite(input.now))
+    invalidArgument('now must be a finite number of Unix seconds');
+  if (typeof input.method !== 'string' || typeof input.targetUri !== 'string')
+    invalidArgument('method and targetUri must be strings');
   const headers = input.headers ?? {};
 
-  const parsed = parseSignatureHeaders({ signatureInput: headers['signature-input'], signature: headers.signature, label: input.label ?? PEER_SIGNATURE_LABEL });
+  const parsed = parseSignatureHeaders({
+    signatureInput: headers['signature-input'],
+    signature: headers.signature,
+    label: input.label ?? PEER_SIGNATURE_LABEL,
+  });
   const { keyid, created, nonce } = parsed.params;
 
   const publicKey = typeof input.publicKey === 'function' ? input.publicKey(keyid) : input.publicKey;
   if (publicKey === undefined || publicKey === null) {
     throw new RemembrancerError('PEER_KEY_UNKNOWN', `unknown peer key ${JSON.stringify(keyid)}`);
   }
-  if (!(publicKey instanceof Uint8Array) || publicKey.length !== 32) invalidArgument(`the public key for ${JSON.stringify(keyid)} is not a 32-byte Ed25519 key`);
+  if (!(publicKey instanceof Uint8Array) || publicKey.length !== 32)
+    invalidArgument(`the public key for ${JSON.stringify(keyid)} is not a 32-byte Ed25519 key`);
 
   const digest = combineFieldLines(headers['content-digest']);
-  if (digest === undefined || digest === '') throw new RemembrancerError('CONTENT_DIGEST_MISMATCH', 'Content-Digest: missing');
+  if (digest === undefined || digest === '')
+    throw new RemembrancerError('CONTENT_DIGEST_MISMATCH', 'Content-Digest: missing');
   let digests: Map<string, Uint8Array>;
   try {
     digests = parseContentDigest(digest);
   } catch (cause) {
     throw new RemembrancerError('CONTENT_DIGEST_MISMATCH', 'Content-Digest: malformed', { cause });
   }
-  if (!digests.has('sha-256')) throw new RemembrancerError('CONTENT_DIGEST_MISMATCH', 'Content-Digest: no sha-256 digest');
+  if (!digests.has('sha-256'))
+    throw new RemembrancerError('CONTENT_DIGEST_MISMATCH', 'Content-Digest: no sha-256 digest');
 
   let base: string;
   try {
-    base = signatureBase(parsed.signatureParams, componentValues(parsed.signatureParams, { '@method': input.method, '@target-uri': input.targetUri, 'content-digest': digest }));
+    base = signatureBase(
+      parsed.signatureParams,
+      componentValues(parsed.signatureParams, {
+        '@method': input.method,
+        '@target-uri': input.targetUri,
+        'content-digest': digest,
+      }),
+    );
   } catch (cause) {
     // Only a request no peer could have signed gets here (say, a raw non-ASCII byte in the path).
     throw new RemembrancerError('SIGNATURE_INVALID', 'the request cannot be covered by a peer signature', { cause });
   }
   if (!crypto.ed25519Verify(publicKey, utf8Encode(base), parsed.signature)) {
-    throw new RemembrancerError('SIGNATURE_INVALID', `signature ${parsed.label} by ${JSON.stringify(keyid)} does not verify`);
+    throw new RemembrancerError(
+      'SIGNATURE_INVALID',
+      `signature ${parsed.label} by ${JSON.stringify(keyid)} does not verify`,
+    );
   }
 
   const now = Math.floor(input.now);

@@ -1,5 +1,11 @@
 import { RemembrancerError } from '../errors.js';
-import { serializeSfInnerList, serializeSfItem, serializeSfParameters, type SfInnerList, type SfItem } from './structured-field.js';
+import {
+  serializeSfInnerList,
+  serializeSfItem,
+  serializeSfParameters,
+  type SfInnerList,
+  type SfItem,
+} from './structured-field.js';
 
 /**
  * The signature base of RFC 9421 §2.5 (https://www.rfc-editor.org/rfc/rfc9421#section-2.5),

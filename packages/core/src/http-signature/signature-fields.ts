@@ -24,7 +24,11 @@ export interface SignatureField {
 export const MAX_SIGNATURE_FIELD_LENGTH = 8192;
 
 function malformed(why: string, cause?: unknown): never {
-  throw new RemembrancerError('SIGNATURE_INPUT_MALFORMED', `malformed signature fields: ${why}`, cause === undefined ? undefined : { cause });
+  throw new RemembrancerError(
+    'SIGNATURE_INPUT_MALFORMED',
+    `malformed signature fields: ${why}`,
+    cause === undefined ? undefined : { cause },
+  );
 }
 
 function parseField(name: string, value: string): SfDictionary {
@@ -45,9 +49,17 @@ function parseField(name: string, value: string): SfDictionary {
  * parameters. Fails with SIGNATURE_MISSING when the fields or the label are absent and with
  * SIGNATURE_INPUT_MALFORMED otherwise.
  */
-export function parseSignatureFields(fields: { signatureInput: HeaderValue; signature: HeaderValue; label: string }): SignatureField {
+export function parseSignatureFields(fields: {
+  signatureInput: HeaderValue;
+  signature: HeaderValue;
+  label: string;
+}): SignatureField {
   const { label } = fields;
-  if (!isSfKey(label)) throw new RemembrancerError('INVALID_ARGUMENT', `signature label ${JSON.stringify(label)} is not a structured field key`);
+  if (!isSfKey(label))
+    throw new RemembrancerError(
+      'INVALID_ARGUMENT',
+      `signature label ${JSON.stringify(label)} is not a structured field key`,
+    );
   const inputValue = combineFieldLines(fields.signatureInput);
   const signatureValue = combineFieldLines(fields.signature);
   if ((inputValue === undefined || inputValue === '') && (signatureValue === undefined || signatureValue === '')) {
@@ -57,8 +69,10 @@ export function parseSignatureFields(fields: { signatureInput: HeaderValue; sign
   if (signatureValue === undefined || signatureValue === '') malformed('Signature-Input field without Signature');
   const inputs = parseField('Signature-Input', inputValue);
   const signatures = parseField('Signature', signatureValue);
-  for (const l of inputs.keys()) if (!signatures.has(l)) malformed(`label ${JSON.stringify(l)} is in Signature-Input but not in Signature`);
-  for (const l of signatures.keys()) if (!inputs.has(l)) malformed(`label ${JSON.stringify(l)} is in Signature but not in Signature-Input`);
+  for (const l of inputs.keys())
+    if (!signatures.has(l)) malformed(`label ${JSON.stringify(l)} is in Signature-Input but not in Signature`);
+  for (const l of signatures.keys())
+    if (!inputs.has(l)) malformed(`label ${JSON.stringify(l)} is in Signature but not in Signature-Input`);
   const input = inputs.get(label);
   const signature = signatures.get(label);
   if (input === undefined || signature === undefined) {
@@ -66,16 +80,26 @@ export function parseSignatureFields(fields: { signatureInput: HeaderValue; sign
   }
   if (!isSfInnerList(input)) malformed(`Signature-Input member ${label} is not an inner list`);
   for (const item of input.items) {
-    if (item.value.type !== 'string') malformed(`Signature-Input member ${label} covers a component identifier that is not a string`);
+    if (item.value.type !== 'string')
+      malformed(`Signature-Input member ${label} covers a component identifier that is not a string`);
   }
-  if (isSfInnerList(signature) || signature.value.type !== 'binary') malformed(`Signature member ${label} is not a byte sequence`);
+  if (isSfInnerList(signature) || signature.value.type !== 'binary')
+    malformed(`Signature member ${label} is not a byte sequence`);
   if (signature.params.size > 0) malformed(`Signature member ${label} has parameters`);
   return { label, input, signature: signature.value.value };
 }
 
 /** The Signature-Input and Signature field values carrying one labelled signature. */
-export function formatSignatureFields(label: string, input: SfInnerList, signature: Uint8Array): { 'signature-input': string; signature: string } {
-  if (!isSfKey(label)) throw new RemembrancerError('INVALID_ARGUMENT', `signature label ${JSON.stringify(label)} is not a structured field key`);
+export function formatSignatureFields(
+  label: string,
+  input: SfInnerList,
+  signature: Uint8Array,
+): { 'signature-input': string; signature: string } {
+  if (!isSfKey(label))
+    throw new RemembrancerError(
+      'INVALID_ARGUMENT',
+      `signature label ${JSON.stringify(label)} is not a structured field key`,
+    );
   return {
     'signature-input': serializeSfDictionary(new Map([[label, input]])),
     signature: serializeSfDictionary(new Map([[label, sfItem(sfBinary(signature))]])),

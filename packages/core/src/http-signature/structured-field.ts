@@ -371,7 +371,11 @@ class Parser {
     try {
       bytes = base64Decode(b64);
     } catch (cause) {
-      throw new RemembrancerError('INVALID_ENCODING', `invalid structured field: byte sequence is not canonical padded base64 at offset ${this.pos}`, { cause });
+      throw new RemembrancerError(
+        'INVALID_ENCODING',
+        `invalid structured field: byte sequence is not canonical padded base64 at offset ${this.pos}`,
+        { cause },
+      );
     }
     this.pos = end + 1;
     return bytes;
@@ -517,7 +521,10 @@ function serializeDecimal(v: number): string {
   if (scaled - Math.floor(scaled) === 0.5 && thousandths % 2 === 1) thousandths -= 1;
   const intPart = Math.floor(thousandths / 1000);
   if (intPart > 999_999_999_999) cannot(`decimal has more than 12 integer digits: ${String(v)}`);
-  const frac = String(thousandths % 1000).padStart(3, '0').replace(/0+$/, '') || '0';
+  const frac =
+    String(thousandths % 1000)
+      .padStart(3, '0')
+      .replace(/0+$/, '') || '0';
   return (v < 0 && thousandths !== 0 ? '-' : '') + String(intPart) + '.' + frac;
 }
 

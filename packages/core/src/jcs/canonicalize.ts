@@ -23,7 +23,10 @@ const SHORT_ESCAPES: Record<number, string> = { 0x08: '\\b', 0x09: '\\t', 0x0a: 
 function quote(s: string): string {
   if (!NEEDS_WORK.test(s)) return '"' + s + '"';
   const bad = loneSurrogateAt(s);
-  if (bad >= 0) throw new NotJsonError(`lone surrogate U+${s.charCodeAt(bad).toString(16).toUpperCase()} at offset ${bad} of a string`);
+  if (bad >= 0)
+    throw new NotJsonError(
+      `lone surrogate U+${s.charCodeAt(bad).toString(16).toUpperCase()} at offset ${bad} of a string`,
+    );
   let out = '"';
   let from = 0;
   for (let i = 0; i < s.length; i++) {
@@ -42,7 +45,8 @@ function quote(s: string): string {
 function describe(value: unknown): string {
   if (value === null) return 'null';
   if (typeof value === 'number') return String(value);
-  if (typeof value === 'object') return (Object.getPrototypeOf(value) as { constructor?: { name?: string } } | null)?.constructor?.name ?? 'object';
+  if (typeof value === 'object')
+    return (Object.getPrototypeOf(value) as { constructor?: { name?: string } } | null)?.constructor?.name ?? 'object';
   return typeof value;
 }
 
@@ -67,7 +71,9 @@ function serialize(value: unknown, ancestors: Set<object>, limits: Limits): stri
       // The ancestors are exactly the open containers, so their count is the nesting depth.
       if (ancestors.size >= limits.maxDepth) throw new NotJsonError(`nesting deeper than ${limits.maxDepth} levels`);
       ancestors.add(value);
-      const out = Array.isArray(value) ? serializeArray(value, ancestors, limits) : serializeObject(value, ancestors, limits);
+      const out = Array.isArray(value)
+        ? serializeArray(value, ancestors, limits)
+        : serializeObject(value, ancestors, limits);
       ancestors.delete(value);
       return out;
     }
@@ -93,7 +99,8 @@ function serializeArray(value: readonly unknown[], ancestors: Set<object>, limit
 
 function serializeObject(value: object, ancestors: Set<object>, limits: Limits): string {
   const proto: unknown = Object.getPrototypeOf(value);
-  if (proto !== Object.prototype && proto !== null) throw new NotJsonError(`${describe(value)} is not a plain JSON object`);
+  if (proto !== Object.prototype && proto !== null)
+    throw new NotJsonError(`${describe(value)} is not a plain JSON object`);
   if (Object.getOwnPropertySymbols(value).length > 0) throw new NotJsonError('object has symbol-keyed properties');
   // Default sort compares UTF-16 code units, which is exactly RFC 8785 §3.2.3.
   const keys = Object.keys(value).sort();
@@ -137,7 +144,9 @@ export function canonicalize(value: unknown, options: CanonicalizeOptions = {}):
     }
     if (e instanceof RangeError) {
       // Stack exhaustion on absurdly deep nesting, or a result beyond the maximum string length.
-      throw new RemembrancerError('INVALID_ARGUMENT', 'cannot canonicalize: value is nested too deeply or too large', { cause: e });
+      throw new RemembrancerError('INVALID_ARGUMENT', 'cannot canonicalize: value is nested too deeply or too large', {
+        cause: e,
+      });
     }
     throw e;
   }

@@ -82,7 +82,10 @@ class Parser {
       lineStart = i + 1;
     }
     const column = at - lineStart + 1;
-    throw new RemembrancerError('INVALID_JSON', `invalid JSON: ${what} at position ${at} (line ${line}, column ${column})`);
+    throw new RemembrancerError(
+      'INVALID_JSON',
+      `invalid JSON: ${what} at position ${at} (line ${line}, column ${column})`,
+    );
   }
 
   skipWhitespace(): void {
@@ -99,7 +102,8 @@ class Parser {
   unexpected(): never {
     if (this.#pos >= this.#text.length) this.fail('unexpected end of input');
     const c = this.#text.codePointAt(this.#pos)!;
-    const shown = c >= 0x20 && c < 0x7f ? `'${String.fromCharCode(c)}'` : `U+${c.toString(16).toUpperCase().padStart(4, '0')}`;
+    const shown =
+      c >= 0x20 && c < 0x7f ? `'${String.fromCharCode(c)}'` : `U+${c.toString(16).toUpperCase().padStart(4, '0')}`;
     this.fail(`unexpected character ${shown}`);
   }
 
@@ -165,7 +169,8 @@ class Parser {
         } else {
           const obj = top.container as Record<string, unknown>;
           // A plain assignment of "__proto__" would replace the prototype instead of adding a member.
-          if (top.key === '__proto__') Object.defineProperty(obj, top.key, { value, writable: true, enumerable: true, configurable: true });
+          if (top.key === '__proto__')
+            Object.defineProperty(obj, top.key, { value, writable: true, enumerable: true, configurable: true });
           else obj[top.key] = value;
         }
         this.skipWhitespace();
@@ -301,6 +306,7 @@ class Parser {
 export function parseJsonStrict(text: string, options: ParseJsonOptions = {}): unknown {
   if (typeof text !== 'string') throw new RemembrancerError('INVALID_JSON', 'invalid JSON: input is not a string');
   const maxDepth = options.maxDepth ?? MAX_JSON_DEPTH;
-  if (!Number.isSafeInteger(maxDepth) || maxDepth < 1) throw new RemembrancerError('INVALID_ARGUMENT', 'maxDepth must be a positive integer');
+  if (!Number.isSafeInteger(maxDepth) || maxDepth < 1)
+    throw new RemembrancerError('INVALID_ARGUMENT', 'maxDepth must be a positive integer');
   return new Parser(text, maxDepth).parse();
 }

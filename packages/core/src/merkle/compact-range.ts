@@ -17,7 +17,10 @@ export class CompactRange {
   constructor(size = 0, hashes: readonly Uint8Array[] = []) {
     checkCount('size', size);
     if (hashes.length !== popCount(size)) {
-      throw new RemembrancerError('INVALID_ARGUMENT', `a compact range of size ${size} has ${popCount(size)} hashes, got ${hashes.length}`);
+      throw new RemembrancerError(
+        'INVALID_ARGUMENT',
+        `a compact range of size ${size} has ${popCount(size)} hashes, got ${hashes.length}`,
+      );
     }
     for (const h of hashes) {
       if (!(h instanceof Uint8Array) || h.length !== HASH_SIZE) {

@@ -64,7 +64,10 @@ export class MemoryTree {
     checkCount('index', id.index);
     const hash = this.#levels[id.level]?.[id.index];
     if (hash === undefined) {
-      throw new RemembrancerError('INDEX_OUT_OF_RANGE', `subtree (level ${id.level}, index ${id.index}) is not complete in a tree of size ${this.size}`);
+      throw new RemembrancerError(
+        'INDEX_OUT_OF_RANGE',
+        `subtree (level ${id.level}, index ${id.index}) is not complete in a tree of size ${this.size}`,
+      );
     }
     return hash;
   }

@@ -38,4 +38,3 @@ export function inclusionProof(index: number, size: number, get: SubtreeHashGett
 export function consistencyProof(from: number, to: number, get: SubtreeHashGetter): Uint8Array[] {
   return hashPlan(consistencyProofPlan(from, to), get);
 }
-

@@ -48,7 +48,8 @@ export function inclusionProofPlan(index: number, size: number): SubtreeId[][] {
 export function consistencyProofPlan(from: number, to: number): SubtreeId[][] {
   checkCount('from', from);
   checkCount('to', to);
-  if (from > to) throw new RemembrancerError('INVALID_RANGE', `consistency proof from size ${from} to smaller size ${to}`);
+  if (from > to)
+    throw new RemembrancerError('INVALID_RANGE', `consistency proof from size ${from} to smaller size ${to}`);
   if (from === 0 || from === to) return [];
   // SUBPROOF(m, D[n], b) = SUBPROOF(...) : MTH(other half); collected outermost first.
   const outer: SubtreeId[][] = [];

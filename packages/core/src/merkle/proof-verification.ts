@@ -36,7 +36,12 @@ function half(x: number): number {
  * (https://www.rfc-editor.org/rfc/rfc9162#section-2.1.3.2). Throws INDEX_OUT_OF_RANGE if
  * index >= size and PROOF_MALFORMED for a wrong element count or hash length.
  */
-export function rootFromInclusionProof(index: number, size: number, leafHash: Uint8Array, proof: readonly Uint8Array[]): Uint8Array {
+export function rootFromInclusionProof(
+  index: number,
+  size: number,
+  leafHash: Uint8Array,
+  proof: readonly Uint8Array[],
+): Uint8Array {
   checkCount('index', index);
   checkCount('size', size);
   if (index >= size) throw new RemembrancerError('INDEX_OUT_OF_RANGE', `index ${index} is not below tree size ${size}`);
@@ -69,10 +74,17 @@ export function rootFromInclusionProof(index: number, size: number, leafHash: Ui
 }
 
 /** Throws unless `proof` shows that `leafHash` is leaf `index` of the tree of `size` leaves with `root`. */
-export function verifyInclusion(index: number, size: number, leafHash: Uint8Array, proof: readonly Uint8Array[], root: Uint8Array): void {
+export function verifyInclusion(
+  index: number,
+  size: number,
+  leafHash: Uint8Array,
+  proof: readonly Uint8Array[],
+  root: Uint8Array,
+): void {
   const computed = rootFromInclusionProof(index, size, leafHash, proof);
   checkHash('root', root);
-  if (!bytesEqual(computed, root)) throw new RemembrancerError('PROOF_MISMATCH', 'inclusion proof does not lead to the root');
+  if (!bytesEqual(computed, root))
+    throw new RemembrancerError('PROOF_MISMATCH', 'inclusion proof does not lead to the root');
 }
 
 /**
@@ -84,7 +96,13 @@ export function verifyInclusion(index: number, size: number, leafHash: Uint8Arra
  * the empty tree's root and root2 a well-formed hash, so a claim about size 0 cannot carry an
  * arbitrary root.
  */
-export function verifyConsistency(size1: number, size2: number, proof: readonly Uint8Array[], root1: Uint8Array, root2: Uint8Array): void {
+export function verifyConsistency(
+  size1: number,
+  size2: number,
+  proof: readonly Uint8Array[],
+  root1: Uint8Array,
+  root2: Uint8Array,
+): void {
   checkCount('size1', size1);
   checkCount('size2', size2);
   if (size1 > size2) throw new RemembrancerError('INVALID_RANGE', `size1 ${size1} is greater than size2 ${size2}`);
@@ -144,12 +162,20 @@ export function verifyConsistency(size1: number, size2: number, proof: readonly 
     sn = half(sn);
   }
   if (sn !== 0) malformed('proof does not reach the new root');
-  if (!bytesEqual(fr, root1)) throw new RemembrancerError('PROOF_MISMATCH', 'consistency proof does not lead to the old root');
-  if (!bytesEqual(sr, root2)) throw new RemembrancerError('PROOF_MISMATCH', 'consistency proof does not lead to the new root');
+  if (!bytesEqual(fr, root1))
+    throw new RemembrancerError('PROOF_MISMATCH', 'consistency proof does not lead to the old root');
+  if (!bytesEqual(sr, root2))
+    throw new RemembrancerError('PROOF_MISMATCH', 'consistency proof does not lead to the new root');
 }
 
 /** verifyInclusion as a predicate: false for any proof failure; programming errors still throw. */
-export function isInclusionValid(index: number, size: number, leafHash: Uint8Array, proof: readonly Uint8Array[], root: Uint8Array): boolean {
+export function isInclusionValid(
+  index: number,
+  size: number,
+  leafHash: Uint8Array,
+  proof: readonly Uint8Array[],
+  root: Uint8Array,
+): boolean {
   try {
     verifyInclusion(index, size, leafHash, proof, root);
     return true;
@@ -160,7 +186,13 @@ export function isInclusionValid(index: number, size: number, leafHash: Uint8Arr
 }
 
 /** verifyConsistency as a predicate: false for any proof failure; programming errors still throw. */
-export function isConsistencyValid(size1: number, size2: number, proof: readonly Uint8Array[], root1: Uint8Array, root2: Uint8Array): boolean {
+export function isConsistencyValid(
+  size1: number,
+  size2: number,
+  proof: readonly Uint8Array[],
+  root1: Uint8Array,
+  root2: Uint8Array,
+): boolean {
   try {
     verifyConsistency(size1, size2, proof, root1, root2);
     return true;

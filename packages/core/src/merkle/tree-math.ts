@@ -64,6 +64,9 @@ export function isPowerOfTwo(x: number): boolean {
 /** Sizes and indices are attacker-controlled in proofs and requests: only non-negative safe integers. */
 export function checkCount(name: string, value: number): void {
   if (!Number.isSafeInteger(value) || value < 0) {
-    throw new RemembrancerError('INVALID_ARGUMENT', `${name} must be a non-negative safe integer, got ${String(value)}`);
+    throw new RemembrancerError(
+      'INVALID_ARGUMENT',
+      `${name} must be a non-negative safe integer, got ${String(value)}`,
+    );
   }
 }

@@ -2,7 +2,16 @@ import { RemembrancerError, type ErrorCode } from '../errors.js';
 import { crypto } from '../crypto/index.js';
 import { base64Decode, base64Encode } from '../encoding/index.js';
 import { canonicalBytes } from '../jcs/index.js';
-import { arrayOf, base64OfLength, child, isObject, objectWith, refuse, stringMatching, type JsonObject } from './json-members.js';
+import {
+  arrayOf,
+  base64OfLength,
+  child,
+  isObject,
+  objectWith,
+  refuse,
+  stringMatching,
+  type JsonObject,
+} from './json-members.js';
 import { WRITER_ID_PATTERN } from './writer-id.js';
 
 /*
@@ -33,7 +42,10 @@ export function signingBytes(doc: JsonObject): Uint8Array {
  * The `signatures` member of an attacker-controlled document: undefined when absent, else a checked
  * list (each `{signer, sig}` with a 64-byte signature, signers unique).
  */
-export function documentSignatures(doc: JsonObject, code: ErrorCode = 'SIGNATURE_INVALID'): DocumentSignature[] | undefined {
+export function documentSignatures(
+  doc: JsonObject,
+  code: ErrorCode = 'SIGNATURE_INVALID',
+): DocumentSignature[] | undefined {
   if (!(SIGNATURES_MEMBER in doc)) return undefined;
   const pointer = `/${SIGNATURES_MEMBER}`;
   const sigs = arrayOf(code, doc[SIGNATURES_MEMBER], pointer, MAX_DOCUMENT_SIGNATURES, (v, p) => {
@@ -43,13 +55,19 @@ export function documentSignatures(doc: JsonObject, code: ErrorCode = 'SIGNATURE
   });
   if (sigs.length === 0) refuse(code, pointer, 'is empty; omit it or sign');
   sigs.forEach((s, i) => {
-    if (sigs.findIndex((t) => t.signer === s.signer) !== i) refuse(code, child(pointer, i), `signer ${s.signer} signs twice`);
+    if (sigs.findIndex((t) => t.signer === s.signer) !== i)
+      refuse(code, child(pointer, i), `signer ${s.signer} signs twice`);
   });
   return sigs;
 }
 
 /** True iff `sig` is a valid signature of `doc` by the base64 Ed25519 public key. */
-export function verifyDocumentSignature(doc: JsonObject, sig: DocumentSignature, publicKeyBase64: string, message = signingBytes(doc)): boolean {
+export function verifyDocumentSignature(
+  doc: JsonObject,
+  sig: DocumentSignature,
+  publicKeyBase64: string,
+  message = signingBytes(doc),
+): boolean {
   // Malformed base64 (a key or signature that skipped documentSignatures) is a failed verification, not a crash.
   let key: Uint8Array;
   let raw: Uint8Array;
@@ -67,13 +85,21 @@ export function verifyDocumentSignature(doc: JsonObject, sig: DocumentSignature,
  * Adds `signer`'s signature (replacing an earlier one by the same signer), signatures kept sorted
  * by signer so that everyone assembling the same approvals gets byte-identical documents.
  */
-export function signDocument<T extends JsonObject>(doc: T, signer: string, seed: Uint8Array): T & { signatures: DocumentSignature[] } {
+export function signDocument<T extends JsonObject>(
+  doc: T,
+  signer: string,
+  seed: Uint8Array,
+): T & { signatures: DocumentSignature[] } {
   if (!isObject(doc)) throw new RemembrancerError('INVALID_ARGUMENT', 'only a JSON object can be signed');
-  if (!WRITER_ID_PATTERN.test(signer)) throw new RemembrancerError('INVALID_ARGUMENT', `invalid signer id ${JSON.stringify(signer.slice(0, 64))}`);
-  if (!(seed instanceof Uint8Array) || seed.length !== 32) throw new RemembrancerError('INVALID_ARGUMENT', 'a signing seed must be 32 bytes');
+  if (!WRITER_ID_PATTERN.test(signer))
+    throw new RemembrancerError('INVALID_ARGUMENT', `invalid signer id ${JSON.stringify(signer.slice(0, 64))}`);
+  if (!(seed instanceof Uint8Array) || seed.length !== 32)
+    throw new RemembrancerError('INVALID_ARGUMENT', 'a signing seed must be 32 bytes');
   const existing = documentSignatures(doc, 'INVALID_ARGUMENT') ?? [];
   const sig = base64Encode(crypto.ed25519Sign(seed, signingBytes(doc)));
-  const signatures = [...existing.filter((s) => s.signer !== signer), { signer, sig }].sort((a, b) => (a.signer < b.signer ? -1 : a.signer > b.signer ? 1 : 0));
+  const signatures = [...existing.filter((s) => s.signer !== signer), { signer, sig }].sort((a, b) =>
+    a.signer < b.signer ? -1 : a.signer > b.signer ? 1 : 0,
+  );
   return { ...doc, signatures };
 }
 

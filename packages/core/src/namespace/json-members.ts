@@ -36,12 +36,24 @@ export function integerIn(code: ErrorCode, value: unknown, pointer: string, min:
   return value;
 }
 
-export function stringMatching(code: ErrorCode, value: unknown, pointer: string, pattern: RegExp, what: string): string {
+export function stringMatching(
+  code: ErrorCode,
+  value: unknown,
+  pointer: string,
+  pattern: RegExp,
+  what: string,
+): string {
   if (typeof value !== 'string' || !pattern.test(value)) refuse(code, pointer, `must be ${what}`);
   return value;
 }
 
-export function arrayOf<T>(code: ErrorCode, value: unknown, pointer: string, max: number, item: (v: unknown, p: string) => T): T[] {
+export function arrayOf<T>(
+  code: ErrorCode,
+  value: unknown,
+  pointer: string,
+  max: number,
+  item: (v: unknown, p: string) => T,
+): T[] {
   if (!Array.isArray(value)) refuse(code, pointer, 'must be an array');
   if (value.length > max) refuse(code, pointer, `has ${value.length} items; at most ${max} are allowed`);
   return value.map((v, i) => item(v, child(pointer, i)));

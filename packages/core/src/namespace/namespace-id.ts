@@ -10,6 +10,9 @@ export function isNamespaceId(id: unknown): id is string {
 export function assertNamespaceId(id: unknown): asserts id is string {
   if (!isNamespaceId(id)) {
     const shown = typeof id === 'string' ? JSON.stringify(id.slice(0, 140)) : typeof id;
-    throw new RemembrancerError('INVALID_NAMESPACE_ID', `invalid namespace id ${shown}: expected <tenant>:<name> matching ${NAMESPACE_ID_PATTERN.source}`);
+    throw new RemembrancerError(
+      'INVALID_NAMESPACE_ID',
+      `invalid namespace id ${shown}: expected <tenant>:<name> matching ${NAMESPACE_ID_PATTERN.source}`,
+    );
   }
 }

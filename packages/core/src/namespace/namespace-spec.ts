@@ -5,7 +5,16 @@ import { parseSchemaAllowList } from '../schema-policy/index.js';
 import { MAX_ENTRY_BYTES } from '../entry/index.js';
 import { WRITER_ID_PATTERN } from './writer-id.js';
 export { WRITER_ID_PATTERN } from './writer-id.js';
-import { arrayOf, base64OfLength, child, integerIn, isObject, objectWith, refuse, stringMatching } from './json-members.js';
+import {
+  arrayOf,
+  base64OfLength,
+  child,
+  integerIn,
+  isObject,
+  objectWith,
+  refuse,
+  stringMatching,
+} from './json-members.js';
 
 /*
  * A namespace's rules, one JSON shape for `PUT /v1/ns/{ns}` and the governance entries that record
@@ -77,7 +86,15 @@ export interface NamespaceSpec {
   cadence: CadenceSpec;
 }
 
-export const NAMESPACE_SPEC_MEMBERS = ['description', 'visibility', 'witness_policy', 'schema_policy', 'writers', 'limits', 'cadence'] as const;
+export const NAMESPACE_SPEC_MEMBERS = [
+  'description',
+  'visibility',
+  'witness_policy',
+  'schema_policy',
+  'writers',
+  'limits',
+  'cadence',
+] as const;
 
 const HEX_SHA256 = /^[0-9a-f]{64}$/;
 export const MAX_DESCRIPTION_LENGTH = 1024;
@@ -94,7 +111,13 @@ export function defaultNamespaceSpec(): NamespaceSpec {
     witness_policy: { min_required: 0, allowlist: [] },
     schema_policy: { allow: ['*'] },
     writers: [],
-    limits: { max_entry_bytes: MAX_ENTRY_BYTES, rate_per_second: null, burst: null, quota_entries: null, quota_bytes: null },
+    limits: {
+      max_entry_bytes: MAX_ENTRY_BYTES,
+      rate_per_second: null,
+      burst: null,
+      quota_entries: null,
+      quota_bytes: null,
+    },
     cadence: {},
   };
 }
@@ -104,33 +127,68 @@ const E = 'POLICY_INVALID' as const;
 function parseWitnessPolicy(value: unknown, pointer: string): WitnessPolicy {
   const o = objectWith(E, value, pointer, ['min_required', 'allowlist']);
   // Absent (or undefined) takes the default; null is an error, so `=== undefined`, never `??`.
-  const allowlist = arrayOf(E, o['allowlist'] === undefined ? [] : o['allowlist'], child(pointer, 'allowlist'), MAX_WITNESS_ALLOWLIST, (v, p) =>
-    stringMatching(E, v, p, NODE_NAME_PATTERN, 'a peer id (a node name such as beta.vaultmesh.local)'),
+  const allowlist = arrayOf(
+    E,
+    o['allowlist'] === undefined ? [] : o['allowlist'],
+    child(pointer, 'allowlist'),
+    MAX_WITNESS_ALLOWLIST,
+    (v, p) => stringMatching(E, v, p, NODE_NAME_PATTERN, 'a peer id (a node name such as beta.vaultmesh.local)'),
   );
   allowlist.forEach((id, i) => {
     if (allowlist.indexOf(id) !== i) refuse(E, child(child(pointer, 'allowlist'), i), `peer ${id} is listed twice`);
   });
-  const min = integerIn(E, o['min_required'] === undefined ? 0 : o['min_required'], child(pointer, 'min_required'), 0, MAX_WITNESS_ALLOWLIST);
+  const min = integerIn(
+    E,
+    o['min_required'] === undefined ? 0 : o['min_required'],
+    child(pointer, 'min_required'),
+    0,
+    MAX_WITNESS_ALLOWLIST,
+  );
   if (min > allowlist.length) {
-    refuse(E, child(pointer, 'min_required'), `requires ${min} witnesses but the allowlist names only ${allowlist.length}`);
+    refuse(
+      E,
+      child(pointer, 'min_required'),
+      `requires ${min} witnesses but the allowlist names only ${allowlist.length}`,
+    );
   }
   return { min_required: min, allowlist };
 }
 
 function parseWriter(value: unknown, pointer: string): NamespaceWriter {
   if (!isObject(value)) refuse(E, pointer, 'must be a JSON object');
-  const id = stringMatching(E, value['id'], child(pointer, 'id'), WRITER_ID_PATTERN, 'a writer id (letters, digits and . _ : @ / -, at most 128)');
+  const id = stringMatching(
+    E,
+    value['id'],
+    child(pointer, 'id'),
+    WRITER_ID_PATTERN,
+    'a writer id (letters, digits and . _ : @ / -, at most 128)',
+  );
   if ('ed25519' in value) {
     objectWith(E, value, pointer, ['id', 'ed25519']);
-    return { id, ed25519: base64OfLength(E, value['ed25519'], child(pointer, 'ed25519'), 32, 'a 32-byte Ed25519 public key') };
+    return {
+      id,
+      ed25519: base64OfLength(E, value['ed25519'], child(pointer, 'ed25519'), 32, 'a 32-byte Ed25519 public key'),
+    };
   }
   if ('token_sha256' in value) {
     objectWith(E, value, pointer, ['id', 'token_sha256', 'scopes']);
-    const hash = stringMatching(E, value['token_sha256'], child(pointer, 'token_sha256'), HEX_SHA256, 'the lowercase hex SHA-256 of the token');
-    const scopes = arrayOf(E, value['scopes'] === undefined ? ['write'] : value['scopes'], child(pointer, 'scopes'), WRITER_SCOPES.length, (v, p) => {
-      if (!WRITER_SCOPES.includes(v as WriterScope)) refuse(E, p, `must be one of ${WRITER_SCOPES.join(', ')}`);
-      return v as WriterScope;
-    });
+    const hash = stringMatching(
+      E,
+      value['token_sha256'],
+      child(pointer, 'token_sha256'),
+      HEX_SHA256,
+      'the lowercase hex SHA-256 of the token',
+    );
+    const scopes = arrayOf(
+      E,
+      value['scopes'] === undefined ? ['write'] : value['scopes'],
+      child(pointer, 'scopes'),
+      WRITER_SCOPES.length,
+      (v, p) => {
+        if (!WRITER_SCOPES.includes(v as WriterScope)) refuse(E, p, `must be one of ${WRITER_SCOPES.join(', ')}`);
+        return v as WriterScope;
+      },
+    );
     if (scopes.length === 0) refuse(E, child(pointer, 'scopes'), 'must name at least one scope');
     if (new Set(scopes).size !== scopes.length) refuse(E, child(pointer, 'scopes'), 'lists a scope twice');
     return { id, token_sha256: hash, scopes: WRITER_SCOPES.filter((s) => scopes.includes(s)) };
@@ -156,15 +214,30 @@ function nullableInteger(value: unknown, pointer: string, min: number, max: numb
 }
 
 function parseLimits(value: unknown, pointer: string, base: NamespaceLimits): NamespaceLimits {
-  const o = objectWith(E, value, pointer, ['max_entry_bytes', 'rate_per_second', 'burst', 'quota_entries', 'quota_bytes']);
+  const o = objectWith(E, value, pointer, [
+    'max_entry_bytes',
+    'rate_per_second',
+    'burst',
+    'quota_entries',
+    'quota_bytes',
+  ]);
   const get = <K extends keyof NamespaceLimits>(k: K): unknown => (k in o ? o[k] : base[k]);
   const maxEntry = integerIn(E, get('max_entry_bytes'), child(pointer, 'max_entry_bytes'), 2, MAX_ENTRY_BYTES);
   const rate = get('rate_per_second');
   if (rate !== null && (typeof rate !== 'number' || !Number.isFinite(rate) || rate <= 0 || rate > MAX_RATE)) {
-    refuse(E, child(pointer, 'rate_per_second'), `must be null or a number of entries per second above 0 and at most ${MAX_RATE}`);
+    refuse(
+      E,
+      child(pointer, 'rate_per_second'),
+      `must be null or a number of entries per second above 0 and at most ${MAX_RATE}`,
+    );
   }
   // A burst without a rate has no meaning, and a rate alone gets the smallest bucket that passes it.
-  let burst = 'burst' in o ? nullableInteger(o['burst'], child(pointer, 'burst'), 1, MAX_RATE) : rate === null ? null : base.burst;
+  let burst =
+    'burst' in o
+      ? nullableInteger(o['burst'], child(pointer, 'burst'), 1, MAX_RATE)
+      : rate === null
+        ? null
+        : base.burst;
   if (rate === null && burst !== null) refuse(E, child(pointer, 'burst'), 'a burst needs a rate_per_second');
   if (rate !== null && burst === null) burst = Math.max(1, Math.ceil(rate));
   return {
@@ -190,16 +263,25 @@ export function parseNamespaceSpec(value: unknown, base: NamespaceSpec = default
     refuse(E, '/description', `must be a string of at most ${MAX_DESCRIPTION_LENGTH} characters`);
   }
   // Specs are stored and signed as JCS, which has no encoding for a lone surrogate (RFC 8785 §3.2.2.2).
-  if (loneSurrogateAt(description) >= 0) refuse(E, '/description', 'contains a lone surrogate, which JSON text cannot carry');
+  if (loneSurrogateAt(description) >= 0)
+    refuse(E, '/description', 'contains a lone surrogate, which JSON text cannot carry');
   const visibility = o['visibility'] === undefined ? base.visibility : o['visibility'];
   if (!VISIBILITIES.includes(visibility as Visibility)) refuse(E, '/visibility', 'must be "public" or "private"');
   return {
     description,
     visibility: visibility as Visibility,
-    witness_policy: 'witness_policy' in o ? parseWitnessPolicy(o['witness_policy'], '/witness_policy') : structuredClone(base.witness_policy),
+    witness_policy:
+      'witness_policy' in o
+        ? parseWitnessPolicy(o['witness_policy'], '/witness_policy')
+        : structuredClone(base.witness_policy),
     schema_policy:
       'schema_policy' in o
-        ? { allow: parseSchemaAllowList(objectWith(E, o['schema_policy'], '/schema_policy', ['allow'])['allow'], '/schema_policy/allow') }
+        ? {
+            allow: parseSchemaAllowList(
+              objectWith(E, o['schema_policy'], '/schema_policy', ['allow'])['allow'],
+              '/schema_policy/allow',
+            ),
+          }
         : structuredClone(base.schema_policy),
     writers: 'writers' in o ? parseWriters(o['writers'], '/writers') : structuredClone(base.writers),
     limits: 'limits' in o ? parseLimits(o['limits'], '/limits', base.limits) : { ...base.limits },

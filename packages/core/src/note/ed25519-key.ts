@@ -34,13 +34,20 @@ export function seedIdentity(name: string, type: number, seed: Uint8Array): Ed25
   }
   const s = seed.slice();
   const publicKey = crypto.ed25519PublicKey(s);
-  return { name, keyId: computeKeyId(name, type, publicKey), publicKey, vkey: formatVkey(name, type, publicKey), seed: s };
+  return {
+    name,
+    keyId: computeKeyId(name, type, publicKey),
+    publicKey,
+    vkey: formatVkey(name, type, publicKey),
+    seed: s,
+  };
 }
 
 /** Parses a vkey that must be of `type` (`what` names the type in the error). */
 export function parseTypedVkey(vkey: string, type: number, what: string): { name: string; publicKey: Uint8Array } {
   const k = parseVkey(vkey);
-  if (k.type !== type) throw new RemembrancerError('VKEY_MALFORMED', `verifier key ${JSON.stringify(k.name)} is not ${what}`);
+  if (k.type !== type)
+    throw new RemembrancerError('VKEY_MALFORMED', `verifier key ${JSON.stringify(k.name)} is not ${what}`);
   return k;
 }
 

@@ -16,7 +16,13 @@ export class NoteSigner {
   readonly #seed: Uint8Array;
 
   constructor(name: string, seed: Uint8Array) {
-    ({ name: this.name, keyId: this.keyId, publicKey: this.publicKey, vkey: this.vkey, seed: this.#seed } = seedIdentity(name, SIGNATURE_TYPE_ED25519, seed));
+    ({
+      name: this.name,
+      keyId: this.keyId,
+      publicKey: this.publicKey,
+      vkey: this.vkey,
+      seed: this.#seed,
+    } = seedIdentity(name, SIGNATURE_TYPE_ED25519, seed));
   }
 
   static fromSkey(skey: string): NoteSigner {

@@ -24,7 +24,12 @@ export class NoteVerifier implements NoteSignatureVerifier {
   readonly #cache = new VerificationCache();
 
   constructor(name: string, publicKey: Uint8Array) {
-    ({ name: this.name, keyId: this.keyId, publicKey: this.publicKey, vkey: this.vkey } = publicKeyIdentity(name, SIGNATURE_TYPE_ED25519, publicKey));
+    ({
+      name: this.name,
+      keyId: this.keyId,
+      publicKey: this.publicKey,
+      vkey: this.vkey,
+    } = publicKeyIdentity(name, SIGNATURE_TYPE_ED25519, publicKey));
   }
 
   /** Parse a vkey once and reuse the verifier: parsing costs a hash, verifying may hit the cache. */

@@ -2,7 +2,13 @@ import { RemembrancerError } from '../errors.js';
 import { crypto } from '../crypto/index.js';
 import { base64Decode, base64Encode, concatBytes } from '../encoding/index.js';
 import { isValidKeyName } from './key-name.js';
-import { SIGNATURE_TYPE_COSIGNATURE_V1, SIGNATURE_TYPE_ED25519, computeKeyId, formatKeyId, parseKeyId } from './key-id.js';
+import {
+  SIGNATURE_TYPE_COSIGNATURE_V1,
+  SIGNATURE_TYPE_ED25519,
+  computeKeyId,
+  formatKeyId,
+  parseKeyId,
+} from './key-id.js';
 import { formatVkey } from './vkey.js';
 
 /**
@@ -50,7 +56,8 @@ export function parseSkey(skey: string): Skey {
   if (type === undefined || !SUPPORTED.has(type)) malformed('unsupported signature type');
   if (raw.length !== 33) malformed('Ed25519 seed must be 32 bytes');
   const seed = raw.slice(1);
-  if (computeKeyId(name, type, crypto.ed25519PublicKey(seed)) !== keyId) malformed('key ID does not match name and key');
+  if (computeKeyId(name, type, crypto.ed25519PublicKey(seed)) !== keyId)
+    malformed('key ID does not match name and key');
   return { name, keyId, type, seed };
 }
 

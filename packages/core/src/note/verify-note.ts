@@ -33,13 +33,19 @@ export function verifyParsedNote(note: Note, verifiers: readonly NoteSignatureVe
     }
     if (!known) continue;
     if (!ok) {
-      throw new RemembrancerError('SIGNATURE_INVALID', `signature by trusted key ${JSON.stringify(sig.name)} does not verify`);
+      throw new RemembrancerError(
+        'SIGNATURE_INVALID',
+        `signature by trusted key ${JSON.stringify(sig.name)} does not verify`,
+      );
     }
     if (!verified.some((s) => s.name === sig.name && s.keyId === sig.keyId)) verified.push(sig);
   }
   if (verified.length === 0) {
     const names = verifiers.map((v) => v.name).join(', ');
-    throw new RemembrancerError('SIGNATURE_MISSING', `note is not signed by any trusted key (${names || 'none given'})`);
+    throw new RemembrancerError(
+      'SIGNATURE_MISSING',
+      `note is not signed by any trusted key (${names || 'none given'})`,
+    );
   }
   return { text: note.text, verified };
 }

@@ -1,7 +1,13 @@
 import { RemembrancerError } from '../errors.js';
 import { base64Decode, base64Encode, concatBytes } from '../encoding/index.js';
 import { isValidKeyName } from './key-name.js';
-import { SIGNATURE_TYPE_COSIGNATURE_V1, SIGNATURE_TYPE_ED25519, computeKeyId, formatKeyId, parseKeyId } from './key-id.js';
+import {
+  SIGNATURE_TYPE_COSIGNATURE_V1,
+  SIGNATURE_TYPE_ED25519,
+  computeKeyId,
+  formatKeyId,
+  parseKeyId,
+} from './key-id.js';
 
 /** A decoded verifier key, https://c2sp.org/signed-note#verifier-keys. */
 export interface Vkey {
@@ -17,7 +23,11 @@ export interface Vkey {
 const ED25519_TYPES = new Set([SIGNATURE_TYPE_ED25519, SIGNATURE_TYPE_COSIGNATURE_V1]);
 
 function malformed(why: string, cause?: unknown): never {
-  throw new RemembrancerError('VKEY_MALFORMED', `malformed verifier key: ${why}`, cause === undefined ? undefined : { cause });
+  throw new RemembrancerError(
+    'VKEY_MALFORMED',
+    `malformed verifier key: ${why}`,
+    cause === undefined ? undefined : { cause },
+  );
 }
 
 /**

@@ -26,14 +26,21 @@ export interface BuildReceiptInput {
  */
 export function buildReceipt(input: BuildReceiptInput): Receipt {
   const { namespace, origin, index, entry, proof, checkpointNote } = input;
-  if (!NAMESPACE_ID_PATTERN.test(namespace)) throw new RemembrancerError('INVALID_NAMESPACE_ID', `invalid namespace id ${JSON.stringify(namespace)}`);
+  if (!NAMESPACE_ID_PATTERN.test(namespace))
+    throw new RemembrancerError('INVALID_NAMESPACE_ID', `invalid namespace id ${JSON.stringify(namespace)}`);
   if (!origin.endsWith('/' + namespace)) {
-    throw new RemembrancerError('ORIGIN_MISMATCH', `origin ${JSON.stringify(origin)} is not of namespace ${JSON.stringify(namespace)}`);
+    throw new RemembrancerError(
+      'ORIGIN_MISMATCH',
+      `origin ${JSON.stringify(origin)} is not of namespace ${JSON.stringify(namespace)}`,
+    );
   }
   const hash = leafHash(entryLeafData(entry, MAX_RECEIPT_ENTRY_DEPTH));
   const checkpoint = parseCheckpoint(parseNote(checkpointNote).text);
   if (checkpoint.origin !== origin) {
-    throw new RemembrancerError('ORIGIN_MISMATCH', `checkpoint origin ${JSON.stringify(checkpoint.origin)} is not ${JSON.stringify(origin)}`);
+    throw new RemembrancerError(
+      'ORIGIN_MISMATCH',
+      `checkpoint origin ${JSON.stringify(checkpoint.origin)} is not ${JSON.stringify(origin)}`,
+    );
   }
   verifyInclusion(index, checkpoint.size, hash, proof, checkpoint.root);
   return {

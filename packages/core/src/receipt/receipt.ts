@@ -49,13 +49,11 @@ export interface ReceiptSealing {
   cosigners: string[];
 }
 
-
 export interface DecodedReceipt {
   readonly receipt: Receipt;
   readonly leafHash: Uint8Array;
   readonly proof: Uint8Array[];
 }
-
 
 function malformed(field: string, why: string, cause?: unknown): never {
   throw new RemembrancerError(
@@ -80,7 +78,11 @@ function hash(field: string, v: unknown): Uint8Array {
 const MAX_SEALING_PEERS = 256;
 
 function peerIds(field: string, v: unknown): void {
-  if (!Array.isArray(v) || v.length > MAX_SEALING_PEERS || !v.every((p) => typeof p === 'string' && p !== '' && !hasForbiddenLineCharacter(p))) {
+  if (
+    !Array.isArray(v) ||
+    v.length > MAX_SEALING_PEERS ||
+    !v.every((p) => typeof p === 'string' && p !== '' && !hasForbiddenLineCharacter(p))
+  ) {
     malformed(field, `must be an array of at most ${MAX_SEALING_PEERS} peer ids`);
   }
 }
@@ -89,7 +91,8 @@ function peerIds(field: string, v: unknown): void {
 function checkSealing(v: unknown): void {
   if (!isJsonObject(v)) malformed('sealing', 'must be an object');
   const k = v['min_required'];
-  if (typeof k !== 'number' || !Number.isSafeInteger(k) || k < 0) malformed('sealing.min_required', 'must be a non-negative integer');
+  if (typeof k !== 'number' || !Number.isSafeInteger(k) || k < 0)
+    malformed('sealing.min_required', 'must be a non-negative integer');
   peerIds('sealing.allowlist', v['allowlist']);
   peerIds('sealing.cosigners', v['cosigners']);
 }
@@ -100,21 +103,25 @@ export function decodeReceipt(json: unknown): DecodedReceipt {
   const r = json;
   if (r['format'] !== RECEIPT_FORMAT) malformed('format', `must be "${RECEIPT_FORMAT}"`);
   const ns = r['namespace'];
-  if (typeof ns !== 'string' || !NAMESPACE_ID_PATTERN.test(ns)) malformed('namespace', 'must be a namespace id such as "dao:vaultmesh"');
+  if (typeof ns !== 'string' || !NAMESPACE_ID_PATTERN.test(ns))
+    malformed('namespace', 'must be a namespace id such as "dao:vaultmesh"');
   const origin = r['origin'];
   if (typeof origin !== 'string' || origin === '' || hasForbiddenLineCharacter(origin)) {
     malformed('origin', 'must be a non-empty string without control characters');
   }
   const index = r['index'];
-  if (typeof index !== 'number' || !Number.isSafeInteger(index) || index < 0) malformed('index', 'must be a non-negative integer');
+  if (typeof index !== 'number' || !Number.isSafeInteger(index) || index < 0)
+    malformed('index', 'must be a non-negative integer');
   if (!isJsonObject(r['entry'])) malformed('entry', 'must be a JSON object');
   const leafHash = hash('leaf_hash', r['leaf_hash']);
-  if (typeof r['checkpoint'] !== 'string' || r['checkpoint'] === '') malformed('checkpoint', 'must be the signed checkpoint note text');
+  if (typeof r['checkpoint'] !== 'string' || r['checkpoint'] === '')
+    malformed('checkpoint', 'must be the signed checkpoint note text');
   const rawProof = r['proof'];
   if (!Array.isArray(rawProof)) malformed('proof', 'must be an array of base64 hashes');
   if (rawProof.length > MAX_TLOG_PROOF_HASHES) malformed('proof', `has more than ${MAX_TLOG_PROOF_HASHES} hashes`);
   const proof = rawProof.map((h: unknown, i) => hash(`proof[${i}]`, h));
-  if (typeof r['tlog_proof'] !== 'string' || r['tlog_proof'] === '') malformed('tlog_proof', 'must be the tlog-proof text');
+  if (typeof r['tlog_proof'] !== 'string' || r['tlog_proof'] === '')
+    malformed('tlog_proof', 'must be the tlog-proof text');
   if (r['sealed'] !== undefined && typeof r['sealed'] !== 'boolean') malformed('sealed', 'must be a boolean');
   if (r['sealing'] !== undefined) checkSealing(r['sealing']);
   // A copy, so later changes to the caller's object cannot affect a verified result.

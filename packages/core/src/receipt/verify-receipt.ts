@@ -15,7 +15,8 @@ import type { TlogPolicy } from '../tlog-policy/tlog-policy.js';
 import { MAX_RECEIPT_ENTRY_DEPTH, entryLeafData } from '../entry/index.js';
 import { decodeReceipt } from './receipt.js';
 
-export type ReceiptCheckName = 'shape' | 'leaf_hash' | 'checkpoint' | 'inclusion' | 'tlog_proof' | 'policy' | 'witnesses';
+export type ReceiptCheckName =
+  'shape' | 'leaf_hash' | 'checkpoint' | 'inclusion' | 'tlog_proof' | 'policy' | 'witnesses';
 
 export interface ReceiptCheck {
   readonly name: ReceiptCheckName;
@@ -150,7 +151,8 @@ export function verifyReceiptWith(receipt: unknown, verifiers: ReceiptVerifiers)
   const policy = verifiers.policy === undefined ? undefined : compileTlogPolicy(verifiers.policy);
   // https://c2sp.org/tlog-policy#defining-a-log: "all of the listed logs are accepted" (and only
   // they); a policy with no logs leaves the choice to the caller's keys.
-  const logVerifiers = policy !== undefined && policy.logVerifiers.length > 0 ? policy.logVerifiers : verifiers.logVerifiers;
+  const logVerifiers =
+    policy !== undefined && policy.logVerifiers.length > 0 ? policy.logVerifiers : verifiers.logVerifiers;
 
   const run = (name: ReceiptCheckName, body: () => string): boolean => {
     try {
@@ -174,102 +176,146 @@ export function verifyReceiptWith(receipt: unknown, verifiers: ReceiptVerifiers)
   };
 
   let decoded!: ReturnType<typeof decodeReceipt>;
-  if (!run('shape', () => {
-    decoded = decodeReceipt(receipt);
-    return `receipt has the ${decoded.receipt.format} shape`;
-  })) return done();
+  if (
+    !run('shape', () => {
+      decoded = decodeReceipt(receipt);
+      return `receipt has the ${decoded.receipt.format} shape`;
+    })
+  )
+    return done();
   const r = decoded.receipt;
 
   let computedLeafHash!: Uint8Array;
-  if (!run('leaf_hash', () => {
-    let data: Uint8Array;
-    try {
-      // The receipt itself was parsed within MAX_JSON_DEPTH, one level above its entry.
-      data = entryLeafData(r.entry, MAX_RECEIPT_ENTRY_DEPTH);
-    } catch (e) {
-      fail(isRemembrancerError(e) ? e.code : 'INVALID_JSON', `the entry cannot be hashed: ${why(e)}`);
-    }
-    computedLeafHash = leafHash(data);
-    if (!bytesEqual(computedLeafHash, decoded.leafHash)) {
-      fail('LEAF_HASH_MISMATCH', `the entry does not match leaf_hash: it hashes to ${base64Encode(computedLeafHash)}, the receipt says ${r.leaf_hash}`);
-    }
-    return 'the entry hashes to leaf_hash';
-  })) return done();
+  if (
+    !run('leaf_hash', () => {
+      let data: Uint8Array;
+      try {
+        // The receipt itself was parsed within MAX_JSON_DEPTH, one level above its entry.
+        data = entryLeafData(r.entry, MAX_RECEIPT_ENTRY_DEPTH);
+      } catch (e) {
+        fail(isRemembrancerError(e) ? e.code : 'INVALID_JSON', `the entry cannot be hashed: ${why(e)}`);
+      }
+      computedLeafHash = leafHash(data);
+      if (!bytesEqual(computedLeafHash, decoded.leafHash)) {
+        fail(
+          'LEAF_HASH_MISMATCH',
+          `the entry does not match leaf_hash: it hashes to ${base64Encode(computedLeafHash)}, the receipt says ${r.leaf_hash}`,
+        );
+      }
+      return 'the entry hashes to leaf_hash';
+    })
+  )
+    return done();
 
   let note!: ReturnType<typeof parseNote>;
-  if (!run('checkpoint', () => {
-    try {
-      note = parseNote(r.checkpoint);
-    } catch (e) {
-      fail(isRemembrancerError(e) ? e.code : 'NOTE_MALFORMED', `the checkpoint is not a valid signed note: ${why(e)}`);
-    }
-    const firstLine = note.text.slice(0, note.text.indexOf('\n'));
-    if (firstLine !== r.origin) {
-      fail('ORIGIN_MISMATCH', `the checkpoint is for origin ${JSON.stringify(firstLine)}, not the receipt's origin ${JSON.stringify(r.origin)}`);
-    }
-    // Design: origin = <node name>/<namespace>. Without this, the namespace field would be unbound
-    // by any signature and could be rewritten at will.
-    if (!r.origin.endsWith('/' + r.namespace)) {
-      fail('ORIGIN_MISMATCH', `origin ${JSON.stringify(r.origin)} does not belong to namespace ${JSON.stringify(r.namespace)}`);
-    }
-    try {
-      checkpoint = openCheckpointNote(note, logVerifiers).checkpoint;
-    } catch (e) {
-      const code = isRemembrancerError(e) ? e.code : 'INTERNAL';
-      const prefix =
-        code === 'ORIGIN_MISMATCH' ? 'no trusted log key for this origin: '
-        : code === 'SIGNATURE_MISSING' ? 'the checkpoint is not signed by a trusted log key: '
-        : code === 'SIGNATURE_INVALID' ? 'the checkpoint signature is forged or corrupted: '
-        : 'the checkpoint is invalid: ';
-      fail(code, prefix + why(e));
-    }
-    const whose = logVerifiers === verifiers.logVerifiers ? 'the trusted log key' : "the policy's log key";
-    return `checkpoint of ${checkpoint.origin} at size ${checkpoint.size} is signed by ${whose}`;
-  })) return done();
+  if (
+    !run('checkpoint', () => {
+      try {
+        note = parseNote(r.checkpoint);
+      } catch (e) {
+        fail(
+          isRemembrancerError(e) ? e.code : 'NOTE_MALFORMED',
+          `the checkpoint is not a valid signed note: ${why(e)}`,
+        );
+      }
+      const firstLine = note.text.slice(0, note.text.indexOf('\n'));
+      if (firstLine !== r.origin) {
+        fail(
+          'ORIGIN_MISMATCH',
+          `the checkpoint is for origin ${JSON.stringify(firstLine)}, not the receipt's origin ${JSON.stringify(r.origin)}`,
+        );
+      }
+      // Design: origin = <node name>/<namespace>. Without this, the namespace field would be unbound
+      // by any signature and could be rewritten at will.
+      if (!r.origin.endsWith('/' + r.namespace)) {
+        fail(
+          'ORIGIN_MISMATCH',
+          `origin ${JSON.stringify(r.origin)} does not belong to namespace ${JSON.stringify(r.namespace)}`,
+        );
+      }
+      try {
+        checkpoint = openCheckpointNote(note, logVerifiers).checkpoint;
+      } catch (e) {
+        const code = isRemembrancerError(e) ? e.code : 'INTERNAL';
+        const prefix =
+          code === 'ORIGIN_MISMATCH'
+            ? 'no trusted log key for this origin: '
+            : code === 'SIGNATURE_MISSING'
+              ? 'the checkpoint is not signed by a trusted log key: '
+              : code === 'SIGNATURE_INVALID'
+                ? 'the checkpoint signature is forged or corrupted: '
+                : 'the checkpoint is invalid: ';
+        fail(code, prefix + why(e));
+      }
+      const whose = logVerifiers === verifiers.logVerifiers ? 'the trusted log key' : "the policy's log key";
+      return `checkpoint of ${checkpoint.origin} at size ${checkpoint.size} is signed by ${whose}`;
+    })
+  )
+    return done();
   const cp = checkpoint!;
 
-  if (!run('inclusion', () => {
-    try {
-      verifyInclusion(r.index, cp.size, computedLeafHash, decoded.proof, cp.root);
-    } catch (e) {
-      fail(isRemembrancerError(e) ? e.code : 'PROOF_MISMATCH', `entry ${r.index} is not proven to be in the checkpointed tree of size ${cp.size}: ${why(e)}`);
-    }
-    return `entry ${r.index} is included in the tree of size ${cp.size}`;
-  })) return done();
+  if (
+    !run('inclusion', () => {
+      try {
+        verifyInclusion(r.index, cp.size, computedLeafHash, decoded.proof, cp.root);
+      } catch (e) {
+        fail(
+          isRemembrancerError(e) ? e.code : 'PROOF_MISMATCH',
+          `entry ${r.index} is not proven to be in the checkpointed tree of size ${cp.size}: ${why(e)}`,
+        );
+      }
+      return `entry ${r.index} is included in the tree of size ${cp.size}`;
+    })
+  )
+    return done();
 
-  if (!run('tlog_proof', () => {
-    if (tlogProofMatches(r.tlog_proof, r.index, r.proof, r.checkpoint)) return 'tlog_proof matches the receipt';
-    // Not the same text: parse it to say precisely what differs.
-    let t: ReturnType<typeof parseTlogProof>;
-    try {
-      t = parseTlogProof(r.tlog_proof);
-    } catch (e) {
-      fail(isRemembrancerError(e) ? e.code : 'TLOG_PROOF_MALFORMED', `tlog_proof is not a valid c2sp.org/tlog-proof@v1 text: ${why(e)}`);
-    }
-    if (t.index !== r.index) fail('PROOF_MISMATCH', `tlog_proof is for index ${t.index}, the receipt for index ${r.index}`);
-    if (t.proof.length !== decoded.proof.length || t.proof.some((h, i) => !bytesEqual(h, decoded.proof[i]!))) {
-      fail('PROOF_MISMATCH', 'tlog_proof carries a different inclusion proof than the receipt');
-    }
-    if (t.checkpoint !== r.checkpoint) fail('PROOF_MISMATCH', 'tlog_proof carries a different checkpoint than the receipt');
-    return 'tlog_proof matches the receipt';
-  })) return done();
+  if (
+    !run('tlog_proof', () => {
+      if (tlogProofMatches(r.tlog_proof, r.index, r.proof, r.checkpoint)) return 'tlog_proof matches the receipt';
+      // Not the same text: parse it to say precisely what differs.
+      let t: ReturnType<typeof parseTlogProof>;
+      try {
+        t = parseTlogProof(r.tlog_proof);
+      } catch (e) {
+        fail(
+          isRemembrancerError(e) ? e.code : 'TLOG_PROOF_MALFORMED',
+          `tlog_proof is not a valid c2sp.org/tlog-proof@v1 text: ${why(e)}`,
+        );
+      }
+      if (t.index !== r.index)
+        fail('PROOF_MISMATCH', `tlog_proof is for index ${t.index}, the receipt for index ${r.index}`);
+      if (t.proof.length !== decoded.proof.length || t.proof.some((h, i) => !bytesEqual(h, decoded.proof[i]!))) {
+        fail('PROOF_MISMATCH', 'tlog_proof carries a different inclusion proof than the receipt');
+      }
+      if (t.checkpoint !== r.checkpoint)
+        fail('PROOF_MISMATCH', 'tlog_proof carries a different checkpoint than the receipt');
+      return 'tlog_proof matches the receipt';
+    })
+  )
+    return done();
 
   if (policy !== undefined) {
-    if (!run('policy', () => {
-      let found: string[];
-      try {
-        found = policyCosigners(policy, note);
-      } catch (e) {
-        fail(isRemembrancerError(e) ? e.code : 'SIGNATURE_INVALID', `a policy witness's cosignature is forged or corrupted: ${why(e)}`);
-      }
-      const evaluation = evaluateTlogPolicy(policy.policy, found);
-      policyResult = { met: evaluation.met, cosigners: found, witnessed: evaluation.witnessed };
-      const summary =
-        `${found.length} of ${policy.witnesses.length} policy witnesses cosigned (${found.join(', ') || 'none'}); ` +
-        `the quorum needs ${describeTlogQuorum(policy.policy)}`;
-      if (!evaluation.met) fail('POLICY_NOT_MET', `witness quorum not met: ${summary}`);
-      return `witness quorum met: ${summary}`;
-    })) return done();
+    if (
+      !run('policy', () => {
+        let found: string[];
+        try {
+          found = policyCosigners(policy, note);
+        } catch (e) {
+          fail(
+            isRemembrancerError(e) ? e.code : 'SIGNATURE_INVALID',
+            `a policy witness's cosignature is forged or corrupted: ${why(e)}`,
+          );
+        }
+        const evaluation = evaluateTlogPolicy(policy.policy, found);
+        policyResult = { met: evaluation.met, cosigners: found, witnessed: evaluation.witnessed };
+        const summary =
+          `${found.length} of ${policy.witnesses.length} policy witnesses cosigned (${found.join(', ') || 'none'}); ` +
+          `the quorum needs ${describeTlogQuorum(policy.policy)}`;
+        if (!evaluation.met) fail('POLICY_NOT_MET', `witness quorum not met: ${summary}`);
+        return `witness quorum met: ${summary}`;
+      })
+    )
+      return done();
   }
 
   const witnesses = verifiers.witnessVerifiers;
@@ -280,10 +326,15 @@ export function verifyReceiptWith(receipt: unknown, verifiers: ReceiptVerifiers)
       try {
         found = collectNoteCosignatures(note, witnesses);
       } catch (e) {
-        fail(isRemembrancerError(e) ? e.code : 'SIGNATURE_INVALID', `a trusted witness's cosignature is forged or corrupted: ${why(e)}`);
+        fail(
+          isRemembrancerError(e) ? e.code : 'SIGNATURE_INVALID',
+          `a trusted witness's cosignature is forged or corrupted: ${why(e)}`,
+        );
       }
       cosigners = found.map((c) => c.name);
-      const missing = witnesses.filter((w) => !found.some((c) => c.name === w.name && c.keyId === w.keyId)).map((w) => w.name);
+      const missing = witnesses
+        .filter((w) => !found.some((c) => c.name === w.name && c.keyId === w.keyId))
+        .map((w) => w.name);
       const summary = `${found.length} of ${witnesses.length} trusted witnesses cosigned, ${quorum} required`;
       if (found.length < quorum) {
         fail('SIGNATURE_MISSING', `not enough witness cosignatures: ${summary}; missing: ${missing.join(', ')}`);

@@ -22,9 +22,17 @@ interface AllowPattern {
 /** Throws RemembrancerError INVALID_ARGUMENT for anything but `*` or a valid `name@RANGE`. */
 function parsePattern(pattern: string): AllowPattern {
   const at = pattern.indexOf('@');
-  if (at < 0) throw new RemembrancerError('INVALID_ARGUMENT', `expected "*" or name@RANGE (e.g. invoice@^1.0.0), got ${JSON.stringify(pattern.slice(0, 80))}`);
+  if (at < 0)
+    throw new RemembrancerError(
+      'INVALID_ARGUMENT',
+      `expected "*" or name@RANGE (e.g. invoice@^1.0.0), got ${JSON.stringify(pattern.slice(0, 80))}`,
+    );
   const name = pattern.slice(0, at);
-  if (!isSchemaName(name)) throw new RemembrancerError('INVALID_ARGUMENT', `invalid schema name in ${JSON.stringify(pattern.slice(0, 80))}: expected lowercase words joined by . _ or -`);
+  if (!isSchemaName(name))
+    throw new RemembrancerError(
+      'INVALID_ARGUMENT',
+      `invalid schema name in ${JSON.stringify(pattern.slice(0, 80))}: expected lowercase words joined by . _ or -`,
+    );
   return { name, range: parseSemverRange(pattern.slice(at + 1)) };
 }
 
@@ -33,25 +41,47 @@ function parsePattern(pattern: string): AllowPattern {
  * entry) and returns a copy. Errors are POLICY_INVALID pointing at `pointer` or its offending item.
  */
 export function parseSchemaAllowList(value: unknown, pointer: string): string[] {
-  if (!Array.isArray(value)) throw new RemembrancerError('POLICY_INVALID', 'schema_policy.allow must be an array of "*" or name@RANGE strings', { pointer });
+  if (!Array.isArray(value))
+    throw new RemembrancerError('POLICY_INVALID', 'schema_policy.allow must be an array of "*" or name@RANGE strings', {
+      pointer,
+    });
   if (value.length > SCHEMA_ALLOW_MAX_PATTERNS) {
-    throw new RemembrancerError('POLICY_INVALID', `schema_policy.allow has ${value.length} patterns; at most ${SCHEMA_ALLOW_MAX_PATTERNS} are allowed`, { pointer });
+    throw new RemembrancerError(
+      'POLICY_INVALID',
+      `schema_policy.allow has ${value.length} patterns; at most ${SCHEMA_ALLOW_MAX_PATTERNS} are allowed`,
+      { pointer },
+    );
   }
   const seen = new Set<string>();
   const out: string[] = [];
   for (let i = 0; i < value.length; i++) {
     const item: unknown = value[i];
     const at = `${pointer}/${i}`;
-    if (typeof item !== 'string') throw new RemembrancerError('POLICY_INVALID', `schema_policy.allow[${i}] must be a string, not ${item === null ? 'null' : typeof item}`, { pointer: at });
+    if (typeof item !== 'string')
+      throw new RemembrancerError(
+        'POLICY_INVALID',
+        `schema_policy.allow[${i}] must be a string, not ${item === null ? 'null' : typeof item}`,
+        { pointer: at },
+      );
     if (item.length > SCHEMA_ALLOW_MAX_PATTERN_LENGTH) {
-      throw new RemembrancerError('POLICY_INVALID', `schema_policy.allow[${i}] is longer than ${SCHEMA_ALLOW_MAX_PATTERN_LENGTH} characters`, { pointer: at });
+      throw new RemembrancerError(
+        'POLICY_INVALID',
+        `schema_policy.allow[${i}] is longer than ${SCHEMA_ALLOW_MAX_PATTERN_LENGTH} characters`,
+        { pointer: at },
+      );
     }
-    if (seen.has(item)) throw new RemembrancerError('POLICY_INVALID', `schema_policy.allow[${i}] repeats ${JSON.stringify(item)}`, { pointer: at });
+    if (seen.has(item))
+      throw new RemembrancerError('POLICY_INVALID', `schema_policy.allow[${i}] repeats ${JSON.stringify(item)}`, {
+        pointer: at,
+      });
     if (item !== SCHEMA_ALLOW_ANY) {
       try {
         parsePattern(item);
       } catch (e) {
-        throw new RemembrancerError('POLICY_INVALID', `schema_policy.allow[${i}]: ${errorMessage(e)}`, { pointer: at, cause: e });
+        throw new RemembrancerError('POLICY_INVALID', `schema_policy.allow[${i}]: ${errorMessage(e)}`, {
+          pointer: at,
+          cause: e,
+        });
       }
     }
     seen.add(item);

@@ -28,7 +28,8 @@ export const SCHEMA_NAME_MAX_LENGTH = 128;
  * The shape of a schema id. Matching it is necessary, not sufficient: parseSchemaId also bounds
  * the name length and each number (≤ Number.MAX_SAFE_INTEGER).
  */
-export const SCHEMA_ID_PATTERN = /^[a-z0-9]+(?:[._-][a-z0-9]+)*@(?:0|[1-9][0-9]*)\.(?:0|[1-9][0-9]*)\.(?:0|[1-9][0-9]*)$/;
+export const SCHEMA_ID_PATTERN =
+  /^[a-z0-9]+(?:[._-][a-z0-9]+)*@(?:0|[1-9][0-9]*)\.(?:0|[1-9][0-9]*)\.(?:0|[1-9][0-9]*)$/;
 
 const VERSION_PATTERN = /^(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)$/;
 // MAX_SAFE_INTEGER has 16 digits; anything longer is refused before the regular expression runs.
@@ -42,7 +43,10 @@ function shown(s: unknown): string {
 export function parseVersionNumber(digits: string, what: string): number {
   const n = Number(digits);
   if (!Number.isSafeInteger(n)) {
-    throw new RemembrancerError('INVALID_ARGUMENT', `${what} ${digits} exceeds ${Number.MAX_SAFE_INTEGER} (Number.MAX_SAFE_INTEGER)`);
+    throw new RemembrancerError(
+      'INVALID_ARGUMENT',
+      `${what} ${digits} exceeds ${Number.MAX_SAFE_INTEGER} (Number.MAX_SAFE_INTEGER)`,
+    );
   }
   return n;
 }
@@ -76,7 +80,10 @@ export function parseSchemaVersion(s: unknown): SchemaVersion {
 /** Parses `name@MAJOR.MINOR.PATCH`. Attacker-controlled input: throws INVALID_ARGUMENT, callers rewrap. */
 export function parseSchemaId(s: unknown): SchemaId {
   if (typeof s !== 'string') {
-    throw new RemembrancerError('INVALID_ARGUMENT', `invalid schema id: expected a string name@MAJOR.MINOR.PATCH, got ${shown(s)}`);
+    throw new RemembrancerError(
+      'INVALID_ARGUMENT',
+      `invalid schema id: expected a string name@MAJOR.MINOR.PATCH, got ${shown(s)}`,
+    );
   }
   const at = s.indexOf('@');
   if (at < 0) {
@@ -108,9 +115,16 @@ export function isSchemaId(s: unknown): s is string {
 }
 
 function checkVersion(v: SchemaVersion): void {
-  for (const [what, n] of [['major', v.major], ['minor', v.minor], ['patch', v.patch]] as const) {
+  for (const [what, n] of [
+    ['major', v.major],
+    ['minor', v.minor],
+    ['patch', v.patch],
+  ] as const) {
     if (!Number.isSafeInteger(n) || n < 0) {
-      throw new RemembrancerError('INVALID_ARGUMENT', `invalid ${what} version ${String(n)}: expected a non-negative safe integer`);
+      throw new RemembrancerError(
+        'INVALID_ARGUMENT',
+        `invalid ${what} version ${String(n)}: expected a non-negative safe integer`,
+      );
     }
   }
 }
@@ -123,7 +137,10 @@ export function formatSchemaVersion(v: SchemaVersion): string {
 /** The inverse of parseSchemaId; refuses parts that would not parse back. */
 export function formatSchemaId(id: SchemaId): string {
   if (!isSchemaName(id.name)) {
-    throw new RemembrancerError('INVALID_ARGUMENT', `invalid schema name ${shown(id.name)}: expected ${SCHEMA_NAME_PATTERN.source}, at most ${SCHEMA_NAME_MAX_LENGTH} characters`);
+    throw new RemembrancerError(
+      'INVALID_ARGUMENT',
+      `invalid schema name ${shown(id.name)}: expected ${SCHEMA_NAME_PATTERN.source}, at most ${SCHEMA_NAME_MAX_LENGTH} characters`,
+    );
   }
   return `${id.name}@${formatSchemaVersion(id.version)}`;
 }

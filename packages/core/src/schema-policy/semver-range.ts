@@ -86,7 +86,9 @@ function tokenize(set: string): Token[] {
 function parsePartial(text: string): PartialVersion {
   const core = text.startsWith('v') ? text.slice(1) : text;
   if (/[-+]/.test(core)) {
-    throw new RangeSyntaxError(`${JSON.stringify(text)} has a pre-release or build suffix (or a misplaced "-"); schema versions are MAJOR.MINOR.PATCH only`);
+    throw new RangeSyntaxError(
+      `${JSON.stringify(text)} has a pre-release or build suffix (or a misplaced "-"); schema versions are MAJOR.MINOR.PATCH only`,
+    );
   }
   const parts = core.split('.');
   if (parts.length > 3) throw new RangeSyntaxError(`${JSON.stringify(text)} has more than three parts`);
@@ -99,7 +101,9 @@ function parsePartial(text: string): PartialVersion {
       continue;
     }
     if (!NUMBER.test(p)) {
-      throw new RangeSyntaxError(`${JSON.stringify(text)} is not a version: each part must be a decimal number without leading zeros, or x, X or *`);
+      throw new RangeSyntaxError(
+        `${JSON.stringify(text)} is not a version: each part must be a decimal number without leading zeros, or x, X or *`,
+      );
     }
     if (wild) throw new RangeSyntaxError(`${JSON.stringify(text)} has a number after a wildcard`);
     try {
@@ -165,7 +169,9 @@ function caret(p: PartialVersion): SemverComparator[] {
   if (M === null) return [];
   if (m === null) return [cmp('>=', v(M, 0, 0)), cmp('<', v(M + 1, 0, 0))];
   if (pt === null) {
-    return M === 0 ? [cmp('>=', v(0, m, 0)), cmp('<', v(0, m + 1, 0))] : [cmp('>=', v(M, m, 0)), cmp('<', v(M + 1, 0, 0))];
+    return M === 0
+      ? [cmp('>=', v(0, m, 0)), cmp('<', v(0, m + 1, 0))]
+      : [cmp('>=', v(M, m, 0)), cmp('<', v(M + 1, 0, 0))];
   }
   if (M !== 0) return [cmp('>=', v(M, m, pt)), cmp('<', v(M + 1, 0, 0))];
   if (m !== 0) return [cmp('>=', v(0, m, pt)), cmp('<', v(0, m + 1, 0))];
@@ -175,7 +181,8 @@ function caret(p: PartialVersion): SemverComparator[] {
 /** `1.2 - 2.3.4` := `>=1.2.0 <=2.3.4`; a partial upper end is exclusive of its next step (`1.2.3 - 2.3` := `>=1.2.3 <2.4.0`). */
 function hyphen(from: PartialVersion, to: PartialVersion): SemverComparator[] {
   const out: SemverComparator[] = [];
-  if (from.major !== null) out.push(cmp('>=', v(from.major, from.minor ?? 0, from.minor === null ? 0 : (from.patch ?? 0))));
+  if (from.major !== null)
+    out.push(cmp('>=', v(from.major, from.minor ?? 0, from.minor === null ? 0 : (from.patch ?? 0))));
   if (to.major !== null) {
     if (to.minor === null) out.push(cmp('<', v(to.major + 1, 0, 0)));
     else if (to.patch === null) out.push(cmp('<', v(to.major, to.minor + 1, 0)));
@@ -186,14 +193,16 @@ function hyphen(from: PartialVersion, to: PartialVersion): SemverComparator[] {
 
 function comparatorSet(text: string): SemverComparator[] {
   const tokens = tokenize(text);
-  if (tokens.length === 0) throw new RangeSyntaxError('an empty range (or side of ||) is not allowed; write * for any version');
+  if (tokens.length === 0)
+    throw new RangeSyntaxError('an empty range (or side of ||) is not allowed; write * for any version');
   const [a, dash, b] = tokens;
   if (tokens.length === 3 && dash!.op === '' && dash!.text === '-' && a!.op === '' && b!.op === '') {
     return hyphen(parsePartial(a!.text), parsePartial(b!.text));
   }
   const out: SemverComparator[] = [];
   for (const t of tokens) {
-    if (t.op === '' && t.text === '-') throw new RangeSyntaxError('a hyphen range is exactly "A - B", with no operators and nothing else in its set');
+    if (t.op === '' && t.text === '-')
+      throw new RangeSyntaxError('a hyphen range is exactly "A - B", with no operators and nothing else in its set');
     const p = parsePartial(t.text);
     switch (t.op) {
       case '':
@@ -223,14 +232,19 @@ function shown(s: string): string {
  * operator-controlled text: throws only RemembrancerError INVALID_ARGUMENT.
  */
 export function parseSemverRange(text: unknown): SemverRange {
-  if (typeof text !== 'string') throw new RemembrancerError('INVALID_ARGUMENT', `invalid semver range: expected a string, got ${typeof text}`);
+  if (typeof text !== 'string')
+    throw new RemembrancerError('INVALID_ARGUMENT', `invalid semver range: expected a string, got ${typeof text}`);
   if (text.length > SEMVER_RANGE_MAX_LENGTH) {
-    throw new RemembrancerError('INVALID_ARGUMENT', `invalid semver range ${shown(text)}: longer than ${SEMVER_RANGE_MAX_LENGTH} characters`);
+    throw new RemembrancerError(
+      'INVALID_ARGUMENT',
+      `invalid semver range ${shown(text)}: longer than ${SEMVER_RANGE_MAX_LENGTH} characters`,
+    );
   }
   try {
     return { source: text, sets: text.split('||').map(comparatorSet) };
   } catch (e) {
-    if (e instanceof RangeSyntaxError) throw new RemembrancerError('INVALID_ARGUMENT', `invalid semver range ${shown(text)}: ${e.message}`);
+    if (e instanceof RangeSyntaxError)
+      throw new RemembrancerError('INVALID_ARGUMENT', `invalid semver range ${shown(text)}: ${e.message}`);
     throw e;
   }
 }
@@ -277,6 +291,14 @@ export function satisfies(version: SchemaVersion | string, range: SemverRange | 
 /** The desugared form, e.g. `^1.2.3` → `>=1.2.3 <2.0.0`, `*` → `*`, `<*` → `<0.0.0`. */
 export function formatSemverRange(range: SemverRange): string {
   return range.sets
-    .map((set) => (set.length === 0 ? '*' : set.map((c) => `${c.operator === '=' ? '' : c.operator}${c.version.major}.${c.version.minor}.${c.version.patch}`).join(' ')))
+    .map((set) =>
+      set.length === 0
+        ? '*'
+        : set
+            .map(
+              (c) => `${c.operator === '=' ? '' : c.operator}${c.version.major}.${c.version.minor}.${c.version.patch}`,
+            )
+            .join(' '),
+    )
     .join(' || ');
 }

@@ -15,10 +15,19 @@ export interface TlogPolicyEvaluation {
  * nothing, and a name counts once however often it appears. Groups only refer to earlier
  * definitions, so one pass in order suffices.
  */
-export function evaluateTlogPolicy(policy: TlogPolicy, cosigned: ((witnessName: string) => boolean) | Iterable<string>): TlogPolicyEvaluation {
+export function evaluateTlogPolicy(
+  policy: TlogPolicy,
+  cosigned: ((witnessName: string) => boolean) | Iterable<string>,
+): TlogPolicyEvaluation {
   // A lone string is one name, not an iterable of characters.
   const names = typeof cosigned === 'string' ? [cosigned] : cosigned;
-  const has = typeof names === 'function' ? names : ((set: ReadonlySet<string>) => (n: string) => set.has(n))(new Set(names));
+  const has =
+    typeof names === 'function'
+      ? names
+      : (
+          (set: ReadonlySet<string>) => (n: string) =>
+            set.has(n)
+        )(new Set(names));
   const witnessed = new Set<string>();
   for (const w of policy.witnesses) if (has(w.name)) witnessed.add(w.name);
   for (const g of policy.groups) {

@@ -17,7 +17,8 @@ function invalid(why: string): never {
 }
 
 function item(what: string, v: unknown): string {
-  if (typeof v !== 'string' || !ITEM.test(v)) invalid(`${what} ${JSON.stringify(v)} must be a non-empty string without whitespace or control characters`);
+  if (typeof v !== 'string' || !ITEM.test(v))
+    invalid(`${what} ${JSON.stringify(v)} must be a non-empty string without whitespace or control characters`);
   return v;
 }
 
@@ -37,10 +38,12 @@ function threshold(k: number, n: number): string {
 export function formatTlogPolicy(policy: TlogPolicy, options: FormatTlogPolicyOptions = {}): string {
   let out = '';
   for (const c of options.comments ?? []) {
-    if (typeof c !== 'string' || !COMMENT.test(c)) invalid(`comment ${JSON.stringify(c)} must be one line without control characters`);
+    if (typeof c !== 'string' || !COMMENT.test(c))
+      invalid(`comment ${JSON.stringify(c)} must be one line without control characters`);
     out += c === '' ? '#\n' : `# ${c}\n`;
   }
-  for (const l of policy.logs) out += `log ${item('log vkey', l.vkey)}${l.url === undefined ? '' : ' ' + item('log URL', l.url)}\n`;
+  for (const l of policy.logs)
+    out += `log ${item('log vkey', l.vkey)}${l.url === undefined ? '' : ' ' + item('log URL', l.url)}\n`;
   for (const w of policy.witnesses) {
     out += `witness ${item('witness name', w.name)} ${item('witness vkey', w.vkey)}${w.url === undefined ? '' : ' ' + item('witness URL', w.url)}\n`;
   }

@@ -54,8 +54,12 @@ function vkeyOf(line: number, token: string, type: number, what: string): Vkey {
     // https://c2sp.org/tlog-policy#public-key-representation: log keys sign checkpoints
     // (c2sp.org/tlog-checkpoint, Ed25519 0x01 here), witness keys cosign them (c2sp.org/tlog-cosignature;
     // of its types only the Ed25519 cosignature/v1, 0x04, is supported here).
-    const expected = type === SIGNATURE_TYPE_ED25519 ? 'an Ed25519 note key (type 0x01)' : 'an Ed25519 cosignature/v1 key (type 0x04)';
-    invalid(line, `${what} key ${quote(k.name)} has signature type 0x${k.type.toString(16).padStart(2, '0')}; it must be ${expected}`);
+    const expected =
+      type === SIGNATURE_TYPE_ED25519 ? 'an Ed25519 note key (type 0x01)' : 'an Ed25519 cosignature/v1 key (type 0x04)';
+    invalid(
+      line,
+      `${what} key ${quote(k.name)} has signature type 0x${k.type.toString(16).padStart(2, '0')}; it must be ${expected}`,
+    );
   }
   return k;
 }
@@ -75,7 +79,9 @@ export function parseTlogPolicy(text: string): TlogPolicy {
   const bad = FORBIDDEN_CHARACTER.exec(text);
   if (bad) {
     const line = text.slice(0, bad.index).split('\n').length;
-    const what = /\p{Cs}/u.test(bad[0]) ? 'a lone surrogate (not encodable as UTF-8)' : `the control character ${codePointName(bad[0])}`;
+    const what = /\p{Cs}/u.test(bad[0])
+      ? 'a lone surrogate (not encodable as UTF-8)'
+      : `the control character ${codePointName(bad[0])}`;
     invalid(line, `${what} is not allowed; only tab, newline and printable characters are`);
   }
   const lines = text.split('\n');
@@ -93,7 +99,8 @@ export function parseTlogPolicy(text: string): TlogPolicy {
   const witnessKeys = new Map<string, number>();
 
   const define = (line: number, name: string): void => {
-    if (name === TLOG_POLICY_NONE) invalid(line, `the name "${TLOG_POLICY_NONE}" is predefined and cannot be defined again`);
+    if (name === TLOG_POLICY_NONE)
+      invalid(line, `the name "${TLOG_POLICY_NONE}" is predefined and cannot be defined again`);
     const earlier = names.get(name);
     if (earlier !== undefined) invalid(line, `the name ${quote(name)} is already defined on line ${earlier}`);
     names.set(name, line);
@@ -115,33 +122,38 @@ export function parseTlogPolicy(text: string): TlogPolicy {
         // key, whatever their key names and IDs.
         const id = toHex(k.publicKey);
         const earlier = logKeys.get(id);
-        if (earlier !== undefined) invalid(line, `duplicate log: the same public key is already listed on line ${earlier}`);
+        if (earlier !== undefined)
+          invalid(line, `duplicate log: the same public key is already listed on line ${earlier}`);
         logKeys.set(id, line);
         logs.push({ vkey: tokens[1]!, ...url(tokens, 2) });
         break;
       }
       case 'witness': {
         if (tokens.length < 3 || tokens.length > 4) invalid(line, 'expected "witness <name> <vkey> [<url>]"');
-        if (witnesses.length >= MAX_TLOG_POLICY_WITNESSES) invalid(line, `more than ${MAX_TLOG_POLICY_WITNESSES} witnesses`);
+        if (witnesses.length >= MAX_TLOG_POLICY_WITNESSES)
+          invalid(line, `more than ${MAX_TLOG_POLICY_WITNESSES} witnesses`);
         const name = tokens[1]!;
         define(line, name);
         const k = vkeyOf(line, tokens[2]!, SIGNATURE_TYPE_COSIGNATURE_V1, 'witness');
         const id = toHex(k.publicKey);
         const earlier = witnessKeys.get(id);
-        if (earlier !== undefined) invalid(line, `duplicate witness: the same public key is already listed on line ${earlier}`);
+        if (earlier !== undefined)
+          invalid(line, `duplicate witness: the same public key is already listed on line ${earlier}`);
         witnessKeys.set(id, line);
         witnesses.push({ name, vkey: tokens[2]!, ...url(tokens, 3) });
         break;
       }
       case 'group': {
-        if (tokens.length < 4) invalid(line, 'expected "group <name> <all|any|k> <member>..." with at least one member');
+        if (tokens.length < 4)
+          invalid(line, 'expected "group <name> <all|any|k> <member>..." with at least one member');
         if (groups.length >= MAX_TLOG_POLICY_GROUPS) invalid(line, `more than ${MAX_TLOG_POLICY_GROUPS} groups`);
         const name = tokens[1]!;
         const members = tokens.slice(3);
         const seen = new Set<string>();
         for (const m of members) {
           if (m === TLOG_POLICY_NONE) invalid(line, `"${TLOG_POLICY_NONE}" cannot be a group member`);
-          if (!names.has(m)) invalid(line, `group member ${quote(m)} is not a witness or group defined on an earlier line`);
+          if (!names.has(m))
+            invalid(line, `group member ${quote(m)} is not a witness or group defined on an earlier line`);
           // "Each defined name can be listed as a group member at most once."
           if (seen.has(m)) invalid(line, `group member ${quote(m)} is listed more than once`);
           seen.add(m);
@@ -154,7 +166,10 @@ export function parseTlogPolicy(text: string): TlogPolicy {
           // Digits beyond any possible member count are simply too large; avoid huge numbers.
           threshold = spelled.replace(/^0+(?=.)/, '').length > 6 ? Number.MAX_SAFE_INTEGER : Number(spelled);
           if (threshold < 1 || threshold > members.length) {
-            invalid(line, `threshold ${quote(spelled)} must be between 1 and the number of members (${members.length})`);
+            invalid(
+              line,
+              `threshold ${quote(spelled)} must be between 1 and the number of members (${members.length})`,
+            );
           }
         } else invalid(line, `threshold ${quote(spelled)} must be "all", "any" or a decimal number`);
         define(line, name);
@@ -165,7 +180,8 @@ export function parseTlogPolicy(text: string): TlogPolicy {
         if (tokens.length !== 2) invalid(line, 'expected "quorum <name>"');
         if (quorum !== undefined) invalid(line, 'a policy has exactly one quorum line; this is a second one');
         const name = tokens[1]!;
-        if (name !== TLOG_POLICY_NONE && !names.has(name)) invalid(line, `quorum ${quote(name)} is not a witness or group defined on an earlier line`);
+        if (name !== TLOG_POLICY_NONE && !names.has(name))
+          invalid(line, `quorum ${quote(name)} is not a witness or group defined on an earlier line`);
         quorum = name;
         break;
       }

@@ -53,7 +53,10 @@ export function policyCosigners(policy: TlogPolicy | CompiledTlogPolicy, note: N
     const ok = matching.find((w) => w.verifier.verify(note.text, sig.signature));
     if (ok === undefined) {
       splitTimestampedSignature(sig.signature);
-      throw new RemembrancerError('SIGNATURE_INVALID', `cosignature by policy witness ${JSON.stringify(matching[0]!.name)} (key ${JSON.stringify(sig.name)}) does not verify`);
+      throw new RemembrancerError(
+        'SIGNATURE_INVALID',
+        `cosignature by policy witness ${JSON.stringify(matching[0]!.name)} (key ${JSON.stringify(sig.name)}) does not verify`,
+      );
     }
     found.add(ok.name);
   }
@@ -75,7 +78,11 @@ export interface PolicyVerifiedCheckpoint {
  * SIGNATURE_INVALID for a forged cosignature by a policy witness, and POLICY_NOT_MET when the
  * quorum is not met. `noteText` is attacker-controlled.
  */
-export function verifyCheckpointPolicy(noteText: string | Note, policy: TlogPolicy, logVerifiers: readonly NoteVerifier[] = []): PolicyVerifiedCheckpoint {
+export function verifyCheckpointPolicy(
+  noteText: string | Note,
+  policy: TlogPolicy,
+  logVerifiers: readonly NoteVerifier[] = [],
+): PolicyVerifiedCheckpoint {
   const c = compileTlogPolicy(policy);
   const note = typeof noteText === 'string' ? parseNote(noteText) : noteText;
   const { checkpoint } = openCheckpointNote(note, c.logVerifiers.length > 0 ? c.logVerifiers : logVerifiers);

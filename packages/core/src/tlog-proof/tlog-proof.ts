@@ -35,9 +35,12 @@ export interface ParsedTlogProof extends TlogProof {
 }
 
 function malformed(why: string, cause?: unknown): never {
-  throw new RemembrancerError('TLOG_PROOF_MALFORMED', `malformed tlog-proof: ${why}`, cause === undefined ? undefined : { cause });
+  throw new RemembrancerError(
+    'TLOG_PROOF_MALFORMED',
+    `malformed tlog-proof: ${why}`,
+    cause === undefined ? undefined : { cause },
+  );
 }
-
 
 /**
  * Formats https://c2sp.org/tlog-proof#format: header line, optional `extra <base64>` line,
@@ -109,7 +112,11 @@ export function parseTlogProof(text: string): ParsedTlogProof {
   }
 
   const checkpoint = text.slice(pos);
-  const { note, parsedCheckpoint } = parseEmbeddedCheckpoint(checkpoint, 'TLOG_PROOF_MALFORMED', 'malformed tlog-proof');
+  const { note, parsedCheckpoint } = parseEmbeddedCheckpoint(
+    checkpoint,
+    'TLOG_PROOF_MALFORMED',
+    'malformed tlog-proof',
+  );
   return extraData === undefined
     ? { index, proof, checkpoint, note, parsedCheckpoint }
     : { index, proof, checkpoint, extraData, note, parsedCheckpoint };

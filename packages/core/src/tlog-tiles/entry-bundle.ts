@@ -15,12 +15,18 @@ export const MAX_BUNDLE_ENTRY_BYTES = 0xffff;
  */
 export function encodeEntryBundle(entries: readonly Uint8Array[]): Uint8Array {
   if (entries.length < 1 || entries.length > TILE_WIDTH) {
-    throw new RemembrancerError('INVALID_ARGUMENT', `an entry bundle holds 1..${TILE_WIDTH} entries, not ${entries.length}`);
+    throw new RemembrancerError(
+      'INVALID_ARGUMENT',
+      `an entry bundle holds 1..${TILE_WIDTH} entries, not ${entries.length}`,
+    );
   }
   let total = 0;
   for (const e of entries) {
     if (e.length > MAX_BUNDLE_ENTRY_BYTES) {
-      throw new RemembrancerError('ENTRY_TOO_LARGE', `entry of ${e.length} bytes does not fit a bundle's 16-bit length`);
+      throw new RemembrancerError(
+        'ENTRY_TOO_LARGE',
+        `entry of ${e.length} bytes does not fit a bundle's 16-bit length`,
+      );
     }
     total += 2 + e.length;
   }
@@ -55,7 +61,8 @@ export function parseEntryBundle(bundle: Uint8Array, width?: number): Uint8Array
     if (o + 2 > bundle.length) malformed(`truncated length prefix at byte ${o}`);
     const len = (bundle[o]! << 8) | bundle[o + 1]!;
     const start = o + 2;
-    if (start + len > bundle.length) malformed(`entry ${out.length} needs ${len} bytes, ${bundle.length - start} remain`);
+    if (start + len > bundle.length)
+      malformed(`entry ${out.length} needs ${len} bytes, ${bundle.length - start} remain`);
     out.push(bundle.subarray(start, start + len));
     o = start + len;
   }

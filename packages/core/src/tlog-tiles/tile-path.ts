@@ -21,7 +21,8 @@ function invalid(why: string): never {
  * file/directory conflicts.
  */
 export function formatTileIndex(index: number): string {
-  if (!Number.isSafeInteger(index) || index < 0) invalid(`tile index must be a non-negative safe integer, got ${String(index)}`);
+  if (!Number.isSafeInteger(index) || index < 0)
+    invalid(`tile index must be a non-negative safe integer, got ${String(index)}`);
   const groups: string[] = [];
   let n = index;
   do {
@@ -36,7 +37,8 @@ export function formatTilePath(t: TilePath): string {
   if (t.level !== 'entries' && (!Number.isSafeInteger(t.level) || t.level < 0 || t.level > MAX_TILE_LEVEL)) {
     invalid(`tile level must be 0..${MAX_TILE_LEVEL} or "entries", got ${String(t.level)}`);
   }
-  if (!Number.isSafeInteger(t.width) || t.width < 1 || t.width > TILE_WIDTH) invalid(`tile width must be 1..${TILE_WIDTH}, got ${String(t.width)}`);
+  if (!Number.isSafeInteger(t.width) || t.width < 1 || t.width > TILE_WIDTH)
+    invalid(`tile width must be 1..${TILE_WIDTH}, got ${String(t.width)}`);
   const base = `${t.level}/${formatTileIndex(t.index)}`;
   return t.width === TILE_WIDTH ? base : `${base}.p/${t.width}`;
 }

@@ -26,9 +26,12 @@ const HASH_SIZE = 32;
 const OLD_PREFIX = 'old ';
 
 function malformed(why: string, cause?: unknown): never {
-  throw new RemembrancerError('WITNESS_REQUEST_MALFORMED', `malformed add-checkpoint request: ${why}`, cause === undefined ? undefined : { cause });
+  throw new RemembrancerError(
+    'WITNESS_REQUEST_MALFORMED',
+    `malformed add-checkpoint request: ${why}`,
+    cause === undefined ? undefined : { cause },
+  );
 }
-
 
 /**
  * Formats the request body: `old <size>`, one base64 hash per line, an empty line, then the
@@ -39,7 +42,8 @@ function malformed(why: string, cause?: unknown): never {
 export function formatAddCheckpointRequest(r: AddCheckpointRequest): string {
   if (!isCanonicalUint(r.oldSize)) malformed('old size must be a non-negative safe integer');
   if (!Array.isArray(r.proof)) malformed('proof must be an array');
-  if (r.proof.length > MAX_CONSISTENCY_PROOF_LINES) malformed(`more than ${MAX_CONSISTENCY_PROOF_LINES} consistency proof lines`);
+  if (r.proof.length > MAX_CONSISTENCY_PROOF_LINES)
+    malformed(`more than ${MAX_CONSISTENCY_PROOF_LINES} consistency proof lines`);
   if (typeof r.checkpoint !== 'string') malformed('checkpoint must be a string');
   parseEmbeddedCheckpoint(r.checkpoint, 'WITNESS_REQUEST_MALFORMED', 'malformed add-checkpoint request');
   let out = `${OLD_PREFIX}${r.oldSize}\n`;
@@ -83,18 +87,24 @@ export function parseAddCheckpointRequest(body: string): ParsedAddCheckpointRequ
   for (;;) {
     const line = nextLine('empty line before the checkpoint');
     if (line === '') break;
-    if (proof.length >= MAX_CONSISTENCY_PROOF_LINES) malformed(`more than ${MAX_CONSISTENCY_PROOF_LINES} consistency proof lines`);
+    if (proof.length >= MAX_CONSISTENCY_PROOF_LINES)
+      malformed(`more than ${MAX_CONSISTENCY_PROOF_LINES} consistency proof lines`);
     let h: Uint8Array;
     try {
       h = base64Decode(line);
     } catch (cause) {
       malformed(`consistency proof line ${proof.length + 1} is not valid base64`, cause);
     }
-    if (h.length !== HASH_SIZE) malformed(`consistency proof line ${proof.length + 1} is ${h.length} bytes, expected ${HASH_SIZE}`);
+    if (h.length !== HASH_SIZE)
+      malformed(`consistency proof line ${proof.length + 1} is ${h.length} bytes, expected ${HASH_SIZE}`);
     proof.push(h);
   }
 
   const checkpoint = body.slice(pos);
-  const { note, parsedCheckpoint } = parseEmbeddedCheckpoint(checkpoint, 'WITNESS_REQUEST_MALFORMED', 'malformed add-checkpoint request');
+  const { note, parsedCheckpoint } = parseEmbeddedCheckpoint(
+    checkpoint,
+    'WITNESS_REQUEST_MALFORMED',
+    'malformed add-checkpoint request',
+  );
   return { oldSize, proof, checkpoint, note, parsedCheckpoint };
 }

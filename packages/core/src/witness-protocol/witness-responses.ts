@@ -1,11 +1,20 @@
 import { RemembrancerError } from '../errors.js';
 import { isArray } from '../jcs/index.js';
 import { isCanonicalUint, parseCanonicalDecimal } from '../checkpoint/decimal.js';
-import { MAX_NOTE_SIGNATURES, formatSignatureLine, parseSignatureLines, type NoteSignature } from '../note/signed-note.js';
+import {
+  MAX_NOTE_SIGNATURES,
+  formatSignatureLine,
+  parseSignatureLines,
+  type NoteSignature,
+} from '../note/signed-note.js';
 import { MAX_WITNESS_BODY_BYTES, exceedsUtf8Bytes } from './limits.js';
 
 function malformed(why: string, cause?: unknown): never {
-  throw new RemembrancerError('WITNESS_RESPONSE_MALFORMED', `malformed witness response: ${why}`, cause === undefined ? undefined : { cause });
+  throw new RemembrancerError(
+    'WITNESS_RESPONSE_MALFORMED',
+    `malformed witness response: ${why}`,
+    cause === undefined ? undefined : { cause },
+  );
 }
 
 /**

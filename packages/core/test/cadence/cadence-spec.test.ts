@@ -1,12 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import {
-  CADENCE_LEVELS,
-  RemembrancerError,
-  cadencePeriodsMs,
-  parseCadence,
-} from '../../src/index.js';
+import { CADENCE_LEVELS, RemembrancerError, cadencePeriodsMs, parseCadence } from '../../src/index.js';
 
 function rejects(value: unknown, pointer: string, base = '/cadence'): void {
   assert.throws(
@@ -39,26 +34,91 @@ test('parseCadence accepts every subset of levels and returns a normalized copy'
 
 test('periods resolve fixed durations and multiples of lower levels', () => {
   assert.deepEqual(cadencePeriodsMs({}), {});
-  assert.deepEqual(cadencePeriodsMs({ fast, strong, cold }), { fast: 89_000, strong: 12 * 89_000, cold: 7 * 12 * 89_000 });
+  assert.deepEqual(cadencePeriodsMs({ fast, strong, cold }), {
+    fast: 89_000,
+    strong: 12 * 89_000,
+    cold: 7 * 12 * 89_000,
+  });
   assert.deepEqual(cadencePeriodsMs({ fast: { ...fast, every: '5m' }, cold: { ...cold, every: '3*fast' } }), {
     fast: 300_000,
     cold: 900_000,
   });
-  const units: [string, number][] = [['1s', 1_000], ['5m', 300_000], ['2h', 7_200_000], ['1d', 86_400_000], ['366d', 366 * 86_400_000], ['31622400s', 366 * 86_400_000]];
+  const units: [string, number][] = [
+    ['1s', 1_000],
+    ['5m', 300_000],
+    ['2h', 7_200_000],
+    ['1d', 86_400_000],
+    ['366d', 366 * 86_400_000],
+    ['31622400s', 366 * 86_400_000],
+  ];
   for (const [every, ms] of units) assert.equal(cadencePeriodsMs({ fast: { ...fast, every } }).fast, ms, every);
 });
 
 test('targets: eip155, btc and rfc3161 spellings', () => {
-  const ok = ['eip155:1', 'eip155:11155111', 'eip155:9007199254740991', 'btc:mainnet', 'btc:testnet', 'btc:testnet4', 'btc:signet', 'btc:regtest', 'rfc3161:a', 'rfc3161:freetsa.org', 'rfc3161:digicert_1-a'];
-  for (const target of ok) assert.equal(parseCadence({ cold: { target, every: '1d', confirmations: 0 } }, '').cold!.target, target);
-  const bad = ['eip155:0', 'eip155:01', 'eip155:9007199254740992', 'eip155:99999999999999999999', 'eip155:-1', 'eip155:1.5', 'eip155:', 'eip155: 1', 'EIP155:1', 'btc:Mainnet', 'btc:testnet3', 'btc:', 'rfc3161:', 'rfc3161:Free', 'rfc3161:-a', 'rfc3161:a-', 'rfc3161:a b', `rfc3161:${'a'.repeat(65)}`, 'solana:1', 'eip155', '', 'x'.repeat(1000)];
+  const ok = [
+    'eip155:1',
+    'eip155:11155111',
+    'eip155:9007199254740991',
+    'btc:mainnet',
+    'btc:testnet',
+    'btc:testnet4',
+    'btc:signet',
+    'btc:regtest',
+    'rfc3161:a',
+    'rfc3161:freetsa.org',
+    'rfc3161:digicert_1-a',
+  ];
+  for (const target of ok)
+    assert.equal(parseCadence({ cold: { target, every: '1d', confirmations: 0 } }, '').cold!.target, target);
+  const bad = [
+    'eip155:0',
+    'eip155:01',
+    'eip155:9007199254740992',
+    'eip155:99999999999999999999',
+    'eip155:-1',
+    'eip155:1.5',
+    'eip155:',
+    'eip155: 1',
+    'EIP155:1',
+    'btc:Mainnet',
+    'btc:testnet3',
+    'btc:',
+    'rfc3161:',
+    'rfc3161:Free',
+    'rfc3161:-a',
+    'rfc3161:a-',
+    'rfc3161:a b',
+    `rfc3161:${'a'.repeat(65)}`,
+    'solana:1',
+    'eip155',
+    '',
+    'x'.repeat(1000),
+  ];
   for (const target of bad) rejects({ cold: { target, every: '1d', confirmations: 0 } }, '/cadence/cold/target');
   rejects({ fast: { ...fast, target: 1 } }, '/cadence/fast/target');
   rejects({ fast: { ...fast, target: null } }, '/cadence/fast/target');
 });
 
 test('every: durations need n ≥ 1 without leading zeros and a total of 1 s to 366 d', () => {
-  for (const every of ['0s', '01m', '1', 's', '1w', '1S', '1.5h', '-1s', '1 s', ' 1s', '1s ', '367d', '8785h', '527041m', '31622401s', '99999999999999999999d', '1e3s']) {
+  for (const every of [
+    '0s',
+    '01m',
+    '1',
+    's',
+    '1w',
+    '1S',
+    '1.5h',
+    '-1s',
+    '1 s',
+    ' 1s',
+    '1s ',
+    '367d',
+    '8785h',
+    '527041m',
+    '31622401s',
+    '99999999999999999999d',
+    '1e3s',
+  ]) {
     rejects({ fast: { ...fast, every } }, '/cadence/fast/every');
   }
   rejects({ fast: { ...fast, every: 60 } }, '/cadence/fast/every');
@@ -74,11 +134,17 @@ test('every: multiples only of a lower, present level, N 1..10000, result within
   for (const every of ['0*fast', '01*fast', '10001*fast', '*fast', '2 * fast', '2*Fast', '2x fast', '2*fast*2']) {
     rejects({ fast, strong: { ...strong, every } }, '/cadence/strong/every');
   }
-  assert.equal(cadencePeriodsMs({ fast: { ...fast, every: '1s' }, strong: { ...strong, every: '10000*fast' } }).strong, 10_000_000);
+  assert.equal(
+    cadencePeriodsMs({ fast: { ...fast, every: '1s' }, strong: { ...strong, every: '10000*fast' } }).strong,
+    10_000_000,
+  );
   // 10000 × 1 h = 10000 h > 366 d
   rejects({ fast: { ...fast, every: '1h' }, strong: { ...strong, every: '10000*fast' } }, '/cadence/strong/every');
   // within bounds at strong, beyond them once cold multiplies again
-  rejects({ fast: { ...fast, every: '1h' }, strong: { ...strong, every: '24*fast' }, cold: { ...cold, every: '367*strong' } }, '/cadence/cold/every');
+  rejects(
+    { fast: { ...fast, every: '1h' }, strong: { ...strong, every: '24*fast' }, cold: { ...cold, every: '367*strong' } },
+    '/cadence/cold/every',
+  );
 });
 
 test('confirmations: integer 0..10000, and 0 for rfc3161', () => {
@@ -103,7 +169,10 @@ test('structure: objects only, no unknown or missing members, pointers escaped',
   }
   rejects({ fast: { ...fast, every: '0s' } }, '/ns/x/cadence/fast/every', '/ns/x/cadence');
   rejects({ fast: { ...fast, every: '0s' } }, '/fast/every', '');
-  assert.throws(() => cadencePeriodsMs({ strong: { ...strong } }), { code: 'POLICY_INVALID', pointer: '/strong/every' });
+  assert.throws(() => cadencePeriodsMs({ strong: { ...strong } }), {
+    code: 'POLICY_INVALID',
+    pointer: '/strong/every',
+  });
 });
 
 // Weighted towards valid members so that valid and invalid specs are both well covered.
@@ -112,14 +181,21 @@ const targetArb = fc.oneof(
   { arbitrary: fc.constantFrom('eip155:01', 'btc:main', 'rfc3161:', 'x:1'), weight: 1 },
   { arbitrary: fc.string(), weight: 1 },
 );
-const durationArb = fc.tuple(fc.integer({ min: 1, max: 500 }), fc.constantFrom('s', 'm', 'h', 'd')).map(([n, u]) => `${n}${u}`);
+const durationArb = fc
+  .tuple(fc.integer({ min: 1, max: 500 }), fc.constantFrom('s', 'm', 'h', 'd'))
+  .map(([n, u]) => `${n}${u}`);
 const multipleArb = (...of: string[]): fc.Arbitrary<string> =>
   fc.tuple(fc.integer({ min: 1, max: 30 }), fc.constantFrom(...of)).map(([n, u]) => `${n}*${u}`);
 const everyArb = (valid: fc.Arbitrary<string>): fc.Arbitrary<unknown> =>
   fc.oneof(
     { arbitrary: valid, weight: 16 },
     {
-      arbitrary: fc.tuple(fc.integer({ min: -1, max: 40_000 }), fc.constantFrom('s', 'm', 'h', 'd', '*fast', '*strong', '*cold', '')).map(([n, u]) => `${n}${u}`),
+      arbitrary: fc
+        .tuple(
+          fc.integer({ min: -1, max: 40_000 }),
+          fc.constantFrom('s', 'm', 'h', 'd', '*fast', '*strong', '*cold', ''),
+        )
+        .map(([n, u]) => `${n}${u}`),
       weight: 1,
     },
     { arbitrary: fc.jsonValue(), weight: 1 },
@@ -140,13 +216,23 @@ const levelArb = (every: fc.Arbitrary<string>): fc.Arbitrary<unknown> => {
 const specArb = fc.oneof(
   {
     arbitrary: fc.record(
-      { fast: levelArb(durationArb), strong: levelArb(fc.oneof(durationArb, multipleArb('fast'))), cold: levelArb(fc.oneof(durationArb, multipleArb('fast', 'strong'))) },
+      {
+        fast: levelArb(durationArb),
+        strong: levelArb(fc.oneof(durationArb, multipleArb('fast'))),
+        cold: levelArb(fc.oneof(durationArb, multipleArb('fast', 'strong'))),
+      },
       { requiredKeys: [] },
     ),
     weight: 8,
   },
   { arbitrary: fc.jsonValue(), weight: 1 },
-  { arbitrary: fc.record({ fast: fc.jsonValue(), strong: fc.jsonValue(), cold: fc.jsonValue(), other: fc.jsonValue() }, { requiredKeys: [] }), weight: 1 },
+  {
+    arbitrary: fc.record(
+      { fast: fc.jsonValue(), strong: fc.jsonValue(), cold: fc.jsonValue(), other: fc.jsonValue() },
+      { requiredKeys: [] },
+    ),
+    weight: 1,
+  },
 );
 
 test('parseCadence throws nothing but RemembrancerError POLICY_INVALID on arbitrary input (fast-check)', () => {
@@ -189,7 +275,11 @@ test('periods of N*fast and N*strong are N times the referenced period (fast-che
           assert.throws(() => parseCadence(spec, ''), { code: 'POLICY_INVALID', pointer: '/cold/every' });
           return;
         }
-        assert.deepEqual(cadencePeriodsMs(parseCadence(spec, '')), { fast: fastS * 1000, strong: strongMs, cold: coldMs });
+        assert.deepEqual(cadencePeriodsMs(parseCadence(spec, '')), {
+          fast: fastS * 1000,
+          strong: strongMs,
+          cold: coldMs,
+        });
       },
     ),
   );

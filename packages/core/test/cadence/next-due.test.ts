@@ -13,7 +13,15 @@ test('nextDueAfter: the first slot strictly after now, missed slots skipped', ()
 });
 
 test('nextDueAfter refuses non-integer, unsafe and non-positive inputs', () => {
-  for (const [s, p, n] of [[0.5, 1, 0], [0, 0, 0], [0, -1, 0], [0, 1.5, 0], [0, 1, Number.NaN], [0, 1, Infinity], [Number.MAX_SAFE_INTEGER, 1, Number.MAX_SAFE_INTEGER]] as const) {
+  for (const [s, p, n] of [
+    [0.5, 1, 0],
+    [0, 0, 0],
+    [0, -1, 0],
+    [0, 1.5, 0],
+    [0, 1, Number.NaN],
+    [0, 1, Infinity],
+    [Number.MAX_SAFE_INTEGER, 1, Number.MAX_SAFE_INTEGER],
+  ] as const) {
     assert.throws(() => nextDueAfter(s, p, n), { code: 'INVALID_ARGUMENT' });
   }
 });

@@ -22,7 +22,10 @@ const log = new NoteSigner(origin, new Uint8Array(32).fill(42));
 
 test('format: origin, decimal size, base64 root, each ending in newline, no extensions', () => {
   assert.equal(formatCheckpoint(cp), `${origin}\n20852163\nAAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=\n`);
-  assert.equal(formatCheckpoint({ origin, size: 0, root }), `${origin}\n0\nAAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=\n`);
+  assert.equal(
+    formatCheckpoint({ origin, size: 0, root }),
+    `${origin}\n0\nAAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=\n`,
+  );
 });
 
 test('parse: the tlog-checkpoint spec example', () => {
@@ -117,7 +120,10 @@ const checkpointArb: fc.Arbitrary<Checkpoint & { extensions: string[] }> = fc
     fc.string({ unit: 'grapheme', minLength: 1, maxLength: 40 }).filter((s) => !/[\u0000-\u001f]/.test(s)),
     fc.nat({ max: Number.MAX_SAFE_INTEGER }),
     fc.uint8Array({ minLength: 32, maxLength: 32 }),
-    fc.array(fc.string({ unit: 'grapheme', minLength: 1, maxLength: 20 }).filter((s) => !/[\u0000-\u001f]/.test(s)), { maxLength: 3 }),
+    fc.array(
+      fc.string({ unit: 'grapheme', minLength: 1, maxLength: 20 }).filter((s) => !/[\u0000-\u001f]/.test(s)),
+      { maxLength: 3 },
+    ),
   )
   .map(([o, size, r, extensions]) => ({ origin: o, size, root: r, extensions }));
 

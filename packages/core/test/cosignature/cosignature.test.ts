@@ -30,12 +30,19 @@ const w2 = new CosignatureSigner('beta.vaultmesh.local/witness', new Uint8Array(
 const w3 = new CosignatureSigner('gamma.vaultmesh.local/witness', new Uint8Array(32).fill(4));
 
 function spki(pub: Uint8Array) {
-  return createPublicKey({ key: Buffer.concat([Buffer.from('302a300506032b6570032100', 'hex'), pub]), format: 'der', type: 'spki' });
+  return createPublicKey({
+    key: Buffer.concat([Buffer.from('302a300506032b6570032100', 'hex'), pub]),
+    format: 'der',
+    type: 'spki',
+  });
 }
 
 test('signed message: "cosignature/v1\\ntime <t>\\n" followed by the checkpoint body', () => {
   assert.equal(
-    cosignedMessage('example.com/behind-the-sofa\n20852163\nCsUYapGGPo4dkMgIAUqom/Xajj7h2fB2MPA3j2jxq2I=\n', 1679315147),
+    cosignedMessage(
+      'example.com/behind-the-sofa\n20852163\nCsUYapGGPo4dkMgIAUqom/Xajj7h2fB2MPA3j2jxq2I=\n',
+      1679315147,
+    ),
     'cosignature/v1\ntime 1679315147\nexample.com/behind-the-sofa\n20852163\nCsUYapGGPo4dkMgIAUqom/Xajj7h2fB2MPA3j2jxq2I=\n',
   );
   assert.equal(cosignedMessage(body, 0), 'cosignature/v1\ntime 0\n' + body);
@@ -48,7 +55,12 @@ test('signature payload: key ID || 8-byte big-endian timestamp || Ed25519 over t
   assert.equal(sig.signature.length, 72);
   assert.deepEqual([...sig.signature.subarray(0, 8)], [0, 0, 0, 0, 0x65, 0x53, 0xf1, 0x00]);
   // Checked independently with node:crypto over the exact message bytes.
-  const ok = nodeVerify(null, Buffer.from(cosignedMessage(body, 1700000000), 'utf8'), spki(w1.publicKey), sig.signature.subarray(8));
+  const ok = nodeVerify(
+    null,
+    Buffer.from(cosignedMessage(body, 1700000000), 'utf8'),
+    spki(w1.publicKey),
+    sig.signature.subarray(8),
+  );
   assert.ok(ok);
   const raw = Buffer.from(formatSignatureLine(sig).trim().split(' ')[2]!, 'base64');
   assert.equal(raw.length, 4 + 8 + 64);
@@ -57,7 +69,9 @@ test('signature payload: key ID || 8-byte big-endian timestamp || Ed25519 over t
 
 test('spec example cosignature decodes to the timestamp of the spec example message', () => {
   // https://c2sp.org/tlog-cosignature: the witness.example.com/w1 line and "time 1679315147".
-  const s = parseSignatureLine('\u2014 witness.example.com/w1 jWbPPwAAAABkGFDLEZMHwSRaJNiIDoe9DYn/zXcrtPHeolMI5OWXEhZCB9dlrDJsX3b2oyin1nPZqhf5nNo0xUe+mbIUBkBIfZ+qnA==');
+  const s = parseSignatureLine(
+    '\u2014 witness.example.com/w1 jWbPPwAAAABkGFDLEZMHwSRaJNiIDoe9DYn/zXcrtPHeolMI5OWXEhZCB9dlrDJsX3b2oyin1nPZqhf5nNo0xUe+mbIUBkBIfZ+qnA==',
+  );
   assert.equal(splitTimestampedSignature(s.signature).timestamp, 1679315147n);
 });
 
@@ -81,7 +95,9 @@ test('verifyCosignature returns the timestamp and rejects tampering', () => {
   assert.throws(() => verifyCosignature(body, { ...sig, signature: later }, v), { code: 'SIGNATURE_INVALID' });
   assert.throws(() => verifyCosignature(formatCheckpoint({ ...cp, size: 6 }), sig, v), { code: 'SIGNATURE_INVALID' });
   assert.throws(() => verifyCosignature(body, sig, w2.verifier()), { code: 'SIGNATURE_INVALID' });
-  assert.throws(() => verifyCosignature(body, { ...sig, signature: sig.signature.subarray(0, 71) }, v), { code: 'COSIGNATURE_MALFORMED' });
+  assert.throws(() => verifyCosignature(body, { ...sig, signature: sig.signature.subarray(0, 71) }, v), {
+    code: 'COSIGNATURE_MALFORMED',
+  });
   const huge = sig.signature.slice();
   huge[0] = 0x80; // timestamp >= 2^63
   assert.throws(() => verifyCosignature(body, { ...sig, signature: huge }, v), { code: 'COSIGNATURE_MALFORMED' });
@@ -99,7 +115,10 @@ test('cosign checks its inputs', () => {
   assert.throws(() => w1.cosign(body, -1), { code: 'INVALID_ARGUMENT' });
   assert.throws(() => w1.cosign(body, 1.5), { code: 'INVALID_ARGUMENT' });
   assert.throws(() => w1.cosign(body, 2 ** 53), { code: 'INVALID_ARGUMENT' });
-  assert.equal(verifyCosignature(body, w1.cosign(body, Number.MAX_SAFE_INTEGER), w1.verifier()), Number.MAX_SAFE_INTEGER);
+  assert.equal(
+    verifyCosignature(body, w1.cosign(body, Number.MAX_SAFE_INTEGER), w1.verifier()),
+    Number.MAX_SAFE_INTEGER,
+  );
 });
 
 test('collectCosignatures reports which trusted witnesses cosigned', () => {
@@ -117,7 +136,10 @@ test('collectCosignatures: a trusted witness with a bad cosignature rejects the 
   const bad = { ...w1.cosign(body, 100), signature: new Uint8Array(72) };
   const note = addSignatures(signCheckpoint(cp, log), [bad, w2.cosign(body, 200)]);
   assert.throws(() => collectCosignatures(note, [w1.verifier(), w2.verifier()]), { code: 'SIGNATURE_INVALID' });
-  assert.deepEqual(collectCosignatures(note, [w2.verifier()]).map((c) => c.name), [w2.name]);
+  assert.deepEqual(
+    collectCosignatures(note, [w2.verifier()]).map((c) => c.name),
+    [w2.name],
+  );
   const short = addSignatures(signCheckpoint(cp, log), [{ ...w1.cosign(body, 1), signature: new Uint8Array(64) }]);
   assert.throws(() => collectCosignatures(short, [w1.verifier()]), { code: 'COSIGNATURE_MALFORMED' });
 });
@@ -129,7 +151,10 @@ test('a witness key cannot pass for the log key and vice versa', () => {
   const asWitness = new CosignatureSigner(origin, seed);
   assert.notEqual(asLog.keyId, asWitness.keyId);
   const note = addSignatures(signCheckpoint(cp, asLog), [asWitness.cosign(body, 5)]);
-  assert.deepEqual(collectCosignatures(note, [asWitness.verifier()]).map((c) => c.timestamp), [5]);
+  assert.deepEqual(
+    collectCosignatures(note, [asWitness.verifier()]).map((c) => c.timestamp),
+    [5],
+  );
   assert.equal(parseNote(note).signatures.length, 2);
 });
 
@@ -148,7 +173,9 @@ test('property: cosignatures round-trip through signature lines and verify', () 
 
 test('property: collectCosignatures throws only RemembrancerErrors', () => {
   const vs = [w1.verifier(), w2.verifier()];
-  const notes = fc.nat({ max: 1000 }).map((ts) => addSignatures(signCheckpoint(cp, log), [w1.cosign(body, ts), w2.cosign(body, ts + 1)]));
+  const notes = fc
+    .nat({ max: 1000 })
+    .map((ts) => addSignatures(signCheckpoint(cp, log), [w1.cosign(body, ts), w2.cosign(body, ts + 1)]));
   fc.assert(
     fc.property(fc.oneof(nastyString, mutated(notes)), (s) => {
       onlyRemembrancerErrors(() => collectCosignatures(s, vs));

@@ -68,7 +68,12 @@ const json = <T>(v: T): T => JSON.parse(JSON.stringify(v)) as T;
 function sameSizeEvidence(): EquivocationEvidence {
   const honest = tree(10);
   const forked = tree(10, 5);
-  const unsigned = buildEquivocationEvidence({ detectedBy: beta.id, detectedAt, checkpoints: [note(honest), note(forked)], logVerifier: logVkey });
+  const unsigned = buildEquivocationEvidence({
+    detectedBy: beta.id,
+    detectedAt,
+    checkpoints: [note(honest), note(forked)],
+    logVerifier: logVkey,
+  });
   return signEvidence(unsigned, beta.authSeed);
 }
 
@@ -100,7 +105,10 @@ test('same size, different root: build, sign, JSON round-trip, verify', () => {
   verifyEvidence(e, { logVerifier: log.verifier(), authPublicKey: crypto.ed25519PublicKey(beta.authSeed) });
   // Both input orders give the same document, so detectors agree.
   const [a, b] = e.checkpoints;
-  const swapped = signEvidence(buildEquivocationEvidence({ detectedBy: beta.id, detectedAt, checkpoints: [b, a], logVerifier: logVkey }), beta.authSeed);
+  const swapped = signEvidence(
+    buildEquivocationEvidence({ detectedBy: beta.id, detectedAt, checkpoints: [b, a], logVerifier: logVkey }),
+    beta.authSeed,
+  );
   assert.deepEqual(swapped, e);
   // Cosignatures on the notes are kept and do not matter.
   const w = new CosignatureSigner(`${gamma.id}/witness`, gamma.witnessSeed);
@@ -121,18 +129,41 @@ test('different sizes: the proof must reach the larger root from another prefix 
   // A power-of-two smaller size: the proof does not carry the prefix root, the caller supplies it.
   const honest = tree(8);
   const forked = tree(13, 2);
-  const input = { detectedBy: beta.id, detectedAt, checkpoints: [note(honest), note(forked)] as [string, string], logVerifier: logVkey, consistencyProof: forked.consistencyProof(8, 13) };
+  const input = {
+    detectedBy: beta.id,
+    detectedAt,
+    checkpoints: [note(honest), note(forked)] as [string, string],
+    logVerifier: logVkey,
+    consistencyProof: forked.consistencyProof(8, 13),
+  };
   assert.throws(() => buildEquivocationEvidence(input), code('EVIDENCE_INVALID', /zero or a power of two/));
   const e8 = signEvidence(buildEquivocationEvidence({ ...input, prefixRoot: forked.rootAt(8) }), beta.authSeed);
   verifyEvidence(e8, trust);
   // A fork after the smaller checkpoint's last leaf is no conflict: the histories agree up to it.
   assert.throws(
-    () => buildEquivocationEvidence({ ...input, checkpoints: [note(tree(8)), note(tree(13, 9))], consistencyProof: tree(13, 9).consistencyProof(8, 13), prefixRoot: tree(13, 9).rootAt(8) }),
+    () =>
+      buildEquivocationEvidence({
+        ...input,
+        checkpoints: [note(tree(8)), note(tree(13, 9))],
+        consistencyProof: tree(13, 9).consistencyProof(8, 13),
+        prefixRoot: tree(13, 9).rootAt(8),
+      }),
     code('EVIDENCE_INVALID', /consistent/),
   );
   // A fork at size 1 against an empty-tree checkpoint whose root is not the empty root.
   const bogusEmpty = signCheckpoint({ origin, size: 0, root: new Uint8Array(32).fill(9) }, log);
-  verifyEvidence(signEvidence(buildEquivocationEvidence({ ...input, checkpoints: [bogusEmpty, note(tree(3))], consistencyProof: [], prefixRoot: new MemoryTree().root() }), beta.authSeed), trust);
+  verifyEvidence(
+    signEvidence(
+      buildEquivocationEvidence({
+        ...input,
+        checkpoints: [bogusEmpty, note(tree(3))],
+        consistencyProof: [],
+        prefixRoot: new MemoryTree().root(),
+      }),
+      beta.authSeed,
+    ),
+    trust,
+  );
 });
 
 test('consistent checkpoints are not evidence, however the proof is dressed up', () => {
@@ -140,25 +171,101 @@ test('consistent checkpoints are not evidence, however the proof is dressed up',
   const a = note(honest, 7);
   const b = note(honest, 12);
   const base = { detectedBy: beta.id, detectedAt, checkpoints: [a, b] as [string, string], logVerifier: logVkey };
-  assert.throws(() => buildEquivocationEvidence({ ...base, consistencyProof: honest.consistencyProof(7, 12) }), code('EVIDENCE_INVALID', /consistent/));
+  assert.throws(
+    () => buildEquivocationEvidence({ ...base, consistencyProof: honest.consistencyProof(7, 12) }),
+    code('EVIDENCE_INVALID', /consistent/),
+  );
   assert.throws(() => buildEquivocationEvidence(base), code('EVIDENCE_INVALID', /needs the consistency proof/));
   // A broken proof (what an attacker or a flaky network produces) shows nothing.
   const garbage = honest.consistencyProof(7, 12).map(() => crypto.randomBytes(32));
-  assert.throws(() => buildEquivocationEvidence({ ...base, consistencyProof: garbage }), code('EVIDENCE_INVALID', /does not lead to the larger checkpoint's root/));
-  assert.throws(() => buildEquivocationEvidence({ ...base, consistencyProof: honest.consistencyProof(7, 12), prefixRoot: crypto.randomBytes(32) }), code('EVIDENCE_INVALID', /does not lead/));
+  assert.throws(
+    () => buildEquivocationEvidence({ ...base, consistencyProof: garbage }),
+    code('EVIDENCE_INVALID', /does not lead to the larger checkpoint's root/),
+  );
+  assert.throws(
+    () =>
+      buildEquivocationEvidence({
+        ...base,
+        consistencyProof: honest.consistencyProof(7, 12),
+        prefixRoot: crypto.randomBytes(32),
+      }),
+    code('EVIDENCE_INVALID', /does not lead/),
+  );
   // Same size, same root, different cosignatures.
   const w = new CosignatureSigner(`${gamma.id}/witness`, gamma.witnessSeed);
-  const cosigned = addSignatures(b, [w.cosign(formatCheckpoint({ origin, size: 12, root: honest.root() }), 1700000000)]);
-  assert.throws(() => buildEquivocationEvidence({ ...base, checkpoints: [b, cosigned] }), code('EVIDENCE_INVALID', /same root/));
+  const cosigned = addSignatures(b, [
+    w.cosign(formatCheckpoint({ origin, size: 12, root: honest.root() }), 1700000000),
+  ]);
+  assert.throws(
+    () => buildEquivocationEvidence({ ...base, checkpoints: [b, cosigned] }),
+    code('EVIDENCE_INVALID', /same root/),
+  );
 
   // Hand-made documents claiming a conflict are rejected by the verifier too.
-  const forge = (doc: Record<string, unknown>) => signEvidence(doc as unknown as UnsignedEquivocationEvidence, beta.authSeed);
+  const forge = (doc: Record<string, unknown>) =>
+    signEvidence(doc as unknown as UnsignedEquivocationEvidence, beta.authSeed);
   const claims: [Record<string, unknown>, RegExp][] = [
-    [{ type: EVIDENCE_TYPE, origin, detected_by: beta.id, detected_at: detectedAt, checkpoints: [a, b], reason: 'inconsistent', consistency_proof: garbage.map(base64Encode), prefix_root: base64Encode(crypto.randomBytes(32)) }, /does not lead/],
-    [{ type: EVIDENCE_TYPE, origin, detected_by: beta.id, detected_at: detectedAt, checkpoints: [a, b], reason: 'inconsistent', consistency_proof: honest.consistencyProof(7, 12).map(base64Encode), prefix_root: base64Encode(honest.rootAt(7)) }, /consistent/],
-    [{ type: EVIDENCE_TYPE, origin, detected_by: beta.id, detected_at: detectedAt, checkpoints: [b, a], reason: 'inconsistent', consistency_proof: [], prefix_root: base64Encode(honest.rootAt(7)) }, /smaller checkpoint first/],
-    [{ type: EVIDENCE_TYPE, origin, detected_by: beta.id, detected_at: detectedAt, checkpoints: [a, b], reason: 'same_size_different_root' }, /claims equal sizes/],
-    [{ type: EVIDENCE_TYPE, origin, detected_by: beta.id, detected_at: detectedAt, checkpoints: [b, cosigned], reason: 'same_size_different_root' }, /same root/],
+    [
+      {
+        type: EVIDENCE_TYPE,
+        origin,
+        detected_by: beta.id,
+        detected_at: detectedAt,
+        checkpoints: [a, b],
+        reason: 'inconsistent',
+        consistency_proof: garbage.map(base64Encode),
+        prefix_root: base64Encode(crypto.randomBytes(32)),
+      },
+      /does not lead/,
+    ],
+    [
+      {
+        type: EVIDENCE_TYPE,
+        origin,
+        detected_by: beta.id,
+        detected_at: detectedAt,
+        checkpoints: [a, b],
+        reason: 'inconsistent',
+        consistency_proof: honest.consistencyProof(7, 12).map(base64Encode),
+        prefix_root: base64Encode(honest.rootAt(7)),
+      },
+      /consistent/,
+    ],
+    [
+      {
+        type: EVIDENCE_TYPE,
+        origin,
+        detected_by: beta.id,
+        detected_at: detectedAt,
+        checkpoints: [b, a],
+        reason: 'inconsistent',
+        consistency_proof: [],
+        prefix_root: base64Encode(honest.rootAt(7)),
+      },
+      /smaller checkpoint first/,
+    ],
+    [
+      {
+        type: EVIDENCE_TYPE,
+        origin,
+        detected_by: beta.id,
+        detected_at: detectedAt,
+        checkpoints: [a, b],
+        reason: 'same_size_different_root',
+      },
+      /claims equal sizes/,
+    ],
+    [
+      {
+        type: EVIDENCE_TYPE,
+        origin,
+        detected_by: beta.id,
+        detected_at: detectedAt,
+        checkpoints: [b, cosigned],
+        reason: 'same_size_different_root',
+      },
+      /same root/,
+    ],
   ];
   for (const [doc, re] of claims) assert.throws(() => verifyEvidence(forge(doc), trust), code('EVIDENCE_INVALID', re));
 });
@@ -168,39 +275,84 @@ test('checkpoints must carry the log signature of the origin', () => {
   const honest = tree(10);
   // A checkpoint signed by a different key under the right name.
   const impostor = new NoteSigner(origin, beta.logSeed);
-  const forged = signEvidence({ ...e, checkpoints: [e.checkpoints[0], note(tree(10, 1), 10, impostor)] }, beta.authSeed);
-  assert.throws(() => verifyEvidence(forged, trust), code('EVIDENCE_INVALID', /checkpoints\[1\] is not validly signed/));
+  const forged = signEvidence(
+    { ...e, checkpoints: [e.checkpoints[0], note(tree(10, 1), 10, impostor)] },
+    beta.authSeed,
+  );
   assert.throws(
-    () => buildEquivocationEvidence({ detectedBy: beta.id, detectedAt, checkpoints: [note(honest), note(tree(10, 1), 10, impostor)], logVerifier: logVkey }),
+    () => verifyEvidence(forged, trust),
+    code('EVIDENCE_INVALID', /checkpoints\[1\] is not validly signed/),
+  );
+  assert.throws(
+    () =>
+      buildEquivocationEvidence({
+        detectedBy: beta.id,
+        detectedAt,
+        checkpoints: [note(honest), note(tree(10, 1), 10, impostor)],
+        logVerifier: logVkey,
+      }),
     code('EVIDENCE_INVALID', /checkpoints\[1\] is not validly signed/),
   );
   // The log key of another origin, even of the same node.
-  assert.throws(() => verifyEvidence(e, { ...trust, logVerifier: logVerifierForOrigin(alpha.peer, `${alpha.id}/dao:other`) }), code('EVIDENCE_INVALID', /log key given/));
-  assert.throws(() => verifyEvidence(e, { ...trust, logVerifier: 'not a vkey' }), code('EVIDENCE_INVALID', /not an Ed25519 vkey/));
+  assert.throws(
+    () => verifyEvidence(e, { ...trust, logVerifier: logVerifierForOrigin(alpha.peer, `${alpha.id}/dao:other`) }),
+    code('EVIDENCE_INVALID', /log key given/),
+  );
+  assert.throws(
+    () => verifyEvidence(e, { ...trust, logVerifier: 'not a vkey' }),
+    code('EVIDENCE_INVALID', /not an Ed25519 vkey/),
+  );
   // Notes of two origins cannot be one log's equivocation.
   const other = new NoteSigner(`${alpha.id}/dao:other`, alpha.logSeed);
   assert.throws(
-    () => buildEquivocationEvidence({ detectedBy: beta.id, detectedAt, checkpoints: [note(honest), note(tree(10, 1), 10, other)], logVerifier: logVkey }),
+    () =>
+      buildEquivocationEvidence({
+        detectedBy: beta.id,
+        detectedAt,
+        checkpoints: [note(honest), note(tree(10, 1), 10, other)],
+        logVerifier: logVkey,
+      }),
     code('EVIDENCE_INVALID'),
   );
-  assert.throws(() => parseEquivocationEvidence({ ...e, checkpoints: [e.checkpoints[0], note(tree(10, 1), 10, other)] }), code('EVIDENCE_INVALID', /has origin/));
+  assert.throws(
+    () => parseEquivocationEvidence({ ...e, checkpoints: [e.checkpoints[0], note(tree(10, 1), 10, other)] }),
+    code('EVIDENCE_INVALID', /has origin/),
+  );
 });
 
 test('the detector signature: right key, untampered document', () => {
   const e = sameSizeEvidence();
-  assert.throws(() => verifyEvidence(e, { ...trust, authPublicKey: gamma.peer.auth_key }), code('SIGNATURE_INVALID', /needs the auth key "beta\.vaultmesh\.local\/peer"/));
-  assert.throws(() => verifyEvidence(e, { ...trust, authPublicKey: crypto.ed25519PublicKey(gamma.authSeed) }), code('SIGNATURE_INVALID', /does not verify/));
+  assert.throws(
+    () => verifyEvidence(e, { ...trust, authPublicKey: gamma.peer.auth_key }),
+    code('SIGNATURE_INVALID', /needs the auth key "beta\.vaultmesh\.local\/peer"/),
+  );
+  assert.throws(
+    () => verifyEvidence(e, { ...trust, authPublicKey: crypto.ed25519PublicKey(gamma.authSeed) }),
+    code('SIGNATURE_INVALID', /does not verify/),
+  );
   assert.throws(() => verifyEvidence({ ...e, detected_at: '2025-03-01T12:00:01Z' }, trust), code('SIGNATURE_INVALID'));
-  assert.throws(() => verifyEvidence({ ...e, signature: signEvidence(e, gamma.authSeed).signature }, trust), code('SIGNATURE_INVALID'));
+  assert.throws(
+    () => verifyEvidence({ ...e, signature: signEvidence(e, gamma.authSeed).signature }, trust),
+    code('SIGNATURE_INVALID'),
+  );
   // Claiming to be another detector needs that detector's key.
   const asGamma = signEvidence({ ...e, detected_by: gamma.id }, beta.authSeed);
   assert.throws(() => verifyEvidenceWithRegistry(asGamma, registry), code('SIGNATURE_INVALID'));
   verifyEvidenceWithRegistry(signEvidence({ ...e, detected_by: gamma.id }, gamma.authSeed), registry);
   // Detectors and logs must be peers of the registry.
-  assert.throws(() => verifyEvidenceWithRegistry(signEvidence({ ...e, detected_by: 'stranger.example' }, beta.authSeed), registry), code('EVIDENCE_INVALID', /not a peer/));
+  assert.throws(
+    () => verifyEvidenceWithRegistry(signEvidence({ ...e, detected_by: 'stranger.example' }, beta.authSeed), registry),
+    code('EVIDENCE_INVALID', /not a peer/),
+  );
   // The signature covers exactly the document without it.
   const { signature: _s, ...unsigned } = e;
-  assert.ok(crypto.ed25519Verify(crypto.ed25519PublicKey(beta.authSeed), evidenceSigningBytes(unsigned), base64Decode(e.signature)));
+  assert.ok(
+    crypto.ed25519Verify(
+      crypto.ed25519PublicKey(beta.authSeed),
+      evidenceSigningBytes(unsigned),
+      base64Decode(e.signature),
+    ),
+  );
   assert.throws(() => signEvidence(unsigned, new Uint8Array(5)), code('INVALID_ARGUMENT'));
 });
 
@@ -227,7 +379,8 @@ test('parseEquivocationEvidence rejects malformed documents', () => {
     [without(e, 'signature'), /lacks member "signature"/],
     [{ ...e, signature: 'AAAA' }, /signature must be 64 bytes/],
   ];
-  for (const [bad, re] of cases) assert.throws(() => parseEquivocationEvidence(bad), code('EVIDENCE_INVALID', re), String(re));
+  for (const [bad, re] of cases)
+    assert.throws(() => parseEquivocationEvidence(bad), code('EVIDENCE_INVALID', re), String(re));
   assert.deepEqual(parseEquivocationEvidence(json(i)), i);
 });
 
@@ -240,7 +393,14 @@ test('prefixRootFromConsistencyProof matches the tree for every size pair up to 
       else assert.deepEqual(got, t.rootAt(n), `${n} → ${m}`);
     }
   }
-  for (const [n, m] of [[0, 5], [5, 5], [6, 5], [1.5, 4], [-1, 3]]) assert.equal(prefixRootFromConsistencyProof(n!, m!, [new Uint8Array(32)]), undefined);
+  for (const [n, m] of [
+    [0, 5],
+    [5, 5],
+    [6, 5],
+    [1.5, 4],
+    [-1, 3],
+  ])
+    assert.equal(prefixRootFromConsistencyProof(n!, m!, [new Uint8Array(32)]), undefined);
   assert.equal(prefixRootFromConsistencyProof(3, 5, []), undefined);
   assert.equal(prefixRootFromConsistencyProof(3, 5, [new Uint8Array(31)]), undefined);
 });
@@ -287,7 +447,18 @@ test('evidence parsing and verification throw only RemembrancerError on arbitrar
     }),
     { numRuns: 300 },
   );
-  const members = ['type', 'origin', 'detected_by', 'detected_at', 'checkpoints', 'reason', 'consistency_proof', 'prefix_root', 'signature', 'extra'];
+  const members = [
+    'type',
+    'origin',
+    'detected_by',
+    'detected_at',
+    'checkpoints',
+    'reason',
+    'consistency_proof',
+    'prefix_root',
+    'signature',
+    'extra',
+  ];
   fc.assert(
     fc.property(fc.constantFrom(...valid), fc.constantFrom(...members), fc.jsonValue(), (doc, member, value) => {
       const mutated = { ...doc, [member]: value };

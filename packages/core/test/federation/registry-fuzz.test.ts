@@ -69,7 +69,10 @@ test('a version changed anywhere is rejected, with a RemembrancerError (fast-che
       try {
         verifyRegistryTransition(g, m);
         // Only a change to the signature list that keeps two valid signatures can pass.
-        assert.ok(!changed || JSON.stringify({ ...m, signatures: [] }) === JSON.stringify({ ...v2, signatures: [] }), JSON.stringify(m).slice(0, 300));
+        assert.ok(
+          !changed || JSON.stringify({ ...m, signatures: [] }) === JSON.stringify({ ...v2, signatures: [] }),
+          JSON.stringify(m).slice(0, 300),
+        );
       } catch (e) {
         assert.ok(e instanceof RemembrancerError, `threw a non-RemembrancerError: ${String(e)}`);
         assert.ok(changed, `the unchanged version was rejected: ${String(e)}`);

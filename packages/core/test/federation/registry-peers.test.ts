@@ -27,7 +27,10 @@ const set = createGenesis({
 });
 
 test('activePeers and peerById', () => {
-  assert.deepEqual(activePeers(set).map((p) => p.id), [alpha.id]);
+  assert.deepEqual(
+    activePeers(set).map((p) => p.id),
+    [alpha.id],
+  );
   assert.equal(peerById(set, beta.id)?.status, 'probation');
   assert.equal(peerById(set, 'nobody'), undefined);
 });
@@ -41,7 +44,8 @@ test('peerByAuthKeyId finds peers by key ID (number or hex) or by whole vkey', (
   // Other keys of the peer, unknown or garbled key IDs find nobody.
   assert.equal(peerByAuthKeyId(set, beta.peer.log_vkey), undefined);
   assert.equal(peerByAuthKeyId(set, parseVkey(beta.peer.log_vkey).keyId), undefined);
-  for (const junk of ['', 'zzzzzzzz', 'ABCDEF01', '1234567', 'not+a+vkey', '\u0000']) assert.equal(peerByAuthKeyId(set, junk), undefined);
+  for (const junk of ['', 'zzzzzzzz', 'ABCDEF01', '1234567', 'not+a+vkey', '\u0000'])
+    assert.equal(peerByAuthKeyId(set, junk), undefined);
   assert.equal(peerByAuthKeyId(set, null as unknown as string), undefined);
 });
 
@@ -57,12 +61,32 @@ test('logVerifierForOrigin derives the per-namespace log key and refuses foreign
   const note = signCheckpoint({ origin, size: 3, root: new Uint8Array(32).fill(7) }, alpha.logSigner('dao:vaultmesh'));
   assert.equal(openCheckpoint(note, v).checkpoint.size, 3);
   // Another node's log key does not verify it.
-  assert.throws(() => verifyNote(note, [logVerifierForOrigin(beta.peer, `${beta.id}/dao:vaultmesh`)]), RemembrancerError);
+  assert.throws(
+    () => verifyNote(note, [logVerifierForOrigin(beta.peer, `${beta.id}/dao:vaultmesh`)]),
+    RemembrancerError,
+  );
   // A checkpoint under alpha's origin signed with someone else's key.
-  const forged = signCheckpoint({ origin, size: 3, root: new Uint8Array(32).fill(7) }, new NoteSigner(origin, beta.logSeed));
-  assert.throws(() => openCheckpoint(forged, v), (e: unknown) => e instanceof RemembrancerError && e.code === 'SIGNATURE_MISSING');
+  const forged = signCheckpoint(
+    { origin, size: 3, root: new Uint8Array(32).fill(7) },
+    new NoteSigner(origin, beta.logSeed),
+  );
+  assert.throws(
+    () => openCheckpoint(forged, v),
+    (e: unknown) => e instanceof RemembrancerError && e.code === 'SIGNATURE_MISSING',
+  );
 
-  for (const bad of [`${beta.id}/dao:vaultmesh`, `${alpha.id}/`, `${alpha.id}/dao`, alpha.id, `${alpha.id}x/dao:vaultmesh`, `sub.${alpha.id}/dao:vaultmesh`]) {
-    assert.throws(() => logVerifierForOrigin(alpha.peer, bad), (e: unknown) => e instanceof RemembrancerError && e.code === 'ORIGIN_MISMATCH', bad);
+  for (const bad of [
+    `${beta.id}/dao:vaultmesh`,
+    `${alpha.id}/`,
+    `${alpha.id}/dao`,
+    alpha.id,
+    `${alpha.id}x/dao:vaultmesh`,
+    `sub.${alpha.id}/dao:vaultmesh`,
+  ]) {
+    assert.throws(
+      () => logVerifierForOrigin(alpha.peer, bad),
+      (e: unknown) => e instanceof RemembrancerError && e.code === 'ORIGIN_MISMATCH',
+      bad,
+    );
   }
 });

@@ -5,7 +5,13 @@ import { isUtcTimestamp } from '../../src/index.js';
 import { compareUtcTimestamps } from '../../src/federation/index.js';
 
 test('isUtcTimestamp: RFC 3339 in UTC, real calendar days only', () => {
-  for (const ok of ['2025-01-31T12:00:00Z', '2024-02-29T00:00:00Z', '2000-02-29T23:59:59.999999999Z', '2025-12-31T23:59:59.5Z', new Date(0).toISOString()]) {
+  for (const ok of [
+    '2025-01-31T12:00:00Z',
+    '2024-02-29T00:00:00Z',
+    '2000-02-29T23:59:59.999999999Z',
+    '2025-12-31T23:59:59.5Z',
+    new Date(0).toISOString(),
+  ]) {
     assert.ok(isUtcTimestamp(ok), ok);
   }
   for (const bad of [

@@ -42,7 +42,10 @@ export const tokenWriter = { id: 'ci@build', token_sha256: 'ab'.repeat(32), scop
 export const richSpec = {
   description: 'DAO decisions',
   visibility: 'private',
-  witness_policy: { min_required: 2, allowlist: ['alpha.vaultmesh.local', 'beta.vaultmesh.local', 'gamma.vaultmesh.local'] },
+  witness_policy: {
+    min_required: 2,
+    allowlist: ['alpha.vaultmesh.local', 'beta.vaultmesh.local', 'gamma.vaultmesh.local'],
+  },
   schema_policy: { allow: ['invoice@^1.2.0', 'registry.set@~1.0.0'] },
   writers: [keyWriter, tokenWriter],
   limits: { max_entry_bytes: 4096, rate_per_second: 2.5, quota_entries: 1000000 },

@@ -31,23 +31,57 @@ import { alice, at, bob, richSpec, sampleDefinition, throwsCode } from './fixtur
 const json = <T>(v: T): T => JSON.parse(JSON.stringify(v)) as T;
 
 function docs(): GovernanceDocument[] {
-  const create = buildNamespaceCreate({ namespace: 'dao:vaultmesh', spec: richSpec, issued_at: at(0), effective_after: at(60) });
-  const set = buildNamespacePolicySet({ namespace: 'dao:vaultmesh', version: 2, spec: { description: 'renamed' }, base: create.spec, issued_at: at(100) });
-  const cadence = buildCadenceSet({ namespace: 'dao:vaultmesh', version: 3, cadence: { fast: { target: 'btc:signet', every: '10m', confirmations: 1 } }, issued_at: at(200) });
+  const create = buildNamespaceCreate({
+    namespace: 'dao:vaultmesh',
+    spec: richSpec,
+    issued_at: at(0),
+    effective_after: at(60),
+  });
+  const set = buildNamespacePolicySet({
+    namespace: 'dao:vaultmesh',
+    version: 2,
+    spec: { description: 'renamed' },
+    base: create.spec,
+    issued_at: at(100),
+  });
+  const cadence = buildCadenceSet({
+    namespace: 'dao:vaultmesh',
+    version: 3,
+    cadence: { fast: { target: 'btc:signet', every: '10m', confirmations: 1 } },
+    issued_at: at(200),
+  });
   const schema = buildSchemaRegister({ schema_id: 'invoice@1.2.0', definition: sampleDefinition, issued_at: at(300) });
-  return [create, set, cadence, schema].map((d) => signGovernanceDocument(signGovernanceDocument(d, bob.id, bob.seed), alice.id, alice.seed));
+  return [create, set, cadence, schema].map((d) =>
+    signGovernanceDocument(signGovernanceDocument(d, bob.id, bob.seed), alice.id, alice.seed),
+  );
 }
 
 test('constants', () => {
-  assert.deepEqual(GOVERNANCE_SCHEMAS, ['namespace.create@1.0.0', 'namespace.policy.set@1.0.0', 'governance.cadence.set@1.0.0', 'schema.register@1.0.0']);
+  assert.deepEqual(GOVERNANCE_SCHEMAS, [
+    'namespace.create@1.0.0',
+    'namespace.policy.set@1.0.0',
+    'governance.cadence.set@1.0.0',
+    'schema.register@1.0.0',
+  ]);
   assert.equal(SYSTEM_NAMESPACE_PREFIX, 'sys:');
   assert.equal(GOVERNANCE_NAMESPACE, 'sys:governance');
 });
 
 test('builders complete and normalize specs; parsing a built document changes nothing', () => {
-  const [create, set, cadence, schema] = docs() as [GovernanceDocument, GovernanceDocument, GovernanceDocument, GovernanceDocument];
+  const [create, set, cadence, schema] = docs() as [
+    GovernanceDocument,
+    GovernanceDocument,
+    GovernanceDocument,
+    GovernanceDocument,
+  ];
   assert.equal(create.schema, NAMESPACE_CREATE_SCHEMA);
-  assert.deepEqual(create, { ...create, version: 1, spec: parseNamespaceSpec(richSpec), issued_at: at(0), effective_after: at(60) });
+  assert.deepEqual(create, {
+    ...create,
+    version: 1,
+    spec: parseNamespaceSpec(richSpec),
+    issued_at: at(0),
+    effective_after: at(60),
+  });
   assert.equal(set.schema, NAMESPACE_POLICY_SET_SCHEMA);
   assert.ok(set.schema === NAMESPACE_POLICY_SET_SCHEMA && create.schema === NAMESPACE_CREATE_SCHEMA);
   assert.deepEqual(set.spec, { ...create.spec, description: 'renamed' }, 'a partial spec is merged onto the base');
@@ -58,7 +92,10 @@ test('builders complete and normalize specs; parsing a built document changes no
   assert.deepEqual(schema.definition, sampleDefinition);
   assert.notEqual(schema.definition, sampleDefinition, 'a copy');
   for (const d of docs()) {
-    assert.deepEqual(d.signatures?.map((s) => s.signer), ['alice', 'bob']);
+    assert.deepEqual(
+      d.signatures?.map((s) => s.signer),
+      ['alice', 'bob'],
+    );
     assert.deepEqual(parseGovernanceDocument(json(d)), d);
     assert.equal(canonicalize(parseGovernanceDocument(json(d))), canonicalize(d));
   }
@@ -72,19 +109,57 @@ test('buildGovernanceDocument dispatches on schema; times default to now', () =>
   assert.equal(d.effective_after, d.issued_at);
   assert.deepEqual(d.spec, defaultNamespaceSpec());
   assert.equal('signatures' in d, false, 'unsigned drafts carry no signatures member');
-  const p = buildGovernanceDocument({ schema: NAMESPACE_POLICY_SET_SCHEMA, namespace: 'fin:clearing', version: 2, spec: { visibility: 'private' }, effective_after: at(5), issued_at: at(1) });
+  const p = buildGovernanceDocument({
+    schema: NAMESPACE_POLICY_SET_SCHEMA,
+    namespace: 'fin:clearing',
+    version: 2,
+    spec: { visibility: 'private' },
+    effective_after: at(5),
+    issued_at: at(1),
+  });
   assert.ok(p.schema === NAMESPACE_POLICY_SET_SCHEMA && p.spec.visibility === 'private' && p.effective_after === at(5));
-  assert.equal(buildGovernanceDocument({ schema: CADENCE_SET_SCHEMA, namespace: 'fin:clearing', version: 2, cadence: {} }).schema, CADENCE_SET_SCHEMA);
-  assert.equal(buildGovernanceDocument({ schema: SCHEMA_REGISTER_SCHEMA, schema_id: 'a@1.0.0', definition: {} }).schema, SCHEMA_REGISTER_SCHEMA);
+  assert.equal(
+    buildGovernanceDocument({ schema: CADENCE_SET_SCHEMA, namespace: 'fin:clearing', version: 2, cadence: {} }).schema,
+    CADENCE_SET_SCHEMA,
+  );
+  assert.equal(
+    buildGovernanceDocument({ schema: SCHEMA_REGISTER_SCHEMA, schema_id: 'a@1.0.0', definition: {} }).schema,
+    SCHEMA_REGISTER_SCHEMA,
+  );
 });
 
 test('builders report spec errors as GOVERNANCE_INVALID under /spec or /cadence', () => {
-  throwsCode(() => buildNamespaceCreate({ namespace: 'dao:x', spec: { limits: { burst: 3 } } }), 'GOVERNANCE_INVALID', '/spec/limits/burst');
+  throwsCode(
+    () => buildNamespaceCreate({ namespace: 'dao:x', spec: { limits: { burst: 3 } } }),
+    'GOVERNANCE_INVALID',
+    '/spec/limits/burst',
+  );
   throwsCode(() => buildNamespaceCreate({ namespace: 'sys:x' }), 'GOVERNANCE_INVALID', '/namespace');
-  throwsCode(() => buildNamespacePolicySet({ namespace: 'dao:x', version: 1, spec: {} }), 'GOVERNANCE_INVALID', '/version');
-  throwsCode(() => buildCadenceSet({ namespace: 'dao:x', version: 2, cadence: { cold: { target: 'btc:mainnet', every: '2*strong', confirmations: 1 } } }), 'GOVERNANCE_INVALID', '/cadence/cold/every');
-  throwsCode(() => buildSchemaRegister({ schema_id: 'Invoice@1.0.0', definition: {} }), 'GOVERNANCE_INVALID', '/schema_id');
-  throwsCode(() => buildSchemaRegister({ schema_id: 'a@1.0.0', definition: {}, issued_at: 'yesterday' }), 'GOVERNANCE_INVALID', '/issued_at');
+  throwsCode(
+    () => buildNamespacePolicySet({ namespace: 'dao:x', version: 1, spec: {} }),
+    'GOVERNANCE_INVALID',
+    '/version',
+  );
+  throwsCode(
+    () =>
+      buildCadenceSet({
+        namespace: 'dao:x',
+        version: 2,
+        cadence: { cold: { target: 'btc:mainnet', every: '2*strong', confirmations: 1 } },
+      }),
+    'GOVERNANCE_INVALID',
+    '/cadence/cold/every',
+  );
+  throwsCode(
+    () => buildSchemaRegister({ schema_id: 'Invoice@1.0.0', definition: {} }),
+    'GOVERNANCE_INVALID',
+    '/schema_id',
+  );
+  throwsCode(
+    () => buildSchemaRegister({ schema_id: 'a@1.0.0', definition: {}, issued_at: 'yesterday' }),
+    'GOVERNANCE_INVALID',
+    '/issued_at',
+  );
 });
 
 /** An object nested `depth` levels deep (the outermost counts as 1). */
@@ -144,13 +219,22 @@ test('every malformed document is refused with GOVERNANCE_INVALID and the pointe
     [{ ...create, spec: { ...spec, extra: true } }, '/spec/extra'],
     [{ ...create, spec: { ...spec, limits: { ...spec.limits, burst: 0 } } }, '/spec/limits/burst'],
     [{ ...create, spec: { ...spec, description: null } }, '/spec/description'],
-    [{ ...set, spec: { ...spec, witness_policy: { min_required: 4, allowlist: spec.witness_policy.allowlist } } }, '/spec/witness_policy/min_required'],
+    [
+      { ...set, spec: { ...spec, witness_policy: { min_required: 4, allowlist: spec.witness_policy.allowlist } } },
+      '/spec/witness_policy/min_required',
+    ],
     [{ ...set, spec: { ...spec, schema_policy: { allow: ['invoice@1.01.0'] } } }, '/spec/schema_policy/allow/0'],
     [{ ...set, spec: { ...spec, writers: [{ id: 'w', ed25519: 'AAAA' }] } }, '/spec/writers/0/ed25519'],
-    [{ ...set, spec: { ...spec, cadence: { fast: { target: 'eip155:0', every: '5m', confirmations: 0 } } } }, '/spec/cadence/fast/target'],
+    [
+      { ...set, spec: { ...spec, cadence: { fast: { target: 'eip155:0', every: '5m', confirmations: 0 } } } },
+      '/spec/cadence/fast/target',
+    ],
     // cadences
     [{ ...cadence, cadence: [] }, '/cadence'],
-    [{ ...cadence, cadence: { fast: { target: 'rfc3161:tsa', every: '5m', confirmations: 1 } } }, '/cadence/fast/confirmations'],
+    [
+      { ...cadence, cadence: { fast: { target: 'rfc3161:tsa', every: '5m', confirmations: 1 } } },
+      '/cadence/fast/confirmations',
+    ],
     [{ ...cadence, cadence: { fast: { target: 'btc:mainnet', every: '5m' } } }, '/cadence/fast/confirmations'],
     [{ ...cadence, cadence: { weekly: {} } }, '/cadence/weekly'],
     // schema registrations
@@ -199,13 +283,21 @@ test('spec errors keep their message, re-pointed under the document', () => {
     assert.fail('accepted');
   } catch (e) {
     assert.ok(e instanceof RemembrancerError);
-    assert.match(e.message, /^\/spec\/limits: is not in normalized form; governance documents carry it exactly as \{"burst":3,/);
+    assert.match(
+      e.message,
+      /^\/spec\/limits: is not in normalized form; governance documents carry it exactly as \{"burst":3,/,
+    );
   }
 });
 
 test('parsing copies: the result shares nothing with the input, and __proto__ stays data', () => {
   const schema = json(docs()[3]!) as any;
-  const input = JSON.parse(JSON.stringify({ ...schema, definition: { properties: {} } }).replace('"properties":{}', '"properties":{},"__proto__":{"polluted":true}'));
+  const input = JSON.parse(
+    JSON.stringify({ ...schema, definition: { properties: {} } }).replace(
+      '"properties":{}',
+      '"properties":{},"__proto__":{"polluted":true}',
+    ),
+  );
   const d = parseGovernanceDocument(input);
   assert.ok(d.schema === SCHEMA_REGISTER_SCHEMA);
   assert.ok(Object.hasOwn(d.definition, '__proto__'));
@@ -233,24 +325,47 @@ test('fast-check: a mutated document is accepted unchanged or refused with GOVER
   const all = docs().map(json);
   const values = fc.oneof(
     fc.jsonValue({ maxDepth: 2 }),
-    fc.constantFrom('', 'dao:x', 'sys:x', '2025-01-01T00:00:00Z', 'eip155:1', '5m', 'write', 'invoice@1.0.0', 0, 1, 2, 3, -1, null, [], {}),
+    fc.constantFrom(
+      '',
+      'dao:x',
+      'sys:x',
+      '2025-01-01T00:00:00Z',
+      'eip155:1',
+      '5m',
+      'write',
+      'invoice@1.0.0',
+      0,
+      1,
+      2,
+      3,
+      -1,
+      null,
+      [],
+      {},
+    ),
   );
   fc.assert(
-    fc.property(fc.constantFrom(...all), fc.array(fc.nat(), { maxLength: 5 }), values, fc.boolean(), (doc, path, value, add) => {
-      const m = mutate(doc, path, value, add);
-      let parsed: GovernanceDocument;
-      try {
-        parsed = parseGovernanceDocument(m);
-      } catch (e) {
-        assert.ok(e instanceof RemembrancerError, String(e));
-        assert.equal(e.code, 'GOVERNANCE_INVALID', e.message);
-        assert.equal(typeof e.pointer, 'string');
-        return;
-      }
-      // Accepted documents come back byte for byte: what operators signed is what replay sees.
-      assert.equal(canonicalize(parsed), canonicalize(m));
-      assert.deepEqual(parseGovernanceDocument(parsed), parsed);
-    }),
+    fc.property(
+      fc.constantFrom(...all),
+      fc.array(fc.nat(), { maxLength: 5 }),
+      values,
+      fc.boolean(),
+      (doc, path, value, add) => {
+        const m = mutate(doc, path, value, add);
+        let parsed: GovernanceDocument;
+        try {
+          parsed = parseGovernanceDocument(m);
+        } catch (e) {
+          assert.ok(e instanceof RemembrancerError, String(e));
+          assert.equal(e.code, 'GOVERNANCE_INVALID', e.message);
+          assert.equal(typeof e.pointer, 'string');
+          return;
+        }
+        // Accepted documents come back byte for byte: what operators signed is what replay sees.
+        assert.equal(canonicalize(parsed), canonicalize(m));
+        assert.deepEqual(parseGovernanceDocument(parsed), parsed);
+      },
+    ),
     { numRuns: 600 },
   );
 });

@@ -10,7 +10,20 @@ import {
   type GovernanceDocument,
 } from '../../src/index.js';
 import { MAX_DOCUMENT_SIGNATURES } from '../../src/namespace/entry-signatures.js';
-import { alice, at, bob, carol, makeOperator, mallory, operators, randomSeed, richSpec, sampleDefinition, throwsCode, type TestOperator } from './fixtures.js';
+import {
+  alice,
+  at,
+  bob,
+  carol,
+  makeOperator,
+  mallory,
+  operators,
+  randomSeed,
+  richSpec,
+  sampleDefinition,
+  throwsCode,
+  type TestOperator,
+} from './fixtures.js';
 
 const json = <T>(v: T): T => JSON.parse(JSON.stringify(v)) as T;
 
@@ -48,14 +61,24 @@ test('parseGovernanceOperators refuses malformed configurations with CONFIG_INVA
     [{ threshold: 1, operators: [{ id: 'alice' }] }, '/governance/operators/0/ed25519'],
     [{ threshold: 1, operators: [{ ...op(alice), role: 'admin' }] }, '/governance/operators/0/role'],
     [{ threshold: 1, operators: [{ ...op(alice), id: 'al ice' }] }, '/governance/operators/0/id'],
-    [{ threshold: 1, operators: [{ ...op(alice), ed25519: alice.ed25519.slice(4) }] }, '/governance/operators/0/ed25519'],
+    [
+      { threshold: 1, operators: [{ ...op(alice), ed25519: alice.ed25519.slice(4) }] },
+      '/governance/operators/0/ed25519',
+    ],
     [{ threshold: 1, operators: [op(alice), { ...op(bob), id: 'alice' }] }, '/governance/operators/1'],
     // One key under two ids would count twice towards the threshold.
     [{ threshold: 1, operators: [op(alice), { ...op(alice), id: 'alice2' }] }, '/governance/operators/1/ed25519'],
-    [{ threshold: 1, operators: Array.from({ length: 257 }, (_, i) => op(makeOperator(`op${i}`, i))) }, '/governance/operators'],
+    [
+      { threshold: 1, operators: Array.from({ length: 257 }, (_, i) => op(makeOperator(`op${i}`, i))) },
+      '/governance/operators',
+    ],
   ];
-  for (const [value, pointer] of cases) throwsCode(() => parseGovernanceOperators(value, '/governance'), 'CONFIG_INVALID', pointer);
-  assert.equal(parseGovernanceOperators({ threshold: MAX_DOCUMENT_SIGNATURES, operators: many }, '').threshold, MAX_DOCUMENT_SIGNATURES);
+  for (const [value, pointer] of cases)
+    throwsCode(() => parseGovernanceOperators(value, '/governance'), 'CONFIG_INVALID', pointer);
+  assert.equal(
+    parseGovernanceOperators({ threshold: MAX_DOCUMENT_SIGNATURES, operators: many }, '').threshold,
+    MAX_DOCUMENT_SIGNATURES,
+  );
 });
 
 test('a threshold of distinct operators that signed validly authorizes a document', () => {
@@ -70,8 +93,16 @@ test('a threshold of distinct operators that signed validly authorizes a documen
 
 test('fewer valid operator signatures than the threshold: GOVERNANCE_NOT_AUTHORIZED', () => {
   throwsCode(() => verifyGovernanceSignatures(draft(), operators(1)), 'GOVERNANCE_NOT_AUTHORIZED', '/signatures');
-  throwsCode(() => verifyGovernanceSignatures(signedBy(draft(), alice), operators(2)), 'GOVERNANCE_NOT_AUTHORIZED', '/signatures');
-  throwsCode(() => verifyGovernanceSignatures(signedBy(draft(), alice, bob), operators(3)), 'GOVERNANCE_NOT_AUTHORIZED', '/signatures');
+  throwsCode(
+    () => verifyGovernanceSignatures(signedBy(draft(), alice), operators(2)),
+    'GOVERNANCE_NOT_AUTHORIZED',
+    '/signatures',
+  );
+  throwsCode(
+    () => verifyGovernanceSignatures(signedBy(draft(), alice, bob), operators(3)),
+    'GOVERNANCE_NOT_AUTHORIZED',
+    '/signatures',
+  );
 });
 
 test('signatures by unknown signers count for nothing', () => {
@@ -81,7 +112,10 @@ test('signatures by unknown signers count for nothing', () => {
     verifyGovernanceSignatures(doc, operators(2));
   } catch (e) {
     assert.ok(e instanceof RemembrancerError);
-    assert.match(e.message, /needs valid signatures by 2 distinct operators, has 1; signed by alice; ignored unknown signers mallory/);
+    assert.match(
+      e.message,
+      /needs valid signatures by 2 distinct operators, has 1; signed by alice; ignored unknown signers mallory/,
+    );
   }
   assert.deepEqual(verifyGovernanceSignatures(signedBy(draft(), alice, mallory, bob), operators(2)), ['alice', 'bob']);
 });
@@ -90,7 +124,11 @@ test('an invalid signature by a configured operator is refused as forged, even w
   // mallory signs under carol's name.
   const forged = signedBy(signGovernanceDocument(draft(), carol.id, mallory.seed), alice, bob);
   throwsCode(() => verifyGovernanceSignatures(forged, operators(2)), 'GOVERNANCE_NOT_AUTHORIZED', '/signatures/2');
-  throwsCode(() => verifyGovernanceSignatures(signGovernanceDocument(draft(), alice.id, randomSeed()), operators(1)), 'GOVERNANCE_NOT_AUTHORIZED', '/signatures/0');
+  throwsCode(
+    () => verifyGovernanceSignatures(signGovernanceDocument(draft(), alice.id, randomSeed()), operators(1)),
+    'GOVERNANCE_NOT_AUTHORIZED',
+    '/signatures/0',
+  );
   // A document altered after signing.
   const signed = json(signedBy(draft(), alice, bob)) as any;
   const altered = { ...signed, spec: { ...signed.spec, description: 'altered' } };
@@ -115,9 +153,20 @@ test('signatures can be gathered in any order and give identical documents', () 
 });
 
 test('a malformed document or configuration is refused before any signature is checked', () => {
-  throwsCode(() => verifyGovernanceSignatures({ ...signedBy(draft(), alice), extra: 1 } as never, operators(1)), 'GOVERNANCE_INVALID', '/extra');
-  throwsCode(() => verifyGovernanceSignatures(signedBy(draft(), alice), { threshold: 0, operators: [] }), 'CONFIG_INVALID');
+  throwsCode(
+    () => verifyGovernanceSignatures({ ...signedBy(draft(), alice), extra: 1 } as never, operators(1)),
+    'GOVERNANCE_INVALID',
+    '/extra',
+  );
+  throwsCode(
+    () => verifyGovernanceSignatures(signedBy(draft(), alice), { threshold: 0, operators: [] }),
+    'CONFIG_INVALID',
+  );
   throwsCode(() => signGovernanceDocument(draft(), 'no spaces', alice.seed), 'INVALID_ARGUMENT');
   throwsCode(() => signGovernanceDocument(draft(), alice.id, new Uint8Array(16)), 'INVALID_ARGUMENT');
-  throwsCode(() => signGovernanceDocument({ ...draft(), version: 2 } as never, alice.id, alice.seed), 'GOVERNANCE_INVALID', '/version');
+  throwsCode(
+    () => signGovernanceDocument({ ...draft(), version: 2 } as never, alice.id, alice.seed),
+    'GOVERNANCE_INVALID',
+    '/version',
+  );
 });

@@ -24,8 +24,41 @@ export function onlyRemembrancerErrors<T>(fn: () => T): T | undefined {
 
 /** Characters that matter to structured fields, plus controls, non-ASCII and lone surrogates. */
 const significant = fc.constantFrom(
-  '=', ',', ';', '(', ')', '"', '\\', ':', '?', '*', '-', '.', '/', '+', ' ', '\t', '0', '1', '9', 'a', 'z', 'A', '_',
-  '\n', '\r', '\u0000', '\u007f', '\u00e9', '\u2014', '\ud800', '😀', '@', '%', '!', '#',
+  '=',
+  ',',
+  ';',
+  '(',
+  ')',
+  '"',
+  '\\',
+  ':',
+  '?',
+  '*',
+  '-',
+  '.',
+  '/',
+  '+',
+  ' ',
+  '\t',
+  '0',
+  '1',
+  '9',
+  'a',
+  'z',
+  'A',
+  '_',
+  '\n',
+  '\r',
+  '\u0000',
+  '\u007f',
+  '\u00e9',
+  '\u2014',
+  '\ud800',
+  '😀',
+  '@',
+  '%',
+  '!',
+  '#',
 );
 
 /** Arbitrary strings biased towards structured-field syntax. */
@@ -37,7 +70,13 @@ export const nastyString: fc.Arbitrary<string> = fc.oneof(
 /** Mutations of a valid text: cut, insert, replace, truncate, duplicate a slice. */
 export function mutated(valid: fc.Arbitrary<string>): fc.Arbitrary<string> {
   return fc
-    .tuple(valid, fc.nat(), fc.nat(), fc.oneof(significant, fc.string({ maxLength: 3 })), fc.constantFrom('cut', 'insert', 'replace', 'truncate', 'duplicate'))
+    .tuple(
+      valid,
+      fc.nat(),
+      fc.nat(),
+      fc.oneof(significant, fc.string({ maxLength: 3 })),
+      fc.constantFrom('cut', 'insert', 'replace', 'truncate', 'duplicate'),
+    )
     .map(([s, a, b, ins, op]) => {
       const i = s.length === 0 ? 0 : a % s.length;
       const j = s.length === 0 ? 0 : b % s.length;
@@ -62,11 +101,17 @@ export const sfKey: fc.Arbitrary<string> = fc.stringMatching(/^[a-z*][a-z0-9_\-.
 const printableAscii = fc.integer({ min: 0x20, max: 0x7e }).map((c) => String.fromCharCode(c));
 
 export const sfBareItem: fc.Arbitrary<SfBareItem> = fc.oneof(
-  fc.bigInt({ min: -BigInt(SF_MAX_INTEGER), max: BigInt(SF_MAX_INTEGER) }).map((n): SfBareItem => ({ type: 'integer', value: Number(n) })),
+  fc
+    .bigInt({ min: -BigInt(SF_MAX_INTEGER), max: BigInt(SF_MAX_INTEGER) })
+    .map((n): SfBareItem => ({ type: 'integer', value: Number(n) })),
   // n thousandths with at most 12 integer digits: every such value survives a round trip.
-  fc.bigInt({ min: -BigInt(SF_MAX_INTEGER), max: BigInt(SF_MAX_INTEGER) }).map((n): SfBareItem => ({ type: 'decimal', value: Number(n) / 1000 })),
+  fc
+    .bigInt({ min: -BigInt(SF_MAX_INTEGER), max: BigInt(SF_MAX_INTEGER) })
+    .map((n): SfBareItem => ({ type: 'decimal', value: Number(n) / 1000 })),
   fc.string({ unit: printableAscii, maxLength: 20 }).map((value): SfBareItem => ({ type: 'string', value })),
-  fc.stringMatching(/^[A-Za-z*][!#$%&'*+\-.^_`|~0-9A-Za-z:/]{0,10}$/).map((value): SfBareItem => ({ type: 'token', value })),
+  fc
+    .stringMatching(/^[A-Za-z*][!#$%&'*+\-.^_`|~0-9A-Za-z:/]{0,10}$/)
+    .map((value): SfBareItem => ({ type: 'token', value })),
   fc.uint8Array({ maxLength: 40 }).map((value): SfBareItem => ({ type: 'binary', value })),
   fc.boolean().map((value): SfBareItem => ({ type: 'boolean', value })),
 );
@@ -75,9 +120,15 @@ export const sfParameters: fc.Arbitrary<SfParameters> = fc
   .uniqueArray(fc.tuple(sfKey, sfBareItem), { selector: (t) => t[0], maxLength: 3 })
   .map((entries) => new Map(entries));
 
-export const sfItemArb: fc.Arbitrary<SfItem> = fc.record({ value: sfBareItem, params: sfParameters }, { noNullPrototype: true });
+export const sfItemArb: fc.Arbitrary<SfItem> = fc.record(
+  { value: sfBareItem, params: sfParameters },
+  { noNullPrototype: true },
+);
 
-export const sfInnerListArb: fc.Arbitrary<SfInnerList> = fc.record({ items: fc.array(sfItemArb, { maxLength: 4 }), params: sfParameters }, { noNullPrototype: true });
+export const sfInnerListArb: fc.Arbitrary<SfInnerList> = fc.record(
+  { items: fc.array(sfItemArb, { maxLength: 4 }), params: sfParameters },
+  { noNullPrototype: true },
+);
 
 export const sfMember: fc.Arbitrary<SfMember> = fc.oneof(sfItemArb, sfInnerListArb);
 

@@ -14,10 +14,13 @@ const B1_DIGEST = 'sha-256=:RK/0qy18MlBSVnWgjwz6lZEWjP/lF5HF9bvEF8FabDg=:';
 // RFC 9530 Appendix B.2: the Content-Digest of empty content (a HEAD response).
 const B2_DIGEST = 'sha-256=:47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=:';
 // RFC 9530 §2: the sha-512 of the B.1 content, alone and next to a sha-256 member.
-const SECTION2_SHA512 = 'sha-512=:YMAam51Jz/jOATT6/zvHrLVgOYTGFy1d6GJiOHTohq4yP+pgk4vf2aCsyRZOtw8MjkM7iw7yZ/WkppmM44T3qg==:';
-const SECTION2_BOTH = 'sha-256=:d435Qo+nKZ+gLcUHn7GQtQ72hiBVAgqoLsZnZPiTGPk=:,sha-512=:YMAam51Jz/jOATT6/zvHrLVgOYTGFy1d6GJiOHTohq4yP+pgk4vf2aCsyRZOtw8MjkM7iw7yZ/WkppmM44T3qg==:';
+const SECTION2_SHA512 =
+  'sha-512=:YMAam51Jz/jOATT6/zvHrLVgOYTGFy1d6GJiOHTohq4yP+pgk4vf2aCsyRZOtw8MjkM7iw7yZ/WkppmM44T3qg==:';
+const SECTION2_BOTH =
+  'sha-256=:d435Qo+nKZ+gLcUHn7GQtQ72hiBVAgqoLsZnZPiTGPk=:,sha-512=:YMAam51Jz/jOATT6/zvHrLVgOYTGFy1d6GJiOHTohq4yP+pgk4vf2aCsyRZOtw8MjkM7iw7yZ/WkppmM44T3qg==:';
 // RFC 9421 B.2 test-request: sha-512 of {"hello": "world"} without LF.
-const TEST_REQUEST_SHA512 = 'sha-512=:WZDPaVn/7XgHaAy8pmojAkGWoRx2UFChF41A2svX+TaPm+AbwAgBWnrIiYllu7BNNyealdVLvRwEmTHWXvJwew==:';
+const TEST_REQUEST_SHA512 =
+  'sha-512=:WZDPaVn/7XgHaAy8pmojAkGWoRx2UFChF41A2svX+TaPm+AbwAgBWnrIiYllu7BNNyealdVLvRwEmTHWXvJwew==:';
 
 test('RFC 9530 B.1 and B.2: contentDigest reproduces the sha-256 examples and they verify', () => {
   assert.equal(contentDigest(B1_BODY), B1_DIGEST);
@@ -30,12 +33,18 @@ test('RFC 9530 B.1 and B.2: contentDigest reproduces the sha-256 examples and th
 test('parseContentDigest: known algorithms only, each with its digest length', () => {
   const both = parseContentDigest(SECTION2_BOTH);
   assert.deepEqual([...both.keys()], ['sha-256', 'sha-512']);
-  assert.deepEqual(both.get('sha-512'), b64('YMAam51Jz/jOATT6/zvHrLVgOYTGFy1d6GJiOHTohq4yP+pgk4vf2aCsyRZOtw8MjkM7iw7yZ/WkppmM44T3qg=='));
+  assert.deepEqual(
+    both.get('sha-512'),
+    b64('YMAam51Jz/jOATT6/zvHrLVgOYTGFy1d6GJiOHTohq4yP+pgk4vf2aCsyRZOtw8MjkM7iw7yZ/WkppmM44T3qg=='),
+  );
   assert.deepEqual(parseContentDigest(TEST_REQUEST_SHA512).get('sha-512')?.length, 64);
   // Unknown and deprecated algorithms are ignored whatever their value.
   const mixed = parseContentDigest(`md5=:HUXZLQLMuI/KZ5KDcJPcOA==:, unixsum=30637, foo=(1 2);x, ${B1_DIGEST}, bar`);
   assert.deepEqual([...mixed.keys()], ['sha-256']);
-  assert.deepEqual(parseContentDigest('sha-256=:RK/0qy18MlBSVnWgjwz6lZEWjP/lF5HF9bvEF8FabDg=:;param=1').get('sha-256')?.length, 32);
+  assert.deepEqual(
+    parseContentDigest('sha-256=:RK/0qy18MlBSVnWgjwz6lZEWjP/lF5HF9bvEF8FabDg=:;param=1').get('sha-256')?.length,
+    32,
+  );
   assert.equal(parseContentDigest('').size, 0);
   for (const bad of [
     'sha-256=:AAAA:', // 3 bytes
@@ -70,7 +79,9 @@ test('verifyContentDigest: missing, malformed, no sha-256, and mismatch are all 
   // Surrounding OWS is not part of the field value; other members may come along.
   verifyContentDigest(`  ${B1_DIGEST}\t`, B1_BODY);
   verifyContentDigest(`${SECTION2_SHA512}, ${B1_DIGEST}`, B1_BODY);
-  assert.throws(() => verifyContentDigest(B1_DIGEST, 'not bytes' as unknown as Uint8Array), { code: 'INVALID_ARGUMENT' });
+  assert.throws(() => verifyContentDigest(B1_DIGEST, 'not bytes' as unknown as Uint8Array), {
+    code: 'INVALID_ARGUMENT',
+  });
 });
 
 test('property: contentDigest verifies against its body and no other', () => {
@@ -88,7 +99,10 @@ test('property: contentDigest verifies against its body and no other', () => {
 });
 
 test('property: parseContentDigest and verifyContentDigest throw only RemembrancerError', () => {
-  const valid = fc.oneof(fc.constantFrom(B1_DIGEST, B2_DIGEST, SECTION2_BOTH, TEST_REQUEST_SHA512), fc.uint8Array({ maxLength: 64 }).map(contentDigest));
+  const valid = fc.oneof(
+    fc.constantFrom(B1_DIGEST, B2_DIGEST, SECTION2_BOTH, TEST_REQUEST_SHA512),
+    fc.uint8Array({ maxLength: 64 }).map(contentDigest),
+  );
   fc.assert(
     fc.property(fc.oneof(nastyString, mutated(valid), mutated(mutated(valid))), (s) => {
       onlyRemembrancerErrors(() => parseContentDigest(s));

@@ -44,8 +44,19 @@ const REQUEST = {
   nonce: '5f0c2a9e4d7b8a61c3e0f19b2d4a6c8e',
 } as const satisfies SignRequestInput;
 
-function verifyInput(headers: SignedRequestHeaders, overrides: Partial<VerifyRequestSignatureInput> = {}): VerifyRequestSignatureInput {
-  return { method: REQUEST.method, targetUri: REQUEST.targetUri, headers, body: BODY, publicKey: lookup, now: NOW, ...overrides };
+function verifyInput(
+  headers: SignedRequestHeaders,
+  overrides: Partial<VerifyRequestSignatureInput> = {},
+): VerifyRequestSignatureInput {
+  return {
+    method: REQUEST.method,
+    targetUri: REQUEST.targetUri,
+    headers,
+    body: BODY,
+    publicKey: lookup,
+    now: NOW,
+    ...overrides,
+  };
 }
 
 function withHeader(h: SignedRequestHeaders, name: keyof SignedRequestHeaders, value: string): SignedRequestHeaders {
@@ -67,7 +78,10 @@ test('signRequest: the exact Signature-Input, signature base and Content-Digest'
     '"@signature-params": ("@method" "@target-uri" "content-digest");created=1750000000;nonce="5f0c2a9e4d7b8a61c3e0f19b2d4a6c8e";keyid="alpha.vaultmesh.local";alg="ed25519"',
   ].join('\n');
   const sig = new Uint8Array(Buffer.from(h.signature.slice('sig1=:'.length, -1), 'base64'));
-  assert.ok(crypto.ed25519Verify(keys.get('alpha.vaultmesh.local')!, utf8Encode(expectedBase), sig), 'the signature covers exactly this base');
+  assert.ok(
+    crypto.ed25519Verify(keys.get('alpha.vaultmesh.local')!, utf8Encode(expectedBase), sig),
+    'the signature covers exactly this base',
+  );
   const parsed = parseSignatureHeaders({ signatureInput: h['signature-input'], signature: h.signature });
   assert.equal(signatureBase(parsed.signatureParams, ['POST', REQUEST.targetUri, contentDigest(BODY)]), expectedBase);
   // Ed25519 is deterministic: same input, same headers; and contentDigest may be given instead of body.
@@ -78,10 +92,17 @@ test('signRequest: the exact Signature-Input, signature base and Content-Digest'
 
 test('round trip: verifyRequestSignature returns keyid, created and nonce', () => {
   const h = signRequest(REQUEST);
-  assert.deepEqual(verifyRequestSignature(verifyInput(h)), { keyid: 'alpha.vaultmesh.local', created: NOW, nonce: REQUEST.nonce });
+  assert.deepEqual(verifyRequestSignature(verifyInput(h)), {
+    keyid: 'alpha.vaultmesh.local',
+    created: NOW,
+    nonce: REQUEST.nonce,
+  });
   // A fixed key instead of a lookup; a second verification of the same request also passes
   // (replays are the node's nonce cache's business).
-  assert.equal(verifyRequestSignature(verifyInput(h, { publicKey: keys.get('alpha.vaultmesh.local')! })).nonce, REQUEST.nonce);
+  assert.equal(
+    verifyRequestSignature(verifyInput(h, { publicKey: keys.get('alpha.vaultmesh.local')! })).nonce,
+    REQUEST.nonce,
+  );
   // Defaults: created is now, nonce is 128 random bits, so two signatures differ.
   const a = signRequest({ ...REQUEST, created: undefined, nonce: undefined });
   const b = signRequest({ ...REQUEST, created: undefined, nonce: undefined });
@@ -92,8 +113,18 @@ test('round trip: verifyRequestSignature returns keyid, created and nonce', () =
   assert.notEqual(va.nonce, vb.nonce);
   assert.ok(Math.abs(va.created - now) <= 1);
   // A GET with an empty body and a query string.
-  const get = { ...REQUEST, method: 'GET', targetUri: 'https://beta.vaultmesh.local/v1/federation/status?since=3&x=%2F', body: new Uint8Array() };
-  verifyRequestSignature({ ...verifyInput(signRequest(get)), method: 'GET', targetUri: get.targetUri, body: new Uint8Array() });
+  const get = {
+    ...REQUEST,
+    method: 'GET',
+    targetUri: 'https://beta.vaultmesh.local/v1/federation/status?since=3&x=%2F',
+    body: new Uint8Array(),
+  };
+  verifyRequestSignature({
+    ...verifyInput(signRequest(get)),
+    method: 'GET',
+    targetUri: get.targetUri,
+    body: new Uint8Array(),
+  });
 });
 
 test('other labels, extra signatures, multi-line and padded headers', () => {
@@ -110,7 +141,10 @@ test('other labels, extra signatures, multi-line and padded headers', () => {
   };
   const r = verifyRequestSignature({ ...verifyInput(h), headers: both });
   assert.equal(r.keyid, 'alpha.vaultmesh.local');
-  assert.equal(verifyRequestSignature({ ...verifyInput(h), headers: both, label: 'proxy' }).keyid, 'beta.vaultmesh.local');
+  assert.equal(
+    verifyRequestSignature({ ...verifyInput(h), headers: both, label: 'proxy' }).keyid,
+    'beta.vaultmesh.local',
+  );
 });
 
 test('tampering: every signed part fails with the code the node maps', () => {
@@ -125,50 +159,208 @@ test('tampering: every signed part fails with the code the node maps', () => {
   const cases: Array<[string, VerifyRequestSignatureInput, string]> = [
     ['method', verifyInput(h, { method: 'PUT' }), 'SIGNATURE_INVALID'],
     ['method case', verifyInput(h, { method: 'post' }), 'SIGNATURE_INVALID'],
-    ['target URI path', verifyInput(h, { targetUri: 'https://beta.vaultmesh.local:8443/v1/witness/add-checkpoinT' }), 'SIGNATURE_INVALID'],
-    ['target URI host', verifyInput(h, { targetUri: 'https://gamma.vaultmesh.local:8443/v1/witness/add-checkpoint' }), 'SIGNATURE_INVALID'],
+    [
+      'target URI path',
+      verifyInput(h, { targetUri: 'https://beta.vaultmesh.local:8443/v1/witness/add-checkpoinT' }),
+      'SIGNATURE_INVALID',
+    ],
+    [
+      'target URI host',
+      verifyInput(h, { targetUri: 'https://gamma.vaultmesh.local:8443/v1/witness/add-checkpoint' }),
+      'SIGNATURE_INVALID',
+    ],
     ['target URI query', verifyInput(h, { targetUri: REQUEST.targetUri + '?x=1' }), 'SIGNATURE_INVALID'],
-    ['target URI scheme', verifyInput(h, { targetUri: REQUEST.targetUri.replace('https:', 'http:') }), 'SIGNATURE_INVALID'],
+    [
+      'target URI scheme',
+      verifyInput(h, { targetUri: REQUEST.targetUri.replace('https:', 'http:') }),
+      'SIGNATURE_INVALID',
+    ],
     ['raw non-ASCII in the path', verifyInput(h, { targetUri: REQUEST.targetUri + '\u00e9' }), 'SIGNATURE_INVALID'],
     ['body', verifyInput(h, { body: otherBody }), 'CONTENT_DIGEST_MISMATCH'],
-    ['body and a matching digest header', verifyInput(withHeader(h, 'content-digest', contentDigest(otherBody)), { body: otherBody }), 'SIGNATURE_INVALID'],
-    ['digest header of another body', verifyInput(withHeader(h, 'content-digest', contentDigest(otherBody))), 'SIGNATURE_INVALID'],
-    ['digest header gains a sha-512 member', verifyInput(withHeader(h, 'content-digest', `${h['content-digest']}, sha-512=:${Buffer.alloc(64).toString('base64')}:`)), 'SIGNATURE_INVALID'],
-    ['digest header removed', verifyInput({ ...h, 'content-digest': undefined } as unknown as SignedRequestHeaders), 'CONTENT_DIGEST_MISMATCH'],
-    ['digest header malformed', verifyInput(withHeader(h, 'content-digest', 'sha-256=:abc')), 'CONTENT_DIGEST_MISMATCH'],
-    ['digest header without sha-256', verifyInput(withHeader(h, 'content-digest', `sha-512=:${Buffer.alloc(64).toString('base64')}:`)), 'CONTENT_DIGEST_MISMATCH'],
-    ['created', verifyInput(withHeader(h, 'signature-input', si.replace('created=1750000000', 'created=1750000001'))), 'SIGNATURE_INVALID'],
-    ['nonce', verifyInput(withHeader(h, 'signature-input', si.replace('nonce="5f0c', 'nonce="6f0c'))), 'SIGNATURE_INVALID'],
-    ['keyid of another known peer', verifyInput(withHeader(h, 'signature-input', si.replace('alpha.vaultmesh.local', 'beta.vaultmesh.local'))), 'SIGNATURE_INVALID'],
-    ['keyid unknown', verifyInput(withHeader(h, 'signature-input', si.replace('alpha.vaultmesh.local', 'gamma.vaultmesh.local'))), 'PEER_KEY_UNKNOWN'],
-    ['components reordered', verifyInput(withHeader(h, 'signature-input', si.replace('"@method" "@target-uri"', '"@target-uri" "@method"'))), 'SIGNATURE_INVALID'],
-    ['parameters reordered', verifyInput(withHeader(h, 'signature-input', si.replace(';created=1750000000;nonce=', ';nonce=').replace(';alg="ed25519"', ';alg="ed25519";created=1750000000'))), 'SIGNATURE_INVALID'],
+    [
+      'body and a matching digest header',
+      verifyInput(withHeader(h, 'content-digest', contentDigest(otherBody)), { body: otherBody }),
+      'SIGNATURE_INVALID',
+    ],
+    [
+      'digest header of another body',
+      verifyInput(withHeader(h, 'content-digest', contentDigest(otherBody))),
+      'SIGNATURE_INVALID',
+    ],
+    [
+      'digest header gains a sha-512 member',
+      verifyInput(
+        withHeader(h, 'content-digest', `${h['content-digest']}, sha-512=:${Buffer.alloc(64).toString('base64')}:`),
+      ),
+      'SIGNATURE_INVALID',
+    ],
+    [
+      'digest header removed',
+      verifyInput({ ...h, 'content-digest': undefined } as unknown as SignedRequestHeaders),
+      'CONTENT_DIGEST_MISMATCH',
+    ],
+    [
+      'digest header malformed',
+      verifyInput(withHeader(h, 'content-digest', 'sha-256=:abc')),
+      'CONTENT_DIGEST_MISMATCH',
+    ],
+    [
+      'digest header without sha-256',
+      verifyInput(withHeader(h, 'content-digest', `sha-512=:${Buffer.alloc(64).toString('base64')}:`)),
+      'CONTENT_DIGEST_MISMATCH',
+    ],
+    [
+      'created',
+      verifyInput(withHeader(h, 'signature-input', si.replace('created=1750000000', 'created=1750000001'))),
+      'SIGNATURE_INVALID',
+    ],
+    [
+      'nonce',
+      verifyInput(withHeader(h, 'signature-input', si.replace('nonce="5f0c', 'nonce="6f0c'))),
+      'SIGNATURE_INVALID',
+    ],
+    [
+      'keyid of another known peer',
+      verifyInput(withHeader(h, 'signature-input', si.replace('alpha.vaultmesh.local', 'beta.vaultmesh.local'))),
+      'SIGNATURE_INVALID',
+    ],
+    [
+      'keyid unknown',
+      verifyInput(withHeader(h, 'signature-input', si.replace('alpha.vaultmesh.local', 'gamma.vaultmesh.local'))),
+      'PEER_KEY_UNKNOWN',
+    ],
+    [
+      'components reordered',
+      verifyInput(withHeader(h, 'signature-input', si.replace('"@method" "@target-uri"', '"@target-uri" "@method"'))),
+      'SIGNATURE_INVALID',
+    ],
+    [
+      'parameters reordered',
+      verifyInput(
+        withHeader(
+          h,
+          'signature-input',
+          si
+            .replace(';created=1750000000;nonce=', ';nonce=')
+            .replace(';alg="ed25519"', ';alg="ed25519";created=1750000000'),
+        ),
+      ),
+      'SIGNATURE_INVALID',
+    ],
     ['signature byte 0', verifyInput(withHeader(h, 'signature', flipByte(h.signature, 0))), 'SIGNATURE_INVALID'],
     ['signature byte 31', verifyInput(withHeader(h, 'signature', flipByte(h.signature, 31))), 'SIGNATURE_INVALID'],
     ['signature byte 63', verifyInput(withHeader(h, 'signature', flipByte(h.signature, 63))), 'SIGNATURE_INVALID'],
-    ['signature of another request', verifyInput(withHeader(h, 'signature', signRequest({ ...REQUEST, nonce: 'x' }).signature)), 'SIGNATURE_INVALID'],
-    ['signed by a key other than keyid names', verifyInput(signRequest({ ...REQUEST, seed: betaSeed })), 'SIGNATURE_INVALID'],
-    ['alg', verifyInput(withHeader(h, 'signature-input', si.replace('alg="ed25519"', 'alg="hmac-sha256"'))), 'SIGNATURE_INPUT_MALFORMED'],
-    ['alg removed', verifyInput(withHeader(h, 'signature-input', si.replace(';alg="ed25519"', ''))), 'SIGNATURE_INPUT_MALFORMED'],
-    ['component dropped', verifyInput(withHeader(h, 'signature-input', si.replace(' "content-digest"', ''))), 'SIGNATURE_INPUT_MALFORMED'],
-    ['component added', verifyInput(withHeader(h, 'signature-input', si.replace('"content-digest"', '"content-digest" "date"'))), 'SIGNATURE_INPUT_MALFORMED'],
-    ['component replaced', verifyInput(withHeader(h, 'signature-input', si.replace('"@target-uri"', '"@path"'))), 'SIGNATURE_INPUT_MALFORMED'],
-    ['component duplicated', verifyInput(withHeader(h, 'signature-input', si.replace('"content-digest"', '"@method"'))), 'SIGNATURE_INPUT_MALFORMED'],
-    ['component parameter', verifyInput(withHeader(h, 'signature-input', si.replace('"content-digest"', '"content-digest";sf'))), 'SIGNATURE_INPUT_MALFORMED'],
-    ['extra parameter', verifyInput(withHeader(h, 'signature-input', si + ';expires=1750000100')), 'SIGNATURE_INPUT_MALFORMED'],
-    ['created as a string', verifyInput(withHeader(h, 'signature-input', si.replace('created=1750000000', 'created="1750000000"'))), 'SIGNATURE_INPUT_MALFORMED'],
-    ['created negative', verifyInput(withHeader(h, 'signature-input', si.replace('created=1750000000', 'created=-1'))), 'SIGNATURE_INPUT_MALFORMED'],
-    ['created decimal', verifyInput(withHeader(h, 'signature-input', si.replace('created=1750000000', 'created=1750000000.0'))), 'SIGNATURE_INPUT_MALFORMED'],
-    ['nonce empty', verifyInput(withHeader(h, 'signature-input', si.replace(/nonce="[0-9a-f]+"/, 'nonce=""'))), 'SIGNATURE_INPUT_MALFORMED'],
-    ['nonce too long', verifyInput(withHeader(h, 'signature-input', si.replace(/nonce="[0-9a-f]+"/, `nonce="${'n'.repeat(129)}"`))), 'SIGNATURE_INPUT_MALFORMED'],
-    ['nonce as a token', verifyInput(withHeader(h, 'signature-input', si.replace(/nonce="([0-9a-f]+)"/, 'nonce=n$1'))), 'SIGNATURE_INPUT_MALFORMED'],
-    ['keyid empty', verifyInput(withHeader(h, 'signature-input', si.replace('keyid="alpha.vaultmesh.local"', 'keyid=""'))), 'SIGNATURE_INPUT_MALFORMED'],
-    ['duplicate created', verifyInput(withHeader(h, 'signature-input', si + ';created=1')), 'SIGNATURE_INPUT_MALFORMED'],
+    [
+      'signature of another request',
+      verifyInput(withHeader(h, 'signature', signRequest({ ...REQUEST, nonce: 'x' }).signature)),
+      'SIGNATURE_INVALID',
+    ],
+    [
+      'signed by a key other than keyid names',
+      verifyInput(signRequest({ ...REQUEST, seed: betaSeed })),
+      'SIGNATURE_INVALID',
+    ],
+    [
+      'alg',
+      verifyInput(withHeader(h, 'signature-input', si.replace('alg="ed25519"', 'alg="hmac-sha256"'))),
+      'SIGNATURE_INPUT_MALFORMED',
+    ],
+    [
+      'alg removed',
+      verifyInput(withHeader(h, 'signature-input', si.replace(';alg="ed25519"', ''))),
+      'SIGNATURE_INPUT_MALFORMED',
+    ],
+    [
+      'component dropped',
+      verifyInput(withHeader(h, 'signature-input', si.replace(' "content-digest"', ''))),
+      'SIGNATURE_INPUT_MALFORMED',
+    ],
+    [
+      'component added',
+      verifyInput(withHeader(h, 'signature-input', si.replace('"content-digest"', '"content-digest" "date"'))),
+      'SIGNATURE_INPUT_MALFORMED',
+    ],
+    [
+      'component replaced',
+      verifyInput(withHeader(h, 'signature-input', si.replace('"@target-uri"', '"@path"'))),
+      'SIGNATURE_INPUT_MALFORMED',
+    ],
+    [
+      'component duplicated',
+      verifyInput(withHeader(h, 'signature-input', si.replace('"content-digest"', '"@method"'))),
+      'SIGNATURE_INPUT_MALFORMED',
+    ],
+    [
+      'component parameter',
+      verifyInput(withHeader(h, 'signature-input', si.replace('"content-digest"', '"content-digest";sf'))),
+      'SIGNATURE_INPUT_MALFORMED',
+    ],
+    [
+      'extra parameter',
+      verifyInput(withHeader(h, 'signature-input', si + ';expires=1750000100')),
+      'SIGNATURE_INPUT_MALFORMED',
+    ],
+    [
+      'created as a string',
+      verifyInput(withHeader(h, 'signature-input', si.replace('created=1750000000', 'created="1750000000"'))),
+      'SIGNATURE_INPUT_MALFORMED',
+    ],
+    [
+      'created negative',
+      verifyInput(withHeader(h, 'signature-input', si.replace('created=1750000000', 'created=-1'))),
+      'SIGNATURE_INPUT_MALFORMED',
+    ],
+    [
+      'created decimal',
+      verifyInput(withHeader(h, 'signature-input', si.replace('created=1750000000', 'created=1750000000.0'))),
+      'SIGNATURE_INPUT_MALFORMED',
+    ],
+    [
+      'nonce empty',
+      verifyInput(withHeader(h, 'signature-input', si.replace(/nonce="[0-9a-f]+"/, 'nonce=""'))),
+      'SIGNATURE_INPUT_MALFORMED',
+    ],
+    [
+      'nonce too long',
+      verifyInput(withHeader(h, 'signature-input', si.replace(/nonce="[0-9a-f]+"/, `nonce="${'n'.repeat(129)}"`))),
+      'SIGNATURE_INPUT_MALFORMED',
+    ],
+    [
+      'nonce as a token',
+      verifyInput(withHeader(h, 'signature-input', si.replace(/nonce="([0-9a-f]+)"/, 'nonce=n$1'))),
+      'SIGNATURE_INPUT_MALFORMED',
+    ],
+    [
+      'keyid empty',
+      verifyInput(withHeader(h, 'signature-input', si.replace('keyid="alpha.vaultmesh.local"', 'keyid=""'))),
+      'SIGNATURE_INPUT_MALFORMED',
+    ],
+    [
+      'duplicate created',
+      verifyInput(withHeader(h, 'signature-input', si + ';created=1')),
+      'SIGNATURE_INPUT_MALFORMED',
+    ],
     ['duplicate label', verifyInput(withHeader(h, 'signature-input', `${si}, ${si}`)), 'SIGNATURE_INPUT_MALFORMED'],
     ['short signature', verifyInput(withHeader(h, 'signature', 'sig1=:AAAA:')), 'SIGNATURE_INPUT_MALFORMED'],
-    ['signature input removed', verifyInput({ ...h, 'signature-input': undefined } as unknown as SignedRequestHeaders), 'SIGNATURE_INPUT_MALFORMED'],
-    ['both removed', verifyInput({ 'content-digest': h['content-digest'] } as unknown as SignedRequestHeaders), 'SIGNATURE_MISSING'],
-    ['label renamed', verifyInput({ ...h, 'signature-input': si.replace('sig1=', 'sig2='), signature: h.signature.replace('sig1=', 'sig2=') }), 'SIGNATURE_MISSING'],
+    [
+      'signature input removed',
+      verifyInput({ ...h, 'signature-input': undefined } as unknown as SignedRequestHeaders),
+      'SIGNATURE_INPUT_MALFORMED',
+    ],
+    [
+      'both removed',
+      verifyInput({ 'content-digest': h['content-digest'] } as unknown as SignedRequestHeaders),
+      'SIGNATURE_MISSING',
+    ],
+    [
+      'label renamed',
+      verifyInput({
+        ...h,
+        'signature-input': si.replace('sig1=', 'sig2='),
+        signature: h.signature.replace('sig1=', 'sig2='),
+      }),
+      'SIGNATURE_MISSING',
+    ],
   ];
   for (const [why, input, code] of cases) {
     assert.throws(() => verifyRequestSignature(input), { code }, why);
@@ -191,19 +383,35 @@ test('skew window: ±120 s by default, boundaries included, the message says how
     code: 'SIGNATURE_EXPIRED',
     message: /is 121 s off .*121 s in the future.*±120 s/,
   });
-  assert.throws(() => verifyRequestSignature(verifyInput(h, { now: NOW + 86_400 })), { code: 'SIGNATURE_EXPIRED', message: /86400 s off/ });
+  assert.throws(() => verifyRequestSignature(verifyInput(h, { now: NOW + 86_400 })), {
+    code: 'SIGNATURE_EXPIRED',
+    message: /86400 s off/,
+  });
   // A custom window, including zero.
   verifyRequestSignature(verifyInput(h, { now: NOW + 300, maxSkewSeconds: 300 }));
-  assert.throws(() => verifyRequestSignature(verifyInput(h, { now: NOW + 301, maxSkewSeconds: 300 })), { code: 'SIGNATURE_EXPIRED', message: /±300 s/ });
+  assert.throws(() => verifyRequestSignature(verifyInput(h, { now: NOW + 301, maxSkewSeconds: 300 })), {
+    code: 'SIGNATURE_EXPIRED',
+    message: /±300 s/,
+  });
   verifyRequestSignature(verifyInput(h, { now: NOW, maxSkewSeconds: 0 }));
-  assert.throws(() => verifyRequestSignature(verifyInput(h, { now: NOW + 1, maxSkewSeconds: 0 })), { code: 'SIGNATURE_EXPIRED' });
+  assert.throws(() => verifyRequestSignature(verifyInput(h, { now: NOW + 1, maxSkewSeconds: 0 })), {
+    code: 'SIGNATURE_EXPIRED',
+  });
   // Signature before clock: a forged created is a bad signature, not an expired one.
-  const forged = withHeader(h, 'signature-input', h['signature-input'].replace('created=1750000000', 'created=1000000000'));
+  const forged = withHeader(
+    h,
+    'signature-input',
+    h['signature-input'].replace('created=1750000000', 'created=1000000000'),
+  );
   assert.throws(() => verifyRequestSignature(verifyInput(forged)), { code: 'SIGNATURE_INVALID' });
   // Key lookup comes before the clock too: an old request by an unknown peer is an unknown key.
-  assert.throws(() => verifyRequestSignature(verifyInput(h, { now: NOW + 1000, publicKey: () => undefined })), { code: 'PEER_KEY_UNKNOWN' });
+  assert.throws(() => verifyRequestSignature(verifyInput(h, { now: NOW + 1000, publicKey: () => undefined })), {
+    code: 'PEER_KEY_UNKNOWN',
+  });
   // Expired and with a tampered body: the clock is checked first, once the signature holds.
-  assert.throws(() => verifyRequestSignature(verifyInput(h, { now: NOW + 1000, body: enc('x') })), { code: 'SIGNATURE_EXPIRED' });
+  assert.throws(() => verifyRequestSignature(verifyInput(h, { now: NOW + 1000, body: enc('x') })), {
+    code: 'SIGNATURE_EXPIRED',
+  });
 });
 
 test('caller mistakes are INVALID_ARGUMENT', () => {
@@ -229,7 +437,10 @@ test('caller mistakes are INVALID_ARGUMENT', () => {
     ['label not a key', { ...REQUEST, label: 'Sig1' }],
     ['both body and contentDigest', { ...REQUEST, contentDigest: contentDigest(BODY) } as unknown as SignRequestInput],
     ['neither body nor contentDigest', { ...REQUEST, body: undefined } as unknown as SignRequestInput],
-    ['contentDigest without sha-256', { ...REQUEST, body: undefined, contentDigest: `sha-512=:${Buffer.alloc(64).toString('base64')}:` }],
+    [
+      'contentDigest without sha-256',
+      { ...REQUEST, body: undefined, contentDigest: `sha-512=:${Buffer.alloc(64).toString('base64')}:` },
+    ],
     ['contentDigest malformed', { ...REQUEST, body: undefined, contentDigest: 'sha-256=abc' }],
     ['contentDigest padded', { ...REQUEST, body: undefined, contentDigest: ` ${contentDigest(BODY)}` }],
   ];
@@ -237,8 +448,12 @@ test('caller mistakes are INVALID_ARGUMENT', () => {
   const h = signRequest(REQUEST);
   assert.throws(() => verifyRequestSignature(verifyInput(h, { now: Number.NaN })), { code: 'INVALID_ARGUMENT' });
   assert.throws(() => verifyRequestSignature(verifyInput(h, { maxSkewSeconds: -1 })), { code: 'INVALID_ARGUMENT' });
-  assert.throws(() => verifyRequestSignature(verifyInput(h, { publicKey: new Uint8Array(31) })), { code: 'INVALID_ARGUMENT' });
-  assert.throws(() => verifyRequestSignature(verifyInput(h, { body: 'x' as unknown as Uint8Array })), { code: 'INVALID_ARGUMENT' });
+  assert.throws(() => verifyRequestSignature(verifyInput(h, { publicKey: new Uint8Array(31) })), {
+    code: 'INVALID_ARGUMENT',
+  });
+  assert.throws(() => verifyRequestSignature(verifyInput(h, { body: 'x' as unknown as Uint8Array })), {
+    code: 'INVALID_ARGUMENT',
+  });
 });
 
 test('parseSignatureHeaders: the profile, parsed', () => {
@@ -258,21 +473,54 @@ test('parseSignatureHeaders: the profile, parsed', () => {
 
 test('property: sign then verify holds for any request, and a changed body never verifies', () => {
   const method = fc.constantFrom('GET', 'POST', 'PUT', 'DELETE', 'PATCH');
-  const path = fc.array(fc.stringMatching(/^[A-Za-z0-9._~%!$&'()*+,;=:@-]{0,8}$/), { maxLength: 4 }).map((segs) => '/' + segs.join('/'));
+  const path = fc
+    .array(fc.stringMatching(/^[A-Za-z0-9._~%!$&'()*+,;=:@-]{0,8}$/), { maxLength: 4 })
+    .map((segs) => '/' + segs.join('/'));
   const query = fc.option(fc.stringMatching(/^[A-Za-z0-9=&%._~-]{0,12}$/), { nil: undefined });
   const uri = fc
     .tuple(fc.constantFrom('https://beta.vaultmesh.local', 'http://127.0.0.1:7001', 'https://[::1]:8443'), path, query)
     .map(([origin, p, q]) => new URL(origin + p + (q === undefined ? '' : '?' + q)).href);
-  const keyid = fc.string({ unit: fc.integer({ min: 0x20, max: 0x7e }).map((c) => String.fromCharCode(c)), minLength: 1, maxLength: 40 });
+  const keyid = fc.string({
+    unit: fc.integer({ min: 0x20, max: 0x7e }).map((c) => String.fromCharCode(c)),
+    minLength: 1,
+    maxLength: 40,
+  });
   fc.assert(
-    fc.property(method, uri, fc.uint8Array({ maxLength: 200 }), keyid, keyid, fc.integer({ min: 0, max: 2 ** 40 }), fc.uint8Array({ minLength: 32, maxLength: 32 }), (m, u, body, kid, nonce, created, seed) => {
-      const h = signRequest({ method: m, targetUri: u, body, keyid: kid, seed, created, nonce });
-      const pub = crypto.ed25519PublicKey(seed);
-      const r = verifyRequestSignature({ method: m, targetUri: u, headers: h, body, publicKey: (k) => (k === kid ? pub : undefined), now: created });
-      assert.deepEqual(r, { keyid: kid, created, nonce });
-      const changed = Uint8Array.from([...body, 0]);
-      assert.throws(() => verifyRequestSignature({ method: m, targetUri: u, headers: h, body: changed, publicKey: pub, now: created }), { code: 'CONTENT_DIGEST_MISMATCH' });
-    }),
+    fc.property(
+      method,
+      uri,
+      fc.uint8Array({ maxLength: 200 }),
+      keyid,
+      keyid,
+      fc.integer({ min: 0, max: 2 ** 40 }),
+      fc.uint8Array({ minLength: 32, maxLength: 32 }),
+      (m, u, body, kid, nonce, created, seed) => {
+        const h = signRequest({ method: m, targetUri: u, body, keyid: kid, seed, created, nonce });
+        const pub = crypto.ed25519PublicKey(seed);
+        const r = verifyRequestSignature({
+          method: m,
+          targetUri: u,
+          headers: h,
+          body,
+          publicKey: (k) => (k === kid ? pub : undefined),
+          now: created,
+        });
+        assert.deepEqual(r, { keyid: kid, created, nonce });
+        const changed = Uint8Array.from([...body, 0]);
+        assert.throws(
+          () =>
+            verifyRequestSignature({
+              method: m,
+              targetUri: u,
+              headers: h,
+              body: changed,
+              publicKey: pub,
+              now: created,
+            }),
+          { code: 'CONTENT_DIGEST_MISMATCH' },
+        );
+      },
+    ),
     { numRuns: 200 },
   );
 });
@@ -282,19 +530,30 @@ test('property: mutated headers are rejected with a RemembrancerError unless the
   const original = serializeSfDictionary(parseSfDictionary(h['signature-input']));
   const field = fc.constantFrom<keyof SignedRequestHeaders>('signature-input', 'signature', 'content-digest');
   fc.assert(
-    fc.property(field, fc.oneof(mutated(fc.constant(h['signature-input'])), mutated(fc.constant(h.signature)), mutated(fc.constant(h['content-digest'])), nastyString), (name, value) => {
-      const headers = withHeader(h, name, value);
-      const r = onlyRemembrancerErrors(() => verifyRequestSignature(verifyInput(headers)));
-      onlyRemembrancerErrors(() => parseSignatureHeaders({ signatureInput: headers['signature-input'], signature: headers.signature }));
-      if (r !== undefined) {
-        // Success is only possible when the mutation kept the meaning: same signature parameters,
-        // same signature bytes, same Content-Digest value (up to surrounding whitespace).
-        assert.deepEqual(r, { keyid: REQUEST.keyid, created: NOW, nonce: REQUEST.nonce });
-        assert.equal(serializeSfDictionary(parseSfDictionary(headers['signature-input'])), original);
-        assert.deepEqual(parseSfDictionary(headers.signature), parseSfDictionary(h.signature));
-        assert.equal(headers['content-digest'].trim(), h['content-digest']);
-      }
-    }),
+    fc.property(
+      field,
+      fc.oneof(
+        mutated(fc.constant(h['signature-input'])),
+        mutated(fc.constant(h.signature)),
+        mutated(fc.constant(h['content-digest'])),
+        nastyString,
+      ),
+      (name, value) => {
+        const headers = withHeader(h, name, value);
+        const r = onlyRemembrancerErrors(() => verifyRequestSignature(verifyInput(headers)));
+        onlyRemembrancerErrors(() =>
+          parseSignatureHeaders({ signatureInput: headers['signature-input'], signature: headers.signature }),
+        );
+        if (r !== undefined) {
+          // Success is only possible when the mutation kept the meaning: same signature parameters,
+          // same signature bytes, same Content-Digest value (up to surrounding whitespace).
+          assert.deepEqual(r, { keyid: REQUEST.keyid, created: NOW, nonce: REQUEST.nonce });
+          assert.equal(serializeSfDictionary(parseSfDictionary(headers['signature-input'])), original);
+          assert.deepEqual(parseSfDictionary(headers.signature), parseSfDictionary(h.signature));
+          assert.equal(headers['content-digest'].trim(), h['content-digest']);
+        }
+      },
+    ),
     { numRuns: 3000 },
   );
 });

@@ -26,7 +26,10 @@ const b64 = (s: string): Uint8Array => new Uint8Array(Buffer.from(s, 'base64'));
 // B.1.4 Example Ed25519 Test Key, PKCS#8 / SPKI PEM bodies and JWK members.
 const ED25519_PRIVATE_PKCS8 = 'MC4CAQAwBQYDK2VwBCIEIJ+DYvh6SEqVTm50DFtMDoQikTmiCqirVv9mWG9qfSnF';
 const ED25519_PUBLIC_SPKI = 'MCowBQYDK2VwAyEAJrQLj5P/89iXES9+vFgrIy29clF9CC/oPPsw3c5D0bs=';
-const ED25519_JWK = { d: 'n4Ni-HpISpVObnQMW0wOhCKROaIKqKtW_2ZYb2p9KcU', x: 'JrQLj5P_89iXES9-vFgrIy29clF9CC_oPPsw3c5D0bs' };
+const ED25519_JWK = {
+  d: 'n4Ni-HpISpVObnQMW0wOhCKROaIKqKtW_2ZYb2p9KcU',
+  x: 'JrQLj5P_89iXES9-vFgrIy29clF9CC_oPPsw3c5D0bs',
+};
 const seed = b64(ED25519_PRIVATE_PKCS8).subarray(16); // after the 16-byte PKCS#8 prefix (RFC 8410)
 const publicKey = b64(ED25519_PUBLIC_SPKI).subarray(12); // after the 12-byte SPKI prefix
 
@@ -41,7 +44,8 @@ const TEST_REQUEST = {
   '@query': '?param=Value&Pet=dog',
   date: 'Tue, 20 Apr 2021 02:07:55 GMT',
   'content-type': 'application/json',
-  'content-digest': 'sha-512=:WZDPaVn/7XgHaAy8pmojAkGWoRx2UFChF41A2svX+TaPm+AbwAgBWnrIiYllu7BNNyealdVLvRwEmTHWXvJwew==:',
+  'content-digest':
+    'sha-512=:WZDPaVn/7XgHaAy8pmojAkGWoRx2UFChF41A2svX+TaPm+AbwAgBWnrIiYllu7BNNyealdVLvRwEmTHWXvJwew==:',
   'content-length': '18',
 } as const;
 
@@ -74,8 +78,10 @@ test('B.1.4: the Ed25519 test key (PKCS#8, SPKI and JWK agree)', () => {
 });
 
 test('B.2.6 Signing a Request Using ed25519: signature base, signature and fields byte for byte', () => {
-  const signatureInputField = 'sig-b26=("date" "@method" "@path" "@authority" "content-type" "content-length");created=1618884473;keyid="test-key-ed25519"';
-  const signatureField = 'sig-b26=:wqcAqbmYJ2ji2glfAMaRy4gruYYnx2nEFN2HN6jrnDnQCK1u02Gb04v9EDgwUPiu4A0w6vuQv5lIp5WPpBKRCw==:';
+  const signatureInputField =
+    'sig-b26=("date" "@method" "@path" "@authority" "content-type" "content-length");created=1618884473;keyid="test-key-ed25519"';
+  const signatureField =
+    'sig-b26=:wqcAqbmYJ2ji2glfAMaRy4gruYYnx2nEFN2HN6jrnDnQCK1u02Gb04v9EDgwUPiu4A0w6vuQv5lIp5WPpBKRCw==:';
   const expectedBase = [
     '"date": Tue, 20 Apr 2021 02:07:55 GMT',
     '"@method": POST',
@@ -86,7 +92,11 @@ test('B.2.6 Signing a Request Using ed25519: signature base, signature and field
     '"@signature-params": ("date" "@method" "@path" "@authority" "content-type" "content-length");created=1618884473;keyid="test-key-ed25519"',
   ].join('\n');
 
-  const field = parseSignatureFields({ signatureInput: signatureInputField, signature: signatureField, label: 'sig-b26' });
+  const field = parseSignatureFields({
+    signatureInput: signatureInputField,
+    signature: signatureField,
+    label: 'sig-b26',
+  });
   const base = signatureBase(field.input, valuesFor(field.input));
   assert.equal(base, expectedBase);
   assert.ok(!base.endsWith('\n'), 'no newline after the @signature-params line');
@@ -94,10 +104,18 @@ test('B.2.6 Signing a Request Using ed25519: signature base, signature and field
   // Ed25519 is deterministic (RFC 8032): signing the base with the test key gives the RFC's bytes.
   const signature = crypto.ed25519Sign(seed, utf8Encode(base));
   assert.deepEqual(signature, field.signature);
-  assert.deepEqual(formatSignatureFields('sig-b26', field.input, signature), { 'signature-input': signatureInputField, signature: signatureField });
+  assert.deepEqual(formatSignatureFields('sig-b26', field.input, signature), {
+    'signature-input': signatureInputField,
+    signature: signatureField,
+  });
 
   // Any change to the base breaks the signature.
-  for (const changed of [base.replace('POST', 'GET'), base.replace('created=1618884473', 'created=1618884474'), base + '\n', base.replace('/foo', '/foo/')]) {
+  for (const changed of [
+    base.replace('POST', 'GET'),
+    base.replace('created=1618884473', 'created=1618884474'),
+    base + '\n',
+    base.replace('/foo', '/foo/'),
+  ]) {
     assert.ok(!crypto.ed25519Verify(publicKey, utf8Encode(changed), field.signature));
   }
   // The same input built by hand rather than parsed.
@@ -112,14 +130,18 @@ test('B.2.6 Signing a Request Using ed25519: signature base, signature and field
 });
 
 test('B.2.5 Signing a Request Using hmac-sha256: the base gives the RFC HMAC', () => {
-  const signatureInputField = 'sig-b25=("date" "@authority" "content-type");created=1618884473;keyid="test-shared-secret"';
+  const signatureInputField =
+    'sig-b25=("date" "@authority" "content-type");created=1618884473;keyid="test-shared-secret"';
   const input = inputOf(signatureInputField, 'sig-b25');
   const base = signatureBase(input, valuesFor(input));
   assert.equal(
     base,
     '"date": Tue, 20 Apr 2021 02:07:55 GMT\n"@authority": example.com\n"content-type": application/json\n"@signature-params": ("date" "@authority" "content-type");created=1618884473;keyid="test-shared-secret"',
   );
-  assert.equal(createHmac('sha256', SHARED_SECRET).update(base).digest('base64'), 'pxcQw6G3AjtMBQjwo8XzkZf/bws5LelbaMk5rGIGtE8=');
+  assert.equal(
+    createHmac('sha256', SHARED_SECRET).update(base).digest('base64'),
+    'pxcQw6G3AjtMBQjwo8XzkZf/bws5LelbaMk5rGIGtE8=',
+  );
 });
 
 test('§2.5, B.2.1, B.2.2, B.2.3: signature bases of the other request examples', () => {
@@ -183,7 +205,10 @@ test('§2.1: an empty field value gives "<name>": followed by one space', () => 
 test('§3.2 step 7: @signature-params is the re-serialized Signature-Input member, optional whitespace removed', () => {
   const loose = 'sig1=( "@method"   "@path" );created=1618884473; keyid="k"';
   const input = inputOf(loose, 'sig1');
-  assert.equal(signatureBase(input, ['POST', '/foo']), '"@method": POST\n"@path": /foo\n"@signature-params": ("@method" "@path");created=1618884473;keyid="k"');
+  assert.equal(
+    signatureBase(input, ['POST', '/foo']),
+    '"@method": POST\n"@path": /foo\n"@signature-params": ("@method" "@path");created=1618884473;keyid="k"',
+  );
 });
 
 test('signatureBase refuses what cannot be in a US-ASCII, line-oriented base', () => {
@@ -191,7 +216,10 @@ test('signatureBase refuses what cannot be in a US-ASCII, line-oriented base', (
     items: [sfItem(sfString(name), new Map(params.map(([k, v]) => [k, sfString(v)])))],
     params: new Map(),
   });
-  const two = (a: SfInnerList['items'][number], b: SfInnerList['items'][number]): SfInnerList => ({ items: [a, b], params: new Map() });
+  const two = (a: SfInnerList['items'][number], b: SfInnerList['items'][number]): SfInnerList => ({
+    items: [a, b],
+    params: new Map(),
+  });
   const cases: Array<[string, SfInnerList, string[]]> = [
     ['value count', one('date'), []],
     ['uppercase field name', one('Date'), ['x']],
@@ -210,8 +238,20 @@ test('signatureBase refuses what cannot be in a US-ASCII, line-oriented base', (
     [
       'same component, parameters reordered',
       two(
-        sfItem(sfString('example-dict'), new Map([['key', sfString('a')], ['sf', { type: 'boolean', value: true }]])),
-        sfItem(sfString('example-dict'), new Map([['sf', { type: 'boolean', value: true }], ['key', sfString('a')]])),
+        sfItem(
+          sfString('example-dict'),
+          new Map([
+            ['key', sfString('a')],
+            ['sf', { type: 'boolean', value: true }],
+          ]),
+        ),
+        sfItem(
+          sfString('example-dict'),
+          new Map([
+            ['sf', { type: 'boolean', value: true }],
+            ['key', sfString('a')],
+          ]),
+        ),
       ),
       ['1', '1'],
     ],
@@ -221,8 +261,14 @@ test('signatureBase refuses what cannot be in a US-ASCII, line-oriented base', (
   }
   // A field value may hold inner tabs, and the same name with distinct parameters is two components.
   assert.equal(signatureBase(one('x-tabs'), ['a\tb']), '"x-tabs": a\tb\n"@signature-params": ("x-tabs")');
-  const distinct = two(sfItem(sfString('example-dict'), new Map([['key', sfString('a')]])), sfItem(sfString('example-dict'), new Map([['key', sfString('b')]])));
-  assert.equal(signatureBase(distinct, ['1', '2']), '"example-dict";key="a": 1\n"example-dict";key="b": 2\n"@signature-params": ("example-dict";key="a" "example-dict";key="b")');
+  const distinct = two(
+    sfItem(sfString('example-dict'), new Map([['key', sfString('a')]])),
+    sfItem(sfString('example-dict'), new Map([['key', sfString('b')]])),
+  );
+  assert.equal(
+    signatureBase(distinct, ['1', '2']),
+    '"example-dict";key="a": 1\n"example-dict";key="b": 2\n"@signature-params": ("example-dict";key="a" "example-dict";key="b")',
+  );
 });
 
 test('parseSignatureFields: labels, presence, member types', () => {
@@ -230,7 +276,11 @@ test('parseSignatureFields: labels, presence, member types', () => {
   const sig = 'sig1=:AAAA:';
   assert.equal(parseSignatureFields({ signatureInput: si, signature: sig, label: 'sig1' }).signature.length, 3);
   // Several field lines combine into one dictionary (§4.1, §4.2).
-  const multi = parseSignatureFields({ signatureInput: ['sig0=()', si], signature: ['sig0=::', ` ${sig} `], label: 'sig1' });
+  const multi = parseSignatureFields({
+    signatureInput: ['sig0=()', si],
+    signature: ['sig0=::', ` ${sig} `],
+    label: 'sig1',
+  });
   assert.equal(serializeSfInnerList(multi.input), '("@method");created=1');
   // The RFC's proxy example (§4.3): two labels, each can be taken.
   const proxy = parseSignatureFields({
@@ -247,7 +297,11 @@ test('parseSignatureFields: labels, presence, member types', () => {
     ['no such label', si, sig, 'sig2'],
   ];
   for (const [why, signatureInput, signature, label] of missing) {
-    assert.throws(() => parseSignatureFields({ signatureInput, signature, label } as never), { code: 'SIGNATURE_MISSING' }, why);
+    assert.throws(
+      () => parseSignatureFields({ signatureInput, signature, label } as never),
+      { code: 'SIGNATURE_MISSING' },
+      why,
+    );
   }
   const malformed: Array<[string, string | undefined, string | undefined]> = [
     ['only Signature-Input', si, undefined],
@@ -265,9 +319,15 @@ test('parseSignatureFields: labels, presence, member types', () => {
     ['oversized', `${si}, ${Array.from({ length: 2000 }, (_, i) => `l${i}=()`).join(', ')}`, sig],
   ];
   for (const [why, signatureInput, signature] of malformed) {
-    assert.throws(() => parseSignatureFields({ signatureInput, signature, label: 'sig1' }), { code: 'SIGNATURE_INPUT_MALFORMED' }, why);
+    assert.throws(
+      () => parseSignatureFields({ signatureInput, signature, label: 'sig1' }),
+      { code: 'SIGNATURE_INPUT_MALFORMED' },
+      why,
+    );
   }
-  assert.throws(() => parseSignatureFields({ signatureInput: si, signature: sig, label: 'Sig1' }), { code: 'INVALID_ARGUMENT' });
+  assert.throws(() => parseSignatureFields({ signatureInput: si, signature: sig, label: 'Sig1' }), {
+    code: 'INVALID_ARGUMENT',
+  });
 });
 
 test('property: parseSignatureFields throws only RemembrancerError', () => {
@@ -275,11 +335,19 @@ test('property: parseSignatureFields throws only RemembrancerError', () => {
     'sig-b26=("date" "@method" "@path" "@authority" "content-type" "content-length");created=1618884473;keyid="test-key-ed25519"',
     'sig1=("@method" "@target-uri" "content-digest");created=1;nonce="n";keyid="k";alg="ed25519"',
   );
-  const sigs = fc.constantFrom('sig-b26=:wqcAqbmYJ2ji2glfAMaRy4gruYYnx2nEFN2HN6jrnDnQCK1u02Gb04v9EDgwUPiu4A0w6vuQv5lIp5WPpBKRCw==:', 'sig1=:AAAA:');
+  const sigs = fc.constantFrom(
+    'sig-b26=:wqcAqbmYJ2ji2glfAMaRy4gruYYnx2nEFN2HN6jrnDnQCK1u02Gb04v9EDgwUPiu4A0w6vuQv5lIp5WPpBKRCw==:',
+    'sig1=:AAAA:',
+  );
   fc.assert(
-    fc.property(fc.oneof(nastyString, mutated(valid)), fc.oneof(nastyString, sigs, mutated(sigs)), fc.constantFrom('sig1', 'sig-b26'), (si, s, label) => {
-      onlyRemembrancerErrors(() => parseSignatureFields({ signatureInput: si, signature: s, label }));
-    }),
+    fc.property(
+      fc.oneof(nastyString, mutated(valid)),
+      fc.oneof(nastyString, sigs, mutated(sigs)),
+      fc.constantFrom('sig1', 'sig-b26'),
+      (si, s, label) => {
+        onlyRemembrancerErrors(() => parseSignatureFields({ signatureInput: si, signature: s, label }));
+      },
+    ),
     { numRuns: 2000 },
   );
 });

@@ -22,7 +22,15 @@ import {
   type SfBareItem,
   type SfDictionary,
 } from '../../src/http-signature/index.js';
-import { mutated, nastyString, onlyRemembrancerErrors, sfBareItem, sfDictionary, sfInnerListArb, sfMember } from './arbitraries.js';
+import {
+  mutated,
+  nastyString,
+  onlyRemembrancerErrors,
+  sfBareItem,
+  sfDictionary,
+  sfInnerListArb,
+  sfMember,
+} from './arbitraries.js';
 
 const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
 const item = (s: string): SfBareItem => parseSfItem(s).value;
@@ -50,15 +58,24 @@ test('RFC 8941 examples: dictionaries parse and re-serialize canonically', () =>
 });
 
 test('RFC 8941 examples: lists and items', () => {
-  assert.equal(serializeSfList(parseSfList('("foo" "bar"), ("baz"), ("bat" "one"), ()')), '("foo" "bar"), ("baz"), ("bat" "one"), ()');
-  assert.equal(serializeSfList(parseSfList('("foo"; a=1;b=2);lvl=5, ("bar" "baz");lvl=1')), '("foo";a=1;b=2);lvl=5, ("bar" "baz");lvl=1');
+  assert.equal(
+    serializeSfList(parseSfList('("foo" "bar"), ("baz"), ("bat" "one"), ()')),
+    '("foo" "bar"), ("baz"), ("bat" "one"), ()',
+  );
+  assert.equal(
+    serializeSfList(parseSfList('("foo"; a=1;b=2);lvl=5, ("bar" "baz");lvl=1')),
+    '("foo";a=1;b=2);lvl=5, ("bar" "baz");lvl=1',
+  );
   assert.equal(serializeSfList(parseSfList('sugar, tea, rum')), 'sugar, tea, rum');
   assert.deepEqual(item('42'), sfInteger(42));
   assert.deepEqual(item('-42'), sfInteger(-42));
   assert.deepEqual(item('4.5'), sfDecimal(4.5));
   assert.deepEqual(item('"hello world"'), sfString('hello world'));
   assert.deepEqual(item('foo123/456'), sfToken('foo123/456'));
-  assert.deepEqual(item(':cHJldGVuZCB0aGlzIGlzIGJpbmFyeSBjb250ZW50Lg==:'), sfBinary(enc('pretend this is binary content.')));
+  assert.deepEqual(
+    item(':cHJldGVuZCB0aGlzIGlzIGJpbmFyeSBjb250ZW50Lg==:'),
+    sfBinary(enc('pretend this is binary content.')),
+  );
   assert.deepEqual(item('?1'), sfBoolean(true));
   assert.deepEqual(item('?0'), sfBoolean(false));
   assert.deepEqual(parseSfItem('5; foo=bar'), sfItem(sfInteger(5), new Map([['foo', sfToken('bar')]])));
@@ -72,7 +89,18 @@ test('numbers: integer and decimal limits of §4.2.4', () => {
   assert.ok(Object.is((item('-0') as { value: number }).value, 0), '-0 is normalized to 0');
   assert.deepEqual(item('123456789012.123'), sfDecimal(123456789012.123));
   assert.deepEqual(item('4.0'), sfDecimal(4));
-  for (const bad of ['1234567890123456', '-1234567890123456', '1234567890123.1', '1.1234', '1.', '-', '-a', '--1', '.5', '1..2']) {
+  for (const bad of [
+    '1234567890123456',
+    '-1234567890123456',
+    '1234567890123.1',
+    '1.1234',
+    '1.',
+    '-',
+    '-a',
+    '--1',
+    '.5',
+    '1..2',
+  ]) {
     assert.throws(() => parseSfItem(bad), { code: 'INVALID_ENCODING' }, bad);
   }
   // "1.2.3" parses 1.2 then fails on the trailing ".3".
@@ -137,7 +165,11 @@ test('dictionaries: separators, whitespace, duplicates, bounds', () => {
   assert.ok(long.length > SF_MAX_FIELD_LENGTH);
   assert.throws(() => parseSfDictionary(long), { code: 'INVALID_ENCODING', message: /longer than/ });
   assert.throws(() => parseSfDictionary('a=1, b=2', { maxLength: 4 }), { code: 'INVALID_ENCODING' });
-  assert.equal(parseSfDictionary(Array.from({ length: 1024 }, (_, i) => `k${i}`).join(',')).size, 1024, 'RFC 8941 §3: at least 1024 members');
+  assert.equal(
+    parseSfDictionary(Array.from({ length: 1024 }, (_, i) => `k${i}`).join(',')).size,
+    1024,
+    'RFC 8941 §3: at least 1024 members',
+  );
   for (const notString of [undefined, null, 42, {}, ['a=1']]) {
     assert.throws(() => parseSfDictionary(notString as string), { code: 'INVALID_ENCODING' });
   }
@@ -167,7 +199,18 @@ test('serialization: canonical decimals and refusal of unserializable values', (
   assert.equal(dec(999_999_999_999.999), '999999999999.999');
   assert.equal(serializeSfBareItem(sfInteger(-0)), '0');
   assert.equal(serializeSfBareItem(sfString('a"b\\c')), '"a\\"b\\\\c"');
-  assert.equal(serializeSfItem(sfItem(sfBoolean(false), new Map([['a', sfBoolean(true)], ['b', sfBoolean(false)]]))), '?0;a;b=?0');
+  assert.equal(
+    serializeSfItem(
+      sfItem(
+        sfBoolean(false),
+        new Map([
+          ['a', sfBoolean(true)],
+          ['b', sfBoolean(false)],
+        ]),
+      ),
+    ),
+    '?0;a;b=?0',
+  );
   const bad: SfBareItem[] = [
     sfInteger(1e15),
     sfInteger(1.5),
@@ -181,7 +224,11 @@ test('serialization: canonical decimals and refusal of unserializable values', (
     sfToken(''),
   ];
   for (const b of bad) assert.throws(() => serializeSfBareItem(b), { code: 'INVALID_ARGUMENT' }, JSON.stringify(b));
-  const badKeys: SfDictionary[] = [new Map([['A', sfItem(sfInteger(1))]]), new Map([['', sfItem(sfInteger(1))]]), new Map([['a', sfItem(sfInteger(1), new Map([['B', sfBoolean(true)]]))]])];
+  const badKeys: SfDictionary[] = [
+    new Map([['A', sfItem(sfInteger(1))]]),
+    new Map([['', sfItem(sfInteger(1))]]),
+    new Map([['a', sfItem(sfInteger(1), new Map([['B', sfBoolean(true)]]))]]),
+  ];
   for (const d of badKeys) assert.throws(() => serializeSfDictionary(d), { code: 'INVALID_ARGUMENT' });
 });
 

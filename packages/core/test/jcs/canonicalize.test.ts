@@ -203,7 +203,10 @@ test('nesting is bounded by MAX_JSON_DEPTH (or maxDepth), counted as parseJsonSt
     return v;
   };
   assert.equal(canonicalize(nested(MAX_JSON_DEPTH)), JSON.stringify(nested(MAX_JSON_DEPTH)));
-  assert.throws(() => canonicalize(nested(MAX_JSON_DEPTH + 1)), (e: unknown) => isInvalid(e) && /deeper than 128 levels/.test((e as Error).message));
+  assert.throws(
+    () => canonicalize(nested(MAX_JSON_DEPTH + 1)),
+    (e: unknown) => isInvalid(e) && /deeper than 128 levels/.test((e as Error).message),
+  );
   assert.equal(canonicalize(nested(5), { maxDepth: 5 }), JSON.stringify(nested(5)));
   assert.throws(() => canonicalize(nested(6), { maxDepth: 5 }), isInvalid);
   // What the parser accepts at the bound canonicalizes at the same bound.

@@ -68,14 +68,28 @@ test('rejects invalid JSON with a position', () => {
     ['{"\\ud83d":1}', /lone surrogate/],
   ];
   for (const [text, message] of cases) {
-    assert.throws(() => parseJsonStrict(text), (e: unknown) => isInvalidJson(e) && message.test((e as Error).message), JSON.stringify(text));
+    assert.throws(
+      () => parseJsonStrict(text),
+      (e: unknown) => isInvalidJson(e) && message.test((e as Error).message),
+      JSON.stringify(text),
+    );
   }
   assert.throws(() => parseJsonStrict(undefined as unknown as string), isInvalidJson);
 });
 
 test('rejects duplicate member names, however they are spelled', () => {
-  for (const text of ['{"a":1,"a":1}', '{"a":1,"\\u0061":2}', '{"x":{"b":[],"b":{}}}', '[{"k":1},{"k":2,"k":3}]', '{"__proto__":1,"__proto__":2}']) {
-    assert.throws(() => parseJsonStrict(text), (e: unknown) => isInvalidJson(e) && /duplicate member name/.test((e as Error).message), text);
+  for (const text of [
+    '{"a":1,"a":1}',
+    '{"a":1,"\\u0061":2}',
+    '{"x":{"b":[],"b":{}}}',
+    '[{"k":1},{"k":2,"k":3}]',
+    '{"__proto__":1,"__proto__":2}',
+  ]) {
+    assert.throws(
+      () => parseJsonStrict(text),
+      (e: unknown) => isInvalidJson(e) && /duplicate member name/.test((e as Error).message),
+      text,
+    );
   }
   // The same name in sibling objects is not a duplicate.
   assert.deepEqual(parseJsonStrict('[{"k":1},{"k":2}]'), [{ k: 1 }, { k: 2 }]);
@@ -100,20 +114,32 @@ test('nesting is bounded: MAX_JSON_DEPTH containers parse, one more is INVALID_J
   assert.equal(MAX_JSON_DEPTH, 128);
   const ok = '['.repeat(MAX_JSON_DEPTH) + ']'.repeat(MAX_JSON_DEPTH);
   assert.deepEqual(parseJsonStrict(ok), JSON.parse(ok));
-  assert.deepEqual(parseJsonStrict('{"a":'.repeat(MAX_JSON_DEPTH) + '1' + '}'.repeat(MAX_JSON_DEPTH)), JSON.parse('{"a":'.repeat(MAX_JSON_DEPTH) + '1' + '}'.repeat(MAX_JSON_DEPTH)));
+  assert.deepEqual(
+    parseJsonStrict('{"a":'.repeat(MAX_JSON_DEPTH) + '1' + '}'.repeat(MAX_JSON_DEPTH)),
+    JSON.parse('{"a":'.repeat(MAX_JSON_DEPTH) + '1' + '}'.repeat(MAX_JSON_DEPTH)),
+  );
   const tooDeep = '['.repeat(MAX_JSON_DEPTH + 1) + ']'.repeat(MAX_JSON_DEPTH + 1);
-  assert.throws(() => parseJsonStrict(tooDeep), (e: unknown) => isInvalidJson(e) && /nesting deeper than 128 levels at position 128/.test((e as Error).message));
+  assert.throws(
+    () => parseJsonStrict(tooDeep),
+    (e: unknown) => isInvalidJson(e) && /nesting deeper than 128 levels at position 128/.test((e as Error).message),
+  );
   // An empty container counts as a level too.
   assert.throws(() => parseJsonStrict('['.repeat(MAX_JSON_DEPTH) + '{}' + ']'.repeat(MAX_JSON_DEPTH)), isInvalidJson);
   assert.deepEqual(parseJsonStrict('[[1]]', { maxDepth: 2 }), [[1]]);
   assert.throws(() => parseJsonStrict('[[[1]]]', { maxDepth: 2 }), isInvalidJson);
-  assert.throws(() => parseJsonStrict('[]', { maxDepth: 0 }), (e: unknown) => isRemembrancerError(e, 'INVALID_ARGUMENT'));
+  assert.throws(
+    () => parseJsonStrict('[]', { maxDepth: 0 }),
+    (e: unknown) => isRemembrancerError(e, 'INVALID_ARGUMENT'),
+  );
 });
 
 test('a nesting bomb fails after MAX_JSON_DEPTH + 1 characters, whatever its length: work is bounded, not proportional', () => {
   // 64 MiB of '[' would take ~4 GiB of heap unbounded; bounded, the parser stops at offset 128.
   const bomb = '['.repeat(64 * 1024 * 1024);
-  assert.throws(() => parseJsonStrict(bomb), (e: unknown) => isInvalidJson(e) && /at position 128 \(line 1, column 129\)/.test((e as Error).message));
+  assert.throws(
+    () => parseJsonStrict(bomb),
+    (e: unknown) => isInvalidJson(e) && /at position 128 \(line 1, column 129\)/.test((e as Error).message),
+  );
 });
 
 test('property: on arbitrary text, throws only INVALID_JSON, and agrees with JSON.parse', () => {

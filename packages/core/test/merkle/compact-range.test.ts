@@ -31,7 +31,11 @@ test('appending tracks the frontier, the root, and reports every completed subtr
     cr.append(leaves[n]!, (id, hash) => {
       reported.push(id);
       const begin = id.index * 2 ** id.level;
-      assert.equal(toHex(hash), toHex(naiveMth(leaves, begin, begin + 2 ** id.level)), `subtree ${id.level}:${id.index}`);
+      assert.equal(
+        toHex(hash),
+        toHex(naiveMth(leaves, begin, begin + 2 ** id.level)),
+        `subtree ${id.level}:${id.index}`,
+      );
       seen.set(`${id.level}:${id.index}`, toHex(hash));
     });
     // Leaf n completes one subtree per trailing one bit of n, bottom up.
@@ -68,7 +72,14 @@ test('argument checks', () => {
   assert.throws(() => new CompactRange(-1, []), isCode('INVALID_ARGUMENT'));
   assert.throws(() => new CompactRange(1.5, []), isCode('INVALID_ARGUMENT'));
   assert.throws(() => new CompactRange().append(new Uint8Array(31)), isCode('INVALID_ARGUMENT'));
-  assert.throws(() => new CompactRange(Number.MAX_SAFE_INTEGER, Array.from({ length: 53 }, () => leaves[0]!)).append(leaves[0]!), isCode('SIZE_OUT_OF_RANGE'));
+  assert.throws(
+    () =>
+      new CompactRange(
+        Number.MAX_SAFE_INTEGER,
+        Array.from({ length: 53 }, () => leaves[0]!),
+      ).append(leaves[0]!),
+    isCode('SIZE_OUT_OF_RANGE'),
+  );
   // Mutating the input array afterwards does not reach into the range.
   const hashes = [leaves[0]!];
   const cr = new CompactRange(1, hashes);
@@ -78,7 +89,10 @@ test('argument checks', () => {
 
 test('sizes beyond 2^32 keep exact subtree ids', () => {
   const size = 2 ** 40 - 1; // 40 perfect subtrees
-  const cr = new CompactRange(size, Array.from({ length: 40 }, (_, i) => leaves[i]!));
+  const cr = new CompactRange(
+    size,
+    Array.from({ length: 40 }, (_, i) => leaves[i]!),
+  );
   const reported: SubtreeId[] = [];
   cr.append(leaves[100]!, (id) => reported.push(id));
   assert.equal(reported.length, 41);

@@ -15,7 +15,14 @@ import {
   utf8Encode,
   type SubtreeId,
 } from '../../src/index.js';
-import { naiveConsistency, naiveConsistencyRanges, naiveMth, naivePath, naivePathRanges, type Range } from './naive-merkle.js';
+import {
+  naiveConsistency,
+  naiveConsistencyRanges,
+  naiveMth,
+  naivePath,
+  naivePathRanges,
+  type Range,
+} from './naive-merkle.js';
 
 const N = 2000;
 const leaves = Array.from({ length: N }, (_, i) => leafHash(utf8Encode(`leaf ${i}`)));
@@ -81,14 +88,16 @@ test('roots from subtrees equal the recursive MTH (every size up to 256, random 
 test('every inclusion proof of every tree up to 64 leaves equals the recursive PATH', () => {
   for (let n = 1; n <= 64; n++) {
     const sub = leaves.slice(0, n);
-    for (let i = 0; i < n; i++) assert.deepEqual(hex(tree.inclusionProof(i, n)), hex(naivePath(i, sub)), `PATH(${i}, D[${n}])`);
+    for (let i = 0; i < n; i++)
+      assert.deepEqual(hex(tree.inclusionProof(i, n)), hex(naivePath(i, sub)), `PATH(${i}, D[${n}])`);
   }
 });
 
 test('every consistency proof between trees up to 64 leaves equals the recursive PROOF', () => {
   for (let n = 1; n <= 64; n++) {
     const sub = leaves.slice(0, n);
-    for (let m = 1; m <= n; m++) assert.deepEqual(hex(tree.consistencyProof(m, n)), hex(naiveConsistency(m, sub)), `PROOF(${m}, D[${n}])`);
+    for (let m = 1; m <= n; m++)
+      assert.deepEqual(hex(tree.consistencyProof(m, n)), hex(naiveConsistency(m, sub)), `PROOF(${m}, D[${n}])`);
   }
 });
 

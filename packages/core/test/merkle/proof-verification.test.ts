@@ -55,10 +55,19 @@ test('inclusion: error codes', () => {
   assert.throws(() => verifyInclusion(5, 11, leaves[5]!.subarray(1), proof, root), isCode('PROOF_MALFORMED'));
   assert.throws(() => verifyInclusion(5, 11, leaves[5]!, proof.slice(1), root), isCode('PROOF_MALFORMED'));
   assert.throws(() => verifyInclusion(5, 11, leaves[5]!, [...proof, root], root), isCode('PROOF_MALFORMED'));
-  assert.throws(() => verifyInclusion(5, 11, leaves[5]!, [proof[0]!, proof[1]!.subarray(0, 31), ...proof.slice(2)], root), isCode('PROOF_MALFORMED'));
+  assert.throws(
+    () => verifyInclusion(5, 11, leaves[5]!, [proof[0]!, proof[1]!.subarray(0, 31), ...proof.slice(2)], root),
+    isCode('PROOF_MALFORMED'),
+  );
   assert.throws(() => verifyInclusion(5, 11, leaves[5]!, proof, root.subarray(0, 31)), isCode('PROOF_MALFORMED'));
-  assert.throws(() => verifyInclusion(5, 11, leaves[5]!, null as unknown as Uint8Array[], root), isCode('PROOF_MALFORMED'));
-  assert.throws(() => verifyInclusion(5, 11, leaves[5]!, ['x'.repeat(32)] as unknown as Uint8Array[], root), isCode('PROOF_MALFORMED'));
+  assert.throws(
+    () => verifyInclusion(5, 11, leaves[5]!, null as unknown as Uint8Array[], root),
+    isCode('PROOF_MALFORMED'),
+  );
+  assert.throws(
+    () => verifyInclusion(5, 11, leaves[5]!, ['x'.repeat(32)] as unknown as Uint8Array[], root),
+    isCode('PROOF_MALFORMED'),
+  );
   assert.throws(() => verifyInclusion(5, 11, leaves[6]!, proof, root), isCode('PROOF_MISMATCH'));
   assert.throws(() => verifyInclusion(5, 11, leaves[5]!, proof, roots[10]!), isCode('PROOF_MISMATCH'));
   assert.equal(isInclusionValid(5, 11, leaves[5]!, proof, root), true);
@@ -115,7 +124,10 @@ test('property: inclusion proofs verify; any bit flip, extra, missing or reorder
       assert.throws(() => verifyInclusion(i, n, leafCopy, proof, root), isCode('PROOF_MISMATCH'));
       if (proof.length > 0) {
         const e = b % proof.length;
-        assert.throws(() => verifyInclusion(i, n, leaves[i]!, flipBit(proof, e, c % 256), root), isCode('PROOF_MISMATCH'));
+        assert.throws(
+          () => verifyInclusion(i, n, leaves[i]!, flipBit(proof, e, c % 256), root),
+          isCode('PROOF_MISMATCH'),
+        );
         const missing = proof.filter((_, k) => k !== e);
         assert.throws(() => verifyInclusion(i, n, leaves[i]!, missing, root), isCode('PROOF_MALFORMED'));
         if (proof.length > 1) {
@@ -155,7 +167,17 @@ test('property: consistency proofs verify; any bit flip, extra or missing elemen
       assert.throws(() => verifyConsistency(m, n, proof, r2, r1), isCode('PROOF_MISMATCH'));
       const e = b % proof.length;
       assert.throws(() => verifyConsistency(m, n, flipBit(proof, e, c % 256), r1, r2), isCode('PROOF_MISMATCH'));
-      assert.throws(() => verifyConsistency(m, n, proof.filter((_, k) => k !== e), r1, r2), isCode('PROOF_MALFORMED'));
+      assert.throws(
+        () =>
+          verifyConsistency(
+            m,
+            n,
+            proof.filter((_, k) => k !== e),
+            r1,
+            r2,
+          ),
+        isCode('PROOF_MALFORMED'),
+      );
       const extra = proof.slice();
       extra.splice(b % (proof.length + 1), 0, leaves[c % N]!);
       assert.throws(() => verifyConsistency(m, n, extra, r1, r2), isCode('PROOF_MALFORMED'));
@@ -166,7 +188,8 @@ test('property: consistency proofs verify; any bit flip, extra or missing elemen
       }
       // A different old size (with its own true root) must not be accepted with this proof.
       const m2 = 1 + ((m + d) % n);
-      if (m2 !== m) assert.equal(isConsistencyValid(m2, n, proof, roots[m2]!, r2), false, `size1 ${m2} instead of ${m} to ${n}`);
+      if (m2 !== m)
+        assert.equal(isConsistencyValid(m2, n, proof, roots[m2]!, r2), false, `size1 ${m2} instead of ${m} to ${n}`);
     }),
     { numRuns: 500 },
   );
@@ -179,7 +202,8 @@ test('property: consistency proofs verify; any bit flip, extra or missing elemen
 function uniformTree(): (id: SubtreeId) => Uint8Array {
   const byLevel = [leafHash(utf8Encode('same'))];
   return (id) => {
-    while (byLevel.length <= id.level) byLevel.push(nodeHash(byLevel[byLevel.length - 1]!, byLevel[byLevel.length - 1]!));
+    while (byLevel.length <= id.level)
+      byLevel.push(nodeHash(byLevel[byLevel.length - 1]!, byLevel[byLevel.length - 1]!));
     return byLevel[id.level]!;
   };
 }
@@ -187,19 +211,28 @@ function uniformTree(): (id: SubtreeId) => Uint8Array {
 test('property: proofs of huge trees (up to 2^53 - 1 leaves) verify, and tampering fails', () => {
   const get = uniformTree();
   const leaf = get({ level: 0, index: 0 });
-  const big = fc.oneof(fc.integer({ min: 2 ** 40, max: 2 ** 41 }), fc.integer({ min: 2 ** 52, max: Number.MAX_SAFE_INTEGER }), fc.constant(Number.MAX_SAFE_INTEGER));
+  const big = fc.oneof(
+    fc.integer({ min: 2 ** 40, max: 2 ** 41 }),
+    fc.integer({ min: 2 ** 52, max: Number.MAX_SAFE_INTEGER }),
+    fc.constant(Number.MAX_SAFE_INTEGER),
+  );
   fc.assert(
     fc.property(big, fc.maxSafeNat(), fc.maxSafeNat(), fc.nat(), (n, a, b, c) => {
       const i = a % n;
       const root = rootAt(n, get);
       const proof = inclusionProof(i, n, get);
       verifyInclusion(i, n, leaf, proof, root);
-      if (proof.length > 0) assert.equal(isInclusionValid(i, n, leaf, flipBit(proof, c % proof.length, c % 256), root), false);
+      if (proof.length > 0)
+        assert.equal(isInclusionValid(i, n, leaf, flipBit(proof, c % proof.length, c % 256), root), false);
       assert.equal(isInclusionValid(i, n, leaf, proof.slice(1), root), false);
       const m = 1 + (b % n);
       const cproof = consistencyProof(m, n, get);
       verifyConsistency(m, n, cproof, rootAt(m, get), root);
-      if (cproof.length > 0) assert.equal(isConsistencyValid(m, n, flipBit(cproof, c % cproof.length, c % 256), rootAt(m, get), root), false);
+      if (cproof.length > 0)
+        assert.equal(
+          isConsistencyValid(m, n, flipBit(cproof, c % cproof.length, c % 256), rootAt(m, get), root),
+          false,
+        );
       assert.equal(isConsistencyValid(m, n, [...cproof, leaf], rootAt(m, get), root), false);
     }),
     { numRuns: 200 },

@@ -50,10 +50,22 @@ test('small ranges', () => {
 });
 
 test('invalid arguments', () => {
-  for (const [b, e] of [[-1, 2], [0, 1.5], [0, MAX + 1], [NaN, 3], [0, Infinity]] as const) {
-    assert.throws(() => rangeDecomposition(b, e), (err: unknown) => err instanceof RemembrancerError && err.code === 'INVALID_ARGUMENT');
+  for (const [b, e] of [
+    [-1, 2],
+    [0, 1.5],
+    [0, MAX + 1],
+    [NaN, 3],
+    [0, Infinity],
+  ] as const) {
+    assert.throws(
+      () => rangeDecomposition(b, e),
+      (err: unknown) => err instanceof RemembrancerError && err.code === 'INVALID_ARGUMENT',
+    );
   }
-  assert.throws(() => rangeDecomposition(3, 2), (err: unknown) => err instanceof RemembrancerError && err.code === 'INVALID_RANGE');
+  assert.throws(
+    () => rangeDecomposition(3, 2),
+    (err: unknown) => err instanceof RemembrancerError && err.code === 'INVALID_RANGE',
+  );
 });
 
 test('property: contiguous aligned cover, equal to a BigInt reference, for any safe range', () => {

@@ -22,7 +22,11 @@ function vectorsRoot(): string {
   if (fromEnv !== undefined && fromEnv !== '') return join(fromEnv, 'rfc6962');
   let dir = dirname(fileURLToPath(import.meta.url));
   for (;;) {
-    for (const candidate of [join(dir, 'test', 'vectors', 'rfc6962'), join(dir, 'vectors', 'rfc6962'), join(dir, 'shared', 'vectors', 'rfc6962')]) {
+    for (const candidate of [
+      join(dir, 'test', 'vectors', 'rfc6962'),
+      join(dir, 'vectors', 'rfc6962'),
+      join(dir, 'shared', 'vectors', 'rfc6962'),
+    ]) {
       if (existsSync(candidate)) return candidate;
     }
     const parent = dirname(dir);

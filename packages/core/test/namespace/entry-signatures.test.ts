@@ -26,7 +26,13 @@ test('signatures cover the JCS bytes of the document without its signatures memb
   assert.equal(signed.signatures.length, 1);
   assert.equal(signed.signatures[0]!.signer, 'w1');
   // Ed25519 over exactly those bytes, verifiable with nothing but the public key.
-  assert.ok(crypto.ed25519Verify(crypto.ed25519PublicKey(seed(1)), canonicalBytes(entry), Buffer.from(signed.signatures[0]!.sig, 'base64')));
+  assert.ok(
+    crypto.ed25519Verify(
+      crypto.ed25519PublicKey(seed(1)),
+      canonicalBytes(entry),
+      Buffer.from(signed.signatures[0]!.sig, 'base64'),
+    ),
+  );
   assert.ok(verifyDocumentSignature(signed, signed.signatures[0]!, publicKeyBase64(seed(1))));
   // The input is not modified.
   assert.equal('signatures' in entry, false);
@@ -36,7 +42,10 @@ test('signatures are kept sorted by signer and a signer re-signing replaces its 
   let doc = signDocument(entry, 'zed', seed(3));
   doc = signDocument(doc, 'amy', seed(1));
   doc = signDocument(doc, 'max', seed(2));
-  assert.deepEqual(doc.signatures.map((s) => s.signer), ['amy', 'max', 'zed']);
+  assert.deepEqual(
+    doc.signatures.map((s) => s.signer),
+    ['amy', 'max', 'zed'],
+  );
   // Any order of signing gives the same bytes.
   let other = signDocument(entry, 'max', seed(2));
   other = signDocument(other, 'zed', seed(3));
@@ -44,7 +53,10 @@ test('signatures are kept sorted by signer and a signer re-signing replaces its 
   assert.deepEqual(canonicalBytes(other), canonicalBytes(doc));
   // A signer signing again with another key replaces its own signature, nobody else's.
   const resigned = signDocument(doc, 'max', seed(9));
-  assert.deepEqual(resigned.signatures.map((s) => s.signer), ['amy', 'max', 'zed']);
+  assert.deepEqual(
+    resigned.signatures.map((s) => s.signer),
+    ['amy', 'max', 'zed'],
+  );
   assert.ok(verifyDocumentSignature(resigned, resigned.signatures[1]!, publicKeyBase64(seed(9))));
   assert.equal(verifyDocumentSignature(resigned, resigned.signatures[1]!, publicKeyBase64(seed(2))), false);
   for (const s of resigned.signatures.filter((x) => x.signer !== 'max')) {
@@ -63,7 +75,10 @@ test('a signature verifies only for its key and the unaltered document', () => {
   assert.equal(verifyDocumentSignature(doc, sig, base64Encode(new Uint8Array(31))), false);
   assert.equal(verifyDocumentSignature(doc, { signer: 'w1', sig: 'AAAA' }, publicKeyBase64(seed(1))), false);
   assert.equal(verifyDocumentSignature(doc, { signer: 'w1', sig: '%%%%' }, publicKeyBase64(seed(1))), false);
-  assert.equal(verifyDocumentSignature(doc, { signer: 'w1', sig: base64Encode(new Uint8Array(64)) }, publicKeyBase64(seed(1))), false);
+  assert.equal(
+    verifyDocumentSignature(doc, { signer: 'w1', sig: base64Encode(new Uint8Array(64)) }, publicKeyBase64(seed(1))),
+    false,
+  );
 });
 
 test('documentSignatures: absent, valid, or refused with the offending pointer', () => {
@@ -82,7 +97,13 @@ test('documentSignatures: absent, valid, or refused with the offending pointer',
     [[{ signer: 'a', sig: sig.slice(4) }], '/signatures/0/sig'],
     [[{ signer: 'a', sig: base64Encode(new Uint8Array(65)) }], '/signatures/0/sig'],
     [[{ signer: 'a', sig: 64 }], '/signatures/0/sig'],
-    [[{ signer: 'a', sig }, { signer: 'a', sig }], '/signatures/1'],
+    [
+      [
+        { signer: 'a', sig },
+        { signer: 'a', sig },
+      ],
+      '/signatures/1',
+    ],
   ];
   for (const [signatures, pointer] of cases) {
     refused(() => documentSignatures({ ...entry, signatures }), 'SIGNATURE_INVALID', pointer);
@@ -91,7 +112,8 @@ test('documentSignatures: absent, valid, or refused with the offending pointer',
 });
 
 test('signDocument refuses what it cannot sign', () => {
-  const bad = (f: () => unknown) => assert.throws(f, (e: unknown) => e instanceof RemembrancerError && e.code === 'INVALID_ARGUMENT');
+  const bad = (f: () => unknown) =>
+    assert.throws(f, (e: unknown) => e instanceof RemembrancerError && e.code === 'INVALID_ARGUMENT');
   bad(() => signDocument([] as never, 'a', seed(1)));
   bad(() => signDocument(entry, 'no spaces', seed(1)));
   bad(() => signDocument(entry, 'a', new Uint8Array(31)));
@@ -106,16 +128,20 @@ test('publicKeyBase64 is the base64 of the Ed25519 public key', () => {
 
 test('fast-check: any JSON object signs and verifies; any change to it breaks the signature', () => {
   fc.assert(
-    fc.property(fc.dictionary(fc.string({ maxLength: 6 }), fc.jsonValue({ maxDepth: 2 }), { maxKeys: 5 }), fc.string({ minLength: 1, maxLength: 6 }), (raw, key) => {
-      const doc = JSON.parse(JSON.stringify(raw)) as Record<string, unknown>;
-      delete doc['signatures'];
-      const signed = signDocument(doc, 'w', seed(5));
-      const [sig] = documentSignatures(signed)!;
-      assert.ok(verifyDocumentSignature(signed, sig!, publicKeyBase64(seed(5))));
-      if (key === 'signatures') return;
-      const changed = { ...signed, [key]: key in doc ? [doc[key]] : 'added' };
-      assert.equal(verifyDocumentSignature(changed, sig!, publicKeyBase64(seed(5))), false);
-    }),
+    fc.property(
+      fc.dictionary(fc.string({ maxLength: 6 }), fc.jsonValue({ maxDepth: 2 }), { maxKeys: 5 }),
+      fc.string({ minLength: 1, maxLength: 6 }),
+      (raw, key) => {
+        const doc = JSON.parse(JSON.stringify(raw)) as Record<string, unknown>;
+        delete doc['signatures'];
+        const signed = signDocument(doc, 'w', seed(5));
+        const [sig] = documentSignatures(signed)!;
+        assert.ok(verifyDocumentSignature(signed, sig!, publicKeyBase64(seed(5))));
+        if (key === 'signatures') return;
+        const changed = { ...signed, [key]: key in doc ? [doc[key]] : 'added' };
+        assert.equal(verifyDocumentSignature(changed, sig!, publicKeyBase64(seed(5))), false);
+      },
+    ),
     { numRuns: 150 },
   );
 });

@@ -17,7 +17,10 @@ const hash = (n: number) => n.toString(16).padStart(2, '0').repeat(32);
 const rich = {
   description: 'DAO decisions',
   visibility: 'private',
-  witness_policy: { min_required: 2, allowlist: ['alpha.vaultmesh.local', 'beta.vaultmesh.local', 'gamma.vaultmesh.local'] },
+  witness_policy: {
+    min_required: 2,
+    allowlist: ['alpha.vaultmesh.local', 'beta.vaultmesh.local', 'gamma.vaultmesh.local'],
+  },
   schema_policy: { allow: ['invoice@^1.2.0', '*'] },
   writers: [
     { id: 'writer-1', ed25519: key(1) },
@@ -25,7 +28,10 @@ const rich = {
     { id: 'auditor', token_sha256: hash(3), scopes: ['read'] },
   ],
   limits: { max_entry_bytes: 4096, rate_per_second: 2.5, quota_entries: 1000 },
-  cadence: { fast: { target: 'eip155:1', every: '5m', confirmations: 2 }, strong: { target: 'btc:mainnet', every: '12*fast', confirmations: 6 } },
+  cadence: {
+    fast: { target: 'eip155:1', every: '5m', confirmations: 2 },
+    strong: { target: 'btc:mainnet', every: '12*fast', confirmations: 6 },
+  },
 };
 
 function refused(value: unknown, pointer: string, base?: NamespaceSpec): void {
@@ -48,7 +54,13 @@ test('an empty spec is the default spec, and defaults are fresh objects', () => 
   a.schema_policy.allow.length = 0;
   assert.deepEqual(defaultNamespaceSpec().writers, []);
   assert.deepEqual(defaultNamespaceSpec().schema_policy.allow, ['*']);
-  assert.deepEqual(defaultNamespaceSpec().limits, { max_entry_bytes: 65_535, rate_per_second: null, burst: null, quota_entries: null, quota_bytes: null });
+  assert.deepEqual(defaultNamespaceSpec().limits, {
+    max_entry_bytes: 65_535,
+    rate_per_second: null,
+    burst: null,
+    quota_entries: null,
+    quota_bytes: null,
+  });
 });
 
 test('a spec comes back complete and normalized', () => {
@@ -75,7 +87,12 @@ test('a spec comes back complete and normalized', () => {
 });
 
 test('token writers default to the write scope; key writers only write', () => {
-  const spec = parseNamespaceSpec({ writers: [{ id: 't', token_sha256: hash(1) }, { id: 'k', ed25519: key(2) }] });
+  const spec = parseNamespaceSpec({
+    writers: [
+      { id: 't', token_sha256: hash(1) },
+      { id: 'k', ed25519: key(2) },
+    ],
+  });
   assert.deepEqual(spec.writers[0], { id: 't', token_sha256: hash(1), scopes: ['write'] });
   assert.deepEqual(writerScopes(spec.writers[0]), ['write']);
   assert.deepEqual(writerScopes(spec.writers[1]!), ['write']);
@@ -92,7 +109,11 @@ test('members absent from a change keep the base value; limits merge member by m
   assert.deepEqual(parseNamespaceSpec({ witness_policy: {} }, base).witness_policy, { min_required: 0, allowlist: [] });
   // A new rate keeps the bucket the namespace had; clearing the rate clears the bucket.
   assert.equal(parseNamespaceSpec({ limits: { rate_per_second: 100 } }, base).limits.burst, 3);
-  assert.deepEqual(parseNamespaceSpec({ limits: { rate_per_second: null } }, base).limits, { ...base.limits, rate_per_second: null, burst: null });
+  assert.deepEqual(parseNamespaceSpec({ limits: { rate_per_second: null } }, base).limits, {
+    ...base.limits,
+    rate_per_second: null,
+    burst: null,
+  });
   assert.equal(parseNamespaceSpec({ limits: { rate_per_second: 0.1 } }).limits.burst, 1);
   assert.equal(parseNamespaceSpec({ limits: { rate_per_second: 7, burst: 70 } }).limits.burst, 70);
   // The base itself is not modified.
@@ -105,14 +126,22 @@ test('null is an error, not a request for the default; undefined means absent', 
   refused({ witness_policy: { allowlist: null } }, '/witness_policy/allowlist');
   refused({ witness_policy: { min_required: null } }, '/witness_policy/min_required');
   refused({ writers: [{ id: 't', token_sha256: hash(1), scopes: null }] }, '/writers/0/scopes');
-  const spec = parseNamespaceSpec({ description: undefined, visibility: undefined, witness_policy: { min_required: undefined }, writers: [{ id: 't', token_sha256: hash(1), scopes: undefined }] });
+  const spec = parseNamespaceSpec({
+    description: undefined,
+    visibility: undefined,
+    witness_policy: { min_required: undefined },
+    writers: [{ id: 't', token_sha256: hash(1), scopes: undefined }],
+  });
   assert.equal(spec.description, '');
   assert.equal(spec.visibility, 'public');
   assert.deepEqual(spec.writers[0], { id: 't', token_sha256: hash(1), scopes: ['write'] });
 });
 
 test('the description is bounded in characters and must be encodable as JSON text', () => {
-  assert.equal(parseNamespaceSpec({ description: '🦀'.repeat(MAX_DESCRIPTION_LENGTH) }).description.length, 2 * MAX_DESCRIPTION_LENGTH);
+  assert.equal(
+    parseNamespaceSpec({ description: '🦀'.repeat(MAX_DESCRIPTION_LENGTH) }).description.length,
+    2 * MAX_DESCRIPTION_LENGTH,
+  );
   refused({ description: 'x'.repeat(MAX_DESCRIPTION_LENGTH + 1) }, '/description');
   refused({ description: 42 }, '/description');
   refused({ description: 'broken \ud800 surrogate' }, '/description');
@@ -129,7 +158,10 @@ test('every malformed member is refused with its pointer', () => {
     [{ 'a/b': 1 }, '/a~1b'],
     [{ visibility: 'secret' }, '/visibility'],
     [{ witness_policy: [] }, '/witness_policy'],
-    [{ witness_policy: { min_required: 1, allowlist: ['alpha.vaultmesh.local'], quorum: 1 } }, '/witness_policy/quorum'],
+    [
+      { witness_policy: { min_required: 1, allowlist: ['alpha.vaultmesh.local'], quorum: 1 } },
+      '/witness_policy/quorum',
+    ],
     [{ witness_policy: { allowlist: 'alpha.vaultmesh.local' } }, '/witness_policy/allowlist'],
     [{ witness_policy: { allowlist: ['Alpha'] } }, '/witness_policy/allowlist/0'],
     [{ witness_policy: { allowlist: ['a.b', 'a.b'] } }, '/witness_policy/allowlist/1'],
@@ -160,10 +192,42 @@ test('every malformed member is refused with its pointer', () => {
     [w({ id: 'w', token_sha256: hash(1), scopes: ['admin'] }), '/writers/0/scopes/0'],
     [w({ id: 'w', token_sha256: hash(1), scopes: ['read', 'read'] }), '/writers/0/scopes'],
     [w({ id: 'w', token_sha256: hash(1), scopes: ['read', 'write', 'read'] }), '/writers/0/scopes'],
-    [{ writers: [{ id: 'w', ed25519: key(1) }, { id: 'w', ed25519: key(2) }] }, '/writers/1'],
-    [{ writers: [{ id: 'w', ed25519: key(1) }, { id: 'w', token_sha256: hash(2) }] }, '/writers/1'],
-    [{ writers: [{ id: 'a', ed25519: key(1) }, { id: 'b', ed25519: key(1) }] }, '/writers/1'],
-    [{ writers: [{ id: 'a', token_sha256: hash(1) }, { id: 'b', token_sha256: hash(1), scopes: ['read'] }] }, '/writers/1'],
+    [
+      {
+        writers: [
+          { id: 'w', ed25519: key(1) },
+          { id: 'w', ed25519: key(2) },
+        ],
+      },
+      '/writers/1',
+    ],
+    [
+      {
+        writers: [
+          { id: 'w', ed25519: key(1) },
+          { id: 'w', token_sha256: hash(2) },
+        ],
+      },
+      '/writers/1',
+    ],
+    [
+      {
+        writers: [
+          { id: 'a', ed25519: key(1) },
+          { id: 'b', ed25519: key(1) },
+        ],
+      },
+      '/writers/1',
+    ],
+    [
+      {
+        writers: [
+          { id: 'a', token_sha256: hash(1) },
+          { id: 'b', token_sha256: hash(1), scopes: ['read'] },
+        ],
+      },
+      '/writers/1',
+    ],
     [{ limits: 5 }, '/limits'],
     [{ limits: { max_entries: 5 } }, '/limits/max_entries'],
     [{ limits: { max_entry_bytes: 1 } }, '/limits/max_entry_bytes'],
@@ -205,7 +269,10 @@ test('error messages name the member by its pointer', () => {
 /** Resolves an RFC 6901 pointer against `doc`; undefined where it leaves the document. */
 function resolve(doc: unknown, pointer: string): { parent: unknown; found: boolean } {
   if (pointer === '') return { parent: undefined, found: true };
-  const tokens = pointer.slice(1).split('/').map((t) => t.replace(/~1/g, '/').replace(/~0/g, '~'));
+  const tokens = pointer
+    .slice(1)
+    .split('/')
+    .map((t) => t.replace(/~1/g, '/').replace(/~0/g, '~'));
   let cur: unknown = doc;
   for (let i = 0; i < tokens.length; i++) {
     if (typeof cur !== 'object' || cur === null) return { parent: undefined, found: false };
@@ -236,44 +303,89 @@ const anyUnit = fc.integer({ min: 0, max: 0xffff }).map((c) => String.fromCharCo
 const values = fc.oneof(
   fc.jsonValue({ maxDepth: 2 }),
   fc.string({ unit: anyUnit, maxLength: 8 }),
-  fc.constantFrom('', '*', 'alpha.vaultmesh.local', 'write', 'read', 'public', 'eip155:1', '5m', '2*fast', key(5), hash(5), 0, 1, 2, -1, 1.5, null, [], {}),
+  fc.constantFrom(
+    '',
+    '*',
+    'alpha.vaultmesh.local',
+    'write',
+    'read',
+    'public',
+    'eip155:1',
+    '5m',
+    '2*fast',
+    key(5),
+    hash(5),
+    0,
+    1,
+    2,
+    -1,
+    1.5,
+    null,
+    [],
+    {},
+  ),
 );
 
 test('fast-check: mutated specs are accepted as fixpoints or refused with POLICY_INVALID at an existing place', () => {
   fc.assert(
-    fc.property(fc.array(fc.nat(), { maxLength: 5 }), values, fc.constantFrom('set', 'add', 'delete') as fc.Arbitrary<'set' | 'add' | 'delete'>, (path, value, op) => {
-      const input = mutate(rich, path, value, op);
-      let spec: NamespaceSpec;
-      try {
-        spec = parseNamespaceSpec(input);
-      } catch (e) {
-        assert.ok(e instanceof RemembrancerError, String(e));
-        assert.equal(e.code, 'POLICY_INVALID', e.message);
-        assert.equal(typeof e.pointer, 'string');
-        // The pointer names a member of the input, or a required member of an object that exists.
-        const { parent, found } = resolve(input, e.pointer!);
-        assert.ok(found || (typeof parent === 'object' && parent !== null), `${e.pointer} is nowhere in ${JSON.stringify(input)}`);
-        return;
-      }
-      // Whatever is accepted can be stored and signed (JCS) and parses to itself.
-      const bytes = canonicalBytes(spec);
-      const again = parseNamespaceSpec(JSON.parse(canonicalize(spec)));
-      assert.deepEqual(canonicalBytes(again), bytes);
-      assert.deepEqual(parseNamespaceSpec(spec, defaultNamespaceSpec()), spec);
-    }),
+    fc.property(
+      fc.array(fc.nat(), { maxLength: 5 }),
+      values,
+      fc.constantFrom('set', 'add', 'delete') as fc.Arbitrary<'set' | 'add' | 'delete'>,
+      (path, value, op) => {
+        const input = mutate(rich, path, value, op);
+        let spec: NamespaceSpec;
+        try {
+          spec = parseNamespaceSpec(input);
+        } catch (e) {
+          assert.ok(e instanceof RemembrancerError, String(e));
+          assert.equal(e.code, 'POLICY_INVALID', e.message);
+          assert.equal(typeof e.pointer, 'string');
+          // The pointer names a member of the input, or a required member of an object that exists.
+          const { parent, found } = resolve(input, e.pointer!);
+          assert.ok(
+            found || (typeof parent === 'object' && parent !== null),
+            `${e.pointer} is nowhere in ${JSON.stringify(input)}`,
+          );
+          return;
+        }
+        // Whatever is accepted can be stored and signed (JCS) and parses to itself.
+        const bytes = canonicalBytes(spec);
+        const again = parseNamespaceSpec(JSON.parse(canonicalize(spec)));
+        assert.deepEqual(canonicalBytes(again), bytes);
+        assert.deepEqual(parseNamespaceSpec(spec, defaultNamespaceSpec()), spec);
+      },
+    ),
     { numRuns: 600 },
   );
 });
 
 test('fast-check: arbitrary JSON never crashes the parser', () => {
   fc.assert(
-    fc.property(fc.oneof(fc.jsonValue({ maxDepth: 4 }), fc.dictionary(fc.constantFrom('description', 'visibility', 'witness_policy', 'schema_policy', 'writers', 'limits', 'cadence'), fc.jsonValue({ maxDepth: 3 }))), (v) => {
-      try {
-        canonicalBytes(parseNamespaceSpec(v));
-      } catch (e) {
-        assert.ok(e instanceof RemembrancerError && e.code === 'POLICY_INVALID', String(e));
-      }
-    }),
+    fc.property(
+      fc.oneof(
+        fc.jsonValue({ maxDepth: 4 }),
+        fc.dictionary(
+          fc.constantFrom(
+            'description',
+            'visibility',
+            'witness_policy',
+            'schema_policy',
+            'writers',
+            'limits',
+            'cadence',
+          ),
+          fc.jsonValue({ maxDepth: 3 }),
+        ),
+      ),
+      (v) => {
+        try {
+          canonicalBytes(parseNamespaceSpec(v));
+        } catch (e) {
+          assert.ok(e instanceof RemembrancerError && e.code === 'POLICY_INVALID', String(e));
+        }
+      },
+    ),
     { numRuns: 400 },
   );
 });

@@ -64,7 +64,9 @@ test('vkey parsing is strict', () => {
   // Other signature types parse generically (their key ID rule is theirs to check).
   const other = parseVkey(`${name}+01234567+${Buffer.from([0x02, 1, 2, 3]).toString('base64')}`);
   assert.equal(other.type, 2);
-  assert.throws(() => NoteVerifier.fromVkey(`${name}+01234567+${Buffer.from([0x02, 1, 2, 3]).toString('base64')}`), { code: 'VKEY_MALFORMED' });
+  assert.throws(() => NoteVerifier.fromVkey(`${name}+01234567+${Buffer.from([0x02, 1, 2, 3]).toString('base64')}`), {
+    code: 'VKEY_MALFORMED',
+  });
 });
 
 test('keys whose base64 contains "+" parse (split at the first separators only)', () => {

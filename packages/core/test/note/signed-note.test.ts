@@ -25,10 +25,31 @@ test('format: text, blank line, em-dash signature lines', () => {
 });
 
 test('key names: non-empty, no Unicode spaces, no plus', () => {
-  for (const ok of ['a', 'example.com/foo', 'alpha.vaultmesh.local/dao:vaultmesh', 'oid/1.3.6.1.4.1', '\u00e8', '\u2014', '😀']) {
+  for (const ok of [
+    'a',
+    'example.com/foo',
+    'alpha.vaultmesh.local/dao:vaultmesh',
+    'oid/1.3.6.1.4.1',
+    '\u00e8',
+    '\u2014',
+    '😀',
+  ]) {
     assert.ok(isValidKeyName(ok), ok);
   }
-  for (const bad of ['', 'a b', 'a+b', 'a\tb', 'a\u00a0b', 'a\u0085b', 'a\u2003b', 'a\u3000b', 'a\u2028b', 'a\nb', 'a\u0001b', 'a\ud800b']) {
+  for (const bad of [
+    '',
+    'a b',
+    'a+b',
+    'a\tb',
+    'a\u00a0b',
+    'a\u0085b',
+    'a\u2003b',
+    'a\u3000b',
+    'a\u2028b',
+    'a\nb',
+    'a\u0001b',
+    'a\ud800b',
+  ]) {
     assert.ok(!isValidKeyName(bad), JSON.stringify(bad));
   }
 });
@@ -79,9 +100,15 @@ test('at least 16 signatures are accepted; more than 100 are rejected', () => {
     const n = 'hello\n\n' + sigs(k).map(formatSignatureLine).join('');
     assert.equal(parseNote(n).signatures.length, k);
   }
-  const tooMany = 'hello\n\n' + sigs(MAX_NOTE_SIGNATURES + 1).map(formatSignatureLine).join('');
+  const tooMany =
+    'hello\n\n' +
+    sigs(MAX_NOTE_SIGNATURES + 1)
+      .map(formatSignatureLine)
+      .join('');
   assert.throws(() => parseNote(tooMany), { code: 'NOTE_MALFORMED' });
-  assert.throws(() => formatNote({ text: 'hello\n', signatures: sigs(MAX_NOTE_SIGNATURES + 1) }), { code: 'NOTE_MALFORMED' });
+  assert.throws(() => formatNote({ text: 'hello\n', signatures: sigs(MAX_NOTE_SIGNATURES + 1) }), {
+    code: 'NOTE_MALFORMED',
+  });
 });
 
 test('format rejects invalid parts', () => {
@@ -89,9 +116,15 @@ test('format rejects invalid parts', () => {
   assert.throws(() => formatNote({ text: '', signatures: [sig] }), { code: 'NOTE_MALFORMED' });
   assert.throws(() => formatNote({ text: 'a\rb\n', signatures: [sig] }), { code: 'NOTE_MALFORMED' });
   assert.throws(() => formatNote({ text: 'hello\n', signatures: [] }), { code: 'NOTE_MALFORMED' });
-  assert.throws(() => formatNote({ text: 'hello\n', signatures: [{ ...sig, name: 'a b' }] }), { code: 'NOTE_MALFORMED' });
-  assert.throws(() => formatNote({ text: 'hello\n', signatures: [{ ...sig, keyId: 2 ** 32 }] }), { code: 'NOTE_MALFORMED' });
-  assert.throws(() => formatNote({ text: 'hello\n', signatures: [{ ...sig, signature: new Uint8Array(0) }] }), { code: 'NOTE_MALFORMED' });
+  assert.throws(() => formatNote({ text: 'hello\n', signatures: [{ ...sig, name: 'a b' }] }), {
+    code: 'NOTE_MALFORMED',
+  });
+  assert.throws(() => formatNote({ text: 'hello\n', signatures: [{ ...sig, keyId: 2 ** 32 }] }), {
+    code: 'NOTE_MALFORMED',
+  });
+  assert.throws(() => formatNote({ text: 'hello\n', signatures: [{ ...sig, signature: new Uint8Array(0) }] }), {
+    code: 'NOTE_MALFORMED',
+  });
 });
 
 test('signature lines: key ID is the big-endian first four bytes', () => {

@@ -5,7 +5,9 @@ import { NoteVerifier, SIGNATURE_TYPE_ED25519, formatNote, parseNote, parseVkey,
 import { computeKeyId, parseSignatureLines } from '../../src/note/index.js';
 
 // test/vectors/c2sp/signed-note.json: the Ed25519 example of https://c2sp.org/signed-note.
-const vector = JSON.parse(readFileSync(new URL('../../../../test/vectors/c2sp/signed-note.json', import.meta.url), 'utf8')) as {
+const vector = JSON.parse(
+  readFileSync(new URL('../../../../test/vectors/c2sp/signed-note.json', import.meta.url), 'utf8'),
+) as {
   vkey: string;
   note: string;
   expect: string;
@@ -54,7 +56,10 @@ test('spec examples parse and re-encode (signed-note, tlog-checkpoint, tlog-cosi
   for (const n of examples) assert.equal(formatNote(parseNote(n)), n);
   const poem = parseNote(examples[0]!);
   // The text may hold empty lines; the last empty line separates the signatures.
-  assert.equal(poem.text, 'Ognuno sta solo sul cuor della terra\ntrafitto da un raggio di sole:\n\ned \u00e8 subito sera.\n');
+  assert.equal(
+    poem.text,
+    'Ognuno sta solo sul cuor della terra\ntrafitto da un raggio di sole:\n\ned \u00e8 subito sera.\n',
+  );
   const cosigned = parseNote(examples[1]!);
   assert.equal(cosigned.signatures.length, 2);
   assert.equal(cosigned.signatures[1]!.signature.length, 72);

@@ -21,9 +21,15 @@ test('verifies with the known key and ignores unknown signatures', () => {
   const n = signNote(text, [b, a]);
   const r = verifyNote(n, [a.verifier()]);
   assert.equal(r.text, text);
-  assert.deepEqual(r.verified.map((s) => s.name), ['a.example/log']);
+  assert.deepEqual(
+    r.verified.map((s) => s.name),
+    ['a.example/log'],
+  );
   const both = verifyNote(n, [a.verifier(), b.verifier()]);
-  assert.deepEqual(both.verified.map((s) => s.name), ['b.example/log', 'a.example/log']);
+  assert.deepEqual(
+    both.verified.map((s) => s.name),
+    ['b.example/log', 'a.example/log'],
+  );
 });
 
 test('no signature from a known key: SIGNATURE_MISSING', () => {
@@ -83,7 +89,10 @@ test('addSignatures merges, replaces same key in place, keeps the first signatur
   const n1 = addSignatures(n0, [w1.cosign(body, 100), w2.cosign(body, 100)]);
   const n2 = addSignatures(n1, [w1.cosign(body, 200), log.sign(body)]);
   const p = parseNote(n2);
-  assert.deepEqual(p.signatures.map((s) => s.name), ['origin.example/log', 'w1.example/witness', 'w2.example/witness']);
+  assert.deepEqual(
+    p.signatures.map((s) => s.name),
+    ['origin.example/log', 'w1.example/witness', 'w2.example/witness'],
+  );
   assert.deepEqual(p.signatures[1], w1.cosign(body, 200));
   assert.equal(addSignatures(n2, []), n2);
   assert.equal(addSignatures(n2, [w2.cosign(body, 100)]), n2);

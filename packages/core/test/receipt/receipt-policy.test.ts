@@ -21,12 +21,9 @@ const namespace = 'dao:vaultmesh';
 const origin = `alpha.vaultmesh.local/${namespace}`;
 const log = new NoteSigner(origin, new Uint8Array(32).fill(1));
 const otherLog = new NoteSigner(origin, new Uint8Array(32).fill(11));
-const [w1, w2, w3, w4] = ['beta', 'gamma', 'delta', 'epsilon'].map((n, i) => new CosignatureSigner(`${n}.vaultmesh.local/witness`, new Uint8Array(32).fill(20 + i))) as [
-  CosignatureSigner,
-  CosignatureSigner,
-  CosignatureSigner,
-  CosignatureSigner,
-];
+const [w1, w2, w3, w4] = ['beta', 'gamma', 'delta', 'epsilon'].map(
+  (n, i) => new CosignatureSigner(`${n}.vaultmesh.local/witness`, new Uint8Array(32).fill(20 + i)),
+) as [CosignatureSigner, CosignatureSigner, CosignatureSigner, CosignatureSigner];
 
 const entries = Array.from({ length: 9 }, (_, i) => ({ kind: 'memo', n: i }));
 const tree = new MemoryTree();
@@ -36,8 +33,16 @@ const body = formatCheckpoint(cpData);
 
 /** A JSON receipt of entry 4 whose checkpoint carries these cosignature lines. */
 function receiptWith(cosignatures: NoteSignature[]): Record<string, unknown> {
-  const note = cosignatures.length === 0 ? signCheckpoint(cpData, log) : addSignatures(signCheckpoint(cpData, log), cosignatures);
-  const r = buildReceipt({ namespace, origin, index: 4, entry: entries[4], proof: tree.inclusionProof(4, tree.size), checkpointNote: note });
+  const note =
+    cosignatures.length === 0 ? signCheckpoint(cpData, log) : addSignatures(signCheckpoint(cpData, log), cosignatures);
+  const r = buildReceipt({
+    namespace,
+    origin,
+    index: 4,
+    entry: entries[4],
+    proof: tree.inclusionProof(4, tree.size),
+    checkpointNote: note,
+  });
   return JSON.parse(JSON.stringify(r)) as Record<string, unknown>;
 }
 
@@ -58,10 +63,16 @@ function verdict(receipt: unknown, trust: Partial<ReceiptTrust> = {}) {
 test('quorum met: a policy check after tlog_proof names the cosigners', () => {
   const v = verdict(receiptWith([w1.cosign(body, 1700000000), w3.cosign(body, 1700000001)]));
   assert.ok(v.ok, JSON.stringify(v.checks));
-  assert.deepEqual(v.checks.map((c) => c.name), ['shape', 'leaf_hash', 'checkpoint', 'inclusion', 'tlog_proof', 'policy']);
+  assert.deepEqual(
+    v.checks.map((c) => c.name),
+    ['shape', 'leaf_hash', 'checkpoint', 'inclusion', 'tlog_proof', 'policy'],
+  );
   assert.match(v.checks[2]!.message!, /policy's log key/);
   const p = v.checks[5]!;
-  assert.match(p.message!, /^witness quorum met: 2 of 3 policy witnesses cosigned \(beta, delta\); the quorum needs ns = 2 of \(beta, gamma, delta\)$/);
+  assert.match(
+    p.message!,
+    /^witness quorum met: 2 of 3 policy witnesses cosigned \(beta, delta\); the quorum needs ns = 2 of \(beta, gamma, delta\)$/,
+  );
   assert.deepEqual(v.policy, { met: true, cosigners: ['beta', 'delta'], witnessed: ['beta', 'delta', 'ns'] });
   // All three is fine too; extra witnesses never hurt.
   assert.ok(verdict(receiptWith([w1.cosign(body, 1), w2.cosign(body, 2), w3.cosign(body, 3), w4.cosign(body, 4)])).ok);
@@ -79,7 +90,10 @@ function policyFailure(receipt: unknown, trust: Partial<ReceiptTrust> = {}) {
 test('quorum not met: POLICY_NOT_MET says who cosigned and what was needed', () => {
   const { v, last } = policyFailure(receiptWith([w2.cosign(body, 5)]));
   assert.equal(last.code, 'POLICY_NOT_MET');
-  assert.equal(last.message, 'witness quorum not met: 1 of 3 policy witnesses cosigned (gamma); the quorum needs ns = 2 of (beta, gamma, delta)');
+  assert.equal(
+    last.message,
+    'witness quorum not met: 1 of 3 policy witnesses cosigned (gamma); the quorum needs ns = 2 of (beta, gamma, delta)',
+  );
   assert.deepEqual(v.policy, { met: false, cosigners: ['gamma'], witnessed: ['gamma'] });
   const none = policyFailure(receiptWith([]));
   assert.match(none.last.message!, /0 of 3 policy witnesses cosigned \(none\)/);
@@ -97,20 +111,32 @@ test('a cosignature by a witness outside the policy counts for nothing', () => {
   assert.deepEqual(v.policy?.cosigners, ['beta']);
   // Same key name as a policy witness but another key: unknown, ignored (https://c2sp.org/signed-note#signatures).
   const impostor = new CosignatureSigner(w2.name, new Uint8Array(32).fill(99));
-  assert.deepEqual(policyFailure(receiptWith([w1.cosign(body, 10), impostor.cosign(body, 11)])).v.policy?.cosigners, ['beta']);
+  assert.deepEqual(policyFailure(receiptWith([w1.cosign(body, 10), impostor.cosign(body, 11)])).v.policy?.cosigners, [
+    'beta',
+  ]);
 });
 
 test('a forged cosignature by a policy witness fails the check, even when the quorum is otherwise met', () => {
-  const forged = { ...w2.cosign(body, 12), signature: w2.cosign(body, 12).signature.map((b, i) => (i === 20 ? b ^ 1 : b)) };
+  const forged = {
+    ...w2.cosign(body, 12),
+    signature: w2.cosign(body, 12).signature.map((b, i) => (i === 20 ? b ^ 1 : b)),
+  };
   const { last, v } = policyFailure(receiptWith([w1.cosign(body, 10), w3.cosign(body, 11), forged]));
   assert.equal(last.code, 'SIGNATURE_INVALID');
   assert.match(last.message!, /policy witness's cosignature is forged or corrupted.*gamma/);
   assert.equal(v.policy, undefined);
   // A cosignature of another checkpoint is a forgery on this one, too.
   const otherBody = formatCheckpoint({ ...cpData, size: cpData.size - 1, root: tree.rootAt(cpData.size - 1) });
-  assert.equal(policyFailure(receiptWith([w1.cosign(body, 10), w3.cosign(otherBody, 11)])).last.code, 'SIGNATURE_INVALID');
+  assert.equal(
+    policyFailure(receiptWith([w1.cosign(body, 10), w3.cosign(otherBody, 11)])).last.code,
+    'SIGNATURE_INVALID',
+  );
   // A payload of the wrong length from a policy witness's key.
-  assert.equal(policyFailure(receiptWith([w1.cosign(body, 10), { ...w3.cosign(body, 11), signature: new Uint8Array(64) }])).last.code, 'COSIGNATURE_MALFORMED');
+  assert.equal(
+    policyFailure(receiptWith([w1.cosign(body, 10), { ...w3.cosign(body, 11), signature: new Uint8Array(64) }])).last
+      .code,
+    'COSIGNATURE_MALFORMED',
+  );
 });
 
 test("the policy's logs decide which log keys count; without log lines the caller's keys do", () => {
@@ -144,11 +170,21 @@ test('quorum none: the log signature alone; parsed policies and witness checks c
     policy: parseTlogPolicy(POLICY),
   });
   assert.ok(both.ok);
-  assert.deepEqual(both.checks.map((c) => c.name), ['shape', 'leaf_hash', 'checkpoint', 'inclusion', 'tlog_proof', 'policy', 'witnesses']);
+  assert.deepEqual(
+    both.checks.map((c) => c.name),
+    ['shape', 'leaf_hash', 'checkpoint', 'inclusion', 'tlog_proof', 'policy', 'witnesses'],
+  );
   assert.deepEqual(both.cosigners, [w1.name]);
   // A failed policy check ends the run before the witness check.
-  const failed = verifyReceipt(receiptWith([w1.cosign(body, 1)]), { logVkeys: [log.vkey], witnessVkeys: [w1.vkey], policy: POLICY });
-  assert.deepEqual(failed.checks.map((c) => c.name), ['shape', 'leaf_hash', 'checkpoint', 'inclusion', 'tlog_proof', 'policy']);
+  const failed = verifyReceipt(receiptWith([w1.cosign(body, 1)]), {
+    logVkeys: [log.vkey],
+    witnessVkeys: [w1.vkey],
+    policy: POLICY,
+  });
+  assert.deepEqual(
+    failed.checks.map((c) => c.name),
+    ['shape', 'leaf_hash', 'checkpoint', 'inclusion', 'tlog_proof', 'policy'],
+  );
 });
 
 test('an invalid policy is a configuration error; a parsed one can be reused for many receipts', () => {
@@ -157,12 +193,17 @@ test('an invalid policy is a configuration error; a parsed one can be reused for
   const r = receiptWith([w2.cosign(body, 1), w3.cosign(body, 2)]);
   for (let i = 0; i < 50; i++) assert.ok(verifyReceiptWith(r, { logVerifiers: [], policy }).ok);
   // verifyReceiptWith never throws, whatever the receipt.
-  for (const junk of [null, {}, { ...r, checkpoint: 'x' }, { ...r, index: 5 }]) assert.equal(verifyReceiptWith(junk, { logVerifiers: [], policy }).ok, false);
+  for (const junk of [null, {}, { ...r, checkpoint: 'x' }, { ...r, index: 5 }])
+    assert.equal(verifyReceiptWith(junk, { logVerifiers: [], policy }).ok, false);
 });
 
 test('sealed and sealing: optional, shape-checked, kept', () => {
   const r = receiptWith([]);
-  const sealing = { min_required: 2, allowlist: ['beta.vaultmesh.local', 'gamma.vaultmesh.local'], cosigners: ['beta.vaultmesh.local'] };
+  const sealing = {
+    min_required: 2,
+    allowlist: ['beta.vaultmesh.local', 'gamma.vaultmesh.local'],
+    cosigners: ['beta.vaultmesh.local'],
+  };
   assert.deepEqual(parseReceipt({ ...r, sealed: false, sealing }), { ...r, sealed: false, sealing });
   assert.ok(verdict({ ...r, sealed: true, sealing }, { policy: `log ${log.vkey}\nquorum none\n` }).ok);
   const bad: Array<[string, Record<string, unknown>]> = [
@@ -176,6 +217,10 @@ test('sealed and sealing: optional, shape-checked, kept', () => {
     ['sealing.cosigners', { sealing: { min_required: 0, allowlist: [] } }],
   ];
   for (const [field, extra] of bad) {
-    assert.throws(() => parseReceipt({ ...r, ...extra }), (e: { code?: string; message?: string }) => e.code === 'RECEIPT_MALFORMED' && e.message!.includes(`"${field}"`), field);
+    assert.throws(
+      () => parseReceipt({ ...r, ...extra }),
+      (e: { code?: string; message?: string }) => e.code === 'RECEIPT_MALFORMED' && e.message!.includes(`"${field}"`),
+      field,
+    );
   }
 });

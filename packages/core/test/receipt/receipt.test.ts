@@ -35,7 +35,12 @@ const log = new NoteSigner(origin, new Uint8Array(32).fill(1));
 const w1 = new CosignatureSigner('alpha.vaultmesh.local/witness', new Uint8Array(32).fill(2));
 const w2 = new CosignatureSigner('beta.vaultmesh.local/witness', new Uint8Array(32).fill(3));
 
-const entries = Array.from({ length: 21 }, (_, i) => ({ kind: 'memo', n: i, text: `entry ${i}`, nested: { z: 1, a: [true, null] } }));
+const entries = Array.from({ length: 21 }, (_, i) => ({
+  kind: 'memo',
+  n: i,
+  text: `entry ${i}`,
+  nested: { z: 1, a: [true, null] },
+}));
 const tree = new MemoryTree();
 for (const e of entries) tree.append(canonicalBytes(e));
 const cpData = { origin, size: tree.size, root: tree.root() };
@@ -43,7 +48,14 @@ const body = formatCheckpoint(cpData);
 const checkpointNote = addSignatures(signCheckpoint(cpData, log), [w1.cosign(body, 1700000000)]);
 
 function receiptFor(index: number): Receipt {
-  return buildReceipt({ namespace, origin, index, entry: entries[index], proof: tree.inclusionProof(index, tree.size), checkpointNote });
+  return buildReceipt({
+    namespace,
+    origin,
+    index,
+    entry: entries[index],
+    proof: tree.inclusionProof(index, tree.size),
+    checkpointNote,
+  });
 }
 const trust = { logVkeys: [log.vkey], witnessVkeys: [w1.vkey, w2.vkey] };
 const json = (r: unknown): Record<string, unknown> => JSON.parse(JSON.stringify(r)) as Record<string, unknown>;
@@ -54,7 +66,10 @@ test('build → JSON → verify: every check passes, in order', () => {
     assert.equal(r['format'], RECEIPT_FORMAT);
     const v = verifyReceipt(r, trust);
     assert.ok(v.ok, JSON.stringify(v.checks));
-    assert.deepEqual(v.checks.map((c) => c.name), ['shape', 'leaf_hash', 'checkpoint', 'inclusion', 'tlog_proof', 'witnesses']);
+    assert.deepEqual(
+      v.checks.map((c) => c.name),
+      ['shape', 'leaf_hash', 'checkpoint', 'inclusion', 'tlog_proof', 'witnesses'],
+    );
     assert.equal(v.checkpoint?.size, tree.size);
     assert.deepEqual(v.cosigners, [w1.name]);
   }
@@ -67,13 +82,26 @@ test('build → JSON → verify: every check passes, in order', () => {
 
 test('the receipt fields are what the design says', () => {
   const r = receiptFor(7);
-  assert.deepEqual(Object.keys(r), ['format', 'namespace', 'origin', 'index', 'entry', 'leaf_hash', 'checkpoint', 'proof', 'tlog_proof']);
+  assert.deepEqual(Object.keys(r), [
+    'format',
+    'namespace',
+    'origin',
+    'index',
+    'entry',
+    'leaf_hash',
+    'checkpoint',
+    'proof',
+    'tlog_proof',
+  ]);
   assert.equal(r.checkpoint, checkpointNote);
   assert.deepEqual(r.entry, entries[7]);
   const t = parseTlogProof(r.tlog_proof);
   assert.equal(t.index, 7);
   assert.equal(t.checkpoint, checkpointNote);
-  assert.deepEqual(t.proof.map((h) => Buffer.from(h).toString('base64')), r.proof);
+  assert.deepEqual(
+    t.proof.map((h) => Buffer.from(h).toString('base64')),
+    r.proof,
+  );
 });
 
 test('parseReceipt keeps unknown fields and round-trips through JSON', () => {
@@ -113,14 +141,19 @@ test('parseReceipt names the offending field', () => {
     const key = field.replace(/\[.*$/, '');
     assert.throws(
       () => parseReceipt({ ...good, [key]: value }),
-      (e: { code?: string; message?: string }) => e.code === 'RECEIPT_MALFORMED' && (e.message ?? '').includes(`"${field}"`),
+      (e: { code?: string; message?: string }) =>
+        e.code === 'RECEIPT_MALFORMED' && (e.message ?? '').includes(`"${field}"`),
       `${field} = ${JSON.stringify(value)}`,
     );
     const { [key]: _, ...missing } = good;
     assert.throws(() => parseReceipt(missing), { code: 'RECEIPT_MALFORMED' });
   }
-  for (const notObject of [null, [], 'x', 1, true, undefined]) assert.throws(() => parseReceipt(notObject), { code: 'RECEIPT_MALFORMED' });
-  assert.throws(() => parseReceiptJson('{"format":1,"format":2}'), (e: { code?: string }) => typeof e.code === 'string');
+  for (const notObject of [null, [], 'x', 1, true, undefined])
+    assert.throws(() => parseReceipt(notObject), { code: 'RECEIPT_MALFORMED' });
+  assert.throws(
+    () => parseReceiptJson('{"format":1,"format":2}'),
+    (e: { code?: string }) => typeof e.code === 'string',
+  );
 });
 
 function failedCheck(r: unknown, opts: ReceiptTrust = trust) {
@@ -128,7 +161,10 @@ function failedCheck(r: unknown, opts: ReceiptTrust = trust) {
   assert.equal(v.ok, false);
   const last = v.checks[v.checks.length - 1]!;
   assert.equal(last.ok, false);
-  assert.ok(v.checks.slice(0, -1).every((c) => c.ok), 'checks stop at the first failure');
+  assert.ok(
+    v.checks.slice(0, -1).every((c) => c.ok),
+    'checks stop at the first failure',
+  );
   assert.ok(typeof last.message === 'string' && last.message.length > 10);
   return last;
 }
@@ -179,7 +215,16 @@ test('each check fails with a code and a reason', () => {
   c = failedCheck(good, { ...trust, witnessQuorum: 2 });
   assert.deepEqual([c.name, c.code], ['witnesses', 'SIGNATURE_MISSING']);
   const forged = addSignatures(checkpointNote, [{ ...w2.cosign(body, 5), signature: new Uint8Array(72) }]);
-  const forgedReceipt = json(buildReceipt({ namespace, origin, index: 5, entry: entries[5], proof: tree.inclusionProof(5, tree.size), checkpointNote: forged }));
+  const forgedReceipt = json(
+    buildReceipt({
+      namespace,
+      origin,
+      index: 5,
+      entry: entries[5],
+      proof: tree.inclusionProof(5, tree.size),
+      checkpointNote: forged,
+    }),
+  );
   c = failedCheck(forgedReceipt);
   assert.deepEqual([c.name, c.code], ['witnesses', 'SIGNATURE_INVALID']);
 });
@@ -194,7 +239,9 @@ test('an entry that is not canonicalizable JSON fails the leaf hash check, never
 
 test('bad trusted keys are a usage error', () => {
   assert.throws(() => verifyReceipt(json(receiptFor(0)), { logVkeys: ['nope'] }), { code: 'VKEY_MALFORMED' });
-  assert.throws(() => verifyReceipt(json(receiptFor(0)), { logVkeys: [log.vkey], witnessVkeys: [log.vkey] }), { code: 'VKEY_MALFORMED' });
+  assert.throws(() => verifyReceipt(json(receiptFor(0)), { logVkeys: [log.vkey], witnessVkeys: [log.vkey] }), {
+    code: 'VKEY_MALFORMED',
+  });
 });
 
 test('buildReceipt refuses inconsistent input', () => {
@@ -209,7 +256,19 @@ test('buildReceipt refuses inconsistent input', () => {
 });
 
 const receipts = Array.from({ length: entries.length }, (_, i) => json(receiptFor(i)));
-const fields = ['format', 'namespace', 'origin', 'index', 'entry', 'leaf_hash', 'checkpoint', 'proof', 'tlog_proof', '__proto__', 'extra'];
+const fields = [
+  'format',
+  'namespace',
+  'origin',
+  'index',
+  'entry',
+  'leaf_hash',
+  'checkpoint',
+  'proof',
+  'tlog_proof',
+  '__proto__',
+  'extra',
+];
 
 test('property: parseReceipt round-trips valid receipts and throws only RemembrancerErrors', () => {
   fc.assert(
@@ -259,7 +318,10 @@ test('entries nest at most MAX_ENTRY_DEPTH levels (ENTRY_TOO_DEEP), so a batch o
   assert.equal(MAX_ENTRY_DEPTH, 64);
   const deepest = nested(MAX_ENTRY_DEPTH);
   assert.deepEqual(parseJsonStrict(utf8Decode(entryLeafData(deepest))), deepest);
-  assert.throws(() => entryLeafData(nested(MAX_ENTRY_DEPTH + 1)), (e: unknown) => isRemembrancerError(e, 'ENTRY_TOO_DEEP'));
+  assert.throws(
+    () => entryLeafData(nested(MAX_ENTRY_DEPTH + 1)),
+    (e: unknown) => isRemembrancerError(e, 'ENTRY_TOO_DEEP'),
+  );
   // A verifier reads older entries by what it can parse: one level below the receipt around it.
   assert.ok(entryLeafData(nested(MAX_JSON_DEPTH - 1), MAX_JSON_DEPTH - 1).length > 0);
   const receiptText = JSON.stringify({ entry: nested(MAX_JSON_DEPTH - 1) });
@@ -278,5 +340,8 @@ test('a stored entry deeper than MAX_ENTRY_DEPTH (a governance document, an olde
   const text = JSON.stringify(r);
   assert.equal(verifyReceipt(parseJsonStrict(text), { logVkeys: [log.vkey] }).ok, true);
   // One level deeper and the receipt around it would no longer parse within MAX_JSON_DEPTH.
-  assert.throws(() => buildReceipt({ namespace, origin, index: 0, entry: { deep: { k: deep } }, proof: [], checkpointNote: note }), (e: unknown) => isRemembrancerError(e));
+  assert.throws(
+    () => buildReceipt({ namespace, origin, index: 0, entry: { deep: { k: deep } }, proof: [], checkpointNote: note }),
+    (e: unknown) => isRemembrancerError(e),
+  );
 });

@@ -12,17 +12,39 @@ function policyError(pointer: string) {
 }
 
 test('parseSchemaAllowList accepts "*" and name@RANGE patterns and returns a copy', () => {
-  const input = ['*', 'registry.set@^1.0.0', 'invoice@~1.2.0', 'invoice@1.0.0', 'invoice@1.0.x', 'a@>=1.0.0 <2.0.0 || 3.x', 'b@1.2.3 - 2.0.0'];
+  const input = [
+    '*',
+    'registry.set@^1.0.0',
+    'invoice@~1.2.0',
+    'invoice@1.0.0',
+    'invoice@1.0.x',
+    'a@>=1.0.0 <2.0.0 || 3.x',
+    'b@1.2.3 - 2.0.0',
+  ];
   const out = parseSchemaAllowList(input, POINTER);
   assert.deepEqual(out, input);
   assert.notEqual(out, input);
   assert.deepEqual(parseSchemaAllowList([], POINTER), []);
-  assert.equal(parseSchemaAllowList(Array.from({ length: 64 }, (_, i) => `s${i}@*`), POINTER).length, 64);
+  assert.equal(
+    parseSchemaAllowList(
+      Array.from({ length: 64 }, (_, i) => `s${i}@*`),
+      POINTER,
+    ).length,
+    64,
+  );
 });
 
 test('parseSchemaAllowList refuses bad lists with POLICY_INVALID and the pointer of the offending item', () => {
-  for (const bad of [undefined, null, '*', { 0: '*' }, 5]) assert.throws(() => parseSchemaAllowList(bad, POINTER), policyError(POINTER));
-  assert.throws(() => parseSchemaAllowList(Array.from({ length: 65 }, (_, i) => `s${i}@*`), POINTER), policyError(POINTER));
+  for (const bad of [undefined, null, '*', { 0: '*' }, 5])
+    assert.throws(() => parseSchemaAllowList(bad, POINTER), policyError(POINTER));
+  assert.throws(
+    () =>
+      parseSchemaAllowList(
+        Array.from({ length: 65 }, (_, i) => `s${i}@*`),
+        POINTER,
+      ),
+    policyError(POINTER),
+  );
   const cases: [unknown[], number][] = [
     [['*', 1], 1],
     [[null], 0],
@@ -46,7 +68,11 @@ test('parseSchemaAllowList refuses bad lists with POLICY_INVALID and the pointer
     [[''], 0],
   ];
   for (const [list, i] of cases) {
-    assert.throws(() => parseSchemaAllowList(list, POINTER), policyError(`${POINTER}/${i}`), JSON.stringify(list).slice(0, 60));
+    assert.throws(
+      () => parseSchemaAllowList(list, POINTER),
+      policyError(`${POINTER}/${i}`),
+      JSON.stringify(list).slice(0, 60),
+    );
   }
   assert.throws(() => parseSchemaAllowList(['invoice@01.0.0'], POINTER), /schema_policy\.allow\[0\].*leading zeros/);
 });
@@ -95,16 +121,31 @@ test('schemaAllowed ignores patterns that do not parse (deny by default)', () =>
 
 test('property: schemaAllowed of a parsed list never throws and agrees with an uncached evaluation', () => {
   const pattern = fc.oneof(
-    fc.constantFrom('*', 'invoice@^1.0.0', 'invoice@~1.2', 'invoice@1.0.x', 'memo@>=0.1.0 <0.3.0 || 2.x', 'memo@1.0.0 - 1.2'),
+    fc.constantFrom(
+      '*',
+      'invoice@^1.0.0',
+      'invoice@~1.2',
+      'invoice@1.0.x',
+      'memo@>=0.1.0 <0.3.0 || 2.x',
+      'memo@1.0.0 - 1.2',
+    ),
     nastyString,
   );
   const ver = fc.tuple(fc.nat({ max: 3 }), fc.nat({ max: 3 }), fc.nat({ max: 3 })).map(([a, b, c]) => `${a}.${b}.${c}`);
   fc.assert(
-    fc.property(fc.array(pattern, { maxLength: 6 }), fc.constantFrom('invoice', 'memo', 'other'), ver, (list, name, v) => {
-      const ok = schemaAllowed(id(`${name}@${v}`), list);
-      // The same answer twice (the second from the cache), and the same as each pattern alone.
-      assert.equal(schemaAllowed(id(`${name}@${v}`), list), ok);
-      assert.equal(ok, list.some((p) => schemaAllowed(id(`${name}@${v}`), [p])));
-    }),
+    fc.property(
+      fc.array(pattern, { maxLength: 6 }),
+      fc.constantFrom('invoice', 'memo', 'other'),
+      ver,
+      (list, name, v) => {
+        const ok = schemaAllowed(id(`${name}@${v}`), list);
+        // The same answer twice (the second from the cache), and the same as each pattern alone.
+        assert.equal(schemaAllowed(id(`${name}@${v}`), list), ok);
+        assert.equal(
+          ok,
+          list.some((p) => schemaAllowed(id(`${name}@${v}`), [p])),
+        );
+      },
+    ),
   );
 });

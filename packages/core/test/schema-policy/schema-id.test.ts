@@ -8,7 +8,10 @@ const MAX = Number.MAX_SAFE_INTEGER;
 
 test('parses valid schema ids', () => {
   assert.deepEqual(parseSchemaId('invoice@1.2.3'), { name: 'invoice', version: { major: 1, minor: 2, patch: 3 } });
-  assert.deepEqual(parseSchemaId('federation.registry.set@1.0.0'), { name: 'federation.registry.set', version: { major: 1, minor: 0, patch: 0 } });
+  assert.deepEqual(parseSchemaId('federation.registry.set@1.0.0'), {
+    name: 'federation.registry.set',
+    version: { major: 1, minor: 0, patch: 0 },
+  });
   assert.deepEqual(parseSchemaId('namespace.create@0.0.0').version, { major: 0, minor: 0, patch: 0 });
   assert.deepEqual(parseSchemaId('a_b-c.d9@10.20.30').name, 'a_b-c.d9');
   assert.deepEqual(parseSchemaId(`x@${MAX}.${MAX}.${MAX}`).version, { major: MAX, minor: MAX, patch: MAX });
@@ -47,11 +50,18 @@ test('refuses malformed schema ids with INVALID_ARGUMENT', () => {
     '',
     'invoice@１.0.0', // fullwidth digit
   ]) {
-    assert.throws(() => parseSchemaId(bad), (e: unknown) => e instanceof RemembrancerError && e.code === 'INVALID_ARGUMENT', bad);
+    assert.throws(
+      () => parseSchemaId(bad),
+      (e: unknown) => e instanceof RemembrancerError && e.code === 'INVALID_ARGUMENT',
+      bad,
+    );
     assert.equal(isSchemaId(bad), false, bad);
   }
   for (const bad of [undefined, null, 1, {}, ['a@1.0.0']]) {
-    assert.throws(() => parseSchemaId(bad), (e: unknown) => e instanceof RemembrancerError && e.code === 'INVALID_ARGUMENT');
+    assert.throws(
+      () => parseSchemaId(bad),
+      (e: unknown) => e instanceof RemembrancerError && e.code === 'INVALID_ARGUMENT',
+    );
   }
 });
 
@@ -71,13 +81,21 @@ test('formatSchemaId is the inverse of parseSchemaId and refuses what would not 
     { name: 'invoice', version: { major: 1, minor: MAX + 1, patch: 0 } },
     { name: 'invoice', version: { major: 1, minor: 0, patch: Number.NaN } },
   ]) {
-    assert.throws(() => formatSchemaId(bad), (e: unknown) => e instanceof RemembrancerError && e.code === 'INVALID_ARGUMENT');
+    assert.throws(
+      () => formatSchemaId(bad),
+      (e: unknown) => e instanceof RemembrancerError && e.code === 'INVALID_ARGUMENT',
+    );
   }
 });
 
 const nameArb = fc
   .array(fc.stringMatching(/^[a-z0-9]{1,6}$/), { minLength: 1, maxLength: 5 })
-  .chain((words) => fc.tuple(fc.constant(words), fc.array(fc.constantFrom('.', '_', '-'), { minLength: words.length - 1, maxLength: words.length - 1 })))
+  .chain((words) =>
+    fc.tuple(
+      fc.constant(words),
+      fc.array(fc.constantFrom('.', '_', '-'), { minLength: words.length - 1, maxLength: words.length - 1 }),
+    ),
+  )
   .map(([words, seps]) => words.map((w, i) => (i === 0 ? w : seps[i - 1]! + w)).join(''));
 const numArb = fc.oneof(fc.nat({ max: 20 }), fc.integer({ min: 0, max: MAX }), fc.constant(MAX));
 const versionArb = fc.tuple(numArb, numArb, numArb).map(([major, minor, patch]) => ({ major, minor, patch }));
@@ -120,7 +138,12 @@ test('property: a version with a leading zero in any part never parses', () => {
 test('property: compareVersions is the lexicographic order of (major, minor, patch)', () => {
   fc.assert(
     fc.property(versionArb, versionArb, (a, b) => {
-      const expected = a.major !== b.major ? Math.sign(a.major - b.major) : a.minor !== b.minor ? Math.sign(a.minor - b.minor) : Math.sign(a.patch - b.patch);
+      const expected =
+        a.major !== b.major
+          ? Math.sign(a.major - b.major)
+          : a.minor !== b.minor
+            ? Math.sign(a.minor - b.minor)
+            : Math.sign(a.patch - b.patch);
       assert.equal(compareVersions(a, b), expected);
       assert.equal(compareVersions(b, a), -expected || 0);
       assert.equal(compareVersions(a, a), 0);

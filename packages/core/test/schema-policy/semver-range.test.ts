@@ -181,17 +181,28 @@ test('refuses bad syntax with INVALID_ARGUMENT', () => {
     'V1.0.0',
     'x'.repeat(257),
   ]) {
-    assert.throws(() => parseSemverRange(bad), (e: unknown) => e instanceof RemembrancerError && e.code === 'INVALID_ARGUMENT', JSON.stringify(bad));
+    assert.throws(
+      () => parseSemverRange(bad),
+      (e: unknown) => e instanceof RemembrancerError && e.code === 'INVALID_ARGUMENT',
+      JSON.stringify(bad),
+    );
   }
   for (const bad of [undefined, null, 1, {}, ['1.0.0']]) {
-    assert.throws(() => parseSemverRange(bad), (e: unknown) => e instanceof RemembrancerError && e.code === 'INVALID_ARGUMENT');
+    assert.throws(
+      () => parseSemverRange(bad),
+      (e: unknown) => e instanceof RemembrancerError && e.code === 'INVALID_ARGUMENT',
+    );
   }
   assert.throws(() => parseSemverRange('1.0.0-rc.1'), /pre-release/);
   assert.throws(() => parseSemverRange('1.2.3 ||'), /empty/);
 });
 
 const small = fc.nat({ max: 4 });
-const num = fc.oneof({ weight: 4, arbitrary: small }, { weight: 1, arbitrary: fc.integer({ min: 0, max: MAX }) }, { weight: 1, arbitrary: fc.constantFrom(MAX, MAX - 1) });
+const num = fc.oneof(
+  { weight: 4, arbitrary: small },
+  { weight: 1, arbitrary: fc.integer({ min: 0, max: MAX }) },
+  { weight: 1, arbitrary: fc.constantFrom(MAX, MAX - 1) },
+);
 const version = fc.tuple(num, num, num).map(([major, minor, patch]): SchemaVersion => ({ major, minor, patch }));
 // Nearby versions exercise the boundaries far more often than independent ones.
 const near = version.chain((a) =>
@@ -199,11 +210,13 @@ const near = version.chain((a) =>
     fc.constant(a),
     fc.oneof(
       version,
-      fc.tuple(fc.integer({ min: -1, max: 1 }), fc.integer({ min: -1, max: 1 }), fc.integer({ min: -1, max: 1 })).map(([d1, d2, d3]) => ({
-        major: Math.min(MAX, Math.max(0, a.major + d1)),
-        minor: Math.min(MAX, Math.max(0, a.minor + d2)),
-        patch: Math.min(MAX, Math.max(0, a.patch + d3)),
-      })),
+      fc
+        .tuple(fc.integer({ min: -1, max: 1 }), fc.integer({ min: -1, max: 1 }), fc.integer({ min: -1, max: 1 }))
+        .map(([d1, d2, d3]) => ({
+          major: Math.min(MAX, Math.max(0, a.major + d1)),
+          minor: Math.min(MAX, Math.max(0, a.minor + d2)),
+          patch: Math.min(MAX, Math.max(0, a.patch + d3)),
+        })),
     ),
   ),
 );
@@ -231,7 +244,8 @@ test('property: ^0.y.z (y > 0) keeps the minor, ^0.0.z is exact', () => {
   fc.assert(
     fc.property(near, ([a0, b]) => {
       const a = { ...a0, major: 0 };
-      const expected = a.minor > 0 ? b.major === 0 && b.minor === a.minor && compareVersions(b, a) >= 0 : compareVersions(a, b) === 0;
+      const expected =
+        a.minor > 0 ? b.major === 0 && b.minor === a.minor && compareVersions(b, a) >= 0 : compareVersions(a, b) === 0;
       assert.equal(satisfies(b, '^' + f(a)), expected);
     }),
   );
@@ -274,7 +288,11 @@ test('property: comparators, hyphen ranges and unions mean what they say', () =>
 const rangeText = (ver: fc.Arbitrary<string>): fc.Arbitrary<string> =>
   fc
     .array(
-      fc.tuple(fc.constantFrom('', '=', '<', '<=', '>', '>=', '~', '~>', '^', 'v'), fc.oneof(ver, fc.constantFrom('1.x', '1.2', '*', '0.0.x')), fc.constantFrom(' ', ' || ', ' - ')),
+      fc.tuple(
+        fc.constantFrom('', '=', '<', '<=', '>', '>=', '~', '~>', '^', 'v'),
+        fc.oneof(ver, fc.constantFrom('1.x', '1.2', '*', '0.0.x')),
+        fc.constantFrom(' ', ' || ', ' - '),
+      ),
       { minLength: 1, maxLength: 4 },
     )
     .map((parts) => parts.map(([op, v, sep], i) => (i === 0 ? '' : sep) + op + v).join(''));

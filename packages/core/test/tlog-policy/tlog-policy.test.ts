@@ -67,7 +67,10 @@ const W2 = `witness b ${witnessKey(2)}\n`;
 test('the spec example: two levels of groups', () => {
   const p = parseTlogPolicy(EXAMPLE);
   assert.deepEqual(p.logs, [{ vkey: logKey(1) }]);
-  assert.deepEqual(p.witnesses.map((w) => w.name), ['X1', 'X2', 'X3', 'Y1', 'Y2', 'Y3']);
+  assert.deepEqual(
+    p.witnesses.map((w) => w.name),
+    ['X1', 'X2', 'X3', 'Y1', 'Y2', 'Y3'],
+  );
   assert.deepEqual(p.groups, [
     { name: 'X-witnesses', threshold: 2, members: ['X1', 'X2', 'X3'] },
     { name: 'Y-witnesses', threshold: 1, members: ['Y1', 'Y2', 'Y3'] },
@@ -76,11 +79,21 @@ test('the spec example: two levels of groups', () => {
   assert.equal(p.quorum, 'X-and-Y');
   // "valid cosignatures from at least two of the X-witnesses, and from at least one of the Y-witnesses"
   assert.equal(evaluateTlogPolicy(p, ['X1', 'X3', 'Y2']).met, true);
-  assert.deepEqual(evaluateTlogPolicy(p, ['Y2', 'X3', 'X1']).witnessed, ['X1', 'X3', 'Y2', 'X-witnesses', 'Y-witnesses', 'X-and-Y']);
+  assert.deepEqual(evaluateTlogPolicy(p, ['Y2', 'X3', 'X1']).witnessed, [
+    'X1',
+    'X3',
+    'Y2',
+    'X-witnesses',
+    'Y-witnesses',
+    'X-and-Y',
+  ]);
   assert.equal(evaluateTlogPolicy(p, ['X1', 'Y1', 'Y2', 'Y3']).met, false);
   assert.equal(evaluateTlogPolicy(p, ['X1', 'X2', 'X3']).met, false);
   assert.equal(evaluateTlogPolicy(p, []).met, false);
-  assert.match(describeTlogQuorum(p), /^X-and-Y = all of \(X-witnesses = 2 of \(X1, X2, X3\), Y-witnesses = any of \(Y1, Y2, Y3\)\)$/);
+  assert.match(
+    describeTlogQuorum(p),
+    /^X-and-Y = all of \(X-witnesses = 2 of \(X1, X2, X3\), Y-witnesses = any of \(Y1, Y2, Y3\)\)$/,
+  );
 });
 
 test('evaluation: a predicate or names; unknown names and repeats count for nothing', () => {
@@ -102,13 +115,21 @@ test('evaluation: a predicate or names; unknown names and repeats count for noth
 test('structure: comments, blank lines, spaces and tabs', () => {
   const text = `# a policy\n\t# indented comment\n   \n\t\nlog\t${logKey(1)}  https://log.example/  \n  witness \t a ${witnessKey(1)}\t\nquorum a\n#trailing comment\n`;
   const p = parseTlogPolicy(text);
-  assert.deepEqual(p, { logs: [{ vkey: logKey(1), url: 'https://log.example/' }], witnesses: [{ name: 'a', vkey: witnessKey(1) }], groups: [], quorum: 'a' });
+  assert.deepEqual(p, {
+    logs: [{ vkey: logKey(1), url: 'https://log.example/' }],
+    witnesses: [{ name: 'a', vkey: witnessKey(1) }],
+    groups: [],
+    quorum: 'a',
+  });
   // Logs and witnesses in any order; definitions after the quorum line are fine.
   assert.equal(parseTlogPolicy(`${W1}quorum a\nlog ${logKey(1)}\n${W2}`).witnesses.length, 2);
   // No logs at all is allowed ("known from other context").
   assert.deepEqual(parseTlogPolicy('quorum none\n'), { logs: [], witnesses: [], groups: [], quorum: 'none' });
   // Witness URLs are kept.
-  assert.equal(parseTlogPolicy(`witness a ${witnessKey(1)} https://w.example/prefix\nquorum a\n`).witnesses[0]!.url, 'https://w.example/prefix');
+  assert.equal(
+    parseTlogPolicy(`witness a ${witnessKey(1)} https://w.example/prefix\nquorum a\n`).witnesses[0]!.url,
+    'https://w.example/prefix',
+  );
 });
 
 test('only space and tab separate items; only tab and newline among controls; lines end in newline', () => {
@@ -129,8 +150,13 @@ test('only space and tab separate items; only tab and newline among controls; li
 
 test('names are opaque octet strings: no case or Unicode folding', () => {
   // https://c2sp.org/tlog-policy#character-set: "K" differs from the Kelvin sign U+212A.
-  const p = parseTlogPolicy(`witness K ${witnessKey(1)}\nwitness \u212a ${witnessKey(2)}\nwitness k ${witnessKey(3)}\ngroup ☃ 2 K \u212a k\nquorum ☃\n`);
-  assert.deepEqual(p.witnesses.map((w) => w.name), ['K', '\u212a', 'k']);
+  const p = parseTlogPolicy(
+    `witness K ${witnessKey(1)}\nwitness \u212a ${witnessKey(2)}\nwitness k ${witnessKey(3)}\ngroup ☃ 2 K \u212a k\nquorum ☃\n`,
+  );
+  assert.deepEqual(
+    p.witnesses.map((w) => w.name),
+    ['K', '\u212a', 'k'],
+  );
   assert.equal(evaluateTlogPolicy(p, ['K', 'k']).met, true);
   refused(`witness K ${witnessKey(1)}\nquorum \u212a\n`, 2, /not a witness or group/);
   // Names may hold any non-whitespace octets, "#" included (only a line starting with "#" is a comment).
@@ -209,11 +235,21 @@ test('limits: at least the recommended 32 of each, at most 256', () => {
   const groups = (n: number) => Array.from({ length: n }, (_, i) => `group g${i} any w0\n`).join('');
   const p = parseTlogPolicy(`${logs(32)}${witnesses(32)}${groups(32)}quorum g31\n`);
   assert.deepEqual([p.logs.length, p.witnesses.length, p.groups.length], [32, 32, 32]);
-  const max = parseTlogPolicy(`${logs(MAX_TLOG_POLICY_LOGS)}${witnesses(MAX_TLOG_POLICY_WITNESSES)}${groups(MAX_TLOG_POLICY_GROUPS)}quorum g0\n`);
+  const max = parseTlogPolicy(
+    `${logs(MAX_TLOG_POLICY_LOGS)}${witnesses(MAX_TLOG_POLICY_WITNESSES)}${groups(MAX_TLOG_POLICY_GROUPS)}quorum g0\n`,
+  );
   assert.equal(max.witnesses.length, 256);
   refused(`${logs(MAX_TLOG_POLICY_LOGS + 1)}quorum none\n`, MAX_TLOG_POLICY_LOGS + 1, /more than 256 logs/);
-  refused(`${witnesses(MAX_TLOG_POLICY_WITNESSES + 1)}quorum none\n`, MAX_TLOG_POLICY_WITNESSES + 1, /more than 256 witnesses/);
-  refused(`${witnesses(1)}${groups(MAX_TLOG_POLICY_GROUPS + 1)}quorum none\n`, MAX_TLOG_POLICY_GROUPS + 2, /more than 256 groups/);
+  refused(
+    `${witnesses(MAX_TLOG_POLICY_WITNESSES + 1)}quorum none\n`,
+    MAX_TLOG_POLICY_WITNESSES + 1,
+    /more than 256 witnesses/,
+  );
+  refused(
+    `${witnesses(1)}${groups(MAX_TLOG_POLICY_GROUPS + 1)}quorum none\n`,
+    MAX_TLOG_POLICY_GROUPS + 2,
+    /more than 256 groups/,
+  );
   refused('#'.repeat(1024 * 1024 + 1) + '\nquorum none\n', undefined, /longer than/);
 });
 
@@ -221,7 +257,10 @@ test('bytes: UTF-8 required, the failing line named', () => {
   const enc = new TextEncoder();
   assert.deepEqual(parseTlogPolicyBytes(enc.encode(`witness ☃ ${witnessKey(1)}\nquorum ☃\n`)).quorum, '☃');
   const bytes = new Uint8Array([...enc.encode(`${W1}# ok\n# caf`), 0xe9, ...enc.encode('\nquorum a\n')]);
-  assert.throws(() => parseTlogPolicyBytes(bytes), (e: RemembrancerError) => e.code === 'POLICY_INVALID' && /^line 3: not valid UTF-8/.test(e.message));
+  assert.throws(
+    () => parseTlogPolicyBytes(bytes),
+    (e: RemembrancerError) => e.code === 'POLICY_INVALID' && /^line 3: not valid UTF-8/.test(e.message),
+  );
   assert.throws(() => parseTlogPolicyBytes(enc.encode('quorum none\r\n')), { code: 'POLICY_INVALID' });
 });
 
@@ -245,8 +284,13 @@ test('format: canonical text that parses back to the same policy', () => {
   assert.deepEqual(parseTlogPolicy(text), p);
   assert.equal(formatTlogPolicy(parseTlogPolicy(text)), formatTlogPolicy(p));
   assert.equal(formatTlogPolicy({ logs: [], witnesses: [], groups: [], quorum: 'none' }), 'quorum none\n');
-  const withUrls = parseTlogPolicy(`log ${logKey(1)} https://l.example\nwitness a ${witnessKey(1)} https://w.example/x\nquorum a\n`);
-  assert.equal(formatTlogPolicy(withUrls), `log ${logKey(1)} https://l.example\nwitness a ${witnessKey(1)} https://w.example/x\nquorum a\n`);
+  const withUrls = parseTlogPolicy(
+    `log ${logKey(1)} https://l.example\nwitness a ${witnessKey(1)} https://w.example/x\nquorum a\n`,
+  );
+  assert.equal(
+    formatTlogPolicy(withUrls),
+    `log ${logKey(1)} https://l.example\nwitness a ${witnessKey(1)} https://w.example/x\nquorum a\n`,
+  );
 });
 
 test('format refuses what could not be parsed back identically', () => {
@@ -281,7 +325,9 @@ const url = fc.option(fc.stringMatching(/^https:\/\/[a-z0-9.]{1,10}\/[!-~]{0,10}
 
 const arbitraryPolicy: fc.Arbitrary<TlogPolicy> = fc
   .record({
-    logs: fc.subarray(LOGS).chain((ks) => fc.tuple(...ks.map((vkey) => url.map((u) => (u === undefined ? { vkey } : { vkey, url: u }))))),
+    logs: fc
+      .subarray(LOGS)
+      .chain((ks) => fc.tuple(...ks.map((vkey) => url.map((u) => (u === undefined ? { vkey } : { vkey, url: u }))))),
     wCount: fc.nat({ max: 8 }),
     gCount: fc.nat({ max: 5 }),
   })
@@ -289,7 +335,11 @@ const arbitraryPolicy: fc.Arbitrary<TlogPolicy> = fc
     fc.uniqueArray(policyName, { minLength: wCount + gCount, maxLength: wCount + gCount }).chain((names) => {
       const wNames = names.slice(0, wCount);
       const gNames = names.slice(wCount);
-      const witnesses = fc.tuple(...wNames.map((name, i) => url.map((u) => (u === undefined ? { name, vkey: WITNESSES[i]! } : { name, vkey: WITNESSES[i]!, url: u }))));
+      const witnesses = fc.tuple(
+        ...wNames.map((name, i) =>
+          url.map((u) => (u === undefined ? { name, vkey: WITNESSES[i]! } : { name, vkey: WITNESSES[i]!, url: u })),
+        ),
+      );
       // Each group picks distinct members among the names defined before it.
       const groups = gNames.reduce<fc.Arbitrary<TlogPolicyGroup[]>>(
         (acc, name) =>
@@ -298,13 +348,17 @@ const arbitraryPolicy: fc.Arbitrary<TlogPolicy> = fc
             if (defined.length === 0) return fc.constant(prev);
             return fc
               .shuffledSubarray(defined, { minLength: 1 })
-              .chain((members) => fc.integer({ min: 1, max: members.length }).map((threshold) => [...prev, { name, threshold, members }]));
+              .chain((members) =>
+                fc.integer({ min: 1, max: members.length }).map((threshold) => [...prev, { name, threshold, members }]),
+              );
           }),
         fc.constant([]),
       );
       return fc.tuple(witnesses, groups).chain(([ws, gs]) => {
         const defined = [...ws.map((w) => w.name), ...gs.map((g) => g.name)];
-        return fc.constantFrom('none', ...defined).map((quorum): TlogPolicy => ({ logs, witnesses: ws, groups: gs, quorum }));
+        return fc
+          .constantFrom('none', ...defined)
+          .map((quorum): TlogPolicy => ({ logs, witnesses: ws, groups: gs, quorum }));
       });
     }),
   );
@@ -316,7 +370,13 @@ test('property: parse(format(p)) is p, and format is a fixpoint', () => {
       assert.deepEqual(parseTlogPolicy(text), p);
       assert.equal(formatTlogPolicy(parseTlogPolicy(text)), text);
       // Evaluating with every witness cosigned meets any quorum; with none, only "none".
-      assert.equal(evaluateTlogPolicy(p, p.witnesses.map((w) => w.name)).met, true);
+      assert.equal(
+        evaluateTlogPolicy(
+          p,
+          p.witnesses.map((w) => w.name),
+        ).met,
+        true,
+      );
       assert.equal(evaluateTlogPolicy(p, []).met, p.quorum === 'none');
     }),
     { numRuns: 300 },
@@ -336,7 +396,9 @@ test('property: arbitrary and mutated texts never throw anything but POLICY_INVA
       assert.match(e.message, /^(line \d+: |invalid tlog-policy: )/);
     }
   };
-  fc.assert(fc.property(fc.oneof(nastyString, mutated(valid), mutated(fc.constant(EXAMPLE))), check), { numRuns: 1500 });
+  fc.assert(fc.property(fc.oneof(nastyString, mutated(valid), mutated(fc.constant(EXAMPLE))), check), {
+    numRuns: 1500,
+  });
   fc.assert(
     fc.property(fc.uint8Array({ maxLength: 300 }), (b) => {
       try {

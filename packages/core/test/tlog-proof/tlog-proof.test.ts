@@ -27,7 +27,9 @@ const leaves = Array.from({ length: 13 }, (_, i) => utf8Encode(`{"n":${i}}`));
 for (const l of leaves) tree.append(l);
 const size = tree.size;
 const body = formatCheckpoint({ origin, size, root: tree.root() });
-const checkpoint = addSignatures(signCheckpoint({ origin, size, root: tree.root() }, log), [w1.cosign(body, 1700000000)]);
+const checkpoint = addSignatures(signCheckpoint({ origin, size, root: tree.root() }, log), [
+  w1.cosign(body, 1700000000),
+]);
 const b64 = (b: Uint8Array) => Buffer.from(b).toString('base64');
 
 function proofFor(index: number, extraData?: Uint8Array): string {
@@ -40,7 +42,12 @@ test('format: header, optional extra line, index, hashes, empty line, checkpoint
   const text = proofFor(5, utf8Encode('context'));
   assert.equal(
     text,
-    'c2sp.org/tlog-proof@v1\n' + `extra ${b64(utf8Encode('context'))}\n` + 'index 5\n' + hashes.map((h) => b64(h) + '\n').join('') + '\n' + checkpoint,
+    'c2sp.org/tlog-proof@v1\n' +
+      `extra ${b64(utf8Encode('context'))}\n` +
+      'index 5\n' +
+      hashes.map((h) => b64(h) + '\n').join('') +
+      '\n' +
+      checkpoint,
   );
   assert.ok(!proofFor(5).includes('extra'));
   assert.ok(text.endsWith('\n'));
@@ -59,7 +66,10 @@ test('parse: the tlog-proof spec example (with its elided signatures filled in)'
     'AHCioX9nLjsrse6YhjRRmk1WUEirVOLLRoOQ6vfO5vk=\n' +
     '\n' +
     'example.com/fancylog\n109482\nsFodV/vSp5O8n9a8QpW6PRY97tfOSW5bsc2Xl/EQi08=\n\n' +
-    sig('example.com/fancylog') + sig('witness1.example') + sig('witness2.example') + sig('witness3.example');
+    sig('example.com/fancylog') +
+    sig('witness1.example') +
+    sig('witness2.example') +
+    sig('witness3.example');
   const p = parseTlogProof(text);
   assert.equal(p.index, 73894);
   assert.equal(p.proof.length, 5);
@@ -95,7 +105,11 @@ test('parse is strict', () => {
     ['no final newline', good.slice(0, -1)],
   ];
   for (const [why, t] of bad) assert.throws(() => parseTlogProof(t), { code: 'TLOG_PROOF_MALFORMED' }, why);
-  const many = 'c2sp.org/tlog-proof@v1\nindex 0\n' + `${b64(new Uint8Array(32))}\n`.repeat(MAX_TLOG_PROOF_HASHES + 1) + '\n' + checkpoint;
+  const many =
+    'c2sp.org/tlog-proof@v1\nindex 0\n' +
+    `${b64(new Uint8Array(32))}\n`.repeat(MAX_TLOG_PROOF_HASHES + 1) +
+    '\n' +
+    checkpoint;
   assert.throws(() => parseTlogProof(many), { code: 'TLOG_PROOF_MALFORMED' });
 });
 
@@ -113,27 +127,41 @@ test('empty extra data and empty proofs round-trip', () => {
 
 test('format rejects invalid parts', () => {
   assert.throws(() => formatTlogProof({ index: -1, proof: [], checkpoint }), { code: 'TLOG_PROOF_MALFORMED' });
-  assert.throws(() => formatTlogProof({ index: 0, proof: [new Uint8Array(31)], checkpoint }), { code: 'TLOG_PROOF_MALFORMED' });
-  assert.throws(() => formatTlogProof({ index: 0, proof: [], checkpoint: 'hello\n' }), { code: 'TLOG_PROOF_MALFORMED' });
+  assert.throws(() => formatTlogProof({ index: 0, proof: [new Uint8Array(31)], checkpoint }), {
+    code: 'TLOG_PROOF_MALFORMED',
+  });
+  assert.throws(() => formatTlogProof({ index: 0, proof: [], checkpoint: 'hello\n' }), {
+    code: 'TLOG_PROOF_MALFORMED',
+  });
 });
 
 test('verify: every leaf of the tree, by data and by leaf hash, with witnesses', () => {
   for (let i = 0; i < size; i++) {
     const t = proofFor(i);
-    const r = verifyTlogProof(t, { data: leaves[i]! }, [log.verifier()], { witnessVerifiers: [w1.verifier(), w2.verifier()] });
+    const r = verifyTlogProof(t, { data: leaves[i]! }, [log.verifier()], {
+      witnessVerifiers: [w1.verifier(), w2.verifier()],
+    });
     assert.equal(r.index, i);
     assert.equal(r.checkpoint.size, size);
-    assert.deepEqual(r.cosigners.map((c) => [c.name, c.timestamp]), [[w1.name, 1700000000]]);
+    assert.deepEqual(
+      r.cosigners.map((c) => [c.name, c.timestamp]),
+      [[w1.name, 1700000000]],
+    );
     assert.deepEqual(r.leafHash, leafHash(leaves[i]!));
     assert.equal(verifyTlogProof(t, { leafHash: leafHash(leaves[i]!) }, log.verifier()).index, i);
   }
-  assert.deepEqual(verifyTlogProof(proofFor(2, Uint8Array.of(1, 2)), { data: leaves[2]! }, log.verifier()).extraData, Uint8Array.of(1, 2));
+  assert.deepEqual(
+    verifyTlogProof(proofFor(2, Uint8Array.of(1, 2)), { data: leaves[2]! }, log.verifier()).extraData,
+    Uint8Array.of(1, 2),
+  );
 });
 
 test('verify: failures', () => {
   const t = proofFor(4);
   assert.throws(() => verifyTlogProof(t, { data: leaves[5]! }, log.verifier()), { code: 'PROOF_MISMATCH' });
-  assert.throws(() => verifyTlogProof(t, { leafHash: new Uint8Array(31) }, log.verifier()), { code: 'INVALID_ARGUMENT' });
+  assert.throws(() => verifyTlogProof(t, { leafHash: new Uint8Array(31) }, log.verifier()), {
+    code: 'INVALID_ARGUMENT',
+  });
   const other = new NoteSigner('beta.vaultmesh.local/dao:vaultmesh', new Uint8Array(32).fill(1));
   assert.throws(() => verifyTlogProof(t, { data: leaves[4]! }, other.verifier()), { code: 'ORIGIN_MISMATCH' });
   const impostor = new NoteSigner(origin, new Uint8Array(32).fill(9));
@@ -155,7 +183,10 @@ test('verify: failures', () => {
   // A trusted witness's forged cosignature rejects the proof.
   const forged = addSignatures(checkpoint, [{ ...w2.cosign(body, 1), signature: new Uint8Array(72) }]);
   const tf = formatTlogProof({ index: 4, proof, checkpoint: forged });
-  assert.throws(() => verifyTlogProof(tf, { data: leaves[4]! }, log.verifier(), { witnessVerifiers: [w2.verifier()] }), { code: 'SIGNATURE_INVALID' });
+  assert.throws(
+    () => verifyTlogProof(tf, { data: leaves[4]! }, log.verifier(), { witnessVerifiers: [w2.verifier()] }),
+    { code: 'SIGNATURE_INVALID' },
+  );
 });
 
 const proofArb: fc.Arbitrary<TlogProof> = fc
@@ -164,7 +195,9 @@ const proofArb: fc.Arbitrary<TlogProof> = fc
     fc.array(fc.uint8Array({ minLength: 32, maxLength: 32 }), { maxLength: 10 }),
     fc.option(fc.uint8Array({ maxLength: 40 }), { nil: undefined }),
   )
-  .map(([index, proof, extraData]) => (extraData === undefined ? { index, proof, checkpoint } : { index, proof, checkpoint, extraData }));
+  .map(([index, proof, extraData]) =>
+    extraData === undefined ? { index, proof, checkpoint } : { index, proof, checkpoint, extraData },
+  );
 
 test('property: tlog proofs round-trip', () => {
   fc.assert(
@@ -185,10 +218,16 @@ test('property: parseTlogProof and verifyTlogProof throw only RemembrancerErrors
   const v = log.verifier();
   const real = fc.nat({ max: size - 1 }).map((i) => proofFor(i));
   fc.assert(
-    fc.property(fc.oneof(nastyString, mutated(proofArb.map(formatTlogProof)), mutated(real)), fc.nat({ max: size - 1 }), (s, i) => {
-      onlyRemembrancerErrors(() => parseTlogProof(s));
-      onlyRemembrancerErrors(() => verifyTlogProof(s, { data: leaves[i]! }, v, { witnessVerifiers: [w1.verifier()] }));
-    }),
+    fc.property(
+      fc.oneof(nastyString, mutated(proofArb.map(formatTlogProof)), mutated(real)),
+      fc.nat({ max: size - 1 }),
+      (s, i) => {
+        onlyRemembrancerErrors(() => parseTlogProof(s));
+        onlyRemembrancerErrors(() =>
+          verifyTlogProof(s, { data: leaves[i]! }, v, { witnessVerifiers: [w1.verifier()] }),
+        );
+      },
+    ),
     { numRuns: 1500 },
   );
 });

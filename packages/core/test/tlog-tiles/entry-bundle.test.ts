@@ -31,7 +31,10 @@ test('a uint16 length bounds an entry at 65,535 bytes, the limit every entry of 
   assert.equal(MAX_ENTRY_BYTES, MAX_BUNDLE_ENTRY_BYTES);
   const biggest = new Uint8Array(MAX_BUNDLE_ENTRY_BYTES).fill(1);
   assert.deepEqual(parseEntryBundle(encodeEntryBundle([biggest])), [biggest]);
-  assert.throws(() => encodeEntryBundle([new Uint8Array(MAX_BUNDLE_ENTRY_BYTES + 1)]), (e) => isRemembrancerError(e, 'ENTRY_TOO_LARGE'));
+  assert.throws(
+    () => encodeEntryBundle([new Uint8Array(MAX_BUNDLE_ENTRY_BYTES + 1)]),
+    (e) => isRemembrancerError(e, 'ENTRY_TOO_LARGE'),
+  );
 });
 
 test('"Empty tiles MUST NOT be served": a bundle holds 1..256 entries, one per hash of its level-0 tile', () => {

@@ -18,7 +18,18 @@ test('"index 1234067 will be encoded as x001/x234/067"', () => {
 });
 
 test('"<N> ... MUST be a non-negative integer encoded into zero-padded 3-digit path elements. All but the last path element MUST begin with an x"', () => {
-  for (const bad of ['0/1', '0/0001', '0/001/002', '0/x001/x02/003', '0/x001', '0/X001/000', '0/-01', '0/x000/001', '0/', '0']) {
+  for (const bad of [
+    '0/1',
+    '0/0001',
+    '0/001/002',
+    '0/x001/x02/003',
+    '0/x001',
+    '0/X001/000',
+    '0/-01',
+    '0/x000/001',
+    '0/',
+    '0',
+  ]) {
     assert.throws(() => parseTilePath(bad), invalid, bad);
   }
   for (const bad of [-1, 0.5, Number.NaN, 2 ** 53]) assert.throws(() => formatTileIndex(bad), invalid, String(bad));
@@ -29,7 +40,8 @@ test('"<L> ... MUST be a decimal ASCII integer between 0 and 63, with no additio
   for (const bad of ['64/000', '01/000', '00/000', '-1/000', 'x/000', '/000', ' 1/000']) {
     assert.throws(() => parseTilePath(bad), invalid, bad);
   }
-  for (const level of [64, -1, 1.5]) assert.throws(() => formatTilePath({ level, index: 0, width: 256 }), invalid, String(level));
+  for (const level of [64, -1, 1.5])
+    assert.throws(() => formatTilePath({ level, index: 0, width: 256 }), invalid, String(level));
 });
 
 test('"<W> is the width of the tile, a decimal ASCII integer between 1 and 255, with no additional leading zeroes"', () => {
@@ -39,7 +51,8 @@ test('"<W> is the width of the tile, a decimal ASCII integer between 1 and 255, 
   }
   // A full tile has no `.p/256` spelling: "The .p/<W> suffix is only present for partial tiles".
   assert.equal(formatTilePath({ level: 0, index: 5, width: 256 }), '0/005');
-  for (const width of [0, 257, 2.5]) assert.throws(() => formatTilePath({ level: 0, index: 0, width }), invalid, String(width));
+  for (const width of [0, 257, 2.5])
+    assert.throws(() => formatTilePath({ level: 0, index: 0, width }), invalid, String(width));
 });
 
 test('"<N> and .p/<W> have the same meaning as in Merkle Tree tile paths above" (entry bundles)', () => {

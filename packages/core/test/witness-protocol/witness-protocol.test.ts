@@ -32,12 +32,15 @@ const checkpointAt = (size: number) => signCheckpoint({ origin, size, root: tree
 const b64 = (b: Uint8Array) => Buffer.from(b).toString('base64');
 
 function malformedRequest(body: string, why: RegExp) {
-  assert.throws(() => parseAddCheckpointRequest(body), (e: unknown) => {
-    assert.ok(e instanceof RemembrancerError);
-    assert.equal(e.code, 'WITNESS_REQUEST_MALFORMED');
-    assert.match(e.message, why);
-    return true;
-  });
+  assert.throws(
+    () => parseAddCheckpointRequest(body),
+    (e: unknown) => {
+      assert.ok(e instanceof RemembrancerError);
+      assert.equal(e.code, 'WITNESS_REQUEST_MALFORMED');
+      assert.match(e.message, why);
+      return true;
+    },
+  );
 }
 
 // https://c2sp.org/tlog-witness#add-checkpoint, "Example request body", verbatim.
@@ -81,10 +84,14 @@ test('format: "old N", one base64 hash per line, an empty line, the checkpoint v
   assert.equal(parsed.checkpoint, checkpoint);
 });
 
-test('parse is syntactic only: old size above the checkpoint size and a proof from 0 are the witness\'s business', () => {
-  const r = parseAddCheckpointRequest(formatAddCheckpointRequest({ oldSize: 30, proof: [], checkpoint: checkpointAt(21) }));
+test("parse is syntactic only: old size above the checkpoint size and a proof from 0 are the witness's business", () => {
+  const r = parseAddCheckpointRequest(
+    formatAddCheckpointRequest({ oldSize: 30, proof: [], checkpoint: checkpointAt(21) }),
+  );
   assert.equal(r.oldSize, 30);
-  const r0 = parseAddCheckpointRequest(formatAddCheckpointRequest({ oldSize: 0, proof: [new Uint8Array(32)], checkpoint: checkpointAt(21) }));
+  const r0 = parseAddCheckpointRequest(
+    formatAddCheckpointRequest({ oldSize: 0, proof: [new Uint8Array(32)], checkpoint: checkpointAt(21) }),
+  );
   assert.equal(r0.proof.length, 1);
 });
 
@@ -123,9 +130,17 @@ test('at most 63 consistency proof lines', () => {
   assert.equal(MAX_CONSISTENCY_PROOF_LINES, 63);
   assert.equal(parseAddCheckpointRequest(`old 5\n${lines(63)}\n${cp}`).proof.length, 63);
   malformedRequest(`old 5\n${lines(64)}\n${cp}`, /more than 63/);
-  assert.throws(() => formatAddCheckpointRequest({ oldSize: 5, proof: Array.from({ length: 64 }, () => new Uint8Array(32)), checkpoint: cp }), {
-    code: 'WITNESS_REQUEST_MALFORMED',
-  });
+  assert.throws(
+    () =>
+      formatAddCheckpointRequest({
+        oldSize: 5,
+        proof: Array.from({ length: 64 }, () => new Uint8Array(32)),
+        checkpoint: cp,
+      }),
+    {
+      code: 'WITNESS_REQUEST_MALFORMED',
+    },
+  );
 });
 
 test('the body size is bounded before parsing', () => {
@@ -157,7 +172,10 @@ test('format rejects what it could not parse back', () => {
 test('cosignature response: one or more signature lines, each "— name base64" and a newline', () => {
   const body = checkpointAt(21).slice(0, checkpointAt(21).indexOf('\n\n') + 1);
   const s1 = witness.cosign(body, 1700000000);
-  const s2 = new CosignatureSigner('gamma.vaultmesh.local/witness', new Uint8Array(32).fill(3)).cosign(body, 1700000001);
+  const s2 = new CosignatureSigner('gamma.vaultmesh.local/witness', new Uint8Array(32).fill(3)).cosign(
+    body,
+    1700000001,
+  );
   const text = formatCosignatureResponse([s1, s2]);
   const lines = text.split('\n');
   assert.equal(lines.length, 3);
@@ -171,10 +189,25 @@ test('cosignature response: one or more signature lines, each "— name base64" 
     '\u2014 witness.example/w1 I7rEps0pvK2UqkS2gSpVUDhrhVtQV9lgF6pRrWAvjJHjyWpW7VcE3SiOlVlbQNt64vWhO+DlkL0+UfzuOBMh9ChdMkP1vi/lCAsmlw==\n' +
     '\u2014 witness.example/w2 AWui8Sk55XjYLOijihBjhqEH6nS1ndDymE0a+6idX7pLcnoB+dhnz0854aLZgrrKbYKA7nC3HNJhm/kWl7oJlqU3rXXvpysAdyP3wQ==\n';
   const sigs = parseCosignatureResponse(spec);
-  assert.deepEqual(sigs.map((s) => s.name), ['witness.example/w1', 'witness.example/w1', 'witness.example/w2']);
+  assert.deepEqual(
+    sigs.map((s) => s.name),
+    ['witness.example/w1', 'witness.example/w1', 'witness.example/w2'],
+  );
   assert.equal(formatCosignatureResponse(sigs), spec);
-  for (const bad of ['', '\n', spec.slice(0, -1), spec + '\n', spec.replace('\u2014 ', '- '), '\u2014 w1 AAAA\n', 'x'.repeat(MAX_WITNESS_BODY_BYTES + 1)]) {
-    assert.throws(() => parseCosignatureResponse(bad), { code: 'WITNESS_RESPONSE_MALFORMED' }, JSON.stringify(bad.slice(0, 40)));
+  for (const bad of [
+    '',
+    '\n',
+    spec.slice(0, -1),
+    spec + '\n',
+    spec.replace('\u2014 ', '- '),
+    '\u2014 w1 AAAA\n',
+    'x'.repeat(MAX_WITNESS_BODY_BYTES + 1),
+  ]) {
+    assert.throws(
+      () => parseCosignatureResponse(bad),
+      { code: 'WITNESS_RESPONSE_MALFORMED' },
+      JSON.stringify(bad.slice(0, 40)),
+    );
   }
 });
 
@@ -184,7 +217,19 @@ test('size response (409, text/x.tlog.size): a decimal and a newline', () => {
   assert.equal(formatSizeResponse(20852014), '20852014\n');
   assert.equal(parseSizeResponse('20852014\n'), 20852014);
   assert.equal(parseSizeResponse('0\n'), 0);
-  for (const bad of ['', '\n', '5', '05\n', ' 5\n', '5\r\n', '5\n\n', '-1\n', '1e3\n', '99999999999999999999\n', '5 \n']) {
+  for (const bad of [
+    '',
+    '\n',
+    '5',
+    '05\n',
+    ' 5\n',
+    '5\r\n',
+    '5\n\n',
+    '-1\n',
+    '1e3\n',
+    '99999999999999999999\n',
+    '5 \n',
+  ]) {
     assert.throws(() => parseSizeResponse(bad), { code: 'WITNESS_RESPONSE_MALFORMED' }, JSON.stringify(bad));
   }
   assert.throws(() => formatSizeResponse(-1), { code: 'WITNESS_RESPONSE_MALFORMED' });
@@ -209,7 +254,10 @@ const validRequest = fc
   })
   .map(({ size, oldSize, proof, cosigned }) => {
     let checkpoint = checkpointAt(size);
-    if (cosigned) checkpoint += formatCosignatureResponse([witness.cosign(checkpoint.slice(0, checkpoint.indexOf('\n\n') + 1), 1700000000 + size)]);
+    if (cosigned)
+      checkpoint += formatCosignatureResponse([
+        witness.cosign(checkpoint.slice(0, checkpoint.indexOf('\n\n') + 1), 1700000000 + size),
+      ]);
     return { oldSize, proof, checkpoint };
   });
 
@@ -229,11 +277,18 @@ test('property: format then parse round-trips every valid request', () => {
 test('property: the parsers throw nothing but RemembrancerError, on anything', () => {
   const bodies = validRequest.map((r) => formatAddCheckpointRequest(r));
   fc.assert(
-    fc.property(fc.oneof(nastyString, mutated(bodies), bodies.map((b) => b.replace(/\n/g, '\r\n'))), (s) => {
-      onlyRemembrancerErrors(() => parseAddCheckpointRequest(s));
-      onlyRemembrancerErrors(() => parseCosignatureResponse(s));
-      onlyRemembrancerErrors(() => parseSizeResponse(s));
-    }),
+    fc.property(
+      fc.oneof(
+        nastyString,
+        mutated(bodies),
+        bodies.map((b) => b.replace(/\n/g, '\r\n')),
+      ),
+      (s) => {
+        onlyRemembrancerErrors(() => parseAddCheckpointRequest(s));
+        onlyRemembrancerErrors(() => parseCosignatureResponse(s));
+        onlyRemembrancerErrors(() => parseSizeResponse(s));
+      },
+    ),
     { numRuns: 2000 },
   );
   for (const v of [undefined, null, 5, {}, []]) {

@@ -1,6 +1,13 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { RemembrancerError, base64Encode, crypto, errorMessage, parseGovernanceOperators, publicKeyBase64 } from '@vaultmesh/core';
+import {
+  RemembrancerError,
+  base64Encode,
+  crypto,
+  errorMessage,
+  parseGovernanceOperators,
+  publicKeyBase64,
+} from '@vaultmesh/core';
 import { generateKeyFile, readKeyFile, writeSecretFile } from '../identity/key-file.js';
 import { BATCH_BODY_LIMIT_BYTES, DEFAULT_HTTP_LIMITS, type HttpLimits } from './http-limits.js';
 import {
@@ -77,7 +84,10 @@ const NODE_NAME = /^[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?$/;
 
 export function validateNodeName(name: string): void {
   if (!NODE_NAME.test(name)) {
-    throw new RemembrancerError('INVALID_ARGUMENT', `node name '${name}' must be a lower-case host-like name (a-z, 0-9, '.', '-')`);
+    throw new RemembrancerError(
+      'INVALID_ARGUMENT',
+      `node name '${name}' must be a lower-case host-like name (a-z, 0-9, '.', '-')`,
+    );
   }
 }
 
@@ -104,7 +114,10 @@ export function initNode(dataDir: string, name: string, overrides: Partial<NodeC
   validateNodeName(name);
   const p = dataPaths(dataDir);
   if (existsSync(p.config)) {
-    throw new RemembrancerError('CONFIG_INVALID', `${dataDir} already holds a node (${p.config}); refusing to overwrite it`);
+    throw new RemembrancerError(
+      'CONFIG_INVALID',
+      `${dataDir} already holds a node (${p.config}); refusing to overwrite it`,
+    );
   }
   // Private whatever the umask: the directory will hold private namespaces' entries and the keys.
   // One that already exists (made empty by the operator, or a 0755 mkdir) is tightened too.
@@ -116,7 +129,10 @@ export function initNode(dataDir: string, name: string, overrides: Partial<NodeC
   generateKeyFile(p.witnessKey, 'witness');
   generateKeyFile(p.peerKey, 'peer');
   const operatorSeed = generateKeyFile(p.operatorKey, 'operator');
-  writeSecretFile(p.adminToken, base64Encode(crypto.randomBytes(32)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '') + '\n');
+  writeSecretFile(
+    p.adminToken,
+    base64Encode(crypto.randomBytes(32)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '') + '\n',
+  );
   const config: NodeConfig = {
     name,
     ...DEFAULT_CONFIG,
@@ -132,17 +148,26 @@ export function initNode(dataDir: string, name: string, overrides: Partial<NodeC
 /** `http` in config.json: only known members, each a positive integer. */
 function validateHttpLimits(http: unknown, file: string): void {
   if (http === undefined) return;
-  if (typeof http !== 'object' || http === null || Array.isArray(http)) throw new RemembrancerError('CONFIG_INVALID', `${file}: http must be an object`);
+  if (typeof http !== 'object' || http === null || Array.isArray(http))
+    throw new RemembrancerError('CONFIG_INVALID', `${file}: http must be an object`);
   for (const [k, v] of Object.entries(http)) {
-    if (!(k in DEFAULT_HTTP_LIMITS)) throw new RemembrancerError('CONFIG_INVALID', `${file}: http.${k} is not a known limit (${Object.keys(DEFAULT_HTTP_LIMITS).join(', ')})`);
-    if (!Number.isSafeInteger(v) || (v as number) <= 0) throw new RemembrancerError('CONFIG_INVALID', `${file}: http.${k} must be a positive integer`);
+    if (!(k in DEFAULT_HTTP_LIMITS))
+      throw new RemembrancerError(
+        'CONFIG_INVALID',
+        `${file}: http.${k} is not a known limit (${Object.keys(DEFAULT_HTTP_LIMITS).join(', ')})`,
+      );
+    if (!Number.isSafeInteger(v) || (v as number) <= 0)
+      throw new RemembrancerError('CONFIG_INVALID', `${file}: http.${k} must be a positive integer`);
   }
 }
 
 export function loadNode(dataDir: string): NodeIdentity {
   const p = dataPaths(dataDir);
   if (!existsSync(p.config)) {
-    throw new RemembrancerError('CONFIG_INVALID', `${dataDir} holds no node; run 'remembrancer init --data ${dataDir} --name NAME' first`);
+    throw new RemembrancerError(
+      'CONFIG_INVALID',
+      `${dataDir} holds no node; run 'remembrancer init --data ${dataDir} --name NAME' first`,
+    );
   }
   let raw: Partial<NodeConfig>;
   try {
@@ -152,8 +177,16 @@ export function loadNode(dataDir: string): NodeIdentity {
   }
   const config = { ...DEFAULT_CONFIG, ...raw } as NodeConfig;
   validateNodeName(config.name);
-  for (const k of ['checkpointIntervalMs', 'batchMaxEntries', 'batchMaxAgeMs', 'queueMaxEntries', 'bodyLimitBytes', 'gossipIntervalMs'] as const) {
-    if (!Number.isSafeInteger(config[k]) || config[k] < 0) throw new RemembrancerError('CONFIG_INVALID', `${p.config}: ${k} must be a non-negative integer`);
+  for (const k of [
+    'checkpointIntervalMs',
+    'batchMaxEntries',
+    'batchMaxAgeMs',
+    'queueMaxEntries',
+    'bodyLimitBytes',
+    'gossipIntervalMs',
+  ] as const) {
+    if (!Number.isSafeInteger(config[k]) || config[k] < 0)
+      throw new RemembrancerError('CONFIG_INVALID', `${p.config}: ${k} must be a non-negative integer`);
   }
   validateHttpLimits(config.http, p.config);
   if (config.synchronous !== 'FULL' && config.synchronous !== 'NORMAL') {
@@ -161,7 +194,9 @@ export function loadNode(dataDir: string): NodeIdentity {
   }
   const adminToken = readFileSync(p.adminToken, 'utf8').trim();
   // Nodes initialised before governance existed get their operator key on first start.
-  const operatorSeed = existsSync(p.operatorKey) ? readKeyFile(p.operatorKey, 'operator') : generateKeyFile(p.operatorKey, 'operator');
+  const operatorSeed = existsSync(p.operatorKey)
+    ? readKeyFile(p.operatorKey, 'operator')
+    : generateKeyFile(p.operatorKey, 'operator');
   const operatorId = operatorIdOf(config.name);
   let governance: GovernanceConfig;
   try {

@@ -131,7 +131,9 @@ export function secureDataDir(dataDir: string): PermissionRepair[] {
   const found = findInsecurePaths(dataDir);
   const refused = found.filter((p) => p.secret || p.kind === 'symlink');
   if (refused.length > 0) {
-    const list = refused.map((p) => `${p.path} (${p.kind === 'symlink' ? 'symlink to a target with ' : ''}mode ${octal(p.mode)})`).join(', ');
+    const list = refused
+      .map((p) => `${p.path} (${p.kind === 'symlink' ? 'symlink to a target with ' : ''}mode ${octal(p.mode)})`)
+      .join(', ');
     throw insecure(
       `data directory ${dataDir} has secrets readable by group or others: ${list}. They may already be copied: ` +
         `consider rotating them, then run 'chmod go-rwx' on each (this node does not repair secrets itself)`,
@@ -143,7 +145,10 @@ export function secureDataDir(dataDir: string): PermissionRepair[] {
     try {
       chmodSync(p.path, to);
     } catch (e) {
-      throw insecure(`${p.path} is accessible to group or others (mode ${octal(p.mode)}) and cannot be repaired: ${errorMessage(e)}`, e);
+      throw insecure(
+        `${p.path} is accessible to group or others (mode ${octal(p.mode)}) and cannot be repaired: ${errorMessage(e)}`,
+        e,
+      );
     }
     repairs.push({ path: p.path, kind: p.kind as PermissionRepair['kind'], from: p.mode, to });
   }

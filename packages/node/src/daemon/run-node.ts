@@ -60,7 +60,12 @@ export async function runNode(options: RunNodeOptions): Promise<RunningNode> {
   const { config } = identity;
   // Logs go to stderr: stdout belongs to the command's own output (serve's first line is its address).
   const logger = options.logger === undefined ? pino({ name: config.name }, pino.destination(2)) : options.logger;
-  for (const r of repaired) if (logger) logger.warn({ path: r.path, from: r.from.toString(8), to: r.to.toString(8) }, `repaired permissions: ${describeRepair(r)}`);
+  for (const r of repaired)
+    if (logger)
+      logger.warn(
+        { path: r.path, from: r.from.toString(8), to: r.to.toString(8) },
+        `repaired permissions: ${describeRepair(r)}`,
+      );
   const fedLogger = logger || undefined;
   const life = new Lifecycle(fedLogger, options.onStep);
   try {
@@ -71,7 +76,12 @@ export async function runNode(options: RunNodeOptions): Promise<RunningNode> {
   }
 }
 
-async function startNode(options: RunNodeOptions, identity: NodeIdentity, logger: Logger | false, life: Lifecycle): Promise<RunningNode> {
+async function startNode(
+  options: RunNodeOptions,
+  identity: NodeIdentity,
+  logger: Logger | false,
+  life: Lifecycle,
+): Promise<RunningNode> {
   const { config } = identity;
   const fedLogger = logger || undefined;
   const engine = await life.open(
@@ -104,16 +114,35 @@ async function startNode(options: RunNodeOptions, identity: NodeIdentity, logger
       }),
     (n) => n.close(),
   );
-  await life.open('legacy namespaces', () => namespaces.directory.adoptLegacyNamespaces(), () => undefined);
-  const federationStore = await life.open('federation store', () => new FederationStore(join(options.dataDir, 'federation.sqlite')), (s) => s.close());
+  await life.open(
+    'legacy namespaces',
+    () => namespaces.directory.adoptLegacyNamespaces(),
+    () => undefined,
+  );
+  const federationStore = await life.open(
+    'federation store',
+    () => new FederationStore(join(options.dataDir, 'federation.sqlite')),
+    (s) => s.close(),
+  );
   const registry = new FederationRegistry(federationStore);
   const metrics = new NodeMetrics({ defaultMetrics: true });
   // One credentials object for every peer request and evidence signature this node makes: a key
   // rotation updates it in place (keyid and seed) and gossip, pushes and proofs follow at once.
-  const creds = peerCredentials(new NoteSigner(peerAuthKeyName(config.name), identity.peerSeed).keyId, identity.peerSeed);
+  const creds = peerCredentials(
+    new NoteSigner(peerAuthKeyName(config.name), identity.peerSeed).keyId,
+    identity.peerSeed,
+  );
   const ledger = await life.open(
     'evidence ledger',
-    () => new EvidenceLedger({ store: federationStore, registry, self: config.name, creds, metrics, ...(fedLogger ? { logger: fedLogger } : {}) }),
+    () =>
+      new EvidenceLedger({
+        store: federationStore,
+        registry,
+        self: config.name,
+        creds,
+        metrics,
+        ...(fedLogger ? { logger: fedLogger } : {}),
+      }),
     (l) => l.close(),
   );
   const witness = await life.open(
@@ -126,7 +155,9 @@ async function startNode(options: RunNodeOptions, identity: NodeIdentity, logger
         // Origins under evidence of equivocation are refused until a registry update settles them.
         logs: new RegistryWitnessLogs(
           registry,
-          config.witnessLogs && Object.keys(config.witnessLogs).length > 0 ? new StaticWitnessLogs(config.witnessLogs) : undefined,
+          config.witnessLogs && Object.keys(config.witnessLogs).length > 0
+            ? new StaticWitnessLogs(config.witnessLogs)
+            : undefined,
           (origin) => ledger.refused(origin),
         ),
       }),
@@ -141,7 +172,8 @@ async function startNode(options: RunNodeOptions, identity: NodeIdentity, logger
         identity,
         registry,
         witness,
-        onPeerKey: (seed) => Object.assign(creds, peerCredentials(new NoteSigner(peerAuthKeyName(config.name), seed).keyId, seed)),
+        onPeerKey: (seed) =>
+          Object.assign(creds, peerCredentials(new NoteSigner(peerAuthKeyName(config.name), seed).keyId, seed)),
         ...(fedLogger ? { logger: fedLogger } : {}),
       }),
     (w) => w.stop(),
@@ -164,7 +196,11 @@ async function startNode(options: RunNodeOptions, identity: NodeIdentity, logger
     'witness conflicts to the monitor',
     () =>
       witness.onConflict((conflict) => {
-        void monitor.onWitnessConflict(conflict).catch((e: unknown) => fedLogger?.error({ origin: conflict.origin, err: errorMessage(e) }, 'checking a witness conflict failed'));
+        void monitor
+          .onWitnessConflict(conflict)
+          .catch((e: unknown) =>
+            fedLogger?.error({ origin: conflict.origin, err: errorMessage(e) }, 'checking a witness conflict failed'),
+          );
       }),
     (unsubscribe) => unsubscribe(),
   );
@@ -196,7 +232,8 @@ async function startNode(options: RunNodeOptions, identity: NodeIdentity, logger
     metrics,
     ...(logger ? { logger } : {}),
   });
-  const checkpointNote = (origin: string, cp: PublishedCheckpoint) => cosignedCheckpointNote(federationStore, origin, cp);
+  const checkpointNote = (origin: string, cp: PublishedCheckpoint) =>
+    cosignedCheckpointNote(federationStore, origin, cp);
   const status = new FederationStatus(config.name, registry, cosigner, {
     gossip,
     ledger,
@@ -223,7 +260,12 @@ async function startNode(options: RunNodeOptions, identity: NodeIdentity, logger
     checkpointNote,
     witnessState: (origin, cp) => {
       const reg = registry.latest();
-      return reg ? { cosignatures: federationStore.cosignatures(origin, cp.size, base64Encode(cp.root)).length, required: reg.quorum.witness } : undefined;
+      return reg
+        ? {
+            cosignatures: federationStore.cosignatures(origin, cp.size, base64Encode(cp.root)).length,
+            required: reg.quorum.witness,
+          }
+        : undefined;
     },
     adminToken: identity.adminToken,
     metrics,
@@ -234,13 +276,30 @@ async function startNode(options: RunNodeOptions, identity: NodeIdentity, logger
   const { host, port } = parseListenAddress(options.listen ?? config.listen);
   // Closing the server lets in-flight requests finish (their appends commit) before storage,
   // opened earlier, closes later in the reverse order.
-  await life.open('http server', () => app.listen({ host, port }), () => app.close());
+  await life.open(
+    'http server',
+    () => app.listen({ host, port }),
+    () => app.close(),
+  );
   const addr = app.server.address();
   const boundPort = typeof addr === 'object' && addr ? addr.port : port;
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${boundPort}`;
   bound.url = url;
-  await life.open('cosigner', () => cosigner.start(), () => cosigner.stop());
-  await life.open('namespace timers', () => namespaces.start(), () => namespaces.stop());
-  if (config.gossipIntervalMs > 0) await life.open('gossip', () => gossip.start(), () => gossip.stop());
+  await life.open(
+    'cosigner',
+    () => cosigner.start(),
+    () => cosigner.stop(),
+  );
+  await life.open(
+    'namespace timers',
+    () => namespaces.start(),
+    () => namespaces.stop(),
+  );
+  if (config.gossipIntervalMs > 0)
+    await life.open(
+      'gossip',
+      () => gossip.start(),
+      () => gossip.stop(),
+    );
   return { identity, engine, app, url, close: () => life.stop() };
 }

@@ -14,7 +14,14 @@ import type { LogEngineLogger } from '../log/logger.js';
 import type { NodeMetrics } from '../metrics/node-metrics.js';
 import type { FederationRegistry } from './federation-registry.js';
 import type { FederationStore } from './federation-store.js';
-import { PeerRequestError, isPeerSilent, malformedPeerAnswer, peerFetch, peerRefusal, type PeerAnswer } from './peer-client.js';
+import {
+  PeerRequestError,
+  isPeerSilent,
+  malformedPeerAnswer,
+  peerFetch,
+  peerRefusal,
+  type PeerAnswer,
+} from './peer-client.js';
 
 export interface CosignerOptions {
   engine: LogEngine;
@@ -129,7 +136,9 @@ export class Cosigner {
       if (!fresh && (!last || Date.now() - last.at < this.retryMs || this.missing(ns.id, last).length === 0)) continue;
       // round() catches per witness; nothing is left to reject, but the map must never hold a rejection unobserved.
       const run = this.round(ns.id, ns.origin, cp, fresh ? undefined : new Set(last!.cosigners))
-        .catch((e: unknown) => this.options.logger?.warn?.({ namespace: ns.id, err: errorMessage(e) }, 'cosigning round failed'))
+        .catch((e: unknown) =>
+          this.options.logger?.warn?.({ namespace: ns.id, err: errorMessage(e) }, 'cosigning round failed'),
+        )
         .finally(() => this.inFlight.delete(ns.id));
       this.inFlight.set(ns.id, run);
     }
@@ -137,7 +146,9 @@ export class Cosigner {
 
   private witnesses(namespace: string): RegistryPeer[] {
     const others = this.options.registry.activeOthers(this.options.self);
-    const self = this.options.selfWitness?.(namespace) ? this.options.registry.latest()?.peers.find((p) => p.id === this.options.self && p.status === 'active') : undefined;
+    const self = this.options.selfWitness?.(namespace)
+      ? this.options.registry.latest()?.peers.find((p) => p.id === this.options.self && p.status === 'active')
+      : undefined;
     return (self ? [...others, self] : others).filter((p) => p.roles.includes('witness'));
   }
 
@@ -149,7 +160,12 @@ export class Cosigner {
    * One cosigning round of one checkpoint with every witness peer (or those not in `already`);
    * resolves when all answered or timed out.
    */
-  async round(namespace: string, origin: string, cp: PublishedCheckpoint, already?: ReadonlySet<string>): Promise<string[]> {
+  async round(
+    namespace: string,
+    origin: string,
+    cp: PublishedCheckpoint,
+    already?: ReadonlySet<string>,
+  ): Promise<string[]> {
     const witnesses = this.witnesses(namespace).filter((p) => !already?.has(p.id));
     const started = performance.now();
     const results = await Promise.all(witnesses.map((p) => this.askWitness(p, namespace, origin, cp)));
@@ -173,7 +189,12 @@ export class Cosigner {
     return cosigners;
   }
 
-  private async askWitness(peer: RegistryPeer, namespace: string, origin: string, cp: PublishedCheckpoint): Promise<boolean> {
+  private async askWitness(
+    peer: RegistryPeer,
+    namespace: string,
+    origin: string,
+    cp: PublishedCheckpoint,
+  ): Promise<boolean> {
     const key = `${peer.id}\n${origin}`;
     const state = this.peers.get(peer.id) ?? { peer: peer.id, reachable: false };
     this.peers.set(peer.id, state);
@@ -215,7 +236,8 @@ export class Cosigner {
           } catch (cause) {
             throw malformedPeerAnswer(peer, res, 'a malformed size', cause);
           }
-          if (theirs > cp.size) throw peerRefusal(peer, res.status, text, `witness holds size ${theirs}, beyond our checkpoint ${cp.size}`);
+          if (theirs > cp.size)
+            throw peerRefusal(peer, res.status, text, `witness holds size ${theirs}, beyond our checkpoint ${cp.size}`);
           this.witnessSize.set(key, theirs);
           old = theirs;
           conflict = res;
@@ -254,7 +276,14 @@ export class Cosigner {
       const verifier = verifiers.find((v) => v.name === sig.name && v.keyId === sig.keyId);
       if (!verifier) continue;
       const timestamp = verifyCosignature(body, sig, verifier);
-      this.options.store.addCosignature(origin, cp.size, base64Encode(cp.root), peer.id, formatSignatureLine(sig), timestamp);
+      this.options.store.addCosignature(
+        origin,
+        cp.size,
+        base64Encode(cp.root),
+        peer.id,
+        formatSignatureLine(sig),
+        timestamp,
+      );
     }
   }
 }

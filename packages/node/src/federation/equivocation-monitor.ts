@@ -23,7 +23,14 @@ import type { NodeMetrics } from '../metrics/node-metrics.js';
 import type { WitnessConflict } from '../witness/witness-store.js';
 import type { EvidenceLedger } from './evidence-ledger.js';
 import type { FederationRegistry } from './federation-registry.js';
-import { PeerRequestError, peerAnswerJson, peerConsistencyProofPath, peerRequest, peerRootPath, type PeerCredentials } from './peer-client.js';
+import {
+  PeerRequestError,
+  peerAnswerJson,
+  peerConsistencyProofPath,
+  peerRequest,
+  peerRootPath,
+  type PeerCredentials,
+} from './peer-client.js';
 
 /** A checkpoint whose log signature verified with the registry's key for its origin. */
 export interface ObservedCheckpoint {
@@ -77,7 +84,8 @@ export interface EquivocationMonitorOptions {
 
 const MAX_CACHED = 4096;
 
-type OriginAnswer<T> = { kind: 'ok'; value: T } | { kind: 'unreachable'; message: string } | { kind: 'failed'; message: string };
+type OriginAnswer<T> =
+  { kind: 'ok'; value: T } | { kind: 'unreachable'; message: string } | { kind: 'failed'; message: string };
 
 /** A Map used as a bounded cache: the oldest entries go first. */
 function remember<K, V>(map: Map<K, V>, key: K, value: V): void {
@@ -155,7 +163,8 @@ export class EquivocationMonitor {
   };
 
   // Proven, by whoever: no longer merely suspected.
-  private readonly onEvidence = (accepted: { evidence: { origin: string } }): void => this.clearSuspect(accepted.evidence.origin);
+  private readonly onEvidence = (accepted: { evidence: { origin: string } }): void =>
+    this.clearSuspect(accepted.evidence.origin);
 
   /** Stops listening to the registry and the ledger; checks under way finish on their own. */
   stop(): void {
@@ -248,7 +257,8 @@ export class EquivocationMonitor {
     const fromWitness = w ? this.open(w.note) : undefined;
     if (fromWitness) refs.push(fromWitness);
     const seen = this.latest.get(origin);
-    if (seen && !(fromWitness && fromWitness.size === seen.size && bytesEqual(fromWitness.root, seen.root))) refs.push(seen);
+    if (seen && !(fromWitness && fromWitness.size === seen.size && bytesEqual(fromWitness.root, seen.root)))
+      refs.push(seen);
     return refs;
   }
 
@@ -264,7 +274,12 @@ export class EquivocationMonitor {
   }
 
   /** `a` was seen at `source`; `b` is what this node knew. */
-  private async compare(a: ObservedCheckpoint, b: ObservedCheckpoint, source: string, knownProof?: readonly Uint8Array[]): Promise<Verdict> {
+  private async compare(
+    a: ObservedCheckpoint,
+    b: ObservedCheckpoint,
+    source: string,
+    knownProof?: readonly Uint8Array[],
+  ): Promise<Verdict> {
     if (a.size === b.size) {
       if (bytesEqual(a.root, b.root)) return 'consistent';
       return this.evidence(a, b);
@@ -275,7 +290,8 @@ export class EquivocationMonitor {
     if (this.consistentPairs.has(key)) return 'consistent';
 
     if (knownProof) {
-      if (isConsistencyValid(small.size, large.size, knownProof, small.root, large.root)) return this.consistent(key, small.origin);
+      if (isConsistencyValid(small.size, large.size, knownProof, small.root, large.root))
+        return this.consistent(key, small.origin);
       const v = await this.evidenceFromProof(small, large, knownProof);
       if (v === 'evidence') return v;
     }
@@ -284,14 +300,24 @@ export class EquivocationMonitor {
     if (answer.kind === 'unreachable') return 'undecided';
     if (answer.kind === 'failed') return this.suspect(small, large, source, answer.message);
     const proof = answer.value;
-    if (isConsistencyValid(small.size, large.size, proof, small.root, large.root)) return this.consistent(key, small.origin);
+    if (isConsistencyValid(small.size, large.size, proof, small.root, large.root))
+      return this.consistent(key, small.origin);
     const v = await this.evidenceFromProof(small, large, proof);
     if (v === 'evidence' || v === 'undecided') return v;
-    return this.suspect(small, large, source, `the origin's consistency proof from ${small.size} to ${large.size} verifies with neither signed root`);
+    return this.suspect(
+      small,
+      large,
+      source,
+      `the origin's consistency proof from ${small.size} to ${large.size} verifies with neither signed root`,
+    );
   }
 
   /** Evidence if the proof reaches the larger signed root from a prefix root other than the smaller one's. */
-  private async evidenceFromProof(small: ObservedCheckpoint, large: ObservedCheckpoint, proof: readonly Uint8Array[]): Promise<Verdict> {
+  private async evidenceFromProof(
+    small: ObservedCheckpoint,
+    large: ObservedCheckpoint,
+    proof: readonly Uint8Array[],
+  ): Promise<Verdict> {
     let prefixRoot = prefixRootFromConsistencyProof(small.size, large.size, proof);
     if (prefixRoot === undefined) {
       // The smaller size is a power of two: the proof implies the prefix root instead of carrying
@@ -315,7 +341,11 @@ export class EquivocationMonitor {
     return this.report(this.build(a, b, {}));
   }
 
-  private build(a: ObservedCheckpoint, b: ObservedCheckpoint, extra: { consistencyProof?: readonly Uint8Array[]; prefixRoot?: Uint8Array }): UnsignedEquivocationEvidence {
+  private build(
+    a: ObservedCheckpoint,
+    b: ObservedCheckpoint,
+    extra: { consistencyProof?: readonly Uint8Array[]; prefixRoot?: Uint8Array },
+  ): UnsignedEquivocationEvidence {
     const reg = this.options.registry.latest()!;
     const peer = peerForOrigin(reg, a.origin) as RegistryPeer;
     return buildEquivocationEvidence({
@@ -332,7 +362,10 @@ export class EquivocationMonitor {
     // Evidence from another detector may have arrived meanwhile; one proof per origin is enough.
     if (this.options.ledger.refused(unsigned.origin)) return 'evidence';
     const accepted = this.options.ledger.report(unsigned);
-    this.options.logger?.warn({ origin: unsigned.origin, reason: unsigned.reason, digest: accepted.digest }, 'equivocation detected');
+    this.options.logger?.warn(
+      { origin: unsigned.origin, reason: unsigned.reason, digest: accepted.digest },
+      'equivocation detected',
+    );
     return 'evidence';
   }
 
@@ -356,8 +389,19 @@ export class EquivocationMonitor {
       prev.lastCheckedAt = at;
     } else {
       this.suspectPairs.set(small.origin, key);
-      this.suspectsByOrigin.set(small.origin, { origin: small.origin, peer: small.peer, sizes: [small.size, large.size], reason, seenAt, since: at, lastCheckedAt: at });
-      this.options.logger?.warn({ origin: small.origin, sizes: [small.size, large.size], seen_at: seenAt, reason }, 'log suspected of a split view: its node cannot prove two of its checkpoints consistent');
+      this.suspectsByOrigin.set(small.origin, {
+        origin: small.origin,
+        peer: small.peer,
+        sizes: [small.size, large.size],
+        reason,
+        seenAt,
+        since: at,
+        lastCheckedAt: at,
+      });
+      this.options.logger?.warn(
+        { origin: small.origin, sizes: [small.size, large.size], seen_at: seenAt, reason },
+        'log suspected of a split view: its node cannot prove two of its checkpoints consistent',
+      );
     }
     this.options.metrics?.gossipSuspects.set(this.suspectsByOrigin.size);
     return 'suspect';
@@ -373,7 +417,9 @@ export class EquivocationMonitor {
     if (answer.kind !== 'ok') return answer;
     const body = answer.value as { proof?: unknown } | null;
     const proof = hashList(body?.proof, MAX_CONSISTENCY_PROOF_HASHES);
-    return proof ? { kind: 'ok', value: proof } : { kind: 'failed', message: `the origin's consistency proof from ${from} to ${to} is malformed` };
+    return proof
+      ? { kind: 'ok', value: proof }
+      : { kind: 'failed', message: `the origin's consistency proof from ${from} to ${to} is malformed` };
   }
 
   /** The origin tree's root at `size`, from the origin's node over the peer-authenticated route. */
@@ -381,7 +427,9 @@ export class EquivocationMonitor {
     const answer = await this.askOrigin(origin, (ns) => peerRootPath(ns, size));
     if (answer.kind !== 'ok') return answer;
     const root = hashList([(answer.value as { root?: unknown } | null)?.root], 1);
-    return root ? { kind: 'ok', value: root[0]! } : { kind: 'failed', message: `the origin's root at size ${size} is malformed` };
+    return root
+      ? { kind: 'ok', value: root[0]! }
+      : { kind: 'failed', message: `the origin's root at size ${size} is malformed` };
   }
 
   private async askOrigin(origin: string, path: (ns: string) => string): Promise<OriginAnswer<unknown>> {
@@ -391,7 +439,8 @@ export class EquivocationMonitor {
     const ns = origin.slice(peer.id.length + 1);
     // A node that just failed to answer is not asked again at once: every check waiting for it
     // would wait a whole timeout, round after round.
-    if ((this.quietUntil.get(peer.id) ?? 0) > Date.now()) return { kind: 'unreachable', message: `${peer.id} did not answer recently` };
+    if ((this.quietUntil.get(peer.id) ?? 0) > Date.now())
+      return { kind: 'unreachable', message: `${peer.id} did not answer recently` };
     try {
       const res = await peerRequest(peer, this.options.creds, 'GET', path(ns), { timeoutMs: this.timeoutMs });
       this.quietUntil.delete(peer.id);

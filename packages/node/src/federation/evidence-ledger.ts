@@ -103,13 +103,21 @@ export class EvidenceLedger extends EventEmitter<{ evidence: [AcceptedEvidence] 
    */
   accept(json: unknown, from?: string): AcceptedEvidence {
     const reg = this.options.registry.latest();
-    if (!reg) throw new RemembrancerError('FORBIDDEN', 'this node is in no federation: it has no registry to verify evidence with');
+    if (!reg)
+      throw new RemembrancerError(
+        'FORBIDDEN',
+        'this node is in no federation: it has no registry to verify evidence with',
+      );
     let evidence: EquivocationEvidence;
     try {
       evidence = verifyEvidenceWithRegistry(json, reg).evidence;
     } catch (e) {
       if (isRemembrancerError(e) && INVALID_EVIDENCE_CODES.has(e.code)) {
-        throw new RemembrancerError('EVIDENCE_INVALID', e.code === 'EVIDENCE_INVALID' ? e.message : `equivocation evidence does not verify: ${e.message}`, { cause: e });
+        throw new RemembrancerError(
+          'EVIDENCE_INVALID',
+          e.code === 'EVIDENCE_INVALID' ? e.message : `equivocation evidence does not verify: ${e.message}`,
+          { cause: e },
+        );
       }
       throw e;
     }
@@ -125,7 +133,13 @@ export class EvidenceLedger extends EventEmitter<{ evidence: [AcceptedEvidence] 
       this.remember(evidence.origin, reg.version);
       this.updateGauges();
       this.options.logger?.warn(
-        { origin: evidence.origin, reason: evidence.reason, detected_by: evidence.detected_by, digest, registry_version: reg.version },
+        {
+          origin: evidence.origin,
+          reason: evidence.reason,
+          detected_by: evidence.detected_by,
+          digest,
+          registry_version: reg.version,
+        },
         'equivocation evidence accepted: the witness refuses this log until a registry update settles it',
       );
       this.emit('evidence', accepted);
@@ -181,7 +195,8 @@ export class EvidenceLedger extends EventEmitter<{ evidence: [AcceptedEvidence] 
         do {
           this.pushAgain = false;
           await this.pushOnce().catch((err: unknown) => {
-            if (!this.closed) this.options.logger?.error({ err: errorMessage(err) }, 'equivocation evidence push pass failed');
+            if (!this.closed)
+              this.options.logger?.error({ err: errorMessage(err) }, 'equivocation evidence push pass failed');
           });
         } while (this.pushAgain && !this.closed);
       } finally {
@@ -223,7 +238,11 @@ export class EvidenceLedger extends EventEmitter<{ evidence: [AcceptedEvidence] 
   /** False if the peer gave no answer (the rest of its documents wait for the next pass). */
   private async pushTo(peer: RegistryPeer, e: StoredEvidence): Promise<boolean> {
     try {
-      await peerRequest(peer, this.options.creds, 'POST', EVIDENCE_PATH, { body: e.doc, timeoutMs: this.timeoutMs, accept: [200, 201] });
+      await peerRequest(peer, this.options.creds, 'POST', EVIDENCE_PATH, {
+        body: e.doc,
+        timeoutMs: this.timeoutMs,
+        accept: [200, 201],
+      });
       this.options.store.markEvidenceDelivered(e.digest, peer.id, this.now().toISOString());
       return true;
     } catch (err) {
@@ -234,11 +253,24 @@ export class EvidenceLedger extends EventEmitter<{ evidence: [AcceptedEvidence] 
         const key = `${e.digest}\n${peer.id}\n${err.status}`;
         if (!this.loggedRefusals.has(key)) {
           this.loggedRefusals.add(key);
-          this.options.logger?.warn({ peer: peer.id, origin: e.origin, digest: e.digest, status: err.status, peer_code: err.peerCode, err: err.message }, 'peer did not take equivocation evidence');
+          this.options.logger?.warn(
+            {
+              peer: peer.id,
+              origin: e.origin,
+              digest: e.digest,
+              status: err.status,
+              peer_code: err.peerCode,
+              err: err.message,
+            },
+            'peer did not take equivocation evidence',
+          );
         }
         return true;
       }
-      this.options.logger?.warn({ peer: peer.id, origin: e.origin, err: errorMessage(err) }, 'equivocation evidence push failed; retried next gossip round');
+      this.options.logger?.warn(
+        { peer: peer.id, origin: e.origin, err: errorMessage(err) },
+        'equivocation evidence push failed; retried next gossip round',
+      );
       return false;
     }
   }

@@ -51,10 +51,17 @@ export class FederationRegistry extends EventEmitter<{ change: [RegistrySet] }> 
     const cur = this.current;
     if (cur && set.version <= cur.version) {
       if (set.version === cur.version) return false;
-      throw new RemembrancerError('REGISTRY_STALE', `registry version ${set.version} is older than the version in force (${cur.version})`);
+      throw new RemembrancerError(
+        'REGISTRY_STALE',
+        `registry version ${set.version} is older than the version in force (${cur.version})`,
+      );
     }
     if (!cur) {
-      if (set.version !== 1) throw new RemembrancerError('REGISTRY_INVALID', `this node holds no registry yet; it needs genesis (version 1), not version ${set.version}`);
+      if (set.version !== 1)
+        throw new RemembrancerError(
+          'REGISTRY_INVALID',
+          `this node holds no registry yet; it needs genesis (version 1), not version ${set.version}`,
+        );
       verifyGenesis(set);
     } else {
       verifyRegistryTransition(cur, set);

@@ -62,25 +62,56 @@ export class FederationStatus implements FederationStatusSource {
           status: p.status,
           roles: p.roles,
           self: p.id === this.self,
-          ...(w ? { reachable: w.reachable, last_cosigned_at: w.lastSuccessAt ?? null, last_error: w.lastError ?? null, last_latency_ms: w.lastLatencyMs ?? null } : {}),
+          ...(w
+            ? {
+                reachable: w.reachable,
+                last_cosigned_at: w.lastSuccessAt ?? null,
+                last_error: w.lastError ?? null,
+                last_latency_ms: w.lastLatencyMs ?? null,
+              }
+            : {}),
           ...(gossip && p.id !== this.self ? { gossip: this.gossipOf(gossiped.get(p.id), witnessedSize) } : {}),
           ...(ledger
             ? {
-                suspects: suspects.filter((x) => x.peer === p.id).map((x) => ({ origin: x.origin, sizes: x.sizes, reason: x.reason, seen_at: x.seenAt, since: x.since })),
+                suspects: suspects
+                  .filter((x) => x.peer === p.id)
+                  .map((x) => ({
+                    origin: x.origin,
+                    sizes: x.sizes,
+                    reason: x.reason,
+                    seen_at: x.seenAt,
+                    since: x.since,
+                  })),
                 evidence: evidenceOf(p.id).length,
                 refused_origins: [...refused].filter((o) => peerForOrigin(reg, o)?.id === p.id),
               }
             : {}),
         };
       }),
-      ...(gossip ? { gossip: { interval_ms: gossip.intervalMs, rounds: gossip.rounds().count, last_round_at: gossip.rounds().lastAt } } : {}),
+      ...(gossip
+        ? {
+            gossip: {
+              interval_ms: gossip.intervalMs,
+              rounds: gossip.rounds().count,
+              last_round_at: gossip.rounds().lastAt,
+            },
+          }
+        : {}),
       ...(ledger
         ? {
             equivocation: {
               evidence: evidence.length,
               origins: [...new Set(evidence.map((e) => e.origin))].sort(),
               refused_origins: [...refused],
-              suspects: suspects.map((x) => ({ origin: x.origin, peer: x.peer, sizes: x.sizes, reason: x.reason, seen_at: x.seenAt, since: x.since, last_checked_at: x.lastCheckedAt })),
+              suspects: suspects.map((x) => ({
+                origin: x.origin,
+                peer: x.peer,
+                sizes: x.sizes,
+                reason: x.reason,
+                seen_at: x.seenAt,
+                since: x.since,
+                last_checked_at: x.lastCheckedAt,
+              })),
             },
           }
         : {}),
@@ -99,7 +130,10 @@ export class FederationStatus implements FederationStatusSource {
     };
   }
 
-  private gossipOf(g: GossipPeerState | undefined, witnessedSize?: (origin: string) => number | undefined): Record<string, unknown> {
+  private gossipOf(
+    g: GossipPeerState | undefined,
+    witnessedSize?: (origin: string) => number | undefined,
+  ): Record<string, unknown> {
     if (!g) return { reachable: null, last_seen_at: null, last_error: null, registry_version: null, checkpoints: [] };
     return {
       reachable: g.reachable,
@@ -109,7 +143,12 @@ export class FederationStatus implements FederationStatusSource {
       checkpoints: [...g.checkpoints].map(([origin, size]) => {
         const witnessed = witnessedSize?.(origin);
         // Positive: the peer's log is ahead of what our witness cosigned (not yet cosigned by us).
-        return { origin, size, witnessed_size: witnessed ?? null, lag: witnessed === undefined ? null : size - witnessed };
+        return {
+          origin,
+          size,
+          witnessed_size: witnessed ?? null,
+          lag: witnessed === undefined ? null : size - witnessed,
+        };
       }),
     };
   }

@@ -84,7 +84,8 @@ export class FederationStore {
   }
 
   latestRegistry(): RegistrySet | undefined {
-    const row = this.db.prepare('SELECT doc FROM registry_versions ORDER BY version DESC LIMIT 1').get() as { doc: string } | undefined;
+    const row = this.db.prepare('SELECT doc FROM registry_versions ORDER BY version DESC LIMIT 1').get() as
+      { doc: string } | undefined;
     return row ? parseRegistry(JSON.parse(row.doc)) : undefined;
   }
 
@@ -123,9 +124,15 @@ export class FederationStore {
       .run(origin, size, root, witness, line, timestamp);
   }
 
-  cosignatures(origin: string, size: number, root: string): Array<{ witness: string; line: string; timestamp: number }> {
+  cosignatures(
+    origin: string,
+    size: number,
+    root: string,
+  ): Array<{ witness: string; line: string; timestamp: number }> {
     return this.db
-      .prepare('SELECT witness, line, timestamp FROM cosignatures WHERE origin = ? AND size = ? AND root = ? ORDER BY witness')
+      .prepare(
+        'SELECT witness, line, timestamp FROM cosignatures WHERE origin = ? AND size = ? AND root = ? ORDER BY witness',
+      )
       .all(origin, size, root) as Array<{ witness: string; line: string; timestamp: number }>;
   }
 
@@ -136,7 +143,9 @@ export class FederationStore {
   addEvidence(digest: string, origin: string, doc: unknown, receivedAt: string, registryVersion: number): boolean {
     return (
       this.db
-        .prepare('INSERT OR IGNORE INTO evidence (digest, origin, doc, received_at, registry_version) VALUES (?, ?, ?, ?, ?)')
+        .prepare(
+          'INSERT OR IGNORE INTO evidence (digest, origin, doc, received_at, registry_version) VALUES (?, ?, ?, ?, ?)',
+        )
         .run(digest, origin, canonicalize(doc), receivedAt, registryVersion).changes === 1
     );
   }
@@ -160,12 +169,18 @@ export class FederationStore {
 
   /** Records that `peer` holds the evidence (it acknowledged a push, or sent or made it). */
   markEvidenceDelivered(digest: string, peer: string, deliveredAt: string): void {
-    this.db.prepare('INSERT OR IGNORE INTO evidence_deliveries (digest, peer, delivered_at) VALUES (?, ?, ?)').run(digest, peer, deliveredAt);
+    this.db
+      .prepare('INSERT OR IGNORE INTO evidence_deliveries (digest, peer, delivered_at) VALUES (?, ?, ?)')
+      .run(digest, peer, deliveredAt);
   }
 
   /** The peers known to hold the evidence. */
   evidenceDeliveries(digest: string): string[] {
-    return (this.db.prepare('SELECT peer FROM evidence_deliveries WHERE digest = ? ORDER BY peer').all(digest) as Array<{ peer: string }>).map((r) => r.peer);
+    return (
+      this.db.prepare('SELECT peer FROM evidence_deliveries WHERE digest = ? ORDER BY peer').all(digest) as Array<{
+        peer: string;
+      }>
+    ).map((r) => r.peer);
   }
 
   close(): void {

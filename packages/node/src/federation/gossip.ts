@@ -4,7 +4,13 @@ import type { NodeMetrics } from '../metrics/node-metrics.js';
 import type { EquivocationMonitor } from './equivocation-monitor.js';
 import type { EvidenceLedger } from './evidence-ledger.js';
 import type { FederationRegistry } from './federation-registry.js';
-import { PeerRequestError, malformedPeerAnswer, peerAnswerJson, peerRequest, type PeerCredentials } from './peer-client.js';
+import {
+  PeerRequestError,
+  malformedPeerAnswer,
+  peerAnswerJson,
+  peerRequest,
+  type PeerCredentials,
+} from './peer-client.js';
 import { settleWithin } from './settle-within.js';
 
 /** The peer view route: what a node shows its peers of its logs and its witness (peer-authenticated). */
@@ -54,7 +60,8 @@ function isStringRecord(v: unknown): v is Record<string, unknown> {
 export function parsePeerView(json: unknown): PeerView | undefined {
   if (!isStringRecord(json)) return undefined;
   const version = json['registry_version'];
-  if (version !== null && !(typeof version === 'number' && Number.isSafeInteger(version) && version >= 1)) return undefined;
+  if (version !== null && !(typeof version === 'number' && Number.isSafeInteger(version) && version >= 1))
+    return undefined;
   const notes = (v: unknown): Record<string, string> | undefined => {
     if (!isStringRecord(v)) return undefined;
     const entries = Object.entries(v).filter((e): e is [string, string] => typeof e[1] === 'string');
@@ -143,7 +150,8 @@ export class Gossip {
         for (const note of [...Object.values(view.checkpoints), ...Object.values(view.witnessed)]) {
           checks.push(
             monitor.observe(note, from).catch((e: unknown) => {
-              if (!this.stopped) logger?.error({ peer: from, err: errorMessage(e) }, 'checking a gossiped checkpoint failed');
+              if (!this.stopped)
+                logger?.error({ peer: from, err: errorMessage(e) }, 'checking a gossiped checkpoint failed');
             }),
           );
         }
@@ -160,7 +168,11 @@ export class Gossip {
   }
 
   private async pull(peer: RegistryPeer): Promise<PeerView | undefined> {
-    const state = this.states.get(peer.id) ?? { peer: peer.id, reachable: false, checkpoints: new Map<string, number>() };
+    const state = this.states.get(peer.id) ?? {
+      peer: peer.id,
+      reachable: false,
+      checkpoints: new Map<string, number>(),
+    };
     this.states.set(peer.id, state);
     try {
       const res = await peerRequest(peer, this.options.creds, 'GET', PEER_VIEW_PATH, { timeoutMs: this.timeoutMs });
@@ -203,10 +215,13 @@ export class Gossip {
     for (const { peer, version } of candidates) {
       if (this.stopped || version <= (registry.latest()?.version ?? 0)) return;
       try {
-        const res = await peerRequest(peer, this.options.creds, 'GET', '/v1/federation/registry?all=1', { timeoutMs: this.timeoutMs });
+        const res = await peerRequest(peer, this.options.creds, 'GET', '/v1/federation/registry?all=1', {
+          timeoutMs: this.timeoutMs,
+        });
         const body = peerAnswerJson(peer, res) as { versions?: unknown } | null;
         if (!Array.isArray(body?.versions)) throw malformedPeerAnswer(peer, res, 'no versions array');
-        const versionOf = (v: unknown): number => (isStringRecord(v) && typeof v['version'] === 'number' ? v['version'] : 0);
+        const versionOf = (v: unknown): number =>
+          isStringRecord(v) && typeof v['version'] === 'number' ? v['version'] : 0;
         for (const v of [...(body.versions as unknown[])].sort((a, b) => versionOf(a) - versionOf(b))) {
           const n = versionOf(v);
           if (n <= registry.latest()!.version) continue;
@@ -215,7 +230,10 @@ export class Gossip {
           logger?.info({ peer: peer.id, version: n }, 'registry version adopted from a peer');
         }
       } catch (e) {
-        logger?.warn({ peer: peer.id, version, err: errorMessage(e) }, 'could not adopt a newer registry version from a peer');
+        logger?.warn(
+          { peer: peer.id, version, err: errorMessage(e) },
+          'could not adopt a newer registry version from a peer',
+        );
       }
     }
   }

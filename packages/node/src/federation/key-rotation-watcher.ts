@@ -37,11 +37,16 @@ export class KeyRotationWatcher {
     const me = registry.peer(identity.config.name);
     if (!me) return;
     const name = identity.config.name;
-    if (this.ready('witness', (seed) => new CosignatureSigner(peerWitnessKeyName(name), seed).vkey === me.witness_vkey)) {
+    if (
+      this.ready('witness', (seed) => new CosignatureSigner(peerWitnessKeyName(name), seed).vkey === me.witness_vkey)
+    ) {
       const seed = promoteNextKey(identity.dataDir, 'witness');
       identity.witnessSeed = seed;
       this.options.witness.rotateKey(seed);
-      this.options.logger?.info({ key: 'witness', vkey: me.witness_vkey }, 'rotated to the witness key of the registry in force');
+      this.options.logger?.info(
+        { key: 'witness', vkey: me.witness_vkey },
+        'rotated to the witness key of the registry in force',
+      );
     }
     if (this.ready('peer', (seed) => new NoteSigner(peerAuthKeyName(name), seed).vkey === me.auth_key)) {
       const seed = promoteNextKey(identity.dataDir, 'peer');

@@ -26,7 +26,11 @@ export function localKeys(identity: NodeIdentity, preferNext = false) {
 }
 
 /** The registry entry that describes this node, as founding or joining peers publish it. */
-export function localPeerEntry(identity: NodeIdentity, roles: readonly PeerRole[] = ['log', 'witness'], preferNext = false): RegistryPeer {
+export function localPeerEntry(
+  identity: NodeIdentity,
+  roles: readonly PeerRole[] = ['log', 'witness'],
+  preferNext = false,
+): RegistryPeer {
   const keys = localKeys(identity, preferNext);
   return {
     id: identity.config.name,

@@ -33,7 +33,10 @@ export function peerCredentials(authKeyId: number, seed: Uint8Array): PeerCreden
 }
 
 /** How a request to a peer failed; every peer client throws these and only these for the peer's part. */
-export type PeerErrorCode = Extract<ErrorCode, 'PEER_UNREACHABLE' | 'PEER_TIMEOUT' | 'PEER_REQUEST_FAILED' | 'PEER_ANSWER_MALFORMED'>;
+export type PeerErrorCode = Extract<
+  ErrorCode,
+  'PEER_UNREACHABLE' | 'PEER_TIMEOUT' | 'PEER_REQUEST_FAILED' | 'PEER_ANSWER_MALFORMED'
+>;
 
 /** What a peer answered, as kept in a refusal's `cause` (body cut to MAX_KEPT_BODY characters). */
 export interface PeerAnswerSummary {
@@ -132,9 +135,17 @@ export async function peerFetch(peer: PeerRef, url: string | URL, options: PeerF
     // undici's `cause.code` strings are an implementation detail. Everything else fetch rejects
     // with is a failure to connect or a connection lost.
     if (signal.aborted || (cause instanceof Error && cause.name === 'TimeoutError')) {
-      throw new PeerRequestError('PEER_TIMEOUT', `peer ${peer.id} at ${peer.endpoint} did not answer within ${options.timeoutMs} ms`, { peer: peer.id, cause });
+      throw new PeerRequestError(
+        'PEER_TIMEOUT',
+        `peer ${peer.id} at ${peer.endpoint} did not answer within ${options.timeoutMs} ms`,
+        { peer: peer.id, cause },
+      );
     }
-    throw new PeerRequestError('PEER_UNREACHABLE', `peer ${peer.id} at ${peer.endpoint} unreachable: ${errorMessage(cause)}`, { peer: peer.id, cause });
+    throw new PeerRequestError(
+      'PEER_UNREACHABLE',
+      `peer ${peer.id} at ${peer.endpoint} unreachable: ${errorMessage(cause)}`,
+      { peer: peer.id, cause },
+    );
   }
   if (!(options.accept ?? [200]).includes(status)) throw peerRefusal(peer, status, text);
   return { status, text, headers };
@@ -170,11 +181,15 @@ export function peerAnswerJson(peer: Pick<RegistryPeer, 'id'>, answer: PeerAnswe
   try {
     return parseJsonStrict(answer.text);
   } catch (cause) {
-    throw new PeerRequestError('PEER_ANSWER_MALFORMED', `peer ${peer.id} answered ${answer.status} with invalid JSON: ${errorMessage(cause)}`, {
-      peer: peer.id,
-      status: answer.status,
-      cause,
-    });
+    throw new PeerRequestError(
+      'PEER_ANSWER_MALFORMED',
+      `peer ${peer.id} answered ${answer.status} with invalid JSON: ${errorMessage(cause)}`,
+      {
+        peer: peer.id,
+        status: answer.status,
+        cause,
+      },
+    );
   }
 }
 
@@ -182,13 +197,22 @@ export function peerAnswerJson(peer: Pick<RegistryPeer, 'id'>, answer: PeerAnswe
  * A PEER_ANSWER_MALFORMED for a body of the wrong form. `cause` is the error met while reading it,
  * or else the answer itself.
  */
-export function malformedPeerAnswer(peer: Pick<RegistryPeer, 'id'>, answer: Pick<PeerAnswer, 'status' | 'text'>, what: string, cause?: unknown): PeerRequestError {
+export function malformedPeerAnswer(
+  peer: Pick<RegistryPeer, 'id'>,
+  answer: Pick<PeerAnswer, 'status' | 'text'>,
+  what: string,
+  cause?: unknown,
+): PeerRequestError {
   const detail = cause === undefined ? '' : `: ${errorMessage(cause)}`;
-  return new PeerRequestError('PEER_ANSWER_MALFORMED', `peer ${peer.id} answered ${answer.status} with ${what}${detail}`, {
-    peer: peer.id,
-    status: answer.status,
-    cause: cause ?? summary(answer.status, answer.text),
-  });
+  return new PeerRequestError(
+    'PEER_ANSWER_MALFORMED',
+    `peer ${peer.id} answered ${answer.status} with ${what}${detail}`,
+    {
+      peer: peer.id,
+      status: answer.status,
+      cause: cause ?? summary(answer.status, answer.text),
+    },
+  );
 }
 
 /**
@@ -196,7 +220,12 @@ export function malformedPeerAnswer(peer: Pick<RegistryPeer, 'id'>, answer: Pick
  * status it takes in a state it cannot go on from. The peer's `{code, message}` is kept when its
  * body has that form.
  */
-export function peerRefusal(peer: Pick<RegistryPeer, 'id'>, status: number, text: string, reason?: string): PeerRequestError {
+export function peerRefusal(
+  peer: Pick<RegistryPeer, 'id'>,
+  status: number,
+  text: string,
+  reason?: string,
+): PeerRequestError {
   let peerCode: string | undefined;
   let said = text;
   if (text.trimStart().startsWith('{')) {

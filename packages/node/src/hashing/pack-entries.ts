@@ -10,7 +10,8 @@ export const MAX_PACK_BYTES = 0xffff_ffff;
 
 export function packEntries(datas: readonly Uint8Array[]): PackedEntries {
   const total = totalBytes(datas);
-  if (total > MAX_PACK_BYTES) throw new RangeError(`entries total ${total} bytes; one pack holds at most ${MAX_PACK_BYTES}`);
+  if (total > MAX_PACK_BYTES)
+    throw new RangeError(`entries total ${total} bytes; one pack holds at most ${MAX_PACK_BYTES}`);
   // Every byte is overwritten below, so the zero-fill of new Uint8Array is wasted work.
   const data: Uint8Array = Buffer.allocUnsafe(total);
   const offsets = new Uint32Array(datas.length + 1);

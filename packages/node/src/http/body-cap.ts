@@ -12,7 +12,11 @@ function tooLarge(limit: number): RemembrancerError {
  * is cut off as soon as it passes it.
  */
 export function capBody(limit: (request: FastifyRequest) => number | undefined) {
-  return async (request: FastifyRequest, _reply: FastifyReply, payload: NodeJS.ReadableStream): Promise<NodeJS.ReadableStream> => {
+  return async (
+    request: FastifyRequest,
+    _reply: FastifyReply,
+    payload: NodeJS.ReadableStream,
+  ): Promise<NodeJS.ReadableStream> => {
     const max = limit(request);
     if (max === undefined) return payload;
     const declared = Number(request.headers['content-length']);

@@ -31,18 +31,28 @@ export const RETRY_AFTER_SECONDS = 1;
 function classify(error: FastifyError | RemembrancerError | Error): { code: string; status: number } {
   if (error instanceof RemembrancerError) return { code: error.code, status: httpStatusFor(error.code) };
   if ('code' in error && typeof error.code === 'string' && FASTIFY_CODES[error.code]) return FASTIFY_CODES[error.code]!;
-  if ('statusCode' in error && typeof error.statusCode === 'number' && error.statusCode >= 400 && error.statusCode < 500) {
+  if (
+    'statusCode' in error &&
+    typeof error.statusCode === 'number' &&
+    error.statusCode >= 400 &&
+    error.statusCode < 500
+  ) {
     return { code: 'INVALID_ARGUMENT', status: error.statusCode };
   }
   return { code: 'INTERNAL', status: 500 };
 }
 
-function sendError(error: FastifyError | RemembrancerError | Error, request: FastifyRequest, reply: FastifyReply): void {
+function sendError(
+  error: FastifyError | RemembrancerError | Error,
+  request: FastifyRequest,
+  reply: FastifyReply,
+): void {
   const { code, status } = classify(error);
   if (status >= 500 && !QUIET_5XX.has(code)) request.log.error({ err: error }, 'request failed');
   // Pushback says when to come back: a rate limit knows exactly, a full queue soon.
   const retryAfter = (error as { retryAfterSeconds?: unknown }).retryAfterSeconds;
-  if (typeof retryAfter === 'number' && Number.isFinite(retryAfter)) reply.header('retry-after', String(Math.max(1, Math.ceil(retryAfter))));
+  if (typeof retryAfter === 'number' && Number.isFinite(retryAfter))
+    reply.header('retry-after', String(Math.max(1, Math.ceil(retryAfter))));
   else if (status === 503 || status === 429) reply.header('retry-after', String(RETRY_AFTER_SECONDS));
   const message = status === 500 && code === 'INTERNAL' ? 'internal error' : error.message;
   // A JSON pointer says which member of the submitted document was refused (schemas, policies).
@@ -56,7 +66,9 @@ function sendError(error: FastifyError | RemembrancerError | Error, request: Fas
 export function installErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler(sendError);
   app.setNotFoundHandler((request, reply) => {
-    void reply.status(404).send({ code: 'NOT_FOUND', message: `no route for ${request.method} ${request.url.split('?')[0]}` });
+    void reply
+      .status(404)
+      .send({ code: 'NOT_FOUND', message: `no route for ${request.method} ${request.url.split('?')[0]}` });
   });
 }
 
@@ -68,10 +80,22 @@ export function frameworkErrorHandler(error: FastifyError, request: FastifyReque
 // Node's HTTP parser and connection checks: what it refuses never reaches Fastify's router.
 const CLIENT_ERRORS: Record<string, { code: string; status: number; message: string }> = {
   ERR_HTTP_REQUEST_TIMEOUT: { code: 'REQUEST_TIMEOUT', status: 408, message: 'the request did not arrive in time' },
-  HPE_HEADER_OVERFLOW: { code: 'HEADERS_TOO_LARGE', status: 431, message: 'the request line and headers are too large' },
-  HPE_UNEXPECTED_CONTENT_LENGTH: { code: 'BAD_REQUEST', status: 400, message: 'conflicting Content-Length or Transfer-Encoding headers' },
+  HPE_HEADER_OVERFLOW: {
+    code: 'HEADERS_TOO_LARGE',
+    status: 431,
+    message: 'the request line and headers are too large',
+  },
+  HPE_UNEXPECTED_CONTENT_LENGTH: {
+    code: 'BAD_REQUEST',
+    status: 400,
+    message: 'conflicting Content-Length or Transfer-Encoding headers',
+  },
 };
-const STATUS_TEXT: Record<number, string> = { 400: 'Bad Request', 408: 'Request Timeout', 431: 'Request Header Fields Too Large' };
+const STATUS_TEXT: Record<number, string> = {
+  400: 'Bad Request',
+  408: 'Request Timeout',
+  431: 'Request Header Fields Too Large',
+};
 
 /**
  * Fastify's `clientErrorHandler` option (Node's 'clientError' event): answers a request the HTTP
@@ -82,7 +106,11 @@ export function clientErrorHandler(metrics?: NodeMetrics) {
     // A reset connection has no one left to answer.
     if (error.code === 'ECONNRESET' || socket.destroyed) return;
     const known = error.code !== undefined ? CLIENT_ERRORS[error.code] : undefined;
-    const { code, status, message } = known ?? { code: 'BAD_REQUEST', status: 400, message: `malformed HTTP request (${error.code ?? 'parse error'})` };
+    const { code, status, message } = known ?? {
+      code: 'BAD_REQUEST',
+      status: 400,
+      message: `malformed HTTP request (${error.code ?? 'parse error'})`,
+    };
     metrics?.httpClientErrors.inc({ code });
     const body = JSON.stringify({ code, message });
     if (socket.writable) {

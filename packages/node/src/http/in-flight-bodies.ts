@@ -10,7 +10,11 @@ import type { NodeMetrics } from '../metrics/node-metrics.js';
  * refused with 503 SERVER_BUSY before its body is read, so many clients each sending a large
  * body slowly cannot make the node buffer them all.
  */
-export function boundInFlightBodies(app: FastifyInstance, limits: { maxInFlightBodies: number; maxInFlightBodyBytes: number }, metrics?: NodeMetrics): void {
+export function boundInFlightBodies(
+  app: FastifyInstance,
+  limits: { maxInFlightBodies: number; maxInFlightBodyBytes: number },
+  metrics?: NodeMetrics,
+): void {
   let bodies = 0;
   let bytes = 0;
   app.addHook('onRequest', async (request: FastifyRequest, reply) => {
@@ -18,7 +22,10 @@ export function boundInFlightBodies(app: FastifyInstance, limits: { maxInFlightB
     if (size === 0) return;
     if (bodies + 1 > limits.maxInFlightBodies || bytes + size > limits.maxInFlightBodyBytes) {
       metrics?.httpBusy.inc();
-      throw new RemembrancerError('SERVER_BUSY', `the node is receiving ${bodies} request bodies (${bytes} bytes) already; try again shortly`);
+      throw new RemembrancerError(
+        'SERVER_BUSY',
+        `the node is receiving ${bodies} request bodies (${bytes} bytes) already; try again shortly`,
+      );
     }
     bodies++;
     bytes += size;

@@ -13,7 +13,10 @@ const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 export function decodeUtf8Body(request: FastifyRequest, body: Buffer): string {
   const charset = charsetOf(request.headers['content-type']);
   if (charset !== undefined && charset !== 'utf-8' && charset !== 'utf8') {
-    throw new RemembrancerError('UNSUPPORTED_MEDIA_TYPE', `charset ${JSON.stringify(charset)} is not supported; send UTF-8`);
+    throw new RemembrancerError(
+      'UNSUPPORTED_MEDIA_TYPE',
+      `charset ${JSON.stringify(charset)} is not supported; send UTF-8`,
+    );
   }
   try {
     return UTF8.decode(body);
@@ -29,7 +32,11 @@ function charsetOf(contentType: string | undefined): string | undefined {
     const eq = param.indexOf('=');
     if (eq < 0) continue;
     if (param.slice(0, eq).trim().toLowerCase() !== 'charset') continue;
-    return param.slice(eq + 1).trim().replace(/^"(.*)"$/, '$1').toLowerCase();
+    return param
+      .slice(eq + 1)
+      .trim()
+      .replace(/^"(.*)"$/, '$1')
+      .toLowerCase();
   }
   return undefined;
 }
@@ -46,7 +53,10 @@ export function useStrictJsonBodies(app: FastifyInstance): void {
     try {
       done(null, parseJsonStrict(decodeUtf8Body(request, body as Buffer)));
     } catch (e) {
-      done(e instanceof RemembrancerError ? e : new RemembrancerError('INVALID_JSON', 'request body is not valid JSON'), undefined);
+      done(
+        e instanceof RemembrancerError ? e : new RemembrancerError('INVALID_JSON', 'request body is not valid JSON'),
+        undefined,
+      );
     }
   });
 }

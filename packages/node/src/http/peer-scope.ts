@@ -83,7 +83,9 @@ function parsePeerBody(raw: Uint8Array): unknown {
   try {
     return parseJsonStrict(text);
   } catch (e) {
-    throw e instanceof RemembrancerError ? e : new RemembrancerError('INVALID_JSON', 'request body is not valid JSON', { cause: e });
+    throw e instanceof RemembrancerError
+      ? e
+      : new RemembrancerError('INVALID_JSON', 'request body is not valid JSON', { cause: e });
   }
 }
 
@@ -102,7 +104,11 @@ function parsePeerBody(raw: Uint8Array): unknown {
  * target), bad digest, or a stale `created` → 401; suspended → 403; replay → 409; body over the
  * limit → 413; invalid UTF-8 → 400 INVALID_ENCODING; invalid JSON → 400 INVALID_JSON.
  */
-export function peerScope(app: FastifyInstance, options: PeerScopeOptions, routes: (peerApp: FastifyInstance) => void): void {
+export function peerScope(
+  app: FastifyInstance,
+  options: PeerScopeOptions,
+  routes: (peerApp: FastifyInstance) => void,
+): void {
   const maxSkew = options.maxSkewSeconds ?? DEFAULT_MAX_SKEW_SECONDS;
   const now = options.now ?? (() => Math.floor(Date.now() / 1000));
   void app.register(async (peerApp) => {
@@ -113,17 +119,25 @@ export function peerScope(app: FastifyInstance, options: PeerScopeOptions, route
     });
     peerApp.removeAllContentTypeParsers();
     // Bytes only: parsing waits until the signature and the digest have vouched for them.
-    peerApp.addContentTypeParser('application/json', { parseAs: 'buffer', bodyLimit: PEER_BODY_LIMIT_BYTES }, (request, body, done) => {
-      request.rawBody = body as Buffer;
-      done(null, body);
-    });
+    peerApp.addContentTypeParser(
+      'application/json',
+      { parseAs: 'buffer', bodyLimit: PEER_BODY_LIMIT_BYTES },
+      (request, body, done) => {
+        request.rawBody = body as Buffer;
+        done(null, body);
+      },
+    );
 
     peerApp.addHook('onRequest', async (request: FastifyRequest) => {
       const registry = options.registry.latest();
-      if (!registry) throw new RemembrancerError('FORBIDDEN', 'this node is in no federation: it accepts no peer requests');
+      if (!registry)
+        throw new RemembrancerError('FORBIDDEN', 'this node is in no federation: it accepts no peer requests');
       const me = peerById(registry, options.self);
       if (!me) {
-        throw new RemembrancerError('FORBIDDEN', `this node (${options.self}) is not a peer in registry version ${registry.version}: it accepts no peer requests`);
+        throw new RemembrancerError(
+          'FORBIDDEN',
+          `this node (${options.self}) is not a peer in registry version ${registry.version}: it accepts no peer requests`,
+        );
       }
       // Bound to this node (RFC 9421 §2.2.2): a request signed for another node's endpoint, or for
       // any other host, does not verify here whatever Host header it carries. This is also what
@@ -131,7 +145,10 @@ export function peerScope(app: FastifyInstance, options: PeerScopeOptions, route
       // own nonce store, and a request captured on its way to one node verifies at no other.
       const targetUri = peerTargetUri(me.endpoint, request.url);
       if (targetUri === undefined) {
-        throw new RemembrancerError('SIGNATURE_INVALID', 'the request target is not in the normalized origin-form a peer signs');
+        throw new RemembrancerError(
+          'SIGNATURE_INVALID',
+          'the request target is not in the normalized origin-form a peer signs',
+        );
       }
       let found: RegistryPeer | undefined;
       // Attacker-controlled header fields: core checks structure, signature and clock; the body
@@ -152,11 +169,18 @@ export function peerScope(app: FastifyInstance, options: PeerScopeOptions, route
         now: now(),
         maxSkewSeconds: maxSkew,
       });
-      if (found!.status === 'suspended') throw new RemembrancerError('FORBIDDEN', `peer ${found!.id} is suspended in registry version ${registry.version}`);
+      if (found!.status === 'suspended')
+        throw new RemembrancerError(
+          'FORBIDDEN',
+          `peer ${found!.id} is suspended in registry version ${registry.version}`,
+        );
       // Remembered before the body is read, so a replay is refused without reading it; a request
       // whose body then fails the digest has spent its nonce, which only its signer could reuse.
       if (!options.store.rememberNonce(verified.keyid, verified.nonce, verified.created, now() - 2 * maxSkew)) {
-        throw new RemembrancerError('NONCE_REPLAYED', `nonce ${verified.nonce} of key ${verified.keyid} was already used: replayed request`);
+        throw new RemembrancerError(
+          'NONCE_REPLAYED',
+          `nonce ${verified.nonce} of key ${verified.keyid} was already used: replayed request`,
+        );
       }
       request.peer = found!;
       signedDigests.set(request, verified.contentDigest);
@@ -176,7 +200,11 @@ export function peerScope(app: FastifyInstance, options: PeerScopeOptions, route
 }
 
 /** The auth key a keyid names in the registry in force, or (for a key just rotated) in the previous version. */
-function publicKeyOf(registry: RegistrySet, previous: RegistrySet | undefined, keyid: string): { peer: RegistryPeer; key: Uint8Array } | undefined {
+function publicKeyOf(
+  registry: RegistrySet,
+  previous: RegistrySet | undefined,
+  keyid: string,
+): { peer: RegistryPeer; key: Uint8Array } | undefined {
   const current = peerByAuthKeyId(registry, keyid);
   if (current) return { peer: current, key: peerAuthPublicKey(current) };
   // A peer whose auth key the version in force just rotated may still sign with the old key

@@ -40,7 +40,10 @@ export interface RouteContext {
   /** The note served for a checkpoint: the log-signed note plus every cosignature held. */
   checkpointNote: (origin: string, checkpoint: PublishedCheckpoint) => string;
   /** How many witnesses cosigned a checkpoint and how many the federation requires (undefined: no federation). */
-  witnessState: (origin: string, checkpoint: PublishedCheckpoint) => { cosignatures: number; required: number } | undefined;
+  witnessState: (
+    origin: string,
+    checkpoint: PublishedCheckpoint,
+  ) => { cosignatures: number; required: number } | undefined;
   /** Refreshes gauges sampled at scrape time (federation figures) before /metrics renders. */
   onMetricsScrape?: () => void;
   /** Which checkpoints meet their namespace's witness policy (absent: every namespace as if k = 0). */

@@ -37,7 +37,10 @@ export function routeScope(config: unknown): ScopeName | undefined {
 }
 
 /** Onrequest hooks that decide who may enter each scope (peer has its own context, peer-scope.ts). */
-function gate(scope: Exclude<ScopeName, 'peer'>, ctx: RouteContext): ((request: FastifyRequest) => Promise<void>) | undefined {
+function gate(
+  scope: Exclude<ScopeName, 'peer'>,
+  ctx: RouteContext,
+): ((request: FastifyRequest) => Promise<void>) | undefined {
   switch (scope) {
     case 'public':
       return undefined;
@@ -53,7 +56,10 @@ function gate(scope: Exclude<ScopeName, 'peer'>, ctx: RouteContext): ((request: 
     case 'writer':
       // What can be decided before the body is read: the namespace takes writes and the token may write.
       return async (request) => {
-        ctx.namespaces.admission.preflight(namespaceIdParam((request.params as { ns: string }).ns), bearerToken(request.headers.authorization));
+        ctx.namespaces.admission.preflight(
+          namespaceIdParam((request.params as { ns: string }).ns),
+          bearerToken(request.headers.authorization),
+        );
       };
   }
 }
@@ -61,7 +67,7 @@ function gate(scope: Exclude<ScopeName, 'peer'>, ctx: RouteContext): ((request: 
 /** Marks every route declared in `scope` (and its children) with the scope's name. */
 function markRoutes(scope: FastifyInstance, name: ScopeName): void {
   scope.addHook('onRoute', (route) => {
-    route.config = { ...(route.config), [SCOPE_MARK]: name };
+    route.config = { ...route.config, [SCOPE_MARK]: name };
   });
 }
 
@@ -78,7 +84,9 @@ export function installScopes(app: FastifyInstance, ctx: RouteContext, areas: re
   app.addHook('onReady', async () => {
     const outside = routes.filter((r) => routeScope(r.config) === undefined);
     if (outside.length > 0) {
-      throw new Error(`routes declared outside an authorization scope: ${outside.map((r) => `${String(r.method)} ${r.url}`).join(', ')}`);
+      throw new Error(
+        `routes declared outside an authorization scope: ${outside.map((r) => `${String(r.method)} ${r.url}`).join(', ')}`,
+      );
     }
   });
 
@@ -92,9 +100,18 @@ export function installScopes(app: FastifyInstance, ctx: RouteContext, areas: re
   }
   const federation = ctx.federation;
   if (federation) {
-    peerScope(app, { registry: federation.registry, store: federation.store, self: ctx.nodeName, ...(federation.now ? { now: federation.now } : {}) }, (scope) => {
-      markRoutes(scope, 'peer');
-      for (const area of areas) area.peer?.(scope, ctx);
-    });
+    peerScope(
+      app,
+      {
+        registry: federation.registry,
+        store: federation.store,
+        self: ctx.nodeName,
+        ...(federation.now ? { now: federation.now } : {}),
+      },
+      (scope) => {
+        markRoutes(scope, 'peer');
+        for (const area of areas) area.peer?.(scope, ctx);
+      },
+    );
   }
 }

@@ -4,7 +4,13 @@ import type { RegistryPeer } from '@vaultmesh/core';
 import type { LogEngine, PublishedCheckpoint } from '../log/log-engine.js';
 import { NodeMetrics } from '../metrics/node-metrics.js';
 import { clientErrorHandler, frameworkErrorHandler, installErrorHandling } from './error-handler.js';
-import { BATCH_BODY_LIMIT_BYTES, DEFAULT_BODY_LIMIT_BYTES, DEFAULT_HTTP_LIMITS, TIMEOUT_CHECK_INTERVAL_MS, type HttpLimits } from '../config/http-limits.js';
+import {
+  BATCH_BODY_LIMIT_BYTES,
+  DEFAULT_BODY_LIMIT_BYTES,
+  DEFAULT_HTTP_LIMITS,
+  TIMEOUT_CHECK_INTERVAL_MS,
+  type HttpLimits,
+} from '../config/http-limits.js';
 import { boundInFlightBodies } from './in-flight-bodies.js';
 import { refuseWhileClosing } from './closing.js';
 import { useStrictJsonBodies } from './json-body.js';
@@ -55,7 +61,10 @@ export interface HttpServerOptions {
   /** The note served for a checkpoint: the log-signed note plus every cosignature held (default: as published). */
   checkpointNote?: (origin: string, checkpoint: PublishedCheckpoint) => string;
   /** How many witnesses cosigned a checkpoint and how many the federation requires (absent: no federation). */
-  witnessState?: (origin: string, checkpoint: PublishedCheckpoint) => { cosignatures: number; required: number } | undefined;
+  witnessState?: (
+    origin: string,
+    checkpoint: PublishedCheckpoint,
+  ) => { cosignatures: number; required: number } | undefined;
   /** Refreshes gauges sampled at scrape time (federation figures) before /metrics renders. */
   onMetricsScrape?: () => void;
   /** This node's C2SP witness (absent: no witness routes). */

@@ -29,10 +29,14 @@ export function generateKeyFile(path: string, purpose: KeyPurpose): Uint8Array {
 }
 
 export function readKeyFile(path: string, purpose: KeyPurpose): Uint8Array {
-  if (!existsSync(path)) throw new RemembrancerError('CONFIG_INVALID', `key file ${path} is missing (run 'remembrancer init')`);
+  if (!existsSync(path))
+    throw new RemembrancerError('CONFIG_INVALID', `key file ${path} is missing (run 'remembrancer init')`);
   const mode = statSync(path).mode & 0o777;
   if ((mode & 0o077) !== 0) {
-    throw new RemembrancerError('CONFIG_INVALID', `key file ${path} is readable by others (mode ${mode.toString(8)}); chmod 600 it`);
+    throw new RemembrancerError(
+      'CONFIG_INVALID',
+      `key file ${path} is readable by others (mode ${mode.toString(8)}); chmod 600 it`,
+    );
   }
   let body: Partial<KeyFileBody>;
   try {
@@ -44,6 +48,7 @@ export function readKeyFile(path: string, purpose: KeyPurpose): Uint8Array {
     throw new RemembrancerError('CONFIG_INVALID', `key file ${path} is not an ed25519 ${purpose} key`);
   }
   const seed = base64Decode(body.seed);
-  if (seed.length !== 32) throw new RemembrancerError('CONFIG_INVALID', `key file ${path} has a seed of ${seed.length} bytes, want 32`);
+  if (seed.length !== 32)
+    throw new RemembrancerError('CONFIG_INVALID', `key file ${path} has a seed of ${seed.length} bytes, want 32`);
   return seed;
 }

@@ -17,7 +17,11 @@ export function nextKeyPath(dataDir: string, purpose: RotatableKey): string {
 
 export function prepareKeyRotation(dataDir: string, purpose: RotatableKey): Uint8Array {
   const path = nextKeyPath(dataDir, purpose);
-  if (existsSync(path)) throw new RemembrancerError('CONFIG_INVALID', `${path} already exists: a rotation of the ${purpose} key is under way`);
+  if (existsSync(path))
+    throw new RemembrancerError(
+      'CONFIG_INVALID',
+      `${path} already exists: a rotation of the ${purpose} key is under way`,
+    );
   return generateKeyFile(path, purpose);
 }
 

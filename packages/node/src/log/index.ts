@@ -6,4 +6,10 @@ export type { TileCacheStats } from './tile-store.js';
 export type { LogEngineConfig } from './log-engine-config.js';
 export * from './tiled-log-engine.js';
 export * from './open-log-engine.js';
-export { Sequencer, type SequencerOptions, type SequencerStats, type NamespaceGroup, type CommitBatch } from './sequencer.js';
+export {
+  Sequencer,
+  type SequencerOptions,
+  type SequencerStats,
+  type NamespaceGroup,
+  type CommitBatch,
+} from './sequencer.js';

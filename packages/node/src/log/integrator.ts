@@ -1,4 +1,12 @@
-import { CompactRange, HASH_SIZE, RemembrancerError, TILE_HEIGHT, TILE_WIDTH, leavesPerTileHash, nodeHash } from '@vaultmesh/core';
+import {
+  CompactRange,
+  HASH_SIZE,
+  RemembrancerError,
+  TILE_HEIGHT,
+  TILE_WIDTH,
+  leavesPerTileHash,
+  nodeHash,
+} from '@vaultmesh/core';
 import type { NamespaceKey, TileWrite } from '../storage/log-storage.js';
 import { rowOffset, tileHashCount } from './stored-tile-layout.js';
 import type { TileStore } from './tile-store.js';
@@ -12,7 +20,10 @@ export const jsPairHasher: PairHasher = (children) => {
   const out = new Uint8Array(n * HASH_SIZE);
   for (let i = 0; i < n; i++) {
     const o = i * 2 * HASH_SIZE;
-    out.set(nodeHash(children.subarray(o, o + HASH_SIZE), children.subarray(o + HASH_SIZE, o + 2 * HASH_SIZE)), i * HASH_SIZE);
+    out.set(
+      nodeHash(children.subarray(o, o + HASH_SIZE), children.subarray(o + HASH_SIZE, o + 2 * HASH_SIZE)),
+      i * HASH_SIZE,
+    );
   }
   return out;
 };

@@ -1,4 +1,10 @@
-import { MAX_TILE_LEVEL, RemembrancerError, TILE_WIDTH, consistencyProofPlan, encodeEntryBundle } from '@vaultmesh/core';
+import {
+  MAX_TILE_LEVEL,
+  RemembrancerError,
+  TILE_WIDTH,
+  consistencyProofPlan,
+  encodeEntryBundle,
+} from '@vaultmesh/core';
 import type { LogStorage } from '../storage/log-storage.js';
 import type { PublishedCheckpoint } from './log-engine.js';
 import type { NamespaceState } from './namespace-state.js';
@@ -16,7 +22,10 @@ export function plainBytes(b: Uint8Array): Uint8Array {
 
 function checkIndex(name: string, value: number): void {
   if (!Number.isSafeInteger(value) || value < 0) {
-    throw new RemembrancerError('INVALID_ARGUMENT', `${name} must be a non-negative safe integer, got ${String(value)}`);
+    throw new RemembrancerError(
+      'INVALID_ARGUMENT',
+      `${name} must be a non-negative safe integer, got ${String(value)}`,
+    );
   }
 }
 
@@ -63,7 +72,10 @@ export class LogReader {
     if (start >= stop) return [];
     const out = this.storage.readEntries(st.key, start, stop).map(plainBytes);
     if (out.length !== stop - start) {
-      throw new RemembrancerError('STORAGE_FAILURE', `entries [${start}, ${stop}) of ${st.record.id} are incomplete in storage`);
+      throw new RemembrancerError(
+        'STORAGE_FAILURE',
+        `entries [${start}, ${stop}) of ${st.record.id} are incomplete in storage`,
+      );
     }
     return out;
   }
@@ -77,14 +89,16 @@ export class LogReader {
   inclusionProof(st: NamespaceState, index: number, size: number): Uint8Array[] {
     checkSize(st, size);
     checkIndex('index', index);
-    if (index >= size) throw new RemembrancerError('INDEX_OUT_OF_RANGE', `index ${index} is not below tree size ${size}`);
+    if (index >= size)
+      throw new RemembrancerError('INDEX_OUT_OF_RANGE', `index ${index} is not below tree size ${size}`);
     return inclusionProofFromTiles(this.tiles, st.key, index, size, (s) => this.edge(st, s));
   }
 
   consistencyProof(st: NamespaceState, from: number, to: number): Uint8Array[] {
     checkIndex('from', from);
     checkSize(st, to);
-    if (from > to) throw new RemembrancerError('INVALID_RANGE', `consistency proof from size ${from} to smaller size ${to}`);
+    if (from > to)
+      throw new RemembrancerError('INVALID_RANGE', `consistency proof from size ${from} to smaller size ${to}`);
     return hashPlan(consistencyProofPlan(from, to), this.tiles.reader(st.key), () => this.edge(st, to));
   }
 
@@ -112,14 +126,18 @@ export class LogReader {
     if (start + width > st.range.size) return undefined;
     const entries = this.storage.readEntries(st.key, start, start + width);
     if (entries.length !== width) {
-      throw new RemembrancerError('STORAGE_FAILURE', `entry bundle ${index} of ${st.record.id} is incomplete in storage`);
+      throw new RemembrancerError(
+        'STORAGE_FAILURE',
+        `entry bundle ${index} of ${st.record.id} is incomplete in storage`,
+      );
     }
     return encodeEntryBundle(entries);
   }
 
   /** Stored checkpoints, oldest first, the newest `limit` of them. */
   checkpointHistory(st: NamespaceState, limit: number): PublishedCheckpoint[] {
-    if (!Number.isSafeInteger(limit) || limit < 1) throw new RemembrancerError('INVALID_ARGUMENT', 'limit must be a positive integer');
+    if (!Number.isSafeInteger(limit) || limit < 1)
+      throw new RemembrancerError('INVALID_ARGUMENT', 'limit must be a positive integer');
     return this.storage.checkpointHistory(st.key, limit).map((c) => ({ ...c, root: plainBytes(c.root) }));
   }
 

@@ -66,7 +66,7 @@ const FROM_SLOT: Int32Array = (() => {
   const runs: number[] = [];
   for (let row = 0; row < 8; row++) {
     const len = TILE_WIDTH >>> row;
-    for (let index = 0; index < len; ) {
+    for (let index = 0; index < len;) {
       const b = blockOf(row, index);
       let n = 1;
       while (index + n < len && blockOf(row, index + n) === b) n++;

@@ -1,4 +1,11 @@
-import { CompactRange, EMPTY_ROOT, NoteSigner, RemembrancerError, assertNamespaceId, signCheckpoint } from '@vaultmesh/core';
+import {
+  CompactRange,
+  EMPTY_ROOT,
+  NoteSigner,
+  RemembrancerError,
+  assertNamespaceId,
+  signCheckpoint,
+} from '@vaultmesh/core';
 import type { LogStorage, NamespaceKey, StoredNamespace } from '../storage/log-storage.js';
 import type { NamespaceRecord } from './log-engine.js';
 import type { LogEngineLogger } from './logger.js';
@@ -89,7 +96,10 @@ export class NamespaceRegistry {
     // Only valid ids are ever installed, so a hit needs no syntax check (a miss gets none either).
     const st = typeof namespace === 'string' ? this.byId.get(namespace) : undefined;
     if (st === undefined) {
-      throw new RemembrancerError('NAMESPACE_NOT_FOUND', `no namespace ${JSON.stringify(String(namespace).slice(0, 140))}`);
+      throw new RemembrancerError(
+        'NAMESPACE_NOT_FOUND',
+        `no namespace ${JSON.stringify(String(namespace).slice(0, 140))}`,
+      );
     }
     return st;
   }

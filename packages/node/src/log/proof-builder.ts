@@ -51,7 +51,11 @@ export function rootFromEdge(edge: EdgeFolds): Uint8Array {
  * falling back to hashing only if an element is not a suffix of the edge (never for RFC 9162
  * plans, but the fallback keeps this correct for any plan).
  */
-export function hashPlan(plan: readonly (readonly SubtreeId[])[], read: HashReader, edge: () => EdgeFolds): Uint8Array[] {
+export function hashPlan(
+  plan: readonly (readonly SubtreeId[])[],
+  read: HashReader,
+  edge: () => EdgeFolds,
+): Uint8Array[] {
   const out = new Array<Uint8Array>(plan.length);
   const get = (id: SubtreeId): Uint8Array => {
     const h = read(id.level, id.index);
@@ -122,7 +126,10 @@ export function inclusionProofFromTiles(
       const i = popcount(Math.floor(size / POW2[h]!));
       const id = e.ids[i];
       if (id === undefined || id.index * POW2[id.level]! !== (a + 1) * POW2[h]!) {
-        throw new RemembrancerError('INTERNAL', `edge table of size ${size} does not start a subtree at ${(a + 1) * POW2[h]!}`);
+        throw new RemembrancerError(
+          'INTERNAL',
+          `edge table of size ${size} does not start a subtree at ${(a + 1) * POW2[h]!}`,
+        );
       }
       out.push(e.folds[i]!.slice());
       // Building the edge may have read tiles through the mirror's shared buffer.

@@ -1,4 +1,11 @@
-import { CompactRange, MAX_ENTRY_BYTES, RemembrancerError, bytesEqual, leafHash, rangeDecomposition } from '@vaultmesh/core';
+import {
+  CompactRange,
+  MAX_ENTRY_BYTES,
+  RemembrancerError,
+  bytesEqual,
+  leafHash,
+  rangeDecomposition,
+} from '@vaultmesh/core';
 import type { LogStorage, StoredNamespace } from '../storage/log-storage.js';
 import type { LogEngineLogger } from './logger.js';
 import { plainBytes, type LogReader } from './log-reader.js';
@@ -31,8 +38,9 @@ export function adoptStoredNamespace(stored: StoredNamespace, ctx: StartupCheckC
     throw new RemembrancerError('STORAGE_FAILURE', msg);
   };
   const signer = registry.signerFor(stored.origin);
-  if (stored.origin !== registry.originOf(stored.id)) fail(`origin ${stored.origin} does not belong to node ${ctx.nodeName}`);
-  if (signer.vkey !== stored.logVkey) fail('stored log vkey is not derived from this node\'s log key (wrong key file?)');
+  if (stored.origin !== registry.originOf(stored.id))
+    fail(`origin ${stored.origin} does not belong to node ${ctx.nodeName}`);
+  if (signer.vkey !== stored.logVkey) fail("stored log vkey is not derived from this node's log key (wrong key file?)");
   const tree = storage.loadTreeState(stored.key);
   const count = storage.entryCount(stored.key);
   if (count !== tree.size) fail(`tree state covers ${tree.size} entries but ${count} are stored`);
@@ -53,17 +61,20 @@ export function adoptStoredNamespace(stored: StoredNamespace, ctx: StartupCheckC
   const ids = rangeDecomposition(0, tree.size);
   ids.forEach((id, i) => {
     const h = tiles.hash(st.key, id.level, id.index);
-    if (h === undefined || !bytesEqual(h, range.hashes[i]!)) fail(`tiles disagree with the tree state at subtree ${id.level}/${id.index}`);
+    if (h === undefined || !bytesEqual(h, range.hashes[i]!))
+      fail(`tiles disagree with the tree state at subtree ${id.level}/${id.index}`);
   });
   if (tree.size > 0) {
     const last = storage.readEntry(st.key, tree.size - 1);
     const h = tiles.hash(st.key, 0, tree.size - 1);
-    if (last === undefined || h === undefined || !bytesEqual(leafHash(last), h)) fail('the last entry does not match its leaf hash');
+    if (last === undefined || h === undefined || !bytesEqual(leafHash(last), h))
+      fail('the last entry does not match its leaf hash');
   }
   const cp = storage.latestCheckpoint(st.key);
   if (cp !== undefined) {
     if (cp.size > tree.size) fail(`latest checkpoint has size ${cp.size} beyond the tree size ${tree.size}`);
-    if (!bytesEqual(rootFromEdge(ctx.reader.edge(st, cp.size)), cp.root)) fail(`latest checkpoint (size ${cp.size}) is not a state of this tree`);
+    if (!bytesEqual(rootFromEdge(ctx.reader.edge(st, cp.size)), cp.root))
+      fail(`latest checkpoint (size ${cp.size}) is not a state of this tree`);
     st.latest = { ...cp, root: plainBytes(cp.root) };
   }
 }

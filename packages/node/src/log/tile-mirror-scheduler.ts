@@ -30,7 +30,9 @@ export class TileMirrorScheduler {
 
   /** Checks the namespace's mirror files against the database; must run before any tile is read through the mirror. */
   validate(st: NamespaceState): void {
-    forEachFullLevel(st, (level, full) => this.mirror.validate(st.key, level, full, (i) => this.storage.readTile(st.key, level, i)));
+    forEachFullLevel(st, (level, full) =>
+      this.mirror.validate(st.key, level, full, (i) => this.storage.readTile(st.key, level, i)),
+    );
   }
 
   /** Starts copying the backlog in the background and syncing every `syncMs`. */

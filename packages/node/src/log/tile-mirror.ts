@@ -16,7 +16,15 @@ import { join } from 'node:path';
 import { HASH_SIZE, TILE_WIDTH } from '@vaultmesh/core';
 import type { NamespaceKey, StoredTile } from '../storage/log-storage.js';
 import type { LogEngineLogger } from './logger.js';
-import { BLOCK_BYTES, FULL_TILE_BYTES, MIRROR_SLOT_BYTES, blockOf, fromMirrorSlot, offsetInBlock, toMirrorSlot } from './mirror-slot.js';
+import {
+  BLOCK_BYTES,
+  FULL_TILE_BYTES,
+  MIRROR_SLOT_BYTES,
+  blockOf,
+  fromMirrorSlot,
+  offsetInBlock,
+  toMirrorSlot,
+} from './mirror-slot.js';
 
 const STATE_FILE = 'mirror-state.json';
 /** 2: path-block slots (1: stratified slots); files of another version are rebuilt. */
@@ -56,7 +64,12 @@ export class TileMirror {
   private failed = false;
   private readonly slot = new Uint8Array(MIRROR_SLOT_BYTES);
   /** The last path block read, identified by level state, tile and block number. */
-  private readonly block = { st: undefined as LevelState | undefined, index: -1, c: -1, data: new Uint8Array(BLOCK_BYTES) };
+  private readonly block = {
+    st: undefined as LevelState | undefined,
+    index: -1,
+    c: -1,
+    data: new Uint8Array(BLOCK_BYTES),
+  };
 
   constructor(
     readonly dir: string,
@@ -96,7 +109,12 @@ export class TileMirror {
    * Checks a level's mirror against the database before it is used: at most `fullTiles` may be
    * mirrored, and the last durable one must equal the stored tile. Otherwise the level restarts.
    */
-  validate(ns: NamespaceKey, level: number, fullTiles: number, stored: (index: number) => StoredTile | undefined): void {
+  validate(
+    ns: NamespaceKey,
+    level: number,
+    fullTiles: number,
+    stored: (index: number) => StoredTile | undefined,
+  ): void {
     const st = this.state(ns, level);
     if (this.failed || st === undefined || st.durable === 0) return;
     try {
@@ -104,7 +122,11 @@ export class TileMirror {
       if (ok) {
         const mine = this.read(ns, level, st.durable - 1);
         const theirs = stored(st.durable - 1);
-        ok = mine !== undefined && theirs !== undefined && theirs.width === TILE_WIDTH && Buffer.compare(mine.data, theirs.data) === 0;
+        ok =
+          mine !== undefined &&
+          theirs !== undefined &&
+          theirs.width === TILE_WIDTH &&
+          Buffer.compare(mine.data, theirs.data) === 0;
       }
       if (!ok && !this.failed) {
         this.logger.warn({ ns, level, durable: st.durable }, 'tile mirror does not match the database; rebuilding it');
@@ -125,7 +147,8 @@ export class TileMirror {
     const st = this.state(ns, level);
     if (this.failed || st === undefined || index >= st.durable) return undefined;
     try {
-      if (readSync(this.fd(st), this.slot, 0, MIRROR_SLOT_BYTES, index * MIRROR_SLOT_BYTES) !== MIRROR_SLOT_BYTES) return undefined;
+      if (readSync(this.fd(st), this.slot, 0, MIRROR_SLOT_BYTES, index * MIRROR_SLOT_BYTES) !== MIRROR_SLOT_BYTES)
+        return undefined;
     } catch (error) {
       this.fail(error);
       return undefined;
@@ -154,7 +177,10 @@ export class TileMirror {
     if (this.failed || st === undefined || tileIndex >= st.durable) return undefined;
     const b = this.block;
     // Rows 4..7 are in several blocks: use the block in hand if it holds this hash.
-    const c = row >= 4 && b.st === st && b.index === tileIndex && ((b.c >>> (row - 4)) ^ 1) === index ? b.c : blockOf(row, index);
+    const c =
+      row >= 4 && b.st === st && b.index === tileIndex && ((b.c >>> (row - 4)) ^ 1) === index
+        ? b.c
+        : blockOf(row, index);
     const data = this.readBlock(st, tileIndex, c);
     if (data === undefined) return undefined;
     const o = offsetInBlock(row, index) * HASH_SIZE;
@@ -166,7 +192,8 @@ export class TileMirror {
     if (b.st === st && b.index === index && b.c === c) return b.data;
     b.st = undefined;
     try {
-      if (readSync(this.fd(st), b.data, 0, BLOCK_BYTES, index * MIRROR_SLOT_BYTES + c * BLOCK_BYTES) !== BLOCK_BYTES) return undefined;
+      if (readSync(this.fd(st), b.data, 0, BLOCK_BYTES, index * MIRROR_SLOT_BYTES + c * BLOCK_BYTES) !== BLOCK_BYTES)
+        return undefined;
     } catch (error) {
       this.fail(error);
       return undefined;
@@ -186,7 +213,13 @@ export class TileMirror {
    * Appends full tiles [written, min(fullTiles, written + budget)) taken from `source`; returns
    * how many tiles are still missing afterwards.
    */
-  extend(ns: NamespaceKey, level: number, fullTiles: number, budget: number, source: (index: number) => StoredTile | undefined): number {
+  extend(
+    ns: NamespaceKey,
+    level: number,
+    fullTiles: number,
+    budget: number,
+    source: (index: number) => StoredTile | undefined,
+  ): number {
     if (this.failed) return 0;
     try {
       let st = this.state(ns, level);
@@ -257,7 +290,8 @@ export class TileMirror {
     if (this.openFiles >= MAX_OPEN_FILES) {
       // Close the least recently used file; unsynced writes are synced first so nothing is lost.
       let victim: LevelState | undefined;
-      for (const s of this.allLevels()) if (s.fd !== undefined && (victim === undefined || s.lastUse < victim.lastUse)) victim = s;
+      for (const s of this.allLevels())
+        if (s.fd !== undefined && (victim === undefined || s.lastUse < victim.lastUse)) victim = s;
       if (victim !== undefined) {
         if (victim.written !== victim.durable) fdatasyncSync(victim.fd!);
         this.closeFile(victim);
@@ -285,6 +319,9 @@ export class TileMirror {
     if (this.failed) return;
     this.failed = true;
     this.block.st = undefined;
-    this.logger.warn({ err: error, dir: this.dir }, 'tile mirror disabled after an I/O error; serving tiles from the database');
+    this.logger.warn(
+      { err: error, dir: this.dir },
+      'tile mirror disabled after an I/O error; serving tiles from the database',
+    );
   }
 }

@@ -35,7 +35,10 @@ export interface PathSiblings {
 }
 
 /** Offset of each row in a full tile, in bytes. */
-const FULL_ROW_OFFSET: Int32Array = Int32Array.from({ length: TILE_HEIGHT }, (_, r) => rowOffset(TILE_WIDTH, r) * HASH_SIZE);
+const FULL_ROW_OFFSET: Int32Array = Int32Array.from(
+  { length: TILE_HEIGHT },
+  (_, r) => rowOffset(TILE_WIDTH, r) * HASH_SIZE,
+);
 
 /**
  * A number that identifies (ns, level, index), or a string where the number would not be exact:
@@ -117,7 +120,10 @@ export class TileStore {
     if (t === undefined) {
       this.misses++;
       // Levels >= 1 are worth caching while their region has room.
-      const block = level === 0 || this.high.size >= this.highCapacity ? this.mirror?.pathBlock(ns, level, index, position) : undefined;
+      const block =
+        level === 0 || this.high.size >= this.highCapacity
+          ? this.mirror?.pathBlock(ns, level, index, position)
+          : undefined;
       if (block !== undefined) {
         this.mirrorReads++;
         view.data = block;
@@ -232,7 +238,13 @@ export class TileStore {
   }
 
   stats(): TileCacheStats {
-    return { tiles: this.low.size + this.high.size, capacity: this.capacity, hits: this.hits, misses: this.misses, mirrorReads: this.mirrorReads };
+    return {
+      tiles: this.low.size + this.high.size,
+      capacity: this.capacity,
+      hits: this.hits,
+      misses: this.misses,
+      mirrorReads: this.mirrorReads,
+    };
   }
 
   private remember(level: number, key: number | string, tile: StoredTile): void {

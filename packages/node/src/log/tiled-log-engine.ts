@@ -54,7 +54,15 @@ export class TiledLogEngine implements ObservableLogEngine {
     this.publisher = new CheckpointPublisher(storage, c.checkpointRetention, c.logger);
 
     try {
-      const ctx = { storage, registry: this.registry, tiles: this.tiles, reader: this.reader, mirror: this.mirror, nodeName: c.nodeName, logger: c.logger };
+      const ctx = {
+        storage,
+        registry: this.registry,
+        tiles: this.tiles,
+        reader: this.reader,
+        mirror: this.mirror,
+        nodeName: c.nodeName,
+        logger: c.logger,
+      };
       for (const ns of storage.loadNamespaces()) adoptStoredNamespace(ns, ctx);
     } catch (error) {
       mirror?.close();

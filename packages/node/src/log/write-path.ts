@@ -43,7 +43,9 @@ export class WritePath {
       (groups) =>
         this.commitGroups(groups).catch((error: unknown) => {
           // Callers (the HTTP layer) branch on codes: anything untyped is an internal fault.
-          throw isRemembrancerError(error) ? error : new RemembrancerError('INTERNAL', `append failed: ${String(error)}`, { cause: error });
+          throw isRemembrancerError(error)
+            ? error
+            : new RemembrancerError('INTERNAL', `append failed: ${String(error)}`, { cause: error });
         }),
       (error, entries) => logger.error({ err: error, entries }, 'group commit failed; its appends were rejected'),
     );
@@ -61,7 +63,10 @@ export class WritePath {
         const e = entries[i];
         if (!(e instanceof Uint8Array)) throw new RemembrancerError('INVALID_ARGUMENT', `entry ${i} is not bytes`);
         if (e.length > MAX_ENTRY_BYTES) {
-          throw new RemembrancerError('ENTRY_TOO_LARGE', `entry ${i} is ${e.length} bytes; at most ${MAX_ENTRY_BYTES} are allowed`);
+          throw new RemembrancerError(
+            'ENTRY_TOO_LARGE',
+            `entry ${i} is ${e.length} bytes; at most ${MAX_ENTRY_BYTES} are allowed`,
+          );
         }
       }
       if (entries.length === 0) return Promise.resolve([]);
@@ -87,7 +92,10 @@ export class WritePath {
     for (const g of groups) for (const e of g.entries) all.push(e);
     const hashes = this.hasher.leafHashes(all);
     if (hashes.length !== all.length) {
-      throw new RemembrancerError('INTERNAL', `batch hasher returned ${hashes.length} hashes for ${all.length} entries`);
+      throw new RemembrancerError(
+        'INTERNAL',
+        `batch hasher returned ${hashes.length} hashes for ${all.length} entries`,
+      );
     }
     const staged: { st: NamespaceState; integration: Integration }[] = [];
     let offset = 0;
@@ -115,7 +123,8 @@ export class WritePath {
       this.tiles.committed(st.key, integration.tiles);
       const leaves = integration.leaves;
       const out = new Array<AppendResult>(leaves.length / 32);
-      for (let i = 0; i < out.length; i++) out[i] = { index: first + i, leafHash: leaves.subarray(i * 32, i * 32 + 32) };
+      for (let i = 0; i < out.length; i++)
+        out[i] = { index: first + i, leafHash: leaves.subarray(i * 32, i * 32 + 32) };
       return out;
     });
     this.onCommitted(staged.map((s) => s.st));

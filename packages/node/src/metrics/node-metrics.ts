@@ -57,7 +57,7 @@ export class NodeMetrics {
 
   readonly gossipRounds = new Counter({
     name: 'remembrancer_gossip_rounds_total',
-    help: 'Gossip rounds completed (every active peer\'s view pulled or timed out)',
+    help: "Gossip rounds completed (every active peer's view pulled or timed out)",
     registers: [this.registry],
   });
   readonly gossipPeerReachable = new Gauge({
@@ -83,7 +83,7 @@ export class NodeMetrics {
   });
   readonly refusedOrigins = new Gauge({
     name: 'remembrancer_witness_refused_origins',
-    help: 'Federation origins this node\'s witness refuses to cosign because of evidence under the registry in force',
+    help: "Federation origins this node's witness refuses to cosign because of evidence under the registry in force",
     registers: [this.registry],
   });
 

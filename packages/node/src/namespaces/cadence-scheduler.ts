@@ -142,7 +142,14 @@ export class CadenceScheduler {
         const periods = (next - row.nextDueMs) / row.periodMs;
         const dueAtMs = next - row.periodMs;
         this.#store.put({ ...row, nextDueMs: next, lastDueMs: dueAtMs, dueCount: row.dueCount + periods });
-        out.push({ namespace: row.namespace, level: row.level, target: row.target, confirmations: row.confirmations, dueAtMs, periods });
+        out.push({
+          namespace: row.namespace,
+          level: row.level,
+          target: row.target,
+          confirmations: row.confirmations,
+          dueAtMs,
+          periods,
+        });
       }
       return out;
     });
@@ -169,7 +176,10 @@ export class CadenceScheduler {
   /** Ticks every intervalMs (restarting the timer if running); the timer does not keep the process alive. */
   start(intervalMs = 1000): void {
     if (!Number.isSafeInteger(intervalMs) || intervalMs < 1 || intervalMs > MAX_INTERVAL_MS) {
-      throw new RemembrancerError('INVALID_ARGUMENT', `tick interval must be an integer from 1 to ${MAX_INTERVAL_MS} ms`);
+      throw new RemembrancerError(
+        'INVALID_ARGUMENT',
+        `tick interval must be an integer from 1 to ${MAX_INTERVAL_MS} ms`,
+      );
     }
     this.stop();
     this.#timer = setInterval(() => {

@@ -44,10 +44,12 @@ interface LevelRow {
   due_count: number;
 }
 
-const COLUMNS = 'namespace, level, target, every, period_ms, confirmations, anchor_ms, next_due_ms, last_due_ms, due_count';
+const COLUMNS =
+  'namespace, level, target, every, period_ms, confirmations, anchor_ms, next_due_ms, last_due_ms, due_count';
 
 function toRow(r: LevelRow): CadenceRow {
-  if (!isCadenceLevelName(r.level)) throw new RemembrancerError('STORAGE_FAILURE', `corrupt cadence row: level ${JSON.stringify(r.level)}`);
+  if (!isCadenceLevelName(r.level))
+    throw new RemembrancerError('STORAGE_FAILURE', `corrupt cadence row: level ${JSON.stringify(r.level)}`);
   return {
     namespace: r.namespace,
     level: r.level,
@@ -74,7 +76,10 @@ function levelOrder(a: CadenceRow, b: CadenceRow): number {
 export class CadenceStore {
   readonly path: string;
   readonly #conn: GuardedConnection;
-  readonly #s: Record<'levels' | 'due' | 'put' | 'remove' | 'appliedAt' | 'setAppliedAt' | 'namespaces', Database.Statement>;
+  readonly #s: Record<
+    'levels' | 'due' | 'put' | 'remove' | 'appliedAt' | 'setAppliedAt' | 'namespaces',
+    Database.Statement
+  >;
 
   /** A path, or options; the file's directory is created (mode 0700) if missing. */
   constructor(pathOrOptions: string | CadenceStoreOptions) {
@@ -85,7 +90,9 @@ export class CadenceStore {
       migrateCadenceDb(db);
       this.#s = {
         levels: db.prepare(`SELECT ${COLUMNS} FROM cadence_levels WHERE namespace = ?`),
-        due: db.prepare(`SELECT ${COLUMNS} FROM cadence_levels WHERE next_due_ms <= ? ORDER BY next_due_ms, namespace, level`),
+        due: db.prepare(
+          `SELECT ${COLUMNS} FROM cadence_levels WHERE next_due_ms <= ? ORDER BY next_due_ms, namespace, level`,
+        ),
         put: db.prepare(
           `INSERT INTO cadence_levels (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
            ON CONFLICT (namespace, level) DO UPDATE SET target = excluded.target, every = excluded.every,

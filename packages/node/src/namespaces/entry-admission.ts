@@ -51,7 +51,11 @@ export class EntryAdmission {
   preflight(namespace: string, token: string | undefined): void {
     const rules = this.deps.directory.rules(namespace);
     if (!rules) throw new RemembrancerError('NAMESPACE_NOT_FOUND', `namespace '${namespace}' does not exist`);
-    if (rules.system) throw new RemembrancerError('FORBIDDEN', `${namespace} is written by the node itself (governance documents go to POST /v1/governance)`);
+    if (rules.system)
+      throw new RemembrancerError(
+        'FORBIDDEN',
+        `${namespace} is written by the node itself (governance documents go to POST /v1/governance)`,
+      );
     this.deps.auth.authorizeToken(rules, token);
     if (token === undefined && !rules.spec.writers.some((w) => 'ed25519' in w)) {
       throw new RemembrancerError('UNAUTHORIZED', `writing to ${namespace} needs a bearer token`);
@@ -70,12 +74,18 @@ export class EntryAdmission {
    * free in between: an Ed25519 verification costs ~150 µs, so a signed batch of 10,000 would
    * otherwise hold every other tenant's requests for ~1.5 s.
    */
-  async admitYielding(namespace: string, token: string | undefined, entries: readonly unknown[], batch: boolean): Promise<AdmittedEntries> {
+  async admitYielding(
+    namespace: string,
+    token: string | undefined,
+    entries: readonly unknown[],
+    batch: boolean,
+  ): Promise<AdmittedEntries> {
     const { rules, objects } = this.prepare(namespace, token, entries, batch);
     let signed = 0;
     for (let i = 0; i < objects.length; i++) {
       const entry = objects[i]!;
-      if (SIGNATURES_MEMBER in entry && ++signed % SIGNED_ENTRIES_PER_SLICE === 0) await new Promise((resolve) => setImmediate(resolve));
+      if (SIGNATURES_MEMBER in entry && ++signed % SIGNED_ENTRIES_PER_SLICE === 0)
+        await new Promise((resolve) => setImmediate(resolve));
       this.authorizeEntry(rules, token, entry, batch ? i : undefined);
     }
     // Rules may have changed while we yielded: the rest is checked against the rules in force now.
@@ -83,19 +93,34 @@ export class EntryAdmission {
   }
 
   /** The namespace takes writes, every entry is an object, and the bearer token (if any) may write here. */
-  private prepare(namespace: string, token: string | undefined, entries: readonly unknown[], batch: boolean): { rules: NamespaceRules; objects: JsonObject[] } {
+  private prepare(
+    namespace: string,
+    token: string | undefined,
+    entries: readonly unknown[],
+    batch: boolean,
+  ): { rules: NamespaceRules; objects: JsonObject[] } {
     const rules = this.deps.directory.rules(namespace);
     if (!rules) throw new RemembrancerError('NAMESPACE_NOT_FOUND', `namespace '${namespace}' does not exist`);
-    if (rules.system) throw new RemembrancerError('FORBIDDEN', `${namespace} is written by the node itself (governance documents go to POST /v1/governance)`);
+    if (rules.system)
+      throw new RemembrancerError(
+        'FORBIDDEN',
+        `${namespace} is written by the node itself (governance documents go to POST /v1/governance)`,
+      );
     const objects: JsonObject[] = entries.map((e, i) => {
-      if (!isJsonObject(e)) throw at(new RemembrancerError('ENTRY_NOT_OBJECT', 'an entry must be a JSON object'), batch ? i : undefined);
+      if (!isJsonObject(e))
+        throw at(new RemembrancerError('ENTRY_NOT_OBJECT', 'an entry must be a JSON object'), batch ? i : undefined);
       return e;
     });
     this.deps.auth.authorizeToken(rules, token);
     return { rules, objects };
   }
 
-  private authorizeEntry(rules: NamespaceRules, token: string | undefined, entry: JsonObject, position: number | undefined): void {
+  private authorizeEntry(
+    rules: NamespaceRules,
+    token: string | undefined,
+    entry: JsonObject,
+    position: number | undefined,
+  ): void {
     try {
       this.deps.auth.authorizeEntry(rules, token, entry);
     } catch (e) {
@@ -111,7 +136,10 @@ export class EntryAdmission {
       try {
         const data = entryToBytes(entry);
         if (data.length > limits.max_entry_bytes) {
-          throw new RemembrancerError('ENTRY_TOO_LARGE', `entry is ${data.length} bytes of canonical JSON; ${rules.id} accepts at most ${limits.max_entry_bytes}`);
+          throw new RemembrancerError(
+            'ENTRY_TOO_LARGE',
+            `entry is ${data.length} bytes of canonical JSON; ${rules.id} accepts at most ${limits.max_entry_bytes}`,
+          );
         }
         this.deps.schemas.validateEntry(entry, schema_policy.allow);
         total += data.length;

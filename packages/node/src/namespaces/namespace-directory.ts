@@ -66,7 +66,11 @@ export interface NamespaceDirectoryOptions {
   now?: () => number;
   /** How often pending documents are checked for having become effective, ms. */
   pendingCheckMs?: number;
-  logger?: { info(obj: object, msg: string): void; warn(obj: object, msg: string): void; error(obj: object, msg: string): void };
+  logger?: {
+    info(obj: object, msg: string): void;
+    warn(obj: object, msg: string): void;
+    error(obj: object, msg: string): void;
+  };
 }
 
 /** The rules of a `sys:` namespace: written by the node only, readable by all. */
@@ -97,7 +101,8 @@ export class NamespaceDirectory {
    */
   static open(options: NamespaceDirectoryOptions): NamespaceDirectory {
     const dir = new NamespaceDirectory(options);
-    if (!dir.engine.getNamespace(GOVERNANCE_NAMESPACE)) dir.engine.createNamespace(GOVERNANCE_NAMESPACE, { system: true });
+    if (!dir.engine.getNamespace(GOVERNANCE_NAMESPACE))
+      dir.engine.createNamespace(GOVERNANCE_NAMESPACE, { system: true });
     dir.docs = dir.readLog();
     dir.refresh();
     return dir;
@@ -110,7 +115,9 @@ export class NamespaceDirectory {
     for (let start = 0; start < size; start += READ_CHUNK) {
       const chunk = this.engine.getEntries(GOVERNANCE_NAMESPACE, start, Math.min(size, start + READ_CHUNK));
       // Parsed (checked) once, by the replay in refresh(), which refuses the log if any is invalid.
-      chunk.forEach((bytes, i) => out.push({ index: start + i, doc: JSON.parse(utf8Decode(bytes)) as GovernanceDocument }));
+      chunk.forEach((bytes, i) =>
+        out.push({ index: start + i, doc: JSON.parse(utf8Decode(bytes)) as GovernanceDocument }),
+      );
     }
     return out;
   }
@@ -120,10 +127,21 @@ export class NamespaceDirectory {
     for (const ns of this.engine.listNamespaces()) {
       if (ns.id.startsWith('sys:') || this.projected.namespaces.has(ns.id)) continue;
       try {
-        await this.propose('create', ns.id, { description: 'created before governance; adopted with default rules' }, ns.createdAt);
-        this.options.logger?.info({ namespace: ns.id }, 'recorded a namespace.create for a namespace that predates the governance log');
+        await this.propose(
+          'create',
+          ns.id,
+          { description: 'created before governance; adopted with default rules' },
+          ns.createdAt,
+        );
+        this.options.logger?.info(
+          { namespace: ns.id },
+          'recorded a namespace.create for a namespace that predates the governance log',
+        );
       } catch (e) {
-        this.options.logger?.warn({ namespace: ns.id, err: errorMessage(e) }, 'namespace predates the governance log and could not be adopted; it keeps default rules');
+        this.options.logger?.warn(
+          { namespace: ns.id, err: errorMessage(e) },
+          'namespace predates the governance log and could not be adopted; it keeps default rules',
+        );
       }
     }
   }
@@ -141,7 +159,10 @@ export class NamespaceDirectory {
     const invalid = this.state.skipped.find((k) => k.reason.startsWith('invalid:'));
     if (invalid) {
       // Only checked documents are ever appended: an invalid one means the log or this build changed.
-      throw new RemembrancerError('STORAGE_FAILURE', `sys:governance entry ${invalid.index} is not a valid governance document: ${invalid.reason}`);
+      throw new RemembrancerError(
+        'STORAGE_FAILURE',
+        `sys:governance entry ${invalid.index} is not a valid governance document: ${invalid.reason}`,
+      );
     }
     this.projected = this.state.pending.length > 0 ? advanceGovernance(this.state, [], null) : this.state;
     this.applyEffects(undefined);
@@ -206,13 +227,36 @@ export class NamespaceDirectory {
   rules(id: string): NamespaceRules | undefined {
     this.applyDue();
     const ns = this.state.namespaces.get(id);
-    if (ns) return { id, spec: ns.spec, version: ns.version, created_at: ns.created_at, updated_at: ns.updated_at, system: false };
+    if (ns)
+      return {
+        id,
+        spec: ns.spec,
+        version: ns.version,
+        created_at: ns.created_at,
+        updated_at: ns.updated_at,
+        system: false,
+      };
     const record = this.engine.getNamespace(id);
     if (!record) return undefined;
-    if (id.startsWith('sys:')) return { id, spec: systemSpec(), version: 0, created_at: record.createdAt, updated_at: record.createdAt, system: true };
+    if (id.startsWith('sys:'))
+      return {
+        id,
+        spec: systemSpec(),
+        version: 0,
+        created_at: record.createdAt,
+        updated_at: record.createdAt,
+        system: true,
+      };
     // A log created beneath the governance layer (a tool opening the engine directly): default
     // rules until adoptLegacyNamespaces() records it at the node's next start.
-    return { id, spec: defaultNamespaceSpec(), version: 0, created_at: record.createdAt, updated_at: record.createdAt, system: false };
+    return {
+      id,
+      spec: defaultNamespaceSpec(),
+      version: 0,
+      created_at: record.createdAt,
+      updated_at: record.createdAt,
+      system: false,
+    };
   }
 
   /** Every namespace in force, system ones included, in creation order. */
@@ -262,7 +306,11 @@ export class NamespaceDirectory {
     const entry = { index: result!.index, doc };
     this.docs.push(entry);
     this.advance([entry]);
-    return { index: result!.index, document: doc, effective: !this.state.pending.some((p) => p.index === result!.index) };
+    return {
+      index: result!.index,
+      document: doc,
+      effective: !this.state.pending.some((p) => p.index === result!.index),
+    };
   }
 
   /**
@@ -270,19 +318,37 @@ export class NamespaceDirectory {
    * `create` takes a spec (absent members get defaults); `set` merges into the namespace's rules as
    * they will stand after every pending change; `cadence` replaces the cadence alone.
    */
-  async propose(kind: 'create' | 'set' | 'cadence', namespace: string, body: unknown, effectiveAfter?: string): Promise<GovernanceSubmission> {
+  async propose(
+    kind: 'create' | 'set' | 'cadence',
+    namespace: string,
+    body: unknown,
+    effectiveAfter?: string,
+  ): Promise<GovernanceSubmission> {
     const local = this.options.localOperator;
-    if (!local) throw new RemembrancerError('GOVERNANCE_NOT_AUTHORIZED', 'this node has no operator key to sign governance documents with');
+    if (!local)
+      throw new RemembrancerError(
+        'GOVERNANCE_NOT_AUTHORIZED',
+        'this node has no operator key to sign governance documents with',
+      );
     const times = { issued_at: this.nowIso(), ...(effectiveAfter ? { effective_after: effectiveAfter } : {}) };
     const current = this.projected.namespaces.get(namespace);
-    if (kind !== 'create' && !current) throw new RemembrancerError('NAMESPACE_NOT_FOUND', `namespace '${namespace}' does not exist`);
+    if (kind !== 'create' && !current)
+      throw new RemembrancerError('NAMESPACE_NOT_FOUND', `namespace '${namespace}' does not exist`);
     // The body is checked as the caller wrote it first, so errors point into it (POLICY_INVALID).
     if (kind === 'cadence') parseCadence(body, '');
     else parseNamespaceSpec(body, current?.spec);
     const doc =
-      kind === 'create' ? buildNamespaceCreate({ namespace, spec: body, ...times })
-      : kind === 'set' ? buildNamespacePolicySet({ namespace, version: current!.version + 1, spec: body, base: current!.spec, ...times })
-      : buildCadenceSet({ namespace, version: current!.version + 1, cadence: body, ...times });
+      kind === 'create'
+        ? buildNamespaceCreate({ namespace, spec: body, ...times })
+        : kind === 'set'
+          ? buildNamespacePolicySet({
+              namespace,
+              version: current!.version + 1,
+              spec: body,
+              base: current!.spec,
+              ...times,
+            })
+          : buildCadenceSet({ namespace, version: current!.version + 1, cadence: body, ...times });
     return this.submit(signGovernanceDocument(doc, local.id, local.seed));
   }
 

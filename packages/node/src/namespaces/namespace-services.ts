@@ -59,7 +59,13 @@ export function openNamespaceServices(options: NamespaceServicesOptions): Namesp
     throw e;
   }
   const auth = new WriterAuthorization(options.adminToken, () => directory.writerIndex());
-  const admission = new EntryAdmission({ directory, auth, schemas, rate: new RateLimiter(), quota: new QuotaGuard(options.engine) });
+  const admission = new EntryAdmission({
+    directory,
+    auth,
+    schemas,
+    rate: new RateLimiter(),
+    quota: new QuotaGuard(options.engine),
+  });
   return {
     directory,
     admission,

@@ -20,7 +20,10 @@ function checkAmount(name: string, value: number): void {
 
 function checkQuota(name: string, value: number | null): void {
   if (value !== null && (!Number.isSafeInteger(value) || value < 0)) {
-    throw new RemembrancerError('INVALID_ARGUMENT', `${name} must be a non-negative integer or null, got ${String(value)}`);
+    throw new RemembrancerError(
+      'INVALID_ARGUMENT',
+      `${name} must be a non-negative integer or null, got ${String(value)}`,
+    );
   }
 }
 
@@ -68,7 +71,8 @@ export class QuotaGuard {
       released = true;
       held.entries -= entries;
       held.bytes -= bytes;
-      if (held.entries === 0 && held.bytes === 0 && this.inFlight.get(namespace) === held) this.inFlight.delete(namespace);
+      if (held.entries === 0 && held.bytes === 0 && this.inFlight.get(namespace) === held)
+        this.inFlight.delete(namespace);
     };
   }
 

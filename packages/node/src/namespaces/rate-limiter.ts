@@ -39,7 +39,10 @@ function checkLimits(limits: RateLimits): { rate: number; burst: number } | unde
   const rate = limits.rate_per_second;
   if (rate === null) return undefined;
   if (!Number.isFinite(rate) || rate <= 0) {
-    throw new RemembrancerError('INVALID_ARGUMENT', `rate_per_second must be a positive number or null, got ${String(rate)}`);
+    throw new RemembrancerError(
+      'INVALID_ARGUMENT',
+      `rate_per_second must be a positive number or null, got ${String(rate)}`,
+    );
   }
   const burst = limits.burst ?? Math.max(1, Math.ceil(rate));
   if (!Number.isSafeInteger(burst) || burst < 1) {

@@ -58,7 +58,11 @@ function newAjv(): Ajv2020 {
 }
 
 function invalid(id: string, why: string, cause?: unknown): RemembrancerError {
-  return new RemembrancerError('POLICY_INVALID', `schema ${shorten(id, 140)}: ${why}`, cause === undefined ? undefined : { cause });
+  return new RemembrancerError(
+    'POLICY_INVALID',
+    `schema ${shorten(id, 140)}: ${why}`,
+    cause === undefined ? undefined : { cause },
+  );
 }
 
 /** Iterative, so a hostile nesting depth is reported instead of overflowing the stack. */
@@ -187,7 +191,8 @@ export class SchemaRegistry {
     } catch (e) {
       throw new RemembrancerError('POLICY_INVALID', errorMessage(e), { cause: e });
     }
-    if (typeof schema !== 'object' || schema === null || Array.isArray(schema)) throw invalid(id, 'a schema must be a JSON object');
+    if (typeof schema !== 'object' || schema === null || Array.isArray(schema))
+      throw invalid(id, 'a schema must be a JSON object');
     if (!depthWithin(schema, SCHEMA_MAX_DEPTH)) throw invalid(id, `nested deeper than ${SCHEMA_MAX_DEPTH} levels`);
     let jcs: string;
     try {
@@ -196,12 +201,16 @@ export class SchemaRegistry {
       throw invalid(id, `not plain JSON: ${errorMessage(e)}`, e);
     }
     const bytes = new TextEncoder().encode(jcs).length;
-    if (bytes > SCHEMA_MAX_BYTES) throw invalid(id, `${bytes} bytes of canonical JSON; at most ${SCHEMA_MAX_BYTES} are allowed`);
+    if (bytes > SCHEMA_MAX_BYTES)
+      throw invalid(id, `${bytes} bytes of canonical JSON; at most ${SCHEMA_MAX_BYTES} are allowed`);
 
     const held = this.byId.get(id);
     if (held) {
       if (held.jcs === jcs) return undefined;
-      throw invalid(id, `already registered (from ${held.source}) with a different schema; a released schema never changes, publish a new version`);
+      throw invalid(
+        id,
+        `already registered (from ${held.source}) with a different schema; a released schema never changes, publish a new version`,
+      );
     }
 
     // A private, frozen copy: the caller's object may change later, ajv keys its cache on identity.
@@ -210,10 +219,18 @@ export class SchemaRegistry {
     if ($id !== undefined) {
       if (typeof $id !== 'string') throw invalid(id, '$id must be a string');
       const last = idFileName($id);
-      if (last !== `${id}.json` && last !== id) throw invalid(id, `its $id ${JSON.stringify(shorten($id))} names another schema (expected it to end in ${id}.json)`);
+      if (last !== `${id}.json` && last !== id)
+        throw invalid(
+          id,
+          `its $id ${JSON.stringify(shorten($id))} names another schema (expected it to end in ${id}.json)`,
+        );
     }
     const title = copy['title'];
-    if (typeof title === 'string' && /^[a-z0-9._-]+@/.test(title) && title.slice(0, title.indexOf('@')) !== parsed.name) {
+    if (
+      typeof title === 'string' &&
+      /^[a-z0-9._-]+@/.test(title) &&
+      title.slice(0, title.indexOf('@')) !== parsed.name
+    ) {
       throw invalid(id, `its title ${JSON.stringify(shorten(title))} names another schema`);
     }
 
@@ -224,7 +241,8 @@ export class SchemaRegistry {
       throw new CompileError(invalid(id, `does not compile in strict mode: ${errorMessage(e)}`, e));
     }
     // An async validator returns a promise, which a synchronous check would take for success.
-    if ((validate as { $async?: unknown }).$async === true) throw new CompileError(invalid(id, '$async schemas are not supported'));
+    if ((validate as { $async?: unknown }).$async === true)
+      throw new CompileError(invalid(id, '$async schemas are not supported'));
     return { id: parsed, schema: copy, jcs, source, validate };
   }
 
@@ -242,7 +260,9 @@ export class SchemaRegistry {
   /** Registered ids, sorted by name then version. */
   ids(): string[] {
     return [...this.byId.entries()]
-      .sort(([, a], [, b]) => (a.id.name < b.id.name ? -1 : a.id.name > b.id.name ? 1 : compareVersions(a.id.version, b.id.version)))
+      .sort(([, a], [, b]) =>
+        a.id.name < b.id.name ? -1 : a.id.name > b.id.name ? 1 : compareVersions(a.id.version, b.id.version),
+      )
       .map(([id]) => id);
   }
 
@@ -276,21 +296,35 @@ export class SchemaRegistry {
   validateEntry(entry: Record<string, unknown>, allow: readonly string[]): void {
     if (!Object.hasOwn(entry, 'schema')) {
       if (allowsAnyEntry(allow)) return;
-      throw new RemembrancerError('SCHEMA_REQUIRED', 'this namespace only accepts entries that name their schema in a "schema" member (name@MAJOR.MINOR.PATCH)', { pointer: '/schema' });
+      throw new RemembrancerError(
+        'SCHEMA_REQUIRED',
+        'this namespace only accepts entries that name their schema in a "schema" member (name@MAJOR.MINOR.PATCH)',
+        { pointer: '/schema' },
+      );
     }
     const raw = entry['schema'];
     let id: SchemaId;
     try {
       id = parseSchemaId(raw);
     } catch (e) {
-      throw new RemembrancerError('SCHEMA_NOT_ALLOWED', `malformed schema id: ${errorMessage(e)}`, { pointer: '/schema', cause: e });
+      throw new RemembrancerError('SCHEMA_NOT_ALLOWED', `malformed schema id: ${errorMessage(e)}`, {
+        pointer: '/schema',
+        cause: e,
+      });
     }
     const idText = raw as string;
     if (!schemaAllowed(id, allow)) {
-      throw new RemembrancerError('SCHEMA_NOT_ALLOWED', `schema ${idText} is not allowed by this namespace's schema_policy.allow`, { pointer: '/schema' });
+      throw new RemembrancerError(
+        'SCHEMA_NOT_ALLOWED',
+        `schema ${idText} is not allowed by this namespace's schema_policy.allow`,
+        { pointer: '/schema' },
+      );
     }
     const held = this.byId.get(idText);
-    if (!held) throw new RemembrancerError('SCHEMA_UNKNOWN', `schema ${idText} is not registered on this node`, { pointer: '/schema' });
+    if (!held)
+      throw new RemembrancerError('SCHEMA_UNKNOWN', `schema ${idText} is not registered on this node`, {
+        pointer: '/schema',
+      });
 
     const subject: Record<string, unknown> = { ...entry };
     for (const member of ENTRY_ENVELOPE_MEMBERS) delete subject[member];
@@ -305,7 +339,10 @@ export class SchemaRegistry {
    */
   validateDocument(id: string, doc: unknown): void {
     const held = this.byId.get(id);
-    if (!held) throw new RemembrancerError('SCHEMA_UNKNOWN', `schema ${shorten(String(id))} is not registered on this node`, { pointer: '/schema' });
+    if (!held)
+      throw new RemembrancerError('SCHEMA_UNKNOWN', `schema ${shorten(String(id))} is not registered on this node`, {
+        pointer: '/schema',
+      });
     if (!held.validate(doc)) throw validationFailure('document', id, held.validate);
   }
 }
@@ -314,5 +351,9 @@ function validationFailure(what: string, id: string, validate: ValidateFunction)
   const error = decisiveError(validate.errors ?? []);
   const pointer = error ? errorPointer(error) : '';
   const where = pointer === '' ? '' : ` at ${shorten(pointer)}`;
-  return new RemembrancerError('SCHEMA_VALIDATION_FAILED', `${what} does not match ${id}${where}: ${error?.message ?? 'invalid'}`, { pointer });
+  return new RemembrancerError(
+    'SCHEMA_VALIDATION_FAILED',
+    `${what} does not match ${id}${where}: ${error?.message ?? 'invalid'}`,
+    { pointer },
+  );
 }

@@ -1,4 +1,10 @@
-import { NODE_NAME_PATTERN, RemembrancerError, TLOG_POLICY_NONE, formatTlogPolicy, type TlogPolicyGroup } from '@vaultmesh/core';
+import {
+  NODE_NAME_PATTERN,
+  RemembrancerError,
+  TLOG_POLICY_NONE,
+  formatTlogPolicy,
+  type TlogPolicyGroup,
+} from '@vaultmesh/core';
 
 export interface NamespacePolicyWitness {
   /** Peer id (node name): the witness's name in the policy. */
@@ -36,10 +42,13 @@ function shown(id: string): string {
  */
 export function namespacePolicyText(input: NamespacePolicyTextInput): string {
   const { ns, minRequired: k, witnesses } = input;
-  if (!Number.isSafeInteger(k) || k < 0) throw new RemembrancerError('POLICY_INVALID', `namespace '${ns.id}' has an invalid min_required ${String(k)}`);
+  if (!Number.isSafeInteger(k) || k < 0)
+    throw new RemembrancerError('POLICY_INVALID', `namespace '${ns.id}' has an invalid min_required ${String(k)}`);
   const comments = [
     `Witness policy of namespace ${ns.id} (https://c2sp.org/tlog-policy): a checkpoint of ${ns.origin} is sealed once ` +
-      (k === 0 ? 'the log signed it (no cosignature required).' : `${k} distinct allowlisted witness${k === 1 ? '' : 'es'} cosigned it.`),
+      (k === 0
+        ? 'the log signed it (no cosignature required).'
+        : `${k} distinct allowlisted witness${k === 1 ? '' : 'es'} cosigned it.`),
   ];
   const notCounted = input.notCounted ?? [];
   if (notCounted.length > 0) {
@@ -49,11 +58,14 @@ export function namespacePolicyText(input: NamespacePolicyTextInput): string {
     throw new RemembrancerError(
       'POLICY_INVALID',
       `namespace '${ns.id}' requires ${k} witnesses but only ${witnesses.length} allowlisted peer${witnesses.length === 1 ? ' has' : 's have'} a witness key in the federation registry` +
-        (notCounted.length > 0 ? ` (not counted: ${notCounted.map((p) => `${shown(p.id)}: ${p.why}`).join(', ')})` : ''),
+        (notCounted.length > 0
+          ? ` (not counted: ${notCounted.map((p) => `${shown(p.id)}: ${p.why}`).join(', ')})`
+          : ''),
     );
   }
   const groupName = `${ns.id}/witnesses`;
-  const groups: TlogPolicyGroup[] = k === 0 ? [] : [{ name: groupName, threshold: k, members: witnesses.map((w) => w.id) }];
+  const groups: TlogPolicyGroup[] =
+    k === 0 ? [] : [{ name: groupName, threshold: k, members: witnesses.map((w) => w.id) }];
   return formatTlogPolicy(
     {
       logs: [{ vkey: ns.logVkey, ...(input.logUrl === undefined ? {} : { url: input.logUrl }) }],

@@ -1,4 +1,12 @@
-import { RemembrancerError, base64Encode, parseSignatureLine, parseVkey, peerById, peerForOrigin, type RegistrySet } from '@vaultmesh/core';
+import {
+  RemembrancerError,
+  base64Encode,
+  parseSignatureLine,
+  parseVkey,
+  peerById,
+  peerForOrigin,
+  type RegistrySet,
+} from '@vaultmesh/core';
 import type { FederationRegistry } from '../federation/federation-registry.js';
 import type { FederationStore } from '../federation/federation-store.js';
 import type { LogEngine, NamespaceRecord, PublishedCheckpoint } from '../log/log-engine.js';
@@ -75,13 +83,19 @@ export class SealedCheckpoints implements Sealing {
 
   constructor(private readonly options: SealedCheckpointsOptions) {
     this.scanLimit = options.scanLimit ?? 64;
-    if (!Number.isSafeInteger(this.scanLimit) || this.scanLimit < 1) throw new RemembrancerError('INVALID_ARGUMENT', 'scanLimit must be a positive integer');
+    if (!Number.isSafeInteger(this.scanLimit) || this.scanLimit < 1)
+      throw new RemembrancerError('INVALID_ARGUMENT', 'scanLimit must be a positive integer');
   }
 
   /** The namespace's policy, allowlist deduplicated; invalid policies are refused, not guessed at. */
   policy(nsId: string): WitnessPolicy {
     const p = this.options.witnessPolicy(nsId) ?? NO_POLICY;
-    if (!Number.isSafeInteger(p.min_required) || p.min_required < 0 || !Array.isArray(p.allowlist) || !p.allowlist.every((id) => typeof id === 'string')) {
+    if (
+      !Number.isSafeInteger(p.min_required) ||
+      p.min_required < 0 ||
+      !Array.isArray(p.allowlist) ||
+      !p.allowlist.every((id) => typeof id === 'string')
+    ) {
       throw new RemembrancerError('POLICY_INVALID', `namespace '${nsId}' has an invalid witness policy`);
     }
     return { min_required: p.min_required, allowlist: [...new Set(p.allowlist)] };
@@ -154,7 +168,12 @@ export class SealedCheckpoints implements Sealing {
     });
   }
 
-  private stateWith(ns: NamespaceRecord, cp: PublishedCheckpoint, policy: WitnessPolicy, registry: RegistrySet | undefined): SealState {
+  private stateWith(
+    ns: NamespaceRecord,
+    cp: PublishedCheckpoint,
+    policy: WitnessPolicy,
+    registry: RegistrySet | undefined,
+  ): SealState {
     const counted = new Set<string>();
     if (policy.allowlist.length > 0 && registry) {
       const allow = new Set(policy.allowlist);
@@ -167,7 +186,12 @@ export class SealedCheckpoints implements Sealing {
       }
     }
     const cosigners = policy.allowlist.filter((id) => counted.has(id));
-    return { sealed: cosigners.length >= policy.min_required, min_required: policy.min_required, allowlist: [...policy.allowlist], cosigners };
+    return {
+      sealed: cosigners.length >= policy.min_required,
+      min_required: policy.min_required,
+      allowlist: [...policy.allowlist],
+      cosigners,
+    };
   }
 
   /** Whether a stored signature line names the key `vkey` (its signature verified when stored). */

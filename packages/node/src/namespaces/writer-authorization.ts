@@ -87,7 +87,11 @@ export class WriterAuthorization {
     if (grants.length === 0) throw new RemembrancerError('UNAUTHORIZED', 'invalid bearer token');
     const here = grants.find((g) => g.namespace === ns.id);
     if (!here) throw new RemembrancerError('FORBIDDEN', `this token is not a writer of ${ns.id}`);
-    if (!here.scopes.includes(scope)) throw new RemembrancerError('FORBIDDEN', `writer ${here.writer} of ${ns.id} may not ${scope} (scopes: ${here.scopes.join(', ')})`);
+    if (!here.scopes.includes(scope))
+      throw new RemembrancerError(
+        'FORBIDDEN',
+        `writer ${here.writer} of ${ns.id} may not ${scope} (scopes: ${here.scopes.join(', ')})`,
+      );
     return here.writer;
   }
 
@@ -102,7 +106,10 @@ export class WriterAuthorization {
         this.authorizeEntry(ns, token, entry);
       } catch (e) {
         if (entries.length === 1 || !(e instanceof RemembrancerError)) throw e;
-        throw new RemembrancerError(e.code, `entry ${i}: ${e.message}`, { cause: e, pointer: `/entries/${i}${e.pointer ?? ''}` });
+        throw new RemembrancerError(e.code, `entry ${i}: ${e.message}`, {
+          cause: e,
+          pointer: `/entries/${i}${e.pointer ?? ''}`,
+        });
       }
     });
   }
@@ -115,7 +122,10 @@ export class WriterAuthorization {
       return;
     }
     if (ns.spec.writers.length > 0) {
-      throw new RemembrancerError('FORBIDDEN', `${ns.id} names its writers; the admin token does not write to it (use a writer token or signature)`);
+      throw new RemembrancerError(
+        'FORBIDDEN',
+        `${ns.id} names its writers; the admin token does not write to it (use a writer token or signature)`,
+      );
     }
   }
 
@@ -127,15 +137,26 @@ export class WriterAuthorization {
   authorizeEntry(ns: NamespaceRulesView, token: string | undefined, entry: JsonObject): void {
     const sigs = documentSignatures(entry, 'SIGNATURE_INVALID');
     if (sigs === undefined) {
-      if (token === undefined) throw new RemembrancerError('UNAUTHORIZED', `writing to ${ns.id} needs a bearer token or an entry signed by one of its writers`);
+      if (token === undefined)
+        throw new RemembrancerError(
+          'UNAUTHORIZED',
+          `writing to ${ns.id} needs a bearer token or an entry signed by one of its writers`,
+        );
       return;
     }
     const message = signingBytes(entry);
     sigs.forEach((sig, j) => {
       const writer = ns.spec.writers.find((w): w is KeyWriter => w.id === sig.signer && 'ed25519' in w);
-      if (!writer) throw new RemembrancerError('FORBIDDEN', `signer ${sig.signer} is not a key writer of ${ns.id}`, { pointer: `/signatures/${j}/signer` });
+      if (!writer)
+        throw new RemembrancerError('FORBIDDEN', `signer ${sig.signer} is not a key writer of ${ns.id}`, {
+          pointer: `/signatures/${j}/signer`,
+        });
       if (!verifyDocumentSignature(entry, sig, writer.ed25519, message)) {
-        throw new RemembrancerError('SIGNATURE_INVALID', `the signature of writer ${sig.signer} does not verify over the entry's JCS bytes`, { pointer: `/signatures/${j}/sig` });
+        throw new RemembrancerError(
+          'SIGNATURE_INVALID',
+          `the signature of writer ${sig.signer} does not verify over the entry's JCS bytes`,
+          { pointer: `/signatures/${j}/sig` },
+        );
       }
     });
   }
@@ -146,15 +167,22 @@ export class WriterAuthorization {
    */
   authorizeRead(ns: NamespaceRulesView, token: string | undefined): void {
     if (ns.spec.visibility === 'public' || this.isAdmin(token)) return;
-    if (token === undefined) throw new RemembrancerError('UNAUTHORIZED', `${ns.id} is private: reading it needs a read token`);
+    if (token === undefined)
+      throw new RemembrancerError('UNAUTHORIZED', `${ns.id} is private: reading it needs a read token`);
     const grants = this.index().grantsOf(token);
     if (grants.length === 0) throw new RemembrancerError('UNAUTHORIZED', 'invalid bearer token');
-    if (!grants.some((g) => g.namespace === ns.id)) throw new RemembrancerError('FORBIDDEN', `this token does not read ${ns.id}`);
+    if (!grants.some((g) => g.namespace === ns.id))
+      throw new RemembrancerError('FORBIDDEN', `this token does not read ${ns.id}`);
   }
 
   /** Whether the listing of namespaces may show `ns` to this caller. */
   mayList(ns: NamespaceRulesView, token: string | undefined): boolean {
     if (ns.spec.visibility === 'public' || this.isAdmin(token)) return true;
-    return token !== undefined && this.index().grantsOf(token).some((g) => g.namespace === ns.id);
+    return (
+      token !== undefined &&
+      this.index()
+        .grantsOf(token)
+        .some((g) => g.namespace === ns.id)
+    );
   }
 }

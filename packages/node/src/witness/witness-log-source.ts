@@ -20,23 +20,34 @@ export class StaticWitnessLogs implements WitnessLogSource {
   // A Map, not an object: origins are attacker-chosen strings such as "__proto__".
   readonly #byOrigin = new Map<string, readonly NoteSignatureVerifier[]>();
 
-  constructor(logs: Iterable<readonly [string, readonly WitnessLogKey[]]> | Readonly<Record<string, readonly WitnessLogKey[]>>) {
-    const entries = Symbol.iterator in logs ? [...(logs)] : Object.entries(logs);
+  constructor(
+    logs: Iterable<readonly [string, readonly WitnessLogKey[]]> | Readonly<Record<string, readonly WitnessLogKey[]>>,
+  ) {
+    const entries = Symbol.iterator in logs ? [...logs] : Object.entries(logs);
     for (const [origin, keys] of entries) {
       // https://c2sp.org/tlog-checkpoint#note-text: a non-empty line.
       if (typeof origin !== 'string' || origin === '' || /[\u0000-\u001f]/.test(origin)) {
-        throw new RemembrancerError('CONFIG_INVALID', `witness log origin ${JSON.stringify(origin)} is not a valid checkpoint origin`);
+        throw new RemembrancerError(
+          'CONFIG_INVALID',
+          `witness log origin ${JSON.stringify(origin)} is not a valid checkpoint origin`,
+        );
       }
-      if (this.#byOrigin.has(origin)) throw new RemembrancerError('CONFIG_INVALID', `witness log origin ${JSON.stringify(origin)} is listed twice`);
+      if (this.#byOrigin.has(origin))
+        throw new RemembrancerError('CONFIG_INVALID', `witness log origin ${JSON.stringify(origin)} is listed twice`);
       if (!Array.isArray(keys) || keys.length === 0) {
-        throw new RemembrancerError('CONFIG_INVALID', `witness log ${JSON.stringify(origin)} needs at least one log key`);
+        throw new RemembrancerError(
+          'CONFIG_INVALID',
+          `witness log ${JSON.stringify(origin)} needs at least one log key`,
+        );
       }
       const verifiers = keys.map((k: WitnessLogKey) => {
         if (typeof k !== 'string') return k;
         try {
           return NoteVerifier.fromVkey(k);
         } catch (cause) {
-          throw new RemembrancerError('CONFIG_INVALID', `witness log ${JSON.stringify(origin)}: invalid log vkey`, { cause });
+          throw new RemembrancerError('CONFIG_INVALID', `witness log ${JSON.stringify(origin)}: invalid log vkey`, {
+            cause,
+          });
         }
       });
       this.#byOrigin.set(origin, Object.freeze(verifiers));

@@ -75,7 +75,8 @@ function toCheckpoint(r: CheckpointRow): WitnessedCheckpoint {
 
 function toConflict(r: ConflictRow): WitnessConflict {
   const proof: Uint8Array[] = [];
-  for (let o = 0; o + HASH_SIZE <= r.proof.length; o += HASH_SIZE) proof.push(new Uint8Array(r.proof.subarray(o, o + HASH_SIZE)));
+  for (let o = 0; o + HASH_SIZE <= r.proof.length; o += HASH_SIZE)
+    proof.push(new Uint8Array(r.proof.subarray(o, o + HASH_SIZE)));
   return {
     origin: r.origin,
     reason: r.reason as WitnessConflictReason,
@@ -96,7 +97,18 @@ function toConflict(r: ConflictRow): WitnessConflict {
 export class WitnessStore {
   readonly path: string;
   readonly #conn: GuardedConnection;
-  readonly #s: Record<'get' | 'getByHash' | 'list' | 'insert' | 'update' | 'insertConflict' | 'pruneConflicts' | 'conflicts' | 'allConflicts', Database.Statement>;
+  readonly #s: Record<
+    | 'get'
+    | 'getByHash'
+    | 'list'
+    | 'insert'
+    | 'update'
+    | 'insertConflict'
+    | 'pruneConflicts'
+    | 'conflicts'
+    | 'allConflicts',
+    Database.Statement
+  >;
 
   constructor(options: { path: string; busyTimeoutMs?: number }) {
     this.path = options.path;
@@ -170,13 +182,33 @@ export class WitnessStore {
    */
   put(previousSize: number | undefined, next: WitnessedCheckpoint): void {
     this.#conn.assertOpen();
-    if (next.root.length !== HASH_SIZE) throw new RemembrancerError('STORAGE_FAILURE', 'refusing a root that is not 32 bytes');
+    if (next.root.length !== HASH_SIZE)
+      throw new RemembrancerError('STORAGE_FAILURE', 'refusing a root that is not 32 bytes');
     const changes =
       previousSize === undefined
-        ? this.#s.insert.run(next.origin, next.originHash, next.size, next.root, next.note, next.cosignedAt, next.updatedAt).changes
-        : this.#s.update.run(next.size, next.root, next.note, next.cosignedAt, next.updatedAt, next.origin, previousSize).changes;
+        ? this.#s.insert.run(
+            next.origin,
+            next.originHash,
+            next.size,
+            next.root,
+            next.note,
+            next.cosignedAt,
+            next.updatedAt,
+          ).changes
+        : this.#s.update.run(
+            next.size,
+            next.root,
+            next.note,
+            next.cosignedAt,
+            next.updatedAt,
+            next.origin,
+            previousSize,
+          ).changes;
     if (changes !== 1) {
-      throw new RemembrancerError('STORAGE_FAILURE', `witness state of ${JSON.stringify(next.origin)} changed concurrently`);
+      throw new RemembrancerError(
+        'STORAGE_FAILURE',
+        `witness state of ${JSON.stringify(next.origin)} changed concurrently`,
+      );
     }
   }
 
@@ -185,7 +217,15 @@ export class WitnessStore {
     this.#conn.assertOpen();
     const proof = new Uint8Array(c.proof.length * HASH_SIZE);
     c.proof.forEach((h, i) => proof.set(h, i * HASH_SIZE));
-    const r = this.#s.insertConflict.run(c.origin, c.reason, c.storedNote, c.offeredNote, c.oldSize, proof, c.observedAt);
+    const r = this.#s.insertConflict.run(
+      c.origin,
+      c.reason,
+      c.storedNote,
+      c.offeredNote,
+      c.oldSize,
+      proof,
+      c.observedAt,
+    );
     if (r.changes === 0) return false;
     this.#s.pruneConflicts.run(c.origin, c.origin, MAX_CONFLICTS_PER_ORIGIN);
     return true;
@@ -194,7 +234,9 @@ export class WitnessStore {
   /** Recorded conflicts, newest first; of one origin or of all. */
   conflicts(origin?: string, limit = MAX_CONFLICTS_PER_ORIGIN): WitnessConflict[] {
     return this.#conn.read(() =>
-      ((origin === undefined ? this.#s.allConflicts.all(limit) : this.#s.conflicts.all(origin, limit)) as ConflictRow[]).map(toConflict),
+      (
+        (origin === undefined ? this.#s.allConflicts.all(limit) : this.#s.conflicts.all(origin, limit)) as ConflictRow[]
+      ).map(toConflict),
     );
   }
 

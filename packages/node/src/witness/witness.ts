@@ -20,7 +20,12 @@ import {
   type ParsedAddCheckpointRequest,
 } from '@vaultmesh/core';
 import type { WitnessLogSource } from './witness-log-source.js';
-import { WitnessStore, type WitnessConflict, type WitnessConflictReason, type WitnessedCheckpoint } from './witness-store.js';
+import {
+  WitnessStore,
+  type WitnessConflict,
+  type WitnessConflictReason,
+  type WitnessedCheckpoint,
+} from './witness-store.js';
 
 /** File name of the witness database inside a node's data directory. */
 export const WITNESS_DB_FILE = 'witness.sqlite';
@@ -102,7 +107,10 @@ export class Witness {
     this.#logs = options.logs;
     this.#now = options.now ?? Date.now;
     if (options.onConflict) this.#listeners.add(options.onConflict);
-    this.#store = new WitnessStore({ path: options.dbPath, ...(options.busyTimeoutMs === undefined ? {} : { busyTimeoutMs: options.busyTimeoutMs }) });
+    this.#store = new WitnessStore({
+      path: options.dbPath,
+      ...(options.busyTimeoutMs === undefined ? {} : { busyTimeoutMs: options.busyTimeoutMs }),
+    });
   }
 
   verifier(): CosignatureVerifier {
@@ -175,7 +183,11 @@ export class Witness {
       try {
         text = utf8Decode(requestBody);
       } catch {
-        return errorResponse(400, 'WITNESS_REQUEST_MALFORMED', 'malformed add-checkpoint request: body is not valid UTF-8');
+        return errorResponse(
+          400,
+          'WITNESS_REQUEST_MALFORMED',
+          'malformed add-checkpoint request: body is not valid UTF-8',
+        );
       }
     }
     let req: ParsedAddCheckpointRequest;
@@ -202,7 +214,11 @@ export class Witness {
     }
 
     if (req.oldSize > size) {
-      return errorResponse(400, 'WITNESS_REQUEST_MALFORMED', `old size ${req.oldSize} is greater than the checkpoint size ${size}`);
+      return errorResponse(
+        400,
+        'WITNESS_REQUEST_MALFORMED',
+        `old size ${req.oldSize} is greater than the checkpoint size ${size}`,
+      );
     }
     return { req, logSignatures };
   }
@@ -240,7 +256,11 @@ export class Witness {
     return outcomes.map((outcome) => {
       switch (outcome.kind) {
         case 'cosigned':
-          return { status: 200, contentType: WITNESS_TEXT_CONTENT_TYPE, body: formatCosignatureResponse([outcome.cosignature]) };
+          return {
+            status: 200,
+            contentType: WITNESS_TEXT_CONTENT_TYPE,
+            body: formatCosignatureResponse([outcome.cosignature]),
+          };
         case 'size-mismatch':
           return { status: 409, contentType: TLOG_SIZE_CONTENT_TYPE, body: formatSizeResponse(outcome.size) };
         case 'inconsistent':
@@ -258,10 +278,14 @@ export class Witness {
     if (req.oldSize !== storedSize) return { kind: 'size-mismatch', size: storedSize };
 
     if (size === 0 && !bytesEqual(root, EMPTY_ROOT)) {
-      return { kind: 'inconsistent', message: 'a checkpoint of size 0 must have the root of the empty tree, SHA-256 of the empty string' };
+      return {
+        kind: 'inconsistent',
+        message: 'a checkpoint of size 0 must have the root of the empty tree, SHA-256 of the empty string',
+      };
     }
     if (req.oldSize === 0) {
-      if (req.proof.length !== 0) return { kind: 'inconsistent', message: 'the consistency proof must be empty when the old size is 0' };
+      if (req.proof.length !== 0)
+        return { kind: 'inconsistent', message: 'the consistency proof must be empty when the old size is 0' };
     } else {
       // oldSize === storedSize > 0, so `stored` exists.
       const prev = stored!;
@@ -300,7 +324,9 @@ export class Witness {
         };
         // The spec allows logging such a request, "as it might be proof of log misbehavior".
         const isNew = this.#store.recordConflict(conflict);
-        return isNew ? { kind: 'inconsistent', message: failure, conflict } : { kind: 'inconsistent', message: failure };
+        return isNew
+          ? { kind: 'inconsistent', message: failure, conflict }
+          : { kind: 'inconsistent', message: failure };
       }
     }
 
@@ -332,10 +358,15 @@ export class Witness {
    */
   latestCheckpoint(originHex: string): WitnessResponse {
     if (!isWitnessOriginHash(originHex)) {
-      return errorResponse(400, 'INVALID_ARGUMENT', 'origin hash must be 64 lowercase hex digits (SHA-256 of the origin)');
+      return errorResponse(
+        400,
+        'INVALID_ARGUMENT',
+        'origin hash must be 64 lowercase hex digits (SHA-256 of the origin)',
+      );
     }
     const cp = this.#store.getByOriginHash(originHex);
-    if (cp === undefined) return errorResponse(404, 'NOT_FOUND', 'this witness has not cosigned a checkpoint for that log');
+    if (cp === undefined)
+      return errorResponse(404, 'NOT_FOUND', 'this witness has not cosigned a checkpoint for that log');
     return { status: 200, contentType: WITNESS_TEXT_CONTENT_TYPE, body: cp.note };
   }
 

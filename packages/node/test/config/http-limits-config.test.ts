@@ -31,9 +31,21 @@ test('http limits in config.json: known positive integers are taken, anything el
   withNode((dir, setConfig) => {
     setConfig({ http: { requestTimeoutMs: 5000, maxConnections: 10 } });
     assert.deepEqual(loadNode(dir).config.http, { requestTimeoutMs: 5000, maxConnections: 10 });
-    for (const http of [[], 'x', { requestTimeoutMs: 0 }, { requestTimeoutMs: -1 }, { maxConnections: 1.5 }, { maxConnections: '10' }, { noSuchLimit: 1 }]) {
+    for (const http of [
+      [],
+      'x',
+      { requestTimeoutMs: 0 },
+      { requestTimeoutMs: -1 },
+      { maxConnections: 1.5 },
+      { maxConnections: '10' },
+      { noSuchLimit: 1 },
+    ]) {
       setConfig({ http });
-      assert.throws(() => loadNode(dir), (e: unknown) => isRemembrancerError(e, 'CONFIG_INVALID'), JSON.stringify(http));
+      assert.throws(
+        () => loadNode(dir),
+        (e: unknown) => isRemembrancerError(e, 'CONFIG_INVALID'),
+        JSON.stringify(http),
+      );
     }
   });
 });

@@ -34,7 +34,14 @@ afterEach(() => {
 function layout(dir: string, fileMode: number, dirMode: number): void {
   mkdirSync(join(dir, 'keys'), { recursive: true });
   mkdirSync(join(dir, 'remembrancer.sqlite.tiles'));
-  for (const f of ['config.json', 'admin.token', 'keys/log.key', 'remembrancer.sqlite', 'remembrancer.sqlite-wal', 'remembrancer.sqlite.tiles/ns-1-level-0.tiles']) {
+  for (const f of [
+    'config.json',
+    'admin.token',
+    'keys/log.key',
+    'remembrancer.sqlite',
+    'remembrancer.sqlite-wal',
+    'remembrancer.sqlite.tiles/ns-1-level-0.tiles',
+  ]) {
     writeFileSync(join(dir, f), 'x');
     chmodSync(join(dir, f), fileMode);
   }
@@ -148,7 +155,10 @@ describe('secureDataDir', () => {
         ['/remembrancer.sqlite.tiles/ns-1-level-0.tiles', 'file', 0o644, 0o600],
       ],
     );
-    assert.equal(describeRepair(repairs[1]!), `${join(dir, 'config.json')}: file was accessible to group or others, mode 0644 → 0600`);
+    assert.equal(
+      describeRepair(repairs[1]!),
+      `${join(dir, 'config.json')}: file was accessible to group or others, mode 0644 → 0600`,
+    );
     assert.deepEqual(findInsecurePaths(dir), []);
     assert.deepEqual(secureDataDir(dir), [], 'a second pass has nothing to do');
   });
@@ -183,7 +193,8 @@ describe('init and the stores create private files whatever the umask', () => {
     assert.equal(modeOf(dir), 0o700);
     const p = dataPaths(dir);
     assert.equal(modeOf(p.keys), 0o700);
-    for (const f of [p.config, p.adminToken, p.logKey, p.witnessKey, p.peerKey, p.operatorKey]) assert.equal(modeOf(f), 0o600, f);
+    for (const f of [p.config, p.adminToken, p.logKey, p.witnessKey, p.peerKey, p.operatorKey])
+      assert.equal(modeOf(f), 0o600, f);
     assert.deepEqual(findInsecurePaths(dir), []);
   });
 
@@ -220,7 +231,7 @@ describe('init and the stores create private files whatever the umask', () => {
     }
   });
 
-  test('an existing database file keeps its mode (repairing it is the start check\'s job, which says so)', () => {
+  test("an existing database file keeps its mode (repairing it is the start check's job, which says so)", () => {
     const dir = fresh();
     mkdirSync(dir, { mode: 0o700 });
     const path = join(dir, 'cadence.sqlite');

@@ -14,7 +14,12 @@ describe('Lifecycle', () => {
   test('stops in reverse order, once, whatever the number of stop() calls', async () => {
     const events: string[] = [];
     const life = new Lifecycle();
-    for (const name of ['a', 'b', 'c']) await life.open(name, () => events.push(`start ${name}`), () => void events.push(`stop ${name}`));
+    for (const name of ['a', 'b', 'c'])
+      await life.open(
+        name,
+        () => events.push(`start ${name}`),
+        () => void events.push(`stop ${name}`),
+      );
     await Promise.all([life.stop(), life.stop()]);
     await life.stop();
     assert.deepEqual(events, ['start a', 'start b', 'start c', 'stop c', 'stop b', 'stop a']);
@@ -23,21 +28,47 @@ describe('Lifecycle', () => {
   test('a component that fails to stop does not keep the others open; the first failure is rethrown', async () => {
     const stopped: string[] = [];
     const life = new Lifecycle();
-    await life.open('a', () => 1, () => void stopped.push('a'));
-    await life.open('b', () => 2, () => {
-      throw new Error('b would not stop');
-    });
-    await life.open('c', () => 3, async () => void stopped.push('c'));
+    await life.open(
+      'a',
+      () => 1,
+      () => void stopped.push('a'),
+    );
+    await life.open(
+      'b',
+      () => 2,
+      () => {
+        throw new Error('b would not stop');
+      },
+    );
+    await life.open(
+      'c',
+      () => 3,
+      async () => void stopped.push('c'),
+    );
     await assert.rejects(life.stop(), /b would not stop/);
     assert.deepEqual(stopped, ['c', 'a']);
   });
 
   test('a step that throws registers nothing; nothing starts once stopping', async () => {
     const life = new Lifecycle();
-    await assert.rejects(life.open('x', () => Promise.reject(new Error('no')), () => assert.fail('never started')), /no/);
+    await assert.rejects(
+      life.open(
+        'x',
+        () => Promise.reject(new Error('no')),
+        () => assert.fail('never started'),
+      ),
+      /no/,
+    );
     assert.deepEqual(life.started(), []);
     await life.stop();
-    await assert.rejects(life.open('late', () => 1, () => undefined), /stopping/);
+    await assert.rejects(
+      life.open(
+        'late',
+        () => 1,
+        () => undefined,
+      ),
+      /stopping/,
+    );
   });
 });
 

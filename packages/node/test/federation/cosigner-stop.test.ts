@@ -15,7 +15,12 @@ import { TestLog, makePeer, waitFor } from './federation-fixture.js';
 const NS = 'dao:one';
 const ORIGIN = `alpha.cosigner.test/${NS}`;
 const log = new TestLog(makePeer('alpha.cosigner.test'), ORIGIN).append('a', 'b', 'c');
-const checkpoint: PublishedCheckpoint = { size: 3, root: log.tree.rootAt(3), note: log.checkpoint(), publishedAt: new Date().toISOString() };
+const checkpoint: PublishedCheckpoint = {
+  size: 3,
+  root: log.tree.rootAt(3),
+  note: log.checkpoint(),
+  publishedAt: new Date().toISOString(),
+};
 
 let server: Server;
 let witness: RegistryPeer;
@@ -89,7 +94,10 @@ describe('Cosigner.stop', () => {
     const releasedAt = performance.now();
     release();
     await stopping;
-    assert.ok(performance.now() - releasedAt < 1000, 'stop resolves as soon as the request is answered, not at the 5 s timeout');
+    assert.ok(
+      performance.now() - releasedAt < 1000,
+      'stop resolves as soon as the request is answered, not at the 5 s timeout',
+    );
 
     // The 409 would normally be answered by a resend, and the 20 ms retry would ask again: after
     // stop neither happens, so no timer is left.

@@ -34,7 +34,11 @@ import { TestLog, genesisOf, makePeer, signedBy, type TestPeer } from './federat
 
 // The evidence push route (peer-authenticated) and the public evidence list, with the ledger
 // behind them: what is accepted, what is refused, and how evidence stops the witness cosigning.
-const [alpha, beta, gamma] = ['alpha.test', 'beta.test', 'gamma.test'].map((id) => makePeer(id)) as [TestPeer, TestPeer, TestPeer];
+const [alpha, beta, gamma] = ['alpha.test', 'beta.test', 'gamma.test'].map((id) => makePeer(id)) as [
+  TestPeer,
+  TestPeer,
+  TestPeer,
+];
 const ORIGIN = 'alpha.test/dao:one';
 const OTHER_ORIGIN = 'alpha.test/dao:two';
 const BETA_ORIGIN = 'beta.test/dao:one';
@@ -64,7 +68,13 @@ before(async () => {
   });
   app = Fastify();
   installErrorHandling(app);
-  const federation = { registry, store, ledger, status: undefined as never, witnessed: () => witness.witnessedOrigins() };
+  const federation = {
+    registry,
+    store,
+    ledger,
+    status: undefined as never,
+    witnessed: () => witness.witnessedOrigins(),
+  };
   mountFederationArea(app, federationArea, { self: gamma.id, federation });
   mountFederationArea(app, peerArea, { self: gamma.id, federation, engine: noLogs });
   await app.ready();
@@ -80,12 +90,26 @@ after(async () => {
 
 function push(by: TestPeer, doc: unknown) {
   const bytes = canonicalBytes(doc);
-  const headers = signRequest({ method: 'POST', targetUri: new URL('/v1/federation/evidence', gamma.entry.endpoint).href, keyid: by.keyid, seed: by.authSeed, body: bytes });
-  return app.inject({ method: 'POST', url: '/v1/federation/evidence', headers: { ...headers, 'content-type': 'application/json' }, payload: Buffer.from(bytes) });
+  const headers = signRequest({
+    method: 'POST',
+    targetUri: new URL('/v1/federation/evidence', gamma.entry.endpoint).href,
+    keyid: by.keyid,
+    seed: by.authSeed,
+    body: bytes,
+  });
+  return app.inject({
+    method: 'POST',
+    url: '/v1/federation/evidence',
+    headers: { ...headers, 'content-type': 'application/json' },
+    payload: Buffer.from(bytes),
+  });
 }
 
 async function listed(origin?: string): Promise<EquivocationEvidence[]> {
-  const r = await app.inject({ method: 'GET', url: `/v1/federation/evidence${origin ? `?origin=${encodeURIComponent(origin)}` : ''}` });
+  const r = await app.inject({
+    method: 'GET',
+    url: `/v1/federation/evidence${origin ? `?origin=${encodeURIComponent(origin)}` : ''}`,
+  });
   assert.equal(r.statusCode, 200);
   return (r.json() as { evidence: EquivocationEvidence[] }).evidence;
 }
@@ -127,7 +151,7 @@ describe('evidence push', () => {
     assert.deepEqual(await listed(BETA_ORIGIN), []);
   });
 
-  test('inconsistent-size evidence carrying the log\'s own proof is accepted', async () => {
+  test("inconsistent-size evidence carrying the log's own proof is accepted", async () => {
     // Both share entries 0..2, then diverge; the fork grew further.
     const honest = new TestLog(alpha, 'alpha.test/dao:three').append('0', '1', '2');
     const forkAt = honest.fork().append('f3', 'f4', 'f5', 'f6', 'f7');
@@ -157,7 +181,10 @@ describe('evidence push', () => {
     assert.equal((await push(gamma, swapped)).statusCode, 400);
     // A checkpoint the log never signed (signed by beta's log key instead).
     const notByTheLog = new TestLog(beta, genuine.origin).append('a', 'b', 'c', 'z').checkpoint();
-    const badLog = signEvidence({ ...stripSig(genuine), checkpoints: [genuine.checkpoints[0], notByTheLog] }, beta.authSeed);
+    const badLog = signEvidence(
+      { ...stripSig(genuine), checkpoints: [genuine.checkpoints[0], notByTheLog] },
+      beta.authSeed,
+    );
     assert.equal((await push(gamma, badLog)).statusCode, 400);
     // A detector that is not a registry peer.
     const mallory = makePeer('mallory.test');
@@ -173,7 +200,14 @@ describe('evidence push', () => {
     const log = new TestLog(alpha, 'alpha.test/dao:calm').append('a', 'b', 'c');
     const cp3 = log.checkpoint();
     const sameTwice = signEvidence(
-      { type: 'federation.equivocation', origin: log.origin, detected_by: beta.id, detected_at: new Date().toISOString(), checkpoints: [cp3, cp3], reason: 'same_size_different_root' },
+      {
+        type: 'federation.equivocation',
+        origin: log.origin,
+        detected_by: beta.id,
+        detected_at: new Date().toISOString(),
+        checkpoints: [cp3, cp3],
+        reason: 'same_size_different_root',
+      },
       beta.authSeed,
     );
     const r = await push(gamma, sameTwice);
@@ -199,7 +233,12 @@ describe('evidence push', () => {
   });
 
   test('a push without a peer signature is 401', async () => {
-    const r = await app.inject({ method: 'POST', url: '/v1/federation/evidence', headers: { 'content-type': 'application/json' }, payload: JSON.stringify(sameSizeFork(ORIGIN, beta)) });
+    const r = await app.inject({
+      method: 'POST',
+      url: '/v1/federation/evidence',
+      headers: { 'content-type': 'application/json' },
+      payload: JSON.stringify(sameSizeFork(ORIGIN, beta)),
+    });
     assert.equal(r.statusCode, 401);
   });
 });
@@ -244,7 +283,12 @@ describe('refusing to cosign', () => {
     const reopened = new FederationStore(join(dir, 'federation.sqlite'));
     try {
       const reg = new FederationRegistry(reopened);
-      const l = new EvidenceLedger({ store: reopened, registry: reg, self: gamma.id, creds: peerCredentials(0, gamma.authSeed) });
+      const l = new EvidenceLedger({
+        store: reopened,
+        registry: reg,
+        self: gamma.id,
+        creds: peerCredentials(0, gamma.authSeed),
+      });
       assert.equal(l.refused(ORIGIN), true);
       assert.equal(l.refused(OTHER_ORIGIN), false, 'settled by version 2');
       assert.equal(l.size(), ledger.size());

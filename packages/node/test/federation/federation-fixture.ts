@@ -91,12 +91,19 @@ export class TestLog {
   }
 
   checkpoint(size = this.tree.size): string {
-    return signCheckpoint({ origin: this.origin, size, root: this.tree.rootAt(size) }, new NoteSigner(this.origin, this.peer.logSeed));
+    return signCheckpoint(
+      { origin: this.origin, size, root: this.tree.rootAt(size) },
+      new NoteSigner(this.origin, this.peer.logSeed),
+    );
   }
 }
 
 /** Polls `check` every 50 ms until it returns a value; fails after timeoutMs naming `what`. */
-export async function waitFor<T>(what: string, check: () => Promise<T | undefined> | T | undefined, timeoutMs = 10_000): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  check: () => Promise<T | undefined> | T | undefined,
+  timeoutMs = 10_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
   for (;;) {
@@ -106,7 +113,10 @@ export async function waitFor<T>(what: string, check: () => Promise<T | undefine
     } catch (e) {
       lastError = e;
     }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastError ? `: ${errorMessage(lastError)}` : ''}`);
+    if (Date.now() > deadline)
+      throw new Error(
+        `timed out after ${timeoutMs} ms waiting for ${what}${lastError ? `: ${errorMessage(lastError)}` : ''}`,
+      );
     await new Promise((r) => setTimeout(r, 50));
   }
 }
@@ -114,11 +124,15 @@ export async function waitFor<T>(what: string, check: () => Promise<T | undefine
 /** Ports the OS hands out now (bound and released at once); good enough for loopback tests. */
 export async function freePorts(n: number): Promise<number[]> {
   const servers = await Promise.all(
-    Array.from({ length: n }, () => new Promise<ReturnType<typeof createServer>>((resolve, reject) => {
-      const s = createServer();
-      s.once('error', reject);
-      s.listen(0, '127.0.0.1', () => resolve(s));
-    })),
+    Array.from(
+      { length: n },
+      () =>
+        new Promise<ReturnType<typeof createServer>>((resolve, reject) => {
+          const s = createServer();
+          s.once('error', reject);
+          s.listen(0, '127.0.0.1', () => resolve(s));
+        }),
+    ),
   );
   const ports = servers.map((s) => (s.address() as { port: number }).port);
   await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));

@@ -34,7 +34,10 @@ let registry: RegistrySet;
 const deltaPort = { value: 0 };
 let delta: ReturnType<typeof makePeer>;
 /** What delta shows: its view, and the trees its proof routes answer from. */
-const deltaView: { checkpoints: Record<string, string>; witnessed: Record<string, string> } = { checkpoints: {}, witnessed: {} };
+const deltaView: { checkpoints: Record<string, string>; witnessed: Record<string, string> } = {
+  checkpoints: {},
+  witnessed: {},
+};
 const deltaTrees = new Map<string, TestLog>();
 /** The registry versions delta claims to hold. */
 const deltaRegistry: { versions: unknown[] } = { versions: [] };
@@ -50,7 +53,9 @@ function admin(node: RunningNode): Record<string, string> {
 }
 
 async function evidenceAt(node: RunningNode, origin: string): Promise<EquivocationEvidence[]> {
-  const r = await json<{ evidence: EquivocationEvidence[] }>(`${node.url}/v1/federation/evidence?origin=${encodeURIComponent(origin)}`);
+  const r = await json<{ evidence: EquivocationEvidence[] }>(
+    `${node.url}/v1/federation/evidence?origin=${encodeURIComponent(origin)}`,
+  );
   assert.equal(r.status, 200);
   return r.body.evidence;
 }
@@ -65,7 +70,12 @@ before(async () => {
   deltaPort.value = ports[3]!;
   delta = makePeer('delta.gossip.test', `http://127.0.0.1:${deltaPort.value}`);
   const identities = NAMES.map((name, i) =>
-    initNode(join(dir, name), name, { listen: `127.0.0.1:${ports[i]}`, gossipIntervalMs: 200, checkpointIntervalMs: 100, synchronous: 'NORMAL' }),
+    initNode(join(dir, name), name, {
+      listen: `127.0.0.1:${ports[i]}`,
+      gossipIntervalMs: 200,
+      checkpointIntervalMs: 100,
+      synchronous: 'NORMAL',
+    }),
   );
   let genesis = createGenesis({
     federation_id: 'gossip-test',
@@ -78,41 +88,65 @@ before(async () => {
   registry = signRegistry(genesis, delta.id, delta.authSeed);
 
   stub = Fastify();
-  stub.get('/v1/federation/peer/view', async () => ({ registry_version: deltaRegistry.versions.length || 1, ...deltaView }));
+  stub.get('/v1/federation/peer/view', async () => ({
+    registry_version: deltaRegistry.versions.length || 1,
+    ...deltaView,
+  }));
   stub.get('/v1/federation/registry', async () => deltaRegistry);
   stub.post('/v1/federation/evidence', async (request, reply) => {
     pushedToDelta.push(request.body as EquivocationEvidence);
     return reply.status(201).send({});
   });
   // The peer-only hash routes the equivocation monitor asks (the stub does not check signatures).
-  stub.get<{ Params: { ns: string }; Querystring: Record<string, string> }>('/v1/federation/peer/ns/:ns/proof/consistency', async (request, reply) => {
-    const log = deltaTrees.get(request.params.ns);
-    const from = Number(request.query.from);
-    const to = Number(request.query.to);
-    if (!log || to > log.tree.size) return reply.status(400).send({ code: 'SIZE_OUT_OF_RANGE', message: 'no' });
-    return { from, to, proof: log.tree.consistencyProof(from, to).map(base64Encode) };
-  });
-  stub.get<{ Params: { ns: string }; Querystring: Record<string, string> }>('/v1/federation/peer/ns/:ns/root', async (request, reply) => {
-    const log = deltaTrees.get(request.params.ns);
-    const size = Number(request.query.size);
-    if (!log || size > log.tree.size) return reply.status(400).send({ code: 'SIZE_OUT_OF_RANGE', message: 'no' });
-    return { size, root: base64Encode(log.tree.rootAt(size)) };
-  });
+  stub.get<{ Params: { ns: string }; Querystring: Record<string, string> }>(
+    '/v1/federation/peer/ns/:ns/proof/consistency',
+    async (request, reply) => {
+      const log = deltaTrees.get(request.params.ns);
+      const from = Number(request.query.from);
+      const to = Number(request.query.to);
+      if (!log || to > log.tree.size) return reply.status(400).send({ code: 'SIZE_OUT_OF_RANGE', message: 'no' });
+      return { from, to, proof: log.tree.consistencyProof(from, to).map(base64Encode) };
+    },
+  );
+  stub.get<{ Params: { ns: string }; Querystring: Record<string, string> }>(
+    '/v1/federation/peer/ns/:ns/root',
+    async (request, reply) => {
+      const log = deltaTrees.get(request.params.ns);
+      const size = Number(request.query.size);
+      if (!log || size > log.tree.size) return reply.status(400).send({ code: 'SIZE_OUT_OF_RANGE', message: 'no' });
+      return { size, root: base64Encode(log.tree.rootAt(size)) };
+    },
+  );
   await stub.listen({ host: '127.0.0.1', port: deltaPort.value });
 
   nodes = await Promise.all(identities.map((id) => runNode({ dataDir: id.dataDir, logger: false })));
   for (const node of nodes) {
-    const r = await fetch(`${node.url}/v1/federation/registry`, { method: 'PUT', headers: admin(node), body: JSON.stringify(registry) });
+    const r = await fetch(`${node.url}/v1/federation/registry`, {
+      method: 'PUT',
+      headers: admin(node),
+      body: JSON.stringify(registry),
+    });
     assert.equal(r.status, 201, await r.text());
   }
   // alpha keeps a log that beta's and gamma's witnesses cosign.
   const alpha = nodes[0]!;
-  assert.equal((await fetch(`${alpha.url}/v1/ns/${NS}`, { method: 'PUT', headers: admin(alpha), body: '{}' })).status, 201);
-  const r = await fetch(`${alpha.url}/v1/ns/${NS}/batch`, { method: 'POST', headers: admin(alpha), body: JSON.stringify({ entries: [{ n: 1 }, { n: 2 }, { n: 3 }] }) });
+  assert.equal(
+    (await fetch(`${alpha.url}/v1/ns/${NS}`, { method: 'PUT', headers: admin(alpha), body: '{}' })).status,
+    201,
+  );
+  const r = await fetch(`${alpha.url}/v1/ns/${NS}/batch`, {
+    method: 'POST',
+    headers: admin(alpha),
+    body: JSON.stringify({ entries: [{ n: 1 }, { n: 2 }, { n: 3 }] }),
+  });
   assert.equal(r.status, 201);
-  await waitFor('beta and gamma to cosign alpha\'s checkpoint of size 3', async () => {
+  await waitFor("beta and gamma to cosign alpha's checkpoint of size 3", async () => {
     const note = await (await fetch(`${alpha.url}/v1/ns/${NS}/checkpoint`)).text();
-    return note.split('\n')[1] === '3' && note.includes('beta.gossip.test/witness') && note.includes('gamma.gossip.test/witness') ? true : undefined;
+    return note.split('\n')[1] === '3' &&
+      note.includes('beta.gossip.test/witness') &&
+      note.includes('gamma.gossip.test/witness')
+      ? true
+      : undefined;
   });
 });
 
@@ -126,24 +160,44 @@ describe('gossip', () => {
   test('every node pulls every peer; a registry version applied at one node reaches all', async () => {
     const [alpha, beta, gamma] = nodes as [RunningNode, RunningNode, RunningNode];
     const origin = `${NAMES[0]}/${NS}`;
-    const cp = await waitFor('beta\'s gossip to reach every peer and see alpha\'s checkpoint of size 3', async () => {
+    const cp = await waitFor("beta's gossip to reach every peer and see alpha's checkpoint of size 3", async () => {
       const s = await status(beta);
-      const others = (s.peers as Array<{ id: string; self: boolean; gossip?: { reachable: boolean; checkpoints: Array<{ origin: string; size: number; lag: number | null }> } }>).filter((p) => !p.self);
+      const others = (
+        s.peers as Array<{
+          id: string;
+          self: boolean;
+          gossip?: { reachable: boolean; checkpoints: Array<{ origin: string; size: number; lag: number | null }> };
+        }>
+      ).filter((p) => !p.self);
       const seen = others.find((p) => p.id === NAMES[0])?.gossip?.checkpoints.find((c) => c.origin === origin);
-      return s.gossip.rounds > 0 && others.every((p) => p.gossip?.reachable === true) && seen && seen.size >= 3 ? seen : undefined;
+      return s.gossip.rounds > 0 && others.every((p) => p.gossip?.reachable === true) && seen && seen.size >= 3
+        ? seen
+        : undefined;
     });
-    assert.equal(cp.lag, 0, 'beta\'s witness cosigned what alpha shows');
+    assert.equal(cp.lag, 0, "beta's witness cosigned what alpha shows");
 
     let v2 = proposeNext(registry, { memo: 'version 2, applied at alpha only' });
     v2 = signRegistry(v2, NAMES[0]!, nodes[0]!.identity.peerSeed);
     v2 = signRegistry(v2, NAMES[1]!, nodes[1]!.identity.peerSeed);
-    const put = await fetch(`${alpha.url}/v1/federation/registry`, { method: 'PUT', headers: admin(alpha), body: JSON.stringify(v2) });
+    const put = await fetch(`${alpha.url}/v1/federation/registry`, {
+      method: 'PUT',
+      headers: admin(alpha),
+      body: JSON.stringify(v2),
+    });
     assert.equal(put.status, 201, await put.text());
     for (const node of [beta, gamma]) {
-      await waitFor(`${node.identity.config.name} to adopt version 2`, async () => ((await json<RegistrySet>(`${node.url}/v1/federation/registry`)).body.version === 2 ? true : undefined), 10_000);
+      await waitFor(
+        `${node.identity.config.name} to adopt version 2`,
+        async () =>
+          (await json<RegistrySet>(`${node.url}/v1/federation/registry`)).body.version === 2 ? true : undefined,
+        10_000,
+      );
     }
     const all = await json<{ versions: RegistrySet[] }>(`${gamma.url}/v1/federation/registry?all=1`);
-    assert.deepEqual(all.body.versions.map((v) => v.version), [1, 2]);
+    assert.deepEqual(
+      all.body.versions.map((v) => v.version),
+      [1, 2],
+    );
 
     // delta claims a version 3 that only gamma signed (two signatures needed): every node
     // fetches it, verifies it against version 2, and stays on version 2.
@@ -154,8 +208,11 @@ describe('gossip', () => {
       return st.peers.find((p: { id: string }) => p.id === delta.id).gossip.registry_version === 3 ? true : undefined;
     });
     const rounds = (await status(beta)).gossip.rounds;
-    await waitFor('two more gossip rounds', async () => ((await status(beta)).gossip.rounds >= rounds + 2 ? true : undefined));
-    for (const node of nodes) assert.equal((await json<RegistrySet>(`${node.url}/v1/federation/registry`)).body.version, 2);
+    await waitFor('two more gossip rounds', async () =>
+      (await status(beta)).gossip.rounds >= rounds + 2 ? true : undefined,
+    );
+    for (const node of nodes)
+      assert.equal((await json<RegistrySet>(`${node.url}/v1/federation/registry`)).body.version, 2);
     deltaRegistry.versions = [];
     registry = v2;
 
@@ -167,9 +224,12 @@ describe('gossip', () => {
     const beta = nodes[1]!;
     const origin = `${NAMES[0]}/${NS}`;
     // delta shows a checkpoint of alpha's log, validly signed by alpha's key, far beyond alpha's tree.
-    const far = signCheckpoint({ origin, size: 100, root: crypto.randomBytes(32) }, new NoteSigner(origin, nodes[0]!.identity.logSeed));
+    const far = signCheckpoint(
+      { origin, size: 100, root: crypto.randomBytes(32) },
+      new NoteSigner(origin, nodes[0]!.identity.logSeed),
+    );
     deltaView.checkpoints = { [origin]: far };
-    const s = await waitFor('beta to list alpha\'s log as a suspect', async () => {
+    const s = await waitFor("beta to list alpha's log as a suspect", async () => {
       const st = await status(beta);
       return (st.equivocation.suspects as Array<{ origin: string }>).some((x) => x.origin === origin) ? st : undefined;
     });
@@ -184,7 +244,10 @@ describe('gossip', () => {
   test('a same-size fork shown by a peer becomes evidence at every honest node, pushed to all, and the witnesses refuse the log', async () => {
     const [alpha, beta, gamma] = nodes as [RunningNode, RunningNode, RunningNode];
     const origin = `${NAMES[0]}/${NS}`;
-    const fork = signCheckpoint({ origin, size: 3, root: crypto.randomBytes(32) }, new NoteSigner(origin, alpha.identity.logSeed));
+    const fork = signCheckpoint(
+      { origin, size: 3, root: crypto.randomBytes(32) },
+      new NoteSigner(origin, alpha.identity.logSeed),
+    );
     const started = Date.now();
     deltaView.checkpoints = { [origin]: fork };
     for (const node of [alpha, beta, gamma]) {
@@ -199,16 +262,26 @@ describe('gossip', () => {
       }
     }
     assert.ok(Date.now() - started < 10_000);
-    await waitFor('the evidence to be pushed to delta too', () => (pushedToDelta.some((e) => e.origin === origin) ? true : undefined));
+    await waitFor('the evidence to be pushed to delta too', () =>
+      pushedToDelta.some((e) => e.origin === origin) ? true : undefined,
+    );
     deltaView.checkpoints = {};
 
     const st = await status(beta);
     assert.ok(st.equivocation.refused_origins.includes(origin));
-    assert.deepEqual(st.equivocation.suspects.filter((x: { origin: string }) => x.origin === origin), [], 'evidence replaces the suspicion');
+    assert.deepEqual(
+      st.equivocation.suspects.filter((x: { origin: string }) => x.origin === origin),
+      [],
+      'evidence replaces the suspicion',
+    );
     assert.ok(st.peers.find((p: { id: string }) => p.id === NAMES[0]).evidence >= 1);
 
     // alpha's log keeps growing, but beta and gamma no longer cosign it.
-    const r = await fetch(`${alpha.url}/v1/ns/${NS}/batch`, { method: 'POST', headers: admin(alpha), body: JSON.stringify({ entries: [{ n: 4 }] }) });
+    const r = await fetch(`${alpha.url}/v1/ns/${NS}/batch`, {
+      method: 'POST',
+      headers: admin(alpha),
+      body: JSON.stringify({ entries: [{ n: 4 }] }),
+    });
     assert.equal(r.status, 201);
     const note = await waitFor('alpha to publish size 4', async () => {
       const n = await (await fetch(`${alpha.url}/v1/ns/${NS}/checkpoint`)).text();
@@ -227,14 +300,20 @@ describe('gossip', () => {
 
   test('a fork the origin\'s own node proves (different sizes) becomes "inconsistent" evidence, also from a power-of-two size', async () => {
     const [, beta, gamma] = nodes as [RunningNode, RunningNode, RunningNode];
-    for (const [ns, honestSize] of [['dao:six', 6], ['dao:four', 4]] as const) {
+    for (const [ns, honestSize] of [
+      ['dao:six', 6],
+      ['dao:four', 4],
+    ] as const) {
       const origin = `${delta.id}/${ns}`;
       const honest = new TestLog(delta, origin).append('0', '1', '2');
       const fork = honest.fork().append('f3', 'f4', 'f5', 'f6', 'f7');
       honest.append(...['3', '4', '5'].slice(0, honestSize - 3));
       // beta's and gamma's witnesses cosign the honest history...
       for (const node of [beta, gamma]) {
-        const r = await fetch(`${node.url}/v1/witness/add-checkpoint`, { method: 'POST', body: formatAddCheckpointRequest({ oldSize: 0, proof: [], checkpoint: honest.checkpoint() }) });
+        const r = await fetch(`${node.url}/v1/witness/add-checkpoint`, {
+          method: 'POST',
+          body: formatAddCheckpointRequest({ oldSize: 0, proof: [], checkpoint: honest.checkpoint() }),
+        });
         assert.equal(r.status, 200, await r.text());
       }
       // ...then delta shows and proves the fork.
@@ -253,16 +332,25 @@ describe('gossip', () => {
     }
   });
 
-  test('a conflicting checkpoint offered to a witness is evidence from the witness\'s conflict alone', async () => {
+  test("a conflicting checkpoint offered to a witness is evidence from the witness's conflict alone", async () => {
     const gamma = nodes[2]!;
     const origin = `${delta.id}/dao:direct`;
     const honest = new TestLog(delta, origin).append('0', '1', '2', '3', '4', '5');
     const fork = new TestLog(delta, origin).append('0', '1', '2', 'f3', 'f4', 'f5', 'f6', 'f7');
     const offer = (body: string) => fetch(`${gamma.url}/v1/witness/add-checkpoint`, { method: 'POST', body });
-    assert.equal((await offer(formatAddCheckpointRequest({ oldSize: 0, proof: [], checkpoint: honest.checkpoint() }))).status, 200);
+    assert.equal(
+      (await offer(formatAddCheckpointRequest({ oldSize: 0, proof: [], checkpoint: honest.checkpoint() }))).status,
+      200,
+    );
     // delta's node never shows this log (it is in no view, and its proof routes know nothing of
     // it): the fork's own consistency proof, carried by the request, is the evidence.
-    const r = await offer(formatAddCheckpointRequest({ oldSize: 6, proof: fork.tree.consistencyProof(6, 8), checkpoint: fork.checkpoint() }));
+    const r = await offer(
+      formatAddCheckpointRequest({
+        oldSize: 6,
+        proof: fork.tree.consistencyProof(6, 8),
+        checkpoint: fork.checkpoint(),
+      }),
+    );
     assert.equal(r.status, 422);
     const doc = await waitFor('gamma to hold evidence from its witness conflict', async () => {
       return (await evidenceAt(gamma, origin))[0];
@@ -271,6 +359,17 @@ describe('gossip', () => {
     assert.equal(doc.reason, 'inconsistent');
     // Refused from now on, even the honest history.
     honest.append('6');
-    assert.equal((await offer(formatAddCheckpointRequest({ oldSize: 6, proof: honest.tree.consistencyProof(6, 7), checkpoint: honest.checkpoint() }))).status, 404);
+    assert.equal(
+      (
+        await offer(
+          formatAddCheckpointRequest({
+            oldSize: 6,
+            proof: honest.tree.consistencyProof(6, 7),
+            checkpoint: honest.checkpoint(),
+          }),
+        )
+      ).status,
+      404,
+    );
   });
 });

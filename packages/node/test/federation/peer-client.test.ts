@@ -188,7 +188,9 @@ describe('peerRequest: failures are classified', () => {
   });
 
   test('peerFetch (unsigned, for the witness route) classifies the same way', async () => {
-    const e = await failure(peerFetch(peer(), `${base}/refuse-json`, { method: 'POST', body: 'x', timeoutMs: 1000, accept: [200, 409] }));
+    const e = await failure(
+      peerFetch(peer(), `${base}/refuse-json`, { method: 'POST', body: 'x', timeoutMs: 1000, accept: [200, 409] }),
+    );
     assert.equal(e.code, 'PEER_REQUEST_FAILED');
     assert.equal(e.peerCode, 'REGISTRY_STALE');
   });

@@ -15,7 +15,11 @@ import { genesisOf, makePeer, type TestPeer } from './federation-fixture.js';
 // The peer-only hash routes of alpha's node, which the equivocation monitors of the other peers
 // ask to settle two checkpoints of one of alpha's logs: signed by a registry peer, they answer
 // consistency proofs and roots (hashes, never entries) of any namespace, private ones included.
-const [alpha, beta, gamma] = ['alpha.test', 'beta.test', 'gamma.test'].map((id) => makePeer(id)) as [TestPeer, TestPeer, TestPeer];
+const [alpha, beta, gamma] = ['alpha.test', 'beta.test', 'gamma.test'].map((id) => makePeer(id)) as [
+  TestPeer,
+  TestPeer,
+  TestPeer,
+];
 const NS = 'dao:one';
 const SIZE = 7;
 
@@ -33,7 +37,13 @@ before(async () => {
   registry = new FederationRegistry(store);
   assert.equal(registry.offer(genesisOf([alpha, beta, gamma])), true);
   ledger = new EvidenceLedger({ store, registry, self: alpha.id, creds: peerCredentials(0, alpha.authSeed) });
-  engine = openLogEngine({ dataDir: join(dir, 'log'), nodeName: alpha.id, logSeed: alpha.logSeed, checkpointIntervalMs: 0, synchronous: 'NORMAL' });
+  engine = openLogEngine({
+    dataDir: join(dir, 'log'),
+    nodeName: alpha.id,
+    logSeed: alpha.logSeed,
+    checkpointIntervalMs: 0,
+    synchronous: 'NORMAL',
+  });
   engine.createNamespace(NS);
   const entries = Array.from({ length: SIZE }, (_, i) => new TextEncoder().encode(JSON.stringify({ i })));
   for (const e of entries) tree.append(e);
@@ -41,7 +51,11 @@ before(async () => {
   assert.ok(engine.publishCheckpoint(NS));
   app = Fastify();
   installErrorHandling(app);
-  mountFederationArea(app, peerArea, { self: alpha.id, federation: { registry, store, ledger, status: undefined as never }, engine });
+  mountFederationArea(app, peerArea, {
+    self: alpha.id,
+    federation: { registry, store, ledger, status: undefined as never },
+    engine,
+  });
   await app.ready();
 });
 
@@ -55,12 +69,26 @@ after(async () => {
 
 /** A GET to alpha's node signed by `by` for alpha's registry endpoint. */
 function get(path: string, by: TestPeer | null = beta) {
-  const headers = by ? signRequest({ method: 'GET', targetUri: new URL(path, alpha.entry.endpoint).href, keyid: by.keyid, seed: by.authSeed, body: new Uint8Array(0) }) : {};
+  const headers = by
+    ? signRequest({
+        method: 'GET',
+        targetUri: new URL(path, alpha.entry.endpoint).href,
+        keyid: by.keyid,
+        seed: by.authSeed,
+        body: new Uint8Array(0),
+      })
+    : {};
   return app.inject({ method: 'GET', url: path, headers: { ...headers } });
 }
 
 test('a registry peer gets consistency proofs that verify, and nothing but hashes', async () => {
-  for (const [from, to] of [[3, 7], [4, 7], [1, 2], [7, 7], [0, 5]] as const) {
+  for (const [from, to] of [
+    [3, 7],
+    [4, 7],
+    [1, 2],
+    [7, 7],
+    [0, 5],
+  ] as const) {
     const r = await get(peerConsistencyProofPath(NS, from, to));
     assert.equal(r.statusCode, 200, r.body);
     const body = r.json() as { from: number; to: number; proof: string[] };
@@ -87,7 +115,13 @@ test('the hash routes are for registry peers only', async () => {
   assert.equal(r.json().code, 'PEER_KEY_UNKNOWN');
   // Signed for another node's endpoint.
   const path = peerRootPath(NS, 4);
-  const headers = signRequest({ method: 'GET', targetUri: new URL(path, beta.entry.endpoint).href, keyid: gamma.keyid, seed: gamma.authSeed, body: new Uint8Array(0) });
+  const headers = signRequest({
+    method: 'GET',
+    targetUri: new URL(path, beta.entry.endpoint).href,
+    keyid: gamma.keyid,
+    seed: gamma.authSeed,
+    body: new Uint8Array(0),
+  });
   const other = await app.inject({ method: 'GET', url: path, headers: { ...headers } });
   assert.equal(other.statusCode, 401);
   assert.equal(other.json().code, 'SIGNATURE_INVALID');

@@ -19,14 +19,25 @@ after(() => {
 
 test('registry peers, the config allowlist, suspension and refusal', () => {
   const peers = ['alpha.test', 'beta.test', 'gamma.test'].map((id) => makePeer(id));
-  let v1 = createGenesis({ federation_id: 'wl', peers: peers.map((p) => p.entry), quorum: { witness: 1, registry: 2 }, anchor_strategy: 'collaborative', memo: '', effective_after: '2026-01-01T00:00:00Z' });
+  let v1 = createGenesis({
+    federation_id: 'wl',
+    peers: peers.map((p) => p.entry),
+    quorum: { witness: 1, registry: 2 },
+    anchor_strategy: 'collaborative',
+    memo: '',
+    effective_after: '2026-01-01T00:00:00Z',
+  });
   for (const p of peers) v1 = signRegistry(v1, p.id, p.authSeed);
   const registry = new FederationRegistry(store);
   registry.offer(v1);
 
   const external = new NoteSigner('sum.example.org/log', crypto.randomBytes(32));
   const refused = new Set<string>();
-  const logs = new RegistryWitnessLogs(registry, new StaticWitnessLogs({ 'sum.example.org/log': [external.vkey] }), (o) => refused.has(o));
+  const logs = new RegistryWitnessLogs(
+    registry,
+    new StaticWitnessLogs({ 'sum.example.org/log': [external.vkey] }),
+    (o) => refused.has(o),
+  );
 
   const beta = logs.verifiersFor('beta.test/dao:x');
   assert.equal(beta?.length, 1);
@@ -39,7 +50,9 @@ test('registry peers, the config allowlist, suspension and refusal', () => {
   assert.equal(logs.verifiersFor('beta.test/dao:x'), undefined, 'refused after evidence');
   refused.clear();
 
-  let v2 = proposeNext(v1, { peers: v1.peers.map((p) => (p.id === 'gamma.test' ? { ...p, status: 'suspended' as const } : p)) });
+  let v2 = proposeNext(v1, {
+    peers: v1.peers.map((p) => (p.id === 'gamma.test' ? { ...p, status: 'suspended' as const } : p)),
+  });
   v2 = signRegistry(signRegistry(v2, 'alpha.test', peers[0]!.authSeed), 'beta.test', peers[1]!.authSeed);
   registry.offer(v2);
   assert.equal(logs.verifiersFor('gamma.test/dao:x'), undefined, 'a suspended peer is not witnessed');

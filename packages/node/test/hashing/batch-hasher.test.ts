@@ -45,7 +45,10 @@ test('JS hasher matches core leafHash/nodeHash', () => {
   children.set(r, 32);
   assert.equal(toHex(js.nodeHashesPacked(children)), toHex(nodeHash(l, r)));
   // RFC 6962 leaf hash of the empty entry.
-  assert.equal(toHex(js.leafHashes([new Uint8Array(0)])[0]!), '6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d');
+  assert.equal(
+    toHex(js.leafHashes([new Uint8Array(0)])[0]!),
+    '6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d',
+  );
 });
 
 test('loadBatchHasher picks the addon when built, and JS when asked', () => {
@@ -163,7 +166,10 @@ test('packing: offsets, and runs cut to a byte budget', () => {
   const many = Array.from({ length: 50 }, (_, i) => randomBytes(i % 7));
   const runs = [...packRuns(many, 20)];
   assert.ok(runs.length > 1);
-  assert.equal(runs.reduce((s, r) => s + r.offsets.length - 1, 0), many.length);
+  assert.equal(
+    runs.reduce((s, r) => s + r.offsets.length - 1, 0),
+    many.length,
+  );
   for (const r of runs) assert.ok(r.data.length <= 20);
   const hashes = runs.flatMap((r) => {
     const packed = js.leafHashesPacked(r.data, r.offsets);

@@ -18,7 +18,10 @@ test('batch drivers never read outside message bodies', { skip: hasCompiler ? fa
   try {
     const exe = join(dir, 'guard');
     const sources = ['test/guard_pages.c', 'src/sha256_batch.c', 'src/sha256_scalar.c', 'src/sha256_x86.c'];
-    const build = spawnSync(cc, ['-O2', '-std=c11', '-D_DEFAULT_SOURCE', '-Isrc', ...sources, '-o', exe], { cwd: nativeDir, encoding: 'utf8' });
+    const build = spawnSync(cc, ['-O2', '-std=c11', '-D_DEFAULT_SOURCE', '-Isrc', ...sources, '-o', exe], {
+      cwd: nativeDir,
+      encoding: 'utf8',
+    });
     assert.equal(build.status, 0, build.stderr);
     const run = spawnSync(exe, [], { encoding: 'utf8' });
     assert.equal(run.signal, null, `guard check died with ${run.signal}`);

@@ -68,7 +68,11 @@ test('levels hold exactly the perfect subtrees', () => {
           assert.equal(level.length, 32 * Math.floor(n / width));
           for (let i = 0; i < level.length / 32; i++) {
             const want = mth(list, i * width, (i + 1) * width);
-            assert.equal(toHex(level.subarray(32 * i, 32 * i + 32)), toHex(want), `${h.kind} n=${n} level ${k} node ${i}`);
+            assert.equal(
+              toHex(level.subarray(32 * i, 32 * i + 32)),
+              toHex(want),
+              `${h.kind} n=${n} level ${k} node ${i}`,
+            );
           }
         });
       }
@@ -96,23 +100,27 @@ interface CoreTree {
 type RootAt = (size: number, get: (id: { level: number; index: number }) => Uint8Array) => Uint8Array;
 const coreApi = core as unknown as { MemoryTree?: new () => CoreTree; rootAt?: RootAt };
 
-test('agrees with core MemoryTree and rootAt over our levels', { skip: coreApi.MemoryTree && coreApi.rootAt ? false : 'core has no MemoryTree/rootAt yet' }, () => {
-  for (const n of [1, 2, 3, 5, 8, 13, 100, 255, 256, 257, 1000, 3001]) {
-    const { list, packed } = leavesOf(n);
-    const tree = new coreApi.MemoryTree!();
-    for (const h of list) tree.appendLeafHash(h);
-    for (const h of hashers) {
-      const t = buildTreeLevels(packed, h);
-      assert.equal(toHex(t.root), toHex(tree.root()), `${h.kind} n=${n}`);
-      const viaLevels = coreApi.rootAt!(n, ({ level, index }) => {
-        const l = t.levels[level];
-        assert.ok(l && 32 * (index + 1) <= l.length, `subtree (${level}, ${index}) present`);
-        return l.subarray(32 * index, 32 * index + 32);
-      });
-      assert.equal(toHex(viaLevels), toHex(t.root), `${h.kind} n=${n} rootAt`);
+test(
+  'agrees with core MemoryTree and rootAt over our levels',
+  { skip: coreApi.MemoryTree && coreApi.rootAt ? false : 'core has no MemoryTree/rootAt yet' },
+  () => {
+    for (const n of [1, 2, 3, 5, 8, 13, 100, 255, 256, 257, 1000, 3001]) {
+      const { list, packed } = leavesOf(n);
+      const tree = new coreApi.MemoryTree!();
+      for (const h of list) tree.appendLeafHash(h);
+      for (const h of hashers) {
+        const t = buildTreeLevels(packed, h);
+        assert.equal(toHex(t.root), toHex(tree.root()), `${h.kind} n=${n}`);
+        const viaLevels = coreApi.rootAt!(n, ({ level, index }) => {
+          const l = t.levels[level];
+          assert.ok(l && 32 * (index + 1) <= l.length, `subtree (${level}, ${index}) present`);
+          return l.subarray(32 * index, 32 * index + 32);
+        });
+        assert.equal(toHex(viaLevels), toHex(t.root), `${h.kind} n=${n} rootAt`);
+      }
     }
-  }
-});
+  },
+);
 
 test('rejects leaf hashes that are not whole 32-byte hashes', () => {
   for (const h of hashers) assert.throws(() => treeRootPacked(new Uint8Array(33), h), RangeError);

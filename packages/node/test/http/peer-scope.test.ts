@@ -98,8 +98,18 @@ function signed(p: TestPeer, body: unknown, opts: { created?: number; url?: stri
 
 /** Signs exactly `bytes` (which need not be JSON) for `opts.url`, by default alpha's echo route. */
 function signedBytes(p: TestPeer, bytes: Uint8Array, opts: { created?: number; url?: string } = {}) {
-  const headers = signRequest({ method: 'POST', targetUri: opts.url ?? `${SELF}/v1/federation/echo`, keyid: p.keyid, seed: p.authSeed, body: bytes, ...(opts.created ? { created: opts.created } : {}) });
-  return { headers: { ...headers, 'content-type': 'application/json' } as Record<string, string>, payload: Buffer.from(bytes) };
+  const headers = signRequest({
+    method: 'POST',
+    targetUri: opts.url ?? `${SELF}/v1/federation/echo`,
+    keyid: p.keyid,
+    seed: p.authSeed,
+    body: bytes,
+    ...(opts.created ? { created: opts.created } : {}),
+  });
+  return {
+    headers: { ...headers, 'content-type': 'application/json' } as Record<string, string>,
+    payload: Buffer.from(bytes),
+  };
 }
 
 async function post(req: { headers: Record<string, string>; payload: Buffer }, url = '/v1/federation/echo') {
@@ -118,7 +128,10 @@ test('unknown keys, forged signatures and tampered bodies are 401', async () => 
   assert.equal(unknown.json().code, 'PEER_KEY_UNKNOWN');
 
   const forged = signed(peers[1]!, { x: 1 });
-  forged.headers['signature-input'] = forged.headers['signature-input']!.replace(/keyid="[0-9a-f]+"/, `keyid="${peers[0]!.keyid}"`);
+  forged.headers['signature-input'] = forged.headers['signature-input']!.replace(
+    /keyid="[0-9a-f]+"/,
+    `keyid="${peers[0]!.keyid}"`,
+  );
   assert.equal((await post(forged)).statusCode, 401);
 
   const tampered = signed(peers[1]!, { amount: 1 });
@@ -127,7 +140,12 @@ test('unknown keys, forged signatures and tampered bodies are 401', async () => 
   assert.equal(t.statusCode, 401);
   assert.equal(t.json().code, 'CONTENT_DIGEST_MISMATCH');
 
-  const missing = await app.inject({ method: 'POST', url: '/v1/federation/echo', headers: { 'content-type': 'application/json' }, payload: '{}' });
+  const missing = await app.inject({
+    method: 'POST',
+    url: '/v1/federation/echo',
+    headers: { 'content-type': 'application/json' },
+    payload: '{}',
+  });
   assert.equal(missing.statusCode, 401);
 
   const otherPath = await post(signed(peers[1]!, { x: 1 }, { url: `${SELF}/v1/federation/other` }));
@@ -152,11 +170,15 @@ test('a replayed request is 409', async () => {
   assert.equal(again.json().code, 'NONCE_REPLAYED');
 });
 
-test('the signature is bound to this node\'s own registry endpoint, never to the Host header (RFC 9421 §2.2.2)', async () => {
+test("the signature is bound to this node's own registry endpoint, never to the Host header (RFC 9421 §2.2.2)", async () => {
   const before = handled;
   // Signed for beta's endpoint and sent to alpha, with no Host header of note or with beta's.
   for (const host of [undefined, 'beta.test:8080']) {
-    const req = signed(peers[1]!, { to: 'beta', host: host ?? null }, { url: 'http://beta.test:8080/v1/federation/echo' });
+    const req = signed(
+      peers[1]!,
+      { to: 'beta', host: host ?? null },
+      { url: 'http://beta.test:8080/v1/federation/echo' },
+    );
     if (host) req.headers.host = host;
     const r = await post(req);
     assert.equal(r.statusCode, 401, r.body);
@@ -167,7 +189,11 @@ test('the signature is bound to this node\'s own registry endpoint, never to the
   foreign.headers.host = 'evil.example';
   assert.equal((await post(foreign)).json().code, 'SIGNATURE_INVALID');
   // alpha's host with another scheme or port is another target.
-  for (const url of ['https://alpha.test:8080/v1/federation/echo', 'http://alpha.test:8081/v1/federation/echo', 'http://alpha.test/v1/federation/echo']) {
+  for (const url of [
+    'https://alpha.test:8080/v1/federation/echo',
+    'http://alpha.test:8081/v1/federation/echo',
+    'http://alpha.test/v1/federation/echo',
+  ]) {
     const r = await post(signed(peers[1]!, { url }, { url }));
     assert.equal(r.statusCode, 401, url);
     assert.equal(r.json().code, 'SIGNATURE_INVALID', url);
@@ -193,7 +219,15 @@ test('the target is rebuilt the way the signer builds it, and only from origin-f
   }
   // Absolute-form would let the client name the host again; dot segments and unencoded
   // characters are not what a peer's fetch sends.
-  for (const target of ['http://evil.example/v1/federation/echo', 'evil.example/x', '*', '/v1/federation/../federation/echo', '/v1/./x', '/v1/a b', '/v1/é']) {
+  for (const target of [
+    'http://evil.example/v1/federation/echo',
+    'evil.example/x',
+    '*',
+    '/v1/federation/../federation/echo',
+    '/v1/./x',
+    '/v1/a b',
+    '/v1/é',
+  ]) {
     assert.equal(peerTargetUri('http://alpha.test:8080', target), undefined, target);
   }
   // A path starting with '//' stays a path of this node's origin.
@@ -251,7 +285,11 @@ test('nothing is read or parsed before the signature verifies, nor parsed before
   const before = handled;
   // Invalid JSON (nesting far beyond the parser's limit): parsed, it would be 400.
   const bomb = Buffer.from('['.repeat(200_000));
-  const expectRefused = async (req: { headers: Record<string, string>; payload: Buffer }, status: number, code: string) => {
+  const expectRefused = async (
+    req: { headers: Record<string, string>; payload: Buffer },
+    status: number,
+    code: string,
+  ) => {
     const r = await post(req);
     assert.equal(r.statusCode, status, r.body);
     assert.equal(r.json().code, code);
@@ -262,8 +300,16 @@ test('nothing is read or parsed before the signature verifies, nor parsed before
   await expectRefused({ headers: { 'content-type': 'application/json' }, payload: huge }, 401, 'SIGNATURE_MISSING');
   await expectRefused(signedBytes(stranger, bomb), 401, 'PEER_KEY_UNKNOWN');
   await expectRefused(signedBytes(peers[0]!, bomb, { created: clock - 600 }), 401, 'SIGNATURE_EXPIRED');
-  await expectRefused(signedBytes(peers[0]!, bomb, { url: 'http://beta.test:8080/v1/federation/echo' }), 401, 'SIGNATURE_INVALID');
-  await expectRefused({ ...signedBytes(peers[0]!, huge, { url: 'http://beta.test:8080/v1/federation/echo' }) }, 401, 'SIGNATURE_INVALID');
+  await expectRefused(
+    signedBytes(peers[0]!, bomb, { url: 'http://beta.test:8080/v1/federation/echo' }),
+    401,
+    'SIGNATURE_INVALID',
+  );
+  await expectRefused(
+    { ...signedBytes(peers[0]!, huge, { url: 'http://beta.test:8080/v1/federation/echo' }) },
+    401,
+    'SIGNATURE_INVALID',
+  );
   // Headers signed for `{}`, body swapped for the bomb: the digest fails before any parsing.
   const swapped = signed(peers[0]!, {});
   await expectRefused({ headers: swapped.headers, payload: bomb }, 401, 'CONTENT_DIGEST_MISMATCH');
@@ -299,7 +345,13 @@ test('the largest evidence document the schema admits fits in the peer body limi
 });
 
 test('a GET carries the digest of an empty body', async () => {
-  const headers = signRequest({ method: 'GET', targetUri: `${SELF}/v1/federation/hello`, keyid: peers[0]!.keyid, seed: peers[0]!.authSeed, body: new Uint8Array(0) });
+  const headers = signRequest({
+    method: 'GET',
+    targetUri: `${SELF}/v1/federation/hello`,
+    keyid: peers[0]!.keyid,
+    seed: peers[0]!.authSeed,
+    body: new Uint8Array(0),
+  });
   const r = await app.inject({ method: 'GET', url: '/v1/federation/hello', headers: { ...headers } });
   assert.equal(r.statusCode, 200, r.body);
   assert.deepEqual(r.json(), { from: 'alpha.test' });
@@ -307,7 +359,9 @@ test('a GET carries the digest of an empty body', async () => {
 
 test('a suspended peer is 403 once a registry update suspends it', async () => {
   const v1 = registry.latest()!;
-  let v2 = proposeNext(v1, { peers: v1.peers.map((p) => (p.id === 'gamma.test' ? { ...p, status: 'suspended' as const } : p)) });
+  let v2 = proposeNext(v1, {
+    peers: v1.peers.map((p) => (p.id === 'gamma.test' ? { ...p, status: 'suspended' as const } : p)),
+  });
   v2 = signRegistry(v2, 'alpha.test', peers[0]!.authSeed);
   v2 = signRegistry(v2, 'beta.test', peers[1]!.authSeed);
   assert.equal(registry.offer(v2), true);

@@ -76,7 +76,10 @@ describe('health and node', () => {
 describe('namespaces', () => {
   test('list and show', async () => {
     const list = (await s.app.inject({ method: 'GET', url: '/v1/ns' })).json() as { namespaces: Array<{ id: string }> };
-    assert.deepEqual(list.namespaces.map((n) => n.id), ['sys:governance', NS]);
+    assert.deepEqual(
+      list.namespaces.map((n) => n.id),
+      ['sys:governance', NS],
+    );
     const show = (await s.app.inject({ method: 'GET', url: `/v1/ns/${enc}` })).json() as Record<string, unknown>;
     assert.equal(show.id, NS);
     assert.equal(show.origin, `test.vaultmesh.local/${NS}`);
@@ -85,22 +88,78 @@ describe('namespaces', () => {
 
   test('create needs the admin token', async () => {
     expectError(await s.app.inject({ method: 'PUT', url: '/v1/ns/a:b', payload: {} }), 401, 'UNAUTHORIZED');
-    expectError(await s.app.inject({ method: 'PUT', url: '/v1/ns/a:b', headers: { authorization: 'Bearer nope' }, payload: {} }), 401, 'UNAUTHORIZED');
-    expectError(await s.app.inject({ method: 'PUT', url: '/v1/ns/a:b', headers: { authorization: `Basic ${s.token}` }, payload: {} }), 401, 'UNAUTHORIZED');
+    expectError(
+      await s.app.inject({ method: 'PUT', url: '/v1/ns/a:b', headers: { authorization: 'Bearer nope' }, payload: {} }),
+      401,
+      'UNAUTHORIZED',
+    );
+    expectError(
+      await s.app.inject({
+        method: 'PUT',
+        url: '/v1/ns/a:b',
+        headers: { authorization: `Basic ${s.token}` },
+        payload: {},
+      }),
+      401,
+      'UNAUTHORIZED',
+    );
     expectError(await s.app.inject({ method: 'GET', url: '/v1/ns/a:b' }), 404, 'NAMESPACE_NOT_FOUND');
   });
 
   test('bad ids, duplicates and bad bodies are rejected', async () => {
     for (const bad of ['nocolon', 'UPPER:case', ':x', 'x:', 'a:b:c', '-a:b', 'a b:c', `${'a'.repeat(64)}:b`]) {
-      expectError(await s.app.inject({ method: 'PUT', url: `/v1/ns/${encodeURIComponent(bad)}`, headers: auth(), payload: {} }), 400, 'INVALID_NAMESPACE_ID');
-      expectError(await s.app.inject({ method: 'GET', url: `/v1/ns/${encodeURIComponent(bad)}` }), 400, 'INVALID_NAMESPACE_ID');
+      expectError(
+        await s.app.inject({ method: 'PUT', url: `/v1/ns/${encodeURIComponent(bad)}`, headers: auth(), payload: {} }),
+        400,
+        'INVALID_NAMESPACE_ID',
+      );
+      expectError(
+        await s.app.inject({ method: 'GET', url: `/v1/ns/${encodeURIComponent(bad)}` }),
+        400,
+        'INVALID_NAMESPACE_ID',
+      );
     }
     // Create-only PUT (If-None-Match: *) refuses an existing namespace; a plain PUT updates it.
-    expectError(await s.app.inject({ method: 'PUT', url: `/v1/ns/${enc}`, headers: { ...auth(), 'if-none-match': '*' }, payload: {} }), 409, 'NAMESPACE_EXISTS');
-    expectError(await s.app.inject({ method: 'PUT', url: '/v1/ns/no:such', headers: { ...auth(), 'if-match': '*' }, payload: {} }), 404, 'NAMESPACE_NOT_FOUND');
-    expectError(await s.app.inject({ method: 'PUT', url: '/v1/ns/sys:other', headers: auth(), payload: {} }), 403, 'FORBIDDEN');
-    expectError(await s.app.inject({ method: 'PUT', url: '/v1/ns/x:y', headers: auth(), payload: { visibility: 'secret' } }), 400, 'POLICY_INVALID');
-    expectError(await s.app.inject({ method: 'PUT', url: '/v1/ns/x:y', headers: { ...auth(), 'content-type': 'application/json' }, payload: '[1]' }), 400, 'INVALID_ARGUMENT');
+    expectError(
+      await s.app.inject({
+        method: 'PUT',
+        url: `/v1/ns/${enc}`,
+        headers: { ...auth(), 'if-none-match': '*' },
+        payload: {},
+      }),
+      409,
+      'NAMESPACE_EXISTS',
+    );
+    expectError(
+      await s.app.inject({
+        method: 'PUT',
+        url: '/v1/ns/no:such',
+        headers: { ...auth(), 'if-match': '*' },
+        payload: {},
+      }),
+      404,
+      'NAMESPACE_NOT_FOUND',
+    );
+    expectError(
+      await s.app.inject({ method: 'PUT', url: '/v1/ns/sys:other', headers: auth(), payload: {} }),
+      403,
+      'FORBIDDEN',
+    );
+    expectError(
+      await s.app.inject({ method: 'PUT', url: '/v1/ns/x:y', headers: auth(), payload: { visibility: 'secret' } }),
+      400,
+      'POLICY_INVALID',
+    );
+    expectError(
+      await s.app.inject({
+        method: 'PUT',
+        url: '/v1/ns/x:y',
+        headers: { ...auth(), 'content-type': 'application/json' },
+        payload: '[1]',
+      }),
+      400,
+      'INVALID_ARGUMENT',
+    );
     expectError(await s.app.inject({ method: 'GET', url: '/v1/ns/x:y' }), 404, 'NAMESPACE_NOT_FOUND');
   });
 });
@@ -115,7 +174,10 @@ describe('appending', () => {
     assert.equal(body.leaf_hash, base64Encode(leafHash(canonicalBytes(entry))));
     const got = await s.app.inject({ method: 'GET', url: `/v1/ns/${enc}/entries/${body.index}` });
     assert.equal(got.statusCode, 200);
-    assert.equal(got.body, `{"index":${body.index},"entry":{"a":"memory","n":[1,2.5,{"b":true}],"z":1},"leaf_hash":"${body.leaf_hash}"}`);
+    assert.equal(
+      got.body,
+      `{"index":${body.index},"entry":{"a":"memory","n":[1,2.5,{"b":true}],"z":1},"leaf_hash":"${body.leaf_hash}"}`,
+    );
   });
 
   test('POST batch appends in order', async () => {
@@ -124,14 +186,20 @@ describe('appending', () => {
     const r = await s.app.inject({ method: 'POST', url: `/v1/ns/${enc}/batch`, headers: auth(), payload: { entries } });
     assert.equal(r.statusCode, 201);
     const { indices } = r.json() as { indices: number[] };
-    assert.deepEqual(indices, entries.map((_, i) => before + i));
+    assert.deepEqual(
+      indices,
+      entries.map((_, i) => before + i),
+    );
     assert.equal(await sizeOf(), before + 50);
   });
 
   test('every bad write is a 4xx with a code and changes nothing', async () => {
     const before = await sizeOf();
-    const post = (url: string, payload: string, headers: Record<string, string> = { ...auth(), 'content-type': 'application/json' }) =>
-      s.app.inject({ method: 'POST', url, headers, payload });
+    const post = (
+      url: string,
+      payload: string,
+      headers: Record<string, string> = { ...auth(), 'content-type': 'application/json' },
+    ) => s.app.inject({ method: 'POST', url, headers, payload });
     const E = `/v1/ns/${enc}/entries`;
     const B = `/v1/ns/${enc}/batch`;
     expectError(await post(E, '{"a":'), 400, 'INVALID_JSON');
@@ -143,12 +211,20 @@ describe('appending', () => {
     expectError(await post(E, '42'), 400, 'ENTRY_NOT_OBJECT');
     expectError(await post(E, JSON.stringify({ big: 'x'.repeat(65536) })), 413, 'ENTRY_TOO_LARGE');
     expectError(await post(E, '{"a":1}', { 'content-type': 'application/json' }), 401, 'UNAUTHORIZED');
-    expectError(await post(E, '{"a":1}', { 'content-type': 'application/json', authorization: 'Bearer wrong' }), 401, 'UNAUTHORIZED');
+    expectError(
+      await post(E, '{"a":1}', { 'content-type': 'application/json', authorization: 'Bearer wrong' }),
+      401,
+      'UNAUTHORIZED',
+    );
     expectError(await post(E, '{"a":1}', { ...auth(), 'content-type': 'text/plain' }), 415, 'UNSUPPORTED_MEDIA_TYPE');
     expectError(await post('/v1/ns/no:such/entries', '{"a":1}'), 404, 'NAMESPACE_NOT_FOUND');
     expectError(await post('/v1/ns/Bad_Id/entries', '{"a":1}'), 400, 'INVALID_NAMESPACE_ID');
     expectError(await post(B, '{"entries":[{"ok":1},[2]]}'), 400, 'ENTRY_NOT_OBJECT');
-    expectError(await post(B, JSON.stringify({ entries: [{ ok: 1 }, { big: 'x'.repeat(70000) }] })), 413, 'ENTRY_TOO_LARGE');
+    expectError(
+      await post(B, JSON.stringify({ entries: [{ ok: 1 }, { big: 'x'.repeat(70000) }] })),
+      413,
+      'ENTRY_TOO_LARGE',
+    );
     expectError(await post(B, '{"entries":[]}'), 400, 'INVALID_ARGUMENT');
     expectError(await post(B, '{"items":[{"a":1}]}'), 400, 'INVALID_ARGUMENT');
     expectError(await post(B, '[{"a":1}]'), 400, 'INVALID_ARGUMENT');
@@ -179,7 +255,12 @@ describe('checkpoints, proofs and receipts', () => {
   let size = 0;
   let logVerifier: NoteVerifier;
   before(async () => {
-    await s.app.inject({ method: 'POST', url: `/v1/ns/${enc}/batch`, headers: auth(), payload: { entries: Array.from({ length: 300 }, (_, i) => ({ r: i })) } });
+    await s.app.inject({
+      method: 'POST',
+      url: `/v1/ns/${enc}/batch`,
+      headers: auth(),
+      payload: { entries: Array.from({ length: 300 }, (_, i) => ({ r: i })) },
+    });
     s.engine.publishCheckpoint(NS);
     size = await sizeOf();
     const show = (await s.app.inject({ method: 'GET', url: `/v1/ns/${enc}` })).json() as { log_vkey: string };
@@ -196,11 +277,18 @@ describe('checkpoints, proofs and receipts', () => {
   });
 
   test('inclusion proofs verify against the root at that size', async () => {
-    for (const [index, sz] of [[0, 1], [5, 17], [size - 1, size], [200, size]] as const) {
+    for (const [index, sz] of [
+      [0, 1],
+      [5, 17],
+      [size - 1, size],
+      [200, size],
+    ] as const) {
       const r = await s.app.inject({ method: 'GET', url: `/v1/ns/${enc}/proof/inclusion?index=${index}&size=${sz}` });
       assert.equal(r.statusCode, 200, r.body);
       const body = r.json() as { index: number; size: number; root: string; proof: string[] };
-      const entry = (await s.app.inject({ method: 'GET', url: `/v1/ns/${enc}/entries/${index}` })).json() as { leaf_hash: string };
+      const entry = (await s.app.inject({ method: 'GET', url: `/v1/ns/${enc}/entries/${index}` })).json() as {
+        leaf_hash: string;
+      };
       verifyInclusion(index, sz, base64Decode(entry.leaf_hash), body.proof.map(base64Decode), base64Decode(body.root));
     }
   });
@@ -210,7 +298,12 @@ describe('checkpoints, proofs and receipts', () => {
       const r = await s.app.inject({ method: 'GET', url: `/v1/ns/${enc}/proof/inclusion?index=0&size=${n}` });
       return base64Decode((r.json() as { root: string }).root);
     };
-    for (const [a, b] of [[1, 2], [7, 300], [256, size], [size, size]] as const) {
+    for (const [a, b] of [
+      [1, 2],
+      [7, 300],
+      [256, size],
+      [size, size],
+    ] as const) {
       const r = await s.app.inject({ method: 'GET', url: `/v1/ns/${enc}/proof/consistency?from=${a}&to=${b}` });
       assert.equal(r.statusCode, 200);
       const body = r.json() as { proof: string[] };
@@ -227,7 +320,11 @@ describe('checkpoints, proofs and receipts', () => {
     expectError(await get(`consistency?from=5&to=3`), 400, 'INVALID_RANGE');
     expectError(await get(`consistency?from=1&to=${size + 1}`), 400, 'SIZE_OUT_OF_RANGE');
     expectError(await get(`consistency?to=3`), 400, 'INVALID_ARGUMENT');
-    expectError(await s.app.inject({ method: 'GET', url: '/v1/ns/no:such/proof/inclusion?index=0&size=1' }), 404, 'NAMESPACE_NOT_FOUND');
+    expectError(
+      await s.app.inject({ method: 'GET', url: '/v1/ns/no:such/proof/inclusion?index=0&size=1' }),
+      404,
+      'NAMESPACE_NOT_FOUND',
+    );
   });
 
   test('receipts verify offline, in JSON and as tlog-proof text', async () => {
@@ -247,8 +344,16 @@ describe('checkpoints, proofs and receipts', () => {
   });
 
   test('receipt rejections', async () => {
-    expectError(await s.app.inject({ method: 'GET', url: `/v1/ns/${enc}/receipt/${size + 10}` }), 400, 'INDEX_OUT_OF_RANGE');
-    expectError(await s.app.inject({ method: 'GET', url: `/v1/ns/${enc}/receipt/0?format=xml` }), 400, 'INVALID_ARGUMENT');
+    expectError(
+      await s.app.inject({ method: 'GET', url: `/v1/ns/${enc}/receipt/${size + 10}` }),
+      400,
+      'INDEX_OUT_OF_RANGE',
+    );
+    expectError(
+      await s.app.inject({ method: 'GET', url: `/v1/ns/${enc}/receipt/0?format=xml` }),
+      400,
+      'INVALID_ARGUMENT',
+    );
     await s.app.inject({ method: 'POST', url: `/v1/ns/${enc}/entries`, headers: auth(), payload: { late: true } });
     const r = await s.app.inject({ method: 'GET', url: `/v1/ns/${enc}/receipt/${size}` });
     expectError(r, 409, 'NOT_YET_IN_CHECKPOINT');
@@ -264,7 +369,9 @@ describe('checkpoints, proofs and receipts', () => {
     const partial = await s.app.inject({ method: 'GET', url: `/v1/ns/${enc}/tile/0/000.p/10` });
     assert.equal(partial.statusCode, 200);
     assert.deepEqual(partial.rawPayload, full.rawPayload.subarray(0, 320));
-    const first = (await s.app.inject({ method: 'GET', url: `/v1/ns/${enc}/entries/0` })).json() as { leaf_hash: string };
+    const first = (await s.app.inject({ method: 'GET', url: `/v1/ns/${enc}/entries/0` })).json() as {
+      leaf_hash: string;
+    };
     assert.equal(base64Encode(new Uint8Array(full.rawPayload.subarray(0, 32))), first.leaf_hash);
     const bundle = await s.app.inject({ method: 'GET', url: `/v1/ns/${enc}/tile/entries/000.p/2` });
     assert.equal(bundle.statusCode, 200);

@@ -38,7 +38,10 @@ function expectError(r: { statusCode: number; json(): unknown }, status: number,
 
 let n = 0;
 async function grow(engine: LogEngine, count: number): Promise<PublishedCheckpoint> {
-  await engine.append(NS, Array.from({ length: count }, () => canonicalBytes({ memo: `entry ${n++}` })));
+  await engine.append(
+    NS,
+    Array.from({ length: count }, () => canonicalBytes({ memo: `entry ${n++}` })),
+  );
   return engine.publishCheckpoint(NS)!;
 }
 
@@ -56,8 +59,17 @@ describe('without a sealing option: every namespace as if k = 0', () => {
     assert.equal(r.statusCode, 200);
     assert.equal(r.headers['content-type'], 'text/plain; charset=utf-8');
     const policy = parseTlogPolicy(r.body);
-    assert.deepEqual(policy, { logs: [{ vkey: s.engine.getNamespace(NS)!.logVkey, url: 'http://127.0.0.1:8080' }], witnesses: [], groups: [], quorum: 'none' });
-    expectError(await s.app.inject({ method: 'GET', url: `/v1/ns/${encodeURIComponent('dao:nope')}/policy` }), 404, 'NAMESPACE_NOT_FOUND');
+    assert.deepEqual(policy, {
+      logs: [{ vkey: s.engine.getNamespace(NS)!.logVkey, url: 'http://127.0.0.1:8080' }],
+      witnesses: [],
+      groups: [],
+      quorum: 'none',
+    });
+    expectError(
+      await s.app.inject({ method: 'GET', url: `/v1/ns/${encodeURIComponent('dao:nope')}/policy` }),
+      404,
+      'NAMESPACE_NOT_FOUND',
+    );
     expectError(await s.app.inject({ method: 'GET', url: `/v1/ns/NOPE/policy` }), 400, 'INVALID_NAMESPACE_ID');
   });
 
@@ -75,8 +87,16 @@ describe('without a sealing option: every namespace as if k = 0', () => {
     const rs = await s.app.inject({ method: 'GET', url: `/v1/ns/${enc}/receipt/1?sealed=1` });
     assert.deepEqual(rs.json(), r);
     for (const bad of ['2', 'yes', '']) {
-      expectError(await s.app.inject({ method: 'GET', url: `/v1/ns/${enc}/checkpoint?sealed=${bad}` }), 400, 'INVALID_ARGUMENT');
-      expectError(await s.app.inject({ method: 'GET', url: `/v1/ns/${enc}/receipt/1?sealed=${bad}` }), 400, 'INVALID_ARGUMENT');
+      expectError(
+        await s.app.inject({ method: 'GET', url: `/v1/ns/${enc}/checkpoint?sealed=${bad}` }),
+        400,
+        'INVALID_ARGUMENT',
+      );
+      expectError(
+        await s.app.inject({ method: 'GET', url: `/v1/ns/${enc}/receipt/1?sealed=${bad}` }),
+        400,
+        'INVALID_ARGUMENT',
+      );
     }
     assert.equal((await s.app.inject({ method: 'GET', url: `/v1/ns/${enc}/checkpoint?sealed=0` })).body, plain.body);
   });
@@ -90,12 +110,22 @@ describe('with witness policies', () => {
   let namespaces: NamespaceServices;
   let origin: string;
   const policies = new Map<string, WitnessPolicy>();
-  const [beta, gamma, delta] = ['beta', 'gamma', 'delta'].map((p) => makePeer(`${p}.vaultmesh.test`)) as [TestPeer, TestPeer, TestPeer];
+  const [beta, gamma, delta] = ['beta', 'gamma', 'delta'].map((p) => makePeer(`${p}.vaultmesh.test`)) as [
+    TestPeer,
+    TestPeer,
+    TestPeer,
+  ];
 
   before(() => {
     dir = mkdtempSync(join(tmpdir(), 'remembrancer-sealing-routes-'));
     const identity = initNode(join(dir, 'node'), NAME);
-    engine = openLogEngine({ dbPath: identity.dbPath, nodeName: NAME, logSeed: identity.logSeed, checkpointIntervalMs: 60_000, synchronous: 'NORMAL' });
+    engine = openLogEngine({
+      dbPath: identity.dbPath,
+      nodeName: NAME,
+      logSeed: identity.logSeed,
+      checkpointIntervalMs: 60_000,
+      synchronous: 'NORMAL',
+    });
     store = new FederationStore(join(dir, 'federation.sqlite'));
     namespaces = openNamespaceServices({
       engine,
@@ -178,13 +208,20 @@ describe('with witness policies', () => {
     // A receipt for an old entry: the plain one is against cp2 (unsealed), ?sealed=1 refreshes it to cp1.
     const plainReceipt = (await get('/receipt/1')).json() as Receipt;
     assert.equal(plainReceipt.sealed, false);
-    assert.equal(verifyReceipt(plainReceipt, { logVkeys: [], policy: policyText }).checks.at(-1)!.code, 'POLICY_NOT_MET');
+    assert.equal(
+      verifyReceipt(plainReceipt, { logVkeys: [], policy: policyText }).checks.at(-1)!.code,
+      'POLICY_NOT_MET',
+    );
     const refreshed = await get('/receipt/1?sealed=1');
     assert.equal(refreshed.statusCode, 200);
     assert.equal(refreshed.headers['x-sealed'], 'true');
     const rr = refreshed.json() as Receipt;
     assert.equal(rr.sealed, true);
-    assert.deepEqual(rr.sealing, { min_required: 2, allowlist: [beta.id, gamma.id, delta.id], cosigners: [beta.id, delta.id] });
+    assert.deepEqual(rr.sealing, {
+      min_required: 2,
+      allowlist: [beta.id, gamma.id, delta.id],
+      cosigners: [beta.id, delta.id],
+    });
     assert.equal(rr.checkpoint, sealed.body);
     const v = verifyReceipt(rr, { logVkeys: [], policy: policyText });
     assert.ok(v.ok, JSON.stringify(v.checks));

@@ -8,7 +8,13 @@ import { startTestServer, type TestServer } from './test-server.js';
 // The bounds are short here so the test is quick; what is checked is that the server cuts the
 // client off (and how it answers), never how fast: every wait below is a bounded upper limit.
 
-const LIMITS = { requestTimeoutMs: 1500, headersTimeoutMs: 1000, keepAliveTimeoutMs: 500, idleTimeoutMs: 5000, maxConnections: 4 };
+const LIMITS = {
+  requestTimeoutMs: 1500,
+  headersTimeoutMs: 1000,
+  keepAliveTimeoutMs: 500,
+  idleTimeoutMs: 5000,
+  maxConnections: 4,
+};
 const NS = 'pub:open';
 
 let s: TestServer;
@@ -18,7 +24,12 @@ before(async () => {
   s = startTestServer({ limits: LIMITS });
   await s.app.listen({ host: '127.0.0.1', port: 0 });
   port = (s.app.server.address() as AddressInfo).port;
-  const r = await s.app.inject({ method: 'PUT', url: `/v1/ns/${NS}`, headers: { authorization: `Bearer ${s.token}` }, payload: {} });
+  const r = await s.app.inject({
+    method: 'PUT',
+    url: `/v1/ns/${NS}`,
+    headers: { authorization: `Bearer ${s.token}` },
+    payload: {},
+  });
   assert.equal(r.statusCode, 201, r.body);
 });
 after(async () => s.close());
@@ -75,7 +86,9 @@ describe('slow clients are cut off', () => {
     const before = s.engine.sequencedSize(NS);
     const c = await open();
     const payload = '{"a":"' + 'x'.repeat(200) + '"}';
-    c.socket.write(`POST /v1/ns/${NS}/entries HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${s.token}\r\nContent-Type: application/json\r\nContent-Length: ${payload.length}\r\n\r\n`);
+    c.socket.write(
+      `POST /v1/ns/${NS}/entries HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${s.token}\r\nContent-Type: application/json\r\nContent-Length: ${payload.length}\r\n\r\n`,
+    );
     let i = 0;
     const drip = setInterval(() => c.socket.writable && i < payload.length && c.socket.write(payload[i++]!), 200);
     const { data, closedByServer } = await c.closed;
@@ -109,7 +122,9 @@ describe('malformed requests get our error shape', () => {
   test('two different Content-Length headers: 400 BAD_REQUEST, nothing stored', async () => {
     const before = s.engine.sequencedSize(NS);
     const c = await open();
-    c.socket.write(`POST /v1/ns/${NS}/entries HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${s.token}\r\nContent-Type: application/json\r\nContent-Length: 7\r\nContent-Length: 9\r\n\r\n{"a":1}`);
+    c.socket.write(
+      `POST /v1/ns/${NS}/entries HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${s.token}\r\nContent-Type: application/json\r\nContent-Length: 7\r\nContent-Length: 9\r\n\r\n{"a":1}`,
+    );
     const { status, body } = statusAndBody((await c.closed).data);
     assert.equal(status, 400);
     assert.equal(body.code, 'BAD_REQUEST');
@@ -189,7 +204,10 @@ describe('closing', () => {
       assert.match(data, /^HTTP\/1\.1 200/);
       assert.match(second, /^HTTP\/1\.1 503/);
       assert.match(second, /connection: close/i);
-      assert.equal((JSON.parse(second.slice(second.indexOf('\r\n\r\n') + 4)) as { code: string }).code, 'SHUTTING_DOWN');
+      assert.equal(
+        (JSON.parse(second.slice(second.indexOf('\r\n\r\n') + 4)) as { code: string }).code,
+        'SHUTTING_DOWN',
+      );
     } finally {
       clearTimeout(bound);
       socket.destroy();

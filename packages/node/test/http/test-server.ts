@@ -21,7 +21,13 @@ export interface TestServer {
 
 /** A real node (SQLite engine in a temp dir + HTTP routes) for app.inject() tests, no sockets. */
 export function startTestServer(
-  opts: { checkpointIntervalMs?: number; queueMaxEntries?: number; now?: () => number; limits?: Partial<HttpLimits>; bodyLimitBytes?: number } = {},
+  opts: {
+    checkpointIntervalMs?: number;
+    queueMaxEntries?: number;
+    now?: () => number;
+    limits?: Partial<HttpLimits>;
+    bodyLimitBytes?: number;
+  } = {},
 ): TestServer {
   const dir = mkdtempSync(join(tmpdir(), 'remembrancer-http-'));
   const identity = initNode(dir, 'test.vaultmesh.local');

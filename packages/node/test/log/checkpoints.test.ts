@@ -30,13 +30,19 @@ describe('log engine: checkpoints', () => {
     assert.equal(e.checkpointHistory('c:grow').length, 1, 'no growth, no new checkpoint');
     let n = 0;
     for (const k of [1, 2, 5, 250, 7, 300]) {
-      await e.append('c:grow', Array.from({ length: k }, () => entry('c:grow', n++)));
+      await e.append(
+        'c:grow',
+        Array.from({ length: k }, () => entry('c:grow', n++)),
+      );
       const cp = e.publishCheckpoint('c:grow')!;
       assert.equal(cp.size, n);
       assert.deepEqual(e.publishCheckpoint('c:grow'), cp, 'unchanged while the tree does not grow');
     }
     const history = e.checkpointHistory('c:grow');
-    assert.deepEqual(history.map((c) => c.size), [0, 1, 3, 8, 258, 265, 565]);
+    assert.deepEqual(
+      history.map((c) => c.size),
+      [0, 1, 3, 8, 258, 265, 565],
+    );
     for (const cp of history) {
       const opened = openCheckpoint(cp.note, verifier);
       assert.equal(opened.checkpoint.size, cp.size);
@@ -50,7 +56,10 @@ describe('log engine: checkpoints', () => {
         verifyConsistency(a.size, b.size, e.consistencyProof('c:grow', a.size, b.size), a.root, b.root);
       }
     }
-    assert.deepEqual(e.checkpointHistory('c:grow', 2).map((c) => c.size), [265, 565]);
+    assert.deepEqual(
+      e.checkpointHistory('c:grow', 2).map((c) => c.size),
+      [265, 565],
+    );
     await e.close();
   });
 
@@ -60,11 +69,18 @@ describe('log engine: checkpoints', () => {
     e.createNamespace('c:idle');
     await e.append('c:busy', [entry('c:busy', 0), entry('c:busy', 1)]);
     const deadline = Date.now() + 5000;
-    while (e.latestCheckpoint('c:busy')!.size !== 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    while (e.latestCheckpoint('c:busy')!.size !== 2 && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 10));
     assert.equal(e.latestCheckpoint('c:busy')!.size, 2);
     await new Promise((r) => setTimeout(r, 80));
-    assert.deepEqual(e.checkpointHistory('c:busy').map((c) => c.size), [0, 2]);
-    assert.deepEqual(e.checkpointHistory('c:idle').map((c) => c.size), [0]);
+    assert.deepEqual(
+      e.checkpointHistory('c:busy').map((c) => c.size),
+      [0, 2],
+    );
+    assert.deepEqual(
+      e.checkpointHistory('c:idle').map((c) => c.size),
+      [0],
+    );
     await e.close();
   });
 
@@ -76,12 +92,18 @@ describe('log engine: checkpoints', () => {
       await e.append('c:ret', [entry('c:ret', i)]);
       e.publishCheckpoint('c:ret');
     }
-    assert.deepEqual(e.checkpointHistory('c:ret').map((c) => c.size), [4, 5, 6]);
+    assert.deepEqual(
+      e.checkpointHistory('c:ret').map((c) => c.size),
+      [4, 5, 6],
+    );
     const latest = e.latestCheckpoint('c:ret');
     await e.close();
     const r = open(dir, { checkpointRetention: 3 });
     assert.deepEqual(r.latestCheckpoint('c:ret'), latest);
-    assert.deepEqual(r.checkpointHistory('c:ret').map((c) => c.size), [4, 5, 6]);
+    assert.deepEqual(
+      r.checkpointHistory('c:ret').map((c) => c.size),
+      [4, 5, 6],
+    );
     await r.close();
   });
 });

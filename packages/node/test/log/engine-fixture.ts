@@ -17,7 +17,14 @@ export function tempDirs(prefix: string): { make(): string; cleanup(): void } {
 }
 
 export function open(dataDir: string, extra: Partial<OpenLogEngineOptions> = {}): ObservableLogEngine {
-  return openLogEngine({ dataDir, nodeName: NODE_NAME, logSeed: LOG_SEED, checkpointIntervalMs: 0, synchronous: 'NORMAL', ...extra });
+  return openLogEngine({
+    dataDir,
+    nodeName: NODE_NAME,
+    logSeed: LOG_SEED,
+    checkpointIntervalMs: 0,
+    synchronous: 'NORMAL',
+    ...extra,
+  });
 }
 
 const encoder = new TextEncoder();

@@ -55,40 +55,51 @@ function flood(e: ObservableLogEngine, ns: string, callSize: number, lanes: numb
 }
 
 describe('fair sequencing across namespaces (real engine, SQLite)', () => {
-  test('while A floods with 40 concurrent 1,000-entry appends, every single-entry append of B commits within 2 group commits', LIMIT, async () => {
-    const e = open(dirs.make(), { queueMaxEntries: 8192, batchMaxEntries: 2048 });
-    e.createNamespace('t:a');
-    e.createNamespace('t:b');
-    const flooding = flood(e, 't:a', 1000, 40);
-    const delays: number[] = [];
-    const bBytes: number[] = [];
-    for (let i = 0; i < 25; i++) {
-      const before = e.stats().commits;
-      const data = entry('t:b', i);
-      try {
-        const [r] = await e.append('t:b', [data]);
-        assert.equal(r!.index, i);
-      } catch (err) {
-        assert.fail(`B's append ${i} was refused while A flooded: ${String(err)}`);
+  test(
+    'while A floods with 40 concurrent 1,000-entry appends, every single-entry append of B commits within 2 group commits',
+    LIMIT,
+    async () => {
+      const e = open(dirs.make(), { queueMaxEntries: 8192, batchMaxEntries: 2048 });
+      e.createNamespace('t:a');
+      e.createNamespace('t:b');
+      const flooding = flood(e, 't:a', 1000, 40);
+      const delays: number[] = [];
+      const bBytes: number[] = [];
+      for (let i = 0; i < 25; i++) {
+        const before = e.stats().commits;
+        const data = entry('t:b', i);
+        try {
+          const [r] = await e.append('t:b', [data]);
+          assert.equal(r!.index, i);
+        } catch (err) {
+          assert.fail(`B's append ${i} was refused while A flooded: ${String(err)}`);
+        }
+        bBytes.push(data.length);
+        // The commit counter is read before any later batch can be cut (that needs a new macrotask).
+        delays.push(e.stats().commits - before);
       }
-      bBytes.push(data.length);
-      // The commit counter is read before any later batch can be cut (that needs a new macrotask).
-      delays.push(e.stats().commits - before);
-    }
-    const a = await flooding.stop();
-    const st = e.stats();
-    assert.ok(a.refused > 0, 'A was being refused with QUEUE_FULL');
-    assert.equal(st.rejectedFairShare, st.rejectedQueueFull, 'A was refused for its share; the queue itself never filled');
-    assert.ok(Math.max(...delays) <= 2, `B's appends waited ${delays.join(',')} group commits`);
-    // Everything acknowledged is stored, and the byte totals match what was written.
-    assert.equal(e.sequencedSize('t:b'), 25);
-    assert.equal(e.sequencedSize('t:a'), a.committed * 1000);
-    assert.deepEqual(e.getEntry('t:b', 24), entry('t:b', 24));
-    assert.equal(e.storedBytes('t:b'), bBytes.reduce((x, y) => x + y, 0));
-    const perCall = Array.from({ length: 1000 }, (_, i) => entry('t:a', i).length).reduce((x, y) => x + y, 0);
-    assert.equal(e.storedBytes('t:a'), a.committed * perCall);
-    await e.close();
-  });
+      const a = await flooding.stop();
+      const st = e.stats();
+      assert.ok(a.refused > 0, 'A was being refused with QUEUE_FULL');
+      assert.equal(
+        st.rejectedFairShare,
+        st.rejectedQueueFull,
+        'A was refused for its share; the queue itself never filled',
+      );
+      assert.ok(Math.max(...delays) <= 2, `B's appends waited ${delays.join(',')} group commits`);
+      // Everything acknowledged is stored, and the byte totals match what was written.
+      assert.equal(e.sequencedSize('t:b'), 25);
+      assert.equal(e.sequencedSize('t:a'), a.committed * 1000);
+      assert.deepEqual(e.getEntry('t:b', 24), entry('t:b', 24));
+      assert.equal(
+        e.storedBytes('t:b'),
+        bBytes.reduce((x, y) => x + y, 0),
+      );
+      const perCall = Array.from({ length: 1000 }, (_, i) => entry('t:a', i).length).reduce((x, y) => x + y, 0);
+      assert.equal(e.storedBytes('t:a'), a.committed * perCall);
+      await e.close();
+    },
+  );
 
   test('B is admitted while A holds its full share of the queue', LIMIT, async () => {
     // No batch fills and the age bound is an hour: nothing commits until close() drains.
@@ -99,7 +110,10 @@ describe('fair sequencing across namespaces (real engine, SQLite)', () => {
     const accepted: Promise<unknown>[] = [];
     for (let i = 0; i < 5; i++) accepted.push(e.append('t:a', calls('t:a', 100)));
     // A holds floor(1000 / 2) = 500: its share is used.
-    await assert.rejects(e.append('t:a', calls('t:a', 1)), (err) => isRemembrancerError(err, 'QUEUE_FULL') && /fair share/.test(err.message));
+    await assert.rejects(
+      e.append('t:a', calls('t:a', 1)),
+      (err) => isRemembrancerError(err, 'QUEUE_FULL') && /fair share/.test(err.message),
+    );
     assert.equal(e.stats().pendingEntries, 500);
     const b = e.append('t:b', calls('t:b', 1));
     accepted.push(b);

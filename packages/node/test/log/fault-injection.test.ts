@@ -37,12 +37,15 @@ describe('log engine: storage failures', () => {
 
       armed = true;
       const failing = [
-        e.append('f:a', Array.from({ length: 250 }, (_, i) => entry('f:a', 1000 + i))),
+        e.append(
+          'f:a',
+          Array.from({ length: 250 }, (_, i) => entry('f:a', 1000 + i)),
+        ),
         e.append('f:b', [entry('f:b', 1000)]),
       ];
       for (const r of await Promise.allSettled(failing)) {
         assert.equal(r.status, 'rejected');
-        assert.ok(isRemembrancerError((r).reason, 'STORAGE_FAILURE'));
+        assert.ok(isRemembrancerError(r.reason, 'STORAGE_FAILURE'));
       }
       assert.equal(e.sequencedSize('f:a'), 300);
       assert.equal(e.sequencedSize('f:b'), 0);
@@ -83,7 +86,10 @@ describe('log engine: storage failures', () => {
       },
     });
     e.createNamespace('f:h');
-    await assert.rejects(e.append('f:h', [entry('f:h', 0)]), (err) => isRemembrancerError(err, 'INTERNAL') && /hasher broke/.test(err.message));
+    await assert.rejects(
+      e.append('f:h', [entry('f:h', 0)]),
+      (err) => isRemembrancerError(err, 'INTERNAL') && /hasher broke/.test(err.message),
+    );
     assert.equal(e.sequencedSize('f:h'), 0);
     fail = false;
     assert.equal((await e.append('f:h', [entry('f:h', 0)]))[0]!.index, 0);

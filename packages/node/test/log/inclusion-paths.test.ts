@@ -1,7 +1,15 @@
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { MemoryTree, inclusionProofPlan, leafHash, rangeDecomposition, tileWidthAt, verifyInclusion, type SubtreeId } from '@vaultmesh/core';
+import {
+  MemoryTree,
+  inclusionProofPlan,
+  leafHash,
+  rangeDecomposition,
+  tileWidthAt,
+  verifyInclusion,
+  type SubtreeId,
+} from '@vaultmesh/core';
 import type { LogStorage, StoredTile } from '../../src/storage/log-storage.js';
 import { inclusionProofFromTiles, type EdgeFolds } from '../../src/log/proof-builder.js';
 import { rowOffset } from '../../src/log/stored-tile-layout.js';
@@ -38,7 +46,8 @@ function syntheticStorage(size: number): LogStorage {
     if (width === 0) return undefined;
     const data = new Uint8Array(rowOffset(width, 8) * 32);
     for (let r = 0; r < 8; r++) {
-      for (let p = 0; p < width >>> r; p++) subtreeName(8 * level + r, index * (256 >>> r) + p, data, (rowOffset(width, r) + p) * 32);
+      for (let p = 0; p < width >>> r; p++)
+        subtreeName(8 * level + r, index * (256 >>> r) + p, data, (rowOffset(width, r) + p) * 32);
     }
     return { width, data };
   };
@@ -48,12 +57,17 @@ function syntheticStorage(size: number): LogStorage {
 function syntheticEdge(size: number): EdgeFolds {
   const ids = rangeDecomposition(0, size);
   // The fold of the last subtree alone is that subtree's hash, as in the real table.
-  return { ids, folds: ids.map((id, i) => (i === ids.length - 1 ? subtreeName(id.level, id.index) : foldName(id, ids.length - i))) };
+  return {
+    ids,
+    folds: ids.map((id, i) => (i === ids.length - 1 ? subtreeName(id.level, id.index) : foldName(id, ids.length - i))),
+  };
 }
 
 /** What the plan says the proof is: named perfect subtrees, and named edge folds for ragged ones. */
 function expectedNames(index: number, size: number): Uint8Array[] {
-  return inclusionProofPlan(index, size).map((ids) => (ids.length === 1 ? subtreeName(ids[0]!.level, ids[0]!.index) : foldName(ids[0]!, ids.length)));
+  return inclusionProofPlan(index, size).map((ids) =>
+    ids.length === 1 ? subtreeName(ids[0]!.level, ids[0]!.index) : foldName(ids[0]!, ids.length),
+  );
 }
 
 function walk(index: number, size: number, tiles = new TileStore(syntheticStorage(size), 64)): Uint8Array[] {
@@ -64,7 +78,8 @@ describe('inclusion proofs read from tiles', () => {
   test('the walk reads exactly the subtrees of the RFC 9162 plan: every index of small trees', () => {
     for (let size = 1; size <= 320; size++) {
       const tiles = new TileStore(syntheticStorage(size), 64);
-      for (let index = 0; index < size; index++) assert.deepEqual(walk(index, size, tiles), expectedNames(index, size), `index ${index} size ${size}`);
+      for (let index = 0; index < size; index++)
+        assert.deepEqual(walk(index, size, tiles), expectedNames(index, size), `index ${index} size ${size}`);
     }
   });
 
@@ -104,7 +119,7 @@ describe('inclusion proofs read from tiles', () => {
     const tree = new MemoryTree();
     const w = open(dir);
     w.createNamespace(ns);
-    for (let at = 0; at < size; ) {
+    for (let at = 0; at < size;) {
       const calls: Promise<unknown>[] = [];
       for (let c = 0; c < 4 && at < size; c++) {
         const k = Math.min(4000 + (at % 777), size - at);
@@ -118,7 +133,24 @@ describe('inclusion proofs read from tiles', () => {
 
     // Sizes: current, historical, around tile and power-of-two boundaries; indices spread over
     // each tree plus its ends and tile edges.
-    const sizes = [size, size - 1, 1, 2, 3, 255, 256, 257, 65535, 65536, 65537, 131072, 4 * 65536 + 1, 300001, 327680, 327681];
+    const sizes = [
+      size,
+      size - 1,
+      1,
+      2,
+      3,
+      255,
+      256,
+      257,
+      65535,
+      65536,
+      65537,
+      131072,
+      4 * 65536 + 1,
+      300001,
+      327680,
+      327681,
+    ];
     const cases: [number, number][] = [];
     let seed = 99;
     const rnd = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2147483648), seed % n);

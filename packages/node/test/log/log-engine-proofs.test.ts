@@ -126,7 +126,10 @@ describe('log engine: roots, proofs, tiles', () => {
     const ns = 'p:copy';
     const e = open(dirs.make());
     e.createNamespace(ns);
-    await e.append(ns, Array.from({ length: 10 }, (_, i) => entry(ns, i)));
+    await e.append(
+      ns,
+      Array.from({ length: 10 }, (_, i) => entry(ns, i)),
+    );
     const root = e.rootAt(ns, 10);
     const p = e.inclusionProof(ns, 3, 10);
     p[0]!.fill(0);

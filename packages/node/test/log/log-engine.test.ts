@@ -22,7 +22,10 @@ describe('log engine: namespaces', () => {
     assert.deepEqual(rec.policy, { retention: 'forever' });
     assert.deepEqual(e.getNamespace('dao:vaultmesh'), rec);
     e.createNamespace('dao:other');
-    assert.deepEqual(e.listNamespaces().map((n) => n.id), ['dao:vaultmesh', 'dao:other']);
+    assert.deepEqual(
+      e.listNamespaces().map((n) => n.id),
+      ['dao:vaultmesh', 'dao:other'],
+    );
     assert.equal(e.getNamespace('dao:nope'), undefined);
     assert.equal(e.sequencedSize('dao:vaultmesh'), 0);
     throwsWith(() => e.createNamespace('dao:vaultmesh'), 'NAMESPACE_EXISTS');
@@ -67,18 +70,32 @@ describe('log engine: appends', () => {
       const n = 1 + (k % 5);
       const from = counters.get(ns)!;
       counters.set(ns, from + n);
-      calls.push({ ns, from, n, p: e.append(ns, Array.from({ length: n }, (_, i) => entry(ns, from + i))) });
+      calls.push({
+        ns,
+        from,
+        n,
+        p: e.append(
+          ns,
+          Array.from({ length: n }, (_, i) => entry(ns, from + i)),
+        ),
+      });
     }
     for (const c of calls) {
       const r = await c.p;
-      assert.deepEqual(r.map((x) => x.index), Array.from({ length: c.n }, (_, i) => c.from + i));
+      assert.deepEqual(
+        r.map((x) => x.index),
+        Array.from({ length: c.n }, (_, i) => c.from + i),
+      );
       r.forEach((x, i) => assert.deepEqual(x.leafHash, leafHash(entry(c.ns, c.from + i))));
     }
     for (const ns of ids) {
       const size = counters.get(ns)!;
       assert.equal(e.sequencedSize(ns), size);
       assert.equal(e.integratedSize(ns), size);
-      assert.deepEqual(e.getEntries(ns, 0, size), Array.from({ length: size }, (_, i) => entry(ns, i)));
+      assert.deepEqual(
+        e.getEntries(ns, 0, size),
+        Array.from({ length: size }, (_, i) => entry(ns, i)),
+      );
       assert.deepEqual(e.getEntry(ns, size - 1), entry(ns, size - 1));
       assert.equal(e.getEntry(ns, size), undefined);
       assert.deepEqual(e.leafHashAt(ns, 3), leafHash(entry(ns, 3)));
@@ -100,14 +117,23 @@ describe('log engine: appends', () => {
   test('QUEUE_FULL pushback rejects at once and stores nothing of the rejected call', async () => {
     const e = open(dirs.make(), { queueMaxEntries: 10, batchMaxAgeMs: 20 });
     e.createNamespace('t:q');
-    const accepted = e.append('t:q', Array.from({ length: 8 }, (_, i) => entry('t:q', i)));
+    const accepted = e.append(
+      't:q',
+      Array.from({ length: 8 }, (_, i) => entry('t:q', i)),
+    );
     await rejectsWith(e.append('t:q', [entry('t:q', 100), entry('t:q', 101), entry('t:q', 102)]), 'QUEUE_FULL');
     await accepted;
     assert.equal(e.sequencedSize('t:q'), 8);
-    assert.deepEqual(e.getEntries('t:q', 0, 100), Array.from({ length: 8 }, (_, i) => entry('t:q', i)));
+    assert.deepEqual(
+      e.getEntries('t:q', 0, 100),
+      Array.from({ length: 8 }, (_, i) => entry('t:q', i)),
+    );
     assert.equal(e.stats().rejectedQueueFull, 1);
     // After the queue drained, appends are accepted again.
-    assert.deepEqual((await e.append('t:q', [entry('t:q', 8)])).map((r) => r.index), [8]);
+    assert.deepEqual(
+      (await e.append('t:q', [entry('t:q', 8)])).map((r) => r.index),
+      [8],
+    );
     await e.close();
   });
 
@@ -140,7 +166,10 @@ describe('log engine: appends', () => {
     const closed = e.close();
     await rejectsWith(e.append('t:c', [entry('t:c', 2)]), 'SHUTTING_DOWN');
     throwsWith(() => e.createNamespace('t:d'), 'SHUTTING_DOWN');
-    assert.deepEqual((await pending).map((r) => r.index), [0, 1]);
+    assert.deepEqual(
+      (await pending).map((r) => r.index),
+      [0, 1],
+    );
     await closed;
     await e.close();
     const again = open(dir);
@@ -155,9 +184,15 @@ describe('log engine: appends', () => {
     const e = open(dir);
     e.createNamespace('t:r', { p: 1 });
     e.createNamespace('t:s');
-    await e.append('t:r', Array.from({ length: 700 }, (_, i) => entry('t:r', i)));
+    await e.append(
+      't:r',
+      Array.from({ length: 700 }, (_, i) => entry('t:r', i)),
+    );
     e.publishCheckpoint('t:r');
-    await e.append('t:r', Array.from({ length: 33 }, (_, i) => entry('t:r', 700 + i)));
+    await e.append(
+      't:r',
+      Array.from({ length: 33 }, (_, i) => entry('t:r', 700 + i)),
+    );
     await e.append('t:s', [entry('t:s', 0)]);
     const snapshot = {
       namespaces: e.listNamespaces(),
@@ -182,7 +217,10 @@ describe('log engine: appends', () => {
     assert.deepEqual(r.checkpointHistory('t:r').slice(0, -1), snapshot.history);
     assert.equal(r.latestCheckpoint('t:r')!.size, 733);
     // And the log goes on where it stopped.
-    assert.deepEqual((await r.append('t:r', [entry('t:r', 733)])).map((x) => x.index), [733]);
+    assert.deepEqual(
+      (await r.append('t:r', [entry('t:r', 733)])).map((x) => x.index),
+      [733],
+    );
     await r.close();
   });
 
@@ -199,7 +237,10 @@ describe('log engine: appends', () => {
       const dir = dirs.make();
       const e = open(dir, { tileMirrorDir: false });
       e.createNamespace('t:tamper');
-      await e.append('t:tamper', Array.from({ length: 300 }, (_, i) => entry('t:tamper', i)));
+      await e.append(
+        't:tamper',
+        Array.from({ length: 300 }, (_, i) => entry('t:tamper', i)),
+      );
       await e.close();
       const db = new Database(join(dir, LOG_DB_FILE));
       db.exec(sql);

@@ -26,7 +26,9 @@ function idle(o: Partial<SequencerOptions> = {}) {
     s,
     /** Enqueues and returns whether it was admitted; a refusal must be QUEUE_FULL. */
     offer(ns: number, sizes: number | number[]): boolean {
-      const entries = (Array.isArray(sizes) ? sizes : Array.from({ length: sizes }, () => 1)).map((n) => new Uint8Array(n));
+      const entries = (Array.isArray(sizes) ? sizes : Array.from({ length: sizes }, () => 1)).map(
+        (n) => new Uint8Array(n),
+      );
       try {
         pending.push(s.enqueue(ns, entries).catch(() => {}));
         return true;
@@ -46,7 +48,10 @@ function idle(o: Partial<SequencerOptions> = {}) {
 async function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   try {
-    return await Promise.race([p, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms)))]);
+    return await Promise.race([
+      p,
+      new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms))),
+    ]);
   } finally {
     clearTimeout(timer);
   }
@@ -93,7 +98,14 @@ function countingCommit() {
  * A tenant flooding: `lanes` concurrent append calls of `callSize` entries, each lane enqueuing
  * again as soon as its call completes; a refused lane (QUEUE_FULL) waits for the next commit.
  */
-async function flood(s: Sequencer, ns: number, callSize: number, lanes: number, stop: () => boolean, nextCommit: () => Promise<void>) {
+async function flood(
+  s: Sequencer,
+  ns: number,
+  callSize: number,
+  lanes: number,
+  stop: () => boolean,
+  nextCommit: () => Promise<void>,
+) {
   const call = entriesOf(callSize);
   let refused = 0;
   let committed = 0;
@@ -118,7 +130,10 @@ describe('Sequencer fair admission', () => {
     const q = idle({ queueMaxEntries: 100 });
     for (let i = 0; i < 5; i++) assert.ok(q.offer(A, 10));
     assert.equal(q.s.stats().pendingEntries, 50);
-    assert.throws(() => q.s.enqueue(A, entriesOf(1)), (e) => isRemembrancerError(e, 'QUEUE_FULL') && /fair share/.test(e.message));
+    assert.throws(
+      () => q.s.enqueue(A, entriesOf(1)),
+      (e) => isRemembrancerError(e, 'QUEUE_FULL') && /fair share/.test(e.message),
+    );
     const st = q.s.stats();
     assert.equal(st.pendingEntries, 50, 'the refused call queued nothing');
     assert.equal(st.rejectedFairShare, 1);
@@ -153,7 +168,10 @@ describe('Sequencer fair admission', () => {
     assert.ok(q.offer(B, 20));
     await q.end();
     const r = idle({ queueMaxEntries: 100, batchMaxEntries: 80 });
-    assert.throws(() => r.s.enqueue(A, entriesOf(81)), (e) => isRemembrancerError(e, 'QUEUE_FULL') && /exceeds both/.test(e.message));
+    assert.throws(
+      () => r.s.enqueue(A, entriesOf(81)),
+      (e) => isRemembrancerError(e, 'QUEUE_FULL') && /exceeds both/.test(e.message),
+    );
     assert.equal(r.s.stats().rejectedFairShare, 1);
     await r.end();
   });
@@ -172,35 +190,43 @@ describe('Sequencer fair admission', () => {
   test('property: namespaces that keep queueing never fill the queue; a fresh namespace finds room', async () => {
     const op = fc.record({ ns: fc.integer({ min: 1, max: 6 }), size: fc.integer({ min: 1, max: 70 }) });
     await fc.assert(
-      fc.asyncProperty(fc.integer({ min: 2, max: 400 }), fc.integer({ min: 1, max: 100 }), fc.array(op, { maxLength: 120 }), async (max, batch, ops) => {
-        const q = idle({ queueMaxEntries: max, batchMaxEntries: batch });
-        const held = new Map<number, number>();
-        try {
-          for (const { ns, size } of ops) {
-            const before = q.s.stats();
-            const own = held.get(ns) ?? 0;
-            const free = max - before.pendingEntries;
-            const ok = q.offer(ns, size);
-            const after = q.s.stats();
-            assert.ok(after.pendingEntries <= max);
-            if (!ok) {
-              assert.equal(after.pendingEntries, before.pendingEntries, 'a refusal queues nothing');
-              // A single entry from a namespace with nothing pending is refused only by a full queue.
-              if (own === 0 && size === 1) assert.equal(free, 0);
-              continue;
+      fc.asyncProperty(
+        fc.integer({ min: 2, max: 400 }),
+        fc.integer({ min: 1, max: 100 }),
+        fc.array(op, { maxLength: 120 }),
+        async (max, batch, ops) => {
+          const q = idle({ queueMaxEntries: max, batchMaxEntries: batch });
+          const held = new Map<number, number>();
+          try {
+            for (const { ns, size } of ops) {
+              const before = q.s.stats();
+              const own = held.get(ns) ?? 0;
+              const free = max - before.pendingEntries;
+              const ok = q.offer(ns, size);
+              const after = q.s.stats();
+              assert.ok(after.pendingEntries <= max);
+              if (!ok) {
+                assert.equal(after.pendingEntries, before.pendingEntries, 'a refusal queues nothing');
+                // A single entry from a namespace with nothing pending is refused only by a full queue.
+                if (own === 0 && size === 1) assert.equal(free, 0);
+                continue;
+              }
+              held.set(ns, own + size);
+              if (own > 0) {
+                // Dynamic threshold: after admitting a namespace with work, at least as much stays free as it holds.
+                assert.ok(
+                  max - after.pendingEntries >= own + size,
+                  `free ${max - after.pendingEntries} < held ${own + size}`,
+                );
+              } else {
+                assert.ok(size <= Math.max(batch, Math.floor(free / 2)));
+              }
             }
-            held.set(ns, own + size);
-            if (own > 0) {
-              // Dynamic threshold: after admitting a namespace with work, at least as much stays free as it holds.
-              assert.ok(max - after.pendingEntries >= own + size, `free ${max - after.pendingEntries} < held ${own + size}`);
-            } else {
-              assert.ok(size <= Math.max(batch, Math.floor(free / 2)));
-            }
+          } finally {
+            await q.end();
           }
-        } finally {
-          await q.end();
-        }
-      }),
+        },
+      ),
       { numRuns: 200 },
     );
   });
@@ -226,44 +252,52 @@ describe('Sequencer fair scheduling', () => {
     ]);
   });
 
-  test('fairness: while A floods (40 × 1,000-entry calls), each of B\'s appends commits within 2 batches', LIMIT, async () => {
-    const c = countingCommit();
-    const s = new Sequencer(options(), c.commit);
-    let stop = false;
-    const flooding = flood(s, A, 1000, 40, () => stop, c.nextCommit);
-    const delays: number[] = [];
-    for (let i = 0; i < 40; i++) {
-      const cutBefore = c.cut();
-      // Throws (failing the test) if B were refused.
-      const [r] = await s.enqueue(B, [Uint8Array.of(i)]);
-      // Batches cut after B's call was queued, up to and including the one that committed it.
-      delays.push(c.batchOf(B, r!.index) - cutBefore + 1);
-    }
-    stop = true;
-    const a = await flooding;
-    assert.ok(a.refused > 0, 'A was pushed back: the queue was contended');
-    assert.ok(s.stats().rejectedFairShare > 0);
-    assert.ok(Math.max(...delays) <= 2, `B waited ${Math.max(...delays)} batches`);
-    // A was not starved either: it kept most of each batch.
-    assert.ok(a.committed >= 40, `A committed ${a.committed} calls`);
-  });
+  test(
+    "fairness: while A floods (40 × 1,000-entry calls), each of B's appends commits within 2 batches",
+    LIMIT,
+    async () => {
+      const c = countingCommit();
+      const s = new Sequencer(options(), c.commit);
+      let stop = false;
+      const flooding = flood(s, A, 1000, 40, () => stop, c.nextCommit);
+      const delays: number[] = [];
+      for (let i = 0; i < 40; i++) {
+        const cutBefore = c.cut();
+        // Throws (failing the test) if B were refused.
+        const [r] = await s.enqueue(B, [Uint8Array.of(i)]);
+        // Batches cut after B's call was queued, up to and including the one that committed it.
+        delays.push(c.batchOf(B, r!.index) - cutBefore + 1);
+      }
+      stop = true;
+      const a = await flooding;
+      assert.ok(a.refused > 0, 'A was pushed back: the queue was contended');
+      assert.ok(s.stats().rejectedFairShare > 0);
+      assert.ok(Math.max(...delays) <= 2, `B waited ${Math.max(...delays)} batches`);
+      // A was not starved either: it kept most of each batch.
+      assert.ok(a.committed >= 40, `A committed ${a.committed} calls`);
+    },
+  );
 
-  test('calls larger than a batch and several flooding tenants: each waits at most one batch per other tenant', LIMIT, async () => {
-    const c = countingCommit();
-    const s = new Sequencer(options({ batchMaxEntries: 1000, queueMaxEntries: 30_000 }), c.commit);
-    let stop = false;
-    const floods = [11, 12, 13].map((ns) => flood(s, ns, 2500, 8, () => stop, c.nextCommit));
-    const delays: number[] = [];
-    for (let i = 0; i < 20; i++) {
-      const cutBefore = c.cut();
-      const [r] = await s.enqueue(B, [Uint8Array.of(i)]);
-      delays.push(c.batchOf(B, r!.index) - cutBefore + 1);
-    }
-    stop = true;
-    const results = await Promise.all(floods);
-    // Every batch here holds one 2,500-entry call (larger than a batch) or B's entry.
-    assert.ok(c.batches.every((b) => b.length === 1 || b.every((g) => g.entries <= 1000)));
-    assert.ok(Math.max(...delays) <= 4, `B waited ${Math.max(...delays)} batches with 3 flooding tenants`);
-    assert.ok(results.every((r) => r.committed > 0));
-  });
+  test(
+    'calls larger than a batch and several flooding tenants: each waits at most one batch per other tenant',
+    LIMIT,
+    async () => {
+      const c = countingCommit();
+      const s = new Sequencer(options({ batchMaxEntries: 1000, queueMaxEntries: 30_000 }), c.commit);
+      let stop = false;
+      const floods = [11, 12, 13].map((ns) => flood(s, ns, 2500, 8, () => stop, c.nextCommit));
+      const delays: number[] = [];
+      for (let i = 0; i < 20; i++) {
+        const cutBefore = c.cut();
+        const [r] = await s.enqueue(B, [Uint8Array.of(i)]);
+        delays.push(c.batchOf(B, r!.index) - cutBefore + 1);
+      }
+      stop = true;
+      const results = await Promise.all(floods);
+      // Every batch here holds one 2,500-entry call (larger than a batch) or B's entry.
+      assert.ok(c.batches.every((b) => b.length === 1 || b.every((g) => g.entries <= 1000)));
+      assert.ok(Math.max(...delays) <= 4, `B waited ${Math.max(...delays)} batches with 3 flooding tenants`);
+      assert.ok(results.every((r) => r.committed > 0));
+    },
+  );
 });

@@ -35,8 +35,14 @@ describe('Sequencer', () => {
     const s = new Sequencer(options(), r.commit);
     const calls = Array.from({ length: 10 }, (_, i) => s.enqueue(1, [entry(i)]));
     const results = await Promise.all(calls);
-    assert.deepEqual(results.map((x) => x[0]!.index), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
-    assert.deepEqual(r.batches.map((b) => b[0]!.entries.length), [4, 4, 2]);
+    assert.deepEqual(
+      results.map((x) => x[0]!.index),
+      [0, 1, 2, 3, 4, 5, 6, 7, 8, 9],
+    );
+    assert.deepEqual(
+      r.batches.map((b) => b[0]!.entries.length),
+      [4, 4, 2],
+    );
     assert.equal(s.stats().commits, 3);
   });
 
@@ -55,9 +61,15 @@ describe('Sequencer', () => {
     const a = s.enqueue(1, [entry(0), entry(1), entry(2)]);
     const b = s.enqueue(1, [entry(3), entry(4), entry(5), entry(6), entry(7), entry(8)]);
     const c = s.enqueue(1, [entry(9)]);
-    assert.deepEqual((await b).map((x) => x.index), [3, 4, 5, 6, 7, 8]);
+    assert.deepEqual(
+      (await b).map((x) => x.index),
+      [3, 4, 5, 6, 7, 8],
+    );
     await Promise.all([a, c]);
-    assert.deepEqual(r.batches.map((bt) => bt[0]!.entries.length), [3, 6, 1]);
+    assert.deepEqual(
+      r.batches.map((bt) => bt[0]!.entries.length),
+      [3, 6, 1],
+    );
   });
 
   test('namespaces take turns: a flood in one does not starve another', async () => {
@@ -80,14 +92,23 @@ describe('Sequencer', () => {
     const r = recorder();
     const s = new Sequencer(options({ queueMaxEntries: 5, batchMaxAgeMs: 20 }), r.commit);
     const ok = s.enqueue(1, [entry(0), entry(1), entry(2)]);
-    assert.throws(() => s.enqueue(1, [entry(3), entry(4), entry(5)]), (e) => isRemembrancerError(e, 'QUEUE_FULL'));
+    assert.throws(
+      () => s.enqueue(1, [entry(3), entry(4), entry(5)]),
+      (e) => isRemembrancerError(e, 'QUEUE_FULL'),
+    );
     assert.equal(s.stats().pendingEntries, 3);
     assert.equal(s.stats().rejectedQueueFull, 1);
     await ok;
-    assert.deepEqual(r.batches.flat().map((g) => g.entries.length), [3]);
+    assert.deepEqual(
+      r.batches.flat().map((g) => g.entries.length),
+      [3],
+    );
     const bytes = new Sequencer(options({ queueMaxBytes: 4 }), recorder().commit);
     const first = bytes.enqueue(1, [new Uint8Array(3)]);
-    assert.throws(() => bytes.enqueue(1, [new Uint8Array(2)]), (e) => isRemembrancerError(e, 'QUEUE_FULL'));
+    assert.throws(
+      () => bytes.enqueue(1, [new Uint8Array(2)]),
+      (e) => isRemembrancerError(e, 'QUEUE_FULL'),
+    );
     await first;
   });
 
@@ -97,9 +118,15 @@ describe('Sequencer', () => {
     const s = new Sequencer(options(), r.commit, (e) => errors.push(e));
     const calls = Array.from({ length: 6 }, (_, i) => s.enqueue(1, [entry(i)]));
     const settled = await Promise.allSettled(calls);
-    assert.deepEqual(settled.map((x) => x.status), ['rejected', 'rejected', 'rejected', 'rejected', 'fulfilled', 'fulfilled']);
+    assert.deepEqual(
+      settled.map((x) => x.status),
+      ['rejected', 'rejected', 'rejected', 'rejected', 'fulfilled', 'fulfilled'],
+    );
     assert.ok(isRemembrancerError((settled[0] as PromiseRejectedResult).reason, 'STORAGE_FAILURE'));
-    assert.deepEqual(settled.slice(4).map((x) => (x as PromiseFulfilledResult<AppendResult[]>).value[0]!.index), [0, 1]);
+    assert.deepEqual(
+      settled.slice(4).map((x) => (x as PromiseFulfilledResult<AppendResult[]>).value[0]!.index),
+      [0, 1],
+    );
     assert.equal(s.stats().failedCommits, 1);
     assert.equal(errors.length, 1);
   });

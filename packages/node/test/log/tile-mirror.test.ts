@@ -1,12 +1,29 @@
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync, writeSync, closeSync, cpSync, statSync } from 'node:fs';
+import {
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+  writeSync,
+  closeSync,
+  cpSync,
+  statSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { MemoryTree, leafHash, verifyInclusion } from '@vaultmesh/core';
 import { LOG_DB_FILE } from '../../src/log/index.js';
 import type { EngineBatchHasher } from '../../src/hashing/index.js';
-import { FULL_TILE_BYTES, MIRROR_SLOT_BYTES, fromMirrorSlot, pathSiblingOffset, toMirrorSlot } from '../../src/log/mirror-slot.js';
+import {
+  FULL_TILE_BYTES,
+  MIRROR_SLOT_BYTES,
+  fromMirrorSlot,
+  pathSiblingOffset,
+  toMirrorSlot,
+} from '../../src/log/mirror-slot.js';
 import { rowOffset } from '../../src/log/stored-tile-layout.js';
 import { entry, open, tempDirs } from './engine-fixture.js';
 
@@ -21,7 +38,7 @@ async function fill(dir: string, extra: Parameters<typeof open>[1] = {}): Promis
   const e = open(dir, { batchMaxEntries: 1500, ...extra });
   e.createNamespace(NS);
   const tree = new MemoryTree();
-  for (let at = 0; at < SIZE; ) {
+  for (let at = 0; at < SIZE;) {
     const k = Math.min(SIZE - at, 700 + (at % 333));
     const datas = Array.from({ length: k }, (_, i) => entry(NS, at + i));
     for (const d of datas) tree.append(d);
@@ -56,7 +73,8 @@ describe('tile mirror', () => {
     // Hash i of the row-major tile is filled with byte values derived from i, so copies are traceable.
     const tile = new Uint8Array(FULL_TILE_BYTES);
     for (let i = 0; i < 510; i++) for (let k = 0; k < 32; k++) tile[i * 32 + k] = (i * 31 + k * 7 + (i >> 8)) & 0xff;
-    const hashOf = (row: number, index: number) => tile.subarray((rowOffset(256, row) + index) * 32, (rowOffset(256, row) + index + 1) * 32);
+    const hashOf = (row: number, index: number) =>
+      tile.subarray((rowOffset(256, row) + index) * 32, (rowOffset(256, row) + index + 1) * 32);
     const slot = toMirrorSlot(tile);
     assert.equal(slot.length, MIRROR_SLOT_BYTES);
     assert.deepEqual(fromMirrorSlot(slot), tile);
@@ -65,7 +83,11 @@ describe('tile mirror', () => {
       for (let row = 0; row < 8; row++) {
         const o = pathSiblingOffset(position, row);
         assert.ok(o >= 0 && o + 32 <= block.length);
-        assert.deepEqual(block.subarray(o, o + 32), hashOf(row, (position >> row) ^ 1), `position ${position} row ${row}`);
+        assert.deepEqual(
+          block.subarray(o, o + 32),
+          hashOf(row, (position >> row) ^ 1),
+          `position ${position} row ${row}`,
+        );
       }
     }
   });
@@ -122,7 +144,10 @@ describe('tile mirror', () => {
     }
     await e.close();
     assert.equal(statSync(join(mirrorDir, 'ns-1-level-0.tiles')).size, 40 * MIRROR_SLOT_BYTES);
-    assert.deepEqual(JSON.parse(readFileSync(join(mirrorDir, 'mirror-state.json'), 'utf8')), { version: 2, levels: [[1, 0, 40]] });
+    assert.deepEqual(JSON.parse(readFileSync(join(mirrorDir, 'mirror-state.json'), 'utf8')), {
+      version: 2,
+      levels: [[1, 0, 40]],
+    });
     const again = open(dir, { tileCacheTiles: 16 });
     checkProofs(again, tree);
     assert.ok(again.stats().tileCache.mirrorReads > 0);
@@ -138,14 +163,20 @@ describe('tile mirror', () => {
     const warnings: string[] = [];
     const e = open(dir, { tileCacheTiles: 16, logger: { info() {}, warn: (_o, m) => warnings.push(m), error() {} } });
     checkProofs(e, tree);
-    assert.ok(warnings.some((w) => /mirror/.test(w)), warnings.join('; '));
+    assert.ok(
+      warnings.some((w) => /mirror/.test(w)),
+      warnings.join('; '),
+    );
     await e.close();
   });
 
   test('tileMirrorDir: false runs without a mirror', async () => {
     const dir = dirs.make();
     const tree = await fill(dir, { tileMirrorDir: false });
-    assert.deepEqual(readdirSync(dir).filter((f) => f.endsWith('.tiles')), []);
+    assert.deepEqual(
+      readdirSync(dir).filter((f) => f.endsWith('.tiles')),
+      [],
+    );
     const e = open(dir, { tileCacheTiles: 16, tileMirrorDir: false });
     checkProofs(e, tree);
     assert.equal(e.stats().tileCache.mirrorReads, 0);
@@ -153,7 +184,8 @@ describe('tile mirror', () => {
   });
 
   test('a batch hasher with nodeHashesPacked builds the same tree', async () => {
-    const sha = (prefix: number, b: Uint8Array) => new Uint8Array(createHash('sha256').update(Uint8Array.of(prefix)).update(b).digest());
+    const sha = (prefix: number, b: Uint8Array) =>
+      new Uint8Array(createHash('sha256').update(Uint8Array.of(prefix)).update(b).digest());
     let packedCalls = 0;
     const hasher: EngineBatchHasher = {
       leafHashes: (datas) => datas.map((d) => sha(0, d)),

@@ -35,13 +35,31 @@ test('CadenceStore persists rows, orders levels, finds due rows, and survives re
     const path = join(dir, 'sub', CADENCE_DB_FILE);
     let s = new CadenceStore(path);
     s.atomically(() => {
-      s.put(row({ level: 'cold', target: 'btc:mainnet', every: '1d', periodMs: 86_400_000, confirmations: 6, nextDueMs: 86_401_000 }));
+      s.put(
+        row({
+          level: 'cold',
+          target: 'btc:mainnet',
+          every: '1d',
+          periodMs: 86_400_000,
+          confirmations: 6,
+          nextDueMs: 86_401_000,
+        }),
+      );
       s.put(row());
       s.put(row({ namespace: 'fin:clearing', nextDueMs: 50 }));
       s.setAppliedAt('dao:vaultmesh', 1_000);
     });
-    assert.deepEqual(s.levels('dao:vaultmesh').map((r) => r.level), ['fast', 'cold']);
-    assert.deepEqual(s.due(301_000).map((r) => [r.namespace, r.level]), [['fin:clearing', 'fast'], ['dao:vaultmesh', 'fast']]);
+    assert.deepEqual(
+      s.levels('dao:vaultmesh').map((r) => r.level),
+      ['fast', 'cold'],
+    );
+    assert.deepEqual(
+      s.due(301_000).map((r) => [r.namespace, r.level]),
+      [
+        ['fin:clearing', 'fast'],
+        ['dao:vaultmesh', 'fast'],
+      ],
+    );
     assert.deepEqual(s.due(49), []);
     s.put(row({ nextDueMs: 601_000, lastDueMs: 301_000, dueCount: 1 }));
     s.close();
@@ -54,7 +72,10 @@ test('CadenceStore persists rows, orders levels, finds due rows, and survives re
     assert.equal(s.appliedAt('fin:clearing'), undefined);
     assert.deepEqual(s.namespaces(), ['dao:vaultmesh']);
     s.remove('dao:vaultmesh', 'cold');
-    assert.deepEqual(s.levels('dao:vaultmesh').map((r) => r.level), ['fast']);
+    assert.deepEqual(
+      s.levels('dao:vaultmesh').map((r) => r.level),
+      ['fast'],
+    );
     s.close();
 
     const db = new Database(path, { readonly: true });

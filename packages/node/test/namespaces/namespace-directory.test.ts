@@ -56,16 +56,28 @@ test('changes take effect at effective_after; until then they are pending', asyn
   assert.equal(deferred.statusCode, 202, deferred.body);
   const future = await put('fin:later', { description: 'born later' }, `?effective_after=${later}`);
   assert.equal(future.statusCode, 202, future.body);
-  let view = (await s.app.inject({ method: 'GET', url: '/v1/ns/dao:vaultmesh' })).json() as { description: string; version: number; pending: unknown[] };
+  let view = (await s.app.inject({ method: 'GET', url: '/v1/ns/dao:vaultmesh' })).json() as {
+    description: string;
+    version: number;
+    pending: unknown[];
+  };
   assert.equal(view.description, 'the DAO');
   assert.equal(view.pending.length, 1);
   assert.equal((await s.app.inject({ method: 'GET', url: '/v1/ns/fin:later' })).statusCode, 404);
   // A further change must build on the pending one (its version), and may not take effect before it.
-  const early = await put('dao:vaultmesh', { description: 'too early' }, `?effective_after=${new Date(T0 + 30_000).toISOString()}`);
+  const early = await put(
+    'dao:vaultmesh',
+    { description: 'too early' },
+    `?effective_after=${new Date(T0 + 30_000).toISOString()}`,
+  );
   assert.equal(early.statusCode, 409, early.body);
 
   clock = T0 + 60_001;
-  view = (await s.app.inject({ method: 'GET', url: '/v1/ns/dao:vaultmesh' })).json() as { description: string; version: number; pending: unknown[] };
+  view = (await s.app.inject({ method: 'GET', url: '/v1/ns/dao:vaultmesh' })).json() as {
+    description: string;
+    version: number;
+    pending: unknown[];
+  };
   assert.equal(view.description, 'the DAO, renamed');
   assert.equal(view.version, 2);
   assert.deepEqual(view.pending, []);
@@ -80,12 +92,18 @@ test('cadence: next due times are computed, shown, and kept across a restart', a
   };
   const r = await put('dao:vaultmesh/cadence', cadence);
   assert.equal(r.statusCode, 200, r.body);
-  const view = r.json() as { cadence: unknown; cadence_schedule: Record<string, { next_due: string; period_ms: number }>; version: number };
+  const view = r.json() as {
+    cadence: unknown;
+    cadence_schedule: Record<string, { next_due: string; period_ms: number }>;
+    version: number;
+  };
   assert.deepEqual(view.cadence, cadence);
   assert.equal(view.cadence_schedule['fast']!.next_due, new Date(clock + 89_000).toISOString());
   assert.equal(view.cadence_schedule['strong']!.period_ms, 4 * 89_000);
   assert.equal(view.cadence_schedule['cold']!.next_due, new Date(clock + 86_400_000).toISOString());
-  const bad = await put('dao:vaultmesh/cadence', { fast: { target: 'rfc3161:x', every: '3*strong', confirmations: 0 } });
+  const bad = await put('dao:vaultmesh/cadence', {
+    fast: { target: 'rfc3161:x', every: '3*strong', confirmations: 0 },
+  });
   assert.equal(bad.statusCode, 400);
   assert.equal((bad.json() as { pointer: string }).pointer, '/fast/every');
 
@@ -93,8 +111,13 @@ test('cadence: next due times are computed, shown, and kept across a restart', a
   // same data) shows the same due times instead of starting over.
   clock += 100_000;
   s.namespaces.cadence.tick();
-  const before = ((await s.app.inject({ method: 'GET', url: '/v1/ns/dao:vaultmesh' })).json() as { cadence_schedule: unknown }).cadence_schedule;
-  assert.equal((before as Record<string, { next_due: string }>)['fast']!.next_due, new Date(T0 + 60_001 + 2 * 89_000).toISOString());
+  const before = (
+    (await s.app.inject({ method: 'GET', url: '/v1/ns/dao:vaultmesh' })).json() as { cadence_schedule: unknown }
+  ).cadence_schedule;
+  assert.equal(
+    (before as Record<string, { next_due: string }>)['fast']!.next_due,
+    new Date(T0 + 60_001 + 2 * 89_000).toISOString(),
+  );
   // What a restart reads is what was persisted: a second scheduler over the same cadence.sqlite.
   clock += 1_000;
   const reopened = openNamespaceServices({
@@ -120,10 +143,17 @@ test('the live state is exactly the replay of sys:governance, rebuilt from scrat
   // 2. A brand-new directory over the same log (fresh cadence store: nothing carried over).
   const dir = mkdtempSync(join(tmpdir(), 'remembrancer-replay-'));
   rulesDirs.push(dir);
-  const rebuilt = openNamespaceServices({ engine: s.engine, dataDir: dir, adminToken: 'x', operators: s.identity.governance, now: () => clock });
+  const rebuilt = openNamespaceServices({
+    engine: s.engine,
+    dataDir: dir,
+    adminToken: 'x',
+    operators: s.identity.governance,
+    now: () => clock,
+  });
   try {
     assert.deepEqual(snapshot(rebuilt.directory.liveState()), snapshot(live));
-    for (const id of ['dao:vaultmesh', 'fin:later']) assert.deepEqual(rebuilt.directory.rules(id), s.namespaces.directory.rules(id));
+    for (const id of ['dao:vaultmesh', 'fin:later'])
+      assert.deepEqual(rebuilt.directory.rules(id), s.namespaces.directory.rules(id));
   } finally {
     rebuilt.close();
   }
@@ -133,7 +163,12 @@ test('the live state is exactly the replay of sys:governance, rebuilt from scrat
   const early = new Date(T0 + 1).toISOString();
   assert.deepEqual(
     snapshot(replayGovernance(docs, early)).namespaces,
-    snapshot(replayGovernance(docs.filter((d) => d.doc.effective_after <= early), null)).namespaces,
+    snapshot(
+      replayGovernance(
+        docs.filter((d) => d.doc.effective_after <= early),
+        null,
+      ),
+    ).namespaces,
   );
 });
 
@@ -146,7 +181,10 @@ test('a log that predates the governance log is adopted with default rules, once
     await other.namespaces.directory.adoptLegacyNamespaces();
     await other.namespaces.directory.adoptLegacyNamespaces();
     const docs = other.namespaces.directory.documents();
-    assert.deepEqual(docs.map((d) => [d.doc.schema, 'namespace' in d.doc ? d.doc.namespace : '']), [['namespace.create@1.0.0', 'old:log']]);
+    assert.deepEqual(
+      docs.map((d) => [d.doc.schema, 'namespace' in d.doc ? d.doc.namespace : '']),
+      [['namespace.create@1.0.0', 'old:log']],
+    );
     assert.equal(other.namespaces.directory.rules('old:log')?.version, 1);
   } finally {
     await other.close();
@@ -157,10 +195,20 @@ test('a governance log holding an invalid document is refused at open, not repla
   const other = startTestServer();
   try {
     // Written beneath the directory (as a corrupted or foreign log would be).
-    await other.engine.append('sys:governance', [new TextEncoder().encode('{"schema":"namespace.create@1.0.0","namespace":"x:y"}')]);
+    await other.engine.append('sys:governance', [
+      new TextEncoder().encode('{"schema":"namespace.create@1.0.0","namespace":"x:y"}'),
+    ]);
     assert.throws(
-      () => openNamespaceServices({ engine: other.engine, dataDir: other.identity.dataDir, adminToken: 'x', operators: other.identity.governance }),
-      (e: unknown) => (e as { code?: string }).code === 'STORAGE_FAILURE' && /entry 0 is not a valid governance document/.test((e as Error).message),
+      () =>
+        openNamespaceServices({
+          engine: other.engine,
+          dataDir: other.identity.dataDir,
+          adminToken: 'x',
+          operators: other.identity.governance,
+        }),
+      (e: unknown) =>
+        (e as { code?: string }).code === 'STORAGE_FAILURE' &&
+        /entry 0 is not a valid governance document/.test((e as Error).message),
     );
   } finally {
     await other.close();

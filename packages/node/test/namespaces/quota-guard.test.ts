@@ -8,14 +8,18 @@ import { entry, open, tempDirs } from '../log/engine-fixture.js';
 const dirs = tempDirs('vm-quota-');
 after(() => dirs.cleanup());
 
-const quota = (entries: number | null, bytes: number | null = null): QuotaLimits => ({ quota_entries: entries, quota_bytes: bytes });
+const quota = (entries: number | null, bytes: number | null = null): QuotaLimits => ({
+  quota_entries: entries,
+  quota_bytes: bytes,
+});
 
 /** An engine stand-in holding `size` entries of `bytes` bytes in total for every namespace. */
 function fakeEngine(usage: { size: number; bytes: number }): LogEngine {
   return { sequencedSize: () => usage.size, storedBytes: () => usage.bytes } as unknown as LogEngine;
 }
 
-const exceeded = (pattern: RegExp) => (e: unknown) => isRemembrancerError(e, 'QUOTA_EXCEEDED') && pattern.test(e.message);
+const exceeded = (pattern: RegExp) => (e: unknown) =>
+  isRemembrancerError(e, 'QUOTA_EXCEEDED') && pattern.test(e.message);
 
 describe('QuotaGuard', () => {
   test('counts committed entries plus appends in flight against quota_entries', () => {
@@ -35,7 +39,10 @@ describe('QuotaGuard', () => {
     const usage = { size: 3, bytes: 900 };
     const g = new QuotaGuard(fakeEngine(usage));
     const r1 = g.reserve('t:a', 1, 60, quota(null, 1000));
-    assert.throws(() => g.reserve('t:a', 1, 41, quota(null, 1000)), exceeded(/1000 bytes: 900 stored and 60 in appends under way, this request adds 41/));
+    assert.throws(
+      () => g.reserve('t:a', 1, 41, quota(null, 1000)),
+      exceeded(/1000 bytes: 900 stored and 60 in appends under way, this request adds 41/),
+    );
     const r2 = g.reserve('t:a', 1, 40, quota(null, 1000));
     // The appends committed: the engine counts them, the caller releases.
     usage.bytes = 1000;
@@ -76,11 +83,22 @@ describe('QuotaGuard', () => {
 
   test('bad sizes and quotas are INVALID_ARGUMENT', () => {
     const g = new QuotaGuard(fakeEngine({ size: 0, bytes: 0 }));
-    for (const [n, b] of [[-1, 0], [0, -1], [1.5, 0], [0, NaN]] as const) {
-      assert.throws(() => g.reserve('t:a', n, b, quota(5)), (e) => isRemembrancerError(e, 'INVALID_ARGUMENT'));
+    for (const [n, b] of [
+      [-1, 0],
+      [0, -1],
+      [1.5, 0],
+      [0, NaN],
+    ] as const) {
+      assert.throws(
+        () => g.reserve('t:a', n, b, quota(5)),
+        (e) => isRemembrancerError(e, 'INVALID_ARGUMENT'),
+      );
     }
     for (const q of [quota(-1), quota(null, 1.5), quota(Infinity)]) {
-      assert.throws(() => g.reserve('t:a', 1, 1, q), (e) => isRemembrancerError(e, 'INVALID_ARGUMENT'));
+      assert.throws(
+        () => g.reserve('t:a', 1, 1, q),
+        (e) => isRemembrancerError(e, 'INVALID_ARGUMENT'),
+      );
     }
   });
 
@@ -105,8 +123,14 @@ describe('QuotaGuard', () => {
     assert.equal(e.storedBytes('t:other'), entry('t:other', 0).length);
     assert.throws(() => g.reserve('t:q', 6, 6, limits), exceeded(/15 entries: 10 stored/));
     assert.throws(() => g.reserve('t:q', 1, 51, limits), exceeded(new RegExp(`${total + 50} bytes: ${total} stored`)));
-    assert.throws(() => g.reserve('no:such', 1, 1, limits), (err) => isRemembrancerError(err, 'NAMESPACE_NOT_FOUND'));
-    assert.throws(() => e.storedBytes('no:such'), (err) => isRemembrancerError(err, 'NAMESPACE_NOT_FOUND'));
+    assert.throws(
+      () => g.reserve('no:such', 1, 1, limits),
+      (err) => isRemembrancerError(err, 'NAMESPACE_NOT_FOUND'),
+    );
+    assert.throws(
+      () => e.storedBytes('no:such'),
+      (err) => isRemembrancerError(err, 'NAMESPACE_NOT_FOUND'),
+    );
     await e.close();
 
     e = open(dir);

@@ -4,7 +4,10 @@ import fc from 'fast-check';
 import { RemembrancerError, isRemembrancerError } from '@vaultmesh/core';
 import { RateLimitedError, RateLimiter, type RateLimits } from '../../src/namespaces/rate-limiter.js';
 
-const limits = (rate: number | null, burst: number | null = rate === null ? null : Math.max(1, Math.ceil(rate))): RateLimits => ({
+const limits = (
+  rate: number | null,
+  burst: number | null = rate === null ? null : Math.max(1, Math.ceil(rate)),
+): RateLimits => ({
   rate_per_second: rate,
   burst,
 });
@@ -130,10 +133,16 @@ describe('RateLimiter', () => {
   test('bad costs and limits are INVALID_ARGUMENT', () => {
     const r = new RateLimiter();
     for (const cost of [-1, 1.5, NaN, Infinity]) {
-      assert.throws(() => r.take('t:a', cost, limits(1, 1), 0), (e) => isRemembrancerError(e, 'INVALID_ARGUMENT'));
+      assert.throws(
+        () => r.take('t:a', cost, limits(1, 1), 0),
+        (e) => isRemembrancerError(e, 'INVALID_ARGUMENT'),
+      );
     }
     for (const l of [limits(0, 1), limits(-1, 1), limits(NaN, 1), limits(1, 0), limits(1, 1.5)]) {
-      assert.throws(() => r.take('t:a', 1, l, 0), (e) => isRemembrancerError(e, 'INVALID_ARGUMENT'));
+      assert.throws(
+        () => r.take('t:a', 1, l, 0),
+        (e) => isRemembrancerError(e, 'INVALID_ARGUMENT'),
+      );
     }
     r.take('t:a', 0, limits(1, 1), 0);
   });
@@ -141,37 +150,42 @@ describe('RateLimiter', () => {
   test('property: over any run, admitted entries ≤ burst + rate × elapsed; retrying after retryAfterSeconds passes', () => {
     const step = fc.record({ dt: fc.integer({ min: 0, max: 3000 }), cost: fc.integer({ min: 0, max: 12 }) });
     fc.assert(
-      fc.property(fc.double({ min: 0.1, max: 50, noNaN: true }), fc.integer({ min: 1, max: 10 }), fc.array(step, { maxLength: 60 }), (rate, burst, steps) => {
-        const l = limits(rate, burst);
-        const r = new RateLimiter();
-        let now = 0;
-        let admitted = 0;
-        const history: { now: number; cost: number }[] = [];
-        for (const { dt, cost } of steps) {
-          now += dt;
-          try {
-            r.take('t:p', cost, l, now);
-            admitted += cost;
-          } catch (e) {
-            assert.ok(e instanceof RateLimitedError);
-            assert.ok(e.retryAfterSeconds >= 1 && Number.isInteger(e.retryAfterSeconds));
-            if (cost <= burst) {
-              // The same history replayed, then the same request after the advertised wait: admitted.
-              const replay = new RateLimiter();
-              for (const h of history) {
-                try {
-                  replay.take('t:p', h.cost, l, h.now);
-                } catch {
-                  // refused then too
+      fc.property(
+        fc.double({ min: 0.1, max: 50, noNaN: true }),
+        fc.integer({ min: 1, max: 10 }),
+        fc.array(step, { maxLength: 60 }),
+        (rate, burst, steps) => {
+          const l = limits(rate, burst);
+          const r = new RateLimiter();
+          let now = 0;
+          let admitted = 0;
+          const history: { now: number; cost: number }[] = [];
+          for (const { dt, cost } of steps) {
+            now += dt;
+            try {
+              r.take('t:p', cost, l, now);
+              admitted += cost;
+            } catch (e) {
+              assert.ok(e instanceof RateLimitedError);
+              assert.ok(e.retryAfterSeconds >= 1 && Number.isInteger(e.retryAfterSeconds));
+              if (cost <= burst) {
+                // The same history replayed, then the same request after the advertised wait: admitted.
+                const replay = new RateLimiter();
+                for (const h of history) {
+                  try {
+                    replay.take('t:p', h.cost, l, h.now);
+                  } catch {
+                    // refused then too
+                  }
                 }
+                replay.take('t:p', cost, l, now + e.retryAfterSeconds * 1000);
               }
-              replay.take('t:p', cost, l, now + e.retryAfterSeconds * 1000);
             }
+            history.push({ now, cost });
+            assert.ok(admitted <= burst + (rate * now) / 1000 + 1e-6, `${admitted} admitted by ${now} ms`);
           }
-          history.push({ now, cost });
-          assert.ok(admitted <= burst + (rate * now) / 1000 + 1e-6, `${admitted} admitted by ${now} ms`);
-        }
-      }),
+        },
+      ),
       { numRuns: 300 },
     );
   });

@@ -20,7 +20,12 @@ const INVOICE = {
     'a/b~c': { type: 'string' },
     lines: {
       type: 'array',
-      items: { type: 'object', required: ['qty'], additionalProperties: false, properties: { qty: { type: 'integer' } } },
+      items: {
+        type: 'object',
+        required: ['qty'],
+        additionalProperties: false,
+        properties: { qty: { type: 'integer' } },
+      },
     },
     note: { if: { type: 'string' }, then: { type: 'string', maxLength: 5 } },
   },
@@ -60,7 +65,9 @@ test('loads the repository schemas/ directory', () => {
     assert.ok(r.has(id), id);
     assert.equal(r.source(id), 'file');
   }
-  const files = readdirSync(dir).filter((f) => f.endsWith('.json')).map((f) => f.slice(0, -'.json'.length));
+  const files = readdirSync(dir)
+    .filter((f) => f.endsWith('.json'))
+    .map((f) => f.slice(0, -'.json'.length));
   assert.deepEqual([...r.ids()].sort(), [...files].sort());
   for (const id of r.ids()) assert.ok(isSchemaId(id), id);
   const schema = r.get('federation.registry.set@1.0.0') as { $id: string };
@@ -73,11 +80,22 @@ test('loads the repository schemas/ directory', () => {
 
 test('load skips non-JSON files and refuses JSON files that are not what their name says', () => {
   const ok = JSON.stringify({ $id: 'https://x.test/s/memo@1.0.0.json', title: 'memo@1', type: 'object' });
-  withDir({ 'README.md': '# schemas', 'memo@1.0.0.json': ok, 'memo@1.1.0.json': JSON.stringify({ type: 'object' }), 'notes.txt': 'x' }, (dir) => {
-    const r = SchemaRegistry.load(dir);
-    assert.deepEqual(r.ids(), ['memo@1.0.0', 'memo@1.1.0']);
-    assert.deepEqual(r.versionsOf('memo'), [{ major: 1, minor: 0, patch: 0 }, { major: 1, minor: 1, patch: 0 }]);
-  });
+  withDir(
+    {
+      'README.md': '# schemas',
+      'memo@1.0.0.json': ok,
+      'memo@1.1.0.json': JSON.stringify({ type: 'object' }),
+      'notes.txt': 'x',
+    },
+    (dir) => {
+      const r = SchemaRegistry.load(dir);
+      assert.deepEqual(r.ids(), ['memo@1.0.0', 'memo@1.1.0']);
+      assert.deepEqual(r.versionsOf('memo'), [
+        { major: 1, minor: 0, patch: 0 },
+        { major: 1, minor: 1, patch: 0 },
+      ]);
+    },
+  );
   const bad: Record<string, string>[] = [
     { 'memo@1.0.1.json': ok }, // $id names memo@1.0.0
     { 'other@1.0.0.json': JSON.stringify({ title: 'memo@1', type: 'object' }) },
@@ -93,7 +111,12 @@ test('register: the same schema again is a no-op, a different one under the same
   const reordered = Object.fromEntries(Object.entries(INVOICE).reverse());
   r.register('invoice@1.2.0', reordered, 'file');
   assert.equal(r.source('invoice@1.2.0'), 'governance');
-  rejects(() => r.register('invoice@1.2.0', { ...INVOICE, required: ['amount'] }, 'governance'), 'POLICY_INVALID', undefined, /different schema/);
+  rejects(
+    () => r.register('invoice@1.2.0', { ...INVOICE, required: ['amount'] }, 'governance'),
+    'POLICY_INVALID',
+    undefined,
+    /different schema/,
+  );
   assert.deepEqual(r.get('invoice@1.2.0'), INVOICE);
 });
 
@@ -144,8 +167,16 @@ test('register refuses schemas that are malformed, too big, not strict or claim 
   assert.deepEqual(r.ids(), []);
   // Nothing half-registered is left behind: the same $id compiles once its schema is fixed.
   const id = 'https://x.test/fixed@1.0.0.json';
-  rejects(() => r.register('fixed@1.0.0', { $id: id, type: 'object', properties: { a: { $ref: '#/$defs/b' } } }, 'governance'), 'POLICY_INVALID');
-  r.register('fixed@1.0.0', { $id: id, type: 'object', properties: { a: { $ref: '#/$defs/b' } }, $defs: { b: { type: 'string' } } }, 'governance');
+  rejects(
+    () =>
+      r.register('fixed@1.0.0', { $id: id, type: 'object', properties: { a: { $ref: '#/$defs/b' } } }, 'governance'),
+    'POLICY_INVALID',
+  );
+  r.register(
+    'fixed@1.0.0',
+    { $id: id, type: 'object', properties: { a: { $ref: '#/$defs/b' } }, $defs: { b: { type: 'string' } } },
+    'governance',
+  );
   r.validateEntry({ schema: 'fixed@1.0.0', a: 'ok' }, ['*']);
   rejects(() => r.validateEntry({ schema: 'fixed@1.0.0', a: 1 }, ['*']), 'SCHEMA_VALIDATION_FAILED', '/a');
   // A title that is free text (not name@…) is fine.
@@ -156,16 +187,38 @@ test('a registered schema can $ref another by its $id, also after a failed regis
   const r = new SchemaRegistry();
   r.register('money@1.0.0', { $id: 'https://x.test/money@1.0.0.json', type: 'integer', minimum: 0 }, 'file');
   rejects(() => r.register('bad@1.0.0', { type: 'object', colour: 1 }, 'governance'), 'POLICY_INVALID');
-  r.register('order@1.0.0', { type: 'object', properties: { total: { $ref: 'https://x.test/money@1.0.0.json' } } }, 'governance');
-  rejects(() => r.validateEntry({ schema: 'order@1.0.0', total: -1 }, ['*']), 'SCHEMA_VALIDATION_FAILED', '/total', /must be >= 0/);
+  r.register(
+    'order@1.0.0',
+    { type: 'object', properties: { total: { $ref: 'https://x.test/money@1.0.0.json' } } },
+    'governance',
+  );
+  rejects(
+    () => r.validateEntry({ schema: 'order@1.0.0', total: -1 }, ['*']),
+    'SCHEMA_VALIDATION_FAILED',
+    '/total',
+    /must be >= 0/,
+  );
   r.validateEntry({ schema: 'order@1.0.0', total: 3 }, ['*']);
 });
 
 test('validateEntry: a matching entry passes; schema and signatures are the envelope, not data', () => {
   const r = registry();
-  const entry = { schema: 'invoice@1.2.0', amount: 10, customer: 'acme', lines: [{ qty: 1 }], signatures: [{ key: 'k', sig: 's' }] };
+  const entry = {
+    schema: 'invoice@1.2.0',
+    amount: 10,
+    customer: 'acme',
+    lines: [{ qty: 1 }],
+    signatures: [{ key: 'k', sig: 's' }],
+  };
   const before = structuredClone(entry);
-  for (const allow of [['invoice@^1.0.0'], ['invoice@~1.2.0'], ['invoice@1.2.0'], ['invoice@1.2.x'], ['*'], ['other@1.0.0', 'invoice@>=1.0.0 <2.0.0']]) {
+  for (const allow of [
+    ['invoice@^1.0.0'],
+    ['invoice@~1.2.0'],
+    ['invoice@1.2.0'],
+    ['invoice@1.2.x'],
+    ['*'],
+    ['other@1.0.0', 'invoice@>=1.0.0 <2.0.0'],
+  ]) {
     r.validateEntry(entry, allow);
   }
   assert.deepEqual(entry, before, 'the entry is not modified');
@@ -175,7 +228,11 @@ test('validateEntry: "*" accepts entries without a schema, and still validates t
   const r = registry();
   r.validateEntry({ anything: [1, 2, 3] }, ['*']);
   r.validateEntry({}, ['invoice@1.0.0', '*']);
-  rejects(() => r.validateEntry({ schema: 'invoice@1.2.0', amount: 'ten', customer: 'c' }, ['*']), 'SCHEMA_VALIDATION_FAILED', '/amount');
+  rejects(
+    () => r.validateEntry({ schema: 'invoice@1.2.0', amount: 'ten', customer: 'c' }, ['*']),
+    'SCHEMA_VALIDATION_FAILED',
+    '/amount',
+  );
   rejects(() => r.validateEntry({ schema: 'invoice@9.9.9' }, ['*']), 'SCHEMA_UNKNOWN', '/schema', /not registered/);
   rejects(() => r.validateEntry({ schema: 'invoice@1.01.0' }, ['*']), 'SCHEMA_NOT_ALLOWED', '/schema', /malformed/);
 });
@@ -186,10 +243,31 @@ test('validateEntry: every rejection has its code and pointer', () => {
   const ok = { schema: 'invoice@1.2.0', amount: 1, customer: 'c' };
   rejects(() => r.validateEntry({ amount: 1, customer: 'c' }, allow), 'SCHEMA_REQUIRED', '/schema');
   rejects(() => r.validateEntry({ amount: 1 }, []), 'SCHEMA_REQUIRED', '/schema');
-  for (const bad of [5, null, '', 'invoice', 'invoice@1.2', 'invoice@v1.2.0', 'invoice@^1.0.0', 'invoice@1.2.0-rc.1', ['invoice@1.2.0'], { name: 'invoice' }]) {
-    rejects(() => r.validateEntry({ ...ok, schema: bad }, allow), 'SCHEMA_NOT_ALLOWED', '/schema', /malformed schema id/);
+  for (const bad of [
+    5,
+    null,
+    '',
+    'invoice',
+    'invoice@1.2',
+    'invoice@v1.2.0',
+    'invoice@^1.0.0',
+    'invoice@1.2.0-rc.1',
+    ['invoice@1.2.0'],
+    { name: 'invoice' },
+  ]) {
+    rejects(
+      () => r.validateEntry({ ...ok, schema: bad }, allow),
+      'SCHEMA_NOT_ALLOWED',
+      '/schema',
+      /malformed schema id/,
+    );
   }
-  rejects(() => r.validateEntry({ ...ok, schema: 'invoice@2.0.0' }, allow), 'SCHEMA_NOT_ALLOWED', '/schema', /not allowed/);
+  rejects(
+    () => r.validateEntry({ ...ok, schema: 'invoice@2.0.0' }, allow),
+    'SCHEMA_NOT_ALLOWED',
+    '/schema',
+    /not allowed/,
+  );
   rejects(() => r.validateEntry({ ...ok, schema: 'memo@1.0.0' }, allow), 'SCHEMA_NOT_ALLOWED', '/schema');
   rejects(() => r.validateEntry(ok, []), 'SCHEMA_NOT_ALLOWED', '/schema');
   rejects(() => r.validateEntry({ ...ok, schema: 'invoice@1.3.0' }, allow), 'SCHEMA_UNKNOWN', '/schema');
@@ -214,14 +292,29 @@ test('issue 4: invoice@1.0.x allows invoice@1.0.0 but not invoice@1.01.0', () =>
   r.register('invoice@1.0.0', { type: 'object' }, 'governance');
   r.register('invoice@1.1.0', { type: 'object' }, 'governance');
   r.validateEntry({ schema: 'invoice@1.0.0' }, ['invoice@1.0.x']);
-  rejects(() => r.validateEntry({ schema: 'invoice@1.01.0' }, ['invoice@1.0.x']), 'SCHEMA_NOT_ALLOWED', '/schema', /malformed/);
-  rejects(() => r.validateEntry({ schema: 'invoice@1.1.0' }, ['invoice@1.0.x']), 'SCHEMA_NOT_ALLOWED', '/schema', /not allowed/);
+  rejects(
+    () => r.validateEntry({ schema: 'invoice@1.01.0' }, ['invoice@1.0.x']),
+    'SCHEMA_NOT_ALLOWED',
+    '/schema',
+    /malformed/,
+  );
+  rejects(
+    () => r.validateEntry({ schema: 'invoice@1.1.0' }, ['invoice@1.0.x']),
+    'SCHEMA_NOT_ALLOWED',
+    '/schema',
+    /not allowed/,
+  );
 });
 
 test('whole-document failures point at the root', () => {
   const r = new SchemaRegistry();
   r.register('pair@1.0.0', { type: 'object', minProperties: 2 }, 'governance');
-  rejects(() => r.validateEntry({ schema: 'pair@1.0.0', a: 1 }, ['*']), 'SCHEMA_VALIDATION_FAILED', '', /^entry does not match pair@1\.0\.0: must NOT have fewer than 2 properties$/);
+  rejects(
+    () => r.validateEntry({ schema: 'pair@1.0.0', a: 1 }, ['*']),
+    'SCHEMA_VALIDATION_FAILED',
+    '',
+    /^entry does not match pair@1\.0\.0: must NOT have fewer than 2 properties$/,
+  );
   r.validateEntry({ schema: 'pair@1.0.0', a: 1, b: 2 }, ['*']);
 });
 
@@ -240,29 +333,42 @@ function resolve(doc: unknown, pointer: string): unknown {
 test('property: arbitrary entries get a SCHEMA_* error whose pointer leads into the entry', () => {
   const r = registry();
   const codes = new Set(['SCHEMA_REQUIRED', 'SCHEMA_UNKNOWN', 'SCHEMA_NOT_ALLOWED', 'SCHEMA_VALIDATION_FAILED']);
-  const key = fc.oneof(fc.constantFrom('amount', 'customer', 'lines', 'qty', 'note', 'a/b~c', 'schema', 'signatures', '__proto__', ''), fc.string({ maxLength: 4 }));
+  const key = fc.oneof(
+    fc.constantFrom('amount', 'customer', 'lines', 'qty', 'note', 'a/b~c', 'schema', 'signatures', '__proto__', ''),
+    fc.string({ maxLength: 4 }),
+  );
   const value = fc.letrec((tie) => ({
-    v: fc.oneof({ depthSize: 'small' }, fc.jsonValue({ maxDepth: 1 }), fc.array(tie('v'), { maxLength: 3 }), fc.dictionary(key, tie('v'), { maxKeys: 3 })),
+    v: fc.oneof(
+      { depthSize: 'small' },
+      fc.jsonValue({ maxDepth: 1 }),
+      fc.array(tie('v'), { maxLength: 3 }),
+      fc.dictionary(key, tie('v'), { maxKeys: 3 }),
+    ),
   })).v;
   const schema = fc.constantFrom(undefined, 'invoice@1.2.0', 'invoice@1.3.0', 'invoice@1.02.0', 'memo@1.0.0', 5);
   fc.assert(
-    fc.property(fc.dictionary(key, value, { maxKeys: 6 }), schema, fc.constantFrom(['*'], ['invoice@^1.0.0'], []), (entry, id, allow) => {
-      const e: Record<string, unknown> = JSON.parse(JSON.stringify(entry));
-      if (id !== undefined) e['schema'] = id;
-      try {
-        r.validateEntry(e, allow);
-      } catch (err) {
-        assert.ok(err instanceof RemembrancerError && codes.has(err.code), String(err));
-        assert.ok(err.pointer !== undefined);
-        if (err.code !== 'SCHEMA_VALIDATION_FAILED') {
-          assert.equal(err.pointer, '/schema');
-        } else {
-          // The failing member, or (for a missing one) its parent, is in the entry as sent.
-          const parent = err.pointer.slice(0, err.pointer.lastIndexOf('/'));
-          assert.ok(resolve(e, err.pointer) !== undefined || resolve(e, parent) !== undefined, err.pointer);
+    fc.property(
+      fc.dictionary(key, value, { maxKeys: 6 }),
+      schema,
+      fc.constantFrom(['*'], ['invoice@^1.0.0'], []),
+      (entry, id, allow) => {
+        const e: Record<string, unknown> = JSON.parse(JSON.stringify(entry));
+        if (id !== undefined) e['schema'] = id;
+        try {
+          r.validateEntry(e, allow);
+        } catch (err) {
+          assert.ok(err instanceof RemembrancerError && codes.has(err.code), String(err));
+          assert.ok(err.pointer !== undefined);
+          if (err.code !== 'SCHEMA_VALIDATION_FAILED') {
+            assert.equal(err.pointer, '/schema');
+          } else {
+            // The failing member, or (for a missing one) its parent, is in the entry as sent.
+            const parent = err.pointer.slice(0, err.pointer.lastIndexOf('/'));
+            assert.ok(resolve(e, err.pointer) !== undefined || resolve(e, parent) !== undefined, err.pointer);
+          }
         }
-      }
-    }),
+      },
+    ),
     { numRuns: 300 },
   );
 });
@@ -273,29 +379,59 @@ test('check vets a schema like register would, without registering it', () => {
   assert.equal(r.has('memo@1.0.0'), false);
   r.check('invoice@1.2.0', structuredClone(INVOICE)); // the same bytes as held: fine
   rejects(() => r.check('invoice@1.2.0', { type: 'object' }), 'POLICY_INVALID', undefined, /different schema/);
-  rejects(() => r.check('memo@1.0.0', { type: 'object', colour: 'red' }), 'POLICY_INVALID', undefined, /unknown keyword/);
+  rejects(
+    () => r.check('memo@1.0.0', { type: 'object', colour: 'red' }),
+    'POLICY_INVALID',
+    undefined,
+    /unknown keyword/,
+  );
   rejects(() => r.check('memo@1.0.0', 'not a schema'), 'POLICY_INVALID');
-  rejects(() => r.check('memo@1.0.0', { $id: INVOICE.$id, type: 'object' }), 'POLICY_INVALID', undefined, /another schema/);
+  rejects(
+    () => r.check('memo@1.0.0', { $id: INVOICE.$id, type: 'object' }),
+    'POLICY_INVALID',
+    undefined,
+    /another schema/,
+  );
   // A check may $ref what is registered; and it leaves nothing behind for the real registration.
   const withRef = { $id: 'https://x.test/memo@1.0.0.json', type: 'object', properties: { i: { $ref: INVOICE.$id } } };
   r.check('memo@1.0.0', withRef);
   r.register('memo@1.0.0', withRef, 'governance');
-  rejects(() => r.validateEntry({ schema: 'memo@1.0.0', i: { amount: 1 } }, ['*']), 'SCHEMA_VALIDATION_FAILED', '/i/customer');
+  rejects(
+    () => r.validateEntry({ schema: 'memo@1.0.0', i: { amount: 1 } }, ['*']),
+    'SCHEMA_VALIDATION_FAILED',
+    '/i/customer',
+  );
 });
 
 test('validateDocument checks a whole document, envelope included', () => {
   const r = new SchemaRegistry();
   r.register(
     'note.signed@1.0.0',
-    { type: 'object', required: ['schema', 'text', 'signatures'], additionalProperties: false, properties: { schema: { const: 'note.signed@1.0.0' }, text: { type: 'string' }, signatures: { type: 'array' } } },
+    {
+      type: 'object',
+      required: ['schema', 'text', 'signatures'],
+      additionalProperties: false,
+      properties: { schema: { const: 'note.signed@1.0.0' }, text: { type: 'string' }, signatures: { type: 'array' } },
+    },
     'file',
   );
   r.validateDocument('note.signed@1.0.0', { schema: 'note.signed@1.0.0', text: 'hi', signatures: [] });
-  rejects(() => r.validateDocument('note.signed@1.0.0', { schema: 'note.signed@1.0.0', text: 'hi' }), 'SCHEMA_VALIDATION_FAILED', '/signatures', /^document does not match note\.signed@1\.0\.0 at \/signatures: must have required property 'signatures'$/);
+  rejects(
+    () => r.validateDocument('note.signed@1.0.0', { schema: 'note.signed@1.0.0', text: 'hi' }),
+    'SCHEMA_VALIDATION_FAILED',
+    '/signatures',
+    /^document does not match note\.signed@1\.0\.0 at \/signatures: must have required property 'signatures'$/,
+  );
   rejects(() => r.validateDocument('note.signed@1.0.0', [1]), 'SCHEMA_VALIDATION_FAILED', '', /must be object/);
   rejects(() => r.validateDocument('note.other@1.0.0', {}), 'SCHEMA_UNKNOWN', '/schema');
   const real = new SchemaRegistry();
-  const registrySchema = JSON.parse(readFileSync(join(defaultSchemaDir(), 'federation.registry.set@1.0.0.json'), 'utf8')) as object;
+  const registrySchema = JSON.parse(
+    readFileSync(join(defaultSchemaDir(), 'federation.registry.set@1.0.0.json'), 'utf8'),
+  ) as object;
   real.register('federation.registry.set@1.0.0', registrySchema, 'file');
-  rejects(() => real.validateDocument('federation.registry.set@1.0.0', { federation_id: 'x' }), 'SCHEMA_VALIDATION_FAILED', '/version');
+  rejects(
+    () => real.validateDocument('federation.registry.set@1.0.0', { federation_id: 'x' }),
+    'SCHEMA_VALIDATION_FAILED',
+    '/version',
+  );
 });

@@ -36,7 +36,13 @@ let sealing: SealedCheckpoints;
 
 before(() => {
   const dir = dirs.make();
-  engine = openLogEngine({ dataDir: dir, nodeName: NODE_NAME, logSeed: LOG_SEED, checkpointIntervalMs: 0, synchronous: 'NORMAL' });
+  engine = openLogEngine({
+    dataDir: dir,
+    nodeName: NODE_NAME,
+    logSeed: LOG_SEED,
+    checkpointIntervalMs: 0,
+    synchronous: 'NORMAL',
+  });
   store = new FederationStore(join(dirs.make() + '-fed.sqlite'));
   registry = new FederationRegistry(store);
   assert.equal(registry.offer(genesisOf([alpha, beta, gamma, delta])), true);
@@ -54,14 +60,21 @@ let appended = 0;
 /** Appends n entries and publishes a checkpoint covering them. */
 async function grow(n = 1, nsId = NS): Promise<PublishedCheckpoint> {
   // Canonical JSON (RFC 8785), as the HTTP layer stores entries, so receipts can be built from them.
-  await engine.append(nsId, Array.from({ length: n }, () => canonicalBytes({ memo: `entry ${appended++}` })));
+  await engine.append(
+    nsId,
+    Array.from({ length: n }, () => canonicalBytes({ memo: `entry ${appended++}` })),
+  );
   return engine.publishCheckpoint(nsId)!;
 }
 
 const witnessOf = (p: TestPeer, seed = p.witnessSeed) => new CosignatureSigner(`${p.id}/witness`, seed);
 
 /** Stores `signer`'s cosignature of cp under witness id `as` (the peer id the cosigner files it under). */
-function cosign(cp: PublishedCheckpoint, p: TestPeer, { as = p.id, signer = witnessOf(p), origin = ns.origin } = {}): void {
+function cosign(
+  cp: PublishedCheckpoint,
+  p: TestPeer,
+  { as = p.id, signer = witnessOf(p), origin = ns.origin } = {},
+): void {
   const body = cp.note.slice(0, cp.note.indexOf('\n\n') + 1);
   const sig = signer.cosign(body, 1_700_000_000 + cp.size);
   store.addCosignature(origin, cp.size, base64Encode(cp.root), as, formatSignatureLine(sig), 1_700_000_000 + cp.size);
@@ -76,7 +89,12 @@ test('sealed iff k distinct allowlisted registry peers cosigned exactly that che
   policies.set(NS, { min_required: 2, allowlist: [beta.id, gamma.id, delta.id, 'zeta.vaultmesh.test'] });
   const cp = await grow(3);
   const state = () => sealing.sealState(ns, cp);
-  assert.deepEqual(state(), { sealed: false, min_required: 2, allowlist: [beta.id, gamma.id, delta.id, 'zeta.vaultmesh.test'], cosigners: [] });
+  assert.deepEqual(state(), {
+    sealed: false,
+    min_required: 2,
+    allowlist: [beta.id, gamma.id, delta.id, 'zeta.vaultmesh.test'],
+    cosigners: [],
+  });
 
   cosign(cp, beta);
   assert.deepEqual(state().cosigners, [beta.id]);
@@ -95,7 +113,12 @@ test('sealed iff k distinct allowlisted registry peers cosigned exactly that che
   assert.deepEqual(sealing.sealState(ns, next).cosigners, [gamma.id]);
 
   cosign(cp, gamma);
-  assert.deepEqual(state(), { sealed: true, min_required: 2, allowlist: [beta.id, gamma.id, delta.id, 'zeta.vaultmesh.test'], cosigners: [beta.id, gamma.id] });
+  assert.deepEqual(state(), {
+    sealed: true,
+    min_required: 2,
+    allowlist: [beta.id, gamma.id, delta.id, 'zeta.vaultmesh.test'],
+    cosigners: [beta.id, gamma.id],
+  });
 });
 
 test('k = 0, an unknown namespace policy, and a duplicated allowlist', async () => {
@@ -107,7 +130,12 @@ test('k = 0, an unknown namespace policy, and a duplicated allowlist', async () 
   policies.delete(NS);
   assert.deepEqual(sealing.sealState(ns, cp), { sealed: true, min_required: 0, allowlist: [], cosigners: [] });
   policies.set(NS, { min_required: 2, allowlist: [beta.id, beta.id, gamma.id] });
-  assert.deepEqual(sealing.sealState(ns, cp), { sealed: false, min_required: 2, allowlist: [beta.id, gamma.id], cosigners: [beta.id] });
+  assert.deepEqual(sealing.sealState(ns, cp), {
+    sealed: false,
+    min_required: 2,
+    allowlist: [beta.id, gamma.id],
+    cosigners: [beta.id],
+  });
   policies.set(NS, { min_required: -1, allowlist: [] });
   assert.throws(() => sealing.sealState(ns, cp), { code: 'POLICY_INVALID' });
 });
@@ -157,10 +185,28 @@ test('latestSealed: newest sealed checkpoint, cached until the latest checkpoint
   // A stricter policy is applied at once; the scan is bounded by scanLimit.
   policies.set(NS, { min_required: 2, allowlist: [beta.id, gamma.id] });
   assert.equal(s.latestSealed(ns)?.checkpoint.size, cp2.size);
-  const bounded = new SealedCheckpoints({ engine, registry, store, witnessPolicy: (id) => policies.get(id), scanLimit: 2 });
+  const bounded = new SealedCheckpoints({
+    engine,
+    registry,
+    store,
+    witnessPolicy: (id) => policies.get(id),
+    scanLimit: 2,
+  });
   assert.equal(bounded.latestSealed(ns), undefined, 'cp2 is three checkpoints back');
-  assert.equal(new SealedCheckpoints({ engine, registry, store, witnessPolicy: (id) => policies.get(id), scanLimit: 4 }).latestSealed(ns)?.checkpoint.size, cp2.size);
-  assert.throws(() => new SealedCheckpoints({ engine, registry, store, witnessPolicy: () => undefined, scanLimit: 0 }), { code: 'INVALID_ARGUMENT' });
+  assert.equal(
+    new SealedCheckpoints({
+      engine,
+      registry,
+      store,
+      witnessPolicy: (id) => policies.get(id),
+      scanLimit: 4,
+    }).latestSealed(ns)?.checkpoint.size,
+    cp2.size,
+  );
+  assert.throws(
+    () => new SealedCheckpoints({ engine, registry, store, witnessPolicy: () => undefined, scanLimit: 0 }),
+    { code: 'INVALID_ARGUMENT' },
+  );
 });
 
 test('policyText is a tlog-policy that verifies exactly the receipts the node calls sealed', async () => {
@@ -204,17 +250,34 @@ test('policyText: quorum none for k = 0, peers missing from the registry named, 
   const none = sealing.policyText(ns);
   assert.deepEqual(parseTlogPolicy(none).quorum, 'none');
   assert.match(none, /no cosignature required/);
-  const withUrl = new SealedCheckpoints({ engine, registry, store, witnessPolicy: (id) => policies.get(id), nodeUrl: () => 'https://alpha.example/api' });
-  assert.deepEqual(parseTlogPolicy(withUrl.policyText(ns)).logs, [{ vkey: ns.logVkey, url: 'https://alpha.example/api' }]);
+  const withUrl = new SealedCheckpoints({
+    engine,
+    registry,
+    store,
+    witnessPolicy: (id) => policies.get(id),
+    nodeUrl: () => 'https://alpha.example/api',
+  });
+  assert.deepEqual(parseTlogPolicy(withUrl.policyText(ns)).logs, [
+    { vkey: ns.logVkey, url: 'https://alpha.example/api' },
+  ]);
 
   policies.set(NS, { min_required: 1, allowlist: ['zeta.vaultmesh.test', beta.id] });
   const text = sealing.policyText(ns);
   assert.match(text, /^# Allowlisted but not counted: zeta\.vaultmesh\.test \(not in the federation registry\)\.$/m);
-  assert.deepEqual(parseTlogPolicy(text).witnesses.map((w) => w.name), [beta.id]);
+  assert.deepEqual(
+    parseTlogPolicy(text).witnesses.map((w) => w.name),
+    [beta.id],
+  );
   assert.deepEqual(parseTlogPolicy(text).groups[0], { name: `${NS}/witnesses`, threshold: 1, members: [beta.id] });
 
   policies.set(NS, { min_required: 2, allowlist: ['zeta.vaultmesh.test', beta.id] });
-  assert.throws(() => sealing.policyText(ns), (e: Error & { code?: string }) => e.code === 'POLICY_INVALID' && /requires 2 witnesses but only 1 allowlisted peer has/.test(e.message) && /zeta/.test(e.message));
+  assert.throws(
+    () => sealing.policyText(ns),
+    (e: Error & { code?: string }) =>
+      e.code === 'POLICY_INVALID' &&
+      /requires 2 witnesses but only 1 allowlisted peer has/.test(e.message) &&
+      /zeta/.test(e.message),
+  );
 });
 
 test('registry changes: suspended peers and rotated-away witness keys no longer count', async () => {
@@ -229,7 +292,11 @@ test('registry changes: suspended peers and rotated-away witness keys no longer 
   const v1 = registry.latest()!;
   const newDeltaSeed = new Uint8Array(32).fill(77);
   const peers = v1.peers.map((p) =>
-    p.id === gamma.id ? { ...p, status: 'suspended' as const } : p.id === delta.id ? { ...p, witness_vkey: witnessOf(delta, newDeltaSeed).vkey } : p,
+    p.id === gamma.id
+      ? { ...p, status: 'suspended' as const }
+      : p.id === delta.id
+        ? { ...p, witness_vkey: witnessOf(delta, newDeltaSeed).vkey }
+        : p,
   );
   assert.equal(registry.offer(signedBy(proposeNext(v1, { peers }), [alpha, beta, gamma, delta])), true);
   assert.deepEqual(sealing.sealState(ns, cp).cosigners, [beta.id]);

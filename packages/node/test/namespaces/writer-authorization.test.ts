@@ -1,7 +1,19 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { RemembrancerError, defaultNamespaceSpec, publicKeyBase64, signDocument, type NamespaceSpec } from '@vaultmesh/core';
-import { WriterAuthorization, WriterIndex, bearerToken, tokenSha256, type NamespaceRulesView } from '../../src/namespaces/writer-authorization.js';
+import {
+  RemembrancerError,
+  defaultNamespaceSpec,
+  publicKeyBase64,
+  signDocument,
+  type NamespaceSpec,
+} from '@vaultmesh/core';
+import {
+  WriterAuthorization,
+  WriterIndex,
+  bearerToken,
+  tokenSha256,
+  type NamespaceRulesView,
+} from '../../src/namespaces/writer-authorization.js';
 
 const ADMIN = 'admin-token-0123456789';
 const aliceSeed = new Uint8Array(32).fill(7);
@@ -70,15 +82,25 @@ test('key writers sign entries; signatures are checked whatever the token', () =
   refusal(() => auth.authorizeWrite(fin, undefined, [{ ...entry, amount: 13 }]), 'SIGNATURE_INVALID');
   refusal(() => auth.authorizeWrite(fin, 'fin-bot-token', [{ ...entry, amount: 13 }]), 'SIGNATURE_INVALID');
   // Signed by a key that is not alice's, under alice's name.
-  refusal(() => auth.authorizeWrite(fin, undefined, [signDocument({ amount: 1 }, 'alice', malletSeed)]), 'SIGNATURE_INVALID');
+  refusal(
+    () => auth.authorizeWrite(fin, undefined, [signDocument({ amount: 1 }, 'alice', malletSeed)]),
+    'SIGNATURE_INVALID',
+  );
   // A signer this namespace does not know.
-  refusal(() => auth.authorizeWrite(fin, undefined, [signDocument({ amount: 1 }, 'mallet', malletSeed)]), 'FORBIDDEN', /not a key writer/);
+  refusal(
+    () => auth.authorizeWrite(fin, undefined, [signDocument({ amount: 1 }, 'mallet', malletSeed)]),
+    'FORBIDDEN',
+    /not a key writer/,
+  );
   // alice is no writer of dao.
   refusal(() => auth.authorizeWrite(dao, undefined, [entry]), 'FORBIDDEN');
   // In a batch every entry needs its own signature.
   refusal(() => auth.authorizeWrite(fin, undefined, [entry, { amount: 2 }]), 'UNAUTHORIZED', /entry 1/);
   refusal(() => auth.authorizeWrite(fin, undefined, [{ amount: 1, signatures: [] }]), 'SIGNATURE_INVALID');
-  refusal(() => auth.authorizeWrite(fin, undefined, [{ amount: 1, signatures: [{ signer: 'alice', sig: 'AAAA' }] }]), 'SIGNATURE_INVALID');
+  refusal(
+    () => auth.authorizeWrite(fin, undefined, [{ amount: 1, signatures: [{ signer: 'alice', sig: 'AAAA' }] }]),
+    'SIGNATURE_INVALID',
+  );
 });
 
 test('private namespaces need a read token', () => {

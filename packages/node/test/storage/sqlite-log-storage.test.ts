@@ -26,7 +26,13 @@ const cp = (size: number, fill = size): StoredCheckpoint => ({
   note: `origin\n${size}\nroot\n\n— sig\n`,
   publishedAt: new Date(1_700_000_000_000 + size).toISOString(),
 });
-const ns = (id: string) => ({ id, origin: `node/${id}`, logVkey: `node/${id}+01234567+AQ==`, createdAt: '2026-01-01T00:00:00.000Z', policy: '{"a":1}' });
+const ns = (id: string) => ({
+  id,
+  origin: `node/${id}`,
+  logVkey: `node/${id}+01234567+AQ==`,
+  createdAt: '2026-01-01T00:00:00.000Z',
+  policy: '{"a":1}',
+});
 
 function commitOf(key: number, previousSize: number, n: number, fill = 1): NamespaceCommit {
   const entries = Array.from({ length: n }, (_, i) => bytes(fill, previousSize + i));
@@ -59,18 +65,27 @@ describe('SqliteLogStorage', () => {
     const db = new Database(foreign);
     db.pragma('user_version = 99');
     db.close();
-    assert.throws(() => new SqliteLogStorage({ path: foreign }), (e) => isRemembrancerError(e, 'STORAGE_FAILURE') && /newer/.test(e.message));
+    assert.throws(
+      () => new SqliteLogStorage({ path: foreign }),
+      (e) => isRemembrancerError(e, 'STORAGE_FAILURE') && /newer/.test(e.message),
+    );
 
     const other = freshPath();
     new SqliteLogStorage({ path: other }).close();
     const db2 = new Database(join(other, '..', 'x.sqlite'));
     db2.exec('CREATE TABLE t (x)');
     db2.close();
-    assert.throws(() => new SqliteLogStorage({ path: join(other, '..', 'x.sqlite') }), (e) => isRemembrancerError(e, 'STORAGE_FAILURE'));
+    assert.throws(
+      () => new SqliteLogStorage({ path: join(other, '..', 'x.sqlite') }),
+      (e) => isRemembrancerError(e, 'STORAGE_FAILURE'),
+    );
   });
 
   test('rejects an unknown synchronous mode', () => {
-    assert.throws(() => new SqliteLogStorage({ path: freshPath(), synchronous: 'OFF' as 'FULL' }), (e) => isRemembrancerError(e, 'CONFIG_INVALID'));
+    assert.throws(
+      () => new SqliteLogStorage({ path: freshPath(), synchronous: 'OFF' as 'FULL' }),
+      (e) => isRemembrancerError(e, 'CONFIG_INVALID'),
+    );
   });
 
   test('namespaces, tree state and the initial checkpoint round-trip across reopen', () => {
@@ -79,7 +94,10 @@ describe('SqliteLogStorage', () => {
     const a = s.createNamespace(ns('dao:a'), cp(0));
     const b = s.createNamespace(ns('dao:b'), cp(0, 9));
     assert.notEqual(a.key, b.key);
-    assert.throws(() => s.createNamespace(ns('dao:a'), cp(0)), (e) => isRemembrancerError(e, 'NAMESPACE_EXISTS'));
+    assert.throws(
+      () => s.createNamespace(ns('dao:a'), cp(0)),
+      (e) => isRemembrancerError(e, 'NAMESPACE_EXISTS'),
+    );
     s.close();
     s = new SqliteLogStorage({ path });
     assert.deepEqual(s.loadNamespaces(), [
@@ -105,7 +123,14 @@ describe('SqliteLogStorage', () => {
     assert.equal(s.entryCount(b), 2);
     assert.deepEqual([...s.readEntry(a, 4)!], [3, 4]);
     assert.equal(s.readEntry(a, 5), undefined);
-    assert.deepEqual(s.readEntries(a, 1, 4).map((e) => [...e]), [[1, 1], [1, 2], [3, 3]]);
+    assert.deepEqual(
+      s.readEntries(a, 1, 4).map((e) => [...e]),
+      [
+        [1, 1],
+        [1, 2],
+        [3, 3],
+      ],
+    );
     assert.deepEqual(s.readEntries(a, 4, 10).length, 1);
     const t = s.readTile(a, 0, 0)!;
     assert.equal(t.width, 5);
@@ -130,7 +155,10 @@ describe('SqliteLogStorage', () => {
     s = new SqliteLogStorage({ path });
     assert.equal(s.entryBytes(a), 1006);
     assert.equal(s.entryBytes(b), 4);
-    assert.throws(() => s.entryBytes(999), (e) => isRemembrancerError(e, 'STORAGE_FAILURE'));
+    assert.throws(
+      () => s.entryBytes(999),
+      (e) => isRemembrancerError(e, 'STORAGE_FAILURE'),
+    );
     s.close();
   });
 
@@ -141,7 +169,9 @@ describe('SqliteLogStorage', () => {
     db.exec(MIGRATIONS[0]!);
     db.pragma(`application_id = ${APPLICATION_ID}`);
     db.pragma('user_version = 1');
-    const insertNs = db.prepare(`INSERT INTO namespaces (id, origin, log_vkey, created_at, policy) VALUES (?, 'o', 'v', 't', '{}')`);
+    const insertNs = db.prepare(
+      `INSERT INTO namespaces (id, origin, log_vkey, created_at, policy) VALUES (?, 'o', 'v', 't', '{}')`,
+    );
     const a = Number(insertNs.run('dao:a').lastInsertRowid);
     const b = Number(insertNs.run('dao:b').lastInsertRowid);
     const insertEntry = db.prepare('INSERT INTO entries (ns, idx, data) VALUES (?, ?, ?)');
@@ -154,7 +184,15 @@ describe('SqliteLogStorage', () => {
     assert.equal(s.entryBytes(a), 10 + 11 + 12 + 13 + 14);
     assert.equal(s.entryBytes(b), 0);
     assert.equal(s.loadTreeState(a).size, 5);
-    s.commitBatch([{ namespace: b, previousSize: 0, entries: [new Uint8Array(7)], tiles: [], tree: { size: 1, compactRange: [hash(1)] } }]);
+    s.commitBatch([
+      {
+        namespace: b,
+        previousSize: 0,
+        entries: [new Uint8Array(7)],
+        tiles: [],
+        tree: { size: 1, compactRange: [hash(1)] },
+      },
+    ]);
     assert.equal(s.entryBytes(b), 7);
     s.close();
     const check = new Database(path, { readonly: true });
@@ -167,8 +205,14 @@ describe('SqliteLogStorage', () => {
     const a = s.createNamespace(ns('dao:a'), cp(0)).key;
     const b = s.createNamespace(ns('dao:b'), cp(0)).key;
     s.commitBatch([commitOf(a, 0, 2)]);
-    assert.throws(() => s.commitBatch([commitOf(b, 0, 1), { ...commitOf(a, 0, 1), previousSize: 1, entries: [bytes(9)], tree: { size: 2, compactRange: [hash(1)] } }]),
-      (e) => isRemembrancerError(e, 'STORAGE_FAILURE'));
+    assert.throws(
+      () =>
+        s.commitBatch([
+          commitOf(b, 0, 1),
+          { ...commitOf(a, 0, 1), previousSize: 1, entries: [bytes(9)], tree: { size: 2, compactRange: [hash(1)] } },
+        ]),
+      (e) => isRemembrancerError(e, 'STORAGE_FAILURE'),
+    );
     assert.equal(s.entryCount(b), 0);
     assert.equal(s.loadTreeState(b).size, 0);
     assert.equal(s.entryBytes(b), 0);
@@ -189,7 +233,10 @@ describe('SqliteLogStorage', () => {
       const a = s.createNamespace(ns('dao:a'), cp(0)).key;
       s.commitBatch([commitOf(a, 0, 2, 1)]);
       armed = true;
-      assert.throws(() => s.commitBatch([commitOf(a, 2, 3, 7)]), (e) => isRemembrancerError(e, 'STORAGE_FAILURE') && /injected/.test(e.message));
+      assert.throws(
+        () => s.commitBatch([commitOf(a, 2, 3, 7)]),
+        (e) => isRemembrancerError(e, 'STORAGE_FAILURE') && /injected/.test(e.message),
+      );
       assert.equal(s.entryCount(a), 2);
       assert.equal(s.readEntry(a, 2), undefined);
       assert.equal(s.readTile(a, 0, 0)!.width, 2);
@@ -208,14 +255,39 @@ describe('SqliteLogStorage', () => {
     const a = s.createNamespace(ns('dao:a'), cp(0)).key;
     const b = s.createNamespace(ns('dao:b'), cp(0)).key;
     for (let size = 1; size <= 9; size++) s.appendCheckpoints([{ ns: a, checkpoint: cp(size) }], 4);
-    s.appendCheckpoints([{ ns: a, checkpoint: cp(10) }, { ns: b, checkpoint: cp(3) }], 4);
+    s.appendCheckpoints(
+      [
+        { ns: a, checkpoint: cp(10) },
+        { ns: b, checkpoint: cp(3) },
+      ],
+      4,
+    );
     s.appendCheckpoints([], 4);
-    assert.deepEqual(s.checkpointHistory(a, 100).map((c) => c.size), [7, 8, 9, 10]);
-    assert.deepEqual(s.checkpointHistory(a, 2).map((c) => c.size), [9, 10]);
+    assert.deepEqual(
+      s.checkpointHistory(a, 100).map((c) => c.size),
+      [7, 8, 9, 10],
+    );
+    assert.deepEqual(
+      s.checkpointHistory(a, 2).map((c) => c.size),
+      [9, 10],
+    );
     assert.deepEqual(s.latestCheckpoint(a), cp(10));
-    assert.deepEqual(s.checkpointHistory(b, 100).map((c) => c.size), [0, 3]);
+    assert.deepEqual(
+      s.checkpointHistory(b, 100).map((c) => c.size),
+      [0, 3],
+    );
     // A duplicate size fails the whole transaction: b's checkpoint is not stored either.
-    assert.throws(() => s.appendCheckpoints([{ ns: b, checkpoint: cp(4) }, { ns: a, checkpoint: cp(10) }], 4), (e) => isRemembrancerError(e, 'STORAGE_FAILURE'));
+    assert.throws(
+      () =>
+        s.appendCheckpoints(
+          [
+            { ns: b, checkpoint: cp(4) },
+            { ns: a, checkpoint: cp(10) },
+          ],
+          4,
+        ),
+      (e) => isRemembrancerError(e, 'STORAGE_FAILURE'),
+    );
     assert.equal(s.latestCheckpoint(b)!.size, 3);
     s.close();
   });
@@ -224,7 +296,13 @@ describe('SqliteLogStorage', () => {
     const s = new SqliteLogStorage({ path: freshPath() });
     s.close();
     s.close();
-    assert.throws(() => s.loadNamespaces(), (e) => isRemembrancerError(e, 'SHUTTING_DOWN'));
-    assert.throws(() => s.commitBatch([]), (e) => isRemembrancerError(e, 'SHUTTING_DOWN'));
+    assert.throws(
+      () => s.loadNamespaces(),
+      (e) => isRemembrancerError(e, 'SHUTTING_DOWN'),
+    );
+    assert.throws(
+      () => s.commitBatch([]),
+      (e) => isRemembrancerError(e, 'SHUTTING_DOWN'),
+    );
   });
 });

@@ -48,7 +48,12 @@ interface Answer {
 }
 
 async function add(body: string | Buffer, method: 'POST' | 'GET' | 'PUT' = 'POST'): Promise<Answer> {
-  const r = await app.inject({ method, url: '/v1/witness/add-checkpoint', payload: method === 'GET' ? undefined : body, headers: { 'content-type': 'text/plain' } });
+  const r = await app.inject({
+    method,
+    url: '/v1/witness/add-checkpoint',
+    payload: method === 'GET' ? undefined : body,
+    headers: { 'content-type': 'text/plain' },
+  });
   return { status: r.statusCode, type: r.headers['content-type'] as string | undefined, body: r.body };
 }
 
@@ -71,7 +76,11 @@ describe('add-checkpoint (https://c2sp.org/tlog-witness#add-checkpoint)', () => 
     // "The cosignature MUST NOT omit the timestamp, i.e. the timestamp MUST NOT be zero."
     // "The witness MUST persist the new checkpoint before responding." (the record is read back
     // here; witness-persistence.test.ts reopens the file and kills writers mid-way.)
-    for (const [from, to] of [[0, 5], [5, 12], [12, 12]] as const) {
+    for (const [from, to] of [
+      [0, 5],
+      [5, 12],
+      [12, 12],
+    ] as const) {
       const r = await add(log.request(from, to));
       assert.equal(r.status, 200, r.body);
       assert.equal(r.type, 'text/plain; charset=utf-8');
@@ -97,7 +106,13 @@ describe('add-checkpoint (https://c2sp.org/tlog-witness#add-checkpoint)', () => 
     // "The submitted checkpoint MAY include multiple signatures."
     const cp = log.checkpoint(12);
     const stranger = new NoteSigner('stranger.example/key', new Uint8Array(32).fill(3));
-    const r = await add(formatAddCheckpointRequest({ oldSize: 12, proof: [], checkpoint: addSignatures(cp, [stranger.sign(noteText(cp))]) }));
+    const r = await add(
+      formatAddCheckpointRequest({
+        oldSize: 12,
+        proof: [],
+        checkpoint: addSignatures(cp, [stranger.sign(noteText(cp))]),
+      }),
+    );
     assert.equal(r.status, 200, r.body);
   });
 
@@ -105,7 +120,11 @@ describe('add-checkpoint (https://c2sp.org/tlog-witness#add-checkpoint)', () => 
     // "The old size MUST be equal to or lower than the checkpoint size. Otherwise, the witness
     // MUST respond with a "400 Bad Request" HTTP status code."
     const before = held();
-    refused(await add(formatAddCheckpointRequest({ oldSize: 13, proof: [], checkpoint: log.checkpoint(12) })), 400, before);
+    refused(
+      await add(formatAddCheckpointRequest({ oldSize: 13, proof: [], checkpoint: log.checkpoint(12) })),
+      400,
+      before,
+    );
   });
 
   test('400: a body that is not the request the spec describes', async () => {
@@ -146,12 +165,35 @@ describe('add-checkpoint (https://c2sp.org/tlog-witness#add-checkpoint)', () => 
     const before = held();
     log.growTo(20);
     const impostor = new NoteSigner(log.origin, new Uint8Array(32).fill(99)); // same name, other key
-    refused(await add(formatAddCheckpointRequest({ oldSize: 12, proof: log.tree.consistencyProof(12, 20), checkpoint: log.checkpoint(20, impostor) })), 403, before);
+    refused(
+      await add(
+        formatAddCheckpointRequest({
+          oldSize: 12,
+          proof: log.tree.consistencyProof(12, 20),
+          checkpoint: log.checkpoint(20, impostor),
+        }),
+      ),
+      403,
+      before,
+    );
     const good = parseNote(log.checkpoint(20));
-    const broken = { ...good.signatures[0]!, signature: good.signatures[0]!.signature.map((b, i) => (i === 10 ? b ^ 0x80 : b)) };
+    const broken = {
+      ...good.signatures[0]!,
+      signature: good.signatures[0]!.signature.map((b, i) => (i === 10 ? b ^ 0x80 : b)),
+    };
     // Even next to a valid one: the note is malformed.
     for (const signatures of [[broken], [good.signatures[0]!, broken]]) {
-      refused(await add(formatAddCheckpointRequest({ oldSize: 12, proof: log.tree.consistencyProof(12, 20), checkpoint: formatNote({ text: good.text, signatures }) })), 403, before);
+      refused(
+        await add(
+          formatAddCheckpointRequest({
+            oldSize: 12,
+            proof: log.tree.consistencyProof(12, 20),
+            checkpoint: formatNote({ text: good.text, signatures }),
+          }),
+        ),
+        403,
+        before,
+      );
     }
   });
 
@@ -193,17 +235,23 @@ describe('add-checkpoint (https://c2sp.org/tlog-witness#add-checkpoint)', () => 
     }
   });
 
-  test('422: a size-0 checkpoint whose root is not the empty tree\'s', async () => {
+  test("422: a size-0 checkpoint whose root is not the empty tree's", async () => {
     // "A checkpoint of size zero MUST have the root hash of the empty tree, which [RFC 6962][],
     // Section 2.1 defines as the hash of the empty string. Otherwise, the witness MUST respond
     // with a "422 Unprocessable Entity" HTTP status code."
     const zero = new TestLog('alpha.vaultmesh.test/dao:conformance-zero', 24);
     const w = openWitness(dirs.make(), [zero]);
     try {
-      const r = w.addCheckpoint(formatAddCheckpointRequest({ oldSize: 0, proof: [], checkpoint: zero.forkedCheckpoint(0, new Uint8Array(32).fill(9)) }));
+      const r = w.addCheckpoint(
+        formatAddCheckpointRequest({
+          oldSize: 0,
+          proof: [],
+          checkpoint: zero.forkedCheckpoint(0, new Uint8Array(32).fill(9)),
+        }),
+      );
       assert.equal(r.status, 422, r.body);
       assert.equal(w.checkpointFor(zero.origin), undefined);
-      assert.equal(w.addCheckpoint(zero.request(0, 0)).status, 200, 'the empty tree\'s root is cosigned');
+      assert.equal(w.addCheckpoint(zero.request(0, 0)).status, 200, "the empty tree's root is cosigned");
     } finally {
       w.close();
     }
@@ -221,7 +269,13 @@ describe('add-checkpoint (https://c2sp.org/tlog-witness#add-checkpoint)', () => 
     const fromZero = new TestLog('alpha.vaultmesh.test/dao:conformance-zero-proof', 25).growTo(8);
     const w = openWitness(dirs.make(), [fromZero]);
     try {
-      const r = w.addCheckpoint(formatAddCheckpointRequest({ oldSize: 0, proof: fromZero.tree.consistencyProof(3, 8), checkpoint: fromZero.checkpoint(8) }));
+      const r = w.addCheckpoint(
+        formatAddCheckpointRequest({
+          oldSize: 0,
+          proof: fromZero.tree.consistencyProof(3, 8),
+          checkpoint: fromZero.checkpoint(8),
+        }),
+      );
       assert.equal(r.status, 422, r.body);
       assert.equal(w.checkpointFor(fromZero.origin), undefined);
     } finally {
@@ -231,7 +285,11 @@ describe('add-checkpoint (https://c2sp.org/tlog-witness#add-checkpoint)', () => 
     const proof = log.tree.consistencyProof(before, 40);
     const flipped = proof.map((h, i) => (i === 0 ? h.map((b, j) => (j === 31 ? b ^ 1 : b)) : h));
     for (const bad of [flipped, proof.slice(1), [...proof, proof[0]!], []]) {
-      refused(await add(formatAddCheckpointRequest({ oldSize: before, proof: bad, checkpoint: log.checkpoint(40) })), 422, before);
+      refused(
+        await add(formatAddCheckpointRequest({ oldSize: before, proof: bad, checkpoint: log.checkpoint(40) })),
+        422,
+        before,
+      );
     }
   });
 
@@ -259,11 +317,14 @@ describe('add-checkpoint (https://c2sp.org/tlog-witness#add-checkpoint)', () => 
     // and kept.
     assert.equal(conflicts.length, seen + 1);
     const c = conflicts.at(-1)!;
-    assert.deepEqual([c.origin, c.reason, c.storedNote, c.offeredNote], [log.origin, 'same-size-different-root', storedNote, fork]);
+    assert.deepEqual(
+      [c.origin, c.reason, c.storedNote, c.offeredNote],
+      [log.origin, 'same-size-different-root', storedNote, fork],
+    );
     assert.equal(witness.conflicts(log.origin)[0]!.offeredNote, fork);
   });
 
-  test('checks run in the spec\'s order: 404, then 403, then 400 (old size), then 409, then 422', async () => {
+  test("checks run in the spec's order: 404, then 403, then 400 (old size), then 409, then 422", async () => {
     // The statuses above are listed in this order, each check applying to what passed the ones
     // before ("If all the checks above pass ..."); a request failing several gets the first.
     const before = held()!;
@@ -272,7 +333,14 @@ describe('add-checkpoint (https://c2sp.org/tlog-witness#add-checkpoint)', () => 
     log.growTo(before + 10);
     const cases: [string, number][] = [
       [formatAddCheckpointRequest({ oldSize: 99, proof: [], checkpoint: stranger.checkpoint(3) }), 404],
-      [formatAddCheckpointRequest({ oldSize: before + 11, proof: [], checkpoint: log.checkpoint(before + 10, impostor) }), 403],
+      [
+        formatAddCheckpointRequest({
+          oldSize: before + 11,
+          proof: [],
+          checkpoint: log.checkpoint(before + 10, impostor),
+        }),
+        403,
+      ],
       [formatAddCheckpointRequest({ oldSize: before + 11, proof: [], checkpoint: log.checkpoint(before + 10) }), 400],
       [formatAddCheckpointRequest({ oldSize: before - 1, proof: [], checkpoint: log.checkpoint(before + 10) }), 409],
       [formatAddCheckpointRequest({ oldSize: before, proof: [], checkpoint: log.checkpoint(before + 10) }), 422],

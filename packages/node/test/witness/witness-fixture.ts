@@ -44,7 +44,8 @@ export class TestLog {
 
   /** Appends leaves until the tree has `size` leaves. */
   growTo(size: number): this {
-    while (this.tree.size < size) this.tree.append(utf8Encode(JSON.stringify({ origin: this.origin, i: this.tree.size })));
+    while (this.tree.size < size)
+      this.tree.append(utf8Encode(JSON.stringify({ origin: this.origin, i: this.tree.size })));
     return this;
   }
 

@@ -4,7 +4,13 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { join } from 'node:path';
-import { collectCosignatures, formatSignatureLine, openCheckpoint, parseCosignatureResponse, witnessOriginHash } from '@vaultmesh/core';
+import {
+  collectCosignatures,
+  formatSignatureLine,
+  openCheckpoint,
+  parseCosignatureResponse,
+  witnessOriginHash,
+} from '@vaultmesh/core';
 import { TestLog, WITNESS_NAME, openWitness, tempDirs } from './witness-fixture.js';
 import { killAfterAcks } from '../fixtures/kill-after-acks.js';
 
@@ -31,8 +37,14 @@ test('state survives close and reopen: stored checkpoint, served note, conflicts
     const served = w2.latestCheckpoint(witnessOriginHash(log.origin));
     assert.equal(served.status, 200);
     assert.equal(openCheckpoint(served.body, log.signer.verifier()).checkpoint.size, 19);
-    assert.deepEqual(collectCosignatures(served.body, [w2.verifier()]).map((c) => c.name), [WITNESS_NAME]);
-    assert.ok(served.body.endsWith(formatSignatureLine(cosig)), 'the cosignature add-checkpoint returned is the one served');
+    assert.deepEqual(
+      collectCosignatures(served.body, [w2.verifier()]).map((c) => c.name),
+      [WITNESS_NAME],
+    );
+    assert.ok(
+      served.body.endsWith(formatSignatureLine(cosig)),
+      'the cosignature add-checkpoint returned is the one served',
+    );
     assert.equal(w2.addCheckpoint(log.request(7, 25)).body, '19\n');
     assert.equal(w2.addCheckpoint(log.request(19, 25)).status, 200);
   } finally {
@@ -55,10 +67,7 @@ test('the database is a WAL file marked as a witness database, and foreign files
   const other = new Database(join(foreign + '.sqlite'));
   other.exec('CREATE TABLE t (x)');
   other.close();
-  assert.throws(
-    () => openWitness('.', [], { dbPath: foreign + '.sqlite' }),
-    { code: 'STORAGE_FAILURE' },
-  );
+  assert.throws(() => openWitness('.', [], { dbPath: foreign + '.sqlite' }), { code: 'STORAGE_FAILURE' });
 });
 
 const writer = fileURLToPath(new URL('./fixtures/witness-crash-writer.ts', import.meta.url));
@@ -66,7 +75,14 @@ const writer = fileURLToPath(new URL('./fixtures/witness-crash-writer.ts', impor
 /** Runs the writer until it acknowledged `minAcks` cosignatures (and a random bit longer), then SIGKILLs it. */
 async function runAndKill(dir: string, origin: string, minAcks: number): Promise<number> {
   let acked = 0;
-  await killAfterAcks({ script: writer, args: [dir, origin], ack: /^ack (\d+)$/, onAck: (m) => (acked = Math.max(acked, Number(m[1]))), minAcks, jitterMs: 20 });
+  await killAfterAcks({
+    script: writer,
+    args: [dir, origin],
+    ack: /^ack (\d+)$/,
+    onAck: (m) => (acked = Math.max(acked, Number(m[1]))),
+    minAcks,
+    jitterMs: 20,
+  });
   return acked;
 }
 
@@ -104,16 +120,34 @@ test('racing processes on one file: the cosigned sizes form one chain, nothing i
   const start = Date.now() + 3000;
   const results = await Promise.all(
     Array.from({ length: RACERS }, (_, id) => {
-      return new Promise<{ wins: { old: number; size: number; worker: number }[]; conflicts: number }>((resolve, reject) => {
-        const child = spawn(process.execPath, ['--conditions=vaultmesh-src', '--import', 'tsx', racer, dir, origin, String(ATTEMPTS), String(id), String(start)], {
-          stdio: ['ignore', 'pipe', 'pipe'],
-        });
-        let out = '';
-        let err = '';
-        child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-        child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-        child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`racer ${id} exited with ${code}: ${err}`))));
-      });
+      return new Promise<{ wins: { old: number; size: number; worker: number }[]; conflicts: number }>(
+        (resolve, reject) => {
+          const child = spawn(
+            process.execPath,
+            [
+              '--conditions=vaultmesh-src',
+              '--import',
+              'tsx',
+              racer,
+              dir,
+              origin,
+              String(ATTEMPTS),
+              String(id),
+              String(start),
+            ],
+            {
+              stdio: ['ignore', 'pipe', 'pipe'],
+            },
+          );
+          let out = '';
+          let err = '';
+          child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+          child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+          child.on('exit', (code) =>
+            code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`racer ${id} exited with ${code}: ${err}`)),
+          );
+        },
+      );
     }),
   );
   const wins = results.flatMap((r) => r.wins).sort((a, b) => a.size - b.size);

@@ -54,7 +54,11 @@ after(async () => {
 const post = (payload: string | Buffer, headers: Record<string, string> = { 'content-type': 'text/plain' }) =>
   app.inject({ method: 'POST', url: '/v1/witness/add-checkpoint', payload, headers });
 
-function jsonError(r: { statusCode: number; headers: Record<string, unknown>; body: string }, status: number, code: string) {
+function jsonError(
+  r: { statusCode: number; headers: Record<string, unknown>; body: string },
+  status: number,
+  code: string,
+) {
   assert.equal(r.statusCode, status, r.body);
   assert.equal(r.headers['content-type'], 'application/json; charset=utf-8');
   assert.equal((JSON.parse(r.body) as { code: string }).code, code);
@@ -81,13 +85,25 @@ describe('POST /v1/witness/add-checkpoint', () => {
 
   test('400, 403, 404, 422 as the spec says, with the API error body', async () => {
     jsonError(await post('old 20\n'), 400, 'WITNESS_REQUEST_MALFORMED');
-    jsonError(await post(formatAddCheckpointRequest({ oldSize: 21, proof: [], checkpoint: log.checkpoint(20) })), 400, 'WITNESS_REQUEST_MALFORMED');
+    jsonError(
+      await post(formatAddCheckpointRequest({ oldSize: 21, proof: [], checkpoint: log.checkpoint(20) })),
+      400,
+      'WITNESS_REQUEST_MALFORMED',
+    );
     jsonError(await post(Buffer.from([0x6f, 0x6c, 0x64, 0x20, 0xc3, 0x28, 0x0a])), 400, 'WITNESS_REQUEST_MALFORMED');
     const impostor = new TestLog(log.origin, 66).growTo(20);
-    jsonError(await post(formatAddCheckpointRequest({ oldSize: 20, proof: [], checkpoint: impostor.checkpoint(20) })), 403, 'FORBIDDEN');
+    jsonError(
+      await post(formatAddCheckpointRequest({ oldSize: 20, proof: [], checkpoint: impostor.checkpoint(20) })),
+      403,
+      'FORBIDDEN',
+    );
     jsonError(await post(new TestLog('nobody.example/log', 3).request(0, 2)), 404, 'NOT_FOUND');
     const proof = log.growTo(30).tree.consistencyProof(20, 30).reverse();
-    jsonError(await post(formatAddCheckpointRequest({ oldSize: 20, proof, checkpoint: log.checkpoint(30) })), 422, 'CHECKPOINT_INCONSISTENT');
+    jsonError(
+      await post(formatAddCheckpointRequest({ oldSize: 20, proof, checkpoint: log.checkpoint(30) })),
+      422,
+      'CHECKPOINT_INCONSISTENT',
+    );
   });
 
   test('the body is read as text whatever the Content-Type, even none or a broken one', async () => {
@@ -105,7 +121,11 @@ describe('POST /v1/witness/add-checkpoint', () => {
       size++;
     }
     // An empty POST is a malformed request, not a server error.
-    jsonError(await app.inject({ method: 'POST', url: '/v1/witness/add-checkpoint' }), 400, 'WITNESS_REQUEST_MALFORMED');
+    jsonError(
+      await app.inject({ method: 'POST', url: '/v1/witness/add-checkpoint' }),
+      400,
+      'WITNESS_REQUEST_MALFORMED',
+    );
   });
 
   test('bodies beyond the limit are refused without being parsed', async () => {
@@ -114,12 +134,27 @@ describe('POST /v1/witness/add-checkpoint', () => {
   });
 
   test('the JSON parser of the rest of the app is untouched', async () => {
-    const ok = await app.inject({ method: 'POST', url: '/echo', payload: '{"a":1}', headers: { 'content-type': 'application/json' } });
+    const ok = await app.inject({
+      method: 'POST',
+      url: '/echo',
+      payload: '{"a":1}',
+      headers: { 'content-type': 'application/json' },
+    });
     assert.equal(ok.statusCode, 200);
     assert.deepEqual(ok.json(), { got: { a: 1 } });
-    const dup = await app.inject({ method: 'POST', url: '/echo', payload: '{"a":1,"a":2}', headers: { 'content-type': 'application/json' } });
+    const dup = await app.inject({
+      method: 'POST',
+      url: '/echo',
+      payload: '{"a":1,"a":2}',
+      headers: { 'content-type': 'application/json' },
+    });
     assert.notEqual(dup.statusCode, 200);
-    const text = await app.inject({ method: 'POST', url: '/echo', payload: 'hello', headers: { 'content-type': 'text/plain' } });
+    const text = await app.inject({
+      method: 'POST',
+      url: '/echo',
+      payload: 'hello',
+      headers: { 'content-type': 'text/plain' },
+    });
     assert.equal(text.statusCode, 415);
   });
 
@@ -146,7 +181,11 @@ describe('GET /v1/witness/:originHex/checkpoint', () => {
     const opened = openCheckpoint(r.body, log.signer.verifier());
     assert.equal(opened.checkpoint.size, witness.checkpointFor(log.origin)!.size);
     assert.equal(collectCosignatures(r.body, [witness.verifier()]).length, 1);
-    jsonError(await app.inject({ method: 'GET', url: `/v1/witness/${witnessOriginHash('nobody.example/log')}/checkpoint` }), 404, 'NOT_FOUND');
+    jsonError(
+      await app.inject({ method: 'GET', url: `/v1/witness/${witnessOriginHash('nobody.example/log')}/checkpoint` }),
+      404,
+      'NOT_FOUND',
+    );
     jsonError(await app.inject({ method: 'GET', url: '/v1/witness/not-a-hash/checkpoint' }), 400, 'INVALID_ARGUMENT');
   });
 });
@@ -164,12 +203,15 @@ describe('over a real socket', () => {
       new Promise<{ status: number; type: string | undefined; body: string }>((resolve, reject) => {
         const headers: Record<string, string | number> = { 'content-length': Buffer.byteLength(body) };
         if (contentType) headers['content-type'] = contentType;
-        const req = httpRequest({ host: '127.0.0.1', port, method: 'POST', path: '/v1/witness/add-checkpoint', headers, agent }, (res) => {
-          let data = '';
-          res.setEncoding('utf8');
-          res.on('data', (d: string) => (data += d));
-          res.on('end', () => resolve({ status: res.statusCode!, type: res.headers['content-type'], body: data }));
-        });
+        const req = httpRequest(
+          { host: '127.0.0.1', port, method: 'POST', path: '/v1/witness/add-checkpoint', headers, agent },
+          (res) => {
+            let data = '';
+            res.setEncoding('utf8');
+            res.on('data', (d: string) => (data += d));
+            res.on('end', () => resolve({ status: res.statusCode!, type: res.headers['content-type'], body: data }));
+          },
+        );
         req.on('error', reject);
         req.end(body);
       });

@@ -76,7 +76,15 @@ describe('add-checkpoint', () => {
   });
 
   test('200: growth with real consistency proofs, including to a power of two and to the same checkpoint', () => {
-    for (const [from, to] of [[5, 5], [5, 8], [8, 13], [13, 16], [16, 100], [100, 1000], [1000, 1000]] as const) {
+    for (const [from, to] of [
+      [5, 5],
+      [5, 8],
+      [8, 13],
+      [13, 16],
+      [16, 100],
+      [100, 1000],
+      [1000, 1000],
+    ] as const) {
       clock.ms += 1000;
       const ts = expectCosigned(w.addCheckpoint(log.request(from, to)), log.checkpoint(to), v);
       assert.equal(ts, Math.floor(clock.ms / 1000));
@@ -121,14 +129,22 @@ describe('add-checkpoint', () => {
     expectError(w.addCheckpoint(`old 1200\n${proofLines}\n${cp}`), 400, 'WITNESS_REQUEST_MALFORMED', /63/);
   });
 
-  test('400: old size above the checkpoint size, checked after the signature (the spec\'s order)', () => {
+  test("400: old size above the checkpoint size, checked after the signature (the spec's order)", () => {
     const body = formatAddCheckpointRequest({ oldSize: 1300, proof: [], checkpoint: log.checkpoint(1200) });
     expectError(w.addCheckpoint(body), 400, 'WITNESS_REQUEST_MALFORMED', /greater than the checkpoint size/);
     // Unknown origin and bad signature come first.
     const stranger = new TestLog('unknown.example/log', 9);
-    expectError(w.addCheckpoint(formatAddCheckpointRequest({ oldSize: 9, proof: [], checkpoint: stranger.checkpoint(3) })), 404, 'NOT_FOUND');
+    expectError(
+      w.addCheckpoint(formatAddCheckpointRequest({ oldSize: 9, proof: [], checkpoint: stranger.checkpoint(3) })),
+      404,
+      'NOT_FOUND',
+    );
     const forged = log.checkpoint(1200, new NoteSigner(log.origin, new Uint8Array(32).fill(77)));
-    expectError(w.addCheckpoint(formatAddCheckpointRequest({ oldSize: 1300, proof: [], checkpoint: forged })), 403, 'FORBIDDEN');
+    expectError(
+      w.addCheckpoint(formatAddCheckpointRequest({ oldSize: 1300, proof: [], checkpoint: forged })),
+      403,
+      'FORBIDDEN',
+    );
   });
 
   test('404: a checkpoint from an origin the witness does not know', () => {
@@ -137,20 +153,48 @@ describe('add-checkpoint', () => {
     assert.equal(w.checkpointFor(stranger.origin), undefined);
   });
 
-  test('403: no signature by a trusted key (other key, same name), or a trusted key\'s signature fails', () => {
+  test("403: no signature by a trusted key (other key, same name), or a trusted key's signature fails", () => {
     const impostor = new NoteSigner(log.origin, new Uint8Array(32).fill(42)); // same name, other key ID
-    expectError(w.addCheckpoint(formatAddCheckpointRequest({ oldSize: 1200, proof: [], checkpoint: log.checkpoint(1200, impostor) })), 403, 'FORBIDDEN', /not signed by any trusted key/);
+    expectError(
+      w.addCheckpoint(
+        formatAddCheckpointRequest({ oldSize: 1200, proof: [], checkpoint: log.checkpoint(1200, impostor) }),
+      ),
+      403,
+      'FORBIDDEN',
+      /not signed by any trusted key/,
+    );
     // Another log's key signing this origin's checkpoint.
     const body = formatCheckpoint({ origin: log.origin, size: 1200, root: log.tree.rootAt(1200) });
     const byOther = formatNote({ text: body, signatures: [other.signer.sign(body)] });
-    expectError(w.addCheckpoint(formatAddCheckpointRequest({ oldSize: 1200, proof: [], checkpoint: byOther })), 403, 'FORBIDDEN');
+    expectError(
+      w.addCheckpoint(formatAddCheckpointRequest({ oldSize: 1200, proof: [], checkpoint: byOther })),
+      403,
+      'FORBIDDEN',
+    );
     // The trusted key's name and ID, but the signature is over another text: "such a note is malformed".
     const good = parseNote(log.checkpoint(1200));
-    const tampered = { ...good.signatures[0]!, signature: good.signatures[0]!.signature.map((b, i) => (i === 0 ? b ^ 1 : b)) };
-    expectError(w.addCheckpoint(formatAddCheckpointRequest({ oldSize: 1200, proof: [], checkpoint: formatNote({ text: good.text, signatures: [tampered] }) })), 403, 'FORBIDDEN', /does not verify/);
+    const tampered = {
+      ...good.signatures[0]!,
+      signature: good.signatures[0]!.signature.map((b, i) => (i === 0 ? b ^ 1 : b)),
+    };
+    expectError(
+      w.addCheckpoint(
+        formatAddCheckpointRequest({
+          oldSize: 1200,
+          proof: [],
+          checkpoint: formatNote({ text: good.text, signatures: [tampered] }),
+        }),
+      ),
+      403,
+      'FORBIDDEN',
+      /does not verify/,
+    );
     // A valid signature does not rescue a failing one from a trusted key.
     const both = formatNote({ text: good.text, signatures: [good.signatures[0]!, tampered] });
-    assert.equal(w.addCheckpoint(formatAddCheckpointRequest({ oldSize: 1200, proof: [], checkpoint: both })).status, 403);
+    assert.equal(
+      w.addCheckpoint(formatAddCheckpointRequest({ oldSize: 1200, proof: [], checkpoint: both })).status,
+      403,
+    );
     assert.equal(w.checkpointFor(log.origin)!.size, 1200);
   });
 
@@ -158,9 +202,16 @@ describe('add-checkpoint', () => {
     const cp = log.checkpoint(1200);
     const stranger = new NoteSigner('someone.else/key', new Uint8Array(32).fill(55));
     const withUnknown = addSignatures(cp, [stranger.sign(noteText(cp))]);
-    expectCosigned(w.addCheckpoint(formatAddCheckpointRequest({ oldSize: 1200, proof: [], checkpoint: withUnknown })), cp, v);
+    expectCosigned(
+      w.addCheckpoint(formatAddCheckpointRequest({ oldSize: 1200, proof: [], checkpoint: withUnknown })),
+      cp,
+      v,
+    );
     const served = parseNote(w.checkpointFor(log.origin)!.note);
-    assert.deepEqual(served.signatures.map((s) => s.name), [log.origin, WITNESS_NAME]);
+    assert.deepEqual(
+      served.signatures.map((s) => s.name),
+      [log.origin, WITNESS_NAME],
+    );
   });
 
   test('422: a consistency proof that does not verify, a proof of the wrong length, a proof from 0', () => {
@@ -168,14 +219,31 @@ describe('add-checkpoint', () => {
     const cp = log.checkpoint(1500);
     const flipped = good.map((h, i) => (i === 1 ? h.map((b, j) => (j === 0 ? b ^ 1 : b)) : h));
     for (const proof of [flipped, good.slice(1), [...good, good[0]!], []]) {
-      expectError(w.addCheckpoint(formatAddCheckpointRequest({ oldSize: 1200, proof, checkpoint: cp })), 422, 'CHECKPOINT_INCONSISTENT', /consistency proof/);
+      expectError(
+        w.addCheckpoint(formatAddCheckpointRequest({ oldSize: 1200, proof, checkpoint: cp })),
+        422,
+        'CHECKPOINT_INCONSISTENT',
+        /consistency proof/,
+      );
     }
     // Proof between equal sizes must be empty.
-    expectError(w.addCheckpoint(formatAddCheckpointRequest({ oldSize: 1200, proof: [good[0]!], checkpoint: log.checkpoint(1200) })), 422, 'CHECKPOINT_INCONSISTENT');
+    expectError(
+      w.addCheckpoint(
+        formatAddCheckpointRequest({ oldSize: 1200, proof: [good[0]!], checkpoint: log.checkpoint(1200) }),
+      ),
+      422,
+      'CHECKPOINT_INCONSISTENT',
+    );
     // From old size 0 the proof must be empty.
     other.growTo(10);
     expectError(
-      w.addCheckpoint(formatAddCheckpointRequest({ oldSize: 0, proof: other.tree.consistencyProof(4, 10), checkpoint: other.checkpoint(10) })),
+      w.addCheckpoint(
+        formatAddCheckpointRequest({
+          oldSize: 0,
+          proof: other.tree.consistencyProof(4, 10),
+          checkpoint: other.checkpoint(10),
+        }),
+      ),
       422,
       'CHECKPOINT_INCONSISTENT',
       /must be empty when the old size is 0/,
@@ -189,7 +257,18 @@ describe('add-checkpoint', () => {
     const zero = new TestLog('zero.vaultmesh.test/ns:zero', 3);
     const w0 = openWitness(dirs.make(), [zero], { now });
     try {
-      expectError(w0.addCheckpoint(formatAddCheckpointRequest({ oldSize: 0, proof: [], checkpoint: zero.forkedCheckpoint(0, new Uint8Array(32).fill(1)) })), 422, 'CHECKPOINT_INCONSISTENT', /empty tree/);
+      expectError(
+        w0.addCheckpoint(
+          formatAddCheckpointRequest({
+            oldSize: 0,
+            proof: [],
+            checkpoint: zero.forkedCheckpoint(0, new Uint8Array(32).fill(1)),
+          }),
+        ),
+        422,
+        'CHECKPOINT_INCONSISTENT',
+        /empty tree/,
+      );
       const empty = zero.checkpoint(0);
       assert.ok(empty.includes(base64Encode(EMPTY_ROOT)));
       expectCosigned(w0.addCheckpoint(zero.request(0, 0)), empty, w0.verifier());
@@ -207,7 +286,11 @@ describe('add-checkpoint', () => {
     try {
       const text = formatCheckpoint({ origin: ext.origin, size: 6, root: ext.tree.root() }) + 'extension line\n';
       const note = formatNote({ text, signatures: [ext.signer.sign(text)] });
-      expectCosigned(w1.addCheckpoint(formatAddCheckpointRequest({ oldSize: 0, proof: [], checkpoint: note })), note, w1.verifier());
+      expectCosigned(
+        w1.addCheckpoint(formatAddCheckpointRequest({ oldSize: 0, proof: [], checkpoint: note })),
+        note,
+        w1.verifier(),
+      );
     } finally {
       w1.close();
     }
@@ -256,14 +339,27 @@ describe('conflicts', () => {
       // The log signs a tree of 20 that does not extend its tree of 10.
       const fork = log.forkedCheckpoint(20, new Uint8Array(32).fill(7));
       const proof = log.growTo(20).tree.consistencyProof(10, 20);
-      expectError(w.addCheckpoint(formatAddCheckpointRequest({ oldSize: 10, proof, checkpoint: fork })), 422, 'CHECKPOINT_INCONSISTENT');
+      expectError(
+        w.addCheckpoint(formatAddCheckpointRequest({ oldSize: 10, proof, checkpoint: fork })),
+        422,
+        'CHECKPOINT_INCONSISTENT',
+      );
       assert.equal(seen.length, 1);
       assert.equal(seen[0]!.reason, 'inconsistent-proof');
       assert.equal(seen[0]!.oldSize, 10);
       assert.deepEqual(seen[0]!.proof, proof);
       assert.deepEqual(w.conflicts()[0]!.proof, proof);
       // Not reported: requests that are merely malformed or unauthenticated, or a non-empty proof from 0.
-      assert.equal(w.addCheckpoint(formatAddCheckpointRequest({ oldSize: 10, proof: [], checkpoint: log.checkpoint(10, new NoteSigner(log.origin, new Uint8Array(32).fill(99))) })).status, 403);
+      assert.equal(
+        w.addCheckpoint(
+          formatAddCheckpointRequest({
+            oldSize: 10,
+            proof: [],
+            checkpoint: log.checkpoint(10, new NoteSigner(log.origin, new Uint8Array(32).fill(99))),
+          }),
+        ).status,
+        403,
+      );
       assert.equal(seen.length, 1);
     } finally {
       w.close();
@@ -277,7 +373,8 @@ describe('timestamps', () => {
     const c = { ms: 0 };
     const w = openWitness(dirs.make(), [log], { now: () => c.ms });
     try {
-      const ts = (r: WitnessResponse) => Number(splitTimestampedSignature(parseCosignatureResponse(r.body)[0]!.signature).timestamp);
+      const ts = (r: WitnessResponse) =>
+        Number(splitTimestampedSignature(parseCosignatureResponse(r.body)[0]!.signature).timestamp);
       assert.equal(ts(w.addCheckpoint(log.request(0, 1))), 1);
       c.ms = 2_000_000_000_500;
       assert.equal(ts(w.addCheckpoint(log.request(1, 2))), 2_000_000_000);
@@ -310,7 +407,10 @@ describe('monitoring', () => {
       const opened = openCheckpoint(r.body, log.signer.verifier());
       assert.equal(opened.checkpoint.size, 33);
       assert.deepEqual(opened.checkpoint.root, log.tree.rootAt(33));
-      assert.deepEqual(collectCosignatures(r.body, [w.verifier()]).map((c) => c.name), [WITNESS_NAME]);
+      assert.deepEqual(
+        collectCosignatures(r.body, [w.verifier()]).map((c) => c.name),
+        [WITNESS_NAME],
+      );
       // Exactly the cosignature add-checkpoint returned.
       assert.deepEqual(parseNote(r.body).signatures[1], cosig);
       expectError(w.latestCheckpoint(witnessOriginHash(other.origin)), 404, 'NOT_FOUND');

@@ -24,7 +24,8 @@ export const federationArea: HttpArea = {
      */
     app.get<{ Querystring: { origin?: string } }>('/v1/federation/evidence', async (request) => {
       const origin = request.query.origin;
-      if (origin !== undefined && typeof origin !== 'string') throw new RemembrancerError('INVALID_ARGUMENT', 'origin must be given once');
+      if (origin !== undefined && typeof origin !== 'string')
+        throw new RemembrancerError('INVALID_ARGUMENT', 'origin must be given once');
       return { evidence: federation.ledger.list(origin).map((e) => e.doc) };
     });
   },
@@ -34,9 +35,13 @@ export const federationArea: HttpArea = {
     if (!federation) return;
     // An operator applies a registry version (genesis, or the successor of the one in force); the
     // node verifies its signatures against the version in force before anything changes.
-    app.put<{ Body: unknown }>('/v1/federation/registry', { bodyLimit: REGISTRY_BODY_LIMIT_BYTES }, async (request, reply) => {
-      const added = federation.registry.offer(request.body);
-      return reply.status(added ? 201 : 200).send({ version: federation.registry.latest()!.version, applied: added });
-    });
+    app.put<{ Body: unknown }>(
+      '/v1/federation/registry',
+      { bodyLimit: REGISTRY_BODY_LIMIT_BYTES },
+      async (request, reply) => {
+        const added = federation.registry.offer(request.body);
+        return reply.status(added ? 201 : 200).send({ version: federation.registry.latest()!.version, applied: added });
+      },
+    );
   },
 };

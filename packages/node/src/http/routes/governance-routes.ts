@@ -12,15 +12,19 @@ export const governanceArea: HttpArea = {
 
     // Unauthenticated: a document is at most one log entry (65,535 bytes of JCS), so bodies far
     // beyond that are refused before they are parsed.
-    app.post<{ Body: unknown }>('/v1/governance', { bodyLimit: GOVERNANCE_BODY_LIMIT_BYTES }, async (request, reply) => {
-      const submitted = await directory.submit(request.body);
-      return reply.status(submitted.effective ? 201 : 202).send({
-        index: submitted.index,
-        schema: submitted.document.schema,
-        effective: submitted.effective,
-        effective_after: submitted.document.effective_after,
-      });
-    });
+    app.post<{ Body: unknown }>(
+      '/v1/governance',
+      { bodyLimit: GOVERNANCE_BODY_LIMIT_BYTES },
+      async (request, reply) => {
+        const submitted = await directory.submit(request.body);
+        return reply.status(submitted.effective ? 201 : 202).send({
+          index: submitted.index,
+          schema: submitted.document.schema,
+          effective: submitted.effective,
+          effective_after: submitted.document.effective_after,
+        });
+      },
+    );
 
     app.get('/v1/governance', async () => ({
       documents: directory.documents().map((d) => ({ index: d.index, document: d.doc })),

@@ -31,10 +31,15 @@ export function namespaceView(engine: LogEngine, ctx: RouteContext, rules: Names
   };
 }
 
-function effectiveAfterParam(request: FastifyRequest<{ Querystring: { effective_after?: string } }>): string | undefined {
+function effectiveAfterParam(
+  request: FastifyRequest<{ Querystring: { effective_after?: string } }>,
+): string | undefined {
   const v = request.query.effective_after;
   if (v !== undefined && !isUtcTimestamp(v)) {
-    throw new RemembrancerError('INVALID_ARGUMENT', 'effective_after must be an RFC 3339 UTC timestamp such as 2026-12-01T00:00:00Z');
+    throw new RemembrancerError(
+      'INVALID_ARGUMENT',
+      'effective_after must be an RFC 3339 UTC timestamp such as 2026-12-01T00:00:00Z',
+    );
   }
   return v;
 }
@@ -54,7 +59,8 @@ function specBody(body: unknown): Record<string, unknown> {
 const rulesOf = (ctx: RouteContext, raw: string): NamespaceRules => {
   const id = namespaceIdParam(raw);
   const rules = ctx.namespaces.directory.rules(id);
-  if (!rules || !ctx.engine.getNamespace(id)) throw new RemembrancerError('NAMESPACE_NOT_FOUND', `namespace '${id}' does not exist`);
+  if (!rules || !ctx.engine.getNamespace(id))
+    throw new RemembrancerError('NAMESPACE_NOT_FOUND', `namespace '${id}' does not exist`);
   return rules;
 };
 
@@ -65,12 +71,19 @@ export const namespaceArea: HttpArea = {
     const { directory, auth } = ctx.namespaces;
     app.get('/v1/ns', async (request) => {
       const token = bearerToken(request.headers.authorization);
-      return { namespaces: directory.list().filter((r) => auth.mayList(r, token)).map((r) => namespaceView(ctx.engine, ctx, r)) };
+      return {
+        namespaces: directory
+          .list()
+          .filter((r) => auth.mayList(r, token))
+          .map((r) => namespaceView(ctx.engine, ctx, r)),
+      };
     });
   },
 
   namespaceRead(app, ctx) {
-    app.get<{ Params: { ns: string } }>('/v1/ns/:ns', async (request) => namespaceView(ctx.engine, ctx, rulesOf(ctx, request.params.ns)));
+    app.get<{ Params: { ns: string } }>('/v1/ns/:ns', async (request) =>
+      namespaceView(ctx.engine, ctx, rulesOf(ctx, request.params.ns)),
+    );
   },
 
   admin(app, ctx) {
@@ -86,13 +99,21 @@ export const namespaceArea: HttpArea = {
       { bodyLimit: NAMESPACE_SPEC_BODY_LIMIT_BYTES },
       async (request, reply) => {
         const id = namespaceIdParam(request.params.ns);
-        if (id.startsWith('sys:')) throw new RemembrancerError('FORBIDDEN', `${id} is a system namespace; its rules are fixed`);
+        if (id.startsWith('sys:'))
+          throw new RemembrancerError('FORBIDDEN', `${id} is a system namespace; its rules are fixed`);
         const body = specBody(request.body);
         const exists = directory.projectedRules(id) !== undefined;
-        if (exists && request.headers['if-none-match'] === '*') throw new RemembrancerError('NAMESPACE_EXISTS', `namespace '${id}' already exists`);
-        if (!exists && request.headers['if-match'] === '*') throw new RemembrancerError('NAMESPACE_NOT_FOUND', `namespace '${id}' does not exist`);
+        if (exists && request.headers['if-none-match'] === '*')
+          throw new RemembrancerError('NAMESPACE_EXISTS', `namespace '${id}' already exists`);
+        if (!exists && request.headers['if-match'] === '*')
+          throw new RemembrancerError('NAMESPACE_NOT_FOUND', `namespace '${id}' does not exist`);
         const submitted = await directory.propose(exists ? 'set' : 'create', id, body, effectiveAfterParam(request));
-        const governance = { index: submitted.index, schema: submitted.document.schema, effective: submitted.effective, effective_after: submitted.document.effective_after };
+        const governance = {
+          index: submitted.index,
+          schema: submitted.document.schema,
+          effective: submitted.effective,
+          effective_after: submitted.document.effective_after,
+        };
         const rules = directory.rules(id);
         if (!submitted.effective || !rules) return reply.status(202).send({ id, governance });
         return reply.status(exists ? 200 : 201).send({ ...namespaceView(ctx.engine, ctx, rules), governance });
@@ -104,9 +125,15 @@ export const namespaceArea: HttpArea = {
       { bodyLimit: NAMESPACE_SPEC_BODY_LIMIT_BYTES },
       async (request, reply) => {
         const id = namespaceIdParam(request.params.ns);
-        if (id.startsWith('sys:')) throw new RemembrancerError('FORBIDDEN', `${id} is a system namespace; its rules are fixed`);
+        if (id.startsWith('sys:'))
+          throw new RemembrancerError('FORBIDDEN', `${id} is a system namespace; its rules are fixed`);
         const submitted = await directory.propose('cadence', id, specBody(request.body), effectiveAfterParam(request));
-        const governance = { index: submitted.index, schema: submitted.document.schema, effective: submitted.effective, effective_after: submitted.document.effective_after };
+        const governance = {
+          index: submitted.index,
+          schema: submitted.document.schema,
+          effective: submitted.effective,
+          effective_after: submitted.document.effective_after,
+        };
         const rules = directory.rules(id);
         if (!submitted.effective || !rules) return reply.status(202).send({ id, governance });
         return reply.status(200).send({ ...namespaceView(ctx.engine, ctx, rules), governance });

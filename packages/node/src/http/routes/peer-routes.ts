@@ -33,32 +33,46 @@ export const peerArea: HttpArea = {
     // Hashes only, never entries: what a witness already learns from checkpoints, so a private
     // namespace's privacy (docs/api.md) is kept while peers watch it for split views. The public
     // proof routes would ask peers for a read token they do not have.
-    app.get<{ Params: { ns: string }; Querystring: Record<string, string> }>(`${PEER_NS_PATH}/:ns/proof/consistency`, async (request) => {
-      const ns = namespaceParam(ctx.engine, request.params.ns);
-      const from = indexParam('from', request.query.from);
-      const to = indexParam('to', request.query.to);
-      if (from > to) throw new RemembrancerError('INVALID_RANGE', `from (${from}) is greater than to (${to})`);
-      const treeSize = ctx.engine.integratedSize(ns.id);
-      if (to > treeSize) throw new RemembrancerError('SIZE_OUT_OF_RANGE', `to ${to} is beyond the tree size ${treeSize}`);
-      const proof = from === 0 ? [] : ctx.engine.consistencyProof(ns.id, from, to);
-      // RFC 9162 §2.1.4.1: at most about 2·log2(to) hashes; peers refuse longer answers.
-      if (proof.length > MAX_CONSISTENCY_PROOF_HASHES) throw new RemembrancerError('SIZE_OUT_OF_RANGE', `a proof from ${from} to ${to} exceeds ${MAX_CONSISTENCY_PROOF_HASHES} hashes`);
-      return { from, to, proof: proof.map(base64Encode) };
-    });
+    app.get<{ Params: { ns: string }; Querystring: Record<string, string> }>(
+      `${PEER_NS_PATH}/:ns/proof/consistency`,
+      async (request) => {
+        const ns = namespaceParam(ctx.engine, request.params.ns);
+        const from = indexParam('from', request.query.from);
+        const to = indexParam('to', request.query.to);
+        if (from > to) throw new RemembrancerError('INVALID_RANGE', `from (${from}) is greater than to (${to})`);
+        const treeSize = ctx.engine.integratedSize(ns.id);
+        if (to > treeSize)
+          throw new RemembrancerError('SIZE_OUT_OF_RANGE', `to ${to} is beyond the tree size ${treeSize}`);
+        const proof = from === 0 ? [] : ctx.engine.consistencyProof(ns.id, from, to);
+        // RFC 9162 §2.1.4.1: at most about 2·log2(to) hashes; peers refuse longer answers.
+        if (proof.length > MAX_CONSISTENCY_PROOF_HASHES)
+          throw new RemembrancerError(
+            'SIZE_OUT_OF_RANGE',
+            `a proof from ${from} to ${to} exceeds ${MAX_CONSISTENCY_PROOF_HASHES} hashes`,
+          );
+        return { from, to, proof: proof.map(base64Encode) };
+      },
+    );
 
-    app.get<{ Params: { ns: string }; Querystring: Record<string, string> }>(`${PEER_NS_PATH}/:ns/root`, async (request) => {
-      const ns = namespaceParam(ctx.engine, request.params.ns);
-      const size = indexParam('size', request.query.size);
-      const treeSize = ctx.engine.integratedSize(ns.id);
-      if (size > treeSize) throw new RemembrancerError('SIZE_OUT_OF_RANGE', `size ${size} is beyond the tree size ${treeSize}`);
-      return { size, root: base64Encode(ctx.engine.rootAt(ns.id, size)) };
-    });
+    app.get<{ Params: { ns: string }; Querystring: Record<string, string> }>(
+      `${PEER_NS_PATH}/:ns/root`,
+      async (request) => {
+        const ns = namespaceParam(ctx.engine, request.params.ns);
+        const size = indexParam('size', request.query.size);
+        const treeSize = ctx.engine.integratedSize(ns.id);
+        if (size > treeSize)
+          throw new RemembrancerError('SIZE_OUT_OF_RANGE', `size ${size} is beyond the tree size ${treeSize}`);
+        return { size, root: base64Encode(ctx.engine.rootAt(ns.id, size)) };
+      },
+    );
 
     // The body is attacker-controlled (even a registry peer may lie): the ledger verifies it
     // against the registry in force before anything is stored.
     app.post<{ Body: unknown }>(EVIDENCE_PATH, async (request, reply) => {
       const accepted = federation.ledger.accept(request.body, request.peer!.id);
-      return reply.status(accepted.outcome === 'new' ? 201 : 200).send({ digest: accepted.digest, origin: accepted.evidence.origin, stored: accepted.outcome === 'new' });
+      return reply
+        .status(accepted.outcome === 'new' ? 201 : 200)
+        .send({ digest: accepted.digest, origin: accepted.evidence.origin, stored: accepted.outcome === 'new' });
     });
   },
 };

@@ -23,9 +23,13 @@ export function witnessRoutes(app: FastifyInstance, options: WitnessRouteOptions
     // string, so invalid UTF-8 is a 400 instead of being replaced with U+FFFD (which would only
     // surface later as a signature failure).
     child.removeAllContentTypeParsers();
-    child.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: MAX_WITNESS_BODY_BYTES }, (_request, body, done) => {
-      done(null, body);
-    });
+    child.addContentTypeParser(
+      '*',
+      { parseAs: 'buffer', bodyLimit: MAX_WITNESS_BODY_BYTES },
+      (_request, body, done) => {
+        done(null, body);
+      },
+    );
 
     child.post(
       '/v1/witness/add-checkpoint',

@@ -105,7 +105,10 @@ export function migrateDatabase(db: Database.Database, schema: DatabaseSchema): 
     if (version === 0 && appId === 0) {
       const tables = db.prepare(`SELECT count(*) AS n FROM sqlite_schema WHERE type = 'table'`).get() as { n: number };
       if (tables.n !== 0) {
-        throw new RemembrancerError('STORAGE_FAILURE', `database file holds foreign tables; refusing to use it as a ${what} database`);
+        throw new RemembrancerError(
+          'STORAGE_FAILURE',
+          `database file holds foreign tables; refusing to use it as a ${what} database`,
+        );
       }
     } else if (appId !== applicationId) {
       throw new RemembrancerError('STORAGE_FAILURE', `not a Remembrancer ${what} database (application_id ${appId})`);
@@ -116,7 +119,8 @@ export function migrateDatabase(db: Database.Database, schema: DatabaseSchema): 
         `${what} database schema version ${version} is newer than this build understands (${current}); upgrade the node`,
       );
     }
-    if (version < 0) throw new RemembrancerError('STORAGE_FAILURE', `${what} database has a negative schema version ${version}`);
+    if (version < 0)
+      throw new RemembrancerError('STORAGE_FAILURE', `${what} database has a negative schema version ${version}`);
     if (version === current) return false;
     db.exec(migrations[version]!);
     db.pragma(`application_id = ${applicationId}`);

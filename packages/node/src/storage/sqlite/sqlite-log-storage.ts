@@ -170,7 +170,9 @@ export class SqliteLogStorage implements LogStorage {
         entryCount: db.prepare('SELECT max(idx) FROM entries WHERE ns = ?').pluck(),
         entryBytes: db.prepare('SELECT entry_bytes FROM tree_state WHERE ns = ?').pluck(),
         selectEntry: db.prepare('SELECT data FROM entries WHERE ns = ? AND idx = ?').pluck(),
-        selectEntries: db.prepare('SELECT data FROM entries WHERE ns = ? AND idx >= ? AND idx < ? ORDER BY idx').pluck(),
+        selectEntries: db
+          .prepare('SELECT data FROM entries WHERE ns = ? AND idx >= ? AND idx < ? ORDER BY idx')
+          .pluck(),
         selectTile: db.prepare('SELECT width, data FROM tiles WHERE ns = ? AND level = ? AND idx = ?').raw(),
         insertCheckpoint: db.prepare(
           'INSERT INTO checkpoints (ns, size, root, note, published_at) VALUES (?, ?, ?, ?, ?)',
@@ -185,7 +187,9 @@ export class SqliteLogStorage implements LogStorage {
         checkpointHistory: db.prepare(
           'SELECT size, root, note, published_at FROM checkpoints WHERE ns = ? ORDER BY size DESC LIMIT ?',
         ),
-        selectNamespaces: db.prepare('SELECT key, id, origin, log_vkey, created_at, policy FROM namespaces ORDER BY key'),
+        selectNamespaces: db.prepare(
+          'SELECT key, id, origin, log_vkey, created_at, policy FROM namespaces ORDER BY key',
+        ),
         namespaceById: db.prepare('SELECT key FROM namespaces WHERE id = ?').pluck(),
       };
     } catch (cause) {

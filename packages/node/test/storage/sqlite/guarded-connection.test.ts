@@ -13,23 +13,45 @@ function fresh(): { db: Database.Database; conn: GuardedConnection } {
 test('read and run return what fn returns, and wrap driver errors with their context', () => {
   const { db, conn } = fresh();
   conn.run('test write failed', () => db.prepare('INSERT INTO t (x) VALUES (1)').run());
-  assert.deepEqual(conn.read(() => db.prepare('SELECT x FROM t').pluck().all()), [1]);
+  assert.deepEqual(
+    conn.read(() => db.prepare('SELECT x FROM t').pluck().all()),
+    [1],
+  );
   assert.throws(
     () => conn.run('test write failed', () => db.prepare('INSERT INTO t (x) VALUES (1)').run()),
-    (e) => isRemembrancerError(e, 'STORAGE_FAILURE') && /^test write failed: UNIQUE constraint failed/.test(e.message) && e.cause !== undefined,
+    (e) =>
+      isRemembrancerError(e, 'STORAGE_FAILURE') &&
+      /^test write failed: UNIQUE constraint failed/.test(e.message) &&
+      e.cause !== undefined,
   );
-  assert.throws(() => conn.read(() => db.prepare('SELECT nope FROM t').all()), (e) => isRemembrancerError(e, 'STORAGE_FAILURE') && /^test database read failed: /.test(e.message));
+  assert.throws(
+    () => conn.read(() => db.prepare('SELECT nope FROM t').all()),
+    (e) => isRemembrancerError(e, 'STORAGE_FAILURE') && /^test database read failed: /.test(e.message),
+  );
   const own = new RemembrancerError('NOT_FOUND', 'no such row');
-  assert.throws(() => conn.read(() => { throw own; }), (e) => e === own);
+  assert.throws(
+    () =>
+      conn.read(() => {
+        throw own;
+      }),
+    (e) => e === own,
+  );
   conn.close();
 });
 
 test('atomically commits fn, or rolls all of it back and wraps the failure', () => {
   const { db, conn } = fresh();
   const insert = db.prepare('INSERT INTO t (x) VALUES (?)');
-  assert.equal(conn.atomically(() => insert.run(1).changes + insert.run(2).changes), 2);
+  assert.equal(
+    conn.atomically(() => insert.run(1).changes + insert.run(2).changes),
+    2,
+  );
   assert.throws(
-    () => conn.atomically(() => { insert.run(3); insert.run(1); }),
+    () =>
+      conn.atomically(() => {
+        insert.run(3);
+        insert.run(1);
+      }),
     (e) => isRemembrancerError(e, 'STORAGE_FAILURE') && /^test transaction failed: /.test(e.message),
   );
   assert.deepEqual(db.prepare('SELECT x FROM t ORDER BY x').pluck().all(), [1, 2]);

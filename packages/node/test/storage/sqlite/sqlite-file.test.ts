@@ -5,7 +5,12 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
 import { RemembrancerError, isRemembrancerError } from '@vaultmesh/core';
-import { migrateDatabase, openDurableDatabase, storageFailure, type DatabaseSchema } from '../../../src/storage/sqlite/sqlite-file.js';
+import {
+  migrateDatabase,
+  openDurableDatabase,
+  storageFailure,
+  type DatabaseSchema,
+} from '../../../src/storage/sqlite/sqlite-file.js';
 
 const root = mkdtempSync(join(tmpdir(), 'vm-sqlite-file-'));
 after(() => rmSync(root, { recursive: true, force: true }));
@@ -26,7 +31,8 @@ function tables(db: Database.Database): unknown[] {
   return db.prepare(`SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name`).pluck().all();
 }
 
-const storageError = (pattern: RegExp) => (e: unknown) => isRemembrancerError(e, 'STORAGE_FAILURE') && pattern.test(e.message);
+const storageError = (pattern: RegExp) => (e: unknown) =>
+  isRemembrancerError(e, 'STORAGE_FAILURE') && pattern.test(e.message);
 
 describe('storageFailure', () => {
   test('wraps a foreign error with context and passes a RemembrancerError through', () => {
@@ -63,7 +69,10 @@ describe('openDurableDatabase', () => {
     const blocker = join(root, `blocker-${++counter}`);
     writeFileSync(blocker, 'not a directory');
     const path = join(blocker, 'x.sqlite');
-    assert.throws(() => openDurableDatabase(path, 'cadence'), storageError(new RegExp(`^cannot open cadence database ${path}: `)));
+    assert.throws(
+      () => openDurableDatabase(path, 'cadence'),
+      storageError(new RegExp(`^cannot open cadence database ${path}: `)),
+    );
   });
 });
 
@@ -94,7 +103,10 @@ describe('migrateDatabase', () => {
 
   test('a failing migration keeps the ones before it and leaves no part of itself', () => {
     const db = openDurableDatabase(freshPath(), 'test');
-    const broken = { ...SCHEMA, migrations: [SCHEMA.migrations[0]!, 'CREATE TABLE c (w INTEGER); CREATE TABLE a (x INTEGER)'] };
+    const broken = {
+      ...SCHEMA,
+      migrations: [SCHEMA.migrations[0]!, 'CREATE TABLE c (w INTEGER); CREATE TABLE a (x INTEGER)'],
+    };
     assert.throws(() => migrateDatabase(db, broken), /already exists/);
     assert.deepEqual(mark(db), { appId: SCHEMA.applicationId, version: 1 });
     assert.deepEqual(tables(db), ['a']);
@@ -112,7 +124,11 @@ describe('migrateDatabase', () => {
       try {
         migrateDatabase(reader, SCHEMA);
         // Work to do needs the lock, and a busy file fails instead of migrating unlocked.
-        assert.throws(() => migrateDatabase(reader, { ...SCHEMA, migrations: [...SCHEMA.migrations, 'CREATE TABLE d (v INTEGER)'] }), /locked|busy/i);
+        assert.throws(
+          () =>
+            migrateDatabase(reader, { ...SCHEMA, migrations: [...SCHEMA.migrations, 'CREATE TABLE d (v INTEGER)'] }),
+          /locked|busy/i,
+        );
       } finally {
         reader.close();
       }
@@ -126,12 +142,18 @@ describe('migrateDatabase', () => {
   test('refuses foreign tables, another mark, a newer and a negative version, naming the database', () => {
     const foreign = new Database(':memory:');
     foreign.exec('CREATE TABLE theirs (q INTEGER)');
-    assert.throws(() => migrateDatabase(foreign, SCHEMA), storageError(/^database file holds foreign tables; refusing to use it as a test database$/));
+    assert.throws(
+      () => migrateDatabase(foreign, SCHEMA),
+      storageError(/^database file holds foreign tables; refusing to use it as a test database$/),
+    );
     foreign.close();
 
     const other = new Database(':memory:');
     other.pragma('application_id = 1');
-    assert.throws(() => migrateDatabase(other, SCHEMA), storageError(/^not a Remembrancer test database \(application_id 1\)$/));
+    assert.throws(
+      () => migrateDatabase(other, SCHEMA),
+      storageError(/^not a Remembrancer test database \(application_id 1\)$/),
+    );
     other.close();
 
     const newer = new Database(':memory:');
