@@ -49,13 +49,7 @@ export class EntryAdmission {
    * could authorize the entries. An unauthenticated request is so refused without parsing a byte.
    */
   preflight(namespace: string, token: string | undefined): void {
-    const rules = this.deps.directory.rules(namespace);
-    if (!rules) throw new RemembrancerError('NAMESPACE_NOT_FOUND', `namespace '${namespace}' does not exist`);
-    if (rules.system)
-      throw new RemembrancerError(
-        'FORBIDDEN',
-        `${namespace} is written by the node itself (governance documents go to POST /v1/governance)`,
-      );
+    const rules = this.writableRules(namespace);
     this.deps.auth.authorizeToken(rules, token);
     if (token === undefined && !rules.spec.writers.some((w) => 'ed25519' in w)) {
       throw new RemembrancerError('UNAUTHORIZED', `writing to ${namespace} needs a bearer token`);
@@ -92,6 +86,19 @@ export class EntryAdmission {
     return this.finish(this.deps.directory.rules(namespace) ?? rules, objects, batch);
   }
 
+  /** The rules of a namespace that exists and takes writes through the entry routes. */
+  private writableRules(namespace: string): NamespaceRules {
+    const rules = this.deps.directory.rules(namespace);
+    if (!rules) throw new RemembrancerError('NAMESPACE_NOT_FOUND', `namespace '${namespace}' does not exist`);
+    if (rules.system) {
+      throw new RemembrancerError(
+        'FORBIDDEN',
+        `${namespace} is written by the node itself (governance documents go to POST /v1/governance)`,
+      );
+    }
+    return rules;
+  }
+
   /** The namespace takes writes, every entry is an object, and the bearer token (if any) may write here. */
   private prepare(
     namespace: string,
@@ -99,13 +106,7 @@ export class EntryAdmission {
     entries: readonly unknown[],
     batch: boolean,
   ): { rules: NamespaceRules; objects: JsonObject[] } {
-    const rules = this.deps.directory.rules(namespace);
-    if (!rules) throw new RemembrancerError('NAMESPACE_NOT_FOUND', `namespace '${namespace}' does not exist`);
-    if (rules.system)
-      throw new RemembrancerError(
-        'FORBIDDEN',
-        `${namespace} is written by the node itself (governance documents go to POST /v1/governance)`,
-      );
+    const rules = this.writableRules(namespace);
     const objects: JsonObject[] = entries.map((e, i) => {
       if (!isJsonObject(e))
         throw at(new RemembrancerError('ENTRY_NOT_OBJECT', 'an entry must be a JSON object'), batch ? i : undefined);

@@ -1,4 +1,4 @@
-import type { FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { RemembrancerError, isUtcTimestamp } from '@vaultmesh/core';
 import type { LogEngine } from '../../log/log-engine.js';
 import type { NamespaceRules } from '../../namespaces/namespace-directory.js';
@@ -56,6 +56,37 @@ function specBody(body: unknown): Record<string, unknown> {
   return body as Record<string, unknown>;
 }
 
+/** A namespace id whose rules an operator may change: not one of the node's own `sys:` namespaces. */
+function changeableNamespace(raw: string): string {
+  const id = namespaceIdParam(raw);
+  if (id.startsWith('sys:'))
+    throw new RemembrancerError('FORBIDDEN', `${id} is a system namespace; its rules are fixed`);
+  return id;
+}
+
+/**
+ * The answer to a rule change: the governance document it was recorded as, with the namespace's
+ * view once it is in force (`status`), or 202 while it waits for its `effective_after`.
+ */
+function answerChange(
+  ctx: RouteContext,
+  reply: FastifyReply,
+  id: string,
+  submitted: Awaited<ReturnType<RouteContext['namespaces']['directory']['propose']>>,
+  status: number,
+) {
+  const { document } = submitted;
+  const governance = {
+    index: submitted.index,
+    schema: document.schema,
+    effective: submitted.effective,
+    effective_after: document.effective_after,
+  };
+  const rules = ctx.namespaces.directory.rules(id);
+  if (!submitted.effective || !rules) return reply.status(202).send({ id, governance });
+  return reply.status(status).send({ ...namespaceView(ctx.engine, ctx, rules), governance });
+}
+
 const rulesOf = (ctx: RouteContext, raw: string): NamespaceRules => {
   const id = namespaceIdParam(raw);
   const rules = ctx.namespaces.directory.rules(id);
@@ -98,9 +129,7 @@ export const namespaceArea: HttpArea = {
       '/v1/ns/:ns',
       { bodyLimit: NAMESPACE_SPEC_BODY_LIMIT_BYTES },
       async (request, reply) => {
-        const id = namespaceIdParam(request.params.ns);
-        if (id.startsWith('sys:'))
-          throw new RemembrancerError('FORBIDDEN', `${id} is a system namespace; its rules are fixed`);
+        const id = changeableNamespace(request.params.ns);
         const body = specBody(request.body);
         const exists = directory.projectedRules(id) !== undefined;
         if (exists && request.headers['if-none-match'] === '*')
@@ -108,15 +137,7 @@ export const namespaceArea: HttpArea = {
         if (!exists && request.headers['if-match'] === '*')
           throw new RemembrancerError('NAMESPACE_NOT_FOUND', `namespace '${id}' does not exist`);
         const submitted = await directory.propose(exists ? 'set' : 'create', id, body, effectiveAfterParam(request));
-        const governance = {
-          index: submitted.index,
-          schema: submitted.document.schema,
-          effective: submitted.effective,
-          effective_after: submitted.document.effective_after,
-        };
-        const rules = directory.rules(id);
-        if (!submitted.effective || !rules) return reply.status(202).send({ id, governance });
-        return reply.status(exists ? 200 : 201).send({ ...namespaceView(ctx.engine, ctx, rules), governance });
+        return answerChange(ctx, reply, id, submitted, exists ? 200 : 201);
       },
     );
 
@@ -124,19 +145,9 @@ export const namespaceArea: HttpArea = {
       '/v1/ns/:ns/cadence',
       { bodyLimit: NAMESPACE_SPEC_BODY_LIMIT_BYTES },
       async (request, reply) => {
-        const id = namespaceIdParam(request.params.ns);
-        if (id.startsWith('sys:'))
-          throw new RemembrancerError('FORBIDDEN', `${id} is a system namespace; its rules are fixed`);
+        const id = changeableNamespace(request.params.ns);
         const submitted = await directory.propose('cadence', id, specBody(request.body), effectiveAfterParam(request));
-        const governance = {
-          index: submitted.index,
-          schema: submitted.document.schema,
-          effective: submitted.effective,
-          effective_after: submitted.document.effective_after,
-        };
-        const rules = directory.rules(id);
-        if (!submitted.effective || !rules) return reply.status(202).send({ id, governance });
-        return reply.status(200).send({ ...namespaceView(ctx.engine, ctx, rules), governance });
+        return answerChange(ctx, reply, id, submitted, 200);
       },
     );
   },

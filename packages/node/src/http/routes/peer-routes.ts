@@ -4,6 +4,7 @@ import { EVIDENCE_PATH } from '../../federation/evidence-ledger.js';
 import { PEER_VIEW_PATH, type PeerView } from '../../federation/gossip.js';
 import { PEER_NS_PATH } from '../../federation/peer-client.js';
 import type { HttpArea } from '../scopes.js';
+import { consistencyProofAnswer } from '../proof-answers.js';
 
 /**
  * The routes only registry peers may call (RFC 9421-signed, see peer-scope.ts):
@@ -36,21 +37,15 @@ export const peerArea: HttpArea = {
     app.get<{ Params: { ns: string }; Querystring: Record<string, string> }>(
       `${PEER_NS_PATH}/:ns/proof/consistency`,
       async (request) => {
-        const ns = namespaceParam(ctx.engine, request.params.ns);
-        const from = indexParam('from', request.query.from);
-        const to = indexParam('to', request.query.to);
-        if (from > to) throw new RemembrancerError('INVALID_RANGE', `from (${from}) is greater than to (${to})`);
-        const treeSize = ctx.engine.integratedSize(ns.id);
-        if (to > treeSize)
-          throw new RemembrancerError('SIZE_OUT_OF_RANGE', `to ${to} is beyond the tree size ${treeSize}`);
-        const proof = from === 0 ? [] : ctx.engine.consistencyProof(ns.id, from, to);
+        const answer = consistencyProofAnswer(ctx.engine, namespaceParam(ctx.engine, request.params.ns), request.query);
         // RFC 9162 §2.1.4.1: at most about 2·log2(to) hashes; peers refuse longer answers.
-        if (proof.length > MAX_CONSISTENCY_PROOF_HASHES)
+        if (answer.proof.length > MAX_CONSISTENCY_PROOF_HASHES) {
           throw new RemembrancerError(
             'SIZE_OUT_OF_RANGE',
-            `a proof from ${from} to ${to} exceeds ${MAX_CONSISTENCY_PROOF_HASHES} hashes`,
+            `a proof from ${answer.from} to ${answer.to} exceeds ${MAX_CONSISTENCY_PROOF_HASHES} hashes`,
           );
-        return { from, to, proof: proof.map(base64Encode) };
+        }
+        return answer;
       },
     );
 

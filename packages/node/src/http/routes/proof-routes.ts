@@ -2,6 +2,7 @@ import { RemembrancerError, base64Encode } from '@vaultmesh/core';
 import { indexParam, namespaceParam } from '../params.js';
 import type { HttpArea } from '../scopes.js';
 import { notYetSealed, routeSealing, sealedQuery } from '../sealed-query.js';
+import { consistencyProofAnswer } from '../proof-answers.js';
 
 /** Inclusion and consistency proofs, and the checkpoint (plain or sealed). */
 export const proofArea: HttpArea = {
@@ -25,15 +26,7 @@ export const proofArea: HttpArea = {
     app.get<{ Params: { ns: string }; Querystring: Record<string, string> }>(
       '/v1/ns/:ns/proof/consistency',
       async (request) => {
-        const ns = namespaceParam(ctx.engine, request.params.ns);
-        const from = indexParam('from', request.query.from);
-        const to = indexParam('to', request.query.to);
-        if (from > to) throw new RemembrancerError('INVALID_RANGE', `from (${from}) is greater than to (${to})`);
-        const treeSize = ctx.engine.integratedSize(ns.id);
-        if (to > treeSize)
-          throw new RemembrancerError('SIZE_OUT_OF_RANGE', `to ${to} is beyond the tree size ${treeSize}`);
-        const proof = from === 0 ? [] : ctx.engine.consistencyProof(ns.id, from, to);
-        return { from, to, proof: proof.map(base64Encode) };
+        return consistencyProofAnswer(ctx.engine, namespaceParam(ctx.engine, request.params.ns), request.query);
       },
     );
 
