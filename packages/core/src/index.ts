@@ -31,7 +31,9 @@ export {
   canonicalize,
   isJsonObject,
   parseJsonStrict,
+  parseJsonStrictAsync,
   type CanonicalizeOptions,
+  type ParseJsonAsyncOptions,
   type ParseJsonOptions,
 } from './jcs/index.js';
 export type { JsonObject } from './namespace/index.js';

@@ -11,7 +11,7 @@ const PUBLIC = [
   // bytes, base64, crypto provider
   ['crypto', 'base64Decode', 'base64Encode', 'bytesEqual', 'constantTimeEqual', 'toHex', 'utf8Decode', 'utf8Encode'],
   // JCS and strict JSON
-  ['MAX_JSON_DEPTH', 'canonicalBytes', 'canonicalize', 'isJsonObject', 'parseJsonStrict'],
+  ['MAX_JSON_DEPTH', 'canonicalBytes', 'canonicalize', 'isJsonObject', 'parseJsonStrict', 'parseJsonStrictAsync'],
   // entries
   ['MAX_ENTRY_BYTES', 'MAX_ENTRY_DEPTH', 'MAX_RECEIPT_ENTRY_DEPTH', 'entryLeafData'],
   // Merkle trees

@@ -63,10 +63,19 @@ function isDigit(c: number): boolean {
   return c >= 0x30 && c <= 0x39;
 }
 
+/** What Parser.parse returns when it stopped to let other work run (see parseJsonStrictAsync). */
+const PAUSED: unique symbol = Symbol('paused');
+
+/** How many values are parsed between two looks at the clock: cheap enough, and ~tens of µs apart. */
+const VALUES_PER_CLOCK_CHECK = 256;
+
 class Parser {
   readonly #text: string;
   readonly #maxDepth: number;
   #pos = 0;
+  /** The open containers: with #pos, all the state there is, so parsing can stop and resume. */
+  readonly #stack: Frame[] = [];
+  #values = 0;
 
   constructor(text: string, maxDepth: number) {
     this.#text = text;
@@ -107,10 +116,15 @@ class Parser {
     this.fail(`unexpected character ${shown}`);
   }
 
-  parse(): unknown {
+  /**
+   * Parses to the end, or (when `shouldPause` says so, asked every VALUES_PER_CLOCK_CHECK values)
+   * returns PAUSED at the start of a value; calling parse again resumes there.
+   */
+  parse(shouldPause?: () => boolean): unknown {
     const t = this.#text;
-    const stack: Frame[] = [];
+    const stack = this.#stack;
     for (;;) {
+      if (shouldPause !== undefined && ++this.#values % VALUES_PER_CLOCK_CHECK === 0 && shouldPause()) return PAUSED;
       // Parse one value; containers push a frame and go on with their first element.
       this.skipWhitespace();
       let value: unknown;
@@ -304,9 +318,39 @@ class Parser {
  * (UTF-16 offset, line and column) of the problem, including nesting deeper than `maxDepth`.
  */
 export function parseJsonStrict(text: string, options: ParseJsonOptions = {}): unknown {
+  return newParser(text, options).parse();
+}
+
+export interface ParseJsonAsyncOptions extends ParseJsonOptions {
+  /** Longest stretch of parsing before other work gets a turn, ms (default 4). */
+  readonly sliceMs?: number;
+  /** Gives other work its turn (default: a zero-delay timer; Node callers pass setImmediate). */
+  readonly yieldTo?: () => Promise<void>;
+}
+
+/**
+ * parseJsonStrict in slices of at most `sliceMs`, yielding between them: the same result and the
+ * same errors, but a server parsing a large attacker-controlled body (hundreds of kilobytes of
+ * `{"k0":0,"k1":0,…}` takes tens of milliseconds even bounded) keeps answering other requests
+ * meanwhile.
+ */
+export async function parseJsonStrictAsync(text: string, options: ParseJsonAsyncOptions = {}): Promise<unknown> {
+  const parser = newParser(text, options);
+  const sliceMs = options.sliceMs ?? 4;
+  const yieldTo = options.yieldTo ?? (() => new Promise<void>((resolve) => setTimeout(resolve, 0)));
+  for (;;) {
+    const until = performance.now() + sliceMs;
+    const result = parser.parse(() => performance.now() > until);
+    if (result !== PAUSED) return result;
+    await yieldTo();
+  }
+}
+
+function newParser(text: string, options: ParseJsonOptions): Parser {
   if (typeof text !== 'string') throw new RemembrancerError('INVALID_JSON', 'invalid JSON: input is not a string');
   const maxDepth = options.maxDepth ?? MAX_JSON_DEPTH;
-  if (!Number.isSafeInteger(maxDepth) || maxDepth < 1)
+  if (!Number.isSafeInteger(maxDepth) || maxDepth < 1) {
     throw new RemembrancerError('INVALID_ARGUMENT', 'maxDepth must be a positive integer');
-  return new Parser(text, maxDepth).parse();
+  }
+  return new Parser(text, maxDepth);
 }

@@ -7,6 +7,7 @@ import {
   canonicalize,
   isRemembrancerError,
   parseJsonStrict,
+  parseJsonStrictAsync,
 } from '../../src/index.js';
 
 const isInvalidJson = (e: unknown) => e instanceof RemembrancerError && e.code === 'INVALID_JSON';
@@ -186,4 +187,62 @@ test('property: valid JSON text parses exactly as JSON.parse does', () => {
       { numRuns: 300 },
     );
   }
+});
+
+test('parseJsonStrictAsync gives parseJsonStrict’s result and errors, and yields between slices on large input', async () => {
+  const big =
+    '{' + Array.from({ length: 50_000 }, (_, i) => `"k${i}":[${i},{"a":"${'x'.repeat(i % 7)}"}]`).join(',') + '}';
+  let yields = 0;
+  const yieldTo = () => {
+    yields++;
+    return new Promise<void>((resolve) => setImmediate(resolve));
+  };
+  assert.deepEqual(await parseJsonStrictAsync(big, { sliceMs: 0, yieldTo }), parseJsonStrict(big));
+  // With a zero-length slice it stops at every clock check: the value is built across many turns.
+  assert.ok(yields > 100, `yielded ${yields} times`);
+  for (const bad of [
+    '{"a":1,"a":2}',
+    '[' + '['.repeat(MAX_JSON_DEPTH) + ']'.repeat(MAX_JSON_DEPTH + 1),
+    '{"a":1',
+    '"\\ud800"',
+  ]) {
+    const sync = (() => {
+      try {
+        parseJsonStrict(bad);
+        return 'accepted';
+      } catch (e) {
+        return (e as Error).message;
+      }
+    })();
+    await assert.rejects(
+      parseJsonStrictAsync(bad, { sliceMs: 0, yieldTo }),
+      (e: unknown) => isInvalidJson(e) && (e as Error).message === sync,
+    );
+  }
+});
+
+test('property: parseJsonStrictAsync agrees with parseJsonStrict on arbitrary JSON-ish text', async () => {
+  await fc.assert(
+    fc.asyncProperty(
+      fc.oneof(fc.json(), fc.string({ unit: fc.constantFrom(...'{}[],:"\\ 01.e-tfnrul'.split('')) })),
+      async (text) => {
+        let expected: unknown;
+        let expectedError: string | undefined;
+        try {
+          expected = parseJsonStrict(text);
+        } catch (e) {
+          expectedError = (e as Error).message;
+        }
+        try {
+          const got = await parseJsonStrictAsync(text, { sliceMs: 0, yieldTo: () => Promise.resolve() });
+          assert.equal(expectedError, undefined);
+          assert.deepEqual(got, expected);
+        } catch (e) {
+          if (e instanceof assert.AssertionError) throw e;
+          assert.equal((e as Error).message, expectedError);
+        }
+      },
+    ),
+    { numRuns: 300, seed: 8 },
+  );
 });
