@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// Runs the test suites with Node's own test runner; sources run through tsx with the
-// `vaultmesh-src` export condition, so tests never depend on a stale dist/.
+// Runs the test suites with Node's own test runner; test files run through tsx with the
+// `vaultmesh-src` export condition. The processes e2e tests start run the compiled CLI, built here
+// first (tsc -b), so no test depends on a stale dist/.
 //
 //   node scripts/run-tests.mjs            every test: the fast suite and the slow suite, one summary
 //   node scripts/run-tests.mjs --fast     unit, property and route tests (packages/*/test), < 60 s
@@ -86,6 +87,23 @@ function shards(testFiles, dir) {
     out.push(file);
   }
   return out;
+}
+
+// The slow suite's processes run the compiled CLI (test/e2e/harness/compiled-cli.ts): build it
+// first. Incremental, so ~1 s when dist/ is current (as after `npm run typecheck`).
+if (files.some((f) => slow.includes(f))) {
+  const build = spawnSync(
+    process.execPath,
+    [join(root, 'node_modules/typescript/bin/tsc'), '-b', 'packages/core', 'packages/node', 'packages/cli'],
+    {
+      cwd: root,
+      stdio: 'inherit',
+    },
+  );
+  if (build.status !== 0) {
+    console.error('tsc -b failed: the slow suite runs the compiled CLI');
+    process.exit(build.status ?? 1);
+  }
 }
 
 const r = spawnSync(

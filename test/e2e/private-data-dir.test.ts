@@ -5,8 +5,8 @@ import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import { REPO_ROOT, runCli, startServe, type ServeProcess } from './harness/cli-process.js';
+import { CLI_BIN } from './harness/compiled-cli.js';
 
 // Private on disk (issue 8, item 5), checked on a real `remembrancer serve` process. The tests run
 // as root, so a second user's read would succeed whatever the modes: the checks are on mode bits.
@@ -54,26 +54,10 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  * listens, with what it had logged by then. The caller stops it.
  */
 function serveWithStderr(): Promise<{ stop(): Promise<void>; stderr(): string }> {
-  const entry = fileURLToPath(new URL('../../packages/cli/src/bin.ts', import.meta.url));
-  const child = spawn(
-    process.execPath,
-    [
-      '--conditions=vaultmesh-src',
-      '--import',
-      'tsx',
-      entry,
-      'serve',
-      '--data',
-      data,
-      '--listen',
-      '127.0.0.1:0',
-      '--json',
-    ],
-    {
-      cwd: REPO_ROOT,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
+  const child = spawn(process.execPath, [CLI_BIN, 'serve', '--data', data, '--listen', '127.0.0.1:0', '--json'], {
+    cwd: REPO_ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));

@@ -1,11 +1,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { assertCompiledCliFresh, CLI_BIN } from './compiled-cli.js';
 
 export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
-const CLI_ENTRY = fileURLToPath(new URL('../../../packages/cli/src/bin.ts', import.meta.url));
-// The CLI runs from source (tsx, `vaultmesh-src` condition), exactly as the tests' imports do.
-const NODE_ARGS = ['--conditions=vaultmesh-src', '--import', 'tsx', CLI_ENTRY];
+// The CLI runs compiled; its dist/ is checked against the sources once, when a test file loads this.
+assertCompiledCliFresh();
+const NODE_ARGS = [CLI_BIN];
 
 export interface CliResult {
   code: number | null;
