@@ -10,6 +10,7 @@ const NODE_LAYERS = [
   ['witness'],
   ['federation'],
   ['namespaces'],
+  ['anchoring'],
   ['http'],
   ['daemon'],
 ];
