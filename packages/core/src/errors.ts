@@ -79,6 +79,19 @@ export type ErrorCode =
   | 'GOVERNANCE_INVALID'
   | 'GOVERNANCE_NOT_AUTHORIZED'
   | 'GOVERNANCE_CONFLICT'
+  // RFC 3161 time-stamp responses and tokens (core verification), and the TSA client (node)
+  | 'TIMESTAMP_MALFORMED'
+  | 'TIMESTAMP_REJECTED'
+  | 'TIMESTAMP_MISMATCH'
+  | 'TIMESTAMP_SIGNATURE_INVALID'
+  | 'TIMESTAMP_UNTRUSTED'
+  | 'TIMESTAMP_TIME_INVALID'
+  | 'TSA_UNREACHABLE'
+  | 'TSA_TIMEOUT'
+  | 'TSA_HTTP_ERROR'
+  | 'TSA_RESPONSE_TOO_LARGE'
+  // an anchor target that got no valid anchor from any of its endpoints (every attempt summarized)
+  | 'ANCHOR_TARGET_FAILED'
   // HTTP transport: malformed or oversized requests, slow clients, load shedding
   | 'BAD_REQUEST'
   | 'INVALID_URL'
