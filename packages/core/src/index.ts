@@ -342,3 +342,13 @@ export {
   type SchemaRegisterInput,
   type SkippedGovernanceEntry,
 } from './governance/index.js';
+
+// RFC 3161 timestamps: build a TimeStampReq, verify a TimeStampResp or a stored token offline
+export {
+  buildTimestampRequest,
+  randomNonce,
+  verifyTimestampResponse,
+  verifyTimestampToken,
+  type TimestampExpectation,
+  type VerifiedTimestamp,
+} from './timestamp/index.js';

@@ -177,6 +177,8 @@ const PUBLIC = [
     'signGovernanceDocument',
     'verifyGovernanceSignatures',
   ],
+  // RFC 3161 timestamps
+  ['buildTimestampRequest', 'randomNonce', 'verifyTimestampResponse', 'verifyTimestampToken'],
 ].flat();
 
 // Internals that tests reach by relative path; none of them is part of the contract.
