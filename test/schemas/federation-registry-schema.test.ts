@@ -19,6 +19,7 @@ import {
   type RegistryPeer,
   type RegistrySet,
 } from '@vaultmesh/core';
+import { mutate } from './mutate.js';
 
 const schema = JSON.parse(
   readFileSync(new URL('../../schemas/federation.registry.set@1.0.0.json', import.meta.url), 'utf8'),
@@ -118,18 +119,6 @@ test('schema patterns are the ones core checks', () => {
   same(schema.$defs.peer.properties.endpoint.pattern, ENDPOINT_PATTERN);
   same(schema.properties.prev.oneOf[1].pattern, DIGEST_PATTERN);
 });
-
-/** A deep copy of `doc` with the value at a random path replaced (or a member added). */
-function mutate(doc: unknown, path: readonly number[], value: unknown, add: boolean): unknown {
-  if (doc === null || typeof doc !== 'object') return value;
-  if (path.length === 0) return add && !Array.isArray(doc) ? { ...doc, extra: value } : value;
-  const entries = Array.isArray(doc) ? doc.map((v, i) => [i, v] as const) : Object.entries(doc);
-  if (entries.length === 0) return value;
-  const [key, child] = entries[path[0]! % entries.length]!;
-  const copy = (Array.isArray(doc) ? [...doc] : { ...doc }) as Record<string | number, unknown>;
-  copy[key] = mutate(child, path.slice(1), value, add);
-  return copy;
-}
 
 test('whatever the schema rejects, parseRegistry rejects too (fast-check)', () => {
   const docs = realVersions().map(json);

@@ -22,6 +22,7 @@ import {
   type GovernanceDocument,
 } from '@vaultmesh/core';
 import { WRITER_ID_PATTERN } from '../../packages/core/src/namespace/namespace-spec.js';
+import { mutate } from './mutate.js';
 
 type Json = Record<string, any>;
 
@@ -234,18 +235,6 @@ test('schema patterns are the ones core checks', () => {
   }
   same(schemas['schema.register@1.0.0']!['properties'].schema_id.pattern, SCHEMA_ID_PATTERN);
 });
-
-/** A deep copy of `doc` with the value at a random path replaced (or a member added). */
-function mutate(doc: unknown, path: readonly number[], value: unknown, add: boolean): unknown {
-  if (doc === null || typeof doc !== 'object') return value;
-  if (path.length === 0) return add && !Array.isArray(doc) ? { ...doc, extra: value } : value;
-  const entries = Array.isArray(doc) ? doc.map((v, i) => [i, v] as const) : Object.entries(doc);
-  if (entries.length === 0) return value;
-  const [k, child] = entries[path[0]! % entries.length]!;
-  const copy = (Array.isArray(doc) ? [...doc] : { ...doc }) as Record<string | number, unknown>;
-  copy[k] = mutate(child, path.slice(1), value, add);
-  return copy;
-}
 
 test('whatever the schemas reject, parseGovernanceDocument rejects too (fast-check)', () => {
   const docs = realDocuments();

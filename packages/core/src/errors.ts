@@ -79,6 +79,11 @@ export type ErrorCode =
   | 'GOVERNANCE_INVALID'
   | 'GOVERNANCE_NOT_AUTHORIZED'
   | 'GOVERNANCE_CONFLICT'
+  // collaborative anchoring: epoch leaves and statements, federation receipts, anchor signers
+  | 'EPOCH_LEAF_INVALID'
+  | 'EPOCH_STATEMENT_INVALID'
+  | 'FEDERATION_RECEIPT_MALFORMED'
+  | 'ANCHOR_NO_SIGNERS'
   // RFC 3161 time-stamp responses and tokens (core verification), and the TSA client (node)
   | 'TIMESTAMP_MALFORMED'
   | 'TIMESTAMP_REJECTED'

@@ -177,6 +177,33 @@ const PUBLIC = [
     'signGovernanceDocument',
     'verifyGovernanceSignatures',
   ],
+  // collaborative anchoring: epochs, statements, federation receipts
+  [
+    'EPOCH_STATEMENT_FORMAT',
+    'FEDERATION_RECEIPT_CHECKS',
+    'FEDERATION_RECEIPT_FORMAT',
+    'anchorQuorum',
+    'anchorSigners',
+    'buildEpochTree',
+    'buildFederationReceipt',
+    'compareEpochLeaves',
+    'countEpochSignatures',
+    'epochEndMs',
+    'epochLeader',
+    'epochLeafData',
+    'epochNumber',
+    'epochStartMs',
+    'epochStatementBytes',
+    'epochStatementDigest',
+    'parseEpochLeaf',
+    'parseEpochStatement',
+    'parseFederationReceipt',
+    'requiredEpochSignatures',
+    'signEpochStatement',
+    'verifyEpochLeaf',
+    'verifyEpochStatementSignature',
+    'verifyFederationReceipt',
+  ],
   // RFC 3161 timestamps
   ['buildTimestampRequest', 'randomNonce', 'verifyTimestampResponse', 'verifyTimestampToken'],
 ].flat();
@@ -203,6 +230,9 @@ const INTERNAL = [
   'objectWith',
   'refuse',
   'utf8ByteLength',
+  'epochLeafMembers',
+  'epochStatementMembers',
+  'requireMembers',
 ];
 
 test('the runtime names of @vaultmesh/core are exactly the listed public API', () => {
