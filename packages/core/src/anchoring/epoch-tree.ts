@@ -6,7 +6,7 @@ import { compareEpochLeaves, epochLeafData, parseEpochLeaf, type EpochLeaf } fro
 /** The RFC 6962 tree of one epoch's leaves, in their deterministic order. */
 export interface EpochTree {
   /** The leaves, sorted by compareEpochLeaves: leaf i of the tree is leaves[i]. */
-  readonly leaves: readonly EpochLeaf[];
+  readonly leaves: EpochLeaf[];
   readonly size: number;
   readonly root: Uint8Array;
   /** Standard base64 of `root`, as epoch statements and receipts carry it. */

@@ -249,8 +249,9 @@ export interface BuildFederationReceiptInput {
   tree: EpochTree;
   /** The log this receipt is for: one of the tree's leaves. */
   origin: string;
-  /** What the target attests; batch_root and target are taken from the statement. */
-  anchor: Pick<FederationReceiptAnchor, 'tx_hash' | 'block' | 'timestamp'>;
+  /** What the target attests; batch_root and target come from the statement (and must equal it when given). */
+  anchor: Pick<FederationReceiptAnchor, 'tx_hash' | 'block' | 'timestamp'> &
+    Partial<Pick<FederationReceiptAnchor, 'batch_root' | 'target'>>;
   evidence: FederationReceiptEvidence;
   /** RFC 3339 UTC. */
   finalizedAt: string;
@@ -275,6 +276,15 @@ export function buildFederationReceipt(input: BuildFederationReceiptInput): Fede
   if (statement.root !== tree.rootBase64 || statement.tree_size !== tree.size) {
     badInput(
       `the statement names root ${statement.root} of size ${statement.tree_size}, the tree is ${tree.rootBase64} of size ${tree.size}`,
+    );
+  }
+  const { batch_root, target } = input.anchor;
+  if (
+    (batch_root !== undefined && batch_root !== statement.root) ||
+    (target !== undefined && target !== statement.target)
+  ) {
+    badInput(
+      `the anchor is of root ${batch_root} at ${target}, the statement of root ${statement.root} at ${statement.target}`,
     );
   }
   const index = tree.indexOfOrigin(input.origin);

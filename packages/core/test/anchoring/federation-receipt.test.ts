@@ -261,6 +261,17 @@ test('buildFederationReceipt refuses inputs that disagree', () => {
     () => buildFederationReceipt({ ...input, signatures: [...e.signatures, e.signatures[1]!] }),
     /signed twice/,
   );
+  // The anchor may carry batch_root and target, as long as they are the statement's.
+  const fullAnchor = { ...input.anchor, batch_root: e.statement.root, target: e.statement.target };
+  assert.equal(buildFederationReceipt({ ...input, anchor: fullAnchor }).anchor.target, e.statement.target);
+  assert.throws(
+    () => buildFederationReceipt({ ...input, anchor: { ...fullAnchor, target: 'rfc3161:x' } }),
+    code('INVALID_ARGUMENT'),
+  );
+  assert.throws(
+    () => buildFederationReceipt({ ...input, anchor: { ...fullAnchor, batch_root: 'A'.repeat(43) + '=' } }),
+    code('INVALID_ARGUMENT'),
+  );
   const forged = { ...e.signatures[2]!, node: delta.id };
   assert.throws(
     () => buildFederationReceipt({ ...input, signatures: [...e.signatures.slice(0, 2), forged] }),
