@@ -348,6 +348,7 @@ export {
   EPOCH_STATEMENT_FORMAT,
   FEDERATION_RECEIPT_CHECKS,
   FEDERATION_RECEIPT_FORMAT,
+  RECEIPT_ANCHOR_CHECKS,
   anchorQuorum,
   anchorSigners,
   buildEpochTree,
@@ -369,6 +370,7 @@ export {
   verifyEpochLeaf,
   verifyEpochStatementSignature,
   verifyFederationReceipt,
+  verifyReceiptAnchor,
   type AnchorAttestation,
   type BuildFederationReceiptInput,
   type EpochLeaf,
@@ -386,6 +388,9 @@ export {
   type FederationReceiptTrust,
   type FederationReceiptVerification,
   type FederationSignatureRole,
+  type ReceiptAnchorCheck,
+  type ReceiptAnchorCheckName,
+  type ReceiptAnchorVerification,
   type Rfc3161Evidence,
 } from './anchoring/index.js';
 

@@ -182,6 +182,7 @@ const PUBLIC = [
     'EPOCH_STATEMENT_FORMAT',
     'FEDERATION_RECEIPT_CHECKS',
     'FEDERATION_RECEIPT_FORMAT',
+    'RECEIPT_ANCHOR_CHECKS',
     'anchorQuorum',
     'anchorSigners',
     'buildEpochTree',
@@ -203,6 +204,7 @@ const PUBLIC = [
     'verifyEpochLeaf',
     'verifyEpochStatementSignature',
     'verifyFederationReceipt',
+    'verifyReceiptAnchor',
   ],
   // RFC 3161 timestamps
   ['buildTimestampRequest', 'randomNonce', 'verifyTimestampResponse', 'verifyTimestampToken'],

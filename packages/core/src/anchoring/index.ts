@@ -7,3 +7,4 @@ export * from './epoch-tree.js';
 export * from './epoch-statement.js';
 export * from './federation-receipt.js';
 export * from './verify-federation-receipt.js';
+export * from './verify-receipt-anchor.js';

@@ -61,12 +61,14 @@ export interface SealOptions {
   min?: number;
   /** Cosignature time, POSIX seconds. */
   at?: number;
+  /** The tree's root (default: a hash standing in for one). */
+  root?: Uint8Array;
 }
 
 /** A sealed checkpoint of `owner`'s namespace `ns` at `size`, with the given cosignatures. */
 export function sealedLeaf(owner: TestPeer, ns: string, size: number, opts: SealOptions = {}): EpochLeaf {
   const origin = `${owner.id}/${ns}`;
-  const root = crypto.sha256(utf8Encode(`${origin} ${size}`));
+  const root = opts.root ?? crypto.sha256(utf8Encode(`${origin} ${size}`));
   let note = signCheckpoint({ origin, size, root }, owner.logSigner(ns));
   const body = note.slice(0, note.indexOf('\n\n') + 1);
   const cosigners = opts.cosigners ?? [beta, gamma];
