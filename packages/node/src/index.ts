@@ -27,3 +27,6 @@ export { tokenSha256 } from './namespaces/index.js';
 
 // The log engine over a data directory, opened without serving it (offline tools, crash checks)
 export { openLogEngine, type LogEngine, type ObservableLogEngine, type OpenLogEngineOptions } from './log/index.js';
+
+// A local RFC 3161 TSA (openssl ts behind HTTP, a fresh CA per run) for `federation up` and tests
+export { startDevTsa, type DevTsa, type StartDevTsaOptions } from './anchoring/index.js';

@@ -25,6 +25,8 @@ const PUBLIC = [
   'tokenSha256',
   // the log engine, offline
   'openLogEngine',
+  // a local RFC 3161 TSA
+  'startDevTsa',
 ];
 
 // Internals that tests reach by relative path; none of them is part of the contract.
