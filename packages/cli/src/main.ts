@@ -8,6 +8,7 @@ import { registerVerify } from './commands/verify-command.js';
 import { registerDemo } from './commands/demo-command.js';
 import { registerFederation } from './commands/federation-command.js';
 import { registerKeys } from './commands/keys-command.js';
+import { registerAnchor } from './commands/anchor-command.js';
 import { EXIT_FAILURE, EXIT_USAGE, UsageError, printError } from './output.js';
 
 export function buildProgram(): Command {
@@ -25,6 +26,7 @@ export function buildProgram(): Command {
   registerDemo(program);
   registerFederation(program);
   registerKeys(program);
+  registerAnchor(program);
   return program;
 }
 

@@ -84,6 +84,10 @@ export type ErrorCode =
   | 'EPOCH_STATEMENT_INVALID'
   | 'FEDERATION_RECEIPT_MALFORMED'
   | 'ANCHOR_NO_SIGNERS'
+  // anchoring on a node: a proposal or finalization refused, a second root for a signed epoch, an unconfigured target
+  | 'EPOCH_REFUSED'
+  | 'EPOCH_CONFLICT'
+  | 'ANCHOR_TARGET_UNKNOWN'
   // RFC 3161 time-stamp responses and tokens (core verification), and the TSA client (node)
   | 'TIMESTAMP_MALFORMED'
   | 'TIMESTAMP_REJECTED'

@@ -55,7 +55,7 @@ async function peerFromUrl(url: string): Promise<RegistryPeer> {
     witness_vkey: info.witness_vkey,
     auth_key: info.auth_key,
     status: 'active',
-    roles: ['log', 'witness'],
+    roles: ['log', 'witness', 'anchor'],
   };
 }
 

@@ -20,13 +20,25 @@ async function getPatiently(
   client: ApiClient,
   path: string,
   waitMs: number,
-): Promise<{ body: string; sealed: boolean | undefined }> {
+  untilAnchored = false,
+): Promise<{ body: string; sealed: boolean | undefined; anchored: boolean | undefined }> {
   const deadline = Date.now() + waitMs;
   for (;;) {
     try {
       const res = await client.request('GET', path);
       const sealed = res.headers.get('x-sealed');
-      return { body: await res.text(), sealed: sealed === null ? undefined : sealed === 'true' };
+      const anchored = res.headers.get('x-anchored');
+      const body = await res.text();
+      // An anchored receipt is asked for until an epoch that covers the entry is finalized.
+      if (untilAnchored && anchored !== 'true' && deadline - Date.now() > 0) {
+        await new Promise((r) => setTimeout(r, Math.min(deadline - Date.now(), 500)));
+        continue;
+      }
+      return {
+        body,
+        sealed: sealed === null ? undefined : sealed === 'true',
+        anchored: anchored === null ? undefined : anchored === 'true',
+      };
     } catch (e) {
       const left = deadline - Date.now();
       if (!(e instanceof ApiError) || !NOT_YET.has(e.code) || left <= 0) throw e;
@@ -152,21 +164,40 @@ export function registerReadCommands(program: Command): void {
       '--sealed',
       "refresh the receipt to the latest checkpoint that meets the namespace's witness policy (fails with NOT_YET_SEALED until one covers the entry)",
     )
+    .option(
+      '--anchored',
+      'add the anchors: for each anchor target, the federation receipt of the first epoch that anchored the entry, and the consistency proof to its checkpoint',
+    )
     .option('--out <file>', 'write the receipt to FILE instead of stdout')
-    .option('--wait <seconds>', 'keep asking this long while the entry is not yet checkpointed or sealed', '0')
+    .option(
+      '--wait <seconds>',
+      'keep asking this long while the entry is not yet checkpointed, sealed or (--anchored) anchored',
+      '0',
+    )
     .option('--json', 'machine-readable output (with --out: a summary)')
     .action(
       async (
         indexArg: string,
-        opts: ConnectionOptions & { ns: string; sealed?: boolean; out?: string; wait: string; json?: boolean },
+        opts: ConnectionOptions & {
+          ns: string;
+          sealed?: boolean;
+          anchored?: boolean;
+          out?: string;
+          wait: string;
+          json?: boolean;
+        },
       ) => {
         const index = nonNegative('index', indexArg)!;
         const waitMs = seconds('--wait', opts.wait);
         const client = clientFrom(opts);
-        const { body } = await getPatiently(
+        const query = new URLSearchParams();
+        if (opts.sealed) query.set('sealed', '1');
+        if (opts.anchored) query.set('anchored', '1');
+        const { body, anchored } = await getPatiently(
           client,
-          client.nsPath(opts.ns, `/receipt/${index}${opts.sealed ? '?sealed=1' : ''}`),
+          client.nsPath(opts.ns, `/receipt/${index}${query.size > 0 ? `?${query.toString()}` : ''}`),
           waitMs,
+          opts.anchored === true,
         );
         // The body is passed on byte for byte: parsing and re-serializing could alter the entry
         // (e.g. integers beyond 2^53), and with it the leaf hash.
@@ -180,9 +211,15 @@ export function registerReadCommands(program: Command): void {
         const sealed = typeof receipt.sealed === 'boolean' ? receipt.sealed : undefined;
         printResult(
           opts,
-          { namespace: opts.ns, index, file: opts.out, ...(sealed === undefined ? {} : { sealed }) },
+          {
+            namespace: opts.ns,
+            index,
+            file: opts.out,
+            ...(sealed === undefined ? {} : { sealed }),
+            ...(anchored === undefined ? {} : { anchored }),
+          },
           () =>
-            `receipt of ${opts.ns} entry ${index} written to ${opts.out}${sealed === undefined ? '' : sealed ? ' (sealed)' : ' (not sealed yet)'}`,
+            `receipt of ${opts.ns} entry ${index} written to ${opts.out}${sealed === undefined ? '' : sealed ? ' (sealed)' : ' (not sealed yet)'}${anchored === undefined ? '' : anchored ? ' (anchored)' : ' (not anchored yet)'}`,
         );
       },
     );

@@ -1,1 +1,2 @@
 export * from './node-config.js';
+export * from './anchoring-config.js';

@@ -9,6 +9,7 @@ import {
   publicKeyBase64,
 } from '@vaultmesh/core';
 import { generateKeyFile, readKeyFile, writeSecretFile } from '../identity/key-file.js';
+import { parseAnchoringConfig, type AnchoringConfig } from './anchoring-config.js';
 import { BATCH_BODY_LIMIT_BYTES, DEFAULT_HTTP_LIMITS, type HttpLimits } from './http-limits.js';
 import {
   DEFAULT_BATCH_MAX_AGE_MS,
@@ -45,6 +46,8 @@ export interface NodeConfig {
    * `threshold` distinct operators. Default: this node's own operator key, threshold 1.
    */
   governance?: GovernanceConfig;
+  /** External anchor targets and epoch timing (config/anchoring-config.ts); absent: no anchoring. */
+  anchoring?: unknown;
 }
 
 export interface GovernanceConfig {
@@ -65,6 +68,8 @@ export interface NodeIdentity {
   operatorId: string;
   /** The governance operators in force (config, or this node's operator alone). */
   governance: GovernanceConfig;
+  /** The anchor targets and epoch timing, checked (no targets when config.json names none). */
+  anchoring: AnchoringConfig;
   adminToken: string;
 }
 
@@ -192,6 +197,7 @@ export function loadNode(dataDir: string): NodeIdentity {
   if (config.synchronous !== 'FULL' && config.synchronous !== 'NORMAL') {
     throw new RemembrancerError('CONFIG_INVALID', `${p.config}: synchronous must be FULL or NORMAL`);
   }
+  const anchoring = parseAnchoringConfig(config.anchoring, p.config, dataDir);
   const adminToken = readFileSync(p.adminToken, 'utf8').trim();
   // Nodes initialised before governance existed get their operator key on first start.
   const operatorSeed = existsSync(p.operatorKey)
@@ -216,6 +222,7 @@ export function loadNode(dataDir: string): NodeIdentity {
     operatorSeed,
     operatorId,
     governance,
+    anchoring,
     adminToken,
   };
 }

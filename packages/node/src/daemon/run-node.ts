@@ -27,6 +27,8 @@ import { parseListenAddress } from './listen-address.js';
 import { describeRepair, secureDataDir, setPrivateUmask } from './data-dir-permissions.js';
 import { NODE_VERSION } from './node-version.js';
 import { Lifecycle } from './lifecycle.js';
+import { AnchoringService } from '../anchoring/anchoring-service.js';
+import { anchorTargets } from '../anchoring/anchor-targets.js';
 
 export interface RunningNode {
   identity: NodeIdentity;
@@ -240,6 +242,27 @@ async function startNode(
     monitor,
     witnessedSize: (origin) => witness.checkpointFor(origin)?.size,
   });
+  // Collaborative anchoring: this node's leaves, its one-root-per-epoch signer and the epoch
+  // coordinator (docs/anchoring.md); its store opens now, its timers start after the server.
+  const anchoring = await life.open(
+    'anchoring store',
+    () =>
+      new AnchoringService({
+        dataDir: options.dataDir,
+        self: config.name,
+        config: identity.anchoring,
+        registry,
+        engine,
+        sealing,
+        cadence: namespaces.cadence,
+        checkpointNote: (origin, cp) => cosignedCheckpointNote(federationStore, origin, cp),
+        witnessPolicy: (ns) => namespaces.directory.rules(ns)?.spec.witness_policy,
+        creds,
+        targets: anchorTargets(identity.anchoring),
+        ...(fedLogger ? { logger: fedLogger } : {}),
+      }),
+    (a) => a.close(),
+  );
   // Where the server listens, known once it does.
   const bound: { url?: string } = {};
   const app = buildHttpServer({
@@ -269,6 +292,7 @@ async function startNode(
     },
     adminToken: identity.adminToken,
     metrics,
+    anchoring,
     bodyLimitBytes: config.bodyLimitBytes,
     ...(config.http ? { limits: config.http } : {}),
     ...(logger ? { logger } : {}),
@@ -289,6 +313,12 @@ async function startNode(
     'cosigner',
     () => cosigner.start(),
     () => cosigner.stop(),
+  );
+  // Before the cadence timers: no due event may pass while nobody listens.
+  await life.open(
+    'anchoring',
+    () => anchoring.start(),
+    () => anchoring.stop(),
   );
   await life.open(
     'namespace timers',

@@ -28,7 +28,7 @@ export function localKeys(identity: NodeIdentity, preferNext = false) {
 /** The registry entry that describes this node, as founding or joining peers publish it. */
 export function localPeerEntry(
   identity: NodeIdentity,
-  roles: readonly PeerRole[] = ['log', 'witness'],
+  roles: readonly PeerRole[] = ['log', 'witness', 'anchor'],
   preferNext = false,
 ): RegistryPeer {
   const keys = localKeys(identity, preferNext);

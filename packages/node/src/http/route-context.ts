@@ -8,6 +8,7 @@ import type { FederationRegistry } from '../federation/federation-registry.js';
 import type { FederationStatusSource } from '../federation/federation-status.js';
 import type { FederationStore } from '../federation/federation-store.js';
 import type { Witness } from '../witness/witness.js';
+import type { AnchoringService } from '../anchoring/anchoring-service.js';
 
 /** What the federation routes need: membership, status, evidence, and the peer-request checks. */
 export interface FederationRouteDeps {
@@ -54,4 +55,6 @@ export interface RouteContext {
   witness?: Witness;
   /** Federation membership (absent: no federation or peer routes). */
   federation?: FederationRouteDeps;
+  /** Collaborative anchoring (absent: anchoring routes answer NOT_FOUND, receipts list no anchors). */
+  anchoring?: AnchoringService;
 }

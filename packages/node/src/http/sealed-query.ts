@@ -25,11 +25,14 @@ export function routeSealing(ctx: RouteContext): Sealing {
   return s;
 }
 
-/** Attacker-controlled `sealed` query parameter: `1`/`true` asks for sealed data, `0`/`false`/absent does not. */
-export function sealedQuery(raw: unknown): boolean {
+/**
+ * Attacker-controlled yes/no query parameter (`sealed`, `anchored`): `1`/`true` asks for it,
+ * `0`/`false`/absent does not.
+ */
+export function sealedQuery(raw: unknown, name = 'sealed'): boolean {
   if (raw === undefined || raw === '0' || raw === 'false') return false;
   if (raw === '1' || raw === 'true') return true;
-  throw new RemembrancerError('INVALID_ARGUMENT', "sealed must be '1' or '0'");
+  throw new RemembrancerError('INVALID_ARGUMENT', `${name} must be '1' or '0'`);
 }
 
 /** NOT_YET_SEALED (409) with a Retry-After: the caller may simply ask again. */

@@ -28,6 +28,8 @@ import { governanceArea } from './routes/governance-routes.js';
 import { witnessArea } from './routes/witness-routes.js';
 import { federationArea } from './routes/federation-routes.js';
 import { peerArea } from './routes/peer-routes.js';
+import { anchoringArea } from './routes/anchoring-routes.js';
+import type { AnchoringService } from '../anchoring/anchoring-service.js';
 import type { NamespaceServices } from '../namespaces/namespace-services.js';
 import type { Sealing } from '../namespaces/sealing.js';
 import type { Witness } from '../witness/witness.js';
@@ -46,6 +48,7 @@ const AREAS: readonly HttpArea[] = [
   witnessArea,
   federationArea,
   peerArea,
+  anchoringArea,
 ];
 
 export interface HttpServerOptions {
@@ -79,6 +82,8 @@ export interface HttpServerOptions {
   logger?: FastifyBaseLogger;
   /** Which checkpoints meet their namespace's witness policy (absent: every namespace as if k = 0). */
   sealing?: Sealing;
+  /** Collaborative anchoring (absent: anchoring routes answer NOT_FOUND). */
+  anchoring?: AnchoringService;
 }
 
 /** Builds the HTTP API (not listening yet): `app.listen()` to serve, `app.inject()` in tests. */
@@ -144,6 +149,7 @@ export function buildHttpServer(options: HttpServerOptions): FastifyInstance {
     batchBodyLimitBytes: options.bodyLimitBytes ?? BATCH_BODY_LIMIT_BYTES,
     ...(options.witness ? { witness: options.witness } : {}),
     ...(options.federation ? { federation: options.federation } : {}),
+    ...(options.anchoring ? { anchoring: options.anchoring } : {}),
   };
   installScopes(app, ctx, AREAS);
   return app;

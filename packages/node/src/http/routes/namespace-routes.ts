@@ -24,6 +24,9 @@ export function namespaceView(engine: LogEngine, ctx: RouteContext, rules: Names
     system: rules.system,
     ...rules.spec,
     cadence_schedule: cadence.view(rules.id),
+    // Per target the cadence names: whether this node has it configured (an unconfigured one is
+    // never silently ignored), what is anchored there and whether the namespace is queued.
+    anchoring: ctx.anchoring?.namespaceView(record) ?? {},
     pending: directory
       .pending()
       .filter((p) => 'namespace' in p.doc && p.doc.namespace === rules.id)

@@ -15,63 +15,69 @@ import { notYetSealed, routeSealing, sealedQuery } from '../sealed-query.js';
  */
 export const receiptArea: HttpArea = {
   namespaceRead(app, ctx) {
-    app.get<{ Params: { ns: string; index: string }; Querystring: { format?: string; sealed?: string } }>(
-      '/v1/ns/:ns/receipt/:index',
-      async (request, reply) => {
-        const ns = namespaceParam(ctx.engine, request.params.ns);
-        const index = indexParam('index', request.params.index);
-        const format = request.query.format ?? 'json';
-        if (format !== 'json' && format !== 'tlog-proof') {
-          throw new RemembrancerError('INVALID_ARGUMENT', `format must be 'json' or 'tlog-proof'`);
+    app.get<{
+      Params: { ns: string; index: string };
+      Querystring: { format?: string; sealed?: string; anchored?: string };
+    }>('/v1/ns/:ns/receipt/:index', async (request, reply) => {
+      const ns = namespaceParam(ctx.engine, request.params.ns);
+      const index = indexParam('index', request.params.index);
+      const format = request.query.format ?? 'json';
+      if (format !== 'json' && format !== 'tlog-proof') {
+        throw new RemembrancerError('INVALID_ARGUMENT', `format must be 'json' or 'tlog-proof'`);
+      }
+      const wantSealed = sealedQuery(request.query.sealed);
+      const wantAnchored = sealedQuery(request.query.anchored, 'anchored');
+      const sealing = routeSealing(ctx);
+      const sequenced = ctx.engine.sequencedSize(ns.id);
+      if (index >= sequenced)
+        throw new RemembrancerError('INDEX_OUT_OF_RANGE', `index ${index} is beyond the log size ${sequenced}`);
+      let cp: PublishedCheckpoint | undefined;
+      let state: SealState;
+      if (wantSealed) {
+        // Checkpoint sizes only grow, so the latest sealed one covers the entry or none does.
+        const sealed = sealing.latestSealed(ns);
+        if (!sealed || sealed.checkpoint.size <= index) {
+          notYetSealed(
+            reply,
+            `entry ${index} is not yet covered by a sealed checkpoint (its witnesses have not cosigned one that includes it); retry shortly`,
+          );
         }
-        const wantSealed = sealedQuery(request.query.sealed);
-        const sealing = routeSealing(ctx);
-        const sequenced = ctx.engine.sequencedSize(ns.id);
-        if (index >= sequenced)
-          throw new RemembrancerError('INDEX_OUT_OF_RANGE', `index ${index} is beyond the log size ${sequenced}`);
-        let cp: PublishedCheckpoint | undefined;
-        let state: SealState;
-        if (wantSealed) {
-          // Checkpoint sizes only grow, so the latest sealed one covers the entry or none does.
-          const sealed = sealing.latestSealed(ns);
-          if (!sealed || sealed.checkpoint.size <= index) {
-            notYetSealed(
-              reply,
-              `entry ${index} is not yet covered by a sealed checkpoint (its witnesses have not cosigned one that includes it); retry shortly`,
-            );
-          }
-          ({ checkpoint: cp, state } = sealed);
-        } else {
-          cp = ctx.engine.latestCheckpoint(ns.id);
-          if (!cp || cp.size <= index) {
-            // The entry is durable but no signed checkpoint covers it yet; one follows within the interval.
-            reply.header('retry-after', '1');
-            throw new RemembrancerError(
-              'NOT_YET_IN_CHECKPOINT',
-              `entry ${index} is not yet covered by a published checkpoint; retry shortly`,
-            );
-          }
-          state = sealing.sealState(ns, cp);
+        ({ checkpoint: cp, state } = sealed);
+      } else {
+        cp = ctx.engine.latestCheckpoint(ns.id);
+        if (!cp || cp.size <= index) {
+          // The entry is durable but no signed checkpoint covers it yet; one follows within the interval.
+          reply.header('retry-after', '1');
+          throw new RemembrancerError(
+            'NOT_YET_IN_CHECKPOINT',
+            `entry ${index} is not yet covered by a published checkpoint; retry shortly`,
+          );
         }
-        const data = ctx.engine.getEntry(ns.id, index);
-        if (!data) throw new RemembrancerError('NOT_FOUND', `entry ${index} not found`);
-        const receipt: Receipt = buildReceipt({
-          namespace: ns.id,
-          origin: ns.origin,
-          index,
-          entry: JSON.parse(utf8Decode(data)) as unknown,
-          proof: ctx.engine.inclusionProof(ns.id, index, cp.size),
-          checkpointNote: ctx.checkpointNote(ns.origin, cp),
-        });
-        reply.header('x-sealed', String(state.sealed));
-        if (format === 'tlog-proof') {
-          reply.type('text/plain; charset=utf-8');
-          return receipt.tlog_proof;
-        }
-        receipt.sealed = state.sealed;
-        receipt.sealing = { min_required: state.min_required, allowlist: state.allowlist, cosigners: state.cosigners };
-        return receipt;
-      },
-    );
+        state = sealing.sealState(ns, cp);
+      }
+      const data = ctx.engine.getEntry(ns.id, index);
+      if (!data) throw new RemembrancerError('NOT_FOUND', `entry ${index} not found`);
+      const receipt: Receipt = buildReceipt({
+        namespace: ns.id,
+        origin: ns.origin,
+        index,
+        entry: JSON.parse(utf8Decode(data)) as unknown,
+        proof: ctx.engine.inclusionProof(ns.id, index, cp.size),
+        checkpointNote: ctx.checkpointNote(ns.origin, cp),
+      });
+      reply.header('x-sealed', String(state.sealed));
+      if (format === 'tlog-proof') {
+        reply.type('text/plain; charset=utf-8');
+        return receipt.tlog_proof;
+      }
+      receipt.sealed = state.sealed;
+      receipt.sealing = { min_required: state.min_required, allowlist: state.allowlist, cosigners: state.cosigners };
+      if (wantAnchored) {
+        const anchors = ctx.anchoring?.anchorsFor(ns, index, cp.size) ?? [];
+        reply.header('x-anchored', String(anchors.length > 0));
+        return { ...receipt, anchors };
+      }
+      return receipt;
+    });
   },
 };

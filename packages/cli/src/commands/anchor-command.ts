@@ -1,0 +1,78 @@
+import type { Command } from 'commander';
+import { clientFrom, withConnection, type ConnectionOptions } from '../client/connection.js';
+import { printResult } from '../output.js';
+
+/** What `GET /v1/anchoring/status` answers (the node's anchoring-status.ts). */
+interface AnchoringStatusView {
+  node: string;
+  strategy: string | null;
+  signers: string[];
+  quorum: number | null;
+  targets: {
+    target: string;
+    require: string;
+    tsas: string[];
+    epoch_ms: number;
+    next_due: string;
+    last_finalized: {
+      epoch: number;
+      mode: string;
+      root: string;
+      leader: string;
+      attempt: number;
+      signatures: number;
+      leaves: number;
+      anchor_time: string;
+      age_ms: number;
+      stale: boolean;
+    } | null;
+    pending_leaves: number;
+    finalized: Record<string, number>;
+    abandoned: number;
+    duplicates: number;
+    failovers: number;
+    target_requests: number;
+    skips: Record<string, number>;
+    failures: { total: number; recent: { epoch: number | null; reason: string; at: string }[] };
+  }[];
+  unconfigured_targets: { target: string; namespaces: string[] }[];
+}
+
+function describeStatus(s: AnchoringStatusView): string {
+  const lines = [
+    `node ${s.node}: strategy ${s.strategy ?? 'none (no registry)'}, quorum ${s.quorum ?? '-'} of ${s.signers.length} anchor peers`,
+  ];
+  for (const t of s.targets) {
+    lines.push(`${t.target} (${t.require} of ${t.tsas.join(', ')}), epochs of ${t.epoch_ms / 1000} s`);
+    const f = t.last_finalized;
+    lines.push(
+      f
+        ? `  last finalized: epoch ${f.epoch} (${f.mode}) root ${f.root}, leader ${f.leader}${f.attempt > 0 ? ` (failover ${f.attempt})` : ''}, ${f.signatures} signatures, ${f.leaves} leaves, anchored ${f.anchor_time} (${Math.round(f.age_ms / 1000)} s ago${f.stale ? ', STALE' : ''})`
+        : '  last finalized: none yet',
+    );
+    const finalized = Object.entries(t.finalized)
+      .map(([m, n]) => `${n} ${m}`)
+      .join(', ');
+    lines.push(
+      `  next due ${t.next_due}; pending leaves ${t.pending_leaves}; finalized ${finalized || '0'}; requests ${t.target_requests}; duplicates ${t.duplicates}; failovers ${t.failovers}; abandoned ${t.abandoned}`,
+    );
+    const skips = Object.entries(t.skips);
+    if (skips.length > 0) lines.push(`  skipped: ${skips.map(([r, n]) => `${n} ${r}`).join(', ')}`);
+    lines.push(`  failures: ${t.failures.total}`);
+    for (const x of t.failures.recent.slice(0, 5)) lines.push(`    ${x.at} epoch ${x.epoch ?? '-'}: ${x.reason}`);
+  }
+  for (const u of s.unconfigured_targets)
+    lines.push(`NOT CONFIGURED here: ${u.target}, named by ${u.namespaces.join(', ')}`);
+  return lines.join('\n');
+}
+
+/** `remembrancer anchor status`: the node's anchoring figures (GET /v1/anchoring/status). */
+export function registerAnchor(program: Command): void {
+  const anchor = program.command('anchor').description('collaborative anchoring of sealed checkpoints');
+  withConnection(anchor.command('status').description('per anchor target: last finalized epoch, pending, failures'))
+    .option('--json', 'machine-readable output')
+    .action(async (opts: ConnectionOptions & { json?: boolean }) => {
+      const s = await clientFrom(opts).json<AnchoringStatusView>('GET', '/v1/anchoring/status');
+      printResult(opts, s, () => describeStatus(s));
+    });
+}

@@ -1,0 +1,99 @@
+import type BetterSqlite3 from 'better-sqlite3';
+import { migrateDatabase } from '../storage/sqlite/sqlite-file.js';
+
+/** 'VMA1': marks the file as a Remembrancer anchoring database. */
+export const ANCHOR_APPLICATION_ID = 0x564d4131;
+
+/**
+ * Forward-only migrations; never edit a released entry, append a new one.
+ *
+ * - `anchor_due`: namespaces whose cadence came due at a target and whose newer sealed checkpoint
+ *   is not anchored there yet (`sealed_size`: the sealed size when it came due).
+ * - `anchor_anchored`: the largest size of each origin anchored at each target.
+ * - `anchor_signed_roots`: the one epoch root this node signed per (target, epoch, mode): the
+ *   safety record, written (and fsynced) before the signature leaves the node.
+ * - `anchor_epochs`: epochs this node knows the outcome of: finalized (with everything a receipt
+ *   needs), abandoned or empty. `node` is '' for collaborative epochs, the anchoring node for
+ *   independent ones.
+ * - `anchor_epoch_leaves`: which origin at which size each finalized epoch anchored (receipt lookup).
+ * - `anchor_duplicates`: further anchors of an already finalized root (harmless, kept as evidence).
+ * - `anchor_counters`, `anchor_failures`: what status and /metrics report.
+ */
+export const ANCHOR_MIGRATIONS: readonly string[] = [
+  `
+  CREATE TABLE anchor_due (
+    target      TEXT NOT NULL,
+    namespace   TEXT NOT NULL,
+    due_at_ms   INTEGER NOT NULL,
+    sealed_size INTEGER NOT NULL CHECK (sealed_size >= 0),
+    PRIMARY KEY (target, namespace)
+  ) WITHOUT ROWID;
+  CREATE TABLE anchor_anchored (
+    target TEXT NOT NULL,
+    origin TEXT NOT NULL,
+    size   INTEGER NOT NULL CHECK (size > 0),
+    epoch  INTEGER NOT NULL,
+    PRIMARY KEY (target, origin)
+  ) WITHOUT ROWID;
+  CREATE TABLE anchor_signed_roots (
+    target    TEXT NOT NULL,
+    epoch     INTEGER NOT NULL,
+    mode      TEXT NOT NULL CHECK (mode IN ('collaborative', 'independent')),
+    root      TEXT NOT NULL,
+    statement TEXT NOT NULL,
+    leaves    TEXT NOT NULL,
+    sig       TEXT NOT NULL,
+    signed_at TEXT NOT NULL,
+    PRIMARY KEY (target, epoch, mode)
+  ) WITHOUT ROWID;
+  CREATE TABLE anchor_epochs (
+    target       TEXT NOT NULL,
+    epoch        INTEGER NOT NULL,
+    mode         TEXT NOT NULL CHECK (mode IN ('collaborative', 'independent')),
+    node         TEXT NOT NULL,
+    status       TEXT NOT NULL CHECK (status IN ('finalized', 'abandoned', 'empty')),
+    finalization TEXT,
+    updated_at   INTEGER NOT NULL,
+    PRIMARY KEY (target, epoch, mode, node)
+  ) WITHOUT ROWID;
+  CREATE TABLE anchor_epoch_leaves (
+    origin     TEXT NOT NULL,
+    size       INTEGER NOT NULL,
+    target     TEXT NOT NULL,
+    epoch      INTEGER NOT NULL,
+    mode       TEXT NOT NULL,
+    node       TEXT NOT NULL,
+    leaf_index INTEGER NOT NULL,
+    PRIMARY KEY (origin, target, epoch, mode, node)
+  ) WITHOUT ROWID;
+  CREATE TABLE anchor_duplicates (
+    target   TEXT NOT NULL,
+    epoch    INTEGER NOT NULL,
+    mode     TEXT NOT NULL,
+    node     TEXT NOT NULL,
+    digest   TEXT NOT NULL,
+    evidence TEXT NOT NULL,
+    received INTEGER NOT NULL,
+    PRIMARY KEY (target, epoch, mode, node, digest)
+  ) WITHOUT ROWID;
+  CREATE TABLE anchor_counters (
+    name  TEXT NOT NULL,
+    label TEXT NOT NULL,
+    value INTEGER NOT NULL,
+    PRIMARY KEY (name, label)
+  ) WITHOUT ROWID;
+  CREATE TABLE anchor_failures (
+    id     INTEGER PRIMARY KEY AUTOINCREMENT,
+    target TEXT NOT NULL,
+    epoch  INTEGER,
+    reason TEXT NOT NULL,
+    at_ms  INTEGER NOT NULL
+  );
+  CREATE INDEX anchor_failures_target ON anchor_failures (target, id);
+  `,
+];
+
+/** Brings the file to the current schema (migrateDatabase: foreign and newer files are refused). */
+export function migrateAnchorDb(db: BetterSqlite3.Database): void {
+  migrateDatabase(db, { applicationId: ANCHOR_APPLICATION_ID, migrations: ANCHOR_MIGRATIONS, what: 'anchoring' });
+}

@@ -1,0 +1,369 @@
+import type Database from 'better-sqlite3';
+import {
+  RemembrancerError,
+  canonicalize,
+  crypto,
+  toHex,
+  utf8Encode,
+  type EpochLeaf,
+  type EpochStatement,
+} from '@vaultmesh/core';
+import { GuardedConnection } from '../storage/sqlite/guarded-connection.js';
+import { openDurableDatabase, storageFailure } from '../storage/sqlite/sqlite-file.js';
+import { migrateAnchorDb } from './anchor-schema.js';
+import { epochNodeKey, type AnchorEvidence, type EpochFinalization } from './epoch-finalization.js';
+
+/** File name of the anchoring database inside the node's data directory. */
+export const ANCHOR_DB_FILE = 'anchoring.sqlite';
+
+export type EpochMode = EpochStatement['mode'];
+
+export interface DueNamespace {
+  readonly target: string;
+  readonly namespace: string;
+  readonly dueAtMs: number;
+  /** The namespace's sealed size when it came due: an anchor at or past it satisfies the due. */
+  readonly sealedSize: number;
+}
+
+export interface SignedRoot {
+  readonly statement: EpochStatement;
+  readonly leaves: readonly EpochLeaf[];
+  readonly sig: string;
+  readonly signedAt: string;
+}
+
+export type EpochStatus = 'finalized' | 'abandoned' | 'empty';
+
+export interface EpochRecord {
+  readonly target: string;
+  readonly epoch: number;
+  readonly mode: EpochMode;
+  /** '' for collaborative epochs, the anchoring node for independent ones. */
+  readonly node: string;
+  readonly status: EpochStatus;
+  readonly finalization?: EpochFinalization;
+  readonly updatedAtMs: number;
+}
+
+export interface AnchorFailure {
+  readonly target: string;
+  readonly epoch: number | null;
+  readonly reason: string;
+  readonly atMs: number;
+}
+
+/** Failures kept per target (older ones are dropped; the counters keep the totals). */
+const FAILURES_KEPT = 100;
+
+interface EpochRow {
+  target: string;
+  epoch: number;
+  mode: EpochMode;
+  node: string;
+  status: EpochStatus;
+  finalization: string | null;
+  updated_at: number;
+}
+
+function toEpoch(r: EpochRow): EpochRecord {
+  return {
+    target: r.target,
+    epoch: r.epoch,
+    mode: r.mode,
+    node: r.node,
+    status: r.status,
+    ...(r.finalization === null ? {} : { finalization: JSON.parse(r.finalization) as EpochFinalization }),
+    updatedAtMs: r.updated_at,
+  };
+}
+
+/**
+ * A node's anchoring state on its own SQLite file (WAL, synchronous FULL): what is due where, what
+ * is anchored, the one root signed per epoch, and every epoch outcome. A signature this node gave
+ * is on disk before it is sent, and an epoch it learnt is finalized stays so after power loss.
+ */
+export class AnchorStore {
+  readonly path: string;
+  readonly #conn: GuardedConnection;
+  readonly #s: Record<string, Database.Statement>;
+
+  constructor(path: string) {
+    this.path = path;
+    const db = openDurableDatabase(path, 'anchoring');
+    try {
+      migrateAnchorDb(db);
+      this.#s = {
+        markDue: db.prepare(
+          `INSERT INTO anchor_due (target, namespace, due_at_ms, sealed_size) VALUES (?, ?, ?, ?)
+           ON CONFLICT (target, namespace) DO UPDATE SET sealed_size = max(sealed_size, excluded.sealed_size)`,
+        ),
+        clearDue: db.prepare('DELETE FROM anchor_due WHERE target = ? AND namespace = ?'),
+        due: db.prepare(
+          'SELECT target, namespace, due_at_ms, sealed_size FROM anchor_due WHERE target = ? ORDER BY namespace',
+        ),
+        dueCount: db.prepare('SELECT count(*) FROM anchor_due WHERE target = ?').pluck(),
+        anchored: db.prepare('SELECT size FROM anchor_anchored WHERE target = ? AND origin = ?').pluck(),
+        setAnchored: db.prepare(
+          `INSERT INTO anchor_anchored (target, origin, size, epoch) VALUES (?, ?, ?, ?)
+           ON CONFLICT (target, origin) DO UPDATE SET size = excluded.size, epoch = excluded.epoch
+           WHERE excluded.size > anchor_anchored.size`,
+        ),
+        signedRoot: db.prepare(
+          'SELECT statement, leaves, sig, signed_at FROM anchor_signed_roots WHERE target = ? AND epoch = ? AND mode = ?',
+        ),
+        putSignedRoot: db.prepare(
+          `INSERT INTO anchor_signed_roots (target, epoch, mode, root, statement, leaves, sig, signed_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+        ),
+        epoch: db.prepare('SELECT * FROM anchor_epochs WHERE target = ? AND epoch = ? AND mode = ? AND node = ?'),
+        putEpoch: db.prepare(
+          `INSERT INTO anchor_epochs (target, epoch, mode, node, status, finalization, updated_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?)
+           ON CONFLICT (target, epoch, mode, node) DO UPDATE SET status = excluded.status,
+             finalization = excluded.finalization, updated_at = excluded.updated_at`,
+        ),
+        epochs: db.prepare(
+          `SELECT * FROM anchor_epochs WHERE target = ? AND epoch < ? ORDER BY epoch DESC, mode, node LIMIT ?`,
+        ),
+        lastFinalized: db.prepare(
+          `SELECT * FROM anchor_epochs WHERE target = ? AND status = 'finalized' ORDER BY epoch DESC, mode, node LIMIT 1`,
+        ),
+        putLeaf: db.prepare(
+          `INSERT OR REPLACE INTO anchor_epoch_leaves (origin, size, target, epoch, mode, node, leaf_index)
+           VALUES (?, ?, ?, ?, ?, ?, ?)`,
+        ),
+        anchorsCovering: db.prepare(
+          `SELECT l.target, l.epoch, l.mode, l.node, l.size FROM anchor_epoch_leaves l
+           WHERE l.origin = ? AND l.size > ? ORDER BY l.target, l.epoch, l.mode, l.node`,
+        ),
+        putDuplicate: db.prepare(
+          `INSERT OR IGNORE INTO anchor_duplicates (target, epoch, mode, node, digest, evidence, received)
+           VALUES (?, ?, ?, ?, ?, ?, ?)`,
+        ),
+        bump: db.prepare(
+          `INSERT INTO anchor_counters (name, label, value) VALUES (?, ?, ?)
+           ON CONFLICT (name, label) DO UPDATE SET value = value + excluded.value`,
+        ),
+        counters: db.prepare('SELECT name, label, value FROM anchor_counters ORDER BY name, label'),
+        addFailure: db.prepare('INSERT INTO anchor_failures (target, epoch, reason, at_ms) VALUES (?, ?, ?, ?)'),
+        trimFailures: db.prepare(
+          `DELETE FROM anchor_failures WHERE target = ? AND id <= (
+             SELECT id FROM anchor_failures WHERE target = ? ORDER BY id DESC LIMIT 1 OFFSET ?)`,
+        ),
+        failures: db.prepare(
+          'SELECT target, epoch, reason, at_ms FROM anchor_failures WHERE target = ? ORDER BY id DESC LIMIT ?',
+        ),
+      };
+    } catch (cause) {
+      db.close();
+      throw storageFailure(`cannot initialise anchoring database ${path}`, cause);
+    }
+    this.#conn = new GuardedConnection(db, 'anchoring');
+  }
+
+  atomically<T>(fn: () => T): T {
+    return this.#conn.atomically(fn);
+  }
+
+  markDue(target: string, namespace: string, dueAtMs: number, sealedSize: number): void {
+    this.#conn.run('anchoring write failed', () => this.#s.markDue!.run(target, namespace, dueAtMs, sealedSize));
+  }
+
+  clearDue(target: string, namespace: string): void {
+    this.#conn.run('anchoring write failed', () => this.#s.clearDue!.run(target, namespace));
+  }
+
+  due(target: string): DueNamespace[] {
+    return this.#conn.read(() =>
+      (this.#s.due!.all(target) as { target: string; namespace: string; due_at_ms: number; sealed_size: number }[]).map(
+        (r) => ({ target: r.target, namespace: r.namespace, dueAtMs: r.due_at_ms, sealedSize: r.sealed_size }),
+      ),
+    );
+  }
+
+  dueCount(target: string): number {
+    return this.#conn.read(() => this.#s.dueCount!.get(target) as number);
+  }
+
+  /** The largest size of `origin` anchored at `target`, 0 if none. */
+  anchoredSize(target: string, origin: string): number {
+    return this.#conn.read(() => (this.#s.anchored!.get(target, origin) as number | undefined) ?? 0);
+  }
+
+  signedRoot(target: string, epoch: number, mode: EpochMode): SignedRoot | undefined {
+    return this.#conn.read(() => {
+      const r = this.#s.signedRoot!.get(target, epoch, mode) as
+        { statement: string; leaves: string; sig: string; signed_at: string } | undefined;
+      return r === undefined
+        ? undefined
+        : {
+            statement: JSON.parse(r.statement) as EpochStatement,
+            leaves: JSON.parse(r.leaves) as EpochLeaf[],
+            sig: r.sig,
+            signedAt: r.signed_at,
+          };
+    });
+  }
+
+  /**
+   * Records the root this node signs for (target, epoch, mode), unless one is recorded: then that
+   * one is returned and nothing is written. One IMMEDIATE transaction, so two requests racing for
+   * one epoch cannot both record theirs.
+   */
+  recordSignedRoot(root: SignedRoot): SignedRoot {
+    const s = root.statement;
+    return this.atomically(() => {
+      const held = this.signedRoot(s.target, s.epoch, s.mode);
+      if (held !== undefined) return held;
+      this.#s.putSignedRoot!.run(
+        s.target,
+        s.epoch,
+        s.mode,
+        s.root,
+        canonicalize(s),
+        JSON.stringify(root.leaves),
+        root.sig,
+        root.signedAt,
+      );
+      return root;
+    });
+  }
+
+  epoch(target: string, epoch: number, mode: EpochMode, node: string): EpochRecord | undefined {
+    return this.#conn.read(() => {
+      const r = this.#s.epoch!.get(target, epoch, mode, node) as EpochRow | undefined;
+      return r === undefined ? undefined : toEpoch(r);
+    });
+  }
+
+  /** Marks an epoch abandoned or empty, unless it is finalized (a finalization is never undone). */
+  markEpoch(
+    target: string,
+    epoch: number,
+    mode: EpochMode,
+    node: string,
+    status: 'abandoned' | 'empty',
+    nowMs: number,
+  ): void {
+    this.atomically(() => {
+      const held = this.epoch(target, epoch, mode, node);
+      if (held?.status === 'finalized') return;
+      this.#s.putEpoch!.run(target, epoch, mode, node, status, null, nowMs);
+    });
+  }
+
+  /**
+   * Stores a finalized epoch (checked by the caller) with its leaves, advances what is anchored
+   * and clears what it satisfies. A second, different anchor of the same root is kept as a
+   * duplicate; returns which it was.
+   */
+  recordFinalized(
+    f: EpochFinalization,
+    ownNamespaces: ReadonlyMap<string, string>,
+    nowMs: number,
+  ): 'new' | 'same' | 'duplicate' {
+    const s = f.statement;
+    const node = epochNodeKey(s);
+    return this.atomically(() => {
+      const held = this.epoch(s.target, s.epoch, s.mode, node);
+      if (held?.status === 'finalized' && held.finalization) {
+        if (held.finalization.statement.root !== s.root) {
+          throw new RemembrancerError(
+            'EPOCH_CONFLICT',
+            `epoch ${s.epoch} at ${s.target} is finalized with root ${held.finalization.statement.root}, not ${s.root}`,
+          );
+        }
+        const digest = evidenceDigest(f.evidence);
+        if (digest === evidenceDigest(held.finalization.evidence)) return 'same';
+        const r = this.#s.putDuplicate!.run(s.target, s.epoch, s.mode, node, digest, JSON.stringify(f), nowMs);
+        return r.changes > 0 ? 'duplicate' : 'same';
+      }
+      this.#s.putEpoch!.run(s.target, s.epoch, s.mode, node, 'finalized', JSON.stringify(f), nowMs);
+      f.leaves.forEach((leaf, i) => {
+        this.#s.putLeaf!.run(leaf.origin, leaf.size, s.target, s.epoch, s.mode, node, i);
+        this.#s.setAnchored!.run(s.target, leaf.origin, leaf.size, s.epoch);
+        const ns = ownNamespaces.get(leaf.origin);
+        if (ns === undefined) return;
+        const due = this.due(s.target).find((d) => d.namespace === ns);
+        if (due !== undefined && leaf.size >= due.sealedSize) this.#s.clearDue!.run(s.target, ns);
+      });
+      return 'new';
+    });
+  }
+
+  /** Epochs of `target` before `beforeEpoch` (exclusive), newest first. */
+  epochs(target: string, beforeEpoch: number, limit: number): EpochRecord[] {
+    return this.#conn.read(() => (this.#s.epochs!.all(target, beforeEpoch, limit) as EpochRow[]).map(toEpoch));
+  }
+
+  lastFinalized(target: string): EpochRecord | undefined {
+    return this.#conn.read(() => {
+      const r = this.#s.lastFinalized!.get(target) as EpochRow | undefined;
+      return r === undefined ? undefined : toEpoch(r);
+    });
+  }
+
+  /** Finalized epochs whose leaf for `origin` has a size above `index` (so it covers that entry). */
+  anchorsCovering(
+    origin: string,
+    index: number,
+  ): { target: string; epoch: number; mode: EpochMode; node: string; size: number }[] {
+    return this.#conn.read(
+      () =>
+        this.#s.anchorsCovering!.all(origin, index) as {
+          target: string;
+          epoch: number;
+          mode: EpochMode;
+          node: string;
+          size: number;
+        }[],
+    );
+  }
+
+  bump(name: string, label: string, by = 1): void {
+    this.#conn.run('anchoring write failed', () => this.#s.bump!.run(name, label, by));
+  }
+
+  /** Every counter: name → label → value. */
+  counters(): Map<string, Map<string, number>> {
+    return this.#conn.read(() => {
+      const out = new Map<string, Map<string, number>>();
+      for (const r of this.#s.counters!.all() as { name: string; label: string; value: number }[]) {
+        let m = out.get(r.name);
+        if (m === undefined) out.set(r.name, (m = new Map<string, number>()));
+        m.set(r.label, r.value);
+      }
+      return out;
+    });
+  }
+
+  recordFailure(target: string, epoch: number | null, reason: string, nowMs: number): void {
+    this.atomically(() => {
+      this.#s.addFailure!.run(target, epoch, reason.slice(0, 2000), nowMs);
+      this.#s.trimFailures!.run(target, target, FAILURES_KEPT);
+      this.#s.bump!.run('failures', target, 1);
+    });
+  }
+
+  failures(target: string, limit = 20): AnchorFailure[] {
+    return this.#conn.read(() =>
+      (
+        this.#s.failures!.all(target, limit) as {
+          target: string;
+          epoch: number | null;
+          reason: string;
+          at_ms: number;
+        }[]
+      ).map((r) => ({ target: r.target, epoch: r.epoch, reason: r.reason, atMs: r.at_ms })),
+    );
+  }
+
+  close(): void {
+    this.#conn.close();
+  }
+}
+
+function evidenceDigest(e: AnchorEvidence): string {
+  return toHex(crypto.sha256(utf8Encode(canonicalize(e))));
+}

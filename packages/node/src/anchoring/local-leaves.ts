@@ -1,0 +1,104 @@
+import { base64Encode, type EpochLeaf } from '@vaultmesh/core';
+import type { LogEngine, NamespaceRecord, PublishedCheckpoint } from '../log/log-engine.js';
+import type { CadenceDueEvent } from '../namespaces/cadence-scheduler.js';
+import type { Sealing, WitnessPolicy } from '../namespaces/sealing.js';
+import type { AnchorStore } from './anchor-store.js';
+
+/** Most leaves one node offers one epoch; more wait for the next (keeps a proposal within the peer body limit). */
+export const MAX_LOCAL_LEAVES_PER_EPOCH = 256;
+/** Most leaves in one epoch tree across the federation (each is ~1 KiB in a 512 KiB peer body). */
+export const MAX_EPOCH_LEAVES = 384;
+
+/** Why a due namespace was not queued for anchoring. */
+export type SkipReason = 'target-not-configured' | 'no-checkpoint' | 'not-sealed' | 'nothing-new';
+
+export interface LocalLeavesOptions {
+  engine: LogEngine;
+  sealing: Sealing;
+  store: AnchorStore;
+  /** The checkpoint's note with every cosignature held (what peers verify). */
+  checkpointNote(origin: string, cp: PublishedCheckpoint): string;
+  witnessPolicy(nsId: string): WitnessPolicy | undefined;
+  /** Whether this node has the target configured (config.json `anchoring.targets`). */
+  isConfigured(target: string): boolean;
+}
+
+/**
+ * This node's share of every epoch: namespaces whose cadence came due at a target (issue 10,
+ * item 2), each offered as its latest *sealed* checkpoint. A due namespace with nothing new sealed
+ * is skipped, and the skip counted under its reason; one that has something is queued until an
+ * anchor covers the size it had sealed when it came due.
+ */
+export class LocalLeaves {
+  readonly #o: LocalLeavesOptions;
+
+  constructor(options: LocalLeavesOptions) {
+    this.#o = options;
+  }
+
+  /** Handles one cadence due event (CadenceScheduler.onDue). */
+  onDue(event: CadenceDueEvent): void {
+    const { store } = this.#o;
+    if (!this.#o.isConfigured(event.target)) {
+      store.bump('skips', `${event.target}|target-not-configured`);
+      return;
+    }
+    const ns = this.#o.engine.getNamespace(event.namespace);
+    if (ns === undefined) return;
+    const verdict = this.#verdict(event.target, ns);
+    if (verdict.kind === 'skip') {
+      store.bump('skips', `${event.target}|${verdict.reason}`);
+      return;
+    }
+    store.markDue(event.target, ns.id, event.dueAtMs, verdict.size);
+    store.bump('due', event.target);
+  }
+
+  #verdict(target: string, ns: NamespaceRecord): { kind: 'skip'; reason: SkipReason } | { kind: 'leaf'; size: number } {
+    const anchored = this.#o.store.anchoredSize(target, ns.origin);
+    const latest = this.#o.engine.latestCheckpoint(ns.id);
+    if (latest === undefined || latest.size === 0) return { kind: 'skip', reason: 'no-checkpoint' };
+    const sealed = this.#o.sealing.latestSealed(ns);
+    if (sealed !== undefined && sealed.checkpoint.size > anchored)
+      return { kind: 'leaf', size: sealed.checkpoint.size };
+    return { kind: 'skip', reason: latest.size > anchored ? 'not-sealed' : 'nothing-new' };
+  }
+
+  /**
+   * The leaves this node offers for `target` now: each queued namespace's latest sealed
+   * checkpoint past what is anchored there. Queued namespaces that have nothing new any more
+   * (anchored meanwhile by another epoch) leave the queue.
+   */
+  pending(target: string): EpochLeaf[] {
+    const { store, engine } = this.#o;
+    const out: EpochLeaf[] = [];
+    for (const due of store.due(target)) {
+      if (out.length >= MAX_LOCAL_LEAVES_PER_EPOCH) break;
+      const ns = engine.getNamespace(due.namespace);
+      if (ns === undefined) {
+        store.clearDue(target, due.namespace);
+        continue;
+      }
+      const sealed = this.#o.sealing.latestSealed(ns);
+      const anchored = store.anchoredSize(target, ns.origin);
+      if (sealed === undefined || sealed.checkpoint.size <= anchored) {
+        if (anchored >= due.sealedSize) store.clearDue(target, due.namespace);
+        continue;
+      }
+      const policy = this.#o.witnessPolicy(ns.id) ?? { min_required: 0, allowlist: [] };
+      out.push({
+        origin: ns.origin,
+        size: sealed.checkpoint.size,
+        root: base64Encode(sealed.checkpoint.root),
+        checkpoint: this.#o.checkpointNote(ns.origin, sealed.checkpoint),
+        witness_policy: { min_required: policy.min_required, allowlist: [...policy.allowlist] },
+      });
+    }
+    return out;
+  }
+
+  /** Namespace id of each origin of this node (for clearing what a finalized epoch satisfied). */
+  ownOrigins(): Map<string, string> {
+    return new Map(this.#o.engine.listNamespaces().map((n) => [n.origin, n.id]));
+  }
+}
