@@ -104,9 +104,13 @@ async function startFederation(name: string, n: number, strategy: AnchorStrategy
 }
 
 /** `count` namespaces on each node, each cosigned by one other node and anchored every second. */
-async function makeNamespaces(fed: Federation, count: number): Promise<{ node: RunningNode; ns: string }[]> {
+async function makeNamespaces(
+  fed: Federation,
+  count: number,
+  on: readonly RunningNode[] = fed.nodes,
+): Promise<{ node: RunningNode; ns: string }[]> {
   const out: { node: RunningNode; ns: string }[] = [];
-  for (const [i, node] of fed.nodes.entries()) {
+  for (const [i, node] of on.entries()) {
     const others = fed.nodes.filter((x) => x !== node).map((x) => x.identity.config.name);
     for (let k = 0; k < count; k++) {
       const ns = `t${i}:ns${k}`;
@@ -208,5 +212,45 @@ describe('collaborative anchoring, 3 nodes, real TSA', { timeout: 120_000 }, () 
         assert.ok(ossl.ok, ossl.output);
       }
     }
+  });
+});
+
+describe('independent and hybrid strategies', { timeout: 120_000 }, () => {
+  test('independent: each node anchors its own epoch tree alone, signed only by itself', async () => {
+    const fed = await startFederation('indep', 3, 'independent');
+    const namespaces = await makeNamespaces(fed, 1);
+    for (const { node, ns } of namespaces) {
+      const r = await waitFor(`an anchored receipt of ${ns}`, () => anchoredReceipt(node, ns, 2), 60_000);
+      const fr = r.anchors[0]!.federation_receipt;
+      assert.equal(fr.statement.mode, 'independent');
+      assert.equal(fr.statement.node, node.identity.config.name);
+      assert.deepEqual(
+        fr.signatures.map((s) => s.node),
+        [node.identity.config.name],
+      );
+      const v = await verifyFederationReceipt(fr, trustFor(fed));
+      assert.ok(v.ok, JSON.stringify(v.checks));
+    }
+  });
+
+  test('hybrid: with the other nodes down no epoch finalizes collaboratively, and the survivor falls back to anchoring alone', async () => {
+    const fed = await startFederation('hybrid', 3, 'hybrid');
+    const [alpha] = fed.nodes as [RunningNode];
+    const [{ ns }] = (await makeNamespaces(fed, 1, [alpha])) as [{ ns: string }];
+    // Sealed first (beta and gamma cosign), then beta and gamma stop: no quorum of 2 remains.
+    await waitFor('a sealed checkpoint', async () => {
+      const r = await json<{ sealed: boolean }>(`${alpha.url}/v1/ns/${ns}/receipt/2?sealed=1`);
+      return r.status === 200 ? true : undefined;
+    });
+    await Promise.all(fed.nodes.slice(1).map((n) => n.close()));
+    fed.nodes.splice(1);
+    const r = await waitFor(`a fallback anchor of ${ns}`, () => anchoredReceipt(alpha, ns, 2), 60_000);
+    const fr = r.anchors[0]!.federation_receipt;
+    assert.equal(fr.statement.mode, 'independent');
+    assert.equal(fr.statement.node, alpha.identity.config.name);
+    const v = await verifyFederationReceipt(fr, trustFor(fed));
+    assert.ok(v.ok, JSON.stringify(v.checks));
+    const status = await json<{ targets: { failures: { total: number } }[] }>(`${alpha.url}/v1/anchoring/status`);
+    assert.ok(status.body.targets[0]!.failures.total > 0, 'the failed collaborative attempts are counted');
   });
 });
