@@ -6,6 +6,7 @@ import {
   bytesEqual,
   errorMessage,
   parseJsonStrict,
+  parseReceipt,
   parseTlogPolicyBytes,
   parseVkey,
   verifyReceipt,
@@ -13,12 +14,23 @@ import {
 } from '@vaultmesh/core';
 import { EXIT_FAILURE, EXIT_OK, UsageError, printResult } from '../output.js';
 import { collect } from '../repeatable-option.js';
+import { anchorTrust, readRegistries, readTsaTrustAnchors } from './anchor-trust.js';
+import {
+  anchorCheckLines,
+  anchorNotRun,
+  anchorsMember,
+  verifyAnchors,
+  type AnchorVerificationResult,
+} from './anchored-verification.js';
 
 interface VerifyOptions {
   logVkey: string[];
   witnessVkey: string[];
   trustedKeys?: string;
   policy?: string;
+  registry: string[];
+  tsaCa: string[];
+  requireAnchor?: boolean;
   json?: boolean;
 }
 
@@ -91,7 +103,7 @@ export function registerVerify(program: Command): void {
     .command('verify')
     .argument('<receipt>', "receipt JSON file ('-' for stdin)")
     .description(
-      'verify a receipt offline: leaf hash, log signature, inclusion proof, cosignatures, witness policy (exit 0 verified, 1 not, 2 usage)',
+      'verify a receipt offline: leaf hash, log signature, inclusion proof, cosignatures, witness policy, and each anchor to its timestamp (exit 0 verified, 1 not, 2 usage)',
     )
     .option('--log-vkey <vkey>', 'trusted log verifier key (repeatable)', collect, [])
     .option('--witness-vkey <vkey>', 'trusted witness verifier key (repeatable)', collect, [])
@@ -100,8 +112,21 @@ export function registerVerify(program: Command): void {
       '--policy <file>',
       'C2SP tlog-policy file (GET /v1/ns/{ns}/policy): its logs are trusted and its witness quorum enforced',
     )
+    .option(
+      '--registry <file>',
+      'federation registry for anchored receipts: a pinned federation.registry.set file, or GET /v1/federation/registry?all=1 output (repeatable)',
+      collect,
+      [],
+    )
+    .option(
+      '--tsa-ca <file>',
+      'PEM trust anchor for the RFC 3161 tokens of anchored receipts (repeatable)',
+      collect,
+      [],
+    )
+    .option('--require-anchor', 'fail unless the receipt has anchors')
     .option('--json', 'machine-readable output')
-    .action((file: string, opts: VerifyOptions) => {
+    .action(async (file: string, opts: VerifyOptions) => {
       const logVkeys = [...opts.logVkey];
       const witnessVkeys = [...opts.witnessVkey];
       if (opts.trustedKeys) {
@@ -115,6 +140,8 @@ export function registerVerify(program: Command): void {
           `no trusted log key: pass --log-vkey VKEY, --trusted-keys FILE${policy ? ' (the policy lists no log)' : ' or --policy FILE'}`,
         );
       }
+      const registries = readRegistries(opts.registry);
+      const tsaAnchors = readTsaTrustAnchors(opts.tsaCa);
       let raw: unknown;
       try {
         raw = parseJsonStrict(readFileSync(file === '-' ? 0 : file, 'utf8'));
@@ -122,11 +149,43 @@ export function registerVerify(program: Command): void {
         if (e instanceof RemembrancerError) throw new UsageError(`${file} is not JSON: ${e.message}`);
         throw new UsageError(`cannot read ${file}: ${errorMessage(e)}`);
       }
+      const anchors = anchorsMember(raw);
+      if (anchors.kind === 'list') {
+        // Anchors cannot be checked without keys for them: that is the caller's omission, not the receipt's.
+        const missing = [
+          ...(registries.size === 0 ? ['--registry FILE (the federation registry)'] : []),
+          ...(tsaAnchors.length === 0 ? ['--tsa-ca FILE (the TSA trust anchor)'] : []),
+        ];
+        if (missing.length > 0) {
+          throw new UsageError(
+            `the receipt has ${anchors.anchors.length} anchor(s); to verify them pass ${missing.join(' and ')}`,
+          );
+        }
+      }
       const result = verifyReceipt(raw, { logVkeys, witnessVkeys, ...(policy ? { policy } : {}) });
+      let anchorResults: AnchorVerificationResult[] = [];
+      if (anchors.kind === 'list') {
+        anchorResults = result.ok
+          ? await verifyAnchors(parseReceipt(raw), anchors.anchors, anchorTrust(registries, tsaAnchors))
+          : anchors.anchors.map((_, i) => anchorNotRun(i, 'the entry receipt did not verify'));
+      }
+      // A receipt-level problem with the anchors themselves: malformed, or absent when required.
+      const anchorsProblem =
+        anchors.kind === 'invalid'
+          ? anchors.why
+          : anchors.kind === 'none' && opts.requireAnchor
+            ? 'the receipt has no anchors (--require-anchor)'
+            : undefined;
+      const ok = result.ok && anchorsProblem === undefined && anchorResults.every((a) => a.ok);
       // JSON output: the checkpoint root as base64, as everywhere else (not a byte-indexed object).
-      const json = result.checkpoint
-        ? { ...result, checkpoint: { ...result.checkpoint, root: base64Encode(result.checkpoint.root) } }
-        : result;
+      const json = {
+        ...(result.checkpoint
+          ? { ...result, checkpoint: { ...result.checkpoint, root: base64Encode(result.checkpoint.root) } }
+          : result),
+        ok,
+        ...(anchors.kind === 'none' ? {} : { anchors: anchorResults }),
+        ...(anchorsProblem === undefined ? {} : { anchors_error: anchorsProblem }),
+      };
       printResult(opts, json, () =>
         [
           // The policy verdict is worth reading when it passes too: who cosigned, what was needed.
@@ -134,9 +193,13 @@ export function registerVerify(program: Command): void {
             (c) =>
               `${c.ok ? 'ok  ' : 'FAIL'} ${c.name}${c.ok ? (c.name === 'policy' && c.message ? `: ${c.message}` : '') : `: ${c.message ?? c.code ?? 'failed'}`}`,
           ),
-          result.ok ? 'receipt verified' : 'receipt NOT verified',
+          ...anchorCheckLines(anchorResults),
+          ...(anchorsProblem === undefined ? [] : [`FAIL anchors: ${anchorsProblem}`]),
+          ok
+            ? `receipt verified${anchorResults.length > 0 ? ` to ${anchorResults.length} anchor(s)` : ''}`
+            : 'receipt NOT verified',
         ].join('\n'),
       );
-      process.exitCode = result.ok ? EXIT_OK : EXIT_FAILURE;
+      process.exitCode = ok ? EXIT_OK : EXIT_FAILURE;
     });
 }
