@@ -23,9 +23,13 @@ async function startListening(data: string, listen: string): Promise<RunningNode
   }
 }
 
-export async function ensureNamespace(client: ApiClient, ns: string): Promise<void> {
+export async function ensureNamespace(
+  client: ApiClient,
+  ns: string,
+  spec: Record<string, unknown> = { description: 'demo namespace' },
+): Promise<void> {
   try {
-    await client.json('PUT', client.nsPath(ns), { description: 'demo namespace' });
+    await client.json('PUT', client.nsPath(ns), spec);
   } catch (e) {
     if (!(e instanceof ApiError && e.code === 'NAMESPACE_EXISTS')) throw e;
   }

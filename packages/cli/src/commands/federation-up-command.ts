@@ -1,10 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Command } from 'commander';
 import { createGenesis, type RegistrySet } from '@vaultmesh/core';
-import { dataPaths, initNode, loadNode, localPeerEntry } from '@vaultmesh/node';
+import { dataPaths, initNode, loadNode, localPeerEntry, startDevTsa, type DevTsa } from '@vaultmesh/node';
 import { ApiClient } from '../client/api-client.js';
 import { DEMO_NAMESPACE, ensureNamespace, recordDemoMemories, type DemoRecord } from './demo-command.js';
 import { UsageError, printResult } from '../output.js';
@@ -81,6 +81,40 @@ function stopAll(nodes: readonly { child: ChildProcess }[], timeoutMs = 15_000):
   ).then(() => undefined);
 }
 
+/** The local federation's anchor target: the TSA `federation up` starts. */
+export const LOCAL_ANCHOR_TARGET = 'rfc3161:local';
+/** Epochs of the local federation: short, so the demo shows an anchored receipt within seconds. */
+const LOCAL_EPOCH_MS = 5_000;
+
+/**
+ * Points a node's `anchoring` config at this run's local TSA. The TSA makes a new CA each run;
+ * earlier CAs stay trusted, so epochs anchored by earlier runs still verify.
+ */
+function useLocalTsa(dir: string, tsa: DevTsa): void {
+  const file = dataPaths(dir).config;
+  const cfg = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown> & {
+    anchoring?: {
+      targets?: Record<string, { tsas?: { url?: string; trustAnchors?: string[] }[]; [k: string]: unknown }>;
+      [k: string]: unknown;
+    };
+  };
+  const earlier = cfg.anchoring?.targets?.[LOCAL_ANCHOR_TARGET]?.tsas?.flatMap((t) => t.trustAnchors ?? []) ?? [];
+  const anchors = [...new Set([...earlier.filter((a) => a.includes('-----BEGIN')), tsa.caCertPem])];
+  cfg.anchoring = {
+    targets: {
+      [LOCAL_ANCHOR_TARGET]: {
+        tsas: [{ url: tsa.url, trustAnchors: anchors }],
+        require: 'any',
+        epochMs: LOCAL_EPOCH_MS,
+      },
+    },
+    leaderTimeoutMs: 3_000,
+    // The nodes share this machine's clock.
+    maxClockSkewMs: 1_000,
+  };
+  writeFileSync(file, JSON.stringify(cfg, null, 2) + '\n', { mode: 0o600 });
+}
+
 /**
  * Creates (first run) or reuses N node identities under DIR, a genesis registry signed by all of
  * them, starts every node, hands each the registry, and returns the running nodes.
@@ -90,6 +124,8 @@ export async function startLocalFederation(opts: {
   basePort: number;
   data: string;
   federationId?: string;
+  /** A local RFC 3161 TSA every node anchors to (LOCAL_ANCHOR_TARGET). */
+  tsa?: DevTsa;
 }): Promise<{ nodes: LocalNode[]; registry: RegistrySet; stop(): Promise<void> }> {
   if (opts.nodes < 1 || opts.nodes > LOCAL_NODE_NAMES.length)
     throw new UsageError(`--nodes must be 1..${LOCAL_NODE_NAMES.length}`);
@@ -104,6 +140,7 @@ export async function startLocalFederation(opts: {
         `${dir} listens on ${loadNode(dir).config.listen}, not 127.0.0.1:${opts.basePort + i}; use the --base-port of the first run`,
       );
     }
+    if (opts.tsa) useLocalTsa(dir, opts.tsa);
     dirs.push(dir);
   }
   const genesisPath = join(opts.data, 'registry-genesis.json');
@@ -141,6 +178,34 @@ export async function startLocalFederation(opts: {
   return { nodes: started, registry, stop: () => stopAll(started) };
 }
 
+/**
+ * Waits (bounded) until entry `index` of the demo namespace is anchored and saves that receipt,
+ * with its federation receipt, to DIR/demo-anchored-receipt.json; undefined if it is not in time.
+ */
+async function saveAnchoredReceipt(
+  client: ApiClient,
+  index: number,
+  dir: string,
+  waitMs: number,
+): Promise<string | undefined> {
+  const deadline = Date.now() + waitMs;
+  while (Date.now() < deadline) {
+    const res = await client
+      .request('GET', client.nsPath(DEMO_NAMESPACE, `/receipt/${index}?anchored=1`))
+      .catch(() => undefined);
+    if (res !== undefined) {
+      const body = await res.text();
+      if (res.headers.get('x-anchored') === 'true') {
+        const path = join(dir, 'demo-anchored-receipt.json');
+        writeFileSync(path, body.endsWith('\n') ? body : body + '\n');
+        return path;
+      }
+    }
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  return undefined;
+}
+
 export function registerFederationUp(federation: Command): void {
   federation
     .command('up')
@@ -156,13 +221,37 @@ export function registerFederationUp(federation: Command): void {
       if (!Number.isInteger(nodes)) throw new UsageError('--nodes must be an integer');
       if (!Number.isInteger(basePort) || basePort < 1 || basePort + nodes > 65536)
         throw new UsageError('--base-port must leave room for every node below 65536');
-      const fed = await startLocalFederation({ nodes, basePort, data: opts.data });
-      const stopped = stopOnSignal(() => fed.stop());
+      mkdirSync(opts.data, { recursive: true });
+      const tsa = await startDevTsa({ dir: join(opts.data, 'tsa'), name: 'vaultmesh-local' });
+      let fed: Awaited<ReturnType<typeof startLocalFederation>>;
+      try {
+        fed = await startLocalFederation({ nodes, basePort, data: opts.data, tsa });
+      } catch (e) {
+        await tsa.stop();
+        throw e;
+      }
+      writeFileSync(join(opts.data, 'tsa-ca.pem'), tsa.caCertPem);
+      const stopped = stopOnSignal(async () => {
+        await fed.stop();
+        await tsa.stop();
+      });
       let demo: DemoRecord | undefined;
+      let anchored: string | undefined;
       if (opts.demo) {
         const clients = fed.nodes.map((n) => new ApiClient({ url: n.url, token: loadNode(n.dir).adminToken }));
-        for (const c of clients) await ensureNamespace(c, DEMO_NAMESPACE);
+        // The first node's demo log is anchored at the local TSA every epoch it has something new.
+        await ensureNamespace(clients[0]!, DEMO_NAMESPACE, {
+          description: 'demo namespace',
+          cadence: { fast: { target: LOCAL_ANCHOR_TARGET, every: '5s', confirmations: 0 } },
+        });
+        for (const c of clients.slice(1)) await ensureNamespace(c, DEMO_NAMESPACE);
         demo = await recordDemoMemories(clients[0]!, fed.nodes[0]!.dir, 10_000);
+        anchored = await saveAnchoredReceipt(
+          clients[0]!,
+          demo.indices[demo.indices.length - 1]!,
+          fed.nodes[0]!.dir,
+          45_000,
+        );
       }
       const witnessKeys = fed.registry.peers.filter((p) => p.id !== fed.nodes[0]?.name).map((p) => p.witness_vkey);
       const view = {
@@ -176,6 +265,8 @@ export function registerFederationUp(federation: Command): void {
                 namespace: DEMO_NAMESPACE,
                 indices: demo.indices,
                 receipt: demo.receiptPath,
+                anchored_receipt: anchored ?? null,
+                tsa: { url: tsa.url, ca: join(opts.data, 'tsa-ca.pem') },
                 log_vkey: demo.logVkey,
                 witness_vkeys: witnessKeys,
               },
@@ -200,6 +291,11 @@ export function registerFederationUp(federation: Command): void {
                   `  receipt      ${fed.nodes[0]!.url}/v1/ns/${encodeURIComponent(DEMO_NAMESPACE)}/receipt/${demo.indices[demo.indices.length - 1]}`,
                   `Receipt saved to ${rel}. Verify it offline, with the witnesses' cosignatures:`,
                   `  npx remembrancer verify ${rel} --log-vkey '${demo.logVkey}' ${witnessKeys.map((k) => `--witness-vkey '${k}'`).join(' ')}`,
+                  '',
+                  anchored
+                    ? `Anchored: the federation timestamped that checkpoint at the local TSA (${tsa.url}); receipt with its federation receipt saved to ${relative(process.cwd(), anchored) || anchored}.`
+                    : `Not anchored yet (epochs of ${LOCAL_EPOCH_MS / 1000} s at ${LOCAL_ANCHOR_TARGET}): npx remembrancer receipt ${demo.indices[demo.indices.length - 1]} --ns ${DEMO_NAMESPACE} --url ${fed.nodes[0]!.url} --anchored --wait 60`,
+                  `  anchoring    ${fed.nodes[0]!.url}/v1/anchoring/status   (npx remembrancer anchor status --url ${fed.nodes[0]!.url})`,
                 ]
               : []),
             'Press Ctrl-C to stop every node.',

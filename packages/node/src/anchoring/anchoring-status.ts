@@ -22,7 +22,7 @@ export interface TargetStatus {
     leaves: number;
     anchor_time: string;
     finalized_at: string;
-    /** Since the anchor, ms; `stale` when more than two epochs old. */
+    /** Since the anchor, ms; `stale` when leaves are pending and it is more than two epochs old. */
     age_ms: number;
     stale: boolean;
   } | null;
@@ -51,7 +51,12 @@ function counter(counters: Map<string, Map<string, number>>, name: string, label
   return counters.get(name)?.get(label) ?? 0;
 }
 
-function lastFinalized(rec: EpochRecord | undefined, epochMs: number, nowMs: number): TargetStatus['last_finalized'] {
+function lastFinalized(
+  rec: EpochRecord | undefined,
+  epochMs: number,
+  nowMs: number,
+  pending: number,
+): TargetStatus['last_finalized'] {
   const f = rec?.finalization;
   if (rec === undefined || f === undefined) return null;
   const anchorMs = Date.parse(f.anchor.timestamp);
@@ -67,7 +72,8 @@ function lastFinalized(rec: EpochRecord | undefined, epochMs: number, nowMs: num
     anchor_time: f.anchor.timestamp,
     finalized_at: f.finalized_at,
     age_ms: age,
-    stale: age > 2 * epochMs,
+    // Stale: leaves wait while the last anchor is more than two epochs old.
+    stale: pending > 0 && age > 2 * epochMs,
   };
 }
 
@@ -104,7 +110,7 @@ export function anchoringStatus(input: {
       epoch_ms: t.epochMs,
       current_epoch: current,
       next_due: new Date(epochEndMs(current, t.epochMs)).toISOString(),
-      last_finalized: lastFinalized(store.lastFinalized(t.id), t.epochMs, nowMs),
+      last_finalized: lastFinalized(store.lastFinalized(t.id), t.epochMs, nowMs, store.dueCount(t.id)),
       pending_leaves: store.dueCount(t.id),
       finalized,
       abandoned: counter(counters, 'abandoned', t.id),
