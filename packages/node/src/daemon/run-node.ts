@@ -29,6 +29,7 @@ import { NODE_VERSION } from './node-version.js';
 import { Lifecycle } from './lifecycle.js';
 import { AnchoringService } from '../anchoring/anchoring-service.js';
 import { anchorTargets } from '../anchoring/anchor-targets.js';
+import { sampleAnchoringMetrics } from '../anchoring/anchoring-metrics.js';
 
 export interface RunningNode {
   identity: NodeIdentity;
@@ -279,7 +280,10 @@ async function startNode(
     },
     witness,
     federation: { registry, status, store: federationStore, ledger, witnessed: () => witness.witnessedOrigins() },
-    onMetricsScrape: () => sampleFederationMetrics(status.status(), metrics),
+    onMetricsScrape: () => {
+      sampleFederationMetrics(status.status(), metrics);
+      sampleAnchoringMetrics(anchoring.status(), metrics);
+    },
     checkpointNote,
     witnessState: (origin, cp) => {
       const reg = registry.latest();

@@ -118,6 +118,13 @@ export class NodeMetrics {
     labelNames: ['origin'] as const,
     registers: [this.registry],
   });
+  /** Anchoring figures of GET /v1/anchoring/status, by target (and `what`), sampled at scrape time. */
+  readonly anchoring = new Gauge({
+    name: 'remembrancer_anchoring',
+    help: 'Anchoring by target: what = last_finalized_epoch, last_anchor_age_seconds, pending_leaves, finalized_epochs, abandoned_epochs, duplicates, failovers, target_requests, failures, skips',
+    labelNames: ['target', 'what'] as const,
+    registers: [this.registry],
+  });
 
   constructor(options: { defaultMetrics?: boolean } = {}) {
     if (options.defaultMetrics) collectDefaultMetrics({ register: this.registry, prefix: 'remembrancer_' });

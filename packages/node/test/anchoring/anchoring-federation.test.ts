@@ -196,6 +196,11 @@ describe('collaborative anchoring, 3 nodes, real TSA', { timeout: 120_000 }, () 
     assert.equal(fed.tsa.requests(), requests);
     assert.ok(requests <= finalized.length + 1, `${requests} TSA requests for ${finalized.length} epochs`);
 
+    // The same figures in /metrics.
+    const metrics = await (await fetch(`${fed.nodes[0]!.url}/metrics`)).text();
+    assert.match(metrics, /remembrancer_anchoring\{target="rfc3161:test",what="finalized_epochs"\} [1-9]/);
+    assert.match(metrics, /remembrancer_anchoring\{target="rfc3161:test",what="last_finalized_epoch"\} \d+/);
+
     for (const { node, ns } of namespaces) {
       const receipt = (await anchoredReceipt(node, ns, 2))!;
       for (const a of receipt.anchors) {
@@ -236,7 +241,7 @@ describe('independent and hybrid strategies', { timeout: 120_000 }, () => {
   test('hybrid: with the other nodes down no epoch finalizes collaboratively, and the survivor falls back to anchoring alone', async () => {
     const fed = await startFederation('hybrid', 3, 'hybrid');
     const [alpha] = fed.nodes as [RunningNode];
-    const [{ ns }] = (await makeNamespaces(fed, 1, [alpha])) as [{ ns: string }];
+    const { ns } = (await makeNamespaces(fed, 1, [alpha]))[0]!;
     // Sealed first (beta and gamma cosign), then beta and gamma stop: no quorum of 2 remains.
     await waitFor('a sealed checkpoint', async () => {
       const r = await json<{ sealed: boolean }>(`${alpha.url}/v1/ns/${ns}/receipt/2?sealed=1`);
