@@ -58,6 +58,9 @@ export interface EpochCoordinatorOptions {
   onFinalized?: (f: EpochFinalization, outcome: 'new' | 'same' | 'duplicate') => void;
 }
 
+/** Finalized epochs kept for a peer that has not taken them yet. */
+const MAX_UNPUSHED_PER_PEER = 64;
+
 /** Bound on one peer exchange of the protocol, ms (a fraction of the leader timeout). */
 function peerTimeoutMs(config: AnchoringConfig): number {
   return Math.max(500, Math.min(5_000, Math.floor(config.leaderTimeoutMs / 3)));
@@ -452,6 +455,8 @@ export class EpochCoordinator {
       let m = this.#unpushed.get(p.id);
       if (m === undefined) this.#unpushed.set(p.id, (m = new Map<string, EpochFinalization>()));
       m.set(key, f);
+      // A peer down for long gets the newest epochs only; it can ask for older ones (epoch route).
+      while (m.size > MAX_UNPUSHED_PER_PEER) m.delete(m.keys().next().value!);
     }
     this.#retryPushes(this.#o.signer.registry());
   }
