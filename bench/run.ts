@@ -16,6 +16,7 @@ const AREAS = [
   'scale',
   'federation',
   'namespaces',
+  'anchoring',
 ] as const;
 
 const RESULTS_PATH = fileURLToPath(new URL('./results.json', import.meta.url));
