@@ -117,6 +117,13 @@ export class AnchorStore {
            VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
         ),
         epoch: db.prepare('SELECT * FROM anchor_epochs WHERE target = ? AND epoch = ? AND mode = ? AND node = ?'),
+        inFlight: db
+          .prepare(
+            `SELECT s.leaves FROM anchor_signed_roots s WHERE s.target = ? AND s.mode = 'collaborative'
+               AND s.epoch >= ? AND s.epoch < ? AND NOT EXISTS (
+                 SELECT 1 FROM anchor_epochs e WHERE e.target = s.target AND e.epoch = s.epoch AND e.mode = s.mode)`,
+          )
+          .pluck(),
         putEpoch: db.prepare(
           `INSERT INTO anchor_epochs (target, epoch, mode, node, status, finalization, updated_at)
            VALUES (?, ?, ?, ?, ?, ?, ?)
@@ -227,6 +234,21 @@ export class AnchorStore {
         root.signedAt,
       );
       return root;
+    });
+  }
+
+  /**
+   * Largest size per origin in collaborative roots this node signed for epochs in
+   * [fromEpoch, beforeEpoch) whose outcome it does not know yet: leaves in flight.
+   */
+  inFlightSizes(target: string, fromEpoch: number, beforeEpoch: number): Map<string, number> {
+    return this.#conn.read(() => {
+      const out = new Map<string, number>();
+      for (const text of this.#s.inFlight!.all(target, fromEpoch, beforeEpoch) as string[]) {
+        for (const leaf of JSON.parse(text) as EpochLeaf[])
+          out.set(leaf.origin, Math.max(out.get(leaf.origin) ?? 0, leaf.size));
+      }
+      return out;
     });
   }
 

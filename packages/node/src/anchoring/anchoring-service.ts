@@ -125,9 +125,9 @@ export class AnchoringService {
   }
 
   /** This node's leaves for a collaborative epoch (peer route). */
-  peerLeaves(target: string): unknown[] {
+  peerLeaves(target: string, epoch: number): unknown[] {
     this.#target(target);
-    return this.leaves.pending(target);
+    return this.coordinator.leavesFor(target, epoch);
   }
 
   sign(body: unknown): GivenSignature {

@@ -297,9 +297,10 @@ export class EpochCoordinator {
     const cfg = target.config;
     const t = peerTimeoutMs(this.#o.config);
     const answers = await Promise.allSettled(others.map((p) => fetchPeerLeaves(p, this.#o.creds, cfg.id, epoch, t)));
-    const offered: { from: string; leaf: unknown }[] = this.#o.leaves
-      .pending(cfg.id)
-      .map((leaf) => ({ from: this.#o.self, leaf }));
+    const offered: { from: string; leaf: unknown }[] = this.leavesFor(cfg.id, epoch).map((leaf) => ({
+      from: this.#o.self,
+      leaf,
+    }));
     answers.forEach((a, i) => {
       if (a.status === 'fulfilled')
         for (const leaf of a.value.slice(0, MAX_EPOCH_LEAVES)) offered.push({ from: others[i]!.id, leaf });
@@ -498,6 +499,19 @@ export class EpochCoordinator {
       );
     await checkFinalization(f, this.#context(registry, target.config));
     return this.#record(f);
+  }
+
+  /**
+   * This node's leaves for a collaborative epoch: its pending ones, less those it signed into an
+   * earlier epoch still in play whose outcome it does not know yet.
+   */
+  leavesFor(target: string, epoch: number): EpochLeaf[] {
+    const registry = this.#o.registry.latest();
+    const cfg = this.#o.targets.get(target)?.config;
+    if (registry === undefined || cfg === undefined) return this.#o.leaves.pending(target);
+    const signers = Math.max(1, anchorSigners(registry).length);
+    const from = epoch - epochsInPlay(cfg, signers, this.#o.config);
+    return this.#o.leaves.pending(target, this.#o.store.inFlightSizes(target, from, epoch));
   }
 
   /** What this node knows of an epoch (the peer route a failover leader asks). */

@@ -69,7 +69,7 @@ export class LocalLeaves {
    * checkpoint past what is anchored there. Queued namespaces that have nothing new any more
    * (anchored meanwhile by another epoch) leave the queue.
    */
-  pending(target: string): EpochLeaf[] {
+  pending(target: string, inFlight: ReadonlyMap<string, number> = new Map()): EpochLeaf[] {
     const { store, engine } = this.#o;
     const out: EpochLeaf[] = [];
     for (const due of store.due(target)) {
@@ -85,6 +85,9 @@ export class LocalLeaves {
         if (anchored >= due.sealedSize) store.clearDue(target, due.namespace);
         continue;
       }
+      // Already in a root this node signed for an earlier epoch still in flight: it waits for
+      // that epoch's outcome (anchored, or abandoned and offered again) rather than be anchored twice.
+      if (sealed.checkpoint.size <= (inFlight.get(ns.origin) ?? 0)) continue;
       const policy = this.#o.witnessPolicy(ns.id) ?? { min_required: 0, allowlist: [] };
       out.push({
         origin: ns.origin,

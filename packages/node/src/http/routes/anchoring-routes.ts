@@ -64,8 +64,8 @@ export const anchoringArea: HttpArea = {
   peer(app, ctx) {
     app.get<{ Querystring: Record<string, string> }>(`${ANCHOR_PEER_PATH}/leaves`, async (request) => {
       const target = targetParam(request.query.target);
-      indexParam('epoch', request.query.epoch);
-      return { leaves: anchoring(ctx).peerLeaves(target) };
+      const epoch = indexParam('epoch', request.query.epoch);
+      return { leaves: anchoring(ctx).peerLeaves(target, epoch) };
     });
 
     // The body is attacker-controlled (even a registry peer may lie): the signer checks every
