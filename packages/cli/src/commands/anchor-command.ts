@@ -1,44 +1,9 @@
 import type { Command } from 'commander';
+import type { AnchoringStatus } from '@vaultmesh/node';
 import { clientFrom, withConnection, type ConnectionOptions } from '../client/connection.js';
 import { printResult } from '../output.js';
 
-/** What `GET /v1/anchoring/status` answers (the node's anchoring-status.ts). */
-interface AnchoringStatusView {
-  node: string;
-  strategy: string | null;
-  signers: string[];
-  quorum: number | null;
-  targets: {
-    target: string;
-    require: string;
-    tsas: string[];
-    epoch_ms: number;
-    next_due: string;
-    last_finalized: {
-      epoch: number;
-      mode: string;
-      root: string;
-      leader: string;
-      attempt: number;
-      signatures: number;
-      leaves: number;
-      anchor_time: string;
-      age_ms: number;
-      stale: boolean;
-    } | null;
-    pending_leaves: number;
-    finalized: Record<string, number>;
-    abandoned: number;
-    duplicates: number;
-    failovers: number;
-    target_requests: number;
-    skips: Record<string, number>;
-    failures: { total: number; recent: { epoch: number | null; reason: string; at: string }[] };
-  }[];
-  unconfigured_targets: { target: string; namespaces: string[] }[];
-}
-
-function describeStatus(s: AnchoringStatusView): string {
+function describeStatus(s: AnchoringStatus): string {
   const lines = [
     `node ${s.node}: strategy ${s.strategy ?? 'none (no registry)'}, quorum ${s.quorum ?? '-'} of ${s.signers.length} anchor peers`,
   ];
@@ -72,7 +37,7 @@ export function registerAnchor(program: Command): void {
   withConnection(anchor.command('status').description('per anchor target: last finalized epoch, pending, failures'))
     .option('--json', 'machine-readable output')
     .action(async (opts: ConnectionOptions & { json?: boolean }) => {
-      const s = await clientFrom(opts).json<AnchoringStatusView>('GET', '/v1/anchoring/status');
+      const s = await clientFrom(opts).json<AnchoringStatus>('GET', '/v1/anchoring/status');
       printResult(opts, s, () => describeStatus(s));
     });
 }
