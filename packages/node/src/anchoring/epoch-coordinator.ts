@@ -58,6 +58,32 @@ export interface EpochCoordinatorOptions {
   onFinalized?: (f: EpochFinalization, outcome: 'new' | 'same' | 'duplicate') => void;
 }
 
+/**
+ * The epoch tree over `leaves` and its statement under the registry in force: collaborative
+ * (`node` null) or one node's independent epoch.
+ */
+function proposalOf(
+  registry: RegistrySet,
+  target: string,
+  epoch: number,
+  leaves: readonly EpochLeaf[],
+  node: string | null,
+): CheckedProposal {
+  const tree = buildEpochTree(leaves);
+  const statement: EpochStatement = {
+    format: 'vaultmesh.epoch@1',
+    federation_id: registry.federation_id,
+    registry_version: registry.version,
+    target,
+    epoch,
+    mode: node === null ? 'collaborative' : 'independent',
+    node,
+    tree_size: tree.size,
+    root: tree.rootBase64,
+  };
+  return { statement, leaves: tree.leaves, tree };
+}
+
 /** Finalized epochs kept for a peer that has not taken them yet. */
 const MAX_UNPUSHED_PER_PEER = 64;
 
@@ -333,19 +359,7 @@ export class EpochCoordinator {
     const leaves = [...byOrigin.values()]
       .sort((a, b) => (a.origin < b.origin ? -1 : a.origin > b.origin ? 1 : 0))
       .slice(0, MAX_EPOCH_LEAVES);
-    const tree = buildEpochTree(leaves);
-    const statement: EpochStatement = {
-      format: 'vaultmesh.epoch@1',
-      federation_id: registry.federation_id,
-      registry_version: registry.version,
-      target: cfg.id,
-      epoch,
-      mode: 'collaborative',
-      node: null,
-      tree_size: tree.size,
-      root: tree.rootBase64,
-    };
-    return { statement, leaves: tree.leaves, tree };
+    return proposalOf(registry, cfg.id, epoch, leaves, null);
   }
 
   /** This node's signature first (recorded before anything is sent), then every other anchor peer's. */
@@ -424,22 +438,11 @@ export class EpochCoordinator {
       this.#idle.set(cfg.id, epoch);
       return;
     }
-    const tree = buildEpochTree(leaves);
-    const statement: EpochStatement = {
-      format: 'vaultmesh.epoch@1',
-      federation_id: registry.federation_id,
-      registry_version: registry.version,
-      target: cfg.id,
-      epoch,
-      mode: 'independent',
-      node: this.#o.self,
-      tree_size: tree.size,
-      root: tree.rootBase64,
-    };
-    const own = this.#o.signer.signChecked({ statement, leaves: tree.leaves, tree });
+    const proposal = proposalOf(registry, cfg.id, epoch, leaves, this.#o.self);
+    const own = this.#o.signer.signChecked(proposal);
     const f = await this.#anchor(
       target,
-      { statement, leaves: tree.leaves, tree },
+      proposal,
       [{ node: own.node, sig: own.sig, role: 'leader', timestamp: own.signed_at }],
       0,
     );
