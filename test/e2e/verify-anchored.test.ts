@@ -255,6 +255,18 @@ describe('verify an anchored receipt end to end', { timeout: 180_000 }, () => {
     assert.match(r.stdout, /anchor\[0\] anchor: .*token 0/);
   });
 
+  test('--tsa-policy: the TSA policy of the tokens passes, another fails at anchor, a malformed OID is exit 2', async () => {
+    const base = ['--registry', files.registry, '--tsa-ca', files.ca];
+    const own = await verify(files.receipt, [...base, '--tsa-policy', '1.2.3', '--tsa-policy', tsas[0]!.policyOid]);
+    assert.equal(own.code, 0, own.stdout + own.stderr);
+    const other = await verify(files.receipt, [...base, '--tsa-policy', '1.2.3.4.5']);
+    assertFailsAt(other, 'anchor');
+    assert.ok(other.stdout.includes(`token 0 is under TSA policy ${tsas[0]!.policyOid}, not 1.2.3.4.5`), other.stdout);
+    const bad = await verify(files.receipt, [...base, '--tsa-policy', 'not-an-oid']);
+    assert.equal(bad.code, 2, bad.stdout + bad.stderr);
+    assert.match(bad.stderr, /--tsa-policy not-an-oid is not a dotted-decimal OID/);
+  });
+
   test('anchors without --registry are a usage error naming it, exit 2', async () => {
     const r = await verify(files.receipt, ['--tsa-ca', files.ca]);
     assert.equal(r.code, 2, r.stdout + r.stderr);

@@ -97,9 +97,10 @@ export function readTsaTrustAnchors(paths: readonly string[]): string[] {
  * verifyTimestampToken against the trust anchors and carry `digest` (the epoch statement's) as its
  * message imprint; `any` is one token, `all` one per TSA, never the same token twice. What the
  * receipt's anchor must say comes from the first token: tx_hash the lowercase hex SHA-256 of its
- * DER, block its serialNumber, timestamp its genTime.
+ * DER, block its serialNumber, timestamp its genTime. When `policyOids` is not empty, every token
+ * must be issued under one of them (the TSA policy the verifier accepts, `--tsa-policy`).
  */
-export function rfc3161EvidenceVerifier(trustAnchorsPem: readonly string[]) {
+export function rfc3161EvidenceVerifier(trustAnchorsPem: readonly string[], policyOids: readonly string[] = []) {
   return async (evidence: FederationReceiptEvidence, digest: Uint8Array): Promise<AnchorAttestation> => {
     if (evidence.type !== 'rfc3161') throw new Error(`evidence of type ${String(evidence.type)} cannot be verified`);
     const tokens = evidence.tokens.map((t) => base64Decode(t));
@@ -118,6 +119,9 @@ export function rfc3161EvidenceVerifier(trustAnchorsPem: readonly string[]) {
       } catch (e) {
         throw new Error(`token ${i}: ${errorMessage(e)}`, { cause: e });
       }
+      if (policyOids.length > 0 && !policyOids.includes(verified.policyOid)) {
+        throw new Error(`token ${i} is under TSA policy ${verified.policyOid}, not ${policyOids.join(' or ')}`);
+      }
       first ??= { tx_hash: hash, block: verified.serialNumber, timestamp: verified.genTimeIso };
     }
     if (first === undefined) throw new Error('the evidence holds no token');
@@ -125,11 +129,23 @@ export function rfc3161EvidenceVerifier(trustAnchorsPem: readonly string[]) {
   };
 }
 
-/** The trust `verifyReceiptAnchor` needs, from the `--registry` and `--tsa-ca` files. */
-export function anchorTrust(registries: ReadonlyMap<number, RegistrySet>, tsaAnchorsPem: readonly string[]) {
+const OID = /^[0-2](\.(0|[1-9][0-9]*))+$/;
+
+/** The `--tsa-policy` values, each a dotted-decimal OID. */
+export function readTsaPolicies(oids: readonly string[]): string[] {
+  for (const oid of oids) if (!OID.test(oid)) throw new UsageError(`--tsa-policy ${oid} is not a dotted-decimal OID`);
+  return [...oids];
+}
+
+/** The trust `verifyReceiptAnchor` needs, from the `--registry`, `--tsa-ca` and `--tsa-policy` options. */
+export function anchorTrust(
+  registries: ReadonlyMap<number, RegistrySet>,
+  tsaAnchorsPem: readonly string[],
+  tsaPolicies: readonly string[] = [],
+) {
   const trust: FederationReceiptTrust = {
     registry: (version) => registries.get(version),
-    verifyEvidence: rfc3161EvidenceVerifier(tsaAnchorsPem),
+    verifyEvidence: rfc3161EvidenceVerifier(tsaAnchorsPem, tsaPolicies),
   };
   return trust;
 }

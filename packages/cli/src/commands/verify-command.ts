@@ -14,7 +14,7 @@ import {
 } from '@vaultmesh/core';
 import { EXIT_FAILURE, EXIT_OK, UsageError, printResult } from '../output.js';
 import { collect } from '../repeatable-option.js';
-import { anchorTrust, readRegistries, readTsaTrustAnchors } from './anchor-trust.js';
+import { anchorTrust, readRegistries, readTsaPolicies, readTsaTrustAnchors } from './anchor-trust.js';
 import {
   anchorCheckLines,
   anchorNotRun,
@@ -30,6 +30,7 @@ interface VerifyOptions {
   policy?: string;
   registry: string[];
   tsaCa: string[];
+  tsaPolicy: string[];
   requireAnchor?: boolean;
   json?: boolean;
 }
@@ -124,6 +125,12 @@ export function registerVerify(program: Command): void {
       collect,
       [],
     )
+    .option(
+      '--tsa-policy <oid>',
+      'accept RFC 3161 tokens only under this TSA policy OID (repeatable: any of them)',
+      collect,
+      [],
+    )
     .option('--require-anchor', 'fail unless the receipt has anchors')
     .option('--json', 'machine-readable output')
     .action(async (file: string, opts: VerifyOptions) => {
@@ -142,6 +149,7 @@ export function registerVerify(program: Command): void {
       }
       const registries = readRegistries(opts.registry);
       const tsaAnchors = readTsaTrustAnchors(opts.tsaCa);
+      const tsaPolicies = readTsaPolicies(opts.tsaPolicy);
       let raw: unknown;
       try {
         raw = parseJsonStrict(readFileSync(file === '-' ? 0 : file, 'utf8'));
@@ -166,7 +174,7 @@ export function registerVerify(program: Command): void {
       let anchorResults: AnchorVerificationResult[] = [];
       if (anchors.kind === 'list') {
         anchorResults = result.ok
-          ? await verifyAnchors(parseReceipt(raw), anchors.anchors, anchorTrust(registries, tsaAnchors))
+          ? await verifyAnchors(parseReceipt(raw), anchors.anchors, anchorTrust(registries, tsaAnchors, tsaPolicies))
           : anchors.anchors.map((_, i) => anchorNotRun(i, 'the entry receipt did not verify'));
       }
       // A receipt-level problem with the anchors themselves: malformed, or absent when required.
