@@ -67,11 +67,23 @@ function waitExit(child: ChildProcess, timeoutMs: number): Promise<number | null
   });
 }
 
+/**
+ * How a long-running CLI process is launched, for fault tests: `prefix` runs it through a command
+ * that execs its arguments (e.g. `ip netns exec NAME`, so its pid stays the node's and a signal
+ * reaches it), `env` adds variables (e.g. libfaketime's LD_PRELOAD and FAKETIME).
+ */
+export interface CliLaunch {
+  prefix?: readonly string[];
+  env?: Record<string, string>;
+}
+
 /** Starts a long-running `remembrancer ARGS --json` and resolves with its first output line. */
-export function startCli(args: string[], options: { timeoutMs?: number } = {}): Promise<LongRunningCli> {
+export function startCli(args: string[], options: { timeoutMs?: number } & CliLaunch = {}): Promise<LongRunningCli> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...NODE_ARGS, ...args, '--json'], {
+    const argv = [...(options.prefix ?? []), process.execPath, ...NODE_ARGS, ...args, '--json'];
+    const child = spawn(argv[0]!, argv.slice(1), {
       cwd: REPO_ROOT,
+      env: { ...process.env, ...options.env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stderr = '';
@@ -126,7 +138,7 @@ export function startCli(args: string[], options: { timeoutMs?: number } = {}): 
 /** Starts `remembrancer serve` on an ephemeral loopback port and resolves once it listens. */
 export async function startServe(
   dataDir: string,
-  options: { timeoutMs?: number; listen?: string } = {},
+  options: { timeoutMs?: number; listen?: string } & CliLaunch = {},
 ): Promise<ServeProcess> {
   const p = await startCli(['serve', '--data', dataDir, '--listen', options.listen ?? '127.0.0.1:0'], options);
   return { ...p, url: p.first.url as string };

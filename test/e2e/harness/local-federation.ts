@@ -3,7 +3,7 @@ import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseJsonStrict, parseRegistry, type RegistrySet } from '@vaultmesh/core';
 import { freePorts, waitFor as pollUntil } from '../../../packages/node/test/federation/federation-fixture.js';
-import { runCli, startServe, type ServeProcess } from './cli-process.js';
+import { runCli, startServe, type CliLaunch, type ServeProcess } from './cli-process.js';
 
 const NAMES = ['alpha', 'beta', 'gamma', 'delta', 'epsilon', 'zeta', 'eta'];
 
@@ -21,7 +21,8 @@ export interface FederationNode {
 export interface LocalFederation {
   nodes: FederationNode[];
   registry: RegistrySet;
-  restart(i: number): Promise<void>;
+  /** Starts node i's `serve` again from its data dir (launched through `launch`, if given: a netns, a skewed clock). */
+  restart(i: number, launch?: CliLaunch): Promise<void>;
   kill(i: number): Promise<void>;
   pause(i: number): void;
   resume(i: number): void;
@@ -96,9 +97,9 @@ async function startLocalFederationOnce(
   const fed: LocalFederation = {
     nodes,
     registry,
-    async restart(i) {
+    async restart(i, launch = {}) {
       const node = nodes[i]!;
-      node.proc = await startServe(node.dir, { listen: node.listen });
+      node.proc = await startServe(node.dir, { listen: node.listen, ...launch });
     },
     async kill(i) {
       await nodes[i]!.proc?.kill();
