@@ -18,6 +18,10 @@ export const ANCHOR_APPLICATION_ID = 0x564d4131;
  * - `anchor_epoch_leaves`: which origin at which size each finalized epoch anchored (receipt lookup).
  * - `anchor_duplicates`: further anchors of an already finalized root (harmless, kept as evidence).
  * - `anchor_counters`, `anchor_failures`: what status and /metrics report.
+ * - `anchor_due_seen` (migration 2): the latest cadence due time handled per (namespace, level,
+ *   target). The cadence scheduler commits a due time to its own file before it tells anchoring;
+ *   a crash between the two would lose the event, so start-up replays every level whose last due
+ *   time is newer than the one seen here.
  */
 export const ANCHOR_MIGRATIONS: readonly string[] = [
   `
@@ -90,6 +94,15 @@ export const ANCHOR_MIGRATIONS: readonly string[] = [
     at_ms  INTEGER NOT NULL
   );
   CREATE INDEX anchor_failures_target ON anchor_failures (target, id);
+  `,
+  `
+  CREATE TABLE anchor_due_seen (
+    namespace TEXT NOT NULL,
+    level     TEXT NOT NULL,
+    target    TEXT NOT NULL,
+    due_at_ms INTEGER NOT NULL,
+    PRIMARY KEY (namespace, level, target)
+  ) WITHOUT ROWID;
   `,
 ];
 

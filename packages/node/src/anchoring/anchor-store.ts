@@ -103,6 +103,13 @@ export class AnchorStore {
           'SELECT target, namespace, due_at_ms, sealed_size FROM anchor_due WHERE target = ? ORDER BY namespace',
         ),
         dueCount: db.prepare('SELECT count(*) FROM anchor_due WHERE target = ?').pluck(),
+        dueSeen: db
+          .prepare('SELECT due_at_ms FROM anchor_due_seen WHERE namespace = ? AND level = ? AND target = ?')
+          .pluck(),
+        markDueSeen: db.prepare(
+          `INSERT INTO anchor_due_seen (namespace, level, target, due_at_ms) VALUES (?, ?, ?, ?)
+           ON CONFLICT (namespace, level, target) DO UPDATE SET due_at_ms = max(due_at_ms, excluded.due_at_ms)`,
+        ),
         anchored: db.prepare('SELECT size FROM anchor_anchored WHERE target = ? AND origin = ?').pluck(),
         setAnchored: db.prepare(
           `INSERT INTO anchor_anchored (target, origin, size, epoch) VALUES (?, ?, ?, ?)
@@ -175,6 +182,15 @@ export class AnchorStore {
 
   markDue(target: string, namespace: string, dueAtMs: number, sealedSize: number): void {
     this.#conn.run('anchoring write failed', () => this.#s.markDue!.run(target, namespace, dueAtMs, sealedSize));
+  }
+
+  /** The latest cadence due time handled for this level and target, if any (crash recovery). */
+  dueSeen(namespace: string, level: string, target: string): number | undefined {
+    return this.#conn.read(() => this.#s.dueSeen!.get(namespace, level, target) as number | undefined);
+  }
+
+  markDueSeen(namespace: string, level: string, target: string, dueAtMs: number): void {
+    this.#conn.run('anchoring write failed', () => this.#s.markDueSeen!.run(namespace, level, target, dueAtMs));
   }
 
   clearDue(target: string, namespace: string): void {

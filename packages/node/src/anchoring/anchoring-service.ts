@@ -98,10 +98,14 @@ export class AnchoringService {
     });
   }
 
-  /** Listens to cadence due events and starts the coordinator's timer. */
+  /**
+   * Listens to cadence due events, handles the ones a crash kept from being heard (committed by
+   * the cadence scheduler, never recorded here), and starts the coordinator's timer.
+   */
   start(): void {
     this.#unsubscribe?.();
     this.#unsubscribe = this.#o.cadence.onDue((event) => this.leaves.onDue(event));
+    this.leaves.replayMissed(this.#o.cadence.lastDueEvents());
     this.coordinator.start();
   }
 

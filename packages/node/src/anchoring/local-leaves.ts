@@ -36,8 +36,33 @@ export class LocalLeaves {
     this.#o = options;
   }
 
-  /** Handles one cadence due event (CadenceScheduler.onDue). */
+  /**
+   * Handles one cadence due event (CadenceScheduler.onDue), then records it as seen: an event
+   * replayed after a crash (replayMissed) is handled again, which is harmless — queueing is an
+   * upsert and a skip is only counted.
+   */
   onDue(event: CadenceDueEvent): void {
+    this.#handleDue(event);
+    this.#o.store.markDueSeen(event.namespace, event.level, event.target, event.dueAtMs);
+  }
+
+  /**
+   * Handles each level's latest due event that this node's anchoring never recorded as seen: the
+   * cadence scheduler committed it, then the process died before the event was handled. Returns
+   * how many were replayed.
+   */
+  replayMissed(latest: readonly CadenceDueEvent[]): number {
+    let replayed = 0;
+    for (const event of latest) {
+      const seen = this.#o.store.dueSeen(event.namespace, event.level, event.target);
+      if (seen !== undefined && seen >= event.dueAtMs) continue;
+      this.onDue(event);
+      replayed++;
+    }
+    return replayed;
+  }
+
+  #handleDue(event: CadenceDueEvent): void {
     const { store } = this.#o;
     if (!this.#o.isConfigured(event.target)) {
       store.bump('skips', `${event.target}|target-not-configured`);

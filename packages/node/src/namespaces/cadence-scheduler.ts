@@ -165,6 +165,30 @@ export class CadenceScheduler {
     return events;
   }
 
+  /**
+   * The latest due event of every level that has come due at least once (its last_due), as
+   * tick() emitted it, less `periods` (reported as 1). For a listener that recovers events it may
+   * have missed: tick() commits a due time before listeners hear of it, so a crash in between
+   * leaves the event committed here and unheard there.
+   */
+  lastDueEvents(): CadenceDueEvent[] {
+    const out: CadenceDueEvent[] = [];
+    for (const namespace of this.#store.namespaces()) {
+      for (const row of this.#store.levels(namespace)) {
+        if (row.lastDueMs === null) continue;
+        out.push({
+          namespace,
+          level: row.level,
+          target: row.target,
+          confirmations: row.confirmations,
+          dueAtMs: row.lastDueMs,
+          periods: 1,
+        });
+      }
+    }
+    return out;
+  }
+
   /** Subscribes to due events; returns the unsubscribe function. */
   onDue(listener: CadenceDueListener): () => void {
     this.#listeners.add(listener);
