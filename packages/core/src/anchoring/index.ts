@@ -5,6 +5,7 @@ export * from './epoch-leaf.js';
 export * from './verify-epoch-leaf.js';
 export * from './epoch-tree.js';
 export * from './epoch-statement.js';
+export * from './epoch-equivocation.js';
 export * from './federation-receipt.js';
 export * from './verify-federation-receipt.js';
 export * from './verify-receipt-anchor.js';
