@@ -1,7 +1,7 @@
 import { createServer } from 'node:net';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseJsonStrict, parseRegistry, type RegistrySet } from '@vaultmesh/core';
+import { parseJsonStrict, parseRegistry, type AnchorStrategy, type RegistrySet } from '@vaultmesh/core';
 import { freePorts, waitFor as pollUntil } from '../../../packages/node/test/federation/federation-fixture.js';
 import { runCli, startServe, type CliLaunch, type ServeProcess } from './cli-process.js';
 
@@ -16,6 +16,12 @@ export interface FederationNode {
   url: string;
   token: string;
   proc: ServeProcess | undefined;
+}
+
+/** How the genesis registry is made (`federation init` options). */
+export interface LocalFederationOptions {
+  /** The registry's anchor_strategy (`--anchor-strategy`); `federation init`'s default is collaborative. */
+  anchorStrategy?: AnchorStrategy;
 }
 
 export interface LocalFederation {
@@ -43,13 +49,14 @@ export async function startLocalFederation(
   root: string,
   n: number,
   config: Record<string, unknown> = {},
+  options: LocalFederationOptions = {},
 ): Promise<LocalFederation> {
   // Ports are picked before the nodes are initialised and started, so another process on the
   // machine (a parallel test) can take one meanwhile: then the whole federation is made again on
   // fresh ports (its processes are stopped by then; its files are removed).
   for (let attempt = 1; ; attempt++) {
     try {
-      return await startLocalFederationOnce(root, n, config);
+      return await startLocalFederationOnce(root, n, config, options);
     } catch (e) {
       if (attempt >= 3 || !/EADDRINUSE|address already in use/.test((e as Error).message)) throw e;
       for (const name of [...NAMES.slice(0, n).map((x) => `${x}.e2e.local`), 'genesis.json'])
@@ -62,6 +69,7 @@ async function startLocalFederationOnce(
   root: string,
   n: number,
   config: Record<string, unknown>,
+  options: LocalFederationOptions,
 ): Promise<LocalFederation> {
   const ports = await freePorts(n);
   const nodes: FederationNode[] = [];
@@ -89,6 +97,7 @@ async function startLocalFederationOnce(
     'init',
     '--federation-id',
     'e2e',
+    ...(options.anchorStrategy === undefined ? [] : ['--anchor-strategy', options.anchorStrategy]),
     ...nodes.flatMap((x) => ['--node', x.dir, '--sign-with', x.dir]),
     '--out',
     genesis,
