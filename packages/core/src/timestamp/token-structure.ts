@@ -1,7 +1,8 @@
 import { OctetString, Sequence, type AsnType } from 'asn1js';
 import { Certificate, ContentInfo, IssuerAndSerialNumber, SignedData, TSTInfo, type SignerInfo } from 'pkijs';
 import { bytesEqual } from '../encoding/index.js';
-import { decodeWhole, encodedBytes } from './asn1-input.js';
+import { MAX_TIMESTAMP_BYTES, decodeWhole, encodedBytes } from './asn1-input.js';
+import { BoundedCache, bytesKey } from './bounded-cache.js';
 import { OID_CT_TST_INFO, OID_SIGNED_DATA } from './oids.js';
 import type { SignerCertificate } from './signing-certificate.js';
 import { failCheck, underCheckSync } from './timestamp-check.js';
@@ -17,6 +18,21 @@ export interface TokenStructure {
   certificates: SignerCertificate[];
   signer: SignerCertificate;
 }
+
+/**
+ * Decoded certificates by their DER bytes: a TSA puts the same certificate in every token, and
+ * decoding one with pkijs costs more than checking the token's signature. Decoding is a function
+ * of the bytes; nothing about trust is remembered here.
+ */
+const decodedCertificates = new BoundedCache<Certificate>(64);
+
+/**
+ * Decoded tokens by their bytes: every federation receipt of one epoch carries the same token, and
+ * decoding it (asn1js, then pkijs's schema matching) is most of a verification. Only the
+ * decoding is remembered, for exactly these bytes; every check of verifyTimestampToken still runs
+ * on every call. A token that fails to decode is not remembered.
+ */
+const decodedTokens = new BoundedCache<TokenStructure>(64);
 
 function malformed(detail: string): never {
   failCheck('TIMESTAMP_MALFORMED', 'structure', detail);
@@ -34,9 +50,14 @@ function certificatesOf(signedDataNode: unknown): SignerCertificate[] {
     .filter((n) => n instanceof Sequence)
     .map((n) => {
       const der = encodedBytes(n);
-      const cert = underCheckSync('TIMESTAMP_MALFORMED', 'structure', 'unreadable certificate in the token', () =>
-        Certificate.fromBER(der),
-      );
+      const key = bytesKey(der);
+      let cert = decodedCertificates.get(key);
+      if (cert === undefined) {
+        cert = underCheckSync('TIMESTAMP_MALFORMED', 'structure', 'unreadable certificate in the token', () =>
+          Certificate.fromBER(der),
+        );
+        decodedCertificates.set(key, cert);
+      }
       return { cert, der };
     });
 }
@@ -82,6 +103,16 @@ function signerOf(signerInfo: SignerInfo, certificates: readonly SignerCertifica
  * token MUST NOT contain any signatures other than the signature of the TSA."
  */
 export function parseTokenStructure(tokenDer: Uint8Array): TokenStructure {
+  const cacheable = tokenDer instanceof Uint8Array && tokenDer.length <= MAX_TIMESTAMP_BYTES;
+  const key = cacheable ? bytesKey(tokenDer) : undefined;
+  const known = key === undefined ? undefined : decodedTokens.get(key);
+  if (known !== undefined) return known;
+  const decoded = decodeTokenStructure(tokenDer);
+  if (key !== undefined) decodedTokens.set(key, decoded);
+  return decoded;
+}
+
+function decodeTokenStructure(tokenDer: Uint8Array): TokenStructure {
   const root = decodeWhole(tokenDer, 'TimeStampToken');
   const contentInfo = underCheckSync(
     'TIMESTAMP_MALFORMED',
