@@ -9,6 +9,7 @@ import {
 } from '@vaultmesh/core';
 import type { Logger } from 'pino';
 import type { AnchoringConfig } from '../config/anchoring-config.js';
+import type { EpochSignatureWatch } from '../federation/epoch-equivocation-detector.js';
 import type { FederationRegistry } from '../federation/federation-registry.js';
 import type { PeerCredentials } from '../federation/peer-client.js';
 import type { LogEngine, NamespaceRecord, PublishedCheckpoint } from '../log/log-engine.js';
@@ -48,6 +49,8 @@ export interface AnchoringServiceOptions {
   now?: () => number;
   logger?: Logger;
   onFinalized?: (f: EpochFinalization, outcome: 'new' | 'same' | 'duplicate') => void;
+  /** Equivocation detection over peers' epoch signatures (EpochEquivocationDetector). */
+  watch?: EpochSignatureWatch;
 }
 
 /**
@@ -82,6 +85,7 @@ export class AnchoringService {
       creds: options.creds,
       config: options.config,
       now: this.#now,
+      ...(options.watch ? { watch: options.watch } : {}),
     });
     this.coordinator = new EpochCoordinator({
       self: options.self,

@@ -263,6 +263,13 @@ export class EpochCoordinator {
     const answers = await Promise.allSettled(
       peers.map((p) => fetchEpochOutcome(p, this.#o.creds, target, epoch, 'collaborative', t)),
     );
+    answers.forEach((a, i) => {
+      // The root a peer says it signed is its signature too: a second root is equivocation evidence.
+      if (a.status === 'fulfilled' && a.value.signed)
+        this.#o.signer.observePeerSignatures(a.value.signed.statement, [
+          { node: peers[i]!.id, sig: a.value.signed.sig },
+        ]);
+    });
     return answers.flatMap((a) => (a.status === 'fulfilled' ? [a.value] : []));
   }
 
@@ -381,7 +388,8 @@ export class EpochCoordinator {
           this.#now(),
         );
     });
-    const { valid } = countEpochSignatures(p.statement, given, registry);
+    this.#o.signer.observePeerSignatures(p.statement, given);
+    const { valid } = countEpochSignatures(p.statement, this.#o.signer.countable(p.statement, given), registry);
     return given
       .filter((g) => valid.includes(g.node))
       .map((g) => ({
@@ -500,7 +508,10 @@ export class EpochCoordinator {
         'REGISTRY_STALE',
         `registry version ${String(statement?.registry_version)} is unknown here`,
       );
-    await checkFinalization(f, this.#context(registry, target.config));
+    // Its signatures are remembered even if it does not verify: a valid one is a signature still.
+    this.#o.signer.observePeerSignatures(f.statement, Array.isArray(f.signatures) ? f.signatures : []);
+    const counted = Array.isArray(f.signatures) ? this.#o.signer.countable(f.statement, f.signatures) : f.signatures;
+    await checkFinalization({ ...f, signatures: counted }, this.#context(registry, target.config));
     return this.#record(f);
   }
 

@@ -1,5 +1,12 @@
-import { RemembrancerError, anchorSigners, signEpochStatement, type RegistrySet } from '@vaultmesh/core';
+import {
+  RemembrancerError,
+  anchorSigners,
+  signEpochStatement,
+  type EpochStatement,
+  type RegistrySet,
+} from '@vaultmesh/core';
 import type { AnchoringConfig } from '../config/anchoring-config.js';
+import type { EpochSignatureWatch, SeenEpochSignature } from '../federation/epoch-equivocation-detector.js';
 import type { FederationRegistry } from '../federation/federation-registry.js';
 import type { PeerCredentials } from '../federation/peer-client.js';
 import type { AnchorStore, SignedRoot } from './anchor-store.js';
@@ -22,6 +29,8 @@ export interface EpochSignerOptions {
   creds: PeerCredentials;
   config: AnchoringConfig;
   now: () => number;
+  /** Equivocation detection over the peers' epoch signatures (absent: none). */
+  watch?: EpochSignatureWatch;
 }
 
 /**
@@ -78,6 +87,25 @@ export class EpochSigner {
     }
     if (!anchorSigners(registry).some((p) => p.id === this.#o.self))
       throw new RemembrancerError('EPOCH_REFUSED', `${this.#o.self} is not an active anchor peer of the registry`);
+  }
+
+  /**
+   * Peers' signatures on a statement, as they reach this node (attacker-controlled): each valid
+   * one is remembered, and a peer's second root for one epoch becomes equivocation evidence.
+   */
+  observePeerSignatures(statement: unknown, signatures: readonly SeenEpochSignature[]): void {
+    this.#o.watch?.observe(statement, signatures);
+  }
+
+  /**
+   * The signatures that may count towards the statement's quorum: none by a node with evidence
+   * held that it signed another root for this epoch (whichever root it signed first).
+   */
+  countable<T extends { node: string }>(statement: EpochStatement, signatures: readonly T[]): T[] {
+    const offenders = this.#o.watch?.offenders(statement);
+    return offenders === undefined || offenders.size === 0
+      ? [...signatures]
+      : signatures.filter((s) => !offenders.has(s.node));
   }
 
   /** Signs an already checked proposal, under the one-root-per-epoch rule. */

@@ -11,6 +11,7 @@ import { NoteSigner, base64Encode, errorMessage, peerAuthKeyName, peerWitnessKey
 import { Cosigner } from '../federation/cosigner.js';
 import { cosignedCheckpointNote } from '../federation/cosigned-checkpoint.js';
 import { FederationStatus } from '../federation/federation-status.js';
+import { EpochEquivocationDetector } from '../federation/epoch-equivocation-detector.js';
 import { EvidenceLedger } from '../federation/evidence-ledger.js';
 import { EquivocationMonitor } from '../federation/equivocation-monitor.js';
 import { Gossip } from '../federation/gossip.js';
@@ -260,6 +261,14 @@ async function startNode(
         witnessPolicy: (ns) => namespaces.directory.rules(ns)?.spec.witness_policy,
         creds,
         targets: anchorTargets(identity.anchoring),
+        // A peer's second root for one epoch becomes evidence in the ledger (docs/anchoring.md).
+        watch: new EpochEquivocationDetector({
+          self: config.name,
+          registry,
+          ledger,
+          store: federationStore,
+          ...(fedLogger ? { logger: fedLogger } : {}),
+        }),
         ...(fedLogger ? { logger: fedLogger } : {}),
       }),
     (a) => a.close(),

@@ -163,8 +163,7 @@ export class EquivocationMonitor {
   };
 
   // Proven, by whoever: no longer merely suspected.
-  private readonly onEvidence = (accepted: { evidence: { origin: string } }): void =>
-    this.clearSuspect(accepted.evidence.origin);
+  private readonly onEvidence = (accepted: { subject: string }): void => this.clearSuspect(accepted.subject);
 
   /** Stops listening to the registry and the ledger; checks under way finish on their own. */
   stop(): void {

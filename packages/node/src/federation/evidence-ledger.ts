@@ -1,15 +1,21 @@
 import { EventEmitter } from 'node:events';
 import {
+  EPOCH_EVIDENCE_TYPE,
   RemembrancerError,
   canonicalBytes,
   crypto,
   errorMessage,
   isRemembrancerError,
+  signEpochEquivocationEvidence,
   signEvidence,
   toHex,
+  verifyEpochEquivocationWithRegistry,
   verifyEvidenceWithRegistry,
+  type EpochEquivocationEvidence,
+  type EpochStatement,
   type EquivocationEvidence,
   type RegistryPeer,
+  type UnsignedEpochEquivocationEvidence,
   type UnsignedEquivocationEvidence,
 } from '@vaultmesh/core';
 import type { LogEngineLogger } from '../log/logger.js';
@@ -39,11 +45,30 @@ export interface EvidenceLedgerOptions {
   logger?: LogEngineLogger;
 }
 
+/** Either kind of evidence a ledger holds: a log's two histories, or a node's two roots for one epoch. */
+export type FederationEvidence = EquivocationEvidence | EpochEquivocationEvidence;
+
 export interface AcceptedEvidence {
   /** `new`: stored now; `known`: held already. */
   outcome: 'new' | 'known';
   digest: string;
-  evidence: EquivocationEvidence;
+  evidence: FederationEvidence;
+  /** Whom it is against: the log's origin, or for epoch evidence the node that signed twice. */
+  subject: string;
+}
+
+export function isEpochEvidence(doc: unknown): doc is EpochEquivocationEvidence {
+  return (doc as { type?: unknown } | null)?.type === EPOCH_EVIDENCE_TYPE;
+}
+
+/**
+ * The epoch a statement is of, as epoch evidence is indexed: one node signs one root per
+ * (federation, target, epoch, mode, node).
+ */
+export function epochEvidenceKey(
+  s: Pick<EpochStatement, 'federation_id' | 'target' | 'epoch' | 'mode' | 'node'>,
+): string {
+  return `${s.federation_id}|${s.target}|${s.epoch}|${s.mode}|${s.node ?? ''}`;
 }
 
 /** Errors that mean "this document proves nothing", as opposed to a fault of this node. */
@@ -61,7 +86,7 @@ const INVALID_EVIDENCE_CODES = new Set([
 ]);
 
 /** Lowercase hex SHA-256 of the evidence's JCS bytes: its identity in the store and on the wire. */
-export function evidenceDigest(evidence: EquivocationEvidence): string {
+export function evidenceDigest(evidence: FederationEvidence): string {
   return toHex(crypto.sha256(canonicalBytes(evidence)));
 }
 
@@ -70,13 +95,17 @@ export function evidenceDigest(evidence: EquivocationEvidence): string {
  * force before it is stored (whoever made it), stored once, pushed to every active peer until each
  * acknowledged it, and while it was accepted under the registry version still in force, the
  * witness refuses to cosign its origin. A newer registry version settles it: the peers decided
- * (suspended the offender, rotated its key, or kept it knowingly).
+ * (suspended the offender, rotated its key, or kept it knowingly). Epoch evidence (a node signed
+ * two roots for one epoch) is held, served and pushed alike; its signer's signatures on that
+ * epoch no longer count towards a quorum (epochOffenders), whatever the registry version.
  */
 export class EvidenceLedger extends EventEmitter<{ evidence: [AcceptedEvidence] }> {
   private readonly timeoutMs: number;
   private readonly now: () => Date;
   /** origin → registry versions under which evidence for it was accepted; read on every witness request. */
   private readonly versionsByOrigin = new Map<string, Set<number>>();
+  /** epochEvidenceKey → the nodes proven to have signed two roots for that epoch. */
+  private readonly offendersByEpoch = new Map<string, Set<string>>();
   private count = 0;
   private pushing: Promise<void> | undefined;
   private pushAgain = false;
@@ -88,7 +117,7 @@ export class EvidenceLedger extends EventEmitter<{ evidence: [AcceptedEvidence] 
     super();
     this.timeoutMs = options.timeoutMs ?? 1000;
     this.now = options.now ?? (() => new Date());
-    for (const e of options.store.evidence()) this.remember(e.origin, e.registryVersion);
+    for (const e of options.store.evidence()) this.remember(e.doc, e.origin, e.registryVersion);
     this.updateGauges();
     options.registry.on('change', this.onRegistryChange);
   }
@@ -108,9 +137,12 @@ export class EvidenceLedger extends EventEmitter<{ evidence: [AcceptedEvidence] 
         'FORBIDDEN',
         'this node is in no federation: it has no registry to verify evidence with',
       );
-    let evidence: EquivocationEvidence;
+    let evidence: FederationEvidence;
     try {
-      evidence = verifyEvidenceWithRegistry(json, reg).evidence;
+      // Epoch statements name the registry version whose keys signed them, which may be older.
+      evidence = isEpochEvidence(json)
+        ? verifyEpochEquivocationWithRegistry(json, this.options.registry.versions())
+        : verifyEvidenceWithRegistry(json, reg).evidence;
     } catch (e) {
       if (isRemembrancerError(e) && INVALID_EVIDENCE_CODES.has(e.code)) {
         throw new RemembrancerError(
@@ -122,26 +154,41 @@ export class EvidenceLedger extends EventEmitter<{ evidence: [AcceptedEvidence] 
       throw e;
     }
     const digest = evidenceDigest(evidence);
+    const subject = isEpochEvidence(evidence) ? evidence.signer : evidence.origin;
     const at = this.now().toISOString();
-    const isNew = this.options.store.addEvidence(digest, evidence.origin, evidence, at, reg.version);
+    // The store's origin column holds the subject: for epoch evidence, the node that signed twice.
+    const isNew = this.options.store.addEvidence(digest, subject, evidence, at, reg.version);
     // Whoever made or relayed it holds it already.
     for (const peer of new Set([evidence.detected_by, ...(from === undefined ? [] : [from])])) {
       if (peer !== this.options.self) this.options.store.markEvidenceDelivered(digest, peer, at);
     }
-    const accepted: AcceptedEvidence = { outcome: isNew ? 'new' : 'known', digest, evidence };
+    const accepted: AcceptedEvidence = { outcome: isNew ? 'new' : 'known', digest, evidence, subject };
     if (isNew) {
-      this.remember(evidence.origin, reg.version);
+      this.remember(evidence, subject, reg.version);
       this.updateGauges();
-      this.options.logger?.warn(
-        {
-          origin: evidence.origin,
-          reason: evidence.reason,
-          detected_by: evidence.detected_by,
-          digest,
-          registry_version: reg.version,
-        },
-        'equivocation evidence accepted: the witness refuses this log until a registry update settles it',
-      );
+      if (isEpochEvidence(evidence))
+        this.options.logger?.warn(
+          {
+            signer: subject,
+            target: evidence.statements[0].target,
+            epoch: evidence.statements[0].epoch,
+            roots: evidence.statements.map((s) => s.root),
+            detected_by: evidence.detected_by,
+            digest,
+          },
+          "epoch equivocation evidence accepted: the node's signatures on that epoch no longer count",
+        );
+      else
+        this.options.logger?.warn(
+          {
+            origin: evidence.origin,
+            reason: evidence.reason,
+            detected_by: evidence.detected_by,
+            digest,
+            registry_version: reg.version,
+          },
+          'equivocation evidence accepted: the witness refuses this log until a registry update settles it',
+        );
       this.emit('evidence', accepted);
       void this.pushPending();
     }
@@ -154,6 +201,21 @@ export class EvidenceLedger extends EventEmitter<{ evidence: [AcceptedEvidence] 
     const accepted = this.accept(signed);
     if (accepted.outcome === 'new') this.options.metrics?.equivocationDetected.inc();
     return accepted;
+  }
+
+  /** Signs epoch evidence this node found with its auth key, then accepts (stores and pushes) it. */
+  reportEpoch(unsigned: UnsignedEpochEquivocationEvidence): AcceptedEvidence {
+    const accepted = this.accept(signEpochEquivocationEvidence(unsigned, this.options.creds.seed));
+    if (accepted.outcome === 'new') this.options.metrics?.equivocationDetected.inc();
+    return accepted;
+  }
+
+  /**
+   * The nodes with evidence held that they signed two roots for the statement's epoch: their
+   * signatures on it count towards no root's quorum.
+   */
+  epochOffenders(s: Pick<EpochStatement, 'federation_id' | 'target' | 'epoch' | 'mode' | 'node'>): ReadonlySet<string> {
+    return this.offendersByEpoch.get(epochEvidenceKey(s)) ?? new Set();
   }
 
   /**
@@ -275,11 +337,18 @@ export class EvidenceLedger extends EventEmitter<{ evidence: [AcceptedEvidence] 
     }
   }
 
-  private remember(origin: string, version: number): void {
-    let versions = this.versionsByOrigin.get(origin);
-    if (!versions) this.versionsByOrigin.set(origin, (versions = new Set()));
-    versions.add(version);
+  private remember(doc: unknown, subject: string, version: number): void {
     this.count++;
+    if (isEpochEvidence(doc)) {
+      const key = epochEvidenceKey(doc.statements[0]);
+      let offenders = this.offendersByEpoch.get(key);
+      if (!offenders) this.offendersByEpoch.set(key, (offenders = new Set()));
+      offenders.add(subject);
+      return;
+    }
+    let versions = this.versionsByOrigin.get(subject);
+    if (!versions) this.versionsByOrigin.set(subject, (versions = new Set()));
+    versions.add(version);
   }
 
   private updateGauges(): void {

@@ -1,7 +1,8 @@
 import { activePeers, peerForOrigin } from '@vaultmesh/core';
 import type { Cosigner } from './cosigner.js';
 import type { EquivocationMonitor } from './equivocation-monitor.js';
-import type { EvidenceLedger } from './evidence-ledger.js';
+import { isEpochEvidence, type EvidenceLedger } from './evidence-ledger.js';
+import type { StoredEvidence } from './federation-store.js';
 import type { FederationRegistry } from './federation-registry.js';
 import type { Gossip, GossipPeerState } from './gossip.js';
 
@@ -47,7 +48,11 @@ export class FederationStatus implements FederationStatusSource {
     const suspects = monitor?.suspects() ?? [];
     const evidence = ledger?.list() ?? [];
     const refused = new Set(ledger?.refusedOrigins() ?? []);
-    const evidenceOf = (peer: string) => evidence.filter((e) => peerForOrigin(reg, e.origin)?.id === peer);
+    // Epoch evidence is against a node (stored under its name), checkpoint evidence against a log.
+    const against = (e: StoredEvidence) => (isEpochEvidence(e.doc) ? e.origin : peerForOrigin(reg, e.origin)?.id);
+    const evidenceOf = (peer: string) => evidence.filter((e) => against(e) === peer);
+    const logEvidence = evidence.filter((e) => !isEpochEvidence(e.doc));
+    const epochEvidence = evidence.filter((e) => isEpochEvidence(e.doc));
     return {
       node: this.self,
       federation_id: reg.federation_id,
@@ -101,7 +106,9 @@ export class FederationStatus implements FederationStatusSource {
         ? {
             equivocation: {
               evidence: evidence.length,
-              origins: [...new Set(evidence.map((e) => e.origin))].sort(),
+              origins: [...new Set(logEvidence.map((e) => e.origin))].sort(),
+              epoch_evidence: epochEvidence.length,
+              epoch_signers: [...new Set(epochEvidence.map((e) => e.origin))].sort(),
               refused_origins: [...refused],
               suspects: suspects.map((x) => ({
                 origin: x.origin,

@@ -15,8 +15,8 @@ export interface StoredEvidence {
 /**
  * A node's federation state, in its own SQLite file beside the log database: every registry
  * version it accepted (so old signatures stay checkable against the version then in force), the
- * request nonces it has seen (replay protection survives a restart), and equivocation evidence
- * with the peers known to hold it.
+ * request nonces it has seen (replay protection survives a restart), equivocation evidence
+ * with the peers known to hold it, and the first epoch signature seen of each peer per epoch.
  */
 export class FederationStore {
   private readonly db: Database.Database;
@@ -58,6 +58,15 @@ export class FederationStore {
           doc         TEXT NOT NULL,
           received_at TEXT NOT NULL
         );
+        CREATE TABLE IF NOT EXISTS epoch_signatures (
+          epoch_key TEXT NOT NULL,
+          signer    TEXT NOT NULL,
+          statement TEXT NOT NULL,
+          sig       TEXT NOT NULL,
+          seen_at   INTEGER NOT NULL,
+          PRIMARY KEY (epoch_key, signer)
+        ) WITHOUT ROWID;
+        CREATE INDEX IF NOT EXISTS epoch_signatures_seen ON epoch_signatures (seen_at);
         CREATE TABLE IF NOT EXISTS evidence_deliveries (
           digest       TEXT NOT NULL,
           peer         TEXT NOT NULL,
@@ -165,6 +174,31 @@ export class FederationStore {
       receivedAt: r.received_at,
       registryVersion: r.registry_version,
     }));
+  }
+
+  /**
+   * The first valid signature `signer` was seen to give for an epoch (`epochKey`), recording this
+   * one if it is the first: what a later, different statement of that signer is compared with.
+   * Rows older than `forgetBeforeMs` are dropped (an epoch that old has long been decided).
+   */
+  firstEpochSignature(
+    epochKey: string,
+    signer: string,
+    statement: unknown,
+    sig: string,
+    seenAtMs: number,
+    forgetBeforeMs: number,
+  ): { statement: unknown; sig: string } {
+    const insert = this.db.prepare(
+      'INSERT OR IGNORE INTO epoch_signatures (epoch_key, signer, statement, sig, seen_at) VALUES (?, ?, ?, ?, ?)',
+    );
+    const prune = this.db.prepare('DELETE FROM epoch_signatures WHERE seen_at < ?');
+    const held = this.db.prepare('SELECT statement, sig FROM epoch_signatures WHERE epoch_key = ? AND signer = ?');
+    const row = this.db.transaction(() => {
+      if (insert.run(epochKey, signer, canonicalize(statement), sig, seenAtMs).changes === 1) prune.run(forgetBeforeMs);
+      return held.get(epochKey, signer) as { statement: string; sig: string };
+    })();
+    return { statement: JSON.parse(row.statement) as unknown, sig: row.sig };
   }
 
   /** Records that `peer` holds the evidence (it acknowledged a push, or sent or made it). */

@@ -1,6 +1,6 @@
 import { MAX_CONSISTENCY_PROOF_HASHES, RemembrancerError, base64Encode } from '@vaultmesh/core';
 import { indexParam, namespaceParam } from '../params.js';
-import { EVIDENCE_PATH } from '../../federation/evidence-ledger.js';
+import { EVIDENCE_PATH, isEpochEvidence } from '../../federation/evidence-ledger.js';
 import { PEER_VIEW_PATH, type PeerView } from '../../federation/gossip.js';
 import { PEER_NS_PATH } from '../../federation/peer-client.js';
 import type { HttpArea } from '../scopes.js';
@@ -65,9 +65,11 @@ export const peerArea: HttpArea = {
     // against the registry in force before anything is stored.
     app.post<{ Body: unknown }>(EVIDENCE_PATH, async (request, reply) => {
       const accepted = federation.ledger.accept(request.body, request.peer!.id);
-      return reply
-        .status(accepted.outcome === 'new' ? 201 : 200)
-        .send({ digest: accepted.digest, origin: accepted.evidence.origin, stored: accepted.outcome === 'new' });
+      return reply.status(accepted.outcome === 'new' ? 201 : 200).send({
+        digest: accepted.digest,
+        ...(isEpochEvidence(accepted.evidence) ? { signer: accepted.subject } : { origin: accepted.subject }),
+        stored: accepted.outcome === 'new',
+      });
     });
   },
 };
