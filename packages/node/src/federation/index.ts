@@ -11,3 +11,4 @@ export * from './equivocation-monitor.js';
 export * from './gossip.js';
 export * from './key-rotation-watcher.js';
 export * from './federation-metrics.js';
+export * from './epoch-equivocation-detector.js';
