@@ -44,6 +44,7 @@ export interface EpochJson {
   mode: string;
   status: 'finalized' | 'abandoned' | 'empty';
   root: string | null;
+  leader: string | null;
   federation_receipts: FederationReceiptJson[];
 }
 
