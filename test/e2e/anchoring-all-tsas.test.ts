@@ -5,11 +5,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { base64Decode, epochStatementDigest, parseFederationReceipt, verifyTimestampToken } from '@vaultmesh/core';
 import { startDevTsa, type DevTsa } from '../../packages/node/src/anchoring/index.js';
-import { startLocalFederation, waitFor, type LocalFederation } from './harness/local-federation.js';
+import { waitFor, type LocalFederation } from './harness/local-federation.js';
 import {
   anchoredReceipt,
   appendEntries,
-  createAnchoredNamespace,
+  startAnchoringFederation,
   listEpochs,
   targetStatus,
   verifyReceiptOffline,
@@ -34,28 +34,13 @@ before(async () => {
   tsas.push(await startDevTsa({ dir: join(dir, 'tsa-b'), name: 'b' }));
   // TSA b is down from the start: no epoch can have its token.
   tsas[1]!.setDown(true);
-  fed = await startLocalFederation(dir, 3, {
-    checkpointIntervalMs: 100,
-    anchoring: {
-      targets: {
-        [TARGET]: {
-          tsas: tsas.map((t) => ({ url: t.url, trustAnchors: [t.caCertPem] })),
-          require: 'all',
-          epochMs: EPOCH_MS,
-        },
-      },
-      leaderTimeoutMs: 1500,
-      maxClockSkewMs: 300,
-      tickMs: 100,
-    },
+  fed = await startAnchoringFederation(dir, 3, {
+    target: TARGET,
+    tsas,
+    require: 'all',
+    epochMs: EPOCH_MS,
+    namespaceOf: nsOf,
   });
-  for (const [i, node] of fed.nodes.entries())
-    await createAnchoredNamespace(
-      node,
-      nsOf(i),
-      fed.nodes.filter((_, j) => j !== i).map((x) => x.name),
-      TARGET,
-    );
 });
 
 after(async () => {

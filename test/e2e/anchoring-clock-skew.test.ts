@@ -6,11 +6,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { startDevTsa, type DevTsa } from '../../packages/node/src/anchoring/index.js';
-import { startLocalFederation, waitFor, type LocalFederation } from './harness/local-federation.js';
+import { waitFor, type LocalFederation } from './harness/local-federation.js';
 import {
   anchoredReceipt,
   appendEntries,
-  createAnchoredNamespace,
+  startAnchoringFederation,
   listEpochs,
   targetStatus,
   verifyReceiptOffline,
@@ -65,20 +65,13 @@ function federation(): LocalFederation {
 before(async () => {
   if (skip) return;
   tsa = await startDevTsa({ dir: join(dir, 'tsa'), name: 'skew' });
-  fed = await startLocalFederation(dir, 3, {
-    checkpointIntervalMs: 100,
-    anchoring: {
-      targets: {
-        [TARGET]: {
-          tsas: [{ url: tsa.url, trustAnchors: [tsa.caCertPem] }],
-          require: 'any',
-          epochMs: EPOCH_MS,
-        },
-      },
-      leaderTimeoutMs: 1500,
-      maxClockSkewMs: 75_000,
-      tickMs: 100,
-    },
+  fed = await startAnchoringFederation(dir, 3, {
+    target: TARGET,
+    tsas: [tsa],
+    require: 'any',
+    epochMs: EPOCH_MS,
+    maxClockSkewMs: 75_000,
+    namespaceOf: nsOf,
   });
   // Founded at one clock (as operators would), then run with skewed ones from their data dirs.
   for (const [i, offset] of OFFSETS_S.entries()) {
@@ -86,13 +79,6 @@ before(async () => {
     await fed.nodes[i]!.proc?.stop();
     await fed.restart(i, { env: { LD_PRELOAD: lib!, FAKETIME: `+${offset}s` } });
   }
-  for (const [i, node] of fed.nodes.entries())
-    await createAnchoredNamespace(
-      node,
-      nsOf(i),
-      fed.nodes.filter((_, j) => j !== i).map((x) => x.name),
-      TARGET,
-    );
 });
 
 after(async () => {

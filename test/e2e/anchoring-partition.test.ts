@@ -5,12 +5,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { anchorQuorum } from '@vaultmesh/core';
 import { startDevTsa, type DevTsa } from '../../packages/node/src/anchoring/index.js';
-import { freePorts, startLocalFederation, waitFor, type LocalFederation } from './harness/local-federation.js';
+import { freePorts, waitFor, type LocalFederation } from './harness/local-federation.js';
 import {
   adminHeaders,
   anchoredReceipt,
   appendEntries,
-  createAnchoredNamespace,
+  startAnchoringFederation,
   listEpochs,
   targetStatus,
   verifyReceiptOffline,
@@ -79,31 +79,13 @@ before(async () => {
   const [nsTsaPort] = await freePorts(1);
   nsTsa = await startDevTsaIn(ns(), join(dir, 'tsa-netns'), nsTsaPort!);
   hostTsa = await startDevTsa({ dir: join(dir, 'tsa-host'), name: 'host' });
-  fed = await startLocalFederation(dir, 5, {
-    checkpointIntervalMs: 100,
-    anchoring: {
-      targets: {
-        [TARGET]: {
-          tsas: [
-            { url: hostTsa.url, trustAnchors: [hostTsa.caCertPem] },
-            { url: nsTsa.url, trustAnchors: [nsTsa.caCertPem] },
-          ],
-          require: 'any',
-          epochMs: EPOCH_MS,
-        },
-      },
-      leaderTimeoutMs: 1500,
-      maxClockSkewMs: 300,
-      tickMs: 100,
-    },
+  fed = await startAnchoringFederation(dir, 5, {
+    target: TARGET,
+    tsas: [hostTsa, nsTsa],
+    require: 'any',
+    epochMs: EPOCH_MS,
+    namespaceOf: nsOf,
   });
-  for (const [i, node] of fed.nodes.entries())
-    await createAnchoredNamespace(
-      node,
-      nsOf(i),
-      fed.nodes.filter((_, j) => j !== i).map((x) => x.name),
-      TARGET,
-    );
 });
 
 after(async () => {

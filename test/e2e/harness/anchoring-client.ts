@@ -7,7 +7,7 @@ import {
   verifyTimestampToken,
   type RegistrySet,
 } from '@vaultmesh/core';
-import type { FederationNode } from './local-federation.js';
+import { startLocalFederation, type FederationNode, type LocalFederation } from './local-federation.js';
 
 /*
  * What the anchoring fault tests ask a real node over HTTP (docs/api.md): writes to a namespace,
@@ -142,4 +142,55 @@ export async function verifyReceiptOffline(
     },
   });
   assert.ok(v.ok, JSON.stringify(v.checks));
+}
+
+export interface AnchoringFederationOptions {
+  target: string;
+  /** The target's TSAs, in order. */
+  tsas: readonly { url: string; caCertPem: string }[];
+  require: 'any' | 'all';
+  epochMs: number;
+  /** Default 300 ms (one machine's clock). */
+  maxClockSkewMs?: number;
+  /** Node i's namespace, witnessed by any other node, due at the target every second. */
+  namespaceOf(i: number): string;
+}
+
+/**
+ * A local federation of `n` real nodes anchoring at one RFC 3161 target (fast epochs, 1.5 s
+ * leader timeout, 100 ms ticks and checkpoints), with one anchored namespace per node.
+ */
+export async function startAnchoringFederation(
+  root: string,
+  n: number,
+  o: AnchoringFederationOptions,
+): Promise<LocalFederation> {
+  const fed = await startLocalFederation(root, n, {
+    checkpointIntervalMs: 100,
+    anchoring: {
+      targets: {
+        [o.target]: {
+          tsas: o.tsas.map((t) => ({ url: t.url, trustAnchors: [t.caCertPem] })),
+          require: o.require,
+          epochMs: o.epochMs,
+        },
+      },
+      leaderTimeoutMs: 1500,
+      maxClockSkewMs: o.maxClockSkewMs ?? 300,
+      tickMs: 100,
+    },
+  });
+  try {
+    for (const [i, node] of fed.nodes.entries())
+      await createAnchoredNamespace(
+        node,
+        o.namespaceOf(i),
+        fed.nodes.filter((_, j) => j !== i).map((x) => x.name),
+        o.target,
+      );
+  } catch (e) {
+    await fed.stopAll();
+    throw e;
+  }
+  return fed;
 }
