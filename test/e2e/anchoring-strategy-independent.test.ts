@@ -137,8 +137,20 @@ describe('independent anchoring (real processes, real TSA)', () => {
       assert.equal(lastAnchored.size, namespaces.length, 'the previous test anchored every namespace');
       const ownerOf = new Map(namespaces.map((x) => [x.ns, fed.nodes[x.node]!.name]));
       const verified = new Set<string>();
-      for (const node of fed.nodes) {
-        const epochs = [...finalizedByKey(await allEpochs(node, TARGET)).values()];
+      // Each node pushes its epochs to the others: wait until every node lists the same ones.
+      const lists = await waitFor(
+        'every node listing the same finalized epochs',
+        async () => {
+          const lists = await Promise.all(fed.nodes.map(async (x) => finalizedByKey(await allEpochs(x, TARGET))));
+          const keys = lists.map((m) => [...m.keys()].sort().join(','));
+          if (keys.every((k) => k === keys[0])) return lists;
+          await delay(500);
+          return undefined;
+        },
+        20_000,
+      );
+      for (const [i, node] of fed.nodes.entries()) {
+        const epochs = [...lists[i]!.values()];
         for (const other of fed.nodes)
           assert.ok(
             epochs.some((e) => (e as typeof e & { node: string | null }).node === other.name),
