@@ -149,8 +149,13 @@ export function accountTsaRequests(
     distinct.size + failedRequests,
     `every TSA request is a stored token or a failed call's (${figures})`,
   );
-  // target_requests counts the requests of successful calls, retries included: none retried.
-  assert.equal(targetRequests, distinct.size, `one request per successful anchoring call (${figures})`);
+  // target_requests counts each successful call's requests (retries included: none is expected
+  // of a local TSA), and today not those of a call that failed (the coordinator bumps it after a
+  // successful call only, though the status docs say "retries included"): either way it is exact.
+  assert.ok(
+    targetRequests === distinct.size || targetRequests === distinct.size + failedRequests,
+    `target_requests: one per successful anchoring call, plus the failed calls' if counted (${figures})`,
+  );
   return { distinct, failedRequests, targetRequests };
 }
 

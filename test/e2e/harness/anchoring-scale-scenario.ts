@@ -37,10 +37,13 @@ import { startLocalFederation, waitFor, type LocalFederation } from './local-fed
 const TARGET = 'rfc3161:scale';
 const NAMESPACES = 20;
 /** Rounds of appends, one epoch apart: entries flow for several epochs. */
-const ROUNDS = 5;
+const ROUNDS = 4;
 const EPOCH_MS = 1000;
-/** Generous for a loaded machine: a slow leader is not replaced (a failover anchor is a duplicate). */
-const LEADER_TIMEOUT_MS = 3000;
+/**
+ * Generous for a loaded machine: a slow leader is not replaced (a failover anchor is a duplicate),
+ * and each peer exchange gets a third of it.
+ */
+const LEADER_TIMEOUT_MS = 6000;
 /** Namespaces the compiled CLI verifies (each run is a process start). */
 const CLI_SAMPLE = 3;
 
@@ -106,8 +109,9 @@ export function anchoringAtScale(n: number): void {
   });
 
   describe(`collaborative anchoring, ${n} nodes × ${NAMESPACES} namespaces (real processes, real TSA)`, () => {
-    test('entries on every namespace for several epochs are all anchored', { timeout: 90_000 }, async () => {
+    test('entries on every namespace for several epochs are all anchored', { timeout: 150_000 }, async (t) => {
       const f = fed!;
+      const started = Date.now();
       for (let round = 0; round < ROUNDS; round++) {
         await Promise.all(
           namespaces.map(async ({ ns, node }) => {
@@ -118,28 +122,42 @@ export function anchoringAtScale(n: number): void {
         );
         await delay(EPOCH_MS);
       }
+      const written = Date.now();
       // One pass over the namespaces not anchored yet per poll, a breath between passes: twenty
       // pollers at once would load the nodes they wait for.
-      await waitFor(
-        'an anchored receipt of every namespace’s last entry',
-        async () => {
-          for (const { ns, node } of namespaces) {
-            if (lastAnchored.has(ns)) continue;
-            const r = await anchoredReceipt(f.nodes[node]!, ns, sizes.get(ns)! - 1);
-            if (r) lastAnchored.set(ns, r);
-          }
-          if (lastAnchored.size === NAMESPACES) return true;
-          await delay(250);
-          return undefined;
-        },
-        60_000,
-      );
+      try {
+        await waitFor(
+          'an anchored receipt of every namespace’s last entry',
+          async () => {
+            for (const { ns, node } of namespaces) {
+              if (lastAnchored.has(ns)) continue;
+              const r = await anchoredReceipt(f.nodes[node]!, ns, sizes.get(ns)! - 1);
+              if (r) lastAnchored.set(ns, r);
+            }
+            if (lastAnchored.size === NAMESPACES) return true;
+            await delay(250);
+            return undefined;
+          },
+          100_000,
+        );
+      } finally {
+        // What a slow run did (a loaded machine): no assertion on it, a record for the reader.
+        const statuses = await Promise.allSettled(f.nodes.map((x) => targetStatus(x, TARGET)));
+        t.diagnostic(
+          `appends ${written - started} ms, then ${Date.now() - written} ms to ${lastAnchored.size}/${NAMESPACES} anchored; ` +
+            statuses
+              .map(
+                (st, i) => `${f.nodes[i]!.name}: ${st.status === 'fulfilled' ? statusFigures(st.value) : 'no status'}`,
+              )
+              .join('; '),
+        );
+      }
     });
 
     test(
       'every node holds the same finalized epochs: same roots, same federation receipts',
       { timeout: 60_000 },
-      async (t) => {
+      async () => {
         const f = fed!;
         assert.equal(lastAnchored.size, NAMESPACES, 'the previous test anchored every namespace');
         // Pushes of the last finalized epochs may still be on their way: wait until nothing is
@@ -161,7 +179,6 @@ export function anchoringAtScale(n: number): void {
         assert.ok(finalized.length >= 2, `entries over ${ROUNDS} epochs were anchored in ${finalized.length} epochs`);
         for (const e of finalized) assert.equal(e.mode, 'collaborative', `epoch ${e.epoch} is collaborative`);
         const statuses = await Promise.all(f.nodes.map((x) => targetStatus(x, TARGET)));
-        t.diagnostic(statuses.map((st, i) => `${f.nodes[i]!.name}: ${statusFigures(st)}`).join('; '));
         const duplicates = statuses.reduce((s, st) => s + st.duplicates, 0);
         for (const [i, m] of epochsOf.entries()) {
           const name = f.nodes[i]!.name;
