@@ -3,6 +3,7 @@ import { base64Decode } from '../encoding/index.js';
 import { leafHash, verifyInclusion } from '../merkle/index.js';
 import { peerForOrigin } from '../federation/registry-peers.js';
 import type { RegistrySet } from '../federation/registry-set.js';
+import { BoundedCache } from '../timestamp/bounded-cache.js';
 import { epochLeafData } from './epoch-leaf.js';
 import { countEpochSignatures, epochStatementDigest, requiredEpochSignatures } from './epoch-statement.js';
 import {
@@ -52,6 +53,25 @@ export interface FederationReceiptTrust {
 }
 
 class CheckFailed extends Error {}
+
+/**
+ * Leaf and quorum checks that passed, by registry (the object the verifier's trust returned: a
+ * registry version is a value, never changed in place) and by the exact checked JSON. Every
+ * federation receipt of one epoch carries the same statement and signatures, and every receipt of
+ * a namespace's entries in that epoch the same leaf: their Ed25519 signatures are most of a
+ * verification, and whether they verify depends on nothing else. Failures are not remembered.
+ */
+const passedChecks = new WeakMap<RegistrySet, BoundedCache<string[]>>();
+
+function rememberedPass(registry: RegistrySet, key: string, check: () => string[]): string[] {
+  let passed = passedChecks.get(registry);
+  if (passed === undefined) passedChecks.set(registry, (passed = new BoundedCache<string[]>(1024)));
+  const known = passed.get(key);
+  if (known !== undefined) return known;
+  const result = check();
+  passed.set(key, result);
+  return result;
+}
 
 function fail(why: string): never {
   throw new CheckFailed(why);
@@ -121,7 +141,12 @@ export async function verifyFederationReceipt(
     return `registry version ${registry.version} of ${registry.federation_id} (${registry.anchor_strategy})`;
   });
   await run('leaf', () => {
-    const { cosigners } = verifyEpochLeaf(r.leaf, registry);
+    // verifyEpochLeaf throws unless the leaf passes: only a pass is remembered.
+    const cosigners = rememberedPass(
+      registry,
+      `leaf|${JSON.stringify(r.leaf)}`,
+      () => verifyEpochLeaf(r.leaf, registry).cosigners,
+    );
     const s = r.statement;
     if (s.mode === 'independent' && peerForOrigin(registry, r.leaf.origin)?.id !== s.node) {
       fail(`an independent epoch of ${s.node} holds only its own logs, not ${r.leaf.origin}`);
@@ -152,9 +177,12 @@ export async function verifyFederationReceipt(
   });
   await run('quorum', () => {
     const s = r.statement;
-    const { valid, invalid } = countEpochSignatures(s, r.signatures, registry);
-    if (invalid.length > 0)
-      fail(`signatures that do not count (forged, or not by an eligible signer): ${invalid.join(', ')}`);
+    const valid = rememberedPass(registry, `quorum|${JSON.stringify([s, r.signatures])}`, () => {
+      const counted = countEpochSignatures(s, r.signatures, registry);
+      if (counted.invalid.length > 0)
+        fail(`signatures that do not count (forged, or not by an eligible signer): ${counted.invalid.join(', ')}`);
+      return counted.valid;
+    });
     const needed = requiredEpochSignatures(s, registry);
     const met = valid.length >= needed;
     const summary = `${valid.length} of ${needed} required signatures (${valid.join(', ') || 'none'})`;

@@ -1,4 +1,5 @@
 import { CryptoEngine, type ICryptoEngine } from 'pkijs';
+import { crypto } from '../crypto/index.js';
 import { RemembrancerError } from '../errors.js';
 import { BoundedCache, bytesKey } from './bounded-cache.js';
 
@@ -62,7 +63,12 @@ export function pkiEngine(): ICryptoEngine {
   return engine;
 }
 
-/** WebCrypto digest (`SHA-1`, `SHA-256`, `SHA-384`, `SHA-512`) of `data`. */
+/**
+ * Digest (`SHA-1`, `SHA-256`, `SHA-384`, `SHA-512`) of `data`. SHA-256, nearly every token's, is
+ * core's synchronous one: a WebCrypto digest is a round trip through a worker thread that costs
+ * more than hashing the few hundred bytes of a TSTInfo or certificate.
+ */
 export async function webDigest(name: string, data: Uint8Array): Promise<Uint8Array> {
+  if (name === 'SHA-256') return crypto.sha256(data);
   return new Uint8Array(await webCrypto().subtle.digest(name, data));
 }
