@@ -11,6 +11,7 @@ import type { FederationNode, LocalFederation } from '../test/e2e/harness/local-
 
 export const TARGET = 'rfc3161:bench';
 export const NODES = 5;
+/** 20 namespaces across the 5 nodes, as in the issue's tests (item 12). */
 export const NAMESPACES_PER_NODE = 4;
 
 export interface BenchNamespace {
@@ -63,7 +64,7 @@ export async function startAnchoringFederation(
               epochMs: timing.epochMs,
             },
           },
-          leaderTimeoutMs: 1500,
+          leaderTimeoutMs: 3000,
           maxClockSkewMs: 500,
           tickMs: timing.tickMs,
         },
