@@ -81,7 +81,8 @@ before(async () => {
         targets: {
           [TARGET]: { tsas: [{ url: tsa.url, trustAnchors: [tsa.caCertPem] }], require: 'any', epochMs: EPOCH_MS },
         },
-        leaderTimeoutMs: 2000,
+        // Peer exchanges get a third of it: 1.5 s, for a loaded machine.
+        leaderTimeoutMs: 4500,
         // Long enough that a slow collaborative epoch on a loaded machine still finalizes first.
         fallbackAfterMs: FALLBACK_MS,
         maxClockSkewMs: 500,
