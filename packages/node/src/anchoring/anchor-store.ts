@@ -127,7 +127,7 @@ export class AnchorStore {
         inFlight: db
           .prepare(
             `SELECT s.leaves FROM anchor_signed_roots s WHERE s.target = ? AND s.mode = 'collaborative'
-               AND s.epoch >= ? AND s.epoch < ? AND NOT EXISTS (
+               AND s.epoch >= ? AND s.epoch <= ? AND s.epoch != ? AND NOT EXISTS (
                  SELECT 1 FROM anchor_epochs e WHERE e.target = s.target AND e.epoch = s.epoch AND e.mode = s.mode)`,
           )
           .pluck(),
@@ -255,12 +255,12 @@ export class AnchorStore {
 
   /**
    * Largest size per origin in collaborative roots this node signed for epochs in
-   * [fromEpoch, beforeEpoch) whose outcome it does not know yet: leaves in flight.
+   * [fromEpoch, toEpoch] other than exceptEpoch whose outcome it does not know yet: leaves in flight.
    */
-  inFlightSizes(target: string, fromEpoch: number, beforeEpoch: number): Map<string, number> {
+  inFlightSizes(target: string, fromEpoch: number, toEpoch: number, exceptEpoch: number): Map<string, number> {
     return this.#conn.read(() => {
       const out = new Map<string, number>();
-      for (const text of this.#s.inFlight!.all(target, fromEpoch, beforeEpoch) as string[]) {
+      for (const text of this.#s.inFlight!.all(target, fromEpoch, toEpoch, exceptEpoch) as string[]) {
         for (const leaf of JSON.parse(text) as EpochLeaf[])
           out.set(leaf.origin, Math.max(out.get(leaf.origin) ?? 0, leaf.size));
       }

@@ -516,16 +516,18 @@ export class EpochCoordinator {
   }
 
   /**
-   * This node's leaves for a collaborative epoch: its pending ones, less those it signed into an
-   * earlier epoch still in play whose outcome it does not know yet.
+   * This node's leaves for a collaborative epoch: its pending ones, less those it signed into
+   * another epoch still in play whose outcome it does not know yet.
    */
   leavesFor(target: string, epoch: number): EpochLeaf[] {
     const registry = this.#o.registry.latest();
     const cfg = this.#o.targets.get(target)?.config;
     if (registry === undefined || cfg === undefined) return this.#o.leaves.pending(target);
     const signers = Math.max(1, anchorSigners(registry).length);
-    const from = epoch - epochsInPlay(cfg, signers, this.#o.config);
-    return this.#o.leaves.pending(target, this.#o.store.inFlightSizes(target, from, epoch));
+    // Roots signed for other epochs still in play, before this one and after it: under clock skew
+    // a leader running ahead can have this node sign epoch e+1 before e's leader gathers.
+    const span = epochsInPlay(cfg, signers, this.#o.config);
+    return this.#o.leaves.pending(target, this.#o.store.inFlightSizes(target, epoch - span, epoch + span, epoch));
   }
 
   /** What this node knows of an epoch (the peer route a failover leader asks). */

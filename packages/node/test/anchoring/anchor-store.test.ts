@@ -123,4 +123,29 @@ describe('AnchorStore', () => {
       store.close();
     }
   });
+
+  test('leaves in flight: signed roots of other epochs in range, before and after, without a known outcome', () => {
+    const store = new AnchorStore(join(dir, 'in-flight.sqlite'));
+    try {
+      for (const [epoch, size] of [
+        [5, 7],
+        [7, 8],
+        [9, 9],
+        [11, 10],
+      ] as const) {
+        const f = finalization(epoch, size);
+        store.recordSignedRoot({ statement: f.statement, leaves: f.leaves, sig: `S${epoch}`, signedAt: 't' });
+      }
+      store.recordFinalized(finalization(7, 8), new Map(), 1);
+      const origin = finalization(5).leaves.find((l) => l.origin.endsWith('/dao:one'))!.origin;
+      // Gathering epoch 9: 5 is in flight before it, 11 after it (a leader running ahead), 7 is
+      // finalized, and 9 itself is the epoch being gathered.
+      assert.equal(store.inFlightSizes(TARGET, 4, 12, 9).get(origin), 10);
+      assert.equal(store.inFlightSizes(TARGET, 4, 10, 9).get(origin), 7);
+      assert.equal(store.inFlightSizes(TARGET, 6, 10, 9).get(origin), undefined);
+      assert.equal(store.inFlightSizes(TARGET, 0, 20, 11).get(origin), 9);
+    } finally {
+      store.close();
+    }
+  });
 });
