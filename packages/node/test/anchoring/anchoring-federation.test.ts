@@ -35,25 +35,41 @@ describe('collaborative anchoring, 3 nodes, real TSA', { timeout: 120_000 }, () 
     for (const { node, ns } of namespaces) {
       await waitFor(`an anchored receipt of ${ns}`, () => anchoredReceipt(node, ns, 2), 60_000);
     }
-    const statuses = await Promise.all(
-      fed.nodes.map(
-        async (n) =>
-          (
-            await json<{ targets: { target_requests: number; finalized: Record<string, number> }[] }>(
-              `${n.url}/v1/anchoring/status`,
-            )
-          ).body,
-      ),
+    // A node counts a TSA request once its answer is in, the TSA when it arrives: the two agree
+    // between requests, and epochs keep being anchored meanwhile, so wait for such a moment.
+    interface Counts {
+      target_requests: number;
+      failovers: number;
+      failures: { total: number };
+    }
+    const counted = await waitFor(
+      'the TSA and the nodes to count the same requests',
+      async () => {
+        const targets = await Promise.all(
+          fed.nodes.map(
+            async (n) => (await json<{ targets: Counts[] }>(`${n.url}/v1/anchoring/status`)).body.targets[0]!,
+          ),
+        );
+        const sum = (f: (t: Counts) => number): number => targets.reduce((acc, t) => acc + f(t), 0);
+        const requests = sum((t) => t.target_requests);
+        return fed.tsa.requests() === requests
+          ? { requests, failovers: sum((t) => t.failovers), failures: sum((t) => t.failures.total) }
+          : undefined;
+      },
+      30_000,
     );
-    const requests = statuses.reduce((sum, s) => sum + s.targets[0]!.target_requests, 0);
     const epochs = await json<{ epochs: { status: string; leader: string }[] }>(
       `${fed.nodes[0]!.url}/v1/anchoring/epochs?target=${encodeURIComponent(TARGET)}&limit=100`,
     );
     const finalized = epochs.body.epochs.filter((e) => e.status === 'finalized');
     assert.ok(finalized.length > 0);
     // One request per finalized epoch, whichever node led it: N nodes × M namespaces cost one anchor.
-    assert.equal(fed.tsa.requests(), requests);
-    assert.ok(requests <= finalized.length + 1, `${requests} TSA requests for ${finalized.length} epochs`);
+    // More only from a failover leader anchoring again (a slow leader on a loaded machine) or a
+    // failed call retried; the scale e2e tests count these exactly from each node's records.
+    assert.ok(
+      counted.requests <= finalized.length + 1 + counted.failovers + counted.failures,
+      `${counted.requests} TSA requests for ${finalized.length} epochs, ${counted.failovers} failovers, ${counted.failures} failures`,
+    );
 
     // The same figures in /metrics.
     const metrics = await (await fetch(`${fed.nodes[0]!.url}/metrics`)).text();
