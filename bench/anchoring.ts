@@ -17,6 +17,7 @@ import {
   type FederationReceiptTrust,
   type RegistrySet,
 } from '@vaultmesh/core';
+import os from 'node:os';
 import { join } from 'node:path';
 import { startDevTsa } from '../packages/node/src/anchoring/index.js';
 import { runPerNamespaceBaseline } from './anchoring-baseline.ts';
@@ -58,6 +59,7 @@ interface StrategyRun {
   seconds: number;
   anchorsPerHour: number;
   baselinePerHour?: number;
+  baselineDuePerHour?: number;
   closeToFinalizedMs: number[];
   receipts: AnchoredReceipt[];
   registry: RegistrySet;
@@ -147,19 +149,25 @@ async function runStrategy(ctx: BenchContext, strategy: AnchorStrategy, seconds:
     // The baseline runs after the measured phase, against the same namespaces still being written
     // to: its TSA requests (an openssl process each) would otherwise slow the federation down.
     let baselinePerHour: number | undefined;
+    let baselineDuePerHour: number | undefined;
     if (baselineTsa !== undefined) {
       const baseline = runPerNamespaceBaseline(baselineTsa, run.namespaces);
       const b0 = performance.now();
       await write(run, b0 + seconds * 1000);
-      const baselineRequests = await baseline.stop();
-      baselinePerHour = Math.round((baselineRequests / ((performance.now() - b0) / 1000)) * 3600);
-      ctx.log(`anchoring per-namespace baseline: ${baselineRequests} TSA requests`);
+      const bSeconds = (performance.now() - b0) / 1000;
+      const counted = await baseline.stop();
+      baselinePerHour = Math.round((counted.requests / bSeconds) * 3600);
+      baselineDuePerHour = Math.round((counted.due / bSeconds) * 3600);
+      ctx.log(
+        `anchoring per-namespace baseline: ${counted.due} due sealed checkpoints, ${counted.requests} TSA requests served in ${bSeconds.toFixed(1)} s`,
+      );
     }
     const receipts = strategy === 'collaborative' ? await gatherReceipts(run, ctx.quick ? 4 : 10) : [];
     return {
       seconds: elapsed,
       anchorsPerHour: Math.round((requests / elapsed) * 3600),
       ...(baselinePerHour === undefined ? {} : { baselinePerHour }),
+      ...(baselineDuePerHour === undefined ? {} : { baselineDuePerHour }),
       closeToFinalizedMs: latencies,
       receipts,
       registry: run.fed.registry,
@@ -213,6 +221,13 @@ export default async function anchoring(ctx: BenchContext): Promise<BenchResults
   );
 
   ctx.note(
+    'anchoring_load',
+    `load average at the end: ${os
+      .loadavg()
+      .map((x) => x.toFixed(1))
+      .join(' ')} (2 cores shared)`,
+  );
+  ctx.note(
     'anchoring',
     `${NODES} node processes (compiled CLI serve) × ${NAMESPACES_PER_NODE * NODES} namespaces, ${EPOCH_MS / 1000} s epochs, ` +
       `tick ${TICK_MS} ms, cadence 1 s, an entry per namespace every ${WRITE_EVERY_MS} ms, openssl TSA on loopback; ` +
@@ -227,11 +242,15 @@ export default async function anchoring(ctx: BenchContext): Promise<BenchResults
   };
   if (collaborative.baselinePerHour !== undefined)
     out.anchoring_per_namespace_anchors_per_hour = collaborative.baselinePerHour;
+  if (collaborative.baselineDuePerHour !== undefined)
+    out.anchoring_per_namespace_due_per_hour = collaborative.baselineDuePerHour;
   if (collaborative.anchorsPerHour > 0) {
     const ratio = (x: number) => Math.round((x / collaborative.anchorsPerHour) * 100) / 100;
     out.anchoring_independent_vs_collaborative_ratio = ratio(independent.anchorsPerHour);
     if (collaborative.baselinePerHour !== undefined)
       out.anchoring_per_namespace_vs_collaborative_ratio = ratio(collaborative.baselinePerHour);
+    if (collaborative.baselineDuePerHour !== undefined)
+      out.anchoring_per_namespace_due_vs_collaborative_ratio = ratio(collaborative.baselineDuePerHour);
   }
   if (collaborative.closeToFinalizedMs.length > 0) {
     out.anchoring_close_to_finalized_p50_ms = percentile(collaborative.closeToFinalizedMs, 50);
