@@ -131,7 +131,11 @@ async function startLocalFederationOnce(
     },
   };
   try {
-    await Promise.all(nodes.map((_, i) => fed.restart(i)));
+    // Every start settles before any failure is handled: with Promise.all a node still starting
+    // when another failed (a port taken meanwhile) would be stopped by no one and outlive the test.
+    const started = await Promise.allSettled(nodes.map((_, i) => fed.restart(i)));
+    const failed = started.find((r) => r.status === 'rejected');
+    if (failed) throw failed.reason;
     for (const x of nodes) await cliOk(['federation', 'apply', genesis, '--url', x.url, '--data', x.dir]);
   } catch (e) {
     await fed.stopAll();
