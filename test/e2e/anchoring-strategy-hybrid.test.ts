@@ -22,6 +22,7 @@ import {
   assertOpensslAccepts,
   finalizedByKey,
   readStoredAnchoring,
+  singleTsaAnchoring,
 } from './harness/anchoring-checks.js';
 import { startLocalFederation, waitFor, type LocalFederation } from './harness/local-federation.js';
 
@@ -77,17 +78,13 @@ before(async () => {
     5,
     {
       checkpointIntervalMs: 100,
-      anchoring: {
-        targets: {
-          [TARGET]: { tsas: [{ url: tsa.url, trustAnchors: [tsa.caCertPem] }], require: 'any', epochMs: EPOCH_MS },
-        },
+      anchoring: singleTsaAnchoring(TARGET, tsa, {
+        epochMs: EPOCH_MS,
         // Peer exchanges get a third of it: 1.5 s, for a loaded machine.
         leaderTimeoutMs: 4500,
         // Long enough that a slow collaborative epoch on a loaded machine still finalizes first.
         fallbackAfterMs: FALLBACK_MS,
-        maxClockSkewMs: 500,
-        tickMs: 100,
-      },
+      }),
     },
     { anchorStrategy: 'hybrid' },
   );

@@ -6,8 +6,6 @@ import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { startDevTsa, type DevTsa } from '../../packages/node/src/anchoring/index.js';
 import {
-  anchoredReceipt,
-  appendEntries,
   createAnchoredNamespace,
   targetStatus,
   verifyReceiptOffline,
@@ -16,10 +14,13 @@ import {
 import {
   accountTsaRequests,
   allEpochs,
+  appendRounds,
   assertCliVerifiesAnchored,
   assertOpensslAccepts,
   finalizedByKey,
   readStoredAnchoring,
+  singleTsaAnchoring,
+  waitAllAnchored,
 } from './harness/anchoring-checks.js';
 import { startLocalFederation, waitFor, type LocalFederation } from './harness/local-federation.js';
 
@@ -46,14 +47,7 @@ before(async () => {
     3,
     {
       checkpointIntervalMs: 100,
-      anchoring: {
-        targets: {
-          [TARGET]: { tsas: [{ url: tsa.url, trustAnchors: [tsa.caCertPem] }], require: 'any', epochMs: EPOCH_MS },
-        },
-        leaderTimeoutMs: 3000,
-        maxClockSkewMs: 500,
-        tickMs: 100,
-      },
+      anchoring: singleTsaAnchoring(TARGET, tsa, { epochMs: EPOCH_MS, leaderTimeoutMs: 3000 }),
     },
     { anchorStrategy: 'independent' },
   );
@@ -78,30 +72,8 @@ describe('independent anchoring (real processes, real TSA)', () => {
     { timeout: 60_000 },
     async () => {
       assert.equal(fed.registry.anchor_strategy, 'independent');
-      for (let round = 0; round < ROUNDS; round++) {
-        await Promise.all(
-          namespaces.map(async ({ ns, node }) => {
-            const from = sizes.get(ns) ?? 0;
-            await appendEntries(fed.nodes[node]!, ns, from, 2);
-            sizes.set(ns, from + 2);
-          }),
-        );
-        await delay(EPOCH_MS);
-      }
-      await waitFor(
-        'an anchored receipt of every namespace’s last entry',
-        async () => {
-          for (const { ns, node } of namespaces) {
-            if (lastAnchored.has(ns)) continue;
-            const r = await anchoredReceipt(fed.nodes[node]!, ns, sizes.get(ns)! - 1);
-            if (r) lastAnchored.set(ns, r);
-          }
-          if (lastAnchored.size === namespaces.length) return true;
-          await delay(250);
-          return undefined;
-        },
-        45_000,
-      );
+      await appendRounds(fed, namespaces, sizes, ROUNDS, EPOCH_MS);
+      await waitAllAnchored(fed, namespaces, sizes, lastAnchored, 45_000);
       for (const { ns, node } of namespaces) {
         const owner = fed.nodes[node]!.name;
         for (const a of lastAnchored.get(ns)!.anchors) {

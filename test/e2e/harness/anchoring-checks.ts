@@ -1,12 +1,13 @@
 import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
 import Database from 'better-sqlite3';
 import { base64Decode, epochStatementDigest, toHex, type EpochStatement, type RegistrySet } from '@vaultmesh/core';
 import { ANCHOR_DB_FILE, opensslVerifyToken, type DevTsa } from '../../../packages/node/src/anchoring/index.js';
 import { runCli } from './cli-process.js';
-import { fetchJson, type AnchoredReceipt, type EpochJson } from './anchoring-client.js';
-import type { FederationNode } from './local-federation.js';
+import { anchoredReceipt, appendEntries, fetchJson, type AnchoredReceipt, type EpochJson } from './anchoring-client.js';
+import { waitFor, type FederationNode, type LocalFederation } from './local-federation.js';
 
 /*
  * Checks of what a federation anchored, for the anchoring tests at scale and per strategy: every
@@ -227,4 +228,78 @@ export async function assertCliVerifiesAnchored(input: {
   assert.equal(r.code, 0, r.stdout + r.stderr);
   assert.doesNotMatch(r.stdout, /FAIL/);
   assert.match(r.stdout, /receipt verified to [1-9]\d* anchor\(s\)/);
+}
+
+/** A namespace of the test and the index of the node it lives on. */
+export interface PlacedNamespace {
+  ns: string;
+  node: number;
+}
+
+/** `anchoring` of config.json: one RFC 3161 target at one dev TSA (`any`), short epochs, fast ticks. */
+export function singleTsaAnchoring(
+  target: string,
+  tsa: DevTsa,
+  timing: { epochMs: number; leaderTimeoutMs: number; fallbackAfterMs?: number },
+): Record<string, unknown> {
+  return {
+    targets: {
+      [target]: { tsas: [{ url: tsa.url, trustAnchors: [tsa.caCertPem] }], require: 'any', epochMs: timing.epochMs },
+    },
+    leaderTimeoutMs: timing.leaderTimeoutMs,
+    ...(timing.fallbackAfterMs === undefined ? {} : { fallbackAfterMs: timing.fallbackAfterMs }),
+    maxClockSkewMs: 500,
+    tickMs: 100,
+  };
+}
+
+/**
+ * `rounds` rounds of two entries on every namespace, one epoch apart, so entries flow over
+ * several epochs; `sizes` keeps each namespace's size.
+ */
+export async function appendRounds(
+  fed: LocalFederation,
+  namespaces: readonly PlacedNamespace[],
+  sizes: Map<string, number>,
+  rounds: number,
+  epochMs: number,
+): Promise<void> {
+  for (let round = 0; round < rounds; round++) {
+    await Promise.all(
+      namespaces.map(async ({ ns, node }) => {
+        const from = sizes.get(ns) ?? 0;
+        await appendEntries(fed.nodes[node]!, ns, from, 2);
+        sizes.set(ns, from + 2);
+      }),
+    );
+    await delay(epochMs);
+  }
+}
+
+/**
+ * Waits until every namespace's last entry has an anchored receipt, kept in `into`. One pass over
+ * the namespaces not anchored yet per poll, a breath between passes: a poller per namespace at
+ * once would load the nodes it waits for.
+ */
+export async function waitAllAnchored(
+  fed: LocalFederation,
+  namespaces: readonly PlacedNamespace[],
+  sizes: ReadonlyMap<string, number>,
+  into: Map<string, AnchoredReceipt>,
+  timeoutMs: number,
+): Promise<void> {
+  await waitFor(
+    'an anchored receipt of every namespace’s last entry',
+    async () => {
+      for (const { ns, node } of namespaces) {
+        if (into.has(ns)) continue;
+        const r = await anchoredReceipt(fed.nodes[node]!, ns, sizes.get(ns)! - 1);
+        if (r) into.set(ns, r);
+      }
+      if (into.size === namespaces.length) return true;
+      await delay(250);
+      return undefined;
+    },
+    timeoutMs,
+  );
 }

@@ -6,8 +6,6 @@ import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { startDevTsa, type DevTsa } from '../../../packages/node/src/anchoring/index.js';
 import {
-  anchoredReceipt,
-  appendEntries,
   createAnchoredNamespace,
   targetStatus,
   verifyReceiptOffline,
@@ -19,10 +17,13 @@ import {
 import {
   accountTsaRequests,
   allEpochs,
+  appendRounds,
   assertCliVerifiesAnchored,
   assertOpensslAccepts,
   finalizedByKey,
   readStoredAnchoring,
+  singleTsaAnchoring,
+  waitAllAnchored,
 } from './anchoring-checks.js';
 import { startLocalFederation, waitFor, type LocalFederation } from './local-federation.js';
 
@@ -86,14 +87,7 @@ export function anchoringAtScale(n: number): void {
     tsa = await startDevTsa({ dir: join(dir, 'tsa'), name: `scale-${n}` });
     fed = await startLocalFederation(dir, n, {
       checkpointIntervalMs: 100,
-      anchoring: {
-        targets: {
-          [TARGET]: { tsas: [{ url: tsa.url, trustAnchors: [tsa.caCertPem] }], require: 'any', epochMs: EPOCH_MS },
-        },
-        leaderTimeoutMs: LEADER_TIMEOUT_MS,
-        maxClockSkewMs: 500,
-        tickMs: 100,
-      },
+      anchoring: singleTsaAnchoring(TARGET, tsa, { epochMs: EPOCH_MS, leaderTimeoutMs: LEADER_TIMEOUT_MS }),
     });
     const f = fed;
     for (const { ns, node } of namespaces) {
@@ -112,34 +106,10 @@ export function anchoringAtScale(n: number): void {
     test('entries on every namespace for several epochs are all anchored', { timeout: 150_000 }, async (t) => {
       const f = fed!;
       const started = Date.now();
-      for (let round = 0; round < ROUNDS; round++) {
-        await Promise.all(
-          namespaces.map(async ({ ns, node }) => {
-            const from = sizes.get(ns) ?? 0;
-            await appendEntries(f.nodes[node]!, ns, from, 2);
-            sizes.set(ns, from + 2);
-          }),
-        );
-        await delay(EPOCH_MS);
-      }
+      await appendRounds(f, namespaces, sizes, ROUNDS, EPOCH_MS);
       const written = Date.now();
-      // One pass over the namespaces not anchored yet per poll, a breath between passes: twenty
-      // pollers at once would load the nodes they wait for.
       try {
-        await waitFor(
-          'an anchored receipt of every namespace’s last entry',
-          async () => {
-            for (const { ns, node } of namespaces) {
-              if (lastAnchored.has(ns)) continue;
-              const r = await anchoredReceipt(f.nodes[node]!, ns, sizes.get(ns)! - 1);
-              if (r) lastAnchored.set(ns, r);
-            }
-            if (lastAnchored.size === NAMESPACES) return true;
-            await delay(250);
-            return undefined;
-          },
-          100_000,
-        );
+        await waitAllAnchored(f, namespaces, sizes, lastAnchored, 100_000);
       } finally {
         // What a slow run did (a loaded machine): no assertion on it, a record for the reader.
         const statuses = await Promise.allSettled(f.nodes.map((x) => targetStatus(x, TARGET)));
