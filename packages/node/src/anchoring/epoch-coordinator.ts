@@ -226,6 +226,11 @@ export class EpochCoordinator {
     const cfg = target.config;
     const registry = this.#o.signer.registry();
     const others = activePeers(registry).filter((p) => p.id !== this.#o.self);
+    // The peers' leaves are asked for together with their outcomes (both routes only read): the
+    // leaves are needed unless an outcome settles the epoch, and asking after the outcomes cost a
+    // whole peer round trip between an epoch's close and its finalization.
+    const t = peerTimeoutMs(this.#o.config);
+    const peerLeaves = Promise.allSettled(others.map((p) => fetchPeerLeaves(p, this.#o.creds, cfg.id, epoch, t)));
     const outcomes =
       attempt > 0 || this.#o.store.signedRoot(cfg.id, epoch, 'collaborative') === undefined
         ? await this.#outcomes(others, cfg.id, epoch)
@@ -240,7 +245,7 @@ export class EpochCoordinator {
     }
     const proposal =
       this.#reusableProposal(registry, cfg, epoch, outcomes) ??
-      (await this.#freshProposal(registry, target, epoch, others));
+      this.#freshProposal(registry, target, epoch, others, await peerLeaves);
     if (proposal === undefined) {
       this.#o.store.markEpoch(cfg.id, epoch, 'collaborative', '', 'empty', this.#now());
       return;
@@ -320,16 +325,18 @@ export class EpochCoordinator {
     return { registry, target, nowMs: this.#now(), maxClockSkewMs: this.#o.config.maxClockSkewMs };
   }
 
-  /** Gathers every active peer's leaves (this node's first) into a new epoch tree; undefined if there are none. */
-  async #freshProposal(
+  /**
+   * Gathers every active peer's leaves (this node's first; `answers` are the others', in `others`
+   * order) into a new epoch tree; undefined if there are none.
+   */
+  #freshProposal(
     registry: RegistrySet,
     target: AnchorTarget,
     epoch: number,
     others: RegistryPeer[],
-  ): Promise<CheckedProposal | undefined> {
+    answers: PromiseSettledResult<unknown[]>[],
+  ): CheckedProposal | undefined {
     const cfg = target.config;
-    const t = peerTimeoutMs(this.#o.config);
-    const answers = await Promise.allSettled(others.map((p) => fetchPeerLeaves(p, this.#o.creds, cfg.id, epoch, t)));
     const offered: { from: string; leaf: unknown }[] = this.leavesFor(cfg.id, epoch).map((leaf) => ({
       from: this.#o.self,
       leaf,
