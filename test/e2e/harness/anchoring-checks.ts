@@ -145,18 +145,20 @@ export function accountTsaRequests(
   // federation count too): a failed anchoring call in a dropped row would be missing here.
   const trimmed = stored.reduce((n, s) => n + s.failuresTotal - s.failuresKept, 0);
   const figures = `TSAs saw ${seen}; stored tokens ${distinct.size}; failed-call requests ${failedRequests}; target_requests ${targetRequests}; failure rows dropped ${trimmed}`;
-  assert.equal(
-    seen,
-    distinct.size + failedRequests,
-    `every TSA request is a stored token or a failed call's (${figures})`,
-  );
-  // target_requests counts each successful call's requests (retries included: none is expected
-  // of a local TSA), and today not those of a call that failed (the coordinator bumps it after a
-  // successful call only, though the status docs say "retries included"): either way it is exact.
-  assert.ok(
-    targetRequests === distinct.size || targetRequests === distinct.size + failedRequests,
-    `target_requests: one per successful anchoring call, plus the failed calls' if counted (${figures})`,
-  );
+  // Every request a node made is in its target_requests (a failed call's retries too): exact.
+  assert.equal(seen, targetRequests, `every TSA request is counted by the node that made it (${figures})`);
+  // And each is a stored token or an attempt of a failed call, as far as the kept failure rows tell.
+  if (trimmed === 0)
+    assert.equal(
+      seen,
+      distinct.size + failedRequests,
+      `every TSA request is a stored token or a failed call's (${figures})`,
+    );
+  else
+    assert.ok(
+      distinct.size + failedRequests <= seen,
+      `stored tokens and kept failures within the requests (${figures})`,
+    );
   return { distinct, failedRequests, targetRequests };
 }
 

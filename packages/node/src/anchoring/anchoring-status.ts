@@ -31,7 +31,7 @@ export interface TargetStatus {
   abandoned: number;
   duplicates: number;
   failovers: number;
-  /** Requests made to the target (a TSA request each, retries included). */
+  /** Requests made to the target (a TSA request each, retries and failed calls included). */
   target_requests: number;
   skips: Record<string, number>;
   failures: { total: number; recent: { epoch: number | null; reason: string; at: string }[] };

@@ -35,6 +35,7 @@ import { epochsInPlay, planEpoch } from './epoch-schedule.js';
 import type { EpochSigner, GivenSignature } from './epoch-signer.js';
 import { anchorFieldsOf, checkFinalization, requiredSignatures } from './finalization-check.js';
 import { MAX_EPOCH_LEAVES, type LocalLeaves } from './local-leaves.js';
+import { AnchorTargetError } from './rfc3161-target.js';
 
 /** An anchor target as the coordinator uses it: its settings and a way to timestamp a digest. */
 export interface AnchorTarget {
@@ -419,6 +420,8 @@ export class EpochCoordinator {
     try {
       stamped = await target.timestamp(epochStatementDigest(p.statement));
     } catch (e) {
+      // A failed call made requests too (each retry, each TSA): status counts every one.
+      if (e instanceof AnchorTargetError) this.#o.store.bump('target_requests', cfg.id, e.attempts.length);
       this.#fail(cfg.id, p.statement.epoch, `anchoring at ${cfg.id} failed: ${errorMessage(e)}`);
     }
     this.#o.store.bump('target_requests', cfg.id, stamped.requests);
