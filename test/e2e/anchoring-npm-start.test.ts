@@ -73,12 +73,17 @@ test(
       });
     });
     const anchoredLine =
-      /^Anchored: the federation timestamped that checkpoint at the local TSA \(http:\/\/127\.0\.0\.1:\d+\/\); receipt with its federation receipt saved to (.+)\.$/m.exec(
+      /^Anchored: the federation timestamped that checkpoint at the local TSA \(http:\/\/127\.0\.0\.1:\d+\/\); receipt with its federation receipt saved to (\S+)\. Verify it offline, from the entry to the timestamp:$/m.exec(
         stdout,
       );
     assert.ok(anchoredLine, `npm start prints the Anchored line:\n${stdout}`);
     const logVkey = /--log-vkey '([^']+)'/.exec(stdout)?.[1];
     assert.ok(logVkey, stdout);
+    // The command it prints for that receipt names the pinned registry and the TSA trust anchor.
+    assert.match(
+      stdout,
+      /verify \S+demo-anchored-receipt\.json .* --registry \S+registry-genesis\.json --tsa-ca \S+tsa-ca\.pem --require-anchor$/m,
+    );
     const v = await runCli([
       'verify',
       resolve(REPO_ROOT, anchoredLine[1]!),

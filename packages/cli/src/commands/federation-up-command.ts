@@ -83,6 +83,9 @@ function stopAll(nodes: readonly { child: ChildProcess }[], timeoutMs = 15_000):
 
 /** The local federation's anchor target: the TSA `federation up` starts. */
 export const LOCAL_ANCHOR_TARGET = 'rfc3161:local';
+/** The genesis registry `federation up` writes into --data: what `verify --registry` pins. */
+const GENESIS_FILE = 'registry-genesis.json';
+
 /** Epochs of the local federation: short, so the demo shows an anchored receipt within seconds. */
 const LOCAL_EPOCH_MS = 5_000;
 
@@ -143,7 +146,7 @@ export async function startLocalFederation(opts: {
     if (opts.tsa) useLocalTsa(dir, opts.tsa);
     dirs.push(dir);
   }
-  const genesisPath = join(opts.data, 'registry-genesis.json');
+  const genesisPath = join(opts.data, GENESIS_FILE);
   let registry: RegistrySet;
   if (existsSync(genesisPath)) registry = readRegistryFile(genesisPath);
   else {
@@ -230,7 +233,9 @@ export function registerFederationUp(federation: Command): void {
         await tsa.stop();
         throw e;
       }
-      writeFileSync(join(opts.data, 'tsa-ca.pem'), tsa.caCertPem);
+      const caFile = join(opts.data, 'tsa-ca.pem');
+      const genesisFile = join(opts.data, GENESIS_FILE);
+      writeFileSync(caFile, tsa.caCertPem);
       const stopped = stopOnSignal(async () => {
         await fed.stop();
         await tsa.stop();
@@ -240,8 +245,11 @@ export function registerFederationUp(federation: Command): void {
       if (opts.demo) {
         const clients = fed.nodes.map((n) => new ApiClient({ url: n.url, token: loadNode(n.dir).adminToken }));
         // The first node's demo log is anchored at the local TSA every epoch it has something new.
+        // Sealed once another node's witness cosigns: the anchored chain then runs entry →
+        // checkpoint → witness quorum → epoch root → federation quorum → timestamp.
         await ensureNamespace(clients[0]!, DEMO_NAMESPACE, {
           description: 'demo namespace',
+          witness_policy: { min_required: 1, allowlist: fed.nodes.slice(1).map((n) => n.name) },
           cadence: { fast: { target: LOCAL_ANCHOR_TARGET, every: '5s', confirmations: 0 } },
         });
         for (const c of clients.slice(1)) await ensureNamespace(c, DEMO_NAMESPACE);
@@ -266,7 +274,7 @@ export function registerFederationUp(federation: Command): void {
                 indices: demo.indices,
                 receipt: demo.receiptPath,
                 anchored_receipt: anchored ?? null,
-                tsa: { url: tsa.url, ca: join(opts.data, 'tsa-ca.pem') },
+                tsa: { url: tsa.url, ca: caFile },
                 log_vkey: demo.logVkey,
                 witness_vkeys: witnessKeys,
               },
@@ -292,9 +300,14 @@ export function registerFederationUp(federation: Command): void {
                   `Receipt saved to ${rel}. Verify it offline, with the witnesses' cosignatures:`,
                   `  npx remembrancer verify ${rel} --log-vkey '${demo.logVkey}' ${witnessKeys.map((k) => `--witness-vkey '${k}'`).join(' ')}`,
                   '',
-                  anchored
-                    ? `Anchored: the federation timestamped that checkpoint at the local TSA (${tsa.url}); receipt with its federation receipt saved to ${relative(process.cwd(), anchored) || anchored}.`
-                    : `Not anchored yet (epochs of ${LOCAL_EPOCH_MS / 1000} s at ${LOCAL_ANCHOR_TARGET}): npx remembrancer receipt ${demo.indices[demo.indices.length - 1]} --ns ${DEMO_NAMESPACE} --url ${fed.nodes[0]!.url} --anchored --wait 60`,
+                  ...(anchored
+                    ? [
+                        `Anchored: the federation timestamped that checkpoint at the local TSA (${tsa.url}); receipt with its federation receipt saved to ${relative(process.cwd(), anchored) || anchored}. Verify it offline, from the entry to the timestamp:`,
+                        `  npx remembrancer verify ${relative(process.cwd(), anchored) || anchored} --log-vkey '${demo.logVkey}' ${witnessKeys.map((k) => `--witness-vkey '${k}'`).join(' ')} --registry ${relative(process.cwd(), genesisFile) || genesisFile} --tsa-ca ${relative(process.cwd(), caFile) || caFile} --require-anchor`,
+                      ]
+                    : [
+                        `Not anchored yet (epochs of ${LOCAL_EPOCH_MS / 1000} s at ${LOCAL_ANCHOR_TARGET}): npx remembrancer receipt ${demo.indices[demo.indices.length - 1]} --ns ${DEMO_NAMESPACE} --url ${fed.nodes[0]!.url} --anchored --wait 60`,
+                      ]),
                   `  anchoring    ${fed.nodes[0]!.url}/v1/anchoring/status   (npx remembrancer anchor status --url ${fed.nodes[0]!.url})`,
                 ]
               : []),
