@@ -5,7 +5,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { CLI_BIN } from './harness/compiled-cli.js';
-import { REPO_ROOT, runCli } from './harness/cli-process.js';
+import { REPO_ROOT, runCli, waitExit } from './harness/cli-process.js';
 import { freePortRange } from './harness/local-federation.js';
 
 // Issue 10 item 12: "`npm start` shows an anchored receipt for the demo namespace (local TSA
@@ -16,22 +16,10 @@ import { freePortRange } from './harness/local-federation.js';
 const dir = mkdtempSync(join(tmpdir(), 'remembrancer-e2e-npm-start-'));
 let up: ChildProcess | undefined;
 
-/** Resolves with the exit code; SIGKILL after `ms` (a stop that hangs fails the test on its code). */
-function exited(child: ChildProcess, ms: number): Promise<number | null> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child.exitCode);
-  return new Promise((done) => {
-    const timer = setTimeout(() => child.kill('SIGKILL'), ms);
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      done(code);
-    });
-  });
-}
-
 after(async () => {
   if (up) {
     up.kill('SIGKILL');
-    await exited(up, 10_000);
+    await waitExit(up, 10_000);
   }
   rmSync(dir, { recursive: true, force: true });
 });
@@ -101,7 +89,7 @@ test(
 
     // Ctrl-C stops every node.
     child.kill('SIGINT');
-    assert.equal(await exited(child, 20_000), 0, stderr);
+    assert.equal(await waitExit(child, 20_000), 0, stderr);
     up = undefined;
     for (let i = 0; i < 3; i++)
       await assert.rejects(fetch(`http://127.0.0.1:${base + i}/healthz`), `node ${i} stopped with npm start`);

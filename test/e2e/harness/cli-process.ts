@@ -56,7 +56,8 @@ export interface ServeProcess extends LongRunningCli {
   url: string;
 }
 
-function waitExit(child: ChildProcess, timeoutMs: number): Promise<number | null> {
+/** Resolves with the child's exit code; SIGKILL after timeoutMs (a stop that hangs then fails on its code). */
+export function waitExit(child: ChildProcess, timeoutMs: number): Promise<number | null> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child.exitCode);
   return new Promise((resolve) => {
     const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
