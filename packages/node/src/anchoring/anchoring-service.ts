@@ -77,6 +77,10 @@ export class AnchoringService {
       checkpointNote: (origin, cp) => options.checkpointNote(origin, cp),
       witnessPolicy: (ns) => options.witnessPolicy(ns),
       isConfigured: (t) => options.config.targets.has(t),
+      // Only while subscribed: a tick before start() would commit due events nobody hears.
+      catchUp: () => {
+        if (this.#unsubscribe !== undefined) options.cadence.tick();
+      },
     });
     this.signer = new EpochSigner({
       self: options.self,

@@ -21,6 +21,11 @@ export interface LocalLeavesOptions {
   witnessPolicy(nsId: string): WitnessPolicy | undefined;
   /** Whether this node has the target configured (config.json `anchoring.targets`). */
   isConfigured(target: string): boolean;
+  /**
+   * Hears every cadence due event up to now (the scheduler's tick), called before leaves are
+   * offered: a namespace due at the very moment an epoch closes is in that epoch, not the next.
+   */
+  catchUp?: () => void;
 }
 
 /**
@@ -42,8 +47,11 @@ export class LocalLeaves {
    * upsert and a skip is only counted.
    */
   onDue(event: CadenceDueEvent): void {
-    this.#handleDue(event);
-    this.#o.store.markDueSeen(event.namespace, event.level, event.target, event.dueAtMs);
+    // One transaction: the queueing, its counter and the seen mark cost one commit, not three.
+    this.#o.store.atomically(() => {
+      this.#handleDue(event);
+      this.#o.store.markDueSeen(event.namespace, event.level, event.target, event.dueAtMs);
+    });
   }
 
   /**
@@ -96,6 +104,7 @@ export class LocalLeaves {
    */
   pending(target: string, inFlight: ReadonlyMap<string, number> = new Map()): EpochLeaf[] {
     const { store, engine } = this.#o;
+    this.#o.catchUp?.();
     const out: EpochLeaf[] = [];
     for (const due of store.due(target)) {
       if (out.length >= MAX_LOCAL_LEAVES_PER_EPOCH) break;

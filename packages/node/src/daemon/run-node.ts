@@ -114,6 +114,7 @@ async function startNode(
         adminToken: identity.adminToken,
         operators: identity.governance,
         localOperator: { id: identity.operatorId, seed: identity.operatorSeed },
+        ...(identity.anchoring.targets.size > 0 ? { cadenceTickMs: identity.anchoring.tickMs } : {}),
         ...(logger ? { logger } : {}),
       }),
     (n) => n.close(),

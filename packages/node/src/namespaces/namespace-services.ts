@@ -35,6 +35,11 @@ export interface NamespaceServicesOptions {
   schemaDir?: string;
   now?: () => number;
   logger?: NamespaceDirectoryOptions['logger'];
+  /**
+   * How often due cadence levels are looked for, ms (default 1 s). A node that anchors ticks as
+   * often as its anchoring does: a due event heard late misses the epoch that closes meanwhile.
+   */
+  cadenceTickMs?: number;
 }
 
 /** Opens the namespace rules of a node: replays sys:governance and applies what is in force. */
@@ -74,7 +79,7 @@ export function openNamespaceServices(options: NamespaceServicesOptions): Namesp
     cadence,
     start() {
       directory.start();
-      cadence.start();
+      cadence.start(options.cadenceTickMs);
     },
     stop() {
       directory.stop();
