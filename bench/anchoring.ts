@@ -1,15 +1,18 @@
-// Anchoring (issue 10, item 13): 5 node processes × 20 namespaces (4 on each), each namespace
-// written to every 500 ms and due at the target every second, anchored at a real openssl TSA.
-// Measured, with TSA requests counted at the TSA:
-// - anchors per hour under the collaborative and the independent strategy, and the per-namespace
-//   baseline (every due namespace checkpoint anchored on its own, at its own TSA, same cadence);
-// - epoch close → federation receipt finalized on the node, p50/p99 (see closeToFinalized);
+// Anchoring (issue 10, item 13): 5 node processes × 20 namespaces each (100 namespaces), each
+// namespace written to every 2.5 s and due at the target every 5 s (its cadence aligned with the
+// 5 s epochs), anchored at a real openssl TSA. Measured, with TSA requests counted at the TSA:
+// - anchors per hour under the collaborative and the independent strategy, over whole epochs
+//   (see quietPoint), and the per-namespace baseline (every due namespace checkpoint anchored on
+//   its own, at its own TSA, same cadence) over whole cadence periods;
+// - due → finalized, p50/p99: from each namespace's cadence due time to the finalization of the
+//   first epoch that gathered its leaf after it (see dueToFinalized); and epoch close → finalized;
 // - anchored receipts verified offline per second (verifyReceiptAnchor, the real RFC 3161 check),
 //   once with every epoch token seen for the first time and once over all receipts as served.
 import {
   base64Decode,
   crypto,
   epochEndMs,
+  epochNumber,
   toHex,
   verifyReceiptAnchor,
   verifyTimestampToken,
@@ -22,6 +25,8 @@ import { join } from 'node:path';
 import { startDevTsa } from '../packages/node/src/anchoring/index.js';
 import { runPerNamespaceBaseline } from './anchoring-baseline.ts';
 import {
+  CADENCE_MS,
+  EPOCH_MS,
   NAMESPACES_PER_NODE,
   NODES,
   TARGET,
@@ -30,9 +35,9 @@ import {
 } from './anchoring-federation.ts';
 import type { BenchContext, BenchResults } from './measure.ts';
 
-const EPOCH_MS = 1_000;
 const TICK_MS = 50;
-const WRITE_EVERY_MS = 500;
+/** Twice an epoch: every due time finds something new sealed since the one before. */
+const WRITE_EVERY_MS = EPOCH_MS / 2;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -55,65 +60,194 @@ interface AnchoredReceipt {
   anchors: { federation_receipt: { evidence: { tokens: string[] } } }[];
 }
 
+interface ListedEpoch {
+  epoch: number;
+  mode: string;
+  node: string | null;
+  status: string;
+  finalized_at: string | null;
+  federation_receipts: { namespace: string }[];
+}
+
 interface StrategyRun {
-  seconds: number;
-  anchorsPerHour: number;
-  baselinePerHour?: number;
-  baselineDuePerHour?: number;
+  epochs: number;
+  anchors: number;
+  baseline?: { periods: number; due: number; requests: number };
   closeToFinalizedMs: number[];
+  dueToFinalizedMs: number[];
+  unsatisfiedDue: number;
   receipts: AnchoredReceipt[];
   registry: RegistrySet;
   caPem: string;
 }
 
-/** One entry to every namespace every WRITE_EVERY_MS until `until`; failed writes are counted. */
-async function write(run: AnchoringFederation, until: number): Promise<number> {
+/** Writes one entry to every namespace every WRITE_EVERY_MS until stopped; stop() gives the failed writes. */
+function startWriting(run: AnchoringFederation): { stop: () => Promise<number> } {
+  let running = true;
   let n = 0;
   let failed = 0;
-  while (performance.now() < until) {
-    const tick = performance.now();
-    await Promise.all(
-      run.namespaces.map(async ({ node, ns }) => {
-        try {
-          const r = await fetch(`${node.url}/v1/ns/${ns}/entries`, {
-            method: 'POST',
-            headers: { authorization: `Bearer ${node.token}`, 'content-type': 'application/json' },
-            body: JSON.stringify({ n: n++, ns }),
-            signal: AbortSignal.timeout(10_000),
-          });
-          await r.arrayBuffer();
-          if (r.status !== 201) failed++;
-        } catch {
-          failed++;
-        }
-      }),
+  const loop = (async () => {
+    while (running) {
+      const tick = performance.now();
+      await Promise.all(
+        run.namespaces.map(async ({ node, ns }) => {
+          try {
+            const r = await fetch(`${node.url}/v1/ns/${ns}/entries`, {
+              method: 'POST',
+              headers: { authorization: `Bearer ${node.token}`, 'content-type': 'application/json' },
+              body: JSON.stringify({ n: n++, ns }),
+              signal: AbortSignal.timeout(10_000),
+            });
+            await r.arrayBuffer();
+            if (r.status !== 201) failed++;
+          } catch {
+            failed++;
+          }
+        }),
+      );
+      await sleep(Math.max(0, tick + WRITE_EVERY_MS - performance.now()));
+    }
+  })();
+  return {
+    async stop() {
+      running = false;
+      await loop;
+      return failed;
+    },
+  };
+}
+
+/** The epochs of `node`'s listing (every mode it knows of) from `fromEpoch` on, newest first. */
+async function listEpochs(run: AnchoringFederation, i: number, fromEpoch: number): Promise<ListedEpoch[]> {
+  const node = run.fed.nodes[i]!;
+  const limit = 20;
+  const out: ListedEpoch[] = [];
+  let before: number | undefined;
+  for (;;) {
+    const page = await getJson<{ epochs: ListedEpoch[] }>(
+      `${node.url}/v1/anchoring/epochs?target=${encodeURIComponent(TARGET)}&limit=${limit}` +
+        (before === undefined ? '' : `&before=${before}`),
     );
-    await sleep(Math.max(0, tick + WRITE_EVERY_MS - performance.now()));
+    const last = page.epochs.at(-1);
+    if (last === undefined || page.epochs.length < limit || last.epoch < fromEpoch) {
+      out.push(...page.epochs.filter((e) => e.epoch >= fromEpoch));
+      return out;
+    }
+    // A full page may end inside an epoch (several independent rows): that epoch comes whole next.
+    out.push(...page.epochs.filter((e) => e.epoch > last.epoch));
+    before = last.epoch + 1;
   }
-  return failed;
 }
 
 /**
- * Epoch close (the end of the epoch's period, when its leaves are gathered) to finalized on node 0
- * (finalized_at, the node's clock), for every finalized epoch that closed after the writes began.
+ * Whether epoch `e` is finalized: collaboratively, as node 0's status says (it lists no receipts,
+ * so polling it costs the node little); independent, each node's own record of `e` finalized.
  */
-async function closeToFinalized(run: AnchoringFederation, sinceMs: number): Promise<number[]> {
-  const node = run.fed.nodes[0]!;
-  const { epochs } = await getJson<{ epochs: { epoch: number; status: string; finalized_at: string | null }[] }>(
-    `${node.url}/v1/anchoring/epochs?target=${encodeURIComponent(TARGET)}&limit=100`,
-  );
+async function finalized(run: AnchoringFederation, strategy: AnchorStrategy, e: number): Promise<boolean> {
+  if (strategy !== 'independent') {
+    const status = await getJson<{
+      targets: { target: string; last_finalized: { epoch: number; mode: string } | null }[];
+    }>(`${run.fed.nodes[0]!.url}/v1/anchoring/status`);
+    const last = status.targets.find((t) => t.target === TARGET)?.last_finalized;
+    return last !== null && last !== undefined && last.mode === 'collaborative' && last.epoch >= e;
+  }
+  for (const node of run.fed.nodes) {
+    // Epoch e's rows come first: at most one per node.
+    const { epochs } = await getJson<{ epochs: ListedEpoch[] }>(
+      `${node.url}/v1/anchoring/epochs?target=${encodeURIComponent(TARGET)}&before=${e + 1}&limit=${run.fed.nodes.length}`,
+    );
+    if (!epochs.some((x) => x.epoch === e && x.node === node.name && x.status === 'finalized')) return false;
+  }
+  return true;
+}
+
+/**
+ * A moment between two epochs' anchoring: epoch `closed` (the last one that closed) is finalized
+ * and the next has not closed yet, so the TSA's count then holds every anchor of the epochs up to
+ * `closed` and none of a later one. Counting between two such moments counts whole epochs.
+ */
+async function quietPoint(
+  run: AnchoringFederation,
+  strategy: AnchorStrategy,
+  notBefore: number,
+): Promise<{ closed: number; requests: number }> {
+  // Nothing to ask before epoch `notBefore` closes; then a minute at most.
+  await sleep(Math.max(0, epochEndMs(notBefore, EPOCH_MS) - Date.now()));
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline) {
+    const current = epochNumber(Date.now(), EPOCH_MS);
+    const closed = current - 1;
+    if (closed >= notBefore && (await finalized(run, strategy, closed))) {
+      const requests = run.tsa.requests();
+      // Still inside the epoch after `closed`: nothing of a later epoch can have been requested.
+      if (epochNumber(Date.now(), EPOCH_MS) === current) return { closed, requests };
+    }
+    await sleep(TICK_MS);
+  }
+  throw new Error(`anchoring ${strategy}: no epoch from ${notBefore} on finalized within its successor (60 s)`);
+}
+
+/**
+ * Epoch close (the end of the epoch's period, when its leaves are gathered) → finalized_at on
+ * node 0 (the leader's clock), for every finalized epoch in `epochs`.
+ */
+function closeToFinalized(epochs: readonly ListedEpoch[]): number[] {
   return epochs
-    .filter((e) => e.status === 'finalized' && e.finalized_at !== null && epochEndMs(e.epoch, EPOCH_MS) > sinceMs)
+    .filter((e) => e.status === 'finalized' && e.finalized_at !== null)
     .map((e) => Date.parse(e.finalized_at!) - epochEndMs(e.epoch, EPOCH_MS))
     .sort((a, b) => a - b);
 }
 
-/** Anchored receipts of up to `perNamespace` entries of every namespace (those anchored by now). */
+/**
+ * Due → finalized: each namespace's cadence due times in [fromMs, toMs) (from its persisted
+ * schedule: next_due − k·period), each to the finalized_at of the first finalized epoch that
+ * closed at or after it and holds a leaf of that namespace. That epoch gathered the namespace's
+ * latest sealed checkpoint after the due time, so it covers what was due; an upper bound when the
+ * leaf was gathered into an earlier epoch after that one closed. Due times with no such epoch yet
+ * are counted, not timed.
+ */
+async function dueToFinalized(
+  run: AnchoringFederation,
+  epochs: readonly ListedEpoch[],
+  fromMs: number,
+  toMs: number,
+): Promise<{ latencies: number[]; unsatisfied: number }> {
+  const done = epochs
+    .filter((e) => e.status === 'finalized' && e.finalized_at !== null)
+    .map((e) => ({
+      closesMs: epochEndMs(e.epoch, EPOCH_MS),
+      finalizedMs: Date.parse(e.finalized_at!),
+      namespaces: new Set(e.federation_receipts.map((r) => r.namespace)),
+    }))
+    .sort((a, b) => a.closesMs - b.closesMs);
+  const latencies: number[] = [];
+  let unsatisfied = 0;
+  for (const { node, ns } of run.namespaces) {
+    const view = await getJson<{ cadence_schedule: Record<string, { next_due: string; period_ms: number }> }>(
+      `${node.url}/v1/ns/${ns}`,
+    );
+    for (const level of Object.values(view.cadence_schedule)) {
+      const next = Date.parse(level.next_due);
+      for (let t = next - level.period_ms; t >= fromMs; t -= level.period_ms) {
+        if (t >= toMs) continue;
+        const hit = done.find((e) => e.closesMs >= t && e.namespaces.has(ns));
+        if (hit === undefined) unsatisfied++;
+        else latencies.push(hit.finalizedMs - t);
+      }
+    }
+  }
+  return { latencies: latencies.sort((a, b) => a - b), unsatisfied };
+}
+
+/**
+ * Anchored receipts of up to `perNamespace` entries of every namespace (those anchored by now):
+ * every other entry, as a namespace gets two an epoch, so the receipts span that many epochs.
+ */
 async function gatherReceipts(run: AnchoringFederation, perNamespace: number): Promise<AnchoredReceipt[]> {
   const out: AnchoredReceipt[] = [];
   for (const { node, ns } of run.namespaces) {
     for (let i = 0; i < perNamespace; i++) {
-      const r = await fetch(`${node.url}/v1/ns/${ns}/receipt/${i * 3}?anchored=1`, {
+      const r = await fetch(`${node.url}/v1/ns/${ns}/receipt/${i * 2}?anchored=1`, {
         signal: AbortSignal.timeout(30_000),
       });
       const body = (await r.json()) as AnchoredReceipt;
@@ -123,57 +257,69 @@ async function gatherReceipts(run: AnchoringFederation, perNamespace: number): P
   return out;
 }
 
-async function runStrategy(ctx: BenchContext, strategy: AnchorStrategy, seconds: number): Promise<StrategyRun> {
+async function runStrategy(ctx: BenchContext, strategy: AnchorStrategy, epochs: number): Promise<StrategyRun> {
   const run = await startAnchoringFederation(strategy, { epochMs: EPOCH_MS, tickMs: TICK_MS });
   const baselineTsa =
     strategy === 'collaborative'
       ? await startDevTsa({ dir: join(run.dir, 'tsa-baseline'), name: 'baseline' })
       : undefined;
+  const writing = startWriting(run);
   try {
-    ctx.log(`anchoring ${strategy}: ${NODES} node processes × ${NAMESPACES_PER_NODE} namespaces, ${seconds} s`);
-    // A first round of writes and one epoch before counting: every namespace has something sealed.
-    await write(run, performance.now() + 2 * EPOCH_MS);
-    const requests0 = run.tsa.requests();
-    const sinceMs = Date.now();
-    const t0 = performance.now();
-    const failed = await write(run, t0 + seconds * 1000);
-    const elapsed = (performance.now() - t0) / 1000;
-    const requests = run.tsa.requests() - requests0;
-    // Epochs that closed during the run finalize shortly after it; wait for them before reading.
+    ctx.log(`anchoring ${strategy}: ${NODES} node processes × ${NAMESPACES_PER_NODE} namespaces, ${epochs} epochs`);
+    // Two epochs of writes before counting: every namespace has something sealed and due.
+    await sleep(2 * EPOCH_MS);
+    const start = await quietPoint(run, strategy, 0);
+    const end = await quietPoint(run, strategy, start.closed + epochs);
+    const counted = end.closed - start.closed;
+    const anchors = end.requests - start.requests;
+    // Due times late in the window are anchored a little after it: let those epochs finalize.
     await sleep(3 * EPOCH_MS);
-    const latencies = await closeToFinalized(run, sinceMs);
+    const listed = (await listEpochs(run, 0, start.closed)).filter((e) => e.mode === 'collaborative');
+    const inWindow = listed.filter((e) => e.epoch > start.closed && e.epoch <= end.closed);
+    const closeLatencies = strategy === 'collaborative' ? closeToFinalized(inWindow) : [];
+    const due =
+      strategy === 'collaborative'
+        ? // Due times after epoch start.closed closed, up to the close of end.closed (included).
+          await dueToFinalized(
+            run,
+            listed,
+            epochEndMs(start.closed, EPOCH_MS) + 1,
+            epochEndMs(end.closed, EPOCH_MS) + 1,
+          )
+        : { latencies: [], unsatisfied: 0 };
     ctx.log(
-      `anchoring ${strategy}: ${requests} TSA requests in ${elapsed.toFixed(1)} s, ` +
-        `${latencies.length} finalized epochs on node 0, ${failed} failed writes`,
+      `anchoring ${strategy}: ${anchors} TSA requests for the ${counted} epochs ${start.closed + 1}–${end.closed}` +
+        (strategy === 'collaborative'
+          ? `, ${inWindow.filter((e) => e.status === 'finalized').length} finalized on node 0; ` +
+            `${due.latencies.length} due times timed, ${due.unsatisfied} not anchored within 3 epochs of the window`
+          : ''),
     );
     // The baseline runs after the measured phase, against the same namespaces still being written
     // to: its TSA requests (an openssl process each) would otherwise slow the federation down.
-    let baselinePerHour: number | undefined;
-    let baselineDuePerHour: number | undefined;
+    let baseline: StrategyRun['baseline'];
     if (baselineTsa !== undefined) {
-      const baseline = runPerNamespaceBaseline(baselineTsa, run.namespaces);
-      const b0 = performance.now();
-      await write(run, b0 + seconds * 1000);
-      const bSeconds = (performance.now() - b0) / 1000;
-      const counted = await baseline.stop();
-      baselinePerHour = Math.round((counted.requests / bSeconds) * 3600);
-      baselineDuePerHour = Math.round((counted.due / bSeconds) * 3600);
+      const b = await runPerNamespaceBaseline(baselineTsa, run.namespaces, epochs);
+      baseline = { periods: epochs, ...b };
       ctx.log(
-        `anchoring per-namespace baseline: ${counted.due} due sealed checkpoints, ${counted.requests} TSA requests served in ${bSeconds.toFixed(1)} s`,
+        `anchoring per-namespace baseline: ${b.due} due sealed checkpoints in ${epochs} cadence periods, ${b.requests} TSA requests served`,
       );
     }
+    const failed = await writing.stop();
+    ctx.log(`anchoring ${strategy}: ${failed} failed writes`);
     const receipts = strategy === 'collaborative' ? await gatherReceipts(run, ctx.quick ? 4 : 10) : [];
     return {
-      seconds: elapsed,
-      anchorsPerHour: Math.round((requests / elapsed) * 3600),
-      ...(baselinePerHour === undefined ? {} : { baselinePerHour }),
-      ...(baselineDuePerHour === undefined ? {} : { baselineDuePerHour }),
-      closeToFinalizedMs: latencies,
+      epochs: counted,
+      anchors,
+      ...(baseline === undefined ? {} : { baseline }),
+      closeToFinalizedMs: closeLatencies,
+      dueToFinalizedMs: due.latencies,
+      unsatisfiedDue: due.unsatisfied,
       receipts,
       registry: run.fed.registry,
       caPem: run.tsa.caCertPem,
     };
   } finally {
+    await writing.stop();
     await baselineTsa?.stop();
     await run.stop();
   }
@@ -201,9 +347,9 @@ async function verifyAll(receipts: readonly AnchoredReceipt[], trust: Federation
 }
 
 export default async function anchoring(ctx: BenchContext): Promise<BenchResults> {
-  const seconds = ctx.quick ? 10 : 40;
-  const collaborative = await runStrategy(ctx, 'collaborative', seconds);
-  const independent = await runStrategy(ctx, 'independent', seconds);
+  const epochs = ctx.quick ? 6 : 24;
+  const collaborative = await runStrategy(ctx, 'collaborative', epochs);
+  const independent = await runStrategy(ctx, 'independent', epochs);
 
   // Verified after the federations stopped (the nodes are other processes, but they share the 2 cores).
   const trust = trustOf(collaborative.registry, collaborative.caPem);
@@ -212,7 +358,7 @@ export default async function anchoring(ctx: BenchContext): Promise<BenchResults
   // First one receipt per epoch token, every token decoded and checked for the first time here...
   const distinctPerS = await verifyAll([...byToken.values()], trust);
   // ...then every receipt as served: the receipts of one epoch carry the same token.
-  const rounds = ctx.quick ? 3 : 10;
+  const rounds = ctx.quick ? 2 : 5;
   const all = Array.from({ length: rounds }, () => collaborative.receipts).flat();
   const allPerS = await verifyAll(all, trust);
   ctx.log(
@@ -229,28 +375,40 @@ export default async function anchoring(ctx: BenchContext): Promise<BenchResults
   );
   ctx.note(
     'anchoring',
-    `${NODES} node processes (compiled CLI serve) × ${NAMESPACES_PER_NODE * NODES} namespaces, ${EPOCH_MS / 1000} s epochs, ` +
-      `tick ${TICK_MS} ms, cadence 1 s, an entry per namespace every ${WRITE_EVERY_MS} ms, openssl TSA on loopback; ` +
-      `requests counted at the TSA; baseline = each namespace's sealed checkpoint anchored alone when due (own TSA); ` +
-      `latency = epoch close → finalized_at on node 0; receipts verified with verifyReceiptAnchor in the bench process`,
+    `${NODES} node processes (compiled CLI serve) × ${NAMESPACES_PER_NODE} namespaces each, ${EPOCH_MS / 1000} s epochs, ` +
+      `tick ${TICK_MS} ms, cadence ${CADENCE_MS / 1000} s effective at an epoch boundary, an entry per namespace every ${WRITE_EVERY_MS} ms, openssl TSA on loopback; ` +
+      `requests counted at the TSA over ${epochs} whole epochs; baseline = each namespace's sealed checkpoint anchored alone ` +
+      `when due (own TSA) over ${epochs} cadence periods; latency = cadence due time → finalized_at of the first finalized ` +
+      `epoch closed after it holding the namespace, and epoch close → finalized_at, on node 0; receipts verified with ` +
+      `verifyReceiptAnchor in the bench process`,
   );
+  const perHour = (count: number, periods: number, periodMs: number) =>
+    Math.round((count / periods) * (3_600_000 / periodMs));
+  const collaborativePerHour = perHour(collaborative.anchors, collaborative.epochs, EPOCH_MS);
   const out: BenchResults = {
-    anchoring_collaborative_anchors_per_hour: collaborative.anchorsPerHour,
-    anchoring_independent_anchors_per_hour: independent.anchorsPerHour,
+    anchoring_collaborative_anchors_per_hour: collaborativePerHour,
+    anchoring_collaborative_anchors_per_epoch: Math.round((collaborative.anchors / collaborative.epochs) * 1000) / 1000,
+    anchoring_independent_anchors_per_hour: perHour(independent.anchors, independent.epochs, EPOCH_MS),
     anchoring_receipt_verify_per_s: allPerS,
     anchoring_receipt_verify_first_token_per_s: distinctPerS,
+    anchoring_due_unsatisfied: collaborative.unsatisfiedDue,
   };
-  if (collaborative.baselinePerHour !== undefined)
-    out.anchoring_per_namespace_anchors_per_hour = collaborative.baselinePerHour;
-  if (collaborative.baselineDuePerHour !== undefined)
-    out.anchoring_per_namespace_due_per_hour = collaborative.baselineDuePerHour;
-  if (collaborative.anchorsPerHour > 0) {
-    const ratio = (x: number) => Math.round((x / collaborative.anchorsPerHour) * 100) / 100;
-    out.anchoring_independent_vs_collaborative_ratio = ratio(independent.anchorsPerHour);
-    if (collaborative.baselinePerHour !== undefined)
-      out.anchoring_per_namespace_vs_collaborative_ratio = ratio(collaborative.baselinePerHour);
-    if (collaborative.baselineDuePerHour !== undefined)
-      out.anchoring_per_namespace_due_vs_collaborative_ratio = ratio(collaborative.baselineDuePerHour);
+  const ratio = (x: number) => Math.round((x / collaborativePerHour) * 100) / 100;
+  if (collaborative.baseline !== undefined) {
+    const b = collaborative.baseline;
+    out.anchoring_per_namespace_due_per_hour = perHour(b.due, b.periods, CADENCE_MS);
+    out.anchoring_per_namespace_anchors_per_hour = perHour(b.requests, b.periods, CADENCE_MS);
+  }
+  if (collaborativePerHour > 0) {
+    out.anchoring_independent_vs_collaborative_ratio = ratio(out.anchoring_independent_anchors_per_hour!);
+    if (out.anchoring_per_namespace_due_per_hour !== undefined)
+      out.anchoring_per_namespace_due_vs_collaborative_ratio = ratio(out.anchoring_per_namespace_due_per_hour);
+    if (out.anchoring_per_namespace_anchors_per_hour !== undefined)
+      out.anchoring_per_namespace_vs_collaborative_ratio = ratio(out.anchoring_per_namespace_anchors_per_hour);
+  }
+  if (collaborative.dueToFinalizedMs.length > 0) {
+    out.anchoring_due_to_finalized_p50_ms = percentile(collaborative.dueToFinalizedMs, 50);
+    out.anchoring_due_to_finalized_p99_ms = percentile(collaborative.dueToFinalizedMs, 99);
   }
   if (collaborative.closeToFinalizedMs.length > 0) {
     out.anchoring_close_to_finalized_p50_ms = percentile(collaborative.closeToFinalizedMs, 50);
