@@ -99,6 +99,9 @@ export type ErrorCode =
   | 'TSA_TIMEOUT'
   | 'TSA_HTTP_ERROR'
   | 'TSA_RESPONSE_TOO_LARGE'
+  // Bitcoin anchors: transactions, headers and Merkle branches (core verification)
+  | 'BITCOIN_MALFORMED'
+  | 'BITCOIN_PROOF_INVALID'
   // an anchor target that got no valid anchor from any of its endpoints (every attempt summarized)
   | 'ANCHOR_TARGET_FAILED'
   // HTTP transport: malformed or oversized requests, slow clients, load shedding

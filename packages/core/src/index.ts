@@ -415,3 +415,4 @@ export {
   type TimestampExpectation,
   type VerifiedTimestamp,
 } from './timestamp/index.js';
+export * from './bitcoin/index.js';

@@ -215,6 +215,25 @@ const PUBLIC = [
   ],
   // RFC 3161 timestamps
   ['buildTimestampRequest', 'randomNonce', 'verifyTimestampResponse', 'verifyTimestampToken'],
+  // Bitcoin anchors: hashes, headers, transactions, Merkle branches, OP_RETURN, offline verification
+  [
+    'BITCOIN_ANCHOR_CHECKS',
+    'BLOCK_HEADER_BYTES',
+    'MAX_BITCOIN_BRANCH_LENGTH',
+    'blockHash',
+    'doubleSha256',
+    'fromDisplayHex',
+    'merkleBranch',
+    'merkleRoot',
+    'opReturnPayload',
+    'opReturnScript',
+    'parseBlockHeader',
+    'parseTransaction',
+    'rootFromBranch',
+    'toDisplayHex',
+    'txid',
+    'verifyBitcoinAnchor',
+  ],
 ].flat();
 
 // Internals that tests reach by relative path; none of them is part of the contract.
@@ -243,6 +262,7 @@ const INTERNAL = [
   'epochStatementMembers',
   'epochEvidenceSigningBytes',
   'requireMembers',
+  'ByteReader',
 ];
 
 test('the runtime names of @vaultmesh/core are exactly the listed public API', () => {
