@@ -43,7 +43,7 @@ export function parseBlockHeader(bytes: Uint8Array): BlockHeader {
 }
 
 /** The block hash in internal order: the double SHA-256 of the 80 header bytes. */
-export function blockHash(header80: Uint8Array): Uint8Array {
+export function bitcoinBlockHash(header80: Uint8Array): Uint8Array {
   checkLength(header80);
   return doubleSha256(header80);
 }

@@ -36,7 +36,7 @@ function levelUp(level: readonly Uint8Array[]): Uint8Array[] {
 }
 
 /** The Merkle root of a block's txids (internal order, in block order): a lone txid is its own root. */
-export function merkleRoot(txids: readonly Uint8Array[]): Uint8Array {
+export function bitcoinMerkleRoot(txids: readonly Uint8Array[]): Uint8Array {
   checkHashes(txids);
   let level = [...txids];
   while (level.length > 1) level = levelUp(level);
@@ -47,7 +47,7 @@ export function merkleRoot(txids: readonly Uint8Array[]): Uint8Array {
  * The branch for the txid at `index`: one sibling per level from the leaves up (the node itself
  * where it is the odd last element of its level), as rootFromBranch consumes it.
  */
-export function merkleBranch(txids: readonly Uint8Array[], index: number): Uint8Array[] {
+export function bitcoinMerkleBranch(txids: readonly Uint8Array[], index: number): Uint8Array[] {
   checkHashes(txids);
   if (!Number.isSafeInteger(index) || index < 0 || index >= txids.length) {
     throw new RemembrancerError('INDEX_OUT_OF_RANGE', `index ${index} is not below ${txids.length} transactions`);
@@ -70,7 +70,7 @@ export function merkleBranch(txids: readonly Uint8Array[], index: number): Uint8
  * MAX_BITCOIN_BRANCH_LENGTH, hashes not 32 bytes, an index that is not an integer in
  * [0, 2^branch length), so that one (txid, index, branch) names one position.
  */
-export function rootFromBranch(txid: Uint8Array, index: number, siblings: readonly Uint8Array[]): Uint8Array {
+export function bitcoinRootFromBranch(txid: Uint8Array, index: number, siblings: readonly Uint8Array[]): Uint8Array {
   const invalid = (message: string) => new RemembrancerError('BITCOIN_PROOF_INVALID', message);
   if (siblings.length > MAX_BITCOIN_BRANCH_LENGTH) {
     throw invalid(`a branch has at most ${MAX_BITCOIN_BRANCH_LENGTH} hashes, got ${siblings.length}`);

@@ -119,7 +119,7 @@ export function parseTransaction(bytes: Uint8Array): BitcoinTransaction {
  * The txid in internal order: the double SHA-256 of the stripped serialization, so witness data
  * (signatures) never changes it (BIP 141). Bytes are parsed first; a parsed transaction is hashed.
  */
-export function txid(tx: BitcoinTransaction | Uint8Array): Uint8Array {
+export function bitcoinTxid(tx: BitcoinTransaction | Uint8Array): Uint8Array {
   const parsed = tx instanceof Uint8Array ? parseTransaction(tx) : tx;
   return doubleSha256(parsed.stripped);
 }

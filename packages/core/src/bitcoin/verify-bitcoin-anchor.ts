@@ -1,10 +1,10 @@
 import { RemembrancerError, errorMessage } from '../errors.js';
 import { bytesEqual, fromHex, toHex } from '../encoding/index.js';
 import { toDisplayHex } from './bitcoin-hash.js';
-import { BLOCK_HEADER_BYTES, blockHash, parseBlockHeader, type BlockHeader } from './block-header.js';
-import { MAX_BITCOIN_BRANCH_LENGTH, rootFromBranch } from './merkle-branch.js';
+import { BLOCK_HEADER_BYTES, bitcoinBlockHash, parseBlockHeader, type BlockHeader } from './block-header.js';
+import { MAX_BITCOIN_BRANCH_LENGTH, bitcoinRootFromBranch } from './merkle-branch.js';
 import { opReturnPayload } from './op-return.js';
-import { parseTransaction, txid, type BitcoinTransaction } from './transaction.js';
+import { parseTransaction, bitcoinTxid, type BitcoinTransaction } from './transaction.js';
 
 /** The checks of verifyBitcoinAnchor, in the order they run. */
 export const BITCOIN_ANCHOR_CHECKS = ['header', 'transaction', 'op-return', 'merkle-branch'] as const;
@@ -71,7 +71,7 @@ function naturalOf(value: unknown, what: string): number {
  * - `transaction`: `tx` is one whole transaction, legacy or segwit (parseTransaction).
  * - `op-return`: some output's script is OP_RETURN with a single push (opReturnPayload) whose
  *   data is exactly `expectedRoot`.
- * - `merkle-branch`: the txid (which ignores witnesses), its `index` and `branch` lead
+ * - `merkle-branch`: the bitcoinTxid (which ignores witnesses), its `index` and `branch` lead
  *   (rootFromBranch) to the header's merkle root.
  *
  * What this does NOT check: proof of work, the header's place in the best chain, `height`, or
@@ -105,7 +105,7 @@ export function verifyBitcoinAnchor(evidence: unknown, expectedRoot: Uint8Array)
     const height = naturalOf(member(members, 'height'), 'height');
     const bytes = hexOf(member(members, 'header'), 'header', BLOCK_HEADER_BYTES);
     const header = parseBlockHeader(bytes);
-    const hash = toDisplayHex(blockHash(bytes));
+    const hash = toDisplayHex(bitcoinBlockHash(bytes));
     return [
       { members, header },
       `block ${hash}, claimed height ${height} (proof of work and chain position not checked here)`,
@@ -118,7 +118,7 @@ export function verifyBitcoinAnchor(evidence: unknown, expectedRoot: Uint8Array)
     if (parsed.stripped.length === 64) throw malformed('a 64-byte transaction is indistinguishable from a tree node');
     const form = parsed.hasWitness ? 'segwit' : 'legacy';
     const shape = `${parsed.inputs.length} inputs, ${parsed.outputs.length} outputs`;
-    return [parsed, `txid ${toDisplayHex(txid(parsed))} (${form}, ${shape})`];
+    return [parsed, `txid ${toDisplayHex(bitcoinTxid(parsed))} (${form}, ${shape})`];
   });
   if (tx === undefined) return failed();
 
@@ -155,7 +155,7 @@ export function verifyBitcoinAnchor(evidence: unknown, expectedRoot: Uint8Array)
       if (bytes.length !== 32) throw malformed(`branch[${i}] is not 32 bytes`);
       return bytes;
     });
-    const root = rootFromBranch(txid(tx), index, branch);
+    const root = bitcoinRootFromBranch(bitcoinTxid(tx), index, branch);
     const want = block.header.merkleRoot;
     if (!bytesEqual(root, want)) {
       throw new RemembrancerError(

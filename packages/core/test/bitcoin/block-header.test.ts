@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { RemembrancerError, blockHash, parseBlockHeader, toDisplayHex, toHex } from '../../src/index.js';
+import { RemembrancerError, bitcoinBlockHash, parseBlockHeader, toDisplayHex, toHex } from '../../src/index.js';
 import { BLOCK_100000, GENESIS, SEED, codeOf, hex } from './fixtures.js';
 
 test('the mainnet genesis header: its fields and its hash', () => {
@@ -13,7 +13,7 @@ test('the mainnet genesis header: its fields and its hash', () => {
   assert.equal(h.time, 1231006505); // 2009-01-03T18:15:05Z
   assert.equal(h.bits, 0x1d00ffff);
   assert.equal(h.nonce, 2083236893);
-  assert.equal(toDisplayHex(blockHash(bytes)), GENESIS.hash);
+  assert.equal(toDisplayHex(bitcoinBlockHash(bytes)), GENESIS.hash);
 });
 
 test('mainnet block 100000: its fields and its hash', () => {
@@ -25,7 +25,7 @@ test('mainnet block 100000: its fields and its hash', () => {
   assert.equal(h.time, 1293623863); // 2010-12-29T11:57:43Z
   assert.equal(h.bits, 0x1b04864c);
   assert.equal(h.nonce, 274148111);
-  assert.equal(toDisplayHex(blockHash(bytes)), BLOCK_100000.hash);
+  assert.equal(toDisplayHex(bitcoinBlockHash(bytes)), BLOCK_100000.hash);
 });
 
 test('a header is exactly 80 bytes', () => {
@@ -36,7 +36,7 @@ test('a header is exactly 80 bytes', () => {
       'BITCOIN_MALFORMED',
     );
     assert.equal(
-      codeOf(() => blockHash(wrong)),
+      codeOf(() => bitcoinBlockHash(wrong)),
       'BITCOIN_MALFORMED',
     );
   }
@@ -55,7 +55,7 @@ test('the parsed hashes are copies, and the version is signed', () => {
     toHex(parseBlockHeader(padded.subarray(7, 87)).merkleRoot),
     toHex(parseBlockHeader(hex(GENESIS.header)).merkleRoot),
   );
-  assert.equal(toDisplayHex(blockHash(padded.subarray(7, 87))), GENESIS.hash);
+  assert.equal(toDisplayHex(bitcoinBlockHash(padded.subarray(7, 87))), GENESIS.hash);
 });
 
 test('random bytes parse or fail with BITCOIN_MALFORMED, never anything else (property)', () => {
@@ -67,7 +67,7 @@ test('random bytes parse or fail with BITCOIN_MALFORMED, never anything else (pr
           const h = parseBlockHeader(bytes);
           assert.equal(bytes.length, 80);
           assert.equal(h.prevBlock.length + h.merkleRoot.length, 64);
-          assert.equal(blockHash(bytes).length, 32);
+          assert.equal(bitcoinBlockHash(bytes).length, 32);
         } catch (e) {
           assert.ok(e instanceof RemembrancerError && e.code === 'BITCOIN_MALFORMED', String(e));
         }

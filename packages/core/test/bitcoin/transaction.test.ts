@@ -1,7 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { RemembrancerError, doubleSha256, parseTransaction, toDisplayHex, toHex, txid } from '../../src/index.js';
+import {
+  RemembrancerError,
+  doubleSha256,
+  parseTransaction,
+  toDisplayHex,
+  toHex,
+  bitcoinTxid,
+} from '../../src/index.js';
 import { concatBytes } from '../../src/encoding/index.js';
 import {
   GENESIS,
@@ -47,8 +54,8 @@ test('the genesis coinbase: legacy form, its txid is the genesis merkle root', (
   assert.equal(tx.outputs[0]?.script.length, 67);
   assert.equal(tx.locktime, 0);
   assert.deepEqual(tx.stripped, coinbase);
-  assert.equal(toDisplayHex(txid(tx)), GENESIS.merkleRoot);
-  assert.equal(toDisplayHex(txid(coinbase)), GENESIS.merkleRoot);
+  assert.equal(toDisplayHex(bitcoinTxid(tx)), GENESIS.merkleRoot);
+  assert.equal(toDisplayHex(bitcoinTxid(coinbase)), GENESIS.merkleRoot);
 });
 
 test('a segwit transaction serialized by hand: witnesses parsed, the txid ignores them', () => {
@@ -68,17 +75,17 @@ test('a segwit transaction serialized by hand: witnesses parsed, the txid ignore
   assert.equal(toHex(tx.outputs[0]!.script), '6a20' + toHex(root));
   // The stripped form is the legacy serialization, byte for byte.
   assert.deepEqual(tx.stripped, legacy);
-  assert.deepEqual(txid(tx), doubleSha256(legacy));
-  assert.notDeepEqual(txid(segwit), doubleSha256(segwit));
+  assert.deepEqual(bitcoinTxid(tx), doubleSha256(legacy));
+  assert.notDeepEqual(bitcoinTxid(segwit), doubleSha256(segwit));
   // Another witness (a malleated signature) leaves the txid alone.
   const other = serializeSegwit({
     ...spec,
     inputs: spec.inputs.map((i) => ({ ...i, witness: [hashOf('other signature'), ...i.witness.slice(1)] })),
   });
   assert.notDeepEqual(other, segwit);
-  assert.deepEqual(txid(other), txid(segwit));
+  assert.deepEqual(bitcoinTxid(other), bitcoinTxid(segwit));
   // The same transaction without witnesses is the legacy form, with the same txid.
-  assert.deepEqual(txid(legacy), txid(segwit));
+  assert.deepEqual(bitcoinTxid(legacy), bitcoinTxid(segwit));
   assert.equal(parseTransaction(legacy).hasWitness, false);
 });
 
@@ -257,7 +264,7 @@ test('well-formed transactions round-trip in both forms; the txid hashes the leg
           tx.inputs.map((i) => [toHex(i.prevTxid), i.prevIndex, toHex(i.script), i.sequence]),
         );
         assert.deepEqual(parsed.stripped, serializeLegacy(tx));
-        assert.deepEqual(txid(parsed), doubleSha256(serializeLegacy(tx)));
+        assert.deepEqual(bitcoinTxid(parsed), doubleSha256(serializeLegacy(tx)));
       }
       if (withWitness) {
         assert.deepEqual(

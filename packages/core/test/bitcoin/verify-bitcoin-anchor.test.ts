@@ -3,12 +3,12 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import {
   BITCOIN_ANCHOR_CHECKS,
-  blockHash,
-  merkleBranch,
-  merkleRoot,
+  bitcoinBlockHash,
+  bitcoinMerkleBranch,
+  bitcoinMerkleRoot,
   toDisplayHex,
   toHex,
-  txid,
+  bitcoinTxid,
   verifyBitcoinAnchor,
   type BitcoinAnchorCheckName,
   type BitcoinAnchorEvidence,
@@ -19,7 +19,7 @@ import { GENESIS, SEED, anchorTx, hashOf, hex, serializeLegacy, serializeSegwit,
 
 const root = hashOf('epoch 480000 root');
 const anchor = serializeSegwit(anchorTx(root));
-const anchorId = txid(anchor);
+const anchorId = bitcoinTxid(anchor);
 const rootAt = indexOf(anchor, root);
 
 function indexOf(haystack: Uint8Array, needle: Uint8Array): number {
@@ -31,11 +31,11 @@ function indexOf(haystack: Uint8Array, needle: Uint8Array): number {
 
 /** A block of `count` transactions with the anchor at `index`, and the evidence for it. */
 function block(count = 7, index = 5, tx = anchor) {
-  const ids = Array.from({ length: count }, (_, i) => (i === index ? txid(tx) : hashOf(`tx ${i}`)));
+  const ids = Array.from({ length: count }, (_, i) => (i === index ? bitcoinTxid(tx) : hashOf(`tx ${i}`)));
   const header = concatBytes(
     u32le(0x20000000),
     hashOf('previous block'),
-    merkleRoot(ids),
+    bitcoinMerkleRoot(ids),
     u32le(1_730_000_000),
     u32le(0x17034219),
     u32le(123_456_789),
@@ -44,7 +44,7 @@ function block(count = 7, index = 5, tx = anchor) {
     header: toHex(header),
     tx: toHex(tx),
     index,
-    branch: merkleBranch(ids, index).map(toHex),
+    branch: bitcoinMerkleBranch(ids, index).map(toHex),
     height: 870_000,
   };
   return { header, evidence };
@@ -90,7 +90,7 @@ test('a root committed by a segwit OP_RETURN in a block verifies, check by check
     ['header', 'transaction', 'op-return', 'merkle-branch'],
   );
   const [header, transaction, opReturn, branch] = v.checks.map((c) => c.detail);
-  assert.match(header!, new RegExp(`^block ${toDisplayHex(blockHash(good.header))}, claimed height 870000 `));
+  assert.match(header!, new RegExp(`^block ${toDisplayHex(bitcoinBlockHash(good.header))}, claimed height 870000 `));
   assert.match(transaction!, new RegExp(`^txid ${toDisplayHex(anchorId)} \\(segwit, 1 inputs, 2 outputs\\)`));
   assert.equal(opReturn, `output 0 is OP_RETURN ${toHex(root)}`);
   assert.match(branch!, /^index 5 and 3 branch hashes lead to the merkle root /);
@@ -156,7 +156,7 @@ test('a tampered OP_RETURN byte, or another expected root, fails op-return', () 
   failsAt(verifyBitcoinAnchor(good.evidence, 'not bytes' as unknown as Uint8Array), 'op-return', /32 bytes/);
 });
 
-test('the transaction: other bytes change the txid (merkle-branch), witnesses do not, broken ones fail', () => {
+test('the transaction: other bytes change the bitcoinTxid (merkle-branch), witnesses do not, broken ones fail', () => {
   // The previous output index (after version 4, marker and flag 2, count 1, previous txid 32).
   failsAt(verifyBitcoinAnchor({ ...good.evidence, tx: hexWith(good.evidence.tx, 39) }, root), 'merkle-branch');
   // The last byte of the witness public key, just before the locktime.
