@@ -416,3 +416,4 @@ export {
   type VerifiedTimestamp,
 } from './timestamp/index.js';
 export * from './bitcoin/index.js';
+export * from './opentimestamps/index.js';

@@ -220,20 +220,22 @@ const PUBLIC = [
     'BITCOIN_ANCHOR_CHECKS',
     'BLOCK_HEADER_BYTES',
     'MAX_BITCOIN_BRANCH_LENGTH',
-    'blockHash',
+    'bitcoinBlockHash',
     'doubleSha256',
     'fromDisplayHex',
-    'merkleBranch',
-    'merkleRoot',
+    'bitcoinMerkleBranch',
+    'bitcoinMerkleRoot',
     'opReturnPayload',
     'opReturnScript',
     'parseBlockHeader',
     'parseTransaction',
-    'rootFromBranch',
+    'bitcoinRootFromBranch',
     'toDisplayHex',
-    'txid',
+    'bitcoinTxid',
     'verifyBitcoinAnchor',
   ],
+  // OpenTimestamps export of a Bitcoin anchor
+  ['bitcoinOtsProof'],
 ].flat();
 
 // Internals that tests reach by relative path; none of them is part of the contract.
