@@ -102,6 +102,9 @@ export type ErrorCode =
   // Bitcoin anchors: transactions, headers and Merkle branches (core verification)
   | 'BITCOIN_MALFORMED'
   | 'BITCOIN_PROOF_INVALID'
+  // chain anchors: RPC of an EVM or Bitcoin node
+  | 'CHAIN_RPC_UNREACHABLE'
+  | 'CHAIN_RPC_ERROR'
   // an anchor target that got no valid anchor from any of its endpoints (every attempt summarized)
   | 'ANCHOR_TARGET_FAILED'
   // HTTP transport: malformed or oversized requests, slow clients, load shedding

@@ -1,0 +1,2 @@
+export * from './bitcoin-rpc.js';
+export * from './bitcoin-anchor-evidence.js';
