@@ -102,6 +102,9 @@ export type ErrorCode =
   // Bitcoin anchors: transactions, headers and Merkle branches (core verification)
   | 'BITCOIN_MALFORMED'
   | 'BITCOIN_PROOF_INVALID'
+  // EVM anchors: headers, transactions, trie proofs (core verification)
+  | 'EVM_MALFORMED'
+  | 'EVM_PROOF_INVALID'
   // chain anchors: RPC of an EVM or Bitcoin node
   | 'CHAIN_RPC_UNREACHABLE'
   | 'CHAIN_RPC_ERROR'

@@ -417,3 +417,4 @@ export {
 } from './timestamp/index.js';
 export * from './bitcoin/index.js';
 export * from './opentimestamps/index.js';
+export * from './evm/index.js';

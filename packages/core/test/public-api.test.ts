@@ -236,6 +236,22 @@ const PUBLIC = [
   ],
   // OpenTimestamps export of a Bitcoin anchor
   ['bitcoinOtsProof'],
+  // EVM anchors: calldata layout, headers, transactions, transaction-trie proofs, offline verification
+  [
+    'EVM_ANCHOR_CHECKS',
+    'EVM_ANCHOR_DATA_BYTES',
+    'MAX_EVM_HEADER_BYTES',
+    'MAX_EVM_PROOF_NODES',
+    'MAX_EVM_TX_BYTES',
+    'buildEvmTxProof',
+    'decodeEvmAnchorData',
+    'decodeEvmBlockHeader',
+    'decodeEvmTransaction',
+    'encodeEvmAnchorData',
+    'evmBlockHash',
+    'evmTxFromProof',
+    'verifyEvmAnchor',
+  ],
 ].flat();
 
 // Internals that tests reach by relative path; none of them is part of the contract.
