@@ -6,6 +6,7 @@ import {
   verifyTimestampResponse,
   type VerifiedTimestamp,
 } from '@vaultmesh/core';
+import { readBoundedBody } from './bounded-body.js';
 
 /** Media types of RFC 3161 §3.4 (https://www.rfc-editor.org/rfc/rfc3161#section-3.4). */
 export const TIMESTAMP_QUERY_TYPE = 'application/timestamp-query';
@@ -43,37 +44,6 @@ function positive(name: string, value: number | undefined, fallback: number): nu
 /** The media type of a Content-Type value, lower-cased and without parameters. */
 function mediaType(value: string | null): string {
   return (value ?? '').split(';')[0]!.trim().toLowerCase();
-}
-
-/** Reads at most `max` bytes of a reply body; a longer one is cancelled and refused. */
-async function boundedBody(res: Response, url: string, max: number): Promise<Uint8Array> {
-  const declared = Number(res.headers.get('content-length') ?? NaN);
-  if (Number.isFinite(declared) && declared > max) {
-    await res.body?.cancel().catch(() => undefined);
-    throw new RemembrancerError('TSA_RESPONSE_TOO_LARGE', `TSA ${url} announced ${declared} bytes, over ${max}`);
-  }
-  if (res.body === null) return new Uint8Array(0);
-  // A fetch body is a stream of bytes (the DOM types say `any` for the chunks).
-  const reader = (res.body as ReadableStream<Uint8Array>).getReader();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.length;
-    if (total > max) {
-      await reader.cancel().catch(() => undefined);
-      throw new RemembrancerError('TSA_RESPONSE_TOO_LARGE', `TSA ${url} sent more than ${max} bytes`);
-    }
-    chunks.push(value);
-  }
-  const out = new Uint8Array(total);
-  let off = 0;
-  for (const c of chunks) {
-    out.set(c, off);
-    off += c.length;
-  }
-  return out;
 }
 
 /**
@@ -137,7 +107,7 @@ export async function requestTimestamp(
       );
     }
     // Under the same signal: a TSA that sends headers and then stalls is as silent as one that never answers.
-    body = await boundedBody(res, url, maxBytes);
+    body = await readBoundedBody(res, `TSA ${url}`, maxBytes, 'TSA_RESPONSE_TOO_LARGE');
   } catch (cause) {
     if (signal.aborted) {
       throw new RemembrancerError('TSA_TIMEOUT', `TSA ${url} did not answer within ${timeoutMs} ms`, { cause });

@@ -1,4 +1,5 @@
 import { RemembrancerError, errorMessage } from '@vaultmesh/core';
+import { readBoundedBody } from '../bounded-body.js';
 
 export const DEFAULT_BITCOIN_RPC_TIMEOUT_MS = 10_000;
 /**
@@ -55,31 +56,6 @@ function positive(name: string, value: number | undefined, fallback: number): nu
     throw new RemembrancerError('INVALID_ARGUMENT', `${name} must be a positive integer, got ${String(value)}`);
   }
   return value;
-}
-
-/** Reads at most `max` bytes of an answer; a longer one is cancelled and refused. */
-async function boundedText(res: Response, where: string, max: number): Promise<string> {
-  const declared = Number(res.headers.get('content-length') ?? NaN);
-  if (Number.isFinite(declared) && declared > max) {
-    await res.body?.cancel().catch(() => undefined);
-    throw new RemembrancerError('CHAIN_RPC_ERROR', `${where} announced ${declared} bytes, over ${max}`);
-  }
-  if (res.body === null) return '';
-  // A fetch body is a stream of bytes (the DOM types say `any` for the chunks).
-  const reader = (res.body as ReadableStream<Uint8Array>).getReader();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.length;
-    if (total > max) {
-      await reader.cancel().catch(() => undefined);
-      throw new RemembrancerError('CHAIN_RPC_ERROR', `${where} sent more than ${max} bytes`);
-    }
-    chunks.push(value);
-  }
-  return Buffer.concat(chunks, total).toString('utf8');
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {
@@ -160,7 +136,7 @@ export function bitcoinRpc(options: BitcoinRpcOptions): BitcoinRpc {
         redirect: 'manual',
       });
       // Under the same signal: a node that sends headers and then stalls is as silent as one that never answers.
-      const text = await boundedText(res, where, maxBytes);
+      const text = new TextDecoder().decode(await readBoundedBody(res, where, maxBytes, 'CHAIN_RPC_ERROR'));
       return resultOf(res.status, text, id, where);
     } catch (cause) {
       if (signal.aborted) {
