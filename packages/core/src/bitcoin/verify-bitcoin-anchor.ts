@@ -1,4 +1,5 @@
-import { RemembrancerError, errorMessage } from '../errors.js';
+import { RemembrancerError } from '../errors.js';
+import { namedChecks } from '../checks/named-checks.js';
 import { bytesEqual, fromHex, toHex } from '../encoding/index.js';
 import { toDisplayHex } from './bitcoin-hash.js';
 import { BLOCK_HEADER_BYTES, bitcoinBlockHash, parseBlockHeader, type BlockHeader } from './block-header.js';
@@ -83,18 +84,7 @@ function naturalOf(value: unknown, what: string): number {
  * Never throws: malformed evidence (not an object, bad hex, wrong types) fails a check.
  */
 export function verifyBitcoinAnchor(evidence: unknown, expectedRoot: Uint8Array): BitcoinAnchorVerification {
-  const checks: BitcoinAnchorCheck[] = [];
-  // Runs one check; its value, or undefined once it has failed (and been listed as failed).
-  const run = <T>(name: BitcoinAnchorCheckName, check: () => [T, string]): T | undefined => {
-    try {
-      const [value, detail] = check();
-      checks.push({ name, ok: true, detail });
-      return value;
-    } catch (e) {
-      checks.push({ name, ok: false, detail: errorMessage(e) });
-      return undefined;
-    }
-  };
+  const { checks, run } = namedChecks<BitcoinAnchorCheckName>();
   const failed = (): BitcoinAnchorVerification => ({ ok: false, checks });
 
   const block = run('header', (): [{ members: Record<string, unknown>; header: BlockHeader }, string] => {

@@ -1,5 +1,6 @@
 import { bytesEqual, fromHex, toHex } from '../encoding/index.js';
-import { RemembrancerError, errorMessage } from '../errors.js';
+import { namedChecks } from '../checks/named-checks.js';
+import { RemembrancerError } from '../errors.js';
 import { decodeEvmAnchorData, evmFederationIdHash } from './evm-anchor-data.js';
 import { MAX_EVM_HEADER_BYTES, decodeEvmBlockHeader, type EvmBlockHeader } from './evm-block-header.js';
 import { keccak256 } from './evm-rlp.js';
@@ -81,18 +82,7 @@ const hex0x = (bytes: Uint8Array) => `0x${toHex(bytes)}`;
  * Never throws: malformed evidence (not an object, bad hex, wrong types) fails a check.
  */
 export function verifyEvmAnchor(evidence: unknown, expected: EvmAnchorExpectation): EvmAnchorVerification {
-  const checks: EvmAnchorCheck[] = [];
-  // Runs one check; its value, or undefined once it has failed (and been listed as failed).
-  const run = <T>(name: EvmAnchorCheckName, check: () => [T, string]): T | undefined => {
-    try {
-      const [value, detail] = check();
-      checks.push({ name, ok: true, detail });
-      return value;
-    } catch (e) {
-      checks.push({ name, ok: false, detail: errorMessage(e) });
-      return undefined;
-    }
-  };
+  const { checks, run } = namedChecks<EvmAnchorCheckName>();
   const failed = (): EvmAnchorVerification => ({ ok: false, checks });
 
   const block = run('header', (): [{ members: Record<string, unknown>; header: EvmBlockHeader }, string] => {
