@@ -108,6 +108,10 @@ export type ErrorCode =
   // chain anchors: RPC of an EVM or Bitcoin node
   | 'CHAIN_RPC_UNREACHABLE'
   | 'CHAIN_RPC_ERROR'
+  // chain anchors: a transaction the node refuses for good, a node of another chain, an account that cannot pay
+  | 'CHAIN_TX_REJECTED'
+  | 'CHAIN_MISMATCH'
+  | 'CHAIN_FUNDS'
   // an anchor target that got no valid anchor from any of its endpoints (every attempt summarized)
   | 'ANCHOR_TARGET_FAILED'
   // HTTP transport: malformed or oversized requests, slow clients, load shedding
