@@ -1,15 +1,11 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
 import {
   createPublicClient,
   createWalletClient,
   hexToBytes,
   http,
   keccak256,
-  toRlp,
   type Hex,
   type PublicClient,
   type WalletClient,
@@ -27,6 +23,9 @@ import {
   type EvmAnchorEvidence,
   type EvmAnchorVerification,
 } from '@vaultmesh/core';
+import { startAnvil, type Anvil } from '../../../../test/e2e/harness/anvil.js';
+import { evmHeaderRlp } from '../../src/anchoring/evm/evm-header-rlp.js';
+import { evmRpc } from '../../src/anchoring/evm/evm-rpc.js';
 
 // The EVM anchor proof against a real chain: a local anvil node mines one block holding an anchor
 // transaction among others, and the evidence built from what its JSON-RPC answers (the header's
@@ -41,124 +40,18 @@ const expected = {
   epoch: 480_000,
 };
 
-let child: ChildProcess;
-let url: string;
-let keys: Hex[];
-
-/** The anvil binary of @foundry-rs/anvil for this platform (its optional dependency). */
-function anvilBinary(): string {
-  const arch = process.arch === 'x64' ? 'amd64' : process.arch;
-  const pkg = `@foundry-rs/anvil-${process.platform}-${arch}/package.json`;
-  return join(dirname(createRequire(import.meta.url).resolve(pkg)), 'bin', 'anvil');
-}
-
-/** Starts anvil on a free port without automatic mining; its URL and dev private keys from its banner. */
-async function startAnvil(): Promise<{ child: ChildProcess; url: string; keys: Hex[] }> {
-  const proc = spawn(anvilBinary(), ['--port', '0', '--host', '127.0.0.1', '--no-mining'], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  const listening = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`anvil did not listen within 15 s:\n${out}`)), 15_000);
-    const onData = (chunk: Buffer) => {
-      out += chunk.toString('utf8');
-      const m = /Listening on (127\.0\.0\.1:\d+)/.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        proc.stdout!.off('data', onData);
-        resolve(m[1]!);
-      }
-    };
-    proc.stdout!.on('data', onData);
-    proc.stderr!.on('data', (chunk: Buffer) => (out += chunk.toString('utf8')));
-    proc.once('error', (e) => {
-      clearTimeout(timer);
-      reject(e);
-    });
-    proc.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`anvil exited with ${code}:\n${out}`));
-    });
-  });
-  // Keep draining its output so a full pipe never blocks it.
-  proc.stdout!.resume();
-  const section = out.slice(out.indexOf('Private Keys'));
-  const found = [...section.matchAll(/^\((\d+)\) (0x[0-9a-fA-F]{64})$/gm)].map((m) => m[2] as Hex);
-  assert.ok(found.length >= 2, `no private keys in anvil's banner:\n${out}`);
-  return { child: proc, url: `http://${listening}`, keys: found };
-}
+let chain: Anvil;
 
 before(async () => {
-  ({ child, url, keys } = await startAnvil());
+  chain = await startAnvil({ args: ['--no-mining'] });
 });
 
 after(async () => {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
-  await exited;
-  clearTimeout(timer);
+  await chain?.stop();
 });
 
 type RpcBlock = Record<string, unknown> & { hash: Hex; number: Hex; transactionsRoot: Hex; transactions: RpcTx[] };
 type RpcTx = { hash: Hex; type: Hex; to: Hex | null; input: Hex; chainId?: Hex; transactionIndex: Hex };
-
-/** An integer JSON-RPC quantity as RLP carries it: big-endian bytes, no leading zeros, 0 empty. */
-function quantity(value: unknown): Hex {
-  let digits = BigInt(value as string).toString(16);
-  if (digits === '0') return '0x';
-  if (digits.length % 2 === 1) digits = '0' + digits;
-  return `0x${digits}`;
-}
-
-// The header fields in RLP order (Yellow Paper, then each fork's appended fields) and which are integers.
-const HEADER_FIELDS: ReadonlyArray<readonly [string, boolean]> = [
-  ['parentHash', false],
-  ['sha3Uncles', false],
-  ['miner', false],
-  ['stateRoot', false],
-  ['transactionsRoot', false],
-  ['receiptsRoot', false],
-  ['logsBloom', false],
-  ['difficulty', true],
-  ['number', true],
-  ['gasLimit', true],
-  ['gasUsed', true],
-  ['timestamp', true],
-  ['extraData', false],
-  ['mixHash', false],
-  ['nonce', false],
-  ['baseFeePerGas', true],
-  ['withdrawalsRoot', false],
-  ['blobGasUsed', true],
-  ['excessBlobGas', true],
-  ['parentBeaconBlockRoot', false],
-  ['requestsHash', false],
-];
-
-/**
- * The header's RLP: debug_getRawHeader where the node has it, else rebuilt from the block's JSON
- * fields (those of later forks only when present, as they are appended in order), with viem's RLP
- * encoder, independent of the one core decodes with. Either way it must hash to the block hash.
- */
-async function rawHeader(client: PublicClient, block: RpcBlock): Promise<{ rlp: Uint8Array; how: string }> {
-  try {
-    const raw = (await client.request({
-      method: 'debug_getRawHeader' as never,
-      params: [block.number] as never,
-    })) as Hex;
-    return { rlp: hexToBytes(raw), how: 'debug_getRawHeader' };
-  } catch {
-    const fields: Hex[] = [];
-    for (const [name, isInteger] of HEADER_FIELDS) {
-      const value = block[name];
-      if (value === undefined || value === null) break;
-      fields.push(isInteger ? quantity(value) : (value as Hex));
-    }
-    return { rlp: hexToBytes(toRlp(fields)), how: `rebuilt from ${fields.length} JSON fields` };
-  }
-}
 
 function failsAt(v: EvmAnchorVerification, name: string): void {
   assert.equal(v.ok, false);
@@ -173,8 +66,9 @@ function tamper(hex: string, at: number): string {
 }
 
 test('an anchor transaction mined by anvil verifies offline from the RPC block, header and raw transactions', async (t) => {
+  const url = chain.url;
   const publicClient = createPublicClient({ chain: anvil, transport: http(url) }) as PublicClient;
-  const [sender, authorizer] = keys.map((k) => privateKeyToAccount(k)) as [PrivateKeyAccount, PrivateKeyAccount];
+  const [sender, authorizer] = chain.keys.map((k) => privateKeyToAccount(k)) as [PrivateKeyAccount, PrivateKeyAccount];
   const wallet: WalletClient = createWalletClient({ account: sender, chain: anvil, transport: http(url) });
   const data = encodeEvmAnchorData(expected);
 
@@ -251,8 +145,10 @@ test('an anchor transaction mined by anvil verifies offline from the RPC block, 
     [0, 1, 2, 4],
   );
 
-  const header = await rawHeader(publicClient, block);
-  t.diagnostic(`header: ${header.how}, ${header.rlp.length} bytes`);
+  // The node's header builder: anvil has no debug_getRawHeader, so this rebuilds it from the JSON
+  // fields (viem's RLP encoder, independent of the one core decodes with) and checks its hash.
+  const header = await evmHeaderRlp(evmRpc({ url }), block.hash, block);
+  t.diagnostic(`header: ${header.source}, ${header.rlp.length} bytes`);
   assert.equal(`0x${toHex(evmBlockHash(header.rlp))}`, block.hash, 'the header RLP hashes to the block hash');
   const decodedHeader = decodeEvmBlockHeader(header.rlp);
   assert.equal(decodedHeader.number, Number(block.number));
