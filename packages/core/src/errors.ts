@@ -112,6 +112,8 @@ export type ErrorCode =
   | 'CHAIN_TX_REJECTED'
   | 'CHAIN_MISMATCH'
   | 'CHAIN_FUNDS'
+  // chain anchor evidence that fails one of its named checks (the message names it)
+  | 'ANCHOR_EVIDENCE_INVALID'
   // an anchor target that got no valid anchor from any of its endpoints (every attempt summarized)
   | 'ANCHOR_TARGET_FAILED'
   // HTTP transport: malformed or oversized requests, slow clients, load shedding

@@ -159,7 +159,16 @@ const PUBLIC = [
   // entry schemas
   ['SCHEMA_ID_PATTERN', 'allowsAnyEntry', 'compareVersions', 'isSchemaId', 'parseSchemaId', 'schemaAllowed'],
   // anchoring cadence
-  ['CADENCE_LEVELS', 'TSA_NAME_PATTERN', 'cadencePeriodsMs', 'isCadenceLevelName', 'nextDueAfter', 'parseCadence'],
+  [
+    'CADENCE_LEVELS',
+    'MAX_CADENCE_CONFIRMATIONS',
+    'TSA_NAME_PATTERN',
+    'cadencePeriodsMs',
+    'isCadenceLevelName',
+    'nextDueAfter',
+    'parseCadence',
+    'parseCadenceTarget',
+  ],
   // governance
   [
     'GOVERNANCE_NAMESPACE',
@@ -189,6 +198,8 @@ const PUBLIC = [
     'buildEpochEquivocationEvidence',
     'buildEpochTree',
     'buildFederationReceipt',
+    'chainEvidenceAttestation',
+    'chainEvidenceMembers',
     'compareEpochLeaves',
     'countEpochSignatures',
     'epochEndMs',
@@ -211,6 +222,7 @@ const PUBLIC = [
     'verifyEpochLeaf',
     'verifyEpochStatementSignature',
     'verifyFederationReceipt',
+    'verifyChainEvidence',
     'verifyReceiptAnchor',
   ],
   // RFC 3161 timestamps

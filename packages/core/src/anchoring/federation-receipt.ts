@@ -22,6 +22,7 @@ import {
   type EpochStatement,
 } from './epoch-statement.js';
 import type { EpochTree } from './epoch-tree.js';
+import { chainEvidenceMembers, type ChainEvidence } from './chain-evidence.js';
 import {
   base64Hash,
   base64Signature,
@@ -82,8 +83,8 @@ export interface Rfc3161Evidence {
   tokens: string[];
 }
 
-/** Anchor evidence by target kind; `eip155` and `btc` join with the next issue. */
-export type FederationReceiptEvidence = Rfc3161Evidence;
+/** Anchor evidence by target kind (chain evidence: chain-evidence.ts). */
+export type FederationReceiptEvidence = Rfc3161Evidence | ChainEvidence;
 
 export interface FederationReceipt {
   format: typeof FEDERATION_RECEIPT_FORMAT;
@@ -173,7 +174,8 @@ function parseSignature(value: unknown, pointer: string): FederationReceiptSigna
 
 function parseEvidence(value: unknown, pointer: string): FederationReceiptEvidence {
   const type = value !== null && typeof value === 'object' ? (value as JsonObject)['type'] : undefined;
-  if (type !== 'rfc3161') refuse(E, child(pointer, 'type'), 'must be "rfc3161"');
+  if (type === 'eip155' || type === 'btc') return chainEvidenceMembers(E, value, pointer, type);
+  if (type !== 'rfc3161') refuse(E, child(pointer, 'type'), 'must be "rfc3161", "eip155" or "btc"');
   const ev = strict(value, pointer, RFC3161_MEMBERS);
   const policy = oneOf(ev['policy'], child(pointer, 'policy'), RFC3161_POLICIES);
   const tokensAt = child(pointer, 'tokens');

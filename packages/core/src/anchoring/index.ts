@@ -9,3 +9,4 @@ export * from './epoch-equivocation.js';
 export * from './federation-receipt.js';
 export * from './verify-federation-receipt.js';
 export * from './verify-receipt-anchor.js';
+export * from './chain-evidence.js';

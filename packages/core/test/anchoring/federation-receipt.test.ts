@@ -16,6 +16,7 @@ import {
   type FederationReceiptCheckName,
   type FederationReceiptTrust,
   type RegistrySet,
+  type Rfc3161Evidence,
 } from '../../src/index.js';
 import {
   ANCHOR_TIME,
@@ -291,7 +292,7 @@ test('buildFederationReceipt refuses inputs that disagree', () => {
     code('FEDERATION_RECEIPT_MALFORMED'),
   );
   assert.throws(
-    () => buildFederationReceipt({ ...input, evidence: { ...input.evidence, tokens: [] } }),
+    () => buildFederationReceipt({ ...input, evidence: { ...(input.evidence as Rfc3161Evidence), tokens: [] } }),
     code('FEDERATION_RECEIPT_MALFORMED'),
   );
   assert.throws(

@@ -22,7 +22,7 @@ import {
   type EpochStatement,
   type EpochTree,
   type FederationReceipt,
-  type FederationReceiptEvidence,
+  type Rfc3161Evidence,
   type FederationReceiptSignature,
   type FederationReceiptTrust,
   type RegistrySet,
@@ -138,7 +138,7 @@ export function signedBy(
 const TOKEN_PREFIX = utf8Encode('test-tsa\n');
 export const ANCHOR_TIME = '2025-03-01T12:00:02Z';
 
-export function testEvidence(digest: Uint8Array): FederationReceiptEvidence {
+export function testEvidence(digest: Uint8Array): Rfc3161Evidence {
   const token = new Uint8Array(TOKEN_PREFIX.length + digest.length);
   token.set(TOKEN_PREFIX);
   token.set(digest, TOKEN_PREFIX.length);
@@ -153,6 +153,7 @@ export function trustIn(registries: readonly RegistrySet[]): FederationReceiptTr
   return {
     registry: (version) => registries.find((r) => r.version === version),
     async verifyEvidence(evidence, digest, _receipt: FederationReceipt) {
+      if (evidence.type !== 'rfc3161') throw new Error(`no test verifier for ${evidence.type} evidence`);
       const token = base64Decode(evidence.tokens[0]!);
       const expected = base64Decode(testEvidence(digest).tokens[0]!);
       if (!bytesEqual(token, expected)) throw new Error('message imprint mismatch: the token is for another digest');
