@@ -5,6 +5,7 @@ import { hexToBytes, keccak256, type Hex } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
 import {
   RemembrancerError,
+  chainEvidenceMembers,
   decodeEvmTransaction,
   toHex,
   verifyEvmAnchor,
@@ -148,6 +149,11 @@ test(
     assert.equal(ev.evidence.chain_id, chain.chainId);
     assert.equal(ev.evidence.tx, `0x${attempt.raw}`);
 
+    // Exactly the form federation receipts carry (lower-case 0x hex, these members and no others).
+    assert.deepEqual(
+      chainEvidenceMembers('FEDERATION_RECEIPT_MALFORMED', ev.evidence, '/evidence', 'eip155'),
+      ev.evidence,
+    );
     const v = verifyEvmAnchor(ev.evidence, p);
     assert.equal(v.ok, true, JSON.stringify(v.checks));
     assert.match(v.checks[0]!.detail, new RegExp(`^block ${first.height} hash ${first.blockHash} `));
