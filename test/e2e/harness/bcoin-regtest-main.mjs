@@ -9,6 +9,10 @@
 //   BCOIN_REGTEST_PREFIX   required: an empty directory bcoin may treat as its home; with memory
 //                          databases it writes nothing there, but it would read a bcoin.conf or
 //                          wallet.conf from its default home (~/.bcoin), which a test must not see
+//   BCOIN_REGTEST_REPLACE_BY_FEE  `1` (the harness's default): the mempool takes transactions that
+//                          signal BIP 125 replaceability, as Bitcoin Core's does; otherwise bcoin
+//                          refuses every one of them as non-standard. bcoin 1.0.2 still replaces
+//                          nothing: a transaction spending what a mempool one spends is refused.
 //
 // Once both servers listen it prints one JSON line on stdout:
 //   {"rpcUrl":"http://127.0.0.1:PORT/","walletUrl":"http://127.0.0.1:PORT/","height":0}
@@ -44,6 +48,7 @@ const node = new FullNode({
   // The one way a test fetches a confirmed transaction by txid (getrawtransaction), as bitcoind's
   // -txindex.
   indexTx: true,
+  replaceByFee: process.env.BCOIN_REGTEST_REPLACE_BY_FEE === '1',
   workers: false,
   listen: false,
   // No log: bcoin's console logger writes to stdout, where only the ready line may appear. What
@@ -58,6 +63,16 @@ const node = new FullNode({
   walletApiKey: apiKey,
   plugins: [walletPlugin],
 });
+
+// invalidateblock resets the chain, and bcoin's pool answers a reset by asserting it is connected
+// (Pool#forceSync). This node never connects its pool, so the assertion would throw inside the
+// chain's 'reset' event and keep the listeners after it from running: the mempool's, which then
+// keeps the old tip and makes every later block template fail ("Mempool/chain tip mismatch").
+// With no peers there is nothing to resync; an unconnected pool skips it.
+const forceSync = node.pool.forceSync.bind(node.pool);
+node.pool.forceSync = () => {
+  if (node.pool.connected) forceSync();
+};
 
 let closing = false;
 

@@ -26,6 +26,28 @@ export interface BitcoinRegtest {
   /** A node RPC call: its result, or an Error with the node's error message and code. */
   call(method: string, params?: readonly unknown[]): Promise<unknown>;
   walletCall(method: string, params?: readonly unknown[]): Promise<unknown>;
+  /**
+   * The wallet's receiving address, encoded for regtest (bcoin 1.0.2's getnewaddress and
+   * getrawchangeaddress encode for mainnet; getaccountaddress uses the wallet's network).
+   */
+  walletAddress(): Promise<string>;
+  /**
+   * Mines `blocks` blocks paying `address` (default: the wallet) and returns their hashes. When
+   * they pay the wallet, resolves once the wallet has seen the last one (it follows the chain
+   * asynchronously), so its listunspent counts them.
+   */
+  mine(blocks: number, address?: string): Promise<string[]>;
+  /**
+   * Mines BLOCKS_TO_FUND blocks to the wallet: coinbase outputs mature at 100 confirmations, so
+   * the first ten are spendable (at 101 confirmations and more: see COINBASE_SPEND_CONFIRMATIONS).
+   */
+  fund(): Promise<string[]>;
+  /**
+   * invalidateblock: the block and its descendants leave the best chain. bcoin resets its chain to
+   * the block's parent and empties its mempool: the transactions of those blocks are gone from the
+   * node, not back in its mempool as Bitcoin Core would put them.
+   */
+  invalidateBlock(hash: string): Promise<void>;
   /** SIGTERM, SIGKILL if it has not exited in time, then removes its directory. Idempotent. */
   stop(): Promise<void>;
 }
@@ -33,7 +55,19 @@ export interface BitcoinRegtest {
 export interface StartBitcoinRegtestOptions {
   startTimeoutMs?: number;
   callTimeoutMs?: number;
+  /**
+   * Whether the mempool takes transactions signalling BIP 125 replaceability (default true, as
+   * Bitcoin Core does). bcoin 1.0.2 replaces nothing either way: a transaction spending an output
+   * a mempool transaction spends is refused whatever its fee.
+   */
+  replaceByFee?: boolean;
 }
+
+/** Blocks fund() mines: 10 coinbase outputs of 50 BTC past maturity. */
+export const BLOCKS_TO_FUND = 110;
+/** How long mine() waits for the wallet to catch up. */
+const WALLET_SYNC_TIMEOUT_MS = 15_000;
+const WALLET_SYNC_POLL_MS = 25;
 
 /** Resolves once the child has exited, or after `ms` (then whether it exited is in child.exitCode). */
 function exited(child: ChildProcess, ms: number): Promise<void> {
@@ -95,7 +129,12 @@ export async function startBitcoinRegtest(options: StartBitcoinRegtestOptions = 
   const apiKey = randomBytes(24).toString('hex');
   const prefix = mkdtempSync(join(tmpdir(), 'remembrancer-bcoin-'));
   const child = spawn(process.execPath, [MAIN], {
-    env: { ...process.env, BCOIN_REGTEST_API_KEY: apiKey, BCOIN_REGTEST_PREFIX: prefix },
+    env: {
+      ...process.env,
+      BCOIN_REGTEST_API_KEY: apiKey,
+      BCOIN_REGTEST_PREFIX: prefix,
+      BCOIN_REGTEST_REPLACE_BY_FEE: options.replaceByFee === false ? '0' : '1',
+    },
     // stdin stays open: the node exits when it closes, so it does not outlive a killed test.
     stdio: ['pipe', 'pipe', 'pipe'],
   });
@@ -153,12 +192,50 @@ export async function startBitcoinRegtest(options: StartBitcoinRegtestOptions = 
     throw e;
   }
 
+  const call = (method: string, params: readonly unknown[] = []) =>
+    jsonRpc(ready.rpcUrl, apiKey, callTimeoutMs, method, params);
+  const walletCall = (method: string, params: readonly unknown[] = []) =>
+    jsonRpc(ready.walletUrl, apiKey, callTimeoutMs, method, params);
+  const walletAddress = async () => (await walletCall('getaccountaddress', [''])) as string;
+
+  /** Resolves once the wallet knows the coinbase transaction of block `hash` (so it has seen the block). */
+  const walletSaw = async (hash: string) => {
+    const block = (await call('getblock', [hash, 1])) as { tx: string[] };
+    const coinbase = block.tx[0]!;
+    const deadline = Date.now() + WALLET_SYNC_TIMEOUT_MS;
+    for (;;) {
+      try {
+        // bcoin's gettransaction has no confirmations; the block it names says the wallet saw it.
+        const tx = (await walletCall('gettransaction', [coinbase])) as { blockhash?: string | null };
+        if (tx.blockhash === hash) return;
+      } catch {
+        // Not seen yet.
+      }
+      if (Date.now() > deadline)
+        throw new Error(`the wallet did not see block ${hash} within ${WALLET_SYNC_TIMEOUT_MS} ms`);
+      await new Promise((r) => setTimeout(r, WALLET_SYNC_POLL_MS));
+    }
+  };
+
+  const mine = async (blocks: number, address?: string) => {
+    const to = address ?? (await walletAddress());
+    const hashes = (await call('generatetoaddress', [blocks, to])) as string[];
+    if (address === undefined && hashes.length > 0) await walletSaw(hashes.at(-1)!);
+    return hashes;
+  };
+
   return {
     rpcUrl: ready.rpcUrl,
     walletUrl: ready.walletUrl,
     apiKey,
-    call: (method, params = []) => jsonRpc(ready.rpcUrl, apiKey, callTimeoutMs, method, params),
-    walletCall: (method, params = []) => jsonRpc(ready.walletUrl, apiKey, callTimeoutMs, method, params),
+    call,
+    walletCall,
+    walletAddress,
+    mine,
+    fund: () => mine(BLOCKS_TO_FUND),
+    invalidateBlock: async (hash) => {
+      await call('invalidateblock', [hash]);
+    },
     stop,
   };
 }
