@@ -231,6 +231,10 @@ export class BitcoinSender implements ChainSender {
         `attempt ${replacing.txid} has ${others.length} change outputs, not one`,
       );
     }
+    const oldRate = replacing.fee.feeRateSatVb;
+    if (typeof oldRate !== 'number' || !Number.isFinite(oldRate) || oldRate <= 0) {
+      throw new RemembrancerError('INVALID_ARGUMENT', `attempt ${replacing.txid} has no positive fee rate`);
+    }
     const oldFee = Number(replacing.fee.feeSats);
     if (!Number.isSafeInteger(oldFee) || oldFee < 0 || String(oldFee) !== replacing.fee.feeSats) {
       throw new RemembrancerError('INVALID_ARGUMENT', `attempt ${replacing.txid} has a fee that is not whole sats`);
@@ -240,7 +244,7 @@ export class BitcoinSender implements ChainSender {
     for (const c of coins) this.#claimed.add(c.outpoint);
 
     const fees = await nodeFeeRates(this.#rpc, this.#confTarget);
-    const rate = replacementFeeRate(fees, this.#fallback, msatVbFromSatVb(replacing.fee.feeRateSatVb), this.#cap);
+    const rate = replacementFeeRate(fees, this.#fallback, msatVbFromSatVb(oldRate), this.#cap);
     if (rate === undefined) return undefined;
     const signed = await this.#sign(coins, opReturnScript(root), others[0]!.script, (vsize) =>
       replacementFee(rate, vsize, oldFee, fees.increment),

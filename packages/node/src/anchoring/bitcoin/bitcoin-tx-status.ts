@@ -57,7 +57,13 @@ async function lookUp(
     throw e;
   }
   const raw = rpcHex(method, answer.hex, 'a hex');
-  if (toDisplayHex(bitcoinTxid(parseTransaction(raw))) !== attempt.txid) {
+  let txid: string;
+  try {
+    txid = toDisplayHex(bitcoinTxid(parseTransaction(raw)));
+  } catch (cause) {
+    throw new RemembrancerError('CHAIN_RPC_ERROR', `${method} answered a transaction that does not parse`, { cause });
+  }
+  if (txid !== attempt.txid) {
     throw new RemembrancerError('CHAIN_RPC_ERROR', `${method} answered another transaction than ${attempt.txid}`);
   }
   if (typeof answer.blockhash === 'string') {
