@@ -31,5 +31,13 @@ export { openLogEngine, type LogEngine, type ObservableLogEngine, type OpenLogEn
 // A local RFC 3161 TSA (openssl ts behind HTTP, a fresh CA per run) for `federation up` and tests
 export { startDevTsa, type DevTsa, type StartDevTsaOptions } from './anchoring/index.js';
 
+// Chain anchors: how deep a block is on a chain node's best chain (`verify --evm-rpc / --btc-rpc`)
+export {
+  bitcoinBlockConfirmations,
+  bitcoinRpc,
+  evmBlockConfirmations,
+  type BitcoinRpc,
+} from './anchoring/chain/chain-public.js';
+
 // What GET /v1/anchoring/status answers (the CLI's `anchor status` reads it)
 export type { AnchoringStatus, TargetStatus } from './anchoring/anchoring-status.js';

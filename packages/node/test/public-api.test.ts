@@ -27,6 +27,9 @@ const PUBLIC = [
   'openLogEngine',
   // a local RFC 3161 TSA
   'startDevTsa',
+  'bitcoinBlockConfirmations',
+  'bitcoinRpc',
+  'evmBlockConfirmations',
 ];
 
 // Internals that tests reach by relative path; none of them is part of the contract.

@@ -22,6 +22,11 @@ export interface FederationNode {
 export interface LocalFederationOptions {
   /** The registry's anchor_strategy (`--anchor-strategy`); `federation init`'s default is collaborative. */
   anchorStrategy?: AnchorStrategy;
+  /**
+   * Node i's own config.json members over the shared ones (a key file of its own, written into
+   * its data dir here, before it is started).
+   */
+  nodeConfig?: (i: number, dir: string) => Record<string, unknown>;
 }
 
 export interface LocalFederation {
@@ -78,9 +83,11 @@ async function startLocalFederationOnce(
     const dir = join(root, name);
     const listen = `127.0.0.1:${ports[i]}`;
     await cliOk(['init', '--data', dir, '--name', name, '--listen', listen]);
-    if (Object.keys(config).length > 0) {
+    const own = options.nodeConfig?.(i, dir) ?? {};
+    if (Object.keys(config).length > 0 || Object.keys(own).length > 0) {
       const cfg = join(dir, 'config.json');
-      writeFileSync(cfg, JSON.stringify({ ...(JSON.parse(readFileSync(cfg, 'utf8')) as object), ...config }, null, 2));
+      const merged = { ...(JSON.parse(readFileSync(cfg, 'utf8')) as object), ...config, ...own };
+      writeFileSync(cfg, JSON.stringify(merged, null, 2));
     }
     nodes.push({
       name,

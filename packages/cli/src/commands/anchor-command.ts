@@ -8,7 +8,10 @@ function describeStatus(s: AnchoringStatus): string {
     `node ${s.node}: strategy ${s.strategy ?? 'none (no registry)'}, quorum ${s.quorum ?? '-'} of ${s.signers.length} anchor peers`,
   ];
   for (const t of s.targets) {
-    lines.push(`${t.target} (${t.require} of ${t.tsas.join(', ')}), epochs of ${t.epoch_ms / 1000} s`);
+    const how = t.chain
+      ? `final at ${t.chain.confirmations} confirmation(s)`
+      : `${t.require ?? 'any'} of ${(t.tsas ?? []).join(', ')}`;
+    lines.push(`${t.target} (${how}), epochs of ${t.epoch_ms / 1000} s`);
     const f = t.last_finalized;
     lines.push(
       f
@@ -23,6 +26,17 @@ function describeStatus(s: AnchoringStatus): string {
     );
     const skips = Object.entries(t.skips);
     if (skips.length > 0) lines.push(`  skipped: ${skips.map(([r, n]) => `${n} ${r}`).join(', ')}`);
+    if (t.chain) {
+      const c = t.chain.costs;
+      const used = c.unit === 'wei' ? `${c.gas_used ?? '0'} gas` : `${c.vbytes ?? 0} vbytes`;
+      lines.push(
+        `  costs: ${c.anchors} final anchor(s), ${used}, ${c.fee_total} ${c.unit}; ${c.fee_per_epoch} ${c.unit} per epoch, ${c.fee_per_checkpoint} ${c.unit} per namespace checkpoint (${c.checkpoints})`,
+      );
+      for (const a of t.chain.in_flight)
+        lines.push(`  in flight: epoch ${a.epoch} ${a.txid} ${a.state} (${a.confirmations} confirmation(s))`);
+      for (const e of t.chain.recent_events.slice(0, 5))
+        lines.push(`    ${e.at} epoch ${e.epoch} ${e.event} ${e.txid}: ${e.detail}`);
+    }
     lines.push(`  failures: ${t.failures.total}`);
     for (const x of t.failures.recent.slice(0, 5)) lines.push(`    ${x.at} epoch ${x.epoch ?? '-'}: ${x.reason}`);
   }

@@ -16,6 +16,7 @@ import {
   type RegistrySet,
 } from '@vaultmesh/core';
 import { UsageError } from '../output.js';
+import { chainEvidenceVerifier, type ChainViews } from './chain-trust.js';
 
 function readJson(path: string, what: string): unknown {
   let text: string;
@@ -137,15 +138,19 @@ export function readTsaPolicies(oids: readonly string[]): string[] {
   return [...oids];
 }
 
-/** The trust `verifyReceiptAnchor` needs, from the `--registry`, `--tsa-ca` and `--tsa-policy` options. */
+/** The trust `verifyReceiptAnchor` needs, from the `--registry`, `--tsa-ca`, `--tsa-policy` and chain options. */
 export function anchorTrust(
   registries: ReadonlyMap<number, RegistrySet>,
   tsaAnchorsPem: readonly string[],
   tsaPolicies: readonly string[] = [],
+  chains: ChainViews = { confirmations: 1 },
 ) {
+  const rfc3161 = rfc3161EvidenceVerifier(tsaAnchorsPem, tsaPolicies);
+  const chain = chainEvidenceVerifier(chains);
   const trust: FederationReceiptTrust = {
     registry: (version) => registries.get(version),
-    verifyEvidence: rfc3161EvidenceVerifier(tsaAnchorsPem, tsaPolicies),
+    verifyEvidence: (evidence, digest, receipt) =>
+      evidence.type === 'rfc3161' ? rfc3161(evidence, digest) : chain(evidence, receipt.statement),
   };
   return trust;
 }

@@ -5,6 +5,7 @@ import {
   base64Encode,
   bytesEqual,
   errorMessage,
+  parseCadenceTarget,
   parseJsonStrict,
   parseReceipt,
   parseTlogPolicyBytes,
@@ -15,6 +16,7 @@ import {
 import { EXIT_FAILURE, EXIT_OK, UsageError, printResult } from '../output.js';
 import { collect } from '../repeatable-option.js';
 import { anchorTrust, readRegistries, readTsaPolicies, readTsaTrustAnchors } from './anchor-trust.js';
+import { parseBtcRpc, parseEvmRpc, type ChainViews } from './chain-trust.js';
 import {
   anchorCheckLines,
   anchorNotRun,
@@ -31,6 +33,10 @@ interface VerifyOptions {
   registry: string[];
   tsaCa: string[];
   tsaPolicy: string[];
+  evmRpc?: string;
+  btcRpc?: string;
+  confirmations: string;
+  require: string[];
   requireAnchor?: boolean;
   json?: boolean;
 }
@@ -99,6 +105,32 @@ export function readPolicy(path: string, extraLogVkeys: readonly string[]): Tlog
   return { ...policy, logs };
 }
 
+function chainViews(opts: VerifyOptions): ChainViews {
+  const confirmations = Number(opts.confirmations);
+  if (!Number.isSafeInteger(confirmations) || confirmations < 1)
+    throw new UsageError(`--confirmations must be a whole number of at least 1, not ${opts.confirmations}`);
+  return {
+    confirmations,
+    ...(opts.evmRpc === undefined ? {} : { evmRpc: parseEvmRpc(opts.evmRpc) }),
+    ...(opts.btcRpc === undefined ? {} : { btcRpc: parseBtcRpc(opts.btcRpc) }),
+  };
+}
+
+function checkTargetName(target: string): void {
+  try {
+    parseCadenceTarget(target);
+  } catch (e) {
+    throw new UsageError(`--require ${target}: ${errorMessage(e)}`);
+  }
+}
+
+/** Whether an anchor (attacker-controlled) carries RFC 3161 evidence, which needs --tsa-ca. */
+function hasRfc3161Evidence(anchor: unknown): boolean {
+  const fr = (anchor as { federation_receipt?: { evidence?: { type?: unknown } } } | null)?.federation_receipt;
+  const type = fr?.evidence?.type;
+  return type !== 'eip155' && type !== 'btc';
+}
+
 export function registerVerify(program: Command): void {
   program
     .command('verify')
@@ -131,6 +163,21 @@ export function registerVerify(program: Command): void {
       collect,
       [],
     )
+    .option(
+      '--evm-rpc <url>',
+      'EVM JSON-RPC node: eip155 anchors must be in blocks on its chain (--confirmations deep)',
+    )
+    .option(
+      '--btc-rpc <url>',
+      'bitcoind-compatible RPC (http://user:password@host:port/): btc anchors must be in blocks on its best chain',
+    )
+    .option('--confirmations <n>', 'how deep a chain anchor must be on --evm-rpc / --btc-rpc', '1')
+    .option(
+      '--require <target>',
+      'fail unless an anchor at this target (e.g. btc:regtest, eip155:31337, rfc3161:local) verifies (repeatable)',
+      collect,
+      [],
+    )
     .option('--require-anchor', 'fail unless the receipt has anchors')
     .option('--json', 'machine-readable output')
     .action(async (file: string, opts: VerifyOptions) => {
@@ -147,6 +194,8 @@ export function registerVerify(program: Command): void {
           `no trusted log key: pass --log-vkey VKEY, --trusted-keys FILE${policy ? ' (the policy lists no log)' : ' or --policy FILE'}`,
         );
       }
+      const chains = chainViews(opts);
+      for (const t of opts.require) checkTargetName(t);
       const registries = readRegistries(opts.registry);
       const tsaAnchors = readTsaTrustAnchors(opts.tsaCa);
       const tsaPolicies = readTsaPolicies(opts.tsaPolicy);
@@ -162,7 +211,9 @@ export function registerVerify(program: Command): void {
         // Anchors cannot be checked without keys for them: that is the caller's omission, not the receipt's.
         const missing = [
           ...(registries.size === 0 ? ['--registry FILE (the federation registry)'] : []),
-          ...(tsaAnchors.length === 0 ? ['--tsa-ca FILE (the TSA trust anchor)'] : []),
+          ...(tsaAnchors.length === 0 && anchors.anchors.some(hasRfc3161Evidence)
+            ? ['--tsa-ca FILE (the TSA trust anchor)']
+            : []),
         ];
         if (missing.length > 0) {
           throw new UsageError(
@@ -174,16 +225,23 @@ export function registerVerify(program: Command): void {
       let anchorResults: AnchorVerificationResult[] = [];
       if (anchors.kind === 'list') {
         anchorResults = result.ok
-          ? await verifyAnchors(parseReceipt(raw), anchors.anchors, anchorTrust(registries, tsaAnchors, tsaPolicies))
+          ? await verifyAnchors(
+              parseReceipt(raw),
+              anchors.anchors,
+              anchorTrust(registries, tsaAnchors, tsaPolicies, chains),
+            )
           : anchors.anchors.map((_, i) => anchorNotRun(i, 'the entry receipt did not verify'));
       }
       // A receipt-level problem with the anchors themselves: malformed, or absent when required.
+      const unmet = opts.require.filter((t) => !anchorResults.some((a) => a.ok && a.target === t));
       const anchorsProblem =
         anchors.kind === 'invalid'
           ? anchors.why
           : anchors.kind === 'none' && opts.requireAnchor
             ? 'the receipt has no anchors (--require-anchor)'
-            : undefined;
+            : unmet.length > 0
+              ? `no verified anchor at ${unmet.join(', ')} (--require)`
+              : undefined;
       const ok = result.ok && anchorsProblem === undefined && anchorResults.every((a) => a.ok);
       // JSON output: the checkpoint root as base64, as everywhere else (not a byte-indexed object).
       const json = {

@@ -35,7 +35,10 @@ export interface FederationReceiptVerification {
 }
 
 /** What the anchor evidence attests, in the receipt's `anchor` spelling. */
-export type AnchorAttestation = Pick<FederationReceiptAnchor, 'tx_hash' | 'block' | 'timestamp'>;
+export type AnchorAttestation = Pick<FederationReceiptAnchor, 'tx_hash' | 'block' | 'timestamp'> & {
+  /** What else the verifier checked or could not (e.g. a chain block's depth), for the check's detail. */
+  note?: string;
+};
 
 export interface FederationReceiptTrust {
   /** The registry version of this federation with that number, if the verifier knows (and trusts) it. */
@@ -204,7 +207,8 @@ export async function verifyFederationReceipt(
         fail(`anchor.${k} is ${JSON.stringify(r.anchor[k])}, the evidence attests ${JSON.stringify(attested?.[k])}`);
       }
     }
-    return `${r.evidence.type} evidence over the epoch statement verifies: ${r.anchor.tx_hash} at ${r.anchor.timestamp}`;
+    const note = attested?.note === undefined ? '' : `; ${attested.note}`;
+    return `${r.evidence.type} evidence over the epoch statement verifies: ${r.anchor.tx_hash} at ${r.anchor.timestamp}${note}`;
   });
   return {
     ok: !failed,

@@ -15,7 +15,8 @@ export function doubleSha256(bytes: Uint8Array): Uint8Array {
  * this folder works in internal order and converts only at the edges, for people.
  */
 export function toDisplayHex(hash: Uint8Array): string {
-  return toHex(hash.slice().reverse());
+  // A copy: slice() of a Node byte buffer is a view, and reversing it would reverse the caller's bytes.
+  return toHex(Uint8Array.from(hash).reverse());
 }
 
 /** The internal-order bytes of a hash given in display hex (the inverse of toDisplayHex). */

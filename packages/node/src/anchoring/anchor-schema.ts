@@ -22,6 +22,9 @@ export const ANCHOR_APPLICATION_ID = 0x564d4131;
  *   target). The cadence scheduler commits a due time to its own file before it tells anchoring;
  *   a crash between the two would lose the event, so start-up replays every level whose last due
  *   time is newer than the one seen here.
+ * - `anchor_chain_attempts` (migration 3): every transaction signed for a chain anchor (issue 11),
+ *   journaled before it is broadcast, with where the chain last had it; `anchor_chain_events`:
+ *   the history of each (sent, included, reorged out, replaced, final), kept for status.
  */
 export const ANCHOR_MIGRATIONS: readonly string[] = [
   `
@@ -103,6 +106,38 @@ export const ANCHOR_MIGRATIONS: readonly string[] = [
     due_at_ms INTEGER NOT NULL,
     PRIMARY KEY (namespace, level, target)
   ) WITHOUT ROWID;
+  `,
+  `
+  CREATE TABLE anchor_chain_attempts (
+    target        TEXT NOT NULL,
+    epoch         INTEGER NOT NULL,
+    mode          TEXT NOT NULL CHECK (mode IN ('collaborative', 'independent')),
+    node          TEXT NOT NULL,
+    txid          TEXT NOT NULL,
+    attempt       TEXT NOT NULL,
+    state         TEXT NOT NULL
+                  CHECK (state IN ('prepared', 'pending', 'included', 'final', 'missing', 'conflicted')),
+    block_hash    TEXT,
+    height        INTEGER,
+    confirmations INTEGER NOT NULL DEFAULT 0,
+    cost          TEXT,
+    created_at_ms INTEGER NOT NULL,
+    sent_at_ms    INTEGER,
+    updated_at_ms INTEGER NOT NULL,
+    PRIMARY KEY (target, epoch, mode, node, txid)
+  ) WITHOUT ROWID;
+  CREATE TABLE anchor_chain_events (
+    id     INTEGER PRIMARY KEY AUTOINCREMENT,
+    target TEXT NOT NULL,
+    epoch  INTEGER NOT NULL,
+    mode   TEXT NOT NULL,
+    node   TEXT NOT NULL,
+    txid   TEXT NOT NULL,
+    event  TEXT NOT NULL,
+    detail TEXT NOT NULL,
+    at_ms  INTEGER NOT NULL
+  );
+  CREATE INDEX anchor_chain_events_epoch ON anchor_chain_events (target, epoch, id);
   `,
 ];
 

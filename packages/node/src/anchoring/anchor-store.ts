@@ -11,6 +11,7 @@ import {
 import { GuardedConnection } from '../storage/sqlite/guarded-connection.js';
 import { openDurableDatabase, storageFailure } from '../storage/sqlite/sqlite-file.js';
 import { migrateAnchorDb } from './anchor-schema.js';
+import { ChainJournal } from './chain/chain-journal.js';
 import { epochNodeKey, type AnchorEvidence, type EpochFinalization } from './epoch-finalization.js';
 
 /** File name of the anchoring database inside the node's data directory. */
@@ -87,6 +88,8 @@ export class AnchorStore {
   readonly path: string;
   readonly #conn: GuardedConnection;
   readonly #s: Record<string, Database.Statement>;
+  /** The chain anchor transactions and their history (issue 11), on the same file. */
+  readonly chain: ChainJournal;
 
   constructor(path: string) {
     this.path = path;
@@ -174,6 +177,7 @@ export class AnchorStore {
       throw storageFailure(`cannot initialise anchoring database ${path}`, cause);
     }
     this.#conn = new GuardedConnection(db, 'anchoring');
+    this.chain = new ChainJournal(db, this.#conn);
   }
 
   atomically<T>(fn: () => T): T {

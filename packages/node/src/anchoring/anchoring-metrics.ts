@@ -18,5 +18,17 @@ export function sampleAnchoringMetrics(status: AnchoringStatus, metrics: NodeMet
     set('target_requests', t.target_requests);
     set('failures', t.failures.total);
     set('skips', sum(t.skips));
+    if (t.chain) {
+      const c = t.chain.costs;
+      const cost = (what: string, v: number) => metrics.chainAnchorCost.set({ target: t.target, what }, v);
+      metrics.chainAnchorFee.set({ target: t.target, unit: c.unit }, Number(c.fee_total));
+      cost('anchors', c.anchors);
+      cost('checkpoints', c.checkpoints);
+      if (c.gas_used !== undefined) cost('gas_used', Number(c.gas_used));
+      if (c.vbytes !== undefined) cost('vbytes', c.vbytes);
+      cost('fee_per_epoch', Number(c.fee_per_epoch));
+      cost('fee_per_checkpoint', Number(c.fee_per_checkpoint));
+      cost('in_flight', t.chain.in_flight.length);
+    }
   }
 }

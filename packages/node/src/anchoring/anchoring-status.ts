@@ -1,13 +1,17 @@
 import { anchorQuorum, anchorSigners, epochEndMs, epochNumber, type RegistrySet } from '@vaultmesh/core';
 import type { AnchoringConfig } from '../config/anchoring-config.js';
 import type { AnchorStore, EpochRecord } from './anchor-store.js';
+import { chainTargetStatus, type ChainTargetStatus } from './chain/chain-status.js';
 
 /** One target as `GET /v1/anchoring/status` shows it (docs/api.md). */
 export interface TargetStatus {
   target: string;
-  kind: 'rfc3161';
-  require: 'any' | 'all';
-  tsas: string[];
+  kind: 'rfc3161' | 'eip155' | 'btc';
+  /** RFC 3161 targets: how many TSAs must answer, and their URLs. */
+  require?: 'any' | 'all';
+  tsas?: string[];
+  /** Chain targets: transactions in flight, their history and what anchors cost. */
+  chain?: ChainTargetStatus;
   epoch_ms: number;
   current_epoch: number;
   /** When the current epoch closes (ISO 8601 UTC): the next anchoring. */
@@ -105,8 +109,9 @@ export function anchoringStatus(input: {
     return {
       target: t.id,
       kind: t.kind,
-      require: t.require,
-      tsas: t.tsas.map((s) => s.url),
+      ...(t.kind === 'rfc3161'
+        ? { require: t.require, tsas: t.tsas.map((s) => s.url) }
+        : { chain: chainTargetStatus(store, t.id, t.kind, t.confirmations) }),
       epoch_ms: t.epochMs,
       current_epoch: current,
       next_due: new Date(epochEndMs(current, t.epochMs)).toISOString(),

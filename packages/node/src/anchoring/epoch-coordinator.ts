@@ -3,11 +3,9 @@ import {
   anchorQuorum,
   anchorSigners,
   activePeers,
-  base64Encode,
   buildEpochTree,
   countEpochSignatures,
   epochNumber,
-  epochStatementDigest,
   errorMessage,
   parseEpochLeaf,
   verifyEpochLeaf,
@@ -15,7 +13,6 @@ import {
   type EpochStatement,
   type RegistryPeer,
   type RegistrySet,
-  type VerifiedTimestamp,
 } from '@vaultmesh/core';
 import type { Logger } from 'pino';
 import type { AnchoringConfig, AnchorTargetConfig } from '../config/anchoring-config.js';
@@ -33,16 +30,12 @@ import { epochNodeKey, type EpochFinalization, type EpochSignature } from './epo
 import { checkProposal, type CheckedProposal } from './epoch-proposal.js';
 import { epochsInPlay, planEpoch } from './epoch-schedule.js';
 import type { EpochSigner, GivenSignature } from './epoch-signer.js';
-import { anchorFieldsOf, checkFinalization, requiredSignatures } from './finalization-check.js';
+import { checkFinalization, requiredSignatures } from './finalization-check.js';
 import { MAX_EPOCH_LEAVES, type LocalLeaves } from './local-leaves.js';
-import { AnchorTargetError } from './rfc3161-target.js';
+import type { AnchorResult, AnchorTarget } from './anchor-target.js';
+import { failedRequests } from './anchor-targets.js';
 
-/** An anchor target as the coordinator uses it: its settings and a way to timestamp a digest. */
-export interface AnchorTarget {
-  readonly config: AnchorTargetConfig;
-  /** One anchor of a digest: tokens in the target's order; throws ANCHOR_TARGET_FAILED when it cannot. */
-  timestamp(digest: Uint8Array): Promise<{ tokens: VerifiedTimestamp[]; requests: number }>;
-}
+export type { AnchorTarget } from './anchor-target.js';
 
 export interface EpochCoordinatorOptions {
   self: string;
@@ -416,21 +409,26 @@ export class EpochCoordinator {
     attempt: number,
   ): Promise<EpochFinalization> {
     const cfg = target.config;
-    let stamped: { tokens: VerifiedTimestamp[]; requests: number };
+    let anchored: AnchorResult;
     try {
-      stamped = await target.timestamp(epochStatementDigest(p.statement));
+      anchored = await target.anchor(p.statement, {
+        journal: this.#o.store.chain,
+        stopping: () => this.#stopping,
+        now: this.#now,
+      });
     } catch (e) {
       // A failed call made requests too (each retry, each TSA): status counts every one.
-      if (e instanceof AnchorTargetError) this.#o.store.bump('target_requests', cfg.id, e.attempts.length);
+      const made = failedRequests(e);
+      if (made > 0) this.#o.store.bump('target_requests', cfg.id, made);
       this.#fail(cfg.id, p.statement.epoch, `anchoring at ${cfg.id} failed: ${errorMessage(e)}`);
     }
-    this.#o.store.bump('target_requests', cfg.id, stamped.requests);
+    this.#o.store.bump('target_requests', cfg.id, anchored.requests);
     const f: EpochFinalization = {
       statement: p.statement,
       leaves: p.leaves,
       signatures,
-      anchor: anchorFieldsOf(cfg.id, p.statement.root, stamped.tokens[0]!),
-      evidence: { type: 'rfc3161', policy: cfg.require, tokens: stamped.tokens.map((t) => base64Encode(t.tokenDer)) },
+      anchor: anchored.anchor,
+      evidence: anchored.evidence,
       finalized_at: new Date(this.#now()).toISOString(),
       leader: this.#o.self,
       attempt,
@@ -521,7 +519,13 @@ export class EpochCoordinator {
     // Its signatures are remembered even if it does not verify: a valid one is a signature still.
     this.#o.signer.observePeerSignatures(f.statement, Array.isArray(f.signatures) ? f.signatures : []);
     const counted = Array.isArray(f.signatures) ? this.#o.signer.countable(f.statement, f.signatures) : f.signatures;
-    await checkFinalization({ ...f, signatures: counted }, this.#context(registry, target.config));
+    await checkFinalization(
+      { ...f, signatures: counted },
+      {
+        ...this.#context(registry, target.config),
+        ...(target.confirmations ? { confirmations: target.confirmations.bind(target) } : {}),
+      },
+    );
     return this.#record(f);
   }
 

@@ -1,4 +1,4 @@
-import type { EpochLeaf, EpochStatement } from '@vaultmesh/core';
+import type { EpochLeaf, EpochStatement, FederationReceiptEvidence } from '@vaultmesh/core';
 
 /** A signature over an epoch statement, as federation receipts list them. */
 export interface EpochSignature {
@@ -10,13 +10,11 @@ export interface EpochSignature {
   timestamp: string;
 }
 
-/** What the external target returned, as federation receipts carry it. */
-export interface AnchorEvidence {
-  type: 'rfc3161';
-  policy: 'any' | 'all';
-  /** Base64 DER RFC 3161 TimeStampTokens over SHA-256 of the statement's JCS bytes. */
-  tokens: string[];
-}
+/**
+ * What the external target returned, as federation receipts carry it: RFC 3161 tokens over
+ * SHA-256 of the statement's JCS bytes, or a chain transaction with its block proof.
+ */
+export type AnchorEvidence = FederationReceiptEvidence;
 
 /** The receipt's `anchor` member (docs/anchoring.md says which token fields fill which). */
 export interface AnchorFields {

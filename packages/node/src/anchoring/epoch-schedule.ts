@@ -20,8 +20,21 @@ export interface EpochPlan {
   mine: { attempt: number; fromMs: number }[];
 }
 
-export function attemptStartMs(closesAtMs: number, attempt: number, config: AnchoringConfig): number {
-  return attempt === 0 ? closesAtMs : closesAtMs + config.maxClockSkewMs + attempt * config.leaderTimeoutMs;
+/**
+ * How long one leader has: the section's leaderTimeoutMs, or a chain target's own (a chain
+ * anchor waits for blocks, which an RFC 3161 answer does not).
+ */
+export function leaderTimeoutMs(target: AnchorTargetConfig, config: AnchoringConfig): number {
+  return target.kind === 'rfc3161' ? config.leaderTimeoutMs : target.leaderTimeoutMs;
+}
+
+export function attemptStartMs(
+  closesAtMs: number,
+  attempt: number,
+  config: AnchoringConfig,
+  target: AnchorTargetConfig,
+): number {
+  return attempt === 0 ? closesAtMs : closesAtMs + config.maxClockSkewMs + attempt * leaderTimeoutMs(target, config);
 }
 
 export function planEpoch(
@@ -36,17 +49,17 @@ export function planEpoch(
   const mine: EpochPlan['mine'] = [];
   for (let k = 0; k < signerCount; k++) {
     if (epochLeader(registry, target.id, epoch, k).id === self)
-      mine.push({ attempt: k, fromMs: attemptStartMs(closesAtMs, k, config) });
+      mine.push({ attempt: k, fromMs: attemptStartMs(closesAtMs, k, config, target) });
   }
   return {
     closesAtMs,
-    abandonAtMs: closesAtMs + config.maxClockSkewMs + (signerCount + 1) * config.leaderTimeoutMs,
+    abandonAtMs: closesAtMs + config.maxClockSkewMs + (signerCount + 1) * leaderTimeoutMs(target, config),
     mine,
   };
 }
 
 /** How many past epochs can still be in play (not yet abandoned) at any time. */
 export function epochsInPlay(target: AnchorTargetConfig, signerCount: number, config: AnchoringConfig): number {
-  const span = config.maxClockSkewMs + (signerCount + 1) * config.leaderTimeoutMs;
+  const span = config.maxClockSkewMs + (signerCount + 1) * leaderTimeoutMs(target, config);
   return Math.min(Math.ceil(span / target.epochMs) + 1, 1024);
 }

@@ -1,5 +1,9 @@
 import {
   RemembrancerError,
+  chainEvidenceAttestation,
+  chainEvidenceMembers,
+  type EpochStatement,
+  type Rfc3161Evidence,
   anchorQuorum,
   base64Decode,
   countEpochSignatures,
@@ -12,7 +16,12 @@ import {
   type RegistrySet,
   type VerifiedTimestamp,
 } from '@vaultmesh/core';
-import type { AnchorTargetConfig } from '../config/anchoring-config.js';
+import type {
+  AnchorTargetConfig,
+  BitcoinTargetConfig,
+  EvmTargetConfig,
+  Rfc3161TargetConfig,
+} from '../config/anchoring-config.js';
 import { checkProposal } from './epoch-proposal.js';
 import type { AnchorFields, EpochFinalization } from './epoch-finalization.js';
 
@@ -48,7 +57,7 @@ export function anchorFieldsOf(target: string, root: string, first: VerifiedTime
 export async function verifyTokens(
   tokensB64: readonly string[],
   digest: Uint8Array,
-  target: AnchorTargetConfig,
+  target: Rfc3161TargetConfig,
   window: { notBeforeMs: number; notAfterMs: number },
 ): Promise<VerifiedTimestamp[]> {
   const expected = target.require === 'all' ? target.tsas.length : 1;
@@ -82,7 +91,14 @@ export async function verifyTokens(
  */
 export async function checkFinalization(
   f: EpochFinalization,
-  context: { registry: RegistrySet; target: AnchorTargetConfig; nowMs: number; maxClockSkewMs: number },
+  context: {
+    registry: RegistrySet;
+    target: AnchorTargetConfig;
+    nowMs: number;
+    maxClockSkewMs: number;
+    /** Chain targets: how deep a block is on this node's own view of the chain (anchor-target.ts). */
+    confirmations?: (blockHash: string, height: number) => Promise<number>;
+  },
 ): Promise<void> {
   if (typeof f !== 'object' || f === null) invalid('not an object');
   const checked = checkProposal(f.statement, f.leaves, context);
@@ -91,23 +107,73 @@ export async function checkFinalization(
   const { valid } = countEpochSignatures(s, f.signatures, context.registry);
   const needed = requiredSignatures(context.registry, s.mode);
   if (valid.length < needed) invalid(`${valid.length} valid signature(s), ${needed} needed`);
-  if (
-    typeof f.evidence !== 'object' ||
-    f.evidence === null ||
-    f.evidence.type !== 'rfc3161' ||
-    !Array.isArray(f.evidence.tokens)
-  )
-    invalid('evidence must be {type: "rfc3161", policy, tokens}');
-  if (f.evidence.policy !== context.target.require)
-    invalid(`evidence policy ${String(f.evidence.policy)} is not the target's ${context.target.require}`);
-  const tokens = await verifyTokens(f.evidence.tokens, epochStatementDigest(s), context.target, {
-    notBeforeMs: epochEndMs(s.epoch, context.target.epochMs) - context.maxClockSkewMs,
-    notAfterMs: context.nowMs + context.maxClockSkewMs,
-  });
-  const fields = anchorFieldsOf(s.target, s.root, tokens[0]!);
+  const fields =
+    context.target.kind === 'rfc3161'
+      ? await rfc3161Fields(f, s, { ...context, target: context.target })
+      : await chainFields(f, s, context.target, context.confirmations);
   const a = f.anchor as Partial<AnchorFields> | undefined;
   for (const k of Object.keys(fields) as (keyof AnchorFields)[]) {
     if (a?.[k] !== fields[k])
       invalid(`anchor.${k} is ${JSON.stringify(a?.[k])}, the evidence gives ${JSON.stringify(fields[k])}`);
   }
+}
+
+async function rfc3161Fields(
+  f: EpochFinalization,
+  s: EpochStatement,
+  context: { target: Rfc3161TargetConfig; nowMs: number; maxClockSkewMs: number },
+): Promise<AnchorFields> {
+  const ev = f.evidence as Partial<Rfc3161Evidence> | null;
+  if (typeof ev !== 'object' || ev === null || ev.type !== 'rfc3161' || !Array.isArray(ev.tokens))
+    invalid('evidence must be {type: "rfc3161", policy, tokens}');
+  if (ev.policy !== context.target.require)
+    invalid(`evidence policy ${String(ev.policy)} is not the target's ${context.target.require}`);
+  const tokens = await verifyTokens(ev.tokens, epochStatementDigest(s), context.target, {
+    notBeforeMs: epochEndMs(s.epoch, context.target.epochMs) - context.maxClockSkewMs,
+    notAfterMs: context.nowMs + context.maxClockSkewMs,
+  });
+  return anchorFieldsOf(s.target, s.root, tokens[0]!);
+}
+
+/**
+ * A chain anchor is checked offline (verifyChainEvidence: header, proof, data, chain), then on
+ * this node's own view of the chain: the block must be on its best chain with at least the
+ * target's confirmations. A node that cannot ask its chain refuses for now (the leader pushes
+ * again later) rather than take a peer's word for the block.
+ */
+async function chainFields(
+  f: EpochFinalization,
+  s: EpochStatement,
+  target: EvmTargetConfig | BitcoinTargetConfig,
+  confirmations: ((blockHash: string, height: number) => Promise<number>) | undefined,
+): Promise<AnchorFields> {
+  const type = (f.evidence as { type?: unknown } | null)?.type;
+  if (type !== target.kind) invalid(`evidence of type ${JSON.stringify(type)} for a ${target.kind} target`);
+  let attests;
+  try {
+    attests = chainEvidenceAttestation(
+      chainEvidenceMembers('FEDERATION_RECEIPT_MALFORMED', f.evidence, '/evidence', target.kind),
+      s,
+    );
+  } catch (e) {
+    invalid(errorMessage(e), e);
+  }
+  if (confirmations === undefined) invalid(`no view of ${target.id} to check the block against`);
+  let depth: number;
+  try {
+    depth = await confirmations(attests.block, attests.height);
+  } catch (e) {
+    invalid(`cannot ask ${target.id} about block ${attests.block}: ${errorMessage(e)}`, e);
+  }
+  if (depth < target.confirmations)
+    invalid(
+      `block ${attests.block} at height ${attests.height} has ${depth} confirmation(s) on this node's view of ${target.id}, ${target.confirmations} needed`,
+    );
+  return {
+    batch_root: s.root,
+    target: s.target,
+    tx_hash: attests.tx_hash,
+    block: attests.block,
+    timestamp: attests.timestamp,
+  };
 }

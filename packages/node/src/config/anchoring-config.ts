@@ -1,6 +1,13 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
-import { RemembrancerError, TSA_NAME_PATTERN } from '@vaultmesh/core';
+import { TSA_NAME_PATTERN } from '@vaultmesh/core';
+import { durationMs, invalid, isObject, onlyMembers } from './anchoring-members.js';
+import {
+  parseBitcoinTarget,
+  parseEvmTarget,
+  type BitcoinTargetConfig,
+  type EvmTargetConfig,
+} from './chain-target-config.js';
 
 /*
  * `anchoring` in config.json (issue 10, item 1): the external targets this node anchors to and
@@ -19,7 +26,7 @@ import { RemembrancerError, TSA_NAME_PATTERN } from '@vaultmesh/core';
  *   }
  *
  * Trust anchors are PEM text, or paths of PEM files (relative to the data directory).
- * `eip155:` and `btc:` targets come with chain anchoring (issue 11) and are refused until then.
+ * `eip155:` and `btc:` targets (chain anchoring, issue 11) are parsed by chain-target-config.ts.
  */
 
 /** One RFC 3161 Time-Stamping Authority and the certificates its chain must end in. */
@@ -41,7 +48,8 @@ export interface Rfc3161TargetConfig {
   readonly epochMs: number;
 }
 
-export type AnchorTargetConfig = Rfc3161TargetConfig;
+export type AnchorTargetConfig = Rfc3161TargetConfig | EvmTargetConfig | BitcoinTargetConfig;
+export type { BitcoinTargetConfig, EvmTargetConfig };
 
 export interface AnchoringConfig {
   readonly targets: ReadonlyMap<string, AnchorTargetConfig>;
@@ -69,27 +77,6 @@ const ANCHORING_MEMBERS = new Set(['targets', 'leaderTimeoutMs', 'fallbackAfterM
 const RFC3161_MEMBERS = new Set(['tsas', 'require', 'policyOid', 'epochMs']);
 const TSA_MEMBERS = new Set(['url', 'trustAnchors']);
 const MAX_TSAS = 16;
-
-function invalid(file: string, pointer: string, why: string): never {
-  throw new RemembrancerError('CONFIG_INVALID', `${file}: anchoring${pointer} ${why}`);
-}
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-function onlyMembers(file: string, pointer: string, v: Record<string, unknown>, allowed: Set<string>): void {
-  for (const k of Object.keys(v)) {
-    if (!allowed.has(k)) invalid(file, pointer, `has an unknown member "${k}" (known: ${[...allowed].join(', ')})`);
-  }
-}
-
-function durationMs(file: string, pointer: string, v: unknown, fallback: number, min: number, max: number): number {
-  if (v === undefined) return fallback;
-  if (!Number.isSafeInteger(v) || (v as number) < min || (v as number) > max)
-    invalid(file, pointer, `must be an integer from ${min} to ${max} (ms)`);
-  return v as number;
-}
 
 /** PEM text, or a file of it; each entry must hold at least one certificate. */
 function trustAnchor(file: string, pointer: string, v: unknown, dataDir: string): string {
@@ -164,9 +151,9 @@ export function parseAnchoringConfig(raw: unknown, file: string, dataDir: string
     if (!isObject(raw.targets)) invalid(file, '.targets', 'must be an object of target id → settings');
     for (const [id, v] of Object.entries(raw.targets)) {
       if (id.startsWith('rfc3161:')) targets.set(id, parseRfc3161(file, id, v, dataDir));
-      else if (id.startsWith('eip155:') || id.startsWith('btc:'))
-        invalid(file, `.targets["${id}"]`, 'is a chain target: chain anchoring is not available in this version');
-      else invalid(file, `.targets["${id}"]`, 'is not a target id (rfc3161:<name>)');
+      else if (id.startsWith('eip155:')) targets.set(id, parseEvmTarget(file, id, v, dataDir));
+      else if (id.startsWith('btc:')) targets.set(id, parseBitcoinTarget(file, id, v, dataDir));
+      else invalid(file, `.targets["${id}"]`, 'is not a target id (rfc3161:<name>, eip155:<chain id>, btc:<network>)');
     }
   }
   const leaderTimeoutMs = durationMs(

@@ -126,6 +126,25 @@ export class NodeMetrics {
     registers: [this.registry],
   });
 
+  /**
+   * What this node's final chain anchors cost (issue 11, item 7), by target and unit (wei or
+   * sats): in total, per anchored epoch and per anchored namespace checkpoint. Doubles: a gauge of
+   * wei loses precision past 2^53 (~0.009 ETH); status has the exact decimal strings.
+   */
+  readonly chainAnchorFee = new Gauge({
+    name: 'remembrancer_chain_anchor_fee',
+    help: 'Fees paid by final chain anchors this node sent (wei for eip155, sats for btc), in total',
+    labelNames: ['target', 'unit'] as const,
+    registers: [this.registry],
+  });
+
+  readonly chainAnchorCost = new Gauge({
+    name: 'remembrancer_chain_anchor_cost',
+    help: 'Chain anchor costs by target: what = anchors, checkpoints, gas_used, vbytes, fee_per_epoch, fee_per_checkpoint, in_flight',
+    labelNames: ['target', 'what'] as const,
+    registers: [this.registry],
+  });
+
   constructor(options: { defaultMetrics?: boolean } = {}) {
     if (options.defaultMetrics) collectDefaultMetrics({ register: this.registry, prefix: 'remembrancer_' });
   }

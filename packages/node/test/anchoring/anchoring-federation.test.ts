@@ -81,7 +81,9 @@ describe('collaborative anchoring, 3 nodes, real TSA', { timeout: 120_000 }, () 
       for (const a of receipt.anchors) {
         const v = await verifyFederationReceipt(a.federation_receipt, trustFor(fed));
         assert.ok(v.ok, JSON.stringify(v.checks));
-        const token = base64Decode(a.federation_receipt.evidence.tokens[0]!);
+        const evidence = a.federation_receipt.evidence;
+        assert.ok(evidence.type === 'rfc3161');
+        const token = base64Decode(evidence.tokens[0]!);
         const ossl = await opensslVerifyToken({
           tokenDer: token,
           digest: epochStatementDigest(a.federation_receipt.statement),

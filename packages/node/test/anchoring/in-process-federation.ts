@@ -15,6 +15,7 @@ import {
   type AnchorStrategy,
   type FederationReceipt,
   type RegistrySet,
+  type FederationReceiptEvidence,
 } from '@vaultmesh/core';
 import { initNode, localPeerEntry, runNode, type RunningNode } from '../../src/index.js';
 import { startDevTsa, type DevTsa } from '../../src/anchoring/index.js';
@@ -159,7 +160,8 @@ export async function anchoredReceipt(
 export function trustFor(fed: Federation) {
   return {
     registry: (v: number) => (v === fed.registry.version ? fed.registry : undefined),
-    async verifyEvidence(evidence: { tokens: readonly string[] }, digest: Uint8Array) {
+    async verifyEvidence(evidence: FederationReceiptEvidence, digest: Uint8Array) {
+      if (evidence.type !== 'rfc3161') throw new Error(`no test verifier for ${evidence.type} evidence`);
       const t = await verifyTimestampToken(base64Decode(evidence.tokens[0]!), {
         digest,
         trustAnchorsPem: [fed.tsa.caCertPem],

@@ -12,14 +12,18 @@ import {
 import { initNode, loadNode } from '../../src/config/node-config.js';
 
 // `anchoring` in config.json (issue 10, item 1): RFC 3161 targets with their TSAs, trust anchors,
-// policy and any/all; chain targets refused until chain anchoring exists; everything else is
-// CONFIG_INVALID with the member named.
+// policy and any/all; chain targets (issue 11) with their RPC, secret files and fee caps;
+// everything else is CONFIG_INVALID with the member named.
 const PEM = '-----BEGIN CERTIFICATE-----\nMIIBszCCAVmgAwIBAgIUQ==\n-----END CERTIFICATE-----\n';
 
 let dir: string;
 before(() => {
   dir = mkdtempSync(join(tmpdir(), 'remembrancer-anchoring-config-'));
   writeFileSync(join(dir, 'ca.pem'), PEM);
+  writeFileSync(join(dir, 'evm.key'), `0x${'11'.repeat(32)}\n`, { mode: 0o600 });
+  writeFileSync(join(dir, 'evm-open.key'), `0x${'11'.repeat(32)}\n`, { mode: 0o644 });
+  writeFileSync(join(dir, 'bad.key'), 'not a key\n', { mode: 0o600 });
+  writeFileSync(join(dir, 'btc.pass'), 'secret\n', { mode: 0o600 });
 });
 after(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -49,20 +53,78 @@ describe('anchoring config', () => {
       },
     });
     const two = c.targets.get('rfc3161:two')!;
+    assert.ok(two.kind === 'rfc3161');
     assert.equal(two.require, 'all');
     assert.equal(two.tsas.length, 2);
     assert.equal(two.tsas[0]!.trustAnchorsPem[0], PEM);
     assert.equal(two.epochMs, DEFAULT_EPOCH_MS);
-    assert.equal(c.targets.get('rfc3161:one')!.require, 'any');
+    const one = c.targets.get('rfc3161:one')!;
+    assert.equal(one.kind === 'rfc3161' && one.require, 'any');
   });
 
-  test('eip155: and btc: targets are refused at start with CONFIG_INVALID until chain anchoring exists', () => {
-    for (const id of ['eip155:1', 'btc:regtest']) {
+  test('eip155: and btc: targets: RPC, a 0600 key or password file, fee caps, confirmations', () => {
+    const c = parse({
+      targets: {
+        'eip155:31337': {
+          rpcUrl: 'http://127.0.0.1:8545',
+          keyFile: 'evm.key',
+          maxFeePerGasWei: '50000000000',
+          confirmations: 3,
+          epochMs: 5000,
+        },
+        'btc:regtest': { rpcUrl: 'http://127.0.0.1:18443/', passwordFile: 'btc.pass', maxFeeRateSatVb: 20 },
+      },
+    });
+    const evm = c.targets.get('eip155:31337')!;
+    assert.ok(evm.kind === 'eip155');
+    assert.equal(evm.chainId, 31337);
+    assert.equal(evm.keyFile, join(dir, 'evm.key'));
+    assert.equal(evm.maxFeePerGasWei, 50_000_000_000n);
+    assert.equal(evm.maxPriorityFeePerGasWei, 2_000_000_000n);
+    assert.equal(evm.confirmations, 3);
+    assert.equal(evm.leaderTimeoutMs, 5000, 'a chain leader has one epoch by default');
+    const btc = c.targets.get('btc:regtest')!;
+    assert.ok(btc.kind === 'btc');
+    assert.equal(btc.network, 'regtest');
+    assert.equal(btc.walletUrl, btc.rpcUrl);
+    assert.equal(btc.confirmations, 1);
+    assert.equal(btc.fallbackFeeRateSatVb, 2);
+  });
+
+  test('chain targets: a secret file others can read, a bad key or a missing cap is CONFIG_INVALID', () => {
+    const evm = { rpcUrl: 'http://127.0.0.1:8545', keyFile: 'evm.key', maxFeePerGasWei: '1000' };
+    const cases: [unknown, RegExp][] = [
+      [
+        { 'eip155:31337': { ...evm, keyFile: 'evm-open.key' } },
+        /mode 644: a secret file must be readable by its owner only/,
+      ],
+      [{ 'eip155:31337': { ...evm, keyFile: 'nothing.key' } }, /cannot be read/],
+      [{ 'eip155:31337': { ...evm, keyFile: 'bad.key' } }, /does not hold one 0x-prefixed 32-byte hex key/],
+      [{ 'eip155:31337': { ...evm, maxFeePerGasWei: undefined } }, /maxFeePerGasWei must be a positive whole number/],
+      [{ 'eip155:31337': { ...evm, maxFeePerGasWei: '1.5' } }, /maxFeePerGasWei/],
+      [{ 'eip155:31337': { ...evm, maxPriorityFeePerGasWei: '2000' } }, /must not exceed maxFeePerGasWei/],
+      [{ 'eip155:31337': { ...evm, rpcUrl: 'http://u:p@127.0.0.1/' } }, /must not hold credentials/],
+      [{ 'eip155:31337': { ...evm, confirmations: 0 } }, /confirmations must be an integer from 1/],
+      [{ 'eip155:031337': evm }, /is not eip155:<chain id>/],
+      [
+        { 'btc:moon': { rpcUrl: 'http://127.0.0.1/', passwordFile: 'btc.pass', maxFeeRateSatVb: 2 } },
+        /is not btc:<network>/,
+      ],
+      [
+        { 'btc:regtest': { rpcUrl: 'http://127.0.0.1/', passwordFile: 'btc.pass' } },
+        /maxFeeRateSatVb must be a fee rate/,
+      ],
+      [
+        { 'btc:regtest': { rpcUrl: 'http://127.0.0.1/', passwordFile: 'btc.pass', maxFeeRateSatVb: 2, wallet: 'x' } },
+        /unknown member "wallet"/,
+      ],
+    ];
+    for (const [targets, message] of cases) {
       assert.throws(
-        () => parse({ targets: { [id]: {} } }),
+        () => parse({ targets }),
         (e: Error & { code?: string }) => {
-          assert.equal(e.code, 'CONFIG_INVALID');
-          assert.match(e.message, /chain anchoring is not available/);
+          assert.equal(e.code, 'CONFIG_INVALID', JSON.stringify(targets));
+          assert.match(e.message, message);
           return true;
         },
       );
@@ -101,7 +163,7 @@ describe('anchoring config', () => {
     }
   });
 
-  test('loadNode refuses a node whose config names a chain target', () => {
+  test('loadNode refuses a node whose chain target lacks its settings', () => {
     const node = join(dir, 'node');
     initNode(node, 'alpha.config.test');
     const cfg = JSON.parse(readFileSync(join(node, 'config.json'), 'utf8')) as Record<string, unknown>;
