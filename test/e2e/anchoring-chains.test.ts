@@ -7,7 +7,13 @@ import { verifyChainEvidence, type EpochStatement } from '@vaultmesh/core';
 import { startDevTsa, type DevTsa } from '../../packages/node/src/anchoring/index.js';
 import { startAnvil, type Anvil } from './harness/anvil.js';
 import { startBitcoinRegtest, type BitcoinRegtest } from './harness/bitcoin-regtest.js';
-import { adminHeaders, appendEntries, fetchJson, type AnchoredReceipt } from './harness/anchoring-client.js';
+import {
+  adminHeaders,
+  appendEntries,
+  fetchJson,
+  type AnchoredReceipt,
+  type EpochJson,
+} from './harness/anchoring-client.js';
 import { runCli } from './harness/cli-process.js';
 import { startLocalFederation, waitFor, type LocalFederation } from './harness/local-federation.js';
 
@@ -347,6 +353,79 @@ describe('chain anchors in a 3-node federation (real anvil, real bcoin regtest)'
       },
       30_000,
     );
+  });
+
+  test('leader failover mid-anchor: the leader dies after sending; the next leader anchors the epoch; the dead one catches up', async () => {
+    await anvil.rpc('evm_setIntervalMining', [0]);
+    let sent: { node: number; epoch: number; txid: string } | undefined;
+    try {
+      await appendEntries(fed.nodes[0]!, NS(0), 6, 2);
+      sent = await waitFor('an EVM anchor pending', () => inFlight(EVM, 'pending'), 30_000);
+      await fed.kill(sent.node);
+    } finally {
+      await anvil.rpc('evm_setIntervalMining', [1]);
+    }
+    const { node: dead, epoch } = sent;
+    const alive = [0, 1, 2].filter((i) => i !== dead);
+    const finalized = await waitFor(
+      `epoch ${epoch} finalized by a failover leader`,
+      async () => {
+        for (const i of alive) {
+          const r = await fetchJson<{ epochs: EpochJson[] }>(
+            `${fed.nodes[i]!.url}/v1/anchoring/epochs?target=${encodeURIComponent(EVM)}&limit=100`,
+          );
+          const e = r.body.epochs.find((x) => x.epoch === epoch && x.status === 'finalized');
+          if (e) return e;
+        }
+        return undefined;
+      },
+      60_000,
+    );
+    assert.notEqual(finalized.leader, fed.nodes[dead]!.name);
+    const fr = finalized.federation_receipts[0]!;
+    const v = verifyChainEvidence(fr.evidence as never, fr.statement as never);
+    assert.ok(v.ok, JSON.stringify(v.checks));
+    const failovers = await Promise.all(
+      alive.map(
+        async (i) =>
+          (
+            await fetchJson<{ targets: { target: string; failovers: number }[] }>(
+              `${fed.nodes[i]!.url}/v1/anchoring/status`,
+            )
+          ).body.targets.find((t) => t.target === EVM)!.failovers,
+      ),
+    );
+    assert.ok(
+      failovers.some((n) => n >= 1),
+      `failovers ${JSON.stringify(failovers)}`,
+    );
+
+    // Back up, the node learns the outcome from its peers; its own transaction is no longer in flight.
+    await fed.restart(dead);
+    await waitFor(
+      `epoch ${epoch} finalized on the restarted node`,
+      async () => {
+        const r = await fetchJson<{ epochs: EpochJson[] }>(
+          `${fed.nodes[dead]!.url}/v1/anchoring/epochs?target=${encodeURIComponent(EVM)}&limit=100`,
+        );
+        return r.body.epochs.find((x) => x.epoch === epoch && x.status === 'finalized');
+      },
+      60_000,
+    );
+    const s = await chainStatus(dead, EVM);
+    assert.ok(!s.chain!.in_flight.some((a) => a.epoch === epoch), JSON.stringify(s.chain!.in_flight));
+  });
+
+  test('a cadence asking a chain target for more confirmations than this node makes final is refused', async () => {
+    const node = fed.nodes[0]!;
+    const r = await fetchJson<{ code: string; message: string }>(`${node.url}/v1/ns/${NS(0)}/cadence`, {
+      method: 'PUT',
+      headers: adminHeaders(node),
+      body: JSON.stringify({ strong: { target: EVM, every: '1s', confirmations: 3 } }),
+    });
+    assert.equal(r.status, 400, JSON.stringify(r.body));
+    assert.equal(r.body.code, 'POLICY_INVALID');
+    assert.match(r.body.message, /more than this node's eip155:31337 target makes an anchor final at \(2\)/);
   });
 
   test('/metrics reports chain anchor costs', async () => {

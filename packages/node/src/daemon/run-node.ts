@@ -31,6 +31,7 @@ import { Lifecycle } from './lifecycle.js';
 import { AnchoringService } from '../anchoring/anchoring-service.js';
 import { anchorTargets } from '../anchoring/anchor-targets.js';
 import { sampleAnchoringMetrics } from '../anchoring/anchoring-metrics.js';
+import { checkCadenceConfirmations } from '../anchoring/chain/cadence-confirmations.js';
 
 export interface RunningNode {
   identity: NodeIdentity;
@@ -115,6 +116,7 @@ async function startNode(
         operators: identity.governance,
         localOperator: { id: identity.operatorId, seed: identity.operatorSeed },
         ...(identity.anchoring.targets.size > 0 ? { cadenceTickMs: identity.anchoring.tickMs } : {}),
+        checkCadence: (cadence) => checkCadenceConfirmations(cadence, identity.anchoring),
         ...(logger ? { logger } : {}),
       }),
     (n) => n.close(),

@@ -16,6 +16,7 @@ import {
   signGovernanceDocument,
   utf8Decode,
   verifyGovernanceSignatures,
+  type CadenceSpec,
   type GovernanceDocument,
   type GovernanceOperators,
   type GovernanceState,
@@ -63,6 +64,8 @@ export interface NamespaceDirectoryOptions {
   localOperator?: LocalOperator;
   schemas: SchemaRegistry;
   cadence: CadenceScheduler;
+  /** Refuses a cadence this node's own settings cannot honour (POLICY_INVALID), when it proposes one. */
+  checkCadence?: (cadence: CadenceSpec) => void;
   now?: () => number;
   /** How often pending documents are checked for having become effective, ms. */
   pendingCheckMs?: number;
@@ -335,8 +338,8 @@ export class NamespaceDirectory {
     if (kind !== 'create' && !current)
       throw new RemembrancerError('NAMESPACE_NOT_FOUND', `namespace '${namespace}' does not exist`);
     // The body is checked as the caller wrote it first, so errors point into it (POLICY_INVALID).
-    if (kind === 'cadence') parseCadence(body, '');
-    else parseNamespaceSpec(body, current?.spec);
+    const cadence = kind === 'cadence' ? parseCadence(body, '') : parseNamespaceSpec(body, current?.spec).cadence;
+    if (cadence !== undefined) this.options.checkCadence?.(cadence);
     const doc =
       kind === 'create'
         ? buildNamespaceCreate({ namespace, spec: body, ...times })

@@ -40,6 +40,8 @@ export interface NamespaceServicesOptions {
    * often as its anchoring does: a due event heard late misses the epoch that closes meanwhile.
    */
   cadenceTickMs?: number;
+  /** Refuses a cadence the node's anchoring settings cannot honour, when its operator proposes one. */
+  checkCadence?: NamespaceDirectoryOptions['checkCadence'];
 }
 
 /** Opens the namespace rules of a node: replays sys:governance and applies what is in force. */
@@ -57,6 +59,7 @@ export function openNamespaceServices(options: NamespaceServicesOptions): Namesp
       cadence,
       now,
       ...(options.localOperator ? { localOperator: options.localOperator } : {}),
+      ...(options.checkCadence ? { checkCadence: options.checkCadence } : {}),
       ...(options.logger ? { logger: options.logger } : {}),
     });
   } catch (e) {

@@ -120,8 +120,13 @@ export class ChainJournal {
          WHERE target = ? ORDER BY id DESC LIMIT ?`,
       ),
       inFlight: db.prepare(
-        `SELECT target, epoch, mode, node, txid, state, confirmations, updated_at_ms FROM anchor_chain_attempts
-         WHERE target = ? AND state IN ('prepared', 'pending', 'included', 'missing') ORDER BY epoch, txid`,
+        // An epoch some other leader settled (a failover while this node was down) is not in flight.
+        `SELECT a.target, a.epoch, a.mode, a.node, a.txid, a.state, a.confirmations, a.updated_at_ms
+         FROM anchor_chain_attempts a
+         WHERE a.target = ? AND a.state IN ('prepared', 'pending', 'included', 'missing') AND NOT EXISTS (
+           SELECT 1 FROM anchor_epochs e
+           WHERE e.target = a.target AND e.epoch = a.epoch AND e.mode = a.mode AND e.node = a.node)
+         ORDER BY a.epoch, a.txid`,
       ),
       costs: db.prepare(
         `SELECT a.cost, a.epoch, a.mode, a.node FROM anchor_chain_attempts a
