@@ -216,6 +216,8 @@ describe('chain anchors in a 3-node federation (real anvil, real bcoin regtest)'
 
   test('the CLI verifies every anchor, asks the chains with --evm-rpc / --btc-rpc, and --require holds', async () => {
     const node = fed.nodes[0]!;
+    // More entries make later epochs, whose anchors the tampering below swaps in.
+    await appendEntries(node, NS(0), 3, 3);
     const policy = await fetch(`${node.url}/v1/ns/${NS(0)}/policy`, { signal: AbortSignal.timeout(10_000) });
     const files = {
       receipt: join(dir, 'receipt.json'),
@@ -267,21 +269,77 @@ describe('chain anchors in a 3-node federation (real anvil, real bcoin regtest)'
     assert.equal(missing.code, 1);
     assert.match(missing.stdout, /no verified anchor at eip155:1 \(--require\)/);
 
-    // Tampering fails at the named check: a header byte (EVM tx-proof), the OP_RETURN transaction.
-    const tampered = JSON.parse(JSON.stringify(receipt)) as AnchoredReceipt;
-    for (const a of tampered.anchors) {
-      const fr = a.federation_receipt as unknown as ChainReceiptJson;
-      if (fr.evidence.type === 'eip155') {
-        const proof = fr.evidence['proof'] as string[];
-        proof[0] = proof[0]!.slice(0, 10) + (proof[0]![10] === '0' ? '1' : '0') + proof[0]!.slice(11);
+    // Tampering fails at the named check. `data`/`op-return`: the valid evidence of another
+    // epoch's anchor (a real transaction in a real block, committing another root).
+    const other = (target: string, epoch: number) =>
+      waitFor(
+        `another finalized epoch at ${target}`,
+        async () => {
+          const r = await fetchJson<{ epochs: EpochJson[] }>(
+            `${node.url}/v1/anchoring/epochs?target=${encodeURIComponent(target)}&limit=100`,
+          );
+          const e = r.body.epochs.find((x) => x.status === 'finalized' && x.epoch !== epoch);
+          return e?.federation_receipts[0]?.evidence as unknown as Record<string, unknown> | undefined;
+        },
+        45_000,
+      );
+    const flip = (hex: string, at: number) => hex.slice(0, at) + (hex[at] === '0' ? '1' : '0') + hex.slice(at + 1);
+    const cases: {
+      name: string;
+      evm: (e: Record<string, unknown>, epoch: number) => Promise<void> | void;
+      btc: (e: Record<string, unknown>, epoch: number) => Promise<void> | void;
+      evmCheck: string;
+      btcCheck: string;
+    }[] = [
+      {
+        name: 'header',
+        evm: (e) => void (e['header'] = (e['header'] as string).slice(0, -2)),
+        btc: (e) => void (e['header'] = (e['header'] as string).slice(0, -2)),
+        evmCheck: 'header',
+        // 79 bytes are no Bitcoin header: the receipt's form check refuses it before any hashing.
+        btcCheck: 'format',
+      },
+      {
+        name: 'proof',
+        evm: (e) => {
+          const proof = e['proof'] as string[];
+          proof[0] = flip(proof[0]!, 10);
+        },
+        btc: (e) => void (e['index'] = (e['index'] as number) + 1),
+        evmCheck: 'tx-proof',
+        btcCheck: 'merkle-branch',
+      },
+      {
+        name: 'data',
+        evm: async (e, epoch) => void Object.assign(e, await other(EVM, epoch)),
+        btc: async (e, epoch) => void Object.assign(e, await other(BTC, epoch)),
+        evmCheck: 'data',
+        btcCheck: 'op-return',
+      },
+    ];
+    for (const c of cases) {
+      const tampered = JSON.parse(JSON.stringify(receipt)) as AnchoredReceipt;
+      for (const a of tampered.anchors) {
+        const fr = a.federation_receipt as unknown as ChainReceiptJson;
+        if (fr.evidence.type === 'eip155') await c.evm(fr.evidence, fr.statement.epoch);
+        if (fr.evidence.type === 'btc') await c.btc(fr.evidence, fr.statement.epoch);
       }
-      if (fr.evidence.type === 'btc') fr.evidence['index'] = (fr.evidence['index'] as number) + 1;
+      writeFileSync(files.tampered, JSON.stringify(tampered));
+      const bad = await runCli(['verify', files.tampered, ...common]);
+      assert.equal(bad.code, 1, `${c.name}: ${bad.stdout}`);
+      assert.match(
+        bad.stdout,
+        new RegExp(`FAIL anchor\\[\\d\\] anchor: the eip155 evidence does not verify: .*check ${c.evmCheck}:`),
+        c.name,
+      );
+      assert.match(
+        bad.stdout,
+        c.btcCheck === 'format'
+          ? /FAIL anchor\[\d\] format: \/evidence\/header: must be lowercase hex of exactly 80 bytes/
+          : new RegExp(`FAIL anchor\\[\\d\\] anchor: the btc evidence does not verify: .*check ${c.btcCheck}:`),
+        c.name,
+      );
     }
-    writeFileSync(files.tampered, JSON.stringify(tampered));
-    const bad = await runCli(['verify', files.tampered, ...common]);
-    assert.equal(bad.code, 1, bad.stdout);
-    assert.match(bad.stdout, /FAIL anchor\[\d\] anchor: the eip155 evidence does not verify: .*check tx-proof/);
-    assert.match(bad.stdout, /FAIL anchor\[\d\] anchor: the btc evidence does not verify: .*check merkle-branch/);
   });
 
   test('Bitcoin: a reorganisation (invalidateblock) drops an anchor before its confirmations; it is sent again and made final', async () => {
