@@ -162,7 +162,9 @@ export class EpochCoordinator {
       if (this.#o.store.epoch(cfg.id, e, 'collaborative', '') !== undefined) continue;
       const plan = planEpoch(registry, cfg, e, this.#o.self, signers.length, this.#o.config);
       if (now >= plan.abandonAtMs) {
-        this.#abandonIfSigned(cfg.id, e, now);
+        // A leader still at work (a chain anchor waiting for its confirmations) is not abandoned
+        // under itself: its transaction is out, and the epoch ends finalized when it is deep enough.
+        if (!this.#running.has(`${cfg.id}|${e}|collaborative`)) this.#abandonIfSigned(cfg.id, e, now);
         continue;
       }
       const attempt = [...plan.mine].reverse().find((a) => a.fromMs <= now);
