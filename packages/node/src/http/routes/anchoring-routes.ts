@@ -1,5 +1,6 @@
 import { RemembrancerError } from '@vaultmesh/core';
 import { ANCHOR_PEER_PATH } from '../../anchoring/anchor-peer-client.js';
+import { OTS_MEDIA_TYPE, epochOtsFile, otsNodeParam, otsTargetParam } from '../../anchoring/chain/epoch-ots.js';
 import { indexParam } from '../params.js';
 import type { RouteContext } from '../route-context.js';
 import type { HttpArea } from '../scopes.js';
@@ -29,7 +30,8 @@ function modeParam(raw: unknown): 'collaborative' | 'independent' {
  * Collaborative anchoring (issue 10, docs/anchoring.md). Public: `GET /v1/anchoring/status` (per
  * target: last finalized epoch, pending leaves, failures, duplicates, failovers) and
  * `GET /v1/anchoring/epochs?target=T[&before=E][&limit=N]` (epochs with their federation
- * receipts, newest first). Peer-signed: the protocol's four exchanges (anchor-peer-client.ts).
+ * receipts, newest first), `GET /v1/anchoring/epochs/{target}/{epoch}.ots` (a Bitcoin epoch's
+ * OpenTimestamps proof). Peer-signed: the protocol's four exchanges (anchor-peer-client.ts).
  */
 export const anchoringArea: HttpArea = {
   public(app, ctx) {
@@ -59,6 +61,27 @@ export const anchoringArea: HttpArea = {
         })),
       };
     });
+
+    // Issue 11, item 4: a Bitcoin epoch as an OpenTimestamps proof (epoch-ots.ts), public like
+    // the epochs it proves. `?node=` picks that node's independent epoch instead.
+    app.get<{ Params: { target: string; epoch: string }; Querystring: Record<string, string> }>(
+      '/v1/anchoring/epochs/:target/:epoch.ots',
+      async (request, reply) => {
+        const target = otsTargetParam(request.params.target);
+        const epoch = indexParam('epoch', request.params.epoch);
+        const node = otsNodeParam(request.query.node);
+        const store = anchoring(ctx).store;
+        const file = epochOtsFile((...key) => store.epoch(...key), {
+          target,
+          epoch,
+          ...(node === undefined ? {} : { node }),
+        });
+        return reply
+          .type(OTS_MEDIA_TYPE)
+          .header('content-disposition', `attachment; filename="${file.filename}"`)
+          .send(Buffer.from(file.ots));
+      },
+    );
   },
 
   peer(app, ctx) {
