@@ -4,6 +4,7 @@ import { parseJsonStrict } from '@vaultmesh/core';
 import { ApiError, type ApiClient } from '../client/api-client.js';
 import { clientFrom, withConnection, type ConnectionOptions } from '../client/connection.js';
 import { UsageError, printResult } from '../output.js';
+import { btcAnchorStatement, fetchReceiptOts } from './receipt-ots.js';
 
 function nonNegative(name: string, v: string | undefined): number | undefined {
   if (v === undefined) return undefined;
@@ -15,12 +16,15 @@ function nonNegative(name: string, v: string | undefined): number | undefined {
 /** Answers that mean "not yet, ask again shortly": the entry awaits its checkpoint, or the checkpoint its witnesses. */
 const NOT_YET = new Set(['NOT_YET_IN_CHECKPOINT', 'NOT_YET_SEALED']);
 
-/** GET `path` as text, retrying (bounded by `waitMs`) while the node answers NOT_YET_*; the response kept for its headers. */
+/**
+ * GET `path` as text, retrying (bounded by `waitMs`) while the node answers NOT_YET_* or `ready`
+ * says the answer is not yet the one wanted; the response kept for its headers.
+ */
 async function getPatiently(
   client: ApiClient,
   path: string,
   waitMs: number,
-  untilAnchored = false,
+  ready: (answer: { body: string; anchored: string | null }) => boolean = () => true,
 ): Promise<{ body: string; sealed: boolean | undefined; anchored: boolean | undefined }> {
   const deadline = Date.now() + waitMs;
   for (;;) {
@@ -29,8 +33,7 @@ async function getPatiently(
       const sealed = res.headers.get('x-sealed');
       const anchored = res.headers.get('x-anchored');
       const body = await res.text();
-      // An anchored receipt is asked for until an epoch that covers the entry is finalized.
-      if (untilAnchored && anchored !== 'true' && deadline - Date.now() > 0) {
+      if (!ready({ body, anchored }) && deadline - Date.now() > 0) {
         await new Promise((r) => setTimeout(r, Math.min(deadline - Date.now(), 500)));
         continue;
       }
@@ -168,6 +171,10 @@ export function registerReadCommands(program: Command): void {
       '--anchored',
       'add the anchors: for each anchor target, the federation receipt of the first epoch that anchored the entry, and the consistency proof to its checkpoint',
     )
+    .option(
+      '--ots <file>',
+      "with the anchors (implies --anchored): write the receipt's Bitcoin anchor to FILE as an OpenTimestamps proof (the node's GET /v1/anchoring/epochs/{target}/{epoch}.ots)",
+    )
     .option('--out <file>', 'write the receipt to FILE instead of stdout')
     .option(
       '--wait <seconds>',
@@ -182,6 +189,7 @@ export function registerReadCommands(program: Command): void {
           ns: string;
           sealed?: boolean;
           anchored?: boolean;
+          ots?: string;
           out?: string;
           wait: string;
           json?: boolean;
@@ -192,19 +200,36 @@ export function registerReadCommands(program: Command): void {
         const client = clientFrom(opts);
         const query = new URLSearchParams();
         if (opts.sealed) query.set('sealed', '1');
-        if (opts.anchored) query.set('anchored', '1');
+        if (opts.anchored || opts.ots !== undefined) query.set('anchored', '1');
         const { body, anchored } = await getPatiently(
           client,
           client.nsPath(opts.ns, `/receipt/${index}${query.size > 0 ? `?${query.toString()}` : ''}`),
           waitMs,
-          opts.anchored === true,
+          // Asked for until an epoch that covers the entry is finalized (--ots: at a btc: target).
+          opts.ots !== undefined
+            ? ({ body: b }) => btcAnchorStatement(parseJsonStrict(b)) !== undefined
+            : opts.anchored
+              ? ({ anchored: a }) => a === 'true'
+              : undefined,
         );
         // The body is passed on byte for byte: parsing and re-serializing could alter the entry
         // (e.g. integers beyond 2^53), and with it the leaf hash.
         const receipt = parseJsonStrict(body) as { sealed?: unknown; checkpoint?: unknown };
         const text = body.endsWith('\n') ? body : body + '\n';
+        // Fetched before anything is written: a receipt without a Bitcoin anchor writes nothing.
+        const proof =
+          opts.ots === undefined
+            ? undefined
+            : { file: opts.ots, ...(await fetchReceiptOts(client, receipt, `${opts.ns} entry ${index}`)) };
+        if (proof !== undefined) writeFileSync(proof.file, proof.ots);
+        const otsNote =
+          proof === undefined
+            ? ''
+            : `OpenTimestamps proof of epoch ${proof.statement.epoch} at ${proof.statement.target} written to ${proof.file} (its digest is the epoch root: ots verify -d ${proof.digest} ${proof.file})`;
         if (opts.out === undefined) {
           process.stdout.write(text);
+          // stdout is the receipt (to pipe on): the note goes to stderr.
+          if (proof !== undefined && !opts.json) process.stderr.write(`${otsNote}\n`);
           return;
         }
         writeFileSync(opts.out, text);
@@ -217,9 +242,19 @@ export function registerReadCommands(program: Command): void {
             file: opts.out,
             ...(sealed === undefined ? {} : { sealed }),
             ...(anchored === undefined ? {} : { anchored }),
+            ...(proof === undefined
+              ? {}
+              : {
+                  ots: {
+                    file: proof.file,
+                    target: proof.statement.target,
+                    epoch: proof.statement.epoch,
+                    digest: proof.digest,
+                  },
+                }),
           },
           () =>
-            `receipt of ${opts.ns} entry ${index} written to ${opts.out}${sealed === undefined ? '' : sealed ? ' (sealed)' : ' (not sealed yet)'}${anchored === undefined ? '' : anchored ? ' (anchored)' : ' (not anchored yet)'}`,
+            `receipt of ${opts.ns} entry ${index} written to ${opts.out}${sealed === undefined ? '' : sealed ? ' (sealed)' : ' (not sealed yet)'}${anchored === undefined ? '' : anchored ? ' (anchored)' : ' (not anchored yet)'}${otsNote === '' ? '' : `\n${otsNote}`}`,
         );
       },
     );
