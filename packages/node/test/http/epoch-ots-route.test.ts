@@ -54,6 +54,11 @@ before(() => {
   store.recordFinalized(collaborative.finalization, new Map(), 1_000);
   store.recordFinalized(independent.finalization, new Map(), 1_000);
   store.markEpoch('btc:regtest', 8, 'collaborative', '', 'abandoned', 1_000);
+  // Stored evidence that no longer holds (a sibling hash changed): never exported.
+  const damaged = syntheticBtcEpoch({ epoch: 9 });
+  const sibling = damaged.evidence.branch[0]!;
+  const branch = [`${sibling[0] === '0' ? '1' : '0'}${sibling.slice(1)}`, ...damaged.evidence.branch.slice(1)];
+  store.recordFinalized({ ...damaged.finalization, evidence: { ...damaged.evidence, branch } }, new Map(), 1_000);
   const options = {
     namespaces,
     engine,
@@ -118,6 +123,13 @@ test('404 NOT_FOUND: no such epoch, not finalized, no such independent epoch, no
   assert.match(await refused('/v1/anchoring/epochs/rfc3161:local/7.ots', 404, 'NOT_FOUND'), /not a Bitcoin target/);
   await refused('/v1/anchoring/epochs/eip155:31337/7.ots', 404, 'NOT_FOUND');
   assert.match(await refused('/v1/anchoring/epochs/btc:regtest/7.ots', 404, 'NOT_FOUND', plain), /does not anchor/);
+});
+
+test('500 ANCHOR_EVIDENCE_INVALID: stored evidence that fails its check again is not exported', async () => {
+  assert.match(
+    await refused('/v1/anchoring/epochs/btc:regtest/9.ots', 500, 'ANCHOR_EVIDENCE_INVALID'),
+    /merkle-branch/,
+  );
 });
 
 test('400 INVALID_ARGUMENT: a malformed target, epoch or node', async () => {
