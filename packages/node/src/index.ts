@@ -31,6 +31,23 @@ export { openLogEngine, type LogEngine, type ObservableLogEngine, type OpenLogEn
 // A local RFC 3161 TSA (openssl ts behind HTTP, a fresh CA per run) for `federation up` and tests
 export { startDevTsa, type DevTsa, type StartDevTsaOptions } from './anchoring/index.js';
 
+// Local dev chains (anvil, a bcoin regtest node with a miner) for `federation up` and tests;
+// bcoin and @foundry-rs/anvil are development dependencies, so a chain may be unavailable
+export {
+  DevChainNotInstalledError,
+  startDevAnvil,
+  startDevBitcoin,
+  startDevChains,
+  type DevAnvil,
+  type DevBitcoin,
+  type DevBitcoinMiner,
+  type DevChainUnavailable,
+  type DevChains,
+  type StartDevAnvilOptions,
+  type StartDevBitcoinOptions,
+  type StartDevChainsOptions,
+} from './anchoring/index.js';
+
 // Chain anchors: how deep a block is on a chain node's best chain (`verify --evm-rpc / --btc-rpc`)
 export {
   bitcoinBlockConfirmations,

@@ -27,6 +27,12 @@ const PUBLIC = [
   'openLogEngine',
   // a local RFC 3161 TSA
   'startDevTsa',
+  // local dev chains
+  'DevChainNotInstalledError',
+  'startDevAnvil',
+  'startDevBitcoin',
+  'startDevChains',
+  // chain anchors: block depth for verify
   'bitcoinBlockConfirmations',
   'bitcoinRpc',
   'evmBlockConfirmations',

@@ -1,23 +1,24 @@
-// A bcoin regtest full node with its wallet, in this process, for tests that need a real Bitcoin
-// node to anchor to (started by bitcoin-regtest.ts). Nothing leaves 127.0.0.1: the P2P pool is
-// opened but never connected, so bcoin neither listens for peers nor dials any (regtest's seed is
-// 127.0.0.1:48444, which `connect()` would dial). The node and wallet HTTP servers (their JSON-RPC
-// is bitcoind-compatible) listen on port 0 and the ports the OS picked are read back.
+// A bcoin regtest full node with its wallet, in this process: the Bitcoin dev chain that
+// `federation up` and tests anchor to (started by dev-bitcoin.ts). Nothing leaves 127.0.0.1: the
+// P2P pool is opened but never connected, so bcoin neither listens for peers nor dials any
+// (regtest's seed is 127.0.0.1:48444, which `connect()` would dial). The node and wallet HTTP
+// servers (their JSON-RPC is bitcoind-compatible) listen on port 0 and the ports the OS picked
+// are read back.
 //
 // Environment:
 //   BCOIN_REGTEST_API_KEY  required: the HTTP basic-auth password of both servers (any user name)
 //   BCOIN_REGTEST_PREFIX   required: an empty directory bcoin may treat as its home; with memory
 //                          databases it writes nothing there, but it would read a bcoin.conf or
-//                          wallet.conf from its default home (~/.bcoin), which a test must not see
-//   BCOIN_REGTEST_REPLACE_BY_FEE  `1` (the harness's default): the mempool takes transactions that
+//                          wallet.conf from its default home (~/.bcoin), which a dev chain must not see
+//   BCOIN_REGTEST_REPLACE_BY_FEE  `1` (dev-bitcoin.ts's default): the mempool takes transactions that
 //                          signal BIP 125 replaceability, as Bitcoin Core's does; otherwise bcoin
 //                          refuses every one of them as non-standard. bcoin 1.0.2 still replaces
 //                          nothing: a transaction spending what a mempool one spends is refused.
 //
 // Once both servers listen it prints one JSON line on stdout:
 //   {"rpcUrl":"http://127.0.0.1:PORT/","walletUrl":"http://127.0.0.1:PORT/","height":0}
-// and closes the node and exits 0 on SIGTERM or SIGINT, or when its stdin closes: the harness
-// keeps it open, so a test process that dies without stopping the node does not leave it running.
+// and closes the node and exits 0 on SIGTERM or SIGINT, or when its stdin closes: its starter
+// keeps it open, so a starter that dies without stopping the node does not leave it running.
 import { setTimeout } from 'node:timers';
 // bcoin is CommonJS without an exports map: its modules are imported by path, as their defaults.
 import FullNode from 'bcoin/lib/node/fullnode.js';
@@ -42,10 +43,10 @@ if (!prefix) fail('BCOIN_REGTEST_PREFIX is not set');
 const node = new FullNode({
   network: 'regtest',
   prefix,
-  // In memory: bcoin's on-disk wallet prefix handling is broken with leveldown 6, and a test
+  // In memory: bcoin's on-disk wallet prefix handling is broken with leveldown 6, and a dev
   // chain needs no disk.
   memory: true,
-  // The one way a test fetches a confirmed transaction by txid (getrawtransaction), as bitcoind's
+  // The one way a caller fetches a confirmed transaction by txid (getrawtransaction), as bitcoind's
   // -txindex.
   indexTx: true,
   replaceByFee: process.env.BCOIN_REGTEST_REPLACE_BY_FEE === '1',
@@ -76,9 +77,9 @@ node.pool.forceSync = () => {
 
 let closing = false;
 
-// bcoin emits 'error' for what it logs and survives; say it where a test can read it. Not while
+// bcoin emits 'error' for what it logs and survives; say it where the starter can read it. Not while
 // closing: the wallet still catching up with mined blocks then fails on its closed database, once
-// per block, which says nothing about the test.
+// per block, which says nothing about the chain.
 node.on('error', (err) => {
   if (!closing) process.stderr.write(`bcoin: ${err && err.stack ? err.stack : String(err)}\n`);
 });
