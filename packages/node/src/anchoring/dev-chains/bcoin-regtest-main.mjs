@@ -9,7 +9,8 @@
 //   BCOIN_REGTEST_API_KEY  required: the HTTP basic-auth password of both servers (any user name)
 //   BCOIN_REGTEST_PREFIX   required: an empty directory bcoin may treat as its home; with memory
 //                          databases it writes nothing there, but it would read a bcoin.conf or
-//                          wallet.conf from its default home (~/.bcoin), which a dev chain must not see
+//                          wallet.conf from its default home (~/.bcoin), which a dev chain must not
+//                          see. Removed when the node stops.
 //   BCOIN_REGTEST_REPLACE_BY_FEE  `1` (dev-bitcoin.ts's default): the mempool takes transactions that
 //                          signal BIP 125 replaceability, as Bitcoin Core's does; otherwise bcoin
 //                          refuses every one of them as non-standard. bcoin 1.0.2 still replaces
@@ -19,6 +20,7 @@
 //   {"rpcUrl":"http://127.0.0.1:PORT/","walletUrl":"http://127.0.0.1:PORT/","height":0}
 // and closes the node and exits 0 on SIGTERM or SIGINT, or when its stdin closes: its starter
 // keeps it open, so a starter that dies without stopping the node does not leave it running.
+import { rmSync } from 'node:fs';
 import { setTimeout } from 'node:timers';
 // bcoin is CommonJS without an exports map: its modules are imported by path, as their defaults.
 import FullNode from 'bcoin/lib/node/fullnode.js';
@@ -97,6 +99,9 @@ async function shutdown(signal) {
   } catch (err) {
     fail(`close after ${signal}: ${err && err.message ? err.message : String(err)}`);
   }
+  // The home directory is this node's alone: removed here too, so it goes even when the starter
+  // was killed outright and only its closed stdin told us to stop.
+  rmSync(prefix, { recursive: true, force: true });
   process.exit(0);
 }
 process.on('SIGTERM', () => void shutdown('SIGTERM'));
