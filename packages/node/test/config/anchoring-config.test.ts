@@ -1,6 +1,6 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -21,7 +21,9 @@ before(() => {
   dir = mkdtempSync(join(tmpdir(), 'remembrancer-anchoring-config-'));
   writeFileSync(join(dir, 'ca.pem'), PEM);
   writeFileSync(join(dir, 'evm.key'), `0x${'11'.repeat(32)}\n`, { mode: 0o600 });
-  writeFileSync(join(dir, 'evm-open.key'), `0x${'11'.repeat(32)}\n`, { mode: 0o644 });
+  writeFileSync(join(dir, 'evm-open.key'), `0x${'11'.repeat(32)}\n`);
+  // Explicitly: another test file in the same process may have tightened the umask (runNode does).
+  chmodSync(join(dir, 'evm-open.key'), 0o644);
   writeFileSync(join(dir, 'bad.key'), 'not a key\n', { mode: 0o600 });
   writeFileSync(join(dir, 'btc.pass'), 'secret\n', { mode: 0o600 });
 });

@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { readFile, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { RemembrancerError, errorMessage } from '@vaultmesh/core';
 import { TIMESTAMP_QUERY_TYPE, TIMESTAMP_REPLY_TYPE } from '../rfc3161-client.js';
 import { runOpenssl } from './openssl-cli.js';
@@ -77,7 +77,8 @@ async function readQuery(req: IncomingMessage, res: ServerResponse): Promise<Uin
  * types 415, bodies over 16 KiB 413, and an openssl failure 500.
  */
 export async function startDevTsa(options: StartDevTsaOptions): Promise<DevTsa> {
-  const dir = options.dir;
+  // Absolute: openssl runs with paths from here, and a relative one broke `ts -reply` (HTTP 500).
+  const dir = resolve(options.dir);
   const creds = await createDevTsaCredentials(dir, options.name ?? 'vaultmesh');
   let received = 0;
   let down = false;
