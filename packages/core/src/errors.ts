@@ -116,6 +116,12 @@ export type ErrorCode =
   | 'ANCHOR_EVIDENCE_INVALID'
   // an anchor target that got no valid anchor from any of its endpoints (every attempt summarized)
   | 'ANCHOR_TARGET_FAILED'
+  // cross-namespace messages: the message and delivery record forms, and a receiver's refusals
+  | 'MESSAGE_MALFORMED'
+  | 'MESSAGE_DELIVERY_MALFORMED'
+  | 'MESSAGE_WRONG_TARGET'
+  | 'MESSAGE_NOT_YET_VALID'
+  | 'MESSAGE_EXPIRED'
   // HTTP transport: malformed or oversized requests, slow clients, load shedding
   | 'BAD_REQUEST'
   | 'INVALID_URL'

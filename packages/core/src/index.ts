@@ -416,6 +416,37 @@ export {
   type UnsignedEpochEquivocationEvidence,
 } from './anchoring/index.js';
 
+// Cross-namespace messages (namespace.message@1.0.0) and their delivery records: build, parse, verify offline
+export {
+  MAX_MESSAGE_PARAMETERS_DEPTH,
+  MAX_MESSAGE_PROOF_LENGTH,
+  MESSAGE_ACTIONS,
+  MESSAGE_DELIVERY_FORMAT,
+  MESSAGE_FORMAT,
+  MESSAGE_OPERATION_PATTERN,
+  MESSAGE_PROOF_CHECKS,
+  buildMessage,
+  buildMessageDelivery,
+  messageEntry,
+  messageEntryBytes,
+  messageId,
+  parseMessage,
+  parseMessageDelivery,
+  verifyMessageProof,
+  withProof,
+  type BuildMessageDeliveryInput,
+  type BuildMessageInput,
+  type MessageAction,
+  type MessageDelivery,
+  type MessageEndpoint,
+  type MessagePayload,
+  type MessageProofCheck,
+  type MessageProofCheckName,
+  type MessageProofVerification,
+  type NamespaceMessage,
+  type VerifyMessageProofOptions,
+} from './message/index.js';
+
 // RFC 3161 timestamps: build a TimeStampReq, verify a TimeStampResp or a stored token offline
 export {
   buildTimestampRequest,

@@ -225,6 +225,25 @@ const PUBLIC = [
     'verifyChainEvidence',
     'verifyReceiptAnchor',
   ],
+  // cross-namespace messages and delivery records
+  [
+    'MAX_MESSAGE_PARAMETERS_DEPTH',
+    'MAX_MESSAGE_PROOF_LENGTH',
+    'MESSAGE_ACTIONS',
+    'MESSAGE_DELIVERY_FORMAT',
+    'MESSAGE_FORMAT',
+    'MESSAGE_OPERATION_PATTERN',
+    'MESSAGE_PROOF_CHECKS',
+    'buildMessage',
+    'buildMessageDelivery',
+    'messageEntry',
+    'messageEntryBytes',
+    'messageId',
+    'parseMessage',
+    'parseMessageDelivery',
+    'verifyMessageProof',
+    'withProof',
+  ],
   // RFC 3161 timestamps
   ['buildTimestampRequest', 'randomNonce', 'verifyTimestampResponse', 'verifyTimestampToken'],
   // Bitcoin anchors: hashes, headers, transactions, Merkle branches, OP_RETURN, offline verification
@@ -293,6 +312,10 @@ const INTERNAL = [
   'epochEvidenceSigningBytes',
   'requireMembers',
   'ByteReader',
+  'checkMessageWindow',
+  'exactObject',
+  'messageEndpoint',
+  'timestampNs',
 ];
 
 test('the runtime names of @vaultmesh/core are exactly the listed public API', () => {

@@ -1,0 +1,39 @@
+import { crypto } from '../crypto/index.js';
+import { base64Encode, toHex } from '../encoding/index.js';
+import { leafHash } from '../merkle/index.js';
+import type { NamespaceMessage } from './message.js';
+import { MESSAGE_DELIVERY_FORMAT, parseMessageDelivery, type MessageDelivery } from './message-delivery.js';
+import { messageEntryBytes } from './message-entry.js';
+import { endpointOrigin, timestampOf } from './message-members.js';
+import { parseMessage } from './parse-message.js';
+
+export interface BuildMessageDeliveryInput {
+  /** The accepted message (with or without its proof). */
+  message: NamespaceMessage;
+  /** Its entry's index in the source log (the tlog-proof's index). */
+  index: number;
+  /** A Date, or an RFC 3339 UTC timestamp. */
+  acceptedAt: Date | string;
+}
+
+/**
+ * The delivery record of an accepted message: every member derived from the message itself (id,
+ * origin, leaf hash, seq, target, action), so it cannot disagree with it, then checked by
+ * parseMessageDelivery. Throws MESSAGE_MALFORMED for a malformed message, and
+ * MESSAGE_DELIVERY_MALFORMED (with the member's pointer) for a bad index or time.
+ */
+export function buildMessageDelivery(input: BuildMessageDeliveryInput): MessageDelivery {
+  const message = parseMessage(input.message);
+  const entry = messageEntryBytes(message);
+  return parseMessageDelivery({
+    format: MESSAGE_DELIVERY_FORMAT,
+    message_id: toHex(crypto.sha256(entry)),
+    source_origin: endpointOrigin(message.source),
+    index: input.index,
+    leaf_hash: base64Encode(leafHash(entry)),
+    seq: message.seq,
+    target: message.target,
+    action: message.action,
+    accepted_at: timestampOf('MESSAGE_DELIVERY_MALFORMED', input.acceptedAt, '/accepted_at'),
+  });
+}
