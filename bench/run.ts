@@ -17,6 +17,7 @@ const AREAS = [
   'federation',
   'namespaces',
   'anchoring',
+  'chain-anchors',
 ] as const;
 
 const RESULTS_PATH = fileURLToPath(new URL('./results.json', import.meta.url));
