@@ -112,6 +112,8 @@ export type ErrorCode =
   | 'CHAIN_TX_REJECTED'
   | 'CHAIN_MISMATCH'
   | 'CHAIN_FUNDS'
+  // a development chain (anvil, bcoin regtest) whose npm package is not installed
+  | 'DEV_CHAIN_UNAVAILABLE'
   // chain anchor evidence that fails one of its named checks (the message names it)
   | 'ANCHOR_EVIDENCE_INVALID'
   // an anchor target that got no valid anchor from any of its endpoints (every attempt summarized)

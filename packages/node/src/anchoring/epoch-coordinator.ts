@@ -193,6 +193,9 @@ export class EpochCoordinator {
     const id = target.config.id;
     if (epoch < 0 || this.#idle.get(id) === epoch) return;
     if (this.#o.store.epoch(id, epoch, 'independent', this.#o.self) !== undefined) return;
+    // One independent anchor in flight per target: a chain anchor can outlast an epoch, and the
+    // next epoch would sign the same pending leaves into another transaction, paid again.
+    for (const key of this.#running.keys()) if (key.startsWith(`${id}|`) && key.endsWith('|independent')) return;
     this.#launch(`${id}|${epoch}|independent`, () => this.#anchorAlone(target, epoch));
   }
 

@@ -217,13 +217,19 @@ export class ChainJournal {
     );
   }
 
-  /** The cost of every final anchor of a target, with its epoch. */
-  finalCosts(target: string): { epoch: number; cost: ChainCost }[] {
+  /** The cost of every final anchor of a target, with the epoch it anchored. */
+  finalCosts(
+    target: string,
+  ): { epoch: number; mode: 'collaborative' | 'independent'; node: string; cost: ChainCost }[] {
     return this.#conn.read(() =>
-      (this.#s.costs!.all(target) as { cost: string; epoch: number }[]).map((r) => ({
-        epoch: r.epoch,
-        cost: JSON.parse(r.cost) as ChainCost,
-      })),
+      (
+        this.#s.costs!.all(target) as {
+          cost: string;
+          epoch: number;
+          mode: 'collaborative' | 'independent';
+          node: string;
+        }[]
+      ).map((r) => ({ epoch: r.epoch, mode: r.mode, node: r.node, cost: JSON.parse(r.cost) as ChainCost })),
     );
   }
 }

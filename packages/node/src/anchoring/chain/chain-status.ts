@@ -47,10 +47,8 @@ export function chainCosts(store: AnchorStore, target: string, unit: 'wei' | 'sa
       fee += BigInt(r.cost.feeSats);
       vbytes += r.cost.vbytes;
     }
-    const rec =
-      store.epoch(target, r.epoch, 'collaborative', '') ??
-      store.epochs(target, r.epoch + 1, 64).find((e) => e.epoch === r.epoch && e.status === 'finalized');
-    checkpoints += rec?.finalization?.statement.tree_size ?? 0;
+    // The very epoch the attempt anchored (its mode and node are journaled with it).
+    checkpoints += store.epoch(target, r.epoch, r.mode, r.node)?.finalization?.statement.tree_size ?? 0;
   }
   return {
     anchors: rows.length,

@@ -18,7 +18,7 @@ export class DevChainNotInstalledError extends RemembrancerError {
 
   constructor(packageName: string, cause: unknown) {
     super(
-      'CHAIN_RPC_UNREACHABLE',
+      'DEV_CHAIN_UNAVAILABLE',
       `${packageName} is not installed (a development dependency: run npm install in the repository)`,
       { cause },
     );
