@@ -30,10 +30,7 @@ export function durationMs(
   min: number,
   max: number,
 ): number {
-  if (v === undefined) return fallback;
-  if (!Number.isSafeInteger(v) || (v as number) < min || (v as number) > max)
-    invalid(file, pointer, `must be an integer from ${min} to ${max} (ms)`);
-  return v as number;
+  return integerIn(file, pointer, v, fallback, min, max, ' (ms)');
 }
 
 export function integerIn(
@@ -43,10 +40,11 @@ export function integerIn(
   fallback: number,
   min: number,
   max: number,
+  unit = '',
 ): number {
   if (v === undefined) return fallback;
   if (!Number.isSafeInteger(v) || (v as number) < min || (v as number) > max)
-    invalid(file, pointer, `must be an integer from ${min} to ${max}`);
+    invalid(file, pointer, `must be an integer from ${min} to ${max}${unit}`);
   return v as number;
 }
 
