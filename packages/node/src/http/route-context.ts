@@ -9,6 +9,7 @@ import type { FederationStatusSource } from '../federation/federation-status.js'
 import type { FederationStore } from '../federation/federation-store.js';
 import type { Witness } from '../witness/witness.js';
 import type { AnchoringService } from '../anchoring/anchoring-service.js';
+import type { InboxService, OutboxService } from '../messaging/messaging-wire.js';
 
 /** What the federation routes need: membership, status, evidence, and the peer-request checks. */
 export interface FederationRouteDeps {
@@ -57,4 +58,8 @@ export interface RouteContext {
   federation?: FederationRouteDeps;
   /** Collaborative anchoring (absent: anchoring routes answer NOT_FOUND, receipts list no anchors). */
   anchoring?: AnchoringService;
+  /** Cross-namespace messages received (absent: the inbox routes answer NOT_FOUND). */
+  inbox?: InboxService;
+  /** Cross-namespace messages sent (absent: the message routes answer NOT_FOUND). */
+  outbox?: OutboxService;
 }
