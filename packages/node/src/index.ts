@@ -58,3 +58,13 @@ export {
 
 // What GET /v1/anchoring/status answers (the CLI's `anchor status` reads it)
 export type { AnchoringStatus, TargetStatus } from './anchoring/anchoring-status.js';
+
+// What the messaging routes answer (the CLI's `message send|status|inbox` reads them)
+export type {
+  DeliveryProof,
+  InboxItem,
+  InboxPage,
+  MessageState,
+  MessageStatusView,
+  SentMessage,
+} from './messaging/messaging-wire.js';
