@@ -9,6 +9,7 @@ import { registerDemo } from './commands/demo-command.js';
 import { registerFederation } from './commands/federation-command.js';
 import { registerKeys } from './commands/keys-command.js';
 import { registerAnchor } from './commands/anchor-command.js';
+import { registerMessage } from './commands/message-command.js';
 import { EXIT_FAILURE, EXIT_USAGE, UsageError, printError } from './output.js';
 
 export function buildProgram(): Command {
@@ -27,6 +28,7 @@ export function buildProgram(): Command {
   registerFederation(program);
   registerKeys(program);
   registerAnchor(program);
+  registerMessage(program);
   return program;
 }
 

@@ -51,21 +51,38 @@ export class ApiClient {
     } catch (cause) {
       throw new RemembrancerError('INTERNAL', `cannot reach ${this.url}: ${errorMessage(cause)}`, { cause });
     }
-    if (!res.ok) {
-      let code: ErrorCode = 'INTERNAL';
-      let message = `${method} ${path} failed with HTTP ${res.status}`;
-      let pointer: string | undefined;
-      try {
-        const j = (await res.json()) as { code?: string; message?: string; pointer?: string };
-        if (typeof j.code === 'string') code = j.code as ErrorCode;
-        if (typeof j.message === 'string') message = j.message;
-        if (typeof j.pointer === 'string') pointer = j.pointer;
-      } catch {
-        // not our JSON error body; keep the generic message
-      }
-      const ra = Number(res.headers.get('retry-after'));
-      throw new ApiError(code, message, res.status, Number.isFinite(ra) && ra > 0 ? ra : undefined, pointer);
+    if (!res.ok) throw await apiErrorOf(res, method, path);
+    return res;
+  }
+
+  /**
+   * GET `path` as a stream that stays open (server-sent events): unlike `request`, no overall
+   * timeout, only one on the answer's headers (`connectTimeoutMs`); the body ends when the node
+   * closes it or `signal` aborts. Every non-2xx becomes an ApiError, as for `request`.
+   */
+  async openStream(
+    path: string,
+    headers: Record<string, string>,
+    signal: AbortSignal,
+    connectTimeoutMs = this.timeoutMs,
+  ): Promise<Response> {
+    const all: Record<string, string> = { ...headers };
+    if (this.token) all.authorization = `Bearer ${this.token}`;
+    const connecting = new AbortController();
+    const timer = setTimeout(
+      () => connecting.abort(new Error(`no answer within ${connectTimeoutMs} ms`)),
+      connectTimeoutMs,
+    );
+    let res: Response;
+    try {
+      res = await fetch(this.url + path, { headers: all, signal: AbortSignal.any([signal, connecting.signal]) });
+    } catch (cause) {
+      if (signal.aborted) throw cause;
+      throw new RemembrancerError('INTERNAL', `cannot reach ${this.url}: ${errorMessage(cause)}`, { cause });
+    } finally {
+      clearTimeout(timer);
     }
+    if (!res.ok) throw await apiErrorOf(res, 'GET', path);
     return res;
   }
 
@@ -93,4 +110,21 @@ export class ApiClient {
       }
     }
   }
+}
+
+/** The ApiError of a non-2xx answer: the node's `{code, message, pointer}` body when it has one. */
+async function apiErrorOf(res: Response, method: string, path: string): Promise<ApiError> {
+  let code: ErrorCode = 'INTERNAL';
+  let message = `${method} ${path} failed with HTTP ${res.status}`;
+  let pointer: string | undefined;
+  try {
+    const j = (await res.json()) as { code?: string; message?: string; pointer?: string };
+    if (typeof j.code === 'string') code = j.code as ErrorCode;
+    if (typeof j.message === 'string') message = j.message;
+    if (typeof j.pointer === 'string') pointer = j.pointer;
+  } catch {
+    // not our JSON error body; keep the generic message
+  }
+  const ra = Number(res.headers.get('retry-after'));
+  return new ApiError(code, message, res.status, Number.isFinite(ra) && ra > 0 ? ra : undefined, pointer);
 }
