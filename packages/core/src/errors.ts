@@ -124,6 +124,10 @@ export type ErrorCode =
   | 'MESSAGE_WRONG_TARGET'
   | 'MESSAGE_NOT_YET_VALID'
   | 'MESSAGE_EXPIRED'
+  // the target namespace's messaging rules refuse the source, action or operation
+  | 'MESSAGE_NOT_ACCEPTED'
+  // a different message already holds this seq of its stream (source namespace → target namespace)
+  | 'MESSAGE_SEQ_CONFLICT'
   // HTTP transport: malformed or oversized requests, slow clients, load shedding
   | 'BAD_REQUEST'
   | 'INVALID_URL'

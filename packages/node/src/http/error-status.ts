@@ -51,6 +51,19 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   ANCHOR_TARGET_FAILED: 502,
   ANCHOR_NO_SIGNERS: 409,
   FEDERATION_RECEIPT_MALFORMED: 400,
+  // Cross-namespace messages. As for the documents above: a body that is not the document's form
+  // is 400; a well-formed message refused for what it says is 422, as SCHEMA_* and EPOCH_REFUSED
+  // are. An expired message is 422 too, not 410 Gone: 410 speaks of the resource at the URL (the
+  // inbox is there), and the stable code already says the refusal is final. A source the target's
+  // rules do not take is 403, as POLICY_NOT_MET and FORBIDDEN; a seq taken by another message is
+  // a conflict with the stream's state, 409, as GOVERNANCE_CONFLICT.
+  MESSAGE_MALFORMED: 400,
+  MESSAGE_DELIVERY_MALFORMED: 400,
+  MESSAGE_WRONG_TARGET: 422,
+  MESSAGE_NOT_YET_VALID: 422,
+  MESSAGE_EXPIRED: 422,
+  MESSAGE_NOT_ACCEPTED: 403,
+  MESSAGE_SEQ_CONFLICT: 409,
   QUEUE_FULL: 503,
   SHUTTING_DOWN: 503,
   STORAGE_FAILURE: 500,
