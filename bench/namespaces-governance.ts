@@ -14,6 +14,7 @@ import {
   publicKeyBase64,
   replayGovernance,
   signGovernanceDocument,
+  specInForce,
   toHex,
   type CadenceSet,
   type GovernanceDocument,
@@ -161,7 +162,7 @@ export function generateGovernanceLog(count: number, operatorId: string, seed: U
     const spec =
       doc.schema === 'governance.cadence.set@1.0.0'
         ? { ...heads.get(doc.namespace)!.spec, cadence: doc.cadence }
-        : doc.spec;
+        : specInForce(doc.spec);
     heads.set(doc.namespace, { version: doc.version, spec });
     counts[doc.schema] = (counts[doc.schema] ?? 0) + 1;
     entries.push({ index: i, doc });

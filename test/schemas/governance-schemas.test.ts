@@ -5,6 +5,8 @@ import { Ajv2020 } from 'ajv/dist/2020.js';
 import fc from 'fast-check';
 import {
   GOVERNANCE_SCHEMAS,
+  MESSAGE_ACTIONS,
+  MESSAGE_OPERATION_PATTERN,
   NAMESPACE_ID_PATTERN,
   NODE_NAME_PATTERN,
   RemembrancerError,
@@ -16,12 +18,18 @@ import {
   buildNamespaceCreate,
   buildNamespacePolicySet,
   buildSchemaRegister,
+  canonicalize,
   crypto,
   parseGovernanceDocument,
   signGovernanceDocument,
   type GovernanceDocument,
 } from '@vaultmesh/core';
 import { WRITER_ID_PATTERN } from '../../packages/core/src/namespace/namespace-spec.js';
+import {
+  MAX_MESSAGING_OPERATIONS,
+  MAX_MESSAGING_SOURCES,
+  MAX_MESSAGING_WITNESSES,
+} from '../../packages/core/src/namespace/messaging-rules.js';
 import { mutate } from './mutate.js';
 
 type Json = Record<string, any>;
@@ -65,6 +73,15 @@ const specs: unknown[] = [
     limits: { rate_per_second: 1000000, burst: 1000000 },
     cadence: { cold: { target: 'btc:regtest', every: '366d', confirmations: 10000 } },
   },
+  {
+    messaging: {
+      accept_from: ['beta.vaultmesh.local/dao:x', '*/fin:clearing', 'gamma/*', '*/*'],
+      actions: ['notify', 'query'],
+      operations: ['record', 'settle.v2', '*', 'o'.repeat(64)],
+      min_witnesses: 99,
+    },
+  },
+  { messaging: { accept_from: [], actions: ['invoke'], operations: ['*'], min_witnesses: 0 } },
 ];
 
 const cadences: unknown[] = [
@@ -115,7 +132,7 @@ test('the four schemas are valid JSON Schema 2020-12 with ids matching their fil
 
 test('documents built by core match their schema, and only theirs', () => {
   const docs = realDocuments();
-  assert.equal(docs.length, 20);
+  assert.equal(docs.length, 28);
   for (const d of docs) {
     assert.ok(validators[d.schema]!(d), `${d.schema}: ${errors(d)}`);
     for (const other of GOVERNANCE_SCHEMAS) if (other !== d.schema) assert.equal(validators[other]!(d), false);
@@ -134,6 +151,7 @@ test('the schemas reject malformed documents, and so does core', () => {
   const w0 = rich.writers[0];
   const w1 = rich.writers[1];
   const level = rich.cadence.fast;
+  const messaging = (docs.find((d) => canonicalize(d).includes('settle.v2')) as Json)['spec'].messaging;
   const cases: unknown[] = [
     { ...create, extra: 1 },
     { ...create, schema: 'namespace.create@1.0.1' },
@@ -195,6 +213,22 @@ test('the schemas reject malformed documents, and so does core', () => {
     withSpec(create!, { cadence: { strong: { ...level, every: '2*fast' } } }),
     withSpec(create!, { cadence: { cold: { ...level, every: '2*strong' } } }),
     withSpec(create!, { cadence: { fast: without(level, 'every') } }),
+    withSpec(create!, { messaging: null }),
+    withSpec(create!, { messaging: { ...messaging, extra: 1 } }),
+    withSpec(create!, { messaging: without(messaging, 'min_witnesses') }),
+    withSpec(create!, { messaging: { ...messaging, accept_from: ['beta'] } }),
+    withSpec(create!, { messaging: { ...messaging, accept_from: ['beta/dao'] } }),
+    withSpec(create!, { messaging: { ...messaging, accept_from: ['Beta/*'] } }),
+    withSpec(create!, { messaging: { ...messaging, accept_from: ['*/dao:*'] } }),
+    withSpec(create!, { messaging: { ...messaging, accept_from: ['*/*', '*/*'] } }),
+    withSpec(create!, { messaging: { ...messaging, actions: [] } }),
+    withSpec(create!, { messaging: { ...messaging, actions: ['notify', 'invoke'] } }),
+    withSpec(create!, { messaging: { ...messaging, actions: ['reply'] } }),
+    withSpec(create!, { messaging: { ...messaging, operations: [] } }),
+    withSpec(create!, { messaging: { ...messaging, operations: ['Record'] } }),
+    withSpec(create!, { messaging: { ...messaging, operations: ['*', '*'] } }),
+    withSpec(create!, { messaging: { ...messaging, min_witnesses: 100 } }),
+    withSpec(create!, { messaging: { ...messaging, min_witnesses: -1 } }),
     // cadence.set
     { ...cadence, cadence: { cold: { target: 'btc:mainnet', every: '2*strong', confirmations: 1 } } },
     { ...cadence, cadence: { fast: { target: 'eip155:1', every: '1s', confirmations: 10001 } } },
@@ -219,6 +253,17 @@ test('the schemas reject malformed documents, and so does core', () => {
   }
 });
 
+test('documents recorded before messaging existed still match: the member is optional', () => {
+  for (const d of realDocuments()) {
+    if (d.schema !== 'namespace.create@1.0.0' && d.schema !== 'namespace.policy.set@1.0.0') continue;
+    const old = json(d) as Json;
+    delete old['spec'].messaging;
+    delete old['signatures'];
+    assert.ok(validators[d.schema]!(old), `${d.schema}: ${errors(old)}`);
+    assert.equal(canonicalize(parseGovernanceDocument(old)), canonicalize(old));
+  }
+});
+
 test('schema patterns are the ones core checks', () => {
   const same = (schemaPattern: string, re: RegExp) => assert.equal(schemaPattern, re.source.replace(/\\\//g, '/'));
   for (const id of GOVERNANCE_SCHEMAS) {
@@ -229,6 +274,17 @@ test('schema patterns are the ones core checks', () => {
     if (s['$defs'].spec) {
       same(s['$defs'].node_name.pattern, NODE_NAME_PATTERN);
       same(s['$defs'].writer_id.pattern, WRITER_ID_PATTERN);
+      const m = s['$defs'].messaging.properties;
+      const part = (re: RegExp) => re.source.slice(1, -1);
+      assert.equal(
+        m.accept_from.items.pattern,
+        `^(\\*|${part(NODE_NAME_PATTERN)})/(\\*|${part(NAMESPACE_ID_PATTERN)})$`,
+      );
+      assert.equal(m.operations.items.pattern, `^(\\*|${part(MESSAGE_OPERATION_PATTERN)})$`);
+      assert.equal(m.accept_from.maxItems, MAX_MESSAGING_SOURCES);
+      assert.equal(m.operations.maxItems, MAX_MESSAGING_OPERATIONS);
+      assert.equal(m.min_witnesses.maximum, MAX_MESSAGING_WITNESSES);
+      assert.equal(m.actions.enum.at(-1).join(), MESSAGE_ACTIONS.join());
     }
     if (s['$defs'].cadence_target)
       assert.ok(s['$defs'].cadence_target.pattern.includes(`rfc3161:${TSA_NAME_PATTERN.source.slice(1, -1)})$`));
@@ -252,6 +308,10 @@ test('whatever the schemas reject, parseGovernanceDocument rejects too (fast-che
       '5m',
       '2*fast',
       '2*strong',
+      '*/*',
+      'beta/dao:x',
+      'notify',
+      'record',
       key(3),
       'ab'.repeat(32),
       0,

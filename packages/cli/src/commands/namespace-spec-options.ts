@@ -85,7 +85,7 @@ export function withSpecOptions(cmd: Command): Command {
   return withConnection(cmd)
     .option(
       '--spec <file>',
-      'namespace spec JSON ({description, visibility, witness_policy, schema_policy, writers, limits, cadence}); - reads stdin',
+      'namespace spec JSON ({description, visibility, witness_policy, schema_policy, writers, limits, cadence, messaging}); - reads stdin',
     )
     .option('--description <text>', 'description')
     .option('--private', 'readers need a read token')

@@ -1,4 +1,4 @@
-import type { NamespaceSpec } from '@vaultmesh/core';
+import type { MessagingRules, NamespaceSpec } from '@vaultmesh/core';
 
 /** GET /v1/ns/{ns} as the CLI reads it (docs/api.md). */
 export interface NamespaceView extends NamespaceSpec {
@@ -40,11 +40,19 @@ export function describe(n: NamespaceView): string {
       `  limits       entry ≤ ${l.max_entry_bytes} B, rate ${rate}, quota ${l.quota_entries ?? '∞'} entries / ${l.quota_bytes ?? '∞'} B`,
     );
   }
+  if (n.messaging) lines.push(`  messaging    ${describeMessaging(n.messaging)}`);
   for (const [level, s] of Object.entries(n.cadence_schedule ?? {}))
     lines.push(`  cadence      ${level}: ${s.target} every ${s.every}, next due ${s.next_due}`);
   for (const p of n.pending ?? [])
     lines.push(`  pending      ${p.schema} (governance #${p.index}) effective after ${p.effective_after}`);
   return lines.join('\n');
+}
+
+/** The messaging rules in one line: whom the namespace takes messages from, and which. */
+function describeMessaging(m: MessagingRules): string {
+  if (m.accept_from.length === 0) return 'accepts no messages';
+  const witnesses = m.min_witnesses === 0 ? '' : `, source checkpoint cosigned by ≥ ${m.min_witnesses} witnesses`;
+  return `accepts ${m.actions.join('/')} of operations ${m.operations.join(', ')} from ${m.accept_from.join(', ')}${witnesses}`;
 }
 
 /** The spec members of a view: the base that `ns set-policy --sign-with` merges into. */
@@ -57,5 +65,6 @@ export function pickSpec(v: NamespaceView): NamespaceSpec {
     writers: v.writers,
     limits: v.limits,
     cadence: v.cadence,
+    messaging: v.messaging,
   };
 }

@@ -1,7 +1,7 @@
 import { parseCadence } from '../cadence/index.js';
 import { signDocument } from '../namespace/entry-signatures.js';
 import type { JsonObject } from '../namespace/json-members.js';
-import { parseNamespaceSpec, type NamespaceSpec } from '../namespace/namespace-spec.js';
+import { parseNamespaceSpec, type NamespaceSpec, type RecordedNamespaceSpec } from '../namespace/namespace-spec.js';
 import {
   CADENCE_SET_SCHEMA,
   NAMESPACE_CREATE_SCHEMA,
@@ -42,7 +42,7 @@ export interface NamespacePolicySetInput extends GovernanceTimes {
   /** A spec, possibly partial: absent members keep their value in `base`. */
   spec: unknown;
   /** The namespace's current spec; defaults to defaultNamespaceSpec(). */
-  base?: NamespaceSpec;
+  base?: RecordedNamespaceSpec;
 }
 
 export interface CadenceSetInput extends GovernanceTimes {
@@ -67,8 +67,11 @@ function times(input: GovernanceTimes): { issued_at: string; effective_after: st
   return { issued_at, effective_after: input.effective_after ?? issued_at };
 }
 
-/** An unsigned namespace.create@1.0.0. Errors: GOVERNANCE_INVALID with the offending member's pointer. */
-export function buildNamespaceCreate(input: NamespaceCreateInput): NamespaceCreate {
+/**
+ * An unsigned namespace.create@1.0.0; its spec is complete, every member present (`messaging`
+ * included). Errors: GOVERNANCE_INVALID with the offending member's pointer.
+ */
+export function buildNamespaceCreate(input: NamespaceCreateInput): NamespaceCreate & { spec: NamespaceSpec } {
   const spec = underPointer('/spec', () => parseNamespaceSpec(input.spec ?? {}));
   return parseGovernanceDocument({
     schema: NAMESPACE_CREATE_SCHEMA,
@@ -76,11 +79,11 @@ export function buildNamespaceCreate(input: NamespaceCreateInput): NamespaceCrea
     version: 1,
     spec,
     ...times(input),
-  }) as NamespaceCreate;
+  }) as NamespaceCreate & { spec: NamespaceSpec };
 }
 
-/** An unsigned namespace.policy.set@1.0.0 replacing the whole spec by `spec` merged onto `base`. */
-export function buildNamespacePolicySet(input: NamespacePolicySetInput): NamespacePolicySet {
+/** An unsigned namespace.policy.set@1.0.0 replacing the whole spec by `spec` merged onto `base`; complete, as above. */
+export function buildNamespacePolicySet(input: NamespacePolicySetInput): NamespacePolicySet & { spec: NamespaceSpec } {
   const spec = underPointer('/spec', () => parseNamespaceSpec(input.spec, input.base));
   return parseGovernanceDocument({
     schema: NAMESPACE_POLICY_SET_SCHEMA,
@@ -88,7 +91,7 @@ export function buildNamespacePolicySet(input: NamespacePolicySetInput): Namespa
     version: input.version,
     spec,
     ...times(input),
-  }) as NamespacePolicySet;
+  }) as NamespacePolicySet & { spec: NamespaceSpec };
 }
 
 /** An unsigned governance.cadence.set@1.0.0. */

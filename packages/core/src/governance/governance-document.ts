@@ -14,7 +14,12 @@ import {
   type JsonObject,
 } from '../namespace/json-members.js';
 import { NAMESPACE_ID_PATTERN } from '../namespace/namespace-id.js';
-import { NAMESPACE_SPEC_MEMBERS, parseNamespaceSpec, type NamespaceSpec } from '../namespace/namespace-spec.js';
+import {
+  LATER_SPEC_MEMBERS,
+  NAMESPACE_SPEC_MEMBERS,
+  parseNamespaceSpec,
+  type RecordedNamespaceSpec,
+} from '../namespace/namespace-spec.js';
 import { MAX_ENTRY_BYTES } from '../entry/index.js';
 import { parseSchemaId } from '../schema-policy/index.js';
 import { underPointer } from './governance-invalid.js';
@@ -24,7 +29,9 @@ import { underPointer } from './governance-invalid.js';
  * the node's `sys:governance` namespace, signed by operator keys, each taking effect at its
  * `effective_after`. The live namespace rules are exactly the replay of these documents
  * (governance-replay.ts), so each one carries everything replay needs and nothing else: complete,
- * normalized specs (never defaults, which could change between releases), no unknown members.
+ * normalized specs (never defaults, which could change between releases), no unknown members; the
+ * one exception is a spec member added after documents were first recorded (LATER_SPEC_MEMBERS,
+ * e.g. `messaging`), which a document recorded before may lack and replay reads as its default.
  * Documents arrive from operators over HTTP and from peers' logs: everything here treats them as
  * attacker-controlled. Schemas: schemas/namespace.create@1.0.0.json and its three siblings.
  */
@@ -64,7 +71,8 @@ export type NamespaceCreate = GovernanceCommon & {
   schema: typeof NAMESPACE_CREATE_SCHEMA;
   namespace: string;
   version: 1;
-  spec: NamespaceSpec;
+  /** Complete; `messaging` is absent only in documents recorded before it existed (specInForce completes it). */
+  spec: RecordedNamespaceSpec;
 };
 
 /** Replaces the whole spec of an existing namespace. */
@@ -73,7 +81,8 @@ export type NamespacePolicySet = GovernanceCommon & {
   namespace: string;
   /** The namespace's rules version after this change: the current version + 1. */
   version: number;
-  spec: NamespaceSpec;
+  /** Complete; `messaging` is absent only in documents recorded before it existed (specInForce completes it). */
+  spec: RecordedNamespaceSpec;
 };
 
 /** Replaces only the cadence of an existing namespace's spec. */
@@ -130,19 +139,26 @@ function requireNormalized(given: JsonObject, parsed: object, pointer: string, m
   }
 }
 
-/** A complete, normalized namespace spec at `pointer` (`/spec`). */
-function completeSpec(value: unknown, pointer: string): NamespaceSpec {
+/**
+ * A complete, normalized namespace spec at `pointer` (`/spec`), returned with exactly the members
+ * given: a member added later (LATER_SPEC_MEMBERS) that a document recorded before lacks stays
+ * absent, so the document's bytes, and the operator signatures over them, are what was signed.
+ */
+function completeSpec(value: unknown, pointer: string): RecordedNamespaceSpec {
   if (!isObject(value)) refuse(E, pointer, 'must be a JSON object (a complete namespace spec)');
+  const later: readonly string[] = LATER_SPEC_MEMBERS;
+  const given = NAMESPACE_SPEC_MEMBERS.filter((k) => Object.hasOwn(value, k));
   for (const k of NAMESPACE_SPEC_MEMBERS) {
-    if (!Object.hasOwn(value, k))
+    if (!given.includes(k) && !later.includes(k))
       refuse(
         E,
         child(pointer, k),
         'is required: governance documents carry the complete spec, so replay never depends on defaults',
       );
   }
-  const spec = underPointer(pointer, () => parseNamespaceSpec(value));
-  requireNormalized(value, spec, pointer, NAMESPACE_SPEC_MEMBERS);
+  const spec: RecordedNamespaceSpec = underPointer(pointer, () => parseNamespaceSpec(value));
+  requireNormalized(value, spec, pointer, given);
+  for (const k of LATER_SPEC_MEMBERS) if (!given.includes(k)) delete spec[k];
   return spec;
 }
 

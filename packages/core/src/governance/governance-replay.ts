@@ -2,6 +2,7 @@ import { RemembrancerError } from '../errors.js';
 import { compareUtcTimestamps, isUtcTimestamp } from '../federation/timestamp.js';
 import { canonicalize } from '../jcs/index.js';
 import type { JsonObject } from '../namespace/json-members.js';
+import { specInForce } from '../namespace/namespace-spec.js';
 import {
   CADENCE_SET_SCHEMA,
   NAMESPACE_CREATE_SCHEMA,
@@ -70,7 +71,7 @@ function apply(
     case NAMESPACE_CREATE_SCHEMA:
       namespaces.set(doc.namespace, {
         id: doc.namespace,
-        spec: structuredClone(doc.spec),
+        spec: specInForce(doc.spec),
         version: 1,
         created_at: doc.effective_after,
         updated_at: doc.effective_after,
@@ -83,7 +84,7 @@ function apply(
       const spec =
         doc.schema === CADENCE_SET_SCHEMA
           ? { ...structuredClone(cur.spec), cadence: structuredClone(doc.cadence) }
-          : structuredClone(doc.spec);
+          : specInForce(doc.spec);
       namespaces.set(doc.namespace, {
         ...cur,
         spec,

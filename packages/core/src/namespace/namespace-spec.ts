@@ -4,6 +4,7 @@ import { NODE_NAME_PATTERN } from '../federation/registry-set.js';
 import { parseSchemaAllowList } from '../schema-policy/index.js';
 import { MAX_ENTRY_BYTES } from '../entry/index.js';
 import { WRITER_ID_PATTERN } from './writer-id.js';
+import { defaultMessagingRules, parseMessagingRules, type MessagingRules } from './messaging-rules.js';
 export { WRITER_ID_PATTERN } from './writer-id.js';
 import {
   arrayOf,
@@ -19,9 +20,10 @@ import {
 /*
  * A namespace's rules, one JSON shape for `PUT /v1/ns/{ns}` and the governance entries that record
  * every change (namespace.create@1.0.0, namespace.policy.set@1.0.0): who must witness, which schemas
- * entries may claim, who may write and read, how much, and how often to anchor. Specs arrive from
- * operators over HTTP and from the governance log, so the parser treats them as attacker-controlled:
- * every member is checked, unknown members are refused, and errors carry the member's JSON pointer.
+ * entries may claim, who may write and read, how much, how often to anchor, and which messages of
+ * other namespaces it takes (messaging-rules.ts). Specs arrive from operators over HTTP and from
+ * the governance log, so the parser treats them as attacker-controlled: every member is checked,
+ * unknown members are refused, and errors carry the member's JSON pointer.
  */
 
 export const VISIBILITIES = ['public', 'private'] as const;
@@ -84,6 +86,7 @@ export interface NamespaceSpec {
   writers: NamespaceWriter[];
   limits: NamespaceLimits;
   cadence: CadenceSpec;
+  messaging: MessagingRules;
 }
 
 export const NAMESPACE_SPEC_MEMBERS = [
@@ -94,7 +97,27 @@ export const NAMESPACE_SPEC_MEMBERS = [
   'writers',
   'limits',
   'cadence',
+  'messaging',
 ] as const;
+
+/**
+ * Members added to the spec after governance documents were first recorded (`messaging`, issue
+ * 12): a namespace.create or namespace.policy.set recorded before may lack them, and must still
+ * replay, so a recorded spec may omit them and reads as their defaults (specInForce). Documents
+ * built now always carry them (parseNamespaceSpec returns them).
+ */
+export const LATER_SPEC_MEMBERS = ['messaging'] as const;
+export type LaterSpecMember = (typeof LATER_SPEC_MEMBERS)[number];
+
+/** A spec as a governance document records it: complete, except that members added later may be absent. */
+export type RecordedNamespaceSpec = Omit<NamespaceSpec, LaterSpecMember> &
+  Partial<Pick<NamespaceSpec, LaterSpecMember>>;
+
+/** The rules a recorded spec puts in force: a copy, members added later given their defaults when absent. */
+export function specInForce(recorded: RecordedNamespaceSpec): NamespaceSpec {
+  const spec = structuredClone(recorded);
+  return { ...spec, messaging: spec.messaging ?? defaultMessagingRules() };
+}
 
 const HEX_SHA256 = /^[0-9a-f]{64}$/;
 export const MAX_DESCRIPTION_LENGTH = 1024;
@@ -119,6 +142,7 @@ export function defaultNamespaceSpec(): NamespaceSpec {
       quota_bytes: null,
     },
     cadence: {},
+    messaging: defaultMessagingRules(),
   };
 }
 
@@ -252,10 +276,15 @@ function parseLimits(value: unknown, pointer: string, base: NamespaceLimits): Na
 /**
  * Checks a namespace spec and returns it complete and normalized. Members absent from `value` keep
  * their value in `base` (the namespace's current spec when a policy changes; the defaults when one
- * is created), so `{"description": "x"}` changes only the description. `limits` merges member by
- * member in the same way; every other member is replaced whole.
+ * is created; a base recorded without a member added later gives that member's default), so
+ * `{"description": "x"}` changes only the description. `limits` merges member by member in the
+ * same way; every other member is replaced whole (`messaging` and `witness_policy` given in part
+ * are completed with their own defaults, not with the base's members).
  */
-export function parseNamespaceSpec(value: unknown, base: NamespaceSpec = defaultNamespaceSpec()): NamespaceSpec {
+export function parseNamespaceSpec(
+  value: unknown,
+  base: RecordedNamespaceSpec = defaultNamespaceSpec(),
+): NamespaceSpec {
   const o = objectWith(E, value, '', NAMESPACE_SPEC_MEMBERS);
   // Absent (or undefined) keeps the base value; null is an error, so `=== undefined`, never `??`.
   const description = o['description'] === undefined ? base.description : o['description'];
@@ -286,6 +315,12 @@ export function parseNamespaceSpec(value: unknown, base: NamespaceSpec = default
     writers: 'writers' in o ? parseWriters(o['writers'], '/writers') : structuredClone(base.writers),
     limits: 'limits' in o ? parseLimits(o['limits'], '/limits', base.limits) : { ...base.limits },
     cadence: 'cadence' in o ? parseCadence(o['cadence'], '/cadence') : structuredClone(base.cadence),
+    messaging:
+      o['messaging'] !== undefined
+        ? parseMessagingRules(o['messaging'], '/messaging')
+        : base.messaging === undefined
+          ? defaultMessagingRules()
+          : structuredClone(base.messaging),
   };
 }
 

@@ -54,6 +54,7 @@ export const richSpec = {
     strong: { target: 'eip155:1', every: '12*fast', confirmations: 12 },
     cold: { target: 'btc:mainnet', every: '1d', confirmations: 6 },
   },
+  messaging: { accept_from: ['beta.vaultmesh.local/*', '*/fin:clearing'], actions: ['notify', 'invoke'] },
 };
 
 export const sampleDefinition = {

@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { RemembrancerError, canonicalBytes, canonicalize } from '../../src/index.js';
+import { defaultMessagingRules } from '../../src/namespace/messaging-rules.js';
 import {
   MAX_DESCRIPTION_LENGTH,
   MAX_WRITERS,
@@ -31,6 +32,12 @@ const rich = {
   cadence: {
     fast: { target: 'eip155:1', every: '5m', confirmations: 2 },
     strong: { target: 'btc:mainnet', every: '12*fast', confirmations: 6 },
+  },
+  messaging: {
+    accept_from: ['beta.vaultmesh.local/dao:x', '*/fin:clearing'],
+    actions: ['notify', 'invoke'],
+    operations: ['record', 'settle.v2'],
+    min_witnesses: 1,
   },
 };
 
@@ -74,6 +81,8 @@ test('a spec comes back complete and normalized', () => {
     ],
     // A rate alone gets the smallest bucket that passes it.
     limits: { max_entry_bytes: 4096, rate_per_second: 2.5, burst: 3, quota_entries: 1000, quota_bytes: null },
+    // Actions come back in MESSAGE_ACTIONS order; the other lists keep theirs.
+    messaging: { ...rich.messaging, actions: ['invoke', 'notify'] },
   });
   // Normalization is a fixpoint, and shares nothing with its input.
   assert.deepEqual(parseNamespaceSpec(JSON.parse(JSON.stringify(spec))), spec);
@@ -84,6 +93,31 @@ test('a spec comes back complete and normalized', () => {
   input.witness_policy.allowlist.pop();
   assert.equal(out.writers[0]!.id, 'writer-1');
   assert.equal(out.witness_policy.allowlist.length, 3);
+});
+
+test('messaging is replaced whole, kept from the base when absent, and defaults to accepting nothing', () => {
+  assert.deepEqual(defaultNamespaceSpec().messaging, {
+    accept_from: [],
+    actions: ['invoke', 'query', 'notify'],
+    operations: ['*'],
+    min_witnesses: 0,
+  });
+  const base = parseNamespaceSpec(rich);
+  assert.deepEqual(parseNamespaceSpec({ description: 'x' }, base).messaging, base.messaging);
+  assert.deepEqual(parseNamespaceSpec({ messaging: undefined }, base).messaging, base.messaging);
+  // Members absent from a given messaging take their defaults, not the base's: it is replaced whole.
+  assert.deepEqual(parseNamespaceSpec({ messaging: { accept_from: ['*/*'] } }, base).messaging, {
+    ...defaultMessagingRules(),
+    accept_from: ['*/*'],
+  });
+  assert.deepEqual(parseNamespaceSpec({ messaging: {} }, base).messaging, defaultMessagingRules());
+  // A base recorded before messaging existed (a governance document of then) gives the default.
+  const { messaging: _, ...recorded } = base;
+  assert.deepEqual(parseNamespaceSpec({ description: 'y' }, recorded).messaging, defaultMessagingRules());
+  // The base's rules are copied, never shared.
+  const changed = parseNamespaceSpec({}, base);
+  changed.messaging.accept_from.push('a/b:c');
+  assert.deepEqual(base.messaging.accept_from, rich.messaging.accept_from);
 });
 
 test('token writers default to the write scope; key writers only write', () => {
@@ -248,6 +282,12 @@ test('every malformed member is refused with its pointer', () => {
     [{ cadence: { fast: { target: 'eip155:1', every: '5x', confirmations: 1 } } }, '/cadence/fast/every'],
     [{ cadence: { strong: { target: 'eip155:1', every: '2*fast', confirmations: 1 } } }, '/cadence/strong/every'],
     [{ cadence: { hourly: {} } }, '/cadence/hourly'],
+    [{ messaging: null }, '/messaging'],
+    [{ messaging: { accept_from: ['beta'] } }, '/messaging/accept_from/0'],
+    [{ messaging: { accept_from: ['*/*'], deny: [] } }, '/messaging/deny'],
+    [{ messaging: { actions: [] } }, '/messaging/actions'],
+    [{ messaging: { operations: ['Record'] } }, '/messaging/operations/0'],
+    [{ messaging: { min_witnesses: 100 } }, '/messaging/min_witnesses'],
   ];
   for (const [value, pointer] of cases) refused(value, pointer);
   // The same rules hold when a base supplies the rest.
@@ -313,6 +353,9 @@ const values = fc.oneof(
     'eip155:1',
     '5m',
     '2*fast',
+    '*/*',
+    'notify',
+    'record',
     key(5),
     hash(5),
     0,
@@ -374,6 +417,7 @@ test('fast-check: arbitrary JSON never crashes the parser', () => {
             'writers',
             'limits',
             'cadence',
+            'messaging',
           ),
           fc.jsonValue({ maxDepth: 3 }),
         ),
