@@ -59,11 +59,17 @@ function realMessages(): Json[] {
   return out.map((m) => json(m) as Json);
 }
 
+/** Delivery records of the real messages; every other one says where its `record` operation appended. */
 function realDeliveries(): Json[] {
   return realMessages().map(
     (m, i) =>
       json(
-        buildMessageDelivery({ message: parseMessage(m), index: i * 1000, acceptedAt: new Date(1740830405000 + i) }),
+        buildMessageDelivery({
+          message: parseMessage(m),
+          index: i * 1000,
+          acceptedAt: new Date(1740830405000 + i),
+          ...(i % 2 === 1 ? { recordIndex: i * 7 } : {}),
+        }),
       ) as Json,
   );
 }
@@ -85,7 +91,9 @@ test('messages and delivery records built by core match their schemas', () => {
     assert.ok(validateMessage(messageEntry(parseMessage(m))));
     assert.deepEqual(parseMessage(m), m);
   }
-  for (const d of realDeliveries()) {
+  const deliveries = realDeliveries();
+  assert.ok(deliveries.some((d) => 'record_index' in d) && deliveries.some((d) => !('record_index' in d)));
+  for (const d of deliveries) {
     assert.ok(validateDelivery(d), JSON.stringify(validateDelivery.errors));
     assert.deepEqual(parseMessageDelivery(d), d);
   }
@@ -189,6 +197,11 @@ test('the schema and parseMessageDelivery reject the same malformed records', ()
     { ...d, target: { node: 'beta' } },
     { ...d, action: 'answer' },
     { ...d, accepted_at: '2025-03-01' },
+    { ...d, record_index: -1 },
+    { ...d, record_index: 1.5 },
+    { ...d, record_index: '3' },
+    { ...d, record_index: null },
+    { ...d, record_index: 2 ** 53 },
   ];
   for (const bad of cases) {
     assert.equal(validateDelivery(bad), false, `schema accepted ${JSON.stringify(bad)?.slice(0, 200)}`);
@@ -197,6 +210,14 @@ test('the schema and parseMessageDelivery reject the same malformed records', ()
       (e: unknown) => e instanceof RemembrancerError && e.code === 'MESSAGE_DELIVERY_MALFORMED',
       `core accepted ${JSON.stringify(bad)?.slice(0, 200)}`,
     );
+  }
+  // record_index is optional, and any log index when present.
+  for (const good of [
+    { ...d, record_index: 0 },
+    { ...d, record_index: Number.MAX_SAFE_INTEGER },
+  ]) {
+    assert.ok(validateDelivery(good), JSON.stringify(validateDelivery.errors));
+    assert.deepEqual(parseMessageDelivery(good), good);
   }
   const feb30 = { ...d, accepted_at: '2025-02-30T00:00:00Z' };
   assert.ok(validateDelivery(feb30));

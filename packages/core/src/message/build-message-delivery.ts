@@ -14,13 +14,15 @@ export interface BuildMessageDeliveryInput {
   index: number;
   /** A Date, or an RFC 3339 UTC timestamp. */
   acceptedAt: Date | string;
+  /** The target-log index of the entry the built-in `record` operation appended for the message, if it ran. */
+  recordIndex?: number;
 }
 
 /**
  * The delivery record of an accepted message: every member derived from the message itself (id,
  * origin, leaf hash, seq, target, action), so it cannot disagree with it, then checked by
  * parseMessageDelivery. Throws MESSAGE_MALFORMED for a malformed message, and
- * MESSAGE_DELIVERY_MALFORMED (with the member's pointer) for a bad index or time.
+ * MESSAGE_DELIVERY_MALFORMED (with the member's pointer) for a bad index, time or record index.
  */
 export function buildMessageDelivery(input: BuildMessageDeliveryInput): MessageDelivery {
   const message = parseMessage(input.message);
@@ -35,5 +37,6 @@ export function buildMessageDelivery(input: BuildMessageDeliveryInput): MessageD
     target: message.target,
     action: message.action,
     accepted_at: timestampOf('MESSAGE_DELIVERY_MALFORMED', input.acceptedAt, '/accepted_at'),
+    ...(input.recordIndex === undefined ? {} : { record_index: input.recordIndex }),
   });
 }

@@ -13,6 +13,8 @@ import { exactObject, messageAction, messageEndpoint } from './message-members.j
  * the source log by origin, index and RFC 6962 leaf hash (enough to check it against that log's
  * proofs without the message); `seq`, `target` and `action` let the target rebuild the state of
  * each stream (the next seq expected, which queries await an answer) from its own log alone.
+ * When the message ran the built-in `record` operation, `record_index` points at the entry it
+ * appended to the target log (in the same batch, just before this record).
  */
 
 export const MESSAGE_DELIVERY_FORMAT = 'namespace.message.delivery@1.0.0';
@@ -34,6 +36,11 @@ export interface MessageDelivery {
   action: MessageAction;
   /** RFC 3339 UTC time the target accepted the message. */
   accepted_at: string;
+  /**
+   * Index, in the target log, of the entry the built-in `record` operation appended for this
+   * message (in the same batch, just before this record); absent for any other operation.
+   */
+  record_index?: number;
 }
 
 const E = 'MESSAGE_DELIVERY_MALFORMED' as const;
@@ -47,19 +54,21 @@ const MEMBERS = [
   'target',
   'action',
   'accepted_at',
+  'record_index',
 ];
+const OPTIONAL = ['record_index'];
 
 /**
  * Checks a delivery record (attacker-controlled: a sender reads it from another node's answer or
- * log) and returns a copy holding exactly its members: what the JSON Schema checks, plus that
- * `accepted_at` names a real calendar day. Whether it records a given message is for the caller
+ * log) and returns a copy holding exactly its members (`record_index` only when given): what the
+ * JSON Schema checks, plus that `accepted_at` names a real calendar day. Whether it records a given message is for the caller
  * to compare (buildMessageDelivery gives the expected members). Throws MESSAGE_DELIVERY_MALFORMED
  * with the offending member's JSON pointer.
  */
 export function parseMessageDelivery(value: unknown): MessageDelivery {
-  const d = exactObject(E, value, '', MEMBERS);
+  const d = exactObject(E, value, '', MEMBERS, OPTIONAL);
   if (d['format'] !== MESSAGE_DELIVERY_FORMAT) refuse(E, '/format', `must be "${MESSAGE_DELIVERY_FORMAT}"`);
-  return {
+  const delivery: MessageDelivery = {
     format: MESSAGE_DELIVERY_FORMAT,
     message_id: stringMatching(
       E,
@@ -82,4 +91,9 @@ export function parseMessageDelivery(value: unknown): MessageDelivery {
     action: messageAction(E, d['action'], '/action'),
     accepted_at: utcTimestamp(E, d['accepted_at'], '/accepted_at'),
   };
+  // Absent stays absent (undefined is absent too): the record's bytes are exactly its members.
+  if (d['record_index'] !== undefined) {
+    delivery.record_index = integerIn(E, d['record_index'], '/record_index', 0, Number.MAX_SAFE_INTEGER);
+  }
+  return delivery;
 }

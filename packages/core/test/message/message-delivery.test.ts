@@ -36,6 +36,22 @@ test('buildMessageDelivery derives every member from the message', () => {
     '2025-03-01T12:00:05.000Z',
   );
   assert.deepEqual(parseMessageDelivery(json(record)), record);
+  assert.equal('record_index' in record, false, 'absent unless the record operation ran');
+});
+
+test('record_index: where the built-in record operation appended, given by the builder and kept by the parser', () => {
+  const recorded = buildMessageDelivery({ message, index: 6, acceptedAt: '2025-03-01T12:00:05Z', recordIndex: 41 });
+  assert.deepEqual(recorded, { ...record, record_index: 41 });
+  assert.deepEqual(parseMessageDelivery(json(recorded)), recorded);
+  assert.equal(buildMessageDelivery({ message, index: 6, acceptedAt: new Date(), recordIndex: 0 }).record_index, 0);
+  // An undefined member is an absent one: the record's bytes are exactly its members.
+  assert.equal('record_index' in parseMessageDelivery({ ...json(record), record_index: undefined }), false);
+  for (const recordIndex of [-1, 0.5, 2 ** 53, Number.NaN]) {
+    assert.throws(() => buildMessageDelivery({ message, index: 6, acceptedAt: new Date(), recordIndex }), {
+      code: 'MESSAGE_DELIVERY_MALFORMED',
+      pointer: '/record_index',
+    });
+  }
 });
 
 test('buildMessageDelivery refuses a malformed message or a bad index or time', () => {
@@ -82,6 +98,9 @@ test('parseMessageDelivery refuses each malformed member, naming it by JSON poin
     [{ ...d, action: 'deliver' }, '/action'],
     [{ ...d, accepted_at: '2025-02-30T00:00:00Z' }, '/accepted_at'],
     [{ ...d, accepted_at: 1740830405 }, '/accepted_at'],
+    [{ ...d, record_index: -1 }, '/record_index'],
+    [{ ...d, record_index: '7' }, '/record_index'],
+    [{ ...d, record_index: null }, '/record_index'],
   ];
   for (const [value, pointer] of cases) {
     assert.throws(
