@@ -86,6 +86,40 @@ export class EntryAdmission {
     return this.finish(this.deps.directory.rules(namespace) ?? rules, objects, batch);
   }
 
+  /**
+   * Entries the node itself built for a writer (cross-namespace messages, issue 12), as canonical
+   * bytes: the namespace exists and takes writes, each entry fits its size limit, and its quota
+   * and rate apply, as to any append. The writer's bearer token is the caller's to have checked
+   * (these entries carry no writer signature: the node made them). The schema policy does not
+   * apply: the entries' shape is fixed by their own format (namespace.message@1.0.0, checked when
+   * built), not chosen by the writer, so a namespace that allows only its own schemas still sends.
+   */
+  admitNodeBuilt(namespace: string, bytes: readonly Uint8Array[]): AdmittedEntries {
+    const rules = this.writableRules(namespace);
+    const { limits } = rules.spec;
+    let total = 0;
+    bytes.forEach((data, i) => {
+      if (data.length > limits.max_entry_bytes) {
+        throw at(
+          new RemembrancerError(
+            'ENTRY_TOO_LARGE',
+            `entry is ${data.length} bytes of canonical JSON; ${rules.id} accepts at most ${limits.max_entry_bytes}`,
+          ),
+          bytes.length > 1 ? i : undefined,
+        );
+      }
+      total += data.length;
+    });
+    const release = this.deps.quota.reserve(rules.id, bytes.length, total, limits);
+    try {
+      this.deps.rate.take(rules.id, bytes.length, limits);
+    } catch (e) {
+      release();
+      throw e;
+    }
+    return { bytes: [...bytes], release };
+  }
+
   /** The rules of a namespace that exists and takes writes through the entry routes. */
   private writableRules(namespace: string): NamespaceRules {
     const rules = this.deps.directory.rules(namespace);

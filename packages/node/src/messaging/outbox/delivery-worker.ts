@@ -1,0 +1,255 @@
+import {
+  buildReceipt,
+  crypto,
+  errorMessage,
+  parseMessage,
+  toHex,
+  utf8Decode,
+  withProof,
+  type NamespaceMessage,
+} from '@vaultmesh/core';
+import type { LogEngine, NamespaceRecord, PublishedCheckpoint } from '../../log/log-engine.js';
+import type { Sealing } from '../../namespaces/sealing.js';
+import { MAX_INBOX_BATCH } from '../messaging-wire.js';
+import { inboxError, messageOutcome } from './delivery-outcome.js';
+import type { InboxAnswer, InboxTransport } from './inbox-transport.js';
+import { streamKey, type OutboxRow, type RowUpdate, type StreamRef } from './outbox-row.js';
+import type { DeliveryLane, OutboxStore } from './outbox-store.js';
+import { retryDelayMs, type BackoffOptions } from './retry-backoff.js';
+import { doneInLane, rowAfterAnswer, rowAfterFailure, type RetrySchedule } from './row-updates.js';
+
+export interface OutboxLogger {
+  info(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+  error(obj: object, msg: string): void;
+}
+
+/**
+ * Bytes of one delivery request at most: the peer scope reads at most 512 KiB
+ * (PEER_BODY_LIMIT_BYTES); this leaves room for the estimate's slack and the wrapper.
+ */
+export const MAX_DELIVERY_BATCH_BYTES = 448 * 1024;
+/** Streams being delivered to at once; the others wait for a later pass. */
+export const MAX_STREAMS_IN_FLIGHT = 32;
+
+const LANES: readonly DeliveryLane[] = ['deliver', 'receipt'];
+
+export interface DeliveryWorkerOptions {
+  store: OutboxStore;
+  engine: Pick<LogEngine, 'getNamespace' | 'getEntry' | 'inclusionProof'>;
+  sealing: Sealing;
+  checkpointNote(origin: string, cp: PublishedCheckpoint): string;
+  transport: InboxTransport;
+  now(): number;
+  random(): number;
+  backoff: BackoffOptions;
+  /** Runs first in every pass (the outbox's incremental recovery scan). */
+  beforePass?(): void;
+  logger?: OutboxLogger;
+  maxStreamsInFlight?: number;
+  maxBatchBytes?: number;
+}
+
+interface Travelling {
+  row: OutboxRow;
+  message: NamespaceMessage;
+}
+
+/** Request bytes a message adds: its entry, its proof (newlines escaped as \n), the members around them. */
+function travellingSize(entryBytes: number, proof: string): number {
+  let newlines = 0;
+  for (let i = proof.indexOf('\n'); i >= 0; i = proof.indexOf('\n', i + 1)) newlines++;
+  return entryBytes + proof.length + newlines + 64;
+}
+
+/**
+ * Delivers what the outbox holds (issue 12, item 2). Every pass: messages covered by their source
+ * namespace's latest sealed checkpoint become `sealed`; then each stream whose first message in a
+ * lane is due gets one request — its next messages in seq order, at most MAX_INBOX_BATCH and
+ * MAX_DELIVERY_BATCH_BYTES, each with its tlog-proof under that sealed checkpoint — and, as long
+ * as whole requests succeed, the next. A stream is never in two requests at once, so a target
+ * sees each stream's messages in order. A failed request is retried after a backoff drawn once
+ * for the request from its first message's attempts, so a stream is retried as one, not message
+ * by message (which would resend its head as often as any of its messages came due).
+ */
+export class DeliveryWorker {
+  readonly #o: DeliveryWorkerOptions;
+  readonly #inFlight = new Map<string, Promise<void>>();
+  #timer: NodeJS.Timeout | undefined;
+  #stopping = false;
+
+  constructor(options: DeliveryWorkerOptions) {
+    this.#o = options;
+  }
+
+  start(tickMs: number): void {
+    this.#stopping = false;
+    if (this.#timer !== undefined) return;
+    this.#timer = setInterval(() => this.pass(), tickMs);
+  }
+
+  /** Stops passing and waits for the requests under way (each bounded by its timeout). */
+  async stop(): Promise<void> {
+    this.#stopping = true;
+    if (this.#timer !== undefined) clearInterval(this.#timer);
+    this.#timer = undefined;
+    await this.settled();
+  }
+
+  /** Resolves once the deliveries under way have settled. */
+  async settled(): Promise<void> {
+    while (this.#inFlight.size > 0) await Promise.allSettled([...this.#inFlight.values()]);
+  }
+
+  /** One pass: scan, seal, and start the requests that are due (not awaited: see settled()). */
+  pass(): void {
+    if (this.#stopping) return;
+    const { store, logger } = this.#o;
+    try {
+      this.#o.beforePass?.();
+    } catch (e) {
+      logger?.error({ err: errorMessage(e) }, 'outbox: scanning the source logs failed');
+    }
+    try {
+      const now = this.#o.now();
+      for (const ns of store.queuedNamespaces()) {
+        const sealed = this.#sealed(ns);
+        if (sealed) store.markSealed(ns, sealed.checkpoint.size, now);
+      }
+      const max = this.#o.maxStreamsInFlight ?? MAX_STREAMS_IN_FLIGHT;
+      for (const lane of LANES) {
+        for (const head of store.heads(lane)) {
+          if (this.#inFlight.size >= max) return;
+          if (head.nextAttemptMs > now) continue;
+          const key = `${lane}\n${streamKey(head)}`;
+          if (this.#inFlight.has(key)) continue;
+          const stream: StreamRef = { namespace: head.namespace, target: head.target };
+          this.#inFlight.set(
+            key,
+            this.#deliverStream(lane, stream)
+              .catch((e: unknown) =>
+                logger?.error(
+                  { namespace: stream.namespace, target: stream.target, lane, err: errorMessage(e) },
+                  'outbox: delivering a stream failed',
+                ),
+              )
+              .finally(() => this.#inFlight.delete(key)),
+          );
+        }
+      }
+    } catch (e) {
+      logger?.error({ err: errorMessage(e) }, 'outbox: a delivery pass failed');
+    }
+  }
+
+  #sealed(namespace: string): { ns: NamespaceRecord; checkpoint: PublishedCheckpoint } | undefined {
+    const ns = this.#o.engine.getNamespace(namespace);
+    const sealed = ns && this.#o.sealing.latestSealed(ns);
+    return ns && sealed ? { ns, checkpoint: sealed.checkpoint } : undefined;
+  }
+
+  async #deliverStream(lane: DeliveryLane, stream: StreamRef): Promise<void> {
+    const { store } = this.#o;
+    while (!this.#stopping) {
+      const rows = store.streamRows(lane, stream, MAX_INBOX_BATCH);
+      const sealed = rows.length > 0 ? this.#sealed(stream.namespace) : undefined;
+      if (!sealed) return;
+      const { travelling, broken } = this.#travelling(sealed.ns, sealed.checkpoint, rows);
+      store.update(broken);
+      if (travelling.length === 0) return;
+      const answer = await this.#o.transport.deliver(
+        stream.target,
+        travelling.map((t) => t.message),
+      );
+      const updates = this.#updates(lane, stream, travelling, answer);
+      store.update(updates);
+      const cut = travelling.length + broken.length < rows.length || rows.length === MAX_INBOX_BATCH;
+      if (!cut || !updates.every((u) => doneInLane(u, lane))) return;
+    }
+  }
+
+  #updates(
+    lane: DeliveryLane,
+    stream: StreamRef,
+    travelling: readonly Travelling[],
+    answer: InboxAnswer,
+  ): RowUpdate[] {
+    const { backoff } = this.#o;
+    const random = () => this.#o.random();
+    const now = this.#o.now();
+    const head = travelling[0]!.row;
+    const schedule: RetrySchedule = {
+      now,
+      retryAt: now + retryDelayMs(lane === 'deliver' ? head.attempts + 1 : head.receiptAttempts + 1, backoff, random),
+      receiptRetryAt: (n) => now + retryDelayMs(n, backoff, random),
+    };
+    if (!answer.ok) {
+      this.#o.logger?.warn(
+        { namespace: stream.namespace, target: stream.target, lane, messages: travelling.length, ...answer.failure },
+        'outbox: delivery request failed',
+      );
+      return travelling.map((t) => rowAfterFailure(t.row, lane, answer.failure, schedule));
+    }
+    const targetLog = this.#o.transport.targetLogKey(stream.target);
+    return travelling.map((t, i) =>
+      rowAfterAnswer(
+        t.row,
+        lane,
+        messageOutcome(t.message, t.row.id, t.row.index, answer.results[i], targetLog),
+        schedule,
+      ),
+    );
+  }
+
+  /**
+   * The rows' messages as they travel: read from the source log (the truth), each with the
+   * tlog-proof of its entry under the sealed checkpoint (buildReceipt checks the proof against
+   * the checkpoint before it is handed out). A row whose entry is not its message is `broken`: a
+   * fault of this node's storage, refused here rather than sent.
+   */
+  #travelling(
+    ns: NamespaceRecord,
+    cp: PublishedCheckpoint,
+    rows: readonly OutboxRow[],
+  ): { travelling: Travelling[]; broken: RowUpdate[] } {
+    const { engine } = this.#o;
+    const note = this.#o.checkpointNote(ns.origin, cp);
+    const maxBytes = this.#o.maxBatchBytes ?? MAX_DELIVERY_BATCH_BYTES;
+    const travelling: Travelling[] = [];
+    const broken: RowUpdate[] = [];
+    let bytes = 0;
+    for (const row of rows) {
+      if (row.index >= cp.size) break;
+      const data = engine.getEntry(ns.id, row.index);
+      if (!data || toHex(crypto.sha256(data)) !== row.id) {
+        this.#o.logger?.error(
+          { namespace: ns.id, index: row.index, id: row.id },
+          'outbox: the source log does not hold this message at its index',
+        );
+        broken.push({
+          id: row.id,
+          state: 'refused',
+          attempts: row.attempts,
+          nextAttemptMs: row.nextAttemptMs,
+          error: inboxError('STORAGE_FAILURE', `entry ${row.index} of ${ns.id} is not message ${row.id}`),
+          receiptAttempts: row.receiptAttempts,
+        });
+        continue;
+      }
+      const entry = JSON.parse(utf8Decode(data)) as unknown;
+      const proof = buildReceipt({
+        namespace: ns.id,
+        origin: ns.origin,
+        index: row.index,
+        entry,
+        proof: engine.inclusionProof(ns.id, row.index, cp.size),
+        checkpointNote: note,
+      }).tlog_proof;
+      const size = travellingSize(data.length, proof);
+      if (travelling.length > 0 && bytes + size > maxBytes) break;
+      bytes += size;
+      travelling.push({ row, message: withProof(parseMessage(entry), proof) });
+    }
+    return { travelling, broken };
+  }
+}

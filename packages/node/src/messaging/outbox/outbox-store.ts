@@ -1,0 +1,320 @@
+import type Database from 'better-sqlite3';
+import { RemembrancerError, type MessageAction, type MessageDelivery, type Receipt } from '@vaultmesh/core';
+import { GuardedConnection } from '../../storage/sqlite/guarded-connection.js';
+import { openDurableDatabase, storageFailure } from '../../storage/sqlite/sqlite-file.js';
+import { MESSAGE_STATES, type MessageState } from '../messaging-wire.js';
+import { migrateOutboxDb } from './outbox-schema.js';
+import type { OutboxRow, RowUpdate, StreamRef } from './outbox-row.js';
+
+/** File name of the outbox database inside the node's data directory. */
+export const OUTBOX_DB_FILE = 'outbox.sqlite';
+
+/**
+ * The two kinds of work on a stream: `deliver` sends sealed messages in seq order; `receipt`
+ * sends delivered messages again to fetch the delivery receipt the first answer lacked (a
+ * duplicate answer carries it). They are separate so a receipt being waited for never holds back
+ * the next messages of its stream.
+ */
+export type DeliveryLane = 'deliver' | 'receipt';
+
+/** Entries [from, to) of a namespace's log, all looked at for messages. */
+export interface ScannedRange {
+  namespace: string;
+  from: number;
+  to: number;
+}
+
+/** A stream with work in a lane, and when its first message in that lane is due. */
+export interface StreamHead extends StreamRef {
+  nextAttemptMs: number;
+}
+
+interface MessageRecord {
+  id: string;
+  namespace: string;
+  idx: number;
+  target_node: string;
+  target_namespace: string;
+  seq: number;
+  action: string;
+  operation: string;
+  sent_at: string;
+  expires_at: string;
+  in_reply_to: string | null;
+  state: string;
+  attempts: number;
+  next_attempt_ms: number;
+  error_code: string | null;
+  error_message: string | null;
+  delivery_index: number | null;
+  delivery_entry: string | null;
+  receipt: string | null;
+  receipt_attempts: number;
+}
+
+const COLUMNS =
+  'id, namespace, idx, target_node, target_namespace, seq, action, operation, sent_at, expires_at, in_reply_to, ' +
+  'state, attempts, next_attempt_ms, error_code, error_message, delivery_index, delivery_entry, receipt, receipt_attempts';
+
+const LANE_WHERE: Record<DeliveryLane, string> = {
+  deliver: `state = 'sealed'`,
+  receipt: `state = 'delivered' AND receipt IS NULL`,
+};
+
+function toRow(r: MessageRecord): OutboxRow {
+  if (!(MESSAGE_STATES as readonly string[]).includes(r.state))
+    throw new RemembrancerError('STORAGE_FAILURE', `corrupt outbox row ${r.id}: state ${JSON.stringify(r.state)}`);
+  const row: OutboxRow = {
+    id: r.id,
+    namespace: r.namespace,
+    index: r.idx,
+    target: { node: r.target_node, namespace: r.target_namespace },
+    seq: r.seq,
+    action: r.action as MessageAction,
+    operation: r.operation,
+    sentAt: r.sent_at,
+    expiresAt: r.expires_at,
+    state: r.state as MessageState,
+    attempts: r.attempts,
+    nextAttemptMs: r.next_attempt_ms,
+    receiptAttempts: r.receipt_attempts,
+  };
+  if (r.in_reply_to !== null) row.inReplyTo = r.in_reply_to;
+  if (r.error_code !== null) row.error = { code: r.error_code as never, message: r.error_message ?? '' };
+  if (r.delivery_index !== null && r.delivery_entry !== null) {
+    // Written by update() from a checked delivery record and a verified receipt.
+    row.delivery = {
+      index: r.delivery_index,
+      entry: JSON.parse(r.delivery_entry) as MessageDelivery,
+      ...(r.receipt === null ? {} : { receipt: JSON.parse(r.receipt) as Receipt }),
+    };
+  }
+  return row;
+}
+
+/**
+ * The outbox on its own SQLite file (`outbox.sqlite`): WAL with synchronous FULL, so a delivery
+ * the outbox recorded is never forgotten after power loss. Only the rows are stored, not the
+ * messages: each message is its entry in the source log, read from there when it travels.
+ */
+export class OutboxStore {
+  readonly path: string;
+  readonly #conn: GuardedConnection;
+  readonly #s: Record<
+    | 'insert'
+    | 'scanMark'
+    | 'setScanMark'
+    | 'streamSeqs'
+    | 'queuedNamespaces'
+    | 'markSealed'
+    | 'update'
+    | 'row'
+    | 'replies'
+    | 'addReply',
+    Database.Statement
+  >;
+  readonly #heads: Record<DeliveryLane, Database.Statement>;
+  readonly #streamRows: Record<DeliveryLane, Database.Statement>;
+
+  /** The file's directory is created (mode 0700) if missing; ':memory:' for a throwaway store. */
+  constructor(path: string) {
+    this.path = path;
+    const db = openDurableDatabase(path, 'outbox');
+    try {
+      migrateOutboxDb(db);
+      this.#s = {
+        insert: db.prepare(
+          `INSERT OR IGNORE INTO outbox_messages (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        ),
+        scanMark: db.prepare('SELECT next_index FROM outbox_scan WHERE namespace = ?').pluck(),
+        setScanMark: db.prepare(
+          `INSERT INTO outbox_scan (namespace, next_index) VALUES (?, ?)
+           ON CONFLICT (namespace) DO UPDATE SET next_index = max(next_index, excluded.next_index)`,
+        ),
+        streamSeqs: db.prepare(
+          `SELECT namespace, target_node, target_namespace, max(seq) AS seq FROM outbox_messages
+           GROUP BY namespace, target_node, target_namespace`,
+        ),
+        queuedNamespaces: db.prepare(`SELECT DISTINCT namespace FROM outbox_messages WHERE state = 'queued'`).pluck(),
+        markSealed: db.prepare(
+          `UPDATE outbox_messages SET state = 'sealed', next_attempt_ms = ?
+           WHERE namespace = ? AND state = 'queued' AND idx < ?`,
+        ),
+        update: db.prepare(
+          `UPDATE outbox_messages SET state = ?, attempts = ?, next_attempt_ms = ?, error_code = ?, error_message = ?,
+             delivery_index = ?, delivery_entry = ?, receipt = ?, receipt_attempts = ? WHERE id = ?`,
+        ),
+        row: db.prepare(`SELECT ${COLUMNS} FROM outbox_messages WHERE id = ?`),
+        replies: db.prepare('SELECT reply_id FROM outbox_replies WHERE query_id = ? ORDER BY reply_id').pluck(),
+        addReply: db.prepare('INSERT OR IGNORE INTO outbox_replies (query_id, reply_id) VALUES (?, ?)'),
+      };
+      // SQLite takes the other columns of a min() aggregate from the row holding the minimum:
+      // each stream's first message in the lane, with its due time.
+      const heads = (lane: DeliveryLane) =>
+        db.prepare(
+          `SELECT namespace, target_node, target_namespace, min(seq) AS seq, next_attempt_ms FROM outbox_messages
+           WHERE ${LANE_WHERE[lane]} GROUP BY namespace, target_node, target_namespace`,
+        );
+      this.#heads = { deliver: heads('deliver'), receipt: heads('receipt') };
+      const rows = (lane: DeliveryLane) =>
+        db.prepare(
+          `SELECT ${COLUMNS} FROM outbox_messages
+           WHERE ${LANE_WHERE[lane]} AND namespace = ? AND target_node = ? AND target_namespace = ?
+           ORDER BY seq LIMIT ?`,
+        );
+      this.#streamRows = { deliver: rows('deliver'), receipt: rows('receipt') };
+    } catch (cause) {
+      db.close();
+      throw storageFailure(`cannot initialise outbox database ${path}`, cause);
+    }
+    this.#conn = new GuardedConnection(db, 'outbox');
+  }
+
+  /**
+   * Records rows of messages found in the source log, in one transaction; rows already held (same
+   * id, or the same seq of the stream) are kept as they are. For each scanned range, the
+   * namespace's scan mark moves to its end when it stood at its start or beyond: every entry below
+   * it has then been looked at. Returns the rows that were new.
+   */
+  recordSent(rows: readonly OutboxRow[], scanned: readonly ScannedRange[] = []): OutboxRow[] {
+    return this.#conn.atomically(() => {
+      const added: OutboxRow[] = [];
+      for (const r of rows) {
+        const info = this.#s.insert.run(
+          r.id,
+          r.namespace,
+          r.index,
+          r.target.node,
+          r.target.namespace,
+          r.seq,
+          r.action,
+          r.operation,
+          r.sentAt,
+          r.expiresAt,
+          r.inReplyTo ?? null,
+          r.state,
+          r.attempts,
+          r.nextAttemptMs,
+          null,
+          null,
+          null,
+          null,
+          null,
+          r.receiptAttempts,
+        );
+        if (info.changes > 0) added.push(r);
+      }
+      for (const r of scanned) {
+        if (((this.#s.scanMark.get(r.namespace) as number | undefined) ?? 0) >= r.from)
+          this.#s.setScanMark.run(r.namespace, r.to);
+      }
+      return added;
+    });
+  }
+
+  /** Every entry of the namespace's log below this index has been looked at for messages. */
+  scanMark(namespace: string): number {
+    return this.#conn.read(() => (this.#s.scanMark.get(namespace) as number | undefined) ?? 0);
+  }
+
+  /** The highest seq used in each stream. */
+  streamSeqs(): Array<StreamRef & { seq: number }> {
+    return this.#conn.read(() =>
+      (
+        this.#s.streamSeqs.all() as Array<{
+          namespace: string;
+          target_node: string;
+          target_namespace: string;
+          seq: number;
+        }>
+      ).map((r) => ({
+        namespace: r.namespace,
+        target: { node: r.target_node, namespace: r.target_namespace },
+        seq: r.seq,
+      })),
+    );
+  }
+
+  /** Namespaces with messages waiting for a sealed checkpoint. */
+  queuedNamespaces(): string[] {
+    return this.#conn.read(() => this.#s.queuedNamespaces.all() as string[]);
+  }
+
+  /** Messages of the namespace at indices below `size` (a sealed checkpoint's) are sealed, due at `dueMs`. Returns how many. */
+  markSealed(namespace: string, size: number, dueMs: number): number {
+    return this.#conn.run('outbox write failed', () => this.#s.markSealed.run(dueMs, namespace, size).changes);
+  }
+
+  /** The streams with work in the lane, each with its first message's due time. */
+  heads(lane: DeliveryLane): StreamHead[] {
+    return this.#conn.read(() =>
+      (
+        this.#heads[lane].all() as Array<{
+          namespace: string;
+          target_node: string;
+          target_namespace: string;
+          next_attempt_ms: number;
+        }>
+      ).map((r) => ({
+        namespace: r.namespace,
+        target: { node: r.target_node, namespace: r.target_namespace },
+        nextAttemptMs: r.next_attempt_ms,
+      })),
+    );
+  }
+
+  /** The stream's first `limit` messages in the lane, in seq order. */
+  streamRows(lane: DeliveryLane, stream: StreamRef, limit: number): OutboxRow[] {
+    return this.#conn.read(() =>
+      (
+        this.#streamRows[lane].all(
+          stream.namespace,
+          stream.target.node,
+          stream.target.namespace,
+          limit,
+        ) as MessageRecord[]
+      ).map(toRow),
+    );
+  }
+
+  /** Writes what delivery attempts changed, in one transaction. */
+  update(updates: readonly RowUpdate[]): void {
+    if (updates.length === 0) return;
+    this.#conn.atomically(() => {
+      for (const u of updates) {
+        this.#s.update.run(
+          u.state,
+          u.attempts,
+          u.nextAttemptMs,
+          u.error?.code ?? null,
+          u.error?.message ?? null,
+          u.delivery?.index ?? null,
+          u.delivery ? JSON.stringify(u.delivery.entry) : null,
+          u.delivery?.receipt ? JSON.stringify(u.delivery.receipt) : null,
+          u.receiptAttempts,
+          u.id,
+        );
+      }
+    });
+  }
+
+  row(id: string): OutboxRow | undefined {
+    return this.#conn.read(() => {
+      const r = this.#s.row.get(id) as MessageRecord | undefined;
+      return r === undefined ? undefined : toRow(r);
+    });
+  }
+
+  /** Ids of the messages received in answer to `queryId`, in id order. */
+  replies(queryId: string): string[] {
+    return this.#conn.read(() => this.#s.replies.all(queryId) as string[]);
+  }
+
+  addReply(queryId: string, replyId: string): void {
+    this.#conn.run('outbox write failed', () => this.#s.addReply.run(queryId, replyId));
+  }
+
+  close(): void {
+    this.#conn.close();
+  }
+}
