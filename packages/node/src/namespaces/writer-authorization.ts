@@ -175,6 +175,21 @@ export class WriterAuthorization {
       throw new RemembrancerError('FORBIDDEN', `this token does not read ${ns.id}`);
   }
 
+  /**
+   * Reading a namespace's message inbox (GET /v1/ns/{ns}/inbox) needs the admin token or a token of
+   * it with any scope, whatever its visibility: the inbox is the application's queue, and a public
+   * namespace may hold messages from private ones, which no one else may read.
+   */
+  authorizeInboxRead(ns: NamespaceRulesView, token: string | undefined): void {
+    if (this.isAdmin(token)) return;
+    if (token === undefined)
+      throw new RemembrancerError('UNAUTHORIZED', `reading the inbox of ${ns.id} needs a token of it`);
+    const grants = this.index().grantsOf(token);
+    if (grants.length === 0) throw new RemembrancerError('UNAUTHORIZED', 'invalid bearer token');
+    if (!grants.some((g) => g.namespace === ns.id))
+      throw new RemembrancerError('FORBIDDEN', `this token does not read the inbox of ${ns.id}`);
+  }
+
   /** Whether the listing of namespaces may show `ns` to this caller. */
   mayList(ns: NamespaceRulesView, token: string | undefined): boolean {
     if (ns.spec.visibility === 'public' || this.isAdmin(token)) return true;

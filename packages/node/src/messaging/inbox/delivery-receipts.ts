@@ -1,0 +1,99 @@
+import { buildReceipt, errorMessage, utf8Decode, type MessageDelivery, type Receipt } from '@vaultmesh/core';
+import type { LogEngine, PublishedCheckpoint } from '../../log/log-engine.js';
+import type { DeliveryProof } from '../messaging-wire.js';
+
+/** How often a wait for a checkpoint looks again, ms (the default checkpoint interval is 1 s). */
+export const CHECKPOINT_POLL_MS = 25;
+
+export interface DeliveryReceiptsOptions {
+  engine: LogEngine;
+  /** The note served for a checkpoint: the log-signed note plus every cosignature held. */
+  checkpointNote: (origin: string, checkpoint: PublishedCheckpoint) => string;
+  logger?: { warn(obj: object, msg: string): void };
+}
+
+/**
+ * The proof of delivery of applied messages: their delivery record and its receipt
+ * (vaultmesh.receipt@1.0.0, built as GET /v1/ns/{ns}/receipt/{index} builds it) against the
+ * namespace's latest published checkpoint, once one covers the record.
+ */
+export class DeliveryReceipts {
+  #closed = false;
+  /** Wakes the sleeping waits (close). */
+  readonly #sleepers = new Set<() => void>();
+
+  constructor(private readonly options: DeliveryReceiptsOptions) {}
+
+  /**
+   * Resolves with the latest checkpoint of the namespace once it covers `index`, or undefined
+   * after `timeoutMs` (or on close). Checkpoints are signed on the engine's interval; nothing
+   * here asks for one sooner, so a burst of deliveries shares one signature.
+   */
+  async covering(namespace: string, index: number, timeoutMs: number): Promise<PublishedCheckpoint | undefined> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const cp = this.latest(namespace);
+      if (cp && cp.size > index) return cp;
+      const left = deadline - Date.now();
+      if (this.#closed || left <= 0) return undefined;
+      await this.sleep(Math.min(CHECKPOINT_POLL_MS, left));
+    }
+  }
+
+  /** The proof of a delivery record at `index`, its receipt under `checkpoint` when that covers it. */
+  proof(namespace: string, index: number, entry: MessageDelivery, checkpoint?: PublishedCheckpoint): DeliveryProof {
+    const cp = checkpoint ?? this.latest(namespace);
+    const proof: DeliveryProof = { index, entry };
+    if (!cp || cp.size <= index) return proof;
+    const receipt = this.receipt(namespace, index, cp);
+    if (receipt) proof.receipt = receipt;
+    return proof;
+  }
+
+  close(): void {
+    this.#closed = true;
+    for (const wake of [...this.#sleepers]) wake();
+  }
+
+  private latest(namespace: string): PublishedCheckpoint | undefined {
+    try {
+      return this.options.engine.latestCheckpoint(namespace);
+    } catch {
+      // Shutting down: no receipt rather than a failed answer for a message already applied.
+      return undefined;
+    }
+  }
+
+  private receipt(namespace: string, index: number, cp: PublishedCheckpoint): Receipt | undefined {
+    const { engine } = this.options;
+    try {
+      const ns = engine.getNamespace(namespace);
+      const data = engine.getEntry(namespace, index);
+      if (!ns || !data) return undefined;
+      return buildReceipt({
+        namespace,
+        origin: ns.origin,
+        index,
+        entry: JSON.parse(utf8Decode(data)) as unknown,
+        proof: engine.inclusionProof(namespace, index, cp.size),
+        checkpointNote: this.options.checkpointNote(ns.origin, cp),
+      });
+    } catch (e) {
+      // The record is applied either way; the sender asks again and gets the receipt then.
+      this.options.logger?.warn({ namespace, index, err: errorMessage(e) }, 'cannot build a delivery receipt');
+      return undefined;
+    }
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        this.#sleepers.delete(done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.#sleepers.add(done);
+    });
+  }
+}

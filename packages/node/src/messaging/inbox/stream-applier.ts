@@ -1,0 +1,369 @@
+import { buildMessageDelivery, utf8Decode, type NamespaceMessage } from '@vaultmesh/core';
+import { entryToBytes } from '../../entries/entry-bytes.js';
+import type { AppendResult, LogEngine } from '../../log/log-engine.js';
+import type { NamespaceDirectory } from '../../namespaces/namespace-directory.js';
+import type { SchemaRegistry } from '../../namespaces/schema-registry.js';
+import type { WriterAuthorization } from '../../namespaces/writer-authorization.js';
+import type { InboxResult } from '../messaging-wire.js';
+import { refusal, refusalOf, type ProvenMessage } from './incoming-message.js';
+import { advanceStream, listedInInbox, rowDelivery, rowMessage } from './inbox-rows.js';
+import type { InboxRow, InboxStore, NewInboxRow } from './inbox-store.js';
+import { decideAtTurn } from './turn-decision.js';
+
+/** Most messages of one stream applied by one pair of appends (a longer run takes several). */
+export const MAX_RUN = 1024;
+
+/**
+ * Reserves what an append of node-built entries takes from the namespace's limits (storage quota,
+ * and rate where the node applies it), or throws (QUOTA_EXCEEDED, RATE_LIMITED, …) reserving
+ * nothing. Returns the release, called once the append settled.
+ */
+export type AdmitAppend = (namespace: string, entries: readonly Uint8Array[]) => () => void;
+
+export interface StreamApplierDeps {
+  engine: LogEngine;
+  store: InboxStore;
+  directory: NamespaceDirectory;
+  schemas: SchemaRegistry;
+  auth: WriterAuthorization;
+  admit: AdmitAppend;
+  now: () => number;
+  /** Told when the namespace's application inbox got items. */
+  onItems: (namespace: string) => void;
+}
+
+/** One proven message of a request, at its position in the request. */
+export interface StreamMessage {
+  pos: number;
+  proven: ProvenMessage;
+}
+
+/** A delivery record planned: the exact bytes to append and their text (what the intent stores). */
+interface Planned {
+  bytes: Uint8Array;
+  text: string;
+}
+
+interface Apply {
+  row: InboxRow;
+  message: NamespaceMessage;
+  /** invoke/record whose entry is not in the log yet: its bytes. */
+  record?: Uint8Array;
+}
+
+/** What became of the stream's messages while one request was handled. */
+interface DrainState {
+  appliedNow: Set<number>;
+  /** Source indexes whose apply failed for a passing reason (the append was refused): their refusal. */
+  failed: Map<number, InboxResult>;
+}
+
+function plan(entry: object): Planned {
+  const bytes = entryToBytes(entry);
+  return { bytes, text: utf8Decode(bytes) };
+}
+
+/**
+ * Applies the proven messages of one stream (source origin → target namespace), in seq order and
+ * exactly once per (source origin, index). Its caller runs it for one stream at a time (a
+ * KeyedQueue), so what it reads of the stream's rows stays true until it writes.
+ *
+ * The order of writes is what makes a crash harmless. The target log is the truth: a message is
+ * applied iff its delivery record is in the log. Before anything is appended the rows become
+ * `applying` with the delivery record planned (the intent); once the append resolved they become
+ * `applied` with its index. A crash in between leaves intents that reconciliation (at the next
+ * open) resolves by looking for exactly those records in the log.
+ *
+ * A run of messages is applied with one append of their delivery records, in seq order. `record`
+ * messages need two: their entries first, because a delivery record names its entry's index
+ * (record_index), which the log assigns only when it appends — a delivery record cannot name it in
+ * advance. The entries' indexes are stored (still `applying`) before the delivery records are
+ * appended, so a crash between the two appends leaves each entry known, and only its delivery
+ * record owed.
+ */
+export class StreamApplier {
+  readonly #inFlight = new Map<string, number>();
+
+  constructor(private readonly deps: StreamApplierDeps) {}
+
+  /**
+   * Takes the request's proven messages of one stream into it — held, or refused when they
+   * conflict with what the stream already holds — then applies every message whose turn came.
+   * Returns the result of each message by its position in the request, receipts not yet attached.
+   */
+  async apply(
+    namespace: string,
+    origin: string,
+    messages: readonly StreamMessage[],
+  ): Promise<Map<number, InboxResult>> {
+    const out = new Map<number, InboxResult>();
+    try {
+      const refs = this.admit(namespace, origin, messages, out);
+      const state: DrainState = { appliedNow: new Set(), failed: new Map() };
+      await this.drain(namespace, origin, state);
+      const answered = new Set<number>();
+      for (const { pos, index, id } of refs) {
+        out.set(pos, this.resultOf(origin, index, id, state, answered));
+        answered.add(index);
+      }
+    } catch (e) {
+      // A storage fault: whatever was not answered is refused with it (the sender retries).
+      for (const { pos, proven } of messages) if (!out.has(pos)) out.set(pos, refusalOf(e, proven.id));
+    }
+    return out;
+  }
+
+  /**
+   * Stores new messages as held and says which positions refer to which rows. A second message
+   * for an entry already received, or for a seq of the stream another message holds or the stream
+   * went past, is refused (MESSAGE_SEQ_CONFLICT) and stored nowhere.
+   */
+  private admit(
+    namespace: string,
+    origin: string,
+    messages: readonly StreamMessage[],
+    out: Map<number, InboxResult>,
+  ): Array<{ pos: number; index: number; id: string }> {
+    const { store } = this.deps;
+    const refs: Array<{ pos: number; index: number; id: string }> = [];
+    const fresh = new Map<number, string>();
+    const seqHolder = new Map<number, number>();
+    const inserts: NewInboxRow[] = [];
+    const next = store.nextSeq(namespace, origin);
+    const receivedMs = this.deps.now();
+    for (const { pos, proven } of messages) {
+      const { index, id, message } = proven;
+      const known = fresh.get(index) ?? store.get(origin, index)?.messageId;
+      if (known !== undefined) {
+        if (known === id) refs.push({ pos, index, id });
+        else
+          out.set(
+            pos,
+            refusal(
+              'MESSAGE_SEQ_CONFLICT',
+              `entry ${index} of ${origin} was received as message ${known}, not ${id}: the source log shows two entries at one index`,
+              id,
+            ),
+          );
+        continue;
+      }
+      const holder = seqHolder.get(message.seq) ?? store.bySeq(namespace, origin, message.seq)?.sourceIndex;
+      if (holder !== undefined) {
+        out.set(
+          pos,
+          refusal(
+            'MESSAGE_SEQ_CONFLICT',
+            `seq ${message.seq} of the stream ${origin} → ${namespace} is entry ${holder} of the source log, not entry ${index}`,
+            id,
+          ),
+        );
+        continue;
+      }
+      if (message.seq < next) {
+        out.set(
+          pos,
+          refusal(
+            'MESSAGE_SEQ_CONFLICT',
+            `the stream ${origin} → ${namespace} is past seq ${message.seq} (next is ${next}), and entry ${index} was not its message`,
+            id,
+          ),
+        );
+        continue;
+      }
+      inserts.push({
+        sourceOrigin: origin,
+        sourceIndex: index,
+        messageId: id,
+        namespace,
+        seq: message.seq,
+        action: message.action,
+        message: JSON.stringify(message),
+        replyLinked: proven.replyLinked,
+        receivedMs,
+      });
+      fresh.set(index, id);
+      seqHolder.set(message.seq, index);
+      refs.push({ pos, index, id });
+    }
+    if (inserts.length > 0) store.atomically(() => inserts.forEach((row) => store.insertHeld(row)));
+    return refs;
+  }
+
+  /** Applies runs of held messages from the stream's next seq on, until a gap (or a failed append). */
+  private async drain(namespace: string, origin: string, state: DrainState): Promise<void> {
+    const { store } = this.deps;
+    for (;;) {
+      const next = store.nextSeq(namespace, origin);
+      const rows = store.streamFrom(namespace, origin, next, MAX_RUN);
+      const run: InboxRow[] = [];
+      for (const row of rows) {
+        // An intent left unresolved by a failed store write: only reconciliation may settle it.
+        if (row.seq !== next + run.length || row.state === 'applying') break;
+        run.push(row);
+      }
+      const held = run.filter((r) => r.state === 'held');
+      if (held.length === 0) {
+        if (run.length > 0) store.atomically(() => advanceStream(store, namespace, origin));
+        return;
+      }
+      if (!(await this.applyRun(namespace, origin, held, state))) return;
+    }
+  }
+
+  /** Settles one run of held messages: refusals for good, applies by one or two appends. False if an append failed. */
+  private async applyRun(
+    namespace: string,
+    origin: string,
+    held: readonly InboxRow[],
+    state: DrainState,
+  ): Promise<boolean> {
+    const { store, directory, engine } = this.deps;
+    const rules = directory.rules(namespace)!;
+    const nowMs = this.deps.now();
+    const turn = { rules, schemas: this.deps.schemas, auth: this.deps.auth, nowMs };
+    const refusals: Array<{ row: InboxRow; code: Parameters<typeof refusal>[0]; message: string }> = [];
+    const applies: Apply[] = [];
+    for (const row of held) {
+      const message = rowMessage(row);
+      // A record entry already in the log (appended before a crash or a failed second append)
+      // binds the message: only its delivery record is owed, whatever the rules say now.
+      const decision =
+        row.recordIndex !== undefined ? { apply: true as const } : decideAtTurn(message, row.replyLinked, turn);
+      if (!decision.apply) refusals.push({ row, code: decision.code, message: decision.message });
+      else applies.push({ row, message, ...(decision.record ? { record: decision.record } : {}) });
+    }
+    const acceptedAt = new Date(nowMs);
+    const planned = new Map<number, Planned>();
+    const deliveryOf = (a: Apply, recordIndex: number | undefined): Planned =>
+      plan(
+        buildMessageDelivery({
+          message: a.message,
+          index: a.row.sourceIndex,
+          acceptedAt,
+          ...(recordIndex === undefined ? {} : { recordIndex }),
+        }),
+      );
+    for (const a of applies)
+      if (a.record === undefined) planned.set(a.row.sourceIndex, deliveryOf(a, a.row.recordIndex));
+
+    this.enter(namespace);
+    try {
+      store.atomically(() => {
+        // The first intent of a namespace: no delivery record of this inbox is below its size now.
+        if (store.scanMark(namespace) === undefined) store.raiseScanMark(namespace, engine.sequencedSize(namespace));
+        for (const r of refusals) store.markRefused(origin, r.row.sourceIndex, r.code, r.message);
+        for (const a of applies) store.markApplying(origin, a.row.sourceIndex, planned.get(a.row.sourceIndex)?.text);
+        if (applies.length === 0) this.settle(namespace, origin);
+      });
+      if (applies.length === 0) return true;
+
+      const records = applies.filter((a) => a.record !== undefined);
+      if (records.length > 0) {
+        const appended = await this.append(namespace, origin, records, (a) => a.record!, state);
+        if (!appended) return false;
+        store.atomically(() =>
+          records.forEach((a, i) => {
+            const recordIndex = appended[i]!.index;
+            const delivery = deliveryOf(a, recordIndex);
+            planned.set(a.row.sourceIndex, delivery);
+            a.row.recordIndex = recordIndex;
+            store.markRecorded(origin, a.row.sourceIndex, recordIndex, delivery.text);
+          }),
+        );
+      }
+
+      const appended = await this.append(
+        namespace,
+        origin,
+        applies,
+        (a) => planned.get(a.row.sourceIndex)!.bytes,
+        state,
+      );
+      if (!appended) return false;
+      let listed = false;
+      store.atomically(() => {
+        applies.forEach((a, i) => {
+          const idx = a.row.sourceIndex;
+          store.markApplied(origin, idx, planned.get(idx)!.text, appended[i]!.index, a.row.recordIndex);
+          if (listedInInbox(a.message)) {
+            store.addItem(namespace, origin, idx);
+            listed = true;
+          }
+        });
+        this.settle(namespace, origin);
+      });
+      for (const a of applies) state.appliedNow.add(a.row.sourceIndex);
+      if (listed) this.deps.onItems(namespace);
+      return true;
+    } finally {
+      this.leave(namespace);
+    }
+  }
+
+  /**
+   * One append for the run (under the namespace's limits). A refused append stored nothing: the
+   * run's intents go back to held (a `record` entry already appended stays known), each message
+   * answered with the refusal, and the stream waits for a retry.
+   */
+  private async append(
+    namespace: string,
+    origin: string,
+    applies: readonly Apply[],
+    bytesOf: (a: Apply) => Uint8Array,
+    state: DrainState,
+  ): Promise<AppendResult[] | undefined> {
+    const entries = applies.map(bytesOf);
+    try {
+      const release = this.deps.admit(namespace, entries);
+      try {
+        return await this.deps.engine.append(namespace, entries);
+      } finally {
+        release();
+      }
+    } catch (e) {
+      const { store } = this.deps;
+      store.atomically(() => {
+        for (const a of applies) store.markHeld(origin, a.row.sourceIndex);
+        this.settle(namespace, origin);
+      });
+      for (const a of applies) state.failed.set(a.row.sourceIndex, refusalOf(e, a.row.messageId));
+      return undefined;
+    }
+  }
+
+  /**
+   * Inside a transaction that settled rows: the stream moves past them, and — when no other append
+   * of this inbox to the namespace is under way — every delivery record below the log's size has
+   * its effect recorded, so reconciliation need not look below it again.
+   */
+  private settle(namespace: string, origin: string): void {
+    const { store, engine } = this.deps;
+    advanceStream(store, namespace, origin);
+    if (this.#inFlight.get(namespace) === 1) store.raiseScanMark(namespace, engine.sequencedSize(namespace));
+  }
+
+  private enter(namespace: string): void {
+    this.#inFlight.set(namespace, (this.#inFlight.get(namespace) ?? 0) + 1);
+  }
+
+  private leave(namespace: string): void {
+    const n = (this.#inFlight.get(namespace) ?? 1) - 1;
+    if (n === 0) this.#inFlight.delete(namespace);
+    else this.#inFlight.set(namespace, n);
+  }
+
+  /** The answer for a message of the request, from its row as the drain left it. */
+  private resultOf(origin: string, index: number, id: string, state: DrainState, answered: Set<number>): InboxResult {
+    const row = this.deps.store.get(origin, index)!;
+    if (row.state === 'applied') {
+      const first = state.appliedNow.has(index) && !answered.has(index);
+      return {
+        message_id: id,
+        status: first ? 'accepted' : 'duplicate',
+        delivery: { index: row.deliveryIndex!, entry: rowDelivery(row) },
+      };
+    }
+    if (row.state === 'refused') return refusal(row.error!.code, row.error!.message, id);
+    return state.failed.get(index) ?? { message_id: id, status: 'held' };
+  }
+}

@@ -1,0 +1,228 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  CosignatureSigner,
+  buildMessage,
+  buildReceipt,
+  formatSignatureLine,
+  messageEntry,
+  messageEntryBytes,
+  messageId,
+  withProof,
+  type BuildMessageInput,
+  type JsonObject,
+  type MessageAction,
+  type NamespaceMessage,
+} from '@vaultmesh/core';
+import { initNode, loadNode, type NodeIdentity } from '../../../src/config/node-config.js';
+import { FederationRegistry } from '../../../src/federation/federation-registry.js';
+import { FederationStore } from '../../../src/federation/federation-store.js';
+import { openLogEngine, type ObservableLogEngine } from '../../../src/log/index.js';
+import type { LogEngine, PublishedCheckpoint } from '../../../src/log/log-engine.js';
+import { Inbox, type InboxOptions } from '../../../src/messaging/inbox/inbox.js';
+import { openNamespaceServices, type NamespaceServices } from '../../../src/namespaces/namespace-services.js';
+import { genesisOf, makePeer, type TestPeer } from '../../federation/federation-fixture.js';
+
+/*
+ * A target node with a real engine, namespace rules, federation registry and inbox, and source logs
+ * of other nodes (real engines signed with those nodes' registry keys) whose messages travel with
+ * real tlog-proofs, cosigned by real witness keys when a test asks.
+ */
+
+export const [ALPHA, BETA, GAMMA, DELTA] = ['alpha.test', 'beta.test', 'gamma.test', 'delta.test'].map((id) =>
+  makePeer(id),
+) as [TestPeer, TestPeer, TestPeer, TestPeer];
+
+/** A settable clock, ms. */
+export interface TestClock {
+  ms: number;
+}
+
+export function tempRoot(prefix = 'remembrancer-inbox-'): { make(): string; cleanup(): void } {
+  const root = mkdtempSync(join(tmpdir(), prefix));
+  let n = 0;
+  return {
+    make: () => join(root, `d${++n}`),
+    cleanup: () => rmSync(root, { recursive: true, force: true }),
+  };
+}
+
+/** The node that receives: alpha, in a federation of alpha, beta, gamma and delta. */
+export class TargetNode {
+  readonly identity: NodeIdentity;
+  readonly engine: ObservableLogEngine;
+  readonly namespaces: NamespaceServices;
+  readonly fedStore: FederationStore;
+  readonly registry: FederationRegistry;
+  readonly clock: TestClock = { ms: Date.now() };
+  inbox!: Inbox;
+
+  constructor(
+    readonly dir: string,
+    options: { federation?: boolean; checkpointIntervalMs?: number } = {},
+  ) {
+    initNode(dir, ALPHA.id);
+    this.identity = loadNode(dir);
+    this.engine = openLogEngine({
+      dbPath: this.identity.dbPath,
+      nodeName: ALPHA.id,
+      logSeed: ALPHA.logSeed,
+      checkpointIntervalMs: options.checkpointIntervalMs ?? 20,
+      synchronous: 'NORMAL',
+    });
+    this.namespaces = openNamespaceServices({
+      engine: this.engine,
+      dataDir: dir,
+      adminToken: this.identity.adminToken,
+      operators: this.identity.governance,
+      localOperator: { id: this.identity.operatorId, seed: this.identity.operatorSeed },
+    });
+    this.fedStore = new FederationStore(join(dir, 'federation.sqlite'));
+    this.registry = new FederationRegistry(this.fedStore);
+    if (options.federation !== false) this.registry.offer(genesisOf([ALPHA, BETA, GAMMA, DELTA]));
+  }
+
+  /** Inbox options over this node; `engine` may be a wrapper of the real one (crash tests). */
+  inboxOptions(extra: Partial<InboxOptions> = {}): InboxOptions {
+    return {
+      engine: this.engine,
+      nodeName: ALPHA.id,
+      directory: this.namespaces.directory,
+      schemas: this.namespaces.schemas,
+      auth: this.namespaces.auth,
+      registry: this.registry,
+      checkpointNote: (_origin, cp) => cp.note,
+      dataDir: this.dir,
+      now: () => this.clock.ms,
+      receiptWaitMs: 5_000,
+      ...extra,
+    };
+  }
+
+  openInbox(extra: Partial<InboxOptions> = {}): Inbox {
+    this.inbox = Inbox.open(this.inboxOptions(extra));
+    return this.inbox;
+  }
+
+  async createNamespace(id: string, spec: object): Promise<void> {
+    await this.namespaces.directory.propose('create', id, spec);
+  }
+
+  /** Every entry of the namespace's log, parsed. */
+  entries(ns: string): JsonObject[] {
+    const size = this.engine.sequencedSize(ns);
+    return this.engine.getEntries(ns, 0, size).map((e) => JSON.parse(new TextDecoder().decode(e)) as JsonObject);
+  }
+
+  /** The namespace's delivery records. */
+  deliveries(ns: string): JsonObject[] {
+    return this.entries(ns).filter((e) => e['format'] === 'namespace.message.delivery@1.0.0');
+  }
+
+  async close(): Promise<void> {
+    this.inbox?.close();
+    this.namespaces.close();
+    await this.engine.close();
+    this.fedStore.close();
+  }
+}
+
+export interface SendInput {
+  seq: number;
+  action?: MessageAction;
+  operation?: string;
+  parameters?: JsonObject;
+  target?: { node: string; namespace: string };
+  sentAt?: Date;
+  expiresAt?: Date;
+  inReplyTo?: string;
+}
+
+export interface Sent {
+  /** The message as it travels (payload.proof set). */
+  message: NamespaceMessage;
+  id: string;
+  index: number;
+}
+
+/** A source namespace's log on another node: messages appended for real, proven under its signed checkpoints. */
+export class SourceLog {
+  readonly engine: LogEngine;
+  readonly origin: string;
+
+  constructor(
+    readonly peer: TestPeer,
+    readonly namespace: string,
+    dir: string,
+    readonly target: { node: string; namespace: string },
+  ) {
+    this.engine = openLogEngine({
+      dataDir: dir,
+      nodeName: peer.id,
+      logSeed: peer.logSeed,
+      checkpointIntervalMs: 0,
+      synchronous: 'NORMAL',
+    });
+    this.engine.createNamespace(namespace);
+    this.origin = `${peer.id}/${namespace}`;
+  }
+
+  build(input: SendInput, now = Date.now()): NamespaceMessage {
+    const b: BuildMessageInput = {
+      source: { node: this.peer.id, namespace: this.namespace },
+      target: input.target ?? this.target,
+      action: input.action ?? 'notify',
+      operation: input.operation ?? 'ping',
+      parameters: input.parameters ?? { n: input.seq },
+      seq: input.seq,
+      sentAt: input.sentAt ?? new Date(now),
+      expiresAt: input.expiresAt ?? new Date(now + 3_600_000),
+      ...(input.inReplyTo ? { inReplyTo: input.inReplyTo } : {}),
+    };
+    return buildMessage(b);
+  }
+
+  /**
+   * Appends the messages to the source log in one append, publishes a checkpoint, has `witnesses`
+   * cosign it, and returns each message with its tlog-proof under that cosigned checkpoint.
+   */
+  async send(inputs: readonly SendInput[], witnesses: readonly TestPeer[] = [], now = Date.now()): Promise<Sent[]> {
+    const messages = inputs.map((i) => this.build(i, now));
+    const results = await this.engine.append(this.namespace, messages.map(messageEntryBytes));
+    const cp = this.engine.publishCheckpoint(this.namespace)!;
+    const note = cosigned(cp, witnesses);
+    return messages.map((m, i) => {
+      const index = results[i]!.index;
+      const receipt = buildReceipt({
+        namespace: this.namespace,
+        origin: this.origin,
+        index,
+        entry: messageEntry(m),
+        proof: this.engine.inclusionProof(this.namespace, index, cp.size),
+        checkpointNote: note,
+      });
+      return { message: withProof(m, receipt.tlog_proof), id: messageId(m), index };
+    });
+  }
+
+  close(): Promise<void> {
+    return this.engine.close();
+  }
+}
+
+/** The checkpoint's note with a cosignature of each witness added. */
+export function cosigned(cp: PublishedCheckpoint, witnesses: readonly TestPeer[]): string {
+  const body = cp.note.slice(0, cp.note.indexOf('\n\n') + 1);
+  let note = cp.note;
+  for (const w of witnesses) {
+    const sig = new CosignatureSigner(`${w.id}/witness`, w.witnessSeed).cosign(body, Math.floor(Date.now() / 1000));
+    note += formatSignatureLine(sig);
+  }
+  return note;
+}
+
+/** Messaging rules that take everything from `sources`. */
+export function acceptFrom(...sources: string[]): object {
+  return { messaging: { accept_from: sources } };
+}
