@@ -65,7 +65,9 @@ function asMessagesError(e: unknown, batch: boolean): unknown {
  */
 export class NamespaceAppendQueue {
   #waiting: Waiting[] = [];
-  #draining: Promise<void> | undefined;
+  /** Set and cleared synchronously around the drain loop: a send never finds it set once the loop has looked its last. */
+  #running = false;
+  #drained: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly namespace: string,
@@ -76,29 +78,34 @@ export class NamespaceAppendQueue {
   submit(drafts: readonly NamespaceMessage[], batch: boolean): Promise<SentMessage[]> {
     return new Promise((resolve, reject) => {
       this.#waiting.push({ drafts, batch, resolve, reject });
-      this.#draining ??= this.#drain().finally(() => {
-        this.#draining = undefined;
-      });
+      if (!this.#running) {
+        this.#running = true;
+        this.#drained = this.#drain();
+      }
     });
   }
 
   /** Resolves once nothing is waiting or being appended. */
   async idle(): Promise<void> {
-    while (this.#draining) await this.#draining;
+    while (this.#running) await this.#drained;
   }
 
   async #drain(): Promise<void> {
-    while (this.#waiting.length > 0) {
-      let count = 0;
-      let take = 0;
-      while (
-        take < this.#waiting.length &&
-        (take === 0 || count + this.#waiting[take]!.drafts.length <= MAX_MESSAGES_PER_APPEND)
-      ) {
-        count += this.#waiting[take]!.drafts.length;
-        take++;
+    try {
+      while (this.#waiting.length > 0) {
+        let count = 0;
+        let take = 0;
+        while (
+          take < this.#waiting.length &&
+          (take === 0 || count + this.#waiting[take]!.drafts.length <= MAX_MESSAGES_PER_APPEND)
+        ) {
+          count += this.#waiting[take]!.drafts.length;
+          take++;
+        }
+        await this.#appendTogether(this.#waiting.splice(0, take));
       }
-      await this.#appendTogether(this.#waiting.splice(0, take));
+    } finally {
+      this.#running = false;
     }
   }
 

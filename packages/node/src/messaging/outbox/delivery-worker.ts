@@ -168,12 +168,7 @@ export class DeliveryWorker {
     }
   }
 
-  #updates(
-    lane: DeliveryLane,
-    stream: StreamRef,
-    travelling: readonly Travelling[],
-    answer: InboxAnswer,
-  ): RowUpdate[] {
+  #updates(lane: DeliveryLane, stream: StreamRef, travelling: readonly Travelling[], answer: InboxAnswer): RowUpdate[] {
     const { backoff } = this.#o;
     const random = () => this.#o.random();
     const now = this.#o.now();
