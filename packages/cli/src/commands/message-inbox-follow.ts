@@ -8,9 +8,10 @@ import { inboxItemFromText } from './message-inbox-item.js';
 /*
  * `message inbox NS --follow`: the inbox as server-sent events (GET /v1/ns/{ns}/inbox with
  * `Accept: text/event-stream`), printed as they come until the signal aborts. A dropped connection
- * or a node that is down is retried with a doubling, capped pause, asking from the last cursor
- * printed (`after` and `Last-Event-ID`), so nothing is printed twice or skipped. An answer that
- * retrying cannot change — a refusal (4xx), an item or stream of the wrong form — ends the command.
+ * or a node that is down is retried with a doubling, capped pause (starting from the stream's
+ * `retry:` time when the node sent one), asking from the last cursor printed (`after` and
+ * `Last-Event-ID`), so nothing is printed twice or skipped. An answer that retrying cannot
+ * change — a refusal (4xx), an item or stream of the wrong form — ends the command.
  */
 
 export interface Backoff {
@@ -65,6 +66,7 @@ async function readStream(
   signal: AbortSignal,
   onConnected: () => void,
   onItem: (item: InboxItem) => void,
+  onRetryHint: (ms: number) => void,
 ): Promise<void> {
   const res = await client.openStream(
     inboxReadPath(client, namespace, { after }),
@@ -90,6 +92,7 @@ async function readStream(
     for (const event of parser.push(decoder.decode(value, { stream: true }))) {
       if (event.type === 'message') onItem(inboxItemFromText(event.data));
     }
+    if (parser.retryMs !== undefined) onRetryHint(parser.retryMs);
   }
 }
 
@@ -98,6 +101,7 @@ export async function followInbox(client: ApiClient, namespace: string, opts: Fo
   const backoff = opts.backoff ?? DEFAULT_FOLLOW_BACKOFF;
   let cursor = opts.after;
   let failures = 0;
+  let first = backoff.firstMs;
   while (!opts.signal.aborted) {
     let connectedAt: number | undefined;
     let why = 'the node closed the stream';
@@ -117,6 +121,10 @@ export async function followInbox(client: ApiClient, namespace: string, opts: Fo
           cursor = item.cursor;
           opts.onItem(item);
         },
+        (ms) => {
+          // The stream's `retry:` field: the server's reconnection time, within our own bounds.
+          first = Math.min(Math.max(ms, 1), backoff.maxMs);
+        },
       );
     } catch (e) {
       if (opts.signal.aborted) return;
@@ -127,7 +135,7 @@ export async function followInbox(client: ApiClient, namespace: string, opts: Fo
     // A stream that stayed open a while was a working connection: start the backoff again.
     if (connectedAt !== undefined && Date.now() - connectedAt >= backoff.maxMs) failures = 0;
     failures++;
-    const ms = backoffMs(backoff, failures);
+    const ms = backoffMs({ ...backoff, firstMs: first }, failures);
     opts.onRetry?.(why, ms);
     await pause(ms, opts.signal);
   }

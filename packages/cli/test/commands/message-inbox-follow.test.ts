@@ -77,7 +77,7 @@ describe('message inbox --follow', () => {
       const { client, seen } = await serve((n, _req, res) => {
         sse(res);
         if (n === 1) {
-          res.write(': heartbeat\n\n' + event(1) + event(2));
+          res.write('retry: 5000\n: heartbeat\n\n' + event(1) + event(2));
           // The network drops the connection mid-stream.
           setTimeout(() => res.destroy(), 50);
         } else if (n === 2) {
@@ -89,14 +89,20 @@ describe('message inbox --follow', () => {
       });
       const printed: number[] = [];
       const retries: string[] = [];
+      const pauses: number[] = [];
       await followInbox(client, 'dao:dst', {
         after: 0,
         signal: stop.signal,
         onItem: (i) => printed.push(i.cursor),
-        onRetry: (why) => retries.push(why),
+        onRetry: (why, ms) => {
+          retries.push(why);
+          pauses.push(ms);
+        },
         backoff: fast,
       });
       assert.deepEqual(printed, [1, 2, 3]);
+      // The stream's retry: 5000 starts the backoff, within its cap.
+      assert.deepEqual(pauses, [fast.maxMs, fast.maxMs]);
       assert.equal(retries.length, 2);
       assert.deepEqual(
         seen.map((s) => [s.after, s.lastEventId]),
