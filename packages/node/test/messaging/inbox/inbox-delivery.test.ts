@@ -89,7 +89,10 @@ describe('delivery', () => {
     const before = node.deliveries(DST).length;
     const [a3] = await node.inbox.receive(DST, [m3!.message], { kind: 'public' });
     expectAccepted(a3!, m3!.id);
-    const seqs = node.deliveries(DST).slice(before).map((d) => d['seq']);
+    const seqs = node
+      .deliveries(DST)
+      .slice(before)
+      .map((d) => d['seq']);
     assert.deepEqual(seqs, [3, 4, 5], 'the held messages followed in seq order');
     const [d5] = await node.inbox.receive(DST, [m5!.message], { kind: 'public' });
     assert.equal(d5!.status, 'duplicate');

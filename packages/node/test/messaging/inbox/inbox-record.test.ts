@@ -1,0 +1,106 @@
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { buildSchemaRegister, signGovernanceDocument, verifyReceipt } from '@vaultmesh/core';
+import type { InboxVia } from '../../../src/messaging/messaging-wire.js';
+import { ALPHA, BETA, SourceLog, TargetNode, tempRoot } from './inbox-fixture.js';
+
+// invoke/record appends `parameters` as an entry of the target under its schema policy, and the
+// delivery record names it (record_index); a record the target refuses is refused at its turn and
+// does not hold up its stream.
+
+const DST = 'app:ledger';
+const dirs = tempRoot();
+let node: TargetNode;
+let src: SourceLog;
+const PUBLIC: InboxVia = { kind: 'public' };
+const record = (seq: number, parameters: Record<string, unknown>) => ({
+  seq,
+  action: 'invoke' as const,
+  operation: 'record',
+  parameters,
+});
+
+before(async () => {
+  node = new TargetNode(dirs.make());
+  const doc = signGovernanceDocument(
+    buildSchemaRegister({
+      schema_id: 'payment@1.0.0',
+      definition: {
+        $schema: 'https://json-schema.org/draft/2020-12/schema',
+        type: 'object',
+        required: ['amount'],
+        properties: { amount: { type: 'integer', minimum: 0 } },
+        additionalProperties: false,
+      },
+    }),
+    node.identity.operatorId,
+    node.identity.operatorSeed,
+  );
+  await node.namespaces.directory.submit(doc);
+  await node.createNamespace(DST, {
+    schema_policy: { allow: ['payment@1.0.0'] },
+    limits: { max_entry_bytes: 512 },
+    messaging: { accept_from: [`${BETA.id}/app:src`], actions: ['invoke', 'notify'] },
+  });
+  node.openInbox();
+  src = new SourceLog(BETA, 'app:src', dirs.make(), { node: ALPHA.id, namespace: DST });
+});
+
+after(async () => {
+  await node.close();
+  await src.close();
+  dirs.cleanup();
+});
+
+test('record appends the parameters as an entry, then the delivery record naming it', async () => {
+  const [m] = await src.send([record(1, { schema: 'payment@1.0.0', amount: 12 })]);
+  const [r] = await node.inbox.receive(DST, [m!.message], PUBLIC);
+  assert.equal(r!.status, 'accepted', JSON.stringify(r));
+  const d = r!.delivery!.entry;
+  assert.equal(typeof d.record_index, 'number');
+  assert.deepEqual(node.entries(DST)[d.record_index!], { schema: 'payment@1.0.0', amount: 12 });
+  assert.ok(d.record_index! < r!.delivery!.index);
+  const vkey = node.engine.getNamespace(DST)!.logVkey;
+  assert.equal(verifyReceipt(r!.delivery!.receipt, { logVkeys: [vkey] }).ok, true);
+  // Not an application inbox item: its effect is the entry.
+  assert.equal(node.inbox.page(DST, 0, 10).items.length, 0);
+});
+
+test('a record the schema policy or the size limit refuses is refused at its turn; the stream goes on', async () => {
+  const size = node.engine.sequencedSize(DST);
+  const sent = await src.send([
+    record(2, { schema: 'payment@1.0.0', amount: -1 }),
+    record(3, { amount: 1 }),
+    record(4, { schema: 'payment@1.0.0', amount: 1, pad: 'x'.repeat(600) }),
+    record(5, { schema: 'payment@1.0.0', amount: 5 }),
+    { seq: 6, parameters: { note: 'hi' } },
+  ]);
+  const results = await node.inbox.receive(
+    DST,
+    sent.map((s) => s.message),
+    PUBLIC,
+  );
+  assert.deepEqual(
+    results.map((r) => r.error?.code ?? r.status),
+    ['SCHEMA_VALIDATION_FAILED', 'SCHEMA_REQUIRED', 'ENTRY_TOO_LARGE', 'accepted', 'accepted'],
+  );
+  // The two applied: one record entry, then both delivery records in seq order.
+  const added = node.entries(DST).slice(size);
+  assert.deepEqual(added[0], { schema: 'payment@1.0.0', amount: 5 });
+  assert.deepEqual(
+    added.slice(1).map((e) => [e['format'], e['seq'], e['record_index']]),
+    [
+      ['namespace.message.delivery@1.0.0', 5, size],
+      ['namespace.message.delivery@1.0.0', 6, undefined],
+    ],
+  );
+  // A retry of a refused one gets the same refusal; the notify is in the application inbox.
+  const [again] = await node.inbox.receive(DST, [sent[0]!.message], PUBLIC);
+  assert.equal(again!.error!.code, 'SCHEMA_VALIDATION_FAILED');
+  const page = node.inbox.page(DST, 0, 10);
+  assert.deepEqual(
+    page.items.map((i) => i.message_id),
+    [sent[4]!.id],
+  );
+  assert.deepEqual(page.items[0]!.message, sent[4]!.message);
+});
