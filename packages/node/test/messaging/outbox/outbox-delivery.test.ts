@@ -1,0 +1,170 @@
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { NoteVerifier, parseMessage, utf8Decode, verifyMessageProof, verifyReceipt, withProof } from '@vaultmesh/core';
+import { Inbox } from '../../../src/messaging/inbox/inbox.js';
+import type { MessageStatusView, SentMessage } from '../../../src/messaging/messaging-wire.js';
+import { NODE, createNamespace, openOutboxNode, sendRequest, tempNodes, type OutboxNode } from './outbox-fixture.js';
+
+/*
+ * Delivery to namespaces of the same node, through the node's real Inbox (its own verification,
+ * streams, delivery records and receipts): the outbox's states from queued to delivered, refused
+ * and expired, the proofs both ways, and a query answered.
+ */
+
+const A = 'dao:a';
+const B = 'dao:b';
+const to = (ns: string) => `${NODE}/${ns}`;
+
+function status(node: OutboxNode, ns: string, s: SentMessage): MessageStatusView {
+  const view = node.outbox.status(ns, s.id);
+  assert.ok(view, `a status for ${s.id}`);
+  return view;
+}
+
+describe('delivery to the local inbox', () => {
+  const nodes = tempNodes();
+  let node: OutboxNode;
+  let inbox: Inbox | undefined;
+  const draws: number[] = [];
+
+  before(async () => {
+    node = openOutboxNode(nodes.make(), {
+      // Each draw the worker makes comes from here (0 when empty: a retry is due at once).
+      outbox: { random: () => draws.shift() ?? 0 },
+    });
+    await createNamespace(node, A, { messaging: { accept_from: [to(B)] } });
+    await createNamespace(node, B, { messaging: { accept_from: [to(A)] } });
+    await createNamespace(node, 'dao:closed');
+    await createNamespace(node, 'dao:private', { visibility: 'private', messaging: { accept_from: ['*/*'] } });
+  });
+  after(async () => {
+    inbox?.close();
+    await node.close();
+    nodes.cleanup();
+  });
+
+  function openInbox(): Inbox {
+    inbox = Inbox.open({
+      engine: node.engine,
+      nodeName: NODE,
+      directory: node.namespaces.directory,
+      schemas: node.namespaces.schemas,
+      auth: node.namespaces.auth,
+      checkpointNote: (_origin, cp) => cp.note,
+      replyLinker: node.outbox,
+      dataDir: node.dir,
+      now: () => node.clock.ms,
+      // No checkpoint is published unless the test publishes one: answers come without receipts.
+      receiptWaitMs: 20,
+    });
+    node.outbox.attachLocalInbox(inbox);
+    return inbox;
+  }
+
+  let sent: SentMessage[] = [];
+
+  test('queued until a sealed checkpoint covers the message; no inbox yet is a retry, on the backoff drawn', async () => {
+    sent = await node.outbox.send(A, [sendRequest(to(B)), sendRequest(to(B), { action: 'query' })]);
+    await node.outbox.deliverNow();
+    assert.equal(status(node, A, sent[0]!).state, 'queued');
+    assert.equal(status(node, A, sent[0]!).sent_proof, undefined);
+
+    node.engine.publishCheckpoint(A);
+    draws.push(0.5);
+    await node.outbox.deliverNow();
+    const view = status(node, A, sent[0]!);
+    assert.equal(view.state, 'sealed');
+    assert.equal(view.attempts, 1);
+    assert.equal(view.error?.code, 'NOT_FOUND');
+    assert.equal(Date.parse(view.next_attempt_at!), node.clock.ms + 125, 'half of the first bound (250 ms)');
+    // The proof it was sent: the message is entry `index` of the source log under a signed checkpoint.
+    const message = parseMessage(JSON.parse(utf8Decode(node.engine.getEntry(A, view.index)!)));
+    const check = verifyMessageProof(withProof(message, view.sent_proof!), {
+      logVerifiers: NoteVerifier.fromVkey(node.engine.getNamespace(A)!.logVkey),
+      witnessVerifiers: [],
+      minWitnesses: 0,
+      target: { node: NODE, namespace: B },
+      now: node.clock.ms,
+    });
+    assert.ok(check.ok, JSON.stringify(check.checks));
+
+    await node.outbox.deliverNow();
+    assert.equal(status(node, A, sent[0]!).attempts, 1, 'not before its time');
+  });
+
+  test('delivered: the checked delivery record at once, its receipt fetched once a checkpoint covers it', async () => {
+    openInbox();
+    node.clock.ms += 125;
+    await node.outbox.deliverNow();
+    for (const s of sent) {
+      const view = status(node, A, s);
+      assert.equal(view.state, 'delivered', JSON.stringify(view));
+      assert.equal(view.attempts, 2);
+      assert.equal(view.delivery?.entry.message_id, s.id);
+      assert.equal(view.delivery?.receipt, undefined, 'no checkpoint of dao:b yet');
+    }
+    assert.equal(inbox!.page(B, 0, 10).items.length, 2);
+
+    node.engine.publishCheckpoint(B);
+    await node.outbox.deliverNow();
+    for (const s of sent) {
+      const view = status(node, A, s);
+      assert.equal(view.state, 'delivered');
+      assert.equal(view.error, undefined);
+      const receipt = view.delivery!.receipt!;
+      assert.ok(receipt, 'the receipt came with the duplicate answer');
+      const v = verifyReceipt(receipt, { logVkeys: [node.engine.getNamespace(B)!.logVkey] });
+      assert.ok(v.ok, JSON.stringify(v.checks));
+      assert.deepEqual(receipt.entry, view.delivery!.entry);
+      assert.equal(receipt.index, view.delivery!.index);
+    }
+    assert.equal(inbox!.page(B, 0, 10).items.length, 2, 'applied once');
+  });
+
+  test('a query answered: the reply is linked to it', async () => {
+    const query = sent[1]!;
+    const [reply] = await node.outbox.send(B, [sendRequest(to(A), { in_reply_to: query.id })]);
+    node.engine.publishCheckpoint(B);
+    await node.outbox.deliverNow();
+    assert.equal(status(node, B, reply!).state, 'delivered');
+    assert.deepEqual(status(node, A, query).replies, [reply!.id]);
+    assert.equal(node.outbox.linkReply(A, query.id, { node: NODE, namespace: 'dao:closed' }, reply!.id), false);
+    assert.equal(node.outbox.linkReply(A, sent[0]!.id, { node: NODE, namespace: B }, reply!.id), false, 'not a query');
+    assert.equal(node.outbox.linkReply(B, query.id, { node: NODE, namespace: B }, reply!.id), false, 'not its query');
+  });
+
+  test("refused for good with the target's code; a namespace that does not exist is refused too", async () => {
+    const [closed] = await node.outbox.send(A, [sendRequest(to('dao:closed'))]);
+    const [none] = await node.outbox.send(A, [sendRequest(to('dao:none'))]);
+    node.engine.publishCheckpoint(A);
+    await node.outbox.deliverNow();
+    assert.equal(status(node, A, closed!).state, 'refused');
+    assert.equal(status(node, A, closed!).error?.code, 'MESSAGE_NOT_ACCEPTED');
+    assert.equal(status(node, A, none!).state, 'refused');
+    assert.equal(status(node, A, none!).error?.code, 'NAMESPACE_NOT_FOUND');
+    await node.outbox.deliverNow();
+    assert.equal(status(node, A, closed!).attempts, 1, 'never tried again');
+  });
+
+  test('a private namespace receives from the local outbox', async () => {
+    const [p] = await node.outbox.send(A, [sendRequest(to('dao:private'))]);
+    node.engine.publishCheckpoint(A);
+    await node.outbox.deliverNow();
+    assert.equal(status(node, A, p!).state, 'delivered');
+  });
+
+  test('expired: shown once its time passed, still delivered so the target moves past it, then as the target said', async () => {
+    const [s] = await node.outbox.send(A, [sendRequest(to(B), { expires_at: '2026-03-01T01:00:00Z' })]);
+    const [next] = await node.outbox.send(A, [sendRequest(to(B))]);
+    node.clock.ms = Date.parse('2026-03-01T02:00:00Z');
+    const early = status(node, A, s!);
+    assert.equal(early.state, 'expired');
+    assert.equal(early.attempts, 0);
+    node.engine.publishCheckpoint(A);
+    await node.outbox.deliverNow();
+    const late = status(node, A, s!);
+    assert.equal(late.state, 'expired');
+    assert.equal(late.error?.code, 'MESSAGE_EXPIRED');
+    assert.equal(status(node, A, next!).state, 'delivered', 'the stream went on past the expired message');
+  });
+});
