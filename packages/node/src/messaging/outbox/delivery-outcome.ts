@@ -184,7 +184,14 @@ export function messageOutcome(
       let record: MessageDelivery;
       try {
         record = parseMessageDelivery(delivery['entry']);
-        const expected = buildMessageDelivery({ message, index, acceptedAt: record.accepted_at });
+        // accepted_at and record_index (where the built-in record operation put the parameters in
+        // the target log) are the target's to say; every other member follows from the message.
+        const expected = buildMessageDelivery({
+          message,
+          index,
+          acceptedAt: record.accepted_at,
+          ...(record.record_index === undefined ? {} : { recordIndex: record.record_index }),
+        });
         if (!sameBytes(record, expected))
           throw new RemembrancerError(
             'MESSAGE_DELIVERY_MALFORMED',
