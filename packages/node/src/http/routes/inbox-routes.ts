@@ -1,6 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { RemembrancerError, errorMessage, isJsonObject } from '@vaultmesh/core';
+import { RemembrancerError, errorMessage, isJsonObject, type ErrorCode } from '@vaultmesh/core';
 import { UNAUTHENTICATED_BODY_LIMIT_BYTES } from '../../config/http-limits.js';
 import { inboxTargetRules, MAX_INBOX_PAGE } from '../../messaging/inbox/inbox.js';
 import { MAX_INBOX_BATCH, type InboxPage, type InboxService, type InboxVia } from '../../messaging/messaging-wire.js';
@@ -20,6 +20,23 @@ function inboxOf(ctx: RouteContext): InboxService {
   if (!ctx.inbox) throw new RemembrancerError('NOT_FOUND', 'this node receives no messages');
   return ctx.inbox;
 }
+
+/**
+ * Statuses of refusals whose codes the API's catalogue leaves at 500 (error-status.ts): elsewhere
+ * they are the node's own faults — a receipt it built that does not verify — while here they say
+ * what is wrong with the proof a sender brought, so they are the sender's: 400 for a proof that
+ * is not well-formed, 422 for one that proves something else.
+ */
+const PROOF_REFUSAL_STATUS: Partial<Record<ErrorCode, number>> = {
+  TLOG_PROOF_MALFORMED: 400,
+  NOTE_MALFORMED: 400,
+  CHECKPOINT_MALFORMED: 400,
+  COSIGNATURE_MALFORMED: 400,
+  PROOF_MALFORMED: 400,
+  ORIGIN_MISMATCH: 422,
+  PROOF_MISMATCH: 422,
+  LEAF_HASH_MISMATCH: 422,
+};
 
 /** The messages of a delivery body: one message, or `{"messages": [...]}` (attacker-controlled). */
 function messagesOf(body: unknown): { messages: readonly unknown[]; batch: boolean } {
@@ -58,7 +75,12 @@ async function deliver(
   const results = await inbox.receive(ns, messages, via);
   if (batch) return { results };
   const result = results[0]!;
-  if (result.status === 'refused') throw new RemembrancerError(result.error!.code, result.error!.message);
+  if (result.status === 'refused') {
+    const { code, message } = result.error!;
+    const status = PROOF_REFUSAL_STATUS[code];
+    if (status === undefined) throw new RemembrancerError(code, message);
+    return reply.status(status).type('application/json; charset=utf-8').send({ code, message });
+  }
   return reply.status(result.status === 'held' ? 202 : 200).send(result);
 }
 
@@ -81,20 +103,21 @@ class OpenReads {
   readonly #all = new Set<AbortController>();
   #closing = false;
 
-  /** An abort signal for one read: aborted when its client goes or the server closes. */
-  open(request: FastifyRequest): { signal: AbortSignal; done(): void } {
+  /**
+   * An abort signal for one read: aborted when the server closes or the response's connection
+   * does (the response's 'close': the request's own fires once its body is read, at once for a GET).
+   */
+  open(reply: FastifyReply): { signal: AbortSignal; done(): void } {
     const controller = new AbortController();
     if (this.#closing) controller.abort();
     this.#all.add(controller);
     const abort = (): void => controller.abort();
-    request.raw.once('close', abort);
-    request.raw.socket?.once('close', abort);
+    reply.raw.once('close', abort);
     return {
       signal: controller.signal,
       done: () => {
         this.#all.delete(controller);
-        request.raw.off('close', abort);
-        request.raw.socket?.off('close', abort);
+        reply.raw.off('close', abort);
       },
     };
   }
@@ -214,7 +237,7 @@ export const inboxArea: HttpArea = {
             : boundedParam('after', q.after, 0, 0, Number.MAX_SAFE_INTEGER);
         const limit = boundedParam('limit', q.limit, DEFAULT_INBOX_PAGE, 1, MAX_INBOX_PAGE);
         const wait = boundedParam('wait', q.wait, 0, 0, MAX_INBOX_WAIT_SECONDS);
-        const read = reads.open(request);
+        const read = reads.open(reply);
         try {
           if ((request.headers.accept ?? '').includes('text/event-stream')) {
             await streamEvents(inbox, ns, after, limit, reply, read.signal, request.log);

@@ -8,7 +8,7 @@ import type { InboxResult } from '../messaging-wire.js';
 import { refusal, refusalOf, type ProvenMessage } from './incoming-message.js';
 import { advanceStream, listedInInbox, rowDelivery, rowMessage } from './inbox-rows.js';
 import type { InboxRow, InboxStore, NewInboxRow } from './inbox-store.js';
-import { decideAtTurn } from './turn-decision.js';
+import { decideAtTurn, expiredAt } from './turn-decision.js';
 
 /** Most messages of one stream applied by one pair of appends (a longer run takes several). */
 export const MAX_RUN = 1024;
@@ -364,6 +364,16 @@ export class StreamApplier {
       };
     }
     if (row.state === 'refused') return refusal(row.error!.code, row.error!.message, id);
-    return state.failed.get(index) ?? { message_id: id, status: 'held' };
+    const failed = state.failed.get(index);
+    if (failed) return failed;
+    // Held, and already past its window: its refusal when its turn comes is certain, say it now.
+    if (row.recordIndex === undefined && expiredAt(rowMessage(row), this.deps.now())) {
+      return refusal(
+        'MESSAGE_EXPIRED',
+        `the message expired at ${rowMessage(row).expires_at}; an earlier seq of its stream has not arrived, and when it does this one is refused`,
+        id,
+      );
+    }
+    return { message_id: id, status: 'held' };
   }
 }

@@ -15,7 +15,15 @@ import {
   type MessageAction,
   type NamespaceMessage,
 } from '@vaultmesh/core';
+import Fastify, { type FastifyInstance } from 'fastify';
 import { initNode, loadNode, type NodeIdentity } from '../../../src/config/node-config.js';
+import { EvidenceLedger, peerCredentials } from '../../../src/federation/index.js';
+import { installErrorHandling } from '../../../src/http/error-handler.js';
+import { useStrictJsonBodies } from '../../../src/http/json-body.js';
+import type { RouteContext } from '../../../src/http/route-context.js';
+import { inboxArea } from '../../../src/http/routes/inbox-routes.js';
+import { installScopes } from '../../../src/http/scopes.js';
+import { NodeMetrics } from '../../../src/metrics/node-metrics.js';
 import { FederationRegistry } from '../../../src/federation/federation-registry.js';
 import { FederationStore } from '../../../src/federation/federation-store.js';
 import { openLogEngine, type ObservableLogEngine } from '../../../src/log/index.js';
@@ -225,4 +233,38 @@ export function cosigned(cp: PublishedCheckpoint, witnesses: readonly TestPeer[]
 /** Messaging rules that take everything from `sources`. */
 export function acceptFrom(...sources: string[]): object {
   return { messaging: { accept_from: sources } };
+}
+
+/**
+ * The inbox area on a bare Fastify app with the server's real scopes (public, namespace read,
+ * peer), strict JSON bodies and error answers. close() closes the app and its evidence ledger.
+ */
+export async function inboxApp(node: TargetNode): Promise<{ app: FastifyInstance; close(): Promise<void> }> {
+  const ledger = new EvidenceLedger({
+    store: node.fedStore,
+    registry: node.registry,
+    self: ALPHA.id,
+    creds: peerCredentials(0, ALPHA.authSeed),
+  });
+  const app = Fastify();
+  useStrictJsonBodies(app);
+  installErrorHandling(app);
+  const ctx = {
+    engine: node.engine,
+    nodeName: ALPHA.id,
+    adminToken: node.identity.adminToken,
+    namespaces: node.namespaces,
+    metrics: new NodeMetrics(),
+    inbox: node.inbox,
+    federation: { registry: node.registry, store: node.fedStore, ledger, status: undefined as never },
+  } as unknown as RouteContext;
+  installScopes(app, ctx, [inboxArea]);
+  await app.ready();
+  return {
+    app,
+    async close() {
+      await app.close();
+      await ledger.close();
+    },
+  };
 }
