@@ -226,4 +226,23 @@ describe('refused at its turn: recorded for good, the stream goes on', () => {
       ['MESSAGE_NOT_ACCEPTED', 'MESSAGE_NOT_ACCEPTED', 'accepted'],
     );
   });
+
+  test('a message that arrives expired ahead of its stream is answered so, and refused for good when the gap fills', async () => {
+    const now = node.clock.ms;
+    const [m9, m10, m11] = await src.send([
+      { seq: 9 },
+      { seq: 10, sentAt: new Date(now - 7_200_000), expiresAt: new Date(now - 3_600_000) },
+      { seq: 11 },
+    ]);
+    const early = await node.inbox.receive(DST, [m10!.message, m11!.message], PUBLIC);
+    assert.deepEqual(
+      early.map((r) => r.error?.code ?? r.status),
+      ['MESSAGE_EXPIRED', 'held'],
+    );
+    const results = await node.inbox.receive(DST, [m9!.message, m10!.message, m11!.message], PUBLIC);
+    assert.deepEqual(
+      results.map((r) => r.error?.code ?? r.status),
+      ['accepted', 'MESSAGE_EXPIRED', 'accepted'],
+    );
+  });
 });
