@@ -145,6 +145,14 @@ export class NodeMetrics {
     registers: [this.registry],
   });
 
+  /** Cross-namespace messages received (issue 12), by what became of them: status, and code when refused. */
+  readonly inboxMessages = new Counter({
+    name: 'remembrancer_inbox_messages_total',
+    help: 'Messages delivered to this node, by status (accepted, duplicate, held, refused) and refusal code (empty otherwise)',
+    labelNames: ['status', 'code'] as const,
+    registers: [this.registry],
+  });
+
   constructor(options: { defaultMetrics?: boolean } = {}) {
     if (options.defaultMetrics) collectDefaultMetrics({ register: this.registry, prefix: 'remembrancer_' });
   }

@@ -3,6 +3,7 @@ import { RemembrancerError, errorMessage } from '@vaultmesh/core';
 import type { FederationRegistry } from '../../federation/federation-registry.js';
 import type { LogEngine, PublishedCheckpoint } from '../../log/log-engine.js';
 import type { NamespaceDirectory, NamespaceRules } from '../../namespaces/namespace-directory.js';
+import type { NodeMetrics } from '../../metrics/node-metrics.js';
 import { QuotaGuard } from '../../namespaces/quota-guard.js';
 import type { SchemaRegistry } from '../../namespaces/schema-registry.js';
 import type { WriterAuthorization } from '../../namespaces/writer-authorization.js';
@@ -59,6 +60,8 @@ export interface InboxOptions {
   /** How long an answer waits for a checkpoint covering its delivery records (DEFAULT_RECEIPT_WAIT_MS). */
   receiptWaitMs?: number;
   logger?: InboxLogger;
+  /** Counts every result by status and refusal code. */
+  metrics?: Pick<NodeMetrics, 'inboxMessages'>;
 }
 
 /**
@@ -134,7 +137,7 @@ export class Inbox implements InboxService {
       if (this.#closed) throw new RemembrancerError('SHUTTING_DOWN', 'the inbox is closed');
       rules = inboxTargetRules(this.#options.directory, namespace, via);
     } catch (e) {
-      return messages.map(() => refusalOf(e));
+      return this.count(messages.map(() => refusalOf(e)));
     }
 
     const streams = new Map<string, StreamMessage[]>();
@@ -174,6 +177,13 @@ export class Inbox implements InboxService {
       }),
     );
     await this.attachReceipts(namespace, results);
+    this.count(results);
+    return results;
+  }
+
+  private count(results: InboxResult[]): InboxResult[] {
+    const counter = this.#options.metrics?.inboxMessages;
+    if (counter) for (const r of results) counter.inc({ status: r.status, code: r.error?.code ?? '' });
     return results;
   }
 

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { verifyReceipt, type MessageDelivery } from '@vaultmesh/core';
 import type { LogEngine } from '../../../src/log/log-engine.js';
 import type { InboxResult } from '../../../src/messaging/messaging-wire.js';
+import { NodeMetrics } from '../../../src/metrics/node-metrics.js';
 import { ALPHA, BETA, SourceLog, TargetNode, acceptFrom, tempRoot } from './inbox-fixture.js';
 
 // The inbox over a real engine: messages of a real source log with real tlog-proofs are applied
@@ -25,13 +26,14 @@ function counting(engine: LogEngine): { engine: LogEngine; appends: number[] } {
 }
 
 const counted = { appends: [] as number[] };
+const metrics = new NodeMetrics();
 
 before(async () => {
   node = new TargetNode(dirs.make());
   await node.createNamespace(DST, acceptFrom(`${BETA.id}/app:src`));
   const c = counting(node.engine);
   counted.appends = c.appends;
-  node.openInbox({ engine: c.engine });
+  node.openInbox({ engine: c.engine, metrics });
   src = new SourceLog(BETA, 'app:src', dirs.make(), { node: ALPHA.id, namespace: DST });
 });
 
@@ -128,6 +130,16 @@ describe('delivery', () => {
     const [again] = await node.inbox.receive(DST, [y!.message], { kind: 'public' });
     assert.equal(again!.error?.code, 'MESSAGE_SEQ_CONFLICT', 'a retry conflicts again: nothing was stored for it');
     assert.equal(node.engine.sequencedSize(DST), size);
+  });
+
+  test('every result is counted by status and refusal code', async () => {
+    const values = (await metrics.inboxMessages.get()).values;
+    const count = (status: string, code = '') =>
+      values.find((v) => v.labels.status === status && v.labels.code === code)?.value ?? 0;
+    assert.ok(count('accepted') >= 259);
+    assert.ok(count('duplicate') >= 4);
+    assert.ok(count('held') >= 2);
+    assert.ok(count('refused', 'MESSAGE_SEQ_CONFLICT') >= 3);
   });
 });
 
