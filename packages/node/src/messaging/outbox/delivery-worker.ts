@@ -31,6 +31,8 @@ export interface OutboxLogger {
 export const MAX_DELIVERY_BATCH_BYTES = 448 * 1024;
 /** Streams being delivered to at once; the others wait for a later pass. */
 export const MAX_STREAMS_IN_FLIGHT = 32;
+/** Requests of one stream under way at once (see DeliveryWorker.#deliverStream). */
+export const MAX_REQUESTS_PER_STREAM = 4;
 
 const LANES: readonly DeliveryLane[] = ['deliver', 'receipt'];
 
@@ -47,6 +49,7 @@ export interface DeliveryWorkerOptions {
   beforePass?(): void;
   logger?: OutboxLogger;
   maxStreamsInFlight?: number;
+  maxRequestsPerStream?: number;
   maxBatchBytes?: number;
 }
 
@@ -67,8 +70,8 @@ function travellingSize(entryBytes: number, proof: string): number {
  * namespace's latest sealed checkpoint become `sealed`; then each stream whose first message in a
  * lane is due gets one request — its next messages in seq order, at most MAX_INBOX_BATCH and
  * MAX_DELIVERY_BATCH_BYTES, each with its tlog-proof under that sealed checkpoint — and, as long
- * as whole requests succeed, the next. A stream is never in two requests at once, so a target
- * sees each stream's messages in order. A failed request is retried after a backoff drawn once
+ * as requests succeed, the next ones, a few under way at once. A stream has one such run at a
+ * time, so its requests leave in seq order. A failed request is retried after a backoff drawn once
  * for the request from its first message's attempts, so a stream is retried as one, not message
  * by message (which would resend its head as often as any of its messages came due).
  */
@@ -148,24 +151,64 @@ export class DeliveryWorker {
     return ns && sealed ? { ns, checkpoint: sealed.checkpoint } : undefined;
   }
 
+  /**
+   * Delivers a stream's messages in the lane: up to maxRequestsPerStream requests under way at
+   * once, each with the messages after the last one sent, so a target that waits for a checkpoint
+   * before it answers (to return receipts) does not hold the stream to one batch per checkpoint.
+   * Requests leave in seq order and a target applies a stream in seq order, so one overtaken on the
+   * way is only held and answered duplicate on its retry. The run ends when every message was
+   * sent, or at the first answer that leaves a message to retry (the rest wait for their backoff).
+   */
   async #deliverStream(lane: DeliveryLane, stream: StreamRef): Promise<void> {
-    const { store } = this.#o;
-    while (!this.#stopping) {
-      const rows = store.streamRows(lane, stream, MAX_INBOX_BATCH);
-      const sealed = rows.length > 0 ? this.#sealed(stream.namespace) : undefined;
-      if (!sealed) return;
-      const { travelling, broken } = this.#travelling(sealed.ns, sealed.checkpoint, rows);
-      store.update(broken);
-      if (travelling.length === 0) return;
-      const answer = await this.#o.transport.deliver(
-        stream.target,
-        travelling.map((t) => t.message),
-      );
-      const updates = this.#updates(lane, stream, travelling, answer);
-      store.update(updates);
-      const cut = travelling.length + broken.length < rows.length || rows.length === MAX_INBOX_BATCH;
-      if (!cut || !updates.every((u) => doneInLane(u, lane))) return;
+    const window: Array<Promise<boolean>> = [];
+    const most = this.#o.maxRequestsPerStream ?? MAX_REQUESTS_PER_STREAM;
+    let afterSeq = 0;
+    let sending = true;
+    try {
+      while (!this.#stopping) {
+        while (sending && window.length < most) {
+          const next = this.#nextRequest(lane, stream, afterSeq);
+          if (!next) {
+            sending = false;
+            break;
+          }
+          afterSeq = next.afterSeq;
+          window.push(this.#request(lane, stream, next.travelling));
+        }
+        const oldest = window.shift();
+        if (oldest === undefined) return;
+        if (!(await oldest)) sending = false;
+      }
+    } finally {
+      await Promise.allSettled(window);
     }
+  }
+
+  /** The stream's next messages to send after seq `afterSeq`, travelling; undefined when none is ready. */
+  #nextRequest(
+    lane: DeliveryLane,
+    stream: StreamRef,
+    afterSeq: number,
+  ): { travelling: Travelling[]; afterSeq: number } | undefined {
+    const { store } = this.#o;
+    const rows = store.streamRows(lane, stream, MAX_INBOX_BATCH, afterSeq);
+    const sealed = rows.length > 0 ? this.#sealed(stream.namespace) : undefined;
+    if (!sealed) return undefined;
+    const { travelling, broken, lastSeq } = this.#travelling(sealed.ns, sealed.checkpoint, rows);
+    store.update(broken);
+    if (travelling.length === 0) return undefined;
+    return { travelling, afterSeq: lastSeq };
+  }
+
+  /** One request and what its answer changes; true when it left nothing to retry. */
+  async #request(lane: DeliveryLane, stream: StreamRef, travelling: readonly Travelling[]): Promise<boolean> {
+    const answer = await this.#o.transport.deliver(
+      stream.target,
+      travelling.map((t) => t.message),
+    );
+    const updates = this.#updates(lane, stream, travelling, answer);
+    this.#o.store.update(updates);
+    return updates.every((u) => doneInLane(u, lane));
   }
 
   #updates(lane: DeliveryLane, stream: StreamRef, travelling: readonly Travelling[], answer: InboxAnswer): RowUpdate[] {
@@ -206,13 +249,14 @@ export class DeliveryWorker {
     ns: NamespaceRecord,
     cp: PublishedCheckpoint,
     rows: readonly OutboxRow[],
-  ): { travelling: Travelling[]; broken: RowUpdate[] } {
+  ): { travelling: Travelling[]; broken: RowUpdate[]; lastSeq: number } {
     const { engine } = this.#o;
     const note = this.#o.checkpointNote(ns.origin, cp);
     const maxBytes = this.#o.maxBatchBytes ?? MAX_DELIVERY_BATCH_BYTES;
     const travelling: Travelling[] = [];
     const broken: RowUpdate[] = [];
     let bytes = 0;
+    let lastSeq = 0;
     for (const row of rows) {
       if (row.index >= cp.size) break;
       const data = engine.getEntry(ns.id, row.index);
@@ -229,6 +273,7 @@ export class DeliveryWorker {
           error: inboxError('STORAGE_FAILURE', `entry ${row.index} of ${ns.id} is not message ${row.id}`),
           receiptAttempts: row.receiptAttempts,
         });
+        lastSeq = row.seq;
         continue;
       }
       const entry = JSON.parse(utf8Decode(data)) as unknown;
@@ -244,7 +289,8 @@ export class DeliveryWorker {
       if (travelling.length > 0 && bytes + size > maxBytes) break;
       bytes += size;
       travelling.push({ row, message: withProof(parseMessage(entry), proof) });
+      lastSeq = row.seq;
     }
-    return { travelling, broken };
+    return { travelling, broken, lastSeq };
   }
 }

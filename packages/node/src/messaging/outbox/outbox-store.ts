@@ -159,7 +159,7 @@ export class OutboxStore {
       const rows = (lane: DeliveryLane) =>
         db.prepare(
           `SELECT ${COLUMNS} FROM outbox_messages
-           WHERE ${LANE_WHERE[lane]} AND namespace = ? AND target_node = ? AND target_namespace = ?
+           WHERE ${LANE_WHERE[lane]} AND namespace = ? AND target_node = ? AND target_namespace = ? AND seq > ?
            ORDER BY seq LIMIT ?`,
         );
       this.#streamRows = { deliver: rows('deliver'), receipt: rows('receipt') };
@@ -263,14 +263,15 @@ export class OutboxStore {
     );
   }
 
-  /** The stream's first `limit` messages in the lane, in seq order. */
-  streamRows(lane: DeliveryLane, stream: StreamRef, limit: number): OutboxRow[] {
+  /** The stream's first `limit` messages in the lane after seq `afterSeq`, in seq order. */
+  streamRows(lane: DeliveryLane, stream: StreamRef, limit: number, afterSeq = 0): OutboxRow[] {
     return this.#conn.read(() =>
       (
         this.#streamRows[lane].all(
           stream.namespace,
           stream.target.node,
           stream.target.namespace,
+          afterSeq,
           limit,
         ) as MessageRecord[]
       ).map(toRow),
