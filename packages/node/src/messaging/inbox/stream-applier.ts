@@ -259,7 +259,13 @@ export class StreamApplier {
 
       const records = applies.filter((a) => a.record !== undefined);
       if (records.length > 0) {
-        const appended = await this.append(namespace, origin, records, (a) => a.record!, state);
+        const appended = await this.append(
+          namespace,
+          origin,
+          records.map((a) => a.record!),
+          applies,
+          state,
+        );
         if (!appended) return false;
         store.atomically(() =>
           records.forEach((a, i) => {
@@ -275,8 +281,8 @@ export class StreamApplier {
       const appended = await this.append(
         namespace,
         origin,
+        applies.map((a) => planned.get(a.row.sourceIndex)!.bytes),
         applies,
-        (a) => planned.get(a.row.sourceIndex)!.bytes,
         state,
       );
       if (!appended) return false;
@@ -301,18 +307,17 @@ export class StreamApplier {
   }
 
   /**
-   * One append for the run (under the namespace's limits). A refused append stored nothing: the
-   * run's intents go back to held (a `record` entry already appended stays known), each message
-   * answered with the refusal, and the stream waits for a retry.
+   * One append of the run (under the namespace's limits). A refused append stored nothing: every
+   * intent of the run goes back to held (a `record` entry already appended stays known), each
+   * message is answered with the refusal, and the stream waits for a retry.
    */
   private async append(
     namespace: string,
     origin: string,
+    entries: Uint8Array[],
     applies: readonly Apply[],
-    bytesOf: (a: Apply) => Uint8Array,
     state: DrainState,
   ): Promise<AppendResult[] | undefined> {
-    const entries = applies.map(bytesOf);
     try {
       const release = this.deps.admit(namespace, entries);
       try {

@@ -104,3 +104,35 @@ test('a record the schema policy or the size limit refuses is refused at its tur
   );
   assert.deepEqual(page.items[0]!.message, sent[4]!.message);
 });
+
+test('an append the namespace limits refuse: the run waits, and a retry applies it once (its record entry not again)', async () => {
+  const NS = 'app:small';
+  await node.createNamespace(NS, {
+    limits: { quota_entries: 1 },
+    messaging: { accept_from: [`${BETA.id}/app:small-src`], actions: ['invoke', 'notify'] },
+  });
+  const small = new SourceLog(BETA, 'app:small-src', dirs.make(), { node: ALPHA.id, namespace: NS });
+  try {
+    const sent = await small.send([{ seq: 1 }, record(2, { paid: 2 }), { seq: 3 }]);
+    const messages = sent.map((s) => s.message);
+    // The record entry fits a quota of one; the three delivery records after it do not.
+    const refused = await node.inbox.receive(NS, messages, PUBLIC);
+    assert.deepEqual(
+      refused.map((r) => r.error?.code),
+      ['QUOTA_EXCEEDED', 'QUOTA_EXCEEDED', 'QUOTA_EXCEEDED'],
+    );
+    assert.deepEqual(node.entries(NS), [{ paid: 2 }], 'the record entry stays, known to its message');
+    await node.namespaces.directory.propose('set', NS, { limits: { quota_entries: 100 } });
+    const results = await node.inbox.receive(NS, messages, PUBLIC);
+    assert.deepEqual(
+      results.map((r) => r.status),
+      ['accepted', 'accepted', 'accepted'],
+    );
+    assert.deepEqual(
+      node.entries(NS).map((e) => e['paid'] ?? e['seq']),
+      [2, 1, 2, 3],
+    );
+  } finally {
+    await small.close();
+  }
+});
