@@ -20,6 +20,14 @@ import { StreamApplier, type AdmitAppend, type StreamMessage } from './stream-ap
 
 /** How long an answer waits for a checkpoint covering its delivery records, ms (the checkpoint interval is 1 s). */
 export const DEFAULT_RECEIPT_WAIT_MS = 3_000;
+/**
+ * How long an answer of `held` waits for the gap before it to fill, ms. A sender with several
+ * requests of one stream under way may see a later one arrive first: its messages are applied a
+ * moment later by the earlier one, and the answer says so instead of sending the sender back.
+ */
+export const DEFAULT_HELD_WAIT_MS = 1_000;
+/** How often a held answer looks again, ms. */
+const HELD_POLL_MS = 20;
 /** Most items of one inbox page. */
 export const MAX_INBOX_PAGE = 1_000;
 /** Messages checked (signatures, proofs) between two turns of the event loop. */
@@ -59,6 +67,8 @@ export interface InboxOptions {
   now?: () => number;
   /** How long an answer waits for a checkpoint covering its delivery records (DEFAULT_RECEIPT_WAIT_MS). */
   receiptWaitMs?: number;
+  /** How long a `held` answer waits for an earlier seq to arrive (DEFAULT_HELD_WAIT_MS; 0: answer at once). */
+  heldWaitMs?: number;
   logger?: InboxLogger;
   /** Counts every result by status and refusal code. */
   metrics?: Pick<NodeMetrics, 'inboxMessages'>;
@@ -141,6 +151,7 @@ export class Inbox implements InboxService {
     }
 
     const streams = new Map<string, StreamMessage[]>();
+    const refs = new Map<number, { origin: string; index: number; id: string }>();
     const ctx = {
       target: { node: this.#options.nodeName, namespace },
       rules,
@@ -156,9 +167,11 @@ export class Inbox implements InboxService {
         results[pos] = incoming.result;
         continue;
       }
-      const list = streams.get(incoming.proven.origin) ?? [];
+      const { origin, index, id } = incoming.proven;
+      const list = streams.get(origin) ?? [];
       list.push({ pos, proven: incoming.proven });
-      streams.set(incoming.proven.origin, list);
+      streams.set(origin, list);
+      refs.set(pos, { origin, index, id });
     }
 
     await Promise.all(
@@ -176,9 +189,37 @@ export class Inbox implements InboxService {
         for (const [pos, result] of out) results[pos] = result;
       }),
     );
+    await this.awaitHeld(results, refs);
     await this.attachReceipts(namespace, results);
     this.count(results);
     return results;
+  }
+
+  /**
+   * Gives `held` answers a bounded moment for their gap to fill (by another delivery under way),
+   * then answers what their rows say: applied meanwhile (duplicate, with its delivery), refused at
+   * their turn, or still held.
+   */
+  private async awaitHeld(
+    results: InboxResult[],
+    refs: ReadonlyMap<number, { origin: string; index: number; id: string }>,
+  ): Promise<void> {
+    const waitMs = this.#options.heldWaitMs ?? DEFAULT_HELD_WAIT_MS;
+    const deadline = Date.now() + waitMs;
+    let held = results.flatMap((r, pos) => (r.status === 'held' ? [pos] : []));
+    while (held.length > 0 && !this.#closed && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, Math.min(HELD_POLL_MS, deadline - Date.now())));
+      if (this.#closed) return;
+      held = held.filter((pos) => {
+        const { origin, index, id } = refs.get(pos)!;
+        try {
+          results[pos] = this.#applier.resultNow(origin, index, id);
+        } catch {
+          return false; // the store closed under us: the answer stands as it was
+        }
+        return results[pos].status === 'held';
+      });
+    }
   }
 
   private count(results: InboxResult[]): InboxResult[] {

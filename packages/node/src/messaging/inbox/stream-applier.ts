@@ -357,6 +357,14 @@ export class StreamApplier {
     else this.#inFlight.set(namespace, n);
   }
 
+  /**
+   * The answer for a message as its row stands now (applied by any delivery: duplicate). Reads
+   * only: a caller that answered `held` looks again once other deliveries had a moment.
+   */
+  resultNow(origin: string, index: number, id: string): InboxResult {
+    return this.resultOf(origin, index, id, { appliedNow: new Set(), failed: new Map() }, new Set());
+  }
+
   /** The answer for a message of the request, from its row as the drain left it. */
   private resultOf(origin: string, index: number, id: string, state: DrainState, answered: Set<number>): InboxResult {
     const row = this.deps.store.get(origin, index)!;

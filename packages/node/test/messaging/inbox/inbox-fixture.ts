@@ -104,6 +104,8 @@ export class TargetNode {
       dataDir: this.dir,
       now: () => this.clock.ms,
       receiptWaitMs: 5_000,
+      // Held answers at once, unless a test looks at the wait.
+      heldWaitMs: 0,
       ...extra,
     };
   }
