@@ -110,14 +110,7 @@ export class EntryAdmission {
       }
       total += data.length;
     });
-    const release = this.deps.quota.reserve(rules.id, bytes.length, total, limits);
-    try {
-      this.deps.rate.take(rules.id, bytes.length, limits);
-    } catch (e) {
-      release();
-      throw e;
-    }
-    return { bytes: [...bytes], release };
+    return { bytes: [...bytes], release: this.reserveLimits(rules, bytes.length, total) };
   }
 
   /** The rules of a namespace that exists and takes writes through the entry routes. */
@@ -183,13 +176,18 @@ export class EntryAdmission {
         throw at(e, batch ? i : undefined);
       }
     });
-    const release = this.deps.quota.reserve(rules.id, bytes.length, total, limits);
+    return { bytes, release: this.reserveLimits(rules, bytes.length, total) };
+  }
+
+  /** Quota for `count` entries of `total` bytes, then rate tokens; a refused rate gives the quota back. Returns the quota's release. */
+  private reserveLimits(rules: NamespaceRules, count: number, total: number): () => void {
+    const release = this.deps.quota.reserve(rules.id, count, total, rules.spec.limits);
     try {
-      this.deps.rate.take(rules.id, bytes.length, limits);
+      this.deps.rate.take(rules.id, count, rules.spec.limits);
     } catch (e) {
       release();
       throw e;
     }
-    return { bytes, release };
+    return release;
   }
 }
