@@ -14,7 +14,7 @@ import { exactObject, messageAction, messageEndpoint } from './message-members.j
  * proofs without the message); `seq`, `target` and `action` let the target rebuild the state of
  * each stream (the next seq expected, which queries await an answer) from its own log alone.
  * When the message ran the built-in `record` operation, `record_index` points at the entry it
- * appended to the target log (in the same batch, just before this record).
+ * appended to the target log (appended before this record).
  */
 
 export const MESSAGE_DELIVERY_FORMAT = 'namespace.message.delivery@1.0.0';
@@ -38,7 +38,7 @@ export interface MessageDelivery {
   accepted_at: string;
   /**
    * Index, in the target log, of the entry the built-in `record` operation appended for this
-   * message (in the same batch, just before this record); absent for any other operation.
+   * message (appended before this record); absent for any other operation.
    */
   record_index?: number;
 }
