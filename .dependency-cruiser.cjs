@@ -11,6 +11,7 @@ const NODE_LAYERS = [
   ['federation'],
   ['namespaces'],
   ['anchoring'],
+  ['messaging'],
   ['http'],
   ['daemon'],
 ];

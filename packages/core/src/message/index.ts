@@ -7,3 +7,4 @@ export * from './message-delivery.js';
 export * from './build-message-delivery.js';
 export * from './message-window.js';
 export * from './verify-message-proof.js';
+export * from './node-built-entry.js';

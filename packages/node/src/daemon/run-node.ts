@@ -32,6 +32,8 @@ import { AnchoringService } from '../anchoring/anchoring-service.js';
 import { anchorTargets } from '../anchoring/anchor-targets.js';
 import { sampleAnchoringMetrics } from '../anchoring/anchoring-metrics.js';
 import { checkCadenceConfirmations } from '../anchoring/chain/cadence-confirmations.js';
+import { Outbox } from '../messaging/outbox/index.js';
+import { Inbox } from '../messaging/inbox/index.js';
 
 export interface RunningNode {
   identity: NodeIdentity;
@@ -276,6 +278,48 @@ async function startNode(
       }),
     (a) => a.close(),
   );
+  // Cross-namespace messages (docs/messaging.md): the outbox sends, the inbox receives; the outbox
+  // exists first, as the inbox asks it which answers are replies to this node's own queries.
+  const outbox = await life.open(
+    'outbox',
+    () =>
+      new Outbox({
+        dataDir: options.dataDir,
+        self: config.name,
+        engine,
+        admission: namespaces.admission,
+        sealing,
+        checkpointNote,
+        registry,
+        creds,
+        ...(fedLogger ? { logger: fedLogger } : {}),
+      }),
+    (o) => o.close(),
+  );
+  const inbox = await life.open(
+    'inbox',
+    () =>
+      Inbox.open({
+        engine,
+        nodeName: config.name,
+        directory: namespaces.directory,
+        schemas: namespaces.schemas,
+        auth: namespaces.auth,
+        registry,
+        checkpointNote,
+        replyLinker: outbox,
+        // The entries the inbox appends count against the namespace's quota and rate, as writes do.
+        admit: (ns, entries) => {
+          const admitted = namespaces.admission.admitNodeBuilt(ns, entries);
+          return () => admitted.release();
+        },
+        dataDir: options.dataDir,
+        metrics,
+        ...(fedLogger ? { logger: fedLogger } : {}),
+      }),
+    (i) => i.close(),
+  );
+  outbox.attachLocalInbox(inbox);
   // Where the server listens, known once it does.
   const bound: { url?: string } = {};
   const app = buildHttpServer({
@@ -309,6 +353,8 @@ async function startNode(
     adminToken: identity.adminToken,
     metrics,
     anchoring,
+    inbox,
+    outbox,
     bodyLimitBytes: config.bodyLimitBytes,
     ...(config.http ? { limits: config.http } : {}),
     ...(logger ? { logger } : {}),
@@ -335,6 +381,11 @@ async function startNode(
     'anchoring',
     () => anchoring.start(),
     () => anchoring.stop(),
+  );
+  await life.open(
+    'message delivery',
+    () => outbox.start(),
+    () => outbox.stop(),
   );
   await life.open(
     'namespace timers',

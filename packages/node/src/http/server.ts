@@ -29,6 +29,9 @@ import { witnessArea } from './routes/witness-routes.js';
 import { federationArea } from './routes/federation-routes.js';
 import { peerArea } from './routes/peer-routes.js';
 import { anchoringArea } from './routes/anchoring-routes.js';
+import { inboxArea } from './routes/inbox-routes.js';
+import { messageArea } from './routes/message-routes.js';
+import type { InboxService, OutboxService } from '../messaging/messaging-wire.js';
 import type { AnchoringService } from '../anchoring/anchoring-service.js';
 import type { NamespaceServices } from '../namespaces/namespace-services.js';
 import type { Sealing } from '../namespaces/sealing.js';
@@ -49,6 +52,8 @@ const AREAS: readonly HttpArea[] = [
   federationArea,
   peerArea,
   anchoringArea,
+  inboxArea,
+  messageArea,
 ];
 
 export interface HttpServerOptions {
@@ -84,6 +89,10 @@ export interface HttpServerOptions {
   sealing?: Sealing;
   /** Collaborative anchoring (absent: anchoring routes answer NOT_FOUND). */
   anchoring?: AnchoringService;
+  /** Cross-namespace messages received (absent: the inbox routes answer NOT_FOUND). */
+  inbox?: InboxService;
+  /** Cross-namespace messages sent (absent: the message routes answer NOT_FOUND). */
+  outbox?: OutboxService;
 }
 
 /** Builds the HTTP API (not listening yet): `app.listen()` to serve, `app.inject()` in tests. */
@@ -150,6 +159,8 @@ export function buildHttpServer(options: HttpServerOptions): FastifyInstance {
     ...(options.witness ? { witness: options.witness } : {}),
     ...(options.federation ? { federation: options.federation } : {}),
     ...(options.anchoring ? { anchoring: options.anchoring } : {}),
+    ...(options.inbox ? { inbox: options.inbox } : {}),
+    ...(options.outbox ? { outbox: options.outbox } : {}),
   };
   installScopes(app, ctx, AREAS);
   return app;

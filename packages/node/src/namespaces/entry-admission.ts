@@ -1,4 +1,10 @@
-import { RemembrancerError, SIGNATURES_MEMBER, isJsonObject, type JsonObject } from '@vaultmesh/core';
+import {
+  RemembrancerError,
+  SIGNATURES_MEMBER,
+  isJsonObject,
+  refuseNodeBuiltFormat,
+  type JsonObject,
+} from '@vaultmesh/core';
 import { entryToBytes } from '../entries/entry-bytes.js';
 import type { NamespaceDirectory, NamespaceRules } from './namespace-directory.js';
 import type { QuotaGuard } from './quota-guard.js';
@@ -137,6 +143,11 @@ export class EntryAdmission {
     const objects: JsonObject[] = entries.map((e, i) => {
       if (!isJsonObject(e))
         throw at(new RemembrancerError('ENTRY_NOT_OBJECT', 'an entry must be a JSON object'), batch ? i : undefined);
+      try {
+        refuseNodeBuiltFormat(e);
+      } catch (err) {
+        throw at(err, batch ? i : undefined);
+      }
       return e;
     });
     this.deps.auth.authorizeToken(rules, token);

@@ -24,12 +24,17 @@ async function sizeOf(ns = NS): Promise<number> {
   return (r.json() as { size: number }).size;
 }
 
-function expectError(r: { statusCode: number; json(): unknown }, status: number, code: string) {
+function expectError(
+  r: { statusCode: number; json(): unknown },
+  status: number,
+  code: string,
+): { code: string; message: string; pointer?: string } {
   assert.equal(r.statusCode, status, JSON.stringify(r.json()));
   const body = r.json() as { code: string; message: string };
   assert.equal(body.code, code);
   assert.equal(typeof body.message, 'string');
   assert.ok(body.message.length > 0);
+  return body as { code: string; message: string; pointer?: string };
 }
 
 before(async () => {
@@ -229,6 +234,16 @@ describe('appending', () => {
     expectError(await post(B, '{"items":[{"a":1}]}'), 400, 'INVALID_ARGUMENT');
     expectError(await post(B, '[{"a":1}]'), 400, 'INVALID_ARGUMENT');
     expectError(await post(B, '{"entries":[{"a":1}'), 400, 'INVALID_JSON');
+    // Message entries and delivery records are the node's alone (a forged one would send a
+    // message or mark one delivered): FORBIDDEN, pointer /format.
+    const forged = expectError(await post(E, '{"format":"namespace.message@1.0.0","seq":1}'), 403, 'FORBIDDEN');
+    assert.equal(forged.pointer, '/format');
+    const inBatch = expectError(
+      await post(B, '{"entries":[{"a":1},{"format":"namespace.message.delivery@1.0.0"}]}'),
+      403,
+      'FORBIDDEN',
+    );
+    assert.equal(inBatch.pointer, '/entries/1/format');
     assert.equal(await sizeOf(), before);
   });
 

@@ -3,6 +3,7 @@ import {
   checkMessageAccepted,
   documentSignatures,
   isRemembrancerError,
+  refuseNodeBuiltFormat,
   type ErrorCode,
   type NamespaceMessage,
 } from '@vaultmesh/core';
@@ -67,6 +68,7 @@ export function decideAtTurn(message: NamespaceMessage, replyLinked: boolean, ct
     checkMessageAccepted(spec.messaging, message, { replyToOwnQuery: replyLinked });
     if (!isRecord(message)) return { apply: true };
     const entry = message.payload.parameters;
+    refuseNodeBuiltFormat(entry);
     const bytes = entryToBytes(entry);
     if (bytes.length > spec.limits.max_entry_bytes) {
       throw new RemembrancerError(

@@ -136,3 +136,21 @@ test('an append the namespace limits refuse: the run waits, and a retry applies 
     await small.close();
   }
 });
+
+test('a record whose entry has a format only the node appends (message, delivery record) is refused FORBIDDEN at its turn', async () => {
+  const size = node.engine.sequencedSize(DST);
+  const sent = await src.send([
+    record(7, { schema: 'payment@1.0.0', amount: 1, format: 'namespace.message@1.0.0' }),
+    record(8, { schema: 'payment@1.0.0', amount: 1, format: 'namespace.message.delivery@1.0.0' }),
+  ]);
+  const results = await node.inbox.receive(
+    DST,
+    sent.map((s) => s.message),
+    PUBLIC,
+  );
+  assert.deepEqual(
+    results.map((r) => r.error?.code ?? r.status),
+    ['FORBIDDEN', 'FORBIDDEN'],
+  );
+  assert.equal(node.engine.sequencedSize(DST), size, 'nothing appended');
+});
