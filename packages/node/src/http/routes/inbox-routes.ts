@@ -1,10 +1,11 @@
 import type { ServerResponse } from 'node:http';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { RemembrancerError, errorMessage, isJsonObject, type ErrorCode } from '@vaultmesh/core';
+import { RemembrancerError, errorMessage, type ErrorCode } from '@vaultmesh/core';
 import { UNAUTHENTICATED_BODY_LIMIT_BYTES } from '../../config/http-limits.js';
 import { inboxTargetRules, MAX_INBOX_PAGE } from '../../messaging/inbox/inbox.js';
 import { MAX_INBOX_BATCH, type InboxPage, type InboxService, type InboxVia } from '../../messaging/messaging-wire.js';
 import { bearerToken } from '../../namespaces/writer-authorization.js';
+import { messageBatchOf } from '../message-batch.js';
 import { indexParam, namespaceIdParam, namespaceParam } from '../params.js';
 import type { RouteContext } from '../route-context.js';
 import type { HttpArea } from '../scopes.js';
@@ -38,24 +39,6 @@ const PROOF_REFUSAL_STATUS: Partial<Record<ErrorCode, number>> = {
   LEAF_HASH_MISMATCH: 422,
 };
 
-/** The messages of a delivery body: one message, or `{"messages": [...]}` (attacker-controlled). */
-function messagesOf(body: unknown): { messages: readonly unknown[]; batch: boolean } {
-  if (!isJsonObject(body) || !Object.hasOwn(body, 'messages')) return { messages: [body], batch: false };
-  const messages = body['messages'];
-  if (Object.keys(body).length !== 1 || !Array.isArray(messages))
-    throw new RemembrancerError('MESSAGE_MALFORMED', 'a batch is {"messages": [ ... ]} and nothing else', {
-      pointer: '/messages',
-    });
-  if (messages.length === 0)
-    throw new RemembrancerError('MESSAGE_MALFORMED', 'the batch has no messages', { pointer: '/messages' });
-  if (messages.length > MAX_INBOX_BATCH)
-    throw new RemembrancerError(
-      'PAYLOAD_TOO_LARGE',
-      `the batch has ${messages.length} messages; the limit is ${MAX_INBOX_BATCH}`,
-    );
-  return { messages, batch: true };
-}
-
 /**
  * One delivery request: a lone message answers its result (200 accepted or duplicate, 202 held)
  * or its refusal as every error of the API ({code, message} with the code's status); a batch
@@ -71,7 +54,7 @@ async function deliver(
   const ns = namespaceIdParam(request.params.ns);
   const inbox = inboxOf(ctx);
   inboxTargetRules(ctx.namespaces.directory, ns, via);
-  const { messages, batch } = messagesOf(request.body);
+  const { messages, batch } = messageBatchOf(request.body, MAX_INBOX_BATCH);
   const results = await inbox.receive(ns, messages, via);
   if (batch) return { results };
   const result = results[0]!;

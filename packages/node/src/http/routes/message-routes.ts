@@ -1,7 +1,8 @@
-import { RemembrancerError, isJsonObject, isRemembrancerError } from '@vaultmesh/core';
+import { RemembrancerError, isRemembrancerError } from '@vaultmesh/core';
 import type { OutboxService } from '../../messaging/messaging-wire.js';
 import { MAX_SEND_BATCH } from '../../messaging/outbox/send-request.js';
 import { bearerToken } from '../../namespaces/writer-authorization.js';
+import { messageBatchOf } from '../message-batch.js';
 import { namespaceIdParam, namespaceParam } from '../params.js';
 import type { RouteContext } from '../route-context.js';
 import type { HttpArea } from '../scopes.js';
@@ -45,20 +46,8 @@ export const messageArea: HttpArea = {
         if (bearerToken(request.headers.authorization) === undefined)
           throw new RemembrancerError('UNAUTHORIZED', `sending messages from ${ns} needs a writer's bearer token`);
         const outbox = outboxOf(ctx);
-        const body = request.body;
-        if (isJsonObject(body) && Object.hasOwn(body, 'messages')) {
-          const messages = body['messages'];
-          if (Object.keys(body).length !== 1 || !Array.isArray(messages))
-            throw new RemembrancerError('MESSAGE_MALFORMED', 'a batch is {"messages": [ ... ]} and nothing else', {
-              pointer: '/messages',
-            });
-          if (messages.length === 0)
-            throw new RemembrancerError('MESSAGE_MALFORMED', 'the batch has no messages', { pointer: '/messages' });
-          if (messages.length > MAX_SEND_BATCH)
-            throw new RemembrancerError(
-              'PAYLOAD_TOO_LARGE',
-              `the batch has ${messages.length} messages; the limit is ${MAX_SEND_BATCH}`,
-            );
+        const { messages, batch } = messageBatchOf(request.body, MAX_SEND_BATCH);
+        if (batch) {
           let sent;
           try {
             sent = await outbox.send(ns, messages);
@@ -67,7 +56,7 @@ export const messageArea: HttpArea = {
           }
           return reply.status(202).send({ messages: sent });
         }
-        const [one] = await outbox.send(ns, [body]);
+        const [one] = await outbox.send(ns, messages);
         return reply
           .status(202)
           .header('location', `/v1/ns/${encodeURIComponent(ns)}/messages/${one!.id}`)
