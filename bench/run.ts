@@ -18,6 +18,7 @@ const AREAS = [
   'namespaces',
   'anchoring',
   'chain-anchors',
+  'messaging',
 ] as const;
 
 const RESULTS_PATH = fileURLToPath(new URL('./results.json', import.meta.url));
