@@ -283,8 +283,11 @@ test(
 );
 
 /**
- * N messages sent in batches; once beta holds `killAt` records, node `victim` is SIGKILLed (as
+ * N messages sent in batches of 25, `gapMs` apart (so they seal under several checkpoints and
+ * travel in several requests); once beta holds a first record, node `victim` is SIGKILLed (as
  * fed.kill does), left down a moment, restarted; then every message is delivered exactly once.
+ * A receiver killed keeps the sender sending meanwhile; a sender killed has sent everything first
+ * (a send cut by the kill would leave the test unsure whether it was appended).
  */
 async function killMidDelivery(
   t: { diagnostic(m: string): void },
@@ -292,15 +295,26 @@ async function killMidDelivery(
   src: string,
   dst: string,
   n: number,
+  gapMs: number,
 ): Promise<void> {
   await messagingPair(src, dst);
-  const sent = await send(src, dst, n, 25);
+  const sending = (async () => {
+    const all: Sent[] = [];
+    for (let from = 0; from < n; from += 25) {
+      all.push(...(await send(src, dst, Math.min(25, n - from), 25)));
+      await new Promise((r) => setTimeout(r, gapMs));
+    }
+    return all;
+  })();
+  if (victim === 0) await sending;
   await targetHolds(dst, 1);
   const atKill = (await logSize(beta, dst)) ?? 0;
   await fed!.kill(victim);
   t.diagnostic(`killed ${fed!.nodes[victim]!.name} with ${atKill}/${n} delivery records in ${dst}`);
   await new Promise((r) => setTimeout(r, 500));
+  const sent = await sending;
   await fed!.restart(victim);
+  assert.ok(atKill < n, `the kill came before the last delivery (${atKill}/${n})`);
   await targetHolds(dst, n);
   await senderSeesDelivered(src, sent);
   await assertExactlyOnce(src, dst, sent);
@@ -310,7 +324,7 @@ test(
   'kill -9 of the sender mid-delivery: every message delivered exactly once after its restart',
   { timeout: 150_000 },
   async (t) => {
-    await killMidDelivery(t, 0, 'app:ks-src', 'app:ks-dst', 200);
+    await killMidDelivery(t, 0, 'app:ks-src', 'app:ks-dst', 200, 0);
   },
 );
 
@@ -318,6 +332,6 @@ test(
   'kill -9 of the receiver mid-delivery: every message delivered exactly once after its restart',
   { timeout: 150_000 },
   async (t) => {
-    await killMidDelivery(t, 1, 'app:kr-src', 'app:kr-dst', 200);
+    await killMidDelivery(t, 1, 'app:kr-src', 'app:kr-dst', 200, 150);
   },
 );
