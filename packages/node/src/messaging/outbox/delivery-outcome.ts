@@ -25,12 +25,15 @@ import { INBOX_STATUSES, type DeliveryProof, type InboxError } from '../messagin
 
 /**
  * Refusal codes that say "not now" rather than "never": more cosignatures may arrive
- * (POLICY_NOT_MET), the target is loaded or shutting down, or the message is early for its clock.
+ * (POLICY_NOT_MET), the target is loaded or shutting down, its namespace is full (QUOTA_EXCEEDED:
+ * the inbox keeps the message held, and applies it once governance raises the quota or a later
+ * message of the stream arrives), or the message is early for its clock.
  */
 export const RETRYABLE_CODES: ReadonlySet<string> = new Set<ErrorCode>([
   'POLICY_NOT_MET',
   'QUEUE_FULL',
   'RATE_LIMITED',
+  'QUOTA_EXCEEDED',
   'MESSAGE_NOT_YET_VALID',
   'SERVER_BUSY',
   'SHUTTING_DOWN',

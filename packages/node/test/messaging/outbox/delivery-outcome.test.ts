@@ -143,7 +143,7 @@ test('a receipt that does not prove the record under the target log key is not k
 test('refusals: expired, for now, or for good; held is a retry', () => {
   const refused = (code: unknown) => ({ message_id: id, status: 'refused', error: { code, message: 'why' } });
   assert.equal(messageOutcome(message, id, INDEX, refused('MESSAGE_EXPIRED'), targetLog).kind, 'expired');
-  for (const code of ['POLICY_NOT_MET', 'QUEUE_FULL', 'RATE_LIMITED', 'MESSAGE_NOT_YET_VALID'])
+  for (const code of ['POLICY_NOT_MET', 'QUEUE_FULL', 'RATE_LIMITED', 'QUOTA_EXCEEDED', 'MESSAGE_NOT_YET_VALID'])
     assert.equal(messageOutcome(message, id, INDEX, refused(code), targetLog).kind, 'retry', code);
   for (const code of ['MESSAGE_NOT_ACCEPTED', 'MESSAGE_SEQ_CONFLICT', 'PROOF_MISMATCH', 'NAMESPACE_NOT_FOUND'])
     assert.equal(messageOutcome(message, id, INDEX, refused(code), targetLog).kind, 'refused', code);
