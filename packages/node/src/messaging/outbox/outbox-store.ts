@@ -56,6 +56,9 @@ const COLUMNS =
   'id, namespace, idx, target_node, target_namespace, seq, action, operation, sent_at, expires_at, in_reply_to, ' +
   'state, attempts, next_attempt_ms, error_code, error_message, delivery_index, delivery_entry, receipt, receipt_attempts';
 
+/** SQLite's largest integer: above every seq, so a key (stream, this) sorts after all of the stream's rows. */
+const SQLITE_MAX_INTEGER = '9223372036854775807';
+
 const LANE_WHERE: Record<DeliveryLane, string> = {
   deliver: `state = 'sealed'`,
   receipt: `state = 'delivered' AND receipt IS NULL`,
@@ -148,12 +151,16 @@ export class OutboxStore {
         replies: db.prepare('SELECT reply_id FROM outbox_replies WHERE query_id = ? ORDER BY reply_id').pluck(),
         addReply: db.prepare('INSERT OR IGNORE INTO outbox_replies (query_id, reply_id) VALUES (?, ?)'),
       };
-      // SQLite takes the other columns of a min() aggregate from the row holding the minimum:
-      // each stream's first message in the lane, with its due time.
+      // The first message in the lane of the first stream after a given one: a seek in the lane's
+      // partial index (stream, seq), past every seq of that stream. heads() steps from stream to
+      // stream with it, so a pass costs a seek per stream, not a read of every row in the lane
+      // (a GROUP BY read them all, ~20 ms a pass with 20,000 messages waiting).
       const heads = (lane: DeliveryLane) =>
         db.prepare(
-          `SELECT namespace, target_node, target_namespace, min(seq) AS seq, next_attempt_ms FROM outbox_messages
-           WHERE ${LANE_WHERE[lane]} GROUP BY namespace, target_node, target_namespace`,
+          `SELECT namespace, target_node, target_namespace, next_attempt_ms FROM outbox_messages
+           WHERE ${LANE_WHERE[lane]}
+             AND (namespace, target_node, target_namespace, seq) > (?, ?, ?, ${SQLITE_MAX_INTEGER})
+           ORDER BY namespace, target_node, target_namespace, seq LIMIT 1`,
         );
       this.#heads = { deliver: heads('deliver'), receipt: heads('receipt') };
       const rows = (lane: DeliveryLane) =>
@@ -245,22 +252,24 @@ export class OutboxStore {
     return this.#conn.run('outbox write failed', () => this.#s.markSealed.run(dueMs, namespace, size).changes);
   }
 
-  /** The streams with work in the lane, each with its first message's due time. */
+  /** The streams with work in the lane, in stream order, each with its first message's due time. */
   heads(lane: DeliveryLane): StreamHead[] {
-    return this.#conn.read(() =>
-      (
-        this.#heads[lane].all() as Array<{
-          namespace: string;
-          target_node: string;
-          target_namespace: string;
-          next_attempt_ms: number;
-        }>
-      ).map((r) => ({
-        namespace: r.namespace,
-        target: { node: r.target_node, namespace: r.target_namespace },
-        nextAttemptMs: r.next_attempt_ms,
-      })),
-    );
+    return this.#conn.read(() => {
+      const found: StreamHead[] = [];
+      // '' sorts before every namespace id: the first seek finds the first stream.
+      let after = ['', '', ''];
+      for (;;) {
+        const r = this.#heads[lane].get(...after) as
+          { namespace: string; target_node: string; target_namespace: string; next_attempt_ms: number } | undefined;
+        if (r === undefined) return found;
+        found.push({
+          namespace: r.namespace,
+          target: { node: r.target_node, namespace: r.target_namespace },
+          nextAttemptMs: r.next_attempt_ms,
+        });
+        after = [r.namespace, r.target_node, r.target_namespace];
+      }
+    });
   }
 
   /** The stream's first `limit` messages in the lane after seq `afterSeq`, in seq order. */
