@@ -112,8 +112,13 @@ export function postMessages<T = unknown>(
 }
 
 /** Sends one message (202 expected): its id, source index, seq and state. */
-export async function sendMessage(node: FederationNode, src: string, request: SendRequest): Promise<SentMessage> {
-  const r = await postMessages<SentMessage>(node, src, request);
+export async function sendMessage(
+  node: FederationNode,
+  src: string,
+  request: SendRequest,
+  headers: Record<string, string> = adminHeaders(node),
+): Promise<SentMessage> {
+  const r = await postMessages<SentMessage>(node, src, request, headers);
   assert.equal(r.status, 202, `send from ${src}: ${JSON.stringify(r.body)}`);
   return r.body;
 }
@@ -124,12 +129,12 @@ export async function sendMessages(
   src: string,
   requests: readonly SendRequest[],
   per = 100,
+  headers: Record<string, string> = adminHeaders(node),
 ): Promise<SentMessage[]> {
   const sent: SentMessage[] = [];
   for (let from = 0; from < requests.length; from += per) {
-    const r = await postMessages<{ messages: SentMessage[] }>(node, src, {
-      messages: requests.slice(from, from + per),
-    });
+    const body = { messages: requests.slice(from, from + per) };
+    const r = await postMessages<{ messages: SentMessage[] }>(node, src, body, headers);
     assert.equal(r.status, 202, `send batch from ${src}: ${JSON.stringify(r.body)}`);
     sent.push(...r.body.messages);
   }
@@ -179,6 +184,24 @@ export async function waitForState(
   );
 }
 
+/** Polls a sent message until it is delivered with its delivery receipt (the first answer may come without one). */
+export function waitForReceipt(
+  node: FederationNode,
+  src: string,
+  id: string,
+  timeoutMs = 30_000,
+): Promise<MessageStatusView> {
+  return waitFor(
+    `${src}/${id} on ${node.name} delivered with a receipt`,
+    async () => {
+      const view = await messageStatus(node, src, id);
+      if (view.state === 'refused') assert.fail(`${src}/${id} refused: ${JSON.stringify(view.error)}`);
+      return view.state === 'delivered' && view.delivery?.receipt !== undefined ? view : undefined;
+    },
+    timeoutMs,
+  );
+}
+
 /** Waits until every one of `sent` is delivered at its target; answers their views in order. */
 export async function waitAllDelivered(
   node: FederationNode,
@@ -212,6 +235,33 @@ export async function entryAt<T = Record<string, unknown>>(
   const r = await fetchJson<{ entry: T }>(nsPath(node, ns, `/entries/${index}`), { headers: adminHeaders(node) });
   assert.equal(r.status, 200, `entry ${index} of ${ns}: ${JSON.stringify(r.body)}`);
   return r.body.entry;
+}
+
+/** A delivery record (namespace.message.delivery@1.0.0) as stored in a target's log. */
+export type DeliveryRecord = NonNullable<MessageStatusView['delivery']>['entry'];
+
+/** Every delivery record of `ns`'s log on `node`, in log order, with its index. */
+export async function deliveryRecords(
+  node: FederationNode,
+  ns: string,
+): Promise<{ at: number; record: DeliveryRecord }[]> {
+  const size = await logSize(node, ns);
+  const out: { at: number; record: DeliveryRecord }[] = [];
+  for (let from = 0; from < size; from += 20) {
+    const page = await Promise.all(
+      Array.from({ length: Math.min(20, size - from) }, async (_, k) => ({
+        at: from + k,
+        record: await entryAt<DeliveryRecord>(node, ns, from + k),
+      })),
+    );
+    out.push(...page.filter((x) => x.record.format === 'namespace.message.delivery@1.0.0'));
+  }
+  return out;
+}
+
+/** Headers of a request with a namespace's bearer token. */
+export function bearerHeaders(token: string): Record<string, string> {
+  return { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
 }
 
 /** Size of `ns`'s log on `node` (GET /v1/ns/{ns}, admin). */
