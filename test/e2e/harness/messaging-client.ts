@@ -171,35 +171,44 @@ export async function waitForState(
   timeoutMs = 30_000,
 ): Promise<MessageStatusView> {
   const wanted: readonly MessageState[] = typeof states === 'string' ? [states] : states;
-  return waitFor(
+  // waitFor retries through a failed check, so a final state ends the poll and is judged after it.
+  const view = await waitFor(
     `${src}/${id} on ${node.name} to be ${wanted.join('|')}`,
     async () => {
-      const view = await messageStatus(node, src, id);
-      if (wanted.includes(view.state)) return view;
-      if (view.state === 'refused' || view.state === 'delivered')
-        assert.fail(`${src}/${id} is ${view.state}, not ${wanted.join('|')}: ${JSON.stringify(view)}`);
-      return undefined;
+      const v = await messageStatus(node, src, id);
+      return wanted.includes(v.state) || isFinal(v) ? v : undefined;
     },
     timeoutMs,
   );
+  assert.ok(
+    wanted.includes(view.state),
+    `${src}/${id} is ${view.state}, not ${wanted.join('|')}: ${JSON.stringify(view)}`,
+  );
+  return view;
+}
+
+/** A state the outbox leaves no more: the target answered for good. */
+function isFinal(view: MessageStatusView): boolean {
+  return view.state === 'refused' || view.state === 'delivered';
 }
 
 /** Polls a sent message until it is delivered with its delivery receipt (the first answer may come without one). */
-export function waitForReceipt(
+export async function waitForReceipt(
   node: FederationNode,
   src: string,
   id: string,
   timeoutMs = 30_000,
 ): Promise<MessageStatusView> {
-  return waitFor(
+  const view = await waitFor(
     `${src}/${id} on ${node.name} delivered with a receipt`,
     async () => {
-      const view = await messageStatus(node, src, id);
-      if (view.state === 'refused') assert.fail(`${src}/${id} refused: ${JSON.stringify(view.error)}`);
-      return view.state === 'delivered' && view.delivery?.receipt !== undefined ? view : undefined;
+      const v = await messageStatus(node, src, id);
+      return v.state === 'refused' || v.delivery?.receipt !== undefined ? v : undefined;
     },
     timeoutMs,
   );
+  assert.equal(view.state, 'delivered', `${src}/${id}: ${JSON.stringify(view)}`);
+  return view;
 }
 
 /** Waits until every one of `sent` is delivered at its target; answers their views in order. */
@@ -215,13 +224,16 @@ export async function waitAllDelivered(
     async () => {
       const pending = sent.filter((m) => !views.has(m.id));
       const got = await Promise.all(pending.map((m) => messageStatus(node, src, m.id)));
-      for (const v of got) {
-        if (v.state === 'refused') assert.fail(`${src}/${v.id} refused: ${JSON.stringify(v.error)}`);
-        if (v.state === 'delivered') views.set(v.id, v);
-      }
+      for (const v of got) if (isFinal(v)) views.set(v.id, v);
       return views.size === sent.length || undefined;
     },
     timeoutMs,
+  );
+  const refused = [...views.values()].filter((v) => v.state !== 'delivered');
+  assert.deepEqual(
+    refused.map((v) => [v.seq, v.error]),
+    [],
+    `every message of ${src} delivered`,
   );
   return sent.map((m) => views.get(m.id)!);
 }
