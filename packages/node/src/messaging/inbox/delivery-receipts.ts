@@ -40,14 +40,30 @@ export class DeliveryReceipts {
     }
   }
 
-  /** The proof of a delivery record at `index`, its receipt under `checkpoint` when that covers it. */
-  proof(namespace: string, index: number, entry: MessageDelivery, checkpoint?: PublishedCheckpoint): DeliveryProof {
+  /**
+   * The proofs of delivery records of the namespace, each with its receipt under `checkpoint`
+   * (else the latest) when that covers it. The checkpoint's note — a read of the cosignatures
+   * held — is made once for all the records proved, not once a record: an answer or an inbox page
+   * proves hundreds under one checkpoint.
+   */
+  proofsUnder(
+    namespace: string,
+    checkpoint?: PublishedCheckpoint,
+  ): (index: number, entry: MessageDelivery) => DeliveryProof {
     const cp = checkpoint ?? this.latest(namespace);
-    const proof: DeliveryProof = { index, entry };
-    if (!cp || cp.size <= index) return proof;
-    const receipt = this.receipt(namespace, index, cp);
-    if (receipt) proof.receipt = receipt;
-    return proof;
+    let note: string | undefined;
+    return (index, entry) => {
+      const proof: DeliveryProof = { index, entry };
+      if (!cp || cp.size <= index) return proof;
+      const receipt = this.receipt(
+        namespace,
+        index,
+        cp,
+        (origin) => (note ??= this.options.checkpointNote(origin, cp)),
+      );
+      if (receipt) proof.receipt = receipt;
+      return proof;
+    };
   }
 
   close(): void {
@@ -64,7 +80,12 @@ export class DeliveryReceipts {
     }
   }
 
-  private receipt(namespace: string, index: number, cp: PublishedCheckpoint): Receipt | undefined {
+  private receipt(
+    namespace: string,
+    index: number,
+    cp: PublishedCheckpoint,
+    noteOf: (origin: string) => string,
+  ): Receipt | undefined {
     const { engine } = this.options;
     try {
       const ns = engine.getNamespace(namespace);
@@ -76,7 +97,7 @@ export class DeliveryReceipts {
         index,
         entry: JSON.parse(utf8Decode(data)) as unknown,
         proof: engine.inclusionProof(namespace, index, cp.size),
-        checkpointNote: this.options.checkpointNote(ns.origin, cp),
+        checkpointNote: noteOf(ns.origin),
       });
     } catch (e) {
       // The record is applied either way; the sender asks again and gets the receipt then.

@@ -242,8 +242,9 @@ export class Inbox implements InboxService {
       highest,
       this.#options.receiptWaitMs ?? DEFAULT_RECEIPT_WAIT_MS,
     );
+    const proof = this.#receipts.proofsUnder(namespace, cp);
     for (const r of results) {
-      if (r.delivery) r.delivery = this.#receipts.proof(namespace, r.delivery.index, r.delivery.entry, cp);
+      if (r.delivery) r.delivery = proof(r.delivery.index, r.delivery.entry);
     }
   }
 
@@ -251,10 +252,11 @@ export class Inbox implements InboxService {
     const n = Math.max(1, Math.min(MAX_INBOX_PAGE, Math.floor(limit)));
     const stored = this.#store.items(namespace, Math.max(0, Math.floor(after)), n);
     const items: InboxItem[] = [];
+    const proof = this.#receipts.proofsUnder(namespace);
     for (const { cursor, row } of stored) {
       let delivery;
       try {
-        delivery = this.#receipts.proof(namespace, row.deliveryIndex!, rowDelivery(row));
+        delivery = proof(row.deliveryIndex!, rowDelivery(row));
       } catch (e) {
         this.#options.logger?.error({ namespace, cursor, err: errorMessage(e) }, 'inbox item unreadable');
         throw e;
