@@ -4,7 +4,7 @@
 // the target namespace takes their messages only with that cosignature (min_witnesses 1): every
 // message travels under a checkpoint sealed by the other node. Not a benchmark itself.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FederationNode, LocalFederation } from '../test/e2e/harness/local-federation.ts';
@@ -116,4 +116,20 @@ export async function checkpointSize(node: FederationNode, ns: string, sealed: b
   if (r.status === 409 || r.status === 404) return 0;
   if (r.status !== 200) throw new Error(`checkpoint of ${ns} answered ${r.status}: ${text}`);
   return Number(text.split('\n')[1]);
+}
+
+/**
+ * CPU seconds (user + system) a node process has used so far, from /proc (Linux; undefined
+ * elsewhere): what a phase costs each node, whatever else shares the machine meanwhile.
+ */
+export function nodeCpuSeconds(node: FederationNode): number | undefined {
+  const pid = node.proc?.child.pid;
+  if (pid === undefined) return undefined;
+  try {
+    // Fields after the parenthesised command: utime and stime are the 12th and 13th, in clock ticks (100/s).
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return undefined;
+  }
 }

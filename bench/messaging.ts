@@ -9,6 +9,7 @@ import type { BenchContext, BenchResults } from './measure.ts';
 import { InboxWatch } from './messaging-inbox-watch.ts';
 import {
   checkpointSize,
+  nodeCpuSeconds,
   sendMessages,
   startMessagingPair,
   TARGET_NS,
@@ -37,6 +38,14 @@ interface Throughput {
   perSecond: number;
   sendSeconds: number;
   deliverSeconds: number;
+  /** CPU per delivered message over the phase, µs: each node process, and this one (sender client and inbox reader). */
+  cpuUs: { sender?: number; receiver?: number; client: number };
+  loadAverage: string;
+}
+
+/** CPU µs per message between two readings, or undefined when a reading is missing. */
+function perMessageUs(before: number | undefined, after: number | undefined, messages: number): number | undefined {
+  return before === undefined || after === undefined ? undefined : Math.round(((after - before) * 1e6) / messages);
 }
 
 async function throughput(ctx: BenchContext, pair: MessagingPair, watch: InboxWatch): Promise<Throughput> {
@@ -45,6 +54,9 @@ async function throughput(ctx: BenchContext, pair: MessagingPair, watch: InboxWa
   ctx.log(
     `throughput: ${total} messages, ${BULK_SOURCES.length} sources × ${perSource / SEND_BATCH} batches of ${SEND_BATCH}`,
   );
+  const loadAtStart = loadAverage();
+  const cpu0 = [nodeCpuSeconds(pair.sender), nodeCpuSeconds(pair.receiver)];
+  const client0 = process.cpuUsage();
   const t0 = performance.now();
   const sent = await Promise.all(
     BULK_SOURCES.map(async (src) => {
@@ -58,11 +70,20 @@ async function throughput(ctx: BenchContext, pair: MessagingPair, watch: InboxWa
   const ids = sent.flat().map((m) => m.id);
   await watch.waitForAll(ids, DELIVERY_TIMEOUT_MS);
   const last = Math.max(...ids.map((id) => watch.arrivals.get(id)!));
+  const client = process.cpuUsage(client0);
+  const senderUs = perMessageUs(cpu0[0], nodeCpuSeconds(pair.sender), total);
+  const receiverUs = perMessageUs(cpu0[1], nodeCpuSeconds(pair.receiver), total);
   return {
     messages: total,
     perSecond: Math.round((total * 1000) / (last - t0)),
     sendSeconds: round((sendDone - t0) / 1000, 2),
     deliverSeconds: round((last - t0) / 1000, 2),
+    cpuUs: {
+      ...(senderUs === undefined ? {} : { sender: senderUs }),
+      ...(receiverUs === undefined ? {} : { receiver: receiverUs }),
+      client: Math.round((client.user + client.system) / total),
+    },
+    loadAverage: loadAtStart,
   };
 }
 
@@ -168,7 +189,8 @@ export default async function messagingBench(ctx: BenchContext): Promise<BenchRe
     watch = await InboxWatch.open(pair.receiver.url, TARGET_NS, pair.receiver.token);
     const t = await throughput(ctx, pair, watch);
     ctx.log(
-      `throughput: ${t.perSecond}/s (sends accepted in ${t.sendSeconds} s, all delivered in ${t.deliverSeconds} s)`,
+      `throughput: ${t.perSecond}/s (sends accepted in ${t.sendSeconds} s, all delivered in ${t.deliverSeconds} s; ` +
+        `CPU µs/message ${JSON.stringify(t.cpuUs)}; load average at start ${t.loadAverage})`,
     );
     // The lighter phase starts once the bulk streams are delivered: its p99 is the path's, not a queue's.
     await sleep(2000);
@@ -180,7 +202,7 @@ export default async function messagingBench(ctx: BenchContext): Promise<BenchRe
     );
     ctx.note(
       'messaging_throughput',
-      `${t.messages} messages from ${BULK_SOURCES.length} sources in batches of ${SEND_BATCH}; sends accepted in ${t.sendSeconds} s, last delivered at ${t.deliverSeconds} s`,
+      `${t.messages} messages from ${BULK_SOURCES.length} sources in batches of ${SEND_BATCH}; sends accepted in ${t.sendSeconds} s, last delivered at ${t.deliverSeconds} s; load average at start ${t.loadAverage}`,
     );
     ctx.note(
       'messaging_latency',
@@ -196,6 +218,9 @@ export default async function messagingBench(ctx: BenchContext): Promise<BenchRe
       messaging_latency_p50_ms: l.p50,
       messaging_latency_p99_ms: l.p99,
     };
+    if (t.cpuUs.sender !== undefined) out.messaging_sender_cpu_us_per_message = t.cpuUs.sender;
+    if (t.cpuUs.receiver !== undefined) out.messaging_receiver_cpu_us_per_message = t.cpuUs.receiver;
+    out.messaging_client_cpu_us_per_message = t.cpuUs.client;
     for (const [k, v] of Object.entries(l.stages)) {
       out[`messaging_${k}_p50_ms`] = v.p50;
       out[`messaging_${k}_p99_ms`] = v.p99;
