@@ -69,9 +69,14 @@ async function provenUndelivered(
   return { id: sent.id, travelling };
 }
 
-/** What a refusal must leave as it was: the target's log size and its inbox. */
+/**
+ * What a refusal must leave as it was: the target's log size and its inbox items (not their
+ * receipts: a receipt gains cosignatures as the target's checkpoints are witnessed).
+ */
 async function targetState(dst: string): Promise<string> {
-  return JSON.stringify({ size: await logSize(beta, dst), inbox: await readInbox(beta, dst) });
+  const inbox = await readInbox(beta, dst);
+  const items = inbox.items.map((i) => [i.cursor, i.message_id, i.delivery.index, i.delivery.entry]);
+  return JSON.stringify({ size: await logSize(beta, dst), items, next: inbox.next });
 }
 
 /** Posts `message` to beta/`dst`'s public inbox: refused with `code` and `status`, nothing changed. */
