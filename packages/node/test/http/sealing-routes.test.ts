@@ -171,6 +171,17 @@ describe('with witness policies', () => {
     assert.equal(plain.headers['x-sealed'], 'false');
     const none = await get('/checkpoint?sealed=1');
     expectError(none, 409, 'NOT_YET_SEALED');
+    // The namespace view says the same, for pages that show sealing without parsing notes.
+    const view = (await get('')).json() as { checkpoint: unknown; sealed_checkpoint: unknown };
+    const cp = engine.latestCheckpoint(NS)!;
+    assert.deepEqual(view.checkpoint, {
+      size: cp.size,
+      signed_at: cp.publishedAt,
+      sealed: false,
+      cosigners: [],
+      min_required: 2,
+    });
+    assert.equal(view.sealed_checkpoint, null);
     assert.equal(none.headers['retry-after'], '1');
 
     const r = (await get('/receipt/2')).json() as Receipt;
@@ -191,6 +202,10 @@ describe('with witness policies', () => {
     cosign(cp1, delta);
     const plain = await get('/checkpoint');
     assert.equal(plain.headers['x-sealed'], 'true');
+    const view = (await get('')).json() as { checkpoint: Record<string, unknown>; sealed_checkpoint: unknown };
+    assert.equal(view.checkpoint['sealed'], true);
+    assert.deepEqual(view.checkpoint['cosigners'], [beta.id, delta.id], 'allowlist order');
+    assert.deepEqual(view.sealed_checkpoint, { size: cp1.size, signed_at: cp1.publishedAt });
     const sealed = await get('/checkpoint?sealed=1');
     assert.equal(sealed.statusCode, 200);
     assert.equal(sealed.headers['content-type'], 'text/plain; charset=utf-8');

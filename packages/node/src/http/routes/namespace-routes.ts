@@ -7,6 +7,8 @@ import { namespaceIdParam } from '../params.js';
 import type { RouteContext } from '../route-context.js';
 import type { HttpArea } from '../scopes.js';
 import { NAMESPACE_SPEC_BODY_LIMIT_BYTES } from '../../config/http-limits.js';
+import type { NamespaceRecord } from '../../log/log-engine.js';
+import { routeSealing } from '../sealed-query.js';
 
 /** GET /v1/ns/{ns}: the log's identity and size, and every rule in force with its version. */
 export function namespaceView(engine: LogEngine, ctx: RouteContext, rules: NamespaceRules) {
@@ -18,6 +20,7 @@ export function namespaceView(engine: LogEngine, ctx: RouteContext, rules: Names
     log_vkey: record.logVkey,
     size: engine.integratedSize(rules.id),
     checkpoint_size: engine.latestCheckpoint(rules.id)?.size ?? 0,
+    ...checkpointView(engine, ctx, record),
     created_at: rules.created_at,
     updated_at: rules.updated_at,
     version: rules.version,
@@ -31,6 +34,30 @@ export function namespaceView(engine: LogEngine, ctx: RouteContext, rules: Names
       .pending()
       .filter((p) => 'namespace' in p.doc && p.doc.namespace === rules.id)
       .map((p) => ({ index: p.index, schema: p.doc.schema, effective_after: p.doc.effective_after })),
+  };
+}
+
+/**
+ * The latest checkpoint (when it was signed, sealed or not, by whom) and the newest sealed one:
+ * what an explorer shows as a namespace's checkpoint age and sealing without parsing notes.
+ */
+function checkpointView(engine: LogEngine, ctx: RouteContext, record: NamespaceRecord) {
+  const cp = engine.latestCheckpoint(record.id);
+  const sealing = routeSealing(ctx);
+  const state = cp ? sealing.sealState(record, cp) : undefined;
+  const sealed = sealing.latestSealed(record);
+  return {
+    checkpoint:
+      cp && state
+        ? {
+            size: cp.size,
+            signed_at: cp.publishedAt,
+            sealed: state.sealed,
+            cosigners: state.cosigners,
+            min_required: state.min_required,
+          }
+        : null,
+    sealed_checkpoint: sealed ? { size: sealed.checkpoint.size, signed_at: sealed.checkpoint.publishedAt } : null,
   };
 }
 
