@@ -95,7 +95,7 @@ const PUBLIC = [
     'witnessOriginHash',
   ],
   // receipts
-  ['buildReceipt', 'parseReceipt', 'parseReceiptJson', 'verifyReceipt', 'verifyReceiptWith'],
+  ['buildReceipt', 'parseReceipt', 'parseReceiptJson', 'receiptBuilder', 'verifyReceipt', 'verifyReceiptWith'],
   // peer request signatures
   [
     'DEFAULT_MAX_SKEW_SECONDS',

@@ -16,6 +16,14 @@ export interface BuildMessageDeliveryInput {
   acceptedAt: Date | string;
   /** The target-log index of the entry the built-in `record` operation appended for the message, if it ran. */
   recordIndex?: number;
+  /**
+   * The message's id and RFC 6962 leaf hash, when the caller already has them from its entry bytes
+   * (verifyMessageProof's messageId and leafHash, or the source log's stored entry): the message is
+   * then taken as parsed (parseMessage's result) and not canonicalized again — the cost of a
+   * record is then that of its own members. They must be the hashes of exactly this message's
+   * entry; the record's members are still checked by parseMessageDelivery.
+   */
+  entryHashes?: { id: string; leafHash: Uint8Array };
 }
 
 /**
@@ -25,14 +33,24 @@ export interface BuildMessageDeliveryInput {
  * MESSAGE_DELIVERY_MALFORMED (with the member's pointer) for a bad index, time or record index.
  */
 export function buildMessageDelivery(input: BuildMessageDeliveryInput): MessageDelivery {
-  const message = parseMessage(input.message);
-  const entry = messageEntryBytes(message);
+  let message: NamespaceMessage;
+  let id: string;
+  let leaf: Uint8Array;
+  if (input.entryHashes === undefined) {
+    message = parseMessage(input.message);
+    const entry = messageEntryBytes(message);
+    id = toHex(crypto.sha256(entry));
+    leaf = leafHash(entry);
+  } else {
+    message = input.message;
+    ({ id, leafHash: leaf } = input.entryHashes);
+  }
   return parseMessageDelivery({
     format: MESSAGE_DELIVERY_FORMAT,
-    message_id: toHex(crypto.sha256(entry)),
+    message_id: id,
     source_origin: endpointOrigin(message.source),
     index: input.index,
-    leaf_hash: base64Encode(leafHash(entry)),
+    leaf_hash: base64Encode(leaf),
     seq: message.seq,
     target: message.target,
     action: message.action,

@@ -54,6 +54,29 @@ test('record_index: where the built-in record operation appended, given by the b
   }
 });
 
+test('entryHashes: the same record from the hashes of the entry bytes, without canonicalizing the message again', () => {
+  const entry = messageEntryBytes(message);
+  const entryHashes = { id: messageId(message), leafHash: leafHash(entry) };
+  for (const recordIndex of [undefined, 41]) {
+    const input = {
+      message,
+      index: 6,
+      acceptedAt: '2025-03-01T12:00:05Z',
+      ...(recordIndex === undefined ? {} : { recordIndex }),
+    };
+    assert.deepEqual(buildMessageDelivery({ ...input, entryHashes }), buildMessageDelivery(input));
+  }
+  // The record's members are still checked.
+  assert.throws(() => buildMessageDelivery({ message, index: -1, acceptedAt: new Date(), entryHashes }), {
+    code: 'MESSAGE_DELIVERY_MALFORMED',
+    pointer: '/index',
+  });
+  assert.throws(
+    () => buildMessageDelivery({ message, index: 6, acceptedAt: new Date(), entryHashes: { ...entryHashes, id: 'x' } }),
+    { code: 'MESSAGE_DELIVERY_MALFORMED', pointer: '/message_id' },
+  );
+});
+
 test('buildMessageDelivery refuses a malformed message or a bad index or time', () => {
   assert.throws(() => buildMessageDelivery({ message: { ...message, seq: 0 }, index: 6, acceptedAt: new Date() }), {
     code: 'MESSAGE_MALFORMED',
