@@ -5,6 +5,7 @@ import {
   DEFAULT_BATCH_MAX_ENTRIES,
   DEFAULT_CHECKPOINT_INTERVAL_MS,
   DEFAULT_CHECKPOINT_RETENTION,
+  DEFAULT_LEAF_INDEX,
   DEFAULT_QUEUE_MAX_BYTES,
   DEFAULT_QUEUE_MAX_ENTRIES,
   DEFAULT_TILE_CACHE_TILES,
@@ -45,6 +46,8 @@ export interface LogEngineConfig {
   tileMirrorDir?: string | false;
   /** How often mirrored tiles are fsynced and recorded, ms (DEFAULT_TILE_MIRROR_SYNC_MS). */
   tileMirrorSyncMs?: number;
+  /** Keep the leaf-hash index for search by leaf hash (DEFAULT_LEAF_INDEX); see findLeaf. */
+  leafIndex?: boolean;
   logger?: LogEngineLogger;
 }
 
@@ -63,6 +66,7 @@ export interface ResolvedLogEngineConfig {
   tileCacheTiles: number;
   tileMirrorDir: string | undefined;
   tileMirrorSyncMs: number;
+  leafIndex: boolean;
   logger: LogEngineLogger;
 }
 
@@ -92,6 +96,9 @@ export function resolveLogEngineConfig(config: LogEngineConfig): ResolvedLogEngi
   if (!(config.logSeed instanceof Uint8Array) || config.logSeed.length !== 32) {
     throw new RemembrancerError('CONFIG_INVALID', 'log seed must be 32 bytes');
   }
+  if (config.leafIndex !== undefined && typeof config.leafIndex !== 'boolean') {
+    throw new RemembrancerError('CONFIG_INVALID', 'leafIndex must be true or false');
+  }
   const resolved = {
     nodeName: config.nodeName,
     logSeed: config.logSeed.slice(),
@@ -113,6 +120,7 @@ export function resolveLogEngineConfig(config: LogEngineConfig): ResolvedLogEngi
     queueMaxBytes: positiveInt('queueMaxBytes', config.queueMaxBytes, DEFAULT_QUEUE_MAX_BYTES),
     tileMirrorDir: config.tileMirrorDir || undefined,
     tileMirrorSyncMs: positiveInt('tileMirrorSyncMs', config.tileMirrorSyncMs, DEFAULT_TILE_MIRROR_SYNC_MS),
+    leafIndex: config.leafIndex ?? DEFAULT_LEAF_INDEX,
     logger: config.logger ?? silentLogger,
   };
   // Only a valid config loads the native hasher.

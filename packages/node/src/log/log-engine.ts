@@ -55,6 +55,11 @@ export interface LogEngine {
   inclusionProof(namespace: string, index: number, size: number): Uint8Array[];
   consistencyProof(namespace: string, from: number, to: number): Uint8Array[];
   leafHashAt(namespace: string, index: number): Uint8Array;
+  /**
+   * The first index whose RFC 6962 leaf hash is `leafHash`, or undefined. NOT_FOUND if this
+   * engine keeps no leaf-hash index (leafIndex: false).
+   */
+  findLeaf(namespace: string, leafHash: Uint8Array): number | undefined;
 
   /** C2SP tlog-tiles: hash tile bytes (width×32) at tile level L, index N; undefined if not (yet) available at that width. */
   readTile(namespace: string, level: number, index: number, width: number): Uint8Array | undefined;

@@ -1,5 +1,7 @@
 import {
+  HASH_SIZE,
   MAX_TILE_LEVEL,
+  bytesEqual,
   RemembrancerError,
   TILE_WIDTH,
   consistencyProofPlan,
@@ -11,6 +13,9 @@ import type { NamespaceState } from './namespace-state.js';
 import { computeEdgeFolds, hashPlan, inclusionProofFromTiles, rootFromEdge, type EdgeFolds } from './proof-builder.js';
 import { c2spTileBytes } from './stored-tile-layout.js';
 import { missingHash, type TileStore } from './tile-store.js';
+
+/** Leaf-index candidates checked per lookup (see findLeaf). */
+const LEAF_CANDIDATES = 8;
 
 /** Right-edge tables cached per namespace: proofs cluster on a few sizes (the tree, the latest checkpoints). */
 const EDGE_CACHE_SIZES = 8;
@@ -111,6 +116,26 @@ export class LogReader {
     const h = this.tiles.reader(st.key)(0, index);
     if (h === undefined) throw missingHash(0, index);
     return h.slice();
+  }
+
+  /**
+   * The first index whose leaf hash is `leafHash`, from the leaf-hash index (whose keys may
+   * collide: each candidate is checked against the tree), or undefined if no entry has it.
+   */
+  findLeaf(st: NamespaceState, leafHash: Uint8Array): number | undefined {
+    if (!(leafHash instanceof Uint8Array) || leafHash.length !== HASH_SIZE) {
+      throw new RemembrancerError('INVALID_ARGUMENT', `a leaf hash is ${HASH_SIZE} bytes`);
+    }
+    // Candidates come a page at a time: a key shared by many copies of one entry is read only
+    // as far as the first match.
+    for (let after = -1; ;) {
+      const page = this.storage.leafCandidates(st.key, leafHash, after, LEAF_CANDIDATES);
+      for (const index of page) {
+        if (index < st.range.size && bytesEqual(this.leafHashAt(st, index), leafHash)) return index;
+      }
+      if (page.length < LEAF_CANDIDATES) return undefined;
+      after = page[page.length - 1]!;
+    }
   }
 
   readTile(st: NamespaceState, level: number, index: number, width: number): Uint8Array | undefined {

@@ -7,6 +7,7 @@ import { LogReader } from './log-reader.js';
 import { NamespaceRegistry } from './namespace-registry.js';
 import type { SequencerStats } from './sequencer.js';
 import { adoptStoredNamespace } from './startup-check.js';
+import { backfillLeafIndex } from './leaf-index-backfill.js';
 import { TileMirror } from './tile-mirror.js';
 import { TileMirrorScheduler } from './tile-mirror-scheduler.js';
 import { TileStore, type TileCacheStats } from './tile-store.js';
@@ -64,6 +65,7 @@ export class TiledLogEngine implements ObservableLogEngine {
         logger: c.logger,
       };
       for (const ns of storage.loadNamespaces()) adoptStoredNamespace(ns, ctx);
+      if (c.leafIndex) for (const st of this.registry.states()) backfillLeafIndex(st, storage, c.logger);
     } catch (error) {
       mirror?.close();
       throw error;
@@ -130,6 +132,14 @@ export class TiledLogEngine implements ObservableLogEngine {
 
   leafHashAt(namespace: string, index: number): Uint8Array {
     return this.reader.leafHashAt(this.registry.state(namespace), index);
+  }
+
+  findLeaf(namespace: string, leafHash: Uint8Array): number | undefined {
+    const st = this.registry.state(namespace);
+    if (!this.config.leafIndex) {
+      throw new RemembrancerError('NOT_FOUND', 'this node keeps no leaf-hash index (log.leafIndex is false)');
+    }
+    return this.reader.findLeaf(st, leafHash);
   }
 
   readTile(namespace: string, level: number, index: number, width: number): Uint8Array | undefined {

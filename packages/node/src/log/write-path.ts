@@ -12,13 +12,14 @@ import type { TileStore } from './tile-store.js';
 /**
  * From append() to durable entries: argument checks, the sequencer (group commit, pushback, fair
  * scheduling), and each group commit: leaf hashes in bulk, integration into the tree and tiles,
- * one storage transaction for entries, tiles and tree state together (so every committed entry is
+ * one storage transaction for entries, tiles, tree state and leaf-hash index together (so every committed entry is
  * integrated), and only then the new trees adopted in memory.
  */
 export class WritePath {
   private readonly sequencer: Sequencer;
   private readonly hasher: EngineBatchHasher;
   private readonly hashPairs: PairHasher;
+  private readonly leafIndex: boolean;
   private refusing = false;
 
   constructor(
@@ -30,6 +31,7 @@ export class WritePath {
     private readonly onCommitted: (states: NamespaceState[]) => void,
   ) {
     const logger = config.logger;
+    this.leafIndex = config.leafIndex;
     this.hasher = config.batchHasher;
     const packed = this.hasher.nodeHashesPacked;
     this.hashPairs = packed === undefined ? jsPairHasher : (children) => packed.call(this.hasher, children);
@@ -86,7 +88,7 @@ export class WritePath {
     return this.sequencer.stats();
   }
 
-  /** One group commit: leaf hashes in bulk, integration into copies, one storage transaction. */
+  /** One group commit: leaf hashes in bulk, integration into copies, one storage transaction (leaf index included). */
   private async commitGroups(groups: readonly NamespaceGroup[]): Promise<AppendResult[][]> {
     const all: Uint8Array[] = [];
     for (const g of groups) for (const e of g.entries) all.push(e);
@@ -112,6 +114,7 @@ export class WritePath {
         entries: groups[i]!.entries,
         tiles: integration.tiles,
         tree: { size: integration.range.size, compactRange: [...integration.range.hashes] },
+        ...(this.leafIndex ? { leafHashes: integration.leaves } : {}),
       })),
     );
     // Durable: adopt the new trees. Nothing above this line changed engine state.

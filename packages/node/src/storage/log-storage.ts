@@ -55,6 +55,12 @@ export interface NamespaceCommit {
   /** Every tile whose contents changed, in its new complete form. */
   tiles: readonly TileWrite[];
   tree: StoredTreeState;
+  /**
+   * The new entries' leaf hashes, packed (32 bytes each, in index order), when the leaf-hash
+   * index is kept: indexed in the same transaction, so the index never lags a durable entry.
+   * The index must cover exactly [0, previousSize) before (see leafIndexedSize).
+   */
+  leafHashes?: Uint8Array;
 }
 
 export interface StoredCheckpoint {
@@ -90,6 +96,21 @@ export interface LogStorage {
    * including when a namespace's stored size differs from `previousSize` (another writer).
    */
   commitBatch(commits: readonly NamespaceCommit[]): void | Promise<void>;
+
+  /** How many entries, [0, n), the leaf-hash index covers. */
+  leafIndexedSize(ns: NamespaceKey): number;
+  /**
+   * Adds the leaf hashes (packed, 32 bytes each) of entries [from, from + n) to the index in one
+   * transaction (the back-fill of a log indexed late). STORAGE_FAILURE, and nothing written,
+   * unless the index covers exactly [0, from) and the entries exist.
+   */
+  indexLeaves(ns: NamespaceKey, from: number, leafHashes: Uint8Array): void;
+  /**
+   * Indices above `after` of entries whose leaf hash may be `leafHash` (same index key: see
+   * leaf-index-key.ts), ascending, at most `limit`. The caller checks each against the tree:
+   * keys can collide.
+   */
+  leafCandidates(ns: NamespaceKey, leafHash: Uint8Array, after: number, limit: number): number[];
 
   readEntry(ns: NamespaceKey, index: number): Uint8Array | undefined;
   /** Entries [start, end) that exist, in index order. */

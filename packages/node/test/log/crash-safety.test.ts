@@ -2,7 +2,10 @@ import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { killAfterAcks } from '../fixtures/kill-after-acks.js';
 import { fileURLToPath } from 'node:url';
-import { MemoryTree, verifyConsistency } from '@vaultmesh/core';
+import { join } from 'node:path';
+import { MemoryTree, leafHash, verifyConsistency } from '@vaultmesh/core';
+import { LOG_DB_FILE } from '../../src/log/open-log-engine.js';
+import { SqliteLogStorage } from '../../src/storage/index.js';
 import { entry, open, tempDirs } from './engine-fixture.js';
 
 const dirs = tempDirs('vm-crash-');
@@ -28,6 +31,13 @@ test('after kill -9 at random moments, every acknowledged entry is there and the
   const checkpoints = new Map<string, { size: number; root: Uint8Array }>();
   for (const minAcks of [50, 400, 1500]) {
     const acked = await runAndKill(dir, minAcks);
+    // The leaf-hash index is written in the commit's transaction: it covers every stored entry
+    // before the engine's open could back-fill anything.
+    const storage = new SqliteLogStorage({ path: join(dir, LOG_DB_FILE) });
+    for (const ns of storage.loadNamespaces()) {
+      assert.equal(storage.leafIndexedSize(ns.key), storage.entryCount(ns.key), `${ns.id}: leaf index after kill -9`);
+    }
+    storage.close();
     const e = open(dir); // verifies tree state, tiles, entries and latest checkpoint agree
     for (const ns of ['k:a', 'k:b']) {
       const size = e.sequencedSize(ns);
@@ -39,6 +49,7 @@ test('after kill -9 at random moments, every acknowledged entry is there and the
         assert.deepEqual(d, entry(ns, i), `${ns} entry ${i}`);
         tree.append(d);
       });
+      for (let i = 0; i < size; i += 37) assert.equal(e.findLeaf(ns, leafHash(datas[i]!)), i, `${ns} leaf ${i}`);
       assert.deepEqual(e.rootAt(ns, size), tree.root());
       // Checkpoints seen before a crash are consistent with the state after it.
       const latest = e.latestCheckpoint(ns)!;

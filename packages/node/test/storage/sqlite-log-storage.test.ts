@@ -34,9 +34,24 @@ const ns = (id: string) => ({
   policy: '{"a":1}',
 });
 
+/** A leaf hash per index whose index key (first 6 bytes) differs by index and fill. */
+function leafOf(index: number, fill: number): Uint8Array {
+  const h = hash(fill);
+  h[1] = index >>> 8;
+  h[2] = index & 0xff;
+  return h;
+}
+
+function packed(hashes: readonly Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(hashes.length * 32);
+  hashes.forEach((h, i) => out.set(h, i * 32));
+  return out;
+}
+
 function commitOf(key: number, previousSize: number, n: number, fill = 1): NamespaceCommit {
   const entries = Array.from({ length: n }, (_, i) => bytes(fill, previousSize + i));
   return {
+    leafHashes: packed(Array.from({ length: n }, (_, i) => leafOf(previousSize + i, fill))),
     namespace: key,
     previousSize,
     entries,
@@ -55,7 +70,7 @@ describe('SqliteLogStorage', () => {
     assert.equal(db.pragma('application_id', { simple: true }), 0x564d5231);
     assert.equal(db.pragma('journal_mode', { simple: true }), 'wal');
     const tables = db.prepare(`SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name`).pluck().all();
-    assert.deepEqual(tables, ['checkpoints', 'entries', 'namespaces', 'tiles', 'tree_state']);
+    assert.deepEqual(tables, ['checkpoints', 'entries', 'leaf_index', 'namespaces', 'tiles', 'tree_state']);
     db.close();
   });
 
@@ -221,7 +236,7 @@ describe('SqliteLogStorage', () => {
     s.close();
   });
 
-  for (const stage of ['entries', 'tiles', 'tree'] as const) {
+  for (const stage of ['entries', 'tiles', 'tree', 'leaves'] as const) {
     test(`a failure after the ${stage} stage leaves no partial state`, () => {
       let armed = false;
       const s = new SqliteLogStorage({
@@ -242,10 +257,14 @@ describe('SqliteLogStorage', () => {
       assert.equal(s.readTile(a, 0, 0)!.width, 2);
       assert.deepEqual(s.loadTreeState(a), { size: 2, compactRange: [hash(1)] });
       assert.equal(s.entryBytes(a), 4);
+      assert.equal(s.leafIndexedSize(a), 2);
+      assert.deepEqual(s.leafCandidates(a, leafOf(2, 7), -1, 8), []);
       armed = false;
       s.commitBatch([commitOf(a, 2, 3, 7)]);
       assert.equal(s.entryCount(a), 5);
       assert.equal(s.entryBytes(a), 10);
+      assert.equal(s.leafIndexedSize(a), 5);
+      assert.deepEqual(s.leafCandidates(a, leafOf(2, 7), -1, 8), [2]);
       s.close();
     });
   }
@@ -304,5 +323,72 @@ describe('SqliteLogStorage', () => {
       () => s.commitBatch([]),
       (e) => isRemembrancerError(e, 'SHUTTING_DOWN'),
     );
+  });
+  test('the leaf index is written with its commit, pages candidates, and refuses a gap', () => {
+    const s = new SqliteLogStorage({ path: freshPath() });
+    const a = s.createNamespace(ns('dao:a'), cp(0)).key;
+    const b = s.createNamespace(ns('dao:b'), cp(0)).key;
+    assert.equal(s.leafIndexedSize(a), 0);
+    s.commitBatch([commitOf(a, 0, 3, 1), commitOf(b, 0, 2, 2)]);
+    assert.equal(s.leafIndexedSize(a), 3);
+    assert.equal(s.leafIndexedSize(b), 2);
+    assert.deepEqual(s.leafCandidates(a, leafOf(1, 1), -1, 8), [1]);
+    // Per namespace: b's hashes are not candidates in a.
+    assert.deepEqual(s.leafCandidates(a, leafOf(1, 2), -1, 8), []);
+    // Keys are the first 6 bytes: a hash differing only after them is a candidate, checked by the reader.
+    const sameKey = leafOf(1, 1);
+    sameKey[31] ^= 0xff;
+    assert.deepEqual(s.leafCandidates(a, sameKey, -1, 8), [1]);
+    assert.throws(
+      () => s.leafCandidates(a, new Uint8Array(31), -1, 8),
+      (e) => isRemembrancerError(e, 'INVALID_ARGUMENT'),
+    );
+
+    // Duplicates (one key, many indices) come a page at a time, ascending.
+    const dup = leafOf(0, 9);
+    const c = commitOf(a, 3, 5, 1);
+    c.leafHashes = packed(Array.from({ length: 5 }, () => dup));
+    s.commitBatch([c]);
+    assert.deepEqual(s.leafCandidates(a, dup, -1, 2), [3, 4]);
+    assert.deepEqual(s.leafCandidates(a, dup, 4, 2), [5, 6]);
+    assert.deepEqual(s.leafCandidates(a, dup, 6, 2), [7]);
+
+    // A commit without leaf hashes leaves the index behind; one with them then refuses the gap,
+    // and stores nothing.
+    const { leafHashes: _skipped, ...unindexed } = commitOf(a, 8, 2, 1);
+    s.commitBatch([unindexed]);
+    assert.equal(s.leafIndexedSize(a), 8);
+    assert.throws(
+      () => s.commitBatch([commitOf(a, 10, 1, 1)]),
+      (e) => isRemembrancerError(e, 'STORAGE_FAILURE') && /leaf index/.test(e.message),
+    );
+    assert.equal(s.entryCount(a), 10);
+    // The back-fill closes the gap, and only from where the index ends, below the stored size.
+    assert.throws(
+      () => s.indexLeaves(a, 9, packed([leafOf(9, 1)])),
+      (e) => isRemembrancerError(e, 'STORAGE_FAILURE'),
+    );
+    assert.throws(
+      () => s.indexLeaves(a, 8, packed([leafOf(8, 1), leafOf(9, 1), leafOf(10, 1)])),
+      (e) => isRemembrancerError(e, 'STORAGE_FAILURE'),
+    );
+    assert.equal(s.leafIndexedSize(a), 8);
+    s.indexLeaves(a, 8, packed([leafOf(8, 1), leafOf(9, 1)]));
+    assert.equal(s.leafIndexedSize(a), 10);
+    s.commitBatch([commitOf(a, 10, 1, 1)]);
+    assert.deepEqual(s.leafCandidates(a, leafOf(9, 1), -1, 8), [9]);
+    assert.deepEqual(s.leafCandidates(a, leafOf(10, 1), -1, 8), [10]);
+    s.close();
+  });
+
+  test('a large commit indexes every leaf (multi-row inserts and the remainder)', () => {
+    const s = new SqliteLogStorage({ path: freshPath() });
+    const a = s.createNamespace(ns('dao:a'), cp(0)).key;
+    const n = 300; // 2 × 128 rows per statement + 44 single rows
+    const c = commitOf(a, 0, n, 3);
+    c.tiles = [{ level: 0, index: 0, width: 256, data: new Uint8Array(256 * 32) }];
+    s.commitBatch([c]);
+    for (let i = 0; i < n; i++) assert.deepEqual(s.leafCandidates(a, leafOf(i, 3), -1, 8), [i], `leaf ${i}`);
+    s.close();
   });
 });

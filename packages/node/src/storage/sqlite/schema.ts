@@ -63,6 +63,22 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE tree_state ADD COLUMN entry_bytes INTEGER NOT NULL DEFAULT 0 CHECK (entry_bytes >= 0);
   UPDATE tree_state SET entry_bytes = (SELECT coalesce(sum(length(data)), 0) FROM entries WHERE entries.ns = tree_state.ns);
   `,
+  // 3: leaf hash -> index (search by leaf hash), written by commitBatch in the same transaction
+  // as the entries. The key is the hash's first 48 bits as an integer: a third of the row of a
+  // 32-byte blob key, so more of the B-tree stays in the page cache under random inserts, and it
+  // fits a JS number exactly. Prefixes may collide; a reader checks each candidate against the
+  // tree. leaf_indexed says how many entries ([0, n)) the index covers: logs that exist before
+  // this migration, or grew while the index was turned off, are back-filled by the log engine on
+  // open (leaf-index-backfill.ts), SQL alone cannot split the tiles' hashes into integers.
+  `
+  CREATE TABLE leaf_index (
+    ns   INTEGER NOT NULL,
+    key  INTEGER NOT NULL,
+    idx  INTEGER NOT NULL,
+    PRIMARY KEY (ns, key, idx)
+  ) WITHOUT ROWID;
+  ALTER TABLE tree_state ADD COLUMN leaf_indexed INTEGER NOT NULL DEFAULT 0 CHECK (leaf_indexed >= 0);
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

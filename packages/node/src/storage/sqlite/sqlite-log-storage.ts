@@ -12,10 +12,14 @@ import type {
   StoredTile,
   StoredTreeState,
 } from '../log-storage.js';
+import { leafIndexKey } from '../leaf-index-key.js';
 import { migrate } from './schema.js';
 import { createPrivateDatabaseFile } from './sqlite-file.js';
 
 const HASH_SIZE = 32;
+
+/** Leaf-index rows per multi-row INSERT (3 parameters each; SQLite allows 32,766). */
+const LEAF_ROWS_PER_INSERT = 128;
 
 export type SqliteSynchronous = 'FULL' | 'NORMAL';
 
@@ -26,7 +30,7 @@ export const DEFAULT_SQLITE_SYNCHRONOUS: SqliteSynchronous = 'FULL';
 export const DEFAULT_SQLITE_CACHE_SIZE_KIB = 32_768;
 
 /** Points inside the commit transaction where tests can inject a failure. */
-export type CommitStage = 'entries' | 'tiles' | 'tree';
+export type CommitStage = 'entries' | 'tiles' | 'tree' | 'leaves';
 
 export interface SqliteLogStorageOptions {
   /** Database file; its directory is created (mode 0700) if missing. */
@@ -117,9 +121,17 @@ export class SqliteLogStorage implements LogStorage {
     checkpointHistory: Stmt;
     selectNamespaces: Stmt;
     namespaceById: Stmt;
+    insertLeafKey: Stmt;
+    insertLeafKeys: Stmt;
+    advanceLeafIndexed: Stmt;
+    leafIndexed: Stmt;
+    leafCandidates: Stmt;
   };
   private readonly commitTx: Database.Transaction<(commits: readonly NamespaceCommit[]) => void>;
   private readonly createNamespaceTx: Database.Transaction<(ns: NewNamespace, cp: StoredCheckpoint) => StoredNamespace>;
+  private readonly indexLeavesTx: Database.Transaction<
+    (ns: NamespaceKey, from: number, leafHashes: Uint8Array) => void
+  >;
   private readonly appendCheckpointsTx: Database.Transaction<
     (list: readonly { ns: NamespaceKey; checkpoint: StoredCheckpoint }[], retain: number) => void
   >;
@@ -191,6 +203,17 @@ export class SqliteLogStorage implements LogStorage {
           'SELECT key, id, origin, log_vkey, created_at, policy FROM namespaces ORDER BY key',
         ),
         namespaceById: db.prepare('SELECT key FROM namespaces WHERE id = ?').pluck(),
+        insertLeafKey: db.prepare('INSERT INTO leaf_index (ns, key, idx) VALUES (?, ?, ?)'),
+        insertLeafKeys: db.prepare(
+          `INSERT INTO leaf_index (ns, key, idx) VALUES ${Array.from({ length: LEAF_ROWS_PER_INSERT }, () => '(?, ?, ?)').join(', ')}`,
+        ),
+        advanceLeafIndexed: db.prepare(
+          'UPDATE tree_state SET leaf_indexed = ? WHERE ns = ? AND leaf_indexed = ? AND size >= ?',
+        ),
+        leafIndexed: db.prepare('SELECT leaf_indexed FROM tree_state WHERE ns = ?').pluck(),
+        leafCandidates: db
+          .prepare('SELECT idx FROM leaf_index WHERE ns = ? AND key = ? AND idx > ? ORDER BY idx LIMIT ?')
+          .pluck(),
       };
     } catch (cause) {
       this.db.close();
@@ -208,6 +231,9 @@ export class SqliteLogStorage implements LogStorage {
       this.s.insertCheckpoint.run(key, cp.size, cp.root, cp.note, cp.publishedAt);
       return { key, ...ns };
     });
+    this.indexLeavesTx = this.db.transaction((ns: NamespaceKey, from: number, leafHashes: Uint8Array) =>
+      this.writeLeafKeys(ns, from, leafHashes),
+    );
     this.appendCheckpointsTx = this.db.transaction(
       (list: readonly { ns: NamespaceKey; checkpoint: StoredCheckpoint }[], retain: number) => {
         for (const { ns, checkpoint: cp } of list) {
@@ -263,6 +289,33 @@ export class SqliteLogStorage implements LogStorage {
     });
   }
 
+  leafIndexedSize(ns: NamespaceKey): number {
+    return this.read('read the leaf index size', () => {
+      const n = this.s.leafIndexed.get(ns) as number | undefined;
+      if (n === undefined) throw new RemembrancerError('STORAGE_FAILURE', `namespace key ${ns} has no tree state`);
+      return n;
+    });
+  }
+
+  indexLeaves(ns: NamespaceKey, from: number, leafHashes: Uint8Array): void {
+    this.assertOpen();
+    try {
+      this.indexLeavesTx.immediate(ns, from, leafHashes);
+    } catch (cause) {
+      throw storageFailure('cannot index leaves', cause);
+    }
+  }
+
+  leafCandidates(ns: NamespaceKey, leafHash: Uint8Array, after: number, limit: number): number[] {
+    if (leafHash.length !== HASH_SIZE) {
+      throw new RemembrancerError('INVALID_ARGUMENT', `a leaf hash is ${HASH_SIZE} bytes, got ${leafHash.length}`);
+    }
+    return this.read(
+      'search the leaf index',
+      () => this.s.leafCandidates.all(ns, leafIndexKey(leafHash), after, limit) as number[],
+    );
+  }
+
   commitBatch(commits: readonly NamespaceCommit[]): void {
     this.assertOpen();
     try {
@@ -303,6 +356,42 @@ export class SqliteLogStorage implements LogStorage {
       }
     }
     this.faultInjector?.('tree');
+    for (const c of commits)
+      if (c.leafHashes !== undefined) this.writeLeafKeys(c.namespace, c.previousSize, c.leafHashes);
+    this.faultInjector?.('leaves');
+  }
+
+  /** Index rows of entries [from, from + n), inside the caller's transaction; refuses a gap or an overlap. */
+  private writeLeafKeys(ns: NamespaceKey, from: number, leafHashes: Uint8Array): void {
+    if (leafHashes.length % HASH_SIZE !== 0) {
+      throw new RemembrancerError('STORAGE_FAILURE', 'packed leaf hashes are not a whole number of hashes');
+    }
+    const n = leafHashes.length / HASH_SIZE;
+    // The index must end where these entries start, and the entries must be stored (size >= end).
+    const r = this.s.advanceLeafIndexed.run(from + n, ns, from, from + n);
+    if (r.changes !== 1) {
+      throw new RemembrancerError(
+        'STORAGE_FAILURE',
+        `leaf index of namespace key ${ns} does not end at ${from} below ${from + n} stored entries`,
+      );
+    }
+    // In key order, so the B-tree is walked once from left to right rather than at random, and
+    // many rows per statement: a statement's call costs more than a row.
+    const rows = new Array<[number, number]>(n);
+    for (let i = 0; i < n; i++) rows[i] = [leafIndexKey(leafHashes, i * HASH_SIZE), from + i];
+    rows.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+    const params = new Array<number>(3 * LEAF_ROWS_PER_INSERT);
+    let i = 0;
+    for (; i + LEAF_ROWS_PER_INSERT <= n; i += LEAF_ROWS_PER_INSERT) {
+      for (let k = 0; k < LEAF_ROWS_PER_INSERT; k++) {
+        const row = rows[i + k]!;
+        params[3 * k] = ns;
+        params[3 * k + 1] = row[0];
+        params[3 * k + 2] = row[1];
+      }
+      this.s.insertLeafKeys.run(params);
+    }
+    for (; i < n; i++) this.s.insertLeafKey.run(ns, rows[i]![0], rows[i]![1]);
   }
 
   readEntry(ns: NamespaceKey, index: number): Uint8Array | undefined {
