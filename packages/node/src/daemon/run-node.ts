@@ -34,6 +34,10 @@ import { sampleAnchoringMetrics } from '../anchoring/anchoring-metrics.js';
 import { checkCadenceConfirmations } from '../anchoring/chain/cadence-confirmations.js';
 import { Outbox } from '../messaging/outbox/index.js';
 import { Inbox } from '../messaging/inbox/index.js';
+import { INBOX_DB_FILE } from '../messaging/inbox/inbox-store.js';
+import { OutboxStreamCounts } from '../messaging/outbox/stream-counts.js';
+import { InboxStreamCounts } from '../messaging/inbox/stream-counts.js';
+import { NodeSeries } from '../metrics/node-series.js';
 
 export interface RunningNode {
   identity: NodeIdentity;
@@ -320,6 +324,24 @@ async function startNode(
     (i) => i.close(),
   );
   outbox.attachLocalInbox(inbox);
+  // The explorer's Messages page: read-only connections of their own, counting streams by state.
+  const outboxStreams = await life.open(
+    'outbox stream counts',
+    () => new OutboxStreamCounts(outbox.store.path),
+    (c) => c.close(),
+  );
+  const inboxStreams = await life.open(
+    'inbox stream counts',
+    () => new InboxStreamCounts(join(options.dataDir, INBOX_DB_FILE)),
+    (c) => c.close(),
+  );
+  // The explorer's live chart: the last hour, sampled from timers (started with the other timers below).
+  const series = new NodeSeries({
+    engine,
+    metrics,
+    anchoring: () => anchoring.status(),
+    onError: (e) => fedLogger?.warn({ err: errorMessage(e) }, 'sampling the time series failed'),
+  });
   // Where the server listens, known once it does.
   const bound: { url?: string } = {};
   const app = buildHttpServer({
@@ -355,6 +377,8 @@ async function startNode(
     anchoring,
     inbox,
     outbox,
+    series,
+    messageStreams: { outbox: outboxStreams, inbox: inboxStreams },
     bodyLimitBytes: config.bodyLimitBytes,
     ...(config.http ? { limits: config.http } : {}),
     ...(logger ? { logger } : {}),
@@ -386,6 +410,11 @@ async function startNode(
     'message delivery',
     () => outbox.start(),
     () => outbox.stop(),
+  );
+  await life.open(
+    'time series',
+    () => series.start(),
+    () => series.stop(),
   );
   await life.open(
     'namespace timers',

@@ -10,6 +10,9 @@ import type { FederationStore } from '../federation/federation-store.js';
 import type { Witness } from '../witness/witness.js';
 import type { AnchoringService } from '../anchoring/anchoring-service.js';
 import type { InboxService, OutboxService } from '../messaging/messaging-wire.js';
+import type { OutboxStreamCounts } from '../messaging/outbox/stream-counts.js';
+import type { InboxStreamCounts } from '../messaging/inbox/stream-counts.js';
+import type { NodeSeries } from '../metrics/node-series.js';
 
 /** What the federation routes need: membership, status, evidence, and the peer-request checks. */
 export interface FederationRouteDeps {
@@ -62,4 +65,8 @@ export interface RouteContext {
   inbox?: InboxService;
   /** Cross-namespace messages sent (absent: the message routes answer NOT_FOUND). */
   outbox?: OutboxService;
+  /** The live chart's time series (absent: GET /v1/node/series answers NOT_FOUND). */
+  series?: NodeSeries;
+  /** Message streams counted by state (absent: GET /v1/messages/streams answers NOT_FOUND). */
+  messageStreams?: { outbox: OutboxStreamCounts; inbox: InboxStreamCounts };
 }

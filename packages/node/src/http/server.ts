@@ -31,6 +31,8 @@ import { peerArea } from './routes/peer-routes.js';
 import { anchoringArea } from './routes/anchoring-routes.js';
 import { inboxArea } from './routes/inbox-routes.js';
 import { messageArea } from './routes/message-routes.js';
+import { seriesArea } from './routes/series-routes.js';
+import { streamArea } from './routes/stream-routes.js';
 import type { InboxService, OutboxService } from '../messaging/messaging-wire.js';
 import type { AnchoringService } from '../anchoring/anchoring-service.js';
 import type { NamespaceServices } from '../namespaces/namespace-services.js';
@@ -54,6 +56,8 @@ const AREAS: readonly HttpArea[] = [
   anchoringArea,
   inboxArea,
   messageArea,
+  seriesArea,
+  streamArea,
 ];
 
 export interface HttpServerOptions {
@@ -93,6 +97,9 @@ export interface HttpServerOptions {
   inbox?: InboxService;
   /** Cross-namespace messages sent (absent: the message routes answer NOT_FOUND). */
   outbox?: OutboxService;
+  /** The live chart's time series and the message stream counts (absent: their routes answer NOT_FOUND). */
+  series?: RouteContext['series'];
+  messageStreams?: RouteContext['messageStreams'];
 }
 
 /** Builds the HTTP API (not listening yet): `app.listen()` to serve, `app.inject()` in tests. */
@@ -161,6 +168,8 @@ export function buildHttpServer(options: HttpServerOptions): FastifyInstance {
     ...(options.anchoring ? { anchoring: options.anchoring } : {}),
     ...(options.inbox ? { inbox: options.inbox } : {}),
     ...(options.outbox ? { outbox: options.outbox } : {}),
+    ...(options.series ? { series: options.series } : {}),
+    ...(options.messageStreams ? { messageStreams: options.messageStreams } : {}),
   };
   installScopes(app, ctx, AREAS);
   return app;
