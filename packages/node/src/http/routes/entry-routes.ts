@@ -1,6 +1,6 @@
 import { RemembrancerError, base64Encode, isRemembrancerError, utf8Decode } from '@vaultmesh/core';
 import { bearerToken } from '../../namespaces/writer-authorization.js';
-import { indexParam, namespaceIdParam, namespaceParam } from '../params.js';
+import { hashParam, indexParam, namespaceIdParam, namespaceParam } from '../params.js';
 import type { RouteContext } from '../route-context.js';
 import type { HttpArea } from '../scopes.js';
 import { ENTRY_BODY_LIMIT_BYTES, UNAUTHENTICATED_BODY_LIMIT_BYTES } from '../../config/http-limits.js';
@@ -8,6 +8,10 @@ import { capBody } from '../body-cap.js';
 
 /** Largest batch accepted in one request; bigger imports are split by the client. */
 export const MAX_BATCH_ENTRIES = 10_000;
+
+/** Entries in one page of GET /v1/ns/{ns}/entries: at most, and when `limit` is not given. */
+export const MAX_ENTRIES_LISTED = 100;
+export const DEFAULT_ENTRIES_LISTED = 20;
 
 /**
  * The namespace's rules admit the entries (writer, size, schema, quota, rate: see EntryAdmission)
@@ -86,6 +90,43 @@ export const entryArea: HttpArea = {
   },
 
   namespaceRead(app, ctx) {
+    // Recent entries, newest first, a page at a time: `next` is the `before` of the next page.
+    app.get<{ Params: { ns: string }; Querystring: { before?: unknown; limit?: unknown } }>(
+      '/v1/ns/:ns/entries',
+      async (request, reply) => {
+        const ns = namespaceParam(ctx.engine, request.params.ns);
+        const size = ctx.engine.integratedSize(ns.id);
+        const q = request.query;
+        const before = q.before === undefined ? size : indexParam('before', q.before);
+        if (before > size)
+          throw new RemembrancerError('INDEX_OUT_OF_RANGE', `before ${before} is beyond the tree size ${size}`);
+        const limit = q.limit === undefined ? DEFAULT_ENTRIES_LISTED : indexParam('limit', q.limit);
+        if (limit < 1 || limit > MAX_ENTRIES_LISTED)
+          throw new RemembrancerError('INVALID_ARGUMENT', `limit must be from 1 to ${MAX_ENTRIES_LISTED}`);
+        const start = Math.max(0, before - limit);
+        const datas = ctx.engine.getEntries(ns.id, start, before);
+        const items: string[] = [];
+        for (let i = datas.length - 1; i >= 0; i--) {
+          const index = start + i;
+          // Stored bytes are canonical JSON: spliced in verbatim, as for a single entry.
+          items.push(
+            `{"index":${index},"leaf_hash":"${base64Encode(ctx.engine.leafHashAt(ns.id, index))}","entry":${utf8Decode(datas[i]!)}}`,
+          );
+        }
+        reply.type('application/json; charset=utf-8');
+        return `{"size":${size},"entries":[${items.join(',')}]${start > 0 ? `,"next":${start}` : ''}}`;
+      },
+    );
+
+    // Search by leaf hash (RFC 6962 SHA-256(0x00 ‖ entry)): the first index holding it.
+    app.get<{ Params: { ns: string; hash: string } }>('/v1/ns/:ns/leaf/:hash', async (request) => {
+      const ns = namespaceParam(ctx.engine, request.params.ns);
+      const hash = hashParam('leaf hash', request.params.hash);
+      const index = ctx.engine.findLeaf(ns.id, hash);
+      if (index === undefined) throw new RemembrancerError('NOT_FOUND', `no entry of ${ns.id} has this leaf hash`);
+      return { index, leaf_hash: base64Encode(hash) };
+    });
+
     app.get<{ Params: { ns: string; index: string } }>('/v1/ns/:ns/entries/:index', async (request, reply) => {
       const ns = namespaceParam(ctx.engine, request.params.ns);
       const index = indexParam('index', request.params.index);
