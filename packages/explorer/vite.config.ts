@@ -1,7 +1,8 @@
 // The explorer is served by every node at /explorer/ (packages/node, explorer routes), so every
 // asset URL is under that base. `@vaultmesh/core` is compiled from its TypeScript sources (the
 // `vaultmesh-src` condition, as in the tests) with its browser crypto provider: the Verify page
-// runs the very code the CLI runs.
+// runs the very code the CLI runs. Each .tsx file names its JSX runtime in a pragma, so the
+// tests (tsx, under the root tsconfig, which knows no JSX) compile it the same way.
 import { defineConfig, defaultClientConditions } from 'vite';
 
 export default defineConfig({

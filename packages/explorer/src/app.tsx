@@ -1,3 +1,4 @@
+/** @jsxRuntime automatic @jsxImportSource preact */
 import { lazy, Suspense } from 'preact/compat';
 import { DirectoryContext, NodeDirectory } from './api/node-directory.ts';
 import { NodeClient } from './api/node-client.ts';

@@ -1,3 +1,4 @@
+/** @jsxRuntime automatic @jsxImportSource preact */
 import type { ComponentChildren } from 'preact';
 
 /** A definition list of named figures: a semantic dl, laid out as a two-column grid by CSS. */

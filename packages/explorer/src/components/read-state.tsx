@@ -1,3 +1,4 @@
+/** @jsxRuntime automatic @jsxImportSource preact */
 import type { ComponentChildren } from 'preact';
 import type { Live } from '../live.ts';
 import { formatUtc } from '../model/format.ts';

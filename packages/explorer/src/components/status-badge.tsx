@@ -1,3 +1,4 @@
+/** @jsxRuntime automatic @jsxImportSource preact */
 import { HEALTH_ICON, HEALTH_WORD, type Health } from '../model/health.ts';
 
 /** A status by icon and word, coloured by class: readable without colour and by screen readers. */

@@ -1,3 +1,4 @@
+/** @jsxRuntime automatic @jsxImportSource preact */
 import { useDirectory } from '../api/node-directory.ts';
 import type { EvidenceDocument } from '../api/types.ts';
 import { ReadState, UpdatedAt } from '../components/read-state.tsx';

@@ -1,3 +1,4 @@
+/** @jsxRuntime automatic @jsxImportSource preact */
 import { useDirectory } from '../api/node-directory.ts';
 import { NodeClient } from '../api/node-client.ts';
 import type { FederationStatus, NodeInfo } from '../api/types.ts';

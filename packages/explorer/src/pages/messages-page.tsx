@@ -1,3 +1,4 @@
+/** @jsxRuntime automatic @jsxImportSource preact */
 import { ApiError } from '../api/api-error.ts';
 import { useDirectory, type NodeDirectory } from '../api/node-directory.ts';
 import type { MessageStreams } from '../api/types.ts';

@@ -1,3 +1,4 @@
+/** @jsxRuntime automatic @jsxImportSource preact */
 import { useDirectory } from '../api/node-directory.ts';
 import type { NamespaceInfo, NodeInfo } from '../api/types.ts';
 import { KeyValues } from '../components/key-values.tsx';

@@ -1,3 +1,4 @@
+/** @jsxRuntime automatic @jsxImportSource preact */
 import { Link } from '../components/link.tsx';
 import { routePath } from '../router.ts';
 

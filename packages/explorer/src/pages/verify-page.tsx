@@ -1,3 +1,4 @@
+/** @jsxRuntime automatic @jsxImportSource preact */
 import { useState } from 'preact/hooks';
 import { ApiError } from '../api/api-error.ts';
 import { useDirectory } from '../api/node-directory.ts';
