@@ -121,7 +121,8 @@ export function App() {
         </p>
       )}
       <main id="main" tabIndex={-1}>
-        <Page route={route} query={query} />
+        {/* Pages name nodes through the directory: they wait for it rather than render "unknown node". */}
+        {dir.data ? <Page route={route} query={query} /> : !dir.error && <p aria-busy="true">Reading this node…</p>}
       </main>
     </DirectoryContext.Provider>
   );

@@ -3,4 +3,7 @@ import { render } from 'preact';
 import { App } from './app.tsx';
 import './styles.css';
 
-render(<App />, document.getElementById('app')!);
+const root = document.getElementById('app')!;
+// Replaces the "Loading the explorer…" text index.html shows until the script runs.
+root.textContent = '';
+render(<App />, root);
