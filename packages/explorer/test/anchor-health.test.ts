@@ -10,11 +10,12 @@ const finalizedAgo = (ms: number, extra = {}) => ({
   last_finalized: { epoch: 1, finalized_at: new Date(now - ms).toISOString(), age_ms: ms, stale: false, ...extra },
 });
 
-test('on time within two epochs, late beyond, failing when stale', () => {
+test('on time within two epochs, late beyond while leaves wait, failing when stale', () => {
   assert.deepEqual(anchorHealth(finalizedAgo(4000), now), { health: 'ok', reasons: [], ageMs: 4000 });
-  const late = anchorHealth(finalizedAgo(10_001), now);
+  const late = anchorHealth({ ...finalizedAgo(10_001), pending_leaves: 2 }, now);
   assert.equal(late.health, 'warn');
-  assert.match(late.reasons[0]!, /older than two epochs/);
+  assert.deepEqual(late.reasons, ['2 leaves wait and the last anchor is older than two epochs (5 s each)']);
+  assert.equal(anchorHealth(finalizedAgo(900_000), now).health, 'ok', 'nothing new to anchor: not late');
   assert.equal(anchorHealth(finalizedAgo(1000, { stale: true }), now).health, 'bad');
 });
 

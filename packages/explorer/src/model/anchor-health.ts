@@ -1,5 +1,6 @@
 import type { AnchorTargetStatus } from '../api/types.ts';
 import type { Health } from './health.ts';
+import { formatDuration } from './format.ts';
 
 export interface AnchorHealth {
   health: Health;
@@ -11,8 +12,8 @@ export interface AnchorHealth {
 
 /**
  * How a target keeps its cadence: an anchor is on time while its age is within two epochs (one
- * epoch to close, one to finalize), late beyond that, and failing when the node marks it stale or
- * nothing was ever finalized while attempts failed.
+ * epoch to close, one to finalize) or nothing waits to be anchored, late when leaves wait beyond
+ * that, and failing when the node marks it stale or nothing was ever finalized while attempts failed.
  */
 export function anchorHealth(t: AnchorTargetStatus, now: number): AnchorHealth {
   const last = t.last_finalized ?? undefined;
@@ -29,10 +30,15 @@ export function anchorHealth(t: AnchorTargetStatus, now: number): AnchorHealth {
   const finalizedAt = last.finalized_at ? Date.parse(last.finalized_at) : Number.NaN;
   const ageMs = Number.isNaN(finalizedAt) ? last.age_ms : Math.max(0, now - finalizedAt);
   if (last.stale) return { health: 'bad', reasons: ['the node marks the last anchor stale'], ageMs };
-  if (ageMs !== undefined && ageMs > 2 * t.epoch_ms)
+  // An old anchor is late only while something waits for one: with nothing new to anchor, the
+  // node skips epochs and the last anchor still covers everything.
+  const pending = t.pending_leaves ?? 0;
+  if (ageMs !== undefined && ageMs > 2 * t.epoch_ms && pending > 0)
     return {
       health: 'warn',
-      reasons: [`last anchor older than two epochs (${Math.round(t.epoch_ms / 1000)} s each)`],
+      reasons: [
+        `${pending} leaves wait and the last anchor is older than two epochs (${formatDuration(t.epoch_ms)} each)`,
+      ],
       ageMs,
     };
   const inFlight = t.chain?.in_flight?.filter((x) => x.state === 'missing') ?? [];
