@@ -145,9 +145,9 @@ describe('message streams', () => {
       },
     ]);
     // The private namespace's streams exist, both ways: only the route leaves them out.
-    const all = outboxCounts.counts(node.clock.ms).map((s) => `${s.namespace}>${s.target.namespace}`);
+    const all = (await outboxCounts.counts(node.clock.ms)).map((s) => `${s.namespace}>${s.target.namespace}`);
     assert.deepEqual(all, ['dao:a>dao:b', 'dao:a>dao:closed', 'dao:a>dao:secret', 'dao:secret>dao:b']);
-    const received = inboxCounts.counts().map((s) => `${s.sourceOrigin}>${s.namespace}`);
+    const received = (await inboxCounts.counts()).map((s) => `${s.sourceOrigin}>${s.namespace}`);
     assert.deepEqual(
       received.sort(),
       [to('dao:a') + '>dao:b', to('dao:a') + '>dao:secret', to('dao:secret') + '>dao:b'].sort(),
@@ -174,7 +174,7 @@ describe('message streams', () => {
     // A fresh reader (nothing cached) reads the same from the rows alone.
     const fresh = new OutboxStreamCounts(node.outbox.store.path);
     try {
-      assert.deepEqual(fresh.counts(node.clock.ms), outboxCounts.counts(node.clock.ms));
+      assert.deepEqual(await fresh.counts(node.clock.ms), await outboxCounts.counts(node.clock.ms));
     } finally {
       fresh.close();
     }

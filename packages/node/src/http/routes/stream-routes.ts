@@ -26,8 +26,8 @@ export const streamArea: HttpArea = {
       const self = ctx.nodeName;
       const shown = (node: string, namespace: string) =>
         node !== self || ctx.namespaces.directory.rules(namespace)?.spec.visibility === 'public';
-      const outgoing = streams.outbox
-        .counts()
+      const [sent, received] = await Promise.all([streams.outbox.counts(), streams.inbox.counts()]);
+      const outgoing = sent
         .filter((s) => shown(self, s.namespace) && shown(s.target.node, s.target.namespace))
         .map((s) => ({
           source: { node: self, namespace: s.namespace },
@@ -39,8 +39,7 @@ export const streamArea: HttpArea = {
           refused: s.refused,
           expired: s.expired,
         }));
-      const incoming = streams.inbox
-        .counts()
+      const incoming = received
         .map((s) => ({ s, source: splitOrigin(s.sourceOrigin) }))
         .filter(({ s, source }) => shown(self, s.namespace) && shown(source.node, source.namespace))
         .map(({ s, source }) => ({
