@@ -45,6 +45,20 @@ async function putNamespace(node: FederationNode, ns: string, spec: object): Pro
 }
 
 /**
+ * BENCH_CPU_PROF_DIR=DIR (an absolute path outside the repo): both nodes are started again under
+ * `node --cpu-prof`, writing a .cpuprofile each into DIR when the bench stops them — how the
+ * per-message CPU is found (a profiler flag is refused in NODE_OPTIONS). The node's pid stays the
+ * process's (sh execs node), so the CPU readings from /proc still hold.
+ */
+async function restartProfiled(fed: LocalFederation, dir: string): Promise<void> {
+  const prefix = ['sh', '-c', `exec "$0" --cpu-prof --cpu-prof-dir='${dir.replaceAll("'", '')}' "$@"`];
+  for (let i = 0; i < fed.nodes.length; i++) {
+    await fed.nodes[i]!.proc?.stop();
+    await fed.restart(i, { prefix });
+  }
+}
+
+/**
  * Builds the compiled CLI the nodes run (the e2e harness refuses a dist/ older than its sources),
  * starts two nodes and creates `sources` on the first, witnessed by the second, and TARGET_NS on
  * the second, accepting notify messages from exactly those sources. The caller stops it.
@@ -55,7 +69,10 @@ export async function startMessagingPair(sources: readonly string[]): Promise<Me
   const { startLocalFederation } = await import('../test/e2e/harness/local-federation.ts');
   const dir = mkdtempSync(join(tmpdir(), 'remembrancer-bench-messaging-'));
   let fed: LocalFederation | undefined;
+  const profileDir = process.env['BENCH_CPU_PROF_DIR'];
   const stop = async () => {
+    // Profiled nodes stop on SIGTERM (a clean exit writes the profile); stopAll then SIGKILLs what is left.
+    if (profileDir !== undefined) for (const x of fed?.nodes ?? []) await x.proc?.stop();
     await fed?.stopAll();
     rmSync(dir, { recursive: true, force: true });
   };
@@ -63,6 +80,7 @@ export async function startMessagingPair(sources: readonly string[]): Promise<Me
     // No config: the default checkpoint interval (1 s), outbox tick and receipt wait.
     fed = await startLocalFederation(dir, 2);
     const [sender, receiver] = fed.nodes as [FederationNode, FederationNode];
+    if (profileDir !== undefined) await restartProfiled(fed, profileDir);
     for (const ns of sources)
       await putNamespace(sender, ns, { witness_policy: { min_required: 1, allowlist: [receiver.name] } });
     await putNamespace(receiver, TARGET_NS, {

@@ -161,11 +161,14 @@ export async function peerRequest(
   creds: PeerCredentials,
   method: 'GET' | 'POST' | 'PUT',
   path: string,
+  /** `body`: a JSON value (sent as its canonical JSON), or the bytes of a JSON text. */
   options: { body?: unknown; timeoutMs?: number; accept?: readonly number[] } = {},
 ): Promise<PeerAnswer> {
   const { body, timeoutMs = 2000, accept } = options;
   const url = new URL(path, peer.endpoint).href;
-  const bytes = body === undefined ? new Uint8Array(0) : canonicalBytes(body);
+  // Bytes are sent as they are: a caller with a large body of its own values (already JSON) spares
+  // the canonicalization, which only makes the digest reproducible, not the body any more valid.
+  const bytes = body === undefined ? new Uint8Array(0) : body instanceof Uint8Array ? body : canonicalBytes(body);
   const sig = signRequest({ method, targetUri: url, keyid: creds.keyid, seed: creds.seed, body: bytes });
   return peerFetch(peer, url, {
     method,

@@ -1,4 +1,11 @@
-import { buildReceipt, errorMessage, utf8Decode, type MessageDelivery, type Receipt } from '@vaultmesh/core';
+import {
+  errorMessage,
+  receiptBuilder,
+  utf8Decode,
+  type MessageDelivery,
+  type Receipt,
+  type ReceiptBuilder,
+} from '@vaultmesh/core';
 import type { LogEngine, PublishedCheckpoint } from '../../log/log-engine.js';
 import type { DeliveryProof } from '../messaging-wire.js';
 
@@ -43,24 +50,22 @@ export class DeliveryReceipts {
   /**
    * The proofs of delivery records of the namespace, each with its receipt under `checkpoint`
    * (else the latest) when that covers it. The checkpoint's note — a read of the cosignatures
-   * held — is made once for all the records proved, not once a record: an answer or an inbox page
-   * proves hundreds under one checkpoint.
+   * held — is made and parsed once for all the records proved (one receiptBuilder), not once a
+   * record: an answer or an inbox page proves hundreds under one checkpoint.
    */
   proofsUnder(
     namespace: string,
     checkpoint?: PublishedCheckpoint,
   ): (index: number, entry: MessageDelivery) => DeliveryProof {
     const cp = checkpoint ?? this.latest(namespace);
-    let note: string | undefined;
+    let build: ReceiptBuilder | undefined;
     return (index, entry) => {
       const proof: DeliveryProof = { index, entry };
       if (!cp || cp.size <= index) return proof;
-      const receipt = this.receipt(
-        namespace,
-        index,
-        cp,
-        (origin) => (note ??= this.options.checkpointNote(origin, cp)),
-      );
+      const receipt = this.receipt(namespace, index, cp, (origin) => {
+        build ??= receiptBuilder({ namespace, origin, checkpointNote: this.options.checkpointNote(origin, cp) });
+        return build;
+      });
       if (receipt) proof.receipt = receipt;
       return proof;
     };
@@ -84,21 +89,20 @@ export class DeliveryReceipts {
     namespace: string,
     index: number,
     cp: PublishedCheckpoint,
-    noteOf: (origin: string) => string,
+    builderOf: (origin: string) => ReceiptBuilder,
   ): Receipt | undefined {
     const { engine } = this.options;
     try {
       const ns = engine.getNamespace(namespace);
       const data = engine.getEntry(namespace, index);
       if (!ns || !data) return undefined;
-      return buildReceipt({
-        namespace,
-        origin: ns.origin,
+      // The stored leaf data: its leaf hash is the log's, with no second canonicalization.
+      return builderOf(ns.origin)(
         index,
-        entry: JSON.parse(utf8Decode(data)) as unknown,
-        proof: engine.inclusionProof(namespace, index, cp.size),
-        checkpointNote: noteOf(ns.origin),
-      });
+        data,
+        JSON.parse(utf8Decode(data)) as unknown,
+        engine.inclusionProof(namespace, index, cp.size),
+      );
     } catch (e) {
       // The record is applied either way; the sender asks again and gets the receipt then.
       this.options.logger?.warn({ namespace, index, err: errorMessage(e) }, 'cannot build a delivery receipt');

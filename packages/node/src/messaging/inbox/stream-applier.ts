@@ -56,6 +56,12 @@ interface DrainState {
   appliedNow: Set<number>;
   /** Source indexes whose apply failed for a passing reason (the append was refused): their refusal. */
   failed: Map<number, InboxResult>;
+  /**
+   * The id and leaf hash verifyMessageProof computed for the request's messages, by source index:
+   * their delivery records are built without canonicalizing them again (a row of an earlier
+   * request, or another message at that index, is built the long way).
+   */
+  entryHashes: Map<number, { id: string; leafHash: Uint8Array }>;
 }
 
 function plan(entry: object): Planned {
@@ -99,7 +105,13 @@ export class StreamApplier {
     const out = new Map<number, InboxResult>();
     try {
       const refs = this.admit(namespace, origin, messages, out);
-      const state: DrainState = { appliedNow: new Set(), failed: new Map() };
+      const state: DrainState = {
+        appliedNow: new Set(),
+        failed: new Map(),
+        entryHashes: new Map(
+          messages.map(({ proven }) => [proven.index, { id: proven.id, leafHash: proven.leafHash }]),
+        ),
+      };
       await this.drain(namespace, origin, state);
       const answered = new Set<number>();
       for (const { pos, index, id } of refs) {
@@ -234,15 +246,18 @@ export class StreamApplier {
     }
     const acceptedAt = new Date(nowMs);
     const planned = new Map<number, Planned>();
-    const deliveryOf = (a: Apply, recordIndex: number | undefined): Planned =>
-      plan(
+    const deliveryOf = (a: Apply, recordIndex: number | undefined): Planned => {
+      const hashes = state.entryHashes.get(a.row.sourceIndex);
+      return plan(
         buildMessageDelivery({
           message: a.message,
           index: a.row.sourceIndex,
           acceptedAt,
           ...(recordIndex === undefined ? {} : { recordIndex }),
+          ...(hashes?.id === a.row.messageId ? { entryHashes: hashes } : {}),
         }),
       );
+    };
     for (const a of applies)
       if (a.record === undefined) planned.set(a.row.sourceIndex, deliveryOf(a, a.row.recordIndex));
 
@@ -362,7 +377,13 @@ export class StreamApplier {
    * only: a caller that answered `held` looks again once other deliveries had a moment.
    */
   resultNow(origin: string, index: number, id: string): InboxResult {
-    return this.resultOf(origin, index, id, { appliedNow: new Set(), failed: new Map() }, new Set());
+    return this.resultOf(
+      origin,
+      index,
+      id,
+      { appliedNow: new Set(), failed: new Map(), entryHashes: new Map() },
+      new Set(),
+    );
   }
 
   /** The answer for a message of the request, from its row as the drain left it. */

@@ -1,11 +1,13 @@
 import {
   RemembrancerError,
+  base64Encode,
   buildMessageDelivery,
   bytesEqual,
   canonicalBytes,
   errorMessage,
   isJsonObject,
   isRemembrancerError,
+  leafHash as rfc6962LeafHash,
   parseMessageDelivery,
   verifyReceiptWith,
   type ErrorCode,
@@ -117,6 +119,15 @@ function sameBytes(a: unknown, b: unknown): boolean {
   }
 }
 
+/**
+ * sameBytes for two delivery records: equal JSON.stringify text means equal members and values, so
+ * equal canonical bytes; only when the texts differ (members in another order) is it decided by
+ * canonicalizing both. Records parsed by parseMessageDelivery have one member order.
+ */
+function sameRecord(a: MessageDelivery, b: MessageDelivery): boolean {
+  return JSON.stringify(a) === JSON.stringify(b) || sameBytes(a, b);
+}
+
 /** The receipt, when it is the receipt of exactly this record under a checkpoint the target's log key signed. */
 function checkedReceipt(
   receipt: unknown,
@@ -137,7 +148,10 @@ function checkedReceipt(
     };
   }
   const r = receipt as Receipt;
-  if (r.namespace !== record.target.namespace || r.index !== index || !sameBytes(r.entry, record)) {
+  // The receipt's entry hashes to its leaf_hash (verified above), so the entry is the record
+  // exactly when the record's leaf hash is that one: one canonicalization instead of two.
+  const recordLeaf = base64Encode(rfc6962LeafHash(canonicalBytes(record)));
+  if (r.namespace !== record.target.namespace || r.index !== index || r.leaf_hash !== recordLeaf) {
     return {
       error: inboxError(
         'PROOF_MISMATCH',
@@ -151,6 +165,8 @@ function checkedReceipt(
 /**
  * Reads one result of a target's answer for `message` (the entry at `index` of the source log).
  * `targetLog` is the target log's key, named as its origin (undefined: not known, no receipt kept).
+ * `leafHash`, the RFC 6962 leaf hash of the entry as the source log stores it (whose SHA-256 is
+ * `id`), spares canonicalizing the message again to build the record it must match.
  */
 export function messageOutcome(
   message: NamespaceMessage,
@@ -158,6 +174,7 @@ export function messageOutcome(
   index: number,
   result: unknown,
   targetLog: NoteVerifier | undefined,
+  leafHash?: Uint8Array,
 ): MessageOutcome {
   if (!isJsonObject(result) || !(INBOX_STATUSES as readonly unknown[]).includes(result['status']))
     return answerMalformed('a result without a known status');
@@ -194,8 +211,9 @@ export function messageOutcome(
           index,
           acceptedAt: record.accepted_at,
           ...(record.record_index === undefined ? {} : { recordIndex: record.record_index }),
+          ...(leafHash === undefined ? {} : { entryHashes: { id, leafHash } }),
         });
-        if (!sameBytes(record, expected))
+        if (!sameRecord(record, expected))
           throw new RemembrancerError(
             'MESSAGE_DELIVERY_MALFORMED',
             'the delivery record is not the record of this message',

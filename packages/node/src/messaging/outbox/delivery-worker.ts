@@ -1,8 +1,9 @@
 import {
-  buildReceipt,
   crypto,
   errorMessage,
+  leafHash,
   parseMessage,
+  receiptBuilder,
   toHex,
   utf8Decode,
   withProof,
@@ -56,6 +57,8 @@ export interface DeliveryWorkerOptions {
 interface Travelling {
   row: OutboxRow;
   message: NamespaceMessage;
+  /** RFC 6962 leaf hash of its entry as the source log stores it: the delivery record's leaf_hash. */
+  leafHash: Uint8Array;
 }
 
 /** Request bytes a message adds: its entry, its proof (newlines escaped as \n), the members around them. */
@@ -233,7 +236,7 @@ export class DeliveryWorker {
       rowAfterAnswer(
         t.row,
         lane,
-        messageOutcome(t.message, t.row.id, t.row.index, answer.results[i], targetLog),
+        messageOutcome(t.message, t.row.id, t.row.index, answer.results[i], targetLog, t.leafHash),
         schedule,
       ),
     );
@@ -251,7 +254,12 @@ export class DeliveryWorker {
     rows: readonly OutboxRow[],
   ): { travelling: Travelling[]; broken: RowUpdate[]; lastSeq: number } {
     const { engine } = this.#o;
-    const note = this.#o.checkpointNote(ns.origin, cp);
+    // One note and one receipt builder for the whole batch: every message travels under this checkpoint.
+    const build = receiptBuilder({
+      namespace: ns.id,
+      origin: ns.origin,
+      checkpointNote: this.#o.checkpointNote(ns.origin, cp),
+    });
     const maxBytes = this.#o.maxBatchBytes ?? MAX_DELIVERY_BATCH_BYTES;
     const travelling: Travelling[] = [];
     const broken: RowUpdate[] = [];
@@ -277,18 +285,12 @@ export class DeliveryWorker {
         continue;
       }
       const entry = JSON.parse(utf8Decode(data)) as unknown;
-      const proof = buildReceipt({
-        namespace: ns.id,
-        origin: ns.origin,
-        index: row.index,
-        entry,
-        proof: engine.inclusionProof(ns.id, row.index, cp.size),
-        checkpointNote: note,
-      }).tlog_proof;
+      const receipt = build(row.index, data, entry, engine.inclusionProof(ns.id, row.index, cp.size));
+      const proof = receipt.tlog_proof;
       const size = travellingSize(data.length, proof);
       if (travelling.length > 0 && bytes + size > maxBytes) break;
       bytes += size;
-      travelling.push({ row, message: withProof(parseMessage(entry), proof) });
+      travelling.push({ row, message: withProof(parseMessage(entry), proof), leafHash: leafHash(data) });
       lastSeq = row.seq;
     }
     return { travelling, broken, lastSeq };

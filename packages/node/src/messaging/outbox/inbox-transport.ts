@@ -3,6 +3,7 @@ import {
   errorMessage,
   isJsonObject,
   logVerifierForOrigin,
+  utf8Encode,
   type MessageEndpoint,
   type NamespaceMessage,
 } from '@vaultmesh/core';
@@ -93,7 +94,10 @@ export class InboxTransport {
     }
     try {
       const answer = await peerRequest(peer, creds, 'POST', peerInboxPath(target.namespace), {
-        body: { messages },
+        // JSON.stringify, not canonical JSON: ~700 KB a request, and nothing needs its bytes
+        // reproducible (the signature covers the digest of the bytes sent). The messages are
+        // this node's own entries, read back from its log: no value JSON cannot carry exactly.
+        body: utf8Encode(JSON.stringify({ messages })),
         timeoutMs: this.options.timeoutMs,
         accept: [200, 202],
       });
