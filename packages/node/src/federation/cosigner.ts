@@ -55,6 +55,16 @@ export interface WitnessPeerState {
   lastLatencyMs?: number;
 }
 
+/** How far one witness is behind this node's latest checkpoints (GET /v1/federation/status). */
+export interface WitnessLag {
+  /** Namespaces this witness is asked to cosign. */
+  namespaces: number;
+  /** Of those, how many have a latest checkpoint it has not cosigned. */
+  behind: number;
+  /** The most entries by which its last cosigned size trails a latest checkpoint (0: never cosigned counts from 0). */
+  entries: number;
+}
+
 export interface NamespaceCosigning {
   namespace: string;
   size: number;
@@ -121,6 +131,30 @@ export class Cosigner {
   /** Recent cosigning round latencies in ms (submit to last answer), newest last. */
   latencies(): readonly number[] {
     return this.roundLatencies;
+  }
+
+  /**
+   * Per witness peer, how far what it last cosigned (or told us it holds, in a 409) trails this
+   * node's latest checkpoints. In memory, O(namespaces × witnesses); a restart forgets what
+   * witnesses held until the next round asks them.
+   */
+  witnessLags(): Map<string, WitnessLag> {
+    const lags = new Map<string, WitnessLag>();
+    for (const ns of this.options.engine.listNamespaces()) {
+      const cp = this.options.engine.latestCheckpoint(ns.id);
+      if (!cp) continue;
+      for (const p of this.witnesses(ns.id)) {
+        let lag = lags.get(p.id);
+        if (!lag) lags.set(p.id, (lag = { namespaces: 0, behind: 0, entries: 0 }));
+        const held = this.witnessSize.get(`${p.id}\n${ns.origin}`) ?? 0;
+        lag.namespaces++;
+        if (held < cp.size) {
+          lag.behind++;
+          lag.entries = Math.max(lag.entries, cp.size - held);
+        }
+      }
+    }
+    return lags;
   }
 
   private tick(): void {

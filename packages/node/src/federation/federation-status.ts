@@ -1,5 +1,5 @@
 import { activePeers, peerForOrigin } from '@vaultmesh/core';
-import type { Cosigner } from './cosigner.js';
+import type { Cosigner, WitnessLag } from './cosigner.js';
 import type { EquivocationMonitor } from './equivocation-monitor.js';
 import { isEpochEvidence, type EvidenceLedger } from './evidence-ledger.js';
 import type { StoredEvidence } from './federation-store.js';
@@ -42,6 +42,7 @@ export class FederationStatus implements FederationStatusSource {
     const reg = this.registry.latest();
     if (!reg) return { node: this.self, federation_id: null, registry_version: null, peers: [] };
     const witnesses = new Map((this.cosigner?.witnessPeers() ?? []).map((w) => [w.peer, w]));
+    const lags = this.cosigner?.witnessLags() ?? new Map<string, WitnessLag>();
     const latencies = [...(this.cosigner?.latencies() ?? [])].sort((a, b) => a - b);
     const { gossip, ledger, monitor, witnessedSize } = this.splitView;
     const gossiped = new Map((gossip?.peers() ?? []).map((g) => [g.peer, g]));
@@ -75,6 +76,8 @@ export class FederationStatus implements FederationStatusSource {
                 last_latency_ms: w.lastLatencyMs ?? null,
               }
             : {}),
+          // This peer as a witness of this node's logs: how far behind their latest checkpoints it is.
+          ...(lags.has(p.id) ? { witness_lag: lags.get(p.id) } : {}),
           ...(gossip && p.id !== this.self ? { gossip: this.gossipOf(gossiped.get(p.id), witnessedSize) } : {}),
           ...(ledger
             ? {
@@ -141,22 +144,34 @@ export class FederationStatus implements FederationStatusSource {
     g: GossipPeerState | undefined,
     witnessedSize?: (origin: string) => number | undefined,
   ): Record<string, unknown> {
-    if (!g) return { reachable: null, last_seen_at: null, last_error: null, registry_version: null, checkpoints: [] };
+    if (!g)
+      return {
+        reachable: null,
+        last_seen_at: null,
+        last_error: null,
+        registry_version: null,
+        max_lag: null,
+        checkpoints: [],
+      };
+    const checkpoints = [...g.checkpoints].map(([origin, size]) => {
+      const witnessed = witnessedSize?.(origin);
+      // Positive: the peer's log is ahead of what our witness cosigned (not yet cosigned by us).
+      return {
+        origin,
+        size,
+        witnessed_size: witnessed ?? null,
+        lag: witnessed === undefined ? null : size - witnessed,
+      };
+    });
+    const lags = checkpoints.map((c) => c.lag).filter((l): l is number => l !== null);
     return {
       reachable: g.reachable,
       last_seen_at: g.lastSeenAt ?? null,
       last_error: g.lastError ?? null,
       registry_version: g.registryVersion ?? null,
-      checkpoints: [...g.checkpoints].map(([origin, size]) => {
-        const witnessed = witnessedSize?.(origin);
-        // Positive: the peer's log is ahead of what our witness cosigned (not yet cosigned by us).
-        return {
-          origin,
-          size,
-          witnessed_size: witnessed ?? null,
-          lag: witnessed === undefined ? null : size - witnessed,
-        };
-      }),
+      // The most entries by which this node's witness trails the peer's logs (null: none known).
+      max_lag: lags.length === 0 ? null : Math.max(...lags),
+      checkpoints,
     };
   }
 }

@@ -124,6 +124,9 @@ describe('Cosigner.stop', () => {
     assert.match(states.get(witness.id)?.lastError ?? '', /answered 500 INTERNAL: witness store is down/);
     assert.equal(states.get(dead.id)?.reachable, false);
     assert.match(states.get(dead.id)?.lastError ?? '', /unreachable/);
+    // Neither cosigned the checkpoint of size 3: each trails it by all of it (the status's witness_lag).
+    for (const p of [witness, dead])
+      assert.deepEqual(c.witnessLags().get(p.id), { namespaces: 1, behind: 1, entries: 3 });
     await c.stop();
   });
 });

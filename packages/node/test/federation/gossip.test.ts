@@ -175,6 +175,16 @@ describe('gossip', () => {
         : undefined;
     });
     assert.equal(cp.lag, 0, "beta's witness cosigned what alpha shows");
+    // The per-peer summaries the explorer's Federation page shows: beta's witness trails none of
+    // alpha's logs (alpha's view), and beta's witness trails none of alpha's (beta's gossip view).
+    const lag = await waitFor("alpha to see beta's witness caught up on every log", async () => {
+      const p = (await status(alpha)).peers.find((x: { id: string }) => x.id === NAMES[1]);
+      return p?.witness_lag?.behind === 0 ? p.witness_lag : undefined;
+    });
+    assert.ok(lag.namespaces >= 2, `dao:one and sys:governance: ${JSON.stringify(lag)}`);
+    assert.equal(lag.entries, 0);
+    const betaView = (await status(beta)).peers.find((x: { id: string }) => x.id === NAMES[0]);
+    assert.equal(betaView.gossip.max_lag, 0);
 
     let v2 = proposeNext(registry, { memo: 'version 2, applied at alpha only' });
     v2 = signRegistry(v2, NAMES[0]!, nodes[0]!.identity.peerSeed);
