@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { bearerToken } from '../namespaces/writer-authorization.js';
 import { requireBearer } from './auth.js';
+import { allowCrossOriginReads, preflightRoutes } from './cors.js';
 import { namespaceIdParam } from './params.js';
 import { peerScope } from './peer-scope.js';
 import type { RouteContext } from './route-context.js';
@@ -18,6 +19,9 @@ import type { RouteContext } from './route-context.js';
  *                  names no writers, or none where key writers' signatures in the body can decide
  *   admin          the admin token
  *   peer           RFC 9421-signed requests of registry peers, bound to this node (peer-scope.ts)
+ *
+ * GET and HEAD routes of public and namespaceRead answer cross-origin reads (CORS, cors.ts);
+ * no other scope does.
  *
  * An area of the API (routes/*) is an object with a function per scope it declares routes in, so
  * a route's protection is visible where it is written. Areas get scopes only, never the root
@@ -90,14 +94,21 @@ export function installScopes(app: FastifyInstance, ctx: RouteContext, areas: re
     }
   });
 
+  const readPaths = new Set<string>();
   for (const name of ['public', 'namespaceRead', 'writer', 'admin'] as const) {
     void app.register(async (scope) => {
       markRoutes(scope, name);
+      if (name === 'public' || name === 'namespaceRead') allowCrossOriginReads(scope, readPaths);
       const hook = gate(name, ctx);
       if (hook) scope.addHook('onRequest', hook);
       for (const area of areas) area[name]?.(scope, ctx);
     });
   }
+  // Registered after the scopes above, so every read path is known; public: a preflight is ungated.
+  void app.register(async (scope) => {
+    markRoutes(scope, 'public');
+    preflightRoutes(scope, readPaths);
+  });
   const federation = ctx.federation;
   if (federation) {
     peerScope(
