@@ -15,6 +15,7 @@ import {
   DEFAULT_BATCH_MAX_AGE_MS,
   DEFAULT_BATCH_MAX_ENTRIES,
   DEFAULT_CHECKPOINT_INTERVAL_MS,
+  DEFAULT_LEAF_INDEX,
   DEFAULT_QUEUE_MAX_ENTRIES,
   DEFAULT_SQLITE_SYNCHRONOUS,
 } from '../log/log-engine-defaults.js';
@@ -28,6 +29,10 @@ export interface NodeConfig {
   batchMaxAgeMs: number;
   queueMaxEntries: number;
   synchronous: 'FULL' | 'NORMAL';
+  /** Keep the leaf-hash index (GET /v1/ns/{ns}/leaf/{hash}); off saves an index row per append. */
+  leafIndex: boolean;
+  /** The explorer build served at /explorer/ (relative: to the data directory; default: packages/explorer/dist). */
+  explorerDir?: string;
   /** Largest accepted batch body, bytes (every other route has a fixed limit fitted to what it takes). */
   bodyLimitBytes: number;
   /** Timeouts and caps of the HTTP server, each defaulting to DEFAULT_HTTP_LIMITS (http/http-limits.ts). */
@@ -80,6 +85,7 @@ export const DEFAULT_CONFIG: Omit<NodeConfig, 'name'> = {
   batchMaxAgeMs: DEFAULT_BATCH_MAX_AGE_MS,
   queueMaxEntries: DEFAULT_QUEUE_MAX_ENTRIES,
   synchronous: DEFAULT_SQLITE_SYNCHRONOUS,
+  leafIndex: DEFAULT_LEAF_INDEX,
   bodyLimitBytes: BATCH_BODY_LIMIT_BYTES,
   gossipIntervalMs: 1000,
 };
@@ -196,6 +202,12 @@ export function loadNode(dataDir: string): NodeIdentity {
   validateHttpLimits(config.http, p.config);
   if (config.synchronous !== 'FULL' && config.synchronous !== 'NORMAL') {
     throw new RemembrancerError('CONFIG_INVALID', `${p.config}: synchronous must be FULL or NORMAL`);
+  }
+  if (typeof config.leafIndex !== 'boolean') {
+    throw new RemembrancerError('CONFIG_INVALID', `${p.config}: leafIndex must be true or false`);
+  }
+  if (config.explorerDir !== undefined && (typeof config.explorerDir !== 'string' || config.explorerDir === '')) {
+    throw new RemembrancerError('CONFIG_INVALID', `${p.config}: explorerDir must be a directory path`);
   }
   const anchoring = parseAnchoringConfig(config.anchoring, p.config, dataDir);
   const adminToken = readFileSync(p.adminToken, 'utf8').trim();

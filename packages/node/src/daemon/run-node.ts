@@ -1,4 +1,4 @@
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { pino, type Logger } from 'pino';
 import { loadNode, type NodeIdentity } from '../config/node-config.js';
@@ -107,6 +107,7 @@ async function startNode(
         batchMaxAgeMs: config.batchMaxAgeMs,
         queueMaxEntries: config.queueMaxEntries,
         synchronous: config.synchronous,
+        leafIndex: config.leafIndex,
         ...(logger ? { logger } : {}),
       }),
     (e) => e.close(),
@@ -347,6 +348,7 @@ async function startNode(
   const app = buildHttpServer({
     engine,
     namespaces,
+    ...(config.explorerDir !== undefined ? { explorerDir: resolve(options.dataDir, config.explorerDir) } : {}),
     sealing,
     nodeName: config.name,
     version: NODE_VERSION,

@@ -69,4 +69,6 @@ export interface RouteContext {
   series?: NodeSeries;
   /** Message streams counted by state (absent: GET /v1/messages/streams answers NOT_FOUND). */
   messageStreams?: { outbox: OutboxStreamCounts; inbox: InboxStreamCounts };
+  /** The explorer's build served at /explorer/ (absent: packages/explorer/dist of this installation). */
+  explorerDir?: string;
 }

@@ -33,6 +33,7 @@ import { inboxArea } from './routes/inbox-routes.js';
 import { messageArea } from './routes/message-routes.js';
 import { seriesArea } from './routes/series-routes.js';
 import { streamArea } from './routes/stream-routes.js';
+import { explorerArea } from './routes/explorer-routes.js';
 import type { InboxService, OutboxService } from '../messaging/messaging-wire.js';
 import type { AnchoringService } from '../anchoring/anchoring-service.js';
 import type { NamespaceServices } from '../namespaces/namespace-services.js';
@@ -58,6 +59,7 @@ const AREAS: readonly HttpArea[] = [
   messageArea,
   seriesArea,
   streamArea,
+  explorerArea,
 ];
 
 export interface HttpServerOptions {
@@ -100,6 +102,8 @@ export interface HttpServerOptions {
   /** The live chart's time series and the message stream counts (absent: their routes answer NOT_FOUND). */
   series?: RouteContext['series'];
   messageStreams?: RouteContext['messageStreams'];
+  /** The explorer's build served at /explorer/ (default: packages/explorer/dist of this installation). */
+  explorerDir?: string;
 }
 
 /** Builds the HTTP API (not listening yet): `app.listen()` to serve, `app.inject()` in tests. */
@@ -170,6 +174,7 @@ export function buildHttpServer(options: HttpServerOptions): FastifyInstance {
     ...(options.outbox ? { outbox: options.outbox } : {}),
     ...(options.series ? { series: options.series } : {}),
     ...(options.messageStreams ? { messageStreams: options.messageStreams } : {}),
+    ...(options.explorerDir !== undefined ? { explorerDir: options.explorerDir } : {}),
   };
   installScopes(app, ctx, AREAS);
   return app;

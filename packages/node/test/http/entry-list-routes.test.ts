@@ -145,7 +145,7 @@ describe('GET /v1/ns/{ns}/leaf/{hash}', () => {
 
   test('an unknown hash is 404 NOT_FOUND; a malformed one 400', async () => {
     const h = hashOf(5);
-    h[31] ^= 1;
+    h[31]! ^= 1;
     expectError(await s.app.inject({ method: 'GET', url: `/v1/ns/${NS}/leaf/${toHex(h)}` }), 404, 'NOT_FOUND');
     // Another namespace's entries are not searched.
     expectError(

@@ -27,6 +27,7 @@ export function startTestServer(
     now?: () => number;
     limits?: Partial<HttpLimits>;
     bodyLimitBytes?: number;
+    explorerDir?: string;
   } = {},
 ): TestServer {
   const dir = mkdtempSync(join(tmpdir(), 'remembrancer-http-'));
@@ -56,6 +57,7 @@ export function startTestServer(
     adminToken: identity.adminToken,
     bodyLimitBytes: opts.bodyLimitBytes ?? 4 * 1024 * 1024,
     ...(opts.limits ? { limits: opts.limits } : {}),
+    ...(opts.explorerDir !== undefined ? { explorerDir: opts.explorerDir } : {}),
   });
   return {
     app,

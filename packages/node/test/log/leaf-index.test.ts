@@ -47,7 +47,7 @@ test('findLeaf answers the index of every entry of each namespace, and nothing f
     assert.equal(e.findLeaf('t:b', leafHash(entry('t:a', 5))), undefined);
     // Same index key (first 6 bytes), different hash: the candidate is checked against the tree.
     const near = leafHash(entry('t:a', 5));
-    near[31] ^= 1;
+    near[31]! ^= 1;
     assert.equal(e.findLeaf('t:a', near), undefined);
     assert.throws(
       () => e.findLeaf('t:a', new Uint8Array(16)),

@@ -337,7 +337,7 @@ describe('SqliteLogStorage', () => {
     assert.deepEqual(s.leafCandidates(a, leafOf(1, 2), -1, 8), []);
     // Keys are the first 6 bytes: a hash differing only after them is a candidate, checked by the reader.
     const sameKey = leafOf(1, 1);
-    sameKey[31] ^= 0xff;
+    sameKey[31]! ^= 0xff;
     assert.deepEqual(s.leafCandidates(a, sameKey, -1, 8), [1]);
     assert.throws(
       () => s.leafCandidates(a, new Uint8Array(31), -1, 8),
