@@ -37,14 +37,12 @@ export const DEFAULT_TILE_CACHE_TILES = 2048;
 export const MIN_TILE_CACHE_TILES = 16;
 
 /**
- * Whether the leaf-hash index (search by leaf hash) is kept: an index row per entry, written in
- * the commit's transaction. On by default; turning it off saves the row on each append, and the
- * search answers NOT_FOUND until it is turned on again (the gap is back-filled on open).
+ * Whether the leaf-hash index (search by leaf hash) is kept: a sorted run per 65,536 entries,
+ * written in the transaction of the commit that completes them (storage/leaf-runs.ts). On by
+ * default; off, the search answers NOT_FOUND until it is turned on again (the runs missing are
+ * written on open).
  */
 export const DEFAULT_LEAF_INDEX = true;
-
-/** Leaves back-filled into the leaf-hash index per transaction when a log is opened: a kill mid-way keeps the work done. */
-export const LEAF_INDEX_BACKFILL_LEAVES = 65_536;
 
 /** How often mirrored tiles are fsynced and recorded as durable, ms (see TileMirror). */
 export const DEFAULT_TILE_MIRROR_SYNC_MS = 1000;

@@ -14,15 +14,19 @@ import { computeEdgeFolds, hashPlan, inclusionProofFromTiles, rootFromEdge, type
 import { c2spTileBytes } from './stored-tile-layout.js';
 import { missingHash, type TileStore } from './tile-store.js';
 
-/** Leaf-index candidates checked per lookup (see findLeaf). */
-const LEAF_CANDIDATES = 8;
-
 /** Right-edge tables cached per namespace: proofs cluster on a few sizes (the tree, the latest checkpoints). */
 const EDGE_CACHE_SIZES = 8;
 
 /** better-sqlite3 hands out Buffers; callers get plain Uint8Arrays whatever the backend. */
 export function plainBytes(b: Uint8Array): Uint8Array {
   return Object.getPrototypeOf(b) === Uint8Array.prototype ? b : new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+}
+
+/** Whether hash `i` of packed hashes equals `hash`. */
+function hashAt(packed: Uint8Array, i: number, hash: Uint8Array): boolean {
+  const o = i * HASH_SIZE;
+  for (let k = 0; k < HASH_SIZE; k++) if (packed[o + k] !== hash[k]) return false;
+  return true;
 }
 
 function checkIndex(name: string, value: number): void {
@@ -126,16 +130,26 @@ export class LogReader {
     if (!(leafHash instanceof Uint8Array) || leafHash.length !== HASH_SIZE) {
       throw new RemembrancerError('INVALID_ARGUMENT', `a leaf hash is ${HASH_SIZE} bytes`);
     }
-    // Candidates come a page at a time: a key shared by many copies of one entry is read only
-    // as far as the first match.
-    for (let after = -1; ;) {
-      const page = this.storage.leafCandidates(st.key, leafHash, after, LEAF_CANDIDATES);
-      for (const index of page) {
-        if (index < st.range.size && bytesEqual(this.leafHashAt(st, index), leafHash)) return index;
+    const size = st.range.size;
+    // Complete chunks: their runs, a chunk with candidates at a time (many copies of one entry
+    // are read only as far as the first chunk holding one).
+    for (let from = 0; ;) {
+      const found = this.storage.leafCandidates(st.key, leafHash, from);
+      if (found === undefined) break;
+      for (const index of found.indices) {
+        if (index < size && bytesEqual(this.leafHashAt(st, index), leafHash)) return index;
       }
-      if (page.length < LEAF_CANDIDATES) return undefined;
-      after = page[page.length - 1]!;
+      from = found.chunk + 1;
     }
+    // The entries after the last run: their leaf hashes are the level-0 tiles of the chunk.
+    const indexed = Math.min(this.storage.leafIndexedSize(st.key), size);
+    for (let t = Math.floor(indexed / TILE_WIDTH); t * TILE_WIDTH < size; t++) {
+      const tile = this.tiles.tile(st.key, 0, t);
+      if (tile === undefined) throw missingHash(0, t * TILE_WIDTH);
+      const n = Math.min(tile.width, size - t * TILE_WIDTH);
+      for (let i = 0; i < n; i++) if (hashAt(tile.data, i, leafHash)) return t * TILE_WIDTH + i;
+    }
+    return undefined;
   }
 
   readTile(st: NamespaceState, level: number, index: number, width: number): Uint8Array | undefined {

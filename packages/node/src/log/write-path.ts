@@ -114,7 +114,7 @@ export class WritePath {
         entries: groups[i]!.entries,
         tiles: integration.tiles,
         tree: { size: integration.range.size, compactRange: [...integration.range.hashes] },
-        ...(this.leafIndex ? { leafHashes: integration.leaves } : {}),
+        ...(this.leafIndex ? { indexLeaves: true } : {}),
       })),
     );
     // Durable: adopt the new trees. Nothing above this line changed engine state.

@@ -56,11 +56,11 @@ export interface NamespaceCommit {
   tiles: readonly TileWrite[];
   tree: StoredTreeState;
   /**
-   * The new entries' leaf hashes, packed (32 bytes each, in index order), when the leaf-hash
-   * index is kept: indexed in the same transaction, so the index never lags a durable entry.
-   * The index must cover exactly [0, previousSize) before (see leafIndexedSize).
+   * Keep the leaf-hash index: each chunk of entries this commit completes gets its run (see
+   * leaf-runs.ts) in the same transaction, from the level-0 tiles written with it, so the index
+   * never lags a durable entry. The runs must cover every complete chunk below previousSize.
    */
-  leafHashes?: Uint8Array;
+  indexLeaves?: boolean;
 }
 
 export interface StoredCheckpoint {
@@ -97,20 +97,24 @@ export interface LogStorage {
    */
   commitBatch(commits: readonly NamespaceCommit[]): void | Promise<void>;
 
-  /** How many entries, [0, n), the leaf-hash index covers. */
+  /** How many entries, [0, n), the runs of the leaf-hash index cover (a multiple of LEAF_CHUNK). */
   leafIndexedSize(ns: NamespaceKey): number;
   /**
-   * Adds the leaf hashes (packed, 32 bytes each) of entries [from, from + n) to the index in one
-   * transaction (the back-fill of a log indexed late). STORAGE_FAILURE, and nothing written,
-   * unless the index covers exactly [0, from) and the entries exist.
+   * Writes the run of chunk `chunk` from its stored level-0 tiles, in one transaction (the
+   * back-fill of a log indexed late). STORAGE_FAILURE, and nothing written, unless the runs end
+   * exactly at this chunk and its entries are all stored.
    */
-  indexLeaves(ns: NamespaceKey, from: number, leafHashes: Uint8Array): void;
+  indexChunk(ns: NamespaceKey, chunk: number): void;
   /**
-   * Indices above `after` of entries whose leaf hash may be `leafHash` (same index key: see
-   * leaf-index-key.ts), ascending, at most `limit`. The caller checks each against the tree:
-   * keys can collide.
+   * Indices under the runs whose leaf hash may be `leafHash` (same 48-bit key), ascending, from
+   * the runs of chunks `fromChunk` on, stopping after the first chunk with any. The caller checks
+   * each against the tree (keys can collide) and asks again from the next chunk if none matches.
    */
-  leafCandidates(ns: NamespaceKey, leafHash: Uint8Array, after: number, limit: number): number[];
+  leafCandidates(
+    ns: NamespaceKey,
+    leafHash: Uint8Array,
+    fromChunk: number,
+  ): { chunk: number; indices: number[] } | undefined;
 
   readEntry(ns: NamespaceKey, index: number): Uint8Array | undefined;
   /** Entries [start, end) that exist, in index order. */

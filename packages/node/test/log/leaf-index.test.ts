@@ -3,9 +3,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { isRemembrancerError, leafHash } from '@vaultmesh/core';
-import { backfillLeafIndex } from '../../src/log/leaf-index-backfill.js';
-import { silentLogger } from '../../src/log/logger.js';
-import type { NamespaceState } from '../../src/log/namespace-state.js';
+import { LEAF_CHUNK } from '../../src/storage/leaf-runs.js';
 import { LOG_DB_FILE } from '../../src/log/open-log-engine.js';
 import { SqliteLogStorage } from '../../src/storage/index.js';
 import { entry, open, tempDirs } from './engine-fixture.js';
@@ -75,13 +73,13 @@ test('an entry stored several times is found at its first index', async () => {
   }
 });
 
-test('turned off, the index is not written and the search says so; turned on, the gap is back-filled on open', async () => {
+test('turned off, the search says so; turned on again, it finds every entry', async () => {
   const dir = dirs.make();
   let e = open(dir);
   e.createNamespace('t:gap');
   await appendRange(e, 't:gap', 0, 100);
   await e.close();
-  assert.equal(leafIndexedSize(dir, 't:gap'), 100);
+  assert.equal(leafIndexedSize(dir, 't:gap'), 0); // no chunk is complete: the tiles answer
 
   e = open(dir, { leafIndex: false });
   await appendRange(e, 't:gap', 100, 700); // crosses tile boundaries at 256 and 512
@@ -90,7 +88,7 @@ test('turned off, the index is not written and the search says so; turned on, th
     (err) => isRemembrancerError(err, 'NOT_FOUND') && /leaf-hash index/.test(err.message),
   );
   await e.close();
-  assert.equal(leafIndexedSize(dir, 't:gap'), 100);
+  assert.equal(leafIndexedSize(dir, 't:gap'), 0); // no chunk is complete: the tiles answer
 
   e = open(dir);
   try {
@@ -100,28 +98,30 @@ test('turned off, the index is not written and the search says so; turned on, th
   } finally {
     await e.close();
   }
-  assert.equal(leafIndexedSize(dir, 't:gap'), 750);
+  assert.equal(leafIndexedSize(dir, 't:gap'), 0);
 });
 
 test('a log stored before the index existed (schema 2) is migrated and back-filled on open', async () => {
   const dir = dirs.make();
   let e = open(dir);
   e.createNamespace('t:old');
-  await appendRange(e, 't:old', 0, 300);
+  await appendBig(e, 't:old', 0, LEAF_CHUNK + 300);
   await e.close();
   // Undo migration 3: what a database of the previous release holds.
   const db = new Database(join(dir, LOG_DB_FILE));
-  db.exec('DROP TABLE leaf_index; ALTER TABLE tree_state DROP COLUMN leaf_indexed;');
+  db.exec('DROP TABLE leaf_runs; ALTER TABLE tree_state DROP COLUMN leaf_indexed;');
   db.pragma('user_version = 2');
   db.close();
 
   e = open(dir);
   try {
-    assertAllFound(e, 't:old', 300);
+    for (const i of [0, 299, LEAF_CHUNK - 1, LEAF_CHUNK + 299]) {
+      assert.equal(e.findLeaf('t:old', leafHash(entry('t:old', i))), i);
+    }
   } finally {
     await e.close();
   }
-  assert.equal(leafIndexedSize(dir, 't:old'), 300);
+  assert.equal(leafIndexedSize(dir, 't:old'), LEAF_CHUNK);
 });
 
 test('leafIndex must be a boolean', () => {
@@ -131,43 +131,69 @@ test('leafIndex must be a boolean', () => {
   );
 });
 
-test('the back-fill commits a chunk at a time from where the stored index ends', async () => {
+test('a log of several chunks: runs for the complete ones, the tiles for the rest; a kill-free reopen keeps them', async () => {
   const dir = dirs.make();
-  const e = open(dir, { leafIndex: false });
-  e.createNamespace('t:chunks');
-  await appendRange(e, 't:chunks', 0, 700);
-  await e.close();
-  const storage = new SqliteLogStorage({ path: join(dir, LOG_DB_FILE) });
+  const size = 2 * LEAF_CHUNK + 3000;
+  let e = open(dir);
   try {
-    const key = storage.loadNamespaces()[0]!.key;
-    // The part of the engine's namespace state the back-fill reads.
-    const st = { key, record: { id: 't:chunks' }, range: { size: 700 } } as unknown as NamespaceState;
-    const logged: Array<Record<string, unknown>> = [];
-    const logger = { ...silentLogger, info: (o: Record<string, unknown>) => void logged.push(o) };
-    let calls = 0;
-    const counting = new Proxy(storage, {
-      get: (target, prop) =>
-        prop === 'indexLeaves'
-          ? (...args: Parameters<SqliteLogStorage['indexLeaves']>) => {
-              calls++;
-              return target.indexLeaves(...args);
-            }
-          : (Reflect.get(target, prop) as unknown),
-    });
-    assert.equal(backfillLeafIndex(st, counting, logger, 256), 700);
-    assert.equal(calls, 3); // [0, 256), [256, 512), [512, 700)
-    assert.equal(storage.leafIndexedSize(key), 700);
-    assert.deepEqual(logged[0], { ...logged[0], namespace: 't:chunks', from: 0, to: 700 });
-    for (const i of [0, 255, 256, 511, 512, 699]) {
-      assert.deepEqual(storage.leafCandidates(key, leafHash(entry('t:chunks', i)), -1, 8), [i]);
+    e.createNamespace('t:big');
+    await appendBig(e, 't:big', 0, size);
+    // A copy of entry 5 in the tail: the first index answers.
+    await e.append('t:big', [entry('t:big', 5)]);
+    for (const i of [0, 5, 255, 256, LEAF_CHUNK - 1, LEAF_CHUNK, LEAF_CHUNK + 4321, 2 * LEAF_CHUNK, size - 1]) {
+      assert.equal(e.findLeaf('t:big', leafHash(entry('t:big', i))), i, `entry ${i}`);
     }
-    assert.equal(backfillLeafIndex(st, storage, logger, 256), 0);
-    const behind = { ...st, range: { size: 600 } } as unknown as NamespaceState;
-    assert.throws(
-      () => backfillLeafIndex(behind, storage, logger),
-      (err) => isRemembrancerError(err, 'STORAGE_FAILURE'),
-    );
+    const near = leafHash(entry('t:big', LEAF_CHUNK + 10));
+    near[31]! ^= 1;
+    assert.equal(e.findLeaf('t:big', near), undefined);
   } finally {
-    storage.close();
+    await e.close();
+  }
+  assert.equal(leafIndexedSize(dir, 't:big'), 2 * LEAF_CHUNK);
+  e = open(dir);
+  try {
+    assert.equal(e.findLeaf('t:big', leafHash(entry('t:big', LEAF_CHUNK + 17))), LEAF_CHUNK + 17);
+  } finally {
+    await e.close();
   }
 });
+
+test('runs missing when the index was off are written on open, a chunk per transaction', async () => {
+  const dir = dirs.make();
+  let e = open(dir, { leafIndex: false });
+  e.createNamespace('t:late');
+  await appendBig(e, 't:late', 0, 2 * LEAF_CHUNK + 10);
+  await e.close();
+  assert.equal(leafIndexedSize(dir, 't:late'), 0);
+  const logged: Array<Record<string, unknown>> = [];
+  e = open(dir, { logger: { info: (o) => void logged.push(o), warn: () => {}, error: () => {} } });
+  try {
+    assert.deepEqual(
+      logged.filter((o) => o['namespace'] === 't:late').map(({ from, to }) => ({ from, to })),
+      [{ from: 0, to: 2 * LEAF_CHUNK }],
+    );
+    for (const i of [3, LEAF_CHUNK + 3, 2 * LEAF_CHUNK + 3]) {
+      assert.equal(e.findLeaf('t:late', leafHash(entry('t:late', i))), i);
+    }
+  } finally {
+    await e.close();
+  }
+  assert.equal(leafIndexedSize(dir, 't:late'), 2 * LEAF_CHUNK);
+});
+
+/** Appends entries [from, to) in calls of 4096, a few in flight (fast: the big tests need chunks). */
+async function appendBig(e: ReturnType<typeof open>, ns: string, from: number, to: number): Promise<void> {
+  let next = from;
+  const lane = async () => {
+    while (next < to) {
+      const start = next;
+      const n = Math.min(4096, to - start);
+      next += n;
+      await e.append(
+        ns,
+        Array.from({ length: n }, (_, k) => entry(ns, start + k)),
+      );
+    }
+  };
+  await Promise.all([lane(), lane(), lane()]);
+}

@@ -12,6 +12,7 @@ import {
   type StoredCheckpoint,
 } from '../../src/storage/index.js';
 import { APPLICATION_ID, MIGRATIONS } from '../../src/storage/sqlite/schema.js';
+import { LEAF_CHUNK } from '../../src/storage/leaf-runs.js';
 
 const root = mkdtempSync(join(tmpdir(), 'vm-storage-'));
 after(() => rmSync(root, { recursive: true, force: true }));
@@ -34,24 +35,36 @@ const ns = (id: string) => ({
   policy: '{"a":1}',
 });
 
-/** A leaf hash per index whose index key (first 6 bytes) differs by index and fill. */
-function leafOf(index: number, fill: number): Uint8Array {
-  const h = hash(fill);
-  h[1] = index >>> 8;
-  h[2] = index & 0xff;
+/** Leaf hash of index i (no real tree: storage does not check tiles against entries). */
+function leafOf(i: number): Uint8Array {
+  const h = new Uint8Array(32).fill(0x5a);
+  h[0] = i & 0xff;
+  h[1] = (i >>> 8) & 0xff;
+  h[2] = i >>> 16;
   return h;
 }
 
-function packed(hashes: readonly Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(hashes.length * 32);
-  hashes.forEach((h, i) => out.set(h, i * 32));
-  return out;
+/** One whole chunk of entries with its 256 full level-0 tiles, whose base rows are leafOf(i). */
+function chunkCommit(key: number, chunk: number, indexLeaves: boolean): NamespaceCommit {
+  const start = chunk * LEAF_CHUNK;
+  const tiles = Array.from({ length: 256 }, (_, t) => {
+    const data = new Uint8Array(511 * 32);
+    for (let i = 0; i < 256; i++) data.set(leafOf(start + t * 256 + i), i * 32);
+    return { level: 0, index: chunk * 256 + t, width: 256, data };
+  });
+  return {
+    namespace: key,
+    previousSize: start,
+    entries: Array.from({ length: LEAF_CHUNK }, (_, i) => bytes(i & 0xff, i >>> 8)),
+    tiles,
+    tree: { size: start + LEAF_CHUNK, compactRange: [hash(chunk + 1)] },
+    ...(indexLeaves ? { indexLeaves: true } : {}),
+  };
 }
 
 function commitOf(key: number, previousSize: number, n: number, fill = 1): NamespaceCommit {
   const entries = Array.from({ length: n }, (_, i) => bytes(fill, previousSize + i));
   return {
-    leafHashes: packed(Array.from({ length: n }, (_, i) => leafOf(previousSize + i, fill))),
     namespace: key,
     previousSize,
     entries,
@@ -70,7 +83,7 @@ describe('SqliteLogStorage', () => {
     assert.equal(db.pragma('application_id', { simple: true }), 0x564d5231);
     assert.equal(db.pragma('journal_mode', { simple: true }), 'wal');
     const tables = db.prepare(`SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name`).pluck().all();
-    assert.deepEqual(tables, ['checkpoints', 'entries', 'leaf_index', 'namespaces', 'tiles', 'tree_state']);
+    assert.deepEqual(tables, ['checkpoints', 'entries', 'leaf_runs', 'namespaces', 'tiles', 'tree_state']);
     db.close();
   });
 
@@ -236,7 +249,7 @@ describe('SqliteLogStorage', () => {
     s.close();
   });
 
-  for (const stage of ['entries', 'tiles', 'tree', 'leaves'] as const) {
+  for (const stage of ['entries', 'tiles', 'tree'] as const) {
     test(`a failure after the ${stage} stage leaves no partial state`, () => {
       let armed = false;
       const s = new SqliteLogStorage({
@@ -257,14 +270,10 @@ describe('SqliteLogStorage', () => {
       assert.equal(s.readTile(a, 0, 0)!.width, 2);
       assert.deepEqual(s.loadTreeState(a), { size: 2, compactRange: [hash(1)] });
       assert.equal(s.entryBytes(a), 4);
-      assert.equal(s.leafIndexedSize(a), 2);
-      assert.deepEqual(s.leafCandidates(a, leafOf(2, 7), -1, 8), []);
       armed = false;
       s.commitBatch([commitOf(a, 2, 3, 7)]);
       assert.equal(s.entryCount(a), 5);
       assert.equal(s.entryBytes(a), 10);
-      assert.equal(s.leafIndexedSize(a), 5);
-      assert.deepEqual(s.leafCandidates(a, leafOf(2, 7), -1, 8), [2]);
       s.close();
     });
   }
@@ -324,71 +333,71 @@ describe('SqliteLogStorage', () => {
       (e) => isRemembrancerError(e, 'SHUTTING_DOWN'),
     );
   });
-  test('the leaf index is written with its commit, pages candidates, and refuses a gap', () => {
-    const s = new SqliteLogStorage({ path: freshPath() });
+  test('a commit that completes a chunk writes its leaf run in the same transaction; a failure writes none', () => {
+    let armed = false;
+    const s = new SqliteLogStorage({
+      path: freshPath(),
+      faultInjector: (at) => {
+        if (armed && at === 'leaves') throw new Error('injected at leaves');
+      },
+    });
     const a = s.createNamespace(ns('dao:a'), cp(0)).key;
-    const b = s.createNamespace(ns('dao:b'), cp(0)).key;
-    assert.equal(s.leafIndexedSize(a), 0);
-    s.commitBatch([commitOf(a, 0, 3, 1), commitOf(b, 0, 2, 2)]);
-    assert.equal(s.leafIndexedSize(a), 3);
-    assert.equal(s.leafIndexedSize(b), 2);
-    assert.deepEqual(s.leafCandidates(a, leafOf(1, 1), -1, 8), [1]);
-    // Per namespace: b's hashes are not candidates in a.
-    assert.deepEqual(s.leafCandidates(a, leafOf(1, 2), -1, 8), []);
-    // Keys are the first 6 bytes: a hash differing only after them is a candidate, checked by the reader.
-    const sameKey = leafOf(1, 1);
-    sameKey[31]! ^= 0xff;
-    assert.deepEqual(s.leafCandidates(a, sameKey, -1, 8), [1]);
+    armed = true;
     assert.throws(
-      () => s.leafCandidates(a, new Uint8Array(31), -1, 8),
+      () => s.commitBatch([chunkCommit(a, 0, true)]),
+      (e) => isRemembrancerError(e, 'STORAGE_FAILURE') && /injected/.test(e.message),
+    );
+    assert.equal(s.entryCount(a), 0);
+    assert.equal(s.leafIndexedSize(a), 0);
+    assert.equal(s.leafCandidates(a, leafOf(300), 0), undefined);
+    armed = false;
+    s.commitBatch([chunkCommit(a, 0, true)]);
+    assert.equal(s.leafIndexedSize(a), LEAF_CHUNK);
+    for (const i of [0, 1, 255, 256, 300, 40_000, LEAF_CHUNK - 1]) {
+      assert.deepEqual(s.leafCandidates(a, leafOf(i), 0), { chunk: 0, indices: [i] }, `leaf ${i}`);
+    }
+    // The key is the hash's first 48 bits: a hash differing after them is a candidate (the reader checks it).
+    const near = leafOf(300);
+    near[31] = 0xee;
+    assert.deepEqual(s.leafCandidates(a, near, 0), { chunk: 0, indices: [300] });
+    near[5] = 0xee;
+    assert.equal(s.leafCandidates(a, near, 0), undefined);
+    assert.equal(s.leafCandidates(a, leafOf(300), 1), undefined);
+    assert.throws(
+      () => s.leafCandidates(a, new Uint8Array(31), 0),
       (e) => isRemembrancerError(e, 'INVALID_ARGUMENT'),
     );
-
-    // Duplicates (one key, many indices) come a page at a time, ascending.
-    const dup = leafOf(0, 9);
-    const c = commitOf(a, 3, 5, 1);
-    c.leafHashes = packed(Array.from({ length: 5 }, () => dup));
-    s.commitBatch([c]);
-    assert.deepEqual(s.leafCandidates(a, dup, -1, 2), [3, 4]);
-    assert.deepEqual(s.leafCandidates(a, dup, 4, 2), [5, 6]);
-    assert.deepEqual(s.leafCandidates(a, dup, 6, 2), [7]);
-
-    // A commit without leaf hashes leaves the index behind; one with them then refuses the gap,
-    // and stores nothing.
-    const { leafHashes: _skipped, ...unindexed } = commitOf(a, 8, 2, 1);
-    s.commitBatch([unindexed]);
-    assert.equal(s.leafIndexedSize(a), 8);
-    assert.throws(
-      () => s.commitBatch([commitOf(a, 10, 1, 1)]),
-      (e) => isRemembrancerError(e, 'STORAGE_FAILURE') && /leaf index/.test(e.message),
-    );
-    assert.equal(s.entryCount(a), 10);
-    // The back-fill closes the gap, and only from where the index ends, below the stored size.
-    assert.throws(
-      () => s.indexLeaves(a, 9, packed([leafOf(9, 1)])),
-      (e) => isRemembrancerError(e, 'STORAGE_FAILURE'),
-    );
-    assert.throws(
-      () => s.indexLeaves(a, 8, packed([leafOf(8, 1), leafOf(9, 1), leafOf(10, 1)])),
-      (e) => isRemembrancerError(e, 'STORAGE_FAILURE'),
-    );
-    assert.equal(s.leafIndexedSize(a), 8);
-    s.indexLeaves(a, 8, packed([leafOf(8, 1), leafOf(9, 1)]));
-    assert.equal(s.leafIndexedSize(a), 10);
-    s.commitBatch([commitOf(a, 10, 1, 1)]);
-    assert.deepEqual(s.leafCandidates(a, leafOf(9, 1), -1, 8), [9]);
-    assert.deepEqual(s.leafCandidates(a, leafOf(10, 1), -1, 8), [10]);
     s.close();
   });
 
-  test('a large commit indexes every leaf (multi-row inserts and the remainder)', () => {
+  test('runs are written only in chunk order: a gap is refused, indexChunk closes it', () => {
     const s = new SqliteLogStorage({ path: freshPath() });
-    const a = s.createNamespace(ns('dao:a'), cp(0)).key;
-    const n = 300; // 2 × 128 rows per statement + 44 single rows
-    const c = commitOf(a, 0, n, 3);
-    c.tiles = [{ level: 0, index: 0, width: 256, data: new Uint8Array(256 * 32) }];
-    s.commitBatch([c]);
-    for (let i = 0; i < n; i++) assert.deepEqual(s.leafCandidates(a, leafOf(i, 3), -1, 8), [i], `leaf ${i}`);
+    const b = s.createNamespace(ns('dao:b'), cp(0)).key;
+    s.commitBatch([chunkCommit(b, 0, false)]);
+    assert.equal(s.leafIndexedSize(b), 0);
+    assert.throws(
+      () => s.commitBatch([chunkCommit(b, 1, true)]),
+      (e) => isRemembrancerError(e, 'STORAGE_FAILURE') && /leaf index/.test(e.message),
+    );
+    assert.equal(s.entryCount(b), LEAF_CHUNK);
+    assert.throws(
+      () => s.indexChunk(b, 1),
+      (e) => isRemembrancerError(e, 'STORAGE_FAILURE'),
+    );
+    s.indexChunk(b, 0);
+    assert.equal(s.leafIndexedSize(b), LEAF_CHUNK);
+    assert.throws(
+      () => s.indexChunk(b, 0),
+      (e) => isRemembrancerError(e, 'STORAGE_FAILURE'),
+    );
+    s.commitBatch([chunkCommit(b, 1, true)]);
+    assert.equal(s.leafIndexedSize(b), 2 * LEAF_CHUNK);
+    // Not stored yet: refused.
+    assert.throws(
+      () => s.indexChunk(b, 2),
+      (e) => isRemembrancerError(e, 'STORAGE_FAILURE'),
+    );
+    assert.deepEqual(s.leafCandidates(b, leafOf(LEAF_CHUNK + 7), 0), { chunk: 1, indices: [LEAF_CHUNK + 7] });
     s.close();
   });
 });

@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import { RemembrancerError, isRemembrancerError } from '@vaultmesh/core';
+import { RemembrancerError, TILE_WIDTH, isRemembrancerError } from '@vaultmesh/core';
 import type {
   LogStorage,
   NamespaceCommit,
@@ -12,14 +12,11 @@ import type {
   StoredTile,
   StoredTreeState,
 } from '../log-storage.js';
-import { leafIndexKey } from '../leaf-index-key.js';
+import { LEAF_CHUNK, LEAF_CHUNK_TILES, buildLeafRun, runCandidates } from '../leaf-runs.js';
 import { migrate } from './schema.js';
 import { createPrivateDatabaseFile } from './sqlite-file.js';
 
 const HASH_SIZE = 32;
-
-/** Leaf-index rows per multi-row INSERT (3 parameters each; SQLite allows 32,766). */
-const LEAF_ROWS_PER_INSERT = 128;
 
 export type SqliteSynchronous = 'FULL' | 'NORMAL';
 
@@ -121,17 +118,15 @@ export class SqliteLogStorage implements LogStorage {
     checkpointHistory: Stmt;
     selectNamespaces: Stmt;
     namespaceById: Stmt;
-    insertLeafKey: Stmt;
-    insertLeafKeys: Stmt;
+    insertLeafRun: Stmt;
     advanceLeafIndexed: Stmt;
     leafIndexed: Stmt;
-    leafCandidates: Stmt;
+    leafRuns: Stmt;
+    chunkTiles: Stmt;
   };
   private readonly commitTx: Database.Transaction<(commits: readonly NamespaceCommit[]) => void>;
   private readonly createNamespaceTx: Database.Transaction<(ns: NewNamespace, cp: StoredCheckpoint) => StoredNamespace>;
-  private readonly indexLeavesTx: Database.Transaction<
-    (ns: NamespaceKey, from: number, leafHashes: Uint8Array) => void
-  >;
+  private readonly indexChunkTx: Database.Transaction<(ns: NamespaceKey, chunk: number) => void>;
   private readonly appendCheckpointsTx: Database.Transaction<
     (list: readonly { ns: NamespaceKey; checkpoint: StoredCheckpoint }[], retain: number) => void
   >;
@@ -203,17 +198,21 @@ export class SqliteLogStorage implements LogStorage {
           'SELECT key, id, origin, log_vkey, created_at, policy FROM namespaces ORDER BY key',
         ),
         namespaceById: db.prepare('SELECT key FROM namespaces WHERE id = ?').pluck(),
-        insertLeafKey: db.prepare('INSERT INTO leaf_index (ns, key, idx) VALUES (?, ?, ?)'),
-        insertLeafKeys: db.prepare(
-          `INSERT INTO leaf_index (ns, key, idx) VALUES ${Array.from({ length: LEAF_ROWS_PER_INSERT }, () => '(?, ?, ?)').join(', ')}`,
-        ),
+        insertLeafRun: db.prepare('INSERT INTO leaf_runs (ns, bucket, chunk, records) VALUES (?, ?, ?, ?)'),
         advanceLeafIndexed: db.prepare(
           'UPDATE tree_state SET leaf_indexed = ? WHERE ns = ? AND leaf_indexed = ? AND size >= ?',
         ),
         leafIndexed: db.prepare('SELECT leaf_indexed FROM tree_state WHERE ns = ?').pluck(),
-        leafCandidates: db
-          .prepare('SELECT idx FROM leaf_index WHERE ns = ? AND key = ? AND idx > ? ORDER BY idx LIMIT ?')
-          .pluck(),
+        leafRuns: db
+          .prepare('SELECT chunk, records FROM leaf_runs WHERE ns = ? AND bucket = ? AND chunk >= ? ORDER BY chunk')
+          .raw(),
+        // The base row only (the leaf hashes): half of a full stored tile.
+        chunkTiles: db
+          .prepare(
+            `SELECT idx, width, substr(data, 1, ${TILE_WIDTH * HASH_SIZE}) FROM tiles
+             WHERE ns = ? AND level = 0 AND idx >= ? AND idx < ? ORDER BY idx`,
+          )
+          .raw(),
       };
     } catch (cause) {
       this.db.close();
@@ -231,9 +230,7 @@ export class SqliteLogStorage implements LogStorage {
       this.s.insertCheckpoint.run(key, cp.size, cp.root, cp.note, cp.publishedAt);
       return { key, ...ns };
     });
-    this.indexLeavesTx = this.db.transaction((ns: NamespaceKey, from: number, leafHashes: Uint8Array) =>
-      this.writeLeafKeys(ns, from, leafHashes),
-    );
+    this.indexChunkTx = this.db.transaction((ns: NamespaceKey, chunk: number) => this.writeLeafRun(ns, chunk));
     this.appendCheckpointsTx = this.db.transaction(
       (list: readonly { ns: NamespaceKey; checkpoint: StoredCheckpoint }[], retain: number) => {
         for (const { ns, checkpoint: cp } of list) {
@@ -297,23 +294,32 @@ export class SqliteLogStorage implements LogStorage {
     });
   }
 
-  indexLeaves(ns: NamespaceKey, from: number, leafHashes: Uint8Array): void {
+  indexChunk(ns: NamespaceKey, chunk: number): void {
     this.assertOpen();
     try {
-      this.indexLeavesTx.immediate(ns, from, leafHashes);
+      this.indexChunkTx.immediate(ns, chunk);
     } catch (cause) {
-      throw storageFailure('cannot index leaves', cause);
+      throw storageFailure(`cannot index chunk ${chunk}`, cause);
     }
   }
 
-  leafCandidates(ns: NamespaceKey, leafHash: Uint8Array, after: number, limit: number): number[] {
+  leafCandidates(
+    ns: NamespaceKey,
+    leafHash: Uint8Array,
+    fromChunk: number,
+  ): { chunk: number; indices: number[] } | undefined {
     if (leafHash.length !== HASH_SIZE) {
       throw new RemembrancerError('INVALID_ARGUMENT', `a leaf hash is ${HASH_SIZE} bytes, got ${leafHash.length}`);
     }
-    return this.read(
-      'search the leaf index',
-      () => this.s.leafCandidates.all(ns, leafIndexKey(leafHash), after, limit) as number[],
-    );
+    return this.read('search the leaf index', () => {
+      for (const [chunk, records] of this.s.leafRuns.iterate(ns, leafHash[0], fromChunk) as Iterable<
+        [number, Uint8Array]
+      >) {
+        const offsets = runCandidates(records, leafHash);
+        if (offsets.length > 0) return { chunk, indices: offsets.map((o) => chunk * LEAF_CHUNK + o) };
+      }
+      return undefined;
+    });
   }
 
   commitBatch(commits: readonly NamespaceCommit[]): void {
@@ -357,41 +363,41 @@ export class SqliteLogStorage implements LogStorage {
     }
     this.faultInjector?.('tree');
     for (const c of commits)
-      if (c.leafHashes !== undefined) this.writeLeafKeys(c.namespace, c.previousSize, c.leafHashes);
+      if (c.indexLeaves === true) {
+        for (let chunk = Math.floor(c.previousSize / LEAF_CHUNK); (chunk + 1) * LEAF_CHUNK <= c.tree.size; chunk++) {
+          this.writeLeafRun(c.namespace, chunk);
+        }
+      }
     this.faultInjector?.('leaves');
   }
 
-  /** Index rows of entries [from, from + n), inside the caller's transaction; refuses a gap or an overlap. */
-  private writeLeafKeys(ns: NamespaceKey, from: number, leafHashes: Uint8Array): void {
-    if (leafHashes.length % HASH_SIZE !== 0) {
-      throw new RemembrancerError('STORAGE_FAILURE', 'packed leaf hashes are not a whole number of hashes');
-    }
-    const n = leafHashes.length / HASH_SIZE;
-    // The index must end where these entries start, and the entries must be stored (size >= end).
-    const r = this.s.advanceLeafIndexed.run(from + n, ns, from, from + n);
+  /**
+   * The run of one complete chunk, from its level-0 tiles (those of this transaction included),
+   * inside the caller's transaction; refuses a gap or a chunk not wholly stored.
+   */
+  private writeLeafRun(ns: NamespaceKey, chunk: number): void {
+    const start = chunk * LEAF_CHUNK;
+    const r = this.s.advanceLeafIndexed.run(start + LEAF_CHUNK, ns, start, start + LEAF_CHUNK);
     if (r.changes !== 1) {
       throw new RemembrancerError(
         'STORAGE_FAILURE',
-        `leaf index of namespace key ${ns} does not end at ${from} below ${from + n} stored entries`,
+        `leaf index of namespace key ${ns} does not end at ${start}, or chunk ${chunk} is not wholly stored`,
       );
     }
-    // In key order, so the B-tree is walked once from left to right rather than at random, and
-    // many rows per statement: a statement's call costs more than a row.
-    const rows = new Array<[number, number]>(n);
-    for (let i = 0; i < n; i++) rows[i] = [leafIndexKey(leafHashes, i * HASH_SIZE), from + i];
-    rows.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
-    const params = new Array<number>(3 * LEAF_ROWS_PER_INSERT);
-    let i = 0;
-    for (; i + LEAF_ROWS_PER_INSERT <= n; i += LEAF_ROWS_PER_INSERT) {
-      for (let k = 0; k < LEAF_ROWS_PER_INSERT; k++) {
-        const row = rows[i + k]!;
-        params[3 * k] = ns;
-        params[3 * k + 1] = row[0];
-        params[3 * k + 2] = row[1];
+    const first = chunk * LEAF_CHUNK_TILES;
+    const tiles = this.s.chunkTiles.all(ns, first, first + LEAF_CHUNK_TILES) as [number, number, Uint8Array][];
+    const hashes = new Uint8Array(LEAF_CHUNK * HASH_SIZE);
+    tiles.forEach(([idx, width, data], i) => {
+      // A stored tile starts with its base row: here, the leaf hashes.
+      if (idx !== first + i || width !== TILE_WIDTH || data.length < width * HASH_SIZE) {
+        throw new RemembrancerError('STORAGE_FAILURE', `level-0 tile ${first + i} of namespace key ${ns} is not full`);
       }
-      this.s.insertLeafKeys.run(params);
+      hashes.set(data.subarray(0, width * HASH_SIZE), i * TILE_WIDTH * HASH_SIZE);
+    });
+    if (tiles.length !== LEAF_CHUNK_TILES) {
+      throw new RemembrancerError('STORAGE_FAILURE', `chunk ${chunk} of namespace key ${ns} lacks level-0 tiles`);
     }
-    for (; i < n; i++) this.s.insertLeafKey.run(ns, rows[i]![0], rows[i]![1]);
+    for (const { bucket, records } of buildLeafRun(hashes)) this.s.insertLeafRun.run(ns, bucket, chunk, records);
   }
 
   readEntry(ns: NamespaceKey, index: number): Uint8Array | undefined {
