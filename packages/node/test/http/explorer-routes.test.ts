@@ -1,8 +1,9 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { EXPLORER_CSP, defaultExplorerDir } from '../../src/http/routes/explorer-routes.js';
 import { startTestServer, type TestServer } from './test-server.js';
 
@@ -142,6 +143,11 @@ describe('GET /explorer/', () => {
     } finally {
       await missing.close();
     }
+  });
+
+  test('docs/api.md shows the policy the node sends', () => {
+    const api = readFileSync(fileURLToPath(new URL('../../../../docs/api.md', import.meta.url)), 'utf8');
+    assert.ok(api.includes(`Content-Security-Policy: ${EXPLORER_CSP}\n`));
   });
 
   test('by default, the build of this workspace (packages/explorer/dist)', () => {

@@ -22,7 +22,8 @@ export const EXPLORER_CSP = [
   "script-src 'self'",
   "style-src 'self' 'unsafe-inline'",
   "img-src 'self' data:",
-  "font-src 'self'",
+  // Vite inlines assets under 4 KiB as data: URLs.
+  "font-src 'self' data:",
   'connect-src *',
   "object-src 'none'",
   "base-uri 'self'",
