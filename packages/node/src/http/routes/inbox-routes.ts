@@ -1,10 +1,10 @@
-import type { ServerResponse } from 'node:http';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { RemembrancerError, errorMessage, type ErrorCode } from '@vaultmesh/core';
 import { UNAUTHENTICATED_BODY_LIMIT_BYTES } from '../../config/http-limits.js';
 import { inboxTargetRules, MAX_INBOX_PAGE } from '../../messaging/inbox/inbox.js';
 import { MAX_INBOX_BATCH, type InboxPage, type InboxService, type InboxVia } from '../../messaging/messaging-wire.js';
 import { bearerToken } from '../../namespaces/writer-authorization.js';
+import { OpenReads, writeEvent } from '../event-stream.js';
 import { messageBatchOf } from '../message-batch.js';
 import { indexParam, namespaceIdParam, namespaceParam } from '../params.js';
 import type { RouteContext } from '../route-context.js';
@@ -81,53 +81,9 @@ interface InboxQuery {
   wait?: string;
 }
 
-/** Ends every long-poll and event stream of the server when it starts closing, so none holds it open. */
-class OpenReads {
-  readonly #all = new Set<AbortController>();
-  #closing = false;
-
-  /**
-   * An abort signal for one read: aborted when the server closes or the response's connection
-   * does (the response's 'close': the request's own fires once its body is read, at once for a GET).
-   */
-  open(reply: FastifyReply): { signal: AbortSignal; done(): void } {
-    const controller = new AbortController();
-    if (this.#closing) controller.abort();
-    this.#all.add(controller);
-    const abort = (): void => controller.abort();
-    reply.raw.once('close', abort);
-    return {
-      signal: controller.signal,
-      done: () => {
-        this.#all.delete(controller);
-        reply.raw.off('close', abort);
-      },
-    };
-  }
-
-  close(): void {
-    this.#closing = true;
-    for (const c of this.#all) c.abort();
-  }
-}
-
 function sseEvent(item: InboxPage['items'][number]): string {
   // JSON.stringify never emits a raw newline, so the item is one data line.
   return `id: ${item.cursor}\nevent: message\ndata: ${JSON.stringify(item)}\n\n`;
-}
-
-/** Writes `chunk`, waiting for the socket to drain when it is full (a slow reader is not buffered without end). */
-async function write(res: ServerResponse, chunk: string, signal: AbortSignal): Promise<void> {
-  if (res.write(chunk) || signal.aborted) return;
-  await new Promise<void>((resolve) => {
-    const done = (): void => {
-      res.off('drain', done);
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    res.once('drain', done);
-    signal.addEventListener('abort', done, { once: true });
-  });
 }
 
 /**
@@ -154,17 +110,18 @@ async function streamEvents(
   });
   let cursor = after;
   try {
-    await write(res, `retry: 1000\n\n`, signal);
+    await writeEvent(res, `retry: 1000\n\n`, signal);
     while (!signal.aborted) {
       const page = inbox.page(ns, cursor, limit);
       for (const item of page.items) {
         if (signal.aborted) break;
-        await write(res, sseEvent(item), signal);
+        await writeEvent(res, sseEvent(item), signal);
         cursor = item.cursor;
       }
       if (page.items.length === limit || signal.aborted) continue;
       await inbox.waitForItems(ns, cursor, SSE_HEARTBEAT_MS, signal);
-      if (!signal.aborted && inbox.page(ns, cursor, 1).items.length === 0) await write(res, ': heartbeat\n\n', signal);
+      if (!signal.aborted && inbox.page(ns, cursor, 1).items.length === 0)
+        await writeEvent(res, ': heartbeat\n\n', signal);
     }
   } catch (e) {
     // Headers are sent: the stream ends, the reader reconnects with its Last-Event-ID.
