@@ -33,6 +33,7 @@ import { inboxArea } from './routes/inbox-routes.js';
 import { messageArea } from './routes/message-routes.js';
 import { seriesArea } from './routes/series-routes.js';
 import { streamArea } from './routes/stream-routes.js';
+import { nodeEventsArea } from './routes/node-events-routes.js';
 import { explorerArea } from './routes/explorer-routes.js';
 import type { InboxService, OutboxService } from '../messaging/messaging-wire.js';
 import type { AnchoringService } from '../anchoring/anchoring-service.js';
@@ -59,6 +60,7 @@ const AREAS: readonly HttpArea[] = [
   messageArea,
   seriesArea,
   streamArea,
+  nodeEventsArea,
   explorerArea,
 ];
 

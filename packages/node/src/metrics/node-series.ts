@@ -152,6 +152,11 @@ export class NodeSeries {
     return point;
   }
 
+  /** When the newest point's interval ended, unix seconds (null before the first). */
+  newestT(): number | null {
+    return this.#ring.newest()?.t ?? null;
+  }
+
   /** The points held (those after `sinceS`, unix seconds, if given), as columns. */
   view(sinceS?: number): SeriesView {
     const points = this.#ring.toArray().filter((p) => sinceS === undefined || p.t > sinceS);

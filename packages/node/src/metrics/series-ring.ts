@@ -26,6 +26,11 @@ export class SeriesRing<T> {
     if (this.#size < this.capacity) this.#size++;
   }
 
+  /** The sample pushed last, if any. */
+  newest(): T | undefined {
+    return this.#size === 0 ? undefined : this.#slots[(this.#next - 1 + this.capacity) % this.capacity];
+  }
+
   /** The samples held, oldest first (newest last, as a chart draws them). */
   toArray(): T[] {
     const out: T[] = [];

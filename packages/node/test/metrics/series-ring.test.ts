@@ -51,3 +51,13 @@ test('the latency histogram reads quantiles within its bucket width and the exac
   h.observe(1e12);
   assert.equal(h.max(), 1e12, 'beyond the last bucket still counts, and the maximum is exact');
 });
+
+test('newest() is the sample pushed last, across the wrap', () => {
+  const ring = new SeriesRing<number>(2);
+  assert.equal(ring.newest(), undefined);
+  ring.push(1);
+  assert.equal(ring.newest(), 1);
+  ring.push(2);
+  ring.push(3);
+  assert.equal(ring.newest(), 3);
+});
