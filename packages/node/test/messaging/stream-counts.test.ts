@@ -98,8 +98,9 @@ test('counts agree with a read of every row, over several catch-up steps and as 
   try {
     const first = await counted(counts);
     assert.deepEqual(first, groupBy(path));
-    assert.equal(first['dao:a>dao:x']!.delivered + first['dao:a>dao:x']!.refused, long - 100);
-    assert.equal(first['dao:b>dao:y']!.expired, 2);
+    const ax = first['dao:a>dao:x']!;
+    assert.equal(ax['delivered']! + ax['refused']!, long - 100);
+    assert.equal(first['dao:b>dao:y']!['expired'], 2);
 
     // Some settle, after the first read; more arrive.
     const settle = (r: OutboxRow, state: MessageState) => ({
