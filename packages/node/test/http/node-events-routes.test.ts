@@ -78,6 +78,7 @@ describe('GET /v1/node/events', () => {
     const res = await fetch(`${url}/v1/node/events`, { signal: controller.signal });
     assert.equal(res.status, 200);
     assert.match(res.headers.get('content-type') ?? '', /^text\/event-stream/);
+    assert.equal(res.headers.get('access-control-allow-origin'), '*', 'a page of another node may follow it');
     const events = await readEvents(res.body!, 2);
     controller.abort();
     assert.equal(events.length, 2);

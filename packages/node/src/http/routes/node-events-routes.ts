@@ -1,3 +1,4 @@
+import type { OutgoingHttpHeaders } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { errorMessage } from '@vaultmesh/core';
 import { OpenReads, writeEvent } from '../event-stream.js';
@@ -25,7 +26,9 @@ export const nodeEventsArea: HttpArea = {
       const read = reads.open(reply);
       reply.hijack();
       const res = reply.raw;
+      // Hijacked: headers set by hooks (CORS, so a peer's explorer page can follow) are written here.
       res.writeHead(200, {
+        ...(reply.getHeaders() as OutgoingHttpHeaders),
         'content-type': 'text/event-stream; charset=utf-8',
         'cache-control': 'no-cache',
         'x-accel-buffering': 'no',
