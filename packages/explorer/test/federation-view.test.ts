@@ -89,3 +89,11 @@ test('another name at the endpoint, an old registry, suspects and evidence each 
   assert.equal(evidence[0]!.health, 'bad');
   assert.deepEqual(evidence[0]!.reasons, ['2 equivocation evidence documents']);
 });
+
+test("a peer's witness lag is the node's own measure when it reports one", () => {
+  const rows = peerRows(
+    status([{ ...beta, witness_lag: { namespaces: 4, behind: 1, entries: 7 } }]),
+    new Map([['beta', up('beta')]]),
+  );
+  assert.equal(rows[0]!.witnessLag, 7);
+});

@@ -40,6 +40,8 @@ export interface PeerStatus {
   last_cosigned_at?: string | null;
   last_error?: string | null;
   last_latency_ms?: number | null;
+  /** This peer as a witness of the serving node's logs: namespaces it trails and by how many entries. */
+  witness_lag?: { namespaces: number; behind: number; entries: number };
   gossip?: {
     reachable?: boolean;
     last_seen_at?: string | null;

@@ -40,7 +40,11 @@ export function peerRows(status: FederationStatus, probes: ReadonlyMap<string, P
 function peerRow(p: PeerStatus, status: FederationStatus, probe: Probe | undefined): PeerRow {
   const self = p.self === true;
   const registryVersion = self ? status.registry_version : (p.gossip?.registry_version ?? undefined);
-  const lags = (p.gossip?.checkpoints ?? []).map((c) => c.lag).filter((n) => Number.isFinite(n));
+  // The node's own measure of this peer as its witness (entries its cosignatures trail); older
+  // nodes without it: the largest lag of the peer's gossiped checkpoints.
+  const lags = p.witness_lag
+    ? [p.witness_lag.entries]
+    : (p.gossip?.checkpoints ?? []).map((c) => c.lag).filter((n) => Number.isFinite(n));
   // Lag is shown, not judged: under steady appends a checkpoint is briefly ahead of its cosignatures.
   const witnessLag = self ? undefined : lags.length > 0 ? Math.max(...lags) : undefined;
   const reachableFromNode = self ? undefined : p.reachable === true || p.gossip?.reachable === true;
