@@ -1,3 +1,4 @@
+import type { OutgoingHttpHeaders } from 'node:http';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { RemembrancerError, errorMessage, type ErrorCode } from '@vaultmesh/core';
 import { UNAUTHENTICATED_BODY_LIMIT_BYTES } from '../../config/http-limits.js';
@@ -103,7 +104,9 @@ async function streamEvents(
 ): Promise<void> {
   reply.hijack();
   const res = reply.raw;
+  // Hijacked: headers set by hooks (CORS for a public namespace's page on another node) are written here.
   res.writeHead(200, {
+    ...(reply.getHeaders() as OutgoingHttpHeaders),
     'content-type': 'text/event-stream; charset=utf-8',
     'cache-control': 'no-cache',
     'x-accel-buffering': 'no',
