@@ -21,6 +21,7 @@ after(async () => {
 interface Ready {
   federation_id: string;
   nodes: Array<{ name: string; url: string; data: string }>;
+  explorer: string;
   anchor_targets: Record<string, { url?: string; rpc_url?: string }>;
   chains_unavailable?: string;
   demo: { receipt: string; log_vkey: string; witness_vkeys: string[] };
@@ -51,6 +52,8 @@ test(
       ready.nodes.map((n) => n.url),
       [0, 1, 2].map((i) => `http://127.0.0.1:${base + i}`),
     );
+    // The summary names the first node's explorer (the quickstart's page to open).
+    assert.equal(ready.explorer, `http://127.0.0.1:${base}/explorer/`);
     for (const n of ready.nodes) {
       const s = (await (await fetch(`${n.url}/v1/federation/status`)).json()) as {
         registry_version: number;

@@ -293,6 +293,8 @@ export function registerFederationUp(federation: Command): void {
         federation_id: fed.registry.federation_id,
         registry_version: fed.registry.version,
         nodes: fed.nodes.map((n) => ({ name: n.name, url: n.url, data: n.dir })),
+        // Every node serves the explorer; the first one's is the page to open.
+        explorer: `${fed.nodes[0]!.url}/explorer/`,
         anchor_targets: localTargetsView(tsa, chains),
         ...(unavailable !== undefined ? { chains_unavailable: unavailable } : {}),
         ...(demo
@@ -318,6 +320,7 @@ export function registerFederationUp(federation: Command): void {
             `federation ${fed.registry.federation_id} is up with ${fed.nodes.length} nodes (registry version ${fed.registry.version}):`,
             ...fed.nodes.map((n) => `  ${n.name.padEnd(26)} ${n.url}   data ${n.dir}   log ${join(n.dir, 'node.log')}`),
             '',
+            `explorer: ${fed.nodes[0]!.url}/explorer/`,
             `status: curl ${fed.nodes[0]!.url}/v1/federation/status`,
             '',
             ...localTargetsLines(tsa, chains),
