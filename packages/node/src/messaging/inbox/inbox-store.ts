@@ -88,6 +88,7 @@ export interface StoredInboxItem {
 
 type StatementName =
   | 'get'
+  | 'messageIdAt'
   | 'bySeq'
   | 'streamFrom'
   | 'insert'
@@ -125,6 +126,9 @@ export class InboxStore {
       migrateInboxDb(db);
       this.#s = {
         get: db.prepare(`SELECT ${COLUMNS} FROM inbox_messages WHERE source_origin = ? AND source_index = ?`),
+        messageIdAt: db
+          .prepare('SELECT message_id FROM inbox_messages WHERE source_origin = ? AND source_index = ?')
+          .pluck(),
         bySeq: db.prepare(
           `SELECT ${COLUMNS} FROM inbox_messages WHERE namespace = ? AND source_origin = ? AND seq = ?`,
         ),
@@ -195,6 +199,14 @@ export class InboxStore {
   }
 
   /** The row of (source origin, index), the key of exactly-once. */
+  /**
+   * The id of the message received as entry `sourceIndex` of `sourceOrigin`, if any: get() without
+   * reading the row's message and delivery texts (admitting a batch asks this of every message).
+   */
+  messageIdAt(sourceOrigin: string, sourceIndex: number): string | undefined {
+    return this.#conn.read(() => this.#s.messageIdAt.get(sourceOrigin, sourceIndex) as string | undefined);
+  }
+
   get(sourceOrigin: string, sourceIndex: number): InboxRow | undefined {
     return this.#conn.read(() => {
       const r = this.#s.get.get(sourceOrigin, sourceIndex) as RowRecord | undefined;

@@ -145,7 +145,7 @@ export class StreamApplier {
     const receivedMs = this.deps.now();
     for (const { pos, proven } of messages) {
       const { index, id, message } = proven;
-      const known = fresh.get(index) ?? store.get(origin, index)?.messageId;
+      const known = fresh.get(index) ?? store.messageIdAt(origin, index);
       if (known !== undefined) {
         if (known === id) refs.push({ pos, index, id });
         else
