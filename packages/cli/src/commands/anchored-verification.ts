@@ -1,73 +1,15 @@
-import {
-  RECEIPT_ANCHOR_CHECKS,
-  verifyReceiptAnchor,
-  type FederationReceiptAnchor,
-  type FederationReceiptTrust,
-  type Receipt,
-  type ReceiptAnchorCheck,
+import type { AnchorVerificationResult } from '@vaultmesh/core';
+
+// The verification of a receipt's anchors is core's (the explorer's Verify page runs the very same
+// code in the browser); the CLI's commands keep importing it from here.
+export {
+  MAX_RECEIPT_ANCHORS,
+  anchorNotRun,
+  anchorsMember,
+  verifyAnchors,
+  type AnchorVerificationResult,
+  type AnchorsMember,
 } from '@vaultmesh/core';
-
-/** More anchors than any federation has targets: a receipt with more is refused, not verified. */
-export const MAX_RECEIPT_ANCHORS = 64;
-
-/** The outcome of one member of a receipt's `anchors`. */
-export interface AnchorVerificationResult {
-  readonly index: number;
-  readonly ok: boolean;
-  /** Every check of verifyReceiptAnchor, in RECEIPT_ANCHOR_CHECKS order. */
-  readonly checks: ReceiptAnchorCheck[];
-  /** Where and when it was anchored, once the federation receipt parsed. */
-  readonly target?: string;
-  readonly epoch?: number;
-  readonly anchor?: FederationReceiptAnchor;
-}
-
-/** The `anchors` member of an anchored receipt (attacker-controlled), before any trust is needed. */
-export type AnchorsMember =
-  { kind: 'none' } | { kind: 'list'; anchors: readonly unknown[] } | { kind: 'invalid'; why: string };
-
-export function anchorsMember(receipt: unknown): AnchorsMember {
-  const value =
-    receipt !== null && typeof receipt === 'object' ? (receipt as Record<string, unknown>)['anchors'] : undefined;
-  if (value === undefined) return { kind: 'none' };
-  if (!Array.isArray(value)) return { kind: 'invalid', why: 'anchors must be an array' };
-  if (value.length > MAX_RECEIPT_ANCHORS) {
-    return { kind: 'invalid', why: `anchors holds ${value.length} members, more than ${MAX_RECEIPT_ANCHORS}` };
-  }
-  return value.length === 0 ? { kind: 'none' } : { kind: 'list', anchors: value };
-}
-
-/** Every check of one anchor reported as not run, for a receipt whose entry checks failed. */
-export function anchorNotRun(index: number, why: string): AnchorVerificationResult {
-  return {
-    index,
-    ok: false,
-    checks: RECEIPT_ANCHOR_CHECKS.map((name) => ({ name, ok: false, detail: `not run: ${why}` })),
-  };
-}
-
-/**
- * Verifies each anchor of a receipt that already passed verifyReceipt (issue 10 item 9: entry →
- * checkpoint → witness quorum → epoch root → federation quorum → timestamp), one after another.
- */
-export async function verifyAnchors(
-  receipt: Pick<Receipt, 'origin' | 'index' | 'checkpoint'>,
-  anchors: readonly unknown[],
-  trust: FederationReceiptTrust,
-): Promise<AnchorVerificationResult[]> {
-  const results: AnchorVerificationResult[] = [];
-  for (const [index, anchor] of anchors.entries()) {
-    const v = await verifyReceiptAnchor(receipt, anchor, trust);
-    const fr = v.receipt;
-    results.push({
-      index,
-      ok: v.ok,
-      checks: v.checks,
-      ...(fr === undefined ? {} : { target: fr.statement.target, epoch: fr.statement.epoch, anchor: fr.anchor }),
-    });
-  }
-  return results;
-}
 
 /** One line per check: `ok  anchor[0] quorum: …` or `FAIL anchor[0] anchor: …`. */
 export function anchorCheckLines(results: readonly AnchorVerificationResult[]): string[] {

@@ -1,9 +1,4 @@
-import {
-  chainEvidenceAttestation,
-  type AnchorAttestation,
-  type ChainEvidence,
-  type EpochStatement,
-} from '@vaultmesh/core';
+import { chainEvidenceAttestation, type ChainEvidenceVerifier } from '@vaultmesh/core';
 import { bitcoinBlockConfirmations, bitcoinRpc, evmBlockConfirmations } from '@vaultmesh/node';
 import { UsageError } from '../output.js';
 
@@ -52,8 +47,8 @@ export function parseEvmRpc(value: string): string {
  * given, against it: the block must be on its best chain with at least `confirmations` blocks.
  * Without a node the attestation says the chain position was not checked.
  */
-export function chainEvidenceVerifier(views: ChainViews) {
-  return async (evidence: ChainEvidence, statement: EpochStatement): Promise<AnchorAttestation> => {
+export function chainEvidenceVerifier(views: ChainViews): ChainEvidenceVerifier {
+  return async (evidence, statement) => {
     const a = chainEvidenceAttestation(evidence, statement);
     const fields = { tx_hash: a.tx_hash, block: a.block, timestamp: a.timestamp };
     let depth: number;

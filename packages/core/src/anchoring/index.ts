@@ -10,3 +10,6 @@ export * from './federation-receipt.js';
 export * from './verify-federation-receipt.js';
 export * from './verify-receipt-anchor.js';
 export * from './chain-evidence.js';
+export * from './receipt-anchors.js';
+export * from './registry-versions.js';
+export * from './anchor-evidence-trust.js';
