@@ -11,8 +11,10 @@ export interface CheckRow {
 export interface ReceiptCheckResult {
   ok: boolean;
   rows: CheckRow[];
-  /** The receipt's namespace and origin once it parsed as JSON (to fetch its policy). */
+  /** The receipt's namespace once it parsed as JSON (to fetch its policy). */
   namespace?: string;
+  /** The parsed receipt (strict JSON), for the anchor checks that follow the receipt's own. */
+  value?: unknown;
 }
 
 function describe(e: unknown): { code: string; message: string } {
@@ -47,10 +49,10 @@ export function checkReceipt(receiptText: string, policyText: string): ReceiptCh
   } catch (e) {
     const d = describe(e);
     rows.push({ name: 'trust', ok: false, code: d.code, detail: `the policy is not usable: ${d.message}` });
-    return { ok: false, rows, ...(namespace === undefined ? {} : { namespace }) };
+    return { ok: false, rows, value: receipt, ...(namespace === undefined ? {} : { namespace }) };
   }
   rows.push({ name: 'trust', ok: true, detail: 'the policy parsed: its logs and witnesses are the trusted keys' });
   for (const c of result.checks)
     rows.push({ name: c.name, ok: c.ok, ...(c.code ? { code: c.code } : {}), detail: c.message ?? '' });
-  return { ok: result.ok, rows, ...(namespace === undefined ? {} : { namespace }) };
+  return { ok: result.ok, rows, value: receipt, ...(namespace === undefined ? {} : { namespace }) };
 }
