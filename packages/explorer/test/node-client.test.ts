@@ -20,7 +20,7 @@ before(async () => {
     if (req.url === '/v1/node') return send(200, 'application/json', '{"name":"alpha"}');
     if (req.url === '/v1/ns/dao%3Ax/checkpoint') return send(200, 'text/plain', 'alpha/dao:x\n1\nAAAA\n\n— sig\n');
     if (req.url === '/v1/federation/status')
-      return send(404, 'application/json', '{"error":{"code":"NOT_FOUND","message":"no federation"}}');
+      return send(404, 'application/json', '{"code":"NOT_FOUND","message":"no federation"}');
     if (req.url === '/html') return send(200, 'text/html', '<html>');
     if (req.url === '/slow') return void setTimeout(() => send(200, 'application/json', '{}'), 2000).unref();
     return send(500, 'text/plain', 'boom');

@@ -1,6 +1,6 @@
 /**
  * A failed read of a node's API, with the node's stable error code when it sent one
- * (`{"error": {"code", "message"}}`), else one of ours: UNREACHABLE (no answer: down, refused,
+ * (`{"code", "message"}`, docs/api.md), else one of ours: UNREACHABLE (no answer: down, refused,
  * timed out, or blocked by the browser) or BAD_ANSWER (an answer that is not the JSON expected).
  */
 export class ApiError extends Error {
@@ -14,10 +14,10 @@ export class ApiError extends Error {
   }
 }
 
-/** A node answer's error body, if it is one. */
+/** A node answer's error body (`{"code": "STABLE_CODE", "message": "..."}`), if it is one. */
 export function errorOfBody(body: unknown): { code: string; message: string } | undefined {
-  const e = (body as { error?: { code?: unknown; message?: unknown } } | null)?.error;
-  if (e && typeof e.code === 'string')
-    return { code: e.code, message: typeof e.message === 'string' ? e.message : e.code };
+  if (body === null || typeof body !== 'object') return undefined;
+  const e = body as { code?: unknown; message?: unknown };
+  if (typeof e.code === 'string') return { code: e.code, message: typeof e.message === 'string' ? e.message : e.code };
   return undefined;
 }
