@@ -122,9 +122,13 @@ export function FederationPage() {
                             <StatusBadge health="bad" label="Unreachable" />
                           )}
                         </td>
-                        <td>{r.registryVersion ?? '—'}</td>
-                        <td>{r.witnessLag === undefined ? '—' : `${formatCount(r.witnessLag)} entries`}</td>
-                        <td>{r.cosignLatencyMs === undefined ? '—' : formatDuration(r.cosignLatencyMs)}</td>
+                        <td data-field="registry">{r.registryVersion ?? '—'}</td>
+                        <td data-field="witness-lag">
+                          {r.witnessLag === undefined ? '—' : `${formatCount(r.witnessLag)} entries`}
+                        </td>
+                        <td data-field="cosign-latency">
+                          {r.cosignLatencyMs === undefined ? '—' : formatDuration(r.cosignLatencyMs)}
+                        </td>
                         <td>{r.self ? '—' : formatAge(r.lastCosignedAt, now)}</td>
                         <td>{r.suspects.length === 0 ? 'none' : r.suspects.join(', ')}</td>
                         <td>

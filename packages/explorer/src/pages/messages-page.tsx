@@ -82,7 +82,7 @@ export function MessagesPage() {
                         <td>{formatCount(s.last_seq)}</td>
                         <td>{formatCount(s.queued)}</td>
                         <td>{formatCount(s.sealed)}</td>
-                        <td>{formatCount(s.delivered)}</td>
+                        <td data-field="delivered">{formatCount(s.delivered)}</td>
                         <td>{formatCount(s.refused)}</td>
                         <td>{formatCount(s.expired)}</td>
                         <td>
@@ -117,11 +117,11 @@ export function MessagesPage() {
                   </thead>
                   <tbody>
                     {incoming.map((s) => (
-                      <tr key={`${ep(s.source)}>${ep(s.target)}`}>
+                      <tr key={`${ep(s.source)}>${ep(s.target)}`} data-stream={`${ep(s.source)}>${ep(s.target)}`}>
                         <th scope="row">{ep(s.source)}</th>
                         <td>{ep(s.target)}</td>
                         <td>{formatCount(s.last_seq)}</td>
-                        <td>{formatCount(s.accepted)}</td>
+                        <td data-field="accepted">{formatCount(s.accepted)}</td>
                         <td>{formatCount(s.held)}</td>
                         <td>{formatCount(s.refused)}</td>
                         <td>{formatCount(s.expired)}</td>

@@ -73,8 +73,8 @@ export function NodePage({ node }: { node: string }) {
                           <Link href={routePath({ page: 'namespace', node, ns: ns.id })}>{ns.id}</Link>
                           {ns.description && <div class="sub">{ns.description}</div>}
                         </th>
-                        <td>{formatCount(ns.size)}</td>
-                        <td>{formatCount(ns.checkpoint_size)}</td>
+                        <td data-field="size">{formatCount(ns.size)}</td>
+                        <td data-field="checkpoint">{formatCount(ns.checkpoint_size)}</td>
                         <td>{age === undefined ? '—' : formatDuration(age)}</td>
                         <td>
                           <StatusBadge
