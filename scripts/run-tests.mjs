@@ -106,6 +106,16 @@ if (files.some((f) => slow.includes(f))) {
   }
 }
 
+// The explorer's browser tests (test/e2e/explorer*.test.ts) open the explorer the nodes serve from
+// packages/explorer/dist: build it once here (vite, ~1 s), before test files run in parallel.
+if (files.some((f) => /^test\/e2e\/explorer[^/]*\.test\.ts$/.test(f))) {
+  const build = spawnSync('npm', ['run', 'build', '-w', 'packages/explorer'], { cwd: root, stdio: 'inherit' });
+  if (build.status !== 0) {
+    console.error('the explorer build failed: its browser tests open the built explorer');
+    process.exit(build.status ?? 1);
+  }
+}
+
 const r = spawnSync(
   process.execPath,
   [
