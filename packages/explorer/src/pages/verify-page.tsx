@@ -72,7 +72,8 @@ function Anchors({ result }: { result: AnchorCheckResult }) {
   );
 }
 
-function Verdict({ result }: { result: ReceiptVerdict }) {
+/** The verdict, the receipt's checks, then the anchors' (exported for the component test). */
+export function Verdict({ result }: { result: ReceiptVerdict }) {
   return (
     <section aria-labelledby="verdict" class="verdict" data-verdict={result.ok ? 'verified' : 'failed'}>
       <h2 id="verdict">
