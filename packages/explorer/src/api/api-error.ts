@@ -14,10 +14,10 @@ export class ApiError extends Error {
   }
 }
 
-/** A node answer's error body (`{"code": "STABLE_CODE", "message": "..."}`), if it is one. */
+/** A node answer's error body (`{"code", "message", "pointer"?}`, docs/api.md), if it is one. */
 export function errorOfBody(body: unknown): { code: string; message: string } | undefined {
-  if (body === null || typeof body !== 'object') return undefined;
-  const e = body as { code?: unknown; message?: unknown };
-  if (typeof e.code === 'string') return { code: e.code, message: typeof e.message === 'string' ? e.message : e.code };
+  const e = body as { code?: unknown; message?: unknown } | null;
+  if (e && typeof e === 'object' && typeof e.code === 'string')
+    return { code: e.code, message: typeof e.message === 'string' ? e.message : e.code };
   return undefined;
 }
