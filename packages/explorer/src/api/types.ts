@@ -56,8 +56,9 @@ export interface PeerStatus {
 
 export interface FederationStatus {
   node: string;
-  federation_id: string;
-  registry_version: number;
+  /** null (and registry_version too, with no peers) on a node without a registry. */
+  federation_id: string | null;
+  registry_version: number | null;
   quorum?: { witness?: number; registry?: number };
   active_peers?: number;
   peers: PeerStatus[];

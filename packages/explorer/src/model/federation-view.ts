@@ -39,7 +39,7 @@ export function peerRows(status: FederationStatus, probes: ReadonlyMap<string, P
 
 function peerRow(p: PeerStatus, status: FederationStatus, probe: Probe | undefined): PeerRow {
   const self = p.self === true;
-  const registryVersion = self ? status.registry_version : (p.gossip?.registry_version ?? undefined);
+  const registryVersion = self ? (status.registry_version ?? undefined) : (p.gossip?.registry_version ?? undefined);
   // The node's own measure of this peer as its witness (entries its cosignatures trail); older
   // nodes without it: the largest lag of the peer's gossiped checkpoints.
   const lags = p.witness_lag

@@ -39,23 +39,19 @@ export function FederationPage() {
   const dir = useDirectory();
   const live = useLive(() => readFederation(dir.local), 'federation');
   const now = useNow();
+  const alone = (
+    <>
+      This node has not joined a federation: it runs alone. See{' '}
+      <Link href={routePath({ page: 'node', node: dir.self?.name ?? '' })}>the node</Link>.
+    </>
+  );
   return (
     <section aria-labelledby="page-title">
       <h1 id="page-title">Federation</h1>
-      <ReadState
-        live={live}
-        what="the federation status"
-        absent={{
-          code: 'NOT_FOUND',
-          text: (
-            <>
-              This node has not joined a federation: it runs alone. See{' '}
-              <Link href={routePath({ page: 'node', node: dir.self?.name ?? '' })}>the node</Link>.
-            </>
-          ),
-        }}
-      >
+      <ReadState live={live} what="the federation status" absent={{ code: 'NOT_FOUND', text: alone }}>
         {({ status, probes }) => {
+          // A node without a registry answers its status with no federation id and no peers.
+          if (status.federation_id == null) return <p class="absent">{alone}</p>;
           const rows = peerRows(status, probes);
           const up = rows.filter((r) => r.reachable).length;
           return (
