@@ -22,7 +22,9 @@ export function SeriesChart({ spec }: { spec: ChartSpec }) {
       {
         width,
         height: 160,
-        legend: { show: true },
+        // The legend names each line (colour is never the only cue); without live values it
+        // would print "--" for every line until a pointer hovers the chart.
+        legend: { show: true, live: false },
         scales: { x: { time: true } },
         axes: [{}, { label: spec.unit, size: 56 }],
         series: [
