@@ -238,7 +238,7 @@ test('Verify page: a receipt from the node verifies with its policy; a tampered 
   const policy = await fetch(`${w().alpha.url}/v1/ns/${encodeURIComponent(EXPLORER_NS)}/policy`).then((r) => r.text());
   await page.goto(explorer('/verify'));
   await page.fill('#receipt', JSON.stringify(receipt, null, 2));
-  await page.getByRole('button', { name: /policy/ }).click();
+  await page.getByRole('button', { name: /^Use this node's policy/ }).click();
   await waitFor('the policy filled in', async () => ((await page.inputValue('#policy')) !== '' ? true : undefined));
   assert.equal(await page.inputValue('#policy'), policy);
   await page.getByRole('button', { name: 'Verify', exact: true }).click();
@@ -278,6 +278,39 @@ test('Verify page: a receipt from the node verifies with its policy; a tampered 
   assert.match(await textOf(page, 'main [data-check="leaf_hash"]'), /Fail/);
   await page.locator('main [data-verdict]').scrollIntoViewIfNeeded();
   await screenshot(page, 'verify-tampered');
+  assert.deepEqual(pageErrors, []);
+});
+
+test("Verify page: an anchored receipt verifies with the node's registry and the TSA's CA, anchor by anchor", async () => {
+  const anchored = await api<{ anchors: unknown[] }>(`/v1/ns/${EXPLORER_NS}/receipt/7?anchored=1`);
+  assert.ok(anchored.anchors.length >= 1, 'the harness waited for the anchor');
+  await page.goto(explorer('/verify'));
+  await page.fill('#receipt', JSON.stringify(anchored, null, 2));
+  await page.getByRole('button', { name: /^Use this node's policy/ }).click();
+  await page.getByRole('button', { name: 'Use the registry this node serves' }).click();
+  await page.fill('#tsa-ca', w().tsa.caCertPem);
+  await waitFor('the policy and the registry filled in', async () =>
+    (await page.inputValue('#policy')) !== '' && (await page.inputValue('#registry')) !== '' ? true : undefined,
+  );
+  await page.getByRole('button', { name: 'Verify', exact: true }).click();
+  await waitForAttribute(page, 'main [data-verdict]', 'data-verdict', 'verified');
+  const sections = await page.locator('main [data-anchor]').all();
+  assert.equal(sections.length, anchored.anchors.length);
+  for (const section of sections) assert.equal(await section.getAttribute('data-ok'), 'true');
+  const rows = await checkRows();
+  assert.deepEqual(
+    rows.filter(([, ok]) => ok !== 'true'),
+    [],
+    'every check passed',
+  );
+  for (const name of ['registry', 'tsa-ca', 'epoch-inclusion', 'quorum', 'anchor'])
+    assert.ok(
+      rows.some(([n]) => n === name),
+      `check ${name} listed: ${JSON.stringify(rows)}`,
+    );
+  assert.match(await textOf(page, 'main [data-anchor] h4'), new RegExp(ANCHOR_TARGET));
+  await page.locator('main [data-verdict]').scrollIntoViewIfNeeded();
+  await screenshot(page, 'verify-anchored');
   assert.deepEqual(pageErrors, []);
 });
 
