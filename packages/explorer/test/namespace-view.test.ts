@@ -48,6 +48,7 @@ test('search takes an index, a hex or base64 leaf hash, and refuses the rest bef
   assert.deepEqual(parseSearch(' 42 '), { kind: 'index', index: 42 });
   const hex = 'ab'.repeat(32);
   assert.deepEqual(parseSearch(hex.toUpperCase()), { kind: 'leaf', hex });
+  assert.deepEqual(parseSearch('0'.repeat(64)), { kind: 'leaf', hex: '0'.repeat(64) }, 'all digits is still a hash');
   const b64 = Buffer.from(hex, 'hex').toString('base64');
   assert.deepEqual(parseSearch(b64), { kind: 'leaf', hex });
   assert.deepEqual(parseSearch(b64.replace(/\+/g, '-').replace(/\//g, '_').replace(/=$/, '')), { kind: 'leaf', hex });

@@ -18,11 +18,12 @@ function base64ToHex(b64: string): string | undefined {
  */
 export function parseSearch(text: string): SearchQuery {
   const q = text.trim();
+  // 64 hex digits first: a hash may be all decimal digits, and no index is that long.
+  if (/^[0-9a-fA-F]{64}$/.test(q)) return { kind: 'leaf', hex: q.toLowerCase() };
   if (/^[0-9]+$/.test(q)) {
     const index = Number(q);
     return Number.isSafeInteger(index) ? { kind: 'index', index } : { kind: 'invalid', why: 'index too large' };
   }
-  if (/^[0-9a-fA-F]{64}$/.test(q)) return { kind: 'leaf', hex: q.toLowerCase() };
   if (/^[A-Za-z0-9+/_-]{43}=?$/.test(q)) {
     const hex = base64ToHex(q);
     if (hex && hex.length === 64) return { kind: 'leaf', hex };
