@@ -1,4 +1,4 @@
-import type { ServerResponse } from 'node:http';
+import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import type { FastifyReply } from 'fastify';
 
 /*
@@ -49,4 +49,21 @@ export async function writeEvent(res: ServerResponse, chunk: string, signal: Abo
     res.once('drain', done);
     signal.addEventListener('abort', done, { once: true });
   });
+}
+
+/**
+ * Takes the answer over from Fastify and starts a server-sent event stream on it. Hijacked, the
+ * reply no longer sends the headers its hooks set, so they are written here with the stream's own
+ * (CORS among them: an explorer page of another node follows the stream).
+ */
+export function startEventStream(reply: FastifyReply): ServerResponse {
+  reply.hijack();
+  const res = reply.raw;
+  res.writeHead(200, {
+    ...(reply.getHeaders() as OutgoingHttpHeaders),
+    'content-type': 'text/event-stream; charset=utf-8',
+    'cache-control': 'no-cache',
+    'x-accel-buffering': 'no',
+  });
+  return res;
 }

@@ -1,11 +1,10 @@
-import type { OutgoingHttpHeaders } from 'node:http';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { RemembrancerError, errorMessage, type ErrorCode } from '@vaultmesh/core';
 import { UNAUTHENTICATED_BODY_LIMIT_BYTES } from '../../config/http-limits.js';
 import { inboxTargetRules, MAX_INBOX_PAGE } from '../../messaging/inbox/inbox.js';
 import { MAX_INBOX_BATCH, type InboxPage, type InboxService, type InboxVia } from '../../messaging/messaging-wire.js';
 import { bearerToken } from '../../namespaces/writer-authorization.js';
-import { OpenReads, writeEvent } from '../event-stream.js';
+import { OpenReads, startEventStream, writeEvent } from '../event-stream.js';
 import { messageBatchOf } from '../message-batch.js';
 import { indexParam, namespaceIdParam, namespaceParam } from '../params.js';
 import type { RouteContext } from '../route-context.js';
@@ -102,15 +101,7 @@ async function streamEvents(
   signal: AbortSignal,
   log: FastifyRequest['log'],
 ): Promise<void> {
-  reply.hijack();
-  const res = reply.raw;
-  // Hijacked: headers set by hooks (CORS for a public namespace's page on another node) are written here.
-  res.writeHead(200, {
-    ...(reply.getHeaders() as OutgoingHttpHeaders),
-    'content-type': 'text/event-stream; charset=utf-8',
-    'cache-control': 'no-cache',
-    'x-accel-buffering': 'no',
-  });
+  const res = startEventStream(reply);
   let cursor = after;
   try {
     await writeEvent(res, `retry: 1000\n\n`, signal);

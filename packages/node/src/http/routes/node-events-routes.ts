@@ -1,7 +1,6 @@
-import type { OutgoingHttpHeaders } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { errorMessage } from '@vaultmesh/core';
-import { OpenReads, writeEvent } from '../event-stream.js';
+import { OpenReads, startEventStream, writeEvent } from '../event-stream.js';
 import { LiveStatusSource } from '../live-status.js';
 import type { RouteContext } from '../route-context.js';
 import type { HttpArea } from '../scopes.js';
@@ -24,15 +23,7 @@ export const nodeEventsArea: HttpArea = {
     app.get<{ Querystring: Record<string, string> }>('/v1/node/events', async (request, reply) => {
       if (request.query.once === '1') return live.current();
       const read = reads.open(reply);
-      reply.hijack();
-      const res = reply.raw;
-      // Hijacked: headers set by hooks (CORS, so a peer's explorer page can follow) are written here.
-      res.writeHead(200, {
-        ...(reply.getHeaders() as OutgoingHttpHeaders),
-        'content-type': 'text/event-stream; charset=utf-8',
-        'cache-control': 'no-cache',
-        'x-accel-buffering': 'no',
-      });
+      const res = startEventStream(reply);
       try {
         await writeEvent(res, `retry: 1000\n\n`, read.signal);
         while (!read.signal.aborted) {
