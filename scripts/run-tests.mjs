@@ -23,7 +23,13 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 const root = fileURLToPath(new URL('..', import.meta.url));
 
 /** Test files of the fast suite that start processes, kill them or wait on disks: they are slow-suite. */
-const SLOW_IN_PACKAGES = ['crash-safety', 'witness-persistence', 'native-guard-pages', 'anchoring-federation'];
+const SLOW_IN_PACKAGES = [
+  'crash-safety',
+  'witness-persistence',
+  'native-guard-pages',
+  'anchoring-federation',
+  'postgres-cluster',
+];
 /** In-process shards of the fast suite (this machine has two cores). */
 const SHARDS = 2;
 /** Test processes at once: shards are CPU-bound, e2e files mostly wait on the nodes they start. */
