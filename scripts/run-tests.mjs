@@ -22,13 +22,18 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
-/** Test files of the fast suite that start processes, kill them or wait on disks: they are slow-suite. */
+/**
+ * Test files of the fast suite that start processes, kill them or wait on disks: they are
+ * slow-suite. So is everything that starts a PostgreSQL cluster (under a postgres/ directory, or a
+ * conformance suite that runs each test on SQLite and on PostgreSQL).
+ */
 const SLOW_IN_PACKAGES = [
   'crash-safety',
   'witness-persistence',
   'native-guard-pages',
   'anchoring-federation',
-  'postgres-cluster',
+  '/postgres/',
+  '-conformance.test.',
 ];
 /** In-process shards of the fast suite (this machine has two cores). */
 const SHARDS = 2;

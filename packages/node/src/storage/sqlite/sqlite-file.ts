@@ -1,17 +1,10 @@
 import { closeSync, fchmodSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import { RemembrancerError, isRemembrancerError } from '@vaultmesh/core';
+import { RemembrancerError } from '@vaultmesh/core';
+import { storageFailure } from '../storage-failure.js';
 
-/**
- * A STORAGE_FAILURE saying what failed; a RemembrancerError cause passes through unchanged, so a
- * precise message (foreign file, newer schema) is not buried under a generic one.
- */
-export function storageFailure(what: string, cause: unknown): RemembrancerError {
-  if (isRemembrancerError(cause)) return cause;
-  const detail = cause instanceof Error ? cause.message : String(cause);
-  return new RemembrancerError('STORAGE_FAILURE', `${what}: ${detail}`, { cause });
-}
+export { storageFailure } from '../storage-failure.js';
 
 /** Mode of every database file; SQLite gives its -wal and -shm files the database file's mode. */
 export const DATABASE_FILE_MODE = 0o600;

@@ -1,0 +1,9 @@
+export {
+  PgDatabase,
+  redactUrl,
+  type PgDatabaseOptions,
+  type PgQueryable,
+  type SqlParam,
+  type TransactionOptions,
+} from './pg-database.js';
+export { migratePostgres, postgresSchemaVersion, type PgSchema } from './pg-migrations.js';
