@@ -55,6 +55,8 @@ export type ErrorCode =
   | 'UNSUPPORTED_MEDIA_TYPE'
   | 'QUEUE_FULL'
   | 'STORAGE_FAILURE'
+  // scale-out on PostgreSQL: a front end that is not (or no longer) the holder of the sequencing lease
+  | 'LEASE_LOST'
   | 'SHUTTING_DOWN'
   | 'CONFIG_INVALID'
   // a data directory or file accessible to group or others (secrets are refused, not repaired)
