@@ -2,8 +2,15 @@ import pg from 'pg';
 import { RemembrancerError } from '@vaultmesh/core';
 import { storageFailure } from '../storage-failure.js';
 
-/** What a statement parameter may be; Uint8Array goes over the wire as bytea. */
-export type SqlParam = string | number | bigint | boolean | Uint8Array | null;
+/** A scalar statement parameter; Uint8Array goes over the wire as bytea. */
+export type SqlScalar = string | number | bigint | boolean | Uint8Array | null;
+/** What a statement parameter may be: a scalar, or an array of them (for unnest: one round trip per batch). */
+export type SqlParam = SqlScalar | readonly SqlScalar[];
+
+function wire(v: SqlScalar): unknown {
+  // node-postgres sends Buffers as bytea; a plain Uint8Array would go out as text.
+  return v instanceof Uint8Array && !Buffer.isBuffer(v) ? Buffer.from(v.buffer, v.byteOffset, v.byteLength) : v;
+}
 
 /** Statements on the pool or inside one transaction: the same three ways to ask. */
 export interface PgQueryable {
@@ -53,10 +60,7 @@ const types = {
 
 function params(values: readonly SqlParam[] | undefined): unknown[] | undefined {
   if (values === undefined) return undefined;
-  // node-postgres sends Buffers as bytea; a plain Uint8Array would go out as text.
-  return values.map((v) =>
-    v instanceof Uint8Array && !Buffer.isBuffer(v) ? Buffer.from(v.buffer, v.byteOffset, v.byteLength) : v,
-  );
+  return values.map((v) => (Array.isArray(v) ? (v as readonly SqlScalar[]).map(wire) : wire(v as SqlScalar)));
 }
 
 class Statements implements PgQueryable {
@@ -150,7 +154,10 @@ export class PgDatabase implements PgQueryable {
     return this.#statements.run(sql, values);
   }
 
-  /** Runs fn in one transaction (READ COMMITTED) on one connection: committed if fn resolves, rolled back if it throws. */
+  /**
+   * Runs fn in one transaction (READ COMMITTED) on one connection: committed if fn resolves,
+   * rolled back if it throws; the throw surfaces as STORAGE_FAILURE unless it is a RemembrancerError.
+   */
   async transaction<T>(fn: (tx: PgQueryable) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
     this.assertOpen();
     let client: pg.PoolClient;
@@ -173,7 +180,8 @@ export class PgDatabase implements PgQueryable {
         await client.query('ROLLBACK').catch(() => {
           broken = true;
         });
-        throw error;
+        // As GuardedConnection.atomically: a typed error passes through, anything else is STORAGE_FAILURE.
+        throw storageFailure(`${this.what} transaction failed`, error);
       }
     } finally {
       // A connection whose rollback failed is in an unknown state: destroy it rather than reuse it.

@@ -1,6 +1,6 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { isRemembrancerError } from '@vaultmesh/core';
+import { RemembrancerError, isRemembrancerError } from '@vaultmesh/core';
 import { PgDatabase, migratePostgres, postgresSchemaVersion, redactUrl } from '../../../src/storage/postgres/index.js';
 import { startTestPostgres, type TestPostgres } from './test-databases.js';
 
@@ -44,7 +44,7 @@ test('bytes, bigints and text round-trip; a failing statement is STORAGE_FAILURE
   }
 });
 
-test('a transaction commits as a whole or not at all; a typed error inside passes through unchanged', async () => {
+test('a transaction commits as a whole or not at all; a typed error inside passes through unchanged, others are STORAGE_FAILURE', async () => {
   const db = await open(await pg.freshDatabase());
   try {
     await db.run('CREATE TABLE t (id INTEGER PRIMARY KEY)');
@@ -59,13 +59,19 @@ test('a transaction commits as a whole or not at all; a typed error inside passe
       }),
       (e) => code(e) === 'STORAGE_FAILURE',
     );
-    const mine = new Error('decided to abort');
+    const mine = new RemembrancerError('NAMESPACE_EXISTS', 'decided to abort');
     await assert.rejects(
       db.transaction(async (tx) => {
         await tx.run('INSERT INTO t VALUES (4)');
         throw mine;
       }),
       (e) => e === mine,
+    );
+    await assert.rejects(
+      db.transaction(async () => {
+        throw new Error('untyped');
+      }),
+      (e) => code(e) === 'STORAGE_FAILURE' && /^test transaction failed: untyped$/.test((e as Error).message),
     );
     assert.deepEqual(await db.rows('SELECT id FROM t ORDER BY id'), [{ id: 1 }, { id: 2 }], 'nothing of 3 or 4 stays');
     // The pool is healthy after rollbacks: every connection can still be used.
