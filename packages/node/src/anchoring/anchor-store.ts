@@ -1,83 +1,47 @@
 import type Database from 'better-sqlite3';
-import {
-  RemembrancerError,
-  canonicalize,
-  crypto,
-  toHex,
-  utf8Encode,
-  type EpochLeaf,
-  type EpochStatement,
-} from '@vaultmesh/core';
+import { RemembrancerError } from '@vaultmesh/core';
 import { GuardedConnection } from '../storage/sqlite/guarded-connection.js';
 import { openDurableDatabase, storageFailure } from '../storage/sqlite/sqlite-file.js';
+import {
+  FAILURES_KEPT,
+  FAILURE_REASON_CHARS,
+  countersOf,
+  evidenceDigest,
+  largestLeafSizes,
+  signedRootColumns,
+  toDue,
+  toEpoch,
+  toFailure,
+  toSignedRoot,
+  type AnchorFailure,
+  type CoveringAnchor,
+  type DueNamespace,
+  type DueRow,
+  type EpochMode,
+  type EpochRecord,
+  type EpochRow,
+  type FailureRow,
+  type FinalizedOutcome,
+  type SignedRoot,
+  type SignedRootRow,
+} from './anchor-records.js';
 import { migrateAnchorDb } from './anchor-schema.js';
 import { ChainJournal } from './chain/chain-journal.js';
-import { epochNodeKey, type AnchorEvidence, type EpochFinalization } from './epoch-finalization.js';
+import { epochNodeKey, type EpochFinalization } from './epoch-finalization.js';
+
+export type {
+  AnchorFailure,
+  CoveringAnchor,
+  DueNamespace,
+  EpochMode,
+  EpochRecord,
+  EpochStatus,
+  FinalizedOutcome,
+  SignedRoot,
+} from './anchor-records.js';
 
 /** File name of the anchoring database inside the node's data directory. */
 export const ANCHOR_DB_FILE = 'anchoring.sqlite';
-
-export type EpochMode = EpochStatement['mode'];
-
-export interface DueNamespace {
-  readonly target: string;
-  readonly namespace: string;
-  readonly dueAtMs: number;
-  /** The namespace's sealed size when it came due: an anchor at or past it satisfies the due. */
-  readonly sealedSize: number;
-}
-
-export interface SignedRoot {
-  readonly statement: EpochStatement;
-  readonly leaves: readonly EpochLeaf[];
-  readonly sig: string;
-  readonly signedAt: string;
-}
-
-export type EpochStatus = 'finalized' | 'abandoned' | 'empty';
-
-export interface EpochRecord {
-  readonly target: string;
-  readonly epoch: number;
-  readonly mode: EpochMode;
-  /** '' for collaborative epochs, the anchoring node for independent ones. */
-  readonly node: string;
-  readonly status: EpochStatus;
-  readonly finalization?: EpochFinalization;
-  readonly updatedAtMs: number;
-}
-
-export interface AnchorFailure {
-  readonly target: string;
-  readonly epoch: number | null;
-  readonly reason: string;
-  readonly atMs: number;
-}
-
-/** Failures kept per target (older ones are dropped; the counters keep the totals). */
-const FAILURES_KEPT = 100;
-
-interface EpochRow {
-  target: string;
-  epoch: number;
-  mode: EpochMode;
-  node: string;
-  status: EpochStatus;
-  finalization: string | null;
-  updated_at: number;
-}
-
-function toEpoch(r: EpochRow): EpochRecord {
-  return {
-    target: r.target,
-    epoch: r.epoch,
-    mode: r.mode,
-    node: r.node,
-    status: r.status,
-    ...(r.finalization === null ? {} : { finalization: JSON.parse(r.finalization) as EpochFinalization }),
-    updatedAtMs: r.updated_at,
-  };
-}
 
 /**
  * A node's anchoring state on its own SQLite file (WAL, synchronous FULL): what is due where, what
@@ -202,11 +166,7 @@ export class AnchorStore {
   }
 
   due(target: string): DueNamespace[] {
-    return this.#conn.read(() =>
-      (this.#s.due!.all(target) as { target: string; namespace: string; due_at_ms: number; sealed_size: number }[]).map(
-        (r) => ({ target: r.target, namespace: r.namespace, dueAtMs: r.due_at_ms, sealedSize: r.sealed_size }),
-      ),
-    );
+    return this.#conn.read(() => (this.#s.due!.all(target) as DueRow[]).map(toDue));
   }
 
   dueCount(target: string): number {
@@ -220,16 +180,8 @@ export class AnchorStore {
 
   signedRoot(target: string, epoch: number, mode: EpochMode): SignedRoot | undefined {
     return this.#conn.read(() => {
-      const r = this.#s.signedRoot!.get(target, epoch, mode) as
-        { statement: string; leaves: string; sig: string; signed_at: string } | undefined;
-      return r === undefined
-        ? undefined
-        : {
-            statement: JSON.parse(r.statement) as EpochStatement,
-            leaves: JSON.parse(r.leaves) as EpochLeaf[],
-            sig: r.sig,
-            signedAt: r.signed_at,
-          };
+      const r = this.#s.signedRoot!.get(target, epoch, mode) as SignedRootRow | undefined;
+      return r === undefined ? undefined : toSignedRoot(r);
     });
   }
 
@@ -243,16 +195,8 @@ export class AnchorStore {
     return this.atomically(() => {
       const held = this.signedRoot(s.target, s.epoch, s.mode);
       if (held !== undefined) return held;
-      this.#s.putSignedRoot!.run(
-        s.target,
-        s.epoch,
-        s.mode,
-        s.root,
-        canonicalize(s),
-        JSON.stringify(root.leaves),
-        root.sig,
-        root.signedAt,
-      );
+      const c = signedRootColumns(root);
+      this.#s.putSignedRoot!.run(s.target, s.epoch, s.mode, c.root, c.statement, c.leaves, root.sig, root.signedAt);
       return root;
     });
   }
@@ -262,14 +206,9 @@ export class AnchorStore {
    * [fromEpoch, toEpoch] other than exceptEpoch whose outcome it does not know yet: leaves in flight.
    */
   inFlightSizes(target: string, fromEpoch: number, toEpoch: number, exceptEpoch: number): Map<string, number> {
-    return this.#conn.read(() => {
-      const out = new Map<string, number>();
-      for (const text of this.#s.inFlight!.all(target, fromEpoch, toEpoch, exceptEpoch) as string[]) {
-        for (const leaf of JSON.parse(text) as EpochLeaf[])
-          out.set(leaf.origin, Math.max(out.get(leaf.origin) ?? 0, leaf.size));
-      }
-      return out;
-    });
+    return this.#conn.read(() =>
+      largestLeafSizes(this.#s.inFlight!.all(target, fromEpoch, toEpoch, exceptEpoch) as string[]),
+    );
   }
 
   epoch(target: string, epoch: number, mode: EpochMode, node: string): EpochRecord | undefined {
@@ -300,11 +239,7 @@ export class AnchorStore {
    * and clears what it satisfies. A second, different anchor of the same root is kept as a
    * duplicate; returns which it was.
    */
-  recordFinalized(
-    f: EpochFinalization,
-    ownNamespaces: ReadonlyMap<string, string>,
-    nowMs: number,
-  ): 'new' | 'same' | 'duplicate' {
+  recordFinalized(f: EpochFinalization, ownNamespaces: ReadonlyMap<string, string>, nowMs: number): FinalizedOutcome {
     const s = f.statement;
     const node = epochNodeKey(s);
     return this.atomically(() => {
@@ -347,20 +282,8 @@ export class AnchorStore {
   }
 
   /** Finalized epochs whose leaf for `origin` has a size above `index` (so it covers that entry). */
-  anchorsCovering(
-    origin: string,
-    index: number,
-  ): { target: string; epoch: number; mode: EpochMode; node: string; size: number }[] {
-    return this.#conn.read(
-      () =>
-        this.#s.anchorsCovering!.all(origin, index) as {
-          target: string;
-          epoch: number;
-          mode: EpochMode;
-          node: string;
-          size: number;
-        }[],
-    );
+  anchorsCovering(origin: string, index: number): CoveringAnchor[] {
+    return this.#conn.read(() => this.#s.anchorsCovering!.all(origin, index) as CoveringAnchor[]);
   }
 
   bump(name: string, label: string, by = 1): void {
@@ -369,43 +292,24 @@ export class AnchorStore {
 
   /** Every counter: name → label → value. */
   counters(): Map<string, Map<string, number>> {
-    return this.#conn.read(() => {
-      const out = new Map<string, Map<string, number>>();
-      for (const r of this.#s.counters!.all() as { name: string; label: string; value: number }[]) {
-        let m = out.get(r.name);
-        if (m === undefined) out.set(r.name, (m = new Map<string, number>()));
-        m.set(r.label, r.value);
-      }
-      return out;
-    });
+    return this.#conn.read(() =>
+      countersOf(this.#s.counters!.all() as { name: string; label: string; value: number }[]),
+    );
   }
 
   recordFailure(target: string, epoch: number | null, reason: string, nowMs: number): void {
     this.atomically(() => {
-      this.#s.addFailure!.run(target, epoch, reason.slice(0, 2000), nowMs);
+      this.#s.addFailure!.run(target, epoch, reason.slice(0, FAILURE_REASON_CHARS), nowMs);
       this.#s.trimFailures!.run(target, target, FAILURES_KEPT);
       this.#s.bump!.run('failures', target, 1);
     });
   }
 
   failures(target: string, limit = 20): AnchorFailure[] {
-    return this.#conn.read(() =>
-      (
-        this.#s.failures!.all(target, limit) as {
-          target: string;
-          epoch: number | null;
-          reason: string;
-          at_ms: number;
-        }[]
-      ).map((r) => ({ target: r.target, epoch: r.epoch, reason: r.reason, atMs: r.at_ms })),
-    );
+    return this.#conn.read(() => (this.#s.failures!.all(target, limit) as FailureRow[]).map(toFailure));
   }
 
   close(): void {
     this.#conn.close();
   }
-}
-
-function evidenceDigest(e: AnchorEvidence): string {
-  return toHex(crypto.sha256(utf8Encode(canonicalize(e))));
 }

@@ -1,6 +1,32 @@
 import type Database from 'better-sqlite3';
 import type { GuardedConnection } from '../../storage/sqlite/guarded-connection.js';
-import type { ChainAttempt, ChainCost } from './chain-sender.js';
+import type { ChainAttempt } from './chain-sender.js';
+import {
+  EVENTS_KEPT,
+  EVENT_DETAIL_CHARS,
+  toAttempt,
+  toEvent,
+  toFinalCost,
+  type AttemptRow,
+  type ChainEpochKey,
+  type ChainEvent,
+  type ChainFinalCost,
+  type ChainInFlight,
+  type ChainSighting,
+  type EventRow,
+  type FinalCostRow,
+  type JournaledAttempt,
+} from './chain-journal-records.js';
+
+export type {
+  ChainAttemptState,
+  ChainEpochKey,
+  ChainEvent,
+  ChainFinalCost,
+  ChainInFlight,
+  ChainSighting,
+  JournaledAttempt,
+} from './chain-journal-records.js';
 
 /*
  * The journal of chain anchor transactions, on the anchoring database (tables of migration 3 in
@@ -10,74 +36,6 @@ import type { ChainAttempt, ChainCost } from './chain-sender.js';
  * know it: evicted, or dropped by a reorg), conflicted (another transaction took its nonce or
  * inputs for good). `prepared` is an attempt not yet broadcast.
  */
-
-export type ChainAttemptState = 'prepared' | 'pending' | 'included' | 'final' | 'missing' | 'conflicted';
-
-/** Which epoch's anchor: `node` '' for collaborative epochs, the anchoring node for independent ones. */
-export interface ChainEpochKey {
-  readonly target: string;
-  readonly epoch: number;
-  readonly mode: 'collaborative' | 'independent';
-  readonly node: string;
-}
-
-export interface JournaledAttempt {
-  readonly attempt: ChainAttempt;
-  readonly state: ChainAttemptState;
-  readonly blockHash?: string;
-  readonly height?: number;
-  readonly confirmations: number;
-  readonly cost?: ChainCost;
-  readonly createdAtMs: number;
-  readonly sentAtMs?: number;
-  readonly updatedAtMs: number;
-}
-
-export interface ChainEvent {
-  readonly epoch: number;
-  readonly txid: string;
-  readonly event: string;
-  readonly detail: string;
-  readonly atMs: number;
-}
-
-/** Where an attempt was last seen, as the journal records it. */
-export interface ChainSighting {
-  readonly state: ChainAttemptState;
-  readonly blockHash?: string;
-  readonly height?: number;
-  readonly confirmations?: number;
-  readonly cost?: ChainCost;
-}
-
-interface AttemptRow {
-  attempt: string;
-  state: ChainAttemptState;
-  block_hash: string | null;
-  height: number | null;
-  confirmations: number;
-  cost: string | null;
-  created_at_ms: number;
-  sent_at_ms: number | null;
-  updated_at_ms: number;
-}
-
-function toAttempt(r: AttemptRow): JournaledAttempt {
-  return {
-    attempt: JSON.parse(r.attempt) as ChainAttempt,
-    state: r.state,
-    ...(r.block_hash === null ? {} : { blockHash: r.block_hash }),
-    ...(r.height === null ? {} : { height: r.height }),
-    confirmations: r.confirmations,
-    ...(r.cost === null ? {} : { cost: JSON.parse(r.cost) as ChainCost }),
-    createdAtMs: r.created_at_ms,
-    ...(r.sent_at_ms === null ? {} : { sentAtMs: r.sent_at_ms }),
-    updatedAtMs: r.updated_at_ms,
-  };
-}
-
-/** Events kept per target (the oldest go first). */
-const EVENTS_KEPT = 2_000;
 
 export class ChainJournal {
   readonly #conn: GuardedConnection;
@@ -181,7 +139,7 @@ export class ChainJournal {
   }
 
   #event(k: ChainEpochKey, txid: string, event: string, detail: string, nowMs: number): void {
-    this.#s.event!.run(k.target, k.epoch, k.mode, k.node, txid, event, detail.slice(0, 1000), nowMs);
+    this.#s.event!.run(k.target, k.epoch, k.mode, k.node, txid, event, detail.slice(0, EVENT_DETAIL_CHARS), nowMs);
     this.#s.trimEvents!.run(k.target, k.target, EVENTS_KEPT);
   }
 
@@ -196,52 +154,12 @@ export class ChainJournal {
   }
 
   /** Attempts not settled yet (status: what is in flight). */
-  inFlight(target: string): {
-    epoch: number;
-    mode: string;
-    node: string;
-    txid: string;
-    state: ChainAttemptState;
-    confirmations: number;
-  }[] {
-    return this.#conn.read(
-      () =>
-        this.#s.inFlight!.all(target) as {
-          epoch: number;
-          mode: string;
-          node: string;
-          txid: string;
-          state: ChainAttemptState;
-          confirmations: number;
-        }[],
-    );
+  inFlight(target: string): ChainInFlight[] {
+    return this.#conn.read(() => this.#s.inFlight!.all(target) as ChainInFlight[]);
   }
 
   /** The cost of every final anchor of a target, with the epoch it anchored. */
-  finalCosts(
-    target: string,
-  ): { epoch: number; mode: 'collaborative' | 'independent'; node: string; cost: ChainCost }[] {
-    return this.#conn.read(() =>
-      (
-        this.#s.costs!.all(target) as {
-          cost: string;
-          epoch: number;
-          mode: 'collaborative' | 'independent';
-          node: string;
-        }[]
-      ).map((r) => ({ epoch: r.epoch, mode: r.mode, node: r.node, cost: JSON.parse(r.cost) as ChainCost })),
-    );
+  finalCosts(target: string): ChainFinalCost[] {
+    return this.#conn.read(() => (this.#s.costs!.all(target) as FinalCostRow[]).map(toFinalCost));
   }
-}
-
-interface EventRow {
-  epoch: number;
-  txid: string;
-  event: string;
-  detail: string;
-  at_ms: number;
-}
-
-function toEvent(r: EventRow): ChainEvent {
-  return { epoch: r.epoch, txid: r.txid, event: r.event, detail: r.detail, atMs: r.at_ms };
 }
