@@ -1,99 +1,27 @@
 import type Database from 'better-sqlite3';
-import { RemembrancerError, type MessageAction, type MessageDelivery, type Receipt } from '@vaultmesh/core';
 import { GuardedConnection } from '../../storage/sqlite/guarded-connection.js';
 import { openDurableDatabase, storageFailure } from '../../storage/sqlite/sqlite-file.js';
-import { MESSAGE_STATES, type MessageState } from '../messaging-wire.js';
 import { migrateOutboxDb } from './outbox-schema.js';
 import type { OutboxRow, RowUpdate, StreamRef } from './outbox-row.js';
+import {
+  LANE_WHERE,
+  OUTBOX_COLUMNS as COLUMNS,
+  sentValues,
+  streamOf,
+  toOutboxRow as toRow,
+  updateValues,
+  type MessageRecord,
+} from './outbox-record.js';
+import type { DeliveryLane, ScannedRange, StreamHead } from './outbox-storage.js';
+
+// The lane and scan types live with the storage interface, shared by both backends.
+export type { DeliveryLane, ScannedRange, StreamHead } from './outbox-storage.js';
 
 /** File name of the outbox database inside the node's data directory. */
 export const OUTBOX_DB_FILE = 'outbox.sqlite';
 
-/**
- * The two kinds of work on a stream: `deliver` sends sealed messages in seq order; `receipt`
- * sends delivered messages again to fetch the delivery receipt the first answer lacked (a
- * duplicate answer carries it). They are separate so a receipt being waited for never holds back
- * the next messages of its stream.
- */
-export type DeliveryLane = 'deliver' | 'receipt';
-
-/** Entries [from, to) of a namespace's log, all looked at for messages. */
-export interface ScannedRange {
-  namespace: string;
-  from: number;
-  to: number;
-}
-
-/** A stream with work in a lane, and when its first message in that lane is due. */
-export interface StreamHead extends StreamRef {
-  nextAttemptMs: number;
-}
-
-interface MessageRecord {
-  id: string;
-  namespace: string;
-  idx: number;
-  target_node: string;
-  target_namespace: string;
-  seq: number;
-  action: string;
-  operation: string;
-  sent_at: string;
-  expires_at: string;
-  in_reply_to: string | null;
-  state: string;
-  attempts: number;
-  next_attempt_ms: number;
-  error_code: string | null;
-  error_message: string | null;
-  delivery_index: number | null;
-  delivery_entry: string | null;
-  receipt: string | null;
-  receipt_attempts: number;
-}
-
-const COLUMNS =
-  'id, namespace, idx, target_node, target_namespace, seq, action, operation, sent_at, expires_at, in_reply_to, ' +
-  'state, attempts, next_attempt_ms, error_code, error_message, delivery_index, delivery_entry, receipt, receipt_attempts';
-
 /** SQLite's largest integer: above every seq, so a key (stream, this) sorts after all of the stream's rows. */
 const SQLITE_MAX_INTEGER = '9223372036854775807';
-
-const LANE_WHERE: Record<DeliveryLane, string> = {
-  deliver: `state = 'sealed'`,
-  receipt: `state = 'delivered' AND receipt IS NULL`,
-};
-
-function toRow(r: MessageRecord): OutboxRow {
-  if (!(MESSAGE_STATES as readonly string[]).includes(r.state))
-    throw new RemembrancerError('STORAGE_FAILURE', `corrupt outbox row ${r.id}: state ${JSON.stringify(r.state)}`);
-  const row: OutboxRow = {
-    id: r.id,
-    namespace: r.namespace,
-    index: r.idx,
-    target: { node: r.target_node, namespace: r.target_namespace },
-    seq: r.seq,
-    action: r.action as MessageAction,
-    operation: r.operation,
-    sentAt: r.sent_at,
-    expiresAt: r.expires_at,
-    state: r.state as MessageState,
-    attempts: r.attempts,
-    nextAttemptMs: r.next_attempt_ms,
-    receiptAttempts: r.receipt_attempts,
-  };
-  if (r.in_reply_to !== null) row.inReplyTo = r.in_reply_to;
-  if (r.error_code !== null) row.error = { code: r.error_code as never, message: r.error_message ?? '' };
-  if (r.delivery_index !== null && r.delivery_entry !== null) {
-    // Written by update() from a checked delivery record and a verified receipt.
-    row.delivery = {
-      index: r.delivery_index,
-      entry: JSON.parse(r.delivery_entry) as MessageDelivery,
-      ...(r.receipt === null ? {} : { receipt: JSON.parse(r.receipt) as Receipt }),
-    };
-  }
-  return row;
-}
 
 /**
  * The outbox on its own SQLite file (`outbox.sqlite`): WAL with synchronous FULL, so a delivery
@@ -187,28 +115,7 @@ export class OutboxStore {
     return this.#conn.atomically(() => {
       const added: OutboxRow[] = [];
       for (const r of rows) {
-        const info = this.#s.insert.run(
-          r.id,
-          r.namespace,
-          r.index,
-          r.target.node,
-          r.target.namespace,
-          r.seq,
-          r.action,
-          r.operation,
-          r.sentAt,
-          r.expiresAt,
-          r.inReplyTo ?? null,
-          r.state,
-          r.attempts,
-          r.nextAttemptMs,
-          null,
-          null,
-          null,
-          null,
-          null,
-          r.receiptAttempts,
-        );
+        const info = this.#s.insert.run(...sentValues(r));
         if (info.changes > 0) added.push(r);
       }
       for (const r of scanned) {
@@ -234,11 +141,7 @@ export class OutboxStore {
           target_namespace: string;
           seq: number;
         }>
-      ).map((r) => ({
-        namespace: r.namespace,
-        target: { node: r.target_node, namespace: r.target_namespace },
-        seq: r.seq,
-      })),
+      ).map((r) => ({ ...streamOf(r), seq: r.seq })),
     );
   }
 
@@ -262,11 +165,7 @@ export class OutboxStore {
         const r = this.#heads[lane].get(...after) as
           { namespace: string; target_node: string; target_namespace: string; next_attempt_ms: number } | undefined;
         if (r === undefined) return found;
-        found.push({
-          namespace: r.namespace,
-          target: { node: r.target_node, namespace: r.target_namespace },
-          nextAttemptMs: r.next_attempt_ms,
-        });
+        found.push({ ...streamOf(r), nextAttemptMs: r.next_attempt_ms });
         after = [r.namespace, r.target_node, r.target_namespace];
       }
     });
@@ -292,18 +191,7 @@ export class OutboxStore {
     if (updates.length === 0) return;
     this.#conn.atomically(() => {
       for (const u of updates) {
-        this.#s.update.run(
-          u.state,
-          u.attempts,
-          u.nextAttemptMs,
-          u.error?.code ?? null,
-          u.error?.message ?? null,
-          u.delivery?.index ?? null,
-          u.delivery ? JSON.stringify(u.delivery.entry) : null,
-          u.delivery?.receipt ? JSON.stringify(u.delivery.receipt) : null,
-          u.receiptAttempts,
-          u.id,
-        );
+        this.#s.update.run(...updateValues(u));
       }
     });
   }
