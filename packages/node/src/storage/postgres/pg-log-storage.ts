@@ -33,6 +33,38 @@ export interface PgLogStorageOptions {
   faultInjector?: (stage: PgCommitStage) => void;
 }
 
+/** Entries of one namespace for shared sequencing (several front ends). */
+export interface SequencedGroup {
+  namespace: NamespaceKey;
+  entries: readonly Uint8Array[];
+}
+
+/** The lease holder's integration of entries other front ends sequenced: tiles and tree, no entries. */
+export interface IntegrationCommit {
+  namespace: NamespaceKey;
+  /** Integrated size before; the stored tree must be at it. */
+  previousSize: number;
+  tiles: NamespaceCommit['tiles'];
+  /** The tree after; its size may not pass the sequenced entries. */
+  tree: StoredTreeState;
+  indexLeaves?: boolean;
+}
+
+/** A namespace's two sizes: entries integrated into the tree, and entries sequenced (stored, indices given). */
+export interface SequencingState {
+  namespace: NamespaceKey;
+  size: number;
+  sequenced: number;
+}
+
+/** Channels a front end LISTENs on: each payload is the namespace key that changed. */
+export const LOG_CHANNELS = {
+  sequenced: 'remembrancer_log_sequenced',
+  integrated: 'remembrancer_log_integrated',
+  checkpoint: 'remembrancer_log_checkpoint',
+  namespace: 'remembrancer_log_namespace',
+} as const;
+
 interface NamespaceRow {
   key: number;
   id: string;
@@ -125,6 +157,7 @@ export class PgLogStorage {
         cp.note,
         cp.publishedAt,
       ]);
+      await notify(tx, LOG_CHANNELS.namespace, r.key);
       return { key: r.key, ...ns };
     });
   }
@@ -171,6 +204,76 @@ export class PgLogStorage {
           }
         }
       this.#faultInjector?.('leaves');
+      for (const c of commits) await notify(tx, LOG_CHANNELS.integrated, c.namespace);
+    });
+  }
+
+  /**
+   * Shared sequencing: stores each group's entries at the next indices of its namespace, given by
+   * PostgreSQL, in one transaction, and resolves to each group's first index. Any front end may
+   * call it at any time: the namespace's tree-state row is locked while its indices are taken (in
+   * key order, so two front ends never deadlock), so indices have no gap and no duplicate and
+   * follow commit order. Not fenced: appends are every front end's work. The entries are stored
+   * (and counted in entryBytes) but not yet integrated: the lease holder integrates them.
+   */
+  async sequence(groups: readonly SequencedGroup[]): Promise<number[]> {
+    const order = groups.map((g, i) => i).sort((x, y) => groups[x]!.namespace - groups[y]!.namespace);
+    return this.#db.transaction(async (tx) => {
+      const firsts = new Array<number>(groups.length);
+      for (const i of order) {
+        const g = groups[i]!;
+        let bytes = 0;
+        for (const e of g.entries) bytes += e.length;
+        const r = await tx.row<{ first: number }>(
+          `UPDATE log_tree_state SET sequenced = sequenced + $2, entry_bytes = entry_bytes + $3
+           WHERE ns = $1 RETURNING sequenced - $2 AS first`,
+          [g.namespace, g.entries.length, bytes],
+        );
+        if (r === undefined) throw noTreeState(g.namespace);
+        firsts[i] = r.first;
+        await insertEntries(tx, { namespace: g.namespace, previousSize: r.first, entries: g.entries });
+        await notify(tx, LOG_CHANNELS.sequenced, g.namespace);
+      }
+      return firsts;
+    });
+  }
+
+  /** Integrated and sequenced sizes of every namespace (one query). */
+  async sequencingStates(): Promise<SequencingState[]> {
+    const rows = await this.#db.rows<{ ns: number; size: number; sequenced: number }>(
+      'SELECT ns, size, sequenced FROM log_tree_state ORDER BY ns',
+    );
+    return rows.map((r) => ({ namespace: r.ns, size: r.size, sequenced: r.sequenced }));
+  }
+
+  /**
+   * The lease holder's integration: tiles, tree state and leaf runs of entries already sequenced,
+   * in one fenced transaction; the stored tree must be at `previousSize` and the new size within
+   * the sequenced entries (STORAGE_FAILURE otherwise, nothing written).
+   */
+  async integrate(commits: readonly IntegrationCommit[]): Promise<void> {
+    await this.#db.transaction(async (tx) => {
+      await this.#fence.check(tx);
+      for (const c of commits) await upsertTiles(tx, c);
+      for (const c of commits) {
+        const changed = await tx.run(
+          `UPDATE log_tree_state SET size = $1, compact_range = $2
+           WHERE ns = $3 AND size = $4 AND sequenced >= $1 AND $1 > $4`,
+          [c.tree.size, joinHashes(c.tree.compactRange), c.namespace, c.previousSize],
+        );
+        if (changed !== 1) {
+          throw new RemembrancerError(
+            'STORAGE_FAILURE',
+            `cannot integrate namespace key ${c.namespace} from ${c.previousSize} to ${c.tree.size}: the stored tree moved, or the entries are not all sequenced`,
+          );
+        }
+        if (c.indexLeaves === true) {
+          for (let chunk = Math.floor(c.previousSize / LEAF_CHUNK); (chunk + 1) * LEAF_CHUNK <= c.tree.size; chunk++) {
+            await writeLeafRun(tx, c.namespace, chunk);
+          }
+        }
+        await notify(tx, LOG_CHANNELS.integrated, c.namespace);
+      }
     });
   }
 
@@ -254,6 +357,7 @@ export class PgLogStorage {
              SELECT size FROM log_checkpoints WHERE ns = $1 ORDER BY size DESC LIMIT 1 OFFSET $2)`,
           [ns, retain - 1],
         );
+        await notify(tx, LOG_CHANNELS.checkpoint, ns);
       }
     });
   }
@@ -292,8 +396,16 @@ async function claimOwner(db: PgDatabase, owner: string): Promise<void> {
   }
 }
 
+/** Sent at commit (PostgreSQL holds notifications of a transaction until it commits, and drops them on rollback). */
+async function notify(tx: PgQueryable, channel: string, ns: NamespaceKey): Promise<void> {
+  await tx.run('SELECT pg_notify($1, $2)', [channel, String(ns)]);
+}
+
 /** The commit's entries in one statement: indices previousSize, previousSize+1, … */
-async function insertEntries(tx: PgQueryable, c: NamespaceCommit): Promise<void> {
+async function insertEntries(
+  tx: PgQueryable,
+  c: Pick<NamespaceCommit, 'namespace' | 'previousSize' | 'entries'>,
+): Promise<void> {
   if (c.entries.length === 0) return;
   await tx.run(
     `INSERT INTO log_entries (ns, idx, data)
@@ -303,7 +415,7 @@ async function insertEntries(tx: PgQueryable, c: NamespaceCommit): Promise<void>
 }
 
 /** Every tile the commit changed, in its new complete form, in one statement. */
-async function upsertTiles(tx: PgQueryable, c: NamespaceCommit): Promise<void> {
+async function upsertTiles(tx: PgQueryable, c: Pick<NamespaceCommit, 'namespace' | 'tiles'>): Promise<void> {
   if (c.tiles.length === 0) return;
   for (const t of c.tiles) {
     if (t.data.length === 0 || t.width < 1 || t.width > 256) {
