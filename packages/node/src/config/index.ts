@@ -1,2 +1,3 @@
 export * from './node-config.js';
 export * from './anchoring-config.js';
+export * from './storage-config.js';

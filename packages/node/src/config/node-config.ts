@@ -10,6 +10,7 @@ import {
 } from '@vaultmesh/core';
 import { generateKeyFile, readKeyFile, writeSecretFile } from '../identity/key-file.js';
 import { parseAnchoringConfig, type AnchoringConfig } from './anchoring-config.js';
+import { parseStorageConfig, type StorageConfig } from './storage-config.js';
 import { BATCH_BODY_LIMIT_BYTES, DEFAULT_HTTP_LIMITS, type HttpLimits } from './http-limits.js';
 import {
   DEFAULT_BATCH_MAX_AGE_MS,
@@ -53,6 +54,8 @@ export interface NodeConfig {
   governance?: GovernanceConfig;
   /** External anchor targets and epoch timing (config/anchoring-config.ts); absent: no anchoring. */
   anchoring?: unknown;
+  /** Where the node's state lives (config/storage-config.ts); absent: SQLite files in the data directory. */
+  storage?: unknown;
 }
 
 export interface GovernanceConfig {
@@ -75,6 +78,8 @@ export interface NodeIdentity {
   governance: GovernanceConfig;
   /** The anchor targets and epoch timing, checked (no targets when config.json names none). */
   anchoring: AnchoringConfig;
+  /** Where the node's state lives, checked (SQLite when config.json names none). */
+  storage: StorageConfig;
   adminToken: string;
 }
 
@@ -210,6 +215,7 @@ export function loadNode(dataDir: string): NodeIdentity {
     throw new RemembrancerError('CONFIG_INVALID', `${p.config}: explorerDir must be a directory path`);
   }
   const anchoring = parseAnchoringConfig(config.anchoring, p.config, dataDir);
+  const storage = parseStorageConfig(config.storage, p.config);
   const adminToken = readFileSync(p.adminToken, 'utf8').trim();
   // Nodes initialised before governance existed get their operator key on first start.
   const operatorSeed = existsSync(p.operatorKey)
@@ -235,6 +241,7 @@ export function loadNode(dataDir: string): NodeIdentity {
     operatorId,
     governance,
     anchoring,
+    storage,
     adminToken,
   };
 }
