@@ -3,90 +3,28 @@ import { RemembrancerError } from '@vaultmesh/core';
 import { GuardedConnection } from '../storage/sqlite/guarded-connection.js';
 import { openDurableDatabase, storageFailure } from '../storage/sqlite/sqlite-file.js';
 import { migrateWitnessDb } from './witness-schema.js';
+import {
+  CHECKPOINT_COLUMNS,
+  CONFLICT_COLUMNS,
+  HASH_SIZE,
+  MAX_CONFLICTS_PER_ORIGIN,
+  checkpointValues,
+  conflictValues,
+  toCheckpoint,
+  toConflict,
+  type CheckpointRow,
+  type ConflictRow,
+  type WitnessedCheckpoint,
+  type WitnessConflict,
+} from './witness-records.js';
 
-const HASH_SIZE = 32;
-
-/** The latest checkpoint a witness cosigned for one log. */
-export interface WitnessedCheckpoint {
-  readonly origin: string;
-  /** Lowercase hex SHA-256 of the origin: the monitoring path segment. */
-  readonly originHash: string;
-  readonly size: number;
-  readonly root: Uint8Array;
-  /** Checkpoint text, the log signatures that verified, and this witness's cosignature. */
-  readonly note: string;
-  /** POSIX seconds in that cosignature. */
-  readonly cosignedAt: number;
-  /** ISO 8601 time of the last update. */
-  readonly updatedAt: string;
-}
-
-export type WitnessConflictReason = 'same-size-different-root' | 'inconsistent-proof';
-
-/** A validly signed checkpoint that contradicts the one the witness cosigned: equivocation evidence to examine. */
-export interface WitnessConflict {
-  readonly origin: string;
-  readonly reason: WitnessConflictReason;
-  /** The note the witness had cosigned (at `oldSize`). */
-  readonly storedNote: string;
-  /** The offered checkpoint note, verbatim; its log signature verified. */
-  readonly offeredNote: string;
-  readonly oldSize: number;
-  /** The consistency proof that came with it (empty for same-size conflicts). */
-  readonly proof: readonly Uint8Array[];
-  /** ISO 8601. */
-  readonly observedAt: string;
-}
-
-/** Validly signed conflicting checkpoints kept per origin (newest first); older ones are dropped. */
-export const MAX_CONFLICTS_PER_ORIGIN = 100;
-
-interface CheckpointRow {
-  origin: string;
-  origin_hash: string;
-  size: number;
-  root: Uint8Array;
-  note: string;
-  cosigned_at: number;
-  updated_at: string;
-}
-
-interface ConflictRow {
-  origin: string;
-  reason: string;
-  stored_note: string;
-  offered_note: string;
-  old_size: number;
-  proof: Uint8Array;
-  observed_at: string;
-}
-
-function toCheckpoint(r: CheckpointRow): WitnessedCheckpoint {
-  return {
-    origin: r.origin,
-    originHash: r.origin_hash,
-    size: r.size,
-    root: new Uint8Array(r.root),
-    note: r.note,
-    cosignedAt: r.cosigned_at,
-    updatedAt: r.updated_at,
-  };
-}
-
-function toConflict(r: ConflictRow): WitnessConflict {
-  const proof: Uint8Array[] = [];
-  for (let o = 0; o + HASH_SIZE <= r.proof.length; o += HASH_SIZE)
-    proof.push(new Uint8Array(r.proof.subarray(o, o + HASH_SIZE)));
-  return {
-    origin: r.origin,
-    reason: r.reason as WitnessConflictReason,
-    storedNote: r.stored_note,
-    offeredNote: r.offered_note,
-    oldSize: r.old_size,
-    proof,
-    observedAt: r.observed_at,
-  };
-}
+// The records moved to witness-records.ts (shared with the PostgreSQL backend); importers of this module keep them.
+export {
+  MAX_CONFLICTS_PER_ORIGIN,
+  type WitnessConflict,
+  type WitnessConflictReason,
+  type WitnessedCheckpoint,
+} from './witness-records.js';
 
 /**
  * The witness's own SQLite file (never the log database): WAL with synchronous FULL, so a
@@ -117,7 +55,7 @@ export class WitnessStore {
     const db = openDurableDatabase(options.path, 'witness', options.busyTimeoutMs);
     try {
       migrateWitnessDb(db);
-      const cols = 'origin, origin_hash, size, root, note, cosigned_at, updated_at';
+      const cols = CHECKPOINT_COLUMNS;
       this.#s = {
         get: db.prepare(`SELECT ${cols} FROM witness_checkpoints WHERE origin = ?`),
         getByHash: db.prepare(`SELECT ${cols} FROM witness_checkpoints WHERE origin_hash = ?`),
@@ -128,7 +66,7 @@ export class WitnessStore {
           'UPDATE witness_checkpoints SET size = ?, root = ?, note = ?, cosigned_at = ?, updated_at = ? WHERE origin = ? AND size = ?',
         ),
         insertConflict: db.prepare(
-          `INSERT INTO witness_conflicts (origin, reason, stored_note, offered_note, old_size, proof, observed_at)
+          `INSERT INTO witness_conflicts (${CONFLICT_COLUMNS})
            VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (origin, offered_note) DO NOTHING`,
         ),
         pruneConflicts: db.prepare(
@@ -136,11 +74,9 @@ export class WitnessStore {
              SELECT id FROM witness_conflicts WHERE origin = ? ORDER BY id DESC LIMIT ?)`,
         ),
         conflicts: db.prepare(
-          'SELECT origin, reason, stored_note, offered_note, old_size, proof, observed_at FROM witness_conflicts WHERE origin = ? ORDER BY id DESC LIMIT ?',
+          `SELECT ${CONFLICT_COLUMNS} FROM witness_conflicts WHERE origin = ? ORDER BY id DESC LIMIT ?`,
         ),
-        allConflicts: db.prepare(
-          'SELECT origin, reason, stored_note, offered_note, old_size, proof, observed_at FROM witness_conflicts ORDER BY id DESC LIMIT ?',
-        ),
+        allConflicts: db.prepare(`SELECT ${CONFLICT_COLUMNS} FROM witness_conflicts ORDER BY id DESC LIMIT ?`),
       };
     } catch (cause) {
       db.close();
@@ -186,15 +122,7 @@ export class WitnessStore {
       throw new RemembrancerError('STORAGE_FAILURE', 'refusing a root that is not 32 bytes');
     const changes =
       previousSize === undefined
-        ? this.#s.insert.run(
-            next.origin,
-            next.originHash,
-            next.size,
-            next.root,
-            next.note,
-            next.cosignedAt,
-            next.updatedAt,
-          ).changes
+        ? this.#s.insert.run(...checkpointValues(next)).changes
         : this.#s.update.run(
             next.size,
             next.root,
@@ -215,17 +143,7 @@ export class WitnessStore {
   /** Keeps a conflict (once per offered note and origin); true if it is new. */
   recordConflict(c: WitnessConflict): boolean {
     this.#conn.assertOpen();
-    const proof = new Uint8Array(c.proof.length * HASH_SIZE);
-    c.proof.forEach((h, i) => proof.set(h, i * HASH_SIZE));
-    const r = this.#s.insertConflict.run(
-      c.origin,
-      c.reason,
-      c.storedNote,
-      c.offeredNote,
-      c.oldSize,
-      proof,
-      c.observedAt,
-    );
+    const r = this.#s.insertConflict.run(...conflictValues(c));
     if (r.changes === 0) return false;
     this.#s.pruneConflicts.run(c.origin, c.origin, MAX_CONFLICTS_PER_ORIGIN);
     return true;
