@@ -10,6 +10,7 @@ import { registerFederation } from './commands/federation-command.js';
 import { registerKeys } from './commands/keys-command.js';
 import { registerAnchor } from './commands/anchor-command.js';
 import { registerMessage } from './commands/message-command.js';
+import { registerMigrate } from './commands/migrate-command.js';
 import { EXIT_FAILURE, EXIT_USAGE, UsageError, printError } from './output.js';
 
 export function buildProgram(): Command {
@@ -29,6 +30,7 @@ export function buildProgram(): Command {
   registerKeys(program);
   registerAnchor(program);
   registerMessage(program);
+  registerMigrate(program);
   return program;
 }
 

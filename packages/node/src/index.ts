@@ -5,6 +5,15 @@
 // The daemon: a node served from its data directory until close()
 export { runNode, type RunNodeOptions, type RunningNode } from './daemon/index.js';
 
+// Moving a stopped node's SQLite state to PostgreSQL (remembrancer migrate)
+export {
+  migrateToPostgres,
+  type MigrateOptions,
+  type MigrationReport,
+  type NamespaceReport,
+  type TableReport,
+} from './daemon/index.js';
+
 // The data directory: identity and configuration, private file modes
 export { dataPaths, initNode, loadNode, type NodeConfig, type NodeIdentity } from './config/index.js';
 export { setPrivateUmask } from './daemon/index.js';

@@ -7,6 +7,8 @@ import * as node from '@vaultmesh/node';
 const PUBLIC = [
   // the daemon
   'runNode',
+  // SQLite to PostgreSQL
+  'migrateToPostgres',
   // the data directory
   'dataPaths',
   'initNode',

@@ -1,4 +1,5 @@
 import type { PgSchema } from './pg-migrations.js';
+import type { TableCopy } from '../migration/table-copy.js';
 
 /**
  * The log's tables in PostgreSQL: the SQLite log database's (sqlite/schema.ts, version 4) with a
@@ -75,3 +76,26 @@ export const PG_LOG_SCHEMA: PgSchema = {
     `,
   ],
 };
+
+/**
+ * How a SQLite log database (sqlite/schema.ts, version 4) becomes these tables (`remembrancer
+ * migrate`): same rows and values; namespace keys kept (every other table refers to them); the
+ * sequenced size of a copied log is its integrated size.
+ */
+export const LOG_TABLE_COPIES: readonly TableCopy[] = [
+  {
+    from: 'namespaces',
+    to: 'log_namespaces',
+    columns: ['key', 'id', 'origin', 'log_vkey', 'created_at', 'policy'],
+    identity: 'key',
+  },
+  {
+    from: 'tree_state',
+    to: 'log_tree_state',
+    columns: ['ns', 'size', { from: 'size', to: 'sequenced' }, 'compact_range', 'entry_bytes', 'leaf_indexed'],
+  },
+  { from: 'entries', to: 'log_entries', columns: ['ns', 'idx', 'data'] },
+  { from: 'tiles', to: 'log_tiles', columns: ['ns', 'level', 'idx', 'width', 'data'] },
+  { from: 'checkpoints', to: 'log_checkpoints', columns: ['ns', 'size', 'root', 'note', 'published_at'] },
+  { from: 'leaf_runs', to: 'log_leaf_runs', columns: ['ns', 'bucket', 'chunk', 'records'] },
+];

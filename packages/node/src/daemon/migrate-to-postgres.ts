@@ -1,0 +1,175 @@
+import { existsSync } from 'node:fs';
+import Database from 'better-sqlite3';
+import { CompactRange, RemembrancerError, bytesEqual, hashRange, leafHash } from '@vaultmesh/core';
+import { loadNode } from '../config/node-config.js';
+import { copyTable, rowCounts, type TableCopy } from '../storage/migration/table-copy.js';
+import { PgDatabase, migratePostgres, redactUrl, type PgSchema } from '../storage/postgres/index.js';
+import { LOG_TABLE_COPIES, PG_LOG_SCHEMA } from '../storage/postgres/pg-log-schema.js';
+import { PgLogStorage } from '../storage/postgres/pg-log-storage.js';
+import { splitHashes } from '../storage/stored-hashes.js';
+import { postgresOwner } from './postgres-owner.js';
+
+/** One SQLite database of a node and where its tables go. */
+interface StoreMigration {
+  what: string;
+  /** The SQLite file (absent: the node never used the store; its PostgreSQL tables are made empty). */
+  file: string;
+  schema: PgSchema;
+  tables: readonly TableCopy[];
+}
+
+export interface TableReport {
+  store: string;
+  from: string;
+  to: string;
+  rows: number;
+}
+
+export interface NamespaceReport {
+  id: string;
+  size: number;
+  /** Hex root recomputed from the entries now in PostgreSQL; equal to the SQLite tree's and to its checkpoint's. */
+  root: string;
+}
+
+export interface MigrationReport {
+  tables: TableReport[];
+  namespaces: NamespaceReport[];
+}
+
+export interface MigrateOptions {
+  dataDir: string;
+  url: string;
+  onProgress?: (event: { table: string; rows: number }) => void;
+}
+
+function storesOf(dataDir: string): StoreMigration[] {
+  const identity = loadNode(dataDir);
+  return [{ what: 'log', file: identity.dbPath, schema: PG_LOG_SCHEMA, tables: LOG_TABLE_COPIES }];
+}
+
+const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
+
+/** Refuses to copy a node that answers at its listen address: what it writes meanwhile would be lost. */
+async function assertStopped(listen: string): Promise<void> {
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(), 1_000);
+  try {
+    const r = await fetch(`http://${listen}/healthz`, { signal: controller.signal });
+    await r.body?.cancel();
+  } catch {
+    return; // nothing answers: stopped (or elsewhere)
+  } finally {
+    clearTimeout(timer);
+  }
+  throw new RemembrancerError(
+    'CONFIG_INVALID',
+    `a node answers at ${listen}: stop it before migrating (what it writes during the copy would be lost)`,
+  );
+}
+
+/**
+ * `remembrancer migrate --from DIR --to postgres://…` (issue 14): copies every table of a stopped
+ * node's SQLite databases into an empty PostgreSQL database in one transaction (all or nothing: a
+ * failed copy leaves the target empty and can be run again), then verifies it: row counts table
+ * by table, and for every namespace the root recomputed from the entries now in PostgreSQL equals
+ * the SQLite tree's root and its latest checkpoint's (when that checkpoint covers the whole tree).
+ */
+export async function migrateToPostgres(options: MigrateOptions): Promise<MigrationReport> {
+  const identity = loadNode(options.dataDir);
+  await assertStopped(identity.config.listen);
+  const stores = storesOf(options.dataDir);
+  const pg = await PgDatabase.open({ url: options.url, what: 'target' });
+  const opened: Database.Database[] = [];
+  try {
+    for (const s of stores) await migratePostgres(pg, s.schema);
+    for (const s of stores)
+      for (const t of s.tables) {
+        const r = await pg.row<{ any: boolean }>(`SELECT EXISTS (SELECT 1 FROM ${t.to}) AS any`);
+        if (r?.any === true) {
+          throw new RemembrancerError(
+            'CONFIG_INVALID',
+            `${redactUrl(options.url)} already holds data (${t.to}); migrate into a new, empty database`,
+          );
+        }
+      }
+    // Records the owner (and refuses a database another node claimed).
+    await (await PgLogStorage.open({ db: pg, owner: postgresOwner(identity) })).close();
+
+    const present = stores.filter((s) => existsSync(s.file));
+    const sources = new Map<StoreMigration, Database.Database>();
+    for (const s of present) {
+      const db = new Database(s.file, { readonly: true, fileMustExist: true });
+      opened.push(db);
+      // One read transaction per file: the copy and the counts see one snapshot of it.
+      db.prepare('BEGIN').run();
+      sources.set(s, db);
+    }
+    const tables: TableReport[] = [];
+    await pg.transaction(async (tx) => {
+      for (const [s, db] of sources)
+        for (const t of s.tables) {
+          const rows = await copyTable(db, tx, t, (table, n) => options.onProgress?.({ table, rows: n }));
+          tables.push({ store: s.what, from: t.from, to: t.to, rows });
+        }
+    });
+    for (const [s, db] of sources)
+      for (const t of s.tables) {
+        const c = await rowCounts(db, pg, t);
+        if (c.sqlite !== c.postgres)
+          throw new RemembrancerError(
+            'STORAGE_FAILURE',
+            `${s.what}: ${t.from} has ${c.sqlite} rows, ${t.to} ${c.postgres}`,
+          );
+      }
+    const log = sources.get(stores[0]!);
+    const namespaces = log === undefined ? [] : await verifyLogs(log, pg);
+    return { tables, namespaces };
+  } finally {
+    for (const db of opened) db.close();
+    await pg.close();
+  }
+}
+
+/** Every namespace's root, recomputed from the entries in PostgreSQL, against the SQLite tree and checkpoint. */
+async function verifyLogs(sqlite: Database.Database, pg: PgDatabase): Promise<NamespaceReport[]> {
+  const out: NamespaceReport[] = [];
+  const rows = sqlite
+    .prepare(
+      'SELECT n.key, n.id, t.size, t.compact_range FROM namespaces n JOIN tree_state t ON t.ns = n.key ORDER BY n.key',
+    )
+    .all() as { key: number; id: string; size: number; compact_range: Uint8Array }[];
+  const latest = sqlite.prepare('SELECT size, root FROM checkpoints WHERE ns = ? ORDER BY size DESC LIMIT 1');
+  const page = 10_000;
+  for (const ns of rows) {
+    const expected = hashRange(splitHashes(ns.compact_range));
+    const range = new CompactRange();
+    for (let from = 0; from < ns.size; from += page) {
+      const entries = await pg.rows<{ idx: number; data: Uint8Array }>(
+        'SELECT idx, data FROM log_entries WHERE ns = $1 AND idx >= $2 AND idx < $3 ORDER BY idx',
+        [ns.key, from, Math.min(ns.size, from + page)],
+      );
+      for (const e of entries) {
+        if (e.idx !== range.size)
+          throw new RemembrancerError('STORAGE_FAILURE', `${ns.id}: entry ${range.size} is missing in PostgreSQL`);
+        range.append(leafHash(e.data));
+      }
+    }
+    if (range.size !== ns.size)
+      throw new RemembrancerError(
+        'STORAGE_FAILURE',
+        `${ns.id}: ${range.size} entries in PostgreSQL, the tree has ${ns.size}`,
+      );
+    const root = range.root();
+    if (!bytesEqual(root, expected))
+      throw new RemembrancerError(
+        'STORAGE_FAILURE',
+        `${ns.id}: the root of the copied entries differs from the SQLite tree's`,
+      );
+    const cp = latest.get(ns.key) as { size: number; root: Uint8Array } | undefined;
+    if (cp !== undefined && cp.size === ns.size && !bytesEqual(cp.root, root))
+      throw new RemembrancerError('STORAGE_FAILURE', `${ns.id}: the root differs from the latest checkpoint's`);
+    out.push({ id: ns.id, size: ns.size, root: hex(root) });
+  }
+  return out;
+}
