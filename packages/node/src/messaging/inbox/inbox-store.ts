@@ -1,90 +1,31 @@
 import type Database from 'better-sqlite3';
-import { RemembrancerError, type ErrorCode } from '@vaultmesh/core';
+import type { ErrorCode } from '@vaultmesh/core';
 import { GuardedConnection } from '../../storage/sqlite/guarded-connection.js';
 import { openDurableDatabase, storageFailure } from '../../storage/sqlite/sqlite-file.js';
 import { migrateInboxDb } from './inbox-schema.js';
+import {
+  INBOX_COLUMNS as COLUMNS,
+  INBOX_COLUMNS_OF_M,
+  notInState,
+  toInboxRow as toRow,
+  type InboxRecord as RowRecord,
+  type InboxRow,
+  type InboxRowState,
+  type NewInboxRow,
+  type StoredInboxItem,
+} from './inbox-record.js';
+
+// The row types live with the storage interface's codec, shared by both backends.
+export {
+  INBOX_ROW_STATES,
+  type InboxRow,
+  type InboxRowState,
+  type NewInboxRow,
+  type StoredInboxItem,
+} from './inbox-record.js';
 
 /** File name of the inbox database inside the node's data directory. */
 export const INBOX_DB_FILE = 'inbox.sqlite';
-
-export const INBOX_ROW_STATES = ['held', 'applying', 'applied', 'refused'] as const;
-export type InboxRowState = (typeof INBOX_ROW_STATES)[number];
-
-/** One message a target namespace took into one of its streams (see inbox-schema.ts for the states). */
-export interface InboxRow {
-  sourceOrigin: string;
-  sourceIndex: number;
-  messageId: string;
-  /** The target namespace. */
-  namespace: string;
-  seq: number;
-  action: string;
-  /** The message as it travelled (JSON text, `payload.proof` included). */
-  message: string;
-  /** in_reply_to names a query this namespace sent to the source (accepted whatever accept_from says). */
-  replyLinked: boolean;
-  state: InboxRowState;
-  /** applying: the delivery record planned (JSON); applied: as stored. */
-  delivery?: string;
-  deliveryIndex?: number;
-  /** invoke/record: the index of the entry that recorded `parameters`. */
-  recordIndex?: number;
-  /** refused: why, for good. */
-  error?: { code: ErrorCode; message: string };
-  receivedMs: number;
-}
-
-/** A new row: every member a row starts with. */
-export type NewInboxRow = Omit<InboxRow, 'state' | 'delivery' | 'deliveryIndex' | 'recordIndex' | 'error'>;
-
-interface RowRecord {
-  source_origin: string;
-  source_index: number;
-  message_id: string;
-  namespace: string;
-  seq: number;
-  action: string;
-  message: string;
-  reply_linked: number;
-  state: string;
-  delivery: string | null;
-  delivery_index: number | null;
-  record_index: number | null;
-  error_code: string | null;
-  error_message: string | null;
-  received_ms: number;
-}
-
-const COLUMNS =
-  'source_origin, source_index, message_id, namespace, seq, action, message, reply_linked, state, delivery, delivery_index, record_index, error_code, error_message, received_ms';
-
-function toRow(r: RowRecord): InboxRow {
-  if (!(INBOX_ROW_STATES as readonly string[]).includes(r.state))
-    throw new RemembrancerError('STORAGE_FAILURE', `corrupt inbox row: state ${JSON.stringify(r.state)}`);
-  const row: InboxRow = {
-    sourceOrigin: r.source_origin,
-    sourceIndex: r.source_index,
-    messageId: r.message_id,
-    namespace: r.namespace,
-    seq: r.seq,
-    action: r.action,
-    message: r.message,
-    replyLinked: r.reply_linked === 1,
-    state: r.state as InboxRowState,
-    receivedMs: r.received_ms,
-  };
-  if (r.delivery !== null) row.delivery = r.delivery;
-  if (r.delivery_index !== null) row.deliveryIndex = r.delivery_index;
-  if (r.record_index !== null) row.recordIndex = r.record_index;
-  if (r.error_code !== null) row.error = { code: r.error_code as ErrorCode, message: r.error_message ?? '' };
-  return row;
-}
-
-/** An application inbox item as stored: its cursor and the applied message it lists. */
-export interface StoredInboxItem {
-  cursor: number;
-  row: InboxRow;
-}
 
 type StatementName =
   | 'get'
@@ -166,9 +107,7 @@ export class InboxStore {
           'INSERT OR IGNORE INTO inbox_items (namespace, source_origin, source_index) VALUES (?, ?, ?)',
         ),
         items: db.prepare(
-          `SELECT i.cursor AS cursor, ${COLUMNS.split(', ')
-            .map((c) => `m.${c}`)
-            .join(', ')}
+          `SELECT i.cursor AS cursor, ${INBOX_COLUMNS_OF_M}
            FROM inbox_items i JOIN inbox_messages m
              ON m.source_origin = i.source_origin AND m.source_index = i.source_index
            WHERE i.namespace = ? AND i.cursor > ? ORDER BY i.cursor LIMIT ?`,
@@ -303,12 +242,7 @@ export class InboxStore {
 
   private expectOne(from: InboxRowState, statement: Database.Statement, ...params: unknown[]): void {
     const changes = this.#conn.run('inbox write failed', () => statement.run(...params).changes);
-    if (changes !== 1) {
-      throw new RemembrancerError(
-        'STORAGE_FAILURE',
-        `inbox row ${String(params.at(-2))}#${String(params.at(-1))} was not ${from} as expected`,
-      );
-    }
+    if (changes !== 1) throw notInState(from, String(params.at(-2)), params.at(-1) as number);
   }
 
   /** Lists an applied message in the namespace's application inbox (once: a second call does nothing). */
