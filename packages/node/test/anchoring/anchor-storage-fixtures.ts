@@ -1,0 +1,63 @@
+import { join } from 'node:path';
+import { RemembrancerError, buildEpochTree, isRemembrancerError } from '@vaultmesh/core';
+import type { AnchorStorage } from '../../src/anchoring/anchor-storage.js';
+import type { ChainAttempt } from '../../src/anchoring/chain/chain-sender.js';
+import type { EpochFinalization } from '../../src/anchoring/epoch-finalization.js';
+import { PgAnchorStorage } from '../../src/anchoring/pg-anchor-storage.js';
+import { SqliteAnchorStorage } from '../../src/anchoring/sqlite-anchor-storage.js';
+import type { WriteFence } from '../../src/storage/postgres/write-fence.js';
+import type { StorePlace } from '../storage/backend-suite.js';
+import { TARGET, alpha, beta, gamma, sealedLeaf, statementFor } from '../../../core/test/anchoring/federation.js';
+
+/** The anchoring storage of the place's backend; the same place opens the same state again. */
+export function openAnchorStorage(place: StorePlace, fence?: WriteFence): Promise<AnchorStorage> {
+  if (place.kind === 'sqlite') return Promise.resolve(new SqliteAnchorStorage(join(place.dir, 'anchoring.sqlite')));
+  return PgAnchorStorage.open({ db: place.url, ...(fence === undefined ? {} : { fence }) });
+}
+
+/** A fence whose lease is lost: every write transaction it guards fails LEASE_LOST. */
+export const LOST_LEASE: WriteFence = {
+  check: () => Promise.reject(new RemembrancerError('LEASE_LOST', 'lease taken over')),
+};
+
+export const code = (expected: string) => (e: unknown) => isRemembrancerError(e) && e.code === expected;
+
+/** A finalized collaborative epoch at TARGET anchoring alpha's dao:one at `size` and beta's dao:two at 3. */
+export function finalization(epoch: number, size = 7, token = 'AAAA'): EpochFinalization {
+  const tree = buildEpochTree([
+    sealedLeaf(alpha, 'dao:one', size),
+    sealedLeaf(beta, 'dao:two', 3, { cosigners: [alpha, gamma], allowlist: [alpha, gamma] }),
+  ]);
+  const statement = statementFor(tree, { epoch });
+  return {
+    statement,
+    leaves: tree.leaves,
+    signatures: [],
+    anchor: {
+      batch_root: statement.root,
+      target: TARGET,
+      tx_hash: 'ab',
+      block: '1',
+      timestamp: '2026-12-04T00:00:00Z',
+    },
+    evidence: { type: 'rfc3161', policy: 'any', tokens: [token] },
+    finalized_at: '2026-12-04T00:00:01Z',
+    leader: alpha.id,
+    attempt: 0,
+  };
+}
+
+export const ONE = `${alpha.id}/dao:one`;
+export const TWO = `${beta.id}/dao:two`;
+export { TARGET };
+
+/** A signed Bitcoin attempt as the journal keeps it (its contents are opaque to the store). */
+export function attempt(txid: string, replaces?: string): ChainAttempt {
+  return {
+    txid,
+    raw: `02${txid}`,
+    inputs: ['aa:0'],
+    fee: { kind: 'btc', feeRateSatVb: 2, feeSats: '300', vbytes: 150 },
+    ...(replaces === undefined ? {} : { replaces }),
+  };
+}
