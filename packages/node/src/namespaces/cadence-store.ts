@@ -1,71 +1,28 @@
 import type Database from 'better-sqlite3';
-import { CADENCE_LEVELS, RemembrancerError, isCadenceLevelName, type CadenceLevelName } from '@vaultmesh/core';
+import type { CadenceLevelName } from '@vaultmesh/core';
 import { GuardedConnection } from '../storage/sqlite/guarded-connection.js';
 import { openDurableDatabase, storageFailure } from '../storage/sqlite/sqlite-file.js';
 import { migrateCadenceDb } from './cadence-schema.js';
+import {
+  CADENCE_COLUMNS as COLUMNS,
+  levelOrder,
+  levelValues,
+  toCadenceRow as toRow,
+  type CadenceRow,
+  type LevelRow,
+} from './cadence-records.js';
+
+// CadenceRow moved to cadence-records.ts (shared with the PostgreSQL backend); importers of this module keep it.
+export type { CadenceRow } from './cadence-records.js';
 
 /** File name of the cadence database inside the node's data directory. */
 export const CADENCE_DB_FILE = 'cadence.sqlite';
-
-/** One level's schedule. Due times are `anchorMs + k·periodMs`, k ≥ 1. */
-export interface CadenceRow {
-  readonly namespace: string;
-  readonly level: CadenceLevelName;
-  readonly target: string;
-  readonly every: string;
-  readonly periodMs: number;
-  readonly confirmations: number;
-  /** Start of the schedule: when this level (as configured now) took effect. */
-  readonly anchorMs: number;
-  readonly nextDueMs: number;
-  /** The latest due time that passed, null until the first one. */
-  readonly lastDueMs: number | null;
-  /** Due times passed since the schedule started, skipped ones included. */
-  readonly dueCount: number;
-}
 
 export interface CadenceStoreOptions {
   /** Database file, normally `<data dir>/cadence.sqlite`; ':memory:' for a throwaway store. */
   path: string;
   /** How long a statement waits for a lock held by another connection. */
   busyTimeoutMs?: number;
-}
-
-interface LevelRow {
-  namespace: string;
-  level: string;
-  target: string;
-  every: string;
-  period_ms: number;
-  confirmations: number;
-  anchor_ms: number;
-  next_due_ms: number;
-  last_due_ms: number | null;
-  due_count: number;
-}
-
-const COLUMNS =
-  'namespace, level, target, every, period_ms, confirmations, anchor_ms, next_due_ms, last_due_ms, due_count';
-
-function toRow(r: LevelRow): CadenceRow {
-  if (!isCadenceLevelName(r.level))
-    throw new RemembrancerError('STORAGE_FAILURE', `corrupt cadence row: level ${JSON.stringify(r.level)}`);
-  return {
-    namespace: r.namespace,
-    level: r.level,
-    target: r.target,
-    every: r.every,
-    periodMs: r.period_ms,
-    confirmations: r.confirmations,
-    anchorMs: r.anchor_ms,
-    nextDueMs: r.next_due_ms,
-    lastDueMs: r.last_due_ms,
-    dueCount: r.due_count,
-  };
-}
-
-function levelOrder(a: CadenceRow, b: CadenceRow): number {
-  return CADENCE_LEVELS.indexOf(a.level) - CADENCE_LEVELS.indexOf(b.level);
 }
 
 /**
@@ -131,20 +88,7 @@ export class CadenceStore {
 
   /** Inserts or replaces the schedule of (row.namespace, row.level). */
   put(row: CadenceRow): void {
-    this.#conn.run('cadence write failed', () =>
-      this.#s.put.run(
-        row.namespace,
-        row.level,
-        row.target,
-        row.every,
-        row.periodMs,
-        row.confirmations,
-        row.anchorMs,
-        row.nextDueMs,
-        row.lastDueMs,
-        row.dueCount,
-      ),
-    );
+    this.#conn.run('cadence write failed', () => this.#s.put.run(...levelValues(row)));
   }
 
   remove(namespace: string, level: CadenceLevelName): void {

@@ -19,7 +19,7 @@ export class LogSignatureSealing implements Sealing {
     return { ...SEALED_BY_LOG, allowlist: [], cosigners: [] };
   }
 
-  latestSealed(ns: NamespaceRecord): SealedCheckpoint | undefined {
+  async latestSealed(ns: NamespaceRecord): Promise<SealedCheckpoint | undefined> {
     const cp = this.engine.latestCheckpoint(ns.id);
     return cp && { checkpoint: cp, state: this.sealState(ns, cp) };
   }

@@ -38,8 +38,8 @@ export interface SealedCheckpoint {
 /** What the HTTP routes need to know about sealing (SealedCheckpoints, or LogSignatureSealing without a federation). */
 export interface Sealing {
   sealState(ns: NamespaceRecord, cp: PublishedCheckpoint): SealState;
-  /** The newest sealed checkpoint of the namespace, if any is known. */
-  latestSealed(ns: NamespaceRecord): SealedCheckpoint | undefined;
+  /** The newest sealed checkpoint of the namespace, if any is known (older ones are read from storage). */
+  latestSealed(ns: NamespaceRecord): Promise<SealedCheckpoint | undefined>;
   /** The namespace's witness policy as C2SP tlog-policy text. */
   policyText(ns: NamespaceRecord): string;
 }
@@ -78,6 +78,8 @@ interface CacheEntry {
 export class SealedCheckpoints implements Sealing {
   private readonly scanLimit: number;
   private readonly cache = new Map<string, CacheEntry>();
+  /** Counts invalidate() calls: a scan that awaited history across one does not cache its answer. */
+  private invalidations = 0;
   /** vkey text → (key name, key ID), so registry keys are parsed once. */
   private readonly keyIds = new Map<string, { name: string; keyId: number } | null>();
 
@@ -105,7 +107,7 @@ export class SealedCheckpoints implements Sealing {
     return this.stateWith(ns, cp, this.policy(ns.id), this.options.registry.latest());
   }
 
-  latestSealed(ns: NamespaceRecord): SealedCheckpoint | undefined {
+  async latestSealed(ns: NamespaceRecord): Promise<SealedCheckpoint | undefined> {
     const latest = this.options.engine.latestCheckpoint(ns.id);
     if (!latest) return undefined;
     const policy = this.policy(ns.id);
@@ -124,7 +126,8 @@ export class SealedCheckpoints implements Sealing {
     // so a namespace whose witnesses are long gone does not cost a walk through all history.
     const floor = cached && cached.basis === basis ? cached.sealed : undefined;
     let found: SealedCheckpoint | undefined;
-    const history = this.options.engine.checkpointHistory(ns.id, this.scanLimit);
+    const invalidations = this.invalidations;
+    const history = await this.options.engine.checkpointHistory(ns.id, this.scanLimit);
     for (let i = history.length - 1; i >= 0; i--) {
       const cp = history[i]!;
       if (cp.size >= latest.size) continue;
@@ -136,12 +139,13 @@ export class SealedCheckpoints implements Sealing {
       }
     }
     found ??= floor && { checkpoint: floor.checkpoint, state: this.stateWith(ns, floor.checkpoint, policy, registry) };
-    this.cache.set(ns.id, { key, basis, sealed: found });
+    if (invalidations === this.invalidations) this.cache.set(ns.id, { key, basis, sealed: found });
     return found;
   }
 
   /** Forgets what latestSealed found (all namespaces, or one): e.g. after cosignatures of older checkpoints arrived. */
   invalidate(nsId?: string): void {
+    this.invalidations++;
     if (nsId === undefined) this.cache.clear();
     else this.cache.delete(nsId);
   }
