@@ -1,4 +1,12 @@
-import { canonicalize, crypto, toHex, utf8Encode, type EpochLeaf, type EpochStatement } from '@vaultmesh/core';
+import {
+  RemembrancerError,
+  canonicalize,
+  crypto,
+  toHex,
+  utf8Encode,
+  type EpochLeaf,
+  type EpochStatement,
+} from '@vaultmesh/core';
 import type { AnchorEvidence, EpochFinalization } from './epoch-finalization.js';
 
 /*
@@ -155,6 +163,23 @@ export function countersOf(
 }
 
 /** Which evidence a finalization carries: two anchors of one root differ in it. */
-export function evidenceDigest(e: AnchorEvidence): string {
+function evidenceDigest(e: AnchorEvidence): string {
   return toHex(crypto.sha256(utf8Encode(canonicalize(e))));
+}
+
+/**
+ * What a finalization of an epoch already finalized (`held`) is: the same anchor again ('same'),
+ * or another anchor of the same root, to keep as a duplicate under its evidence digest. Another
+ * root is EPOCH_CONFLICT: a finalized epoch is never replaced.
+ */
+export function againFinalized(held: EpochFinalization, f: EpochFinalization): 'same' | { digest: string } {
+  const s = f.statement;
+  if (held.statement.root !== s.root) {
+    throw new RemembrancerError(
+      'EPOCH_CONFLICT',
+      `epoch ${s.epoch} at ${s.target} is finalized with root ${held.statement.root}, not ${s.root}`,
+    );
+  }
+  const digest = evidenceDigest(f.evidence);
+  return digest === evidenceDigest(held.evidence) ? 'same' : { digest };
 }

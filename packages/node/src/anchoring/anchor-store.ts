@@ -1,12 +1,11 @@
 import type Database from 'better-sqlite3';
-import { RemembrancerError } from '@vaultmesh/core';
 import { GuardedConnection } from '../storage/sqlite/guarded-connection.js';
 import { openDurableDatabase, storageFailure } from '../storage/sqlite/sqlite-file.js';
 import {
   FAILURES_KEPT,
   FAILURE_REASON_CHARS,
   countersOf,
-  evidenceDigest,
+  againFinalized,
   largestLeafSizes,
   signedRootColumns,
   toDue,
@@ -245,15 +244,9 @@ export class AnchorStore {
     return this.atomically(() => {
       const held = this.epoch(s.target, s.epoch, s.mode, node);
       if (held?.status === 'finalized' && held.finalization) {
-        if (held.finalization.statement.root !== s.root) {
-          throw new RemembrancerError(
-            'EPOCH_CONFLICT',
-            `epoch ${s.epoch} at ${s.target} is finalized with root ${held.finalization.statement.root}, not ${s.root}`,
-          );
-        }
-        const digest = evidenceDigest(f.evidence);
-        if (digest === evidenceDigest(held.finalization.evidence)) return 'same';
-        const r = this.#s.putDuplicate!.run(s.target, s.epoch, s.mode, node, digest, JSON.stringify(f), nowMs);
+        const again = againFinalized(held.finalization, f);
+        if (again === 'same') return 'same';
+        const r = this.#s.putDuplicate!.run(s.target, s.epoch, s.mode, node, again.digest, JSON.stringify(f), nowMs);
         return r.changes > 0 ? 'duplicate' : 'same';
       }
       this.#s.putEpoch!.run(s.target, s.epoch, s.mode, node, 'finalized', JSON.stringify(f), nowMs);

@@ -7,7 +7,7 @@ import {
   FAILURES_KEPT,
   FAILURE_REASON_CHARS,
   countersOf,
-  evidenceDigest,
+  againFinalized,
   largestLeafSizes,
   signedRootColumns,
   toDue,
@@ -231,18 +231,12 @@ export class PgAnchorStorage implements AnchorStorage {
       async (tx) => {
         const held = await epochIn(tx, ...key);
         if (held?.status === 'finalized' && held.finalization) {
-          if (held.finalization.statement.root !== s.root) {
-            throw new RemembrancerError(
-              'EPOCH_CONFLICT',
-              `epoch ${s.epoch} at ${s.target} is finalized with root ${held.finalization.statement.root}, not ${s.root}`,
-            );
-          }
-          const digest = evidenceDigest(f.evidence);
-          if (digest === evidenceDigest(held.finalization.evidence)) return 'same';
+          const again = againFinalized(held.finalization, f);
+          if (again === 'same') return 'same';
           const added = await tx.run(
             `INSERT INTO anchor_duplicates (target, epoch, mode, node, digest, evidence, received)
            VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING`,
-            [...key, digest, JSON.stringify(f), nowMs],
+            [...key, again.digest, JSON.stringify(f), nowMs],
           );
           return added > 0 ? 'duplicate' : 'same';
         }
