@@ -52,10 +52,10 @@ export class SettledPrefixes<B extends string> {
 }
 
 /**
- * Runs `step` (one bounded, synchronous read that returns whether more is left) until done,
+ * Runs `step` (one bounded read that returns whether more is left) until done,
  * yielding to the event loop between steps, so a first count over a long history never holds up
  * the node's requests and timers.
  */
-export async function inSteps(step: () => boolean): Promise<void> {
-  while (step()) await new Promise<void>((resolve) => setImmediate(resolve));
+export async function inSteps(step: () => boolean | Promise<boolean>): Promise<void> {
+  while (await step()) await new Promise<void>((resolve) => setImmediate(resolve));
 }

@@ -4,6 +4,7 @@ import { migratePostgres } from '../../storage/postgres/pg-migrations.js';
 import { NO_FENCE, type WriteFence } from '../../storage/postgres/write-fence.js';
 import { storageFailure } from '../../storage/storage-failure.js';
 import { toColumns } from '../pg-columns.js';
+import { firstPerKeySql } from '../pg-loose-scan.js';
 import {
   LANE_WHERE,
   OUTBOX_COLUMNS,
@@ -77,25 +78,17 @@ const UPDATE_ROWS = `
   FROM ${unnestOf(UPDATE_COLUMNS, 'u')} WHERE m.id = u.id`;
 
 /**
- * The first row in the lane of each stream, in stream order: a loose index scan of the lane's
- * partial index (stream, seq) — a seek per stream, as the SQLite store steps from stream to
- * stream — in one round trip (a recursive CTE), where DISTINCT ON would read every row in the lane.
+ * The first row in the lane of each stream, in stream order: a seek per stream in the lane's
+ * partial index (stream, seq), as the SQLite store steps from stream to stream, in one round trip.
  */
 function headsSql(lane: DeliveryLane): string {
-  const where = LANE_WHERE[lane];
-  const first = (after: string) => `
-    SELECT namespace, target_node, target_namespace, next_attempt_ms FROM outbox_messages
-    WHERE ${where}${after} ORDER BY namespace, target_node, target_namespace, seq LIMIT 1`;
-  return `
-    WITH RECURSIVE h AS (
-      (${first('')})
-      UNION ALL
-      SELECT n.* FROM h CROSS JOIN LATERAL (${first(
-        ' AND (namespace, target_node, target_namespace) > (h.namespace, h.target_node, h.target_namespace)',
-      )}) n
-    )
-    SELECT namespace, target_node, target_namespace, next_attempt_ms FROM h
-    ORDER BY namespace, target_node, target_namespace`;
+  return firstPerKeySql({
+    table: 'outbox_messages',
+    keys: ['namespace', 'target_node', 'target_namespace'],
+    order: 'seq',
+    where: LANE_WHERE[lane],
+    extra: ['next_attempt_ms'],
+  });
 }
 
 const HEADS: Record<DeliveryLane, string> = { deliver: headsSql('deliver'), receipt: headsSql('receipt') };
