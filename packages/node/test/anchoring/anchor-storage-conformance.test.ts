@@ -1,6 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import Database from 'better-sqlite3';
+import { join } from 'node:path';
 import type { AnchorStorage } from '../../src/anchoring/anchor-storage.js';
+import { PgDatabase } from '../../src/storage/postgres/pg-database.js';
 import { forEachBackend } from '../storage/backend-suite.js';
 import {
   LOST_LEASE,
@@ -274,6 +277,36 @@ forEachBackend('AnchorStorage conformance', (freshPlace) => {
     }
     await a.close();
     await b.close();
+  });
+
+  test('a finalization the storage refuses writes nothing: STORAGE_FAILURE, the epoch still open', async () => {
+    const s = await openAnchorStorage(await freshPlace());
+    await s.markDue(TARGET, 'dao:one', 1000, 7);
+    const f = finalization(15);
+    // Size 0 breaks the anchored table's check, after the epoch and its leaves are written.
+    const broken = { ...f, leaves: f.leaves.map((l) => (l.origin === TWO ? { ...l, size: 0 } : l)) };
+    await assert.rejects(s.recordFinalized(broken, OWN, 1), code('STORAGE_FAILURE'));
+    assert.equal(await s.epoch(TARGET, 15, 'collaborative', ''), undefined);
+    assert.equal(await s.anchoredSize(TARGET, ONE), 0);
+    assert.deepEqual(await s.anchorsCovering(ONE, 0), []);
+    assert.equal(await s.dueCount(TARGET), 1);
+    assert.equal(await s.recordFinalized(f, OWN, 2), 'new');
+    await s.close();
+  });
+
+  test('a database of a newer build is refused at open (STORAGE_FAILURE)', async () => {
+    const place = await freshPlace();
+    await (await openAnchorStorage(place)).close();
+    if (place.kind === 'sqlite') {
+      const db = new Database(join(place.dir, 'anchoring.sqlite'));
+      db.pragma('user_version = 99');
+      db.close();
+    } else {
+      const db = await PgDatabase.open({ url: place.url, what: 'test' });
+      await db.run(`UPDATE remembrancer_schema SET version = 99 WHERE store = 'anchor'`);
+      await db.close();
+    }
+    await assert.rejects(openAnchorStorage(place), code('STORAGE_FAILURE'));
   });
 
   test('a closed store answers SHUTTING_DOWN, to reads and writes; close is idempotent', async () => {

@@ -10,8 +10,8 @@ import type { StorePlace } from '../storage/backend-suite.js';
 import { TARGET, alpha, beta, gamma, sealedLeaf, statementFor } from '../../../core/test/anchoring/federation.js';
 
 /** The anchoring storage of the place's backend; the same place opens the same state again. */
-export function openAnchorStorage(place: StorePlace, fence?: WriteFence): Promise<AnchorStorage> {
-  if (place.kind === 'sqlite') return Promise.resolve(new SqliteAnchorStorage(join(place.dir, 'anchoring.sqlite')));
+export async function openAnchorStorage(place: StorePlace, fence?: WriteFence): Promise<AnchorStorage> {
+  if (place.kind === 'sqlite') return new SqliteAnchorStorage(join(place.dir, 'anchoring.sqlite'));
   return PgAnchorStorage.open({ db: place.url, ...(fence === undefined ? {} : { fence }) });
 }
 
