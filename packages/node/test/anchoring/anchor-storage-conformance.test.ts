@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import type { AnchorStorage } from '../../src/anchoring/anchor-storage.js';
 import { PgDatabase } from '../../src/storage/postgres/pg-database.js';
 import { forEachBackend } from '../storage/backend-suite.js';
+import { databaseUrl } from '../storage/postgres/test-databases.js';
 import {
   LOST_LEASE,
   ONE,
@@ -138,6 +139,36 @@ forEachBackend('AnchorStorage conformance', (freshPlace) => {
     assert.deepEqual((await s.epochs(TARGET, 22, 2)).map(key), ['21/collaborative/', '21/independent/Node-a']);
     assert.equal((await s.lastFinalized(TARGET))?.epoch, 20);
     assert.equal(await s.lastFinalized('other-target'), undefined);
+    await s.close();
+  });
+
+  test('(PostgreSQL) binary order holds in a database whose own collation is not binary', async (t) => {
+    const place = await freshPlace();
+    if (place.kind !== 'postgres') {
+      t.skip('SQLite compares text as bytes');
+      return;
+    }
+    const admin = await PgDatabase.open({ url: place.url, what: 'test' });
+    const name = `icu_${new URL(place.url).pathname.slice(1)}`;
+    await admin.run(`CREATE DATABASE ${name} TEMPLATE template0 LOCALE_PROVIDER icu ICU_LOCALE 'en-US' LOCALE 'C'`);
+    await admin.close();
+    const url = databaseUrl(place.url, name);
+    const s = await openAnchorStorage({ kind: 'postgres', url });
+    const db = await PgDatabase.open({ url, what: 'test' });
+    const r = await db.row<{ before: boolean }>(`SELECT 'dao:B' < 'dao:a' AS before`);
+    await db.close();
+    assert.equal(r?.before, false, 'the database orders by its locale, capitals not first');
+    for (const ns of ['dao:b', 'dao:a', 'dao:B']) await s.markDue(TARGET, ns, 1, 1);
+    await s.markEpoch(TARGET, 1, 'independent', 'node-b', 'empty', 1);
+    await s.markEpoch(TARGET, 1, 'independent', 'Node-a', 'empty', 1);
+    assert.deepEqual(
+      (await s.due(TARGET)).map((d) => d.namespace),
+      ['dao:B', 'dao:a', 'dao:b'],
+    );
+    assert.deepEqual(
+      (await s.epochs(TARGET, 2, 10)).map((e) => e.node),
+      ['Node-a', 'node-b'],
+    );
     await s.close();
   });
 
