@@ -239,7 +239,8 @@ export class Cosigner {
       for (let attempt = 0; attempt < 2; attempt++) {
         // Stopped between the first answer and the resend: the resend would outlive stop().
         if (this.stopped && attempt > 0) return false;
-        const proof = old > 0 && old < cp.size ? this.options.engine.consistencyProof(namespace, old, cp.size) : [];
+        const proof =
+          old > 0 && old < cp.size ? await this.options.engine.consistencyProof(namespace, old, cp.size) : [];
         // The tlog-witness route is unauthenticated by design (the checkpoint's log signature is
         // the credential), so the request goes unsigned.
         const res = await peerFetch(peer, new URL('/v1/witness/add-checkpoint', peer.endpoint), {

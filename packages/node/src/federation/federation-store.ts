@@ -1,16 +1,22 @@
 import Database from 'better-sqlite3';
-import { RemembrancerError, canonicalize, parseRegistry, registryDigest, type RegistrySet } from '@vaultmesh/core';
+import { RemembrancerError, canonicalize, type RegistrySet } from '@vaultmesh/core';
 import { createPrivateDatabaseFile } from '../storage/sqlite/sqlite-file.js';
+import {
+  EVIDENCE_COLUMNS,
+  REGISTRY_COLUMNS,
+  evidenceValues,
+  registryValues,
+  toHeldEpochSignature,
+  toRegistry,
+  toStoredEvidence,
+  type EvidenceRow,
+  type HeldEpochSignature,
+  type StoredCosignature,
+  type StoredEvidence,
+} from './federation-records.js';
 
-/** Equivocation evidence as held: the verified document and when and under which registry version it arrived. */
-export interface StoredEvidence {
-  /** Lowercase hex SHA-256 of the document's JCS bytes. */
-  digest: string;
-  origin: string;
-  doc: unknown;
-  receivedAt: string;
-  registryVersion: number;
-}
+// The records moved to federation-records.ts (shared with the PostgreSQL backend); importers of this module keep them.
+export type { StoredEvidence } from './federation-records.js';
 
 /**
  * A node's federation state, in its own SQLite file beside the log database: every registry
@@ -89,21 +95,21 @@ export class FederationStore {
 
   registryVersions(): RegistrySet[] {
     const rows = this.db.prepare('SELECT doc FROM registry_versions ORDER BY version').all() as Array<{ doc: string }>;
-    return rows.map((r) => parseRegistry(JSON.parse(r.doc)));
+    return rows.map((r) => toRegistry(r.doc));
   }
 
   latestRegistry(): RegistrySet | undefined {
     const row = this.db.prepare('SELECT doc FROM registry_versions ORDER BY version DESC LIMIT 1').get() as
       { doc: string } | undefined;
-    return row ? parseRegistry(JSON.parse(row.doc)) : undefined;
+    return row ? toRegistry(row.doc) : undefined;
   }
 
   /** Stores a version the caller has verified against the latest one; the version must be new. */
   addRegistryVersion(set: RegistrySet, acceptedAt: string): void {
     try {
       this.db
-        .prepare('INSERT INTO registry_versions (version, digest, doc, accepted_at) VALUES (?, ?, ?, ?)')
-        .run(set.version, registryDigest(set), canonicalize(set), acceptedAt);
+        .prepare(`INSERT INTO registry_versions (${REGISTRY_COLUMNS}) VALUES (?, ?, ?, ?)`)
+        .run(...registryValues(set, acceptedAt));
     } catch (e) {
       throw new RemembrancerError('REGISTRY_STALE', `registry version ${set.version} is already stored`, { cause: e });
     }
@@ -133,16 +139,12 @@ export class FederationStore {
       .run(origin, size, root, witness, line, timestamp);
   }
 
-  cosignatures(
-    origin: string,
-    size: number,
-    root: string,
-  ): Array<{ witness: string; line: string; timestamp: number }> {
+  cosignatures(origin: string, size: number, root: string): StoredCosignature[] {
     return this.db
       .prepare(
         'SELECT witness, line, timestamp FROM cosignatures WHERE origin = ? AND size = ? AND root = ? ORDER BY witness',
       )
-      .all(origin, size, root) as Array<{ witness: string; line: string; timestamp: number }>;
+      .all(origin, size, root) as StoredCosignature[];
   }
 
   /**
@@ -152,28 +154,20 @@ export class FederationStore {
   addEvidence(digest: string, origin: string, doc: unknown, receivedAt: string, registryVersion: number): boolean {
     return (
       this.db
-        .prepare(
-          'INSERT OR IGNORE INTO evidence (digest, origin, doc, received_at, registry_version) VALUES (?, ?, ?, ?, ?)',
-        )
-        .run(digest, origin, canonicalize(doc), receivedAt, registryVersion).changes === 1
+        .prepare(`INSERT OR IGNORE INTO evidence (${EVIDENCE_COLUMNS}) VALUES (?, ?, ?, ?, ?)`)
+        .run(...evidenceValues(digest, origin, doc, receivedAt, registryVersion)).changes === 1
     );
   }
 
   /** Evidence held, oldest first; of one origin or of all. */
   evidence(origin?: string): StoredEvidence[] {
-    const cols = 'digest, origin, doc, received_at, registry_version';
+    const cols = EVIDENCE_COLUMNS;
     const rows = (
       origin === undefined
         ? this.db.prepare(`SELECT ${cols} FROM evidence ORDER BY received_at, digest`).all()
         : this.db.prepare(`SELECT ${cols} FROM evidence WHERE origin = ? ORDER BY received_at, digest`).all(origin)
-    ) as Array<{ digest: string; origin: string; doc: string; received_at: string; registry_version: number }>;
-    return rows.map((r) => ({
-      digest: r.digest,
-      origin: r.origin,
-      doc: JSON.parse(r.doc) as unknown,
-      receivedAt: r.received_at,
-      registryVersion: r.registry_version,
-    }));
+    ) as EvidenceRow[];
+    return rows.map(toStoredEvidence);
   }
 
   /**
@@ -188,7 +182,7 @@ export class FederationStore {
     sig: string,
     seenAtMs: number,
     forgetBeforeMs: number,
-  ): { statement: unknown; sig: string } {
+  ): HeldEpochSignature {
     const insert = this.db.prepare(
       'INSERT OR IGNORE INTO epoch_signatures (epoch_key, signer, statement, sig, seen_at) VALUES (?, ?, ?, ?, ?)',
     );
@@ -198,7 +192,7 @@ export class FederationStore {
       if (insert.run(epochKey, signer, canonicalize(statement), sig, seenAtMs).changes === 1) prune.run(forgetBeforeMs);
       return held.get(epochKey, signer) as { statement: string; sig: string };
     })();
-    return { statement: JSON.parse(row.statement) as unknown, sig: row.sig };
+    return toHeldEpochSignature(row);
   }
 
   /** Records that `peer` holds the evidence (it acknowledged a push, or sent or made it). */
