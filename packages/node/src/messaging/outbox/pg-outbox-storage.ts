@@ -1,9 +1,7 @@
-import { RemembrancerError } from '@vaultmesh/core';
-import { PgDatabase } from '../../storage/postgres/pg-database.js';
-import { migratePostgres } from '../../storage/postgres/pg-migrations.js';
+import type { PgDatabase } from '../../storage/postgres/pg-database.js';
 import { NO_FENCE, type WriteFence } from '../../storage/postgres/write-fence.js';
-import { storageFailure } from '../../storage/storage-failure.js';
 import { toColumns } from '../pg-columns.js';
+import { PgStoreHandle } from '../pg-store-handle.js';
 import { firstPerKeySql } from '../pg-loose-scan.js';
 import {
   LANE_WHERE,
@@ -105,28 +103,17 @@ function lastPerId(updates: readonly RowUpdate[]): RowUpdate[] {
  * write transaction checks the write fence first.
  */
 export class PgOutboxStorage implements OutboxStorage {
-  readonly #db: PgDatabase;
-  readonly #ownsDb: boolean;
+  readonly #handle: PgStoreHandle;
   readonly #fence: WriteFence;
-  #closed = false;
 
-  private constructor(db: PgDatabase, ownsDb: boolean, fence: WriteFence) {
-    this.#db = db;
-    this.#ownsDb = ownsDb;
+  private constructor(handle: PgStoreHandle, fence: WriteFence) {
+    this.#handle = handle;
     this.#fence = fence;
   }
 
   /** Connects (if given a URL) and brings the outbox's tables to the current version. */
   static async open(options: PgOutboxStorageOptions): Promise<PgOutboxStorage> {
-    const owns = typeof options.db === 'string';
-    const db = typeof options.db === 'string' ? await PgDatabase.open({ url: options.db, what: 'outbox' }) : options.db;
-    try {
-      await migratePostgres(db, PG_OUTBOX_SCHEMA);
-      return new PgOutboxStorage(db, owns, options.fence ?? NO_FENCE);
-    } catch (error) {
-      if (owns) await db.close().catch(() => undefined);
-      throw storageFailure('cannot open the PostgreSQL outbox database', error);
-    }
+    return new PgOutboxStorage(await PgStoreHandle.open(options.db, PG_OUTBOX_SCHEMA), options.fence ?? NO_FENCE);
   }
 
   /**
@@ -136,7 +123,7 @@ export class PgOutboxStorage implements OutboxStorage {
    * never moves back).
    */
   async recordSent(rows: readonly OutboxRow[], scanned: readonly ScannedRange[] = []): Promise<OutboxRow[]> {
-    return this.#live.transaction(
+    return this.#handle.live.transaction(
       async (tx) => {
         await this.#fence.check(tx);
         let added: OutboxRow[] = [];
@@ -182,14 +169,15 @@ export class PgOutboxStorage implements OutboxStorage {
   }
 
   async scanMark(namespace: string): Promise<number> {
-    const r = await this.#live.row<{ next_index: number }>('SELECT next_index FROM outbox_scan WHERE namespace = $1', [
-      namespace,
-    ]);
+    const r = await this.#handle.live.row<{ next_index: number }>(
+      'SELECT next_index FROM outbox_scan WHERE namespace = $1',
+      [namespace],
+    );
     return r?.next_index ?? 0;
   }
 
   async streamSeqs(): Promise<Array<StreamRef & { seq: number }>> {
-    const rows = await this.#live.rows<{
+    const rows = await this.#handle.live.rows<{
       namespace: string;
       target_node: string;
       target_namespace: string;
@@ -202,14 +190,14 @@ export class PgOutboxStorage implements OutboxStorage {
   }
 
   async queuedNamespaces(): Promise<string[]> {
-    const rows = await this.#live.rows<{ namespace: string }>(
+    const rows = await this.#handle.live.rows<{ namespace: string }>(
       `SELECT DISTINCT namespace FROM outbox_messages WHERE state = 'queued' ORDER BY namespace`,
     );
     return rows.map((r) => r.namespace);
   }
 
   async markSealed(namespace: string, size: number, dueMs: number): Promise<number> {
-    return this.#live.transaction(async (tx) => {
+    return this.#handle.live.transaction(async (tx) => {
       await this.#fence.check(tx);
       return tx.run(
         `UPDATE outbox_messages SET state = 'sealed', next_attempt_ms = $1
@@ -220,7 +208,7 @@ export class PgOutboxStorage implements OutboxStorage {
   }
 
   async heads(lane: DeliveryLane): Promise<StreamHead[]> {
-    const rows = await this.#live.rows<{
+    const rows = await this.#handle.live.rows<{
       namespace: string;
       target_node: string;
       target_namespace: string;
@@ -230,7 +218,7 @@ export class PgOutboxStorage implements OutboxStorage {
   }
 
   async streamRows(lane: DeliveryLane, stream: StreamRef, limit: number, afterSeq = 0): Promise<OutboxRow[]> {
-    const rows = await this.#live.rows<MessageRecord>(
+    const rows = await this.#handle.live.rows<MessageRecord>(
       `SELECT ${OUTBOX_COLUMNS} FROM outbox_messages
        WHERE ${LANE_WHERE[lane]} AND namespace = $1 AND target_node = $2 AND target_namespace = $3 AND seq > $4
        ORDER BY seq LIMIT $5`,
@@ -243,19 +231,22 @@ export class PgOutboxStorage implements OutboxStorage {
   async update(updates: readonly RowUpdate[]): Promise<void> {
     if (updates.length === 0) return;
     const values = lastPerId(updates).map(updateValues);
-    await this.#live.transaction(async (tx) => {
+    await this.#handle.live.transaction(async (tx) => {
       await this.#fence.check(tx);
       await tx.run(UPDATE_ROWS, toColumns(values, UPDATE_COLUMNS.length));
     });
   }
 
   async row(id: string): Promise<OutboxRow | undefined> {
-    const r = await this.#live.row<MessageRecord>(`SELECT ${OUTBOX_COLUMNS} FROM outbox_messages WHERE id = $1`, [id]);
+    const r = await this.#handle.live.row<MessageRecord>(
+      `SELECT ${OUTBOX_COLUMNS} FROM outbox_messages WHERE id = $1`,
+      [id],
+    );
     return r === undefined ? undefined : toOutboxRow(r);
   }
 
   async replies(queryId: string): Promise<string[]> {
-    const rows = await this.#live.rows<{ reply_id: string }>(
+    const rows = await this.#handle.live.rows<{ reply_id: string }>(
       'SELECT reply_id FROM outbox_replies WHERE query_id = $1 ORDER BY reply_id',
       [queryId],
     );
@@ -263,7 +254,7 @@ export class PgOutboxStorage implements OutboxStorage {
   }
 
   async addReply(queryId: string, replyId: string): Promise<void> {
-    await this.#live.transaction(async (tx) => {
+    await this.#handle.live.transaction(async (tx) => {
       await this.#fence.check(tx);
       await tx.run('INSERT INTO outbox_replies (query_id, reply_id) VALUES ($1, $2) ON CONFLICT DO NOTHING', [
         queryId,
@@ -272,16 +263,8 @@ export class PgOutboxStorage implements OutboxStorage {
     });
   }
 
-  /** The database, unless this storage was closed (SHUTTING_DOWN, even when the PgDatabase is shared and open). */
-  get #live(): PgDatabase {
-    if (this.#closed) throw new RemembrancerError('SHUTTING_DOWN', 'outbox database is closed');
-    return this.#db;
-  }
-
   /** Closes the pool if the storage opened it; a shared PgDatabase is left open. Idempotent. */
   async close(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
-    if (this.#ownsDb) await this.#db.close();
+    await this.#handle.close();
   }
 }
