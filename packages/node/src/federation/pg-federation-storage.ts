@@ -1,8 +1,5 @@
 import { RemembrancerError, canonicalize, type RegistrySet } from '@vaultmesh/core';
-import { PgDatabase } from '../storage/postgres/pg-database.js';
-import { migratePostgres } from '../storage/postgres/pg-migrations.js';
-import { NO_FENCE, type WriteFence } from '../storage/postgres/write-fence.js';
-import { storageFailure } from '../storage/storage-failure.js';
+import { PgStoreHandle, type PgStoreOptions } from '../storage/postgres/pg-store-handle.js';
 import {
   EVIDENCE_COLUMNS,
   REGISTRY_COLUMNS,
@@ -19,12 +16,7 @@ import {
 import type { FederationStorage } from './federation-storage.js';
 import { PG_FEDERATION_SCHEMA } from './pg-federation-schema.js';
 
-export interface PgFederationStorageOptions {
-  /** The database; a URL opens a pool of its own (closed with the storage), a PgDatabase is shared and left open. */
-  db: PgDatabase | string;
-  /** Checked in the writes of the lease holder's work (cosignatures); NO_FENCE for one front end alone. */
-  fence?: WriteFence;
-}
+export type PgFederationStorageOptions = PgStoreOptions;
 
 /**
  * FederationStorage on PostgreSQL, shared by the front ends of one node. Each compound operation
@@ -37,47 +29,33 @@ export interface PgFederationStorageOptions {
  * each is safe from any writer — a compare-and-set or an idempotent insert.
  */
 export class PgFederationStorage implements FederationStorage {
-  readonly #db: PgDatabase;
-  readonly #ownsDb: boolean;
-  readonly #fence: WriteFence;
-  #closed = false;
+  readonly #handle: PgStoreHandle;
 
-  private constructor(db: PgDatabase, ownsDb: boolean, fence: WriteFence) {
-    this.#db = db;
-    this.#ownsDb = ownsDb;
-    this.#fence = fence;
+  private constructor(handle: PgStoreHandle) {
+    this.#handle = handle;
   }
 
-  /** Connects (for a URL) and brings the federation tables to the current schema. */
-  static async open(options: PgFederationStorageOptions): Promise<PgFederationStorage> {
-    const owns = typeof options.db === 'string';
-    const db =
-      typeof options.db === 'string' ? await PgDatabase.open({ url: options.db, what: 'federation' }) : options.db;
-    try {
-      await migratePostgres(db, PG_FEDERATION_SCHEMA);
-      return new PgFederationStorage(db, owns, options.fence ?? NO_FENCE);
-    } catch (error) {
-      if (owns) await db.close().catch(() => undefined);
-      throw storageFailure('cannot open the PostgreSQL federation database', error);
-    }
+  /** Connects (for a URL) and brings the store's tables to the current schema. */
+  static async open(options: PgStoreOptions): Promise<PgFederationStorage> {
+    return new PgFederationStorage(await PgStoreHandle.open(options, PG_FEDERATION_SCHEMA));
   }
 
   async registryVersions(): Promise<RegistrySet[]> {
-    const rows = await this.#open().rows<{ doc: string }>(
+    const rows = await this.#handle.db.rows<{ doc: string }>(
       'SELECT doc FROM federation_registry_versions ORDER BY version',
     );
     return rows.map((r) => toRegistry(r.doc));
   }
 
   async latestRegistry(): Promise<RegistrySet | undefined> {
-    const r = await this.#open().row<{ doc: string }>(
+    const r = await this.#handle.db.row<{ doc: string }>(
       'SELECT doc FROM federation_registry_versions ORDER BY version DESC LIMIT 1',
     );
     return r === undefined ? undefined : toRegistry(r.doc);
   }
 
   async addRegistryVersion(set: RegistrySet, acceptedAt: string): Promise<void> {
-    const inserted = await this.#open().run(
+    const inserted = await this.#handle.db.run(
       `INSERT INTO federation_registry_versions (${REGISTRY_COLUMNS}) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING`,
       registryValues(set, acceptedAt),
     );
@@ -86,7 +64,7 @@ export class PgFederationStorage implements FederationStorage {
   }
 
   async rememberNonce(keyid: string, nonce: string, created: number, forgetBefore: number): Promise<boolean> {
-    const db = this.#open();
+    const db = this.#handle.db;
     // Two statements, no transaction: the insert alone decides the replay (the primary key), and
     // pruning first keeps SQLite's answer for a nonce older than the window (forgotten, so new).
     await db.run('DELETE FROM federation_nonces WHERE created < $1', [forgetBefore]);
@@ -105,8 +83,8 @@ export class PgFederationStorage implements FederationStorage {
     line: string,
     timestamp: number,
   ): Promise<void> {
-    await this.#open().transaction(async (tx) => {
-      await this.#fence.check(tx);
+    await this.#handle.db.transaction(async (tx) => {
+      await this.#handle.fence.check(tx);
       await tx.run(
         `INSERT INTO federation_cosignatures AS c (origin, size, root, witness, line, timestamp)
          VALUES ($1, $2, $3, $4, $5, $6)
@@ -119,7 +97,7 @@ export class PgFederationStorage implements FederationStorage {
   }
 
   async cosignatures(origin: string, size: number, root: string): Promise<StoredCosignature[]> {
-    return this.#open().rows<StoredCosignature>(
+    return this.#handle.db.rows<StoredCosignature>(
       `SELECT witness, line, timestamp FROM federation_cosignatures
        WHERE origin = $1 AND size = $2 AND root = $3 ORDER BY witness`,
       [origin, size, root],
@@ -133,7 +111,7 @@ export class PgFederationStorage implements FederationStorage {
     receivedAt: string,
     registryVersion: number,
   ): Promise<boolean> {
-    const inserted = await this.#open().run(
+    const inserted = await this.#handle.db.run(
       `INSERT INTO federation_evidence (${EVIDENCE_COLUMNS}) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING`,
       evidenceValues(digest, origin, doc, receivedAt, registryVersion),
     );
@@ -143,10 +121,10 @@ export class PgFederationStorage implements FederationStorage {
   async evidence(origin?: string): Promise<StoredEvidence[]> {
     const rows =
       origin === undefined
-        ? await this.#open().rows<EvidenceRow>(
+        ? await this.#handle.db.rows<EvidenceRow>(
             `SELECT ${EVIDENCE_COLUMNS} FROM federation_evidence ORDER BY received_at, digest`,
           )
-        : await this.#open().rows<EvidenceRow>(
+        : await this.#handle.db.rows<EvidenceRow>(
             `SELECT ${EVIDENCE_COLUMNS} FROM federation_evidence WHERE origin = $1 ORDER BY received_at, digest`,
             [origin],
           );
@@ -161,7 +139,7 @@ export class PgFederationStorage implements FederationStorage {
     seenAtMs: number,
     forgetBeforeMs: number,
   ): Promise<HeldEpochSignature> {
-    const db = this.#open();
+    const db = this.#handle.db;
     // The read is its own statement after the insert: under READ COMMITTED it sees the row of a
     // front end whose insert won (ON CONFLICT waited for it to commit); one statement with a CTE
     // would read from a snapshot taken before that commit and find nothing.
@@ -186,7 +164,7 @@ export class PgFederationStorage implements FederationStorage {
   }
 
   async markEvidenceDelivered(digest: string, peer: string, deliveredAt: string): Promise<void> {
-    await this.#open().run(
+    await this.#handle.db.run(
       `INSERT INTO federation_evidence_deliveries (digest, peer, delivered_at) VALUES ($1, $2, $3)
        ON CONFLICT DO NOTHING`,
       [digest, peer, deliveredAt],
@@ -194,22 +172,14 @@ export class PgFederationStorage implements FederationStorage {
   }
 
   async evidenceDeliveries(digest: string): Promise<string[]> {
-    const rows = await this.#open().rows<{ peer: string }>(
+    const rows = await this.#handle.db.rows<{ peer: string }>(
       'SELECT peer FROM federation_evidence_deliveries WHERE digest = $1 ORDER BY peer',
       [digest],
     );
     return rows.map((r) => r.peer);
   }
 
-  /** The database, unless this storage was closed (SHUTTING_DOWN, even when the PgDatabase is shared and open). */
-  #open(): PgDatabase {
-    if (this.#closed) throw new RemembrancerError('SHUTTING_DOWN', 'federation database is closed');
-    return this.#db;
-  }
-
   async close(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
-    if (this.#ownsDb) await this.#db.close();
+    await this.#handle.close();
   }
 }

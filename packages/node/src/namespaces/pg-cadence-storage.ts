@@ -1,8 +1,6 @@
-import { RemembrancerError, type CadenceLevelName } from '@vaultmesh/core';
-import { PgDatabase, type PgQueryable } from '../storage/postgres/pg-database.js';
-import { migratePostgres } from '../storage/postgres/pg-migrations.js';
-import { NO_FENCE, type WriteFence } from '../storage/postgres/write-fence.js';
-import { storageFailure } from '../storage/storage-failure.js';
+import type { CadenceLevelName } from '@vaultmesh/core';
+import type { PgQueryable } from '../storage/postgres/pg-database.js';
+import { PgStoreHandle, type PgStoreOptions } from '../storage/postgres/pg-store-handle.js';
 import {
   CADENCE_COLUMNS,
   assertSameSchedule,
@@ -15,12 +13,7 @@ import {
 import type { AdvancedLevel, CadenceChange, CadenceNamespaceState, CadenceStorage } from './cadence-storage.js';
 import { PG_CADENCE_SCHEMA } from './pg-cadence-schema.js';
 
-export interface PgCadenceStorageOptions {
-  /** The database; a URL opens a pool of its own (closed with the storage), a PgDatabase is shared and left open. */
-  db: PgDatabase | string;
-  /** Checked in every write transaction (cadence is the lease holder's work); NO_FENCE for one front end alone. */
-  fence?: WriteFence;
-}
+export type PgCadenceStorageOptions = PgStoreOptions;
 
 const PUT = `INSERT INTO cadence_levels (${CADENCE_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
   ON CONFLICT (namespace, level) DO UPDATE SET target = EXCLUDED.target, every = EXCLUDED.every,
@@ -48,37 +41,23 @@ const SCHEDULES_LOCK = 'cadence:schedules';
  * the fence before its first write.
  */
 export class PgCadenceStorage implements CadenceStorage {
-  readonly #db: PgDatabase;
-  readonly #ownsDb: boolean;
-  readonly #fence: WriteFence;
-  #closed = false;
+  readonly #handle: PgStoreHandle;
 
-  private constructor(db: PgDatabase, ownsDb: boolean, fence: WriteFence) {
-    this.#db = db;
-    this.#ownsDb = ownsDb;
-    this.#fence = fence;
+  private constructor(handle: PgStoreHandle) {
+    this.#handle = handle;
   }
 
-  /** Connects (for a URL) and brings the cadence tables to the current schema. */
-  static async open(options: PgCadenceStorageOptions): Promise<PgCadenceStorage> {
-    const owns = typeof options.db === 'string';
-    const db =
-      typeof options.db === 'string' ? await PgDatabase.open({ url: options.db, what: 'cadence' }) : options.db;
-    try {
-      await migratePostgres(db, PG_CADENCE_SCHEMA);
-      return new PgCadenceStorage(db, owns, options.fence ?? NO_FENCE);
-    } catch (error) {
-      if (owns) await db.close().catch(() => undefined);
-      throw storageFailure('cannot open the PostgreSQL cadence database', error);
-    }
+  /** Connects (for a URL) and brings the store's tables to the current schema. */
+  static async open(options: PgStoreOptions): Promise<PgCadenceStorage> {
+    return new PgCadenceStorage(await PgStoreHandle.open(options, PG_CADENCE_SCHEMA));
   }
 
   async levels(namespace: string): Promise<CadenceRow[]> {
-    return levelsOf(this.#open(), namespace);
+    return levelsOf(this.#handle.db, namespace);
   }
 
   async due(nowMs: number): Promise<CadenceRow[]> {
-    return (await this.#open().rows<LevelRow>(DUE, [nowMs])).map(toCadenceRow);
+    return (await this.#handle.db.rows<LevelRow>(DUE, [nowMs])).map(toCadenceRow);
   }
 
   async put(row: CadenceRow): Promise<void> {
@@ -94,7 +73,7 @@ export class PgCadenceStorage implements CadenceStorage {
   }
 
   async appliedAt(namespace: string): Promise<number | undefined> {
-    return appliedAtOf(this.#open(), namespace);
+    return appliedAtOf(this.#handle.db, namespace);
   }
 
   async setAppliedAt(namespace: string, effectiveAtMs: number): Promise<void> {
@@ -104,14 +83,14 @@ export class PgCadenceStorage implements CadenceStorage {
   }
 
   async namespaces(): Promise<string[]> {
-    const rows = await this.#open().rows<{ namespace: string }>(
+    const rows = await this.#handle.db.rows<{ namespace: string }>(
       'SELECT namespace FROM cadence_namespaces ORDER BY namespace',
     );
     return rows.map((r) => r.namespace);
   }
 
   async updateNamespace(namespace: string, decide: (state: CadenceNamespaceState) => CadenceChange): Promise<void> {
-    await this.#open().transaction(
+    await this.#handle.db.transaction(
       async (tx) => {
         const state = {
           appliedAt: await appliedAtOf(tx, namespace),
@@ -121,7 +100,7 @@ export class PgCadenceStorage implements CadenceStorage {
         for (const row of change.put) assertSameSchedule(row, namespace);
         // A replay that changes nothing writes nothing, and so needs no lease.
         if (change.put.length === 0 && change.remove.length === 0 && change.appliedAt === undefined) return;
-        await this.#fence.check(tx);
+        await this.#handle.fence.check(tx);
         for (const level of change.remove) await tx.run(REMOVE, [namespace, level]);
         for (const row of change.put) await tx.run(PUT, levelValues(row));
         if (change.appliedAt !== undefined) await tx.run(SET_APPLIED_AT, [namespace, change.appliedAt]);
@@ -131,7 +110,7 @@ export class PgCadenceStorage implements CadenceStorage {
   }
 
   async advanceDue(nowMs: number, advance: (due: CadenceRow) => CadenceRow): Promise<AdvancedLevel[]> {
-    return this.#open().transaction(
+    return this.#handle.db.transaction(
       async (tx) => {
         const due = (await tx.rows<LevelRow>(DUE, [nowMs])).map(toCadenceRow);
         if (due.length === 0) return [];
@@ -140,7 +119,7 @@ export class PgCadenceStorage implements CadenceStorage {
           assertSameSchedule(after, before.namespace, before.level);
           return { before, after };
         });
-        await this.#fence.check(tx);
+        await this.#handle.fence.check(tx);
         for (const { after } of advanced) await tx.run(PUT, levelValues(after));
         return advanced;
       },
@@ -150,22 +129,14 @@ export class PgCadenceStorage implements CadenceStorage {
 
   /** One write statement's transaction, fenced. */
   async #write(fn: (tx: PgQueryable) => Promise<void>): Promise<void> {
-    await this.#open().transaction(async (tx) => {
-      await this.#fence.check(tx);
+    await this.#handle.db.transaction(async (tx) => {
+      await this.#handle.fence.check(tx);
       await fn(tx);
     });
   }
 
-  /** The database, unless this storage was closed (SHUTTING_DOWN, even when the PgDatabase is shared and open). */
-  #open(): PgDatabase {
-    if (this.#closed) throw new RemembrancerError('SHUTTING_DOWN', 'cadence database is closed');
-    return this.#db;
-  }
-
   async close(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
-    if (this.#ownsDb) await this.#db.close();
+    await this.#handle.close();
   }
 }
 

@@ -1,9 +1,7 @@
 import { createHash } from 'node:crypto';
 import { RemembrancerError } from '@vaultmesh/core';
-import { PgDatabase, type PgQueryable } from '../storage/postgres/pg-database.js';
-import { migratePostgres } from '../storage/postgres/pg-migrations.js';
-import { NO_FENCE, type WriteFence } from '../storage/postgres/write-fence.js';
-import { storageFailure } from '../storage/storage-failure.js';
+import type { PgQueryable } from '../storage/postgres/pg-database.js';
+import { PgStoreHandle, type PgStoreOptions } from '../storage/postgres/pg-store-handle.js';
 import { PG_WITNESS_SCHEMA } from './pg-witness-schema.js';
 import {
   CHECKPOINT_COLUMNS,
@@ -21,12 +19,7 @@ import {
 } from './witness-records.js';
 import type { WitnessCommit, WitnessDecision, WitnessStorage } from './witness-storage.js';
 
-export interface PgWitnessStorageOptions {
-  /** The database; a URL opens a pool of its own (closed with the storage), a PgDatabase is shared and left open. */
-  db: PgDatabase | string;
-  /** Checked in every write transaction; NO_FENCE for one front end alone. */
-  fence?: WriteFence;
-}
+export type PgWitnessStorageOptions = PgStoreOptions;
 
 /**
  * Serialises every updateCheckpoints of the database's front ends: the form of the SQLite
@@ -41,33 +34,19 @@ const UPDATE_LOCK = 'witness:checkpoints';
  * (as on SQLite), so even a writer without the lock could not overwrite a newer state silently.
  */
 export class PgWitnessStorage implements WitnessStorage {
-  readonly #db: PgDatabase;
-  readonly #ownsDb: boolean;
-  readonly #fence: WriteFence;
-  #closed = false;
+  readonly #handle: PgStoreHandle;
 
-  private constructor(db: PgDatabase, ownsDb: boolean, fence: WriteFence) {
-    this.#db = db;
-    this.#ownsDb = ownsDb;
-    this.#fence = fence;
+  private constructor(handle: PgStoreHandle) {
+    this.#handle = handle;
   }
 
-  /** Connects (for a URL) and brings the witness tables to the current schema. */
-  static async open(options: PgWitnessStorageOptions): Promise<PgWitnessStorage> {
-    const owns = typeof options.db === 'string';
-    const db =
-      typeof options.db === 'string' ? await PgDatabase.open({ url: options.db, what: 'witness' }) : options.db;
-    try {
-      await migratePostgres(db, PG_WITNESS_SCHEMA);
-      return new PgWitnessStorage(db, owns, options.fence ?? NO_FENCE);
-    } catch (error) {
-      if (owns) await db.close().catch(() => undefined);
-      throw storageFailure('cannot open the PostgreSQL witness database', error);
-    }
+  /** Connects (for a URL) and brings the store's tables to the current schema. */
+  static async open(options: PgStoreOptions): Promise<PgWitnessStorage> {
+    return new PgWitnessStorage(await PgStoreHandle.open(options, PG_WITNESS_SCHEMA));
   }
 
   async get(origin: string): Promise<WitnessedCheckpoint | undefined> {
-    const r = await this.#open().row<CheckpointRow>(
+    const r = await this.#handle.db.row<CheckpointRow>(
       `SELECT ${CHECKPOINT_COLUMNS} FROM witness_checkpoints WHERE origin = $1`,
       [origin],
     );
@@ -75,7 +54,7 @@ export class PgWitnessStorage implements WitnessStorage {
   }
 
   async getByOriginHash(originHash: string): Promise<WitnessedCheckpoint | undefined> {
-    const r = await this.#open().row<CheckpointRow>(
+    const r = await this.#handle.db.row<CheckpointRow>(
       `SELECT ${CHECKPOINT_COLUMNS} FROM witness_checkpoints WHERE origin_hash = $1`,
       [originHash],
     );
@@ -83,7 +62,7 @@ export class PgWitnessStorage implements WitnessStorage {
   }
 
   async list(): Promise<WitnessedCheckpoint[]> {
-    const rows = await this.#open().rows<CheckpointRow>(
+    const rows = await this.#handle.db.rows<CheckpointRow>(
       `SELECT ${CHECKPOINT_COLUMNS} FROM witness_checkpoints ORDER BY origin`,
     );
     return rows.map(toCheckpoint);
@@ -93,9 +72,9 @@ export class PgWitnessStorage implements WitnessStorage {
     origins: readonly string[],
     decide: (stored: ReadonlyMap<string, WitnessedCheckpoint>) => WitnessDecision<T>,
   ): Promise<WitnessCommit<T>> {
-    return this.#open().transaction(
+    return this.#handle.db.transaction(
       async (tx) => {
-        await this.#fence.check(tx);
+        await this.#handle.fence.check(tx);
         const rows = await tx.rows<CheckpointRow>(
           `SELECT ${CHECKPOINT_COLUMNS} FROM witness_checkpoints WHERE origin = ANY($1::text[])`,
           [[...new Set(origins)]],
@@ -114,27 +93,19 @@ export class PgWitnessStorage implements WitnessStorage {
   async conflicts(origin?: string, limit = MAX_CONFLICTS_PER_ORIGIN): Promise<WitnessConflict[]> {
     const rows =
       origin === undefined
-        ? await this.#open().rows<ConflictRow>(
+        ? await this.#handle.db.rows<ConflictRow>(
             `SELECT ${CONFLICT_COLUMNS} FROM witness_conflicts ORDER BY id DESC LIMIT $1`,
             [limit],
           )
-        : await this.#open().rows<ConflictRow>(
+        : await this.#handle.db.rows<ConflictRow>(
             `SELECT ${CONFLICT_COLUMNS} FROM witness_conflicts WHERE origin = $1 ORDER BY id DESC LIMIT $2`,
             [origin, limit],
           );
     return rows.map(toConflict);
   }
 
-  /** The database, unless this storage was closed (SHUTTING_DOWN, even when the PgDatabase is shared and open). */
-  #open(): PgDatabase {
-    if (this.#closed) throw new RemembrancerError('SHUTTING_DOWN', 'witness database is closed');
-    return this.#db;
-  }
-
   async close(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
-    if (this.#ownsDb) await this.#db.close();
+    await this.#handle.close();
   }
 }
 
