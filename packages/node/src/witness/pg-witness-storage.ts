@@ -32,6 +32,8 @@ const UPDATE_LOCK = 'witness:checkpoints';
  * WitnessStorage on PostgreSQL, shared by the front ends of one node. updateCheckpoints holds
  * UPDATE_LOCK for its transaction, and its writes are still compare-and-set on the size read
  * (as on SQLite), so even a writer without the lock could not overwrite a newer state silently.
+ * That makes add-checkpoint safe to serve from every front end: give the fence only if witnessing
+ * is to be the lease holder's work, since it is checked in every updateCheckpoints.
  */
 export class PgWitnessStorage implements WitnessStorage {
   readonly #handle: PgStoreHandle;
