@@ -1,8 +1,6 @@
 import { RemembrancerError } from '@vaultmesh/core';
 import { PgDatabase, type PgQueryable } from '../storage/postgres/pg-database.js';
-import { migratePostgres } from '../storage/postgres/pg-migrations.js';
 import type { WriteFence } from '../storage/postgres/write-fence.js';
-import { storageFailure } from '../storage/storage-failure.js';
 import {
   FAILURES_KEPT,
   FAILURE_REASON_CHARS,
@@ -29,7 +27,7 @@ import {
 import type { AnchorStorage, DueEffect, DueEventSeen } from './anchor-storage.js';
 import { PgChainJournalStorage } from './chain/pg-chain-journal-storage.js';
 import { epochNodeKey, type EpochFinalization } from './epoch-finalization.js';
-import { PgAnchorConnection } from './pg-anchor-connection.js';
+import { PgStoreHandle } from '../storage/postgres/pg-store-handle.js';
 import { PG_ANCHOR_SCHEMA } from './pg-anchor-schema.js';
 
 export interface PgAnchorStorageOptions {
@@ -67,25 +65,16 @@ const BUMP = `INSERT INTO anchor_counters (name, label, value) VALUES ($1, $2, $
  */
 export class PgAnchorStorage implements AnchorStorage {
   readonly chain: PgChainJournalStorage;
-  readonly #conn: PgAnchorConnection;
+  readonly #conn: PgStoreHandle;
 
-  private constructor(conn: PgAnchorConnection) {
+  private constructor(conn: PgStoreHandle) {
     this.#conn = conn;
     this.chain = new PgChainJournalStorage(conn);
   }
 
   /** Connects (if given a URL) and brings the anchoring tables to the current version. */
   static async open(options: PgAnchorStorageOptions): Promise<PgAnchorStorage> {
-    const owns = typeof options.db === 'string';
-    const db =
-      typeof options.db === 'string' ? await PgDatabase.open({ url: options.db, what: 'anchoring' }) : options.db;
-    try {
-      await migratePostgres(db, PG_ANCHOR_SCHEMA);
-    } catch (error) {
-      if (owns) await db.close().catch(() => undefined);
-      throw storageFailure('cannot open the PostgreSQL anchoring database', error);
-    }
-    return new PgAnchorStorage(new PgAnchorConnection(db, owns, options.fence));
+    return new PgAnchorStorage(await PgStoreHandle.open(options, PG_ANCHOR_SCHEMA));
   }
 
   async markDue(target: string, namespace: string, dueAtMs: number, sealedSize: number): Promise<void> {
@@ -93,7 +82,7 @@ export class PgAnchorStorage implements AnchorStorage {
   }
 
   async dueSeen(namespace: string, level: string, target: string): Promise<number | undefined> {
-    const r = await this.#conn.reader.row<{ due_at_ms: number }>(
+    const r = await this.#conn.db.row<{ due_at_ms: number }>(
       'SELECT due_at_ms FROM anchor_due_seen WHERE namespace = $1 AND level = $2 AND target = $3',
       [namespace, level, target],
     );
@@ -134,7 +123,7 @@ export class PgAnchorStorage implements AnchorStorage {
   }
 
   async due(target: string): Promise<DueNamespace[]> {
-    const rows = await this.#conn.reader.rows<DueRow>(
+    const rows = await this.#conn.db.rows<DueRow>(
       'SELECT target, namespace, due_at_ms, sealed_size FROM anchor_due WHERE target = $1 ORDER BY namespace',
       [target],
     );
@@ -142,14 +131,14 @@ export class PgAnchorStorage implements AnchorStorage {
   }
 
   async dueCount(target: string): Promise<number> {
-    const r = await this.#conn.reader.row<{ n: number }>('SELECT count(*) AS n FROM anchor_due WHERE target = $1', [
+    const r = await this.#conn.db.row<{ n: number }>('SELECT count(*) AS n FROM anchor_due WHERE target = $1', [
       target,
     ]);
     return r?.n ?? 0;
   }
 
   async anchoredSize(target: string, origin: string): Promise<number> {
-    const r = await this.#conn.reader.row<{ size: number }>(
+    const r = await this.#conn.db.row<{ size: number }>(
       'SELECT size FROM anchor_anchored WHERE target = $1 AND origin = $2',
       [target, origin],
     );
@@ -157,7 +146,7 @@ export class PgAnchorStorage implements AnchorStorage {
   }
 
   async signedRoot(target: string, epoch: number, mode: EpochMode): Promise<SignedRoot | undefined> {
-    return signedRootIn(this.#conn.reader, target, epoch, mode);
+    return signedRootIn(this.#conn.db, target, epoch, mode);
   }
 
   async recordSignedRoot(root: SignedRoot): Promise<SignedRoot> {
@@ -184,7 +173,7 @@ export class PgAnchorStorage implements AnchorStorage {
     toEpoch: number,
     exceptEpoch: number,
   ): Promise<Map<string, number>> {
-    const rows = await this.#conn.reader.rows<{ leaves: string }>(
+    const rows = await this.#conn.db.rows<{ leaves: string }>(
       `SELECT s.leaves FROM anchor_signed_roots s WHERE s.target = $1 AND s.mode = 'collaborative'
          AND s.epoch >= $2 AND s.epoch <= $3 AND s.epoch <> $4 AND NOT EXISTS (
            SELECT 1 FROM anchor_epochs e WHERE e.target = s.target AND e.epoch = s.epoch AND e.mode = s.mode)`,
@@ -194,7 +183,7 @@ export class PgAnchorStorage implements AnchorStorage {
   }
 
   async epoch(target: string, epoch: number, mode: EpochMode, node: string): Promise<EpochRecord | undefined> {
-    return epochIn(this.#conn.reader, target, epoch, mode, node);
+    return epochIn(this.#conn.db, target, epoch, mode, node);
   }
 
   async markEpoch(
@@ -255,7 +244,7 @@ export class PgAnchorStorage implements AnchorStorage {
   }
 
   async epochs(target: string, beforeEpoch: number, limit: number): Promise<EpochRecord[]> {
-    const rows = await this.#conn.reader.rows<EpochRow>(
+    const rows = await this.#conn.db.rows<EpochRow>(
       'SELECT * FROM anchor_epochs WHERE target = $1 AND epoch < $2 ORDER BY epoch DESC, mode, node LIMIT $3',
       [target, beforeEpoch, limit],
     );
@@ -263,7 +252,7 @@ export class PgAnchorStorage implements AnchorStorage {
   }
 
   async lastFinalized(target: string): Promise<EpochRecord | undefined> {
-    const r = await this.#conn.reader.row<EpochRow>(
+    const r = await this.#conn.db.row<EpochRow>(
       `SELECT * FROM anchor_epochs WHERE target = $1 AND status = 'finalized' ORDER BY epoch DESC, mode, node LIMIT 1`,
       [target],
     );
@@ -271,7 +260,7 @@ export class PgAnchorStorage implements AnchorStorage {
   }
 
   async anchorsCovering(origin: string, index: number): Promise<CoveringAnchor[]> {
-    const rows = await this.#conn.reader.rows<CoveringAnchor>(
+    const rows = await this.#conn.db.rows<CoveringAnchor>(
       `SELECT target, epoch, mode, node, size FROM anchor_epoch_leaves
        WHERE origin = $1 AND size > $2 ORDER BY target, epoch, mode, node`,
       [origin, index],
@@ -285,7 +274,7 @@ export class PgAnchorStorage implements AnchorStorage {
 
   async counters(): Promise<Map<string, Map<string, number>>> {
     return countersOf(
-      await this.#conn.reader.rows<{ name: string; label: string; value: number }>(
+      await this.#conn.db.rows<{ name: string; label: string; value: number }>(
         'SELECT name, label, value FROM anchor_counters ORDER BY name, label',
       ),
     );
@@ -309,7 +298,7 @@ export class PgAnchorStorage implements AnchorStorage {
   }
 
   async failures(target: string, limit = 20): Promise<AnchorFailure[]> {
-    const rows = await this.#conn.reader.rows<FailureRow>(
+    const rows = await this.#conn.db.rows<FailureRow>(
       'SELECT target, epoch, reason, at_ms FROM anchor_failures WHERE target = $1 ORDER BY id DESC LIMIT $2',
       [target, limit],
     );

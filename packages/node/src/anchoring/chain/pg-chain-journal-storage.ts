@@ -1,5 +1,5 @@
 import type { PgQueryable } from '../../storage/postgres/pg-database.js';
-import type { PgAnchorConnection } from '../pg-anchor-connection.js';
+import type { PgStoreHandle } from '../../storage/postgres/pg-store-handle.js';
 import type { ChainAttempt } from './chain-sender.js';
 import {
   EVENTS_KEPT,
@@ -36,14 +36,14 @@ function eventsLock(target: string): string {
  * transaction under its target's history lock.
  */
 export class PgChainJournalStorage implements ChainJournalStorage {
-  readonly #conn: PgAnchorConnection;
+  readonly #conn: PgStoreHandle;
 
-  constructor(conn: PgAnchorConnection) {
+  constructor(conn: PgStoreHandle) {
     this.#conn = conn;
   }
 
   async attempts(k: ChainEpochKey): Promise<JournaledAttempt[]> {
-    const rows = await this.#conn.reader.rows<AttemptRow>(
+    const rows = await this.#conn.db.rows<AttemptRow>(
       `SELECT * FROM anchor_chain_attempts WHERE ${KEY} ORDER BY created_at_ms, txid`,
       keyParams(k),
     );
@@ -134,7 +134,7 @@ export class PgChainJournalStorage implements ChainJournalStorage {
   }
 
   async events(target: string, epoch: number): Promise<ChainEvent[]> {
-    const rows = await this.#conn.reader.rows<EventRow>(
+    const rows = await this.#conn.db.rows<EventRow>(
       `SELECT epoch, txid, event, detail, at_ms FROM anchor_chain_events
        WHERE target = $1 AND epoch = $2 ORDER BY id`,
       [target, epoch],
@@ -143,7 +143,7 @@ export class PgChainJournalStorage implements ChainJournalStorage {
   }
 
   async recentEvents(target: string, limit: number): Promise<ChainEvent[]> {
-    const rows = await this.#conn.reader.rows<EventRow>(
+    const rows = await this.#conn.db.rows<EventRow>(
       `SELECT epoch, txid, event, detail, at_ms FROM anchor_chain_events
        WHERE target = $1 ORDER BY id DESC LIMIT $2`,
       [target, limit],
@@ -152,7 +152,7 @@ export class PgChainJournalStorage implements ChainJournalStorage {
   }
 
   async inFlight(target: string): Promise<ChainInFlight[]> {
-    const rows = await this.#conn.reader.rows<ChainInFlight>(
+    const rows = await this.#conn.db.rows<ChainInFlight>(
       // An epoch some other leader settled (a failover while this node was down) is not in flight.
       `SELECT a.epoch, a.mode, a.node, a.txid, a.state, a.confirmations
        FROM anchor_chain_attempts a
@@ -173,7 +173,7 @@ export class PgChainJournalStorage implements ChainJournalStorage {
   }
 
   async finalCosts(target: string): Promise<ChainFinalCost[]> {
-    const rows = await this.#conn.reader.rows<FinalCostRow>(
+    const rows = await this.#conn.db.rows<FinalCostRow>(
       `SELECT a.cost, a.epoch, a.mode, a.node FROM anchor_chain_attempts a
        WHERE a.target = $1 AND a.state = 'final' AND a.cost IS NOT NULL
        ORDER BY a.epoch, a.mode, a.node, a.txid`,

@@ -1,7 +1,7 @@
 import type { PgDatabase, PgQueryable, SqlScalar } from '../../storage/postgres/pg-database.js';
 import { NO_FENCE, type WriteFence } from '../../storage/postgres/write-fence.js';
 import { toColumns } from '../pg-columns.js';
-import { PgStoreHandle } from '../pg-store-handle.js';
+import { PgStoreHandle } from '../../storage/postgres/pg-store-handle.js';
 import { decideAdmission, type Admission } from './inbox-admission.js';
 import {
   INBOX_COLUMNS,
@@ -155,11 +155,11 @@ export class PgInboxStorage implements InboxStorage {
 
   /** Connects (if given a URL) and brings the inbox's tables to the current version. */
   static async open(options: PgInboxStorageOptions): Promise<PgInboxStorage> {
-    return new PgInboxStorage(await PgStoreHandle.open(options.db, PG_INBOX_SCHEMA), options.fence ?? NO_FENCE);
+    return new PgInboxStorage(await PgStoreHandle.open({ db: options.db }, PG_INBOX_SCHEMA), options.fence ?? NO_FENCE);
   }
 
   async messageIdAt(sourceOrigin: string, sourceIndex: number): Promise<string | undefined> {
-    const r = await this.#handle.live.row<{ message_id: string }>(
+    const r = await this.#handle.db.row<{ message_id: string }>(
       'SELECT message_id FROM inbox_messages WHERE source_origin = $1 AND source_index = $2',
       [sourceOrigin, sourceIndex],
     );
@@ -167,7 +167,7 @@ export class PgInboxStorage implements InboxStorage {
   }
 
   async get(sourceOrigin: string, sourceIndex: number): Promise<InboxRow | undefined> {
-    const r = await this.#handle.live.row<InboxRecord>(
+    const r = await this.#handle.db.row<InboxRecord>(
       `SELECT ${INBOX_COLUMNS} FROM inbox_messages WHERE source_origin = $1 AND source_index = $2`,
       [sourceOrigin, sourceIndex],
     );
@@ -175,7 +175,7 @@ export class PgInboxStorage implements InboxStorage {
   }
 
   async bySeq(namespace: string, sourceOrigin: string, seq: number): Promise<InboxRow | undefined> {
-    const r = await this.#handle.live.row<InboxRecord>(
+    const r = await this.#handle.db.row<InboxRecord>(
       `SELECT ${INBOX_COLUMNS} FROM inbox_messages WHERE namespace = $1 AND source_origin = $2 AND seq = $3`,
       [namespace, sourceOrigin, seq],
     );
@@ -183,7 +183,7 @@ export class PgInboxStorage implements InboxStorage {
   }
 
   async streamFrom(namespace: string, sourceOrigin: string, seq: number, limit: number): Promise<InboxRow[]> {
-    const rows = await this.#handle.live.rows<InboxRecord>(
+    const rows = await this.#handle.db.rows<InboxRecord>(
       `SELECT ${INBOX_COLUMNS} FROM inbox_messages WHERE namespace = $1 AND source_origin = $2 AND seq >= $3
        ORDER BY seq LIMIT $4`,
       [namespace, sourceOrigin, seq, limit],
@@ -192,13 +192,13 @@ export class PgInboxStorage implements InboxStorage {
   }
 
   async nextSeq(namespace: string, sourceOrigin: string): Promise<number> {
-    return nextSeqIn(this.#handle.live, namespace, sourceOrigin);
+    return nextSeqIn(this.#handle.db, namespace, sourceOrigin);
   }
 
   /** Under the stream's lock: three reads (ids, seq holders, next seq), the decision, one INSERT for every held row. */
   async admit(namespace: string, sourceOrigin: string, messages: readonly NewInboxRow[]): Promise<Admission[]> {
     if (messages.length === 0) return [];
-    return this.#handle.live.transaction(
+    return this.#handle.db.transaction(
       async (tx) => {
         await this.#fence.check(tx);
         const ids = await tx.rows<{ source_index: number; message_id: string }>(
@@ -233,7 +233,7 @@ export class PgInboxStorage implements InboxStorage {
         ...(listed.length > 0 ? [itemsLock(namespace)] : []),
       ]),
     ].sort();
-    await this.#handle.live.transaction(async (tx) => {
+    await this.#handle.db.transaction(async (tx) => {
       await this.#fence.check(tx);
       // In one order everywhere, so two settlements never wait for each other's locks.
       for (const lock of locks) await tx.run('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [lock]);
@@ -258,7 +258,7 @@ export class PgInboxStorage implements InboxStorage {
   }
 
   async items(namespace: string, after: number, limit: number): Promise<StoredInboxItem[]> {
-    const rows = await this.#handle.live.rows<InboxRecord & { cursor: number }>(
+    const rows = await this.#handle.db.rows<InboxRecord & { cursor: number }>(
       `SELECT i.cursor AS cursor, ${INBOX_COLUMNS_OF_M}
        FROM inbox_items i JOIN inbox_messages m
          ON m.source_origin = i.source_origin AND m.source_index = i.source_index
@@ -269,7 +269,7 @@ export class PgInboxStorage implements InboxStorage {
   }
 
   async lastCursor(namespace: string): Promise<number> {
-    const r = await this.#handle.live.row<{ c: number | null }>(
+    const r = await this.#handle.db.row<{ c: number | null }>(
       'SELECT max(cursor) AS c FROM inbox_items WHERE namespace = $1',
       [namespace],
     );
@@ -277,7 +277,7 @@ export class PgInboxStorage implements InboxStorage {
   }
 
   async scanMark(namespace: string): Promise<number | undefined> {
-    const r = await this.#handle.live.row<{ next_index: number }>(
+    const r = await this.#handle.db.row<{ next_index: number }>(
       'SELECT next_index FROM inbox_scan_marks WHERE namespace = $1',
       [namespace],
     );
@@ -285,7 +285,7 @@ export class PgInboxStorage implements InboxStorage {
   }
 
   async recordIndexesFrom(namespace: string, from: number): Promise<number[]> {
-    const rows = await this.#handle.live.rows<{ record_index: number }>(
+    const rows = await this.#handle.db.rows<{ record_index: number }>(
       `SELECT record_index FROM inbox_messages WHERE namespace = $1 AND record_index >= $2 ORDER BY record_index`,
       [namespace, from],
     );
@@ -293,7 +293,7 @@ export class PgInboxStorage implements InboxStorage {
   }
 
   async applyingRows(): Promise<InboxRow[]> {
-    const rows = await this.#handle.live.rows<InboxRecord>(
+    const rows = await this.#handle.db.rows<InboxRecord>(
       `SELECT ${INBOX_COLUMNS} FROM inbox_messages WHERE state = 'applying' ORDER BY namespace, source_origin, seq`,
     );
     return rows.map(toInboxRow);

@@ -1,7 +1,7 @@
 import type { PgDatabase } from '../../storage/postgres/pg-database.js';
 import { NO_FENCE, type WriteFence } from '../../storage/postgres/write-fence.js';
 import { toColumns } from '../pg-columns.js';
-import { PgStoreHandle } from '../pg-store-handle.js';
+import { PgStoreHandle } from '../../storage/postgres/pg-store-handle.js';
 import { firstPerKeySql } from '../pg-loose-scan.js';
 import {
   LANE_WHERE,
@@ -113,7 +113,10 @@ export class PgOutboxStorage implements OutboxStorage {
 
   /** Connects (if given a URL) and brings the outbox's tables to the current version. */
   static async open(options: PgOutboxStorageOptions): Promise<PgOutboxStorage> {
-    return new PgOutboxStorage(await PgStoreHandle.open(options.db, PG_OUTBOX_SCHEMA), options.fence ?? NO_FENCE);
+    return new PgOutboxStorage(
+      await PgStoreHandle.open({ db: options.db }, PG_OUTBOX_SCHEMA),
+      options.fence ?? NO_FENCE,
+    );
   }
 
   /**
@@ -123,7 +126,7 @@ export class PgOutboxStorage implements OutboxStorage {
    * never moves back).
    */
   async recordSent(rows: readonly OutboxRow[], scanned: readonly ScannedRange[] = []): Promise<OutboxRow[]> {
-    return this.#handle.live.transaction(
+    return this.#handle.db.transaction(
       async (tx) => {
         await this.#fence.check(tx);
         let added: OutboxRow[] = [];
@@ -169,7 +172,7 @@ export class PgOutboxStorage implements OutboxStorage {
   }
 
   async scanMark(namespace: string): Promise<number> {
-    const r = await this.#handle.live.row<{ next_index: number }>(
+    const r = await this.#handle.db.row<{ next_index: number }>(
       'SELECT next_index FROM outbox_scan WHERE namespace = $1',
       [namespace],
     );
@@ -177,7 +180,7 @@ export class PgOutboxStorage implements OutboxStorage {
   }
 
   async streamSeqs(): Promise<Array<StreamRef & { seq: number }>> {
-    const rows = await this.#handle.live.rows<{
+    const rows = await this.#handle.db.rows<{
       namespace: string;
       target_node: string;
       target_namespace: string;
@@ -190,14 +193,14 @@ export class PgOutboxStorage implements OutboxStorage {
   }
 
   async queuedNamespaces(): Promise<string[]> {
-    const rows = await this.#handle.live.rows<{ namespace: string }>(
+    const rows = await this.#handle.db.rows<{ namespace: string }>(
       `SELECT DISTINCT namespace FROM outbox_messages WHERE state = 'queued' ORDER BY namespace`,
     );
     return rows.map((r) => r.namespace);
   }
 
   async markSealed(namespace: string, size: number, dueMs: number): Promise<number> {
-    return this.#handle.live.transaction(async (tx) => {
+    return this.#handle.db.transaction(async (tx) => {
       await this.#fence.check(tx);
       return tx.run(
         `UPDATE outbox_messages SET state = 'sealed', next_attempt_ms = $1
@@ -208,7 +211,7 @@ export class PgOutboxStorage implements OutboxStorage {
   }
 
   async heads(lane: DeliveryLane): Promise<StreamHead[]> {
-    const rows = await this.#handle.live.rows<{
+    const rows = await this.#handle.db.rows<{
       namespace: string;
       target_node: string;
       target_namespace: string;
@@ -218,7 +221,7 @@ export class PgOutboxStorage implements OutboxStorage {
   }
 
   async streamRows(lane: DeliveryLane, stream: StreamRef, limit: number, afterSeq = 0): Promise<OutboxRow[]> {
-    const rows = await this.#handle.live.rows<MessageRecord>(
+    const rows = await this.#handle.db.rows<MessageRecord>(
       `SELECT ${OUTBOX_COLUMNS} FROM outbox_messages
        WHERE ${LANE_WHERE[lane]} AND namespace = $1 AND target_node = $2 AND target_namespace = $3 AND seq > $4
        ORDER BY seq LIMIT $5`,
@@ -231,22 +234,21 @@ export class PgOutboxStorage implements OutboxStorage {
   async update(updates: readonly RowUpdate[]): Promise<void> {
     if (updates.length === 0) return;
     const values = lastPerId(updates).map(updateValues);
-    await this.#handle.live.transaction(async (tx) => {
+    await this.#handle.db.transaction(async (tx) => {
       await this.#fence.check(tx);
       await tx.run(UPDATE_ROWS, toColumns(values, UPDATE_COLUMNS.length));
     });
   }
 
   async row(id: string): Promise<OutboxRow | undefined> {
-    const r = await this.#handle.live.row<MessageRecord>(
-      `SELECT ${OUTBOX_COLUMNS} FROM outbox_messages WHERE id = $1`,
-      [id],
-    );
+    const r = await this.#handle.db.row<MessageRecord>(`SELECT ${OUTBOX_COLUMNS} FROM outbox_messages WHERE id = $1`, [
+      id,
+    ]);
     return r === undefined ? undefined : toOutboxRow(r);
   }
 
   async replies(queryId: string): Promise<string[]> {
-    const rows = await this.#handle.live.rows<{ reply_id: string }>(
+    const rows = await this.#handle.db.rows<{ reply_id: string }>(
       'SELECT reply_id FROM outbox_replies WHERE query_id = $1 ORDER BY reply_id',
       [queryId],
     );
@@ -254,7 +256,7 @@ export class PgOutboxStorage implements OutboxStorage {
   }
 
   async addReply(queryId: string, replyId: string): Promise<void> {
-    await this.#handle.live.transaction(async (tx) => {
+    await this.#handle.db.transaction(async (tx) => {
       await this.#fence.check(tx);
       await tx.run('INSERT INTO outbox_replies (query_id, reply_id) VALUES ($1, $2) ON CONFLICT DO NOTHING', [
         queryId,

@@ -11,10 +11,10 @@ import type {
 import { LEAF_CHUNK, LEAF_CHUNK_TILES, buildLeafRun, runCandidates } from '../leaf-runs.js';
 import { joinHashes, plainView, splitHashes } from '../stored-hashes.js';
 import { storageFailure } from '../storage-failure.js';
-import { PgDatabase, type PgQueryable } from './pg-database.js';
-import { migratePostgres } from './pg-migrations.js';
+import type { PgDatabase, PgQueryable } from './pg-database.js';
 import { PG_LOG_SCHEMA } from './pg-log-schema.js';
-import { NO_FENCE, type WriteFence } from './write-fence.js';
+import { PgStoreHandle } from './pg-store-handle.js';
+import type { WriteFence } from './write-fence.js';
 
 /** Points inside the commit transaction where tests can inject a failure (as SqliteLogStorage's). */
 export type PgCommitStage = 'entries' | 'tiles' | 'tree' | 'leaves';
@@ -98,30 +98,29 @@ function noTreeState(ns: NamespaceKey): RemembrancerError {
  * lost the lease writes nothing.
  */
 export class PgLogStorage {
-  readonly #db: PgDatabase;
-  readonly #ownsDb: boolean;
-  readonly #fence: WriteFence;
+  readonly #handle: PgStoreHandle;
   readonly #faultInjector: ((stage: PgCommitStage) => void) | undefined;
 
-  private constructor(db: PgDatabase, ownsDb: boolean, options: PgLogStorageOptions) {
-    this.#db = db;
-    this.#ownsDb = ownsDb;
-    this.#fence = options.fence ?? NO_FENCE;
+  private constructor(handle: PgStoreHandle, options: PgLogStorageOptions) {
+    this.#handle = handle;
     this.#faultInjector = options.faultInjector;
   }
 
   /** Connects (if given a URL), brings the schema to the current version and checks the owner. */
   static async open(options: PgLogStorageOptions): Promise<PgLogStorage> {
-    const owns = typeof options.db === 'string';
-    const db = typeof options.db === 'string' ? await PgDatabase.open({ url: options.db, what: 'log' }) : options.db;
+    const handle = await PgStoreHandle.open(options, PG_LOG_SCHEMA);
     try {
-      await migratePostgres(db, PG_LOG_SCHEMA);
-      await claimOwner(db, options.owner);
-      return new PgLogStorage(db, owns, options);
+      await claimOwner(handle.db, options.owner);
+      return new PgLogStorage(handle, options);
     } catch (error) {
-      if (owns) await db.close().catch(() => undefined);
+      await handle.close().catch(() => undefined);
       throw storageFailure('cannot open the PostgreSQL log database', error);
     }
+  }
+
+  /** The database, unless closed (SHUTTING_DOWN). */
+  get #db(): PgDatabase {
+    return this.#handle.db;
   }
 
   async loadNamespaces(): Promise<StoredNamespace[]> {
@@ -140,8 +139,7 @@ export class PgLogStorage {
 
   async createNamespace(ns: NewNamespace, initialCheckpoint: StoredCheckpoint): Promise<StoredNamespace> {
     const cp = initialCheckpoint;
-    return this.#db.transaction(async (tx) => {
-      await this.#fence.check(tx);
+    return this.#handle.write(async (tx) => {
       // ON CONFLICT: a concurrent creation by another front end is NAMESPACE_EXISTS, not a driver error.
       const r = await tx.row<{ key: number }>(
         `INSERT INTO log_namespaces (id, origin, log_vkey, created_at, policy) VALUES ($1, $2, $3, $4, $5)
@@ -189,8 +187,7 @@ export class PgLogStorage {
   }
 
   async commitBatch(commits: readonly NamespaceCommit[]): Promise<void> {
-    await this.#db.transaction(async (tx) => {
-      await this.#fence.check(tx);
+    await this.#handle.write(async (tx) => {
       for (const c of commits) await insertEntries(tx, c);
       this.#faultInjector?.('entries');
       for (const c of commits) await upsertTiles(tx, c);
@@ -252,8 +249,7 @@ export class PgLogStorage {
    * the sequenced entries (STORAGE_FAILURE otherwise, nothing written).
    */
   async integrate(commits: readonly IntegrationCommit[]): Promise<void> {
-    await this.#db.transaction(async (tx) => {
-      await this.#fence.check(tx);
+    await this.#handle.write(async (tx) => {
       for (const c of commits) await upsertTiles(tx, c);
       for (const c of commits) {
         const changed = await tx.run(
@@ -278,8 +274,7 @@ export class PgLogStorage {
   }
 
   async indexChunk(ns: NamespaceKey, chunk: number): Promise<void> {
-    await this.#db.transaction(async (tx) => {
-      await this.#fence.check(tx);
+    await this.#handle.write(async (tx) => {
       await writeLeafRun(tx, ns, chunk);
     });
   }
@@ -342,8 +337,7 @@ export class PgLogStorage {
       throw new RemembrancerError('INVALID_ARGUMENT', 'checkpoint retention must be a positive integer');
     }
     if (checkpoints.length === 0) return;
-    await this.#db.transaction(async (tx) => {
-      await this.#fence.check(tx);
+    await this.#handle.write(async (tx) => {
       for (const { ns, checkpoint: cp } of checkpoints) {
         await tx.run('INSERT INTO log_checkpoints (ns, size, root, note, published_at) VALUES ($1, $2, $3, $4, $5)', [
           ns,
@@ -378,9 +372,9 @@ export class PgLogStorage {
     return rows.map(toCheckpoint).reverse();
   }
 
-  /** Closes the pool if the storage opened it; a shared PgDatabase stays open for its other users. */
-  async close(): Promise<void> {
-    if (this.#ownsDb) await this.#db.close();
+  /** Idempotent; closes the pool if the storage opened it (a shared PgDatabase stays open for its other users). */
+  close(): Promise<void> {
+    return this.#handle.close();
   }
 }
 

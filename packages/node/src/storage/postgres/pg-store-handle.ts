@@ -1,6 +1,6 @@
 import { RemembrancerError } from '@vaultmesh/core';
 import { storageFailure } from '../storage-failure.js';
-import { PgDatabase } from './pg-database.js';
+import { PgDatabase, type PgQueryable } from './pg-database.js';
 import { migratePostgres, type PgSchema } from './pg-migrations.js';
 import { NO_FENCE, type WriteFence } from './write-fence.js';
 
@@ -49,6 +49,21 @@ export class PgStoreHandle {
   get db(): PgDatabase {
     if (this.#closed) throw new RemembrancerError('SHUTTING_DOWN', `${this.#store} database is closed`);
     return this.#db;
+  }
+
+  /**
+   * Runs fn in one transaction after the fence check (a front end that lost the lease writes
+   * nothing). `lock` serialises it with every transaction taking the same name, across front
+   * ends: for a read-check-write that rows alone cannot guard.
+   */
+  write<T>(fn: (tx: PgQueryable) => Promise<T>, lock?: string): Promise<T> {
+    return this.db.transaction(
+      async (tx) => {
+        await this.fence.check(tx);
+        return fn(tx);
+      },
+      lock === undefined ? {} : { lock },
+    );
   }
 
   /** Idempotent; closes the pool only if the store opened it. */
