@@ -14,9 +14,9 @@ export interface BenchLog {
   close(): Promise<void>;
 }
 
-export function openBenchLog(name: string, options: { synchronous?: 'FULL' | 'NORMAL' } = {}): BenchLog {
+export async function openBenchLog(name: string, options: { synchronous?: 'FULL' | 'NORMAL' } = {}): Promise<BenchLog> {
   const dir = mkdtempSync(join(tmpdir(), `remembrancer-bench-${name}-`));
-  const engine = openLogEngine({
+  const engine = await openLogEngine({
     dataDir: dir,
     nodeName: 'bench.vaultmesh.local',
     logSeed: crypto.randomBytes(32),

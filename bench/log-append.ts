@@ -6,9 +6,9 @@ import type { BenchContext, BenchResults } from './measure.ts';
 
 export default async function logAppendBench(ctx: BenchContext): Promise<BenchResults> {
   const total = ctx.quick ? 100_000 : 500_000;
-  const log = openBenchLog('append');
+  const log = await openBenchLog('append');
   try {
-    log.engine.createNamespace('bench:append');
+    await log.engine.createNamespace('bench:append');
     await appendMany(log.engine, 'bench:append', 20_000, 1000, 4); // warm-up: JIT, page cache
     ctx.log(`appending ${total.toLocaleString('en-US')} entries in calls of 1,000, 4 in flight`);
     const seconds = await appendMany(log.engine, 'bench:append', total, 1000, 4, 20_000);

@@ -26,14 +26,14 @@ const NOTE = 'a typical small memory record';
 export async function admissionBenchmarks(ctx: BenchContext): Promise<BenchResults> {
   const dir = mkdtempSync(join(tmpdir(), 'remembrancer-bench-admit-'));
   const identity = initNode(dir, 'bench.vaultmesh.local');
-  const engine = openLogEngine({
+  const engine = await openLogEngine({
     dbPath: identity.dbPath,
     nodeName: identity.config.name,
     logSeed: identity.logSeed,
     checkpointIntervalMs: 3_600_000,
     synchronous: 'NORMAL',
   });
-  const services = openNamespaceServices({
+  const services = await openNamespaceServices({
     engine,
     dataDir: dir,
     adminToken: identity.adminToken,

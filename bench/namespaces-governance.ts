@@ -175,7 +175,7 @@ export function generateGovernanceLog(count: number, operatorId: string, seed: U
  * (submissions are checked by the node; these are valid by construction).
  */
 async function seedGovernanceLog(identity: NodeIdentity, docs: readonly GovernanceDocument[]): Promise<void> {
-  const engine = openLogEngine({
+  const engine = await openLogEngine({
     dbPath: identity.dbPath,
     nodeName: identity.config.name,
     logSeed: identity.logSeed,
@@ -183,14 +183,15 @@ async function seedGovernanceLog(identity: NodeIdentity, docs: readonly Governan
     synchronous: 'NORMAL',
   });
   try {
-    if (!engine.getNamespace(GOVERNANCE_NAMESPACE)) engine.createNamespace(GOVERNANCE_NAMESPACE, { system: true });
+    if (!engine.getNamespace(GOVERNANCE_NAMESPACE))
+      await engine.createNamespace(GOVERNANCE_NAMESPACE, { system: true });
     for (let i = 0; i < docs.length; i += 1000) {
       await engine.append(
         GOVERNANCE_NAMESPACE,
         docs.slice(i, i + 1000).map((d) => canonicalBytes(d)),
       );
     }
-    engine.publishCheckpoint(GOVERNANCE_NAMESPACE);
+    await engine.publishCheckpoint(GOVERNANCE_NAMESPACE);
   } finally {
     await engine.close();
   }
@@ -218,7 +219,7 @@ async function serveStartMs(dataDir: string, runs: number): Promise<number[]> {
 async function inProcessOpenMs(identity: NodeIdentity, runs: number): Promise<number> {
   const samples: number[] = [];
   for (let r = 0; r < runs; r++) {
-    const engine = openLogEngine({
+    const engine = await openLogEngine({
       dbPath: identity.dbPath,
       nodeName: identity.config.name,
       logSeed: identity.logSeed,
@@ -227,7 +228,7 @@ async function inProcessOpenMs(identity: NodeIdentity, runs: number): Promise<nu
     });
     try {
       const t0 = performance.now();
-      const services = openNamespaceServices({
+      const services = await openNamespaceServices({
         engine,
         dataDir: identity.dataDir,
         adminToken: identity.adminToken,

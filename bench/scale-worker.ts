@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { crypto, publicKeyBase64 } from '@vaultmesh/core';
 import { buildHttpServer } from '../packages/node/src/http/server.ts';
 import { openNamespaceServices } from '../packages/node/src/namespaces/namespace-services.ts';
+import type { LogEngine } from '../packages/node/src/log/log-engine.ts';
 import { appendMany, openBenchLog } from './bench-log.ts';
 
 const total = Number(process.argv[2]);
@@ -47,26 +48,26 @@ function indices(size: number): () => number {
  * round of each is reported. Alternating rounds see the same machine: on a shared machine another
  * process's load changes over seconds, and two measurements minutes apart would compare it.
  */
-function proofLatencies(
-  engine: ReturnType<typeof openBenchLog>['engine'],
+async function proofLatencies(
+  engine: LogEngine,
   small: string,
   large: string,
   size: number,
-): [number, number] {
+): Promise<[number, number]> {
   const nextSmall = indices(SMALL);
   const nextLarge = indices(size);
   for (let i = 0; i < 20_000; i++) {
-    engine.inclusionProof(small, nextSmall(), SMALL);
-    engine.inclusionProof(large, nextLarge(), size);
+    await engine.inclusionProof(small, nextSmall(), SMALL);
+    await engine.inclusionProof(large, nextLarge(), size);
   }
   const roundsSmall: number[] = [];
   const roundsLarge: number[] = [];
   for (let r = 0; r < 25; r++) {
     let t0 = performance.now();
-    for (let i = 0; i < 1000; i++) engine.inclusionProof(small, nextSmall(), SMALL);
+    for (let i = 0; i < 1000; i++) await engine.inclusionProof(small, nextSmall(), SMALL);
     roundsSmall.push((performance.now() - t0) / 1000);
     t0 = performance.now();
-    for (let i = 0; i < 1000; i++) engine.inclusionProof(large, nextLarge(), size);
+    for (let i = 0; i < 1000; i++) await engine.inclusionProof(large, nextLarge(), size);
     roundsLarge.push((performance.now() - t0) / 1000);
   }
   const median = (a: number[]) => [...a].sort((x, y) => x - y)[a.length >> 1]!;
@@ -79,7 +80,7 @@ function proofLatencies(
  * alternating rounds of 200 requests, median round.
  */
 async function apiProofLatencies(
-  engine: ReturnType<typeof openBenchLog>['engine'],
+  engine: LogEngine,
   small: string,
   large: string,
   size: number,
@@ -87,7 +88,7 @@ async function apiProofLatencies(
   // The node's real request path, namespace rules included (read access is checked per request).
   const rulesDir = mkdtempSync(join(tmpdir(), 'remembrancer-scale-rules-'));
   const seed = crypto.randomBytes(32);
-  const namespaces = openNamespaceServices({
+  const namespaces = await openNamespaceServices({
     engine,
     dataDir: rulesDir,
     adminToken: 'unused',
@@ -137,14 +138,14 @@ async function apiProofLatencies(
   return [median(roundsSmall), median(roundsLarge)];
 }
 
-const log = openBenchLog('scale');
+const log = await openBenchLog('scale');
 let small: number;
 let large: number;
 let apiSmall: number;
 let apiLarge: number;
 let fillSeconds: number;
 try {
-  log.engine.createNamespace(NS);
+  await log.engine.createNamespace(NS);
   await appendMany(log.engine, NS, SMALL, 1000, 2);
   const t0 = performance.now();
   let done = SMALL;
@@ -159,9 +160,9 @@ try {
   }
   fillSeconds = (performance.now() - t0) / 1000;
   // The 10,000-entry log, written just now (as a small log is: its tiles are in memory).
-  log.engine.createNamespace(SMALL_NS);
+  await log.engine.createNamespace(SMALL_NS);
   await appendMany(log.engine, SMALL_NS, SMALL, 1000, 2);
-  [small, large] = proofLatencies(log.engine, SMALL_NS, NS, total);
+  [small, large] = await proofLatencies(log.engine, SMALL_NS, NS, total);
   [apiSmall, apiLarge] = await apiProofLatencies(log.engine, SMALL_NS, NS, total);
 } finally {
   await log.close();

@@ -22,7 +22,7 @@ export async function appendOffline(
   entries: readonly Record<string, unknown>[],
 ): Promise<number> {
   const identity = loadNode(dataDir);
-  const engine = openLogEngine({
+  const engine = await openLogEngine({
     dbPath: identity.dbPath,
     nodeName: identity.config.name,
     logSeed: identity.logSeed,
@@ -34,7 +34,7 @@ export async function appendOffline(
       namespace,
       entries.map((e) => canonicalBytes(e)),
     );
-    const cp = engine.publishCheckpoint(namespace);
+    const cp = await engine.publishCheckpoint(namespace);
     if (!cp) throw new Error(`no checkpoint of ${namespace} after appending`);
     return cp.size;
   } finally {

@@ -81,6 +81,7 @@ export class AnchoringService {
       catchUp: () => {
         if (this.#unsubscribe !== undefined) options.cadence.tick();
       },
+      onError: (error) => options.logger?.error({ err: error }, 'anchoring: handling a cadence due event failed'),
     });
     this.signer = new EpochSigner({
       self: options.self,
@@ -137,7 +138,7 @@ export class AnchoringService {
   }
 
   /** This node's leaves for a collaborative epoch (peer route). */
-  peerLeaves(target: string, epoch: number): unknown[] {
+  async peerLeaves(target: string, epoch: number): Promise<unknown[]> {
     this.#target(target);
     return this.coordinator.leavesFor(target, epoch);
   }
@@ -203,7 +204,7 @@ export class AnchoringService {
    * epoch whose leaf of this namespace covers the entry, as a federation receipt, with the
    * consistency proof from the entry receipt's checkpoint (`receiptSize`) to the anchored one.
    */
-  anchorsFor(ns: NamespaceRecord, index: number, receiptSize: number): EntryAnchor[] {
+  async anchorsFor(ns: NamespaceRecord, index: number, receiptSize: number): Promise<EntryAnchor[]> {
     const firsts = new Map<string, { target: string; epoch: number; mode: EpochMode; node: string; size: number }>();
     for (const a of this.store.anchorsCovering(ns.origin, index)) {
       const key = `${a.target}|${a.mode}|${a.node}`;
@@ -221,7 +222,7 @@ export class AnchoringService {
         anchor.consistency = {
           from,
           to,
-          proof: this.#o.engine.consistencyProof(ns.id, from, to).map((h) => base64Encode(h)),
+          proof: (await this.#o.engine.consistencyProof(ns.id, from, to)).map((h) => base64Encode(h)),
         };
       }
       out.push(anchor);

@@ -244,7 +244,7 @@ export class EpochCoordinator {
     }
     const proposal =
       this.#reusableProposal(registry, cfg, epoch, outcomes) ??
-      this.#freshProposal(registry, target, epoch, others, await peerLeaves);
+      (await this.#freshProposal(registry, target, epoch, others, await peerLeaves));
     if (proposal === undefined) {
       this.#o.store.markEpoch(cfg.id, epoch, 'collaborative', '', 'empty', this.#now());
       return;
@@ -328,15 +328,15 @@ export class EpochCoordinator {
    * Gathers every active peer's leaves (this node's first; `answers` are the others', in `others`
    * order) into a new epoch tree; undefined if there are none.
    */
-  #freshProposal(
+  async #freshProposal(
     registry: RegistrySet,
     target: AnchorTarget,
     epoch: number,
     others: RegistryPeer[],
     answers: PromiseSettledResult<unknown[]>[],
-  ): CheckedProposal | undefined {
+  ): Promise<CheckedProposal | undefined> {
     const cfg = target.config;
-    const offered: { from: string; leaf: unknown }[] = this.leavesFor(cfg.id, epoch).map((leaf) => ({
+    const offered: { from: string; leaf: unknown }[] = (await this.leavesFor(cfg.id, epoch)).map((leaf) => ({
       from: this.#o.self,
       leaf,
     }));
@@ -454,7 +454,7 @@ export class EpochCoordinator {
   async #anchorAlone(target: AnchorTarget, epoch: number): Promise<void> {
     const cfg = target.config;
     const registry = this.#o.signer.registry();
-    const leaves = this.#o.leaves.pending(cfg.id);
+    const leaves = await this.#o.leaves.pending(cfg.id);
     if (leaves.length === 0) {
       this.#idle.set(cfg.id, epoch);
       return;
@@ -538,7 +538,7 @@ export class EpochCoordinator {
    * This node's leaves for a collaborative epoch: its pending ones, less those it signed into
    * another epoch still in play whose outcome it does not know yet.
    */
-  leavesFor(target: string, epoch: number): EpochLeaf[] {
+  async leavesFor(target: string, epoch: number): Promise<EpochLeaf[]> {
     const registry = this.#o.registry.latest();
     const cfg = this.#o.targets.get(target)?.config;
     if (registry === undefined || cfg === undefined) return this.#o.leaves.pending(target);

@@ -1,7 +1,7 @@
 import { base64Encode, type EpochLeaf } from '@vaultmesh/core';
 import type { LogEngine, NamespaceRecord, PublishedCheckpoint } from '../log/log-engine.js';
 import type { CadenceDueEvent } from '../namespaces/cadence-scheduler.js';
-import type { Sealing, WitnessPolicy } from '../namespaces/sealing.js';
+import type { SealedCheckpoint, Sealing, WitnessPolicy } from '../namespaces/sealing.js';
 import type { AnchorStore } from './anchor-store.js';
 
 /** Most leaves one node offers one epoch; more wait for the next (keeps a proposal within the peer body limit). */
@@ -26,6 +26,8 @@ export interface LocalLeavesOptions {
    * offered: a namespace due at the very moment an epoch closes is in that epoch, not the next.
    */
   catchUp?: () => void;
+  /** Receives errors of due events handled in the background (they have no caller to throw to). */
+  onError?: (error: unknown) => void;
 }
 
 /**
@@ -36,6 +38,8 @@ export interface LocalLeavesOptions {
  */
 export class LocalLeaves {
   readonly #o: LocalLeavesOptions;
+  /** Due events being handled, one at a time in the order heard; pending() waits for them. */
+  #handling: Promise<void> = Promise.resolve();
 
   constructor(options: LocalLeavesOptions) {
     this.#o = options;
@@ -44,14 +48,18 @@ export class LocalLeaves {
   /**
    * Handles one cadence due event (CadenceScheduler.onDue), then records it as seen: an event
    * replayed after a crash (replayMissed) is handled again, which is harmless — queueing is an
-   * upsert and a skip is only counted.
+   * upsert and a skip is only counted. The namespace's sealed checkpoint is read from the log
+   * (awaited) after the events heard before it are handled; errors go to onError.
    */
   onDue(event: CadenceDueEvent): void {
-    // One transaction: the queueing, its counter and the seen mark cost one commit, not three.
-    this.#o.store.atomically(() => {
-      this.#handleDue(event);
-      this.#o.store.markDueSeen(event.namespace, event.level, event.target, event.dueAtMs);
-    });
+    this.#handling = this.#handling
+      .then(() => this.#handleDue(event))
+      .catch((error: unknown) => this.#o.onError?.(error));
+  }
+
+  /** Resolves once every due event heard so far is handled. */
+  handled(): Promise<void> {
+    return this.#handling;
   }
 
   /**
@@ -70,15 +78,25 @@ export class LocalLeaves {
     return replayed;
   }
 
-  #handleDue(event: CadenceDueEvent): void {
+  async #handleDue(event: CadenceDueEvent): Promise<void> {
+    const ns = this.#o.engine.getNamespace(event.namespace);
+    // Read before the transaction, which cannot await.
+    const sealed = ns && (await this.#o.sealing.latestSealed(ns));
+    // One transaction: the queueing, its counter and the seen mark cost one commit, not three.
+    this.#o.store.atomically(() => {
+      this.#recordDue(event, ns, sealed);
+      this.#o.store.markDueSeen(event.namespace, event.level, event.target, event.dueAtMs);
+    });
+  }
+
+  #recordDue(event: CadenceDueEvent, ns: NamespaceRecord | undefined, sealed: SealedCheckpoint | undefined): void {
     const { store } = this.#o;
     if (!this.#o.isConfigured(event.target)) {
       store.bump('skips', `${event.target}|target-not-configured`);
       return;
     }
-    const ns = this.#o.engine.getNamespace(event.namespace);
     if (ns === undefined) return;
-    const verdict = this.#verdict(event.target, ns);
+    const verdict = this.#verdict(event.target, ns, sealed);
     if (verdict.kind === 'skip') {
       store.bump('skips', `${event.target}|${verdict.reason}`);
       return;
@@ -87,11 +105,14 @@ export class LocalLeaves {
     store.bump('due', event.target);
   }
 
-  #verdict(target: string, ns: NamespaceRecord): { kind: 'skip'; reason: SkipReason } | { kind: 'leaf'; size: number } {
+  #verdict(
+    target: string,
+    ns: NamespaceRecord,
+    sealed: SealedCheckpoint | undefined,
+  ): { kind: 'skip'; reason: SkipReason } | { kind: 'leaf'; size: number } {
     const anchored = this.#o.store.anchoredSize(target, ns.origin);
     const latest = this.#o.engine.latestCheckpoint(ns.id);
     if (latest === undefined || latest.size === 0) return { kind: 'skip', reason: 'no-checkpoint' };
-    const sealed = this.#o.sealing.latestSealed(ns);
     if (sealed !== undefined && sealed.checkpoint.size > anchored)
       return { kind: 'leaf', size: sealed.checkpoint.size };
     return { kind: 'skip', reason: latest.size > anchored ? 'not-sealed' : 'nothing-new' };
@@ -102,9 +123,11 @@ export class LocalLeaves {
    * checkpoint past what is anchored there. Queued namespaces that have nothing new any more
    * (anchored meanwhile by another epoch) leave the queue.
    */
-  pending(target: string, inFlight: ReadonlyMap<string, number> = new Map()): EpochLeaf[] {
+  async pending(target: string, inFlight: ReadonlyMap<string, number> = new Map()): Promise<EpochLeaf[]> {
     const { store, engine } = this.#o;
     this.#o.catchUp?.();
+    // The events catchUp just delivered (and any before) are queued before the queue is read.
+    await this.#handling;
     const out: EpochLeaf[] = [];
     for (const due of store.due(target)) {
       if (out.length >= MAX_LOCAL_LEAVES_PER_EPOCH) break;
@@ -113,7 +136,7 @@ export class LocalLeaves {
         store.clearDue(target, due.namespace);
         continue;
       }
-      const sealed = this.#o.sealing.latestSealed(ns);
+      const sealed = await this.#o.sealing.latestSealed(ns);
       const anchored = store.anchoredSize(target, ns.origin);
       if (sealed === undefined || sealed.checkpoint.size <= anchored) {
         if (anchored >= due.sealedSize) store.clearDue(target, due.namespace);

@@ -1,3 +1,4 @@
+import type { TableCopy } from '../storage/migration/table-copy.js';
 import type { PgSchema } from '../storage/postgres/pg-migrations.js';
 
 /**
@@ -128,3 +129,67 @@ export const PG_ANCHOR_SCHEMA: PgSchema = {
     `,
   ],
 };
+
+/**
+ * How a SQLite anchoring file (anchor-schema.ts, version 3, with the chain journal) becomes these
+ * tables (`remembrancer migrate`): same names, rows and values; the ids of failures and chain
+ * events kept (they order them, newest first, and pruning goes by them).
+ */
+export const ANCHOR_TABLE_COPIES: readonly TableCopy[] = [
+  { from: 'anchor_due', to: 'anchor_due', columns: ['target', 'namespace', 'due_at_ms', 'sealed_size'] },
+  { from: 'anchor_due_seen', to: 'anchor_due_seen', columns: ['namespace', 'level', 'target', 'due_at_ms'] },
+  { from: 'anchor_anchored', to: 'anchor_anchored', columns: ['target', 'origin', 'size', 'epoch'] },
+  {
+    from: 'anchor_signed_roots',
+    to: 'anchor_signed_roots',
+    columns: ['target', 'epoch', 'mode', 'root', 'statement', 'leaves', 'sig', 'signed_at'],
+  },
+  {
+    from: 'anchor_epochs',
+    to: 'anchor_epochs',
+    columns: ['target', 'epoch', 'mode', 'node', 'status', 'finalization', 'updated_at'],
+  },
+  {
+    from: 'anchor_epoch_leaves',
+    to: 'anchor_epoch_leaves',
+    columns: ['origin', 'size', 'target', 'epoch', 'mode', 'node', 'leaf_index'],
+  },
+  {
+    from: 'anchor_duplicates',
+    to: 'anchor_duplicates',
+    columns: ['target', 'epoch', 'mode', 'node', 'digest', 'evidence', 'received'],
+  },
+  { from: 'anchor_counters', to: 'anchor_counters', columns: ['name', 'label', 'value'] },
+  {
+    from: 'anchor_failures',
+    to: 'anchor_failures',
+    columns: ['id', 'target', 'epoch', 'reason', 'at_ms'],
+    identity: 'id',
+  },
+  {
+    from: 'anchor_chain_attempts',
+    to: 'anchor_chain_attempts',
+    columns: [
+      'target',
+      'epoch',
+      'mode',
+      'node',
+      'txid',
+      'attempt',
+      'state',
+      'block_hash',
+      'height',
+      'confirmations',
+      'cost',
+      'created_at_ms',
+      'sent_at_ms',
+      'updated_at_ms',
+    ],
+  },
+  {
+    from: 'anchor_chain_events',
+    to: 'anchor_chain_events',
+    columns: ['id', 'target', 'epoch', 'mode', 'node', 'txid', 'event', 'detail', 'at_ms'],
+    identity: 'id',
+  },
+];

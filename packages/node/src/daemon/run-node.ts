@@ -288,7 +288,7 @@ async function startNode(
   const outbox = await life.open(
     'outbox',
     () =>
-      new Outbox({
+      Outbox.open({
         dataDir: options.dataDir,
         self: config.name,
         engine,

@@ -1,3 +1,4 @@
+import type { TableCopy } from '../storage/migration/table-copy.js';
 import type { PgSchema } from '../storage/postgres/pg-migrations.js';
 
 /**
@@ -58,3 +59,33 @@ export const PG_FEDERATION_SCHEMA: PgSchema = {
     `,
   ],
 };
+
+/**
+ * How the SQLite federation file (federation.sqlite, federation-store.ts's tables with
+ * evidence.registry_version) becomes these tables (`remembrancer migrate`): same rows and values,
+ * the SQLite names without the prefix.
+ */
+export const FEDERATION_TABLE_COPIES: readonly TableCopy[] = [
+  {
+    from: 'registry_versions',
+    to: 'federation_registry_versions',
+    columns: ['version', 'digest', 'doc', 'accepted_at'],
+  },
+  { from: 'seen_nonces', to: 'federation_nonces', columns: ['keyid', 'nonce', 'created'] },
+  {
+    from: 'cosignatures',
+    to: 'federation_cosignatures',
+    columns: ['origin', 'size', 'root', 'witness', 'line', 'timestamp'],
+  },
+  {
+    from: 'evidence',
+    to: 'federation_evidence',
+    columns: ['digest', 'origin', 'doc', 'received_at', 'registry_version'],
+  },
+  {
+    from: 'epoch_signatures',
+    to: 'federation_epoch_signatures',
+    columns: ['epoch_key', 'signer', 'statement', 'sig', 'seen_at'],
+  },
+  { from: 'evidence_deliveries', to: 'federation_evidence_deliveries', columns: ['digest', 'peer', 'delivered_at'] },
+];

@@ -7,16 +7,16 @@ import { indexParam } from './params.js';
  * attacker-controlled query parameters. Shared by the public proof route and the peer route that
  * serves private namespaces' hashes to the equivocation monitor.
  */
-export function consistencyProofAnswer(
+export async function consistencyProofAnswer(
   engine: LogEngine,
   ns: NamespaceRecord,
   query: Record<string, string | undefined>,
-): { from: number; to: number; proof: string[] } {
+): Promise<{ from: number; to: number; proof: string[] }> {
   const from = indexParam('from', query.from);
   const to = indexParam('to', query.to);
   if (from > to) throw new RemembrancerError('INVALID_RANGE', `from (${from}) is greater than to (${to})`);
   const treeSize = engine.integratedSize(ns.id);
   if (to > treeSize) throw new RemembrancerError('SIZE_OUT_OF_RANGE', `to ${to} is beyond the tree size ${treeSize}`);
-  const proof = from === 0 ? [] : engine.consistencyProof(ns.id, from, to);
+  const proof = from === 0 ? [] : await engine.consistencyProof(ns.id, from, to);
   return { from, to, proof: proof.map(base64Encode) };
 }

@@ -9,10 +9,16 @@ import type { NamespaceState } from './namespace-state.js';
  * the namespace's latest, so nothing is ever served that a restart would forget. Checkpoints are
  * taken of the integrated tree only, whose earlier states are prefixes of it, so every checkpoint
  * is consistent with every earlier one by construction.
+ *
+ * Publications run one at a time (timer ticks, publishCheckpoint calls, the last one on close):
+ * each decides what to sign only once the one before is stored, so a size is never signed twice
+ * and a namespace's latest only grows.
  */
 export class CheckpointPublisher {
   private timer: NodeJS.Timeout | undefined;
   private published = 0;
+  /** The publication running or last run; the next one starts when it settles. */
+  private tail: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly storage: LogStorage,
@@ -20,22 +26,29 @@ export class CheckpointPublisher {
     private readonly logger: LogEngineLogger,
   ) {}
 
-  /** Signs a checkpoint of the current tree if it grew since the latest; returns the latest. */
-  publish(st: NamespaceState): PublishedCheckpoint | undefined {
-    this.publishMany([st]);
+  /** Signs a checkpoint of the current tree if it grew since the latest; resolves to the latest. */
+  async publish(st: NamespaceState): Promise<PublishedCheckpoint | undefined> {
+    await this.serialized(() => this.publishMany([st]));
     return st.latest;
   }
 
-  /** Publishes for every namespace that grew, in one storage transaction; logs instead of throwing. */
-  publishAll(states: Iterable<NamespaceState>): void {
+  /** Publishes for every namespace that grew, in one storage transaction; logs instead of rejecting. */
+  async publishAll(states: () => Iterable<NamespaceState>): Promise<void> {
     try {
-      this.publishMany(states);
+      await this.serialized(() => this.publishMany(states()));
     } catch (error) {
       this.logger.error({ err: error }, 'checkpoint publication failed');
     }
   }
 
-  private publishMany(states: Iterable<NamespaceState>): void {
+  /** Runs `fn` after every publication before it has settled (whatever its outcome). */
+  private serialized(fn: () => Promise<void>): Promise<void> {
+    const run = this.tail.then(fn);
+    this.tail = run.catch(() => undefined);
+    return run;
+  }
+
+  private async publishMany(states: Iterable<NamespaceState>): Promise<void> {
     const signed: { st: NamespaceState; checkpoint: PublishedCheckpoint }[] = [];
     const publishedAt = new Date().toISOString();
     for (const st of states) {
@@ -47,7 +60,7 @@ export class CheckpointPublisher {
       signed.push({ st, checkpoint: { size, root, note, publishedAt } });
     }
     if (signed.length === 0) return;
-    this.storage.appendCheckpoints(
+    await this.storage.appendCheckpoints(
       signed.map(({ st, checkpoint }) => ({ ns: st.key, checkpoint })),
       this.retain,
     );
@@ -59,7 +72,13 @@ export class CheckpointPublisher {
   start(intervalMs: number, states: () => Iterable<NamespaceState>): void {
     this.stop();
     if (intervalMs <= 0) return;
-    this.timer = setInterval(() => this.publishAll(states()), intervalMs);
+    let ticking = false;
+    this.timer = setInterval(() => {
+      // The previous tick is still storing (a slow database): skip this one rather than pile up.
+      if (ticking) return;
+      ticking = true;
+      void this.publishAll(states).finally(() => (ticking = false));
+    }, intervalMs);
     // The timer alone must not keep a process alive (CLI commands, tests); a server has its socket.
     this.timer.unref();
   }

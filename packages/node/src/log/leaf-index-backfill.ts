@@ -11,9 +11,13 @@ import type { NamespaceState } from './namespace-state.js';
  * commits on its own: a kill mid-way resumes where the stored runs end. Afterwards every commit
  * that completes a chunk writes its run. Returns the number of entries indexed.
  */
-export function backfillLeafIndex(st: NamespaceState, storage: LogStorage, logger: LogEngineLogger): number {
+export async function backfillLeafIndex(
+  st: NamespaceState,
+  storage: LogStorage,
+  logger: LogEngineLogger,
+): Promise<number> {
   const size = st.range.size;
-  const start = storage.leafIndexedSize(st.key);
+  const start = await storage.leafIndexedSize(st.key);
   if (start % LEAF_CHUNK !== 0 || start > size) {
     throw new RemembrancerError(
       'STORAGE_FAILURE',
@@ -23,7 +27,7 @@ export function backfillLeafIndex(st: NamespaceState, storage: LogStorage, logge
   const end = size - (size % LEAF_CHUNK);
   if (start === end) return 0;
   const t0 = performance.now();
-  for (let chunk = start / LEAF_CHUNK; chunk < end / LEAF_CHUNK; chunk++) storage.indexChunk(st.key, chunk);
+  for (let chunk = start / LEAF_CHUNK; chunk < end / LEAF_CHUNK; chunk++) await storage.indexChunk(st.key, chunk);
   logger.info(
     { namespace: st.record.id, from: start, to: end, ms: Math.round(performance.now() - t0) },
     'leaf-hash index back-filled',

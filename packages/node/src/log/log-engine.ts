@@ -29,8 +29,13 @@ export interface PublishedCheckpoint {
   publishedAt: string;
 }
 
+/**
+ * Methods that read or write storage return promises and reject (never throw), whatever the
+ * backend; what the engine answers from memory (namespaces, sizes, the latest checkpoint) stays
+ * synchronous.
+ */
 export interface LogEngine {
-  createNamespace(id: string, policy?: Record<string, unknown>): NamespaceRecord;
+  createNamespace(id: string, policy?: Record<string, unknown>): Promise<NamespaceRecord>;
   getNamespace(id: string): NamespaceRecord | undefined;
   listNamespaces(): NamespaceRecord[];
 
@@ -47,31 +52,31 @@ export interface LogEngine {
   storedBytes(namespace: string): number;
   /** Size of the tree whose hashes are integrated (proofs and roots are available up to it). */
   integratedSize(namespace: string): number;
-  getEntry(namespace: string, index: number): Uint8Array | undefined;
-  getEntries(namespace: string, start: number, end: number): Uint8Array[];
+  getEntry(namespace: string, index: number): Promise<Uint8Array | undefined>;
+  getEntries(namespace: string, start: number, end: number): Promise<Uint8Array[]>;
 
   /** RFC 6962 root of the first `size` leaves; size ≤ integratedSize. */
-  rootAt(namespace: string, size: number): Uint8Array;
-  inclusionProof(namespace: string, index: number, size: number): Uint8Array[];
-  consistencyProof(namespace: string, from: number, to: number): Uint8Array[];
-  leafHashAt(namespace: string, index: number): Uint8Array;
+  rootAt(namespace: string, size: number): Promise<Uint8Array>;
+  inclusionProof(namespace: string, index: number, size: number): Promise<Uint8Array[]>;
+  consistencyProof(namespace: string, from: number, to: number): Promise<Uint8Array[]>;
+  leafHashAt(namespace: string, index: number): Promise<Uint8Array>;
   /**
    * The first index whose RFC 6962 leaf hash is `leafHash`, or undefined. NOT_FOUND if this
    * engine keeps no leaf-hash index (leafIndex: false).
    */
-  findLeaf(namespace: string, leafHash: Uint8Array): number | undefined;
+  findLeaf(namespace: string, leafHash: Uint8Array): Promise<number | undefined>;
 
   /** C2SP tlog-tiles: hash tile bytes (width×32) at tile level L, index N; undefined if not (yet) available at that width. */
-  readTile(namespace: string, level: number, index: number, width: number): Uint8Array | undefined;
+  readTile(namespace: string, level: number, index: number, width: number): Promise<Uint8Array | undefined>;
   /** C2SP tlog-tiles entry bundle: entries [index*256, index*256+width), each as 2-byte big-endian length ‖ data. */
-  readEntryBundle(namespace: string, index: number, width: number): Uint8Array | undefined;
+  readEntryBundle(namespace: string, index: number, width: number): Promise<Uint8Array | undefined>;
 
   /** Latest checkpoint published (signed) for the namespace, if any. */
   latestCheckpoint(namespace: string): PublishedCheckpoint | undefined;
   /** Checkpoints ever published for the namespace, oldest first (bounded by limit, newest kept). */
-  checkpointHistory(namespace: string, limit?: number): PublishedCheckpoint[];
-  /** Signs and stores a checkpoint now if the tree grew since the last one; returns it (or the unchanged latest). */
-  publishCheckpoint(namespace: string): PublishedCheckpoint | undefined;
+  checkpointHistory(namespace: string, limit?: number): Promise<PublishedCheckpoint[]>;
+  /** Signs and stores a checkpoint now if the tree grew since the last one; resolves to it (or the unchanged latest). */
+  publishCheckpoint(namespace: string): Promise<PublishedCheckpoint | undefined>;
 
   /** Flushes queued work, stops timers, closes storage. Pending appends either commit or reject. */
   close(): Promise<void>;

@@ -58,7 +58,8 @@ function checkTileCoordinates(level: number, index: number, width: number): void
 /**
  * The read side of a namespace's log: entries, roots, proofs, tiles and entry bundles, all from
  * the integrated tree. Arguments are checked here (they come from requests); the namespace
- * state is the caller's lookup.
+ * state is the caller's lookup. Every method is async (storage may answer over a network) and
+ * rejects rather than throws; computations over hashes run inside TileStore.read().
  */
 export class LogReader {
   constructor(
@@ -66,20 +67,20 @@ export class LogReader {
     private readonly tiles: TileStore,
   ) {}
 
-  getEntry(st: NamespaceState, index: number): Uint8Array | undefined {
+  async getEntry(st: NamespaceState, index: number): Promise<Uint8Array | undefined> {
     if (!Number.isSafeInteger(index) || index < 0 || index >= st.range.size) return undefined;
-    const e = this.storage.readEntry(st.key, index);
+    const e = await this.storage.readEntry(st.key, index);
     return e === undefined ? undefined : plainBytes(e);
   }
 
   /** Entries [start, min(end, size)), in order. */
-  getEntries(st: NamespaceState, start: number, end: number): Uint8Array[] {
+  async getEntries(st: NamespaceState, start: number, end: number): Promise<Uint8Array[]> {
     checkIndex('start', start);
     checkIndex('end', end);
     if (start > end) throw new RemembrancerError('INVALID_RANGE', `range [${start}, ${end}) is reversed`);
     const stop = Math.min(end, st.range.size);
     if (start >= stop) return [];
-    const out = this.storage.readEntries(st.key, start, stop).map(plainBytes);
+    const out = (await this.storage.readEntries(st.key, start, stop)).map(plainBytes);
     if (out.length !== stop - start) {
       throw new RemembrancerError(
         'STORAGE_FAILURE',
@@ -89,44 +90,47 @@ export class LogReader {
     return out;
   }
 
-  rootAt(st: NamespaceState, size: number): Uint8Array {
+  async rootAt(st: NamespaceState, size: number): Promise<Uint8Array> {
     checkSize(st, size);
     if (size === st.range.size) return (st.root ??= st.range.root()).slice();
-    return rootFromEdge(this.edge(st, size)).slice();
+    return this.tiles.read(() => rootFromEdge(this.edge(st, size)).slice());
   }
 
-  inclusionProof(st: NamespaceState, index: number, size: number): Uint8Array[] {
+  async inclusionProof(st: NamespaceState, index: number, size: number): Promise<Uint8Array[]> {
     checkSize(st, size);
     checkIndex('index', index);
     if (index >= size)
       throw new RemembrancerError('INDEX_OUT_OF_RANGE', `index ${index} is not below tree size ${size}`);
-    return inclusionProofFromTiles(this.tiles, st.key, index, size, (s) => this.edge(st, s));
+    return this.tiles.read(() => inclusionProofFromTiles(this.tiles, st.key, index, size, (s) => this.edge(st, s)));
   }
 
-  consistencyProof(st: NamespaceState, from: number, to: number): Uint8Array[] {
+  async consistencyProof(st: NamespaceState, from: number, to: number): Promise<Uint8Array[]> {
     checkIndex('from', from);
     checkSize(st, to);
     if (from > to)
       throw new RemembrancerError('INVALID_RANGE', `consistency proof from size ${from} to smaller size ${to}`);
-    return hashPlan(consistencyProofPlan(from, to), this.tiles.reader(st.key), () => this.edge(st, to));
+    const plan = consistencyProofPlan(from, to);
+    return this.tiles.read(() => hashPlan(plan, this.tiles.reader(st.key), () => this.edge(st, to)));
   }
 
-  leafHashAt(st: NamespaceState, index: number): Uint8Array {
+  async leafHashAt(st: NamespaceState, index: number): Promise<Uint8Array> {
     checkIndex('index', index);
     if (index >= st.range.size) {
       throw new RemembrancerError('INDEX_OUT_OF_RANGE', `index ${index} is not below tree size ${st.range.size}`);
     }
     // One hash: read through the mirror if the tile is not in memory, rather than caching 16 KiB.
-    const h = this.tiles.reader(st.key)(0, index);
-    if (h === undefined) throw missingHash(0, index);
-    return h.slice();
+    return this.tiles.read(() => {
+      const h = this.tiles.reader(st.key)(0, index);
+      if (h === undefined) throw missingHash(0, index);
+      return h.slice();
+    });
   }
 
   /**
    * The first index whose leaf hash is `leafHash`, from the leaf-hash index (whose keys may
    * collide: each candidate is checked against the tree), or undefined if no entry has it.
    */
-  findLeaf(st: NamespaceState, leafHash: Uint8Array): number | undefined {
+  async findLeaf(st: NamespaceState, leafHash: Uint8Array): Promise<number | undefined> {
     if (!(leafHash instanceof Uint8Array) || leafHash.length !== HASH_SIZE) {
       throw new RemembrancerError('INVALID_ARGUMENT', `a leaf hash is ${HASH_SIZE} bytes`);
     }
@@ -134,17 +138,18 @@ export class LogReader {
     // Complete chunks: their runs, a chunk with candidates at a time (many copies of one entry
     // are read only as far as the first chunk holding one).
     for (let from = 0; ;) {
-      const found = this.storage.leafCandidates(st.key, leafHash, from);
+      const found = await this.storage.leafCandidates(st.key, leafHash, from);
       if (found === undefined) break;
       for (const index of found.indices) {
-        if (index < size && bytesEqual(this.leafHashAt(st, index), leafHash)) return index;
+        if (index < size && bytesEqual(await this.leafHashAt(st, index), leafHash)) return index;
       }
       from = found.chunk + 1;
     }
     // The entries after the last run: their leaf hashes are the level-0 tiles of the chunk.
-    const indexed = Math.min(this.storage.leafIndexedSize(st.key), size);
+    const indexed = Math.min(await this.storage.leafIndexedSize(st.key), size);
     for (let t = Math.floor(indexed / TILE_WIDTH); t * TILE_WIDTH < size; t++) {
-      const tile = this.tiles.tile(st.key, 0, t);
+      // Whole tiles (immutable objects), so a view of one may be held across the next await.
+      const tile = await this.tiles.load(st.key, 0, t);
       if (tile === undefined) throw missingHash(0, t * TILE_WIDTH);
       const n = Math.min(tile.width, size - t * TILE_WIDTH);
       for (let i = 0; i < n; i++) if (hashAt(tile.data, i, leafHash)) return t * TILE_WIDTH + i;
@@ -152,18 +157,18 @@ export class LogReader {
     return undefined;
   }
 
-  readTile(st: NamespaceState, level: number, index: number, width: number): Uint8Array | undefined {
+  async readTile(st: NamespaceState, level: number, index: number, width: number): Promise<Uint8Array | undefined> {
     checkTileCoordinates(level, index, width);
-    const t = this.tiles.tile(st.key, level, index);
+    const t = await this.tiles.load(st.key, level, index);
     if (t === undefined || t.width < width) return undefined;
     return c2spTileBytes(t.data, width).slice();
   }
 
-  readEntryBundle(st: NamespaceState, index: number, width: number): Uint8Array | undefined {
+  async readEntryBundle(st: NamespaceState, index: number, width: number): Promise<Uint8Array | undefined> {
     checkTileCoordinates(0, index, width);
     const start = index * TILE_WIDTH;
     if (start + width > st.range.size) return undefined;
-    const entries = this.storage.readEntries(st.key, start, start + width);
+    const entries = await this.storage.readEntries(st.key, start, start + width);
     if (entries.length !== width) {
       throw new RemembrancerError(
         'STORAGE_FAILURE',
@@ -174,13 +179,16 @@ export class LogReader {
   }
 
   /** Stored checkpoints, oldest first, the newest `limit` of them. */
-  checkpointHistory(st: NamespaceState, limit: number): PublishedCheckpoint[] {
+  async checkpointHistory(st: NamespaceState, limit: number): Promise<PublishedCheckpoint[]> {
     if (!Number.isSafeInteger(limit) || limit < 1)
       throw new RemembrancerError('INVALID_ARGUMENT', 'limit must be a positive integer');
-    return this.storage.checkpointHistory(st.key, limit).map((c) => ({ ...c, root: plainBytes(c.root) }));
+    return (await this.storage.checkpointHistory(st.key, limit)).map((c) => ({ ...c, root: plainBytes(c.root) }));
   }
 
-  /** The right-edge table at `size`, from a small per-namespace cache (they never change: the log is append-only). */
+  /**
+   * The right-edge table at `size`, from a small per-namespace cache (they never change: the log
+   * is append-only). Inside TileStore.read() only.
+   */
   edge(st: NamespaceState, size: number): EdgeFolds {
     let e = st.edges.get(size);
     if (e === undefined) {

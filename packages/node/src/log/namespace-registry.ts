@@ -41,8 +41,11 @@ export class NamespaceRegistry {
     return new NoteSigner(origin, this.logSeed);
   }
 
-  /** Stores a new, empty namespace with its first (size 0) checkpoint and installs it. */
-  create(id: string, policy: Record<string, unknown>): NamespaceRecord {
+  /**
+   * Stores a new, empty namespace with its first (size 0) checkpoint and installs it. Two calls
+   * for one id at once both pass the check here; the storage refuses the second (NAMESPACE_EXISTS).
+   */
+  async create(id: string, policy: Record<string, unknown>): Promise<NamespaceRecord> {
     assertNamespaceId(id);
     if (policy === null || typeof policy !== 'object' || Array.isArray(policy)) {
       throw new RemembrancerError('INVALID_ARGUMENT', 'namespace policy must be a JSON object');
@@ -58,7 +61,7 @@ export class NamespaceRegistry {
     }
     const publishedAt = new Date().toISOString();
     const note = signCheckpoint({ origin, size: 0, root: EMPTY_ROOT }, signer);
-    const stored = this.storage.createNamespace(
+    const stored = await this.storage.createNamespace(
       { id, origin, logVkey: signer.vkey, createdAt: publishedAt, policy: policyText },
       { size: 0, root: EMPTY_ROOT, note, publishedAt },
     );

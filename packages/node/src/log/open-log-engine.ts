@@ -19,7 +19,7 @@ export interface OpenLogEngineOptions extends LogEngineConfig {
 }
 
 /** Opens (creating if needed) the SQLite log database and the engine over it. */
-export function openLogEngine(options: OpenLogEngineOptions): ObservableLogEngine {
+export async function openLogEngine(options: OpenLogEngineOptions): Promise<ObservableLogEngine> {
   const path = options.dbPath ?? (options.dataDir === undefined ? undefined : join(options.dataDir, LOG_DB_FILE));
   if (path === undefined) throw new RemembrancerError('CONFIG_INVALID', 'openLogEngine needs dataDir or dbPath');
   const storage = new SqliteLogStorage({
@@ -30,9 +30,12 @@ export function openLogEngine(options: OpenLogEngineOptions): ObservableLogEngin
   try {
     // The tile mirror lives next to the database unless configured (or turned off with false).
     const tileMirrorDir = options.tileMirrorDir ?? `${path}.tiles`;
-    return new TiledLogEngine(storage, { ...options, tileMirrorDir: path === ':memory:' ? false : tileMirrorDir });
+    return await TiledLogEngine.open(storage, {
+      ...options,
+      tileMirrorDir: path === ':memory:' ? false : tileMirrorDir,
+    });
   } catch (error) {
-    storage.close();
+    await storage.close();
     throw error;
   }
 }

@@ -30,7 +30,7 @@ export interface StartupCheckContext {
  * to serve rather than sign checkpoints over a tree that may not match the entries
  * (STORAGE_FAILURE), and the engine does not open.
  */
-export function adoptStoredNamespace(stored: StoredNamespace, ctx: StartupCheckContext): void {
+export async function adoptStoredNamespace(stored: StoredNamespace, ctx: StartupCheckContext): Promise<void> {
   const { storage, registry, tiles } = ctx;
   const fail = (why: string): never => {
     const msg = `log database is inconsistent for namespace ${stored.id}: ${why}; refusing to open (restore from a backup)`;
@@ -41,8 +41,8 @@ export function adoptStoredNamespace(stored: StoredNamespace, ctx: StartupCheckC
   if (stored.origin !== registry.originOf(stored.id))
     fail(`origin ${stored.origin} does not belong to node ${ctx.nodeName}`);
   if (signer.vkey !== stored.logVkey) fail("stored log vkey is not derived from this node's log key (wrong key file?)");
-  const tree = storage.loadTreeState(stored.key);
-  const count = storage.entryCount(stored.key);
+  const tree = await storage.loadTreeState(stored.key);
+  const count = await storage.entryCount(stored.key);
   if (count !== tree.size) fail(`tree state covers ${tree.size} entries but ${count} are stored`);
   let range: CompactRange;
   try {
@@ -50,31 +50,34 @@ export function adoptStoredNamespace(stored: StoredNamespace, ctx: StartupCheckC
   } catch (e) {
     return fail(`stored compact range is malformed (${e instanceof Error ? e.message : String(e)})`);
   }
-  const bytes = storage.entryBytes(stored.key);
+  const bytes = await storage.entryBytes(stored.key);
   // Every entry holds at most MAX_ENTRY_BYTES: a total beyond that is damage, not data.
   if (!Number.isSafeInteger(bytes) || bytes < 0 || bytes > tree.size * MAX_ENTRY_BYTES) {
     fail(`stored entry byte total ${bytes} is impossible for ${tree.size} entries`);
   }
   const st = registry.install(stored, signer, range, bytes);
   // Before any tile is read through it: the mirror must agree with this database.
-  ctx.mirror?.validate(st);
+  await ctx.mirror?.validate(st);
   const ids = rangeDecomposition(0, tree.size);
-  ids.forEach((id, i) => {
-    const h = tiles.hash(st.key, id.level, id.index);
-    if (h === undefined || !bytesEqual(h, range.hashes[i]!))
-      fail(`tiles disagree with the tree state at subtree ${id.level}/${id.index}`);
-  });
+  const disagreeing = await tiles.read(() =>
+    ids.find((id, i) => {
+      const h = tiles.hash(st.key, id.level, id.index);
+      return h === undefined || !bytesEqual(h, range.hashes[i]!);
+    }),
+  );
+  if (disagreeing !== undefined)
+    fail(`tiles disagree with the tree state at subtree ${disagreeing.level}/${disagreeing.index}`);
   if (tree.size > 0) {
-    const last = storage.readEntry(st.key, tree.size - 1);
-    const h = tiles.hash(st.key, 0, tree.size - 1);
+    const last = await storage.readEntry(st.key, tree.size - 1);
+    const h = await tiles.read(() => tiles.hash(st.key, 0, tree.size - 1)?.slice());
     if (last === undefined || h === undefined || !bytesEqual(leafHash(last), h))
       fail('the last entry does not match its leaf hash');
   }
-  const cp = storage.latestCheckpoint(st.key);
+  const cp = await storage.latestCheckpoint(st.key);
   if (cp !== undefined) {
     if (cp.size > tree.size) fail(`latest checkpoint has size ${cp.size} beyond the tree size ${tree.size}`);
-    if (!bytesEqual(rootFromEdge(ctx.reader.edge(st, cp.size)), cp.root))
-      fail(`latest checkpoint (size ${cp.size}) is not a state of this tree`);
+    const root = await tiles.read(() => rootFromEdge(ctx.reader.edge(st, cp.size)));
+    if (!bytesEqual(root, cp.root)) fail(`latest checkpoint (size ${cp.size}) is not a state of this tree`);
     st.latest = { ...cp, root: plainBytes(cp.root) };
   }
 }

@@ -108,20 +108,21 @@ export class TileMirror {
   /**
    * Checks a level's mirror against the database before it is used: at most `fullTiles` may be
    * mirrored, and the last durable one must equal the stored tile. Otherwise the level restarts.
+   * Runs on open, before any read or write of the level (nothing else touches it meanwhile).
    */
-  validate(
+  async validate(
     ns: NamespaceKey,
     level: number,
     fullTiles: number,
-    stored: (index: number) => StoredTile | undefined,
-  ): void {
+    stored: (index: number) => Promise<StoredTile | undefined>,
+  ): Promise<void> {
     const st = this.state(ns, level);
     if (this.failed || st === undefined || st.durable === 0) return;
     try {
       let ok = st.durable <= fullTiles;
       if (ok) {
         const mine = this.read(ns, level, st.durable - 1);
-        const theirs = stored(st.durable - 1);
+        const theirs = await stored(st.durable - 1);
         ok =
           mine !== undefined &&
           theirs !== undefined &&

@@ -14,6 +14,22 @@ export interface TileCacheStats {
   mirrorReads: number;
 }
 
+/**
+ * Thrown by a synchronous read when a tile is neither in memory nor in the mirror: TileStore.read()
+ * catches it, loads the tile from storage (awaiting) and runs the computation again. Never escapes
+ * read().
+ */
+class TileMiss extends Error {
+  constructor(
+    readonly ns: NamespaceKey,
+    readonly level: number,
+    readonly index: number,
+    readonly key: number | string,
+  ) {
+    super(`tile ${level}/${index} is not in memory`);
+  }
+}
+
 interface CacheSlot {
   tile: StoredTile;
   /** Access clock value when the slot last moved to the young end. */
@@ -53,6 +69,12 @@ function tileKey(ns: NamespaceKey, level: number, index: number): number | strin
  * any), then the database. Cached tiles are immutable (a commit replaces a tile object, never
  * edits it), so readers may hold views into them.
  *
+ * Memory and the mirror answer synchronously, the database asynchronously. So every computation
+ * over hashes (a proof, a root, an integration) is synchronous and runs inside read(), which
+ * awaits storage for the tiles it missed and runs it again: the views and reused buffers a
+ * computation holds (path(), reader(), the mirror's block) never span an await, and two requests
+ * cannot interleave inside one.
+ *
  * The memory cache has two regions. Level-0 tiles (one per 256 leaves) live in an approximate
  * LRU; proofs do not pull them in (a proof reads one path block of the mirror instead, see
  * path()), so under random reads of a large log it keeps the recently written tiles. Tiles of
@@ -70,6 +92,11 @@ export class TileStore {
   private misses = 0;
   private mirrorReads = 0;
   private readonly pathView: PathSiblings = { data: new Uint8Array(0), at: new Int32Array(TILE_HEIGHT) };
+  /**
+   * Tiles the running read() loaded from storage (undefined: storage has none), kept for its
+   * retries even if the cache evicts them. Set only while a computation runs synchronously.
+   */
+  private session: ReadonlyMap<number | string, StoredTile | undefined> | undefined;
 
   constructor(
     private readonly storage: LogStorage,
@@ -86,7 +113,59 @@ export class TileStore {
     return (level === 0 ? this.low : this.high).get(tileKey(ns, level, index))?.tile;
   }
 
-  /** The stored tile, or undefined if it does not exist yet. */
+  /**
+   * Runs `compute`, a synchronous computation over this store's tiles, to completion: whenever it
+   * needs a tile that only the database has, that tile is loaded (awaited) and `compute` runs
+   * again from the start, so it must have no side effects before it returns. Each retry loads one
+   * more tile, kept for the following attempts even if the cache evicts it: at most as many runs
+   * as the computation has tiles in the database. Errors of `compute` and of storage reject.
+   */
+  read<T>(compute: () => T): Promise<T> {
+    // The common case, every tile in memory or mirrored: no await beyond the caller's own.
+    let miss: TileMiss;
+    try {
+      return Promise.resolve(this.attempt(compute, undefined));
+    } catch (error) {
+      if (!(error instanceof TileMiss)) return Promise.reject(error);
+      miss = error;
+    }
+    return this.readLoading(compute, miss);
+  }
+
+  private async readLoading<T>(compute: () => T, first: TileMiss): Promise<T> {
+    const loaded = new Map<number | string, StoredTile | undefined>();
+    for (let miss = first; ;) {
+      if (loaded.has(miss.key)) {
+        throw new RemembrancerError('INTERNAL', `tile ${miss.level}/${miss.index} was loaded but missed again`);
+      }
+      const stored = await this.storage.readTile(miss.ns, miss.level, miss.index);
+      loaded.set(miss.key, stored);
+      if (stored !== undefined) this.remember(miss.level, miss.key, stored);
+      try {
+        return this.attempt(compute, loaded);
+      } catch (error) {
+        if (!(error instanceof TileMiss)) throw error;
+        miss = error;
+      }
+    }
+  }
+
+  private attempt<T>(compute: () => T, loaded: ReadonlyMap<number | string, StoredTile | undefined> | undefined): T {
+    const outer = this.session;
+    this.session = loaded ?? NO_TILES;
+    try {
+      return compute();
+    } finally {
+      this.session = outer;
+    }
+  }
+
+  /** The stored tile, or undefined if it does not exist yet (memory, mirror, then the database). */
+  load(ns: NamespaceKey, level: number, index: number): Promise<StoredTile | undefined> {
+    return this.read(() => this.tile(ns, level, index));
+  }
+
+  /** The stored tile, or undefined if it does not exist yet. Inside read() only. */
   tile(ns: NamespaceKey, level: number, index: number): StoredTile | undefined {
     const key = tileKey(ns, level, index);
     const cached = this.cached(level, key);
@@ -98,9 +177,17 @@ export class TileStore {
       this.remember(level, key, mirrored);
       return mirrored;
     }
-    const stored = this.storage.readTile(ns, level, index);
-    if (stored !== undefined) this.remember(level, key, stored);
-    return stored;
+    return this.stored(ns, level, index, key);
+  }
+
+  /** A tile the running read() loaded from the database, or a TileMiss for read() to load it. */
+  private stored(ns: NamespaceKey, level: number, index: number, key: number | string): StoredTile | undefined {
+    const session = this.session;
+    if (session === undefined) {
+      throw new RemembrancerError('INTERNAL', `tile ${level}/${index} read outside TileStore.read()`);
+    }
+    if (session.has(key)) return session.get(key);
+    throw new TileMiss(ns, level, index, key);
   }
 
   /**
@@ -111,6 +198,7 @@ export class TileStore {
    * random proofs of a large log a level-0 tile is rarely read twice, and pulling 16 KiB into
    * memory per proof would cost more than the proof); otherwise the tile is read whole and
    * cached. Undefined if the tile does not exist. The result is reused by the next call.
+   * Inside read() only.
    */
   path(ns: NamespaceKey, level: number, index: number, position: number): PathSiblings | undefined {
     const view = this.pathView;
@@ -131,10 +219,13 @@ export class TileStore {
         return view;
       }
       t = this.mirror?.read(ns, level, index);
-      if (t !== undefined) this.mirrorReads++;
-      else t = this.storage.readTile(ns, level, index);
-      if (t === undefined) return undefined;
-      this.remember(level, key, t);
+      if (t !== undefined) {
+        this.mirrorReads++;
+        this.remember(level, key, t);
+      } else {
+        t = this.stored(ns, level, index, key);
+        if (t === undefined) return undefined;
+      }
     }
     view.data = t.data;
     const width = t.width;
@@ -156,7 +247,7 @@ export class TileStore {
    * A reader for one namespace that remembers the last tile it used: proof plans list subtrees
    * bottom up, so consecutive hashes mostly come from the same tile. Level-0 tiles that are not in
    * memory but mirrored are read hash by hash from the mirror (one small block at a time) and not
-   * cached, as in path(). Results are views: copy them before the next read.
+   * cached, as in path(). Results are views: copy them before the next read. Inside read() only.
    */
   reader(ns: NamespaceKey): (level: number, index: number) => Uint8Array | undefined {
     let lastLevel = -1;
@@ -223,6 +314,7 @@ export class TileStore {
   /**
    * The perfect subtree hash at tree level `level`, index `index`, or undefined if that subtree is
    * not complete in storage. A view: do not modify it, and copy it before the next tile read.
+   * Inside read() only.
    */
   hash(ns: NamespaceKey, level: number, index: number): Uint8Array | undefined {
     const loc = locateHash(level, index);
@@ -258,6 +350,8 @@ export class TileStore {
     }
   }
 }
+
+const NO_TILES: ReadonlyMap<number | string, StoredTile | undefined> = new Map();
 
 export function missingHash(level: number, index: number): RemembrancerError {
   return new RemembrancerError('STORAGE_FAILURE', `hash store is missing subtree level ${level} index ${index}`);

@@ -28,7 +28,8 @@ export interface ObservableLogEngine extends LogEngine {
  * The log engine over any LogStorage, composed of: the namespace registry, the write path
  * (sequencer and integrator: every committed entry is integrated in the same transaction), the
  * read path (tile-based proofs, tiles, entry bundles), the checkpoint publisher and the tile
- * mirror with its timers. Opening checks every stored namespace first (startup-check.ts).
+ * mirror with its timers. Opened with TiledLogEngine.open(), which checks every stored namespace
+ * first (startup-check.ts) and only then starts the timers.
  */
 export class TiledLogEngine implements ObservableLogEngine {
   private readonly config: ResolvedLogEngineConfig;
@@ -41,7 +42,15 @@ export class TiledLogEngine implements ObservableLogEngine {
   private shuttingDown = false;
   private closing: Promise<void> | undefined;
 
-  constructor(
+  /** Loads and checks the stored namespaces, back-fills the leaf index, then starts the timers. */
+  static async open(storage: LogStorage, config: LogEngineConfig): Promise<TiledLogEngine> {
+    const engine = new TiledLogEngine(storage, config);
+    await engine.load();
+    return engine;
+  }
+
+  /** Wires the parts without reading storage (a constructor cannot await): see open(). */
+  private constructor(
     private readonly storage: LogStorage,
     config: LogEngineConfig,
   ) {
@@ -49,14 +58,18 @@ export class TiledLogEngine implements ObservableLogEngine {
     this.registry = new NamespaceRegistry(storage, c.nodeName, c.logSeed, c.logger);
     const mirror = c.tileMirrorDir === undefined ? undefined : new TileMirror(c.tileMirrorDir, c.logger);
     this.tiles = new TileStore(storage, c.tileCacheTiles, mirror);
-    this.mirror = mirror && new TileMirrorScheduler(mirror, this.tiles, storage, () => this.registry.states());
+    this.mirror =
+      mirror && new TileMirrorScheduler(mirror, this.tiles, storage, () => this.registry.states(), c.logger);
     this.reader = new LogReader(storage, this.tiles);
     this.writer = new WritePath(this.registry, storage, this.tiles, c, (states) => this.mirror?.committed(states));
     this.publisher = new CheckpointPublisher(storage, c.checkpointRetention, c.logger);
+  }
 
+  private async load(): Promise<void> {
+    const c = this.config;
     try {
       const ctx = {
-        storage,
+        storage: this.storage,
         registry: this.registry,
         tiles: this.tiles,
         reader: this.reader,
@@ -64,10 +77,11 @@ export class TiledLogEngine implements ObservableLogEngine {
         nodeName: c.nodeName,
         logger: c.logger,
       };
-      for (const ns of storage.loadNamespaces()) adoptStoredNamespace(ns, ctx);
-      if (c.leafIndex) for (const st of this.registry.states()) backfillLeafIndex(st, storage, c.logger);
+      for (const ns of await this.storage.loadNamespaces()) await adoptStoredNamespace(ns, ctx);
+      if (c.leafIndex) for (const st of this.registry.states()) await backfillLeafIndex(st, this.storage, c.logger);
     } catch (error) {
-      mirror?.close();
+      // Nothing was scheduled yet: closing the mirror only releases its files.
+      await this.mirror?.close();
       throw error;
     }
     this.publisher.start(c.checkpointIntervalMs, () => this.registry.states());
@@ -77,7 +91,7 @@ export class TiledLogEngine implements ObservableLogEngine {
 
   // ---- namespaces ----
 
-  createNamespace(id: string, policy: Record<string, unknown> = {}): NamespaceRecord {
+  async createNamespace(id: string, policy: Record<string, unknown> = {}): Promise<NamespaceRecord> {
     if (this.shuttingDown) throw new RemembrancerError('SHUTTING_DOWN', 'log engine is shutting down');
     return this.registry.create(id, policy);
   }
@@ -110,31 +124,31 @@ export class TiledLogEngine implements ObservableLogEngine {
     return this.registry.state(namespace).range.size;
   }
 
-  getEntry(namespace: string, index: number): Uint8Array | undefined {
+  async getEntry(namespace: string, index: number): Promise<Uint8Array | undefined> {
     return this.reader.getEntry(this.registry.state(namespace), index);
   }
 
-  getEntries(namespace: string, start: number, end: number): Uint8Array[] {
+  async getEntries(namespace: string, start: number, end: number): Promise<Uint8Array[]> {
     return this.reader.getEntries(this.registry.state(namespace), start, end);
   }
 
-  rootAt(namespace: string, size: number): Uint8Array {
+  async rootAt(namespace: string, size: number): Promise<Uint8Array> {
     return this.reader.rootAt(this.registry.state(namespace), size);
   }
 
-  inclusionProof(namespace: string, index: number, size: number): Uint8Array[] {
+  async inclusionProof(namespace: string, index: number, size: number): Promise<Uint8Array[]> {
     return this.reader.inclusionProof(this.registry.state(namespace), index, size);
   }
 
-  consistencyProof(namespace: string, from: number, to: number): Uint8Array[] {
+  async consistencyProof(namespace: string, from: number, to: number): Promise<Uint8Array[]> {
     return this.reader.consistencyProof(this.registry.state(namespace), from, to);
   }
 
-  leafHashAt(namespace: string, index: number): Uint8Array {
+  async leafHashAt(namespace: string, index: number): Promise<Uint8Array> {
     return this.reader.leafHashAt(this.registry.state(namespace), index);
   }
 
-  findLeaf(namespace: string, leafHash: Uint8Array): number | undefined {
+  async findLeaf(namespace: string, leafHash: Uint8Array): Promise<number | undefined> {
     const st = this.registry.state(namespace);
     if (!this.config.leafIndex) {
       throw new RemembrancerError('NOT_FOUND', 'this node keeps no leaf-hash index (log.leafIndex is false)');
@@ -142,11 +156,11 @@ export class TiledLogEngine implements ObservableLogEngine {
     return this.reader.findLeaf(st, leafHash);
   }
 
-  readTile(namespace: string, level: number, index: number, width: number): Uint8Array | undefined {
+  async readTile(namespace: string, level: number, index: number, width: number): Promise<Uint8Array | undefined> {
     return this.reader.readTile(this.registry.state(namespace), level, index, width);
   }
 
-  readEntryBundle(namespace: string, index: number, width: number): Uint8Array | undefined {
+  async readEntryBundle(namespace: string, index: number, width: number): Promise<Uint8Array | undefined> {
     return this.reader.readEntryBundle(this.registry.state(namespace), index, width);
   }
 
@@ -157,13 +171,13 @@ export class TiledLogEngine implements ObservableLogEngine {
     return cp === undefined ? undefined : { ...cp, root: cp.root.slice() };
   }
 
-  checkpointHistory(namespace: string, limit?: number): PublishedCheckpoint[] {
+  async checkpointHistory(namespace: string, limit?: number): Promise<PublishedCheckpoint[]> {
     return this.reader.checkpointHistory(this.registry.state(namespace), limit ?? this.config.checkpointRetention);
   }
 
-  publishCheckpoint(namespace: string): PublishedCheckpoint | undefined {
+  async publishCheckpoint(namespace: string): Promise<PublishedCheckpoint | undefined> {
     const st = this.registry.state(namespace);
-    if (this.closing === undefined) this.publisher.publish(st);
+    if (this.closing === undefined) await this.publisher.publish(st);
     return this.latestCheckpoint(namespace);
   }
 
@@ -184,10 +198,11 @@ export class TiledLogEngine implements ObservableLogEngine {
       this.publisher.stop();
       this.mirror?.stopCatchUp();
       await this.writer.drain();
-      // A last checkpoint, so what was acknowledged is also covered by a signed tree head.
-      this.publisher.publishAll(this.registry.states());
-      this.mirror?.close();
-      this.storage.close();
+      // A last checkpoint, so what was acknowledged is also covered by a signed tree head (after
+      // any publication still storing: they run one at a time).
+      await this.publisher.publishAll(() => this.registry.states());
+      await this.mirror?.close();
+      await this.storage.close();
       this.config.logger.info({}, 'log engine closed');
     })();
     return this.closing;
@@ -195,6 +210,6 @@ export class TiledLogEngine implements ObservableLogEngine {
 }
 
 /** The engine over a storage the caller opened (any backend; tests inject faults this way). */
-export function createLogEngine(storage: LogStorage, config: LogEngineConfig): ObservableLogEngine {
-  return new TiledLogEngine(storage, config);
+export function createLogEngine(storage: LogStorage, config: LogEngineConfig): Promise<ObservableLogEngine> {
+  return TiledLogEngine.open(storage, config);
 }

@@ -105,7 +105,11 @@ export class WritePath {
       const st = this.registry.stateByKey(g.ns);
       const lh = hashes.slice(offset, offset + g.entries.length);
       offset += g.entries.length;
-      staged.push({ st, integration: integrate(st.key, st.range, lh, this.tiles, this.hashPairs) });
+      // The right-edge tiles it extends are loaded first if storage alone has them (after a
+      // restart, or evicted); st.range cannot move meanwhile: commits run one at a time.
+      const range = st.range;
+      const integration = await this.tiles.read(() => integrate(st.key, range, lh, this.tiles, this.hashPairs));
+      staged.push({ st, integration });
     }
     await this.storage.commitBatch(
       staged.map(({ st, integration }, i) => ({

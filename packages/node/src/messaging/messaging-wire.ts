@@ -135,7 +135,7 @@ export interface MessageStatusView {
 /** The inbox as the routes use it: receiving, and reading for applications (RouteContext.inbox). */
 export interface InboxService extends InboxReceiver {
   /** Items of the namespace's inbox after cursor `after`, oldest first, at most `limit`. */
-  page(namespace: string, after: number, limit: number): InboxPage;
+  page(namespace: string, after: number, limit: number): Promise<InboxPage>;
   /** Resolves once an item after `after` exists, `timeoutMs` passed, or `signal` aborted (long-poll, SSE). */
   waitForItems(namespace: string, after: number, timeoutMs: number, signal?: AbortSignal): Promise<void>;
 }
@@ -157,5 +157,5 @@ export interface OutboxService {
    * delivery. The caller has authorized the writer.
    */
   send(namespace: string, requests: readonly unknown[]): Promise<SentMessage[]>;
-  status(namespace: string, id: string): MessageStatusView | undefined;
+  status(namespace: string, id: string): Promise<MessageStatusView | undefined>;
 }

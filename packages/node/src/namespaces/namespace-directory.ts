@@ -91,6 +91,8 @@ export class NamespaceDirectory {
   private projected!: GovernanceState;
   private index = new WriterIndex([]);
   private queue: Promise<unknown> = Promise.resolve();
+  /** Logs that governance brought into force and the engine is creating (its create awaits storage). */
+  private readonly creating = new Map<string, Promise<void>>();
   private timer: NodeJS.Timeout | undefined;
 
   private constructor(private readonly options: NamespaceDirectoryOptions) {
@@ -102,21 +104,22 @@ export class NamespaceDirectory {
    * Opens the directory: creates sys:governance if needed, replays it and applies what is in force.
    * A node then calls adoptLegacyNamespaces() once, before it serves.
    */
-  static open(options: NamespaceDirectoryOptions): NamespaceDirectory {
+  static async open(options: NamespaceDirectoryOptions): Promise<NamespaceDirectory> {
     const dir = new NamespaceDirectory(options);
     if (!dir.engine.getNamespace(GOVERNANCE_NAMESPACE))
-      dir.engine.createNamespace(GOVERNANCE_NAMESPACE, { system: true });
-    dir.docs = dir.readLog();
+      await dir.engine.createNamespace(GOVERNANCE_NAMESPACE, { system: true });
+    dir.docs = await dir.readLog();
     dir.refresh();
+    await dir.logsCreated();
     return dir;
   }
 
   /** Every governance document in log order, as stored. */
-  private readLog(): { index: number; doc: GovernanceDocument }[] {
+  private async readLog(): Promise<{ index: number; doc: GovernanceDocument }[]> {
     const size = this.engine.sequencedSize(GOVERNANCE_NAMESPACE);
     const out: { index: number; doc: GovernanceDocument }[] = [];
     for (let start = 0; start < size; start += READ_CHUNK) {
-      const chunk = this.engine.getEntries(GOVERNANCE_NAMESPACE, start, Math.min(size, start + READ_CHUNK));
+      const chunk = await this.engine.getEntries(GOVERNANCE_NAMESPACE, start, Math.min(size, start + READ_CHUNK));
       // Parsed (checked) once, by the replay in refresh(), which refuses the log if any is invalid.
       chunk.forEach((bytes, i) =>
         out.push({ index: start + i, doc: JSON.parse(utf8Decode(bytes)) as GovernanceDocument }),
@@ -194,10 +197,33 @@ export class NamespaceDirectory {
       // States share the records of namespaces a step did not touch.
       if (before?.namespaces.get(ns.id) === ns) continue;
       changed = true;
-      if (!this.engine.getNamespace(ns.id)) this.engine.createNamespace(ns.id, { governance_version: ns.version });
+      this.createLog(ns.id, ns.version);
       this.options.cadence.apply(ns.id, ns.spec.cadence, Date.parse(ns.updated_at));
     }
     if (changed) this.index = new WriterIndex(this.list());
+  }
+
+  /**
+   * Creates the log of a namespace in force unless it exists or is being created. The state is
+   * synchronous and the engine's create is not: open() and submissions await logsCreated(); a
+   * document that takes effect later (applyDue) has its log created in the background.
+   */
+  private createLog(id: string, version: number): void {
+    if (this.engine.getNamespace(id) || this.creating.has(id)) return;
+    const created = this.engine
+      .createNamespace(id, { governance_version: version })
+      .then(() => undefined)
+      .finally(() => this.creating.delete(id));
+    // Reported here for a creation nobody awaits; logsCreated() also rejects with it.
+    created.catch((e: unknown) =>
+      this.options.logger?.error({ namespace: id, err: errorMessage(e) }, 'creating a governed namespace failed'),
+    );
+    this.creating.set(id, created);
+  }
+
+  /** Resolves once every log that governance brought into force so far exists; rejects if one failed. */
+  async logsCreated(): Promise<void> {
+    while (this.creating.size > 0) await Promise.all(this.creating.values());
   }
 
   /** Applies documents whose time has come; called by the timer and before answering reads. */
@@ -309,6 +335,7 @@ export class NamespaceDirectory {
     const entry = { index: result!.index, doc };
     this.docs.push(entry);
     this.advance([entry]);
+    await this.logsCreated();
     return {
       index: result!.index,
       document: doc,

@@ -45,14 +45,14 @@ export interface NamespaceServicesOptions {
 }
 
 /** Opens the namespace rules of a node: replays sys:governance and applies what is in force. */
-export function openNamespaceServices(options: NamespaceServicesOptions): NamespaceServices {
+export async function openNamespaceServices(options: NamespaceServicesOptions): Promise<NamespaceServices> {
   const schemas = SchemaRegistry.load(options.schemaDir ?? defaultSchemaDir());
   const store = new CadenceStore(join(options.dataDir, CADENCE_DB_FILE));
   const now = options.now ?? Date.now;
   const cadence = new CadenceScheduler({ store, now });
   let directory: NamespaceDirectory;
   try {
-    directory = NamespaceDirectory.open({
+    directory = await NamespaceDirectory.open({
       engine: options.engine,
       operators: options.operators,
       schemas,

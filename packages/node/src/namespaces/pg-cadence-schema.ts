@@ -1,3 +1,4 @@
+import type { TableCopy } from '../storage/migration/table-copy.js';
 import type { PgSchema } from '../storage/postgres/pg-migrations.js';
 
 /**
@@ -30,3 +31,24 @@ export const PG_CADENCE_SCHEMA: PgSchema = {
     `,
   ],
 };
+
+/** How a SQLite cadence file (cadence-schema.ts, version 1) becomes these tables (`remembrancer migrate`): same rows and values. */
+export const CADENCE_TABLE_COPIES: readonly TableCopy[] = [
+  {
+    from: 'cadence_levels',
+    to: 'cadence_levels',
+    columns: [
+      'namespace',
+      'level',
+      'target',
+      'every',
+      'period_ms',
+      'confirmations',
+      'anchor_ms',
+      'next_due_ms',
+      'last_due_ms',
+      'due_count',
+    ],
+  },
+  { from: 'cadence_namespaces', to: 'cadence_namespaces', columns: ['namespace', 'effective_at_ms'] },
+];

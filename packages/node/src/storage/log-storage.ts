@@ -3,9 +3,12 @@
  * `commitBatch`, one atomic unit per group commit, so a backend needs exactly one kind of write
  * transaction; reads are point or range lookups by (namespace, position).
  *
- * The SQLite backend is synchronous. `commitBatch` may also return a promise so that a networked
- * backend (PostgreSQL) can implement the write path without the engine changing; such a backend
- * serves reads from the engine's tile cache and its own read-through layer.
+ * Every method that touches storage returns a promise, so a networked backend (PostgreSQL) can
+ * answer over its connection. The SQLite backend runs its synchronous better-sqlite3 code inside
+ * those methods (a transaction is never split across an await) and its promises are already
+ * settled when returned. Failures reject (never throw): RemembrancerError STORAGE_FAILURE, or
+ * SHUTTING_DOWN once the storage is closed. The engine reads hashes through its own tile cache
+ * (log/tile-store.ts) and awaits the backend only on a miss.
  */
 
 /** Internal, dense namespace key; the public id (`dao:vaultmesh`) is stored alongside. */
@@ -73,38 +76,38 @@ export interface StoredCheckpoint {
 
 export interface LogStorage {
   /** Every namespace, in creation order. */
-  loadNamespaces(): StoredNamespace[];
+  loadNamespaces(): Promise<StoredNamespace[]>;
   /**
-   * Creates the namespace with an empty tree and its size-0 checkpoint, atomically. Throws
+   * Creates the namespace with an empty tree and its size-0 checkpoint, atomically. Rejects with
    * RemembrancerError NAMESPACE_EXISTS if the id is taken.
    */
-  createNamespace(ns: NewNamespace, initialCheckpoint: StoredCheckpoint): StoredNamespace;
+  createNamespace(ns: NewNamespace, initialCheckpoint: StoredCheckpoint): Promise<StoredNamespace>;
 
-  loadTreeState(ns: NamespaceKey): StoredTreeState;
+  loadTreeState(ns: NamespaceKey): Promise<StoredTreeState>;
   /** Number of stored entries (one past the highest index), for the consistency check on open. */
-  entryCount(ns: NamespaceKey): number;
+  entryCount(ns: NamespaceKey): Promise<number>;
   /**
    * Sum of the byte lengths of the namespace's stored entries, as kept by commitBatch in the same
    * transaction as the entries (storage quotas read it; it is never recomputed by scanning).
    */
-  entryBytes(ns: NamespaceKey): number;
+  entryBytes(ns: NamespaceKey): Promise<number>;
 
   /**
    * Writes entries, tiles and tree states of several namespaces in one atomic transaction, and
    * adds each namespace's entry bytes to its running total (see entryBytes).
-   * Throws (or rejects) RemembrancerError STORAGE_FAILURE and leaves nothing behind on failure,
+   * Rejects with RemembrancerError STORAGE_FAILURE and leaves nothing behind on failure,
    * including when a namespace's stored size differs from `previousSize` (another writer).
    */
-  commitBatch(commits: readonly NamespaceCommit[]): void | Promise<void>;
+  commitBatch(commits: readonly NamespaceCommit[]): Promise<void>;
 
   /** How many entries, [0, n), the runs of the leaf-hash index cover (a multiple of LEAF_CHUNK). */
-  leafIndexedSize(ns: NamespaceKey): number;
+  leafIndexedSize(ns: NamespaceKey): Promise<number>;
   /**
    * Writes the run of chunk `chunk` from its stored level-0 tiles, in one transaction (the
    * back-fill of a log indexed late). STORAGE_FAILURE, and nothing written, unless the runs end
    * exactly at this chunk and its entries are all stored.
    */
-  indexChunk(ns: NamespaceKey, chunk: number): void;
+  indexChunk(ns: NamespaceKey, chunk: number): Promise<void>;
   /**
    * Indices under the runs whose leaf hash may be `leafHash` (same 48-bit key), ascending, from
    * the runs of chunks `fromChunk` on, stopping after the first chunk with any. The caller checks
@@ -114,21 +117,28 @@ export interface LogStorage {
     ns: NamespaceKey,
     leafHash: Uint8Array,
     fromChunk: number,
-  ): { chunk: number; indices: number[] } | undefined;
+  ): Promise<{ chunk: number; indices: number[] } | undefined>;
 
-  readEntry(ns: NamespaceKey, index: number): Uint8Array | undefined;
+  readEntry(ns: NamespaceKey, index: number): Promise<Uint8Array | undefined>;
   /** Entries [start, end) that exist, in index order. */
-  readEntries(ns: NamespaceKey, start: number, end: number): Uint8Array[];
-  readTile(ns: NamespaceKey, level: number, index: number): StoredTile | undefined;
+  readEntries(ns: NamespaceKey, start: number, end: number): Promise<Uint8Array[]>;
+  readTile(ns: NamespaceKey, level: number, index: number): Promise<StoredTile | undefined>;
 
   /**
    * Stores checkpoints (one transaction for all, so a publisher tick over many namespaces costs
    * one sync), then drops each namespace's oldest beyond its newest `retain`.
    */
-  appendCheckpoints(checkpoints: readonly { ns: NamespaceKey; checkpoint: StoredCheckpoint }[], retain: number): void;
-  latestCheckpoint(ns: NamespaceKey): StoredCheckpoint | undefined;
+  appendCheckpoints(
+    checkpoints: readonly { ns: NamespaceKey; checkpoint: StoredCheckpoint }[],
+    retain: number,
+  ): Promise<void>;
+  latestCheckpoint(ns: NamespaceKey): Promise<StoredCheckpoint | undefined>;
   /** The newest `limit` checkpoints, oldest first. */
-  checkpointHistory(ns: NamespaceKey, limit: number): StoredCheckpoint[];
+  checkpointHistory(ns: NamespaceKey, limit: number): Promise<StoredCheckpoint[]>;
 
-  close(): void;
+  /**
+   * Releases the storage; later calls reject with SHUTTING_DOWN. A promise because a networked
+   * backend ends its connection pool asynchronously (the engine's close() awaits it last).
+   */
+  close(): Promise<void>;
 }

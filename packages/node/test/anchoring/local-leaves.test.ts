@@ -22,10 +22,10 @@ let engine: LogEngine;
 const closers: (() => void)[] = [];
 
 before(async () => {
-  engine = open(dirs.make());
-  engine.createNamespace(NS);
+  engine = await open(dirs.make());
+  await engine.createNamespace(NS);
   await engine.append(NS, [canonicalBytes({ n: 1 }), canonicalBytes({ n: 2 })]);
-  engine.publishCheckpoint(NS);
+  await engine.publishCheckpoint(NS);
 });
 
 after(async () => {
@@ -58,22 +58,22 @@ function leavesWith(catchUp: boolean, clock: { now: number }): { leaves: LocalLe
   return { leaves, scheduler };
 }
 
-test('a namespace due exactly at an epoch close is offered for that epoch, before the scheduler timer ticks', () => {
+test('a namespace due exactly at an epoch close is offered for that epoch, before the scheduler timer ticks', async () => {
   const clock = { now: EPOCH_MS - 1 };
   const { leaves } = leavesWith(true, clock);
-  assert.deepEqual(leaves.pending(TARGET), [], 'nothing is due before the close');
+  assert.deepEqual(await leaves.pending(TARGET), [], 'nothing is due before the close');
   clock.now = EPOCH_MS; // the close and the due time; no timer has ticked
-  const offered = leaves.pending(TARGET);
+  const offered = await leaves.pending(TARGET);
   assert.equal(offered.length, 1);
   assert.equal(offered[0]!.size, 2);
   assert.equal(offered[0]!.origin, engine.getNamespace(NS)!.origin);
 });
 
-test('without the catch-up the same due event waits for the timer, and the leaf for the next epoch', () => {
+test('without the catch-up the same due event waits for the timer, and the leaf for the next epoch', async () => {
   const clock = { now: EPOCH_MS - 1 };
   const { leaves, scheduler } = leavesWith(false, clock);
   clock.now = EPOCH_MS;
-  assert.deepEqual(leaves.pending(TARGET), []);
+  assert.deepEqual(await leaves.pending(TARGET), []);
   scheduler.tick();
-  assert.equal(leaves.pending(TARGET).length, 1, "the timer's tick queues it");
+  assert.equal((await leaves.pending(TARGET)).length, 1, "the timer's tick queues it");
 });

@@ -37,18 +37,18 @@ before(async () => {
   registry = new FederationRegistry(store);
   assert.equal(registry.offer(genesisOf([alpha, beta, gamma])), true);
   ledger = new EvidenceLedger({ store, registry, self: alpha.id, creds: peerCredentials(0, alpha.authSeed) });
-  engine = openLogEngine({
+  engine = await openLogEngine({
     dataDir: join(dir, 'log'),
     nodeName: alpha.id,
     logSeed: alpha.logSeed,
     checkpointIntervalMs: 0,
     synchronous: 'NORMAL',
   });
-  engine.createNamespace(NS);
+  await engine.createNamespace(NS);
   const entries = Array.from({ length: SIZE }, (_, i) => new TextEncoder().encode(JSON.stringify({ i })));
   for (const e of entries) tree.append(e);
   await engine.append(NS, entries);
-  assert.ok(engine.publishCheckpoint(NS));
+  assert.ok(await engine.publishCheckpoint(NS));
   app = Fastify();
   installErrorHandling(app);
   mountFederationArea(app, peerArea, {

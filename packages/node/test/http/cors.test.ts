@@ -157,7 +157,7 @@ describe('CORS on the public read API', () => {
   });
 
   test('every GET route of the public and namespaceRead scopes has its preflight; no other route has one', async () => {
-    const t = startTestServer();
+    const t = await startTestServer();
     const all: Array<{ method: string; url: string; scope: ScopeName | undefined }> = [];
     t.app.addHook('onRoute', (route) => {
       // Read once the scope's own hook has marked it: onRoute hooks of the root run first.

@@ -28,7 +28,7 @@ function expectError(r: { statusCode: number; json(): unknown }, status: number,
 }
 
 before(async () => {
-  s = startTestServer();
+  s = await startTestServer();
   for (const [id, spec] of [
     [NS, {}],
     [PRIVATE, { visibility: 'private', writers: [{ id: 'r', token_sha256: tokenSha256(READER), scopes: ['read'] }] }],

@@ -31,17 +31,17 @@ let plain: FastifyInstance;
 let collaborative: SyntheticBtcEpoch;
 let independent: SyntheticBtcEpoch;
 
-before(() => {
+before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'remembrancer-epoch-ots-route-'));
   const identity = initNode(dir, 'alpha.ots.test');
-  engine = openLogEngine({
+  engine = await openLogEngine({
     dbPath: identity.dbPath,
     nodeName: identity.config.name,
     logSeed: identity.logSeed,
     checkpointIntervalMs: 60_000,
     synchronous: 'NORMAL',
   });
-  namespaces = openNamespaceServices({
+  namespaces = await openNamespaceServices({
     engine,
     dataDir: dir,
     adminToken: identity.adminToken,

@@ -21,7 +21,7 @@ const SECRET = 'outside the explorer: never served';
 let s: TestServer;
 let bare: TestServer;
 
-before(() => {
+before(async () => {
   mkdirSync(join(dist, 'assets'), { recursive: true });
   writeFileSync(join(dist, 'index.html'), INDEX);
   writeFileSync(join(dist, 'assets', 'index-abc123.js'), SCRIPT);
@@ -31,8 +31,8 @@ before(() => {
   writeFileSync(join(root, 'secret.txt'), SECRET);
   symlinkSync(join(root, 'secret.txt'), join(dist, 'assets', 'leak.js'));
   mkdirSync(unbuilt);
-  s = startTestServer({ explorerDir: dist });
-  bare = startTestServer({ explorerDir: unbuilt });
+  s = await startTestServer({ explorerDir: dist });
+  bare = await startTestServer({ explorerDir: unbuilt });
 });
 after(async () => {
   await s.close();
@@ -135,7 +135,7 @@ describe('GET /explorer/', () => {
     }
     assert.equal((await bare.app.inject({ method: 'GET', url: '/healthz' })).statusCode, 200);
     // A directory that does not exist at all is the same.
-    const missing = startTestServer({ explorerDir: join(root, 'no-such-dir') });
+    const missing = await startTestServer({ explorerDir: join(root, 'no-such-dir') });
     try {
       const r = await missing.app.inject({ method: 'GET', url: '/explorer/' });
       assert.equal(r.statusCode, 404);

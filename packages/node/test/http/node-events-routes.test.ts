@@ -37,7 +37,7 @@ describe('GET /v1/node/events', () => {
   const admin = () => ({ authorization: `Bearer ${server.token}`, 'content-type': 'application/json' });
 
   before(async () => {
-    server = startTestServer();
+    server = await startTestServer();
     for (const [ns, spec] of [
       ['dao:open', {}],
       ['dao:hidden', { visibility: 'private' }],
@@ -52,7 +52,7 @@ describe('GET /v1/node/events', () => {
       payload: { entries: [{ n: 1 }, { n: 2 }] },
     });
     assert.equal(r.statusCode, 201, r.body);
-    server.engine.publishCheckpoint('dao:open');
+    await server.engine.publishCheckpoint('dao:open');
     url = await server.app.listen({ host: '127.0.0.1', port: 0 });
   });
   after(() => server.close());

@@ -36,7 +36,7 @@ async function size(): Promise<number> {
 }
 
 before(async () => {
-  s = startTestServer();
+  s = await startTestServer();
   const r = await s.app.inject({ method: 'PUT', url: `/v1/ns/${enc}`, headers: auth(), payload: {} });
   assert.equal(r.statusCode, 201, r.body);
 });
@@ -309,7 +309,7 @@ describe('credentials are checked before the body is read', () => {
 
 describe('bodies in flight are bounded', () => {
   test('beyond maxInFlightBodyBytes a request is 503 SERVER_BUSY with Retry-After before its body is read, and nothing is stored', async () => {
-    const small = startTestServer({ limits: { maxInFlightBodyBytes: 8 } });
+    const small = await startTestServer({ limits: { maxInFlightBodyBytes: 8 } });
     try {
       await small.app.inject({
         method: 'PUT',

@@ -38,7 +38,7 @@ function expectError(
 }
 
 before(async () => {
-  s = startTestServer({ queueMaxEntries: 1000 });
+  s = await startTestServer({ queueMaxEntries: 1000 });
   const r = await s.app.inject({ method: 'PUT', url: `/v1/ns/${enc}`, headers: auth(), payload: {} });
   assert.equal(r.statusCode, 201);
 });
@@ -276,7 +276,7 @@ describe('checkpoints, proofs and receipts', () => {
       headers: auth(),
       payload: { entries: Array.from({ length: 300 }, (_, i) => ({ r: i })) },
     });
-    s.engine.publishCheckpoint(NS);
+    await s.engine.publishCheckpoint(NS);
     size = await sizeOf();
     const show = (await s.app.inject({ method: 'GET', url: `/v1/ns/${enc}` })).json() as { log_vkey: string };
     logVerifier = NoteVerifier.fromVkey(show.log_vkey);

@@ -9,7 +9,7 @@ let s: TestServer;
 const scopes = new Map<string, ScopeName | undefined>();
 
 before(async () => {
-  s = startTestServer();
+  s = await startTestServer();
   s.app.addHook('onRoute', (route) => {
     // Read once the scope's own hook has marked it: onRoute hooks of the root run first.
     queueMicrotask(() => scopes.set(`${String(route.method)} ${route.url}`, routeScope(route.config)));
@@ -49,7 +49,7 @@ test('every route of the API is in the scope that protects it', () => {
 });
 
 test('a route added outside every scope stops the server from starting', async () => {
-  const t = startTestServer();
+  const t = await startTestServer();
   try {
     t.app.get('/unscoped', async () => ({}));
     await assert.rejects(async () => t.app.ready(), /routes declared outside an authorization scope: GET \/unscoped/);

@@ -42,14 +42,14 @@ async function grow(engine: LogEngine, count: number): Promise<PublishedCheckpoi
     NS,
     Array.from({ length: count }, () => canonicalBytes({ memo: `entry ${n++}` })),
   );
-  return engine.publishCheckpoint(NS)!;
+  return (await engine.publishCheckpoint(NS))!;
 }
 
 describe('without a sealing option: every namespace as if k = 0', () => {
   let s: TestServer;
   before(async () => {
-    s = startTestServer();
-    s.engine.createNamespace(NS);
+    s = await startTestServer();
+    await s.engine.createNamespace(NS);
     await grow(s.engine, 3);
   });
   after(async () => s.close());
@@ -116,10 +116,10 @@ describe('with witness policies', () => {
     TestPeer,
   ];
 
-  before(() => {
+  before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'remembrancer-sealing-routes-'));
     const identity = initNode(join(dir, 'node'), NAME);
-    engine = openLogEngine({
+    engine = await openLogEngine({
       dbPath: identity.dbPath,
       nodeName: NAME,
       logSeed: identity.logSeed,
@@ -127,7 +127,7 @@ describe('with witness policies', () => {
       synchronous: 'NORMAL',
     });
     store = new FederationStore(join(dir, 'federation.sqlite'));
-    namespaces = openNamespaceServices({
+    namespaces = await openNamespaceServices({
       engine,
       dataDir: join(dir, 'node'),
       adminToken: identity.adminToken,
@@ -136,7 +136,7 @@ describe('with witness policies', () => {
     });
     const registry = new FederationRegistry(store);
     assert.equal(registry.offer(genesisOf([makePeer(NAME), beta, gamma, delta])), true);
-    origin = engine.createNamespace(NS).origin;
+    origin = (await engine.createNamespace(NS)).origin;
     policies.set(NS, { min_required: 2, allowlist: [beta.id, gamma.id, delta.id] });
     app = buildHttpServer({
       namespaces,

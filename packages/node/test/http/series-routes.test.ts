@@ -29,7 +29,7 @@ function appWith(series?: NodeSeries) {
 
 describe('GET /v1/node/series', () => {
   test('columns of equal length, newest last; empty before the first sample; since keeps later points', async () => {
-    const engine = open(dirs.make());
+    const engine = await open(dirs.make());
     let now = 2_000_000;
     const series = new NodeSeries({ engine, now: () => now, intervalMs: 5_000, capacity: 720 });
     const app = appWith(series);
@@ -44,7 +44,7 @@ describe('GET /v1/node/series', () => {
       assert.deepEqual(e.append_rate, []);
       assert.deepEqual(e.anchoring_lag_s, {});
 
-      engine.createNamespace('t:a');
+      await engine.createNamespace('t:a');
       for (let i = 0; i < 3; i++) {
         await engine.append('t:a', [entry('t:a', i), entry('t:a', i + 100)]);
         now += 5_000;
@@ -73,7 +73,7 @@ describe('GET /v1/node/series', () => {
   });
 
   test('a since that is not unix seconds is INVALID_ARGUMENT; no series is NOT_FOUND', async () => {
-    const engine = open(dirs.make());
+    const engine = await open(dirs.make());
     const app = appWith(new NodeSeries({ engine }));
     const bare = appWith();
     try {

@@ -21,7 +21,7 @@ let s: TestServer;
 let port: number;
 
 before(async () => {
-  s = startTestServer({ limits: LIMITS });
+  s = await startTestServer({ limits: LIMITS });
   await s.app.listen({ host: '127.0.0.1', port: 0 });
   port = (s.app.server.address() as AddressInfo).port;
   const r = await s.app.inject({
@@ -159,7 +159,7 @@ describe('connections are capped', () => {
 
 describe('closing', () => {
   test('a request that arrives while the server closes is 503 SHUTTING_DOWN in our error shape, with Connection: close', async () => {
-    const closing = startTestServer();
+    const closing = await startTestServer();
     let release!: () => void;
     const held = new Promise<void>((r) => (release = r));
     // A request in progress keeps its connection open; the next one on it arrives while the server closes.

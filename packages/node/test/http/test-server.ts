@@ -20,7 +20,7 @@ export interface TestServer {
 }
 
 /** A real node (SQLite engine in a temp dir + HTTP routes) for app.inject() tests, no sockets. */
-export function startTestServer(
+export async function startTestServer(
   opts: {
     checkpointIntervalMs?: number;
     queueMaxEntries?: number;
@@ -29,10 +29,10 @@ export function startTestServer(
     bodyLimitBytes?: number;
     explorerDir?: string;
   } = {},
-): TestServer {
+): Promise<TestServer> {
   const dir = mkdtempSync(join(tmpdir(), 'remembrancer-http-'));
   const identity = initNode(dir, 'test.vaultmesh.local');
-  const engine = openLogEngine({
+  const engine = await openLogEngine({
     dbPath: identity.dbPath,
     nodeName: identity.config.name,
     logSeed: identity.logSeed,
@@ -40,7 +40,7 @@ export function startTestServer(
     synchronous: 'NORMAL',
     ...(opts.queueMaxEntries !== undefined ? { queueMaxEntries: opts.queueMaxEntries } : {}),
   });
-  const namespaces = openNamespaceServices({
+  const namespaces = await openNamespaceServices({
     engine,
     dataDir: dir,
     adminToken: identity.adminToken,

@@ -8,8 +8,8 @@ after(() => dirs.cleanup());
 
 describe('log engine: checkpoints', () => {
   test('a new namespace has a signed size-0 checkpoint', async () => {
-    const e = open(dirs.make());
-    const rec = e.createNamespace('c:zero');
+    const e = await open(dirs.make());
+    const rec = await e.createNamespace('c:zero');
     const cp = e.latestCheckpoint('c:zero')!;
     assert.equal(cp.size, 0);
     assert.deepEqual(cp.root, EMPTY_ROOT);
@@ -22,23 +22,23 @@ describe('log engine: checkpoints', () => {
   });
 
   test('publishCheckpoint signs on growth only; checkpoints are mutually consistent', async () => {
-    const e = open(dirs.make());
-    const rec = e.createNamespace('c:grow');
+    const e = await open(dirs.make());
+    const rec = await e.createNamespace('c:grow');
     const verifier = NoteVerifier.fromVkey(rec.logVkey);
-    const first = e.publishCheckpoint('c:grow')!;
+    const first = (await e.publishCheckpoint('c:grow'))!;
     assert.equal(first.size, 0);
-    assert.equal(e.checkpointHistory('c:grow').length, 1, 'no growth, no new checkpoint');
+    assert.equal((await e.checkpointHistory('c:grow')).length, 1, 'no growth, no new checkpoint');
     let n = 0;
     for (const k of [1, 2, 5, 250, 7, 300]) {
       await e.append(
         'c:grow',
         Array.from({ length: k }, () => entry('c:grow', n++)),
       );
-      const cp = e.publishCheckpoint('c:grow')!;
+      const cp = (await e.publishCheckpoint('c:grow'))!;
       assert.equal(cp.size, n);
-      assert.deepEqual(e.publishCheckpoint('c:grow'), cp, 'unchanged while the tree does not grow');
+      assert.deepEqual(await e.publishCheckpoint('c:grow'), cp, 'unchanged while the tree does not grow');
     }
-    const history = e.checkpointHistory('c:grow');
+    const history = await e.checkpointHistory('c:grow');
     assert.deepEqual(
       history.map((c) => c.size),
       [0, 1, 3, 8, 258, 265, 565],
@@ -47,26 +47,26 @@ describe('log engine: checkpoints', () => {
       const opened = openCheckpoint(cp.note, verifier);
       assert.equal(opened.checkpoint.size, cp.size);
       assert.deepEqual(opened.checkpoint.root, cp.root);
-      assert.deepEqual(cp.root, e.rootAt('c:grow', cp.size));
+      assert.deepEqual(cp.root, await e.rootAt('c:grow', cp.size));
     }
     for (let i = 0; i < history.length; i++) {
       for (let j = i; j < history.length; j++) {
         const a = history[i]!;
         const b = history[j]!;
-        verifyConsistency(a.size, b.size, e.consistencyProof('c:grow', a.size, b.size), a.root, b.root);
+        verifyConsistency(a.size, b.size, await e.consistencyProof('c:grow', a.size, b.size), a.root, b.root);
       }
     }
     assert.deepEqual(
-      e.checkpointHistory('c:grow', 2).map((c) => c.size),
+      (await e.checkpointHistory('c:grow', 2)).map((c) => c.size),
       [265, 565],
     );
     await e.close();
   });
 
   test('the timer publishes for namespaces that grew, and only for those', async () => {
-    const e = open(dirs.make(), { checkpointIntervalMs: 20 });
-    e.createNamespace('c:busy');
-    e.createNamespace('c:idle');
+    const e = await open(dirs.make(), { checkpointIntervalMs: 20 });
+    await e.createNamespace('c:busy');
+    await e.createNamespace('c:idle');
     await e.append('c:busy', [entry('c:busy', 0), entry('c:busy', 1)]);
     const deadline = Date.now() + 5000;
     while (e.latestCheckpoint('c:busy')!.size !== 2 && Date.now() < deadline)
@@ -74,11 +74,11 @@ describe('log engine: checkpoints', () => {
     assert.equal(e.latestCheckpoint('c:busy')!.size, 2);
     await new Promise((r) => setTimeout(r, 80));
     assert.deepEqual(
-      e.checkpointHistory('c:busy').map((c) => c.size),
+      (await e.checkpointHistory('c:busy')).map((c) => c.size),
       [0, 2],
     );
     assert.deepEqual(
-      e.checkpointHistory('c:idle').map((c) => c.size),
+      (await e.checkpointHistory('c:idle')).map((c) => c.size),
       [0],
     );
     await e.close();
@@ -86,22 +86,22 @@ describe('log engine: checkpoints', () => {
 
   test('history keeps the configured number of newest checkpoints, across reopen', async () => {
     const dir = dirs.make();
-    const e = open(dir, { checkpointRetention: 3 });
-    e.createNamespace('c:ret');
+    const e = await open(dir, { checkpointRetention: 3 });
+    await e.createNamespace('c:ret');
     for (let i = 0; i < 6; i++) {
       await e.append('c:ret', [entry('c:ret', i)]);
-      e.publishCheckpoint('c:ret');
+      await e.publishCheckpoint('c:ret');
     }
     assert.deepEqual(
-      e.checkpointHistory('c:ret').map((c) => c.size),
+      (await e.checkpointHistory('c:ret')).map((c) => c.size),
       [4, 5, 6],
     );
     const latest = e.latestCheckpoint('c:ret');
     await e.close();
-    const r = open(dir, { checkpointRetention: 3 });
+    const r = await open(dir, { checkpointRetention: 3 });
     assert.deepEqual(r.latestCheckpoint('c:ret'), latest);
     assert.deepEqual(
-      r.checkpointHistory('c:ret').map((c) => c.size),
+      (await r.checkpointHistory('c:ret')).map((c) => c.size),
       [4, 5, 6],
     );
     await r.close();

@@ -32,25 +32,31 @@ test('after kill -9 at random moments, every acknowledged entry is there and the
   const checkpoints = new Map<string, { size: number; root: Uint8Array }>();
   for (const minAcks of [50, 400, 1500]) {
     const acked = await runAndKill(dir, minAcks);
-    const e = open(dir); // verifies tree state, tiles, entries and latest checkpoint agree
+    const e = await open(dir); // verifies tree state, tiles, entries and latest checkpoint agree
     for (const ns of ['k:a', 'k:b']) {
       const size = e.sequencedSize(ns);
       assert.ok(size >= (acked.get(ns) ?? 0), `${ns}: ${size} stored < ${acked.get(ns)} acknowledged`);
       assert.equal(e.integratedSize(ns), size);
-      const datas = e.getEntries(ns, 0, size);
+      const datas = await e.getEntries(ns, 0, size);
       const tree = new MemoryTree();
       datas.forEach((d, i) => {
         assert.deepEqual(d, entry(ns, i), `${ns} entry ${i}`);
         tree.append(d);
       });
-      for (let i = 0; i < size; i += 37) assert.equal(e.findLeaf(ns, leafHash(datas[i]!)), i, `${ns} leaf ${i}`);
-      assert.deepEqual(e.rootAt(ns, size), tree.root());
+      for (let i = 0; i < size; i += 37) assert.equal(await e.findLeaf(ns, leafHash(datas[i]!)), i, `${ns} leaf ${i}`);
+      assert.deepEqual(await e.rootAt(ns, size), tree.root());
       // Checkpoints seen before a crash are consistent with the state after it.
       const latest = e.latestCheckpoint(ns)!;
       assert.deepEqual(latest.root, tree.rootAt(latest.size));
       const earlier = checkpoints.get(ns);
       if (earlier !== undefined) {
-        verifyConsistency(earlier.size, size, e.consistencyProof(ns, earlier.size, size), earlier.root, tree.root());
+        verifyConsistency(
+          earlier.size,
+          size,
+          await e.consistencyProof(ns, earlier.size, size),
+          earlier.root,
+          tree.root(),
+        );
       }
       checkpoints.set(ns, { size: latest.size, root: latest.root });
     }
@@ -72,15 +78,15 @@ test('after kill -9, the leaf-hash index covers every complete chunk stored, bef
   // The runs are written in the transaction that completes their chunk: read before the engine
   // opens (which would write missing runs).
   const storage = new SqliteLogStorage({ path: join(dir, LOG_DB_FILE) });
-  const key = storage.loadNamespaces().find((n) => n.id === 'k:leaf')!.key;
-  const count = storage.entryCount(key);
+  const key = (await storage.loadNamespaces()).find((n) => n.id === 'k:leaf')!.key;
+  const count = await storage.entryCount(key);
   assert.ok(count >= acked && acked > 2 * LEAF_CHUNK, `${count} stored, ${acked} acknowledged`);
-  assert.equal(storage.leafIndexedSize(key), count - (count % LEAF_CHUNK));
-  storage.close();
-  const indexed = open(dir);
+  assert.equal(await storage.leafIndexedSize(key), count - (count % LEAF_CHUNK));
+  await storage.close();
+  const indexed = await open(dir);
   try {
     for (const i of [0, LEAF_CHUNK - 1, LEAF_CHUNK + 5, count - 1]) {
-      assert.equal(indexed.findLeaf('k:leaf', leafHash(entry('k:leaf', i))), i, `entry ${i}`);
+      assert.equal(await indexed.findLeaf('k:leaf', leafHash(entry('k:leaf', i))), i, `entry ${i}`);
     }
   } finally {
     await indexed.close();

@@ -16,7 +16,7 @@ export function tempDirs(prefix: string): { make(): string; cleanup(): void } {
   };
 }
 
-export function open(dataDir: string, extra: Partial<OpenLogEngineOptions> = {}): ObservableLogEngine {
+export function open(dataDir: string, extra: Partial<OpenLogEngineOptions> = {}): Promise<ObservableLogEngine> {
   return openLogEngine({
     dataDir,
     nodeName: NODE_NAME,

@@ -59,9 +59,9 @@ describe('fair sequencing across namespaces (real engine, SQLite)', () => {
     'while A floods with 40 concurrent 1,000-entry appends, every single-entry append of B commits within 2 group commits',
     LIMIT,
     async () => {
-      const e = open(dirs.make(), { queueMaxEntries: 8192, batchMaxEntries: 2048 });
-      e.createNamespace('t:a');
-      e.createNamespace('t:b');
+      const e = await open(dirs.make(), { queueMaxEntries: 8192, batchMaxEntries: 2048 });
+      await e.createNamespace('t:a');
+      await e.createNamespace('t:b');
       const flooding = flood(e, 't:a', 1000, 40);
       const delays: number[] = [];
       const bBytes: number[] = [];
@@ -90,7 +90,7 @@ describe('fair sequencing across namespaces (real engine, SQLite)', () => {
       // Everything acknowledged is stored, and the byte totals match what was written.
       assert.equal(e.sequencedSize('t:b'), 25);
       assert.equal(e.sequencedSize('t:a'), a.committed * 1000);
-      assert.deepEqual(e.getEntry('t:b', 24), entry('t:b', 24));
+      assert.deepEqual(await e.getEntry('t:b', 24), entry('t:b', 24));
       assert.equal(
         e.storedBytes('t:b'),
         bBytes.reduce((x, y) => x + y, 0),
@@ -103,9 +103,9 @@ describe('fair sequencing across namespaces (real engine, SQLite)', () => {
 
   test('B is admitted while A holds its full share of the queue', LIMIT, async () => {
     // No batch fills and the age bound is an hour: nothing commits until close() drains.
-    const e = open(dirs.make(), { queueMaxEntries: 1000, batchMaxEntries: 4096, batchMaxAgeMs: 3_600_000 });
-    e.createNamespace('t:a');
-    e.createNamespace('t:b');
+    const e = await open(dirs.make(), { queueMaxEntries: 1000, batchMaxEntries: 4096, batchMaxAgeMs: 3_600_000 });
+    await e.createNamespace('t:a');
+    await e.createNamespace('t:b');
     const calls = (ns: string, n: number) => Array.from({ length: n }, (_, i) => entry(ns, i));
     const accepted: Promise<unknown>[] = [];
     for (let i = 0; i < 5; i++) accepted.push(e.append('t:a', calls('t:a', 100)));

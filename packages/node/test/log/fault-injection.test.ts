@@ -21,17 +21,17 @@ describe('log engine: storage failures', () => {
           if (armed && at === stage) throw new Error(`disk on fire (${at})`);
         },
       });
-      const e = createLogEngine(storage, { nodeName: NODE_NAME, logSeed: LOG_SEED, checkpointIntervalMs: 0 });
-      e.createNamespace('f:a');
-      e.createNamespace('f:b');
+      const e = await createLogEngine(storage, { nodeName: NODE_NAME, logSeed: LOG_SEED, checkpointIntervalMs: 0 });
+      await e.createNamespace('f:a');
+      await e.createNamespace('f:b');
       const tree = new MemoryTree();
       // 300 entries: the failing batch must extend a partial tile and complete one.
       const first = Array.from({ length: 300 }, (_, i) => entry('f:a', i));
       await e.append('f:a', first);
       for (const d of first) tree.append(d);
       const before = {
-        root: e.rootAt('f:a', 300),
-        tile: e.readTile('f:a', 0, 1, 44),
+        root: await e.rootAt('f:a', 300),
+        tile: await e.readTile('f:a', 0, 1, 44),
         stats: e.stats(),
       };
 
@@ -49,11 +49,11 @@ describe('log engine: storage failures', () => {
       }
       assert.equal(e.sequencedSize('f:a'), 300);
       assert.equal(e.sequencedSize('f:b'), 0);
-      assert.deepEqual(e.rootAt('f:a', 300), before.root);
-      assert.deepEqual(e.readTile('f:a', 0, 1, 44), before.tile);
-      assert.equal(e.readTile('f:a', 0, 1, 45), undefined);
-      assert.equal(e.getEntry('f:a', 300), undefined);
-      assert.deepEqual(e.getEntries('f:a', 290, 1000).length, 10);
+      assert.deepEqual(await e.rootAt('f:a', 300), before.root);
+      assert.deepEqual(await e.readTile('f:a', 0, 1, 44), before.tile);
+      assert.equal(await e.readTile('f:a', 0, 1, 45), undefined);
+      assert.equal(await e.getEntry('f:a', 300), undefined);
+      assert.deepEqual((await e.getEntries('f:a', 290, 1000)).length, 10);
       assert.equal(e.stats().failedCommits, before.stats.failedCommits + 1);
 
       // The engine keeps going: the next batch takes the indices the failed one did not get.
@@ -62,22 +62,22 @@ describe('log engine: storage failures', () => {
       const r = await e.append('f:a', next);
       assert.deepEqual([r[0]!.index, r[249]!.index], [300, 549]);
       for (const d of next) tree.append(d);
-      assert.deepEqual(e.rootAt('f:a', 550), tree.root());
-      verifyInclusion(420, 550, leafHash(next[120]!), e.inclusionProof('f:a', 420, 550), tree.root());
+      assert.deepEqual(await e.rootAt('f:a', 550), tree.root());
+      verifyInclusion(420, 550, leafHash(next[120]!), await e.inclusionProof('f:a', 420, 550), tree.root());
       await e.close();
 
       // And what is on disk is the committed state only.
-      const reopened = open(dir);
+      const reopened = await open(dir);
       assert.equal(reopened.sequencedSize('f:a'), 550);
       assert.equal(reopened.sequencedSize('f:b'), 0);
-      assert.deepEqual(reopened.rootAt('f:a', 550), tree.root());
+      assert.deepEqual(await reopened.rootAt('f:a', 550), tree.root());
       await reopened.close();
     });
   }
 
   test('a failing batch hasher rejects the batch without storing anything', async () => {
     let fail = true;
-    const e = open(dirs.make(), {
+    const e = await open(dirs.make(), {
       batchHasher: {
         leafHashes: (datas) => {
           if (fail) throw new Error('hasher broke');
@@ -85,7 +85,7 @@ describe('log engine: storage failures', () => {
         },
       },
     });
-    e.createNamespace('f:h');
+    await e.createNamespace('f:h');
     await assert.rejects(
       e.append('f:h', [entry('f:h', 0)]),
       (err) => isRemembrancerError(err, 'INTERNAL') && /hasher broke/.test(err.message),

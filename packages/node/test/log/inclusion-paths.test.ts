@@ -117,8 +117,8 @@ describe('inclusion proofs read from tiles', () => {
     const size = 5 * 65536 + 12345;
     const dir = dirs.make();
     const tree = new MemoryTree();
-    const w = open(dir);
-    w.createNamespace(ns);
+    const w = await open(dir);
+    await w.createNamespace(ns);
     for (let at = 0; at < size;) {
       const calls: Promise<unknown>[] = [];
       for (let c = 0; c < 4 && at < size; c++) {
@@ -159,26 +159,26 @@ describe('inclusion proofs read from tiles', () => {
       for (let k = 0; k < 40; k++) cases.push([rnd(s), s]);
     }
     const roots = new Map(sizes.map((s) => [s, tree.rootAt(s)]));
-    const check = (e: ReturnType<typeof open>, what: string) => {
+    const check = async (e: Awaited<ReturnType<typeof open>>, what: string) => {
       for (const [i, s] of cases) {
-        const proof = e.inclusionProof(ns, i, s);
+        const proof = await e.inclusionProof(ns, i, s);
         assert.deepEqual(proof, tree.inclusionProof(i, s), `${what}: index ${i} size ${s}`);
         verifyInclusion(i, s, leafHash(entry(ns, i)), proof, roots.get(s)!);
-        assert.deepEqual(e.leafHashAt(ns, i), leafHash(entry(ns, i)));
+        assert.deepEqual(await e.leafHashAt(ns, i), leafHash(entry(ns, i)));
       }
     };
-    check(w, 'writer (recent tiles in memory)');
+    await check(w, 'writer (recent tiles in memory)');
     await w.close();
 
-    const m = open(dir, { tileCacheTiles: 16 });
-    check(m, 'reopened, tiny cache (mirror)');
+    const m = await open(dir, { tileCacheTiles: 16 });
+    await check(m, 'reopened, tiny cache (mirror)');
     const st = m.stats().tileCache;
     assert.ok(st.mirrorReads > 0 && st.tiles <= 16, JSON.stringify(st));
-    check(m, 'reopened, second pass');
+    await check(m, 'reopened, second pass');
     await m.close();
 
-    const d = open(dir, { tileCacheTiles: 16, tileMirrorDir: false });
-    check(d, 'no mirror (database)');
+    const d = await open(dir, { tileCacheTiles: 16, tileMirrorDir: false });
+    await check(d, 'no mirror (database)');
     assert.equal(d.stats().tileCache.mirrorReads, 0);
     await d.close();
   });

@@ -15,44 +15,44 @@ const throwsWith = (fn: () => unknown, code: ErrorCode) => assert.throws(fn, (e)
 
 describe('log engine: namespaces', () => {
   test('create, get, list; origin and vkey derive from the node name and log key', async () => {
-    const e = open(dirs.make());
-    const rec = e.createNamespace('dao:vaultmesh', { retention: 'forever' });
+    const e = await open(dirs.make());
+    const rec = await e.createNamespace('dao:vaultmesh', { retention: 'forever' });
     assert.equal(rec.origin, `${NODE_NAME}/dao:vaultmesh`);
     assert.match(rec.logVkey, new RegExp(`^${NODE_NAME}/dao:vaultmesh\\+[0-9a-f]{8}\\+`));
     assert.deepEqual(rec.policy, { retention: 'forever' });
     assert.deepEqual(e.getNamespace('dao:vaultmesh'), rec);
-    e.createNamespace('dao:other');
+    await e.createNamespace('dao:other');
     assert.deepEqual(
       e.listNamespaces().map((n) => n.id),
       ['dao:vaultmesh', 'dao:other'],
     );
     assert.equal(e.getNamespace('dao:nope'), undefined);
     assert.equal(e.sequencedSize('dao:vaultmesh'), 0);
-    throwsWith(() => e.createNamespace('dao:vaultmesh'), 'NAMESPACE_EXISTS');
+    await rejectsWith(e.createNamespace('dao:vaultmesh'), 'NAMESPACE_EXISTS');
     for (const bad of ['DAO:x', 'dao', 'dao:', ':x', '-a:b', 'a:b:c', `a:${'x'.repeat(64)}`, 'a b:c']) {
-      throwsWith(() => e.createNamespace(bad), 'INVALID_NAMESPACE_ID');
+      await rejectsWith(e.createNamespace(bad), 'INVALID_NAMESPACE_ID');
     }
-    e.createNamespace(`${'a'.repeat(63)}:${'b'.repeat(63)}`);
+    await e.createNamespace(`${'a'.repeat(63)}:${'b'.repeat(63)}`);
     // Callers get copies: editing a record changes nothing inside.
     rec.policy.retention = 'never';
     assert.deepEqual(e.getNamespace('dao:vaultmesh')!.policy, { retention: 'forever' });
     await e.close();
   });
 
-  test('rejects bad configuration', () => {
-    throwsWith(() => open(dirs.make(), { logSeed: new Uint8Array(31) }), 'CONFIG_INVALID');
-    throwsWith(() => open(dirs.make(), { nodeName: 'has space' }), 'CONFIG_INVALID');
-    throwsWith(() => open(dirs.make(), { batchMaxEntries: 0 }), 'CONFIG_INVALID');
+  test('rejects bad configuration', async () => {
+    await rejectsWith(open(dirs.make(), { logSeed: new Uint8Array(31) }), 'CONFIG_INVALID');
+    await rejectsWith(open(dirs.make(), { nodeName: 'has space' }), 'CONFIG_INVALID');
+    await rejectsWith(open(dirs.make(), { batchMaxEntries: 0 }), 'CONFIG_INVALID');
   });
 
   test('refuses to open with a different log key than the namespaces were created with', async () => {
     const dir = dirs.make();
-    const e = open(dir);
-    e.createNamespace('dao:a');
+    const e = await open(dir);
+    await e.createNamespace('dao:a');
     await e.close();
-    throwsWith(() => open(dir, { logSeed: new Uint8Array(32).fill(9) }), 'STORAGE_FAILURE');
-    throwsWith(() => open(dir, { nodeName: 'beta.test' }), 'STORAGE_FAILURE');
-    const again = open(dir, { logSeed: LOG_SEED.slice() });
+    await rejectsWith(open(dir, { logSeed: new Uint8Array(32).fill(9) }), 'STORAGE_FAILURE');
+    await rejectsWith(open(dir, { nodeName: 'beta.test' }), 'STORAGE_FAILURE');
+    const again = await open(dir, { logSeed: LOG_SEED.slice() });
     assert.equal(again.listNamespaces().length, 1);
     await again.close();
   });
@@ -60,9 +60,9 @@ describe('log engine: namespaces', () => {
 
 describe('log engine: appends', () => {
   test('concurrent appends to several namespaces get dense, ordered indices', async () => {
-    const e = open(dirs.make());
+    const e = await open(dirs.make());
     const ids = ['t:a', 't:b', 't:c'];
-    for (const id of ids) e.createNamespace(id);
+    for (const id of ids) await e.createNamespace(id);
     const calls: { ns: string; from: number; n: number; p: Promise<{ index: number; leafHash: Uint8Array }[]> }[] = [];
     const counters = new Map(ids.map((id) => [id, 0]));
     for (let k = 0; k < 300; k++) {
@@ -93,19 +93,19 @@ describe('log engine: appends', () => {
       assert.equal(e.sequencedSize(ns), size);
       assert.equal(e.integratedSize(ns), size);
       assert.deepEqual(
-        e.getEntries(ns, 0, size),
+        await e.getEntries(ns, 0, size),
         Array.from({ length: size }, (_, i) => entry(ns, i)),
       );
-      assert.deepEqual(e.getEntry(ns, size - 1), entry(ns, size - 1));
-      assert.equal(e.getEntry(ns, size), undefined);
-      assert.deepEqual(e.leafHashAt(ns, 3), leafHash(entry(ns, 3)));
+      assert.deepEqual(await e.getEntry(ns, size - 1), entry(ns, size - 1));
+      assert.equal(await e.getEntry(ns, size), undefined);
+      assert.deepEqual(await e.leafHashAt(ns, 3), leafHash(entry(ns, 3)));
     }
     await e.close();
   });
 
   test('group commit: many concurrent appends become few transactions', async () => {
-    const e = open(dirs.make(), { batchMaxEntries: 1000, batchMaxAgeMs: 50 });
-    e.createNamespace('t:gc');
+    const e = await open(dirs.make(), { batchMaxEntries: 1000, batchMaxAgeMs: 50 });
+    await e.createNamespace('t:gc');
     await Promise.all(Array.from({ length: 3000 }, (_, i) => e.append('t:gc', [entry('t:gc', i)])));
     const st = e.stats();
     assert.equal(st.committedEntries, 3000);
@@ -115,8 +115,8 @@ describe('log engine: appends', () => {
   });
 
   test('QUEUE_FULL pushback rejects at once and stores nothing of the rejected call', async () => {
-    const e = open(dirs.make(), { queueMaxEntries: 10, batchMaxAgeMs: 20 });
-    e.createNamespace('t:q');
+    const e = await open(dirs.make(), { queueMaxEntries: 10, batchMaxAgeMs: 20 });
+    await e.createNamespace('t:q');
     const accepted = e.append(
       't:q',
       Array.from({ length: 8 }, (_, i) => entry('t:q', i)),
@@ -125,7 +125,7 @@ describe('log engine: appends', () => {
     await accepted;
     assert.equal(e.sequencedSize('t:q'), 8);
     assert.deepEqual(
-      e.getEntries('t:q', 0, 100),
+      await e.getEntries('t:q', 0, 100),
       Array.from({ length: 8 }, (_, i) => entry('t:q', i)),
     );
     assert.equal(e.stats().rejectedQueueFull, 1);
@@ -138,8 +138,8 @@ describe('log engine: appends', () => {
   });
 
   test('input errors reject without storing anything', async () => {
-    const e = open(dirs.make());
-    e.createNamespace('t:x');
+    const e = await open(dirs.make());
+    await e.createNamespace('t:x');
     await rejectsWith(e.append('t:nope', [entry('t', 1)]), 'NAMESPACE_NOT_FOUND');
     await rejectsWith(e.append('t:x', [entry('t', 1), new Uint8Array(MAX_ENTRY_BYTES + 1)]), 'ENTRY_TOO_LARGE');
     assert.deepEqual(await e.append('t:x', []), []);
@@ -147,32 +147,32 @@ describe('log engine: appends', () => {
     assert.equal(max[0]!.index, 0);
     assert.equal(e.sequencedSize('t:x'), 1);
     throwsWith(() => e.sequencedSize('t:nope'), 'NAMESPACE_NOT_FOUND');
-    throwsWith(() => e.inclusionProof('t:x', 1, 1), 'INDEX_OUT_OF_RANGE');
-    throwsWith(() => e.inclusionProof('t:x', 0, 2), 'SIZE_OUT_OF_RANGE');
-    throwsWith(() => e.consistencyProof('t:x', 1, 0), 'INVALID_RANGE');
-    throwsWith(() => e.rootAt('t:x', 2), 'SIZE_OUT_OF_RANGE');
-    throwsWith(() => e.leafHashAt('t:x', 1), 'INDEX_OUT_OF_RANGE');
-    throwsWith(() => e.getEntries('t:x', 2, 1), 'INVALID_RANGE');
-    throwsWith(() => e.readTile('t:x', 0, 0, 257), 'INVALID_ARGUMENT');
-    throwsWith(() => e.readTile('t:x', -1, 0, 1), 'INVALID_ARGUMENT');
+    await rejectsWith(e.inclusionProof('t:x', 1, 1), 'INDEX_OUT_OF_RANGE');
+    await rejectsWith(e.inclusionProof('t:x', 0, 2), 'SIZE_OUT_OF_RANGE');
+    await rejectsWith(e.consistencyProof('t:x', 1, 0), 'INVALID_RANGE');
+    await rejectsWith(e.rootAt('t:x', 2), 'SIZE_OUT_OF_RANGE');
+    await rejectsWith(e.leafHashAt('t:x', 1), 'INDEX_OUT_OF_RANGE');
+    await rejectsWith(e.getEntries('t:x', 2, 1), 'INVALID_RANGE');
+    await rejectsWith(e.readTile('t:x', 0, 0, 257), 'INVALID_ARGUMENT');
+    await rejectsWith(e.readTile('t:x', -1, 0, 1), 'INVALID_ARGUMENT');
     await e.close();
   });
 
   test('close commits what is queued, then refuses new work', async () => {
     const dir = dirs.make();
-    const e = open(dir, { batchMaxAgeMs: 10_000 });
-    e.createNamespace('t:c');
+    const e = await open(dir, { batchMaxAgeMs: 10_000 });
+    await e.createNamespace('t:c');
     const pending = e.append('t:c', [entry('t:c', 0), entry('t:c', 1)]);
     const closed = e.close();
     await rejectsWith(e.append('t:c', [entry('t:c', 2)]), 'SHUTTING_DOWN');
-    throwsWith(() => e.createNamespace('t:d'), 'SHUTTING_DOWN');
+    await rejectsWith(e.createNamespace('t:d'), 'SHUTTING_DOWN');
     assert.deepEqual(
       (await pending).map((r) => r.index),
       [0, 1],
     );
     await closed;
     await e.close();
-    const again = open(dir);
+    const again = await open(dir);
     assert.equal(again.sequencedSize('t:c'), 2);
     // close signed a checkpoint over everything acknowledged.
     assert.equal(again.latestCheckpoint('t:c')!.size, 2);
@@ -181,14 +181,14 @@ describe('log engine: appends', () => {
 
   test('reopen after close preserves entries, tree, tiles and checkpoints', async () => {
     const dir = dirs.make();
-    const e = open(dir);
-    e.createNamespace('t:r', { p: 1 });
-    e.createNamespace('t:s');
+    const e = await open(dir);
+    await e.createNamespace('t:r', { p: 1 });
+    await e.createNamespace('t:s');
     await e.append(
       't:r',
       Array.from({ length: 700 }, (_, i) => entry('t:r', i)),
     );
-    e.publishCheckpoint('t:r');
+    await e.publishCheckpoint('t:r');
     await e.append(
       't:r',
       Array.from({ length: 33 }, (_, i) => entry('t:r', 700 + i)),
@@ -196,25 +196,25 @@ describe('log engine: appends', () => {
     await e.append('t:s', [entry('t:s', 0)]);
     const snapshot = {
       namespaces: e.listNamespaces(),
-      root: e.rootAt('t:r', 733),
-      root700: e.rootAt('t:r', 700),
-      proof: e.inclusionProof('t:r', 500, 733),
-      tile: e.readTile('t:r', 0, 2, 221),
-      bundle: e.readEntryBundle('t:r', 1, 256),
-      history: e.checkpointHistory('t:r'),
+      root: await e.rootAt('t:r', 733),
+      root700: await e.rootAt('t:r', 700),
+      proof: await e.inclusionProof('t:r', 500, 733),
+      tile: await e.readTile('t:r', 0, 2, 221),
+      bundle: await e.readEntryBundle('t:r', 1, 256),
+      history: await e.checkpointHistory('t:r'),
     };
     await e.close();
-    const r = open(dir);
+    const r = await open(dir);
     assert.deepEqual(r.listNamespaces(), snapshot.namespaces);
     assert.equal(r.sequencedSize('t:r'), 733);
     assert.equal(r.integratedSize('t:s'), 1);
-    assert.deepEqual(r.rootAt('t:r', 733), snapshot.root);
-    assert.deepEqual(r.rootAt('t:r', 700), snapshot.root700);
-    assert.deepEqual(r.inclusionProof('t:r', 500, 733), snapshot.proof);
-    assert.deepEqual(r.readTile('t:r', 0, 2, 221), snapshot.tile);
-    assert.deepEqual(r.readEntryBundle('t:r', 1, 256), snapshot.bundle);
+    assert.deepEqual(await r.rootAt('t:r', 733), snapshot.root);
+    assert.deepEqual(await r.rootAt('t:r', 700), snapshot.root700);
+    assert.deepEqual(await r.inclusionProof('t:r', 500, 733), snapshot.proof);
+    assert.deepEqual(await r.readTile('t:r', 0, 2, 221), snapshot.tile);
+    assert.deepEqual(await r.readEntryBundle('t:r', 1, 256), snapshot.bundle);
     // The final checkpoint of close() is the one addition.
-    assert.deepEqual(r.checkpointHistory('t:r').slice(0, -1), snapshot.history);
+    assert.deepEqual((await r.checkpointHistory('t:r')).slice(0, -1), snapshot.history);
     assert.equal(r.latestCheckpoint('t:r')!.size, 733);
     // And the log goes on where it stopped.
     assert.deepEqual(
@@ -235,8 +235,8 @@ describe('log engine: appends', () => {
     ];
     for (const [what, sql] of tamperings) {
       const dir = dirs.make();
-      const e = open(dir, { tileMirrorDir: false });
-      e.createNamespace('t:tamper');
+      const e = await open(dir, { tileMirrorDir: false });
+      await e.createNamespace('t:tamper');
       await e.append(
         't:tamper',
         Array.from({ length: 300 }, (_, i) => entry('t:tamper', i)),
@@ -245,7 +245,7 @@ describe('log engine: appends', () => {
       const db = new Database(join(dir, LOG_DB_FILE));
       db.exec(sql);
       db.close();
-      assert.throws(
+      await assert.rejects(
         () => open(dir, { tileMirrorDir: false }),
         (err) => isRemembrancerError(err, 'STORAGE_FAILURE') && /inconsistent|malformed/.test(err.message),
         `tampered ${what}: ${sql}`,

@@ -35,8 +35,8 @@ const SIZE = 256 * 40 + 17;
 
 /** Writes SIZE entries in uneven calls and returns the reference tree. */
 async function fill(dir: string, extra: Parameters<typeof open>[1] = {}): Promise<MemoryTree> {
-  const e = open(dir, { batchMaxEntries: 1500, ...extra });
-  e.createNamespace(NS);
+  const e = await open(dir, { batchMaxEntries: 1500, ...extra });
+  await e.createNamespace(NS);
   const tree = new MemoryTree();
   for (let at = 0; at < SIZE;) {
     const k = Math.min(SIZE - at, 700 + (at % 333));
@@ -49,15 +49,15 @@ async function fill(dir: string, extra: Parameters<typeof open>[1] = {}): Promis
   return tree;
 }
 
-function checkProofs(e: ReturnType<typeof open>, tree: MemoryTree): void {
+async function checkProofs(e: Awaited<ReturnType<typeof open>>, tree: MemoryTree): Promise<void> {
   const root = tree.root();
-  assert.deepEqual(e.rootAt(NS, SIZE), root);
+  assert.deepEqual(await e.rootAt(NS, SIZE), root);
   for (let i = 0; i < SIZE; i += 97) {
-    const proof = e.inclusionProof(NS, i, SIZE);
+    const proof = await e.inclusionProof(NS, i, SIZE);
     assert.deepEqual(proof, tree.inclusionProof(i, SIZE));
     verifyInclusion(i, SIZE, leafHash(entry(NS, i)), proof, root);
   }
-  for (const idx of [0, 7, 39]) assert.deepEqual(e.readTile(NS, 0, idx, 256), tileRow(tree, idx));
+  for (const idx of [0, 7, 39]) assert.deepEqual(await e.readTile(NS, 0, idx, 256), tileRow(tree, idx));
 }
 
 function tileRow(tree: MemoryTree, tileIndex: number): Uint8Array {
@@ -99,8 +99,8 @@ describe('tile mirror', () => {
     assert.ok(readdirSync(mirrorDir).includes('ns-1-level-0.tiles'));
     assert.equal(statSync(join(mirrorDir, 'ns-1-level-0.tiles')).size, 40 * MIRROR_SLOT_BYTES);
     // A tiny memory cache, so reads go to the mirror.
-    const e = open(dir, { tileCacheTiles: 16 });
-    checkProofs(e, tree);
+    const e = await open(dir, { tileCacheTiles: 16 });
+    await checkProofs(e, tree);
     assert.ok(e.stats().tileCache.mirrorReads > 0);
     await e.close();
   });
@@ -113,19 +113,19 @@ describe('tile mirror', () => {
     const fd = openSync(file, 'r+');
     writeSync(fd, new Uint8Array(64).fill(0xee), 0, 64, 39 * MIRROR_SLOT_BYTES + 100);
     closeSync(fd);
-    const e = open(dir, { tileCacheTiles: 16 });
-    checkProofs(e, tree);
+    const e = await open(dir, { tileCacheTiles: 16 });
+    await checkProofs(e, tree);
     await e.close();
 
     // A mirror copied from a different log of the same shape is refused as well.
     const other = dirs.make();
     await fill(other, { logSeed: new Uint8Array(32).fill(3), nodeName: 'other.test' });
-    const a = open(other, { logSeed: new Uint8Array(32).fill(3), nodeName: 'other.test' });
+    const a = await open(other, { logSeed: new Uint8Array(32).fill(3), nodeName: 'other.test' });
     await a.close();
     rmSync(join(dir, `${LOG_DB_FILE}.tiles`), { recursive: true });
     cpSync(join(other, `${LOG_DB_FILE}.tiles`), join(dir, `${LOG_DB_FILE}.tiles`), { recursive: true });
-    const b = open(dir, { tileCacheTiles: 16 });
-    checkProofs(b, tree);
+    const b = await open(dir, { tileCacheTiles: 16 });
+    await checkProofs(b, tree);
     await b.close();
   });
 
@@ -136,8 +136,8 @@ describe('tile mirror', () => {
     // What version 1 left behind: its state file and a level file of 16,320-byte slots.
     writeFileSync(join(mirrorDir, 'mirror-state.json'), JSON.stringify({ version: 1, levels: [[1, 0, 40]] }));
     writeFileSync(join(mirrorDir, 'ns-1-level-0.tiles'), new Uint8Array(40 * 16320).fill(0x5a));
-    const e = open(dir, { tileCacheTiles: 16 });
-    checkProofs(e, tree);
+    const e = await open(dir, { tileCacheTiles: 16 });
+    await checkProofs(e, tree);
     // The rebuild runs in the background (timers): let it finish, then close (which syncs).
     for (let i = 0; i < 100 && statSync(join(mirrorDir, 'ns-1-level-0.tiles')).size !== 40 * MIRROR_SLOT_BYTES; i++) {
       await new Promise((r) => setTimeout(r, 20));
@@ -148,8 +148,8 @@ describe('tile mirror', () => {
       version: 2,
       levels: [[1, 0, 40]],
     });
-    const again = open(dir, { tileCacheTiles: 16 });
-    checkProofs(again, tree);
+    const again = await open(dir, { tileCacheTiles: 16 });
+    await checkProofs(again, tree);
     assert.ok(again.stats().tileCache.mirrorReads > 0);
     await again.close();
   });
@@ -161,8 +161,11 @@ describe('tile mirror', () => {
     rmSync(join(mirrorDir, 'ns-1-level-0.tiles'));
     mkdirSync(join(mirrorDir, 'ns-1-level-0.tiles')); // opening it read-write fails
     const warnings: string[] = [];
-    const e = open(dir, { tileCacheTiles: 16, logger: { info() {}, warn: (_o, m) => warnings.push(m), error() {} } });
-    checkProofs(e, tree);
+    const e = await open(dir, {
+      tileCacheTiles: 16,
+      logger: { info() {}, warn: (_o, m) => warnings.push(m), error() {} },
+    });
+    await checkProofs(e, tree);
     assert.ok(
       warnings.some((w) => /mirror/.test(w)),
       warnings.join('; '),
@@ -177,8 +180,8 @@ describe('tile mirror', () => {
       readdirSync(dir).filter((f) => f.endsWith('.tiles')),
       [],
     );
-    const e = open(dir, { tileCacheTiles: 16, tileMirrorDir: false });
-    checkProofs(e, tree);
+    const e = await open(dir, { tileCacheTiles: 16, tileMirrorDir: false });
+    await checkProofs(e, tree);
     assert.equal(e.stats().tileCache.mirrorReads, 0);
     await e.close();
   });
@@ -199,8 +202,8 @@ describe('tile mirror', () => {
     const dir = dirs.make();
     const tree = await fill(dir, { batchHasher: hasher });
     assert.ok(packedCalls > 0);
-    const e = open(dir, { tileCacheTiles: 16 });
-    checkProofs(e, tree);
+    const e = await open(dir, { tileCacheTiles: 16 });
+    await checkProofs(e, tree);
     await e.close();
   });
 });

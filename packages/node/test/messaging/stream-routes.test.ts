@@ -49,17 +49,17 @@ describe('message streams', () => {
     return r.json<StreamsBody>();
   };
   const deliver = async (...namespaces: string[]) => {
-    for (const ns of namespaces) node.engine.publishCheckpoint(ns);
+    for (const ns of namespaces) await node.engine.publishCheckpoint(ns);
     await node.outbox.deliverNow();
   };
 
   before(async () => {
-    node = openOutboxNode(nodes.make());
+    node = await openOutboxNode(nodes.make());
     await createNamespace(node, 'dao:a', { messaging: { accept_from: [to('dao:b')] } });
     await createNamespace(node, 'dao:b', { messaging: { accept_from: [to('dao:a'), to('dao:secret')] } });
     await createNamespace(node, 'dao:closed');
     await createNamespace(node, 'dao:secret', { visibility: 'private', messaging: { accept_from: ['*/*'] } });
-    inbox = Inbox.open({
+    inbox = await Inbox.open({
       engine: node.engine,
       nodeName: NODE,
       directory: node.namespaces.directory,

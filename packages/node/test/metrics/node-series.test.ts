@@ -14,15 +14,15 @@ function stepClock(start = 1_000_000) {
 }
 
 test('the series counts appends per second and checkpoint latency from probe to signing, newest last', async () => {
-  const engine = open(dirs.make());
+  const engine = await open(dirs.make());
   try {
-    engine.createNamespace('t:old');
+    await engine.createNamespace('t:old');
     await engine.append('t:old', [entry('t:old', 0), entry('t:old', 1)]);
     const clock = stepClock();
     const series = new NodeSeries({ engine, now: clock.now, intervalMs: 10_000, capacity: 4 });
     assert.deepEqual(series.view().t, [], 'empty before the first sample');
 
-    engine.createNamespace('t:a');
+    await engine.createNamespace('t:a');
     await engine.append(
       't:a',
       [0, 1, 2, 3, 4].map((i) => entry('t:a', i)),
@@ -33,7 +33,7 @@ test('the series counts appends per second and checkpoint latency from probe to 
     clock.advance(200);
     series.probe();
     clock.advance(400);
-    engine.publishCheckpoint('t:a');
+    await engine.publishCheckpoint('t:a');
     series.probe();
     clock.advance(9_300);
     const p = await series.sample();
@@ -72,20 +72,20 @@ test('the series counts appends per second and checkpoint latency from probe to 
 });
 
 test("each probe's growth is timed to the first checkpoint that covers it", async () => {
-  const engine = open(dirs.make());
+  const engine = await open(dirs.make());
   try {
-    engine.createNamespace('t:b');
+    await engine.createNamespace('t:b');
     const clock = stepClock();
     const series = new NodeSeries({ engine, now: clock.now });
     await engine.append('t:b', [entry('t:b', 0)]);
     clock.advance(50);
     series.probe(); // mark: size 1 at +50
     clock.advance(50);
-    engine.publishCheckpoint('t:b');
+    await engine.publishCheckpoint('t:b');
     await engine.append('t:b', [entry('t:b', 1)]);
     series.probe(); // checkpoint of size 1 covers the first mark (50 ms); mark size 2 at +100
     clock.advance(250);
-    engine.publishCheckpoint('t:b');
+    await engine.publishCheckpoint('t:b');
     series.probe(); // covers the second mark (250 ms)
     clock.advance(1_000);
     const p = await series.sample();
@@ -99,7 +99,7 @@ test("each probe's growth is timed to the first checkpoint that covers it", asyn
 });
 
 test('cosigning rounds come from the histogram as deltas, and anchoring lag per target against its epoch', async () => {
-  const engine = open(dirs.make());
+  const engine = await open(dirs.make());
   try {
     const clock = stepClock();
     const metrics = new NodeMetrics();
@@ -133,7 +133,7 @@ test('cosigning rounds come from the histogram as deltas, and anchoring lag per 
 });
 
 test('start() runs unref’d timers and stop() clears them', async () => {
-  const engine = open(dirs.make());
+  const engine = await open(dirs.make());
   try {
     const series = new NodeSeries({ engine, intervalMs: 20, probeMs: 5 });
     series.start();

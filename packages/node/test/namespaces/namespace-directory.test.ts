@@ -17,8 +17,8 @@ let s: TestServer;
 const rulesDirs: string[] = [];
 const admin = () => ({ authorization: `Bearer ${s.token}` });
 
-before(() => {
-  s = startTestServer({ now: () => clock });
+before(async () => {
+  s = await startTestServer({ now: () => clock });
 });
 after(async () => {
   await s.close();
@@ -120,7 +120,7 @@ test('cadence: next due times are computed, shown, and kept across a restart', a
   );
   // What a restart reads is what was persisted: a second scheduler over the same cadence.sqlite.
   clock += 1_000;
-  const reopened = openNamespaceServices({
+  const reopened = await openNamespaceServices({
     engine: s.engine,
     dataDir: s.identity.dataDir,
     adminToken: s.identity.adminToken,
@@ -143,7 +143,7 @@ test('the live state is exactly the replay of sys:governance, rebuilt from scrat
   // 2. A brand-new directory over the same log (fresh cadence store: nothing carried over).
   const dir = mkdtempSync(join(tmpdir(), 'remembrancer-replay-'));
   rulesDirs.push(dir);
-  const rebuilt = openNamespaceServices({
+  const rebuilt = await openNamespaceServices({
     engine: s.engine,
     dataDir: dir,
     adminToken: 'x',
@@ -173,9 +173,9 @@ test('the live state is exactly the replay of sys:governance, rebuilt from scrat
 });
 
 test('a log that predates the governance log is adopted with default rules, once', async () => {
-  const other = startTestServer();
+  const other = await startTestServer();
   try {
-    other.engine.createNamespace('old:log', {});
+    await other.engine.createNamespace('old:log', {});
     // Until adopted it has default rules (version 0), so it stays usable.
     assert.equal(other.namespaces.directory.rules('old:log')?.version, 0);
     await other.namespaces.directory.adoptLegacyNamespaces();
@@ -192,13 +192,13 @@ test('a log that predates the governance log is adopted with default rules, once
 });
 
 test('a governance log holding an invalid document is refused at open, not replayed around', async () => {
-  const other = startTestServer();
+  const other = await startTestServer();
   try {
     // Written beneath the directory (as a corrupted or foreign log would be).
     await other.engine.append('sys:governance', [
       new TextEncoder().encode('{"schema":"namespace.create@1.0.0","namespace":"x:y"}'),
     ]);
-    assert.throws(
+    await assert.rejects(
       () =>
         openNamespaceServices({
           engine: other.engine,

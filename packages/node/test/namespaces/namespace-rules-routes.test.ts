@@ -67,7 +67,7 @@ async function register(id: string, definition: object) {
 }
 
 before(async () => {
-  s = startTestServer();
+  s = await startTestServer();
   await register('settlement@1.2.0', SETTLEMENT);
   await register('settlement@1.3.0', SETTLEMENT);
   await register('settlement@2.0.0', { ...SETTLEMENT, required: ['amount'] });

@@ -104,9 +104,9 @@ describe('QuotaGuard', () => {
 
   test('with a real engine: stored bytes survive a restart and the quota holds across it', async () => {
     const dir = dirs.make();
-    let e = open(dir);
-    e.createNamespace('t:q');
-    e.createNamespace('t:other');
+    let e = await open(dir);
+    await e.createNamespace('t:q');
+    await e.createNamespace('t:other');
     assert.equal(e.storedBytes('t:q'), 0);
     const batch = Array.from({ length: 10 }, (_, i) => entry('t:q', i));
     const total = batch.reduce((n, b) => n + b.length, 0);
@@ -133,7 +133,7 @@ describe('QuotaGuard', () => {
     );
     await e.close();
 
-    e = open(dir);
+    e = await open(dir);
     assert.equal(e.storedBytes('t:q'), total);
     assert.equal(e.storedBytes('t:other'), entry('t:other', 0).length);
     g = new QuotaGuard(e);

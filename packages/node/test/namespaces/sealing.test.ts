@@ -34,9 +34,9 @@ let ns: NamespaceRecord;
 const policies = new Map<string, WitnessPolicy>();
 let sealing: SealedCheckpoints;
 
-before(() => {
+before(async () => {
   const dir = dirs.make();
-  engine = openLogEngine({
+  engine = await openLogEngine({
     dataDir: dir,
     nodeName: NODE_NAME,
     logSeed: LOG_SEED,
@@ -46,7 +46,7 @@ before(() => {
   store = new FederationStore(join(dirs.make() + '-fed.sqlite'));
   registry = new FederationRegistry(store);
   assert.equal(registry.offer(genesisOf([alpha, beta, gamma, delta])), true);
-  ns = engine.createNamespace(NS);
+  ns = await engine.createNamespace(NS);
   sealing = new SealedCheckpoints({ engine, registry, store, witnessPolicy: (id) => policies.get(id) });
 });
 
@@ -64,7 +64,7 @@ async function grow(n = 1, nsId = NS): Promise<PublishedCheckpoint> {
     nsId,
     Array.from({ length: n }, () => canonicalBytes({ memo: `entry ${appended++}` })),
   );
-  return engine.publishCheckpoint(nsId)!;
+  return (await engine.publishCheckpoint(nsId))!;
 }
 
 const witnessOf = (p: TestPeer, seed = p.witnessSeed) => new CosignatureSigner(`${p.id}/witness`, seed);
@@ -146,9 +146,9 @@ test('latestSealed: newest sealed checkpoint, cached until the latest checkpoint
   const counting = new Proxy(engine, {
     get(target, prop) {
       if (prop === 'checkpointHistory') {
-        return (id: string, limit?: number) => {
+        return async (id: string, limit?: number) => {
           historyCalls++;
-          return target.checkpointHistory(id, limit);
+          return await target.checkpointHistory(id, limit);
         };
       }
       const v = Reflect.get(target, prop, target) as unknown;
@@ -159,32 +159,32 @@ test('latestSealed: newest sealed checkpoint, cached until the latest checkpoint
 
   const cp1 = await grow(2);
   cosign(cp1, beta);
-  assert.equal(s.latestSealed(ns)?.checkpoint.size, cp1.size, 'the latest itself is sealed: no scan');
+  assert.equal((await s.latestSealed(ns))?.checkpoint.size, cp1.size, 'the latest itself is sealed: no scan');
   assert.equal(historyCalls, 0);
 
   const cp2 = await grow(1);
-  assert.equal(s.latestSealed(ns)?.checkpoint.size, cp1.size);
-  assert.deepEqual(s.latestSealed(ns)?.state.cosigners, [beta.id]);
+  assert.equal((await s.latestSealed(ns))?.checkpoint.size, cp1.size);
+  assert.deepEqual((await s.latestSealed(ns))?.state.cosigners, [beta.id]);
   assert.equal(historyCalls, 1, 'a second call with nothing changed does not rescan');
 
   cosign(cp2, gamma); // not allowlisted: nothing changes
-  assert.equal(s.latestSealed(ns)?.checkpoint.size, cp1.size);
+  assert.equal((await s.latestSealed(ns))?.checkpoint.size, cp1.size);
   cosign(cp2, beta);
-  assert.equal(s.latestSealed(ns)?.checkpoint.size, cp2.size);
+  assert.equal((await s.latestSealed(ns))?.checkpoint.size, cp2.size);
 
   const cp3 = await grow(1);
   await grow(1);
   historyCalls = 0;
-  assert.equal(s.latestSealed(ns)?.checkpoint.size, cp2.size);
+  assert.equal((await s.latestSealed(ns))?.checkpoint.size, cp2.size);
   assert.equal(historyCalls, 1);
   // A late cosignature on an older checkpoint is seen once the cache is invalidated.
   cosign(cp3, beta);
   s.invalidate(NS);
-  assert.equal(s.latestSealed(ns)?.checkpoint.size, cp3.size);
+  assert.equal((await s.latestSealed(ns))?.checkpoint.size, cp3.size);
 
   // A stricter policy is applied at once; the scan is bounded by scanLimit.
   policies.set(NS, { min_required: 2, allowlist: [beta.id, gamma.id] });
-  assert.equal(s.latestSealed(ns)?.checkpoint.size, cp2.size);
+  assert.equal((await s.latestSealed(ns))?.checkpoint.size, cp2.size);
   const bounded = new SealedCheckpoints({
     engine,
     registry,
@@ -192,15 +192,17 @@ test('latestSealed: newest sealed checkpoint, cached until the latest checkpoint
     witnessPolicy: (id) => policies.get(id),
     scanLimit: 2,
   });
-  assert.equal(bounded.latestSealed(ns), undefined, 'cp2 is three checkpoints back');
+  assert.equal(await bounded.latestSealed(ns), undefined, 'cp2 is three checkpoints back');
   assert.equal(
-    new SealedCheckpoints({
-      engine,
-      registry,
-      store,
-      witnessPolicy: (id) => policies.get(id),
-      scanLimit: 4,
-    }).latestSealed(ns)?.checkpoint.size,
+    (
+      await new SealedCheckpoints({
+        engine,
+        registry,
+        store,
+        witnessPolicy: (id) => policies.get(id),
+        scanLimit: 4,
+      }).latestSealed(ns)
+    )?.checkpoint.size,
     cp2.size,
   );
   assert.throws(
@@ -225,22 +227,22 @@ test('policyText is a tlog-policy that verifies exactly the receipts the node ca
   assert.match(text, /^# Witness policy of namespace dao:vaultmesh .*2 distinct allowlisted witnesses cosigned it\.\n/);
 
   const index = cp.size - 1;
-  const receiptAt = () =>
+  const receiptAt = async () =>
     buildReceipt({
       namespace: NS,
       origin: ns.origin,
       index,
-      entry: JSON.parse(utf8Decode(engine.getEntry(NS, index)!)) as unknown,
-      proof: engine.inclusionProof(NS, index, cp.size),
+      entry: JSON.parse(utf8Decode((await engine.getEntry(NS, index))!)) as unknown,
+      proof: await engine.inclusionProof(NS, index, cp.size),
       checkpointNote: note(cp),
     });
   assert.equal(sealing.sealState(ns, cp).sealed, false);
-  const unsealed = verifyReceipt(receiptAt(), { logVkeys: [], policy: text });
+  const unsealed = verifyReceipt(await receiptAt(), { logVkeys: [], policy: text });
   assert.equal(unsealed.ok, false);
   assert.equal(unsealed.checks.at(-1)!.code, 'POLICY_NOT_MET');
   cosign(cp, delta);
   assert.equal(sealing.sealState(ns, cp).sealed, true);
-  const sealed = verifyReceipt(receiptAt(), { logVkeys: [], policy: text });
+  const sealed = verifyReceipt(await receiptAt(), { logVkeys: [], policy: text });
   assert.ok(sealed.ok, JSON.stringify(sealed.checks));
   assert.deepEqual(sealed.policy?.cosigners, [beta.id, delta.id]);
 });
@@ -286,7 +288,7 @@ test('registry changes: suspended peers and rotated-away witness keys no longer 
   cosign(cp, beta);
   cosign(cp, gamma);
   assert.equal(sealing.sealState(ns, cp).sealed, true);
-  assert.equal(sealing.latestSealed(ns)?.checkpoint.size, cp.size);
+  assert.equal((await sealing.latestSealed(ns))?.checkpoint.size, cp.size);
 
   // v2: gamma suspended, delta rotates its witness key.
   const v1 = registry.latest()!;
@@ -300,12 +302,12 @@ test('registry changes: suspended peers and rotated-away witness keys no longer 
   );
   assert.equal(registry.offer(signedBy(proposeNext(v1, { peers }), [alpha, beta, gamma, delta])), true);
   assert.deepEqual(sealing.sealState(ns, cp).cosigners, [beta.id]);
-  assert.equal(sealing.latestSealed(ns), undefined, 'the cached answer is dropped when the registry changes');
+  assert.equal(await sealing.latestSealed(ns), undefined, 'the cached answer is dropped when the registry changes');
   assert.match(sealing.policyText(ns), /not counted: gamma\.vaultmesh\.test \(suspended\)/);
 
   cosign(cp, delta); // with the old key: the store would not have accepted it after the rotation
   assert.deepEqual(sealing.sealState(ns, cp).cosigners, [beta.id]);
   cosign(cp, delta, { signer: witnessOf(delta, newDeltaSeed) });
   assert.deepEqual(sealing.sealState(ns, cp).cosigners, [beta.id, delta.id]);
-  assert.equal(sealing.latestSealed(ns)?.checkpoint.size, cp.size);
+  assert.equal((await sealing.latestSealed(ns))?.checkpoint.size, cp.size);
 });

@@ -74,10 +74,10 @@ function commitOf(key: number, previousSize: number, n: number, fill = 1): Names
 }
 
 describe('SqliteLogStorage', () => {
-  test('creates the schema with WAL, FULL sync and a versioned, marked file', () => {
+  test('creates the schema with WAL, FULL sync and a versioned, marked file', async () => {
     const path = freshPath();
     const s = new SqliteLogStorage({ path });
-    s.close();
+    await s.close();
     const db = new Database(path, { readonly: true });
     assert.equal(db.pragma('user_version', { simple: true }), SCHEMA_VERSION);
     assert.equal(db.pragma('application_id', { simple: true }), 0x564d5231);
@@ -87,9 +87,9 @@ describe('SqliteLogStorage', () => {
     db.close();
   });
 
-  test('refuses foreign databases and newer schema versions', () => {
+  test('refuses foreign databases and newer schema versions', async () => {
     const foreign = freshPath();
-    new SqliteLogStorage({ path: foreign }).close();
+    await new SqliteLogStorage({ path: foreign }).close();
     const db = new Database(foreign);
     db.pragma('user_version = 99');
     db.close();
@@ -99,7 +99,7 @@ describe('SqliteLogStorage', () => {
     );
 
     const other = freshPath();
-    new SqliteLogStorage({ path: other }).close();
+    await new SqliteLogStorage({ path: other }).close();
     const db2 = new Database(join(other, '..', 'x.sqlite'));
     db2.exec('CREATE TABLE t (x)');
     db2.close();
@@ -116,81 +116,81 @@ describe('SqliteLogStorage', () => {
     );
   });
 
-  test('namespaces, tree state and the initial checkpoint round-trip across reopen', () => {
+  test('namespaces, tree state and the initial checkpoint round-trip across reopen', async () => {
     const path = freshPath();
     let s = new SqliteLogStorage({ path, synchronous: 'NORMAL' });
-    const a = s.createNamespace(ns('dao:a'), cp(0));
-    const b = s.createNamespace(ns('dao:b'), cp(0, 9));
+    const a = await s.createNamespace(ns('dao:a'), cp(0));
+    const b = await s.createNamespace(ns('dao:b'), cp(0, 9));
     assert.notEqual(a.key, b.key);
-    assert.throws(
+    await assert.rejects(
       () => s.createNamespace(ns('dao:a'), cp(0)),
       (e) => isRemembrancerError(e, 'NAMESPACE_EXISTS'),
     );
-    s.close();
+    await s.close();
     s = new SqliteLogStorage({ path });
-    assert.deepEqual(s.loadNamespaces(), [
+    assert.deepEqual(await s.loadNamespaces(), [
       { key: a.key, ...ns('dao:a') },
       { key: b.key, ...ns('dao:b') },
     ]);
-    assert.deepEqual(s.loadTreeState(a.key), { size: 0, compactRange: [] });
-    assert.equal(s.entryCount(a.key), 0);
-    assert.deepEqual(s.latestCheckpoint(b.key), cp(0, 9));
-    s.close();
+    assert.deepEqual(await s.loadTreeState(a.key), { size: 0, compactRange: [] });
+    assert.equal(await s.entryCount(a.key), 0);
+    assert.deepEqual(await s.latestCheckpoint(b.key), cp(0, 9));
+    await s.close();
   });
 
-  test('commitBatch writes entries, tiles and tree states of several namespaces atomically', () => {
+  test('commitBatch writes entries, tiles and tree states of several namespaces atomically', async () => {
     const path = freshPath();
     let s = new SqliteLogStorage({ path });
-    const a = s.createNamespace(ns('dao:a'), cp(0)).key;
-    const b = s.createNamespace(ns('dao:b'), cp(0)).key;
-    s.commitBatch([commitOf(a, 0, 3, 1), commitOf(b, 0, 2, 2)]);
-    s.commitBatch([commitOf(a, 3, 2, 3)]);
-    s.close();
+    const a = (await s.createNamespace(ns('dao:a'), cp(0))).key;
+    const b = (await s.createNamespace(ns('dao:b'), cp(0))).key;
+    await s.commitBatch([commitOf(a, 0, 3, 1), commitOf(b, 0, 2, 2)]);
+    await s.commitBatch([commitOf(a, 3, 2, 3)]);
+    await s.close();
     s = new SqliteLogStorage({ path });
-    assert.equal(s.entryCount(a), 5);
-    assert.equal(s.entryCount(b), 2);
-    assert.deepEqual([...s.readEntry(a, 4)!], [3, 4]);
-    assert.equal(s.readEntry(a, 5), undefined);
+    assert.equal(await s.entryCount(a), 5);
+    assert.equal(await s.entryCount(b), 2);
+    assert.deepEqual([...(await s.readEntry(a, 4))!], [3, 4]);
+    assert.equal(await s.readEntry(a, 5), undefined);
     assert.deepEqual(
-      s.readEntries(a, 1, 4).map((e) => [...e]),
+      (await s.readEntries(a, 1, 4)).map((e) => [...e]),
       [
         [1, 1],
         [1, 2],
         [3, 3],
       ],
     );
-    assert.deepEqual(s.readEntries(a, 4, 10).length, 1);
-    const t = s.readTile(a, 0, 0)!;
+    assert.deepEqual((await s.readEntries(a, 4, 10)).length, 1);
+    const t = (await s.readTile(a, 0, 0))!;
     assert.equal(t.width, 5);
     assert.deepEqual(new Uint8Array(t.data), new Uint8Array(5 * 32).fill(3));
-    assert.equal(s.readTile(a, 1, 0), undefined);
-    assert.equal(s.loadTreeState(a).size, 5);
-    assert.deepEqual([...s.loadTreeState(b).compactRange[0]!], [...hash(2)]);
-    s.close();
+    assert.equal(await s.readTile(a, 1, 0), undefined);
+    assert.equal((await s.loadTreeState(a)).size, 5);
+    assert.deepEqual([...(await s.loadTreeState(b)).compactRange[0]!], [...hash(2)]);
+    await s.close();
   });
 
-  test('entry bytes per namespace are kept by commitBatch and survive reopen', () => {
+  test('entry bytes per namespace are kept by commitBatch and survive reopen', async () => {
     const path = freshPath();
     let s = new SqliteLogStorage({ path });
-    const a = s.createNamespace(ns('dao:a'), cp(0)).key;
-    const b = s.createNamespace(ns('dao:b'), cp(0)).key;
-    assert.equal(s.entryBytes(a), 0);
-    s.commitBatch([commitOf(a, 0, 3, 1), commitOf(b, 0, 2, 2)]);
-    s.commitBatch([{ ...commitOf(a, 3, 1, 3), entries: [new Uint8Array(1000)] }]);
-    assert.equal(s.entryBytes(a), 3 * 2 + 1000);
-    assert.equal(s.entryBytes(b), 2 * 2);
-    s.close();
+    const a = (await s.createNamespace(ns('dao:a'), cp(0))).key;
+    const b = (await s.createNamespace(ns('dao:b'), cp(0))).key;
+    assert.equal(await s.entryBytes(a), 0);
+    await s.commitBatch([commitOf(a, 0, 3, 1), commitOf(b, 0, 2, 2)]);
+    await s.commitBatch([{ ...commitOf(a, 3, 1, 3), entries: [new Uint8Array(1000)] }]);
+    assert.equal(await s.entryBytes(a), 3 * 2 + 1000);
+    assert.equal(await s.entryBytes(b), 2 * 2);
+    await s.close();
     s = new SqliteLogStorage({ path });
-    assert.equal(s.entryBytes(a), 1006);
-    assert.equal(s.entryBytes(b), 4);
-    assert.throws(
+    assert.equal(await s.entryBytes(a), 1006);
+    assert.equal(await s.entryBytes(b), 4);
+    await assert.rejects(
       () => s.entryBytes(999),
       (e) => isRemembrancerError(e, 'STORAGE_FAILURE'),
     );
-    s.close();
+    await s.close();
   });
 
-  test('migration 2 back-fills the entry byte totals of a version-1 database', () => {
+  test('migration 2 back-fills the entry byte totals of a version-1 database', async () => {
     const path = freshPath();
     mkdirSync(dirname(path), { recursive: true });
     const db = new Database(path);
@@ -209,10 +209,10 @@ describe('SqliteLogStorage', () => {
     db.close();
 
     const s = new SqliteLogStorage({ path });
-    assert.equal(s.entryBytes(a), 10 + 11 + 12 + 13 + 14);
-    assert.equal(s.entryBytes(b), 0);
-    assert.equal(s.loadTreeState(a).size, 5);
-    s.commitBatch([
+    assert.equal(await s.entryBytes(a), 10 + 11 + 12 + 13 + 14);
+    assert.equal(await s.entryBytes(b), 0);
+    assert.equal((await s.loadTreeState(a)).size, 5);
+    await s.commitBatch([
       {
         namespace: b,
         previousSize: 0,
@@ -221,19 +221,19 @@ describe('SqliteLogStorage', () => {
         tree: { size: 1, compactRange: [hash(1)] },
       },
     ]);
-    assert.equal(s.entryBytes(b), 7);
-    s.close();
+    assert.equal(await s.entryBytes(b), 7);
+    await s.close();
     const check = new Database(path, { readonly: true });
     assert.equal(check.pragma('user_version', { simple: true }), SCHEMA_VERSION);
     check.close();
   });
 
-  test('a stale previousSize (second writer) fails the whole batch', () => {
+  test('a stale previousSize (second writer) fails the whole batch', async () => {
     const s = new SqliteLogStorage({ path: freshPath() });
-    const a = s.createNamespace(ns('dao:a'), cp(0)).key;
-    const b = s.createNamespace(ns('dao:b'), cp(0)).key;
-    s.commitBatch([commitOf(a, 0, 2)]);
-    assert.throws(
+    const a = (await s.createNamespace(ns('dao:a'), cp(0))).key;
+    const b = (await s.createNamespace(ns('dao:b'), cp(0))).key;
+    await s.commitBatch([commitOf(a, 0, 2)]);
+    await assert.rejects(
       () =>
         s.commitBatch([
           commitOf(b, 0, 1),
@@ -241,16 +241,16 @@ describe('SqliteLogStorage', () => {
         ]),
       (e) => isRemembrancerError(e, 'STORAGE_FAILURE'),
     );
-    assert.equal(s.entryCount(b), 0);
-    assert.equal(s.loadTreeState(b).size, 0);
-    assert.equal(s.entryBytes(b), 0);
-    assert.equal(s.entryCount(a), 2);
-    assert.equal(s.entryBytes(a), 4);
-    s.close();
+    assert.equal(await s.entryCount(b), 0);
+    assert.equal((await s.loadTreeState(b)).size, 0);
+    assert.equal(await s.entryBytes(b), 0);
+    assert.equal(await s.entryCount(a), 2);
+    assert.equal(await s.entryBytes(a), 4);
+    await s.close();
   });
 
   for (const stage of ['entries', 'tiles', 'tree'] as const) {
-    test(`a failure after the ${stage} stage leaves no partial state`, () => {
+    test(`a failure after the ${stage} stage leaves no partial state`, async () => {
       let armed = false;
       const s = new SqliteLogStorage({
         path: freshPath(),
@@ -258,54 +258,54 @@ describe('SqliteLogStorage', () => {
           if (armed && at === stage) throw new Error(`injected at ${at}`);
         },
       });
-      const a = s.createNamespace(ns('dao:a'), cp(0)).key;
-      s.commitBatch([commitOf(a, 0, 2, 1)]);
+      const a = (await s.createNamespace(ns('dao:a'), cp(0))).key;
+      await s.commitBatch([commitOf(a, 0, 2, 1)]);
       armed = true;
-      assert.throws(
+      await assert.rejects(
         () => s.commitBatch([commitOf(a, 2, 3, 7)]),
         (e) => isRemembrancerError(e, 'STORAGE_FAILURE') && /injected/.test(e.message),
       );
-      assert.equal(s.entryCount(a), 2);
-      assert.equal(s.readEntry(a, 2), undefined);
-      assert.equal(s.readTile(a, 0, 0)!.width, 2);
-      assert.deepEqual(s.loadTreeState(a), { size: 2, compactRange: [hash(1)] });
-      assert.equal(s.entryBytes(a), 4);
+      assert.equal(await s.entryCount(a), 2);
+      assert.equal(await s.readEntry(a, 2), undefined);
+      assert.equal((await s.readTile(a, 0, 0))!.width, 2);
+      assert.deepEqual(await s.loadTreeState(a), { size: 2, compactRange: [hash(1)] });
+      assert.equal(await s.entryBytes(a), 4);
       armed = false;
-      s.commitBatch([commitOf(a, 2, 3, 7)]);
-      assert.equal(s.entryCount(a), 5);
-      assert.equal(s.entryBytes(a), 10);
-      s.close();
+      await s.commitBatch([commitOf(a, 2, 3, 7)]);
+      assert.equal(await s.entryCount(a), 5);
+      assert.equal(await s.entryBytes(a), 10);
+      await s.close();
     });
   }
 
-  test('checkpoint history keeps the newest `retain`, oldest first', () => {
+  test('checkpoint history keeps the newest `retain`, oldest first', async () => {
     const s = new SqliteLogStorage({ path: freshPath() });
-    const a = s.createNamespace(ns('dao:a'), cp(0)).key;
-    const b = s.createNamespace(ns('dao:b'), cp(0)).key;
-    for (let size = 1; size <= 9; size++) s.appendCheckpoints([{ ns: a, checkpoint: cp(size) }], 4);
-    s.appendCheckpoints(
+    const a = (await s.createNamespace(ns('dao:a'), cp(0))).key;
+    const b = (await s.createNamespace(ns('dao:b'), cp(0))).key;
+    for (let size = 1; size <= 9; size++) await s.appendCheckpoints([{ ns: a, checkpoint: cp(size) }], 4);
+    await s.appendCheckpoints(
       [
         { ns: a, checkpoint: cp(10) },
         { ns: b, checkpoint: cp(3) },
       ],
       4,
     );
-    s.appendCheckpoints([], 4);
+    await s.appendCheckpoints([], 4);
     assert.deepEqual(
-      s.checkpointHistory(a, 100).map((c) => c.size),
+      (await s.checkpointHistory(a, 100)).map((c) => c.size),
       [7, 8, 9, 10],
     );
     assert.deepEqual(
-      s.checkpointHistory(a, 2).map((c) => c.size),
+      (await s.checkpointHistory(a, 2)).map((c) => c.size),
       [9, 10],
     );
-    assert.deepEqual(s.latestCheckpoint(a), cp(10));
+    assert.deepEqual(await s.latestCheckpoint(a), cp(10));
     assert.deepEqual(
-      s.checkpointHistory(b, 100).map((c) => c.size),
+      (await s.checkpointHistory(b, 100)).map((c) => c.size),
       [0, 3],
     );
     // A duplicate size fails the whole transaction: b's checkpoint is not stored either.
-    assert.throws(
+    await assert.rejects(
       () =>
         s.appendCheckpoints(
           [
@@ -316,24 +316,24 @@ describe('SqliteLogStorage', () => {
         ),
       (e) => isRemembrancerError(e, 'STORAGE_FAILURE'),
     );
-    assert.equal(s.latestCheckpoint(b)!.size, 3);
-    s.close();
+    assert.equal((await s.latestCheckpoint(b))!.size, 3);
+    await s.close();
   });
 
-  test('every call after close fails with SHUTTING_DOWN', () => {
+  test('every call after close fails with SHUTTING_DOWN', async () => {
     const s = new SqliteLogStorage({ path: freshPath() });
-    s.close();
-    s.close();
-    assert.throws(
+    await s.close();
+    await s.close();
+    await assert.rejects(
       () => s.loadNamespaces(),
       (e) => isRemembrancerError(e, 'SHUTTING_DOWN'),
     );
-    assert.throws(
+    await assert.rejects(
       () => s.commitBatch([]),
       (e) => isRemembrancerError(e, 'SHUTTING_DOWN'),
     );
   });
-  test('a commit that completes a chunk writes its leaf run in the same transaction; a failure writes none', () => {
+  test('a commit that completes a chunk writes its leaf run in the same transaction; a failure writes none', async () => {
     let armed = false;
     const s = new SqliteLogStorage({
       path: freshPath(),
@@ -341,63 +341,63 @@ describe('SqliteLogStorage', () => {
         if (armed && at === 'leaves') throw new Error('injected at leaves');
       },
     });
-    const a = s.createNamespace(ns('dao:a'), cp(0)).key;
+    const a = (await s.createNamespace(ns('dao:a'), cp(0))).key;
     armed = true;
-    assert.throws(
+    await assert.rejects(
       () => s.commitBatch([chunkCommit(a, 0, true)]),
       (e) => isRemembrancerError(e, 'STORAGE_FAILURE') && /injected/.test(e.message),
     );
-    assert.equal(s.entryCount(a), 0);
-    assert.equal(s.leafIndexedSize(a), 0);
-    assert.equal(s.leafCandidates(a, leafOf(300), 0), undefined);
+    assert.equal(await s.entryCount(a), 0);
+    assert.equal(await s.leafIndexedSize(a), 0);
+    assert.equal(await s.leafCandidates(a, leafOf(300), 0), undefined);
     armed = false;
-    s.commitBatch([chunkCommit(a, 0, true)]);
-    assert.equal(s.leafIndexedSize(a), LEAF_CHUNK);
+    await s.commitBatch([chunkCommit(a, 0, true)]);
+    assert.equal(await s.leafIndexedSize(a), LEAF_CHUNK);
     for (const i of [0, 1, 255, 256, 300, 40_000, LEAF_CHUNK - 1]) {
-      assert.deepEqual(s.leafCandidates(a, leafOf(i), 0), { chunk: 0, indices: [i] }, `leaf ${i}`);
+      assert.deepEqual(await s.leafCandidates(a, leafOf(i), 0), { chunk: 0, indices: [i] }, `leaf ${i}`);
     }
     // The key is the hash's first 48 bits: a hash differing after them is a candidate (the reader checks it).
     const near = leafOf(300);
     near[31] = 0xee;
-    assert.deepEqual(s.leafCandidates(a, near, 0), { chunk: 0, indices: [300] });
+    assert.deepEqual(await s.leafCandidates(a, near, 0), { chunk: 0, indices: [300] });
     near[5] = 0xee;
-    assert.equal(s.leafCandidates(a, near, 0), undefined);
-    assert.equal(s.leafCandidates(a, leafOf(300), 1), undefined);
-    assert.throws(
+    assert.equal(await s.leafCandidates(a, near, 0), undefined);
+    assert.equal(await s.leafCandidates(a, leafOf(300), 1), undefined);
+    await assert.rejects(
       () => s.leafCandidates(a, new Uint8Array(31), 0),
       (e) => isRemembrancerError(e, 'INVALID_ARGUMENT'),
     );
-    s.close();
+    await s.close();
   });
 
-  test('runs are written only in chunk order: a gap is refused, indexChunk closes it', () => {
+  test('runs are written only in chunk order: a gap is refused, indexChunk closes it', async () => {
     const s = new SqliteLogStorage({ path: freshPath() });
-    const b = s.createNamespace(ns('dao:b'), cp(0)).key;
-    s.commitBatch([chunkCommit(b, 0, false)]);
-    assert.equal(s.leafIndexedSize(b), 0);
-    assert.throws(
+    const b = (await s.createNamespace(ns('dao:b'), cp(0))).key;
+    await s.commitBatch([chunkCommit(b, 0, false)]);
+    assert.equal(await s.leafIndexedSize(b), 0);
+    await assert.rejects(
       () => s.commitBatch([chunkCommit(b, 1, true)]),
       (e) => isRemembrancerError(e, 'STORAGE_FAILURE') && /leaf index/.test(e.message),
     );
-    assert.equal(s.entryCount(b), LEAF_CHUNK);
-    assert.throws(
+    assert.equal(await s.entryCount(b), LEAF_CHUNK);
+    await assert.rejects(
       () => s.indexChunk(b, 1),
       (e) => isRemembrancerError(e, 'STORAGE_FAILURE'),
     );
-    s.indexChunk(b, 0);
-    assert.equal(s.leafIndexedSize(b), LEAF_CHUNK);
-    assert.throws(
+    await s.indexChunk(b, 0);
+    assert.equal(await s.leafIndexedSize(b), LEAF_CHUNK);
+    await assert.rejects(
       () => s.indexChunk(b, 0),
       (e) => isRemembrancerError(e, 'STORAGE_FAILURE'),
     );
-    s.commitBatch([chunkCommit(b, 1, true)]);
-    assert.equal(s.leafIndexedSize(b), 2 * LEAF_CHUNK);
+    await s.commitBatch([chunkCommit(b, 1, true)]);
+    assert.equal(await s.leafIndexedSize(b), 2 * LEAF_CHUNK);
     // Not stored yet: refused.
-    assert.throws(
+    await assert.rejects(
       () => s.indexChunk(b, 2),
       (e) => isRemembrancerError(e, 'STORAGE_FAILURE'),
     );
-    assert.deepEqual(s.leafCandidates(b, leafOf(LEAF_CHUNK + 7), 0), { chunk: 1, indices: [LEAF_CHUNK + 7] });
-    s.close();
+    assert.deepEqual(await s.leafCandidates(b, leafOf(LEAF_CHUNK + 7), 0), { chunk: 1, indices: [LEAF_CHUNK + 7] });
+    await s.close();
   });
 });

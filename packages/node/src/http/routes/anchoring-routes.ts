@@ -88,7 +88,7 @@ export const anchoringArea: HttpArea = {
     app.get<{ Querystring: Record<string, string> }>(`${ANCHOR_PEER_PATH}/leaves`, async (request) => {
       const target = targetParam(request.query.target);
       const epoch = indexParam('epoch', request.query.epoch);
-      return { leaves: anchoring(ctx).peerLeaves(target, epoch) };
+      return { leaves: await anchoring(ctx).peerLeaves(target, epoch) };
     });
 
     // The body is attacker-controlled (even a registry peer may lie): the signer checks every

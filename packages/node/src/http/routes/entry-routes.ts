@@ -104,14 +104,13 @@ export const entryArea: HttpArea = {
         if (limit < 1 || limit > MAX_ENTRIES_LISTED)
           throw new RemembrancerError('INVALID_ARGUMENT', `limit must be from 1 to ${MAX_ENTRIES_LISTED}`);
         const start = Math.max(0, before - limit);
-        const datas = ctx.engine.getEntries(ns.id, start, before);
+        const datas = await ctx.engine.getEntries(ns.id, start, before);
         const items: string[] = [];
         for (let i = datas.length - 1; i >= 0; i--) {
           const index = start + i;
+          const leafHash = await ctx.engine.leafHashAt(ns.id, index);
           // Stored bytes are canonical JSON: spliced in verbatim, as for a single entry.
-          items.push(
-            `{"index":${index},"leaf_hash":"${base64Encode(ctx.engine.leafHashAt(ns.id, index))}","entry":${utf8Decode(datas[i]!)}}`,
-          );
+          items.push(`{"index":${index},"leaf_hash":"${base64Encode(leafHash)}","entry":${utf8Decode(datas[i]!)}}`);
         }
         reply.type('application/json; charset=utf-8');
         return `{"size":${size},"entries":[${items.join(',')}]${start > 0 ? `,"next":${start}` : ''}}`;
@@ -122,7 +121,7 @@ export const entryArea: HttpArea = {
     app.get<{ Params: { ns: string; hash: string } }>('/v1/ns/:ns/leaf/:hash', async (request) => {
       const ns = namespaceParam(ctx.engine, request.params.ns);
       const hash = hashParam('leaf hash', request.params.hash);
-      const index = ctx.engine.findLeaf(ns.id, hash);
+      const index = await ctx.engine.findLeaf(ns.id, hash);
       if (index === undefined) throw new RemembrancerError('NOT_FOUND', `no entry of ${ns.id} has this leaf hash`);
       return { index, leaf_hash: base64Encode(hash) };
     });
@@ -133,9 +132,9 @@ export const entryArea: HttpArea = {
       const size = ctx.engine.integratedSize(ns.id);
       if (index >= size)
         throw new RemembrancerError('INDEX_OUT_OF_RANGE', `index ${index} is beyond the tree size ${size}`);
-      const data = ctx.engine.getEntry(ns.id, index);
+      const data = await ctx.engine.getEntry(ns.id, index);
       if (!data) throw new RemembrancerError('NOT_FOUND', `entry ${index} not found`);
-      const leafHash = ctx.engine.leafHashAt(ns.id, index);
+      const leafHash = await ctx.engine.leafHashAt(ns.id, index);
       // The stored bytes are canonical JSON already: splice them in verbatim so clients see exactly what was hashed.
       reply.type('application/json; charset=utf-8');
       return `{"index":${index},"entry":${utf8Decode(data)},"leaf_hash":"${base64Encode(leafHash)}"}`;

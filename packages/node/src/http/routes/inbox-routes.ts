@@ -106,7 +106,7 @@ async function streamEvents(
   try {
     await writeEvent(res, `retry: 1000\n\n`, signal);
     while (!signal.aborted) {
-      const page = inbox.page(ns, cursor, limit);
+      const page = await inbox.page(ns, cursor, limit);
       for (const item of page.items) {
         if (signal.aborted) break;
         await writeEvent(res, sseEvent(item), signal);
@@ -114,7 +114,7 @@ async function streamEvents(
       }
       if (page.items.length === limit || signal.aborted) continue;
       await inbox.waitForItems(ns, cursor, SSE_HEARTBEAT_MS, signal);
-      if (!signal.aborted && inbox.page(ns, cursor, 1).items.length === 0)
+      if (!signal.aborted && (await inbox.page(ns, cursor, 1)).items.length === 0)
         await writeEvent(res, ': heartbeat\n\n', signal);
     }
   } catch (e) {
@@ -177,10 +177,10 @@ export const inboxArea: HttpArea = {
             await streamEvents(inbox, ns, after, limit, reply, read.signal, request.log);
             return reply;
           }
-          let page = inbox.page(ns, after, limit);
+          let page = await inbox.page(ns, after, limit);
           if (page.items.length === 0 && wait > 0) {
             await inbox.waitForItems(ns, after, wait * 1000, read.signal);
-            page = inbox.page(ns, after, limit);
+            page = await inbox.page(ns, after, limit);
           }
           return page;
         } finally {

@@ -71,7 +71,7 @@ export const messageArea: HttpArea = {
       const id = request.params.id;
       if (!MESSAGE_ID.test(id))
         throw new RemembrancerError('INVALID_ARGUMENT', 'a message id is 64 lowercase hex digits');
-      const view = outboxOf(ctx).status(ns.id, id);
+      const view = await outboxOf(ctx).status(ns.id, id);
       if (!view) throw new RemembrancerError('NOT_FOUND', `${ns.id} sent no message ${id}`);
       return view;
     });

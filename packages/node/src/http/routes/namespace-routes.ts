@@ -11,7 +11,7 @@ import type { NamespaceRecord } from '../../log/log-engine.js';
 import { routeSealing } from '../sealed-query.js';
 
 /** GET /v1/ns/{ns}: the log's identity and size, and every rule in force with its version. */
-export function namespaceView(engine: LogEngine, ctx: RouteContext, rules: NamespaceRules) {
+export async function namespaceView(engine: LogEngine, ctx: RouteContext, rules: NamespaceRules) {
   const record = engine.getNamespace(rules.id)!;
   const { directory, cadence } = ctx.namespaces;
   return {
@@ -20,7 +20,7 @@ export function namespaceView(engine: LogEngine, ctx: RouteContext, rules: Names
     log_vkey: record.logVkey,
     size: engine.integratedSize(rules.id),
     checkpoint_size: engine.latestCheckpoint(rules.id)?.size ?? 0,
-    ...checkpointView(engine, ctx, record),
+    ...(await checkpointView(engine, ctx, record)),
     created_at: rules.created_at,
     updated_at: rules.updated_at,
     version: rules.version,
@@ -41,11 +41,11 @@ export function namespaceView(engine: LogEngine, ctx: RouteContext, rules: Names
  * The latest checkpoint (when it was signed, sealed or not, by whom) and the newest sealed one:
  * what an explorer shows as a namespace's checkpoint age and sealing without parsing notes.
  */
-function checkpointView(engine: LogEngine, ctx: RouteContext, record: NamespaceRecord) {
+async function checkpointView(engine: LogEngine, ctx: RouteContext, record: NamespaceRecord) {
   const cp = engine.latestCheckpoint(record.id);
   const sealing = routeSealing(ctx);
   const state = cp ? sealing.sealState(record, cp) : undefined;
-  const sealed = sealing.latestSealed(record);
+  const sealed = await sealing.latestSealed(record);
   return {
     checkpoint:
       cp && state
@@ -98,7 +98,7 @@ function changeableNamespace(raw: string): string {
  * The answer to a rule change: the governance document it was recorded as, with the namespace's
  * view once it is in force (`status`), or 202 while it waits for its `effective_after`.
  */
-function answerChange(
+async function answerChange(
   ctx: RouteContext,
   reply: FastifyReply,
   id: string,
@@ -114,7 +114,7 @@ function answerChange(
   };
   const rules = ctx.namespaces.directory.rules(id);
   if (!submitted.effective || !rules) return reply.status(202).send({ id, governance });
-  return reply.status(status).send({ ...namespaceView(ctx.engine, ctx, rules), governance });
+  return reply.status(status).send({ ...(await namespaceView(ctx.engine, ctx, rules)), governance });
 }
 
 const rulesOf = (ctx: RouteContext, raw: string): NamespaceRules => {
@@ -133,10 +133,12 @@ export const namespaceArea: HttpArea = {
     app.get('/v1/ns', async (request) => {
       const token = bearerToken(request.headers.authorization);
       return {
-        namespaces: directory
-          .list()
-          .filter((r) => auth.mayList(r, token))
-          .map((r) => namespaceView(ctx.engine, ctx, r)),
+        namespaces: await Promise.all(
+          directory
+            .list()
+            .filter((r) => auth.mayList(r, token))
+            .map((r) => namespaceView(ctx.engine, ctx, r)),
+        ),
       };
     });
   },

@@ -37,7 +37,8 @@ export const peerArea: HttpArea = {
     app.get<{ Params: { ns: string }; Querystring: Record<string, string> }>(
       `${PEER_NS_PATH}/:ns/proof/consistency`,
       async (request) => {
-        const answer = consistencyProofAnswer(ctx.engine, namespaceParam(ctx.engine, request.params.ns), request.query);
+        const ns = namespaceParam(ctx.engine, request.params.ns);
+        const answer = await consistencyProofAnswer(ctx.engine, ns, request.query);
         // RFC 9162 §2.1.4.1: at most about 2·log2(to) hashes; peers refuse longer answers.
         if (answer.proof.length > MAX_CONSISTENCY_PROOF_HASHES) {
           throw new RemembrancerError(
@@ -57,7 +58,7 @@ export const peerArea: HttpArea = {
         const treeSize = ctx.engine.integratedSize(ns.id);
         if (size > treeSize)
           throw new RemembrancerError('SIZE_OUT_OF_RANGE', `size ${size} is beyond the tree size ${treeSize}`);
-        return { size, root: base64Encode(ctx.engine.rootAt(ns.id, size)) };
+        return { size, root: base64Encode(await ctx.engine.rootAt(ns.id, size)) };
       },
     );
 

@@ -18,8 +18,9 @@ export const proofArea: HttpArea = {
           throw new RemembrancerError('SIZE_OUT_OF_RANGE', `size ${size} is beyond the tree size ${treeSize}`);
         if (index >= size)
           throw new RemembrancerError('INDEX_OUT_OF_RANGE', `index ${index} is not below size ${size}`);
-        const proof = ctx.engine.inclusionProof(ns.id, index, size);
-        return { index, size, root: base64Encode(ctx.engine.rootAt(ns.id, size)), proof: proof.map(base64Encode) };
+        const proof = await ctx.engine.inclusionProof(ns.id, index, size);
+        const root = await ctx.engine.rootAt(ns.id, size);
+        return { index, size, root: base64Encode(root), proof: proof.map(base64Encode) };
       },
     );
 
@@ -37,7 +38,7 @@ export const proofArea: HttpArea = {
         const sealing = routeSealing(ctx);
         if (sealedQuery(request.query.sealed)) {
           // The newest checkpoint that meets the namespace's witness policy, with every cosignature held.
-          const sealed = sealing.latestSealed(ns);
+          const sealed = await sealing.latestSealed(ns);
           if (!sealed)
             notYetSealed(
               reply,

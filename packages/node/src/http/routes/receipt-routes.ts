@@ -35,7 +35,7 @@ export const receiptArea: HttpArea = {
       let state: SealState;
       if (wantSealed) {
         // Checkpoint sizes only grow, so the latest sealed one covers the entry or none does.
-        const sealed = sealing.latestSealed(ns);
+        const sealed = await sealing.latestSealed(ns);
         if (!sealed || sealed.checkpoint.size <= index) {
           notYetSealed(
             reply,
@@ -55,14 +55,14 @@ export const receiptArea: HttpArea = {
         }
         state = sealing.sealState(ns, cp);
       }
-      const data = ctx.engine.getEntry(ns.id, index);
+      const data = await ctx.engine.getEntry(ns.id, index);
       if (!data) throw new RemembrancerError('NOT_FOUND', `entry ${index} not found`);
       const receipt: Receipt = buildReceipt({
         namespace: ns.id,
         origin: ns.origin,
         index,
         entry: JSON.parse(utf8Decode(data)) as unknown,
-        proof: ctx.engine.inclusionProof(ns.id, index, cp.size),
+        proof: await ctx.engine.inclusionProof(ns.id, index, cp.size),
         checkpointNote: ctx.checkpointNote(ns.origin, cp),
       });
       reply.header('x-sealed', String(state.sealed));
@@ -73,7 +73,7 @@ export const receiptArea: HttpArea = {
       receipt.sealed = state.sealed;
       receipt.sealing = { min_required: state.min_required, allowlist: state.allowlist, cosigners: state.cosigners };
       if (wantAnchored) {
-        const anchors = ctx.anchoring?.anchorsFor(ns, index, cp.size) ?? [];
+        const anchors = (await ctx.anchoring?.anchorsFor(ns, index, cp.size)) ?? [];
         reply.header('x-anchored', String(anchors.length > 0));
         return { ...receipt, anchors };
       }

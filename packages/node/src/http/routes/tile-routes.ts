@@ -10,8 +10,8 @@ export const tileArea: HttpArea = {
       const tile = parseTilePath(request.params['*']);
       const bytes =
         tile.level === 'entries'
-          ? ctx.engine.readEntryBundle(ns.id, tile.index, tile.width)
-          : ctx.engine.readTile(ns.id, tile.level, tile.index, tile.width);
+          ? await ctx.engine.readEntryBundle(ns.id, tile.index, tile.width)
+          : await ctx.engine.readTile(ns.id, tile.level, tile.index, tile.width);
       if (!bytes) throw new RemembrancerError('NOT_FOUND', `tile ${request.params['*']} does not exist (yet)`);
       // A full tile never changes again (https://c2sp.org/tlog-tiles): let every cache keep it forever.
       reply

@@ -56,13 +56,13 @@ export class DeliveryReceipts {
   proofsUnder(
     namespace: string,
     checkpoint?: PublishedCheckpoint,
-  ): (index: number, entry: MessageDelivery) => DeliveryProof {
+  ): (index: number, entry: MessageDelivery) => Promise<DeliveryProof> {
     const cp = checkpoint ?? this.latest(namespace);
     let build: ReceiptBuilder | undefined;
-    return (index, entry) => {
+    return async (index, entry) => {
       const proof: DeliveryProof = { index, entry };
       if (!cp || cp.size <= index) return proof;
-      const receipt = this.receipt(namespace, index, cp, (origin) => {
+      const receipt = await this.receipt(namespace, index, cp, (origin) => {
         build ??= receiptBuilder({ namespace, origin, checkpointNote: this.options.checkpointNote(origin, cp) });
         return build;
       });
@@ -85,23 +85,23 @@ export class DeliveryReceipts {
     }
   }
 
-  private receipt(
+  private async receipt(
     namespace: string,
     index: number,
     cp: PublishedCheckpoint,
     builderOf: (origin: string) => ReceiptBuilder,
-  ): Receipt | undefined {
+  ): Promise<Receipt | undefined> {
     const { engine } = this.options;
     try {
       const ns = engine.getNamespace(namespace);
-      const data = engine.getEntry(namespace, index);
+      const data = await engine.getEntry(namespace, index);
       if (!ns || !data) return undefined;
       // The stored leaf data: its leaf hash is the log's, with no second canonicalization.
       return builderOf(ns.origin)(
         index,
         data,
         JSON.parse(utf8Decode(data)) as unknown,
-        engine.inclusionProof(namespace, index, cp.size),
+        await engine.inclusionProof(namespace, index, cp.size),
       );
     } catch (e) {
       // The record is applied either way; the sender asks again and gets the receipt then.

@@ -57,7 +57,7 @@ class Sought {
  * Streams then move past what became final, and the mark moves to the size scanned. Runs once,
  * at open, before any append of this inbox, so nothing appends behind the scan.
  */
-export function reconcileInbox(store: InboxStore, engine: LogEngine): ReconcileReport {
+export async function reconcileInbox(store: InboxStore, engine: LogEngine): Promise<ReconcileReport> {
   const report: ReconcileReport = { applied: 0, held: 0, recorded: 0 };
   const byNamespace = new Map<string, InboxRow[]>();
   for (const row of store.applyingRows()) {
@@ -65,17 +65,17 @@ export function reconcileInbox(store: InboxStore, engine: LogEngine): ReconcileR
     list.push(row);
     byNamespace.set(row.namespace, list);
   }
-  for (const [namespace, rows] of byNamespace) reconcileNamespace(store, engine, namespace, rows, report);
+  for (const [namespace, rows] of byNamespace) await reconcileNamespace(store, engine, namespace, rows, report);
   return report;
 }
 
-function reconcileNamespace(
+async function reconcileNamespace(
   store: InboxStore,
   engine: LogEngine,
   namespace: string,
   rows: readonly InboxRow[],
   report: ReconcileReport,
-): void {
+): Promise<void> {
   const exists = engine.getNamespace(namespace) !== undefined;
   const size = exists ? engine.sequencedSize(namespace) : 0;
   const mark = Math.min(store.scanMark(namespace) ?? 0, size);
@@ -90,7 +90,7 @@ function reconcileNamespace(
   const found = new Map<InboxRow, number>();
   const recordAt = new Map<InboxRow, number>();
   for (let start = mark; start < size && deliveries.size + records.size > 0; start += SCAN_CHUNK) {
-    const chunk = engine.getEntries(namespace, start, Math.min(size, start + SCAN_CHUNK));
+    const chunk = await engine.getEntries(namespace, start, Math.min(size, start + SCAN_CHUNK));
     chunk.forEach((data, i) => {
       const index = start + i;
       const delivered = deliveries.take(data);

@@ -126,11 +126,11 @@ export class Inbox implements InboxService {
   }
 
   /** Opens `<dataDir>/inbox.sqlite` and reconciles it with the logs. */
-  static open(options: InboxOptions): Inbox {
+  static async open(options: InboxOptions): Promise<Inbox> {
     const store = new InboxStore(join(options.dataDir, INBOX_DB_FILE));
     let reconciled: ReconcileReport;
     try {
-      reconciled = reconcileInbox(store, options.engine);
+      reconciled = await reconcileInbox(store, options.engine);
     } catch (e) {
       store.close();
       throw e;
@@ -244,11 +244,11 @@ export class Inbox implements InboxService {
     );
     const proof = this.#receipts.proofsUnder(namespace, cp);
     for (const r of results) {
-      if (r.delivery) r.delivery = proof(r.delivery.index, r.delivery.entry);
+      if (r.delivery) r.delivery = await proof(r.delivery.index, r.delivery.entry);
     }
   }
 
-  page(namespace: string, after: number, limit: number): InboxPage {
+  async page(namespace: string, after: number, limit: number): Promise<InboxPage> {
     const n = Math.max(1, Math.min(MAX_INBOX_PAGE, Math.floor(limit)));
     const stored = this.#store.items(namespace, Math.max(0, Math.floor(after)), n);
     const items: InboxItem[] = [];
@@ -256,7 +256,7 @@ export class Inbox implements InboxService {
     for (const { cursor, row } of stored) {
       let delivery;
       try {
-        delivery = proof(row.deliveryIndex!, rowDelivery(row));
+        delivery = await proof(row.deliveryIndex!, rowDelivery(row));
       } catch (e) {
         this.#options.logger?.error({ namespace, cursor, err: errorMessage(e) }, 'inbox item unreadable');
         throw e;

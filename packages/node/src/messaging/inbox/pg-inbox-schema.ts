@@ -1,3 +1,4 @@
+import type { TableCopy } from '../../storage/migration/table-copy.js';
 import type { PgSchema } from '../../storage/postgres/pg-migrations.js';
 
 /**
@@ -57,3 +58,40 @@ export const PG_INBOX_SCHEMA: PgSchema = {
     `,
   ],
 };
+
+/**
+ * How a SQLite inbox file (inbox-schema.ts, version 1) becomes these tables (`remembrancer
+ * migrate`): same rows and values; the application inbox's cursors kept, and its identity moved
+ * past every cursor SQLite handed out (consumers hold them; one is never reused).
+ */
+export const INBOX_TABLE_COPIES: readonly TableCopy[] = [
+  {
+    from: 'inbox_messages',
+    to: 'inbox_messages',
+    columns: [
+      'source_origin',
+      'source_index',
+      'message_id',
+      'namespace',
+      'seq',
+      'action',
+      'message',
+      'reply_linked',
+      'state',
+      'delivery',
+      'delivery_index',
+      'record_index',
+      'error_code',
+      'error_message',
+      'received_ms',
+    ],
+  },
+  { from: 'inbox_streams', to: 'inbox_streams', columns: ['namespace', 'source_origin', 'next_seq'] },
+  {
+    from: 'inbox_items',
+    to: 'inbox_items',
+    columns: ['cursor', 'namespace', 'source_origin', 'source_index'],
+    identity: 'cursor',
+  },
+  { from: 'inbox_scan_marks', to: 'inbox_scan_marks', columns: ['namespace', 'next_index'] },
+];

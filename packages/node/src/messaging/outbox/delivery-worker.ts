@@ -46,8 +46,8 @@ export interface DeliveryWorkerOptions {
   now(): number;
   random(): number;
   backoff: BackoffOptions;
-  /** Runs first in every pass (the outbox's incremental recovery scan). */
-  beforePass?(): void;
+  /** Runs first in every pass (the outbox's incremental recovery scan); the pass awaits it. */
+  beforePass?(): Promise<void>;
   logger?: OutboxLogger;
   maxStreamsInFlight?: number;
   maxRequestsPerStream?: number;
@@ -83,6 +83,8 @@ export class DeliveryWorker {
   readonly #inFlight = new Map<string, Promise<void>>();
   #timer: NodeJS.Timeout | undefined;
   #stopping = false;
+  /** The pass under way: a tick while its scan awaits the log joins it rather than starting another. */
+  #passing: Promise<void> | undefined;
 
   constructor(options: DeliveryWorkerOptions) {
     this.#o = options;
@@ -91,7 +93,7 @@ export class DeliveryWorker {
   start(tickMs: number): void {
     this.#stopping = false;
     if (this.#timer !== undefined) return;
-    this.#timer = setInterval(() => this.pass(), tickMs);
+    this.#timer = setInterval(() => void this.pass(), tickMs);
   }
 
   /** Stops passing and waits for the requests under way (each bounded by its timeout). */
@@ -99,6 +101,7 @@ export class DeliveryWorker {
     this.#stopping = true;
     if (this.#timer !== undefined) clearInterval(this.#timer);
     this.#timer = undefined;
+    await this.#passing;
     await this.settled();
   }
 
@@ -107,19 +110,28 @@ export class DeliveryWorker {
     while (this.#inFlight.size > 0) await Promise.allSettled([...this.#inFlight.values()]);
   }
 
-  /** One pass: scan, seal, and start the requests that are due (not awaited: see settled()). */
-  pass(): void {
+  /**
+   * One pass: scan, seal, and start the requests that are due; resolves once they are started
+   * (the requests are not awaited: see settled()). Never rejects.
+   */
+  pass(): Promise<void> {
+    this.#passing ??= this.#pass().finally(() => (this.#passing = undefined));
+    return this.#passing;
+  }
+
+  async #pass(): Promise<void> {
     if (this.#stopping) return;
     const { store, logger } = this.#o;
     try {
-      this.#o.beforePass?.();
+      await this.#o.beforePass?.();
     } catch (e) {
       logger?.error({ err: errorMessage(e) }, 'outbox: scanning the source logs failed');
     }
+    if (this.#stopping) return;
     try {
       const now = this.#o.now();
       for (const ns of store.queuedNamespaces()) {
-        const sealed = this.#sealed(ns);
+        const sealed = await this.#sealed(ns);
         if (sealed) store.markSealed(ns, sealed.checkpoint.size, now);
       }
       const max = this.#o.maxStreamsInFlight ?? MAX_STREAMS_IN_FLIGHT;
@@ -148,9 +160,9 @@ export class DeliveryWorker {
     }
   }
 
-  #sealed(namespace: string): { ns: NamespaceRecord; checkpoint: PublishedCheckpoint } | undefined {
+  async #sealed(namespace: string): Promise<{ ns: NamespaceRecord; checkpoint: PublishedCheckpoint } | undefined> {
     const ns = this.#o.engine.getNamespace(namespace);
-    const sealed = ns && this.#o.sealing.latestSealed(ns);
+    const sealed = ns && (await this.#o.sealing.latestSealed(ns));
     return ns && sealed ? { ns, checkpoint: sealed.checkpoint } : undefined;
   }
 
@@ -170,7 +182,7 @@ export class DeliveryWorker {
     try {
       while (!this.#stopping) {
         while (sending && window.length < most) {
-          const next = this.#nextRequest(lane, stream, afterSeq);
+          const next = await this.#nextRequest(lane, stream, afterSeq);
           if (!next) {
             sending = false;
             break;
@@ -188,16 +200,16 @@ export class DeliveryWorker {
   }
 
   /** The stream's next messages to send after seq `afterSeq`, travelling; undefined when none is ready. */
-  #nextRequest(
+  async #nextRequest(
     lane: DeliveryLane,
     stream: StreamRef,
     afterSeq: number,
-  ): { travelling: Travelling[]; afterSeq: number } | undefined {
+  ): Promise<{ travelling: Travelling[]; afterSeq: number } | undefined> {
     const { store } = this.#o;
     const rows = store.streamRows(lane, stream, MAX_INBOX_BATCH, afterSeq);
-    const sealed = rows.length > 0 ? this.#sealed(stream.namespace) : undefined;
+    const sealed = rows.length > 0 ? await this.#sealed(stream.namespace) : undefined;
     if (!sealed) return undefined;
-    const { travelling, broken, lastSeq } = this.#travelling(sealed.ns, sealed.checkpoint, rows);
+    const { travelling, broken, lastSeq } = await this.#travelling(sealed.ns, sealed.checkpoint, rows);
     store.update(broken);
     if (travelling.length === 0) return undefined;
     return { travelling, afterSeq: lastSeq };
@@ -248,11 +260,11 @@ export class DeliveryWorker {
    * the checkpoint before it is handed out). A row whose entry is not its message is `broken`: a
    * fault of this node's storage, refused here rather than sent.
    */
-  #travelling(
+  async #travelling(
     ns: NamespaceRecord,
     cp: PublishedCheckpoint,
     rows: readonly OutboxRow[],
-  ): { travelling: Travelling[]; broken: RowUpdate[]; lastSeq: number } {
+  ): Promise<{ travelling: Travelling[]; broken: RowUpdate[]; lastSeq: number }> {
     const { engine } = this.#o;
     // One note and one receipt builder for the whole batch: every message travels under this checkpoint.
     const build = receiptBuilder({
@@ -267,7 +279,7 @@ export class DeliveryWorker {
     let lastSeq = 0;
     for (const row of rows) {
       if (row.index >= cp.size) break;
-      const data = engine.getEntry(ns.id, row.index);
+      const data = await engine.getEntry(ns.id, row.index);
       if (!data || toHex(crypto.sha256(data)) !== row.id) {
         this.#o.logger?.error(
           { namespace: ns.id, index: row.index, id: row.id },
@@ -285,7 +297,7 @@ export class DeliveryWorker {
         continue;
       }
       const entry = JSON.parse(utf8Decode(data)) as unknown;
-      const receipt = build(row.index, data, entry, engine.inclusionProof(ns.id, row.index, cp.size));
+      const receipt = build(row.index, data, entry, await engine.inclusionProof(ns.id, row.index, cp.size));
       const proof = receipt.tlog_proof;
       const size = travellingSize(data.length, proof);
       if (travelling.length > 0 && bytes + size > maxBytes) break;

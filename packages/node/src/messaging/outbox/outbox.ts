@@ -81,14 +81,25 @@ export class Outbox implements OutboxService, ReplyLinker {
   #localInbox: InboxReceiver | undefined;
   #closed = false;
 
-  constructor(options: OutboxOptions) {
+  /** Opens `<dataDir>/outbox.sqlite` and records what the logs hold beyond its last scan. */
+  static async open(options: OutboxOptions): Promise<Outbox> {
+    const outbox = new Outbox(options);
+    try {
+      // Everything appended since the last scan, rows or not: the crash window is closed here.
+      while ((await outbox.#scanStep(Number.MAX_SAFE_INTEGER)) > 0);
+    } catch (e) {
+      outbox.store.close();
+      throw e;
+    }
+    return outbox;
+  }
+
+  private constructor(options: OutboxOptions) {
     this.#o = options;
     this.#now = options.now ?? Date.now;
     this.store = new OutboxStore(join(options.dataDir, OUTBOX_DB_FILE));
     try {
       for (const s of this.store.streamSeqs()) this.#seqs.observe(streamKey(s), s.seq);
-      // Everything appended since the last scan, rows or not: the crash window is closed here.
-      while (this.#scanStep(Number.MAX_SAFE_INTEGER) > 0);
     } catch (e) {
       this.store.close();
       throw e;
@@ -110,7 +121,7 @@ export class Outbox implements OutboxService, ReplyLinker {
       now: this.#now,
       random: options.random ?? Math.random,
       backoff: { ...DEFAULT_BACKOFF, ...options.backoff },
-      beforePass: () => void this.#scanStep(SCAN_ENTRIES_PER_PASS),
+      beforePass: async () => void (await this.#scanStep(SCAN_ENTRIES_PER_PASS)),
       ...(options.logger ? { logger: options.logger } : {}),
     });
   }
@@ -132,7 +143,7 @@ export class Outbox implements OutboxService, ReplyLinker {
 
   /** One delivery pass, awaited to the end of the requests it started (tests; a node uses start()). */
   async deliverNow(): Promise<void> {
-    this.#worker.pass();
+    await this.#worker.pass();
     await this.#worker.settled();
   }
 
@@ -189,12 +200,12 @@ export class Outbox implements OutboxService, ReplyLinker {
     return queue.submit(drafts, batch);
   }
 
-  status(namespace: string, id: string): MessageStatusView | undefined {
+  async status(namespace: string, id: string): Promise<MessageStatusView | undefined> {
     if (!MESSAGE_ID.test(id))
       throw new RemembrancerError('INVALID_ARGUMENT', 'a message id is 64 lowercase hex digits');
     const row = this.store.row(id);
     if (!row || row.namespace !== namespace) return undefined;
-    const sentProof = row.state === 'queued' ? undefined : this.#sentProof(row);
+    const sentProof = row.state === 'queued' ? undefined : await this.#sentProof(row);
     return messageStatusView(row, this.#o.self, this.#now(), {
       ...(sentProof === undefined ? {} : { sentProof }),
       replies: this.store.replies(id),
@@ -226,19 +237,19 @@ export class Outbox implements OutboxService, ReplyLinker {
   }
 
   /** The proof the message was sent: its tlog-proof under the latest sealed checkpoint (which covers it). */
-  #sentProof(row: OutboxRow): string | undefined {
+  async #sentProof(row: OutboxRow): Promise<string | undefined> {
     const { engine, sealing } = this.#o;
     try {
       const ns = engine.getNamespace(row.namespace);
-      const sealed = ns && sealing.latestSealed(ns);
-      const data = engine.getEntry(row.namespace, row.index);
+      const sealed = ns && (await sealing.latestSealed(ns));
+      const data = await engine.getEntry(row.namespace, row.index);
       if (!ns || !sealed || sealed.checkpoint.size <= row.index || !data) return undefined;
       return buildReceipt({
         namespace: ns.id,
         origin: ns.origin,
         index: row.index,
         entry: JSON.parse(utf8Decode(data)) as unknown,
-        proof: engine.inclusionProof(ns.id, row.index, sealed.checkpoint.size),
+        proof: await engine.inclusionProof(ns.id, row.index, sealed.checkpoint.size),
         checkpointNote: this.#o.checkpointNote(ns.origin, sealed.checkpoint),
       }).tlog_proof;
     } catch (e) {
@@ -264,9 +275,10 @@ export class Outbox implements OutboxService, ReplyLinker {
   /**
    * Reads up to `budget` log entries not yet scanned, across namespaces, for messages sent from
    * here, records the rows missing and moves each stream's next seq past what it found. Returns
-   * how many entries it read (0: every log is scanned to its end).
+   * how many entries it read (0: every log is scanned to its end). Runs one at a time (at open,
+   * then first in each delivery pass, which never overlap).
    */
-  #scanStep(budget: number): number {
+  async #scanStep(budget: number): Promise<number> {
     const { engine, self } = this.#o;
     let read = 0;
     const rows: OutboxRow[] = [];
@@ -281,7 +293,7 @@ export class Outbox implements OutboxService, ReplyLinker {
       }
       const to = Math.min(engine.sequencedSize(ns.id), from + (budget - read));
       if (to <= from) continue;
-      for (const f of scanSentMessages(engine, ns.id, self, from, to)) {
+      for (const f of await scanSentMessages(engine, ns.id, self, from, to)) {
         rows.push(sentRow(f.message, f.id, f.index));
         this.#seqs.observe(streamKey({ namespace: ns.id, target: f.message.target }), f.message.seq);
       }

@@ -1,3 +1,4 @@
+import type { TableCopy } from '../../storage/migration/table-copy.js';
 import type { PgSchema } from '../../storage/postgres/pg-migrations.js';
 
 /**
@@ -52,3 +53,35 @@ export const PG_OUTBOX_SCHEMA: PgSchema = {
     `,
   ],
 };
+
+/** How a SQLite outbox file (outbox-schema.ts, version 1) becomes these tables (`remembrancer migrate`): same rows and values. */
+export const OUTBOX_TABLE_COPIES: readonly TableCopy[] = [
+  {
+    from: 'outbox_messages',
+    to: 'outbox_messages',
+    columns: [
+      'id',
+      'namespace',
+      'idx',
+      'target_node',
+      'target_namespace',
+      'seq',
+      'action',
+      'operation',
+      'sent_at',
+      'expires_at',
+      'in_reply_to',
+      'state',
+      'attempts',
+      'next_attempt_ms',
+      'error_code',
+      'error_message',
+      'delivery_index',
+      'delivery_entry',
+      'receipt',
+      'receipt_attempts',
+    ],
+  },
+  { from: 'outbox_scan', to: 'outbox_scan', columns: ['namespace', 'next_index'] },
+  { from: 'outbox_replies', to: 'outbox_replies', columns: ['query_id', 'reply_id'] },
+];

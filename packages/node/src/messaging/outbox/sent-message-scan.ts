@@ -37,16 +37,16 @@ function startsWithMessage(bytes: Uint8Array): boolean {
  * to, so no proof inside and nothing added) whose source is this node and this namespace. Such an
  * entry is what a receiver accepts as sent from here, so the outbox must account for each.
  */
-export function scanSentMessages(
+export async function scanSentMessages(
   engine: Pick<LogEngine, 'getEntries'>,
   namespace: string,
   self: string,
   from: number,
   to: number,
-): FoundMessage[] {
+): Promise<FoundMessage[]> {
   const found: FoundMessage[] = [];
   for (let start = from; start < to; start += READ_CHUNK) {
-    const chunk = engine.getEntries(namespace, start, Math.min(to, start + READ_CHUNK));
+    const chunk = await engine.getEntries(namespace, start, Math.min(to, start + READ_CHUNK));
     chunk.forEach((bytes, i) => {
       if (!startsWithMessage(bytes)) return;
       let message: NamespaceMessage;

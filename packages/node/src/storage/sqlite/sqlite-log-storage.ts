@@ -93,8 +93,9 @@ function joinHashes(hashes: readonly Uint8Array[]): Uint8Array {
 
 /**
  * LogStorage on SQLite (better-sqlite3): WAL journal, one connection, prepared statements.
- * better-sqlite3 is synchronous, so a commit holds the event loop for its duration, including the
- * fsync; group commit keeps that to one fsync per batch.
+ * better-sqlite3 is synchronous: each method runs its statements (a transaction whole) before it
+ * returns its promise, so a commit holds the event loop for its duration, including the fsync;
+ * group commit keeps that to one fsync per batch. Errors reject the promise, never throw.
  */
 export class SqliteLogStorage implements LogStorage {
   readonly path: string;
@@ -241,7 +242,7 @@ export class SqliteLogStorage implements LogStorage {
     );
   }
 
-  loadNamespaces(): StoredNamespace[] {
+  async loadNamespaces(): Promise<StoredNamespace[]> {
     return this.read('list namespaces', () =>
       (this.s.selectNamespaces.all() as NamespaceRow[]).map((r) => ({
         key: r.key,
@@ -254,7 +255,7 @@ export class SqliteLogStorage implements LogStorage {
     );
   }
 
-  createNamespace(ns: NewNamespace, initialCheckpoint: StoredCheckpoint): StoredNamespace {
+  async createNamespace(ns: NewNamespace, initialCheckpoint: StoredCheckpoint): Promise<StoredNamespace> {
     this.assertOpen();
     try {
       return this.createNamespaceTx.immediate(ns, initialCheckpoint);
@@ -263,7 +264,7 @@ export class SqliteLogStorage implements LogStorage {
     }
   }
 
-  loadTreeState(ns: NamespaceKey): StoredTreeState {
+  async loadTreeState(ns: NamespaceKey): Promise<StoredTreeState> {
     return this.read('load tree state', () => {
       const row = this.s.selectTree.get(ns) as { size: number; compact_range: Uint8Array } | undefined;
       if (row === undefined) throw new RemembrancerError('STORAGE_FAILURE', `namespace key ${ns} has no tree state`);
@@ -271,14 +272,14 @@ export class SqliteLogStorage implements LogStorage {
     });
   }
 
-  entryCount(ns: NamespaceKey): number {
+  async entryCount(ns: NamespaceKey): Promise<number> {
     return this.read('count entries', () => {
       const max = this.s.entryCount.get(ns) as number | null;
       return max === null ? 0 : max + 1;
     });
   }
 
-  entryBytes(ns: NamespaceKey): number {
+  async entryBytes(ns: NamespaceKey): Promise<number> {
     return this.read('read entry bytes', () => {
       const n = this.s.entryBytes.get(ns) as number | undefined;
       if (n === undefined) throw new RemembrancerError('STORAGE_FAILURE', `namespace key ${ns} has no tree state`);
@@ -286,7 +287,7 @@ export class SqliteLogStorage implements LogStorage {
     });
   }
 
-  leafIndexedSize(ns: NamespaceKey): number {
+  async leafIndexedSize(ns: NamespaceKey): Promise<number> {
     return this.read('read the leaf index size', () => {
       const n = this.s.leafIndexed.get(ns) as number | undefined;
       if (n === undefined) throw new RemembrancerError('STORAGE_FAILURE', `namespace key ${ns} has no tree state`);
@@ -294,7 +295,7 @@ export class SqliteLogStorage implements LogStorage {
     });
   }
 
-  indexChunk(ns: NamespaceKey, chunk: number): void {
+  async indexChunk(ns: NamespaceKey, chunk: number): Promise<void> {
     this.assertOpen();
     try {
       this.indexChunkTx.immediate(ns, chunk);
@@ -303,11 +304,11 @@ export class SqliteLogStorage implements LogStorage {
     }
   }
 
-  leafCandidates(
+  async leafCandidates(
     ns: NamespaceKey,
     leafHash: Uint8Array,
     fromChunk: number,
-  ): { chunk: number; indices: number[] } | undefined {
+  ): Promise<{ chunk: number; indices: number[] } | undefined> {
     if (leafHash.length !== HASH_SIZE) {
       throw new RemembrancerError('INVALID_ARGUMENT', `a leaf hash is ${HASH_SIZE} bytes, got ${leafHash.length}`);
     }
@@ -322,7 +323,7 @@ export class SqliteLogStorage implements LogStorage {
     });
   }
 
-  commitBatch(commits: readonly NamespaceCommit[]): void {
+  async commitBatch(commits: readonly NamespaceCommit[]): Promise<void> {
     this.assertOpen();
     try {
       this.commitTx.immediate(commits);
@@ -400,25 +401,28 @@ export class SqliteLogStorage implements LogStorage {
     for (const { bucket, records } of buildLeafRun(hashes)) this.s.insertLeafRun.run(ns, bucket, chunk, records);
   }
 
-  readEntry(ns: NamespaceKey, index: number): Uint8Array | undefined {
+  async readEntry(ns: NamespaceKey, index: number): Promise<Uint8Array | undefined> {
     return this.read('read entry', () => {
       const e = this.s.selectEntry.get(ns, index) as Uint8Array | undefined;
       return e === undefined ? undefined : view(e);
     });
   }
 
-  readEntries(ns: NamespaceKey, start: number, end: number): Uint8Array[] {
+  async readEntries(ns: NamespaceKey, start: number, end: number): Promise<Uint8Array[]> {
     return this.read('read entries', () => (this.s.selectEntries.all(ns, start, end) as Uint8Array[]).map(view));
   }
 
-  readTile(ns: NamespaceKey, level: number, index: number): StoredTile | undefined {
+  async readTile(ns: NamespaceKey, level: number, index: number): Promise<StoredTile | undefined> {
     return this.read('read tile', () => {
       const row = this.s.selectTile.get(ns, level, index) as [number, Uint8Array] | undefined;
       return row === undefined ? undefined : { width: row[0], data: view(row[1]) };
     });
   }
 
-  appendCheckpoints(checkpoints: readonly { ns: NamespaceKey; checkpoint: StoredCheckpoint }[], retain: number): void {
+  async appendCheckpoints(
+    checkpoints: readonly { ns: NamespaceKey; checkpoint: StoredCheckpoint }[],
+    retain: number,
+  ): Promise<void> {
     this.assertOpen();
     if (!Number.isSafeInteger(retain) || retain < 1) {
       throw new RemembrancerError('INVALID_ARGUMENT', 'checkpoint retention must be a positive integer');
@@ -431,20 +435,20 @@ export class SqliteLogStorage implements LogStorage {
     }
   }
 
-  latestCheckpoint(ns: NamespaceKey): StoredCheckpoint | undefined {
+  async latestCheckpoint(ns: NamespaceKey): Promise<StoredCheckpoint | undefined> {
     return this.read('read checkpoint', () => {
       const row = this.s.latestCheckpoint.get(ns) as CheckpointRow | undefined;
       return row === undefined ? undefined : toCheckpoint(row);
     });
   }
 
-  checkpointHistory(ns: NamespaceKey, limit: number): StoredCheckpoint[] {
+  async checkpointHistory(ns: NamespaceKey, limit: number): Promise<StoredCheckpoint[]> {
     return this.read('read checkpoint history', () =>
       (this.s.checkpointHistory.all(ns, limit) as CheckpointRow[]).map(toCheckpoint).reverse(),
     );
   }
 
-  close(): void {
+  async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     try {

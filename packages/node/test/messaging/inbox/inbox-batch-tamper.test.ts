@@ -15,10 +15,10 @@ let node: TargetNode;
 let src: SourceLog;
 
 before(async () => {
-  node = new TargetNode(dirs.make());
+  node = await TargetNode.open(dirs.make());
   await node.createNamespace(DST, { messaging: { accept_from: [`${BETA.id}/app:src`], min_witnesses: 2 } });
-  node.openInbox();
-  src = new SourceLog(BETA, 'app:src', dirs.make(), { node: ALPHA.id, namespace: DST });
+  await node.openInbox();
+  src = await SourceLog.open(BETA, 'app:src', dirs.make(), { node: ALPHA.id, namespace: DST });
 });
 
 after(async () => {

@@ -37,7 +37,7 @@ function dying(engine: LogEngine, steps: Step[]): { engine: LogEngine; calls: Pr
 /** Starts a delivery through an inbox whose engine dies as `steps` say, and "kills" it there. */
 async function crashDuring(messages: Sent[], steps: Step[]): Promise<void> {
   const { engine, calls } = dying(node.engine, steps);
-  const doomed = Inbox.open(node.inboxOptions({ engine }));
+  const doomed = await Inbox.open(node.inboxOptions({ engine }));
   void doomed.receive(
     DST,
     messages.map((m) => m.message),
@@ -47,14 +47,14 @@ async function crashDuring(messages: Sent[], steps: Step[]): Promise<void> {
   doomed.close();
 }
 
-function deliveriesOf(id: string) {
-  return node.deliveries(DST).filter((d) => d['message_id'] === id);
+async function deliveriesOf(id: string) {
+  return (await node.deliveries(DST)).filter((d) => d['message_id'] === id);
 }
 
 beforeEach(async () => {
-  node = new TargetNode(dirs.make());
+  node = await TargetNode.open(dirs.make());
   await node.createNamespace(DST, { messaging: { accept_from: [`${BETA.id}/app:src`] } });
-  src = new SourceLog(BETA, 'app:src', dirs.make(), { node: ALPHA.id, namespace: DST });
+  src = await SourceLog.open(BETA, 'app:src', dirs.make(), { node: ALPHA.id, namespace: DST });
 });
 afterEach(async () => {
   await node.close();
@@ -65,8 +65,8 @@ after(() => dirs.cleanup());
 test('appended but not marked: the next open finds the delivery record and nothing is applied twice', async () => {
   const sent = await src.send([{ seq: 1 }, { seq: 2 }]);
   await crashDuring(sent, ['commit-then-hang']);
-  assert.equal(node.deliveries(DST).length, 2, 'the records were committed before the crash');
-  const inbox = node.openInbox();
+  assert.equal((await node.deliveries(DST)).length, 2, 'the records were committed before the crash');
+  const inbox = await node.openInbox();
   assert.deepEqual(inbox.reconciled, { applied: 2, held: 0, recorded: 0 });
   const results = await inbox.receive(
     DST,
@@ -77,10 +77,10 @@ test('appended but not marked: the next open finds the delivery record and nothi
     results.map((r) => r.status),
     ['duplicate', 'duplicate'],
   );
-  for (const s of sent) assert.equal(deliveriesOf(s.id).length, 1);
+  for (const s of sent) assert.equal((await deliveriesOf(s.id)).length, 1);
   // Both are in the application inbox, once.
   assert.deepEqual(
-    inbox.page(DST, 0, 10).items.map((i) => i.message_id),
+    (await inbox.page(DST, 0, 10)).items.map((i) => i.message_id),
     sent.map((s) => s.id),
   );
   // The stream moved on: seq 3 applies at once.
@@ -88,33 +88,33 @@ test('appended but not marked: the next open finds the delivery record and nothi
   assert.equal((await inbox.receive(DST, [m3!.message], PUBLIC))[0]!.status, 'accepted');
   // A clean reopen has nothing left to resolve.
   inbox.close();
-  assert.deepEqual(node.openInbox().reconciled, { applied: 0, held: 0, recorded: 0 });
+  assert.deepEqual((await node.openInbox()).reconciled, { applied: 0, held: 0, recorded: 0 });
 });
 
 test('an intent whose append never happened: a retry after the next open applies it once', async () => {
   const sent = await src.send([{ seq: 1 }]);
   await crashDuring(sent, ['hang']);
-  assert.equal(node.deliveries(DST).length, 0);
-  const inbox = node.openInbox();
+  assert.equal((await node.deliveries(DST)).length, 0);
+  const inbox = await node.openInbox();
   assert.deepEqual(inbox.reconciled, { applied: 0, held: 1, recorded: 0 });
   const [r] = await inbox.receive(DST, [sent[0]!.message], PUBLIC);
   assert.equal(r!.status, 'accepted');
   const [again] = await inbox.receive(DST, [sent[0]!.message], PUBLIC);
   assert.equal(again!.status, 'duplicate');
-  assert.equal(deliveriesOf(sent[0]!.id).length, 1);
+  assert.equal((await deliveriesOf(sent[0]!.id)).length, 1);
 });
 
 test('a message held behind an interrupted one is applied in order by the retry', async () => {
   const sent = await src.send([{ seq: 1 }, { seq: 2 }]);
-  const inbox0 = node.openInbox();
+  const inbox0 = await node.openInbox();
   assert.equal((await inbox0.receive(DST, [sent[1]!.message], PUBLIC))[0]!.status, 'held');
   inbox0.close();
   await crashDuring([sent[0]!], ['hang']);
-  const inbox = node.openInbox();
+  const inbox = await node.openInbox();
   const [r] = await inbox.receive(DST, [sent[0]!.message], PUBLIC);
   assert.equal(r!.status, 'accepted');
   assert.deepEqual(
-    node.deliveries(DST).map((d) => d['seq']),
+    (await node.deliveries(DST)).map((d) => d['seq']),
     [1, 2],
   );
 });
@@ -129,14 +129,14 @@ const recordOf = (seq: number) => ({
 test('record: killed after its entry was appended, before its index was stored — the entry is found, not appended again', async () => {
   const sent = await src.send([recordOf(1)]);
   await crashDuring(sent, ['commit-then-hang']);
-  assert.deepEqual(node.entries(DST), [{ paid: 1 }], 'the record entry alone was committed');
-  const inbox = node.openInbox();
+  assert.deepEqual(await node.entries(DST), [{ paid: 1 }], 'the record entry alone was committed');
+  const inbox = await node.openInbox();
   assert.deepEqual(inbox.reconciled, { applied: 0, held: 1, recorded: 1 });
   const [r] = await inbox.receive(DST, [sent[0]!.message], PUBLIC);
   assert.equal(r!.status, 'accepted', JSON.stringify(r));
   assert.equal(r!.delivery!.entry.record_index, 0);
   assert.deepEqual(
-    node.entries(DST).map((e) => e['paid'] ?? e['format']),
+    (await node.entries(DST)).map((e) => e['paid'] ?? e['format']),
     [1, 'namespace.message.delivery@1.0.0'],
   );
 });
@@ -144,8 +144,8 @@ test('record: killed after its entry was appended, before its index was stored �
 test('record: killed between its entry and its delivery record — only the delivery record is appended by the retry', async () => {
   const sent = await src.send([recordOf(1), { seq: 2 }]);
   await crashDuring(sent, ['commit', 'hang']);
-  assert.deepEqual(node.entries(DST), [{ paid: 1 }]);
-  const inbox = node.openInbox();
+  assert.deepEqual(await node.entries(DST), [{ paid: 1 }]);
+  const inbox = await node.openInbox();
   assert.deepEqual(inbox.reconciled, { applied: 0, held: 2, recorded: 0 });
   const results = await inbox.receive(
     DST,
@@ -158,7 +158,7 @@ test('record: killed between its entry and its delivery record — only the deli
   );
   assert.equal(results[0]!.delivery!.entry.record_index, 0);
   assert.deepEqual(
-    node.entries(DST).map((e) => e['paid'] ?? e['seq']),
+    (await node.entries(DST)).map((e) => e['paid'] ?? e['seq']),
     [1, 1, 2],
   );
 });
@@ -166,8 +166,8 @@ test('record: killed between its entry and its delivery record — only the deli
 test('record: two messages with the same parameters interrupted before their indexes were stored each get their own entry', async () => {
   const sent = await src.send([recordOf(1), { ...recordOf(2), parameters: { paid: 1 } }]);
   await crashDuring(sent, ['commit-then-hang']);
-  assert.equal(node.entries(DST).length, 2);
-  const inbox = node.openInbox();
+  assert.equal((await node.entries(DST)).length, 2);
+  const inbox = await node.openInbox();
   assert.deepEqual(inbox.reconciled, { applied: 0, held: 2, recorded: 2 });
   const results = await inbox.receive(
     DST,
@@ -178,5 +178,5 @@ test('record: two messages with the same parameters interrupted before their ind
     results.map((r) => r.delivery?.entry.record_index),
     [0, 1],
   );
-  assert.equal(node.entries(DST).length, 4);
+  assert.equal((await node.entries(DST)).length, 4);
 });

@@ -29,12 +29,12 @@ const counted = { appends: [] as number[] };
 const metrics = new NodeMetrics();
 
 before(async () => {
-  node = new TargetNode(dirs.make());
+  node = await TargetNode.open(dirs.make());
   await node.createNamespace(DST, acceptFrom(`${BETA.id}/app:src`));
   const c = counting(node.engine);
   counted.appends = c.appends;
-  node.openInbox({ engine: c.engine, metrics });
-  src = new SourceLog(BETA, 'app:src', dirs.make(), { node: ALPHA.id, namespace: DST });
+  await node.openInbox({ engine: c.engine, metrics });
+  src = await SourceLog.open(BETA, 'app:src', dirs.make(), { node: ALPHA.id, namespace: DST });
 });
 
 after(async () => {
@@ -57,7 +57,7 @@ describe('delivery', () => {
     assert.equal(d.source_origin, src.origin);
     assert.equal(d.index, m!.index);
     assert.equal(d.seq, 1);
-    assert.deepEqual(node.deliveries(DST), [d]);
+    assert.deepEqual(await node.deliveries(DST), [d]);
     const receipt = r!.delivery!.receipt;
     assert.ok(receipt, 'a checkpoint covered the record within the wait');
     const verified = verifyReceipt(receipt, { logVkeys: [node.engine.getNamespace(DST)!.logVkey] });
@@ -88,13 +88,10 @@ describe('delivery', () => {
     assert.deepEqual(h5, { message_id: m5!.id, status: 'held' });
     const [h4] = await node.inbox.receive(DST, [m4!.message], { kind: 'public' });
     assert.equal(h4!.status, 'held');
-    const before = node.deliveries(DST).length;
+    const before = (await node.deliveries(DST)).length;
     const [a3] = await node.inbox.receive(DST, [m3!.message], { kind: 'public' });
     expectAccepted(a3!, m3!.id);
-    const seqs = node
-      .deliveries(DST)
-      .slice(before)
-      .map((d) => d['seq']);
+    const seqs = (await node.deliveries(DST)).slice(before).map((d) => d['seq']);
     assert.deepEqual(seqs, [3, 4, 5], 'the held messages followed in seq order');
     const [d5] = await node.inbox.receive(DST, [m5!.message], { kind: 'public' });
     assert.equal(d5!.status, 'duplicate');

@@ -17,13 +17,13 @@ let src: SourceLog;
 let seq = 0;
 
 before(async () => {
-  node = new TargetNode(dirs.make());
+  node = await TargetNode.open(dirs.make());
   await node.createNamespace(NS, {
     messaging: { accept_from: [`${BETA.id}/app:src`] },
     writers: [{ id: 'app', token_sha256: tokenSha256(TOKEN), scopes: ['read'] }],
   });
-  node.openInbox();
-  src = new SourceLog(BETA, 'app:src', dirs.make(), { node: ALPHA.id, namespace: NS });
+  await node.openInbox();
+  src = await SourceLog.open(BETA, 'app:src', dirs.make(), { node: ALPHA.id, namespace: NS });
 });
 
 after(async () => {

@@ -66,26 +66,39 @@ export class TargetNode {
   readonly clock: TestClock = { ms: Date.now() };
   inbox!: Inbox;
 
-  constructor(
-    readonly dir: string,
+  static async open(
+    dir: string,
     options: { federation?: boolean; checkpointIntervalMs?: number } = {},
-  ) {
+  ): Promise<TargetNode> {
     initNode(dir, ALPHA.id);
-    this.identity = loadNode(dir);
-    this.engine = openLogEngine({
-      dbPath: this.identity.dbPath,
+    const identity = loadNode(dir);
+    const engine = await openLogEngine({
+      dbPath: identity.dbPath,
       nodeName: ALPHA.id,
       logSeed: ALPHA.logSeed,
       checkpointIntervalMs: options.checkpointIntervalMs ?? 20,
       synchronous: 'NORMAL',
     });
-    this.namespaces = openNamespaceServices({
-      engine: this.engine,
+    const namespaces = await openNamespaceServices({
+      engine,
       dataDir: dir,
-      adminToken: this.identity.adminToken,
-      operators: this.identity.governance,
-      localOperator: { id: this.identity.operatorId, seed: this.identity.operatorSeed },
+      adminToken: identity.adminToken,
+      operators: identity.governance,
+      localOperator: { id: identity.operatorId, seed: identity.operatorSeed },
     });
+    return new TargetNode(dir, identity, engine, namespaces, options);
+  }
+
+  private constructor(
+    readonly dir: string,
+    identity: NodeIdentity,
+    engine: ObservableLogEngine,
+    namespaces: NamespaceServices,
+    options: { federation?: boolean },
+  ) {
+    this.identity = identity;
+    this.engine = engine;
+    this.namespaces = namespaces;
     this.fedStore = new FederationStore(join(dir, 'federation.sqlite'));
     this.registry = new FederationRegistry(this.fedStore);
     if (options.federation !== false) this.registry.offer(genesisOf([ALPHA, BETA, GAMMA, DELTA]));
@@ -110,8 +123,8 @@ export class TargetNode {
     };
   }
 
-  openInbox(extra: Partial<InboxOptions> = {}): Inbox {
-    this.inbox = Inbox.open(this.inboxOptions(extra));
+  async openInbox(extra: Partial<InboxOptions> = {}): Promise<Inbox> {
+    this.inbox = await Inbox.open(this.inboxOptions(extra));
     return this.inbox;
   }
 
@@ -120,14 +133,15 @@ export class TargetNode {
   }
 
   /** Every entry of the namespace's log, parsed. */
-  entries(ns: string): JsonObject[] {
+  async entries(ns: string): Promise<JsonObject[]> {
     const size = this.engine.sequencedSize(ns);
-    return this.engine.getEntries(ns, 0, size).map((e) => JSON.parse(new TextDecoder().decode(e)) as JsonObject);
+    const stored = await this.engine.getEntries(ns, 0, size);
+    return stored.map((e) => JSON.parse(new TextDecoder().decode(e)) as JsonObject);
   }
 
   /** The namespace's delivery records. */
-  deliveries(ns: string): JsonObject[] {
-    return this.entries(ns).filter((e) => e['format'] === 'namespace.message.delivery@1.0.0');
+  async deliveries(ns: string): Promise<JsonObject[]> {
+    return (await this.entries(ns)).filter((e) => e['format'] === 'namespace.message.delivery@1.0.0');
   }
 
   async close(): Promise<void> {
@@ -161,20 +175,30 @@ export class SourceLog {
   readonly engine: LogEngine;
   readonly origin: string;
 
-  constructor(
-    readonly peer: TestPeer,
-    readonly namespace: string,
+  static async open(
+    peer: TestPeer,
+    namespace: string,
     dir: string,
-    readonly target: { node: string; namespace: string },
-  ) {
-    this.engine = openLogEngine({
+    target: { node: string; namespace: string },
+  ): Promise<SourceLog> {
+    const engine = await openLogEngine({
       dataDir: dir,
       nodeName: peer.id,
       logSeed: peer.logSeed,
       checkpointIntervalMs: 0,
       synchronous: 'NORMAL',
     });
-    this.engine.createNamespace(namespace);
+    await engine.createNamespace(namespace);
+    return new SourceLog(peer, namespace, engine, target);
+  }
+
+  private constructor(
+    readonly peer: TestPeer,
+    readonly namespace: string,
+    engine: LogEngine,
+    readonly target: { node: string; namespace: string },
+  ) {
+    this.engine = engine;
     this.origin = `${peer.id}/${namespace}`;
   }
 
@@ -200,20 +224,22 @@ export class SourceLog {
   async send(inputs: readonly SendInput[], witnesses: readonly TestPeer[] = [], now = Date.now()): Promise<Sent[]> {
     const messages = inputs.map((i) => this.build(i, now));
     const results = await this.engine.append(this.namespace, messages.map(messageEntryBytes));
-    const cp = this.engine.publishCheckpoint(this.namespace)!;
+    const cp = (await this.engine.publishCheckpoint(this.namespace))!;
     const note = cosigned(cp, witnesses);
-    return messages.map((m, i) => {
+    const sent: Sent[] = [];
+    for (const [i, m] of messages.entries()) {
       const index = results[i]!.index;
       const receipt = buildReceipt({
         namespace: this.namespace,
         origin: this.origin,
         index,
         entry: messageEntry(m),
-        proof: this.engine.inclusionProof(this.namespace, index, cp.size),
+        proof: await this.engine.inclusionProof(this.namespace, index, cp.size),
         checkpointNote: note,
       });
-      return { message: withProof(m, receipt.tlog_proof), id: messageId(m), index };
-    });
+      sent.push({ message: withProof(m, receipt.tlog_proof), id: messageId(m), index });
+    }
+    return sent;
   }
 
   close(): Promise<void> {

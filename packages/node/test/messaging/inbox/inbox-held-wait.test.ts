@@ -14,10 +14,10 @@ let node: TargetNode;
 let src: SourceLog;
 
 before(async () => {
-  node = new TargetNode(dirs.make());
+  node = await TargetNode.open(dirs.make());
   await node.createNamespace(NS, { messaging: { accept_from: [`${BETA.id}/app:src`] } });
-  node.openInbox({ heldWaitMs: 1_500 });
-  src = new SourceLog(BETA, 'app:src', dirs.make(), { node: ALPHA.id, namespace: NS });
+  await node.openInbox({ heldWaitMs: 1_500 });
+  src = await SourceLog.open(BETA, 'app:src', dirs.make(), { node: ALPHA.id, namespace: NS });
 });
 
 after(async () => {

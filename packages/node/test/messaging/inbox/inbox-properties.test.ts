@@ -15,10 +15,10 @@ let src: SourceLog;
 let real: Sent;
 
 before(async () => {
-  node = new TargetNode(dirs.make());
+  node = await TargetNode.open(dirs.make());
   await node.createNamespace(NS, { messaging: { accept_from: ['*/*'] } });
-  node.openInbox();
-  src = new SourceLog(BETA, 'app:src', dirs.make(), { node: ALPHA.id, namespace: NS });
+  await node.openInbox();
+  src = await SourceLog.open(BETA, 'app:src', dirs.make(), { node: ALPHA.id, namespace: NS });
   // Seq 2: were it ever taken, it would be held, not applied, so the log stays as it is.
   real = (await src.send([{ seq: 2 }]))[0]!;
 });

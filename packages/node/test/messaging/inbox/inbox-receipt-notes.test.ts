@@ -16,15 +16,15 @@ let src: SourceLog;
 const noteReads: string[] = [];
 
 before(async () => {
-  node = new TargetNode(dirs.make());
+  node = await TargetNode.open(dirs.make());
   await node.createNamespace(DST, acceptFrom(`${BETA.id}/app:src`));
-  node.openInbox({
+  await node.openInbox({
     checkpointNote: (origin, cp) => {
       noteReads.push(origin);
       return cp.note;
     },
   });
-  src = new SourceLog(BETA, 'app:src', dirs.make(), { node: ALPHA.id, namespace: DST });
+  src = await SourceLog.open(BETA, 'app:src', dirs.make(), { node: ALPHA.id, namespace: DST });
 });
 
 after(async () => {
@@ -55,9 +55,9 @@ test('an answer of many messages reads its checkpoint note once, and each receip
   assert.deepEqual(noteReads, [node.engine.getNamespace(DST)!.origin]);
 });
 
-test('an inbox page of many items reads the note once, and each item carries a receipt that verifies', () => {
+test('an inbox page of many items reads the note once, and each item carries a receipt that verifies', async () => {
   noteReads.length = 0;
-  const page = node.inbox.page(DST, 0, 100);
+  const page = await node.inbox.page(DST, 0, 100);
   assert.equal(page.items.length, COUNT);
   for (const item of page.items) assertVerifies(item.delivery.receipt);
   assert.deepEqual(noteReads, [node.engine.getNamespace(DST)!.origin]);

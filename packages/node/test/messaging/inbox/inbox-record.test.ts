@@ -21,7 +21,7 @@ const record = (seq: number, parameters: Record<string, unknown>) => ({
 });
 
 before(async () => {
-  node = new TargetNode(dirs.make());
+  node = await TargetNode.open(dirs.make());
   const doc = signGovernanceDocument(
     buildSchemaRegister({
       schema_id: 'payment@1.0.0',
@@ -42,8 +42,8 @@ before(async () => {
     limits: { max_entry_bytes: 512 },
     messaging: { accept_from: [`${BETA.id}/app:src`], actions: ['invoke', 'notify'] },
   });
-  node.openInbox();
-  src = new SourceLog(BETA, 'app:src', dirs.make(), { node: ALPHA.id, namespace: DST });
+  await node.openInbox();
+  src = await SourceLog.open(BETA, 'app:src', dirs.make(), { node: ALPHA.id, namespace: DST });
 });
 
 after(async () => {
@@ -58,12 +58,12 @@ test('record appends the parameters as an entry, then the delivery record naming
   assert.equal(r!.status, 'accepted', JSON.stringify(r));
   const d = r!.delivery!.entry;
   assert.equal(typeof d.record_index, 'number');
-  assert.deepEqual(node.entries(DST)[d.record_index!], { schema: 'payment@1.0.0', amount: 12 });
+  assert.deepEqual((await node.entries(DST))[d.record_index!], { schema: 'payment@1.0.0', amount: 12 });
   assert.ok(d.record_index! < r!.delivery!.index);
   const vkey = node.engine.getNamespace(DST)!.logVkey;
   assert.equal(verifyReceipt(r!.delivery!.receipt, { logVkeys: [vkey] }).ok, true);
   // Not an application inbox item: its effect is the entry.
-  assert.equal(node.inbox.page(DST, 0, 10).items.length, 0);
+  assert.equal((await node.inbox.page(DST, 0, 10)).items.length, 0);
 });
 
 test('a record the schema policy or the size limit refuses is refused at its turn; the stream goes on', async () => {
@@ -85,7 +85,7 @@ test('a record the schema policy or the size limit refuses is refused at its tur
     ['SCHEMA_VALIDATION_FAILED', 'SCHEMA_REQUIRED', 'ENTRY_TOO_LARGE', 'accepted', 'accepted'],
   );
   // The two applied: one record entry, then both delivery records in seq order.
-  const added = node.entries(DST).slice(size);
+  const added = (await node.entries(DST)).slice(size);
   assert.deepEqual(added[0], { schema: 'payment@1.0.0', amount: 5 });
   assert.deepEqual(
     added.slice(1).map((e) => [e['format'], e['seq'], e['record_index']]),
@@ -97,7 +97,7 @@ test('a record the schema policy or the size limit refuses is refused at its tur
   // A retry of a refused one gets the same refusal; the notify is in the application inbox.
   const [again] = await node.inbox.receive(DST, [sent[0]!.message], PUBLIC);
   assert.equal(again!.error!.code, 'SCHEMA_VALIDATION_FAILED');
-  const page = node.inbox.page(DST, 0, 10);
+  const page = await node.inbox.page(DST, 0, 10);
   assert.deepEqual(
     page.items.map((i) => i.message_id),
     [sent[4]!.id],
@@ -111,7 +111,7 @@ test('an append the namespace limits refuse: the run waits, and a retry applies 
     limits: { quota_entries: 1 },
     messaging: { accept_from: [`${BETA.id}/app:small-src`], actions: ['invoke', 'notify'] },
   });
-  const small = new SourceLog(BETA, 'app:small-src', dirs.make(), { node: ALPHA.id, namespace: NS });
+  const small = await SourceLog.open(BETA, 'app:small-src', dirs.make(), { node: ALPHA.id, namespace: NS });
   try {
     const sent = await small.send([{ seq: 1 }, record(2, { paid: 2 }), { seq: 3 }]);
     const messages = sent.map((s) => s.message);
@@ -121,7 +121,7 @@ test('an append the namespace limits refuse: the run waits, and a retry applies 
       refused.map((r) => r.error?.code),
       ['QUOTA_EXCEEDED', 'QUOTA_EXCEEDED', 'QUOTA_EXCEEDED'],
     );
-    assert.deepEqual(node.entries(NS), [{ paid: 2 }], 'the record entry stays, known to its message');
+    assert.deepEqual(await node.entries(NS), [{ paid: 2 }], 'the record entry stays, known to its message');
     await node.namespaces.directory.propose('set', NS, { limits: { quota_entries: 100 } });
     const results = await node.inbox.receive(NS, messages, PUBLIC);
     assert.deepEqual(
@@ -129,7 +129,7 @@ test('an append the namespace limits refuse: the run waits, and a retry applies 
       ['accepted', 'accepted', 'accepted'],
     );
     assert.deepEqual(
-      node.entries(NS).map((e) => e['paid'] ?? e['seq']),
+      (await node.entries(NS)).map((e) => e['paid'] ?? e['seq']),
       [2, 1, 2, 3],
     );
   } finally {

@@ -21,15 +21,15 @@ let src: SourceLog;
 const PUBLIC: InboxVia = { kind: 'public' };
 
 before(async () => {
-  node = new TargetNode(dirs.make());
+  node = await TargetNode.open(dirs.make());
   await node.createNamespace(DST, {
     messaging: { accept_from: [`${BETA.id}/*`], actions: ['notify', 'invoke'], operations: ['ping', 'record'] },
   });
   await node.createNamespace(WITNESSED, { messaging: { accept_from: [`${BETA.id}/app:src`], min_witnesses: 2 } });
   await node.createNamespace('app:none', {});
   await node.createNamespace(OPEN, { messaging: { accept_from: ['*/*'] } });
-  node.openInbox();
-  src = new SourceLog(BETA, 'app:src', dirs.make(), { node: ALPHA.id, namespace: DST });
+  await node.openInbox();
+  src = await SourceLog.open(BETA, 'app:src', dirs.make(), { node: ALPHA.id, namespace: DST });
 });
 
 after(async () => {
@@ -99,7 +99,7 @@ describe('refused before the stream: nothing changes', () => {
 
   test('a checkpoint not signed by the source log key (forged by another key)', async () => {
     const mallory = makePeer(BETA.id);
-    const forger = new SourceLog(mallory, 'app:src', dirs.make(), { node: ALPHA.id, namespace: DST });
+    const forger = await SourceLog.open(mallory, 'app:src', dirs.make(), { node: ALPHA.id, namespace: DST });
     try {
       const [m] = await forger.send([{ seq: 1 }]);
       await refusedWithoutTrace(m!.message, 'SIGNATURE_MISSING');
@@ -110,7 +110,10 @@ describe('refused before the stream: nothing changes', () => {
 
   test('a source node not in the registry has no log key', async () => {
     // The registry lists alpha, beta, gamma and delta; OPEN takes messages from anyone.
-    const other = new SourceLog(makePeer('stranger.test'), 'app:src', dirs.make(), { node: ALPHA.id, namespace: OPEN });
+    const other = await SourceLog.open(makePeer('stranger.test'), 'app:src', dirs.make(), {
+      node: ALPHA.id,
+      namespace: OPEN,
+    });
     try {
       const [m] = await other.send([{ seq: 1 }]);
       await refusedWithoutTrace(m!.message, 'ORIGIN_MISMATCH', OPEN);
@@ -134,7 +137,7 @@ describe('refused before the stream: nothing changes', () => {
   });
 
   test('unsealed: fewer witness cosignatures than min_witnesses', async () => {
-    const s = new SourceLog(BETA, 'app:src', dirs.make(), { node: ALPHA.id, namespace: WITNESSED });
+    const s = await SourceLog.open(BETA, 'app:src', dirs.make(), { node: ALPHA.id, namespace: WITNESSED });
     try {
       const [none] = await s.send([{ seq: 1 }]);
       await refusedWithoutTrace(none!.message, 'POLICY_NOT_MET', WITNESSED);
@@ -162,7 +165,7 @@ describe('refused before the stream: nothing changes', () => {
   });
 
   test('a source no pattern of accept_from takes', async () => {
-    const other = new SourceLog(GAMMA, 'app:src', dirs.make(), { node: ALPHA.id, namespace: DST });
+    const other = await SourceLog.open(GAMMA, 'app:src', dirs.make(), { node: ALPHA.id, namespace: DST });
     try {
       const [m] = await other.send([{ seq: 1 }]);
       await refusedWithoutTrace(m!.message, 'MESSAGE_NOT_ACCEPTED');

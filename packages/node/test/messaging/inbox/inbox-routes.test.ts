@@ -23,7 +23,7 @@ let toOpen: SourceLog;
 let toPrivate: SourceLog;
 
 before(async () => {
-  node = new TargetNode(dirs.make());
+  node = await TargetNode.open(dirs.make());
   await node.createNamespace(OPEN, {
     messaging: { accept_from: [`${BETA.id}/*`] },
     writers: [{ id: 'reader', token_sha256: tokenSha256(READER), scopes: ['read'] }],
@@ -33,11 +33,11 @@ before(async () => {
     messaging: { accept_from: [`${BETA.id}/*`] },
     writers: [{ id: 'reader', token_sha256: tokenSha256(PRIVATE_READER), scopes: ['read'] }],
   });
-  node.openInbox();
+  await node.openInbox();
   mounted = await inboxApp(node);
   app = mounted.app;
-  toOpen = new SourceLog(BETA, 'app:src', dirs.make(), { node: ALPHA.id, namespace: OPEN });
-  toPrivate = new SourceLog(BETA, 'app:secret', dirs.make(), { node: ALPHA.id, namespace: PRIVATE });
+  toOpen = await SourceLog.open(BETA, 'app:src', dirs.make(), { node: ALPHA.id, namespace: OPEN });
+  toPrivate = await SourceLog.open(BETA, 'app:secret', dirs.make(), { node: ALPHA.id, namespace: PRIVATE });
 });
 
 after(async () => {
@@ -134,7 +134,7 @@ describe('POST /v1/ns/{ns}/inbox (public)', () => {
       400,
       'MESSAGE_MALFORMED',
     );
-    const stranger = new SourceLog(GAMMA, 'app:src', dirs.make(), { node: ALPHA.id, namespace: OPEN });
+    const stranger = await SourceLog.open(GAMMA, 'app:src', dirs.make(), { node: ALPHA.id, namespace: OPEN });
     try {
       const [s] = await stranger.send([{ seq: 1 }]);
       expectError(await post(OPEN, s!.message), 403, 'MESSAGE_NOT_ACCEPTED');

@@ -19,14 +19,14 @@ import { ALPHA, BETA, GAMMA, SourceLog, TargetNode, tempRoot } from './inbox-fix
 const dirs = tempRoot();
 
 test('between namespaces of one node without a federation: proven with the node own log key, private target over local', async () => {
-  const node = new TargetNode(dirs.make(), { federation: false });
+  const node = await TargetNode.open(dirs.make(), { federation: false });
   try {
     await node.createNamespace('app:from', {});
     await node.createNamespace('app:to', {
       visibility: 'private',
       messaging: { accept_from: [`${ALPHA.id}/app:from`] },
     });
-    node.openInbox();
+    await node.openInbox();
     // Sent from app:from of this node's own log.
     const m = buildMessage({
       source: { node: ALPHA.id, namespace: 'app:from' },
@@ -39,13 +39,13 @@ test('between namespaces of one node without a federation: proven with the node 
       expiresAt: new Date(node.clock.ms + 60_000),
     });
     const [appended] = await node.engine.append('app:from', [messageEntryBytes(m)]);
-    const cp = node.engine.publishCheckpoint('app:from')!;
+    const cp = (await node.engine.publishCheckpoint('app:from'))!;
     const receipt = buildReceipt({
       namespace: 'app:from',
       origin: `${ALPHA.id}/app:from`,
       index: appended!.index,
       entry: messageEntry(m),
-      proof: node.engine.inclusionProof('app:from', appended!.index, cp.size),
+      proof: await node.engine.inclusionProof('app:from', appended!.index, cp.size),
       checkpointNote: cp.note,
     });
     const travelling = withProof(m, receipt.tlog_proof);
@@ -54,16 +54,16 @@ test('between namespaces of one node without a federation: proven with the node 
     const [r] = await node.inbox.receive('app:to', [travelling], { kind: 'local' });
     assert.equal(r!.status, 'accepted', JSON.stringify(r));
     assert.equal(r!.message_id, messageId(m));
-    assert.equal(node.inbox.page('app:to', 0, 10).items.length, 1);
+    assert.equal((await node.inbox.page('app:to', 0, 10)).items.length, 1);
   } finally {
     await node.close();
   }
 });
 
 test('an answer to a query this namespace sent is taken from that source whatever accept_from says', async () => {
-  const node = new TargetNode(dirs.make());
-  const src = new SourceLog(BETA, 'app:svc', dirs.make(), { node: ALPHA.id, namespace: 'app:asker' });
-  const stranger = new SourceLog(GAMMA, 'app:svc', dirs.make(), { node: ALPHA.id, namespace: 'app:asker' });
+  const node = await TargetNode.open(dirs.make());
+  const src = await SourceLog.open(BETA, 'app:svc', dirs.make(), { node: ALPHA.id, namespace: 'app:asker' });
+  const stranger = await SourceLog.open(GAMMA, 'app:svc', dirs.make(), { node: ALPHA.id, namespace: 'app:asker' });
   const asked = 'a'.repeat(64);
   const links: Array<[string, string, MessageEndpoint, string]> = [];
   const linker: ReplyLinker = {
@@ -74,14 +74,14 @@ test('an answer to a query this namespace sent is taken from that source whateve
   };
   try {
     await node.createNamespace('app:asker', { messaging: { accept_from: [] } });
-    node.openInbox({ replyLinker: linker });
+    await node.openInbox({ replyLinker: linker });
     const [reply] = await src.send([{ seq: 1, inReplyTo: asked }]);
     const [r] = await node.inbox.receive('app:asker', [reply!.message], { kind: 'public' });
     assert.equal(r!.status, 'accepted', JSON.stringify(r));
     assert.deepEqual(links, [['app:asker', asked, { node: BETA.id, namespace: 'app:svc' }, reply!.id]]);
     // In the application inbox, for the application that asked.
     assert.deepEqual(
-      node.inbox.page('app:asker', 0, 10).items.map((i) => i.message_id),
+      (await node.inbox.page('app:asker', 0, 10)).items.map((i) => i.message_id),
       [reply!.id],
     );
     // A reply to a query it did not send to that source: accept_from decides, and takes nothing.

@@ -48,27 +48,27 @@ before(async () => {
   });
   id = messageId(message);
   record = buildMessageDelivery({ message, index: INDEX, acceptedAt: '2026-03-01T00:00:01Z' });
-  engine = openLogEngine({
+  engine = await openLogEngine({
     dataDir: dirs.make(),
     nodeName: TARGET_NODE,
     logSeed: TARGET_SEED,
     checkpointIntervalMs: 0,
     synchronous: 'NORMAL',
   });
-  const ns = engine.createNamespace('dao:b');
+  const ns = await engine.createNamespace('dao:b');
   await engine.append('dao:b', [canonicalBytes({ memo: 'before' }), canonicalBytes(record)]);
-  const cp = engine.publishCheckpoint('dao:b')!;
-  const receiptOf = (index: number, entry: unknown) =>
+  const cp = (await engine.publishCheckpoint('dao:b'))!;
+  const receiptOf = async (index: number, entry: unknown) =>
     buildReceipt({
       namespace: 'dao:b',
       origin: ns.origin,
       index,
       entry,
-      proof: engine.inclusionProof('dao:b', index, cp.size),
+      proof: await engine.inclusionProof('dao:b', index, cp.size),
       checkpointNote: cp.note,
     });
-  receipt = receiptOf(1, record);
-  otherReceipt = receiptOf(0, { memo: 'before' });
+  receipt = await receiptOf(1, record);
+  otherReceipt = await receiptOf(0, { memo: 'before' });
   targetLog = NoteVerifier.fromVkey(ns.logVkey);
 });
 after(async () => {

@@ -54,7 +54,7 @@ describe('message routes', () => {
     http.inject({ method: 'POST', url: `/v1/ns/${ns}/messages`, headers, payload: payload as object });
 
   before(async () => {
-    node = openOutboxNode(nodes.make());
+    node = await openOutboxNode(nodes.make());
     await createNamespace(node, 'dao:a', {
       visibility: 'private',
       writers: [

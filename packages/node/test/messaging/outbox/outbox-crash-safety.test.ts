@@ -13,7 +13,7 @@ after(() => nodes.cleanup());
 
 test('kill -9 of a sending node loses no message and reuses no seq', { timeout: 120_000 }, async () => {
   const dir = nodes.make();
-  let node = openOutboxNode(dir);
+  let node = await openOutboxNode(dir);
   for (const ns of ['dao:a', 'dao:b', 'dao:c']) await createNamespace(node, ns);
   await node.close();
 
@@ -28,7 +28,7 @@ test('kill -9 of a sending node loses no message and reuses no seq', { timeout: 
       jitterMs: 150,
     });
 
-    node = openOutboxNode(dir);
+    node = await openOutboxNode(dir);
     try {
       // Every acknowledged message has its row, as acknowledged.
       for (const [id, want] of acked) {
@@ -39,7 +39,7 @@ test('kill -9 of a sending node loses no message and reuses no seq', { timeout: 
       // Every message in the log has its row, and each stream is 1..n in log order.
       const seqs = new Map<string, number[]>();
       const size = node.engine.sequencedSize('dao:a');
-      node.engine.getEntries('dao:a', 0, size).forEach((bytes, index) => {
+      (await node.engine.getEntries('dao:a', 0, size)).forEach((bytes, index) => {
         const m = parseMessage(JSON.parse(utf8Decode(bytes)));
         const stream = seqs.get(m.target.namespace) ?? [];
         stream.push(m.seq);

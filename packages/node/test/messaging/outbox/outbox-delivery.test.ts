@@ -15,8 +15,8 @@ const A = 'dao:a';
 const B = 'dao:b';
 const to = (ns: string) => `${NODE}/${ns}`;
 
-function status(node: OutboxNode, ns: string, s: SentMessage): MessageStatusView {
-  const view = node.outbox.status(ns, s.id);
+async function status(node: OutboxNode, ns: string, s: SentMessage): Promise<MessageStatusView> {
+  const view = await node.outbox.status(ns, s.id);
   assert.ok(view, `a status for ${s.id}`);
   return view;
 }
@@ -28,7 +28,7 @@ describe('delivery to the local inbox', () => {
   const draws: number[] = [];
 
   before(async () => {
-    node = openOutboxNode(nodes.make(), {
+    node = await openOutboxNode(nodes.make(), {
       // Each draw the worker makes comes from here (0 when empty: a retry is due at once).
       outbox: { random: () => draws.shift() ?? 0 },
     });
@@ -43,8 +43,8 @@ describe('delivery to the local inbox', () => {
     nodes.cleanup();
   });
 
-  function openInbox(): Inbox {
-    inbox = Inbox.open({
+  async function openInbox(): Promise<Inbox> {
+    inbox = await Inbox.open({
       engine: node.engine,
       nodeName: NODE,
       directory: node.namespaces.directory,
@@ -66,19 +66,19 @@ describe('delivery to the local inbox', () => {
   test('queued until a sealed checkpoint covers the message; no inbox yet is a retry, on the backoff drawn', async () => {
     sent = await node.outbox.send(A, [sendRequest(to(B)), sendRequest(to(B), { action: 'query' })]);
     await node.outbox.deliverNow();
-    assert.equal(status(node, A, sent[0]!).state, 'queued');
-    assert.equal(status(node, A, sent[0]!).sent_proof, undefined);
+    assert.equal((await status(node, A, sent[0]!)).state, 'queued');
+    assert.equal((await status(node, A, sent[0]!)).sent_proof, undefined);
 
-    node.engine.publishCheckpoint(A);
+    await node.engine.publishCheckpoint(A);
     draws.push(0.5);
     await node.outbox.deliverNow();
-    const view = status(node, A, sent[0]!);
+    const view = await status(node, A, sent[0]!);
     assert.equal(view.state, 'sealed');
     assert.equal(view.attempts, 1);
     assert.equal(view.error?.code, 'NOT_FOUND');
     assert.equal(Date.parse(view.next_attempt_at!), node.clock.ms + 125, 'half of the first bound (250 ms)');
     // The proof it was sent: the message is entry `index` of the source log under a signed checkpoint.
-    const message = parseMessage(JSON.parse(utf8Decode(node.engine.getEntry(A, view.index)!)));
+    const message = parseMessage(JSON.parse(utf8Decode((await node.engine.getEntry(A, view.index))!)));
     const check = verifyMessageProof(withProof(message, view.sent_proof!), {
       logVerifiers: NoteVerifier.fromVkey(node.engine.getNamespace(A)!.logVkey),
       witnessVerifiers: [],
@@ -89,26 +89,26 @@ describe('delivery to the local inbox', () => {
     assert.ok(check.ok, JSON.stringify(check.checks));
 
     await node.outbox.deliverNow();
-    assert.equal(status(node, A, sent[0]!).attempts, 1, 'not before its time');
+    assert.equal((await status(node, A, sent[0]!)).attempts, 1, 'not before its time');
   });
 
   test('delivered: the checked delivery record at once, its receipt fetched once a checkpoint covers it', async () => {
-    openInbox();
+    await openInbox();
     node.clock.ms += 125;
     await node.outbox.deliverNow();
     for (const s of sent) {
-      const view = status(node, A, s);
+      const view = await status(node, A, s);
       assert.equal(view.state, 'delivered', JSON.stringify(view));
       assert.equal(view.attempts, 2);
       assert.equal(view.delivery?.entry.message_id, s.id);
       assert.equal(view.delivery?.receipt, undefined, 'no checkpoint of dao:b yet');
     }
-    assert.equal(inbox!.page(B, 0, 10).items.length, 2);
+    assert.equal((await inbox!.page(B, 0, 10)).items.length, 2);
 
-    node.engine.publishCheckpoint(B);
+    await node.engine.publishCheckpoint(B);
     await node.outbox.deliverNow();
     for (const s of sent) {
-      const view = status(node, A, s);
+      const view = await status(node, A, s);
       assert.equal(view.state, 'delivered');
       assert.equal(view.error, undefined);
       const receipt = view.delivery!.receipt!;
@@ -118,16 +118,16 @@ describe('delivery to the local inbox', () => {
       assert.deepEqual(receipt.entry, view.delivery!.entry);
       assert.equal(receipt.index, view.delivery!.index);
     }
-    assert.equal(inbox!.page(B, 0, 10).items.length, 2, 'applied once');
+    assert.equal((await inbox!.page(B, 0, 10)).items.length, 2, 'applied once');
   });
 
   test('a query answered: the reply is linked to it', async () => {
     const query = sent[1]!;
     const [reply] = await node.outbox.send(B, [sendRequest(to(A), { in_reply_to: query.id })]);
-    node.engine.publishCheckpoint(B);
+    await node.engine.publishCheckpoint(B);
     await node.outbox.deliverNow();
-    assert.equal(status(node, B, reply!).state, 'delivered');
-    assert.deepEqual(status(node, A, query).replies, [reply!.id]);
+    assert.equal((await status(node, B, reply!)).state, 'delivered');
+    assert.deepEqual((await status(node, A, query)).replies, [reply!.id]);
     assert.equal(node.outbox.linkReply(A, query.id, { node: NODE, namespace: 'dao:closed' }, reply!.id), false);
     assert.equal(node.outbox.linkReply(A, sent[0]!.id, { node: NODE, namespace: B }, reply!.id), false, 'not a query');
     assert.equal(node.outbox.linkReply(B, query.id, { node: NODE, namespace: B }, reply!.id), false, 'not its query');
@@ -136,35 +136,35 @@ describe('delivery to the local inbox', () => {
   test("refused for good with the target's code; a namespace that does not exist is refused too", async () => {
     const [closed] = await node.outbox.send(A, [sendRequest(to('dao:closed'))]);
     const [none] = await node.outbox.send(A, [sendRequest(to('dao:none'))]);
-    node.engine.publishCheckpoint(A);
+    await node.engine.publishCheckpoint(A);
     await node.outbox.deliverNow();
-    assert.equal(status(node, A, closed!).state, 'refused');
-    assert.equal(status(node, A, closed!).error?.code, 'MESSAGE_NOT_ACCEPTED');
-    assert.equal(status(node, A, none!).state, 'refused');
-    assert.equal(status(node, A, none!).error?.code, 'NAMESPACE_NOT_FOUND');
+    assert.equal((await status(node, A, closed!)).state, 'refused');
+    assert.equal((await status(node, A, closed!)).error?.code, 'MESSAGE_NOT_ACCEPTED');
+    assert.equal((await status(node, A, none!)).state, 'refused');
+    assert.equal((await status(node, A, none!)).error?.code, 'NAMESPACE_NOT_FOUND');
     await node.outbox.deliverNow();
-    assert.equal(status(node, A, closed!).attempts, 1, 'never tried again');
+    assert.equal((await status(node, A, closed!)).attempts, 1, 'never tried again');
   });
 
   test('a private namespace receives from the local outbox', async () => {
     const [p] = await node.outbox.send(A, [sendRequest(to('dao:private'))]);
-    node.engine.publishCheckpoint(A);
+    await node.engine.publishCheckpoint(A);
     await node.outbox.deliverNow();
-    assert.equal(status(node, A, p!).state, 'delivered');
+    assert.equal((await status(node, A, p!)).state, 'delivered');
   });
 
   test('expired: shown once its time passed, still delivered so the target moves past it, then as the target said', async () => {
     const [s] = await node.outbox.send(A, [sendRequest(to(B), { expires_at: '2026-03-01T01:00:00Z' })]);
     const [next] = await node.outbox.send(A, [sendRequest(to(B))]);
     node.clock.ms = Date.parse('2026-03-01T02:00:00Z');
-    const early = status(node, A, s!);
+    const early = await status(node, A, s!);
     assert.equal(early.state, 'expired');
     assert.equal(early.attempts, 0);
-    node.engine.publishCheckpoint(A);
+    await node.engine.publishCheckpoint(A);
     await node.outbox.deliverNow();
-    const late = status(node, A, s!);
+    const late = await status(node, A, s!);
     assert.equal(late.state, 'expired');
     assert.equal(late.error?.code, 'MESSAGE_EXPIRED');
-    assert.equal(status(node, A, next!).state, 'delivered', 'the stream went on past the expired message');
+    assert.equal((await status(node, A, next!)).state, 'delivered', 'the stream went on past the expired message');
   });
 });

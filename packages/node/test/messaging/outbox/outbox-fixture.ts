@@ -51,9 +51,9 @@ export interface OpenOutboxNodeOptions {
  * interval 0), its namespace services, and an outbox whose every checkpoint is sealed by the log
  * signature (no federation) and whose clock the test sets.
  */
-export function openOutboxNode(dir: string, options: OpenOutboxNodeOptions = {}): OutboxNode {
+export async function openOutboxNode(dir: string, options: OpenOutboxNodeOptions = {}): Promise<OutboxNode> {
   const identity = loadNode(dir);
-  const engine = openLogEngine({
+  const engine = await openLogEngine({
     dbPath: identity.dbPath,
     nodeName: identity.config.name,
     logSeed: identity.logSeed,
@@ -62,14 +62,14 @@ export function openOutboxNode(dir: string, options: OpenOutboxNodeOptions = {})
     ...options.engine,
   });
   const clock: TestClock = { ms: options.startMs ?? Date.parse('2026-03-01T00:00:00Z') };
-  const namespaces = openNamespaceServices({
+  const namespaces = await openNamespaceServices({
     engine,
     dataDir: dir,
     adminToken: identity.adminToken,
     operators: identity.governance,
     localOperator: { id: identity.operatorId, seed: identity.operatorSeed },
   });
-  const outbox = new Outbox({
+  const outbox = await Outbox.open({
     dataDir: dir,
     self: identity.config.name,
     engine,

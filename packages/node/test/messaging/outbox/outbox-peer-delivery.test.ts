@@ -46,25 +46,28 @@ function memberOf(identity: NodeIdentity, endpoint: string): TestPeer {
 
 /** The receiving node: engine (a checkpoint every 20 ms), rules, registry, Inbox, and its inbox routes listening. */
 class Receiver {
-  identity: NodeIdentity;
-  engine: ObservableLogEngine;
-  namespaces: NamespaceServices;
-  store: FederationStore;
-  registry: FederationRegistry;
-  inbox: Inbox;
-  app: FastifyInstance;
+  identity!: NodeIdentity;
+  engine!: ObservableLogEngine;
+  namespaces!: NamespaceServices;
+  store!: FederationStore;
+  registry!: FederationRegistry;
+  inbox!: Inbox;
+  app!: FastifyInstance;
   url = '';
 
-  constructor(readonly dir: string) {
+  constructor(readonly dir: string) {}
+
+  async open(): Promise<void> {
+    const dir = this.dir;
     this.identity = loadNode(dir);
-    this.engine = openLogEngine({
+    this.engine = await openLogEngine({
       dbPath: this.identity.dbPath,
       nodeName: BETA,
       logSeed: this.identity.logSeed,
       checkpointIntervalMs: 20,
       synchronous: 'NORMAL',
     });
-    this.namespaces = openNamespaceServices({
+    this.namespaces = await openNamespaceServices({
       engine: this.engine,
       dataDir: dir,
       adminToken: this.identity.adminToken,
@@ -73,7 +76,7 @@ class Receiver {
     });
     this.store = new FederationStore(join(dir, 'federation.sqlite'));
     this.registry = new FederationRegistry(this.store);
-    this.inbox = Inbox.open({
+    this.inbox = await Inbox.open({
       engine: this.engine,
       nodeName: BETA,
       directory: this.namespaces.directory,
@@ -119,6 +122,7 @@ describe('delivery to another node over peer-signed requests', () => {
 
   before(async () => {
     receiver = new Receiver(nodes.make(BETA));
+    await receiver.open();
     await receiver.listen();
     const alphaDir = nodes.make(ALPHA);
     const alpha = loadNode(alphaDir);
@@ -132,7 +136,7 @@ describe('delivery to another node over peer-signed requests', () => {
     senderStore = new FederationStore(join(alphaDir, 'federation.sqlite'));
     const registry = new FederationRegistry(senderStore);
     registry.offer(genesis);
-    sender = openOutboxNode(alphaDir, {
+    sender = await openOutboxNode(alphaDir, {
       startMs: Date.now(),
       outbox: {
         registry,
@@ -157,8 +161,8 @@ describe('delivery to another node over peer-signed requests', () => {
     nodes.cleanup();
   });
 
-  function view(s: SentMessage) {
-    const v = sender.outbox.status(A, s.id);
+  async function view(s: SentMessage) {
+    const v = await sender.outbox.status(A, s.id);
     assert.ok(v);
     return v;
   }
@@ -168,10 +172,10 @@ describe('delivery to another node over peer-signed requests', () => {
       sendRequest(`${BETA}/dao:inbox`),
       sendRequest(`${BETA}/dao:vault`, { action: 'invoke' }),
     ]);
-    sender.engine.publishCheckpoint(A);
+    await sender.engine.publishCheckpoint(A);
     await sender.outbox.deliverNow();
     for (const [i, s] of sent.entries()) {
-      const v = view(s);
+      const v = await view(s);
       assert.equal(v.state, 'delivered', JSON.stringify(v));
       const receipt = v.delivery!.receipt!;
       assert.ok(receipt, 'the target waited for a checkpoint and sent the receipt');
@@ -180,8 +184,8 @@ describe('delivery to another node over peer-signed requests', () => {
       assert.ok(check.ok, JSON.stringify(check.checks));
     }
     // invoke/record: the target appended the parameters, and its delivery record says where.
-    const recordIndex = view(sent[1]!).delivery!.entry.record_index;
-    assert.ok(recordIndex !== undefined && receiver.engine.getEntry('dao:vault', recordIndex));
+    const recordIndex = (await view(sent[1]!)).delivery!.entry.record_index;
+    assert.ok(recordIndex !== undefined && (await receiver.engine.getEntry('dao:vault', recordIndex)));
   });
 
   test('a stream of many messages travels in several requests, in order, in one pass', async () => {
@@ -197,13 +201,16 @@ describe('delivery to another node over peer-signed requests', () => {
         )),
       );
     }
-    sender.engine.publishCheckpoint(A);
+    await sender.engine.publishCheckpoint(A);
     await sender.outbox.deliverNow();
+    const states = await Promise.all(sent.map(async (s) => (await view(s)).state));
     assert.ok(
-      sent.every((s) => view(s).state === 'delivered'),
+      states.every((state) => state === 'delivered'),
       'all 600 delivered (600 × 2 KB is more than one request may carry)',
     );
-    const seqs = receiver.inbox.page('dao:inbox', 0, 1000).items.map((item) => (item.message as { seq: number }).seq);
+    const seqs = (await receiver.inbox.page('dao:inbox', 0, 1000)).items.map(
+      (item) => (item.message as { seq: number }).seq,
+    );
     assert.deepEqual(
       seqs,
       seqs.map((_, i) => i + 1),
@@ -214,14 +221,14 @@ describe('delivery to another node over peer-signed requests', () => {
   test('an unreachable node is retried; a namespace the target lacks is refused', async () => {
     const [lost] = await sender.outbox.send(A, [sendRequest(`${GAMMA}/dao:x`)]);
     const [none] = await sender.outbox.send(A, [sendRequest(`${BETA}/dao:none`)]);
-    sender.engine.publishCheckpoint(A);
+    await sender.engine.publishCheckpoint(A);
     await sender.outbox.deliverNow();
-    const v = view(lost!);
+    const v = await view(lost!);
     assert.equal(v.state, 'sealed');
     assert.equal(v.error?.code, 'PEER_UNREACHABLE');
     assert.equal(v.attempts, 1);
     assert.ok(v.next_attempt_at);
-    assert.equal(view(none!).state, 'refused');
-    assert.equal(view(none!).error?.code, 'NAMESPACE_NOT_FOUND');
+    assert.equal((await view(none!)).state, 'refused');
+    assert.equal((await view(none!)).error?.code, 'NAMESPACE_NOT_FOUND');
   });
 });

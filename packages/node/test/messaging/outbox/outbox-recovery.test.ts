@@ -51,7 +51,7 @@ describe('the outbox is rebuilt from the source logs', () => {
 
   before(async () => {
     dir = nodes.make();
-    node = openOutboxNode(dir);
+    node = await openOutboxNode(dir);
     for (const ns of [A, 'dao:b', 'dao:c']) await createNamespace(node, ns);
     sent.push(...(await node.outbox.send(A, [sendRequest(B), sendRequest(C)])));
     // Ordinary entries between messages: the scan reads past them.
@@ -68,7 +68,7 @@ describe('the outbox is rebuilt from the source logs', () => {
       db.prepare('DELETE FROM outbox_messages WHERE idx >= ?').run(lost[0]!.index);
       db.prepare('UPDATE outbox_scan SET next_index = ? WHERE namespace = ?').run(lost[0]!.index, A);
     });
-    node = openOutboxNode(dir);
+    node = await openOutboxNode(dir);
     try {
       assert.deepEqual(
         rowsOf(node, sent),
@@ -88,7 +88,7 @@ describe('the outbox is rebuilt from the source logs', () => {
 
   test('a lost outbox file is rebuilt whole', async () => {
     for (const suffix of ['', '-wal', '-shm']) rmSync(join(dir, OUTBOX_DB_FILE + suffix), { force: true });
-    node = openOutboxNode(dir);
+    node = await openOutboxNode(dir);
     try {
       assert.deepEqual(
         rowsOf(node, sent),
@@ -103,7 +103,7 @@ describe('the outbox is rebuilt from the source logs', () => {
 
   test('each pass scans what was appended since, ordinary entries included; a seq used twice in the log is not tracked twice', async () => {
     const warned: Warned[] = [];
-    node = openOutboxNode(dir, { outbox: { logger: logger(warned) } });
+    node = await openOutboxNode(dir, { outbox: { logger: logger(warned) } });
     try {
       await node.engine.append(A, [canonicalBytes({ memo: 'another ordinary entry' })]);
       // A message entry of this node not made by its outbox (written beneath it): stream a → c, seq 1 again.

@@ -13,8 +13,8 @@ const B = `${NODE}/dao:b`;
 const C = `${NODE}/dao:c`;
 const REMOTE = 'beta.vaultmesh.test';
 
-function messageAt(node: OutboxNode, ns: string, index: number): NamespaceMessage {
-  return parseMessage(JSON.parse(utf8Decode(node.engine.getEntry(ns, index)!)));
+async function messageAt(node: OutboxNode, ns: string, index: number): Promise<NamespaceMessage> {
+  return parseMessage(JSON.parse(utf8Decode((await node.engine.getEntry(ns, index))!)));
 }
 
 async function refusedWith(p: Promise<unknown>, code: string, pointer?: string): Promise<void> {
@@ -36,7 +36,7 @@ describe('sending appends messages to the source log, numbered per stream', () =
     fedStore = new FederationStore(join(dir, 'federation.sqlite'));
     const registry = new FederationRegistry(fedStore);
     registry.offer(genesisOf([makePeer(NODE), makePeer(REMOTE)]));
-    node = openOutboxNode(dir, { outbox: { registry } });
+    node = await openOutboxNode(dir, { outbox: { registry } });
     for (const ns of [A, 'dao:b', 'dao:c']) await createNamespace(node, ns);
     await createNamespace(node, 'dao:strict', { schema_policy: { allow: ['settlement@1.0.0'] } });
     await createNamespace(node, 'dao:quota', { limits: { quota_entries: 3 } });
@@ -63,7 +63,7 @@ describe('sending appends messages to the source log, numbered per stream', () =
     assert.equal(bc!.seq, 1);
     for (const s of [...ab, ac!, ar!]) {
       assert.equal(s.state, 'queued');
-      const m = messageAt(node, A, s.index);
+      const m = await messageAt(node, A, s.index);
       assert.equal(messageId(m), s.id);
       assert.equal(m.seq, s.seq);
       assert.deepEqual(m.source, { node: NODE, namespace: A });
@@ -91,7 +91,7 @@ describe('sending appends messages to the source log, numbered per stream', () =
       sent.map((s) => s.index),
       [sent[0]!.index, sent[0]!.index + 1, sent[0]!.index + 2],
     );
-    assert.equal(messageAt(node, 'dao:c', sent[2]!.index).expires_at, '2026-03-01T01:00:00Z');
+    assert.equal((await messageAt(node, 'dao:c', sent[2]!.index)).expires_at, '2026-03-01T01:00:00Z');
   });
 
   test('a batch with one bad message appends none and uses no seq', async () => {
@@ -194,8 +194,10 @@ describe('sending appends messages to the source log, numbered per stream', () =
       assert.equal(settled.filter((s) => s.status === 'rejected').length, 8);
       assert.ok(calls < requests.length / 4, `${calls} appends for ${requests.length} sends`);
       for (const target of [B, C]) {
-        const stream = sent
-          .map((s) => ({ s, m: messageAt(node, 'dao:busy', s.index) }))
+        const withMessages = await Promise.all(
+          sent.map(async (s) => ({ s, m: await messageAt(node, 'dao:busy', s.index) })),
+        );
+        const stream = withMessages
           .filter(({ m }) => `${m.target.node}/${m.target.namespace}` === target)
           .sort((x, y) => x.s.index - y.s.index);
         assert.deepEqual(
@@ -223,7 +225,7 @@ describe('a failed append assigns nothing', () => {
   const nodes = tempNodes();
   let node: OutboxNode;
   before(async () => {
-    node = openOutboxNode(nodes.make(), { engine: { batchMaxEntries: 4, queueMaxEntries: 4 } });
+    node = await openOutboxNode(nodes.make(), { engine: { batchMaxEntries: 4, queueMaxEntries: 4 } });
     await createNamespace(node, A);
   });
   after(async () => {
