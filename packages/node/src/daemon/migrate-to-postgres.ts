@@ -1,12 +1,32 @@
 import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { CompactRange, RemembrancerError, bytesEqual, hashRange, leafHash } from '@vaultmesh/core';
+import { ANCHOR_MIGRATIONS, ANCHOR_APPLICATION_ID } from '../anchoring/anchor-schema.js';
+import { ANCHOR_DB_FILE } from '../anchoring/anchor-store.js';
+import { ANCHOR_TABLE_COPIES, PG_ANCHOR_SCHEMA } from '../anchoring/pg-anchor-schema.js';
 import { loadNode } from '../config/node-config.js';
+import { FEDERATION_TABLE_COPIES, PG_FEDERATION_SCHEMA } from '../federation/pg-federation-schema.js';
+import { INBOX_APPLICATION_ID, INBOX_MIGRATIONS } from '../messaging/inbox/inbox-schema.js';
+import { INBOX_DB_FILE } from '../messaging/inbox/inbox-store.js';
+import { INBOX_TABLE_COPIES, PG_INBOX_SCHEMA } from '../messaging/inbox/pg-inbox-schema.js';
+import { OUTBOX_APPLICATION_ID, OUTBOX_MIGRATIONS } from '../messaging/outbox/outbox-schema.js';
+import { OUTBOX_DB_FILE } from '../messaging/outbox/outbox-store.js';
+import { OUTBOX_TABLE_COPIES, PG_OUTBOX_SCHEMA } from '../messaging/outbox/pg-outbox-schema.js';
+import { CADENCE_APPLICATION_ID, CADENCE_MIGRATIONS } from '../namespaces/cadence-schema.js';
+import { CADENCE_DB_FILE } from '../namespaces/cadence-store.js';
+import { CADENCE_TABLE_COPIES, PG_CADENCE_SCHEMA } from '../namespaces/pg-cadence-schema.js';
+import { assertSourceSchema } from '../storage/migration/source-schema.js';
 import { copyTable, rowCounts, type TableCopy } from '../storage/migration/table-copy.js';
-import { PgDatabase, migratePostgres, redactUrl, type PgSchema } from '../storage/postgres/index.js';
+import { PgDatabase, migratePostgres, redactUrl, type PgQueryable, type PgSchema } from '../storage/postgres/index.js';
 import { LOG_TABLE_COPIES, PG_LOG_SCHEMA } from '../storage/postgres/pg-log-schema.js';
 import { PgLogStorage } from '../storage/postgres/pg-log-storage.js';
+import { APPLICATION_ID as LOG_APPLICATION_ID, MIGRATIONS as LOG_MIGRATIONS } from '../storage/sqlite/schema.js';
+import type { DatabaseSchema } from '../storage/sqlite/sqlite-file.js';
 import { splitHashes } from '../storage/stored-hashes.js';
+import { PG_WITNESS_SCHEMA, WITNESS_TABLE_COPIES } from '../witness/pg-witness-schema.js';
+import { WITNESS_APPLICATION_ID, WITNESS_MIGRATIONS } from '../witness/witness-schema.js';
+import { WITNESS_DB_FILE } from '../witness/witness.js';
 import { postgresOwner } from './postgres-owner.js';
 
 /** One SQLite database of a node and where its tables go. */
@@ -14,6 +34,8 @@ interface StoreMigration {
   what: string;
   /** The SQLite file (absent: the node never used the store; its PostgreSQL tables are made empty). */
   file: string;
+  /** What the SQLite file must be (mark and version); the federation file has neither, only its tables. */
+  sqlite: DatabaseSchema | undefined;
   schema: PgSchema;
   tables: readonly TableCopy[];
 }
@@ -43,9 +65,68 @@ export interface MigrateOptions {
   onProgress?: (event: { table: string; rows: number }) => void;
 }
 
+/** The federation store's file (run-node.ts opens FederationStore on it; unversioned, no constant of its own). */
+const FEDERATION_DB_FILE = 'federation.sqlite';
+
+/** Every SQLite database a node keeps, the log first (verifyLogs reads it). */
 function storesOf(dataDir: string): StoreMigration[] {
   const identity = loadNode(dataDir);
-  return [{ what: 'log', file: identity.dbPath, schema: PG_LOG_SCHEMA, tables: LOG_TABLE_COPIES }];
+  const sqlite = (what: string, applicationId: number, migrations: readonly string[]): DatabaseSchema => ({
+    what,
+    applicationId,
+    migrations,
+  });
+  return [
+    {
+      what: 'log',
+      file: identity.dbPath,
+      sqlite: sqlite('log', LOG_APPLICATION_ID, LOG_MIGRATIONS),
+      schema: PG_LOG_SCHEMA,
+      tables: LOG_TABLE_COPIES,
+    },
+    {
+      what: 'witness',
+      file: join(dataDir, WITNESS_DB_FILE),
+      sqlite: sqlite('witness', WITNESS_APPLICATION_ID, WITNESS_MIGRATIONS),
+      schema: PG_WITNESS_SCHEMA,
+      tables: WITNESS_TABLE_COPIES,
+    },
+    {
+      what: 'federation',
+      file: join(dataDir, FEDERATION_DB_FILE),
+      sqlite: undefined,
+      schema: PG_FEDERATION_SCHEMA,
+      tables: FEDERATION_TABLE_COPIES,
+    },
+    {
+      what: 'cadence',
+      file: join(dataDir, CADENCE_DB_FILE),
+      sqlite: sqlite('cadence', CADENCE_APPLICATION_ID, CADENCE_MIGRATIONS),
+      schema: PG_CADENCE_SCHEMA,
+      tables: CADENCE_TABLE_COPIES,
+    },
+    {
+      what: 'anchoring',
+      file: join(dataDir, ANCHOR_DB_FILE),
+      sqlite: sqlite('anchoring', ANCHOR_APPLICATION_ID, ANCHOR_MIGRATIONS),
+      schema: PG_ANCHOR_SCHEMA,
+      tables: ANCHOR_TABLE_COPIES,
+    },
+    {
+      what: 'outbox',
+      file: join(dataDir, OUTBOX_DB_FILE),
+      sqlite: sqlite('outbox', OUTBOX_APPLICATION_ID, OUTBOX_MIGRATIONS),
+      schema: PG_OUTBOX_SCHEMA,
+      tables: OUTBOX_TABLE_COPIES,
+    },
+    {
+      what: 'inbox',
+      file: join(dataDir, INBOX_DB_FILE),
+      sqlite: sqlite('inbox', INBOX_APPLICATION_ID, INBOX_MIGRATIONS),
+      schema: PG_INBOX_SCHEMA,
+      tables: INBOX_TABLE_COPIES,
+    },
+  ];
 }
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
@@ -101,15 +182,17 @@ export async function migrateToPostgres(options: MigrateOptions): Promise<Migrat
     for (const s of present) {
       const db = new Database(s.file, { readonly: true, fileMustExist: true });
       opened.push(db);
+      assertSourceSchema(db, s.sqlite, s.tables, s.file);
       // One read transaction per file: the copy and the counts see one snapshot of it.
       db.prepare('BEGIN').run();
       sources.set(s, db);
     }
     const tables: TableReport[] = [];
     await pg.transaction(async (tx) => {
-      for (const [s, db] of sources)
+      for (const s of stores)
         for (const t of s.tables) {
-          const rows = await copyTable(db, tx, t, (table, n) => options.onProgress?.({ table, rows: n }));
+          const db = sources.get(s);
+          const rows = db === undefined ? 0 : await copyOne(db, tx, s, t, options);
           tables.push({ store: s.what, from: t.from, to: t.to, rows });
         }
     });
@@ -128,6 +211,28 @@ export async function migrateToPostgres(options: MigrateOptions): Promise<Migrat
   } finally {
     for (const db of opened) db.close();
     await pg.close();
+  }
+}
+
+/** One table's copy; a failure names the table and the row PostgreSQL refused. */
+async function copyOne(
+  db: Database.Database,
+  tx: PgQueryable,
+  s: StoreMigration,
+  t: TableCopy,
+  options: MigrateOptions,
+): Promise<number> {
+  try {
+    return await copyTable(db, tx, t, (table, n) => options.onProgress?.({ table, rows: n }));
+  } catch (cause) {
+    // The cause (often PostgreSQL refusing a value, e.g. text in a BIGINT column) is a
+    // STORAGE_FAILURE already; say which table, and that the rollback leaves the target empty.
+    const detail = cause instanceof Error ? cause.message : String(cause);
+    throw new RemembrancerError(
+      'STORAGE_FAILURE',
+      `${s.what}: copying ${t.from} into ${t.to} failed, nothing was kept (fix the row and run migrate again): ${detail}`,
+      { cause },
+    );
   }
 }
 

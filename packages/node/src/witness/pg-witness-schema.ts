@@ -1,3 +1,7 @@
+import { createHash } from 'node:crypto';
+import { RemembrancerError } from '@vaultmesh/core';
+import type { TableCopy } from '../storage/migration/table-copy.js';
+import type { SqlScalar } from '../storage/postgres/pg-database.js';
 import type { PgSchema } from '../storage/postgres/pg-migrations.js';
 
 /**
@@ -36,3 +40,39 @@ export const PG_WITNESS_SCHEMA: PgSchema = {
     `,
   ],
 };
+
+/** SHA-256 of an offered note's UTF-8 bytes: the digest PgWitnessStorage keys conflicts by. */
+export function offeredNoteDigest(note: SqlScalar): Uint8Array {
+  if (typeof note !== 'string')
+    throw new RemembrancerError('STORAGE_FAILURE', 'witness_conflicts.offered_note is not text');
+  return createHash('sha256').update(note, 'utf8').digest();
+}
+
+/**
+ * How a SQLite witness file (witness-schema.ts, version 1) becomes these tables (`remembrancer
+ * migrate`): same rows and values; conflict ids kept (they order conflicts, newest first) and
+ * offered_digest computed from the offered note.
+ */
+export const WITNESS_TABLE_COPIES: readonly TableCopy[] = [
+  {
+    from: 'witness_checkpoints',
+    to: 'witness_checkpoints',
+    columns: ['origin', 'origin_hash', 'size', 'root', 'note', 'cosigned_at', 'updated_at'],
+  },
+  {
+    from: 'witness_conflicts',
+    to: 'witness_conflicts',
+    columns: [
+      'id',
+      'origin',
+      'reason',
+      'stored_note',
+      'offered_note',
+      { from: 'offered_note', to: 'offered_digest', map: offeredNoteDigest },
+      'old_size',
+      'proof',
+      'observed_at',
+    ],
+    identity: 'id',
+  },
+];

@@ -2,8 +2,12 @@ import type Database from 'better-sqlite3';
 import { RemembrancerError } from '@vaultmesh/core';
 import type { PgQueryable, SqlScalar } from '../postgres/pg-database.js';
 
-/** A column copied as it is, or from a SQLite column of another name (the same value may feed two columns). */
-export type ColumnCopy = string | { from: string; to: string };
+/**
+ * A column copied as it is, or from a SQLite column of another name (the same value may feed two
+ * columns), or computed from one: `map` makes a PostgreSQL-only column from the SQLite value
+ * (witness_conflicts.offered_digest is the SHA-256 of offered_note).
+ */
+export type ColumnCopy = string | { from: string; to: string; map?: (value: SqlScalar) => SqlScalar };
 
 /** How one SQLite table becomes one PostgreSQL table: same rows, same values, columns renamed where said. */
 export interface TableCopy {
@@ -21,8 +25,10 @@ export interface TableCopy {
 const MAX_PARAMS = 60_000;
 const MAX_BATCH_BYTES = 4 * 1024 * 1024;
 
-const fromName = (c: ColumnCopy) => (typeof c === 'string' ? c : c.from);
+/** The SQLite column a column copy reads. */
+export const fromName = (c: ColumnCopy) => (typeof c === 'string' ? c : c.from);
 const toName = (c: ColumnCopy) => (typeof c === 'string' ? c : c.to);
+const mapOf = (c: ColumnCopy) => (typeof c === 'string' ? undefined : c.map);
 
 function sizeOf(v: unknown): number {
   return v instanceof Uint8Array ? v.length : typeof v === 'string' ? v.length * 2 : 8;
@@ -59,11 +65,15 @@ export async function copyTable(
     rowsInBatch = 0;
     bytes = 0;
   };
+  const maps = cols.map(mapOf);
   for (const row of select.iterate() as Iterable<unknown[]>) {
-    for (const v of row) {
-      if (v !== null && typeof v === 'object' && !(v instanceof Uint8Array))
+    for (let c = 0; c < row.length; c++) {
+      const raw = row[c];
+      if (raw !== null && typeof raw === 'object' && !(raw instanceof Uint8Array))
         throw new RemembrancerError('STORAGE_FAILURE', `${t.from}: a value of unexpected type`);
-      batch.push(v as SqlScalar);
+      const map = maps[c];
+      const v = map === undefined ? (raw as SqlScalar) : map(raw as SqlScalar);
+      batch.push(v);
       bytes += sizeOf(v);
     }
     rowsInBatch++;
@@ -71,12 +81,24 @@ export async function copyTable(
   }
   await flush();
   if (t.identity !== undefined) {
+    // Past the largest key copied, and past every key SQLite ever handed out (AUTOINCREMENT keeps
+    // it in sqlite_sequence: keys of pruned rows, such as inbox cursors, are never reused).
+    const used = Math.max(0, lastAutoincrement(sqlite, t.from));
     await tx.run(
-      `SELECT setval(pg_get_serial_sequence($1, $2), GREATEST((SELECT max(${t.identity}) FROM ${t.to}), 1), (SELECT count(*) FROM ${t.to}) > 0)`,
-      [t.to, t.identity],
+      `SELECT setval(pg_get_serial_sequence($1, $2), GREATEST((SELECT max(${t.identity}) FROM ${t.to}), $3::bigint, 1),
+                     (SELECT count(*) FROM ${t.to}) > 0 OR $3::bigint > 0)`,
+      [t.to, t.identity, used],
     );
   }
   return copied;
+}
+
+/** The last key SQLite's AUTOINCREMENT handed out for a table, 0 when none (or no AUTOINCREMENT). */
+function lastAutoincrement(sqlite: Database.Database, table: string): number {
+  const has = sqlite.prepare(`SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = 'sqlite_sequence'`).get();
+  if (has === undefined) return 0;
+  const seq = sqlite.prepare('SELECT seq FROM sqlite_sequence WHERE name = ?').pluck().get(table) as number | undefined;
+  return seq ?? 0;
 }
 
 /** Rows of a table on each side, for the verification after a copy. */
