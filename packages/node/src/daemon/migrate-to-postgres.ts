@@ -30,7 +30,7 @@ import { WITNESS_DB_FILE } from '../witness/witness.js';
 import { postgresOwner } from './postgres-owner.js';
 
 /** One SQLite database of a node and where its tables go. */
-interface StoreMigration {
+export interface StoreMigration {
   what: string;
   /** The SQLite file (absent: the node never used the store; its PostgreSQL tables are made empty). */
   file: string;
@@ -69,7 +69,7 @@ export interface MigrateOptions {
 const FEDERATION_DB_FILE = 'federation.sqlite';
 
 /** Every SQLite database a node keeps, the log first (verifyLogs reads it). */
-function storesOf(dataDir: string): StoreMigration[] {
+export function storesOf(dataDir: string): StoreMigration[] {
   const identity = loadNode(dataDir);
   const sqlite = (what: string, applicationId: number, migrations: readonly string[]): DatabaseSchema => ({
     what,
