@@ -213,7 +213,11 @@ export class NamespaceDirectory {
     const created = this.engine
       .createNamespace(id, { governance_version: version })
       .then(() => undefined)
-      .finally(() => this.creating.delete(id));
+      .finally(() => {
+        this.creating.delete(id);
+        // The writer index lists the engine's logs: rebuilt once the last one being created exists.
+        if (this.creating.size === 0) this.index = new WriterIndex(this.list());
+      });
     // Reported here for a creation nobody awaits; logsCreated() also rejects with it.
     created.catch((e: unknown) =>
       this.options.logger?.error({ namespace: id, err: errorMessage(e) }, 'creating a governed namespace failed'),
