@@ -1,12 +1,12 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { MigrationReport } from '@vaultmesh/node';
 import { startTestPostgres, type TestPostgres } from '../../packages/node/test/storage/postgres/test-databases.js';
 import { runCli, startServe } from './harness/cli-process.js';
+import { freePorts } from '../../packages/node/test/federation/federation-fixture.js';
 
 // `remembrancer migrate --from DIR --to postgres://…` as an operator runs it (issue 14,
 // must-have 5): a node served and written to through the real CLI, stopped, then copied by the
@@ -18,16 +18,9 @@ const NS = 'dao:vaultmesh';
 let pg: TestPostgres;
 let listen: string;
 
-interface Report {
-  tables: Array<{ store: string; from: string; to: string; rows: number }>;
-  namespaces: Array<{ id: string; size: number; root: string }>;
-}
-
+/** An address nothing listens on now (the node is stopped). */
 async function freeAddress(): Promise<string> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
+  const [port] = await freePorts(1);
   return `127.0.0.1:${port}`;
 }
 
@@ -75,7 +68,7 @@ test('migrate --json copies the stopped node and reports every table and namespa
   const url = await pg.freshDatabase();
   const r = await runCli(['migrate', '--from', data, '--to', url, '--json'], { timeoutMs: 60_000 });
   assert.equal(r.code, 0, r.stderr);
-  const report = JSON.parse(r.stdout) as Report;
+  const report = JSON.parse(r.stdout) as MigrationReport;
   assert.deepEqual(
     [...new Set(report.tables.map((t) => t.store))],
     ['log', 'witness', 'federation', 'cadence', 'anchoring', 'outbox', 'inbox'],

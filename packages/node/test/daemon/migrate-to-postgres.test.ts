@@ -2,7 +2,6 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -14,6 +13,7 @@ import { PgDatabase } from '../../src/storage/postgres/pg-database.js';
 import { startTestPostgres, type TestPostgres } from '../storage/postgres/test-databases.js';
 import { BIG, SMALL, fillLog, logAnswers, postgresLog, servedAnswers, sqliteLog } from './migration-log-fixture.js';
 import { STORES_UNDER_MIGRATION } from './migration-store-fixtures.js';
+import { freePorts } from '../federation/federation-fixture.js';
 
 // `remembrancer migrate` (issue 14, must-have 5) on a real cluster: a node whose every store was
 // written by its own SQLite code is copied, and every PostgreSQL storage then answers every read
@@ -27,12 +27,9 @@ let copies = 0;
 
 const code = (expected: string) => (e: unknown) => isRemembrancerError(e) && e.code === expected;
 
-/** An address nothing listens on (the node is stopped); the port is free when handed out. */
+/** An address nothing listens on now (the node is stopped). */
 async function freeAddress(): Promise<string> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
+  const [port] = await freePorts(1);
   return `127.0.0.1:${port}`;
 }
 
