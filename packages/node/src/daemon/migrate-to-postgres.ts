@@ -5,7 +5,7 @@ import { CompactRange, RemembrancerError, bytesEqual, hashRange, leafHash } from
 import { ANCHOR_MIGRATIONS, ANCHOR_APPLICATION_ID } from '../anchoring/anchor-schema.js';
 import { ANCHOR_DB_FILE } from '../anchoring/anchor-store.js';
 import { ANCHOR_TABLE_COPIES, PG_ANCHOR_SCHEMA } from '../anchoring/pg-anchor-schema.js';
-import { loadNode } from '../config/node-config.js';
+import { loadNode, type NodeIdentity } from '../config/node-config.js';
 import { FEDERATION_TABLE_COPIES, PG_FEDERATION_SCHEMA } from '../federation/pg-federation-schema.js';
 import { INBOX_APPLICATION_ID, INBOX_MIGRATIONS } from '../messaging/inbox/inbox-schema.js';
 import { INBOX_DB_FILE } from '../messaging/inbox/inbox-store.js';
@@ -160,8 +160,28 @@ export async function migrateToPostgres(options: MigrateOptions): Promise<Migrat
   const identity = loadNode(options.dataDir);
   await assertStopped(identity.config.listen);
   const stores = storesOf(options.dataDir);
+  // The SQLite files first: one the copy would misread is refused before the target is touched.
+  const sources = new Map<StoreMigration, Database.Database>();
+  try {
+    for (const s of stores.filter((x) => existsSync(x.file))) {
+      const db = new Database(s.file, { readonly: true, fileMustExist: true });
+      sources.set(s, db);
+      assertSourceSchema(db, s.sqlite, s.tables, s.file);
+    }
+    return await copyInto(options, identity, stores, sources);
+  } finally {
+    for (const db of sources.values()) db.close();
+  }
+}
+
+/** The copy and its verification, into the target database. */
+async function copyInto(
+  options: MigrateOptions,
+  identity: NodeIdentity,
+  stores: readonly StoreMigration[],
+  sources: ReadonlyMap<StoreMigration, Database.Database>,
+): Promise<MigrationReport> {
   const pg = await PgDatabase.open({ url: options.url, what: 'target' });
-  const opened: Database.Database[] = [];
   try {
     for (const s of stores) await migratePostgres(pg, s.schema);
     for (const s of stores)
@@ -177,16 +197,8 @@ export async function migrateToPostgres(options: MigrateOptions): Promise<Migrat
     // Records the owner (and refuses a database another node claimed).
     await (await PgLogStorage.open({ db: pg, owner: postgresOwner(identity) })).close();
 
-    const present = stores.filter((s) => existsSync(s.file));
-    const sources = new Map<StoreMigration, Database.Database>();
-    for (const s of present) {
-      const db = new Database(s.file, { readonly: true, fileMustExist: true });
-      opened.push(db);
-      assertSourceSchema(db, s.sqlite, s.tables, s.file);
-      // One read transaction per file: the copy and the counts see one snapshot of it.
-      db.prepare('BEGIN').run();
-      sources.set(s, db);
-    }
+    // One read transaction per file: the copy and the counts see one snapshot of it.
+    for (const db of sources.values()) db.prepare('BEGIN').run();
     const tables: TableReport[] = [];
     await pg.transaction(async (tx) => {
       for (const s of stores)
@@ -209,12 +221,11 @@ export async function migrateToPostgres(options: MigrateOptions): Promise<Migrat
     const namespaces = log === undefined ? [] : await verifyLogs(log, pg);
     return { tables, namespaces };
   } finally {
-    for (const db of opened) db.close();
     await pg.close();
   }
 }
 
-/** One table's copy; a failure names the table and the row PostgreSQL refused. */
+/** One table's copy; a failure names the table (PostgreSQL's message names the value it refused). */
 async function copyOne(
   db: Database.Database,
   tx: PgQueryable,
