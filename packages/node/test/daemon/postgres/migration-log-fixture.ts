@@ -1,12 +1,12 @@
 import { leafHash } from '@vaultmesh/core';
-import type { NodeIdentity } from '../../src/config/node-config.js';
-import { postgresOwner } from '../../src/daemon/postgres-owner.js';
-import { openLogEngine } from '../../src/log/open-log-engine.js';
-import { createLogEngine } from '../../src/log/tiled-log-engine.js';
-import { LEAF_CHUNK } from '../../src/storage/leaf-runs.js';
-import type { LogStorage } from '../../src/storage/log-storage.js';
-import { PgLogStorage } from '../../src/storage/postgres/pg-log-storage.js';
-import { SqliteLogStorage } from '../../src/storage/sqlite/sqlite-log-storage.js';
+import type { NodeIdentity } from '../../../src/config/node-config.js';
+import { postgresOwner } from '../../../src/daemon/postgres-owner.js';
+import { openLogEngine } from '../../../src/log/open-log-engine.js';
+import { createLogEngine } from '../../../src/log/tiled-log-engine.js';
+import { LEAF_CHUNK } from '../../../src/storage/leaf-runs.js';
+import type { LogStorage } from '../../../src/storage/log-storage.js';
+import { PgLogStorage } from '../../../src/storage/postgres/pg-log-storage.js';
+import { SqliteLogStorage } from '../../../src/storage/sqlite/sqlite-log-storage.js';
 
 /**
  * A node's log for `remembrancer migrate` tests, written by the real engine (real tiles, trees

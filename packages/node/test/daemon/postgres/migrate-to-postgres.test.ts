@@ -6,14 +6,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { isRemembrancerError } from '@vaultmesh/core';
-import { initNode, loadNode, type NodeIdentity } from '../../src/config/node-config.js';
-import { migrateToPostgres, storesOf, type MigrationReport } from '../../src/daemon/migrate-to-postgres.js';
-import { fromName } from '../../src/storage/migration/table-copy.js';
-import { PgDatabase } from '../../src/storage/postgres/pg-database.js';
-import { startTestPostgres, type TestPostgres } from '../storage/postgres/test-databases.js';
+import { initNode, loadNode, type NodeIdentity } from '../../../src/config/node-config.js';
+import { migrateToPostgres, storesOf, type MigrationReport } from '../../../src/daemon/migrate-to-postgres.js';
+import { fromName } from '../../../src/storage/migration/table-copy.js';
+import { PgDatabase } from '../../../src/storage/postgres/pg-database.js';
+import { startTestPostgres, type TestPostgres } from '../../storage/postgres/test-databases.js';
 import { BIG, SMALL, fillLog, logAnswers, postgresLog, servedAnswers, sqliteLog } from './migration-log-fixture.js';
 import { STORES_UNDER_MIGRATION } from './migration-store-fixtures.js';
-import { freePorts } from '../federation/federation-fixture.js';
+import { freePorts } from '../../federation/federation-fixture.js';
 
 // `remembrancer migrate` (issue 14, must-have 5) on a real cluster: a node whose every store was
 // written by its own SQLite code is copied, and every PostgreSQL storage then answers every read
