@@ -132,20 +132,20 @@ export class TiledLogEngine implements ObservableLogEngine {
     return this.reader.getEntries(this.registry.state(namespace), start, end);
   }
 
-  async rootAt(namespace: string, size: number): Promise<Uint8Array> {
-    return this.reader.rootAt(this.registry.state(namespace), size);
+  rootAt(namespace: string, size: number): Promise<Uint8Array> {
+    return settled(() => this.reader.rootAt(this.registry.state(namespace), size));
   }
 
-  async inclusionProof(namespace: string, index: number, size: number): Promise<Uint8Array[]> {
-    return this.reader.inclusionProof(this.registry.state(namespace), index, size);
+  inclusionProof(namespace: string, index: number, size: number): Promise<Uint8Array[]> {
+    return settled(() => this.reader.inclusionProof(this.registry.state(namespace), index, size));
   }
 
-  async consistencyProof(namespace: string, from: number, to: number): Promise<Uint8Array[]> {
-    return this.reader.consistencyProof(this.registry.state(namespace), from, to);
+  consistencyProof(namespace: string, from: number, to: number): Promise<Uint8Array[]> {
+    return settled(() => this.reader.consistencyProof(this.registry.state(namespace), from, to));
   }
 
-  async leafHashAt(namespace: string, index: number): Promise<Uint8Array> {
-    return this.reader.leafHashAt(this.registry.state(namespace), index);
+  leafHashAt(namespace: string, index: number): Promise<Uint8Array> {
+    return settled(() => this.reader.leafHashAt(this.registry.state(namespace), index));
   }
 
   async findLeaf(namespace: string, leafHash: Uint8Array): Promise<number | undefined> {
@@ -206,6 +206,18 @@ export class TiledLogEngine implements ObservableLogEngine {
       this.config.logger.info({}, 'log engine closed');
     })();
     return this.closing;
+  }
+}
+
+/**
+ * The promise of a read whose checks throw synchronously, rejecting instead: the proof reads are
+ * not async functions (see LogReader), yet callers must only ever see rejections.
+ */
+function settled<T>(read: () => Promise<T>): Promise<T> {
+  try {
+    return read();
+  } catch (error) {
+    return Promise.reject(error);
   }
 }
 
