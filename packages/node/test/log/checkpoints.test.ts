@@ -63,6 +63,22 @@ describe('log engine: checkpoints', () => {
     await e.close();
   });
 
+  test('publications at once sign a size once: the second sees the first stored', async () => {
+    const e = await open(dirs.make());
+    await e.createNamespace('c:race');
+    await e.append('c:race', [entry('c:race', 0), entry('c:race', 1)]);
+    // Each call decides what to sign only after the one before it is stored (else both would
+    // sign size 2 and the second store would be refused as a duplicate).
+    const [a, b] = await Promise.all([e.publishCheckpoint('c:race'), e.publishCheckpoint('c:race')]);
+    assert.equal(a!.size, 2);
+    assert.deepEqual(b, a);
+    assert.deepEqual(
+      (await e.checkpointHistory('c:race')).map((c) => c.size),
+      [0, 2],
+    );
+    await e.close();
+  });
+
   test('the timer publishes for namespaces that grew, and only for those', async () => {
     const e = await open(dirs.make(), { checkpointIntervalMs: 20 });
     await e.createNamespace('c:busy');
