@@ -228,27 +228,6 @@ describe('SqliteLogStorage', () => {
     check.close();
   });
 
-  test('a stale previousSize (second writer) fails the whole batch', async () => {
-    const s = new SqliteLogStorage({ path: freshPath() });
-    const a = (await s.createNamespace(ns('dao:a'), cp(0))).key;
-    const b = (await s.createNamespace(ns('dao:b'), cp(0))).key;
-    await s.commitBatch([commitOf(a, 0, 2)]);
-    await assert.rejects(
-      () =>
-        s.commitBatch([
-          commitOf(b, 0, 1),
-          { ...commitOf(a, 0, 1), previousSize: 1, entries: [bytes(9)], tree: { size: 2, compactRange: [hash(1)] } },
-        ]),
-      (e) => isRemembrancerError(e, 'STORAGE_FAILURE'),
-    );
-    assert.equal(await s.entryCount(b), 0);
-    assert.equal((await s.loadTreeState(b)).size, 0);
-    assert.equal(await s.entryBytes(b), 0);
-    assert.equal(await s.entryCount(a), 2);
-    assert.equal(await s.entryBytes(a), 4);
-    await s.close();
-  });
-
   for (const stage of ['entries', 'tiles', 'tree'] as const) {
     test(`a failure after the ${stage} stage leaves no partial state`, async () => {
       let armed = false;
