@@ -208,7 +208,7 @@ describe('init and the stores create private files whatever the umask', () => {
     assert.equal(modeOf(join(dir, 'keys')), 0o700);
   });
 
-  test('every SQLite database and its -wal and -shm are 0600 while open (log, witness, cadence, federation)', () => {
+  test('every SQLite database and its -wal and -shm are 0600 while open (log, witness, cadence, federation)', async () => {
     const dir = fresh();
     mkdirSync(dir, { mode: 0o700 });
     const log = new SqliteLogStorage({ path: join(dir, 'remembrancer.sqlite') });
@@ -224,7 +224,7 @@ describe('init and the stores create private files whatever the umask', () => {
         }
       }
     } finally {
-      log.close();
+      await log.close();
       witness.close();
       cadence.close();
       federation.close();
