@@ -116,9 +116,10 @@ export class TileStore {
   /**
    * Runs `compute`, a synchronous computation over this store's tiles, to completion: whenever it
    * needs a tile that only the database has, that tile is loaded (awaited) and `compute` runs
-   * again from the start, so it must have no side effects before it returns. Each retry loads one
-   * more tile, kept for the following attempts even if the cache evicts it: at most as many runs
-   * as the computation has tiles in the database. Errors of `compute` and of storage reject.
+   * again from the start, so it must be safe to run again (no effect but warming caches). Each
+   * retry loads one more tile, kept for the following attempts even if the cache evicts it: at
+   * most as many runs as the computation has tiles in the database. Errors of `compute` and of
+   * storage reject.
    */
   read<T>(compute: () => T): Promise<T> {
     // The common case, every tile in memory or mirrored: no await beyond the caller's own.
