@@ -57,11 +57,6 @@ export class LocalLeaves {
       .catch((error: unknown) => this.#o.onError?.(error));
   }
 
-  /** Resolves once every due event heard so far is handled. */
-  handled(): Promise<void> {
-    return this.#handling;
-  }
-
   /**
    * Handles each level's latest due event that this node's anchoring never recorded as seen: the
    * cadence scheduler committed it, then the process died before the event was handled. Returns
