@@ -106,7 +106,7 @@ export async function admissionBenchmarks(ctx: BenchContext): Promise<BenchResul
     );
     return out;
   } finally {
-    services.close();
+    await services.close();
     await engine.close();
     rmSync(dir, { recursive: true, force: true });
   }

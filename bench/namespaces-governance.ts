@@ -237,7 +237,7 @@ async function inProcessOpenMs(identity: NodeIdentity, runs: number): Promise<nu
       });
       await services.directory.adoptLegacyNamespaces();
       samples.push(performance.now() - t0);
-      services.close();
+      await services.close();
     } finally {
       await engine.close();
     }

@@ -132,7 +132,7 @@ async function apiProofLatencies(
     roundsLarge.push((performance.now() - t0) / 200);
   }
   await app.close();
-  namespaces.close();
+  await namespaces.close();
   rmSync(rulesDir, { recursive: true, force: true });
   const median = (a: number[]) => [...a].sort((x, y) => x - y)[a.length >> 1]!;
   return [median(roundsSmall), median(roundsLarge)];

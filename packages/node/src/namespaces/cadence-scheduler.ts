@@ -8,7 +8,8 @@ import {
   type CadenceLevelName,
   type CadenceSpec,
 } from '@vaultmesh/core';
-import type { CadenceRow, CadenceStore } from './cadence-store.js';
+import type { CadenceRow } from './cadence-records.js';
+import type { CadenceStorage } from './cadence-storage.js';
 
 /** A level came due: the anchoring of the namespace at that level should start. */
 export interface CadenceDueEvent {
@@ -39,7 +40,7 @@ export interface CadenceLevelView {
 export type CadenceView = Partial<Record<CadenceLevelName, CadenceLevelView>>;
 
 export interface CadenceSchedulerOptions {
-  store: CadenceStore;
+  storage: CadenceStorage;
   /** Milliseconds since the epoch; tests inject a clock. */
   now?: () => number;
   /** Receives errors of timer ticks and of listeners, which have no caller to throw to. */
@@ -55,20 +56,36 @@ function reportByWarning(error: unknown): void {
 
 /**
  * Keeps the due times of every namespace's cadence levels (issue 4, item 6) and tells listeners
- * when levels come due. State lives in the CadenceStore, so a restart resumes each schedule where
- * it was; the anchoring that consumes the events comes later.
+ * when levels come due. State lives in the CadenceStorage (SQLite file or PostgreSQL tables), so a
+ * restart resumes each schedule where it was, and front ends sharing a database advance each due
+ * level once between them.
  */
 export class CadenceScheduler {
-  readonly #store: CadenceStore;
+  readonly #storage: CadenceStorage;
   readonly #now: () => number;
   readonly #onError: (error: unknown) => void;
   readonly #listeners = new Set<CadenceDueListener>();
   #timer: ReturnType<typeof setInterval> | undefined;
+  /**
+   * The scheduler's writes (apply, tick), one at a time in call order, as the synchronous calls
+   * were: listeners hear the events of one tick before the next tick's, and applies land in the
+   * order governance made them.
+   */
+  #writes: Promise<unknown> = Promise.resolve();
+  /** A timer tick is queued or running: the timer adds no second one behind it. */
+  #timerTickQueued = false;
 
   constructor(options: CadenceSchedulerOptions) {
-    this.#store = options.store;
+    this.#storage = options.storage;
     this.#now = options.now ?? Date.now;
     this.#onError = options.onError ?? reportByWarning;
+  }
+
+  /** Runs `write` after the writes queued before it; a failure rejects this call only. */
+  #queued<T>(write: () => Promise<T>): Promise<T> {
+    const run = this.#writes.then(write);
+    this.#writes = run.catch(() => undefined);
+    return run;
   }
 
   /**
@@ -77,9 +94,9 @@ export class CadenceScheduler {
    * start-up changes nothing; new or changed levels start at effectiveAtMs (their first due time
    * is the first effectiveAtMs + k·period after now); levels no longer in spec are dropped.
    * A call older than the cadence already applied (effectiveAtMs below its effective time) is a
-   * replay of superseded history and changes nothing. One transaction.
+   * replay of superseded history and changes nothing. One transaction (updateNamespace).
    */
-  apply(namespace: string, spec: CadenceSpec, effectiveAtMs: number): void {
+  async apply(namespace: string, spec: CadenceSpec, effectiveAtMs: number): Promise<void> {
     assertNamespaceId(namespace);
     if (!Number.isSafeInteger(effectiveAtMs)) {
       throw new RemembrancerError('INVALID_ARGUMENT', 'effectiveAtMs must be integer milliseconds');
@@ -87,82 +104,82 @@ export class CadenceScheduler {
     const normalized = parseCadence(spec, '');
     const periods = cadencePeriodsMs(normalized);
     const now = this.#clock();
-    this.#store.atomically(() => {
-      const appliedAt = this.#store.appliedAt(namespace);
-      if (appliedAt !== undefined && effectiveAtMs < appliedAt) return;
-      const existing = new Map(this.#store.levels(namespace).map((r) => [r.level, r]));
-      for (const level of CADENCE_LEVELS) {
-        const l = normalized[level];
-        const row = existing.get(level);
-        if (l === undefined) {
-          if (row !== undefined) this.#store.remove(namespace, level);
-          continue;
+    await this.#queued(() =>
+      this.#storage.updateNamespace(namespace, ({ appliedAt, levels }) => {
+        if (appliedAt !== undefined && effectiveAtMs < appliedAt) return { put: [], remove: [] };
+        const existing = new Map(levels.map((r) => [r.level, r]));
+        const put: CadenceRow[] = [];
+        const remove: CadenceLevelName[] = [];
+        for (const level of CADENCE_LEVELS) {
+          const l = normalized[level];
+          const row = existing.get(level);
+          if (l === undefined) {
+            if (row !== undefined) remove.push(level);
+            continue;
+          }
+          const periodMs = periods[level]!;
+          if (
+            row !== undefined &&
+            row.target === l.target &&
+            row.every === l.every &&
+            row.confirmations === l.confirmations &&
+            // `12*fast` with an unchanged string is still a new schedule when fast changed.
+            row.periodMs === periodMs
+          ) {
+            continue;
+          }
+          put.push({
+            namespace,
+            level,
+            target: l.target,
+            every: l.every,
+            periodMs,
+            confirmations: l.confirmations,
+            anchorMs: effectiveAtMs,
+            nextDueMs: nextDueAfter(effectiveAtMs, periodMs, now),
+            lastDueMs: null,
+            dueCount: 0,
+          });
         }
-        const periodMs = periods[level]!;
-        if (
-          row !== undefined &&
-          row.target === l.target &&
-          row.every === l.every &&
-          row.confirmations === l.confirmations &&
-          // `12*fast` with an unchanged string is still a new schedule when fast changed.
-          row.periodMs === periodMs
-        ) {
-          continue;
-        }
-        this.#store.put({
-          namespace,
-          level,
-          target: l.target,
-          every: l.every,
-          periodMs,
-          confirmations: l.confirmations,
-          anchorMs: effectiveAtMs,
-          nextDueMs: nextDueAfter(effectiveAtMs, periodMs, now),
-          lastDueMs: null,
-          dueCount: 0,
-        });
-      }
-      // Nothing written when nothing changed: the replay after every governance refresh stays free of fsyncs.
-      if (appliedAt !== effectiveAtMs) this.#store.setAppliedAt(namespace, effectiveAtMs);
-    });
+        // Nothing written when nothing changed: the replay after every governance refresh stays free of fsyncs.
+        return { put, remove, ...(appliedAt !== effectiveAtMs ? { appliedAt: effectiveAtMs } : {}) };
+      }),
+    );
   }
 
   /**
    * Advances every level that is due: the passed due times are counted, the latest becomes
    * last_due, next_due moves to the first slot after now (missed slots are skipped, not
    * replayed). The new state is committed before listeners hear of it, one event per level;
-   * listener errors go to onError. Returns the events.
+   * listener errors go to onError. Resolves to the events once listeners heard them.
    */
-  tick(): CadenceDueEvent[] {
-    const now = this.#clock();
-    const events = this.#store.atomically(() => {
-      const out: CadenceDueEvent[] = [];
-      for (const row of this.#store.due(now)) {
+  tick(): Promise<CadenceDueEvent[]> {
+    return this.#queued(async () => {
+      const now = this.#clock();
+      const advanced = await this.#storage.advanceDue(now, (row) => {
         const next = nextDueAfter(row.nextDueMs, row.periodMs, now);
         const periods = (next - row.nextDueMs) / row.periodMs;
-        const dueAtMs = next - row.periodMs;
-        this.#store.put({ ...row, nextDueMs: next, lastDueMs: dueAtMs, dueCount: row.dueCount + periods });
-        out.push({
-          namespace: row.namespace,
-          level: row.level,
-          target: row.target,
-          confirmations: row.confirmations,
-          dueAtMs,
-          periods,
-        });
-      }
-      return out;
-    });
-    for (const e of events) {
-      for (const listener of [...this.#listeners]) {
-        try {
-          listener(e);
-        } catch (error) {
-          this.#onError(error);
+        return { ...row, nextDueMs: next, lastDueMs: next - row.periodMs, dueCount: row.dueCount + periods };
+      });
+      const events = advanced.map(({ before, after }) => ({
+        namespace: after.namespace,
+        level: after.level,
+        target: after.target,
+        confirmations: after.confirmations,
+        dueAtMs: after.lastDueMs!,
+        periods: (after.nextDueMs - before.nextDueMs) / after.periodMs,
+      }));
+      for (const e of events) {
+        for (const listener of [...this.#listeners]) {
+          try {
+            listener(e);
+          } catch (error) {
+            this.#onError(error);
+          }
         }
       }
-    }
-    return events;
+      return events;
+    });
   }
 
   /**
@@ -171,10 +188,10 @@ export class CadenceScheduler {
    * have missed: tick() commits a due time before listeners hear of it, so a crash in between
    * leaves the event committed here and unheard there.
    */
-  lastDueEvents(): CadenceDueEvent[] {
+  async lastDueEvents(): Promise<CadenceDueEvent[]> {
     const out: CadenceDueEvent[] = [];
-    for (const namespace of this.#store.namespaces()) {
-      for (const row of this.#store.levels(namespace)) {
+    for (const namespace of await this.#storage.namespaces()) {
+      for (const row of await this.#storage.levels(namespace)) {
         if (row.lastDueMs === null) continue;
         out.push({
           namespace,
@@ -207,11 +224,14 @@ export class CadenceScheduler {
     }
     this.stop();
     this.#timer = setInterval(() => {
-      try {
-        this.tick();
-      } catch (error) {
-        this.#onError(error);
-      }
+      // A tick slower than the interval (a busy database) is not joined by a backlog of ticks.
+      if (this.#timerTickQueued) return;
+      this.#timerTickQueued = true;
+      this.tick()
+        .catch((error: unknown) => this.#onError(error))
+        .finally(() => {
+          this.#timerTickQueued = false;
+        });
     }, intervalMs);
     this.#timer.unref();
   }
@@ -221,17 +241,18 @@ export class CadenceScheduler {
     this.#timer = undefined;
   }
 
-  /** Stops the timer and closes the store. */
-  close(): void {
+  /** Stops the timer, lets the writes in flight end and closes the storage. */
+  async close(): Promise<void> {
     this.stop();
     this.#listeners.clear();
-    this.#store.close();
+    await this.#writes;
+    await this.#storage.close();
   }
 
   /** The namespace's schedules as `GET /v1/ns/{ns}` shows them; `{}` if it has none. */
-  view(namespace: string): CadenceView {
+  async view(namespace: string): Promise<CadenceView> {
     const out: CadenceView = {};
-    for (const r of this.#store.levels(namespace)) out[r.level] = toView(r);
+    for (const r of await this.#storage.levels(namespace)) out[r.level] = toView(r);
     return out;
   }
 

@@ -93,6 +93,10 @@ export class NamespaceDirectory {
   private queue: Promise<unknown> = Promise.resolve();
   /** Logs that governance brought into force and the engine is creating (its create awaits storage). */
   private readonly creating = new Map<string, Promise<void>>();
+  /** The cadence applications made so far (the scheduler runs them in order; its storage awaits); never rejects. */
+  private cadenceApplied: Promise<unknown> = Promise.resolve();
+  /** The first cadence application that failed since effectsApplied() last reported. */
+  private cadenceFailure: { error: unknown } | undefined;
   private timer: NodeJS.Timeout | undefined;
 
   private constructor(private readonly options: NamespaceDirectoryOptions) {
@@ -110,7 +114,7 @@ export class NamespaceDirectory {
       await dir.engine.createNamespace(GOVERNANCE_NAMESPACE, { system: true });
     dir.docs = await dir.readLog();
     dir.refresh();
-    await dir.logsCreated();
+    await dir.effectsApplied();
     return dir;
   }
 
@@ -198,7 +202,7 @@ export class NamespaceDirectory {
       if (before?.namespaces.get(ns.id) === ns) continue;
       changed = true;
       this.createLog(ns.id, ns.version);
-      this.options.cadence.apply(ns.id, ns.spec.cadence, Date.parse(ns.updated_at));
+      this.applyCadence(ns.id, ns.spec.cadence, Date.parse(ns.updated_at));
     }
     if (changed) this.index = new WriterIndex(this.list());
   }
@@ -225,9 +229,35 @@ export class NamespaceDirectory {
     this.creating.set(id, created);
   }
 
+  /**
+   * Applies a namespace's cadence in the background, as createLog creates its log (the state is
+   * synchronous, the cadence storage is not); effectsApplied() waits for it. A failure is logged
+   * here for an application nobody awaits (a document taking effect on the timer), and rejects
+   * the next effectsApplied().
+   */
+  private applyCadence(id: string, cadence: CadenceSpec, effectiveAtMs: number): void {
+    const applied = this.options.cadence.apply(id, cadence, effectiveAtMs).catch((e: unknown) => {
+      this.options.logger?.error({ namespace: id, err: errorMessage(e) }, 'applying a cadence failed');
+      this.cadenceFailure ??= { error: e };
+    });
+    this.cadenceApplied = Promise.all([this.cadenceApplied, applied]);
+  }
+
   /** Resolves once every log that governance brought into force so far exists; rejects if one failed. */
   async logsCreated(): Promise<void> {
     while (this.creating.size > 0) await Promise.all(this.creating.values());
+  }
+
+  /**
+   * Resolves once every log and cadence schedule governance brought into force so far is in
+   * place; rejects if one failed (a failed cadence application is reported once).
+   */
+  async effectsApplied(): Promise<void> {
+    await this.logsCreated();
+    await this.cadenceApplied;
+    const failure = this.cadenceFailure;
+    this.cadenceFailure = undefined;
+    if (failure !== undefined) throw failure.error;
   }
 
   /** Applies documents whose time has come; called by the timer and before answering reads. */
@@ -339,7 +369,7 @@ export class NamespaceDirectory {
     const entry = { index: result!.index, doc };
     this.docs.push(entry);
     this.advance([entry]);
-    await this.logsCreated();
+    await this.effectsApplied();
     return {
       index: result!.index,
       document: doc,

@@ -1,8 +1,8 @@
-import { join } from 'node:path';
 import type { GovernanceOperators } from '@vaultmesh/core';
 import type { LogEngine } from '../log/log-engine.js';
-import { CADENCE_DB_FILE, CadenceStore } from './cadence-store.js';
+import type { StorageTarget } from '../storage/storage-target.js';
 import { CadenceScheduler } from './cadence-scheduler.js';
+import { openCadenceStorage } from './open-cadence-storage.js';
 import { EntryAdmission } from './entry-admission.js';
 import { NamespaceDirectory, type LocalOperator, type NamespaceDirectoryOptions } from './namespace-directory.js';
 import { QuotaGuard } from './quota-guard.js';
@@ -21,13 +21,16 @@ export interface NamespaceServices {
   start(): void;
   /** Stops the timers (start() again resumes them). */
   stop(): void;
-  /** Stops the timers and closes the cadence store; the engine is the caller's. */
-  close(): void;
+  /** Stops the timers and closes the cadence storage; the engine is the caller's. */
+  close(): Promise<void>;
 }
 
 export interface NamespaceServicesOptions {
   engine: LogEngine;
+  /** The node's data directory: the cadence schedules open there unless `storage` says otherwise. */
   dataDir: string;
+  /** Where the cadence schedules open (default: SQLite in dataDir). */
+  storage?: StorageTarget;
   adminToken: string;
   operators: GovernanceOperators;
   localOperator?: LocalOperator;
@@ -47,9 +50,9 @@ export interface NamespaceServicesOptions {
 /** Opens the namespace rules of a node: replays sys:governance and applies what is in force. */
 export async function openNamespaceServices(options: NamespaceServicesOptions): Promise<NamespaceServices> {
   const schemas = SchemaRegistry.load(options.schemaDir ?? defaultSchemaDir());
-  const store = new CadenceStore(join(options.dataDir, CADENCE_DB_FILE));
+  const storage = await openCadenceStorage(options.storage ?? { kind: 'sqlite', dataDir: options.dataDir });
   const now = options.now ?? Date.now;
-  const cadence = new CadenceScheduler({ store, now });
+  const cadence = new CadenceScheduler({ storage, now });
   let directory: NamespaceDirectory;
   try {
     directory = await NamespaceDirectory.open({
@@ -63,7 +66,7 @@ export async function openNamespaceServices(options: NamespaceServicesOptions): 
       ...(options.logger ? { logger: options.logger } : {}),
     });
   } catch (e) {
-    cadence.close();
+    await cadence.close();
     throw e;
   }
   const auth = new WriterAuthorization(options.adminToken, () => directory.writerIndex());
@@ -88,9 +91,9 @@ export async function openNamespaceServices(options: NamespaceServicesOptions): 
       directory.stop();
       cadence.stop();
     },
-    close() {
+    async close() {
       directory.stop();
-      cadence.close();
+      await cadence.close();
     },
   };
 }

@@ -67,7 +67,7 @@ export async function startTestServer(
     token: identity.adminToken,
     async close() {
       await app.close();
-      namespaces.close();
+      await namespaces.close();
       await engine.close();
       rmSync(dir, { recursive: true, force: true });
     },

@@ -110,7 +110,7 @@ test('cadence: next due times are computed, shown, and kept across a restart', a
   // Time passes, the scheduler advances, and a restart (a new directory and scheduler over the
   // same data) shows the same due times instead of starting over.
   clock += 100_000;
-  s.namespaces.cadence.tick();
+  await s.namespaces.cadence.tick();
   const before = (
     (await s.app.inject({ method: 'GET', url: '/v1/ns/dao:vaultmesh' })).json() as { cadence_schedule: unknown }
   ).cadence_schedule;
@@ -128,9 +128,9 @@ test('cadence: next due times are computed, shown, and kept across a restart', a
     now: () => clock,
   });
   try {
-    assert.deepEqual(reopened.cadence.view('dao:vaultmesh'), before);
+    assert.deepEqual(await reopened.cadence.view('dao:vaultmesh'), before);
   } finally {
-    reopened.close();
+    await reopened.close();
   }
 });
 
@@ -155,7 +155,7 @@ test('the live state is exactly the replay of sys:governance, rebuilt from scrat
     for (const id of ['dao:vaultmesh', 'fin:later'])
       assert.deepEqual(rebuilt.directory.rules(id), s.namespaces.directory.rules(id));
   } finally {
-    rebuilt.close();
+    await rebuilt.close();
   }
   // 3. Replays are deterministic: the same log gives the same state twice, and a replay at an
   // earlier time is the replay of the documents in force by then.
