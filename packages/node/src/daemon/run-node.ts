@@ -124,6 +124,7 @@ async function startNode(
         localOperator: { id: identity.operatorId, seed: identity.operatorSeed },
         ...(identity.anchoring.targets.size > 0 ? { cadenceTickMs: identity.anchoring.tickMs } : {}),
         checkCadence: (cadence) => checkCadenceConfirmations(cadence, identity.anchoring),
+        storage: target,
         ...(logger ? { logger } : {}),
       }),
     (n) => n.close(),

@@ -26,7 +26,7 @@ export async function namespaceView(engine: LogEngine, ctx: RouteContext, rules:
     version: rules.version,
     system: rules.system,
     ...rules.spec,
-    cadence_schedule: cadence.view(rules.id),
+    cadence_schedule: await cadence.view(rules.id),
     // Per target the cadence names: whether this node has it configured (an unconfigured one is
     // never silently ignored), what is anchored there and whether the namespace is queued.
     anchoring: ctx.anchoring?.namespaceView(record) ?? {},
