@@ -40,6 +40,7 @@ import { InboxStreamCounts } from '../messaging/inbox/stream-counts.js';
 import { NodeSeries } from '../metrics/node-series.js';
 
 export interface RunningNode {
+import type { StorageTarget } from '../storage/storage-target.js';
   identity: NodeIdentity;
   engine: LogEngine;
   app: FastifyInstance;
@@ -96,6 +97,8 @@ async function startNode(
   const { config } = identity;
   const fedLogger = logger || undefined;
   const engine = await life.open(
+  // Where every store opens (SQLite files here; PostgreSQL when configured — issue 14).
+  const target: StorageTarget = { kind: 'sqlite', dataDir: options.dataDir };
     'log engine',
     () =>
       openLogEngine({
