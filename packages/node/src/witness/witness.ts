@@ -20,19 +20,18 @@ import {
   type ParsedAddCheckpointRequest,
 } from '@vaultmesh/core';
 import type { WitnessLogSource } from './witness-log-source.js';
-import {
-  WitnessStore,
-  type WitnessConflict,
-  type WitnessConflictReason,
-  type WitnessedCheckpoint,
-} from './witness-store.js';
+import type { WitnessConflict, WitnessConflictReason, WitnessedCheckpoint } from './witness-records.js';
+import type { WitnessDecision, WitnessStorage } from './witness-storage.js';
 
 /** File name of the witness database inside a node's data directory. */
 export const WITNESS_DB_FILE = 'witness.sqlite';
 
 export interface WitnessOptions {
-  /** The witness's own SQLite file, e.g. `<dataDir>/witness.sqlite`; never the log database. */
-  dbPath: string;
+  /**
+   * The witness's state (openWitnessStorage: its own SQLite file, never the log database, or the
+   * node's PostgreSQL tables). The witness owns it: close() closes it.
+   */
+  storage: WitnessStorage;
   /** Cosigner name, `<node name>/witness`. */
   name: string;
   /** 32-byte Ed25519 seed of the witness key (never the log key). */
@@ -43,8 +42,6 @@ export interface WitnessOptions {
   now?: () => number;
   /** Called (after the commit) for each newly recorded conflicting checkpoint. */
   onConflict?: (conflict: WitnessConflict) => void;
-  /** How long a write waits for another connection to the same file. */
-  busyTimeoutMs?: number;
 }
 
 /** A complete HTTP answer: the witness decides status, type and exact body; routes only relay it. */
@@ -71,18 +68,19 @@ interface Checked {
 /** Requests committed in one transaction at most; more wait for the next one. */
 const MAX_BATCH = 256;
 
+/** One request's answer as decided in the transaction; `conflict` indexes the decision's conflicts. */
 type Outcome =
   | { kind: 'cosigned'; cosignature: NoteSignature }
   | { kind: 'size-mismatch'; size: number }
-  | { kind: 'inconsistent'; message: string; conflict?: WitnessConflict };
+  | { kind: 'inconsistent'; message: string; conflict?: number };
 
 /**
- * A C2SP tlog-witness (https://c2sp.org/tlog-witness) over its own SQLite file: verifies
- * checkpoints of known logs, keeps the latest one cosigned per origin, and cosigns with
- * cosignature/v1 (https://c2sp.org/tlog-cosignature). addCheckpoint is synchronous (checked,
- * persisted with an fsync, cosigned, answered); submitCheckpoint does the same for every request
- * of one event-loop turn with one fsync. Either way the read-check-write of an origin runs in an
- * IMMEDIATE transaction, so requests are serialized across connections and processes too.
+ * A C2SP tlog-witness (https://c2sp.org/tlog-witness) over a WitnessStorage: verifies checkpoints
+ * of known logs, keeps the latest one cosigned per origin, and cosigns with cosignature/v1
+ * (https://c2sp.org/tlog-cosignature). addCheckpoint checks, persists (durably), cosigns and
+ * answers one request; submitCheckpoint does the same for every request of one event-loop turn
+ * with one commit. Either way the read-check-write runs in the storage's updateCheckpoints, so
+ * requests are serialized across connections, processes and front ends too.
  */
 export class Witness {
   readonly name: string;
@@ -92,9 +90,11 @@ export class Witness {
   #signer: CosignatureSigner;
   readonly #logs: WitnessLogSource;
   readonly #now: () => number;
-  readonly #store: WitnessStore;
+  readonly #storage: WitnessStorage;
   readonly #listeners = new Set<(c: WitnessConflict) => void>();
   readonly #queue: { checked: Checked; resolve: (r: WitnessResponse) => void; reject: (e: unknown) => void }[] = [];
+  /** The flush under way: batches commit one after another, in arrival order (see #flush). */
+  #flushing: Promise<void> | undefined;
 
   constructor(options: WitnessOptions) {
     this.#signer = new CosignatureSigner(options.name, options.seed);
@@ -107,10 +107,7 @@ export class Witness {
     this.#logs = options.logs;
     this.#now = options.now ?? Date.now;
     if (options.onConflict) this.#listeners.add(options.onConflict);
-    this.#store = new WitnessStore({
-      path: options.dbPath,
-      ...(options.busyTimeoutMs === undefined ? {} : { busyTimeoutMs: options.busyTimeoutMs }),
-    });
+    this.#storage = options.storage;
   }
 
   verifier(): CosignatureVerifier {
@@ -146,12 +143,12 @@ export class Witness {
    * (422), consistency proof or equal roots (422); then the new state is persisted and fsynced,
    * and only then the cosignature is returned (200). `requestBody` is attacker-controlled; bytes
    * must be valid UTF-8 (never silently replaced, which would change the signed text).
-   * Storage faults throw (a 500 for the HTTP layer); everything else is an answer.
+   * Storage faults reject (a 500 for the HTTP layer); everything else is an answer.
    */
-  addCheckpoint(requestBody: string | Uint8Array): WitnessResponse {
+  async addCheckpoint(requestBody: string | Uint8Array): Promise<WitnessResponse> {
     const checked = this.#precheck(requestBody);
     if ('status' in checked) return checked;
-    return this.#commit([checked], this.#clock())[0]!;
+    return (await this.#commit([checked], this.#clock()))[0]!;
   }
 
   /**
@@ -171,7 +168,7 @@ export class Witness {
     if ('status' in checked) return Promise.resolve(checked);
     return new Promise((resolve, reject) => {
       this.#queue.push({ checked, resolve, reject });
-      if (this.#queue.length === 1) setImmediate(() => this.#flush());
+      if (this.#queue.length === 1 && this.#flushing === undefined) setImmediate(() => void this.#flush());
     });
   }
 
@@ -229,30 +226,45 @@ export class Witness {
     return nowMs;
   }
 
-  #flush(): void {
-    while (this.#queue.length > 0) {
-      const batch = this.#queue.splice(0, MAX_BATCH);
-      let responses: WitnessResponse[];
+  /**
+   * Commits the queue, a batch at a time, until it is empty. One flush at a time: requests that
+   * arrive while a batch commits wait for the next batch, so batches commit in arrival order
+   * (two concurrent commits could take the storage's lock in either order, and a request would be
+   * checked before one that came earlier). Resolves when the queue is empty.
+   */
+  #flush(): Promise<void> {
+    this.#flushing ??= (async () => {
       try {
-        responses = this.#commit(
-          batch.map((p) => p.checked),
-          this.#clock(),
-        );
-      } catch (e) {
-        for (const p of batch) p.reject(e);
-        continue;
+        while (this.#queue.length > 0) {
+          const batch = this.#queue.splice(0, MAX_BATCH);
+          try {
+            const responses = await this.#commit(
+              batch.map((p) => p.checked),
+              this.#clock(),
+            );
+            batch.forEach((p, i) => p.resolve(responses[i]!));
+          } catch (e) {
+            for (const p of batch) p.reject(e);
+          }
+        }
+      } finally {
+        this.#flushing = undefined;
       }
-      batch.forEach((p, i) => p.resolve(responses[i]!));
-    }
+    })();
+    return this.#flushing;
   }
 
   /**
-   * The stateful checks and the write, for each request in order, in one IMMEDIATE transaction:
-   * the size each check compares with is the size the write replaces (compare-and-swap), across
-   * connections and processes. Conflict listeners run after the commit.
+   * The stateful checks and the write, for each request in order, in one updateCheckpoints: the
+   * size each check compares with is the size the write replaces (compare-and-swap), across
+   * connections, processes and front ends. Conflict listeners run after the commit.
    */
-  #commit(items: readonly Checked[], nowMs: number): WitnessResponse[] {
-    const outcomes = this.#store.atomically(() => items.map((c) => this.#apply(c, nowMs)));
+  async #commit(items: readonly Checked[], nowMs: number): Promise<WitnessResponse[]> {
+    const origins = items.map((c) => c.req.parsedCheckpoint.origin);
+    const { result, newConflicts } = await this.#storage.updateCheckpoints(origins, (stored) =>
+      this.#decide(items, stored, nowMs),
+    );
+    const { outcomes, conflicts } = result;
     return outcomes.map((outcome) => {
       switch (outcome.kind) {
         case 'cosigned':
@@ -264,28 +276,75 @@ export class Witness {
         case 'size-mismatch':
           return { status: 409, contentType: TLOG_SIZE_CONTENT_TYPE, body: formatSizeResponse(outcome.size) };
         case 'inconsistent':
-          if (outcome.conflict) this.#notify(outcome.conflict);
+          if (outcome.conflict !== undefined && newConflicts[outcome.conflict] === true)
+            this.#notify(conflicts[outcome.conflict]!);
           return errorResponse(422, 'CHECKPOINT_INCONSISTENT', outcome.message);
       }
     });
   }
 
-  /** One request's stateful checks and, if they pass, its cosignature and write. In a transaction. */
-  #apply({ req, logSignatures }: Checked, nowMs: number): Outcome {
+  /**
+   * Every request's checks in order, each against the state the ones before it left (so requests
+   * for one origin in one batch see each other, as if they had come one by one), in the storage's
+   * transaction: the latest checkpoint of each origin changed, and the conflicts to keep.
+   */
+  #decide(
+    items: readonly Checked[],
+    stored: ReadonlyMap<string, WitnessedCheckpoint>,
+    nowMs: number,
+  ): WitnessDecision<{ outcomes: Outcome[]; conflicts: WitnessConflict[] }> {
+    const state = new Map(stored);
+    const changed = new Set<string>();
+    const conflicts: WitnessConflict[] = [];
+    const outcomes = items.map((c) => {
+      const outcome = this.#apply(c, state.get(c.req.parsedCheckpoint.origin), nowMs);
+      if ('next' in outcome) {
+        state.set(outcome.next.origin, outcome.next);
+        changed.add(outcome.next.origin);
+        return outcome.outcome;
+      }
+      if ('conflict' in outcome) {
+        conflicts.push(outcome.conflict);
+        return { ...outcome.outcome, conflict: conflicts.length - 1 };
+      }
+      return outcome.outcome;
+    });
+    return {
+      checkpoints: [...changed].map((origin) => state.get(origin)!),
+      conflicts,
+      result: { outcomes, conflicts },
+    };
+  }
+
+  /**
+   * One request's stateful checks against the origin's `stored` checkpoint and, if they pass, its
+   * cosignature and the checkpoint that replaces it; or the conflict it shows.
+   */
+  #apply(
+    { req, logSignatures }: Checked,
+    stored: WitnessedCheckpoint | undefined,
+    nowMs: number,
+  ):
+    | { outcome: Outcome }
+    | { outcome: Outcome; next: WitnessedCheckpoint }
+    | { outcome: Outcome; conflict: WitnessConflict } {
     const { origin, size, root } = req.parsedCheckpoint;
-    const stored = this.#store.get(origin);
     const storedSize = stored?.size ?? 0;
-    if (req.oldSize !== storedSize) return { kind: 'size-mismatch', size: storedSize };
+    if (req.oldSize !== storedSize) return { outcome: { kind: 'size-mismatch', size: storedSize } };
 
     if (size === 0 && !bytesEqual(root, EMPTY_ROOT)) {
       return {
-        kind: 'inconsistent',
-        message: 'a checkpoint of size 0 must have the root of the empty tree, SHA-256 of the empty string',
+        outcome: {
+          kind: 'inconsistent',
+          message: 'a checkpoint of size 0 must have the root of the empty tree, SHA-256 of the empty string',
+        },
       };
     }
     if (req.oldSize === 0) {
       if (req.proof.length !== 0)
-        return { kind: 'inconsistent', message: 'the consistency proof must be empty when the old size is 0' };
+        return {
+          outcome: { kind: 'inconsistent', message: 'the consistency proof must be empty when the old size is 0' },
+        };
     } else {
       // oldSize === storedSize > 0, so `stored` exists.
       const prev = stored!;
@@ -312,7 +371,7 @@ export class Witness {
         }
       }
       if (failure !== undefined) {
-        if (reason === undefined) return { kind: 'inconsistent', message: failure };
+        if (reason === undefined) return { outcome: { kind: 'inconsistent', message: failure } };
         const conflict: WitnessConflict = {
           origin,
           reason,
@@ -323,10 +382,7 @@ export class Witness {
           observedAt: new Date(nowMs).toISOString(),
         };
         // The spec allows logging such a request, "as it might be proof of log misbehavior".
-        const isNew = this.#store.recordConflict(conflict);
-        return isNew
-          ? { kind: 'inconsistent', message: failure, conflict }
-          : { kind: 'inconsistent', message: failure };
+        return { outcome: { kind: 'inconsistent', message: failure }, conflict };
       }
     }
 
@@ -336,7 +392,7 @@ export class Witness {
     // smaller tree was the largest at a later time than a larger one.
     const timestamp = Math.max(Math.floor(nowMs / 1000), stored?.cosignedAt ?? 0, 1);
     const cosignature = this.#signer.cosign(req.note.text, timestamp);
-    this.#store.put(stored?.size, {
+    const next: WitnessedCheckpoint = {
       origin,
       originHash: stored?.originHash ?? witnessOriginHash(origin),
       size,
@@ -346,8 +402,8 @@ export class Witness {
       note: formatNote({ text: req.note.text, signatures: [...logSignatures, cosignature] }),
       cosignedAt: timestamp,
       updatedAt: new Date(nowMs).toISOString(),
-    });
-    return { kind: 'cosigned', cosignature };
+    };
+    return { outcome: { kind: 'cosigned', cosignature }, next };
   }
 
   /**
@@ -356,7 +412,7 @@ export class Witness {
    * the log, with the log signatures verified and this witness's cosignature; 404 if none.
    * `originHex` is attacker-controlled.
    */
-  latestCheckpoint(originHex: string): WitnessResponse {
+  async latestCheckpoint(originHex: string): Promise<WitnessResponse> {
     if (!isWitnessOriginHash(originHex)) {
       return errorResponse(
         400,
@@ -364,31 +420,31 @@ export class Witness {
         'origin hash must be 64 lowercase hex digits (SHA-256 of the origin)',
       );
     }
-    const cp = this.#store.getByOriginHash(originHex);
+    const cp = await this.#storage.getByOriginHash(originHex);
     if (cp === undefined)
       return errorResponse(404, 'NOT_FOUND', 'this witness has not cosigned a checkpoint for that log');
     return { status: 200, contentType: WITNESS_TEXT_CONTENT_TYPE, body: cp.note };
   }
 
   /** The latest cosigned checkpoint of one origin. */
-  checkpointFor(origin: string): WitnessedCheckpoint | undefined {
-    return this.#store.get(origin);
+  checkpointFor(origin: string): Promise<WitnessedCheckpoint | undefined> {
+    return this.#storage.get(origin);
   }
 
   /** Every log this witness has cosigned, with its latest cosigned checkpoint, by origin. */
-  witnessedOrigins(): WitnessedCheckpoint[] {
-    return this.#store.list();
+  witnessedOrigins(): Promise<WitnessedCheckpoint[]> {
+    return this.#storage.list();
   }
 
   /** Recorded conflicting checkpoints, newest first; of one origin or of all. */
-  conflicts(origin?: string): WitnessConflict[] {
-    return this.#store.conflicts(origin);
+  conflicts(origin?: string): Promise<WitnessConflict[]> {
+    return this.#storage.conflicts(origin);
   }
 
-  /** Commits what submitCheckpoint has queued, then closes the database. */
-  close(): void {
-    this.#flush();
-    this.#store.close();
+  /** Commits what submitCheckpoint has queued, then closes the storage. */
+  async close(): Promise<void> {
+    await this.#flush();
+    await this.#storage.close();
   }
 
   #notify(conflict: WitnessConflict): void {

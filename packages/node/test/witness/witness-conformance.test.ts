@@ -37,7 +37,7 @@ before(async () => {
 });
 after(async () => {
   await app.close();
-  witness.close();
+  await witness.close();
   dirs.cleanup();
 });
 
@@ -57,13 +57,13 @@ async function add(body: string | Buffer, method: 'POST' | 'GET' | 'PUT' = 'POST
   return { status: r.statusCode, type: r.headers['content-type'] as string | undefined, body: r.body };
 }
 
-const held = (): number | undefined => witness.checkpointFor(log.origin)?.size;
+const held = async (): Promise<number | undefined> => (await witness.checkpointFor(log.origin))?.size;
 
 /** The witness answered `status` and still holds what it held before: nothing cosigned. */
-function refused(r: Answer, status: number, before: number | undefined): void {
+async function refused(r: Answer, status: number, before: number | undefined): Promise<void> {
   assert.equal(r.status, status, r.body);
   assert.doesNotMatch(r.body, /^\u2014 /m, 'no cosignature line');
-  assert.equal(held(), before);
+  assert.equal(await held(), before);
 }
 
 describe('add-checkpoint (https://c2sp.org/tlog-witness#add-checkpoint)', () => {
@@ -93,7 +93,7 @@ describe('add-checkpoint (https://c2sp.org/tlog-witness#add-checkpoint)', () => 
       }
       const cosigners = collectCosignatures(addSignatures(log.checkpoint(to), sigs), [witness.verifier()]);
       assert.equal(cosigners.length, 1, 'a cosignature of the witness key on this checkpoint');
-      assert.equal(held(), to);
+      assert.equal(await held(), to);
     }
     const mon = await app.inject({ method: 'GET', url: `/v1/witness/${witnessOriginHash(log.origin)}/checkpoint` });
     assert.equal(mon.statusCode, 200);
@@ -119,8 +119,8 @@ describe('add-checkpoint (https://c2sp.org/tlog-witness#add-checkpoint)', () => 
   test('400: old size above the checkpoint size', async () => {
     // "The old size MUST be equal to or lower than the checkpoint size. Otherwise, the witness
     // MUST respond with a "400 Bad Request" HTTP status code."
-    const before = held();
-    refused(
+    const before = await held();
+    await refused(
       await add(formatAddCheckpointRequest({ oldSize: 13, proof: [], checkpoint: log.checkpoint(12) })),
       400,
       before,
@@ -138,7 +138,7 @@ describe('add-checkpoint (https://c2sp.org/tlog-witness#add-checkpoint)', () => 
     // the size is zero, in which case the encoding MUST be `0`)."
     // "Each consistency proof line MUST encode a single hash in base64. The client MUST NOT send
     // more than 63 consistency proof lines."
-    const before = held();
+    const before = await held();
     const cp = log.checkpoint(12);
     const hash = base64Encode(new Uint8Array(32)) + '\n';
     for (const body of [
@@ -153,7 +153,7 @@ describe('add-checkpoint (https://c2sp.org/tlog-witness#add-checkpoint)', () => 
       `old 12\n${base64Encode(new Uint8Array(31))}\n\n` + cp, // not a single SHA-256 hash
       `old 12\n${hash.repeat(64)}\n` + cp, // 64 proof lines
     ]) {
-      refused(await add(body), 400, before);
+      await refused(await add(body), 400, before);
     }
   });
 
@@ -162,10 +162,10 @@ describe('add-checkpoint (https://c2sp.org/tlog-witness#add-checkpoint)', () => 
     // from a trusted key for the origin is present, or a signature line's key name and ID match a
     // trusted key but the signature itself fails to verify (such a note is malformed per
     // [signed-note][])."
-    const before = held();
+    const before = await held();
     log.growTo(20);
     const impostor = new NoteSigner(log.origin, new Uint8Array(32).fill(99)); // same name, other key
-    refused(
+    await refused(
       await add(
         formatAddCheckpointRequest({
           oldSize: 12,
@@ -183,7 +183,7 @@ describe('add-checkpoint (https://c2sp.org/tlog-witness#add-checkpoint)', () => 
     };
     // Even next to a valid one: the note is malformed.
     for (const signatures of [[broken], [good.signatures[0]!, broken]]) {
-      refused(
+      await refused(
         await add(
           formatAddCheckpointRequest({
             oldSize: 12,
@@ -203,7 +203,7 @@ describe('add-checkpoint (https://c2sp.org/tlog-witness#add-checkpoint)', () => 
     const stranger = new TestLog('unknown.example/log', 22);
     const r = await add(stranger.request(0, 3));
     assert.equal(r.status, 404, r.body);
-    assert.equal(witness.checkpointFor(stranger.origin), undefined);
+    assert.equal(await witness.checkpointFor(stranger.origin), undefined);
   });
 
   test('409: old size other than the size cosigned last (0 if none), with that size as text/x.tlog.size', async () => {
@@ -213,10 +213,10 @@ describe('add-checkpoint (https://c2sp.org/tlog-witness#add-checkpoint)', () => 
     // code. The response body MUST consist of the tree size of the latest cosigned checkpoint in
     // decimal, followed by a newline (U+000A). The response MUST have a `Content-Type` of
     // `text/x.tlog.size`."
-    const before = held()!;
+    const before = (await held())!;
     for (const oldSize of [0, 5, before + 3]) {
       const r = await add(log.request(oldSize, 30));
-      refused(r, 409, before);
+      await refused(r, 409, before);
       assert.equal(r.type, 'text/x.tlog.size');
       assert.equal(r.body, `${before}\n`);
     }
@@ -228,10 +228,10 @@ describe('add-checkpoint (https://c2sp.org/tlog-witness#add-checkpoint)', () => 
     const fresh = new TestLog('alpha.vaultmesh.test/dao:conformance-fresh', 23);
     const w = openWitness(dirs.make(), [fresh]);
     try {
-      const r = w.addCheckpoint(fresh.request(2, 4));
+      const r = await w.addCheckpoint(fresh.request(2, 4));
       assert.deepEqual([r.status, r.contentType, r.body], [409, 'text/x.tlog.size', '0\n']);
     } finally {
-      w.close();
+      await w.close();
     }
   });
 
@@ -242,7 +242,7 @@ describe('add-checkpoint (https://c2sp.org/tlog-witness#add-checkpoint)', () => 
     const zero = new TestLog('alpha.vaultmesh.test/dao:conformance-zero', 24);
     const w = openWitness(dirs.make(), [zero]);
     try {
-      const r = w.addCheckpoint(
+      const r = await w.addCheckpoint(
         formatAddCheckpointRequest({
           oldSize: 0,
           proof: [],
@@ -250,10 +250,10 @@ describe('add-checkpoint (https://c2sp.org/tlog-witness#add-checkpoint)', () => 
         }),
       );
       assert.equal(r.status, 422, r.body);
-      assert.equal(w.checkpointFor(zero.origin), undefined);
-      assert.equal(w.addCheckpoint(zero.request(0, 0)).status, 200, "the empty tree's root is cosigned");
+      assert.equal(await w.checkpointFor(zero.origin), undefined);
+      assert.equal((await w.addCheckpoint(zero.request(0, 0))).status, 200, "the empty tree's root is cosigned");
     } finally {
-      w.close();
+      await w.close();
     }
   });
 
@@ -265,11 +265,11 @@ describe('add-checkpoint (https://c2sp.org/tlog-witness#add-checkpoint)', () => 
     // "If the proof is not empty when the old size is zero, or if a Merkle Consistency Proof
     // doesn't verify, the witness MUST respond with a "422 Unprocessable Entity" HTTP status code."
     // "... (but MUST NOT cosign the checkpoint) ..."
-    const before = held()!;
+    const before = (await held())!;
     const fromZero = new TestLog('alpha.vaultmesh.test/dao:conformance-zero-proof', 25).growTo(8);
     const w = openWitness(dirs.make(), [fromZero]);
     try {
-      const r = w.addCheckpoint(
+      const r = await w.addCheckpoint(
         formatAddCheckpointRequest({
           oldSize: 0,
           proof: fromZero.tree.consistencyProof(3, 8),
@@ -277,15 +277,15 @@ describe('add-checkpoint (https://c2sp.org/tlog-witness#add-checkpoint)', () => 
         }),
       );
       assert.equal(r.status, 422, r.body);
-      assert.equal(w.checkpointFor(fromZero.origin), undefined);
+      assert.equal(await w.checkpointFor(fromZero.origin), undefined);
     } finally {
-      w.close();
+      await w.close();
     }
     log.growTo(40);
     const proof = log.tree.consistencyProof(before, 40);
     const flipped = proof.map((h, i) => (i === 0 ? h.map((b, j) => (j === 31 ? b ^ 1 : b)) : h));
     for (const bad of [flipped, proof.slice(1), [...proof, proof[0]!], []]) {
-      refused(
+      await refused(
         await add(formatAddCheckpointRequest({ oldSize: before, proof: bad, checkpoint: log.checkpoint(40) })),
         422,
         before,
@@ -304,15 +304,15 @@ describe('add-checkpoint (https://c2sp.org/tlog-witness#add-checkpoint)', () => 
     // "If the origin is known, and the signature is valid, the witness MAY log the request even if
     // the checkpoint fails one of the consistency checks above (but MUST NOT cosign the
     // checkpoint), as it might be proof of log misbehavior."
-    const size = held()!;
-    const storedNote = witness.checkpointFor(log.origin)!.note;
+    const size = (await held())!;
+    const storedNote = (await witness.checkpointFor(log.origin))!.note;
     const fork = log.forkedCheckpoint(size, new Uint8Array(32).fill(0x5a));
     const seen = conflicts.length;
     const r = await add(formatAddCheckpointRequest({ oldSize: size, proof: [], checkpoint: fork }));
-    refused(r, 422, size);
+    await refused(r, 422, size);
     assert.equal(r.type, 'application/json; charset=utf-8');
     assert.equal((JSON.parse(r.body) as { code: string }).code, 'CHECKPOINT_INCONSISTENT');
-    assert.equal(witness.checkpointFor(log.origin)!.note, storedNote, 'the cosigned checkpoint is unchanged');
+    assert.equal((await witness.checkpointFor(log.origin))!.note, storedNote, 'the cosigned checkpoint is unchanged');
     // The evidence: both notes, each signed by the log, reported to the equivocation monitor's hook
     // and kept.
     assert.equal(conflicts.length, seen + 1);
@@ -321,13 +321,13 @@ describe('add-checkpoint (https://c2sp.org/tlog-witness#add-checkpoint)', () => 
       [c.origin, c.reason, c.storedNote, c.offeredNote],
       [log.origin, 'same-size-different-root', storedNote, fork],
     );
-    assert.equal(witness.conflicts(log.origin)[0]!.offeredNote, fork);
+    assert.equal((await witness.conflicts(log.origin))[0]!.offeredNote, fork);
   });
 
   test("checks run in the spec's order: 404, then 403, then 400 (old size), then 409, then 422", async () => {
     // The statuses above are listed in this order, each check applying to what passed the ones
     // before ("If all the checks above pass ..."); a request failing several gets the first.
-    const before = held()!;
+    const before = (await held())!;
     const stranger = new TestLog('unknown.example/log', 26);
     const impostor = new NoteSigner(log.origin, new Uint8Array(32).fill(98));
     log.growTo(before + 10);
@@ -345,16 +345,16 @@ describe('add-checkpoint (https://c2sp.org/tlog-witness#add-checkpoint)', () => 
       [formatAddCheckpointRequest({ oldSize: before - 1, proof: [], checkpoint: log.checkpoint(before + 10) }), 409],
       [formatAddCheckpointRequest({ oldSize: before, proof: [], checkpoint: log.checkpoint(before + 10) }), 422],
     ];
-    for (const [body, status] of cases) refused(await add(body), status, before);
+    for (const [body, status] of cases) await refused(await add(body), status, before);
   });
 
   test('only POST', async () => {
     // "The request MUST be an HTTP POST." Another method is never taken as a submission.
-    const before = held();
+    const before = await held();
     for (const method of ['GET', 'PUT'] as const) {
       const r = await add(log.request(before ?? 0, (before ?? 0) + 1), method);
       assert.ok(r.status === 404 || r.status === 405, `${method}: ${r.status}`);
-      assert.equal(held(), before);
+      assert.equal(await held(), before);
     }
   });
 });

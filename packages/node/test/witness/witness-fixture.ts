@@ -13,6 +13,8 @@ import {
   utf8Encode,
 } from '@vaultmesh/core';
 import { StaticWitnessLogs, Witness, type WitnessOptions } from '../../src/witness/index.js';
+import { SqliteWitnessStorage } from '../../src/witness/sqlite-witness-storage.js';
+import type { WitnessStorage } from '../../src/witness/witness-storage.js';
 
 export const WITNESS_NAME = 'beta.vaultmesh.test/witness';
 export const WITNESS_SEED = Uint8Array.from({ length: 32 }, (_, i) => 100 + i);
@@ -69,9 +71,19 @@ export class TestLog {
   }
 }
 
-export function openWitness(dbDir: string, logs: readonly TestLog[], extra: Partial<WitnessOptions> = {}): Witness {
+/**
+ * A witness of `logs` over `place`: a directory (its witness.sqlite, waiting up to `busyTimeoutMs`
+ * for other connections) or a storage already open (e.g. on PostgreSQL). Closing it closes the storage.
+ */
+export function openWitness(
+  place: string | WitnessStorage,
+  logs: readonly TestLog[],
+  extra: Partial<WitnessOptions> = {},
+  busyTimeoutMs?: number,
+): Witness {
   return new Witness({
-    dbPath: join(dbDir, 'witness.sqlite'),
+    storage:
+      typeof place === 'string' ? SqliteWitnessStorage.open(join(place, 'witness.sqlite'), busyTimeoutMs) : place,
     name: WITNESS_NAME,
     seed: WITNESS_SEED,
     logs: new StaticWitnessLogs(logs.map((l) => [l.origin, [l.vkey]] as const)),

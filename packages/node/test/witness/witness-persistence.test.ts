@@ -12,29 +12,33 @@ import {
   witnessOriginHash,
 } from '@vaultmesh/core';
 import { TestLog, WITNESS_NAME, openWitness, tempDirs } from './witness-fixture.js';
+import { SqliteWitnessStorage } from '../../src/witness/sqlite-witness-storage.js';
 import { killAfterAcks } from '../fixtures/kill-after-acks.js';
 
 const dirs = tempDirs('vm-witness-db-');
-after(() => dirs.cleanup());
+after(async () => dirs.cleanup());
 
-test('state survives close and reopen: stored checkpoint, served note, conflicts, and the 409 size', () => {
+test('state survives close and reopen: stored checkpoint, served note, conflicts, and the 409 size', async () => {
   const dir = dirs.make();
   const log = new TestLog('alpha.vaultmesh.test/ns:persist', 11);
   const w1 = openWitness(dir, [log]);
-  assert.equal(w1.addCheckpoint(log.request(0, 7)).status, 200);
-  const r = w1.addCheckpoint(log.request(7, 19));
+  assert.equal((await w1.addCheckpoint(log.request(0, 7))).status, 200);
+  const r = await w1.addCheckpoint(log.request(7, 19));
   assert.equal(r.status, 200);
   const cosig = parseCosignatureResponse(r.body)[0]!;
-  assert.equal(w1.addCheckpoint(`old 19\n\n${log.forkedCheckpoint(19, new Uint8Array(32).fill(3))}`).status, 422);
-  const before = w1.checkpointFor(log.origin)!;
-  w1.close();
-  assert.throws(() => w1.checkpointFor(log.origin), { code: 'SHUTTING_DOWN' });
+  assert.equal(
+    (await w1.addCheckpoint(`old 19\n\n${log.forkedCheckpoint(19, new Uint8Array(32).fill(3))}`)).status,
+    422,
+  );
+  const before = (await w1.checkpointFor(log.origin))!;
+  await w1.close();
+  await assert.rejects(w1.checkpointFor(log.origin), { code: 'SHUTTING_DOWN' });
 
   const w2 = openWitness(dir, [log]);
   try {
-    assert.deepEqual(w2.checkpointFor(log.origin), before);
-    assert.equal(w2.conflicts(log.origin).length, 1);
-    const served = w2.latestCheckpoint(witnessOriginHash(log.origin));
+    assert.deepEqual(await w2.checkpointFor(log.origin), before);
+    assert.equal((await w2.conflicts(log.origin)).length, 1);
+    const served = await w2.latestCheckpoint(witnessOriginHash(log.origin));
     assert.equal(served.status, 200);
     assert.equal(openCheckpoint(served.body, log.signer.verifier()).checkpoint.size, 19);
     assert.deepEqual(
@@ -45,17 +49,17 @@ test('state survives close and reopen: stored checkpoint, served note, conflicts
       served.body.endsWith(formatSignatureLine(cosig)),
       'the cosignature add-checkpoint returned is the one served',
     );
-    assert.equal(w2.addCheckpoint(log.request(7, 25)).body, '19\n');
-    assert.equal(w2.addCheckpoint(log.request(19, 25)).status, 200);
+    assert.equal((await w2.addCheckpoint(log.request(7, 25))).body, '19\n');
+    assert.equal((await w2.addCheckpoint(log.request(19, 25))).status, 200);
   } finally {
-    w2.close();
+    await w2.close();
   }
 });
 
-test('the database is a WAL file marked as a witness database, and foreign files are refused', () => {
+test('the database is a WAL file marked as a witness database, and foreign files are refused', async () => {
   const dir = dirs.make();
   const w = openWitness(dir, [new TestLog('a.test/x', 1)]);
-  w.close();
+  await w.close();
   const db = new Database(join(dir, 'witness.sqlite'), { readonly: true });
   try {
     assert.equal(db.pragma('journal_mode', { simple: true }), 'wal');
@@ -67,7 +71,7 @@ test('the database is a WAL file marked as a witness database, and foreign files
   const other = new Database(join(foreign + '.sqlite'));
   other.exec('CREATE TABLE t (x)');
   other.close();
-  assert.throws(() => openWitness('.', [], { dbPath: foreign + '.sqlite' }), { code: 'STORAGE_FAILURE' });
+  assert.throws(() => SqliteWitnessStorage.open(foreign + '.sqlite'), { code: 'STORAGE_FAILURE' });
 });
 
 const writer = fileURLToPath(new URL('./fixtures/witness-crash-writer.ts', import.meta.url));
@@ -94,7 +98,7 @@ test('after kill -9 at random moments, every acknowledged cosignature is on disk
     const acked = await runAndKill(dir, log.origin, minAcks);
     const w = openWitness(dir, [log]);
     try {
-      const cp = w.checkpointFor(log.origin)!;
+      const cp = (await w.checkpointFor(log.origin))!;
       // The witness persists before answering: nothing acknowledged may be lost.
       assert.ok(cp.size >= acked, `stored ${cp.size} < acknowledged ${acked}`);
       assert.ok(cp.size >= previous);
@@ -105,7 +109,7 @@ test('after kill -9 at random moments, every acknowledged cosignature is on disk
       assert.equal(collectCosignatures(cp.note, [w.verifier()]).length, 1);
       previous = cp.size;
     } finally {
-      w.close();
+      await w.close();
     }
   }
 });
@@ -164,9 +168,9 @@ test('racing processes on one file: the cosigned sizes form one chain, nothing i
   assert.equal(wins.length + conflicts, RACERS * ATTEMPTS);
   const w = openWitness(dir, [new TestLog(origin, 31)]);
   try {
-    assert.equal(w.checkpointFor(origin)!.size, size);
+    assert.equal((await w.checkpointFor(origin))!.size, size);
   } finally {
-    w.close();
+    await w.close();
   }
   // More than one process won, so the race really happened across connections.
   assert.ok(new Set(wins.map((x) => x.worker)).size > 1, 'only one process ever won');

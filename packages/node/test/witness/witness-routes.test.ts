@@ -47,7 +47,7 @@ before(async () => {
 });
 after(async () => {
   await app.close();
-  witness.close();
+  await witness.close();
   dirs.cleanup();
 });
 
@@ -159,7 +159,7 @@ describe('POST /v1/witness/add-checkpoint', () => {
   });
 
   test('concurrent requests for one origin: exactly one of the racers from the same old size wins', async () => {
-    const from = witness.checkpointFor(log.origin)!.size;
+    const from = (await witness.checkpointFor(log.origin))!.size;
     log.growTo(from + 50);
     const bodies = Array.from({ length: 20 }, (_, i) => log.request(from, from + 1 + i));
     const rs = await Promise.all(bodies.map((b) => post(b)));
@@ -167,7 +167,7 @@ describe('POST /v1/witness/add-checkpoint', () => {
     assert.equal(won.length, 1);
     for (const r of rs) if (r.statusCode !== 200) assert.equal(r.statusCode, 409);
     // Every loser was told the winner's size, so none can roll the witness back.
-    const size = witness.checkpointFor(log.origin)!.size;
+    const size = (await witness.checkpointFor(log.origin))!.size;
     assert.ok(size > from);
     for (const r of rs.filter((x) => x.statusCode === 409)) assert.equal(r.body, `${size}\n`);
   });
@@ -179,7 +179,7 @@ describe('GET /v1/witness/:originHex/checkpoint', () => {
     assert.equal(r.statusCode, 200);
     assert.equal(r.headers['content-type'], 'text/plain; charset=utf-8');
     const opened = openCheckpoint(r.body, log.signer.verifier());
-    assert.equal(opened.checkpoint.size, witness.checkpointFor(log.origin)!.size);
+    assert.equal(opened.checkpoint.size, (await witness.checkpointFor(log.origin))!.size);
     assert.equal(collectCosignatures(r.body, [witness.verifier()]).length, 1);
     jsonError(
       await app.inject({ method: 'GET', url: `/v1/witness/${witnessOriginHash('nobody.example/log')}/checkpoint` }),
@@ -225,7 +225,7 @@ describe('over a real socket', () => {
     } finally {
       agent.destroy();
       await a.close();
-      w.close();
+      await w.close();
     }
   });
 });

@@ -49,7 +49,7 @@ export function witnessRoutes(app: FastifyInstance, options: WitnessRouteOptions
     );
 
     child.get<{ Params: { originHex: string } }>('/v1/witness/:originHex/checkpoint', async (request, reply) => {
-      const r = witness.latestCheckpoint(request.params.originHex);
+      const r = await witness.latestCheckpoint(request.params.originHex);
       return reply.status(r.status).type(r.contentType).send(r.body);
     });
   });
