@@ -81,7 +81,7 @@ export interface InboxReceiver {
 
 /** What the inbox asks the outbox: was `queryId` a query this namespace sent to `from`? (replies are accepted for it). */
 export interface ReplyLinker {
-  linkReply(namespace: string, queryId: string, from: MessageEndpoint, replyId: string): boolean;
+  linkReply(namespace: string, queryId: string, from: MessageEndpoint, replyId: string): Promise<boolean>;
 }
 
 /** One message as an application reads it from its inbox (GET /v1/ns/{ns}/inbox). */

@@ -1,6 +1,5 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { installErrorHandling } from '../../src/http/error-handler.js';
 import type { RouteContext } from '../../src/http/route-context.js';
@@ -8,9 +7,11 @@ import { streamArea } from '../../src/http/routes/stream-routes.js';
 import { installScopes } from '../../src/http/scopes.js';
 import { NodeMetrics } from '../../src/metrics/node-metrics.js';
 import { Inbox } from '../../src/messaging/inbox/inbox.js';
-import { INBOX_DB_FILE } from '../../src/messaging/inbox/inbox-store.js';
-import { InboxStreamCounts } from '../../src/messaging/inbox/stream-counts.js';
-import { OutboxStreamCounts } from '../../src/messaging/outbox/stream-counts.js';
+import { openInboxStorage } from '../../src/messaging/inbox/open-inbox-storage.js';
+import type { InboxStreamCounts } from '../../src/messaging/inbox/stream-counts.js';
+import { openInboxStreamCounts, openOutboxStreamCounts } from '../../src/messaging/open-stream-counts.js';
+import type { OutboxStreamCounts } from '../../src/messaging/outbox/stream-counts.js';
+import type { StorageTarget } from '../../src/storage/storage-target.js';
 import {
   NODE,
   createNamespace,
@@ -42,6 +43,7 @@ describe('message streams', () => {
   let outboxCounts: OutboxStreamCounts;
   let inboxCounts: InboxStreamCounts;
   let http: FastifyInstance;
+  let target: StorageTarget;
 
   const streams = async (): Promise<StreamsBody> => {
     const r = await http.inject({ method: 'GET', url: '/v1/messages/streams' });
@@ -55,6 +57,7 @@ describe('message streams', () => {
 
   before(async () => {
     node = await openOutboxNode(nodes.make());
+    target = { kind: 'sqlite', dataDir: node.dir };
     await createNamespace(node, 'dao:a', { messaging: { accept_from: [to('dao:b')] } });
     await createNamespace(node, 'dao:b', { messaging: { accept_from: [to('dao:a'), to('dao:secret')] } });
     await createNamespace(node, 'dao:closed');
@@ -67,13 +70,13 @@ describe('message streams', () => {
       auth: node.namespaces.auth,
       checkpointNote: (_origin, cp) => cp.note,
       replyLinker: node.outbox,
-      dataDir: node.dir,
+      storage: await openInboxStorage(target),
       now: () => node.clock.ms,
       receiptWaitMs: 20,
     });
     node.outbox.attachLocalInbox(inbox);
-    outboxCounts = new OutboxStreamCounts(node.outbox.store.path, () => node.clock.ms);
-    inboxCounts = new InboxStreamCounts(join(node.dir, INBOX_DB_FILE));
+    outboxCounts = openOutboxStreamCounts(target, () => node.clock.ms);
+    inboxCounts = openInboxStreamCounts(target);
     http = Fastify();
     installErrorHandling(http);
     const ctx = {
@@ -91,7 +94,7 @@ describe('message streams', () => {
     await http.close();
     outboxCounts.close();
     inboxCounts.close();
-    inbox.close();
+    await inbox.close();
     await node.close();
     nodes.cleanup();
   });
@@ -172,7 +175,7 @@ describe('message streams', () => {
     const inc = (await streams()).incoming[0]!;
     assert.deepEqual([inc.last_seq, inc.next_seq, inc.accepted, inc.held, inc.expired], [5, 6, 4, 0, 1]);
     // A fresh reader (nothing cached) reads the same from the rows alone.
-    const fresh = new OutboxStreamCounts(node.outbox.store.path);
+    const fresh = openOutboxStreamCounts(target);
     try {
       assert.deepEqual(await fresh.counts(node.clock.ms), await outboxCounts.counts(node.clock.ms));
     } finally {

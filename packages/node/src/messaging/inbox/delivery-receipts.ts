@@ -15,7 +15,7 @@ export const CHECKPOINT_POLL_MS = 25;
 export interface DeliveryReceiptsOptions {
   engine: LogEngine;
   /** The note served for a checkpoint: the log-signed note plus every cosignature held. */
-  checkpointNote: (origin: string, checkpoint: PublishedCheckpoint) => string;
+  checkpointNote: (origin: string, checkpoint: PublishedCheckpoint) => string | Promise<string>;
   logger?: { warn(obj: object, msg: string): void };
 }
 
@@ -58,12 +58,14 @@ export class DeliveryReceipts {
     checkpoint?: PublishedCheckpoint,
   ): (index: number, entry: MessageDelivery) => Promise<DeliveryProof> {
     const cp = checkpoint ?? this.latest(namespace);
-    let build: ReceiptBuilder | undefined;
+    let build: Promise<ReceiptBuilder> | undefined;
     return async (index, entry) => {
       const proof: DeliveryProof = { index, entry };
       if (!cp || cp.size <= index) return proof;
       const receipt = await this.receipt(namespace, index, cp, (origin) => {
-        build ??= receiptBuilder({ namespace, origin, checkpointNote: this.options.checkpointNote(origin, cp) });
+        build ??= Promise.resolve(this.options.checkpointNote(origin, cp)).then((checkpointNote) =>
+          receiptBuilder({ namespace, origin, checkpointNote }),
+        );
         return build;
       });
       if (receipt) proof.receipt = receipt;
@@ -89,7 +91,7 @@ export class DeliveryReceipts {
     namespace: string,
     index: number,
     cp: PublishedCheckpoint,
-    builderOf: (origin: string) => ReceiptBuilder,
+    builderOf: (origin: string) => Promise<ReceiptBuilder>,
   ): Promise<Receipt | undefined> {
     const { engine } = this.options;
     try {
@@ -97,7 +99,7 @@ export class DeliveryReceipts {
       const data = await engine.getEntry(namespace, index);
       if (!ns || !data) return undefined;
       // The stored leaf data: its leaf hash is the log's, with no second canonicalization.
-      return builderOf(ns.origin)(
+      return (await builderOf(ns.origin))(
         index,
         data,
         JSON.parse(utf8Decode(data)) as unknown,

@@ -1,8 +1,9 @@
 import { bytesEqual, utf8Encode } from '@vaultmesh/core';
 import { entryToBytes } from '../../entries/entry-bytes.js';
 import type { LogEngine } from '../../log/log-engine.js';
-import { advanceStream, listedInInbox, rowMessage } from './inbox-rows.js';
-import type { InboxRow, InboxStore } from './inbox-store.js';
+import type { InboxRow } from './inbox-record.js';
+import { listedInInbox, rowMessage } from './inbox-rows.js';
+import type { InboxStorage, InboxTransition } from './inbox-storage.js';
 import { isRecord } from './turn-decision.js';
 
 /** Entries read from a log at a time while reconciling. */
@@ -57,20 +58,20 @@ class Sought {
  * Streams then move past what became final, and the mark moves to the size scanned. Runs once,
  * at open, before any append of this inbox, so nothing appends behind the scan.
  */
-export async function reconcileInbox(store: InboxStore, engine: LogEngine): Promise<ReconcileReport> {
+export async function reconcileInbox(storage: InboxStorage, engine: LogEngine): Promise<ReconcileReport> {
   const report: ReconcileReport = { applied: 0, held: 0, recorded: 0 };
   const byNamespace = new Map<string, InboxRow[]>();
-  for (const row of store.applyingRows()) {
+  for (const row of await storage.applyingRows()) {
     const list = byNamespace.get(row.namespace) ?? [];
     list.push(row);
     byNamespace.set(row.namespace, list);
   }
-  for (const [namespace, rows] of byNamespace) await reconcileNamespace(store, engine, namespace, rows, report);
+  for (const [namespace, rows] of byNamespace) await reconcileNamespace(storage, engine, namespace, rows, report);
   return report;
 }
 
 async function reconcileNamespace(
-  store: InboxStore,
+  storage: InboxStorage,
   engine: LogEngine,
   namespace: string,
   rows: readonly InboxRow[],
@@ -78,7 +79,7 @@ async function reconcileNamespace(
 ): Promise<void> {
   const exists = engine.getNamespace(namespace) !== undefined;
   const size = exists ? engine.sequencedSize(namespace) : 0;
-  const mark = Math.min(store.scanMark(namespace) ?? 0, size);
+  const mark = Math.min((await storage.scanMark(namespace)) ?? 0, size);
   const deliveries = new Sought();
   const records = new Sought();
   for (const row of rows) {
@@ -86,7 +87,7 @@ async function reconcileNamespace(
     else if (row.recordIndex === undefined && isRecord(rowMessage(row)))
       records.add(entryToBytes(rowMessage(row).payload.parameters), row);
   }
-  const claimed = new Set(store.recordIndexesFrom(namespace, mark));
+  const claimed = new Set(await storage.recordIndexesFrom(namespace, mark));
   const found = new Map<InboxRow, number>();
   const recordAt = new Map<InboxRow, number>();
   for (let start = mark; start < size && deliveries.size + records.size > 0; start += SCAN_CHUNK) {
@@ -107,26 +108,33 @@ async function reconcileNamespace(
     });
   }
 
-  store.atomically(() => {
-    const streams = new Set<string>();
-    for (const row of rows) {
-      streams.add(row.sourceOrigin);
-      const deliveryIndex = found.get(row);
-      if (deliveryIndex !== undefined) {
-        store.markApplied(row.sourceOrigin, row.sourceIndex, row.delivery!, deliveryIndex, row.recordIndex);
-        if (listedInInbox(rowMessage(row))) store.addItem(namespace, row.sourceOrigin, row.sourceIndex);
-        report.applied++;
-        continue;
-      }
-      const recordIndex = recordAt.get(row);
-      if (recordIndex !== undefined) {
-        store.markRecorded(row.sourceOrigin, row.sourceIndex, recordIndex);
-        report.recorded++;
-      }
-      store.markHeld(row.sourceOrigin, row.sourceIndex);
+  const streams = new Set<string>();
+  const transitions: InboxTransition[] = [];
+  for (const row of rows) {
+    streams.add(row.sourceOrigin);
+    const key = { sourceOrigin: row.sourceOrigin, sourceIndex: row.sourceIndex };
+    const deliveryIndex = found.get(row);
+    if (deliveryIndex !== undefined) {
+      transitions.push({
+        ...key,
+        to: 'applied',
+        delivery: row.delivery!,
+        deliveryIndex,
+        recordIndex: row.recordIndex,
+        listed: listedInInbox(rowMessage(row)),
+      });
+      continue;
+    }
+    const recordIndex = recordAt.get(row);
+    transitions.push({ ...key, to: 'held', ...(recordIndex === undefined ? {} : { recordIndex }) });
+  }
+  await storage.settle({ namespace, transitions, advance: [...streams], raiseScanMark: size });
+  // Counted once the settlement is stored (it is all or nothing).
+  for (const t of transitions) {
+    if (t.to === 'applied') report.applied++;
+    else {
+      if (t.to === 'held' && t.recordIndex !== undefined) report.recorded++;
       report.held++;
     }
-    for (const origin of streams) advanceStream(store, namespace, origin);
-    store.raiseScanMark(namespace, size);
-  });
+  }
 }

@@ -1,4 +1,3 @@
-import { join } from 'node:path';
 import { RemembrancerError, errorMessage } from '@vaultmesh/core';
 import type { FederationRegistry } from '../../federation/federation-registry.js';
 import type { LogEngine, PublishedCheckpoint } from '../../log/log-engine.js';
@@ -12,7 +11,7 @@ import { DeliveryReceipts } from './delivery-receipts.js';
 import { checkIncoming, refusalOf } from './incoming-message.js';
 import { rowDelivery } from './inbox-rows.js';
 import { reconcileInbox, type ReconcileReport } from './inbox-reconcile.js';
-import { INBOX_DB_FILE, InboxStore } from './inbox-store.js';
+import type { InboxStorage } from './inbox-storage.js';
 import { ItemWaiters } from './item-waiters.js';
 import { KeyedQueue } from './keyed-queue.js';
 import { MessageTrust } from './message-trust.js';
@@ -52,7 +51,7 @@ export interface InboxOptions {
   /** Source nodes' log keys and witnesses' keys (absent: no federation; only this node's namespaces send). */
   registry?: FederationRegistry;
   /** The note served for a checkpoint, cosignatures included (receipts of delivery records). */
-  checkpointNote: (origin: string, checkpoint: PublishedCheckpoint) => string;
+  checkpointNote: (origin: string, checkpoint: PublishedCheckpoint) => string | Promise<string>;
   /** The outbox: answers to this namespace's own queries are accepted from their source whatever accept_from says. */
   replyLinker?: ReplyLinker;
   /**
@@ -61,8 +60,8 @@ export interface InboxOptions {
    * and rate are shared with its writers.
    */
   admit?: AdmitAppend;
-  /** Where inbox.sqlite lives. */
-  dataDir: string;
+  /** The inbox's state (openInboxStorage); the inbox owns it: closed with it, or when open() fails. */
+  storage: InboxStorage;
   /** Milliseconds since the epoch (tests move it). */
   now?: () => number;
   /** How long an answer waits for a checkpoint covering its delivery records (DEFAULT_RECEIPT_WAIT_MS). */
@@ -86,7 +85,7 @@ export interface InboxOptions {
  */
 export class Inbox implements InboxService {
   readonly #options: InboxOptions;
-  readonly #store: InboxStore;
+  readonly #storage: InboxStorage;
   readonly #trust: MessageTrust;
   readonly #streams = new KeyedQueue();
   readonly #applier: StreamApplier;
@@ -97,9 +96,9 @@ export class Inbox implements InboxService {
   readonly reconciled: ReconcileReport;
   #closed = false;
 
-  private constructor(options: InboxOptions, store: InboxStore, reconciled: ReconcileReport) {
+  private constructor(options: InboxOptions, reconciled: ReconcileReport) {
     this.#options = options;
-    this.#store = store;
+    this.#storage = options.storage;
     this.reconciled = reconciled;
     this.#now = options.now ?? Date.now;
     this.#trust = new MessageTrust({
@@ -115,7 +114,7 @@ export class Inbox implements InboxService {
     });
     this.#applier = new StreamApplier({
       engine: options.engine,
-      store,
+      storage: options.storage,
       directory: options.directory,
       schemas: options.schemas,
       auth: options.auth,
@@ -125,19 +124,18 @@ export class Inbox implements InboxService {
     });
   }
 
-  /** Opens `<dataDir>/inbox.sqlite` and reconciles it with the logs. */
+  /** Opens the inbox over its storage and reconciles it with the logs. */
   static async open(options: InboxOptions): Promise<Inbox> {
-    const store = new InboxStore(join(options.dataDir, INBOX_DB_FILE));
     let reconciled: ReconcileReport;
     try {
-      reconciled = await reconcileInbox(store, options.engine);
+      reconciled = await reconcileInbox(options.storage, options.engine);
     } catch (e) {
-      store.close();
+      await options.storage.close();
       throw e;
     }
     if (reconciled.applied + reconciled.held > 0)
       options.logger?.info({ ...reconciled }, 'inbox: resolved deliveries a stop interrupted');
-    return new Inbox(options, store, reconciled);
+    return new Inbox(options, reconciled);
   }
 
   async receive(namespace: string, messages: readonly unknown[], via: InboxVia): Promise<InboxResult[]> {
@@ -162,7 +160,7 @@ export class Inbox implements InboxService {
     for (let pos = 0; pos < messages.length; pos++) {
       // Signatures and proofs are CPU work on attacker input: other requests get turns between slices.
       if (pos > 0 && pos % VERIFIED_PER_SLICE === 0) await new Promise((resolve) => setImmediate(resolve));
-      const incoming = checkIncoming(messages[pos], ctx);
+      const incoming = await checkIncoming(messages[pos], ctx);
       if (!incoming.ok) {
         results[pos] = incoming.result;
         continue;
@@ -210,15 +208,17 @@ export class Inbox implements InboxService {
     while (held.length > 0 && !this.#closed && Date.now() < deadline) {
       await new Promise((resolve) => setTimeout(resolve, Math.min(HELD_POLL_MS, deadline - Date.now())));
       if (this.#closed) return;
-      held = held.filter((pos) => {
+      const still: number[] = [];
+      for (const pos of held) {
         const { origin, index, id } = refs.get(pos)!;
         try {
-          results[pos] = this.#applier.resultNow(origin, index, id);
+          results[pos] = await this.#applier.resultNow(origin, index, id);
         } catch {
-          return false; // the store closed under us: the answer stands as it was
+          continue; // the store closed under us: the answer stands as it was
         }
-        return results[pos].status === 'held';
-      });
+        if (results[pos].status === 'held') still.push(pos);
+      }
+      held = still;
     }
   }
 
@@ -250,7 +250,7 @@ export class Inbox implements InboxService {
 
   async page(namespace: string, after: number, limit: number): Promise<InboxPage> {
     const n = Math.max(1, Math.min(MAX_INBOX_PAGE, Math.floor(limit)));
-    const stored = this.#store.items(namespace, Math.max(0, Math.floor(after)), n);
+    const stored = await this.#storage.items(namespace, Math.max(0, Math.floor(after)), n);
     const items: InboxItem[] = [];
     const proof = this.#receipts.proofsUnder(namespace);
     for (const { cursor, row } of stored) {
@@ -267,7 +267,7 @@ export class Inbox implements InboxService {
   }
 
   async waitForItems(namespace: string, after: number, timeoutMs: number, signal?: AbortSignal): Promise<void> {
-    if (this.#closed || this.#store.lastCursor(namespace) > after) return;
+    if (this.#closed || (await this.#storage.lastCursor(namespace)) > after) return;
     await this.#waiters.wait(namespace, timeoutMs, signal);
   }
 
@@ -275,12 +275,12 @@ export class Inbox implements InboxService {
    * Ends every wait (long-polls, receipts) at once and closes the store. Deliveries under way
    * finish or fail with SHUTTING_DOWN; what they appended is reconciled at the next open.
    */
-  close(): void {
+  async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
     this.#waiters.close();
     this.#receipts.close();
-    this.#store.close();
+    await this.#storage.close();
   }
 }
 

@@ -62,7 +62,7 @@ export function refusalOf(e: unknown, messageId?: string): InboxResult {
 
 /**
  * What a target checks of one travelling message before it touches any state (attacker-controlled:
- * any relay may send anything). Never throws; a refusal here leaves no trace:
+ * any relay may send anything). Never rejects; a refusal here leaves no trace:
  * - the form (MESSAGE_MALFORMED);
  * - the source: a namespace whose messaging.accept_from takes no pattern of it refuses at once,
  *   before any signature is checked (MESSAGE_NOT_ACCEPTED) — unless the message answers a query:
@@ -75,7 +75,7 @@ export function refusalOf(e: unknown, messageId?: string): InboxResult {
  *   proven message that expired still enters its stream, to be refused there for good (see
  *   ProvenMessage.expired).
  */
-export function checkIncoming(raw: unknown, ctx: IncomingContext): Incoming {
+export async function checkIncoming(raw: unknown, ctx: IncomingContext): Promise<Incoming> {
   const messaging = ctx.rules.spec.messaging;
   let message: NamespaceMessage;
   let asReply = false;
@@ -121,7 +121,12 @@ export function checkIncoming(raw: unknown, ctx: IncomingContext): Incoming {
   let replyLinked = false;
   if (asReply) {
     try {
-      replyLinked = ctx.replyLinker!.linkReply(ctx.target.namespace, message.in_reply_to!, message.source, proven.id);
+      replyLinked = await ctx.replyLinker!.linkReply(
+        ctx.target.namespace,
+        message.in_reply_to!,
+        message.source,
+        proven.id,
+      );
     } catch (e) {
       return { ok: false, result: refusalOf(e, proven.id) };
     }

@@ -1,4 +1,4 @@
-import { buildMessageDelivery, utf8Decode, type NamespaceMessage } from '@vaultmesh/core';
+import { RemembrancerError, buildMessageDelivery, utf8Decode, type NamespaceMessage } from '@vaultmesh/core';
 import { entryToBytes } from '../../entries/entry-bytes.js';
 import type { AppendResult, LogEngine } from '../../log/log-engine.js';
 import type { NamespaceDirectory } from '../../namespaces/namespace-directory.js';
@@ -6,8 +6,10 @@ import type { SchemaRegistry } from '../../namespaces/schema-registry.js';
 import type { WriterAuthorization } from '../../namespaces/writer-authorization.js';
 import type { InboxResult } from '../messaging-wire.js';
 import { refusal, refusalOf, type ProvenMessage } from './incoming-message.js';
-import { advanceStream, listedInInbox, rowDelivery, rowMessage } from './inbox-rows.js';
-import type { InboxRow, InboxStore, NewInboxRow } from './inbox-store.js';
+import type { Admission } from './inbox-admission.js';
+import type { InboxRow } from './inbox-record.js';
+import { listedInInbox, rowDelivery, rowMessage } from './inbox-rows.js';
+import type { InboxSettlement, InboxStorage, InboxTransition } from './inbox-storage.js';
 import { decideAtTurn, expiredAt } from './turn-decision.js';
 
 /** Most messages of one stream applied by one pair of appends (a longer run takes several). */
@@ -22,7 +24,7 @@ export type AdmitAppend = (namespace: string, entries: readonly Uint8Array[]) =>
 
 export interface StreamApplierDeps {
   engine: LogEngine;
-  store: InboxStore;
+  storage: InboxStorage;
   directory: NamespaceDirectory;
   schemas: SchemaRegistry;
   auth: WriterAuthorization;
@@ -72,7 +74,10 @@ function plan(entry: object): Planned {
 /**
  * Applies the proven messages of one stream (source origin → target namespace), in seq order and
  * exactly once per (source origin, index). Its caller runs it for one stream at a time (a
- * KeyedQueue), so what it reads of the stream's rows stays true until it writes.
+ * KeyedQueue), so what it reads of the stream's rows stays true until it writes — across its
+ * awaits too: no other apply of the stream runs in between (another front end's writes are kept
+ * out by the storage: admit() decides in its own transaction, and each transition of settle() is
+ * a compare-and-set on the row's state).
  *
  * The order of writes is what makes a crash harmless. The target log is the truth: a message is
  * applied iff its delivery record is in the log. Before anything is appended the rows become
@@ -104,7 +109,7 @@ export class StreamApplier {
   ): Promise<Map<number, InboxResult>> {
     const out = new Map<number, InboxResult>();
     try {
-      const refs = this.admit(namespace, origin, messages, out);
+      const refs = await this.admit(namespace, origin, messages, out);
       const state: DrainState = {
         appliedNow: new Set(),
         failed: new Map(),
@@ -113,9 +118,10 @@ export class StreamApplier {
         ),
       };
       await this.drain(namespace, origin, state);
+      const rows = await this.rowsOf(namespace, origin, refs);
       const answered = new Set<number>();
       for (const { pos, index, id } of refs) {
-        out.set(pos, this.resultOf(origin, index, id, state, answered));
+        out.set(pos, this.resultOf(rows.get(index)!, id, state, answered));
         answered.add(index);
       }
     } catch (e) {
@@ -128,85 +134,72 @@ export class StreamApplier {
   /**
    * Stores new messages as held and says which positions refer to which rows. A second message
    * for an entry already received, or for a seq of the stream another message holds or the stream
-   * went past, is refused (MESSAGE_SEQ_CONFLICT) and stored nowhere.
+   * went past, is refused (MESSAGE_SEQ_CONFLICT) and stored nowhere. The storage decides and
+   * stores in one step (InboxStorage.admit).
    */
-  private admit(
+  private async admit(
     namespace: string,
     origin: string,
     messages: readonly StreamMessage[],
     out: Map<number, InboxResult>,
-  ): Array<{ pos: number; index: number; id: string }> {
-    const { store } = this.deps;
-    const refs: Array<{ pos: number; index: number; id: string }> = [];
-    const fresh = new Map<number, string>();
-    const seqHolder = new Map<number, number>();
-    const inserts: NewInboxRow[] = [];
-    const next = store.nextSeq(namespace, origin);
+  ): Promise<Ref[]> {
     const receivedMs = this.deps.now();
-    for (const { pos, proven } of messages) {
-      const { index, id, message } = proven;
-      const known = fresh.get(index) ?? store.messageIdAt(origin, index);
-      if (known !== undefined) {
-        if (known === id) refs.push({ pos, index, id });
-        else
-          out.set(
-            pos,
-            refusal(
-              'MESSAGE_SEQ_CONFLICT',
-              `entry ${index} of ${origin} was received as message ${known}, not ${id}: the source log shows two entries at one index`,
-              id,
-            ),
-          );
-        continue;
-      }
-      const holder = seqHolder.get(message.seq) ?? store.bySeq(namespace, origin, message.seq)?.sourceIndex;
-      if (holder !== undefined) {
-        out.set(
-          pos,
-          refusal(
-            'MESSAGE_SEQ_CONFLICT',
-            `seq ${message.seq} of the stream ${origin} → ${namespace} is entry ${holder} of the source log, not entry ${index}`,
-            id,
-          ),
-        );
-        continue;
-      }
-      if (message.seq < next) {
-        out.set(
-          pos,
-          refusal(
-            'MESSAGE_SEQ_CONFLICT',
-            `the stream ${origin} → ${namespace} is past seq ${message.seq} (next is ${next}), and entry ${index} was not its message`,
-            id,
-          ),
-        );
-        continue;
-      }
-      inserts.push({
+    const admissions = await this.deps.storage.admit(
+      namespace,
+      origin,
+      messages.map(({ proven }) => ({
         sourceOrigin: origin,
-        sourceIndex: index,
-        messageId: id,
+        sourceIndex: proven.index,
+        messageId: proven.id,
         namespace,
-        seq: message.seq,
-        action: message.action,
-        message: JSON.stringify(message),
+        seq: proven.message.seq,
+        action: proven.message.action,
+        message: JSON.stringify(proven.message),
         replyLinked: proven.replyLinked,
         receivedMs,
-      });
-      fresh.set(index, id);
-      seqHolder.set(message.seq, index);
-      refs.push({ pos, index, id });
-    }
-    if (inserts.length > 0) store.atomically(() => inserts.forEach((row) => store.insertHeld(row)));
+      })),
+    );
+    const refs: Ref[] = [];
+    messages.forEach(({ pos, proven }, i) => {
+      const { index, id } = proven;
+      const seq = proven.message.seq;
+      const refused = admissionConflict(admissions[i]!, { namespace, origin, index, id, seq });
+      if (refused) out.set(pos, refused);
+      else refs.push({ pos, index, id, seq });
+    });
     return refs;
+  }
+
+  /**
+   * The rows of the request's messages as they stand now, by source index: a row holds its
+   * message's seq, so a run of consecutive seqs is one read of the stream, not one read a row.
+   */
+  private async rowsOf(namespace: string, origin: string, refs: readonly Ref[]): Promise<Map<number, InboxRow>> {
+    const { storage } = this.deps;
+    const rows = new Map<number, InboxRow>();
+    const seqs = [...new Set(refs.map((r) => r.seq))].sort((a, b) => a - b);
+    for (let i = 0; i < seqs.length;) {
+      let j = i + 1;
+      while (j < seqs.length && seqs[j] === seqs[j - 1]! + 1) j++;
+      for (const row of await storage.streamFrom(namespace, origin, seqs[i]!, j - i)) rows.set(row.sourceIndex, row);
+      i = j;
+    }
+    // A row not found by its seq (none should be): read by its key.
+    for (const { index } of refs) {
+      if (rows.has(index)) continue;
+      const row = await storage.get(origin, index);
+      if (row === undefined) throw new RemembrancerError('STORAGE_FAILURE', `inbox row ${origin} ${index} is missing`);
+      rows.set(index, row);
+    }
+    return rows;
   }
 
   /** Applies runs of held messages from the stream's next seq on, until a gap (or a failed append). */
   private async drain(namespace: string, origin: string, state: DrainState): Promise<void> {
-    const { store } = this.deps;
+    const { storage } = this.deps;
     for (;;) {
-      const next = store.nextSeq(namespace, origin);
-      const rows = store.streamFrom(namespace, origin, next, MAX_RUN);
+      const next = await storage.nextSeq(namespace, origin);
+      const rows = await storage.streamFrom(namespace, origin, next, MAX_RUN);
       const run: InboxRow[] = [];
       for (const row of rows) {
         // An intent left unresolved by a failed store write: only reconciliation may settle it.
@@ -215,7 +208,7 @@ export class StreamApplier {
       }
       const held = run.filter((r) => r.state === 'held');
       if (held.length === 0) {
-        if (run.length > 0) store.atomically(() => advanceStream(store, namespace, origin));
+        if (run.length > 0) await storage.settle({ namespace, transitions: [], advance: [origin] });
         return;
       }
       if (!(await this.applyRun(namespace, origin, held, state))) return;
@@ -229,11 +222,11 @@ export class StreamApplier {
     held: readonly InboxRow[],
     state: DrainState,
   ): Promise<boolean> {
-    const { store, directory, engine } = this.deps;
+    const { storage, directory, engine } = this.deps;
     const rules = directory.rules(namespace)!;
     const nowMs = this.deps.now();
     const turn = { rules, schemas: this.deps.schemas, auth: this.deps.auth, nowMs };
-    const refusals: Array<{ row: InboxRow; code: Parameters<typeof refusal>[0]; message: string }> = [];
+    const refusals: InboxTransition[] = [];
     const applies: Apply[] = [];
     for (const row of held) {
       const message = rowMessage(row);
@@ -241,7 +234,8 @@ export class StreamApplier {
       // binds the message: only its delivery record is owed, whatever the rules say now.
       const decision =
         row.recordIndex !== undefined ? { apply: true as const } : decideAtTurn(message, row.replyLinked, turn);
-      if (!decision.apply) refusals.push({ row, code: decision.code, message: decision.message });
+      if (!decision.apply)
+        refusals.push({ ...keyOf(row), to: 'refused', code: decision.code, message: decision.message });
       else applies.push({ row, message, ...(decision.record ? { record: decision.record } : {}) });
     }
     const acceptedAt = new Date(nowMs);
@@ -263,12 +257,19 @@ export class StreamApplier {
 
     this.enter(namespace);
     try {
-      store.atomically(() => {
+      await storage.settle({
+        namespace,
         // The first intent of a namespace: no delivery record of this inbox is below its size now.
-        if (store.scanMark(namespace) === undefined) store.raiseScanMark(namespace, engine.sequencedSize(namespace));
-        for (const r of refusals) store.markRefused(origin, r.row.sourceIndex, r.code, r.message);
-        for (const a of applies) store.markApplying(origin, a.row.sourceIndex, planned.get(a.row.sourceIndex)?.text);
-        if (applies.length === 0) this.settle(namespace, origin);
+        initialScanMark: engine.sequencedSize(namespace),
+        transitions: [
+          ...refusals,
+          ...applies.map((a): InboxTransition => ({
+            ...keyOf(a.row),
+            to: 'applying',
+            delivery: planned.get(a.row.sourceIndex)?.text,
+          })),
+        ],
+        ...(applies.length === 0 ? this.settled(namespace, origin) : { advance: [] }),
       });
       if (applies.length === 0) return true;
 
@@ -282,15 +283,14 @@ export class StreamApplier {
           state,
         );
         if (!appended) return false;
-        store.atomically(() =>
-          records.forEach((a, i) => {
-            const recordIndex = appended[i]!.index;
-            const delivery = deliveryOf(a, recordIndex);
-            planned.set(a.row.sourceIndex, delivery);
-            a.row.recordIndex = recordIndex;
-            store.markRecorded(origin, a.row.sourceIndex, recordIndex, delivery.text);
-          }),
-        );
+        const transitions = records.map((a, i): InboxTransition => {
+          const recordIndex = appended[i]!.index;
+          const delivery = deliveryOf(a, recordIndex);
+          planned.set(a.row.sourceIndex, delivery);
+          a.row.recordIndex = recordIndex;
+          return { ...keyOf(a.row), to: 'recorded', recordIndex, delivery: delivery.text };
+        });
+        await storage.settle({ namespace, transitions, advance: [] });
       }
 
       const appended = await this.append(
@@ -302,17 +302,19 @@ export class StreamApplier {
       );
       if (!appended) return false;
       let listed = false;
-      store.atomically(() => {
-        applies.forEach((a, i) => {
-          const idx = a.row.sourceIndex;
-          store.markApplied(origin, idx, planned.get(idx)!.text, appended[i]!.index, a.row.recordIndex);
-          if (listedInInbox(a.message)) {
-            store.addItem(namespace, origin, idx);
-            listed = true;
-          }
-        });
-        this.settle(namespace, origin);
+      const transitions = applies.map((a, i): InboxTransition => {
+        const inInbox = listedInInbox(a.message);
+        listed ||= inInbox;
+        return {
+          ...keyOf(a.row),
+          to: 'applied',
+          delivery: planned.get(a.row.sourceIndex)!.text,
+          deliveryIndex: appended[i]!.index,
+          recordIndex: a.row.recordIndex,
+          listed: inInbox,
+        };
       });
+      await storage.settle({ namespace, transitions, ...this.settled(namespace, origin) });
       for (const a of applies) state.appliedNow.add(a.row.sourceIndex);
       if (listed) this.deps.onItems(namespace);
       return true;
@@ -341,10 +343,10 @@ export class StreamApplier {
         release();
       }
     } catch (e) {
-      const { store } = this.deps;
-      store.atomically(() => {
-        for (const a of applies) store.markHeld(origin, a.row.sourceIndex);
-        this.settle(namespace, origin);
+      await this.deps.storage.settle({
+        namespace,
+        transitions: applies.map((a): InboxTransition => ({ ...keyOf(a.row), to: 'held' })),
+        ...this.settled(namespace, origin),
       });
       for (const a of applies) state.failed.set(a.row.sourceIndex, refusalOf(e, a.row.messageId));
       return undefined;
@@ -352,14 +354,17 @@ export class StreamApplier {
   }
 
   /**
-   * Inside a transaction that settled rows: the stream moves past them, and — when no other append
-   * of this inbox to the namespace is under way — every delivery record below the log's size has
-   * its effect recorded, so reconciliation need not look below it again.
+   * What a settlement of rows adds: the stream moves past them, and — when no other append of
+   * this inbox to the namespace is under way — every delivery record below the log's size has its
+   * effect recorded, so reconciliation need not look below it again. Read while this apply is
+   * still counted in flight (leave() comes after the settlement is stored), so another apply's
+   * records are either settled already or appended after this size.
    */
-  private settle(namespace: string, origin: string): void {
-    const { store, engine } = this.deps;
-    advanceStream(store, namespace, origin);
-    if (this.#inFlight.get(namespace) === 1) store.raiseScanMark(namespace, engine.sequencedSize(namespace));
+  private settled(namespace: string, origin: string): Pick<InboxSettlement, 'advance' | 'raiseScanMark'> {
+    return {
+      advance: [origin],
+      ...(this.#inFlight.get(namespace) === 1 ? { raiseScanMark: this.deps.engine.sequencedSize(namespace) } : {}),
+    };
   }
 
   private enter(namespace: string): void {
@@ -376,19 +381,15 @@ export class StreamApplier {
    * The answer for a message as its row stands now (applied by any delivery: duplicate). Reads
    * only: a caller that answered `held` looks again once other deliveries had a moment.
    */
-  resultNow(origin: string, index: number, id: string): InboxResult {
-    return this.resultOf(
-      origin,
-      index,
-      id,
-      { appliedNow: new Set(), failed: new Map(), entryHashes: new Map() },
-      new Set(),
-    );
+  async resultNow(origin: string, index: number, id: string): Promise<InboxResult> {
+    const row = await this.deps.storage.get(origin, index);
+    if (row === undefined) throw new RemembrancerError('STORAGE_FAILURE', `inbox row ${origin} ${index} is missing`);
+    return this.resultOf(row, id, { appliedNow: new Set(), failed: new Map(), entryHashes: new Map() }, new Set());
   }
 
   /** The answer for a message of the request, from its row as the drain left it. */
-  private resultOf(origin: string, index: number, id: string, state: DrainState, answered: Set<number>): InboxResult {
-    const row = this.deps.store.get(origin, index)!;
+  private resultOf(row: InboxRow, id: string, state: DrainState, answered: Set<number>): InboxResult {
+    const index = row.sourceIndex;
     if (row.state === 'applied') {
       const first = state.appliedNow.has(index) && !answered.has(index);
       return {
@@ -409,5 +410,47 @@ export class StreamApplier {
       );
     }
     return { message_id: id, status: 'held' };
+  }
+}
+
+/** A message of the request that refers to a row of the stream: its position, key and seq. */
+interface Ref {
+  pos: number;
+  index: number;
+  id: string;
+  seq: number;
+}
+
+function keyOf(row: InboxRow): { sourceOrigin: string; sourceIndex: number } {
+  return { sourceOrigin: row.sourceOrigin, sourceIndex: row.sourceIndex };
+}
+
+/** The refusal of a message its stream's admission did not take as the row it refers to; undefined if it did. */
+function admissionConflict(
+  a: Admission,
+  m: { namespace: string; origin: string; index: number; id: string; seq: number },
+): InboxResult | undefined {
+  switch (a.kind) {
+    case 'held':
+      return undefined;
+    case 'known':
+      if (a.messageId === m.id) return undefined;
+      return refusal(
+        'MESSAGE_SEQ_CONFLICT',
+        `entry ${m.index} of ${m.origin} was received as message ${a.messageId}, not ${m.id}: the source log shows two entries at one index`,
+        m.id,
+      );
+    case 'seq-taken':
+      return refusal(
+        'MESSAGE_SEQ_CONFLICT',
+        `seq ${m.seq} of the stream ${m.origin} → ${m.namespace} is entry ${a.sourceIndex} of the source log, not entry ${m.index}`,
+        m.id,
+      );
+    case 'past':
+      return refusal(
+        'MESSAGE_SEQ_CONFLICT',
+        `the stream ${m.origin} → ${m.namespace} is past seq ${m.seq} (next is ${a.nextSeq}), and entry ${m.index} was not its message`,
+        m.id,
+      );
   }
 }

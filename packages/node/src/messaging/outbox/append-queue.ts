@@ -24,8 +24,9 @@ export interface AppendQueueDeps {
   /**
    * Records the rows of messages just appended; `appended` is their index range when contiguous.
    * A failure here loses nothing: the entries are in the log, and the recovery scan finds them.
+   * The senders are answered once it settled, so a status asked right after a send finds the row.
    */
-  record(rows: OutboxRow[], appended: { namespace: string; from: number; to: number } | undefined): void;
+  record(rows: OutboxRow[], appended: { namespace: string; from: number; to: number } | undefined): Promise<unknown>;
   onRecordFailed?(e: unknown): void;
 }
 
@@ -136,7 +137,7 @@ export class NamespaceAppendQueue {
     } finally {
       for (const a of admitted) a.admitted.release();
     }
-    this.#settle(admitted, results);
+    await this.#settle(admitted, results);
   }
 
   /** Numbers one request's messages and admits their entries; throws (seqs to be undone) if refused. */
@@ -148,7 +149,7 @@ export class NamespaceAppendQueue {
     return { waiting, messages, bytes, admitted: this.deps.admit(this.namespace, bytes) };
   }
 
-  #settle(admitted: readonly Admitted[], results: readonly AppendResult[]): void {
+  async #settle(admitted: readonly Admitted[], results: readonly AppendResult[]): Promise<void> {
     const rows: OutboxRow[] = [];
     const answers: SentMessage[][] = [];
     let i = 0;
@@ -165,7 +166,10 @@ export class NamespaceAppendQueue {
     const from = results[0]!.index;
     const contiguous = results.every((r, k) => r.index === from + k);
     try {
-      this.deps.record(rows, contiguous ? { namespace: this.namespace, from, to: from + results.length } : undefined);
+      await this.deps.record(
+        rows,
+        contiguous ? { namespace: this.namespace, from, to: from + results.length } : undefined,
+      );
     } catch (e) {
       // The messages are in the log (the truth); the recovery scan records them on its next pass.
       this.deps.onRecordFailed?.(e);

@@ -15,7 +15,7 @@ import { MAX_INBOX_BATCH } from '../messaging-wire.js';
 import { inboxError, messageOutcome } from './delivery-outcome.js';
 import type { InboxAnswer, InboxTransport } from './inbox-transport.js';
 import { streamKey, type OutboxRow, type RowUpdate, type StreamRef } from './outbox-row.js';
-import type { DeliveryLane, OutboxStore } from './outbox-store.js';
+import type { DeliveryLane, OutboxStorage } from './outbox-storage.js';
 import { retryDelayMs, type BackoffOptions } from './retry-backoff.js';
 import { doneInLane, rowAfterAnswer, rowAfterFailure, type RetrySchedule } from './row-updates.js';
 
@@ -38,10 +38,10 @@ export const MAX_REQUESTS_PER_STREAM = 4;
 const LANES: readonly DeliveryLane[] = ['deliver', 'receipt'];
 
 export interface DeliveryWorkerOptions {
-  store: OutboxStore;
+  storage: OutboxStorage;
   engine: Pick<LogEngine, 'getNamespace' | 'getEntry' | 'inclusionProof'>;
   sealing: Sealing;
-  checkpointNote(origin: string, cp: PublishedCheckpoint): string;
+  checkpointNote(origin: string, cp: PublishedCheckpoint): string | Promise<string>;
   transport: InboxTransport;
   now(): number;
   random(): number;
@@ -121,7 +121,7 @@ export class DeliveryWorker {
 
   async #pass(): Promise<void> {
     if (this.#stopping) return;
-    const { store, logger } = this.#o;
+    const { storage, logger } = this.#o;
     try {
       await this.#o.beforePass?.();
     } catch (e) {
@@ -130,13 +130,13 @@ export class DeliveryWorker {
     if (this.#stopping) return;
     try {
       const now = this.#o.now();
-      for (const ns of store.queuedNamespaces()) {
+      for (const ns of await storage.queuedNamespaces()) {
         const sealed = await this.#sealed(ns);
-        if (sealed) store.markSealed(ns, sealed.checkpoint.size, now);
+        if (sealed) await storage.markSealed(ns, sealed.checkpoint.size, now);
       }
       const max = this.#o.maxStreamsInFlight ?? MAX_STREAMS_IN_FLIGHT;
       for (const lane of LANES) {
-        for (const head of store.heads(lane)) {
+        for (const head of await storage.heads(lane)) {
           if (this.#inFlight.size >= max) return;
           if (head.nextAttemptMs > now) continue;
           const key = `${lane}\n${streamKey(head)}`;
@@ -205,12 +205,12 @@ export class DeliveryWorker {
     stream: StreamRef,
     afterSeq: number,
   ): Promise<{ travelling: Travelling[]; afterSeq: number } | undefined> {
-    const { store } = this.#o;
-    const rows = store.streamRows(lane, stream, MAX_INBOX_BATCH, afterSeq);
+    const { storage } = this.#o;
+    const rows = await storage.streamRows(lane, stream, MAX_INBOX_BATCH, afterSeq);
     const sealed = rows.length > 0 ? await this.#sealed(stream.namespace) : undefined;
     if (!sealed) return undefined;
     const { travelling, broken, lastSeq } = await this.#travelling(sealed.ns, sealed.checkpoint, rows);
-    store.update(broken);
+    if (broken.length > 0) await storage.update(broken);
     if (travelling.length === 0) return undefined;
     return { travelling, afterSeq: lastSeq };
   }
@@ -222,7 +222,9 @@ export class DeliveryWorker {
       travelling.map((t) => t.message),
     );
     const updates = this.#updates(lane, stream, travelling, answer);
-    this.#o.store.update(updates);
+    // Awaited before the request counts as done: the stream's run (and the next pass's look at
+    // its head) must see what the answer changed.
+    await this.#o.storage.update(updates);
     return updates.every((u) => doneInLane(u, lane));
   }
 
@@ -270,7 +272,7 @@ export class DeliveryWorker {
     const build = receiptBuilder({
       namespace: ns.id,
       origin: ns.origin,
-      checkpointNote: this.#o.checkpointNote(ns.origin, cp),
+      checkpointNote: await this.#o.checkpointNote(ns.origin, cp),
     });
     const maxBytes = this.#o.maxBatchBytes ?? MAX_DELIVERY_BATCH_BYTES;
     const travelling: Travelling[] = [];

@@ -1,4 +1,3 @@
-import { join } from 'node:path';
 import {
   RemembrancerError,
   buildReceipt,
@@ -18,11 +17,12 @@ import { DeliveryWorker, type OutboxLogger } from './delivery-worker.js';
 import { InboxTransport } from './inbox-transport.js';
 import { messageStatusView } from './message-status.js';
 import { sentRow, streamKey, type OutboxRow } from './outbox-row.js';
-import { OUTBOX_DB_FILE, OutboxStore, type ScannedRange } from './outbox-store.js';
+import type { OutboxStorage, ScannedRange } from './outbox-storage.js';
 import { DEFAULT_BACKOFF, type BackoffOptions } from './retry-backoff.js';
 import { MAX_SEND_BATCH, draftMessage } from './send-request.js';
 import { scanSentMessages } from './sent-message-scan.js';
 import { StreamSeqs } from './stream-seqs.js';
+import { KeyedQueue } from '../inbox/keyed-queue.js';
 
 /** How often the delivery worker looks for work, ms (a sealed message waits at most this before it travels). */
 export const DEFAULT_OUTBOX_TICK_MS = 100;
@@ -33,8 +33,8 @@ export const SCAN_ENTRIES_PER_PASS = 8192;
 const MESSAGE_ID = /^[0-9a-f]{64}$/;
 
 export interface OutboxOptions {
-  /** The node's data directory: the outbox keeps `outbox.sqlite` there. */
-  dataDir: string;
+  /** The outbox's rows (openOutboxStorage); the outbox owns it: closed with it, or when open() fails. */
+  storage: OutboxStorage;
   /** This node's name: the source node of every message, and targets on it are local. */
   self: string;
   engine: LogEngine;
@@ -43,7 +43,7 @@ export interface OutboxOptions {
   /** Which checkpoint of a source namespace is sealed: messages travel under it. */
   sealing: Sealing;
   /** The note a checkpoint travels with: the log-signed note plus every cosignature held. */
-  checkpointNote(origin: string, cp: PublishedCheckpoint): string;
+  checkpointNote(origin: string, cp: PublishedCheckpoint): string | Promise<string>;
   /** Where other nodes are and their log keys (absent: only targets on this node). */
   registry?: Pick<FederationRegistry, 'peer'>;
   /** This node's auth key for peer-signed requests (absent: only targets on this node). */
@@ -64,13 +64,13 @@ export interface OutboxOptions {
 /**
  * The sending side of cross-namespace messages (issue 12, items 2, 4, 5 and 7). A send appends
  * the messages to the source namespace's log (the truth of what was sent) through a per-namespace
- * queue that numbers each stream without gaps; the rows in `outbox.sqlite` follow the log and are
+ * queue that numbers each stream without gaps; the rows in its storage follow the log and are
  * rebuilt from it at open, so a crash between an append and its rows loses nothing and reuses no
  * seq. The delivery worker carries each message, once a sealed checkpoint covers it, with its
  * proof to the target's inbox, and keeps the target's proof of delivery.
  */
 export class Outbox implements OutboxService, ReplyLinker {
-  readonly store: OutboxStore;
+  readonly storage: OutboxStorage;
   readonly #o: OutboxOptions;
   readonly #now: () => number;
   readonly #seqs = new StreamSeqs();
@@ -78,17 +78,24 @@ export class Outbox implements OutboxService, ReplyLinker {
   /** Per namespace: every log entry below this index has been scanned (mirrors outbox_scan). */
   readonly #scanned = new Map<string, number>();
   readonly #worker: DeliveryWorker;
+  /**
+   * Recordings (rows and scan marks) one at a time, in call order: the in-memory marks follow the
+   * stored ones only if each recording's store write and memory update happen before the next's,
+   * which synchronous store calls gave for free and awaited ones do not.
+   */
+  readonly #recording = new KeyedQueue();
   #localInbox: InboxReceiver | undefined;
   #closed = false;
 
-  /** Opens `<dataDir>/outbox.sqlite` and records what the logs hold beyond its last scan. */
+  /** Opens the outbox over its storage and records what the logs hold beyond its last scan. */
   static async open(options: OutboxOptions): Promise<Outbox> {
     const outbox = new Outbox(options);
     try {
+      for (const s of await options.storage.streamSeqs()) outbox.#seqs.observe(streamKey(s), s.seq);
       // Everything appended since the last scan, rows or not: the crash window is closed here.
       while ((await outbox.#scanStep(Number.MAX_SAFE_INTEGER)) > 0);
     } catch (e) {
-      outbox.store.close();
+      await options.storage.close();
       throw e;
     }
     return outbox;
@@ -97,13 +104,7 @@ export class Outbox implements OutboxService, ReplyLinker {
   private constructor(options: OutboxOptions) {
     this.#o = options;
     this.#now = options.now ?? Date.now;
-    this.store = new OutboxStore(join(options.dataDir, OUTBOX_DB_FILE));
-    try {
-      for (const s of this.store.streamSeqs()) this.#seqs.observe(streamKey(s), s.seq);
-    } catch (e) {
-      this.store.close();
-      throw e;
-    }
+    this.storage = options.storage;
     const transport = new InboxTransport({
       self: options.self,
       engine: options.engine,
@@ -113,7 +114,7 @@ export class Outbox implements OutboxService, ReplyLinker {
       timeoutMs: options.requestTimeoutMs ?? DEFAULT_DELIVERY_TIMEOUT_MS,
     });
     this.#worker = new DeliveryWorker({
-      store: this.store,
+      storage: this.storage,
       engine: options.engine,
       sealing: options.sealing,
       checkpointNote: (origin, cp) => options.checkpointNote(origin, cp),
@@ -152,7 +153,7 @@ export class Outbox implements OutboxService, ReplyLinker {
     if (this.#closed) return;
     this.#closed = true;
     await Promise.all([...this.#queues.values()].map((q) => q.idle()));
-    this.store.close();
+    await this.storage.close();
   }
 
   async send(namespace: string, requests: readonly unknown[]): Promise<SentMessage[]> {
@@ -203,18 +204,18 @@ export class Outbox implements OutboxService, ReplyLinker {
   async status(namespace: string, id: string): Promise<MessageStatusView | undefined> {
     if (!MESSAGE_ID.test(id))
       throw new RemembrancerError('INVALID_ARGUMENT', 'a message id is 64 lowercase hex digits');
-    const row = this.store.row(id);
+    const row = await this.storage.row(id);
     if (!row || row.namespace !== namespace) return undefined;
     const sentProof = row.state === 'queued' ? undefined : await this.#sentProof(row);
     return messageStatusView(row, this.#o.self, this.#now(), {
       ...(sentProof === undefined ? {} : { sentProof }),
-      replies: this.store.replies(id),
+      replies: await this.storage.replies(id),
     });
   }
 
-  linkReply(namespace: string, queryId: string, from: MessageEndpoint, replyId: string): boolean {
+  async linkReply(namespace: string, queryId: string, from: MessageEndpoint, replyId: string): Promise<boolean> {
     if (!MESSAGE_ID.test(queryId) || !MESSAGE_ID.test(replyId)) return false;
-    const row = this.store.row(queryId);
+    const row = await this.storage.row(queryId);
     if (
       !row ||
       row.namespace !== namespace ||
@@ -223,7 +224,7 @@ export class Outbox implements OutboxService, ReplyLinker {
       row.target.namespace !== from.namespace
     )
       return false;
-    this.store.addReply(queryId, replyId);
+    await this.storage.addReply(queryId, replyId);
     return true;
   }
 
@@ -250,7 +251,7 @@ export class Outbox implements OutboxService, ReplyLinker {
         index: row.index,
         entry: JSON.parse(utf8Decode(data)) as unknown,
         proof: await engine.inclusionProof(ns.id, row.index, sealed.checkpoint.size),
-        checkpointNote: this.#o.checkpointNote(ns.origin, sealed.checkpoint),
+        checkpointNote: await this.#o.checkpointNote(ns.origin, sealed.checkpoint),
       }).tlog_proof;
     } catch (e) {
       this.#o.logger?.warn(
@@ -261,15 +262,16 @@ export class Outbox implements OutboxService, ReplyLinker {
     }
   }
 
-  /** Records rows and moves scan marks (store and memory together). */
-  #record(rows: OutboxRow[], ranges: readonly ScannedRange[]): OutboxRow[] {
-    const added = this.store.recordSent(rows, ranges);
-    for (const r of ranges) {
-      if ((this.#scanned.get(r.namespace) ?? this.store.scanMark(r.namespace)) >= r.from) {
-        this.#scanned.set(r.namespace, Math.max(this.#scanned.get(r.namespace) ?? 0, r.to));
+  /** Records rows and moves scan marks (store and memory together, one recording at a time). */
+  #record(rows: OutboxRow[], ranges: readonly ScannedRange[]): Promise<OutboxRow[]> {
+    return this.#recording.run('', async () => {
+      const added = await this.storage.recordSent(rows, ranges);
+      for (const r of ranges) {
+        const mark = this.#scanned.get(r.namespace) ?? (await this.storage.scanMark(r.namespace));
+        if (mark >= r.from) this.#scanned.set(r.namespace, Math.max(this.#scanned.get(r.namespace) ?? 0, r.to));
       }
-    }
-    return added;
+      return added;
+    });
   }
 
   /**
@@ -288,7 +290,9 @@ export class Outbox implements OutboxService, ReplyLinker {
       if (ns.id.startsWith('sys:')) continue;
       let from = this.#scanned.get(ns.id);
       if (from === undefined) {
-        from = this.store.scanMark(ns.id);
+        const stored = await this.storage.scanMark(ns.id);
+        // A send's recording may have set it meanwhile: that one is the newer.
+        from = this.#scanned.get(ns.id) ?? stored;
         this.#scanned.set(ns.id, from);
       }
       const to = Math.min(engine.sequencedSize(ns.id), from + (budget - read));
@@ -301,9 +305,9 @@ export class Outbox implements OutboxService, ReplyLinker {
       read += to - from;
     }
     if (ranges.length === 0) return 0;
-    const added = new Set(this.#record(rows, ranges).map((r) => r.id));
+    const added = new Set((await this.#record(rows, ranges)).map((r) => r.id));
     for (const r of rows) {
-      if (added.has(r.id) || this.store.row(r.id)) continue;
+      if (added.has(r.id) || (await this.storage.row(r.id))) continue;
       // Another entry already holds this seq: an entry not made by this outbox (see scanSentMessages).
       this.#o.logger?.warn(
         { namespace: r.namespace, index: r.index, seq: r.seq, target: r.target, id: r.id },

@@ -1,4 +1,4 @@
-import type { DeliveryLane } from './outbox-store.js';
+import type { DeliveryLane } from './outbox-storage.js';
 import type { MessageOutcome, RequestFailure } from './delivery-outcome.js';
 import type { OutboxRow, RowUpdate } from './outbox-row.js';
 

@@ -37,14 +37,14 @@ function dying(engine: LogEngine, steps: Step[]): { engine: LogEngine; calls: Pr
 /** Starts a delivery through an inbox whose engine dies as `steps` say, and "kills" it there. */
 async function crashDuring(messages: Sent[], steps: Step[]): Promise<void> {
   const { engine, calls } = dying(node.engine, steps);
-  const doomed = await Inbox.open(node.inboxOptions({ engine }));
+  const doomed = await Inbox.open(node.inboxOptions(await node.inboxStorage(), { engine }));
   void doomed.receive(
     DST,
     messages.map((m) => m.message),
     PUBLIC,
   );
   await calls;
-  doomed.close();
+  await doomed.close();
 }
 
 async function deliveriesOf(id: string) {
@@ -87,7 +87,7 @@ test('appended but not marked: the next open finds the delivery record and nothi
   const [m3] = await src.send([{ seq: 3 }]);
   assert.equal((await inbox.receive(DST, [m3!.message], PUBLIC))[0]!.status, 'accepted');
   // A clean reopen has nothing left to resolve.
-  inbox.close();
+  await inbox.close();
   assert.deepEqual((await node.openInbox()).reconciled, { applied: 0, held: 0, recorded: 0 });
 });
 
@@ -108,7 +108,7 @@ test('a message held behind an interrupted one is applied in order by the retry'
   const sent = await src.send([{ seq: 1 }, { seq: 2 }]);
   const inbox0 = await node.openInbox();
   assert.equal((await inbox0.receive(DST, [sent[1]!.message], PUBLIC))[0]!.status, 'held');
-  inbox0.close();
+  await inbox0.close();
   await crashDuring([sent[0]!], ['hang']);
   const inbox = await node.openInbox();
   const [r] = await inbox.receive(DST, [sent[0]!.message], PUBLIC);

@@ -25,10 +25,14 @@ import { inboxArea } from '../../../src/http/routes/inbox-routes.js';
 import { installScopes } from '../../../src/http/scopes.js';
 import { NodeMetrics } from '../../../src/metrics/node-metrics.js';
 import { FederationRegistry } from '../../../src/federation/federation-registry.js';
-import { FederationStore } from '../../../src/federation/federation-store.js';
+import { SqliteFederationStorage } from '../../../src/federation/sqlite-federation-storage.js';
 import { openLogEngine, type ObservableLogEngine } from '../../../src/log/index.js';
 import type { LogEngine, PublishedCheckpoint } from '../../../src/log/log-engine.js';
 import { Inbox, type InboxOptions } from '../../../src/messaging/inbox/inbox.js';
+import { INBOX_DB_FILE } from '../../../src/messaging/inbox/inbox-store.js';
+import type { InboxStorage } from '../../../src/messaging/inbox/inbox-storage.js';
+import { PgInboxStorage } from '../../../src/messaging/inbox/pg-inbox-storage.js';
+import { SqliteInboxStorage } from '../../../src/messaging/inbox/sqlite-inbox-storage.js';
 import { openNamespaceServices, type NamespaceServices } from '../../../src/namespaces/namespace-services.js';
 import { genesisOf, makePeer, type TestPeer } from '../../federation/federation-fixture.js';
 
@@ -56,20 +60,25 @@ export function tempRoot(prefix = 'remembrancer-inbox-'): { make(): string; clea
   };
 }
 
+export interface TargetNodeOptions {
+  federation?: boolean;
+  checkpointIntervalMs?: number;
+  /** A PostgreSQL database for the inbox's state (a URL); else inbox.sqlite in the node's directory. */
+  inboxDb?: string;
+}
+
 /** The node that receives: alpha, in a federation of alpha, beta, gamma and delta. */
 export class TargetNode {
   readonly identity: NodeIdentity;
   readonly engine: ObservableLogEngine;
   readonly namespaces: NamespaceServices;
-  readonly fedStore: FederationStore;
+  readonly fedStore: SqliteFederationStorage;
   readonly registry: FederationRegistry;
   readonly clock: TestClock = { ms: Date.now() };
+  readonly #inboxDb: string | undefined;
   inbox!: Inbox;
 
-  static async open(
-    dir: string,
-    options: { federation?: boolean; checkpointIntervalMs?: number } = {},
-  ): Promise<TargetNode> {
+  static async open(dir: string, options: TargetNodeOptions = {}): Promise<TargetNode> {
     initNode(dir, ALPHA.id);
     const identity = loadNode(dir);
     const engine = await openLogEngine({
@@ -86,7 +95,10 @@ export class TargetNode {
       operators: identity.governance,
       localOperator: { id: identity.operatorId, seed: identity.operatorSeed },
     });
-    return new TargetNode(dir, identity, engine, namespaces, options);
+    const fedStore = SqliteFederationStorage.open(join(dir, 'federation.sqlite'));
+    const registry = await FederationRegistry.open(fedStore);
+    if (options.federation !== false) await registry.offer(genesisOf([ALPHA, BETA, GAMMA, DELTA]));
+    return new TargetNode(dir, identity, engine, namespaces, fedStore, registry, options.inboxDb);
   }
 
   private constructor(
@@ -94,19 +106,29 @@ export class TargetNode {
     identity: NodeIdentity,
     engine: ObservableLogEngine,
     namespaces: NamespaceServices,
-    options: { federation?: boolean },
+    fedStore: SqliteFederationStorage,
+    registry: FederationRegistry,
+    inboxDb: string | undefined,
   ) {
     this.identity = identity;
     this.engine = engine;
     this.namespaces = namespaces;
-    this.fedStore = new FederationStore(join(dir, 'federation.sqlite'));
-    this.registry = new FederationRegistry(this.fedStore);
-    if (options.federation !== false) this.registry.offer(genesisOf([ALPHA, BETA, GAMMA, DELTA]));
+    this.fedStore = fedStore;
+    this.registry = registry;
+    this.#inboxDb = inboxDb;
   }
 
-  /** Inbox options over this node; `engine` may be a wrapper of the real one (crash tests). */
-  inboxOptions(extra: Partial<InboxOptions> = {}): InboxOptions {
+  /** The inbox's state, opened anew (each inbox closes its own): the node's SQLite file or its PostgreSQL database. */
+  async inboxStorage(): Promise<InboxStorage> {
+    return this.#inboxDb === undefined
+      ? SqliteInboxStorage.open(join(this.dir, INBOX_DB_FILE))
+      : PgInboxStorage.open({ db: this.#inboxDb });
+  }
+
+  /** Inbox options over this node and `storage`; `engine` may be a wrapper of the real one (crash tests). */
+  inboxOptions(storage: InboxStorage, extra: Partial<InboxOptions> = {}): InboxOptions {
     return {
+      storage,
       engine: this.engine,
       nodeName: ALPHA.id,
       directory: this.namespaces.directory,
@@ -114,7 +136,6 @@ export class TargetNode {
       auth: this.namespaces.auth,
       registry: this.registry,
       checkpointNote: (_origin, cp) => cp.note,
-      dataDir: this.dir,
       now: () => this.clock.ms,
       receiptWaitMs: 5_000,
       // Held answers at once, unless a test looks at the wait.
@@ -124,7 +145,7 @@ export class TargetNode {
   }
 
   async openInbox(extra: Partial<InboxOptions> = {}): Promise<Inbox> {
-    this.inbox = await Inbox.open(this.inboxOptions(extra));
+    this.inbox = await Inbox.open(this.inboxOptions(await this.inboxStorage(), extra));
     return this.inbox;
   }
 
@@ -145,10 +166,10 @@ export class TargetNode {
   }
 
   async close(): Promise<void> {
-    this.inbox?.close();
-    this.namespaces.close();
+    await this.inbox?.close();
+    await this.namespaces.close();
     await this.engine.close();
-    this.fedStore.close();
+    await this.fedStore.close();
   }
 }
 
@@ -268,7 +289,7 @@ export function acceptFrom(...sources: string[]): object {
  * peer), strict JSON bodies and error answers. close() closes the app and its evidence ledger.
  */
 export async function inboxApp(node: TargetNode): Promise<{ app: FastifyInstance; close(): Promise<void> }> {
-  const ledger = new EvidenceLedger({
+  const ledger = await EvidenceLedger.open({
     store: node.fedStore,
     registry: node.registry,
     self: ALPHA.id,

@@ -67,7 +67,7 @@ test('an answer to a query this namespace sent is taken from that source whateve
   const asked = 'a'.repeat(64);
   const links: Array<[string, string, MessageEndpoint, string]> = [];
   const linker: ReplyLinker = {
-    linkReply(namespace, queryId, from, replyId) {
+    async linkReply(namespace, queryId, from, replyId) {
       links.push([namespace, queryId, from, replyId]);
       return queryId === asked && from.node === BETA.id && from.namespace === 'app:svc';
     },

@@ -32,26 +32,26 @@ test('kill -9 of a sending node loses no message and reuses no seq', { timeout: 
     try {
       // Every acknowledged message has its row, as acknowledged.
       for (const [id, want] of acked) {
-        const row = node.outbox.store.row(id);
+        const row = await node.outbox.storage.row(id);
         assert.ok(row, `round ${round}: message ${id} acknowledged but not in the outbox`);
         assert.deepEqual({ index: row.index, seq: row.seq }, want);
       }
       // Every message in the log has its row, and each stream is 1..n in log order.
       const seqs = new Map<string, number[]>();
       const size = node.engine.sequencedSize('dao:a');
-      (await node.engine.getEntries('dao:a', 0, size)).forEach((bytes, index) => {
+      for (const [index, bytes] of (await node.engine.getEntries('dao:a', 0, size)).entries()) {
         const m = parseMessage(JSON.parse(utf8Decode(bytes)));
         const stream = seqs.get(m.target.namespace) ?? [];
         stream.push(m.seq);
         seqs.set(m.target.namespace, stream);
-        const row = node.outbox.store.row(messageId(m));
+        const row = await node.outbox.storage.row(messageId(m));
         assert.deepEqual(
           row && { index: row.index, seq: row.seq },
           { index, seq: m.seq },
           `round ${round}: entry ${index}`,
         );
-      });
-      assert.equal(node.outbox.store.scanMark('dao:a'), size);
+      }
+      assert.equal(await node.outbox.storage.scanMark('dao:a'), size);
       for (const [target, list] of seqs) {
         assert.deepEqual(
           list,

@@ -6,6 +6,7 @@ import { openLogEngine, type ObservableLogEngine, type OpenLogEngineOptions } fr
 import { openNamespaceServices, type NamespaceServices } from '../../../src/namespaces/namespace-services.js';
 import { LogSignatureSealing } from '../../../src/namespaces/sealing-without-witnesses.js';
 import { Outbox, type OutboxOptions } from '../../../src/messaging/outbox/outbox.js';
+import { openOutboxStorage } from '../../../src/messaging/outbox/open-outbox-storage.js';
 
 export const NODE = 'alpha.vaultmesh.test';
 
@@ -70,7 +71,7 @@ export async function openOutboxNode(dir: string, options: OpenOutboxNodeOptions
     localOperator: { id: identity.operatorId, seed: identity.operatorSeed },
   });
   const outbox = await Outbox.open({
-    dataDir: dir,
+    storage: options.outbox?.storage ?? (await openOutboxStorage({ kind: 'sqlite', dataDir: dir })),
     self: identity.config.name,
     engine,
     admission: namespaces.admission,
@@ -89,7 +90,7 @@ export async function openOutboxNode(dir: string, options: OpenOutboxNodeOptions
     async close() {
       await outbox.stop();
       await outbox.close();
-      namespaces.close();
+      await namespaces.close();
       await engine.close();
     },
   };

@@ -5,7 +5,8 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { NoteSigner, peerAuthKeyName, verifyReceipt } from '@vaultmesh/core';
 import { loadNode, type NodeIdentity } from '../../../src/config/node-config.js';
 import { FederationRegistry } from '../../../src/federation/federation-registry.js';
-import { FederationStore } from '../../../src/federation/federation-store.js';
+import { SqliteFederationStorage } from '../../../src/federation/sqlite-federation-storage.js';
+import { openInboxStorage } from '../../../src/messaging/inbox/open-inbox-storage.js';
 import { localPeerEntry } from '../../../src/federation/local-peer.js';
 import { peerCredentials } from '../../../src/federation/peer-client.js';
 import { installErrorHandling } from '../../../src/http/error-handler.js';
@@ -49,7 +50,7 @@ class Receiver {
   identity!: NodeIdentity;
   engine!: ObservableLogEngine;
   namespaces!: NamespaceServices;
-  store!: FederationStore;
+  store!: SqliteFederationStorage;
   registry!: FederationRegistry;
   inbox!: Inbox;
   app!: FastifyInstance;
@@ -74,8 +75,8 @@ class Receiver {
       operators: this.identity.governance,
       localOperator: { id: this.identity.operatorId, seed: this.identity.operatorSeed },
     });
-    this.store = new FederationStore(join(dir, 'federation.sqlite'));
-    this.registry = new FederationRegistry(this.store);
+    this.store = SqliteFederationStorage.open(join(dir, 'federation.sqlite'));
+    this.registry = await FederationRegistry.open(this.store);
     this.inbox = await Inbox.open({
       engine: this.engine,
       nodeName: BETA,
@@ -84,7 +85,7 @@ class Receiver {
       auth: this.namespaces.auth,
       registry: this.registry,
       checkpointNote: (_origin, cp) => cp.note,
-      dataDir: dir,
+      storage: await openInboxStorage({ kind: 'sqlite', dataDir: dir }),
     });
     this.app = Fastify();
     useStrictJsonBodies(this.app);
@@ -107,17 +108,17 @@ class Receiver {
 
   async close(): Promise<void> {
     await this.app.close();
-    this.inbox.close();
-    this.namespaces.close();
+    await this.inbox.close();
+    await this.namespaces.close();
     await this.engine.close();
-    this.store.close();
+    await this.store.close();
   }
 }
 
 describe('delivery to another node over peer-signed requests', () => {
   const nodes = tempNodes('remembrancer-outbox-peer-');
   let sender: OutboxNode;
-  let senderStore: FederationStore;
+  let senderStore: SqliteFederationStorage;
   let receiver: Receiver;
 
   before(async () => {
@@ -132,10 +133,10 @@ describe('delivery to another node over peer-signed requests', () => {
       memberOf(receiver.identity, receiver.url),
       makePeer(GAMMA, `http://127.0.0.1:${closedPort}`),
     ]);
-    receiver.registry.offer(genesis);
-    senderStore = new FederationStore(join(alphaDir, 'federation.sqlite'));
-    const registry = new FederationRegistry(senderStore);
-    registry.offer(genesis);
+    await receiver.registry.offer(genesis);
+    senderStore = SqliteFederationStorage.open(join(alphaDir, 'federation.sqlite'));
+    const registry = await FederationRegistry.open(senderStore);
+    await registry.offer(genesis);
     sender = await openOutboxNode(alphaDir, {
       startMs: Date.now(),
       outbox: {
@@ -156,7 +157,7 @@ describe('delivery to another node over peer-signed requests', () => {
   });
   after(async () => {
     await sender?.close();
-    senderStore?.close();
+    await senderStore?.close();
     await receiver?.close();
     nodes.cleanup();
   });

@@ -35,12 +35,14 @@ function onOutboxDb(dir: string, fn: (db: Database.Database) => void): void {
   }
 }
 
-function rowsOf(node: OutboxNode, sent: readonly SentMessage[]) {
-  return sent.map((s) => {
-    const row = node.outbox.store.row(s.id);
+async function rowsOf(node: OutboxNode, sent: readonly SentMessage[]) {
+  const rows = [];
+  for (const s of sent) {
+    const row = await node.outbox.storage.row(s.id);
     assert.ok(row, `a row for message ${s.id}`);
-    return { id: row.id, index: row.index, seq: row.seq, state: row.state };
-  });
+    rows.push({ id: row.id, index: row.index, seq: row.seq, state: row.state });
+  }
+  return rows;
 }
 
 describe('the outbox is rebuilt from the source logs', () => {
@@ -71,10 +73,10 @@ describe('the outbox is rebuilt from the source logs', () => {
     node = await openOutboxNode(dir);
     try {
       assert.deepEqual(
-        rowsOf(node, sent),
+        await rowsOf(node, sent),
         sent.map((s) => ({ id: s.id, index: s.index, seq: s.seq, state: 'queued' })),
       );
-      assert.equal(node.outbox.store.scanMark(A), node.engine.sequencedSize(A));
+      assert.equal(await node.outbox.storage.scanMark(A), node.engine.sequencedSize(A));
       const next = await node.outbox.send(A, [sendRequest(B), sendRequest(C)]);
       assert.deepEqual(
         next.map((s) => s.seq),
@@ -91,7 +93,7 @@ describe('the outbox is rebuilt from the source logs', () => {
     node = await openOutboxNode(dir);
     try {
       assert.deepEqual(
-        rowsOf(node, sent),
+        await rowsOf(node, sent),
         sent.map((s) => ({ id: s.id, index: s.index, seq: s.seq, state: 'queued' })),
       );
       const [next] = await node.outbox.send(A, [sendRequest(C)]);
@@ -119,7 +121,7 @@ describe('the outbox is rebuilt from the source logs', () => {
       });
       const [at] = await node.engine.append(A, [messageEntryBytes(forged)]);
       await node.outbox.deliverNow();
-      assert.equal(node.outbox.store.scanMark(A), node.engine.sequencedSize(A));
+      assert.equal(await node.outbox.storage.scanMark(A), node.engine.sequencedSize(A));
       assert.ok(
         warned.some((w) => /reuses a seq/.test(w.msg) && (w.obj as { index: number }).index === at!.index),
         JSON.stringify(warned),

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { isRemembrancerError, messageId, parseMessage, utf8Decode, type NamespaceMessage } from '@vaultmesh/core';
 import { FederationRegistry } from '../../../src/federation/federation-registry.js';
-import { FederationStore } from '../../../src/federation/federation-store.js';
+import { SqliteFederationStorage } from '../../../src/federation/sqlite-federation-storage.js';
 import { tokenSha256 } from '../../../src/namespaces/writer-authorization.js';
 import { genesisOf, makePeer } from '../../federation/federation-fixture.js';
 import { NODE, createNamespace, openOutboxNode, sendRequest, tempNodes, type OutboxNode } from './outbox-fixture.js';
@@ -29,13 +29,13 @@ async function refusedWith(p: Promise<unknown>, code: string, pointer?: string):
 describe('sending appends messages to the source log, numbered per stream', () => {
   const nodes = tempNodes();
   let node: OutboxNode;
-  let fedStore: FederationStore;
+  let fedStore: SqliteFederationStorage;
 
   before(async () => {
     const dir = nodes.make();
-    fedStore = new FederationStore(join(dir, 'federation.sqlite'));
-    const registry = new FederationRegistry(fedStore);
-    registry.offer(genesisOf([makePeer(NODE), makePeer(REMOTE)]));
+    fedStore = SqliteFederationStorage.open(join(dir, 'federation.sqlite'));
+    const registry = await FederationRegistry.open(fedStore);
+    await registry.offer(genesisOf([makePeer(NODE), makePeer(REMOTE)]));
     node = await openOutboxNode(dir, { outbox: { registry } });
     for (const ns of [A, 'dao:b', 'dao:c']) await createNamespace(node, ns);
     await createNamespace(node, 'dao:strict', { schema_policy: { allow: ['settlement@1.0.0'] } });
@@ -44,7 +44,7 @@ describe('sending appends messages to the source log, numbered per stream', () =
   });
   after(async () => {
     await node.close();
-    fedStore.close();
+    await fedStore.close();
     nodes.cleanup();
   });
 
