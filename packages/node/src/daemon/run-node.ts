@@ -34,9 +34,9 @@ import { sampleAnchoringMetrics } from '../anchoring/anchoring-metrics.js';
 import { checkCadenceConfirmations } from '../anchoring/chain/cadence-confirmations.js';
 import { Outbox } from '../messaging/outbox/index.js';
 import { Inbox } from '../messaging/inbox/index.js';
-import { INBOX_DB_FILE } from '../messaging/inbox/inbox-store.js';
-import { OutboxStreamCounts } from '../messaging/outbox/stream-counts.js';
-import { InboxStreamCounts } from '../messaging/inbox/stream-counts.js';
+import { openInboxStorage } from '../messaging/inbox/open-inbox-storage.js';
+import { openOutboxStorage } from '../messaging/outbox/open-outbox-storage.js';
+import { openInboxStreamCounts, openOutboxStreamCounts } from '../messaging/open-stream-counts.js';
 import { NodeSeries } from '../metrics/node-series.js';
 
 export interface RunningNode {
@@ -291,9 +291,9 @@ async function startNode(
   // exists first, as the inbox asks it which answers are replies to this node's own queries.
   const outbox = await life.open(
     'outbox',
-    () =>
+    async () =>
       Outbox.open({
-        dataDir: options.dataDir,
+        storage: await openOutboxStorage(target),
         self: config.name,
         engine,
         admission: namespaces.admission,
@@ -307,7 +307,7 @@ async function startNode(
   );
   const inbox = await life.open(
     'inbox',
-    () =>
+    async () =>
       Inbox.open({
         engine,
         nodeName: config.name,
@@ -322,22 +322,22 @@ async function startNode(
           const admitted = namespaces.admission.admitNodeBuilt(ns, entries);
           return () => admitted.release();
         },
-        dataDir: options.dataDir,
+        storage: await openInboxStorage(target),
         metrics,
         ...(fedLogger ? { logger: fedLogger } : {}),
       }),
     (i) => i.close(),
   );
   outbox.attachLocalInbox(inbox);
-  // The explorer's Messages page: read-only connections of their own, counting streams by state.
+  // The explorer's Messages page: counting streams by state where the outbox and inbox keep them.
   const outboxStreams = await life.open(
     'outbox stream counts',
-    () => new OutboxStreamCounts(outbox.store.path),
+    () => openOutboxStreamCounts(target),
     (c) => c.close(),
   );
   const inboxStreams = await life.open(
     'inbox stream counts',
-    () => new InboxStreamCounts(join(options.dataDir, INBOX_DB_FILE)),
+    () => openInboxStreamCounts(target),
     (c) => c.close(),
   );
   // The explorer's live chart: the last hour, sampled from timers (started with the other timers below).
