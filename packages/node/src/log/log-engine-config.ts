@@ -6,6 +6,7 @@ import {
   DEFAULT_CHECKPOINT_INTERVAL_MS,
   DEFAULT_CHECKPOINT_RETENTION,
   DEFAULT_LEAF_INDEX,
+  DEFAULT_INTEGRATION_WAIT_MS,
   DEFAULT_QUEUE_MAX_BYTES,
   DEFAULT_QUEUE_MAX_ENTRIES,
   DEFAULT_TILE_CACHE_TILES,
@@ -48,6 +49,11 @@ export interface LogEngineConfig {
   tileMirrorSyncMs?: number;
   /** Keep the leaf-hash index for search by leaf hash (DEFAULT_LEAF_INDEX); see findLeaf. */
   leafIndex?: boolean;
+  /**
+   * With several front ends (shared sequencing): how long an append waits for the lease holder
+   * to integrate its entries before it resolves anyway (they are durable at their indices), ms.
+   */
+  integrationWaitMs?: number;
   logger?: LogEngineLogger;
 }
 
@@ -67,6 +73,7 @@ export interface ResolvedLogEngineConfig {
   tileMirrorDir: string | undefined;
   tileMirrorSyncMs: number;
   leafIndex: boolean;
+  integrationWaitMs: number;
   logger: LogEngineLogger;
 }
 
@@ -121,6 +128,7 @@ export function resolveLogEngineConfig(config: LogEngineConfig): ResolvedLogEngi
     tileMirrorDir: config.tileMirrorDir || undefined,
     tileMirrorSyncMs: positiveInt('tileMirrorSyncMs', config.tileMirrorSyncMs, DEFAULT_TILE_MIRROR_SYNC_MS),
     leafIndex: config.leafIndex ?? DEFAULT_LEAF_INDEX,
+    integrationWaitMs: positiveInt('integrationWaitMs', config.integrationWaitMs, DEFAULT_INTEGRATION_WAIT_MS),
     logger: config.logger ?? silentLogger,
   };
   // Only a valid config loads the native hasher.

@@ -66,3 +66,9 @@ export const MIRROR_CATCH_UP_DELAY_MS = 5;
 // SQLite's own defaults (durability FULL, a 32 MiB page cache) belong to the storage layer below;
 // they are listed here so this file names every default the engine runs with.
 export { DEFAULT_SQLITE_CACHE_SIZE_KIB, DEFAULT_SQLITE_SYNCHRONOUS } from '../storage/sqlite/sqlite-log-storage.js';
+
+/**
+ * With several front ends: an append resolves once the lease holder has integrated it, or after
+ * this long (a failover takes about the lease length, 2 s by default), its entries durable either way.
+ */
+export const DEFAULT_INTEGRATION_WAIT_MS = 5_000;

@@ -112,6 +112,11 @@ export class NamespaceRegistry {
     return this.byKey.get(key)!;
   }
 
+  /** The state of a storage key, if installed (keys from another front end's notifications may not be yet). */
+  findByKey(key: NamespaceKey): NamespaceState | undefined {
+    return this.byKey.get(key);
+  }
+
   record(id: string): NamespaceRecord | undefined {
     const st = this.byId.get(id);
     return st === undefined ? undefined : copyRecord(st.record);

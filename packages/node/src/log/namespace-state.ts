@@ -15,6 +15,11 @@ export interface NamespaceState {
   latest: PublishedCheckpoint | undefined;
   /** Payload bytes of the committed entries (what the storage quota counts): loaded on open, advanced by each commit. */
   storedBytes: number;
+  /**
+   * With several front ends (shared sequencing): entries stored and given indices, of which
+   * `range` has integrated a prefix. Undefined when this process integrates what it stores.
+   */
+  sequenced?: number;
   /** Right-edge tables of recently proven-against sizes (they never change: the log is append-only). */
   edges: Map<number, EdgeFolds>;
 }

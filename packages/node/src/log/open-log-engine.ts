@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { RemembrancerError } from '@vaultmesh/core';
 import { SqliteLogStorage, type SqliteSynchronous } from '../storage/sqlite/sqlite-log-storage.js';
+import type { LogStorage } from '../storage/log-storage.js';
 import type { LogEngineConfig } from './log-engine-config.js';
 import { TiledLogEngine, type ObservableLogEngine } from './tiled-log-engine.js';
 
@@ -34,6 +35,19 @@ export async function openLogEngine(options: OpenLogEngineOptions): Promise<Obse
       ...options,
       tileMirrorDir: path === ':memory:' ? false : tileMirrorDir,
     });
+  } catch (error) {
+    await storage.close();
+    throw error;
+  }
+}
+
+/**
+ * The engine over storage opened elsewhere (a PostgreSQL database shared by a node's front ends:
+ * PgLogStorage). It closes the storage when it closes, or if it fails to open.
+ */
+export async function openLogEngineOn(storage: LogStorage, config: LogEngineConfig): Promise<ObservableLogEngine> {
+  try {
+    return await TiledLogEngine.open(storage, config);
   } catch (error) {
     await storage.close();
     throw error;

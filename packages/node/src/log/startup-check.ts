@@ -30,7 +30,12 @@ export interface StartupCheckContext {
  * to serve rather than sign checkpoints over a tree that may not match the entries
  * (STORAGE_FAILURE), and the engine does not open.
  */
-export async function adoptStoredNamespace(stored: StoredNamespace, ctx: StartupCheckContext): Promise<void> {
+export async function adoptStoredNamespace(
+  stored: StoredNamespace,
+  ctx: StartupCheckContext,
+  /** With several front ends: the entries sequenced, of which the tree integrates a prefix. */
+  sequenced?: number,
+): Promise<void> {
   const { storage, registry, tiles } = ctx;
   const fail = (why: string): never => {
     const msg = `log database is inconsistent for namespace ${stored.id}: ${why}; refusing to open (restore from a backup)`;
@@ -43,7 +48,8 @@ export async function adoptStoredNamespace(stored: StoredNamespace, ctx: Startup
   if (signer.vkey !== stored.logVkey) fail("stored log vkey is not derived from this node's log key (wrong key file?)");
   const tree = await storage.loadTreeState(stored.key);
   const count = await storage.entryCount(stored.key);
-  if (count !== tree.size) fail(`tree state covers ${tree.size} entries but ${count} are stored`);
+  if (sequenced === undefined ? count !== tree.size : count !== sequenced || sequenced < tree.size)
+    fail(`tree state covers ${tree.size} entries (${sequenced ?? tree.size} sequenced) but ${count} are stored`);
   let range: CompactRange;
   try {
     range = new CompactRange(tree.size, tree.compactRange);
@@ -52,10 +58,11 @@ export async function adoptStoredNamespace(stored: StoredNamespace, ctx: Startup
   }
   const bytes = await storage.entryBytes(stored.key);
   // Every entry holds at most MAX_ENTRY_BYTES: a total beyond that is damage, not data.
-  if (!Number.isSafeInteger(bytes) || bytes < 0 || bytes > tree.size * MAX_ENTRY_BYTES) {
+  if (!Number.isSafeInteger(bytes) || bytes < 0 || bytes > Math.max(tree.size, sequenced ?? 0) * MAX_ENTRY_BYTES) {
     fail(`stored entry byte total ${bytes} is impossible for ${tree.size} entries`);
   }
   const st = registry.install(stored, signer, range, bytes);
+  if (sequenced !== undefined) st.sequenced = sequenced;
   // Before any tile is read through it: the mirror must agree with this database.
   await ctx.mirror?.validate(st);
   const ids = rangeDecomposition(0, tree.size);

@@ -103,6 +103,14 @@ export class TileStore {
     /** Tiles kept in memory; a full tile takes 16 KiB. */
     private readonly capacity: number,
     private readonly mirror?: TileMirror,
+    /**
+     * Keep partial tiles read from storage (true: one writer, this process, whose commits install
+     * every tile they change). With several front ends (false) another process grows the right
+     * edge behind this one's back: a partial tile read now could be stale when cached, so only the
+     * tiles installed by committed() — exactly those of the tree state the engine adopted — and
+     * full tiles, which never change, are kept.
+     */
+    private readonly cachePartialLoads = true,
   ) {
     this.highCapacity = Math.max(1, capacity >>> 2);
     this.lowCapacity = Math.max(1, capacity - this.highCapacity);
@@ -141,7 +149,8 @@ export class TileStore {
       }
       const stored = await this.storage.readTile(miss.ns, miss.level, miss.index);
       loaded.set(miss.key, stored);
-      if (stored !== undefined) this.remember(miss.level, miss.key, stored);
+      if (stored !== undefined && (this.cachePartialLoads || stored.width === TILE_WIDTH))
+        this.remember(miss.level, miss.key, stored);
       try {
         return this.attempt(compute, loaded);
       } catch (error) {
@@ -330,6 +339,19 @@ export class TileStore {
     for (const w of writes) this.remember(w.level, tileKey(ns, w.level, w.index), { width: w.width, data: w.data });
   }
 
+  /**
+   * Forgets the partial tiles of a tree of `size` (its right edge, one tile per tile level): the
+   * tree grew elsewhere (another front end integrated), so they are no longer the stored ones.
+   */
+  forgetRightEdge(ns: NamespaceKey, size: number): void {
+    // Hashes at tree level 8L: floor(size / 256^L); the tile holding the last of them is partial
+    // unless they fill whole tiles.
+    for (let level = 0, count = size; count > 0; level++, count = Math.floor(count / TILE_WIDTH)) {
+      if (count % TILE_WIDTH !== 0)
+        (level === 0 ? this.low : this.high).delete(tileKey(ns, level, Math.floor(count / TILE_WIDTH)));
+    }
+  }
+
   stats(): TileCacheStats {
     return {
       tiles: this.low.size + this.high.size,
@@ -343,6 +365,9 @@ export class TileStore {
   private remember(level: number, key: number | string, tile: StoredTile): void {
     const cache = level === 0 ? this.low : this.high;
     const capacity = level === 0 ? this.lowCapacity : this.highCapacity;
+    // Tiles only grow: a narrower copy (a read that started before a wider one was installed) never replaces it.
+    const held = cache.get(key);
+    if (held !== undefined && held.tile.width > tile.width) return;
     cache.delete(key);
     cache.set(key, { tile, stamp: this.clock });
     while (cache.size > capacity) {

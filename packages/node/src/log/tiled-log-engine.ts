@@ -12,6 +12,20 @@ import { TileMirror } from './tile-mirror.js';
 import { TileMirrorScheduler } from './tile-mirror-scheduler.js';
 import { TileStore, type TileCacheStats } from './tile-store.js';
 import { WritePath } from './write-path.js';
+import { isSharedLogStorage, type SharedLogStorage } from '../storage/shared-log-storage.js';
+import { SharedIntegrator } from './shared-integrator.js';
+import { SharedWritePath } from './shared-write-path.js';
+import { StateFollower } from './state-follower.js';
+
+/** How long a front end that does not hold the lease waits for the holder to create a namespace. */
+const NAMESPACE_CREATION_WAIT_MS = 10_000;
+
+/** The parts of an engine whose front ends share one database (issue 14). */
+interface SharedParts {
+  storage: SharedLogStorage;
+  follower: StateFollower;
+  integrator: SharedIntegrator;
+}
 
 export interface LogEngineStats extends SequencerStats {
   namespaces: number;
@@ -22,6 +36,12 @@ export interface LogEngineStats extends SequencerStats {
 /** The engine as the node uses it: the LogEngine contract plus counters for metrics and tests. */
 export interface ObservableLogEngine extends LogEngine {
   stats(): LogEngineStats;
+  /** Whether this engine integrates and signs (always, unless several front ends share its storage). */
+  readonly leading: boolean;
+  /** Several front ends: this one holds the lease from now on (no-op otherwise). */
+  lead(): Promise<void>;
+  /** Several front ends: this one no longer holds the lease; integration and signing stop at once. */
+  follow(): void;
 }
 
 /**
@@ -36,7 +56,9 @@ export class TiledLogEngine implements ObservableLogEngine {
   private readonly registry: NamespaceRegistry;
   private readonly tiles: TileStore;
   private readonly mirror: TileMirrorScheduler | undefined;
-  private readonly writer: WritePath;
+  private readonly writer: WritePath | SharedWritePath;
+  /** Set when the storage is shared by several front ends: only the lease holder integrates and signs. */
+  private readonly shared: SharedParts | undefined;
   private readonly reader: LogReader;
   private readonly publisher: CheckpointPublisher;
   private shuttingDown = false;
@@ -56,44 +78,136 @@ export class TiledLogEngine implements ObservableLogEngine {
   ) {
     const c = (this.config = resolveLogEngineConfig(config));
     this.registry = new NamespaceRegistry(storage, c.nodeName, c.logSeed, c.logger);
-    const mirror = c.tileMirrorDir === undefined ? undefined : new TileMirror(c.tileMirrorDir, c.logger);
-    this.tiles = new TileStore(storage, c.tileCacheTiles, mirror);
+    const sharedStorage = isSharedLogStorage(storage) ? storage : undefined;
+    // With several front ends the flat-file mirror is off (it mirrors what this process commits),
+    // and partial tiles are cached only as the state they belong to is adopted (tile-store.ts).
+    const mirror =
+      c.tileMirrorDir === undefined || sharedStorage !== undefined
+        ? undefined
+        : new TileMirror(c.tileMirrorDir, c.logger);
+    this.tiles = new TileStore(storage, c.tileCacheTiles, mirror, sharedStorage === undefined);
     this.mirror =
       mirror && new TileMirrorScheduler(mirror, this.tiles, storage, () => this.registry.states(), c.logger);
     this.reader = new LogReader(storage, this.tiles);
-    this.writer = new WritePath(this.registry, storage, this.tiles, c, (states) => this.mirror?.committed(states));
     this.publisher = new CheckpointPublisher(storage, c.checkpointRetention, c.logger);
+    if (sharedStorage === undefined) {
+      this.shared = undefined;
+      this.writer = new WritePath(this.registry, storage, this.tiles, c, (states) => this.mirror?.committed(states));
+    } else {
+      const follower = new StateFollower(
+        this.registry,
+        sharedStorage,
+        this.tiles,
+        c.logger,
+        (stored) => adoptStoredNamespace(stored, this.startupContext()),
+        () => integrator.wake(),
+      );
+      const integrator = new SharedIntegrator(this.registry, sharedStorage, this.tiles, c, follower);
+      this.shared = { storage: sharedStorage, follower, integrator };
+      this.writer = new SharedWritePath(
+        this.registry,
+        sharedStorage,
+        c,
+        follower,
+        () => integrator.wake(),
+        c.integrationWaitMs,
+      );
+    }
+  }
+
+  private startupContext() {
+    return {
+      storage: this.storage,
+      registry: this.registry,
+      tiles: this.tiles,
+      reader: this.reader,
+      mirror: this.mirror,
+      nodeName: this.config.nodeName,
+      logger: this.config.logger,
+    };
   }
 
   private async load(): Promise<void> {
     const c = this.config;
+    const shared = this.shared;
     try {
-      const ctx = {
-        storage: this.storage,
-        registry: this.registry,
-        tiles: this.tiles,
-        reader: this.reader,
-        mirror: this.mirror,
-        nodeName: c.nodeName,
-        logger: c.logger,
-      };
-      for (const ns of await this.storage.loadNamespaces()) await adoptStoredNamespace(ns, ctx);
-      if (c.leafIndex) for (const st of this.registry.states()) await backfillLeafIndex(st, this.storage, c.logger);
+      const ctx = this.startupContext();
+      if (shared === undefined) {
+        for (const ns of await this.storage.loadNamespaces()) await adoptStoredNamespace(ns, ctx);
+        if (c.leafIndex) for (const st of this.registry.states()) await backfillLeafIndex(st, this.storage, c.logger);
+      } else {
+        // Entries past a tree are sequenced, waiting for the lease holder: the check counts them.
+        const sequenced = new Map((await shared.storage.sequencingStates()).map((s) => [s.namespace, s.sequenced]));
+        for (const ns of await this.storage.loadNamespaces())
+          await adoptStoredNamespace(ns, ctx, sequenced.get(ns.key) ?? 0);
+        await shared.follower.start();
+      }
     } catch (error) {
       // Nothing was scheduled yet: closing the mirror only releases its files.
       await this.mirror?.close();
       throw error;
     }
-    this.publisher.start(c.checkpointIntervalMs, () => this.registry.states());
+    // With several front ends, integration and signing wait for lead() (the lease).
+    if (shared === undefined) this.publisher.start(c.checkpointIntervalMs, () => this.registry.states());
     this.mirror?.start(c.tileMirrorSyncMs);
-    c.logger.info({ namespaces: this.registry.size }, 'log engine open');
+    c.logger.info({ namespaces: this.registry.size, shared: shared !== undefined }, 'log engine open');
+  }
+
+  /** Whether this engine integrates and signs: always with one writer; with several, while it leads. */
+  get leading(): boolean {
+    return this.shared === undefined || this.shared.integrator.leading;
+  }
+
+  /**
+   * With several front ends: this one got the lease. Catches up with what the previous holder
+   * stored (trees, checkpoints), brings the leaf-hash index up to date, then integrates what
+   * every front end sequences and signs checkpoints until follow().
+   */
+  async lead(): Promise<void> {
+    const shared = this.shared;
+    if (shared === undefined || shared.integrator.leading || this.shuttingDown) return;
+    const c = this.config;
+    await shared.follower.resync();
+    if (c.leafIndex) for (const st of this.registry.states()) await backfillLeafIndex(st, this.storage, c.logger);
+    shared.integrator.start();
+    this.publisher.start(c.checkpointIntervalMs, () => this.registry.states());
+    c.logger.info({}, 'leading: integrating and signing');
+  }
+
+  /** With several front ends: the lease is gone (or given up). Integration and signing stop at once. */
+  follow(): void {
+    const shared = this.shared;
+    if (shared === undefined || !shared.integrator.leading) return;
+    shared.integrator.stop();
+    this.publisher.stop();
+    this.config.logger.info({}, 'following: another front end integrates and signs');
   }
 
   // ---- namespaces ----
 
   async createNamespace(id: string, policy: Record<string, unknown> = {}): Promise<NamespaceRecord> {
     if (this.shuttingDown) throw new RemembrancerError('SHUTTING_DOWN', 'log engine is shutting down');
+    if (!this.leading) return this.createdByHolder(id);
     return this.registry.create(id, policy);
+  }
+
+  /**
+   * A front end that does not lead does not create namespaces: the holder does (it runs the
+   * governance that decides them). This one waits to see it appear, then serves it.
+   */
+  private async createdByHolder(id: string): Promise<NamespaceRecord> {
+    const deadline = Date.now() + NAMESPACE_CREATION_WAIT_MS;
+    for (;;) {
+      await this.shared!.follower.loadNamespaces();
+      const r = this.registry.record(id);
+      if (r !== undefined) return r;
+      if (Date.now() > deadline || this.shuttingDown)
+        throw new RemembrancerError(
+          'LEASE_LOST',
+          `namespace ${id} is created by the lease holder, and it has not been`,
+        );
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
   }
 
   getNamespace(id: string): NamespaceRecord | undefined {
@@ -113,7 +227,8 @@ export class TiledLogEngine implements ObservableLogEngine {
   // ---- reads ----
 
   sequencedSize(namespace: string): number {
-    return this.registry.state(namespace).range.size;
+    const st = this.registry.state(namespace);
+    return Math.max(st.range.size, st.sequenced ?? 0);
   }
 
   storedBytes(namespace: string): number {
@@ -177,7 +292,7 @@ export class TiledLogEngine implements ObservableLogEngine {
 
   async publishCheckpoint(namespace: string): Promise<PublishedCheckpoint | undefined> {
     const st = this.registry.state(namespace);
-    if (this.closing === undefined) await this.publisher.publish(st);
+    if (this.closing === undefined && this.leading) await this.publisher.publish(st);
     return this.latestCheckpoint(namespace);
   }
 
@@ -198,9 +313,20 @@ export class TiledLogEngine implements ObservableLogEngine {
       this.publisher.stop();
       this.mirror?.stopCatchUp();
       await this.writer.drain();
+      const shared = this.shared;
+      const leading = this.leading;
+      if (shared !== undefined) {
+        // Leading: integrate what was just sequenced, so the last checkpoint covers it.
+        if (leading) {
+          shared.integrator.wake();
+          await shared.integrator.settled();
+        }
+        shared.integrator.stop();
+        await shared.follower.stop();
+      }
       // A last checkpoint, so what was acknowledged is also covered by a signed tree head (after
-      // any publication still storing: they run one at a time).
-      await this.publisher.publishAll(() => this.registry.states());
+      // any publication still storing: they run one at a time). Only the leader signs.
+      if (leading) await this.publisher.publishAll(() => this.registry.states());
       await this.mirror?.close();
       await this.storage.close();
       this.config.logger.info({}, 'log engine closed');

@@ -9,6 +9,48 @@ import type { NamespaceState } from './namespace-state.js';
 import { Sequencer, type NamespaceGroup, type SequencerStats } from './sequencer.js';
 import type { TileStore } from './tile-store.js';
 
+/** The argument checks of every append (INVALID_ARGUMENT, ENTRY_TOO_LARGE), whatever the write path. */
+export function assertAppendable(entries: readonly Uint8Array[]): void {
+  // Checked through `unknown`: Array.isArray would narrow the element type away.
+  const list: unknown = entries;
+  if (!Array.isArray(list)) throw new RemembrancerError('INVALID_ARGUMENT', 'entries must be an array');
+  for (let i = 0; i < entries.length; i++) {
+    const e = entries[i];
+    if (!(e instanceof Uint8Array)) throw new RemembrancerError('INVALID_ARGUMENT', `entry ${i} is not bytes`);
+    if (e.length > MAX_ENTRY_BYTES) {
+      throw new RemembrancerError(
+        'ENTRY_TOO_LARGE',
+        `entry ${i} is ${e.length} bytes; at most ${MAX_ENTRY_BYTES} are allowed`,
+      );
+    }
+  }
+}
+
+/**
+ * The sequencer of a write path (group commit, pushback, fair scheduling) over its commit function,
+ * whose untyped failures become INTERNAL: callers (the HTTP layer) branch on codes.
+ */
+export function groupCommitSequencer(
+  config: ResolvedLogEngineConfig,
+  commit: (groups: readonly NamespaceGroup[]) => Promise<AppendResult[][]>,
+): Sequencer {
+  return new Sequencer(
+    {
+      batchMaxEntries: config.batchMaxEntries,
+      batchMaxAgeMs: config.batchMaxAgeMs,
+      queueMaxEntries: config.queueMaxEntries,
+      queueMaxBytes: config.queueMaxBytes,
+    },
+    (groups) =>
+      commit(groups).catch((error: unknown) => {
+        throw isRemembrancerError(error)
+          ? error
+          : new RemembrancerError('INTERNAL', `append failed: ${String(error)}`, { cause: error });
+      }),
+    (error, entries) => config.logger.error({ err: error, entries }, 'group commit failed; its appends were rejected'),
+  );
+}
+
 /**
  * From append() to durable entries: argument checks, the sequencer (group commit, pushback, fair
  * scheduling), and each group commit: leaf hashes in bulk, integration into the tree and tiles,
@@ -30,27 +72,11 @@ export class WritePath {
     /** Told of the namespaces each durable commit grew (the tile mirror copies what they completed). */
     private readonly onCommitted: (states: NamespaceState[]) => void,
   ) {
-    const logger = config.logger;
     this.leafIndex = config.leafIndex;
     this.hasher = config.batchHasher;
     const packed = this.hasher.nodeHashesPacked;
     this.hashPairs = packed === undefined ? jsPairHasher : (children) => packed.call(this.hasher, children);
-    this.sequencer = new Sequencer(
-      {
-        batchMaxEntries: config.batchMaxEntries,
-        batchMaxAgeMs: config.batchMaxAgeMs,
-        queueMaxEntries: config.queueMaxEntries,
-        queueMaxBytes: config.queueMaxBytes,
-      },
-      (groups) =>
-        this.commitGroups(groups).catch((error: unknown) => {
-          // Callers (the HTTP layer) branch on codes: anything untyped is an internal fault.
-          throw isRemembrancerError(error)
-            ? error
-            : new RemembrancerError('INTERNAL', `append failed: ${String(error)}`, { cause: error });
-        }),
-      (error, entries) => logger.error({ err: error, entries }, 'group commit failed; its appends were rejected'),
-    );
+    this.sequencer = groupCommitSequencer(config, (groups) => this.commitGroups(groups));
   }
 
   /** See LogEngine.append: resolves once durable; a rejected call stores nothing. */
@@ -58,19 +84,7 @@ export class WritePath {
     try {
       if (this.refusing) throw new RemembrancerError('SHUTTING_DOWN', 'log engine is shutting down');
       const st = this.registry.state(namespace);
-      // Checked through `unknown`: Array.isArray would narrow the element type away.
-      const list: unknown = entries;
-      if (!Array.isArray(list)) throw new RemembrancerError('INVALID_ARGUMENT', 'entries must be an array');
-      for (let i = 0; i < entries.length; i++) {
-        const e = entries[i];
-        if (!(e instanceof Uint8Array)) throw new RemembrancerError('INVALID_ARGUMENT', `entry ${i} is not bytes`);
-        if (e.length > MAX_ENTRY_BYTES) {
-          throw new RemembrancerError(
-            'ENTRY_TOO_LARGE',
-            `entry ${i} is ${e.length} bytes; at most ${MAX_ENTRY_BYTES} are allowed`,
-          );
-        }
-      }
+      assertAppendable(entries);
       if (entries.length === 0) return Promise.resolve([]);
       return this.sequencer.enqueue(st.key, entries);
     } catch (error) {

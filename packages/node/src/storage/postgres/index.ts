@@ -9,14 +9,7 @@ export {
 export { migratePostgres, postgresSchemaVersion, type PgSchema } from './pg-migrations.js';
 export { NO_FENCE, type WriteFence } from './write-fence.js';
 export { PgListener, type PgListenerOptions } from './pg-listener.js';
-export {
-  PgLogStorage,
-  LOG_CHANNELS,
-  type IntegrationCommit,
-  type PgLogStorageOptions,
-  type SequencedGroup,
-  type SequencingState,
-} from './pg-log-storage.js';
+export { PgLogStorage, LOG_CHANNELS, type PgLogStorageOptions } from './pg-log-storage.js';
 export {
   SequencingLease,
   SEQUENCER_LEASE,

@@ -110,13 +110,16 @@ export interface TransactionOptions {
  */
 export class PgDatabase implements PgQueryable {
   readonly what: string;
+  /** The URL it connects to (a listener opens its own connection with it). */
+  readonly url: string;
   readonly #pool: pg.Pool;
   readonly #statements: Statements;
   #closed = false;
 
-  private constructor(pool: pg.Pool, what: string) {
+  private constructor(pool: pg.Pool, what: string, url: string) {
     this.#pool = pool;
     this.what = what;
+    this.url = url;
     this.#statements = new Statements(pool, `${what} database statement failed`, () => this.assertOpen());
   }
 
@@ -139,7 +142,7 @@ export class PgDatabase implements PgQueryable {
       await pool.end().catch(() => undefined);
       throw storageFailure(`cannot connect to the ${options.what} database at ${redactUrl(options.url)}`, cause);
     }
-    return new PgDatabase(pool, options.what);
+    return new PgDatabase(pool, options.what, options.url);
   }
 
   rows<R>(sql: string, values?: readonly SqlParam[]): Promise<R[]> {

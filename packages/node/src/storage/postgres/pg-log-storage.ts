@@ -9,7 +9,16 @@ import type {
   StoredTreeState,
 } from '../log-storage.js';
 import { LEAF_CHUNK, LEAF_CHUNK_TILES, buildLeafRun, runCandidates } from '../leaf-runs.js';
+import type {
+  IntegrationCommit,
+  LogChange,
+  LogWatch,
+  SequencedGroup,
+  SequencingState,
+  SharedLogStorage,
+} from '../shared-log-storage.js';
 import { joinHashes, plainView, splitHashes } from '../stored-hashes.js';
+import { PgListener } from './pg-listener.js';
 import { storageFailure } from '../storage-failure.js';
 import type { PgDatabase, PgQueryable } from './pg-database.js';
 import { PG_LOG_SCHEMA } from './pg-log-schema.js';
@@ -31,30 +40,6 @@ export interface PgLogStorageOptions {
   fence?: WriteFence;
   /** Test hook, called inside the commit transaction after each stage; a throw aborts the commit. */
   faultInjector?: (stage: PgCommitStage) => void;
-}
-
-/** Entries of one namespace for shared sequencing (several front ends). */
-export interface SequencedGroup {
-  namespace: NamespaceKey;
-  entries: readonly Uint8Array[];
-}
-
-/** The lease holder's integration of entries other front ends sequenced: tiles and tree, no entries. */
-export interface IntegrationCommit {
-  namespace: NamespaceKey;
-  /** Integrated size before; the stored tree must be at it. */
-  previousSize: number;
-  tiles: NamespaceCommit['tiles'];
-  /** The tree after; its size may not pass the sequenced entries. */
-  tree: StoredTreeState;
-  indexLeaves?: boolean;
-}
-
-/** A namespace's two sizes: entries integrated into the tree, and entries sequenced (stored, indices given). */
-export interface SequencingState {
-  namespace: NamespaceKey;
-  size: number;
-  sequenced: number;
 }
 
 /** Channels a front end LISTENs on: each payload is the namespace key that changed. */
@@ -97,7 +82,7 @@ function noTreeState(ns: NamespaceKey): RemembrancerError {
  * (stored size must be `previousSize`), and the write fence is checked first, so a front end that
  * lost the lease writes nothing.
  */
-export class PgLogStorage {
+export class PgLogStorage implements SharedLogStorage {
   readonly #handle: PgStoreHandle;
   readonly #faultInjector: ((stage: PgCommitStage) => void) | undefined;
 
@@ -370,6 +355,24 @@ export class PgLogStorage {
       [ns, limit],
     );
     return rows.map(toCheckpoint).reverse();
+  }
+
+  async watch(watch: LogWatch): Promise<() => Promise<void>> {
+    const byChannel = new Map<string, LogChange>(
+      (Object.entries(LOG_CHANNELS) as [LogChange, string][]).map(([change, channel]) => [channel, change]),
+    );
+    const listener = await PgListener.start({
+      url: this.#db.url,
+      channels: Object.values(LOG_CHANNELS),
+      onNotify: (channel, payload) => {
+        const change = byChannel.get(channel);
+        const ns = Number(payload);
+        if (change !== undefined && Number.isSafeInteger(ns)) watch.onChange(change, ns);
+      },
+      onListening: watch.onResync,
+      ...(watch.onError === undefined ? {} : { onError: watch.onError }),
+    });
+    return () => listener.close();
   }
 
   /** Idempotent; closes the pool if the storage opened it (a shared PgDatabase stays open for its other users). */
