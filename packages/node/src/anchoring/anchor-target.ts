@@ -1,12 +1,12 @@
 import type { EpochStatement } from '@vaultmesh/core';
 import type { AnchorTargetConfig } from '../config/anchoring-config.js';
-import type { ChainJournal } from './chain/chain-journal.js';
+import type { ChainJournalStorage } from './chain/chain-journal-storage.js';
 import type { AnchorEvidence, AnchorFields } from './epoch-finalization.js';
 
 /** What a target needs from the coordinator while it anchors one statement. */
 export interface AnchorContext {
-  /** Chain transactions are journaled here (anchor-store.ts). */
-  readonly journal: ChainJournal;
+  /** Chain transactions are journaled here (AnchorStorage.chain). */
+  readonly journal: ChainJournalStorage;
   /** True once the node is stopping: a target waiting on a chain stops waiting (and resumes later). */
   readonly stopping: () => boolean;
   readonly now: () => number;

@@ -1,4 +1,3 @@
-import { join } from 'node:path';
 import {
   RemembrancerError,
   base64Encode,
@@ -15,7 +14,8 @@ import type { PeerCredentials } from '../federation/peer-client.js';
 import type { LogEngine, NamespaceRecord, PublishedCheckpoint } from '../log/log-engine.js';
 import type { CadenceScheduler } from '../namespaces/cadence-scheduler.js';
 import type { Sealing, WitnessPolicy } from '../namespaces/sealing.js';
-import { ANCHOR_DB_FILE, AnchorStore, type EpochMode, type EpochRecord } from './anchor-store.js';
+import type { EpochMode, EpochRecord } from './anchor-records.js';
+import type { AnchorStorage } from './anchor-storage.js';
 import { anchoringStatus, type AnchoringStatus } from './anchoring-status.js';
 import type { EpochOutcome } from './anchor-peer-client.js';
 import { EpochCoordinator, type AnchorTarget } from './epoch-coordinator.js';
@@ -34,14 +34,15 @@ export interface EntryAnchor {
 }
 
 export interface AnchoringServiceOptions {
-  dataDir: string;
+  /** The anchoring state (openAnchorStorage); the service closes it. */
+  storage: AnchorStorage;
   self: string;
   config: AnchoringConfig;
   registry: FederationRegistry;
   engine: LogEngine;
   sealing: Sealing;
   cadence: CadenceScheduler;
-  checkpointNote(origin: string, cp: PublishedCheckpoint): string;
+  checkpointNote(origin: string, cp: PublishedCheckpoint): string | Promise<string>;
   witnessPolicy(nsId: string): WitnessPolicy | undefined;
   creds: PeerCredentials;
   /** The configured targets, ready to anchor (rfc3161-anchor-target.ts makes them from the config). */
@@ -54,11 +55,11 @@ export interface AnchoringServiceOptions {
 }
 
 /**
- * The anchoring of one node (issue 10): its store, its share of leaves, its signer and the epoch
+ * The anchoring of one node (issue 10): its storage, its share of leaves, its signer and the epoch
  * coordinator, and what the HTTP routes ask of them.
  */
 export class AnchoringService {
-  readonly store: AnchorStore;
+  readonly store: AnchorStorage;
   readonly leaves: LocalLeaves;
   readonly signer: EpochSigner;
   readonly coordinator: EpochCoordinator;
@@ -69,7 +70,7 @@ export class AnchoringService {
   constructor(options: AnchoringServiceOptions) {
     this.#o = options;
     this.#now = options.now ?? Date.now;
-    this.store = new AnchorStore(join(options.dataDir, ANCHOR_DB_FILE));
+    this.store = options.storage;
     this.leaves = new LocalLeaves({
       engine: options.engine,
       sealing: options.sealing,
@@ -78,8 +79,8 @@ export class AnchoringService {
       witnessPolicy: (ns) => options.witnessPolicy(ns),
       isConfigured: (t) => options.config.targets.has(t),
       // Only while subscribed: a tick before start() would commit due events nobody hears.
-      catchUp: () => {
-        if (this.#unsubscribe !== undefined) options.cadence.tick();
+      catchUp: async () => {
+        if (this.#unsubscribe !== undefined) await options.cadence.tick();
       },
       onError: (error) => options.logger?.error({ err: error }, 'anchoring: handling a cadence due event failed'),
     });
@@ -111,10 +112,10 @@ export class AnchoringService {
    * Listens to cadence due events, handles the ones a crash kept from being heard (committed by
    * the cadence scheduler, never recorded here), and starts the coordinator's timer.
    */
-  start(): void {
+  async start(): Promise<void> {
     this.#unsubscribe?.();
     this.#unsubscribe = this.#o.cadence.onDue((event) => this.leaves.onDue(event));
-    this.leaves.replayMissed(this.#o.cadence.lastDueEvents());
+    await this.leaves.replayMissed(await this.#o.cadence.lastDueEvents());
     this.coordinator.start();
   }
 
@@ -125,8 +126,8 @@ export class AnchoringService {
     await this.coordinator.stop();
   }
 
-  close(): void {
-    this.store.close();
+  close(): Promise<void> {
+    return this.store.close();
   }
 
   #target(id: string): void {
@@ -143,12 +144,12 @@ export class AnchoringService {
     return this.coordinator.leavesFor(target, epoch);
   }
 
-  sign(body: unknown): GivenSignature {
+  sign(body: unknown): Promise<GivenSignature> {
     const b = body as { statement?: unknown; leaves?: unknown } | null;
     return this.signer.sign(b?.statement, b?.leaves);
   }
 
-  outcome(target: string, epoch: number, mode: EpochMode): EpochOutcome {
+  async outcome(target: string, epoch: number, mode: EpochMode): Promise<EpochOutcome> {
     this.#target(target);
     return this.coordinator.outcome(target, epoch, mode);
   }
@@ -157,10 +158,10 @@ export class AnchoringService {
     return this.coordinator.accept(body as EpochFinalization);
   }
 
-  status(): AnchoringStatus {
+  async status(): Promise<AnchoringStatus> {
     const cadenceTargets = new Map<string, string[]>();
     for (const ns of this.#o.engine.listNamespaces()) {
-      const view = this.#o.cadence.view(ns.id);
+      const view = await this.#o.cadence.view(ns.id);
       const names = Object.values(view).map((l) => l.target);
       if (names.length > 0) cadenceTargets.set(ns.id, names);
     }
@@ -175,9 +176,13 @@ export class AnchoringService {
   }
 
   /** Epochs of a target this node knows the outcome of, newest first. */
-  epochs(target: string, beforeEpoch: number, limit: number): { epoch: EpochRecord; receipts: FederationReceipt[] }[] {
+  async epochs(
+    target: string,
+    beforeEpoch: number,
+    limit: number,
+  ): Promise<{ epoch: EpochRecord; receipts: FederationReceipt[] }[]> {
     this.#target(target);
-    return this.store.epochs(target, beforeEpoch, limit).map((epoch) => ({
+    return (await this.store.epochs(target, beforeEpoch, limit)).map((epoch) => ({
       epoch,
       receipts: epoch.finalization
         ? epoch.finalization.leaves.map((l) => this.#receipt(epoch.finalization!, l.origin))
@@ -186,14 +191,16 @@ export class AnchoringService {
   }
 
   /** A namespace's anchoring per target its cadence names: configured or not, anchored size, queued. */
-  namespaceView(ns: NamespaceRecord): Record<string, { configured: boolean; anchored_size: number; queued: boolean }> {
+  async namespaceView(
+    ns: NamespaceRecord,
+  ): Promise<Record<string, { configured: boolean; anchored_size: number; queued: boolean }>> {
     const out: Record<string, { configured: boolean; anchored_size: number; queued: boolean }> = {};
-    for (const level of Object.values(this.#o.cadence.view(ns.id))) {
+    for (const level of Object.values(await this.#o.cadence.view(ns.id))) {
       const configured = this.#o.config.targets.has(level.target);
       out[level.target] = {
         configured,
-        anchored_size: configured ? this.store.anchoredSize(level.target, ns.origin) : 0,
-        queued: configured && this.store.due(level.target).some((d) => d.namespace === ns.id),
+        anchored_size: configured ? await this.store.anchoredSize(level.target, ns.origin) : 0,
+        queued: configured && (await this.store.due(level.target)).some((d) => d.namespace === ns.id),
       };
     }
     return out;
@@ -206,14 +213,14 @@ export class AnchoringService {
    */
   async anchorsFor(ns: NamespaceRecord, index: number, receiptSize: number): Promise<EntryAnchor[]> {
     const firsts = new Map<string, { target: string; epoch: number; mode: EpochMode; node: string; size: number }>();
-    for (const a of this.store.anchorsCovering(ns.origin, index)) {
+    for (const a of await this.store.anchorsCovering(ns.origin, index)) {
       const key = `${a.target}|${a.mode}|${a.node}`;
       const held = firsts.get(key);
       if (held === undefined || a.epoch < held.epoch) firsts.set(key, a);
     }
     const out: EntryAnchor[] = [];
     for (const a of firsts.values()) {
-      const f = this.store.epoch(a.target, a.epoch, a.mode, a.node)?.finalization;
+      const f = (await this.store.epoch(a.target, a.epoch, a.mode, a.node))?.finalization;
       if (f === undefined) continue;
       const anchor: EntryAnchor = { federation_receipt: this.#receipt(f, ns.origin) };
       if (a.size !== receiptSize) {

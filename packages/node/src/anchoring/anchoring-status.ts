@@ -1,6 +1,7 @@
 import { anchorQuorum, anchorSigners, epochEndMs, epochNumber, type RegistrySet } from '@vaultmesh/core';
 import type { AnchoringConfig } from '../config/anchoring-config.js';
-import type { AnchorStore, EpochRecord } from './anchor-store.js';
+import type { EpochRecord } from './anchor-records.js';
+import type { AnchorStorage } from './anchor-storage.js';
 import { chainTargetStatus, type ChainTargetStatus } from './chain/chain-status.js';
 
 /** One target as `GET /v1/anchoring/status` shows it (docs/api.md). */
@@ -82,19 +83,21 @@ function lastFinalized(
 }
 
 /** The anchoring figures of this node (issue 10, item 10), from its store and settings. */
-export function anchoringStatus(input: {
+export async function anchoringStatus(input: {
   self: string;
   registry: RegistrySet | undefined;
   config: AnchoringConfig;
-  store: AnchorStore;
+  store: AnchorStorage;
   nowMs: number;
   /** Namespace id → the targets its cadence names. */
   cadenceTargets: ReadonlyMap<string, readonly string[]>;
-}): AnchoringStatus {
+}): Promise<AnchoringStatus> {
   const { config, store, nowMs, registry } = input;
-  const counters = store.counters();
+  const counters = await store.counters();
   const signers = registry ? anchorSigners(registry).map((p) => p.id) : [];
-  const targets: TargetStatus[] = [...config.targets.values()].map((t) => {
+  const targets: TargetStatus[] = [];
+  // Target by target, in the configured order: one storage read at a time.
+  for (const t of config.targets.values()) {
     const current = epochNumber(nowMs, t.epochMs);
     const skips: Record<string, number> = {};
     for (const [label, n] of counters.get('skips') ?? []) {
@@ -106,17 +109,18 @@ export function anchoringStatus(input: {
       const [target, mode] = label.split('|');
       if (target === t.id && mode !== undefined) finalized[mode] = n;
     }
-    return {
+    const pending = await store.dueCount(t.id);
+    targets.push({
       target: t.id,
       kind: t.kind,
       ...(t.kind === 'rfc3161'
         ? { require: t.require, tsas: t.tsas.map((s) => s.url) }
-        : { chain: chainTargetStatus(store, t.id, t.kind, t.confirmations) }),
+        : { chain: await chainTargetStatus(store, t.id, t.kind, t.confirmations) }),
       epoch_ms: t.epochMs,
       current_epoch: current,
       next_due: new Date(epochEndMs(current, t.epochMs)).toISOString(),
-      last_finalized: lastFinalized(store.lastFinalized(t.id), t.epochMs, nowMs, store.dueCount(t.id)),
-      pending_leaves: store.dueCount(t.id),
+      last_finalized: lastFinalized(await store.lastFinalized(t.id), t.epochMs, nowMs, pending),
+      pending_leaves: pending,
       finalized,
       abandoned: counter(counters, 'abandoned', t.id),
       duplicates: counter(counters, 'duplicates', t.id),
@@ -125,12 +129,14 @@ export function anchoringStatus(input: {
       skips,
       failures: {
         total: counter(counters, 'failures', t.id),
-        recent: store
-          .failures(t.id)
-          .map((f) => ({ epoch: f.epoch, reason: f.reason, at: new Date(f.atMs).toISOString() })),
+        recent: (await store.failures(t.id)).map((f) => ({
+          epoch: f.epoch,
+          reason: f.reason,
+          at: new Date(f.atMs).toISOString(),
+        })),
       },
-    };
-  });
+    });
+  }
   const unconfigured = new Map<string, string[]>();
   for (const [ns, names] of input.cadenceTargets) {
     for (const target of names) {

@@ -25,7 +25,8 @@ import {
   requestEpochSignature,
   type EpochOutcome,
 } from './anchor-peer-client.js';
-import type { AnchorStore, EpochMode } from './anchor-store.js';
+import type { EpochMode } from './anchor-records.js';
+import type { AnchorStorage } from './anchor-storage.js';
 import { epochNodeKey, type EpochFinalization, type EpochSignature } from './epoch-finalization.js';
 import { checkProposal, type CheckedProposal } from './epoch-proposal.js';
 import { epochsInPlay, planEpoch } from './epoch-schedule.js';
@@ -40,7 +41,7 @@ export type { AnchorTarget } from './anchor-target.js';
 export interface EpochCoordinatorOptions {
   self: string;
   registry: FederationRegistry;
-  store: AnchorStore;
+  store: AnchorStorage;
   signer: EpochSigner;
   leaves: LocalLeaves;
   targets: ReadonlyMap<string, AnchorTarget>;
@@ -106,6 +107,12 @@ export class EpochCoordinator {
   /** Finalizations peers have not taken yet: peer id → keys → the finalization. */
   readonly #unpushed = new Map<string, Map<string, EpochFinalization>>();
   #stopping = false;
+  /**
+   * The tick running, if any. Planning reads the storage (awaits), and two plans interleaving
+   * could abandon an epoch twice or launch an independent epoch beside another: ticks never
+   * overlap, as the synchronous ones could not; a timer tick while one runs is skipped.
+   */
+  #ticking: Promise<void> | undefined;
 
   constructor(options: EpochCoordinatorOptions) {
     this.#o = options;
@@ -115,7 +122,7 @@ export class EpochCoordinator {
   start(): void {
     this.stopTimer();
     this.#stopping = false;
-    this.#timer = setInterval(() => this.tick(), this.#o.config.tickMs);
+    this.#timer = setInterval(() => void this.tick(), this.#o.config.tickMs);
     this.#timer.unref();
   }
 
@@ -124,21 +131,33 @@ export class EpochCoordinator {
     this.#timer = undefined;
   }
 
-  /** Stops the timer and waits for the jobs in flight to end. */
+  /** Stops the timer and waits for the tick and the jobs in flight to end. */
   async stop(): Promise<void> {
     this.#stopping = true;
     this.stopTimer();
+    await this.#ticking;
     await Promise.allSettled([...this.#running.values()]);
   }
 
-  /** Looks for work on every target; jobs run in the background (their failures are recorded). */
-  tick(): void {
-    if (this.#stopping) return;
+  /**
+   * Looks for work on every target; jobs run in the background (their failures are recorded).
+   * Resolves when the planning is done (not the jobs); while a tick runs, another does nothing.
+   */
+  tick(): Promise<void> {
+    if (this.#stopping || this.#ticking !== undefined) return Promise.resolve();
     const registry = this.#o.registry.latest();
-    if (registry === undefined) return;
+    if (registry === undefined) return Promise.resolve();
+    const ticking = this.#planAll(registry).finally(() => {
+      this.#ticking = undefined;
+    });
+    this.#ticking = ticking;
+    return ticking;
+  }
+
+  async #planAll(registry: RegistrySet): Promise<void> {
     for (const target of this.#o.targets.values()) {
       try {
-        this.#plan(registry, target);
+        await this.#plan(registry, target);
       } catch (e) {
         this.#o.logger?.error({ target: target.config.id, err: errorMessage(e) }, 'anchoring tick failed');
       }
@@ -146,25 +165,25 @@ export class EpochCoordinator {
     this.#retryPushes(registry);
   }
 
-  #plan(registry: RegistrySet, target: AnchorTarget): void {
+  async #plan(registry: RegistrySet, target: AnchorTarget): Promise<void> {
     const cfg = target.config;
     const now = this.#now();
     const current = epochNumber(now, cfg.epochMs);
     const strategy = registry.anchor_strategy;
     if (strategy === 'independent') {
-      this.#maybeIndependent(target, current - 1);
+      await this.#maybeIndependent(target, current - 1);
       return;
     }
     const signers = anchorSigners(registry);
     if (signers.length === 0) return;
     const inPlay = epochsInPlay(cfg, signers.length, this.#o.config);
     for (let e = current - 1; e >= Math.max(0, current - inPlay); e--) {
-      if (this.#o.store.epoch(cfg.id, e, 'collaborative', '') !== undefined) continue;
+      if ((await this.#o.store.epoch(cfg.id, e, 'collaborative', '')) !== undefined) continue;
       const plan = planEpoch(registry, cfg, e, this.#o.self, signers.length, this.#o.config);
       if (now >= plan.abandonAtMs) {
         // A leader still at work (a chain anchor waiting for its confirmations) is not abandoned
         // under itself: its transaction is out, and the epoch ends finalized when it is deep enough.
-        if (!this.#running.has(`${cfg.id}|${e}|collaborative`)) this.#abandonIfSigned(cfg.id, e, now);
+        if (!this.#running.has(`${cfg.id}|${e}|collaborative`)) await this.#abandonIfSigned(cfg.id, e, now);
         continue;
       }
       const attempt = [...plan.mine].reverse().find((a) => a.fromMs <= now);
@@ -175,24 +194,24 @@ export class EpochCoordinator {
       // The newest epoch whose fallback deadline has passed: leaves due before it closed and
       // still not anchored are anchored by this node alone.
       const e = epochNumber(now - this.#o.config.fallbackAfterMs, cfg.epochMs) - 1;
-      if (e >= 0 && this.#o.store.epoch(cfg.id, e, 'collaborative', '')?.status !== 'finalized') {
+      if (e >= 0 && (await this.#o.store.epoch(cfg.id, e, 'collaborative', ''))?.status !== 'finalized') {
         const closes = (e + 1) * cfg.epochMs;
-        if (this.#o.store.due(cfg.id).some((d) => d.dueAtMs < closes)) this.#maybeIndependent(target, e);
+        if ((await this.#o.store.due(cfg.id)).some((d) => d.dueAtMs < closes)) await this.#maybeIndependent(target, e);
       }
     }
   }
 
-  #abandonIfSigned(target: string, epoch: number, now: number): void {
-    if (this.#o.store.signedRoot(target, epoch, 'collaborative') === undefined) return;
-    this.#o.store.markEpoch(target, epoch, 'collaborative', '', 'abandoned', now);
-    this.#o.store.bump('abandoned', target);
+  async #abandonIfSigned(target: string, epoch: number, now: number): Promise<void> {
+    if ((await this.#o.store.signedRoot(target, epoch, 'collaborative')) === undefined) return;
+    await this.#o.store.markEpoch(target, epoch, 'collaborative', '', 'abandoned', now);
+    await this.#o.store.bump('abandoned', target);
     this.#o.logger?.warn({ target, epoch }, 'epoch abandoned: not finalized in time; its leaves roll into the next');
   }
 
-  #maybeIndependent(target: AnchorTarget, epoch: number): void {
+  async #maybeIndependent(target: AnchorTarget, epoch: number): Promise<void> {
     const id = target.config.id;
     if (epoch < 0 || this.#idle.get(id) === epoch) return;
-    if (this.#o.store.epoch(id, epoch, 'independent', this.#o.self) !== undefined) return;
+    if ((await this.#o.store.epoch(id, epoch, 'independent', this.#o.self)) !== undefined) return;
     // One independent anchor in flight per target: a chain anchor can outlast an epoch, and the
     // next epoch would sign the same pending leaves into another transaction, paid again.
     for (const key of this.#running.keys()) if (key.startsWith(`${id}|`) && key.endsWith('|independent')) return;
@@ -215,8 +234,8 @@ export class EpochCoordinator {
     return Math.max(this.#o.config.tickMs, Math.min(2_000, Math.floor(this.#o.config.leaderTimeoutMs / 4)));
   }
 
-  #fail(target: string, epoch: number, reason: string): never {
-    this.#o.store.recordFailure(target, epoch, reason, this.#now());
+  async #fail(target: string, epoch: number, reason: string): Promise<never> {
+    await this.#o.store.recordFailure(target, epoch, reason, this.#now());
     throw new Error(reason);
   }
 
@@ -231,7 +250,7 @@ export class EpochCoordinator {
     const t = peerTimeoutMs(this.#o.config);
     const peerLeaves = Promise.allSettled(others.map((p) => fetchPeerLeaves(p, this.#o.creds, cfg.id, epoch, t)));
     const outcomes =
-      attempt > 0 || this.#o.store.signedRoot(cfg.id, epoch, 'collaborative') === undefined
+      attempt > 0 || (await this.#o.store.signedRoot(cfg.id, epoch, 'collaborative')) === undefined
         ? await this.#outcomes(others, cfg.id, epoch)
         : [];
     // Someone holds the result already (the leader finished and this node missed the push).
@@ -239,26 +258,26 @@ export class EpochCoordinator {
       if (o.status === 'finalized' && o.finalization && (await this.#adopt(o.finalization))) return;
     }
     if (outcomes.some((o) => o.status === 'empty')) {
-      this.#o.store.markEpoch(cfg.id, epoch, 'collaborative', '', 'empty', this.#now());
+      await this.#o.store.markEpoch(cfg.id, epoch, 'collaborative', '', 'empty', this.#now());
       return;
     }
     const proposal =
-      this.#reusableProposal(registry, cfg, epoch, outcomes) ??
+      (await this.#reusableProposal(registry, cfg, epoch, outcomes)) ??
       (await this.#freshProposal(registry, target, epoch, others, await peerLeaves));
     if (proposal === undefined) {
-      this.#o.store.markEpoch(cfg.id, epoch, 'collaborative', '', 'empty', this.#now());
+      await this.#o.store.markEpoch(cfg.id, epoch, 'collaborative', '', 'empty', this.#now());
       return;
     }
     const signatures = await this.#gatherSignatures(registry, proposal);
     const needed = anchorQuorum(registry);
     if (signatures.length < needed)
-      this.#fail(
+      await this.#fail(
         cfg.id,
         epoch,
         `quorum not reached: ${signatures.length} of ${needed} signatures for root ${proposal.statement.root}`,
       );
     const f = await this.#anchor(target, proposal, signatures, attempt);
-    if (attempt > 0) this.#o.store.bump('failovers', cfg.id);
+    if (attempt > 0) await this.#o.store.bump('failovers', cfg.id);
     this.#push(others, f);
   }
 
@@ -293,13 +312,13 @@ export class EpochCoordinator {
    * node's own first), so a failover leader gathers the same quorum-signed root. A statement of
    * an older registry version cannot gather signatures any more and is not reused.
    */
-  #reusableProposal(
+  async #reusableProposal(
     registry: RegistrySet,
     cfg: AnchorTargetConfig,
     epoch: number,
     outcomes: EpochOutcome[],
-  ): CheckedProposal | undefined {
-    const own = this.#o.store.signedRoot(cfg.id, epoch, 'collaborative');
+  ): Promise<CheckedProposal | undefined> {
+    const own = await this.#o.store.signedRoot(cfg.id, epoch, 'collaborative');
     const candidates = new Map<string, { votes: number; statement: unknown; leaves: unknown }>();
     if (own) candidates.set(own.statement.root, { votes: 1_000_000, statement: own.statement, leaves: own.leaves });
     for (const o of outcomes) {
@@ -340,17 +359,17 @@ export class EpochCoordinator {
       from: this.#o.self,
       leaf,
     }));
-    answers.forEach((a, i) => {
+    for (const [i, a] of answers.entries()) {
       if (a.status === 'fulfilled')
         for (const leaf of a.value.slice(0, MAX_EPOCH_LEAVES)) offered.push({ from: others[i]!.id, leaf });
       else
-        this.#o.store.recordFailure(
+        await this.#o.store.recordFailure(
           cfg.id,
           epoch,
           `leaves of ${others[i]!.id}: ${errorMessage(a.reason)}`,
           this.#now(),
         );
-    });
+    }
     // Every leaf is checked here as every signer will: one bad leaf must not sink the epoch.
     const byOrigin = new Map<string, EpochLeaf>();
     for (const { from, leaf } of offered) {
@@ -360,7 +379,7 @@ export class EpochCoordinator {
         const held = byOrigin.get(l.origin);
         if (held === undefined || held.size < l.size) byOrigin.set(l.origin, l);
       } catch (e) {
-        this.#o.store.recordFailure(
+        await this.#o.store.recordFailure(
           cfg.id,
           epoch,
           `a leaf from ${from} does not verify: ${errorMessage(e)}`,
@@ -377,23 +396,23 @@ export class EpochCoordinator {
 
   /** This node's signature first (recorded before anything is sent), then every other anchor peer's. */
   async #gatherSignatures(registry: RegistrySet, p: CheckedProposal): Promise<EpochSignature[]> {
-    const own = this.#o.signer.signChecked(p);
+    const own = await this.#o.signer.signChecked(p);
     const t = peerTimeoutMs(this.#o.config);
     const peers = anchorSigners(registry).filter((s) => s.id !== this.#o.self);
     const answers = await Promise.allSettled(
       peers.map((peer) => requestEpochSignature(peer, this.#o.creds, p.statement, p.leaves, t)),
     );
     const given: GivenSignature[] = [own];
-    answers.forEach((a, i) => {
+    for (const [i, a] of answers.entries()) {
       if (a.status === 'fulfilled') given.push(a.value);
       else
-        this.#o.store.recordFailure(
+        await this.#o.store.recordFailure(
           p.statement.target,
           p.statement.epoch,
           `signature of ${peers[i]!.id}: ${errorMessage(a.reason)}`,
           this.#now(),
         );
-    });
+    }
     this.#o.signer.observePeerSignatures(p.statement, given);
     const { valid } = countEpochSignatures(p.statement, this.#o.signer.countable(p.statement, given), registry);
     return given
@@ -424,10 +443,10 @@ export class EpochCoordinator {
     } catch (e) {
       // A failed call made requests too (each retry, each TSA): status counts every one.
       const made = failedRequests(e);
-      if (made > 0) this.#o.store.bump('target_requests', cfg.id, made);
-      this.#fail(cfg.id, p.statement.epoch, `anchoring at ${cfg.id} failed: ${errorMessage(e)}`);
+      if (made > 0) await this.#o.store.bump('target_requests', cfg.id, made);
+      return this.#fail(cfg.id, p.statement.epoch, `anchoring at ${cfg.id} failed: ${errorMessage(e)}`);
     }
-    this.#o.store.bump('target_requests', cfg.id, anchored.requests);
+    await this.#o.store.bump('target_requests', cfg.id, anchored.requests);
     const f: EpochFinalization = {
       statement: p.statement,
       leaves: p.leaves,
@@ -438,14 +457,14 @@ export class EpochCoordinator {
       leader: this.#o.self,
       attempt,
     };
-    this.#record(f);
+    await this.#record(f);
     return f;
   }
 
-  #record(f: EpochFinalization): 'new' | 'same' | 'duplicate' {
-    const outcome = this.#o.store.recordFinalized(f, this.#o.leaves.ownOrigins(), this.#now());
-    if (outcome === 'duplicate') this.#o.store.bump('duplicates', f.statement.target);
-    if (outcome === 'new') this.#o.store.bump('finalized', `${f.statement.target}|${f.statement.mode}`);
+  async #record(f: EpochFinalization): Promise<'new' | 'same' | 'duplicate'> {
+    const outcome = await this.#o.store.recordFinalized(f, this.#o.leaves.ownOrigins(), this.#now());
+    if (outcome === 'duplicate') await this.#o.store.bump('duplicates', f.statement.target);
+    if (outcome === 'new') await this.#o.store.bump('finalized', `${f.statement.target}|${f.statement.mode}`);
     this.#o.onFinalized?.(f, outcome);
     return outcome;
   }
@@ -460,7 +479,7 @@ export class EpochCoordinator {
       return;
     }
     const proposal = proposalOf(registry, cfg.id, epoch, leaves, this.#o.self);
-    const own = this.#o.signer.signChecked(proposal);
+    const own = await this.#o.signer.signChecked(proposal);
     const f = await this.#anchor(
       target,
       proposal,
@@ -546,16 +565,16 @@ export class EpochCoordinator {
     // Roots signed for other epochs still in play, before this one and after it: under clock skew
     // a leader running ahead can have this node sign epoch e+1 before e's leader gathers.
     const span = epochsInPlay(cfg, signers, this.#o.config);
-    return this.#o.leaves.pending(target, this.#o.store.inFlightSizes(target, epoch - span, epoch + span, epoch));
+    return this.#o.leaves.pending(target, await this.#o.store.inFlightSizes(target, epoch - span, epoch + span, epoch));
   }
 
   /** What this node knows of an epoch (the peer route a failover leader asks). */
-  outcome(target: string, epoch: number, mode: EpochMode): EpochOutcome {
+  async outcome(target: string, epoch: number, mode: EpochMode): Promise<EpochOutcome> {
     const node = mode === 'collaborative' ? '' : this.#o.self;
-    const rec = this.#o.store.epoch(target, epoch, mode, node);
+    const rec = await this.#o.store.epoch(target, epoch, mode, node);
     if (rec !== undefined)
       return { status: rec.status, ...(rec.finalization ? { finalization: rec.finalization } : {}) };
-    const signed = this.#o.store.signedRoot(target, epoch, mode);
+    const signed = await this.#o.store.signedRoot(target, epoch, mode);
     if (signed !== undefined)
       return {
         status: 'signed',

@@ -9,7 +9,8 @@ import type { AnchoringConfig } from '../config/anchoring-config.js';
 import type { EpochSignatureWatch, SeenEpochSignature } from '../federation/epoch-equivocation-detector.js';
 import type { FederationRegistry } from '../federation/federation-registry.js';
 import type { PeerCredentials } from '../federation/peer-client.js';
-import type { AnchorStore, SignedRoot } from './anchor-store.js';
+import type { SignedRoot } from './anchor-records.js';
+import type { AnchorStorage } from './anchor-storage.js';
 import { checkProposal, type CheckedProposal } from './epoch-proposal.js';
 
 /** A signature this node gave, as the signing peer route answers it. */
@@ -24,7 +25,7 @@ export interface GivenSignature {
 export interface EpochSignerOptions {
   self: string;
   registry: FederationRegistry;
-  store: AnchorStore;
+  store: AnchorStorage;
   /** This node's auth key (updated in place on key rotation). */
   creds: PeerCredentials;
   config: AnchoringConfig;
@@ -54,7 +55,7 @@ export class EpochSigner {
   }
 
   /** Checks a proposal from a peer (or this node's own, as leader) and signs it. */
-  sign(statementJson: unknown, leavesJson: unknown): GivenSignature {
+  async sign(statementJson: unknown, leavesJson: unknown): Promise<GivenSignature> {
     const registry = this.registry();
     const targetId = (statementJson as { target?: unknown } | null)?.target;
     const target = typeof targetId === 'string' ? this.#o.config.targets.get(targetId) : undefined;
@@ -108,18 +109,22 @@ export class EpochSigner {
       : signatures.filter((s) => !offenders.has(s.node));
   }
 
-  /** Signs an already checked proposal, under the one-root-per-epoch rule. */
-  signChecked(p: CheckedProposal): GivenSignature {
+  /**
+   * Signs an already checked proposal, under the one-root-per-epoch rule: recordSignedRoot is an
+   * insert-if-absent, so of two requests racing for one epoch (front ends included) one root wins
+   * and the other request is answered with it (or refused).
+   */
+  async signChecked(p: CheckedProposal): Promise<GivenSignature> {
     const { statement } = p;
-    const held = this.#o.store.signedRoot(statement.target, statement.epoch, statement.mode);
+    const held = await this.#o.store.signedRoot(statement.target, statement.epoch, statement.mode);
     const recorded: SignedRoot =
       held ??
-      this.#o.store.recordSignedRoot({
+      (await this.#o.store.recordSignedRoot({
         statement,
         leaves: p.leaves,
         sig: signEpochStatement(statement, this.#o.creds.seed),
         signedAt: new Date(this.#o.now()).toISOString(),
-      });
+      }));
     if (
       recorded.statement.root !== statement.root ||
       recorded.statement.registry_version !== statement.registry_version

@@ -2,7 +2,7 @@ import { base64Encode, type EpochLeaf } from '@vaultmesh/core';
 import type { LogEngine, NamespaceRecord, PublishedCheckpoint } from '../log/log-engine.js';
 import type { CadenceDueEvent } from '../namespaces/cadence-scheduler.js';
 import type { SealedCheckpoint, Sealing, WitnessPolicy } from '../namespaces/sealing.js';
-import type { AnchorStore } from './anchor-store.js';
+import type { AnchorStorage, DueEffect } from './anchor-storage.js';
 
 /** Most leaves one node offers one epoch; more wait for the next (keeps a proposal within the peer body limit). */
 export const MAX_LOCAL_LEAVES_PER_EPOCH = 256;
@@ -15,9 +15,9 @@ export type SkipReason = 'target-not-configured' | 'no-checkpoint' | 'not-sealed
 export interface LocalLeavesOptions {
   engine: LogEngine;
   sealing: Sealing;
-  store: AnchorStore;
+  store: AnchorStorage;
   /** The checkpoint's note with every cosignature held (what peers verify). */
-  checkpointNote(origin: string, cp: PublishedCheckpoint): string;
+  checkpointNote(origin: string, cp: PublishedCheckpoint): string | Promise<string>;
   witnessPolicy(nsId: string): WitnessPolicy | undefined;
   /** Whether this node has the target configured (config.json `anchoring.targets`). */
   isConfigured(target: string): boolean;
@@ -25,7 +25,7 @@ export interface LocalLeavesOptions {
    * Hears every cadence due event up to now (the scheduler's tick), called before leaves are
    * offered: a namespace due at the very moment an epoch closes is in that epoch, not the next.
    */
-  catchUp?: () => void;
+  catchUp?: () => Promise<unknown>;
   /** Receives errors of due events handled in the background (they have no caller to throw to). */
   onError?: (error: unknown) => void;
 }
@@ -59,13 +59,13 @@ export class LocalLeaves {
 
   /**
    * Handles each level's latest due event that this node's anchoring never recorded as seen: the
-   * cadence scheduler committed it, then the process died before the event was handled. Returns
-   * how many were replayed.
+   * cadence scheduler committed it, then the process died before the event was handled. Resolves
+   * to how many were replayed (queued behind the events heard before).
    */
-  replayMissed(latest: readonly CadenceDueEvent[]): number {
+  async replayMissed(latest: readonly CadenceDueEvent[]): Promise<number> {
     let replayed = 0;
     for (const event of latest) {
-      const seen = this.#o.store.dueSeen(event.namespace, event.level, event.target);
+      const seen = await this.#o.store.dueSeen(event.namespace, event.level, event.target);
       if (seen !== undefined && seen >= event.dueAtMs) continue;
       this.onDue(event);
       replayed++;
@@ -74,38 +74,30 @@ export class LocalLeaves {
   }
 
   async #handleDue(event: CadenceDueEvent): Promise<void> {
-    const ns = this.#o.engine.getNamespace(event.namespace);
-    // Read before the transaction, which cannot await.
-    const sealed = ns && (await this.#o.sealing.latestSealed(ns));
-    // One transaction: the queueing, its counter and the seen mark cost one commit, not three.
-    this.#o.store.atomically(() => {
-      this.#recordDue(event, ns, sealed);
-      this.#o.store.markDueSeen(event.namespace, event.level, event.target, event.dueAtMs);
-    });
+    // The queueing, its counter and the seen mark: one transaction (handleDue), one commit.
+    await this.#o.store.handleDue(event, await this.#effect(event));
   }
 
-  #recordDue(event: CadenceDueEvent, ns: NamespaceRecord | undefined, sealed: SealedCheckpoint | undefined): void {
-    const { store } = this.#o;
-    if (!this.#o.isConfigured(event.target)) {
-      store.bump('skips', `${event.target}|target-not-configured`);
-      return;
-    }
-    if (ns === undefined) return;
-    const verdict = this.#verdict(event.target, ns, sealed);
-    if (verdict.kind === 'skip') {
-      store.bump('skips', `${event.target}|${verdict.reason}`);
-      return;
-    }
-    store.markDue(event.target, ns.id, event.dueAtMs, verdict.size);
-    store.bump('due', event.target);
+  /** What the due event does: queue the namespace at its sealed size, count a skip, or nothing. */
+  async #effect(event: CadenceDueEvent): Promise<DueEffect> {
+    if (!this.#o.isConfigured(event.target)) return { kind: 'skip', label: `${event.target}|target-not-configured` };
+    const ns = this.#o.engine.getNamespace(event.namespace);
+    if (ns === undefined) return { kind: 'none' };
+    const verdict = this.#verdict(
+      await this.#o.store.anchoredSize(event.target, ns.origin),
+      ns,
+      await this.#o.sealing.latestSealed(ns),
+    );
+    return verdict.kind === 'skip'
+      ? { kind: 'skip', label: `${event.target}|${verdict.reason}` }
+      : { kind: 'queue', namespace: ns.id, sealedSize: verdict.size };
   }
 
   #verdict(
-    target: string,
+    anchored: number,
     ns: NamespaceRecord,
     sealed: SealedCheckpoint | undefined,
   ): { kind: 'skip'; reason: SkipReason } | { kind: 'leaf'; size: number } {
-    const anchored = this.#o.store.anchoredSize(target, ns.origin);
     const latest = this.#o.engine.latestCheckpoint(ns.id);
     if (latest === undefined || latest.size === 0) return { kind: 'skip', reason: 'no-checkpoint' };
     if (sealed !== undefined && sealed.checkpoint.size > anchored)
@@ -120,21 +112,22 @@ export class LocalLeaves {
    */
   async pending(target: string, inFlight: ReadonlyMap<string, number> = new Map()): Promise<EpochLeaf[]> {
     const { store, engine } = this.#o;
-    this.#o.catchUp?.();
+    await this.#o.catchUp?.();
     // The events catchUp just delivered (and any before) are queued before the queue is read.
     await this.#handling;
     const out: EpochLeaf[] = [];
-    for (const due of store.due(target)) {
+    for (const due of await store.due(target)) {
       if (out.length >= MAX_LOCAL_LEAVES_PER_EPOCH) break;
       const ns = engine.getNamespace(due.namespace);
       if (ns === undefined) {
-        store.clearDue(target, due.namespace);
+        await store.clearDue(target, due.namespace);
         continue;
       }
       const sealed = await this.#o.sealing.latestSealed(ns);
-      const anchored = store.anchoredSize(target, ns.origin);
+      const anchored = await store.anchoredSize(target, ns.origin);
       if (sealed === undefined || sealed.checkpoint.size <= anchored) {
-        if (anchored >= due.sealedSize) store.clearDue(target, due.namespace);
+        // Compare-and-delete: a due raised meanwhile (another event, another front end) stays.
+        await store.clearDueSatisfied(target, due.namespace, anchored);
         continue;
       }
       // Already in a root this node signed for an earlier epoch still in flight: it waits for
@@ -145,7 +138,7 @@ export class LocalLeaves {
         origin: ns.origin,
         size: sealed.checkpoint.size,
         root: base64Encode(sealed.checkpoint.root),
-        checkpoint: this.#o.checkpointNote(ns.origin, sealed.checkpoint),
+        checkpoint: await this.#o.checkpointNote(ns.origin, sealed.checkpoint),
         witness_policy: { min_required: policy.min_required, allowlist: [...policy.allowlist] },
       });
     }

@@ -30,6 +30,7 @@ import { NODE_VERSION } from './node-version.js';
 import { Lifecycle } from './lifecycle.js';
 import { AnchoringService } from '../anchoring/anchoring-service.js';
 import { anchorTargets } from '../anchoring/anchor-targets.js';
+import { openAnchorStorage } from '../anchoring/open-anchor-storage.js';
 import { sampleAnchoringMetrics } from '../anchoring/anchoring-metrics.js';
 import { checkCadenceConfirmations } from '../anchoring/chain/cadence-confirmations.js';
 import { Outbox } from '../messaging/outbox/index.js';
@@ -262,9 +263,9 @@ async function startNode(
   // coordinator (docs/anchoring.md); its store opens now, its timers start after the server.
   const anchoring = await life.open(
     'anchoring store',
-    () =>
+    async () =>
       new AnchoringService({
-        dataDir: options.dataDir,
+        storage: await openAnchorStorage(target),
         self: config.name,
         config: identity.anchoring,
         registry,
@@ -364,9 +365,9 @@ async function startNode(
     },
     witness,
     federation: { registry, status, store: federationStore, ledger, witnessed: () => witness.witnessedOrigins() },
-    onMetricsScrape: () => {
-      sampleFederationMetrics(status.status(), metrics);
-      sampleAnchoringMetrics(anchoring.status(), metrics);
+    onMetricsScrape: async () => {
+      sampleFederationMetrics(await status.status(), metrics);
+      sampleAnchoringMetrics(await anchoring.status(), metrics);
     },
     checkpointNote,
     witnessState: (origin, cp) => {

@@ -37,15 +37,15 @@ export class LiveStatusSource {
     private readonly now: () => number = Date.now,
   ) {}
 
-  current(): LiveStatus {
+  async current(): Promise<LiveStatus> {
     const now = this.now();
     if (this.#cached && now - this.#cached.at < REUSE_MS) return this.#cached.status;
-    const status = this.#build(now);
+    const status = await this.#build(now);
     this.#cached = { at: now, status };
     return status;
   }
 
-  #build(now: number): LiveStatus {
+  async #build(now: number): Promise<LiveStatus> {
     const { ctx } = this;
     // Private namespaces are not announced, as in GET /v1/node.
     const shown = ctx.namespaces.directory
@@ -70,7 +70,7 @@ export class LiveStatusSource {
       // As a witness of this node's logs if it is one, else as a gossip peer; null: not yet asked.
       reachable: p.self ? true : (p.reachable ?? p.gossip?.reachable ?? null),
     }));
-    const anchoring = (ctx.anchoring?.status().targets ?? []).map((t) => ({
+    const anchoring = ((await ctx.anchoring?.status())?.targets ?? []).map((t) => ({
       target: t.target,
       epoch_s: t.epoch_ms / 1000,
       lag_s: t.last_finalized ? t.last_finalized.age_ms / 1000 : null,

@@ -50,7 +50,7 @@ export interface RouteContext {
     checkpoint: PublishedCheckpoint,
   ) => { cosignatures: number; required: number } | undefined;
   /** Refreshes gauges sampled at scrape time (federation figures) before /metrics renders. */
-  onMetricsScrape?: () => void;
+  onMetricsScrape?: () => void | Promise<void>;
   /** Which checkpoints meet their namespace's witness policy (absent: every namespace as if k = 0). */
   sealing?: Sealing;
   /** Largest batch body, bytes. */

@@ -82,7 +82,7 @@ export interface HttpServerOptions {
     checkpoint: PublishedCheckpoint,
   ) => { cosignatures: number; required: number } | undefined;
   /** Refreshes gauges sampled at scrape time (federation figures) before /metrics renders. */
-  onMetricsScrape?: () => void;
+  onMetricsScrape?: () => void | Promise<void>;
   /** This node's C2SP witness (absent: no witness routes). */
   witness?: Witness;
   /** Federation membership, status, evidence and peer-request checks (absent: no federation or peer routes). */

@@ -20,8 +20,8 @@ export interface NodeSeriesOptions {
   engine: ProbedEngine;
   /** Cosigning rounds are read off its `cosignRound` histogram (no second hook in the cosigner). */
   metrics?: NodeMetrics;
-  /** The anchoring status, sampled once per interval (absent: no anchoring columns). */
-  anchoring?: () => AnchoringLagSource;
+  /** The anchoring status, sampled once per interval (absent: no anchoring columns); it reads storage. */
+  anchoring?: () => Promise<AnchoringLagSource>;
   /** ms since the epoch (tests step it). */
   now?: () => number;
   intervalMs?: number;
@@ -134,7 +134,7 @@ export class NodeSeries {
       this.#cosignSeen = cosign;
     }
     const anchoringLag = new Map<string, number | null>();
-    for (const t of this.#o.anchoring?.().targets ?? []) {
+    for (const t of (await this.#o.anchoring?.())?.targets ?? []) {
       this.#epochS.set(t.target, t.epoch_ms / 1000);
       anchoringLag.set(t.target, t.last_finalized === null ? null : t.last_finalized.age_ms / 1000);
     }

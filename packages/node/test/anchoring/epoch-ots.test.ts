@@ -261,7 +261,7 @@ test('stored evidence is checked again before it is exported, and each refusal h
   assert.throws(() => epochOtsProof(long.statement, long.evidence), code('NOT_FOUND', /no OpenTimestamps proof/));
 });
 
-test('epochOtsFile finds the finalized epoch under its key, and NOT_FOUND otherwise', () => {
+test('epochOtsFile finds the finalized epoch under its key, and NOT_FOUND otherwise', async () => {
   const collaborative = syntheticBtcEpoch({ epoch: 9 });
   const independent = syntheticBtcEpoch({ epoch: 9, node: 'beta.ots.test' });
   const records: EpochRecord[] = [
@@ -270,24 +270,24 @@ test('epochOtsFile finds the finalized epoch under its key, and NOT_FOUND otherw
     { target: 'btc:regtest', epoch: 10, mode: 'collaborative', node: '', status: 'abandoned', updatedAtMs: 0 },
   ];
   const asked: string[] = [];
-  const lookup = (target: string, epoch: number, mode: string, node: string) => {
+  const lookup = async (target: string, epoch: number, mode: string, node: string) => {
     asked.push(`${target}|${epoch}|${mode}|${node}`);
     return records.find((r) => r.target === target && r.epoch === epoch && r.mode === mode && r.node === node);
   };
 
-  const c = epochOtsFile(lookup, { target: 'btc:regtest', epoch: 9 });
+  const c = await epochOtsFile(lookup, { target: 'btc:regtest', epoch: 9 });
   assert.deepEqual(c.ots, epochOtsProof(collaborative.statement, collaborative.evidence));
   assert.equal(c.filename, 'btc-regtest-9.ots');
-  const i = epochOtsFile(lookup, { target: 'btc:regtest', epoch: 9, node: 'beta.ots.test' });
+  const i = await epochOtsFile(lookup, { target: 'btc:regtest', epoch: 9, node: 'beta.ots.test' });
   assert.deepEqual(i.ots, epochOtsProof(independent.statement, independent.evidence));
   assert.notDeepEqual(i.ots, c.ots);
   assert.equal(i.filename, 'btc-regtest-9-beta.ots.test.ots');
   assert.deepEqual(asked, ['btc:regtest|9|collaborative|', 'btc:regtest|9|independent|beta.ots.test']);
 
-  assert.throws(() => epochOtsFile(lookup, { target: 'btc:regtest', epoch: 10 }), code('NOT_FOUND', /abandoned/));
-  assert.throws(() => epochOtsFile(lookup, { target: 'btc:regtest', epoch: 11 }), code('NOT_FOUND'));
-  assert.throws(
-    () => epochOtsFile(lookup, { target: 'btc:regtest', epoch: 9, node: 'gamma.ots.test' }),
+  await assert.rejects(epochOtsFile(lookup, { target: 'btc:regtest', epoch: 10 }), code('NOT_FOUND', /abandoned/));
+  await assert.rejects(epochOtsFile(lookup, { target: 'btc:regtest', epoch: 11 }), code('NOT_FOUND'));
+  await assert.rejects(
+    epochOtsFile(lookup, { target: 'btc:regtest', epoch: 9, node: 'gamma.ots.test' }),
     code('NOT_FOUND', /independent epoch of gamma/),
   );
   assert.equal(epochOtsFilename({ target: 'btc:mainnet', epoch: 0 }), 'btc-mainnet-0.ots');

@@ -6,12 +6,18 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { canonicalBytes } from '@vaultmesh/core';
 import type { LogEngine } from '../../src/log/log-engine.js';
-import { AnchorStore } from '../../src/anchoring/anchor-store.js';
+import type { AnchorStorage } from '../../src/anchoring/anchor-storage.js';
 import { LocalLeaves } from '../../src/anchoring/local-leaves.js';
+import { openAnchorStorage } from '../../src/anchoring/open-anchor-storage.js';
+import { PgAnchorStorage } from '../../src/anchoring/pg-anchor-storage.js';
 import { CadenceScheduler } from '../../src/namespaces/cadence-scheduler.js';
-import { CadenceStore } from '../../src/namespaces/cadence-store.js';
+import type { CadenceStorage } from '../../src/namespaces/cadence-storage.js';
+import { openCadenceStorage } from '../../src/namespaces/open-cadence-storage.js';
+import { PgCadenceStorage } from '../../src/namespaces/pg-cadence-storage.js';
 import { LogSignatureSealing } from '../../src/namespaces/sealing-without-witnesses.js';
 import { open, tempDirs } from '../log/engine-fixture.js';
+import { forEachBackend, type StorePlace } from '../storage/backend-suite.js';
+import { finalization } from './anchor-storage-fixtures.js';
 
 const dirs = tempDirs('remembrancer-local-leaves-');
 const NS = 'dao:leaves';
@@ -19,7 +25,7 @@ const TARGET = 'rfc3161:test';
 const EPOCH_MS = 5_000;
 
 let engine: LogEngine;
-const closers: (() => void)[] = [];
+const closers: (() => Promise<void>)[] = [];
 
 before(async () => {
   engine = await open(dirs.make());
@@ -29,51 +35,115 @@ before(async () => {
 });
 
 after(async () => {
-  for (const close of closers) close();
+  for (const close of closers) await close();
   await engine.close();
   dirs.cleanup();
 });
 
-/** A node's due queue and scheduler on their own files, the clock at `clock.now`. */
-function leavesWith(catchUp: boolean, clock: { now: number }): { leaves: LocalLeaves; scheduler: CadenceScheduler } {
-  const dir = dirs.make();
-  const scheduler = new CadenceScheduler({ store: new CadenceStore(`${dir}-cadence.sqlite`), now: () => clock.now });
-  const store = new AnchorStore(`${dir}-anchoring.sqlite`);
-  closers.push(
-    () => scheduler.close(),
-    () => store.close(),
-  );
-  // Due every epoch from an epoch boundary on: due times fall exactly on epoch closes.
-  scheduler.apply(NS, { fast: { target: TARGET, every: '5s', confirmations: 0 } }, 0);
-  const leaves = new LocalLeaves({
-    engine,
-    sealing: new LogSignatureSealing(engine),
-    store,
-    checkpointNote: (_origin, cp) => cp.note,
-    witnessPolicy: () => undefined,
-    isConfigured: (t) => t === TARGET,
-    ...(catchUp ? { catchUp: () => void scheduler.tick() } : {}),
-  });
-  scheduler.onDue((e) => leaves.onDue(e));
-  return { leaves, scheduler };
+/** The node's anchoring and cadence storages at the place (both in one database on PostgreSQL). */
+async function storagesAt(place: StorePlace): Promise<{ anchoring: AnchorStorage; cadence: CadenceStorage }> {
+  if (place.kind === 'sqlite') {
+    const target = { kind: 'sqlite', dataDir: place.dir } as const;
+    return { anchoring: await openAnchorStorage(target), cadence: await openCadenceStorage(target) };
+  }
+  return {
+    anchoring: await PgAnchorStorage.open({ db: place.url }),
+    cadence: await PgCadenceStorage.open({ db: place.url }),
+  };
 }
 
-test('a namespace due exactly at an epoch close is offered for that epoch, before the scheduler timer ticks', async () => {
-  const clock = { now: EPOCH_MS - 1 };
-  const { leaves } = leavesWith(true, clock);
-  assert.deepEqual(await leaves.pending(TARGET), [], 'nothing is due before the close');
-  clock.now = EPOCH_MS; // the close and the due time; no timer has ticked
-  const offered = await leaves.pending(TARGET);
-  assert.equal(offered.length, 1);
-  assert.equal(offered[0]!.size, 2);
-  assert.equal(offered[0]!.origin, engine.getNamespace(NS)!.origin);
-});
+forEachBackend('LocalLeaves', (freshPlace) => {
+  /** A node's due queue and scheduler at a fresh place, the clock at `clock.now`. */
+  async function leavesWith(
+    catchUp: boolean,
+    clock: { now: number },
+  ): Promise<{ leaves: LocalLeaves; scheduler: CadenceScheduler; store: AnchorStorage }> {
+    const { anchoring: store, cadence } = await storagesAt(await freshPlace());
+    const scheduler = new CadenceScheduler({ storage: cadence, now: () => clock.now });
+    closers.push(
+      () => scheduler.close(),
+      () => store.close(),
+    );
+    // Due every epoch from an epoch boundary on: due times fall exactly on epoch closes.
+    await scheduler.apply(NS, { fast: { target: TARGET, every: '5s', confirmations: 0 } }, 0);
+    const leaves = new LocalLeaves({
+      engine,
+      sealing: new LogSignatureSealing(engine),
+      store,
+      checkpointNote: (_origin, cp) => cp.note,
+      witnessPolicy: () => undefined,
+      isConfigured: (t) => t === TARGET,
+      ...(catchUp ? { catchUp: () => scheduler.tick() } : {}),
+    });
+    scheduler.onDue((e) => leaves.onDue(e));
+    return { leaves, scheduler, store };
+  }
 
-test('without the catch-up the same due event waits for the timer, and the leaf for the next epoch', async () => {
-  const clock = { now: EPOCH_MS - 1 };
-  const { leaves, scheduler } = leavesWith(false, clock);
-  clock.now = EPOCH_MS;
-  assert.deepEqual(await leaves.pending(TARGET), []);
-  scheduler.tick();
-  assert.equal((await leaves.pending(TARGET)).length, 1, "the timer's tick queues it");
+  test('a namespace due exactly at an epoch close is offered for that epoch, before the scheduler timer ticks', async () => {
+    const clock = { now: EPOCH_MS - 1 };
+    const { leaves } = await leavesWith(true, clock);
+    assert.deepEqual(await leaves.pending(TARGET), [], 'nothing is due before the close');
+    clock.now = EPOCH_MS; // the close and the due time; no timer has ticked
+    const offered = await leaves.pending(TARGET);
+    assert.equal(offered.length, 1);
+    assert.equal(offered[0]!.size, 2);
+    assert.equal(offered[0]!.origin, engine.getNamespace(NS)!.origin);
+  });
+
+  test('without the catch-up the same due event waits for the timer, and the leaf for the next epoch', async () => {
+    const clock = { now: EPOCH_MS - 1 };
+    const { leaves, scheduler } = await leavesWith(false, clock);
+    clock.now = EPOCH_MS;
+    assert.deepEqual(await leaves.pending(TARGET), []);
+    await scheduler.tick();
+    assert.equal((await leaves.pending(TARGET)).length, 1, "the timer's tick queues it");
+  });
+
+  test('a due event is queued, counted and marked seen; a replay handles only the events never seen; skips are counted by reason', async () => {
+    const clock = { now: EPOCH_MS - 1 };
+    const { leaves, scheduler, store } = await leavesWith(true, clock);
+    clock.now = EPOCH_MS;
+    assert.equal((await leaves.pending(TARGET)).length, 1);
+    assert.deepEqual(await store.due(TARGET), [{ target: TARGET, namespace: NS, dueAtMs: EPOCH_MS, sealedSize: 2 }]);
+    assert.equal(await store.dueSeen(NS, 'fast', TARGET), EPOCH_MS);
+    assert.equal((await store.counters()).get('due')?.get(TARGET), 1);
+    // After a restart the scheduler's latest events are offered again: seen ones are not replayed.
+    assert.equal(await leaves.replayMissed(await scheduler.lastDueEvents()), 0);
+    const unseen = { namespace: NS, level: 'fast' as const, target: TARGET, confirmations: 0, periods: 1 };
+    assert.equal(await leaves.replayMissed([{ ...unseen, dueAtMs: 2 * EPOCH_MS }]), 1);
+    // A target this node has not configured, and a namespace it does not have: a skip, and nothing.
+    leaves.onDue({ ...unseen, target: 'rfc3161:elsewhere', dueAtMs: 2 * EPOCH_MS });
+    leaves.onDue({ ...unseen, namespace: 'dao:gone', dueAtMs: 2 * EPOCH_MS });
+    await leaves.pending(TARGET);
+    assert.equal(await store.dueSeen(NS, 'fast', TARGET), 2 * EPOCH_MS);
+    assert.equal(await store.dueSeen('dao:gone', 'fast', TARGET), 2 * EPOCH_MS);
+    const counters = await store.counters();
+    assert.equal(counters.get('due')?.get(TARGET), 2);
+    assert.equal(counters.get('skips')?.get('rfc3161:elsewhere|target-not-configured'), 1);
+    assert.deepEqual(await store.due(TARGET), [{ target: TARGET, namespace: NS, dueAtMs: EPOCH_MS, sealedSize: 2 }]);
+  });
+
+  test('a queued namespace whose sealed size is anchored leaves the queue; a due for a size not anchored stays', async () => {
+    const clock = { now: EPOCH_MS - 1 };
+    const { leaves, store } = await leavesWith(true, clock);
+    clock.now = EPOCH_MS;
+    assert.equal((await leaves.pending(TARGET)).length, 1);
+    // Another epoch anchored the namespace at its sealed size (no own-namespace clearing here).
+    const origin = engine.getNamespace(NS)!.origin;
+    const base = finalization(1);
+    await store.recordFinalized(
+      { ...base, statement: { ...base.statement, target: TARGET }, leaves: [{ ...base.leaves[0]!, origin, size: 2 }] },
+      new Map(),
+      clock.now,
+    );
+    assert.equal(await store.anchoredSize(TARGET, origin), 2);
+    assert.deepEqual(await leaves.pending(TARGET), []);
+    assert.deepEqual(await store.due(TARGET), [], 'what is anchored satisfies the due');
+    // A due for a size beyond what is anchored (raised by another front end's event) is kept.
+    await store.markDue(TARGET, NS, 2 * EPOCH_MS, 3);
+    assert.deepEqual(await leaves.pending(TARGET), []);
+    assert.deepEqual(await store.due(TARGET), [
+      { target: TARGET, namespace: NS, dueAtMs: 2 * EPOCH_MS, sealedSize: 3 },
+    ]);
+  });
 });

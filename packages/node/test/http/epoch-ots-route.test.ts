@@ -1,7 +1,7 @@
 // `GET /v1/anchoring/epochs/{target}/{epoch}.ots` (issue 11, item 4) through the real HTTP stack
 // with app.inject(): the bytes of a stored Bitcoin epoch's OpenTimestamps proof, public, and the
 // node's JSON error shape with a stable code for each refusal. The epochs are recorded in a real
-// AnchorStore; their evidence is synthetic (btc-epoch-fixture.ts; epoch-ots.test.ts uses bcoin).
+// AnchorStorage (the node's SQLite file); their evidence is synthetic (btc-epoch-fixture.ts; epoch-ots.test.ts uses bcoin).
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -14,7 +14,8 @@ import { buildHttpServer } from '../../src/http/server.js';
 import { openLogEngine } from '../../src/log/index.js';
 import type { LogEngine } from '../../src/log/log-engine.js';
 import { openNamespaceServices, type NamespaceServices } from '../../src/namespaces/namespace-services.js';
-import { AnchorStore } from '../../src/anchoring/anchor-store.js';
+import type { AnchorStorage } from '../../src/anchoring/anchor-storage.js';
+import { openAnchorStorage } from '../../src/anchoring/open-anchor-storage.js';
 import type { AnchoringService } from '../../src/anchoring/anchoring-service.js';
 import { epochOtsProof } from '../../src/anchoring/chain/epoch-ots.js';
 import { syntheticBtcEpoch, type SyntheticBtcEpoch } from '../anchoring/btc-epoch-fixture.js';
@@ -24,7 +25,7 @@ const OTS_MAGIC = Buffer.from('004f70656e54696d657374616d7073000050726f6f6600bf8
 let dir: string;
 let engine: LogEngine;
 let namespaces: NamespaceServices;
-let store: AnchorStore;
+let store: AnchorStorage;
 let app: FastifyInstance;
 /** The same node's API without anchoring (no federation registry). */
 let plain: FastifyInstance;
@@ -48,17 +49,17 @@ before(async () => {
     operators: identity.governance,
     localOperator: { id: identity.operatorId, seed: identity.operatorSeed },
   });
-  store = new AnchorStore(join(dir, 'anchoring.sqlite'));
+  store = await openAnchorStorage({ kind: 'sqlite', dataDir: dir });
   collaborative = syntheticBtcEpoch({ epoch: 7, index: 4, count: 9, height: 1234 });
   independent = syntheticBtcEpoch({ epoch: 7, node: 'beta.ots.test' });
-  store.recordFinalized(collaborative.finalization, new Map(), 1_000);
-  store.recordFinalized(independent.finalization, new Map(), 1_000);
-  store.markEpoch('btc:regtest', 8, 'collaborative', '', 'abandoned', 1_000);
+  await store.recordFinalized(collaborative.finalization, new Map(), 1_000);
+  await store.recordFinalized(independent.finalization, new Map(), 1_000);
+  await store.markEpoch('btc:regtest', 8, 'collaborative', '', 'abandoned', 1_000);
   // Stored evidence that no longer holds (a sibling hash changed): never exported.
   const damaged = syntheticBtcEpoch({ epoch: 9 });
   const sibling = damaged.evidence.branch[0]!;
   const branch = [`${sibling[0] === '0' ? '1' : '0'}${sibling.slice(1)}`, ...damaged.evidence.branch.slice(1)];
-  store.recordFinalized({ ...damaged.finalization, evidence: { ...damaged.evidence, branch } }, new Map(), 1_000);
+  await store.recordFinalized({ ...damaged.finalization, evidence: { ...damaged.evidence, branch } }, new Map(), 1_000);
   const options = {
     namespaces,
     engine,
@@ -77,8 +78,8 @@ before(async () => {
 after(async () => {
   await app.close();
   await plain.close();
-  store.close();
-  namespaces.close();
+  await store.close();
+  await namespaces.close();
   await engine.close();
   rmSync(dir, { recursive: true, force: true });
 });

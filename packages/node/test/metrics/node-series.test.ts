@@ -106,7 +106,7 @@ test('cosigning rounds come from the histogram as deltas, and anchoring lag per 
     let anchoring: AnchoringLagSource = {
       targets: [{ target: 'rfc3161:local', epoch_ms: 60_000, last_finalized: null }],
     };
-    const series = new NodeSeries({ engine, metrics, anchoring: () => anchoring, now: clock.now });
+    const series = new NodeSeries({ engine, metrics, anchoring: async () => anchoring, now: clock.now });
     metrics.cosignRound.observe(0.1);
     metrics.cosignRound.observe(0.3);
     clock.advance(10_000);

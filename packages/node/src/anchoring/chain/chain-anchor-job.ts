@@ -1,6 +1,7 @@
 import { RemembrancerError, base64Decode, errorMessage, type EpochStatement } from '@vaultmesh/core';
 import type { Logger } from 'pino';
-import type { ChainEpochKey, ChainJournal, JournaledAttempt } from './chain-journal.js';
+import type { ChainEpochKey, JournaledAttempt } from './chain-journal-records.js';
+import type { ChainJournalStorage } from './chain-journal-storage.js';
 import type { ChainAttempt, ChainEvidence, ChainPayload, ChainSender, ChainTxStatus } from './chain-sender.js';
 
 /*
@@ -28,7 +29,7 @@ export interface ChainAnchorPolicy {
 
 export interface ChainAnchorJobOptions {
   readonly sender: ChainSender;
-  readonly journal: ChainJournal;
+  readonly journal: ChainJournalStorage;
   readonly policy: ChainAnchorPolicy;
   readonly now: () => number;
   /** True once the node is stopping: the job stops polling (it resumes from the journal). */
@@ -80,20 +81,20 @@ export class ChainAnchorJob {
     const key = chainEpochKey(statement);
     const payload = chainPayload(statement);
     const j = this.#o.journal;
-    if (j.attempts(key).length === 0) await this.#sign(key, payload, undefined);
+    if ((await j.attempts(key)).length === 0) await this.#sign(key, payload, undefined);
     for (;;) {
       if (this.#o.stopping())
         throw new RemembrancerError('SHUTTING_DOWN', `anchoring of epoch ${key.epoch} at ${key.target} paused`);
-      const attempts = j.attempts(key);
+      const attempts = await j.attempts(key);
       for (const a of attempts) if (a.state === 'prepared') await this.#send(key, a.attempt, 'sent');
-      const seen = await this.#look(key, j.attempts(key));
+      const seen = await this.#look(key, await j.attempts(key));
       const best = seen
         .filter((s) => s.status.state === 'included')
         .sort((x, y) => confirmationsOf(y.status) - confirmationsOf(x.status))[0];
       if (best !== undefined && best.status.state === 'included') {
         if (best.status.confirmations >= this.#o.policy.confirmations) {
           const evidence = await this.#o.sender.evidence(best.journaled.attempt, best.status.blockHash);
-          j.see(key, best.journaled.attempt.txid, { ...best.status, state: 'final' }, this.#o.now(), {
+          await j.see(key, best.journaled.attempt.txid, { ...best.status, state: 'final' }, this.#o.now(), {
             name: 'final',
             detail: `${best.status.confirmations} confirmations in block ${best.status.blockHash} at height ${best.status.height}`,
           });
@@ -109,7 +110,7 @@ export class ChainAnchorJob {
   async #sign(key: ChainEpochKey, payload: ChainPayload, replacing: ChainAttempt | undefined): Promise<boolean> {
     const a = await this.#o.sender.prepare(payload, replacing);
     if (a === undefined) return false;
-    this.#o.journal.add(
+    await this.#o.journal.add(
       key,
       a,
       this.#o.now(),
@@ -124,10 +125,10 @@ export class ChainAnchorJob {
     try {
       await this.#o.sender.broadcast(a);
       this.#broadcasts++;
-      this.#o.journal.markSent(key, a.txid, this.#o.now(), how, feeText(a));
+      await this.#o.journal.markSent(key, a.txid, this.#o.now(), how, feeText(a));
     } catch (e) {
       if (e instanceof RemembrancerError && e.code === 'CHAIN_TX_REJECTED') {
-        this.#o.journal.see(key, a.txid, { state: 'conflicted' }, this.#o.now(), {
+        await this.#o.journal.see(key, a.txid, { state: 'conflicted' }, this.#o.now(), {
           name: 'rejected',
           detail: errorMessage(e),
         });
@@ -152,7 +153,7 @@ export class ChainAnchorJob {
       if (status.state === 'included') {
         const moved = a.blockHash !== undefined && a.blockHash !== status.blockHash;
         const fresh = a.state !== 'included' || moved;
-        this.#o.journal.see(
+        await this.#o.journal.see(
           key,
           txid,
           status,
@@ -165,7 +166,7 @@ export class ChainAnchorJob {
             : undefined,
         );
       } else if (a.state === 'included' || a.state === 'final') {
-        this.#o.journal.see(key, txid, { state: status.state }, now, {
+        await this.#o.journal.see(key, txid, { state: status.state }, now, {
           name: 'reorged',
           detail: `block ${a.blockHash} at height ${a.height} left the best chain; the transaction is ${status.state}`,
         });
@@ -174,7 +175,7 @@ export class ChainAnchorJob {
           'chain reorganisation dropped an anchor transaction; following it again',
         );
       } else if (status.state !== a.state) {
-        this.#o.journal.see(key, txid, { state: status.state }, now, {
+        await this.#o.journal.see(key, txid, { state: status.state }, now, {
           name: status.state,
           detail: status.state === 'conflicted' && status.by ? `by ${status.by}` : `was ${a.state}`,
         });
@@ -197,10 +198,16 @@ export class ChainAnchorJob {
         // A node may refuse the same bytes for now (anvil drops a transaction priced under the
         // base fee and refuses it again): a replacement paying more is the way on, so go on.
         if (e instanceof RemembrancerError && e.code === 'CHAIN_RPC_UNREACHABLE') throw e;
-        this.#o.journal.note(key, s.journaled.attempt.txid, 'rebroadcast-refused', errorMessage(e), this.#o.now());
+        await this.#o.journal.note(
+          key,
+          s.journaled.attempt.txid,
+          'rebroadcast-refused',
+          errorMessage(e),
+          this.#o.now(),
+        );
       }
     }
-    const live = this.#o.journal.attempts(key).filter((a) => a.state === 'pending' || a.state === 'missing');
+    const live = (await this.#o.journal.attempts(key)).filter((a) => a.state === 'pending' || a.state === 'missing');
     if (live.length === 0) {
       // Every attempt is conflicted for good: its nonce or inputs went to another transaction.
       await this.#sign(key, payload, undefined);
@@ -211,9 +218,9 @@ export class ChainAnchorJob {
     if (this.#o.now() - since < this.#o.policy.replaceAfterMs) return;
     // A replacement spends what the newest spends; none is possible past the fee cap.
     if (!(await this.#sign(key, payload, newest.attempt))) {
-      const history = this.#o.journal.events(key.target, key.epoch);
+      const history = await this.#o.journal.events(key.target, key.epoch);
       if (!history.some((e) => e.txid === newest.attempt.txid && e.event === 'fee-cap'))
-        this.#o.journal.note(
+        await this.#o.journal.note(
           key,
           newest.attempt.txid,
           'fee-cap',

@@ -1,5 +1,5 @@
-import type { AnchorStore } from '../anchor-store.js';
-import type { ChainAttemptState } from './chain-journal.js';
+import type { AnchorStorage } from '../anchor-storage.js';
+import type { ChainAttemptState } from './chain-journal-records.js';
 
 /** A chain target's part of `GET /v1/anchoring/status` (issue 11, items 1, 5 and 7). */
 export interface ChainTargetStatus {
@@ -33,12 +33,12 @@ function perUnit(total: bigint, n: number): string {
   return n === 0 ? '0' : ((total + BigInt(n) / 2n) / BigInt(n)).toString();
 }
 
-export function chainCosts(store: AnchorStore, target: string, unit: 'wei' | 'sats'): ChainCosts {
+export async function chainCosts(store: AnchorStorage, target: string, unit: 'wei' | 'sats'): Promise<ChainCosts> {
   let fee = 0n;
   let gas = 0n;
   let vbytes = 0;
   let checkpoints = 0;
-  const rows = store.chain.finalCosts(target);
+  const rows = await store.chain.finalCosts(target);
   for (const r of rows) {
     if (r.cost.kind === 'eip1559') {
       fee += BigInt(r.cost.feeWei);
@@ -48,7 +48,7 @@ export function chainCosts(store: AnchorStore, target: string, unit: 'wei' | 'sa
       vbytes += r.cost.vbytes;
     }
     // The very epoch the attempt anchored (its mode and node are journaled with it).
-    checkpoints += store.epoch(target, r.epoch, r.mode, r.node)?.finalization?.statement.tree_size ?? 0;
+    checkpoints += (await store.epoch(target, r.epoch, r.mode, r.node))?.finalization?.statement.tree_size ?? 0;
   }
   return {
     anchors: rows.length,
@@ -61,24 +61,28 @@ export function chainCosts(store: AnchorStore, target: string, unit: 'wei' | 'sa
   };
 }
 
-export function chainTargetStatus(
-  store: AnchorStore,
+export async function chainTargetStatus(
+  store: AnchorStorage,
   target: string,
   kind: 'eip155' | 'btc',
   confirmations: number,
-): ChainTargetStatus {
+): Promise<ChainTargetStatus> {
   return {
     confirmations,
-    in_flight: store.chain
-      .inFlight(target)
-      .map((a) => ({ epoch: a.epoch, mode: a.mode, txid: a.txid, state: a.state, confirmations: a.confirmations })),
-    recent_events: store.chain.recentEvents(target, RECENT_EVENTS).map((e) => ({
+    in_flight: (await store.chain.inFlight(target)).map((a) => ({
+      epoch: a.epoch,
+      mode: a.mode,
+      txid: a.txid,
+      state: a.state,
+      confirmations: a.confirmations,
+    })),
+    recent_events: (await store.chain.recentEvents(target, RECENT_EVENTS)).map((e) => ({
       epoch: e.epoch,
       txid: e.txid,
       event: e.event,
       detail: e.detail,
       at: new Date(e.atMs).toISOString(),
     })),
-    costs: chainCosts(store, target, kind === 'eip155' ? 'wei' : 'sats'),
+    costs: await chainCosts(store, target, kind === 'eip155' ? 'wei' : 'sats'),
   };
 }

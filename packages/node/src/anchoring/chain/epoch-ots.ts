@@ -11,7 +11,7 @@ import {
   type EpochStatement,
   type FederationReceiptEvidence,
 } from '@vaultmesh/core';
-import type { EpochRecord } from '../anchor-store.js';
+import type { EpochRecord } from '../anchor-records.js';
 
 /*
  * Issue 11, item 4: a finalized Bitcoin epoch exported as a standard OpenTimestamps detached proof
@@ -114,17 +114,17 @@ export function epochOtsFilename(key: EpochOtsKey): string {
 }
 
 /**
- * The proof of a stored epoch (`lookup` is AnchorStore.epoch). NOT_FOUND when the node holds no
+ * The proof of a stored epoch (`lookup` is AnchorStorage.epoch). NOT_FOUND when the node holds no
  * finalized epoch under that key (unknown, still running, abandoned or empty).
  */
-export function epochOtsFile(
-  lookup: (target: string, epoch: number, mode: EpochRecord['mode'], node: string) => EpochRecord | undefined,
+export async function epochOtsFile(
+  lookup: (target: string, epoch: number, mode: EpochRecord['mode'], node: string) => Promise<EpochRecord | undefined>,
   key: EpochOtsKey,
-): EpochOtsFile {
+): Promise<EpochOtsFile> {
   const record =
     key.node === undefined
-      ? lookup(key.target, key.epoch, 'collaborative', '')
-      : lookup(key.target, key.epoch, 'independent', key.node);
+      ? await lookup(key.target, key.epoch, 'collaborative', '')
+      : await lookup(key.target, key.epoch, 'independent', key.node);
   const f = record?.status === 'finalized' ? record.finalization : undefined;
   if (f === undefined) {
     const which = key.node === undefined ? 'collaborative epoch' : `independent epoch of ${key.node}`;

@@ -47,7 +47,7 @@ export const anchoringArea: HttpArea = {
         throw new RemembrancerError('INVALID_ARGUMENT', `limit must be from 1 to ${MAX_EPOCHS_LISTED}`);
       return {
         target,
-        epochs: a.epochs(target, before, limit).map(({ epoch, receipts }) => ({
+        epochs: (await a.epochs(target, before, limit)).map(({ epoch, receipts }) => ({
           epoch: epoch.epoch,
           mode: epoch.mode,
           node: epoch.node === '' ? null : epoch.node,
@@ -71,7 +71,7 @@ export const anchoringArea: HttpArea = {
         const epoch = indexParam('epoch', request.params.epoch);
         const node = otsNodeParam(request.query.node);
         const store = anchoring(ctx).store;
-        const file = epochOtsFile((...key) => store.epoch(...key), {
+        const file = await epochOtsFile((...key) => store.epoch(...key), {
           target,
           epoch,
           ...(node === undefined ? {} : { node }),

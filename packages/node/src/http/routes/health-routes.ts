@@ -12,7 +12,7 @@ export const healthArea: HttpArea = {
         const cp = ctx.engine.latestCheckpoint(ns.id);
         if (cp) ctx.metrics.checkpointSize.set({ namespace: ns.id }, cp.size);
       }
-      ctx.onMetricsScrape?.();
+      await ctx.onMetricsScrape?.();
       reply.type(ctx.metrics.registry.contentType);
       return ctx.metrics.registry.metrics();
     });

@@ -29,7 +29,7 @@ export async function namespaceView(engine: LogEngine, ctx: RouteContext, rules:
     cadence_schedule: await cadence.view(rules.id),
     // Per target the cadence names: whether this node has it configured (an unconfigured one is
     // never silently ignored), what is anchored there and whether the namespace is queued.
-    anchoring: ctx.anchoring?.namespaceView(record) ?? {},
+    anchoring: (await ctx.anchoring?.namespaceView(record)) ?? {},
     pending: directory
       .pending()
       .filter((p) => 'namespace' in p.doc && p.doc.namespace === rules.id)

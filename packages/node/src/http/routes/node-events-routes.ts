@@ -21,14 +21,14 @@ export const nodeEventsArea: HttpArea = {
     const reads = new OpenReads();
     app.addHook('preClose', async () => reads.close());
     app.get<{ Querystring: Record<string, string> }>('/v1/node/events', async (request, reply) => {
-      if (request.query.once === '1') return live.current();
+      if (request.query.once === '1') return await live.current();
       const read = reads.open(reply);
       const res = startEventStream(reply);
       try {
         await writeEvent(res, `retry: 1000\n\n`, read.signal);
         while (!read.signal.aborted) {
           // JSON.stringify never emits a raw newline: the summary is one data line.
-          await writeEvent(res, `event: status\ndata: ${JSON.stringify(live.current())}\n\n`, read.signal);
+          await writeEvent(res, `event: status\ndata: ${JSON.stringify(await live.current())}\n\n`, read.signal);
           await sleep(NODE_EVENTS_INTERVAL_MS, undefined, { signal: read.signal }).catch(() => undefined);
         }
       } catch (e) {
