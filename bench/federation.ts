@@ -11,7 +11,7 @@ import {
   signCheckpoint,
   utf8Encode,
 } from '@vaultmesh/core';
-import { StaticWitnessLogs, Witness } from '../packages/node/src/witness/index.ts';
+import { SqliteWitnessStorage, StaticWitnessLogs, Witness } from '../packages/node/src/witness/index.ts';
 import { startLocalFederation } from '../test/e2e/harness/local-federation.ts';
 import type { BenchContext, BenchResults } from './measure.ts';
 
@@ -50,7 +50,7 @@ async function witnessThroughput(ctx: BenchContext): Promise<number> {
   const { vkeys, bodies } = witnessWorkload(logs, perLog);
   const dir = mkdtempSync(join(tmpdir(), 'remembrancer-bench-witness-'));
   const witness = new Witness({
-    dbPath: join(dir, 'witness.sqlite'),
+    storage: SqliteWitnessStorage.open(join(dir, 'witness.sqlite')),
     name: 'bench.vaultmesh.local/witness',
     seed: crypto.randomBytes(32),
     logs: new StaticWitnessLogs(vkeys),
@@ -68,7 +68,7 @@ async function witnessThroughput(ctx: BenchContext): Promise<number> {
     );
     return Math.round((logs * perLog) / ((performance.now() - t0) / 1000));
   } finally {
-    witness.close();
+    await witness.close();
     rmSync(dir, { recursive: true, force: true });
   }
 }

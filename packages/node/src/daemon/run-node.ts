@@ -1,4 +1,4 @@
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { pino, type Logger } from 'pino';
 import { loadNode, type NodeIdentity } from '../config/node-config.js';
@@ -6,7 +6,7 @@ import { buildHttpServer } from '../http/server.js';
 import { openLogEngine } from '../log/index.js';
 import type { LogEngine, PublishedCheckpoint } from '../log/log-engine.js';
 import { FederationRegistry } from '../federation/federation-registry.js';
-import { FederationStore } from '../federation/federation-store.js';
+import { openFederationStorage } from '../federation/open-federation-storage.js';
 import { NoteSigner, base64Encode, errorMessage, peerAuthKeyName, peerWitnessKeyName } from '@vaultmesh/core';
 import { Cosigner } from '../federation/cosigner.js';
 import { cosignedCheckpointNote } from '../federation/cosigned-checkpoint.js';
@@ -18,7 +18,8 @@ import { Gossip } from '../federation/gossip.js';
 import { peerCredentials } from '../federation/peer-client.js';
 import { KeyRotationWatcher } from '../federation/key-rotation-watcher.js';
 import { RegistryWitnessLogs } from '../federation/registry-witness-logs.js';
-import { WITNESS_DB_FILE, Witness, StaticWitnessLogs } from '../witness/index.js';
+import { Witness, StaticWitnessLogs } from '../witness/index.js';
+import { openWitnessStorage } from '../witness/open-witness-storage.js';
 import { localPeerEntry } from '../federation/local-peer.js';
 import { NodeMetrics } from '../metrics/node-metrics.js';
 import { sampleFederationMetrics } from '../federation/federation-metrics.js';
@@ -29,8 +30,8 @@ import { describeRepair, secureDataDir, setPrivateUmask } from './data-dir-permi
 import { NODE_VERSION } from './node-version.js';
 import { Lifecycle } from './lifecycle.js';
 import { AnchoringService } from '../anchoring/anchoring-service.js';
-import { anchorTargets } from '../anchoring/anchor-targets.js';
 import { openAnchorStorage } from '../anchoring/open-anchor-storage.js';
+import { anchorTargets } from '../anchoring/anchor-targets.js';
 import { sampleAnchoringMetrics } from '../anchoring/anchoring-metrics.js';
 import { checkCadenceConfirmations } from '../anchoring/chain/cadence-confirmations.js';
 import { Outbox } from '../messaging/outbox/index.js';
@@ -39,9 +40,9 @@ import { openInboxStorage } from '../messaging/inbox/open-inbox-storage.js';
 import { openOutboxStorage } from '../messaging/outbox/open-outbox-storage.js';
 import { openInboxStreamCounts, openOutboxStreamCounts } from '../messaging/open-stream-counts.js';
 import { NodeSeries } from '../metrics/node-series.js';
+import type { StorageTarget } from '../storage/storage-target.js';
 
 export interface RunningNode {
-import type { StorageTarget } from '../storage/storage-target.js';
   identity: NodeIdentity;
   engine: LogEngine;
   app: FastifyInstance;
@@ -96,10 +97,10 @@ async function startNode(
   life: Lifecycle,
 ): Promise<RunningNode> {
   const { config } = identity;
-  const fedLogger = logger || undefined;
-  const engine = await life.open(
   // Where every store opens (SQLite files here; PostgreSQL when configured — issue 14).
   const target: StorageTarget = { kind: 'sqlite', dataDir: options.dataDir };
+  const fedLogger = logger || undefined;
+  const engine = await life.open(
     'log engine',
     () =>
       openLogEngine({
@@ -123,12 +124,12 @@ async function startNode(
       openNamespaceServices({
         engine,
         dataDir: options.dataDir,
+        storage: target,
         adminToken: identity.adminToken,
         operators: identity.governance,
         localOperator: { id: identity.operatorId, seed: identity.operatorSeed },
         ...(identity.anchoring.targets.size > 0 ? { cadenceTickMs: identity.anchoring.tickMs } : {}),
         checkCadence: (cadence) => checkCadenceConfirmations(cadence, identity.anchoring),
-        storage: target,
         ...(logger ? { logger } : {}),
       }),
     (n) => n.close(),
@@ -140,10 +141,10 @@ async function startNode(
   );
   const federationStore = await life.open(
     'federation store',
-    () => new FederationStore(join(options.dataDir, 'federation.sqlite')),
+    () => openFederationStorage(target),
     (s) => s.close(),
   );
-  const registry = new FederationRegistry(federationStore);
+  const registry = await FederationRegistry.open(federationStore);
   const metrics = new NodeMetrics({ defaultMetrics: true });
   // One credentials object for every peer request and evidence signature this node makes: a key
   // rotation updates it in place (keyid and seed) and gossip, pushes and proofs follow at once.
@@ -154,7 +155,7 @@ async function startNode(
   const ledger = await life.open(
     'evidence ledger',
     () =>
-      new EvidenceLedger({
+      EvidenceLedger.open({
         store: federationStore,
         registry,
         self: config.name,
@@ -166,20 +167,23 @@ async function startNode(
   );
   const witness = await life.open(
     'witness',
-    () =>
-      new Witness({
-        dbPath: join(options.dataDir, WITNESS_DB_FILE),
+    async () => {
+      // Origins under evidence of equivocation are refused until a registry update settles them.
+      // Made before the storage opens: a bad configuration leaves nothing open.
+      const logs = new RegistryWitnessLogs(
+        registry,
+        config.witnessLogs && Object.keys(config.witnessLogs).length > 0
+          ? new StaticWitnessLogs(config.witnessLogs)
+          : undefined,
+        (origin) => ledger.refused(origin),
+      );
+      return new Witness({
+        storage: await openWitnessStorage(target),
         name: peerWitnessKeyName(config.name),
         seed: identity.witnessSeed,
-        // Origins under evidence of equivocation are refused until a registry update settles them.
-        logs: new RegistryWitnessLogs(
-          registry,
-          config.witnessLogs && Object.keys(config.witnessLogs).length > 0
-            ? new StaticWitnessLogs(config.witnessLogs)
-            : undefined,
-          (origin) => ledger.refused(origin),
-        ),
-      }),
+        logs,
+      });
+    },
     (w) => w.close(),
   );
   // Rotated keys take effect without a restart: the witness signs with the new key, and every peer
@@ -257,7 +261,7 @@ async function startNode(
     gossip,
     ledger,
     monitor,
-    witnessedSize: (origin) => witness.checkpointFor(origin)?.size,
+    witnessed: () => witness.witnessedOrigins(),
   });
   // Collaborative anchoring: this node's leaves, its one-root-per-epoch signer and the epoch
   // coordinator (docs/anchoring.md); its store opens now, its timers start after the server.
@@ -370,11 +374,11 @@ async function startNode(
       sampleAnchoringMetrics(await anchoring.status(), metrics);
     },
     checkpointNote,
-    witnessState: (origin, cp) => {
+    witnessState: async (origin, cp) => {
       const reg = registry.latest();
       return reg
         ? {
-            cosignatures: federationStore.cosignatures(origin, cp.size, base64Encode(cp.root)).length,
+            cosignatures: (await federationStore.cosignatures(origin, cp.size, base64Encode(cp.root))).length,
             required: reg.quorum.witness,
           }
         : undefined;

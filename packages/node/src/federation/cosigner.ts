@@ -13,7 +13,7 @@ import type { LogEngine, PublishedCheckpoint } from '../log/log-engine.js';
 import type { LogEngineLogger } from '../log/logger.js';
 import type { NodeMetrics } from '../metrics/node-metrics.js';
 import type { FederationRegistry } from './federation-registry.js';
-import type { FederationStore } from './federation-store.js';
+import type { FederationStorage } from './federation-storage.js';
 import {
   PeerRequestError,
   isPeerSilent,
@@ -26,7 +26,7 @@ import {
 export interface CosignerOptions {
   engine: LogEngine;
   registry: FederationRegistry;
-  store: FederationStore;
+  store: FederationStorage;
   /** This node's name: its own witness is asked only where `selfWitness` says so. */
   self: string;
   /**
@@ -254,7 +254,7 @@ export class Cosigner {
         state.reachable = true;
         state.lastLatencyMs = Math.round((performance.now() - started) * 10) / 10;
         if (res.status === 200) {
-          this.accept(peer, origin, cp, res);
+          await this.accept(peer, origin, cp, res);
           this.options.onCosignature?.(namespace);
           this.witnessSize.set(key, cp.size);
           state.lastSuccessAt = new Date().toISOString();
@@ -297,7 +297,7 @@ export class Cosigner {
    * Keeps the cosignatures that verify with the peer's registered witness key (during a rotation,
    * the key of the version in force or of the one before); others are ignored.
    */
-  private accept(peer: RegistryPeer, origin: string, cp: PublishedCheckpoint, answer: PeerAnswer): void {
+  private async accept(peer: RegistryPeer, origin: string, cp: PublishedCheckpoint, answer: PeerAnswer): Promise<void> {
     const entries = this.options.registry.peerAcrossRotation(peer.id);
     const verifiers = (entries.length > 0 ? entries : [peer]).map((p) => CosignatureVerifier.fromVkey(p.witness_vkey));
     const body = cp.note.slice(0, cp.note.indexOf('\n\n') + 1);
@@ -311,7 +311,7 @@ export class Cosigner {
       const verifier = verifiers.find((v) => v.name === sig.name && v.keyId === sig.keyId);
       if (!verifier) continue;
       const timestamp = verifyCosignature(body, sig, verifier);
-      this.options.store.addCosignature(
+      await this.options.store.addCosignature(
         origin,
         cp.size,
         base64Encode(cp.root),

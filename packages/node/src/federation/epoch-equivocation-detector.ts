@@ -13,7 +13,7 @@ import {
 import type { LogEngineLogger } from '../log/logger.js';
 import { epochEvidenceKey, type EvidenceLedger } from './evidence-ledger.js';
 import type { FederationRegistry } from './federation-registry.js';
-import type { FederationStore } from './federation-store.js';
+import type { FederationStorage } from './federation-storage.js';
 
 /** A signature on an epoch statement as peers hand them around (attacker-controlled). */
 export interface SeenEpochSignature {
@@ -23,7 +23,10 @@ export interface SeenEpochSignature {
 
 /** What the anchoring side asks of equivocation detection (EpochSigner holds one). */
 export interface EpochSignatureWatch {
-  /** Remembers every valid peer signature on the statement; a second root of one signer becomes evidence. */
+  /**
+   * Remembers every valid peer signature on the statement; a second root of one signer becomes
+   * evidence. Returns at once: what is remembered is stored, and evidence reported, in the background.
+   */
   observe(statement: unknown, signatures: readonly SeenEpochSignature[]): void;
   /** Nodes proven to have signed two roots for the statement's epoch: their signatures on it do not count. */
   offenders(statement: EpochStatement): ReadonlySet<string>;
@@ -33,7 +36,7 @@ export interface EpochEquivocationDetectorOptions {
   self: string;
   registry: FederationRegistry;
   ledger: EvidenceLedger;
-  store: FederationStore;
+  store: FederationStorage;
   /** How long a first signature is remembered, ms (default 7 days: epochs are decided long before). */
   rememberMs?: number;
   now?: () => Date;
@@ -52,6 +55,13 @@ export class EpochEquivocationDetector implements EpochSignatureWatch {
   readonly #o: EpochEquivocationDetectorOptions;
   readonly #now: () => Date;
   readonly #rememberMs: number;
+  /**
+   * The comparisons observed and not yet done, one at a time in the order observed: of two
+   * signatures of one signer on two roots of an epoch, the second must find the first stored and
+   * the evidence it made held (epochOffenders), or it would make a second proof — which the
+   * synchronous store could not have let happen.
+   */
+  #comparing: Promise<void> = Promise.resolve();
 
   constructor(options: EpochEquivocationDetectorOptions) {
     this.#o = options;
@@ -75,12 +85,17 @@ export class EpochEquivocationDetector implements EpochSignatureWatch {
       const peer = peerById(registry, node);
       // Only a valid signature is remembered: anyone could make up the rest.
       if (peer === undefined || !verifyEpochStatementSignature(statement, peerAuthPublicKey(peer), sig)) continue;
-      try {
-        this.#compare(statement, node, sig);
-      } catch (e) {
-        this.#o.logger?.error({ signer: node, err: errorMessage(e) }, 'checking an epoch signature failed');
-      }
+      this.#comparing = this.#comparing
+        .then(() => this.#compare(statement, node, sig))
+        .catch((e: unknown) =>
+          this.#o.logger?.error({ signer: node, err: errorMessage(e) }, 'checking an epoch signature failed'),
+        );
     }
+  }
+
+  /** Resolves once every signature observed so far has been compared (and any evidence it made reported). */
+  settled(): Promise<void> {
+    return this.#comparing;
   }
 
   offenders(statement: EpochStatement): ReadonlySet<string> {
@@ -91,10 +106,10 @@ export class EpochEquivocationDetector implements EpochSignatureWatch {
     return this.#o.registry.versions().find((r) => r.federation_id === federationId && r.version === version);
   }
 
-  #compare(statement: EpochStatement, signer: string, sig: string): void {
+  async #compare(statement: EpochStatement, signer: string, sig: string): Promise<void> {
     const now = this.#now();
     const key = epochEvidenceKey(statement);
-    const first = this.#o.store.firstEpochSignature(
+    const first = await this.#o.store.firstEpochSignature(
       key,
       signer,
       statement,
@@ -108,7 +123,7 @@ export class EpochEquivocationDetector implements EpochSignatureWatch {
     if (this.#o.ledger.epochOffenders(statement).has(signer)) return; // one proof per signer and epoch is enough
     const heldPeer = peerById(this.#versionOf(held.federation_id, held.registry_version)!, signer)!;
     const peer = peerById(this.#versionOf(statement.federation_id, statement.registry_version)!, signer)!;
-    const accepted = this.#o.ledger.reportEpoch(
+    const accepted = await this.#o.ledger.reportEpoch(
       buildEpochEquivocationEvidence({
         detectedBy: this.#o.self,
         detectedAt: now.toISOString(),

@@ -70,7 +70,7 @@ export interface EquivocationMonitorOptions {
   registry: FederationRegistry;
   ledger: EvidenceLedger;
   /** The latest checkpoint this node's witness cosigned for an origin (Witness.checkpointFor). */
-  witnessed?: (origin: string) => { readonly note: string } | undefined;
+  witnessed?: (origin: string) => Promise<{ readonly note: string } | undefined>;
   /** Signs the proof requests to origin nodes. */
   creds: PeerCredentials;
   /** Bound on each request to an origin's node, ms (default 1000). */
@@ -181,7 +181,7 @@ export class EquivocationMonitor {
     return this.serialized(cp.origin, async () => {
       if (this.options.ledger.refused(cp.origin)) return 'evidence';
       let verdict: Verdict = 'consistent';
-      for (const ref of this.references(cp.origin)) {
+      for (const ref of await this.references(cp.origin)) {
         const v = await this.compare(cp, ref, from);
         if (v === 'evidence') return v;
         if (v === 'suspect' || (v === 'undecided' && verdict === 'consistent')) verdict = v;
@@ -250,9 +250,9 @@ export class EquivocationMonitor {
     }
   }
 
-  private references(origin: string): ObservedCheckpoint[] {
+  private async references(origin: string): Promise<ObservedCheckpoint[]> {
     const refs: ObservedCheckpoint[] = [];
-    const w = this.options.witnessed?.(origin);
+    const w = await this.options.witnessed?.(origin);
     const fromWitness = w ? this.open(w.note) : undefined;
     if (fromWitness) refs.push(fromWitness);
     const seen = this.latest.get(origin);
@@ -336,7 +336,7 @@ export class EquivocationMonitor {
     return this.report(unsigned);
   }
 
-  private evidence(a: ObservedCheckpoint, b: ObservedCheckpoint): Verdict {
+  private evidence(a: ObservedCheckpoint, b: ObservedCheckpoint): Promise<Verdict> {
     return this.report(this.build(a, b, {}));
   }
 
@@ -356,11 +356,11 @@ export class EquivocationMonitor {
     });
   }
 
-  private report(unsigned: UnsignedEquivocationEvidence): Verdict {
+  private async report(unsigned: UnsignedEquivocationEvidence): Promise<Verdict> {
     this.clearSuspect(unsigned.origin);
     // Evidence from another detector may have arrived meanwhile; one proof per origin is enough.
     if (this.options.ledger.refused(unsigned.origin)) return 'evidence';
-    const accepted = this.options.ledger.report(unsigned);
+    const accepted = await this.options.ledger.report(unsigned);
     this.options.logger?.warn(
       { origin: unsigned.origin, reason: unsigned.reason, digest: accepted.digest },
       'equivocation detected',

@@ -21,7 +21,8 @@ import {
 import type { LogEngineLogger } from '../log/logger.js';
 import type { NodeMetrics } from '../metrics/node-metrics.js';
 import type { FederationRegistry } from './federation-registry.js';
-import type { FederationStore, StoredEvidence } from './federation-store.js';
+import type { StoredEvidence } from './federation-records.js';
+import type { FederationStorage } from './federation-storage.js';
 import { PeerRequestError, peerRequest, type PeerCredentials } from './peer-client.js';
 import { settleWithin } from './settle-within.js';
 
@@ -29,7 +30,7 @@ import { settleWithin } from './settle-within.js';
 export const EVIDENCE_PATH = '/v1/federation/evidence';
 
 export interface EvidenceLedgerOptions {
-  store: FederationStore;
+  store: FederationStorage;
   registry: FederationRegistry;
   /** This node's name: the `detected_by` of evidence it makes. */
   self: string;
@@ -113,13 +114,19 @@ export class EvidenceLedger extends EventEmitter<{ evidence: [AcceptedEvidence] 
   /** (digest, peer, status) refusals already logged: retried every round, logged once. */
   private readonly loggedRefusals = new Set<string>();
 
-  constructor(private readonly options: EvidenceLedgerOptions) {
+  private constructor(private readonly options: EvidenceLedgerOptions) {
     super();
     this.timeoutMs = options.timeoutMs ?? 1000;
     this.now = options.now ?? (() => new Date());
-    for (const e of options.store.evidence()) this.remember(e.doc, e.origin, e.registryVersion);
-    this.updateGauges();
-    options.registry.on('change', this.onRegistryChange);
+  }
+
+  /** Loads what the evidence held says (refused origins, epoch offenders) and starts following the registry. */
+  static async open(options: EvidenceLedgerOptions): Promise<EvidenceLedger> {
+    const ledger = new EvidenceLedger(options);
+    for (const e of await options.store.evidence()) ledger.remember(e.doc, e.origin, e.registryVersion);
+    ledger.updateGauges();
+    options.registry.on('change', ledger.onRegistryChange);
+    return ledger;
   }
 
   private readonly onRegistryChange = (): void => this.updateGauges();
@@ -128,9 +135,10 @@ export class EvidenceLedger extends EventEmitter<{ evidence: [AcceptedEvidence] 
    * Verifies evidence (parsed JSON from a peer: attacker-controlled) with the registry in force
    * and stores it if new. `from` is the peer that sent it, which needs no push back. Throws
    * EVIDENCE_INVALID when the document proves nothing (bad form, unknown detector or origin,
-   * forged signature, checkpoints that do not conflict).
+   * forged signature, checkpoints that do not conflict). Of concurrent calls with one document,
+   * on any front end, exactly one finds it new (the storage's addEvidence decides).
    */
-  accept(json: unknown, from?: string): AcceptedEvidence {
+  async accept(json: unknown, from?: string): Promise<AcceptedEvidence> {
     const reg = this.options.registry.latest();
     if (!reg)
       throw new RemembrancerError(
@@ -157,10 +165,10 @@ export class EvidenceLedger extends EventEmitter<{ evidence: [AcceptedEvidence] 
     const subject = isEpochEvidence(evidence) ? evidence.signer : evidence.origin;
     const at = this.now().toISOString();
     // The store's origin column holds the subject: for epoch evidence, the node that signed twice.
-    const isNew = this.options.store.addEvidence(digest, subject, evidence, at, reg.version);
+    const isNew = await this.options.store.addEvidence(digest, subject, evidence, at, reg.version);
     // Whoever made or relayed it holds it already.
     for (const peer of new Set([evidence.detected_by, ...(from === undefined ? [] : [from])])) {
-      if (peer !== this.options.self) this.options.store.markEvidenceDelivered(digest, peer, at);
+      if (peer !== this.options.self) await this.options.store.markEvidenceDelivered(digest, peer, at);
     }
     const accepted: AcceptedEvidence = { outcome: isNew ? 'new' : 'known', digest, evidence, subject };
     if (isNew) {
@@ -196,16 +204,16 @@ export class EvidenceLedger extends EventEmitter<{ evidence: [AcceptedEvidence] 
   }
 
   /** Signs evidence this node found with its auth key, then accepts (stores and pushes) it. */
-  report(unsigned: UnsignedEquivocationEvidence): AcceptedEvidence {
+  async report(unsigned: UnsignedEquivocationEvidence): Promise<AcceptedEvidence> {
     const signed = signEvidence(unsigned, this.options.creds.seed);
-    const accepted = this.accept(signed);
+    const accepted = await this.accept(signed);
     if (accepted.outcome === 'new') this.options.metrics?.equivocationDetected.inc();
     return accepted;
   }
 
   /** Signs epoch evidence this node found with its auth key, then accepts (stores and pushes) it. */
-  reportEpoch(unsigned: UnsignedEpochEquivocationEvidence): AcceptedEvidence {
-    const accepted = this.accept(signEpochEquivocationEvidence(unsigned, this.options.creds.seed));
+  async reportEpoch(unsigned: UnsignedEpochEquivocationEvidence): Promise<AcceptedEvidence> {
+    const accepted = await this.accept(signEpochEquivocationEvidence(unsigned, this.options.creds.seed));
     if (accepted.outcome === 'new') this.options.metrics?.equivocationDetected.inc();
     return accepted;
   }
@@ -233,7 +241,7 @@ export class EvidenceLedger extends EventEmitter<{ evidence: [AcceptedEvidence] 
   }
 
   /** Every evidence document held, oldest first. */
-  list(origin?: string): StoredEvidence[] {
+  list(origin?: string): Promise<StoredEvidence[]> {
     return this.options.store.evidence(origin);
   }
 
@@ -282,7 +290,7 @@ export class EvidenceLedger extends EventEmitter<{ evidence: [AcceptedEvidence] 
   private async pushOnce(): Promise<void> {
     const reg = this.options.registry.latest();
     if (!reg) return;
-    const current = this.options.store.evidence().filter((e) => e.registryVersion === reg.version);
+    const current = (await this.options.store.evidence()).filter((e) => e.registryVersion === reg.version);
     if (current.length === 0) return;
     const peers = this.options.registry.activeOthers(this.options.self);
     await Promise.all(
@@ -290,7 +298,7 @@ export class EvidenceLedger extends EventEmitter<{ evidence: [AcceptedEvidence] 
         // One peer's documents in order: a slow peer holds up only itself.
         for (const e of current) {
           if (this.closed) return;
-          if (this.options.store.evidenceDeliveries(e.digest).includes(peer.id)) continue;
+          if ((await this.options.store.evidenceDeliveries(e.digest)).includes(peer.id)) continue;
           if (!(await this.pushTo(peer, e))) return;
         }
       }),
@@ -305,7 +313,7 @@ export class EvidenceLedger extends EventEmitter<{ evidence: [AcceptedEvidence] 
         timeoutMs: this.timeoutMs,
         accept: [200, 201],
       });
-      this.options.store.markEvidenceDelivered(e.digest, peer.id, this.now().toISOString());
+      await this.options.store.markEvidenceDelivered(e.digest, peer.id, this.now().toISOString());
       return true;
     } catch (err) {
       if (this.closed) return false;

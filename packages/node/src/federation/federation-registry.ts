@@ -2,6 +2,8 @@ import { EventEmitter } from 'node:events';
 import {
   RemembrancerError,
   activePeers,
+  canonicalize,
+  isRemembrancerError,
   parseRegistry,
   peerById,
   verifyGenesis,
@@ -9,46 +11,63 @@ import {
   type RegistryPeer,
   type RegistrySet,
 } from '@vaultmesh/core';
-import type { FederationStore } from './federation-store.js';
+import type { FederationStorage } from './federation-storage.js';
 
 /**
  * The registry version in force on this node. Every version offered (by an operator or a peer) is
  * verified against the latest accepted one before it is stored; nothing else changes membership.
+ * Every accepted version is held in memory too (loaded at open, added by offer): the registry is
+ * read on every peer request and witness check, and only offer() writes it.
  */
 export class FederationRegistry extends EventEmitter<{ change: [RegistrySet] }> {
-  private current: RegistrySet | undefined;
-  private previous: RegistrySet | undefined;
+  #all: RegistrySet[] = [];
+  /** The offer under way: offers run one at a time (see offer). */
+  #offering: Promise<unknown> = Promise.resolve();
 
-  constructor(
-    private readonly store: FederationStore,
-    private readonly now: () => Date = () => new Date(),
+  private constructor(
+    private readonly store: FederationStorage,
+    private readonly now: () => Date,
   ) {
     super();
-    const all = store.registryVersions();
-    this.current = all.at(-1);
-    this.previous = all.at(-2);
+  }
+
+  /** Loads every accepted version from the storage. */
+  static async open(store: FederationStorage, now: () => Date = () => new Date()): Promise<FederationRegistry> {
+    const registry = new FederationRegistry(store, now);
+    registry.#all = await store.registryVersions();
+    return registry;
   }
 
   latest(): RegistrySet | undefined {
-    return this.current;
+    return this.#all.at(-1);
   }
 
   /** The version before the one in force (key rotations accept its keys while they spread). */
   previousVersion(): RegistrySet | undefined {
-    return this.previous;
+    return this.#all.at(-2);
   }
 
+  /** Every version accepted, oldest first. */
   versions(): RegistrySet[] {
-    return this.store.registryVersions();
+    return [...this.#all];
   }
 
   /**
    * Attacker-controlled when it comes from a peer: parsed, then verified as genesis (no version
-   * yet) or as the successor of the latest version. Returns false for the version already held.
+   * yet) or as the successor of the latest version. Resolves false for the version already held.
+   * Offers run one at a time, in call order: each is checked against the version the previous one
+   * left in force, as when offers could not interleave (two offers of one version: one stores it,
+   * the other finds it held; of versions 2 and 3: 3 follows 2).
    */
-  offer(json: unknown): boolean {
+  offer(json: unknown): Promise<boolean> {
+    const run = this.#offering.then(() => this.#offer(json));
+    this.#offering = run.catch(() => undefined);
+    return run;
+  }
+
+  async #offer(json: unknown): Promise<boolean> {
     const set = parseRegistry(json);
-    const cur = this.current;
+    const cur = this.latest();
     if (cur && set.version <= cur.version) {
       if (set.version === cur.version) return false;
       throw new RemembrancerError(
@@ -66,15 +85,33 @@ export class FederationRegistry extends EventEmitter<{ change: [RegistrySet] }> 
     } else {
       verifyRegistryTransition(cur, set);
     }
-    this.store.addRegistryVersion(set, this.now().toISOString());
-    this.previous = cur;
-    this.current = set;
+    try {
+      await this.store.addRegistryVersion(set, this.now().toISOString());
+    } catch (e) {
+      if (!isRemembrancerError(e) || e.code !== 'REGISTRY_STALE') throw e;
+      // Another front end of the database stored this version first: take the versions as
+      // stored, and answer as for a version held (or refuse a different document of that number).
+      await this.#reload();
+      const held = this.#all.find((v) => v.version === set.version);
+      if (held !== undefined && canonicalize(held) === canonicalize(set)) return false;
+      throw e;
+    }
+    this.#all.push(set);
     this.emit('change', set);
     return true;
   }
 
+  /** Takes the versions as stored (another front end added some); tells listeners if the version in force changed. */
+  async #reload(): Promise<void> {
+    const before = this.latest()?.version;
+    this.#all = await this.store.registryVersions();
+    const latest = this.latest();
+    if (latest !== undefined && latest.version !== before) this.emit('change', latest);
+  }
+
   peer(id: string): RegistryPeer | undefined {
-    return this.current ? peerById(this.current, id) : undefined;
+    const cur = this.latest();
+    return cur ? peerById(cur, id) : undefined;
   }
 
   /**
@@ -83,15 +120,18 @@ export class FederationRegistry extends EventEmitter<{ change: [RegistrySet] }> 
    */
   peerAcrossRotation(id: string): RegistryPeer[] {
     const out: RegistryPeer[] = [];
-    const cur = this.current ? peerById(this.current, id) : undefined;
+    const current = this.latest();
+    const previous = this.previousVersion();
+    const cur = current ? peerById(current, id) : undefined;
     if (cur) out.push(cur);
-    const prev = this.previous ? peerById(this.previous, id) : undefined;
+    const prev = previous ? peerById(previous, id) : undefined;
     if (prev && prev.status !== 'suspended' && cur && cur.status !== 'suspended') out.push(prev);
     return out;
   }
 
   /** Active peers other than this node. */
   activeOthers(self: string): RegistryPeer[] {
-    return this.current ? activePeers(this.current).filter((p) => p.id !== self) : [];
+    const cur = this.latest();
+    return cur ? activePeers(cur).filter((p) => p.id !== self) : [];
   }
 }

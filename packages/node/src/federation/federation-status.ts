@@ -2,7 +2,7 @@ import { activePeers, peerForOrigin } from '@vaultmesh/core';
 import type { Cosigner, WitnessLag } from './cosigner.js';
 import type { EquivocationMonitor } from './equivocation-monitor.js';
 import { isEpochEvidence, type EvidenceLedger } from './evidence-ledger.js';
-import type { StoredEvidence } from './federation-store.js';
+import type { StoredEvidence } from './federation-records.js';
 import type { FederationRegistry } from './federation-registry.js';
 import type { Gossip, GossipPeerState } from './gossip.js';
 
@@ -11,13 +11,13 @@ export interface SplitViewStatusSources {
   gossip?: Gossip;
   ledger?: EvidenceLedger;
   monitor?: EquivocationMonitor;
-  /** Size of the latest checkpoint this node's witness cosigned for an origin. */
-  witnessedSize?: (origin: string) => number | undefined;
+  /** The latest checkpoint this node's witness cosigned, per origin (Witness.witnessedOrigins). */
+  witnessed?: () => Promise<ReadonlyArray<{ readonly origin: string; readonly size: number }>>;
 }
 
 /** Anything that can describe the federation as this node sees it. */
 export interface FederationStatusSource {
-  status(): Record<string, unknown>;
+  status(): Promise<Record<string, unknown>>;
 }
 
 function percentile(sorted: readonly number[], p: number): number | null {
@@ -38,16 +38,20 @@ export class FederationStatus implements FederationStatusSource {
     private readonly splitView: SplitViewStatusSources = {},
   ) {}
 
-  status(): Record<string, unknown> {
+  async status(): Promise<Record<string, unknown>> {
     const reg = this.registry.latest();
     if (!reg) return { node: this.self, federation_id: null, registry_version: null, peers: [] };
     const witnesses = new Map((this.cosigner?.witnessPeers() ?? []).map((w) => [w.peer, w]));
     const lags = this.cosigner?.witnessLags() ?? new Map<string, WitnessLag>();
     const latencies = [...(this.cosigner?.latencies() ?? [])].sort((a, b) => a - b);
-    const { gossip, ledger, monitor, witnessedSize } = this.splitView;
+    const { gossip, ledger, monitor, witnessed } = this.splitView;
     const gossiped = new Map((gossip?.peers() ?? []).map((g) => [g.peer, g]));
+    // Read once for every peer's gossip figures; only where they are shown.
+    const witnessedSizes = new Map(
+      gossip && witnessed ? (await witnessed()).map((w) => [w.origin, w.size] as const) : [],
+    );
     const suspects = monitor?.suspects() ?? [];
-    const evidence = ledger?.list() ?? [];
+    const evidence = (await ledger?.list()) ?? [];
     const refused = new Set(ledger?.refusedOrigins() ?? []);
     // Epoch evidence is against a node (stored under its name), checkpoint evidence against a log.
     const against = (e: StoredEvidence) => (isEpochEvidence(e.doc) ? e.origin : peerForOrigin(reg, e.origin)?.id);
@@ -78,7 +82,7 @@ export class FederationStatus implements FederationStatusSource {
             : {}),
           // This peer as a witness of this node's logs: how far behind their latest checkpoints it is.
           ...(lags.has(p.id) ? { witness_lag: lags.get(p.id) } : {}),
-          ...(gossip && p.id !== this.self ? { gossip: this.gossipOf(gossiped.get(p.id), witnessedSize) } : {}),
+          ...(gossip && p.id !== this.self ? { gossip: this.gossipOf(gossiped.get(p.id), witnessedSizes) } : {}),
           ...(ledger
             ? {
                 suspects: suspects
@@ -142,7 +146,7 @@ export class FederationStatus implements FederationStatusSource {
 
   private gossipOf(
     g: GossipPeerState | undefined,
-    witnessedSize?: (origin: string) => number | undefined,
+    witnessedSizes: ReadonlyMap<string, number>,
   ): Record<string, unknown> {
     if (!g)
       return {
@@ -154,7 +158,7 @@ export class FederationStatus implements FederationStatusSource {
         checkpoints: [],
       };
     const checkpoints = [...g.checkpoints].map(([origin, size]) => {
-      const witnessed = witnessedSize?.(origin);
+      const witnessed = witnessedSizes.get(origin);
       // Positive: the peer's log is ahead of what our witness cosigned (not yet cosigned by us).
       return {
         origin,

@@ -226,7 +226,7 @@ export class Gossip {
           const n = versionOf(v);
           if (n <= registry.latest()!.version) continue;
           // Verified against the version in force before it is stored; a bad one stops the chain.
-          registry.offer(v);
+          await registry.offer(v);
           logger?.info({ peer: peer.id, version: n }, 'registry version adopted from a peer');
         }
       } catch (e) {

@@ -12,3 +12,6 @@ export * from './gossip.js';
 export * from './key-rotation-watcher.js';
 export * from './federation-metrics.js';
 export * from './epoch-equivocation-detector.js';
+export * from './federation-storage.js';
+export * from './sqlite-federation-storage.js';
+export * from './open-federation-storage.js';

@@ -62,7 +62,7 @@ export class LiveStatusSource {
         checkpoint_age_ms: cp ? Math.max(0, now - Date.parse(cp.publishedAt)) : null,
       };
     });
-    const fed = ctx.federation?.status.status() as { peers?: StatusPeer[] } | undefined;
+    const fed = (await ctx.federation?.status.status()) as { peers?: StatusPeer[] } | undefined;
     const peers = (fed?.peers ?? []).map((p) => ({
       id: p.id,
       self: p.self,

@@ -13,7 +13,7 @@ import {
   type RegistrySet,
 } from '@vaultmesh/core';
 import type { FederationRegistry } from '../federation/federation-registry.js';
-import type { FederationStore } from '../federation/federation-store.js';
+import type { FederationStorage } from '../federation/federation-storage.js';
 
 /**
  * The largest body a peer-only route reads, bytes. The largest document a peer sends is
@@ -28,7 +28,7 @@ export const PEER_BODY_LIMIT_BYTES = 512 * 1024;
 
 export interface PeerScopeOptions {
   registry: FederationRegistry;
-  store: FederationStore;
+  store: FederationStorage;
   /** This node's name (config.name): its own entry in the registry in force gives the endpoint peers sign for. */
   self: string;
   maxSkewSeconds?: number;
@@ -176,7 +176,7 @@ export function peerScope(
         );
       // Remembered before the body is read, so a replay is refused without reading it; a request
       // whose body then fails the digest has spent its nonce, which only its signer could reuse.
-      if (!options.store.rememberNonce(verified.keyid, verified.nonce, verified.created, now() - 2 * maxSkew)) {
+      if (!(await options.store.rememberNonce(verified.keyid, verified.nonce, verified.created, now() - 2 * maxSkew))) {
         throw new RemembrancerError(
           'NONCE_REPLAYED',
           `nonce ${verified.nonce} of key ${verified.keyid} was already used: replayed request`,

@@ -6,7 +6,7 @@ import type { Sealing } from '../namespaces/sealing.js';
 import type { EvidenceLedger } from '../federation/evidence-ledger.js';
 import type { FederationRegistry } from '../federation/federation-registry.js';
 import type { FederationStatusSource } from '../federation/federation-status.js';
-import type { FederationStore } from '../federation/federation-store.js';
+import type { FederationStorage } from '../federation/federation-storage.js';
 import type { Witness } from '../witness/witness.js';
 import type { AnchoringService } from '../anchoring/anchoring-service.js';
 import type { InboxService, OutboxService } from '../messaging/messaging-wire.js';
@@ -19,11 +19,11 @@ export interface FederationRouteDeps {
   registry: FederationRegistry;
   status: FederationStatusSource;
   /** Nonces of peer requests, cosignatures. */
-  store: FederationStore;
+  store: FederationStorage;
   /** Equivocation evidence held (GET) and pushed by peers (POST, peer-signed). */
   ledger: EvidenceLedger;
   /** The checkpoints this node's witness cosigned last, one per log (what gossip shows peers). */
-  witnessed?: () => ReadonlyArray<{ readonly origin: string; readonly note: string }>;
+  witnessed?: () => Promise<ReadonlyArray<{ readonly origin: string; readonly note: string }>>;
   /** The peer-request clock, unix seconds (tests skew it). */
   now?: () => number;
 }
@@ -43,12 +43,12 @@ export interface RouteContext {
   namespaces: NamespaceServices;
   metrics: NodeMetrics;
   /** The note served for a checkpoint: the log-signed note plus every cosignature held. */
-  checkpointNote: (origin: string, checkpoint: PublishedCheckpoint) => string;
+  checkpointNote: (origin: string, checkpoint: PublishedCheckpoint) => Promise<string>;
   /** How many witnesses cosigned a checkpoint and how many the federation requires (undefined: no federation). */
   witnessState: (
     origin: string,
     checkpoint: PublishedCheckpoint,
-  ) => { cosignatures: number; required: number } | undefined;
+  ) => Promise<{ cosignatures: number; required: number } | undefined>;
   /** Refreshes gauges sampled at scrape time (federation figures) before /metrics renders. */
   onMetricsScrape?: () => void | Promise<void>;
   /** Which checkpoints meet their namespace's witness policy (absent: every namespace as if k = 0). */

@@ -75,12 +75,12 @@ export interface HttpServerOptions {
   namespaces: NamespaceServices;
   metrics?: NodeMetrics;
   /** The note served for a checkpoint: the log-signed note plus every cosignature held (default: as published). */
-  checkpointNote?: (origin: string, checkpoint: PublishedCheckpoint) => string;
+  checkpointNote?: (origin: string, checkpoint: PublishedCheckpoint) => Promise<string>;
   /** How many witnesses cosigned a checkpoint and how many the federation requires (absent: no federation). */
   witnessState?: (
     origin: string,
     checkpoint: PublishedCheckpoint,
-  ) => { cosignatures: number; required: number } | undefined;
+  ) => Promise<{ cosignatures: number; required: number } | undefined>;
   /** Refreshes gauges sampled at scrape time (federation figures) before /metrics renders. */
   onMetricsScrape?: () => void | Promise<void>;
   /** This node's C2SP witness (absent: no witness routes). */
@@ -161,8 +161,8 @@ export function buildHttpServer(options: HttpServerOptions): FastifyInstance {
     nodeName: options.nodeName,
     version: options.version,
     self: typeof self === 'function' ? self : () => self,
-    checkpointNote: options.checkpointNote ?? ((_origin, cp) => cp.note),
-    witnessState: options.witnessState ?? (() => undefined),
+    checkpointNote: options.checkpointNote ?? ((_origin, cp) => Promise.resolve(cp.note)),
+    witnessState: options.witnessState ?? (() => Promise.resolve(undefined)),
     ...(options.onMetricsScrape ? { onMetricsScrape: options.onMetricsScrape } : {}),
     adminToken: options.adminToken,
     namespaces: options.namespaces,

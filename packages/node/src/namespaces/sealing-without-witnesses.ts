@@ -2,7 +2,10 @@ import type { LogEngine, NamespaceRecord, PublishedCheckpoint } from '../log/log
 import type { SealState, SealedCheckpoint, Sealing } from './sealing.js';
 import { namespacePolicyText } from './sealing-policy-text.js';
 
-const SEALED_BY_LOG: Readonly<SealState> = { sealed: true, min_required: 0, allowlist: [], cosigners: [] };
+/** A fresh state each time: callers own what they get (and may change its arrays). */
+function sealedByLog(): SealState {
+  return { sealed: true, min_required: 0, allowlist: [], cosigners: [] };
+}
 
 /**
  * Sealing for a node that has no witness policies to apply (no federation wired in): every
@@ -15,13 +18,13 @@ export class LogSignatureSealing implements Sealing {
     private readonly nodeUrl?: () => string | undefined,
   ) {}
 
-  sealState(_ns: NamespaceRecord, _cp: PublishedCheckpoint): SealState {
-    return { ...SEALED_BY_LOG, allowlist: [], cosigners: [] };
+  async sealState(_ns: NamespaceRecord, _cp: PublishedCheckpoint): Promise<SealState> {
+    return sealedByLog();
   }
 
   async latestSealed(ns: NamespaceRecord): Promise<SealedCheckpoint | undefined> {
     const cp = this.engine.latestCheckpoint(ns.id);
-    return cp && { checkpoint: cp, state: this.sealState(ns, cp) };
+    return cp && { checkpoint: cp, state: sealedByLog() };
   }
 
   policyText(ns: NamespaceRecord): string {

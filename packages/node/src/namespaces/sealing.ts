@@ -8,7 +8,7 @@ import {
   type RegistrySet,
 } from '@vaultmesh/core';
 import type { FederationRegistry } from '../federation/federation-registry.js';
-import type { FederationStore } from '../federation/federation-store.js';
+import type { FederationStorage } from '../federation/federation-storage.js';
 import type { LogEngine, NamespaceRecord, PublishedCheckpoint } from '../log/log-engine.js';
 import { namespacePolicyText, type NamespacePolicyWitness } from './sealing-policy-text.js';
 
@@ -37,7 +37,7 @@ export interface SealedCheckpoint {
 
 /** What the HTTP routes need to know about sealing (SealedCheckpoints, or LogSignatureSealing without a federation). */
 export interface Sealing {
-  sealState(ns: NamespaceRecord, cp: PublishedCheckpoint): SealState;
+  sealState(ns: NamespaceRecord, cp: PublishedCheckpoint): Promise<SealState>;
   /** The newest sealed checkpoint of the namespace, if any is known (older ones are read from storage). */
   latestSealed(ns: NamespaceRecord): Promise<SealedCheckpoint | undefined>;
   /** The namespace's witness policy as C2SP tlog-policy text. */
@@ -48,7 +48,7 @@ export interface SealedCheckpointsOptions {
   engine: LogEngine;
   registry: FederationRegistry;
   /** Holds only cosignatures that verified against a registered witness key when they arrived. */
-  store: FederationStore;
+  store: FederationStorage;
   /** The namespace's policy; undefined (a namespace the directory does not know) counts as k = 0. */
   witnessPolicy(nsId: string): WitnessPolicy | undefined;
   /** This node's base URL for the policy's log line (default: its registry endpoint, if listed). */
@@ -103,7 +103,7 @@ export class SealedCheckpoints implements Sealing {
     return { min_required: p.min_required, allowlist: [...new Set(p.allowlist)] };
   }
 
-  sealState(ns: NamespaceRecord, cp: PublishedCheckpoint): SealState {
+  async sealState(ns: NamespaceRecord, cp: PublishedCheckpoint): Promise<SealState> {
     return this.stateWith(ns, cp, this.policy(ns.id), this.options.registry.latest());
   }
 
@@ -112,7 +112,8 @@ export class SealedCheckpoints implements Sealing {
     if (!latest) return undefined;
     const policy = this.policy(ns.id);
     const registry = this.options.registry.latest();
-    const latestState = this.stateWith(ns, latest, policy, registry);
+    const invalidations = this.invalidations;
+    const latestState = await this.stateWith(ns, latest, policy, registry);
     const basis = `${registry?.version ?? 0}\n${policy.min_required}\n${policy.allowlist.join('\n')}`;
     const key = `${latest.size}\n${latestState.cosigners.join(',')}\n${basis}`;
     if (latestState.sealed) {
@@ -126,19 +127,21 @@ export class SealedCheckpoints implements Sealing {
     // so a namespace whose witnesses are long gone does not cost a walk through all history.
     const floor = cached && cached.basis === basis ? cached.sealed : undefined;
     let found: SealedCheckpoint | undefined;
-    const invalidations = this.invalidations;
     const history = await this.options.engine.checkpointHistory(ns.id, this.scanLimit);
     for (let i = history.length - 1; i >= 0; i--) {
       const cp = history[i]!;
       if (cp.size >= latest.size) continue;
       if (floor && cp.size <= floor.checkpoint.size) break;
-      const state = this.stateWith(ns, cp, policy, registry);
+      const state = await this.stateWith(ns, cp, policy, registry);
       if (state.sealed) {
         found = { checkpoint: cp, state };
         break;
       }
     }
-    found ??= floor && { checkpoint: floor.checkpoint, state: this.stateWith(ns, floor.checkpoint, policy, registry) };
+    found ??= floor && {
+      checkpoint: floor.checkpoint,
+      state: await this.stateWith(ns, floor.checkpoint, policy, registry),
+    };
     if (invalidations === this.invalidations) this.cache.set(ns.id, { key, basis, sealed: found });
     return found;
   }
@@ -172,16 +175,16 @@ export class SealedCheckpoints implements Sealing {
     });
   }
 
-  private stateWith(
+  private async stateWith(
     ns: NamespaceRecord,
     cp: PublishedCheckpoint,
     policy: WitnessPolicy,
     registry: RegistrySet | undefined,
-  ): SealState {
+  ): Promise<SealState> {
     const counted = new Set<string>();
     if (policy.allowlist.length > 0 && registry) {
       const allow = new Set(policy.allowlist);
-      for (const row of this.options.store.cosignatures(ns.origin, cp.size, base64Encode(cp.root))) {
+      for (const row of await this.options.store.cosignatures(ns.origin, cp.size, base64Encode(cp.root))) {
         if (!allow.has(row.witness) || counted.has(row.witness)) continue;
         const peer = peerById(registry, row.witness);
         if (!peer || peer.status === 'suspended') continue;

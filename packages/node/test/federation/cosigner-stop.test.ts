@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import type { RegistryPeer } from '@vaultmesh/core';
 import { Cosigner } from '../../src/federation/cosigner.js';
 import type { FederationRegistry } from '../../src/federation/federation-registry.js';
-import type { FederationStore } from '../../src/federation/federation-store.js';
+import type { FederationStorage } from '../../src/federation/federation-storage.js';
 import type { LogEngine, PublishedCheckpoint } from '../../src/log/log-engine.js';
 import { TestLog, makePeer, waitFor } from './federation-fixture.js';
 
@@ -60,7 +60,7 @@ function cosigner(peers: RegistryPeer[], timeoutMs = 5000): Cosigner {
     activeOthers: () => peers,
     peerAcrossRotation: () => [],
   } as unknown as FederationRegistry;
-  const store = { addCosignature: () => undefined } as unknown as FederationStore;
+  const store = { addCosignature: () => Promise.resolve() } as unknown as FederationStorage;
   return new Cosigner({ engine, registry, store, self: 'alpha.cosigner.test', timeoutMs, pollMs: 10, retryMs: 20 });
 }
 

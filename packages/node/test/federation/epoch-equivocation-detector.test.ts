@@ -15,7 +15,8 @@ import {
   EpochEquivocationDetector,
   EvidenceLedger,
   FederationRegistry,
-  FederationStore,
+  SqliteFederationStorage,
+  type FederationStorage,
   isEpochEvidence,
   peerCredentials,
 } from '../../src/federation/index.js';
@@ -30,27 +31,28 @@ const [alpha, beta, gamma] = ['alpha.test', 'beta.test', 'gamma.test'].map((id) 
 ];
 
 let dir: string;
-let store: FederationStore;
+let store: FederationStorage;
 let registry: FederationRegistry;
 let ledger: EvidenceLedger;
 let detector: EpochEquivocationDetector;
 
-function open(): void {
-  store = new FederationStore(join(dir, 'federation.sqlite'));
-  registry = new FederationRegistry(store);
-  ledger = new EvidenceLedger({ store, registry, self: alpha.id, creds: peerCredentials(0, alpha.authSeed) });
+async function open(): Promise<void> {
+  store = SqliteFederationStorage.open(join(dir, 'federation.sqlite'));
+  registry = await FederationRegistry.open(store);
+  ledger = await EvidenceLedger.open({ store, registry, self: alpha.id, creds: peerCredentials(0, alpha.authSeed) });
   detector = new EpochEquivocationDetector({ self: alpha.id, registry, ledger, store });
 }
 
 async function close(): Promise<void> {
+  await detector.settled();
   await ledger.close();
-  store.close();
+  await store.close();
 }
 
-before(() => {
+before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'remembrancer-epoch-equivocation-'));
-  open();
-  assert.equal(registry.offer(genesisOf([alpha, beta, gamma])), true);
+  await open();
+  assert.equal(await registry.offer(genesisOf([alpha, beta, gamma])), true);
 });
 
 after(async () => {
@@ -73,17 +75,21 @@ function statement(epoch: number, rootText: string, treeSize = 2): EpochStatemen
 }
 
 const sig = (s: EpochStatement, p: TestPeer) => ({ node: p.id, sig: signEpochStatement(s, p.authSeed) });
-const epochDocs = () => ledger.list().filter((e) => isEpochEvidence(e.doc));
+/** The epoch evidence held once every signature observed so far has been compared. */
+async function epochDocs() {
+  await detector.settled();
+  return (await ledger.list()).filter((e) => isEpochEvidence(e.doc));
+}
 
-test('one root per signer and epoch is no evidence, however often it is seen', () => {
+test('one root per signer and epoch is no evidence, however often it is seen', async () => {
   const s = statement(10, 'root A');
   detector.observe(s, [sig(s, beta), sig(s, gamma)]);
   detector.observe(s, [sig(s, gamma)]);
-  assert.equal(epochDocs().length, 0);
+  assert.equal((await epochDocs()).length, 0);
   assert.equal(detector.offenders(s).size, 0);
 });
 
-test('a signature that does not verify is neither remembered nor evidence', () => {
+test('a signature that does not verify is neither remembered nor evidence', async () => {
   const a = statement(11, 'root A');
   const b = statement(11, 'root B');
   // Beta's key under gamma's name, then gamma's real signature on another root: no evidence,
@@ -95,15 +101,15 @@ test('a signature that does not verify is neither remembered nor evidence', () =
     { node: 'omega.test', sig: signEpochStatement(a, gamma.authSeed) },
     { node: 7, sig: null },
   ]);
-  assert.equal(epochDocs().length, 0);
+  assert.equal((await epochDocs()).length, 0);
 });
 
-test("a peer's second root for one epoch becomes evidence that verifies offline; it no longer counts there", () => {
+test("a peer's second root for one epoch becomes evidence that verifies offline; it no longer counts there", async () => {
   const a = statement(12, 'root A');
   const b = statement(12, 'root B', 3);
   detector.observe(a, [sig(a, beta), sig(a, gamma)]);
   detector.observe(b, [sig(b, gamma)]);
-  const docs = epochDocs();
+  const docs = await epochDocs();
   assert.equal(docs.length, 1);
   const [held] = docs;
   assert.equal(held!.origin, gamma.id);
@@ -118,7 +124,7 @@ test("a peer's second root for one epoch becomes evidence that verifies offline;
   const c = statement(12, 'root C');
   detector.observe(c, [sig(c, gamma)]);
   detector.observe(b, [sig(b, gamma)]);
-  assert.equal(epochDocs().length, 1);
+  assert.equal((await epochDocs()).length, 1);
   // Beta signed one root only.
   assert.equal(detector.offenders(a).has(beta.id), false);
 });
@@ -127,14 +133,9 @@ test('the first signatures and the evidence survive a restart', async () => {
   const a = statement(20, 'root A');
   detector.observe(a, [sig(a, beta)]);
   await close();
-  open();
+  await open();
   assert.deepEqual([...detector.offenders(statement(12, 'root A'))], [gamma.id]);
   const b = statement(20, 'root B');
   detector.observe(b, [sig(b, beta)]);
-  assert.deepEqual(
-    epochDocs()
-      .map((e) => e.origin)
-      .sort(),
-    [beta.id, gamma.id],
-  );
+  assert.deepEqual((await epochDocs()).map((e) => e.origin).sort(), [beta.id, gamma.id]);
 });

@@ -21,11 +21,12 @@ import type { LogEngine } from '../../src/index.js';
 import {
   EvidenceLedger,
   FederationRegistry,
-  FederationStore,
+  SqliteFederationStorage,
+  type FederationStorage,
   RegistryWitnessLogs,
   peerCredentials,
 } from '../../src/federation/index.js';
-import { Witness } from '../../src/witness/index.js';
+import { SqliteWitnessStorage, Witness } from '../../src/witness/index.js';
 import { installErrorHandling } from '../../src/http/error-handler.js';
 import { federationArea } from '../../src/http/routes/federation-routes.js';
 import { peerArea } from '../../src/http/routes/peer-routes.js';
@@ -44,7 +45,7 @@ const OTHER_ORIGIN = 'alpha.test/dao:two';
 const BETA_ORIGIN = 'beta.test/dao:one';
 
 let dir: string;
-let store: FederationStore;
+let store: FederationStorage;
 let registry: FederationRegistry;
 let ledger: EvidenceLedger;
 let witness: Witness;
@@ -55,13 +56,13 @@ const noLogs = { listNamespaces: () => [], latestCheckpoint: () => undefined } a
 
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'remembrancer-evidence-'));
-  store = new FederationStore(join(dir, 'federation.sqlite'));
-  registry = new FederationRegistry(store);
-  assert.equal(registry.offer(genesisOf([alpha, beta, gamma])), true);
+  store = SqliteFederationStorage.open(join(dir, 'federation.sqlite'));
+  registry = await FederationRegistry.open(store);
+  assert.equal(await registry.offer(genesisOf([alpha, beta, gamma])), true);
   // This store is gamma's: it signs the evidence it makes with gamma's auth key.
-  ledger = new EvidenceLedger({ store, registry, self: gamma.id, creds: peerCredentials(0, gamma.authSeed) });
+  ledger = await EvidenceLedger.open({ store, registry, self: gamma.id, creds: peerCredentials(0, gamma.authSeed) });
   witness = new Witness({
-    dbPath: join(dir, 'witness.sqlite'),
+    storage: SqliteWitnessStorage.open(join(dir, 'witness.sqlite')),
     name: 'gamma.test/witness',
     seed: gamma.witnessSeed,
     logs: new RegistryWitnessLogs(registry, undefined, (origin) => ledger.refused(origin)),
@@ -83,8 +84,8 @@ before(async () => {
 after(async () => {
   await app.close();
   await ledger.close();
-  witness.close();
-  store.close();
+  await witness.close();
+  await store.close();
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -247,43 +248,43 @@ describe('refusing to cosign', () => {
   test('the witness refuses an origin under evidence until a newer registry version settles it', async () => {
     const log = new TestLog(alpha, ORIGIN).append('a', 'b');
     const betaLog = new TestLog(beta, BETA_ORIGIN).append('a');
-    assert.equal(addCheckpoint(log.checkpoint()).status, 200);
-    assert.equal(addCheckpoint(betaLog.checkpoint()).status, 200);
+    assert.equal((await addCheckpoint(log.checkpoint())).status, 200);
+    assert.equal((await addCheckpoint(betaLog.checkpoint())).status, 200);
 
     const v1 = registry.latest()!;
     const r = await push(beta, sameSizeFork(ORIGIN, beta));
     assert.equal(r.statusCode, 201, r.body);
     assert.equal(ledger.refused(ORIGIN), true);
     assert.deepEqual(ledger.refusedOrigins().includes(ORIGIN), true);
-    assert.equal(ledger.list(ORIGIN)[0]!.registryVersion, v1.version);
+    assert.equal((await ledger.list(ORIGIN))[0]!.registryVersion, v1.version);
 
     // alpha's log is unknown to the witness now (404); beta's is not affected.
     log.append('c');
-    assert.equal(addCheckpoint(log.checkpoint(), 2, log.tree.consistencyProof(2, 3)).status, 404);
+    assert.equal((await addCheckpoint(log.checkpoint(), 2, log.tree.consistencyProof(2, 3))).status, 404);
     betaLog.append('b');
-    assert.equal(addCheckpoint(betaLog.checkpoint(), 1, betaLog.tree.consistencyProof(1, 2)).status, 200);
+    assert.equal((await addCheckpoint(betaLog.checkpoint(), 1, betaLog.tree.consistencyProof(1, 2))).status, 200);
 
     // The peers agree on version 2 (here: nothing changes but the memo): the evidence is settled.
     const v2 = signedBy(proposeNext(v1, { memo: 'alpha.test equivocation reviewed' }), [beta, gamma]);
-    assert.equal(registry.offer(v2), true);
+    assert.equal(await registry.offer(v2), true);
     assert.equal(ledger.refused(ORIGIN), false);
-    assert.equal(addCheckpoint(log.checkpoint(), 2, log.tree.consistencyProof(2, 3)).status, 200);
+    assert.equal((await addCheckpoint(log.checkpoint(), 2, log.tree.consistencyProof(2, 3))).status, 200);
     // The evidence itself is kept and still served.
     assert.ok((await listed(ORIGIN)).length >= 1);
 
     // Known evidence pushed again under version 2 does not revive the refusal...
-    assert.equal((await push(gamma, ledger.list(ORIGIN)[0]!.doc)).statusCode, 200);
+    assert.equal((await push(gamma, (await ledger.list(ORIGIN))[0]!.doc)).statusCode, 200);
     assert.equal(ledger.refused(ORIGIN), false);
     // ...but new evidence under version 2 does.
     assert.equal((await push(beta, sameSizeFork(ORIGIN, gamma))).statusCode, 201);
     assert.equal(ledger.refused(ORIGIN), true);
   });
 
-  test('evidence and its registry version survive a restart of the store', () => {
-    const reopened = new FederationStore(join(dir, 'federation.sqlite'));
+  test('evidence and its registry version survive a restart of the store', async () => {
+    const reopened = SqliteFederationStorage.open(join(dir, 'federation.sqlite'));
     try {
-      const reg = new FederationRegistry(reopened);
-      const l = new EvidenceLedger({
+      const reg = await FederationRegistry.open(reopened);
+      const l = await EvidenceLedger.open({
         store: reopened,
         registry: reg,
         self: gamma.id,
@@ -293,7 +294,7 @@ describe('refusing to cosign', () => {
       assert.equal(l.refused(OTHER_ORIGIN), false, 'settled by version 2');
       assert.equal(l.size(), ledger.size());
     } finally {
-      reopened.close();
+      await reopened.close();
     }
   });
 });

@@ -6,7 +6,13 @@ import { join } from 'node:path';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { EMPTY_ROOT, MemoryTree, base64Decode, base64Encode, signRequest, verifyConsistency } from '@vaultmesh/core';
 import { openLogEngine, peerConsistencyProofPath, peerRootPath, type ObservableLogEngine } from '../../src/index.js';
-import { EvidenceLedger, FederationRegistry, FederationStore, peerCredentials } from '../../src/federation/index.js';
+import {
+  EvidenceLedger,
+  FederationRegistry,
+  SqliteFederationStorage,
+  type FederationStorage,
+  peerCredentials,
+} from '../../src/federation/index.js';
 import { peerArea } from '../../src/http/routes/peer-routes.js';
 import { mountFederationArea } from '../http/area-fixture.js';
 import { installErrorHandling } from '../../src/http/error-handler.js';
@@ -24,7 +30,7 @@ const NS = 'dao:one';
 const SIZE = 7;
 
 let dir: string;
-let store: FederationStore;
+let store: FederationStorage;
 let registry: FederationRegistry;
 let ledger: EvidenceLedger;
 let engine: ObservableLogEngine;
@@ -33,10 +39,10 @@ const tree = new MemoryTree();
 
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'remembrancer-peer-routes-'));
-  store = new FederationStore(join(dir, 'federation.sqlite'));
-  registry = new FederationRegistry(store);
-  assert.equal(registry.offer(genesisOf([alpha, beta, gamma])), true);
-  ledger = new EvidenceLedger({ store, registry, self: alpha.id, creds: peerCredentials(0, alpha.authSeed) });
+  store = SqliteFederationStorage.open(join(dir, 'federation.sqlite'));
+  registry = await FederationRegistry.open(store);
+  assert.equal(await registry.offer(genesisOf([alpha, beta, gamma])), true);
+  ledger = await EvidenceLedger.open({ store, registry, self: alpha.id, creds: peerCredentials(0, alpha.authSeed) });
   engine = await openLogEngine({
     dataDir: join(dir, 'log'),
     nodeName: alpha.id,
@@ -63,7 +69,7 @@ after(async () => {
   await app.close();
   await ledger.close();
   await engine.close();
-  store.close();
+  await store.close();
   rmSync(dir, { recursive: true, force: true });
 });
 

@@ -4,20 +4,20 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { NoteSigner, createGenesis, crypto, proposeNext, signRegistry } from '@vaultmesh/core';
-import { FederationRegistry, FederationStore, RegistryWitnessLogs } from '../../src/federation/index.js';
+import { FederationRegistry, SqliteFederationStorage, RegistryWitnessLogs } from '../../src/federation/index.js';
 import { StaticWitnessLogs } from '../../src/witness/index.js';
 import { makePeer } from './federation-fixture.js';
 
 // Which origins a node's witness cosigns: registry peers' namespace logs (not suspended, not
 // refused after evidence) and the external C2SP logs allowlisted in config.
 const dir = mkdtempSync(join(tmpdir(), 'remembrancer-witness-logs-'));
-const store = new FederationStore(join(dir, 'federation.sqlite'));
-after(() => {
-  store.close();
+const store = SqliteFederationStorage.open(join(dir, 'federation.sqlite'));
+after(async () => {
+  await store.close();
   rmSync(dir, { recursive: true, force: true });
 });
 
-test('registry peers, the config allowlist, suspension and refusal', () => {
+test('registry peers, the config allowlist, suspension and refusal', async () => {
   const peers = ['alpha.test', 'beta.test', 'gamma.test'].map((id) => makePeer(id));
   let v1 = createGenesis({
     federation_id: 'wl',
@@ -28,8 +28,8 @@ test('registry peers, the config allowlist, suspension and refusal', () => {
     effective_after: '2026-01-01T00:00:00Z',
   });
   for (const p of peers) v1 = signRegistry(v1, p.id, p.authSeed);
-  const registry = new FederationRegistry(store);
-  registry.offer(v1);
+  const registry = await FederationRegistry.open(store);
+  await registry.offer(v1);
 
   const external = new NoteSigner('sum.example.org/log', crypto.randomBytes(32));
   const refused = new Set<string>();
@@ -54,6 +54,6 @@ test('registry peers, the config allowlist, suspension and refusal', () => {
     peers: v1.peers.map((p) => (p.id === 'gamma.test' ? { ...p, status: 'suspended' as const } : p)),
   });
   v2 = signRegistry(signRegistry(v2, 'alpha.test', peers[0]!.authSeed), 'beta.test', peers[1]!.authSeed);
-  registry.offer(v2);
+  await registry.offer(v2);
   assert.equal(logs.verifiersFor('gamma.test/dao:x'), undefined, 'a suspended peer is not witnessed');
 });

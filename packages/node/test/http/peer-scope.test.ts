@@ -20,7 +20,7 @@ import {
   type RegistrySet,
 } from '@vaultmesh/core';
 import { PEER_BODY_LIMIT_BYTES } from '../../src/index.js';
-import { FederationRegistry, FederationStore } from '../../src/federation/index.js';
+import { FederationRegistry, SqliteFederationStorage, type FederationStorage } from '../../src/federation/index.js';
 import { peerScope, peerTargetUri } from '../../src/http/index.js';
 import { installErrorHandling } from '../../src/http/error-handler.js';
 
@@ -51,7 +51,7 @@ function makePeer(name: string): TestPeer {
 const peers = ['alpha.test', 'beta.test', 'gamma.test'].map(makePeer);
 const stranger = makePeer('mallory.test');
 let dir: string;
-let store: FederationStore;
+let store: FederationStorage;
 let registry: FederationRegistry;
 let app: FastifyInstance;
 /** Handler calls: a request refused by peer auth never gets there. */
@@ -62,8 +62,8 @@ let clock = Math.floor(Date.now() / 1000);
 
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'remembrancer-peer-auth-'));
-  store = new FederationStore(join(dir, 'federation.sqlite'));
-  registry = new FederationRegistry(store);
+  store = SqliteFederationStorage.open(join(dir, 'federation.sqlite'));
+  registry = await FederationRegistry.open(store);
   let genesis: RegistrySet = createGenesis({
     federation_id: 'test',
     peers: peers.map((p) => p.entry),
@@ -73,7 +73,7 @@ before(async () => {
     effective_after: '2026-01-01T00:00:00Z',
   });
   for (const p of peers) genesis = signRegistry(genesis, p.entry.id, p.authSeed);
-  assert.equal(registry.offer(genesis), true);
+  assert.equal(await registry.offer(genesis), true);
   app = Fastify();
   installErrorHandling(app);
   peerScope(app, { registry, store, self: 'alpha.test', now: () => clock }, (peerApp) => {
@@ -88,7 +88,7 @@ before(async () => {
 
 after(async () => {
   await app.close();
-  store.close();
+  await store.close();
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -207,7 +207,7 @@ test("the signature is bound to this node's own registry endpoint, never to the 
   assert.equal(r.json().from, 'beta.test');
 });
 
-test('the target is rebuilt the way the signer builds it, and only from origin-form request targets', () => {
+test('the target is rebuilt the way the signer builds it, and only from origin-form request targets', async () => {
   for (const [endpoint, path] of [
     ['http://alpha.test:8080', '/v1/federation/peer/view'],
     ['https://alpha.test:443/', '/v1/federation/peer/ns/dao%3Aone/proof/consistency?from=3&to=7'],
@@ -237,9 +237,9 @@ test('the target is rebuilt the way the signer builds it, and only from origin-f
 
 test('a request captured on its way to one node is refused at another, and replayed at the first (RFC 9421 §7.2.2)', async () => {
   // beta's node: its own store (nonces) and registry, as on another machine.
-  const betaStore = new FederationStore(join(dir, 'beta-federation.sqlite'));
-  const betaRegistry = new FederationRegistry(betaStore);
-  assert.equal(betaRegistry.offer(registry.latest()!), true);
+  const betaStore = SqliteFederationStorage.open(join(dir, 'beta-federation.sqlite'));
+  const betaRegistry = await FederationRegistry.open(betaStore);
+  assert.equal(await betaRegistry.offer(registry.latest()!), true);
   const betaApp = Fastify();
   installErrorHandling(betaApp);
   peerScope(betaApp, { registry: betaRegistry, store: betaStore, self: 'beta.test', now: () => clock }, (peerApp) => {
@@ -259,7 +259,7 @@ test('a request captured on its way to one node is refused at another, and repla
     assert.equal(again.json().code, 'NONCE_REPLAYED');
   } finally {
     await betaApp.close();
-    betaStore.close();
+    await betaStore.close();
   }
 });
 
@@ -364,7 +364,7 @@ test('a suspended peer is 403 once a registry update suspends it', async () => {
   });
   v2 = signRegistry(v2, 'alpha.test', peers[0]!.authSeed);
   v2 = signRegistry(v2, 'beta.test', peers[1]!.authSeed);
-  assert.equal(registry.offer(v2), true);
+  assert.equal(await registry.offer(v2), true);
   const r = await post(signed(peers[2]!, { after: 'suspension' }));
   assert.equal(r.statusCode, 403);
   assert.equal(r.json().code, 'FORBIDDEN');

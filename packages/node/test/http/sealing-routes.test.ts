@@ -17,7 +17,8 @@ import {
 import { initNode } from '../../src/config/node-config.js';
 import { cosignedCheckpointNote } from '../../src/federation/cosigned-checkpoint.js';
 import { FederationRegistry } from '../../src/federation/federation-registry.js';
-import { FederationStore } from '../../src/federation/federation-store.js';
+import { SqliteFederationStorage } from '../../src/federation/sqlite-federation-storage.js';
+import type { FederationStorage } from '../../src/federation/federation-storage.js';
 import { localPeerEntry } from '../../src/federation/local-peer.js';
 import { buildHttpServer } from '../../src/http/server.js';
 import { openLogEngine } from '../../src/log/index.js';
@@ -106,7 +107,7 @@ describe('with witness policies', () => {
   let dir: string;
   let app: FastifyInstance;
   let engine: LogEngine;
-  let store: FederationStore;
+  let store: FederationStorage;
   let namespaces: NamespaceServices;
   let origin: string;
   const policies = new Map<string, WitnessPolicy>();
@@ -126,7 +127,7 @@ describe('with witness policies', () => {
       checkpointIntervalMs: 60_000,
       synchronous: 'NORMAL',
     });
-    store = new FederationStore(join(dir, 'federation.sqlite'));
+    store = SqliteFederationStorage.open(join(dir, 'federation.sqlite'));
     namespaces = await openNamespaceServices({
       engine,
       dataDir: join(dir, 'node'),
@@ -134,8 +135,8 @@ describe('with witness policies', () => {
       operators: identity.governance,
       localOperator: { id: identity.operatorId, seed: identity.operatorSeed },
     });
-    const registry = new FederationRegistry(store);
-    assert.equal(registry.offer(genesisOf([makePeer(NAME), beta, gamma, delta])), true);
+    const registry = await FederationRegistry.open(store);
+    assert.equal(await registry.offer(genesisOf([makePeer(NAME), beta, gamma, delta])), true);
     origin = (await engine.createNamespace(NS)).origin;
     policies.set(NS, { min_required: 2, allowlist: [beta.id, gamma.id, delta.id] });
     app = buildHttpServer({
@@ -151,16 +152,16 @@ describe('with witness policies', () => {
   });
   after(async () => {
     await app.close();
-    namespaces.close();
+    await namespaces.close();
     await engine.close();
-    store.close();
+    await store.close();
     rmSync(dir, { recursive: true, force: true });
   });
 
-  function cosign(cp: PublishedCheckpoint, p: TestPeer): void {
+  async function cosign(cp: PublishedCheckpoint, p: TestPeer): Promise<void> {
     const body = cp.note.slice(0, cp.note.indexOf('\n\n') + 1);
     const sig = new CosignatureSigner(`${p.id}/witness`, p.witnessSeed).cosign(body, 1_700_000_000);
-    store.addCosignature(origin, cp.size, base64Encode(cp.root), p.id, formatSignatureLine(sig), 1_700_000_000);
+    await store.addCosignature(origin, cp.size, base64Encode(cp.root), p.id, formatSignatureLine(sig), 1_700_000_000);
   }
   const get = (url: string) => app.inject({ method: 'GET', url: `/v1/ns/${enc}${url}` });
 
@@ -197,9 +198,9 @@ describe('with witness policies', () => {
 
   test('sealed once k allowlisted witnesses cosigned; receipts refresh to the sealed checkpoint and verify with the served policy', async () => {
     const cp1 = engine.latestCheckpoint(NS)!;
-    cosign(cp1, beta);
+    await cosign(cp1, beta);
     assert.equal((await get('/checkpoint')).headers['x-sealed'], 'false');
-    cosign(cp1, delta);
+    await cosign(cp1, delta);
     const plain = await get('/checkpoint');
     assert.equal(plain.headers['x-sealed'], 'true');
     const view = (await get('')).json() as { checkpoint: Record<string, unknown>; sealed_checkpoint: unknown };
@@ -245,8 +246,8 @@ describe('with witness policies', () => {
     // A new entry is covered by no sealed checkpoint until cp2 is cosigned.
     const newIndex = cp2.size - 1;
     expectError(await get(`/receipt/${newIndex}?sealed=1`), 409, 'NOT_YET_SEALED');
-    cosign(cp2, gamma);
-    cosign(cp2, beta);
+    await cosign(cp2, gamma);
+    await cosign(cp2, beta);
     const fresh = (await get(`/receipt/${newIndex}?sealed=1`)).json() as Receipt;
     assert.equal(fresh.sealed, true);
     assert.deepEqual(fresh.sealing?.cosigners, [beta.id, gamma.id]);

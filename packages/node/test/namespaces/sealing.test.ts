@@ -13,7 +13,8 @@ import {
   verifyReceipt,
 } from '@vaultmesh/core';
 import { FederationRegistry } from '../../src/federation/federation-registry.js';
-import { FederationStore } from '../../src/federation/federation-store.js';
+import type { FederationStorage } from '../../src/federation/federation-storage.js';
+import { SqliteFederationStorage } from '../../src/federation/sqlite-federation-storage.js';
 import type { LogEngine, NamespaceRecord, PublishedCheckpoint } from '../../src/log/log-engine.js';
 import { openLogEngine } from '../../src/log/index.js';
 import { SealedCheckpoints, type WitnessPolicy } from '../../src/namespaces/sealing.js';
@@ -28,7 +29,7 @@ const delta = makePeer('delta.vaultmesh.test');
 const NS = 'dao:vaultmesh';
 
 let engine: LogEngine;
-let store: FederationStore;
+let store: FederationStorage;
 let registry: FederationRegistry;
 let ns: NamespaceRecord;
 const policies = new Map<string, WitnessPolicy>();
@@ -43,16 +44,16 @@ before(async () => {
     checkpointIntervalMs: 0,
     synchronous: 'NORMAL',
   });
-  store = new FederationStore(join(dirs.make() + '-fed.sqlite'));
-  registry = new FederationRegistry(store);
-  assert.equal(registry.offer(genesisOf([alpha, beta, gamma, delta])), true);
+  store = SqliteFederationStorage.open(join(dirs.make() + '-fed.sqlite'));
+  registry = await FederationRegistry.open(store);
+  assert.equal(await registry.offer(genesisOf([alpha, beta, gamma, delta])), true);
   ns = await engine.createNamespace(NS);
   sealing = new SealedCheckpoints({ engine, registry, store, witnessPolicy: (id) => policies.get(id) });
 });
 
 after(async () => {
   await engine.close();
-  store.close();
+  await store.close();
   dirs.cleanup();
 });
 
@@ -70,18 +71,25 @@ async function grow(n = 1, nsId = NS): Promise<PublishedCheckpoint> {
 const witnessOf = (p: TestPeer, seed = p.witnessSeed) => new CosignatureSigner(`${p.id}/witness`, seed);
 
 /** Stores `signer`'s cosignature of cp under witness id `as` (the peer id the cosigner files it under). */
-function cosign(
+async function cosign(
   cp: PublishedCheckpoint,
   p: TestPeer,
   { as = p.id, signer = witnessOf(p), origin = ns.origin } = {},
-): void {
+): Promise<void> {
   const body = cp.note.slice(0, cp.note.indexOf('\n\n') + 1);
   const sig = signer.cosign(body, 1_700_000_000 + cp.size);
-  store.addCosignature(origin, cp.size, base64Encode(cp.root), as, formatSignatureLine(sig), 1_700_000_000 + cp.size);
+  await store.addCosignature(
+    origin,
+    cp.size,
+    base64Encode(cp.root),
+    as,
+    formatSignatureLine(sig),
+    1_700_000_000 + cp.size,
+  );
 }
 
-function note(cp: PublishedCheckpoint): string {
-  const lines = store.cosignatures(ns.origin, cp.size, base64Encode(cp.root));
+async function note(cp: PublishedCheckpoint): Promise<string> {
+  const lines = await store.cosignatures(ns.origin, cp.size, base64Encode(cp.root));
   return cp.note + lines.map((l) => l.line).join('');
 }
 
@@ -89,31 +97,31 @@ test('sealed iff k distinct allowlisted registry peers cosigned exactly that che
   policies.set(NS, { min_required: 2, allowlist: [beta.id, gamma.id, delta.id, 'zeta.vaultmesh.test'] });
   const cp = await grow(3);
   const state = () => sealing.sealState(ns, cp);
-  assert.deepEqual(state(), {
+  assert.deepEqual(await state(), {
     sealed: false,
     min_required: 2,
     allowlist: [beta.id, gamma.id, delta.id, 'zeta.vaultmesh.test'],
     cosigners: [],
   });
 
-  cosign(cp, beta);
-  assert.deepEqual(state().cosigners, [beta.id]);
-  assert.equal(state().sealed, false);
+  await cosign(cp, beta);
+  assert.deepEqual((await state()).cosigners, [beta.id]);
+  assert.equal((await state()).sealed, false);
   // beta's cosignature filed under another allowlisted id does not make a second witness...
-  cosign(cp, beta, { as: delta.id });
+  await cosign(cp, beta, { as: delta.id });
   // ...nor does one filed under an id the registry does not know, or one not allowlisted.
-  cosign(cp, beta, { as: 'zeta.vaultmesh.test' });
-  cosign(cp, alpha);
-  assert.deepEqual(state().cosigners, [beta.id]);
-  assert.equal(state().sealed, false);
+  await cosign(cp, beta, { as: 'zeta.vaultmesh.test' });
+  await cosign(cp, alpha);
+  assert.deepEqual((await state()).cosigners, [beta.id]);
+  assert.equal((await state()).sealed, false);
   // A cosignature of another checkpoint (the next one) counts only for that one.
   const next = await grow(1);
-  cosign(next, gamma);
-  assert.equal(state().sealed, false);
-  assert.deepEqual(sealing.sealState(ns, next).cosigners, [gamma.id]);
+  await cosign(next, gamma);
+  assert.equal((await state()).sealed, false);
+  assert.deepEqual((await sealing.sealState(ns, next)).cosigners, [gamma.id]);
 
-  cosign(cp, gamma);
-  assert.deepEqual(state(), {
+  await cosign(cp, gamma);
+  assert.deepEqual(await state(), {
     sealed: true,
     min_required: 2,
     allowlist: [beta.id, gamma.id, delta.id, 'zeta.vaultmesh.test'],
@@ -124,20 +132,29 @@ test('sealed iff k distinct allowlisted registry peers cosigned exactly that che
 test('k = 0, an unknown namespace policy, and a duplicated allowlist', async () => {
   const cp = await grow(1);
   policies.set(NS, { min_required: 0, allowlist: [beta.id] });
-  assert.deepEqual(sealing.sealState(ns, cp), { sealed: true, min_required: 0, allowlist: [beta.id], cosigners: [] });
-  cosign(cp, beta);
-  assert.deepEqual(sealing.sealState(ns, cp).cosigners, [beta.id], 'cosigners are reported even when none are needed');
+  assert.deepEqual(await sealing.sealState(ns, cp), {
+    sealed: true,
+    min_required: 0,
+    allowlist: [beta.id],
+    cosigners: [],
+  });
+  await cosign(cp, beta);
+  assert.deepEqual(
+    (await sealing.sealState(ns, cp)).cosigners,
+    [beta.id],
+    'cosigners are reported even when none are needed',
+  );
   policies.delete(NS);
-  assert.deepEqual(sealing.sealState(ns, cp), { sealed: true, min_required: 0, allowlist: [], cosigners: [] });
+  assert.deepEqual(await sealing.sealState(ns, cp), { sealed: true, min_required: 0, allowlist: [], cosigners: [] });
   policies.set(NS, { min_required: 2, allowlist: [beta.id, beta.id, gamma.id] });
-  assert.deepEqual(sealing.sealState(ns, cp), {
+  assert.deepEqual(await sealing.sealState(ns, cp), {
     sealed: false,
     min_required: 2,
     allowlist: [beta.id, gamma.id],
     cosigners: [beta.id],
   });
   policies.set(NS, { min_required: -1, allowlist: [] });
-  assert.throws(() => sealing.sealState(ns, cp), { code: 'POLICY_INVALID' });
+  await assert.rejects(sealing.sealState(ns, cp), { code: 'POLICY_INVALID' });
 });
 
 test('latestSealed: newest sealed checkpoint, cached until the latest checkpoint or its cosigners change', async () => {
@@ -158,7 +175,7 @@ test('latestSealed: newest sealed checkpoint, cached until the latest checkpoint
   const s = new SealedCheckpoints({ engine: counting, registry, store, witnessPolicy: (id) => policies.get(id) });
 
   const cp1 = await grow(2);
-  cosign(cp1, beta);
+  await cosign(cp1, beta);
   assert.equal((await s.latestSealed(ns))?.checkpoint.size, cp1.size, 'the latest itself is sealed: no scan');
   assert.equal(historyCalls, 0);
 
@@ -167,9 +184,9 @@ test('latestSealed: newest sealed checkpoint, cached until the latest checkpoint
   assert.deepEqual((await s.latestSealed(ns))?.state.cosigners, [beta.id]);
   assert.equal(historyCalls, 1, 'a second call with nothing changed does not rescan');
 
-  cosign(cp2, gamma); // not allowlisted: nothing changes
+  await cosign(cp2, gamma); // not allowlisted: nothing changes
   assert.equal((await s.latestSealed(ns))?.checkpoint.size, cp1.size);
-  cosign(cp2, beta);
+  await cosign(cp2, beta);
   assert.equal((await s.latestSealed(ns))?.checkpoint.size, cp2.size);
 
   const cp3 = await grow(1);
@@ -178,7 +195,7 @@ test('latestSealed: newest sealed checkpoint, cached until the latest checkpoint
   assert.equal((await s.latestSealed(ns))?.checkpoint.size, cp2.size);
   assert.equal(historyCalls, 1);
   // A late cosignature on an older checkpoint is seen once the cache is invalidated.
-  cosign(cp3, beta);
+  await cosign(cp3, beta);
   s.invalidate(NS);
   assert.equal((await s.latestSealed(ns))?.checkpoint.size, cp3.size);
 
@@ -214,7 +231,7 @@ test('latestSealed: newest sealed checkpoint, cached until the latest checkpoint
 test('policyText is a tlog-policy that verifies exactly the receipts the node calls sealed', async () => {
   policies.set(NS, { min_required: 2, allowlist: [beta.id, gamma.id, delta.id] });
   const cp = await grow(2);
-  cosign(cp, beta);
+  await cosign(cp, beta);
   const text = sealing.policyText(ns);
   const policy = parseTlogPolicy(text);
   assert.deepEqual(policy.logs, [{ vkey: ns.logVkey, url: alpha.entry.endpoint }]);
@@ -234,20 +251,20 @@ test('policyText is a tlog-policy that verifies exactly the receipts the node ca
       index,
       entry: JSON.parse(utf8Decode((await engine.getEntry(NS, index))!)) as unknown,
       proof: await engine.inclusionProof(NS, index, cp.size),
-      checkpointNote: note(cp),
+      checkpointNote: await note(cp),
     });
-  assert.equal(sealing.sealState(ns, cp).sealed, false);
+  assert.equal((await sealing.sealState(ns, cp)).sealed, false);
   const unsealed = verifyReceipt(await receiptAt(), { logVkeys: [], policy: text });
   assert.equal(unsealed.ok, false);
   assert.equal(unsealed.checks.at(-1)!.code, 'POLICY_NOT_MET');
-  cosign(cp, delta);
-  assert.equal(sealing.sealState(ns, cp).sealed, true);
+  await cosign(cp, delta);
+  assert.equal((await sealing.sealState(ns, cp)).sealed, true);
   const sealed = verifyReceipt(await receiptAt(), { logVkeys: [], policy: text });
   assert.ok(sealed.ok, JSON.stringify(sealed.checks));
   assert.deepEqual(sealed.policy?.cosigners, [beta.id, delta.id]);
 });
 
-test('policyText: quorum none for k = 0, peers missing from the registry named, unsatisfiable k refused', () => {
+test('policyText: quorum none for k = 0, peers missing from the registry named, unsatisfiable k refused', async () => {
   policies.set(NS, { min_required: 0, allowlist: [] });
   const none = sealing.policyText(ns);
   assert.deepEqual(parseTlogPolicy(none).quorum, 'none');
@@ -285,9 +302,9 @@ test('policyText: quorum none for k = 0, peers missing from the registry named, 
 test('registry changes: suspended peers and rotated-away witness keys no longer count', async () => {
   policies.set(NS, { min_required: 2, allowlist: [beta.id, gamma.id, delta.id] });
   const cp = await grow(1);
-  cosign(cp, beta);
-  cosign(cp, gamma);
-  assert.equal(sealing.sealState(ns, cp).sealed, true);
+  await cosign(cp, beta);
+  await cosign(cp, gamma);
+  assert.equal((await sealing.sealState(ns, cp)).sealed, true);
   assert.equal((await sealing.latestSealed(ns))?.checkpoint.size, cp.size);
 
   // v2: gamma suspended, delta rotates its witness key.
@@ -300,14 +317,14 @@ test('registry changes: suspended peers and rotated-away witness keys no longer 
         ? { ...p, witness_vkey: witnessOf(delta, newDeltaSeed).vkey }
         : p,
   );
-  assert.equal(registry.offer(signedBy(proposeNext(v1, { peers }), [alpha, beta, gamma, delta])), true);
-  assert.deepEqual(sealing.sealState(ns, cp).cosigners, [beta.id]);
+  assert.equal(await registry.offer(signedBy(proposeNext(v1, { peers }), [alpha, beta, gamma, delta])), true);
+  assert.deepEqual((await sealing.sealState(ns, cp)).cosigners, [beta.id]);
   assert.equal(await sealing.latestSealed(ns), undefined, 'the cached answer is dropped when the registry changes');
   assert.match(sealing.policyText(ns), /not counted: gamma\.vaultmesh\.test \(suspended\)/);
 
-  cosign(cp, delta); // with the old key: the store would not have accepted it after the rotation
-  assert.deepEqual(sealing.sealState(ns, cp).cosigners, [beta.id]);
-  cosign(cp, delta, { signer: witnessOf(delta, newDeltaSeed) });
-  assert.deepEqual(sealing.sealState(ns, cp).cosigners, [beta.id, delta.id]);
+  await cosign(cp, delta); // with the old key: the store would not have accepted it after the rotation
+  assert.deepEqual((await sealing.sealState(ns, cp)).cosigners, [beta.id]);
+  await cosign(cp, delta, { signer: witnessOf(delta, newDeltaSeed) });
+  assert.deepEqual((await sealing.sealState(ns, cp)).cosigners, [beta.id, delta.id]);
   assert.equal((await sealing.latestSealed(ns))?.checkpoint.size, cp.size);
 });

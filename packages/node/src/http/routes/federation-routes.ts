@@ -26,7 +26,7 @@ export const federationArea: HttpArea = {
       const origin = request.query.origin;
       if (origin !== undefined && typeof origin !== 'string')
         throw new RemembrancerError('INVALID_ARGUMENT', 'origin must be given once');
-      return { evidence: federation.ledger.list(origin).map((e) => e.doc) };
+      return { evidence: (await federation.ledger.list(origin)).map((e) => e.doc) };
     });
   },
 
@@ -39,7 +39,7 @@ export const federationArea: HttpArea = {
       '/v1/federation/registry',
       { bodyLimit: REGISTRY_BODY_LIMIT_BYTES },
       async (request, reply) => {
-        const added = federation.registry.offer(request.body);
+        const added = await federation.registry.offer(request.body);
         return reply.status(added ? 201 : 200).send({ version: federation.registry.latest()!.version, applied: added });
       },
     );

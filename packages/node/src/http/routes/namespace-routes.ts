@@ -44,7 +44,7 @@ export async function namespaceView(engine: LogEngine, ctx: RouteContext, rules:
 async function checkpointView(engine: LogEngine, ctx: RouteContext, record: NamespaceRecord) {
   const cp = engine.latestCheckpoint(record.id);
   const sealing = routeSealing(ctx);
-  const state = cp ? sealing.sealState(record, cp) : undefined;
+  const state = cp ? await sealing.sealState(record, cp) : undefined;
   const sealed = await sealing.latestSealed(record);
   return {
     checkpoint:

@@ -21,13 +21,13 @@ export const peerArea: HttpArea = {
       const checkpoints: Array<[string, string]> = [];
       for (const ns of ctx.engine.listNamespaces()) {
         const cp = ctx.engine.latestCheckpoint(ns.id);
-        if (cp) checkpoints.push([ns.origin, ctx.checkpointNote(ns.origin, cp)]);
+        if (cp) checkpoints.push([ns.origin, await ctx.checkpointNote(ns.origin, cp)]);
       }
       return {
         registry_version: federation.registry.latest()?.version ?? null,
         // fromEntries defines own properties, so even an origin spelled "__proto__" is plain data.
         checkpoints: Object.fromEntries(checkpoints),
-        witnessed: Object.fromEntries((federation.witnessed?.() ?? []).map((w) => [w.origin, w.note])),
+        witnessed: Object.fromEntries(((await federation.witnessed?.()) ?? []).map((w) => [w.origin, w.note])),
       };
     });
 
@@ -65,7 +65,7 @@ export const peerArea: HttpArea = {
     // The body is attacker-controlled (even a registry peer may lie): the ledger verifies it
     // against the registry in force before anything is stored.
     app.post<{ Body: unknown }>(EVIDENCE_PATH, async (request, reply) => {
-      const accepted = federation.ledger.accept(request.body, request.peer!.id);
+      const accepted = await federation.ledger.accept(request.body, request.peer!.id);
       return reply.status(accepted.outcome === 'new' ? 201 : 200).send({
         digest: accepted.digest,
         ...(isEpochEvidence(accepted.evidence) ? { signer: accepted.subject } : { origin: accepted.subject }),

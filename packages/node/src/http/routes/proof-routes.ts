@@ -50,10 +50,10 @@ export const proofArea: HttpArea = {
         const cp = ctx.engine.latestCheckpoint(ns.id);
         if (!cp) throw new RemembrancerError('NOT_FOUND', `namespace '${ns.id}' has no checkpoint yet`);
         reply.type('text/plain; charset=utf-8').header('cache-control', 'no-cache');
-        reply.header('x-sealed', String(sealing.sealState(ns, cp).sealed));
+        reply.header('x-sealed', String((await sealing.sealState(ns, cp)).sealed));
         // Marks a checkpoint that is log-signed but not yet cosigned by the federation's witness quorum
         // (e.g. during a partition); clients that need witnessing check these or the cosignatures.
-        const w = ctx.witnessState(ns.origin, cp);
+        const w = await ctx.witnessState(ns.origin, cp);
         if (w)
           reply
             .header('x-witness-cosignatures', `${w.cosignatures}/${w.required}`)

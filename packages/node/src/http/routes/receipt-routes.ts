@@ -53,7 +53,7 @@ export const receiptArea: HttpArea = {
             `entry ${index} is not yet covered by a published checkpoint; retry shortly`,
           );
         }
-        state = sealing.sealState(ns, cp);
+        state = await sealing.sealState(ns, cp);
       }
       const data = await ctx.engine.getEntry(ns.id, index);
       if (!data) throw new RemembrancerError('NOT_FOUND', `entry ${index} not found`);
@@ -63,7 +63,7 @@ export const receiptArea: HttpArea = {
         index,
         entry: JSON.parse(utf8Decode(data)) as unknown,
         proof: await ctx.engine.inclusionProof(ns.id, index, cp.size),
-        checkpointNote: ctx.checkpointNote(ns.origin, cp),
+        checkpointNote: await ctx.checkpointNote(ns.origin, cp),
       });
       reply.header('x-sealed', String(state.sealed));
       if (format === 'tlog-proof') {
