@@ -42,6 +42,8 @@ export interface ObservableLogEngine extends LogEngine {
   lead(): Promise<void>;
   /** Several front ends: this one no longer holds the lease; integration and signing stop at once. */
   follow(): void;
+  /** Several front ends, closing while holding the lease: a last integration and checkpoint, then follow(). */
+  stepDown(): Promise<void>;
 }
 
 /**
@@ -172,6 +174,19 @@ export class TiledLogEngine implements ObservableLogEngine {
     shared.integrator.start();
     this.publisher.start(c.checkpointIntervalMs, () => this.registry.states());
     c.logger.info({}, 'leading: integrating and signing');
+  }
+
+  /**
+   * With several front ends, before giving the lease up (a clean shutdown): integrates what is
+   * sequenced and signs a last checkpoint of it, then follows.
+   */
+  async stepDown(): Promise<void> {
+    const shared = this.shared;
+    if (shared === undefined || !shared.integrator.leading) return;
+    shared.integrator.wake();
+    await shared.integrator.settled();
+    await this.publisher.publishAll(() => this.registry.states());
+    this.follow();
   }
 
   /** With several front ends: the lease is gone (or given up). Integration and signing stop at once. */

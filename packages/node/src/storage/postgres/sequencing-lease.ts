@@ -55,7 +55,7 @@ export class SequencingLease implements WriteFence {
   readonly name: string;
   readonly ttlMs: number;
   readonly #db: PgDatabase;
-  readonly #holderUrl: string;
+  #holderUrl: string;
   #grant: LeaseGrant | undefined;
 
   private constructor(options: SequencingLeaseOptions) {
@@ -77,6 +77,11 @@ export class SequencingLease implements WriteFence {
     return new SequencingLease(options);
   }
 
+  /** Where this front end serves, known once it listens: told to the others from the next renewal or takeover on. */
+  advertise(url: string): void {
+    this.#holderUrl = url;
+  }
+
   /** The grant this front end holds and believes valid now, if any. */
   get grant(): LeaseGrant | undefined {
     const g = this.#grant;
@@ -95,10 +100,11 @@ export class SequencingLease implements WriteFence {
     if (held !== undefined) {
       // Renewal keeps the token; it fails if the row moved on (expired and taken, or token changed).
       const r = await this.#db.row<{ token: number }>(
-        `UPDATE lease_holders SET expires_at = clock_timestamp() + make_interval(secs => $4::double precision / 1000)
+        `UPDATE lease_holders SET expires_at = clock_timestamp() + make_interval(secs => $4::double precision / 1000),
+                holder_url = $5
          WHERE name = $1 AND holder = $2 AND token = $3 AND expires_at > clock_timestamp()
          RETURNING token`,
-        [this.name, this.holder, held.token, ttl],
+        [this.name, this.holder, held.token, ttl, this.#holderUrl],
       );
       token = r?.token;
     }
