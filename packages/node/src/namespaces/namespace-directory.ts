@@ -98,6 +98,7 @@ export class NamespaceDirectory {
   /** The first cadence application that failed since effectsApplied() last reported. */
   private cadenceFailure: { error: unknown } | undefined;
   private timer: NodeJS.Timeout | undefined;
+  private following: NodeJS.Timeout | undefined;
 
   private constructor(private readonly options: NamespaceDirectoryOptions) {
     this.engine = options.engine;
@@ -268,6 +269,49 @@ export class NamespaceDirectory {
       this.advance([]);
       this.options.logger?.info({ applied: before - this.state.pending.length }, 'governance documents took effect');
     }
+  }
+
+  /**
+   * With several front ends (issue 14): documents another front end appended (the lease holder,
+   * where governance is submitted) are read from the log as it is integrated and applied here
+   * too, in log order; runs in the submission queue, so never beside a local submission.
+   */
+  catchUp(): Promise<void> {
+    const run = this.queue.then(async () => {
+      const size = this.engine.integratedSize(GOVERNANCE_NAMESPACE);
+      if (size <= this.docs.length) return;
+      const entries: { index: number; doc: GovernanceDocument }[] = [];
+      for (let start = this.docs.length; start < size; start += READ_CHUNK) {
+        const chunk = await this.engine.getEntries(GOVERNANCE_NAMESPACE, start, Math.min(size, start + READ_CHUNK));
+        chunk.forEach((bytes, i) =>
+          entries.push({ index: start + i, doc: JSON.parse(utf8Decode(bytes)) as GovernanceDocument }),
+        );
+      }
+      // Another catch-up or submission may have taken some meanwhile: keep the ones still new.
+      const fresh = entries.filter((e) => e.index >= this.docs.length);
+      if (fresh.length === 0) return;
+      this.docs.push(...fresh);
+      this.advance(fresh);
+      this.options.logger?.info({ documents: fresh.length }, 'governance documents from another front end applied');
+      await this.effectsApplied();
+    });
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Follows the governance log every `everyMs` (front ends of a shared database); stopFollowing() ends it. */
+  startFollowing(everyMs = 250): void {
+    this.following ??= setInterval(() => {
+      this.catchUp().catch((e: unknown) =>
+        this.options.logger?.error({ err: errorMessage(e) }, 'following the governance log failed'),
+      );
+    }, everyMs);
+    this.following.unref();
+  }
+
+  stopFollowing(): void {
+    if (this.following !== undefined) clearInterval(this.following);
+    this.following = undefined;
   }
 
   start(): void {
