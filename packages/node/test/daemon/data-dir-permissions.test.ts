@@ -225,7 +225,7 @@ describe('init and the stores create private files whatever the umask', () => {
       }
     } finally {
       await log.close();
-      witness.close();
+      await witness.close();
       cadence.close();
       federation.close();
     }
