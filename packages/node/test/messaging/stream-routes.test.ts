@@ -6,7 +6,7 @@ import type { RouteContext } from '../../src/http/route-context.js';
 import { streamArea } from '../../src/http/routes/stream-routes.js';
 import { installScopes } from '../../src/http/scopes.js';
 import { NodeMetrics } from '../../src/metrics/node-metrics.js';
-import { Inbox } from '../../src/messaging/inbox/inbox.js';
+import type { Inbox } from '../../src/messaging/inbox/inbox.js';
 import { openInboxStorage } from '../../src/messaging/inbox/open-inbox-storage.js';
 import type { InboxStreamCounts } from '../../src/messaging/inbox/stream-counts.js';
 import { openInboxStreamCounts, openOutboxStreamCounts } from '../../src/messaging/open-stream-counts.js';
@@ -15,6 +15,7 @@ import type { StorageTarget } from '../../src/storage/storage-target.js';
 import {
   NODE,
   createNamespace,
+  openLocalInbox,
   openOutboxNode,
   sendRequest,
   tempNodes,
@@ -62,19 +63,7 @@ describe('message streams', () => {
     await createNamespace(node, 'dao:b', { messaging: { accept_from: [to('dao:a'), to('dao:secret')] } });
     await createNamespace(node, 'dao:closed');
     await createNamespace(node, 'dao:secret', { visibility: 'private', messaging: { accept_from: ['*/*'] } });
-    inbox = await Inbox.open({
-      engine: node.engine,
-      nodeName: NODE,
-      directory: node.namespaces.directory,
-      schemas: node.namespaces.schemas,
-      auth: node.namespaces.auth,
-      checkpointNote: (_origin, cp) => cp.note,
-      replyLinker: node.outbox,
-      storage: await openInboxStorage(target),
-      now: () => node.clock.ms,
-      receiptWaitMs: 20,
-    });
-    node.outbox.attachLocalInbox(inbox);
+    inbox = await openLocalInbox(node, await openInboxStorage(target));
     outboxCounts = openOutboxStreamCounts(target, () => node.clock.ms);
     inboxCounts = openInboxStreamCounts(target);
     http = Fastify();

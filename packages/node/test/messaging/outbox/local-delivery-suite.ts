@@ -1,7 +1,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { NoteVerifier, parseMessage, utf8Decode, verifyMessageProof, verifyReceipt, withProof } from '@vaultmesh/core';
-import { Inbox } from '../../../src/messaging/inbox/inbox.js';
+import type { Inbox } from '../../../src/messaging/inbox/inbox.js';
 import { openInboxStorage } from '../../../src/messaging/inbox/open-inbox-storage.js';
 import type { InboxStreamCount } from '../../../src/messaging/inbox/stream-counts.js';
 import { openInboxStreamCounts, openOutboxStreamCounts } from '../../../src/messaging/open-stream-counts.js';
@@ -9,7 +9,15 @@ import type { OutboxStreamCount } from '../../../src/messaging/outbox/stream-cou
 import type { MessageStatusView, SentMessage } from '../../../src/messaging/messaging-wire.js';
 import { openOutboxStorage } from '../../../src/messaging/outbox/open-outbox-storage.js';
 import type { StorageTarget } from '../../../src/storage/storage-target.js';
-import { NODE, createNamespace, openOutboxNode, sendRequest, tempNodes, type OutboxNode } from './outbox-fixture.js';
+import {
+  NODE,
+  createNamespace,
+  openLocalInbox,
+  openOutboxNode,
+  sendRequest,
+  tempNodes,
+  type OutboxNode,
+} from './outbox-fixture.js';
 
 /*
  * Delivery to namespaces of the same node, through the node's real Inbox (its own verification,
@@ -66,20 +74,7 @@ export function localDeliverySuite(title: string, place: PlaceOfStores): void {
     });
 
     async function openInbox(): Promise<Inbox> {
-      inbox = await Inbox.open({
-        engine: node.engine,
-        nodeName: NODE,
-        directory: node.namespaces.directory,
-        schemas: node.namespaces.schemas,
-        auth: node.namespaces.auth,
-        checkpointNote: (_origin, cp) => cp.note,
-        replyLinker: node.outbox,
-        storage: await openInboxStorage(target),
-        now: () => node.clock.ms,
-        // No checkpoint is published unless the test publishes one: answers come without receipts.
-        receiptWaitMs: 20,
-      });
-      node.outbox.attachLocalInbox(inbox);
+      inbox = await openLocalInbox(node, await openInboxStorage(target));
       return inbox;
     }
 

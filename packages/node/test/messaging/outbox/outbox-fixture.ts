@@ -5,6 +5,8 @@ import { initNode, loadNode, type NodeIdentity } from '../../../src/config/node-
 import { openLogEngine, type ObservableLogEngine, type OpenLogEngineOptions } from '../../../src/log/index.js';
 import { openNamespaceServices, type NamespaceServices } from '../../../src/namespaces/namespace-services.js';
 import { LogSignatureSealing } from '../../../src/namespaces/sealing-without-witnesses.js';
+import { Inbox } from '../../../src/messaging/inbox/inbox.js';
+import type { InboxStorage } from '../../../src/messaging/inbox/inbox-storage.js';
 import { Outbox, type OutboxOptions } from '../../../src/messaging/outbox/outbox.js';
 import { openOutboxStorage } from '../../../src/messaging/outbox/open-outbox-storage.js';
 
@@ -94,6 +96,28 @@ export async function openOutboxNode(dir: string, options: OpenOutboxNodeOptions
       await engine.close();
     },
   };
+}
+
+/**
+ * The node's own real inbox over `storage`, on the node's clock, attached to its outbox (which
+ * links the replies to its queries). No checkpoint is published unless the test publishes one:
+ * answers wait 20 ms for a receipt, then come without.
+ */
+export async function openLocalInbox(node: OutboxNode, storage: InboxStorage): Promise<Inbox> {
+  const inbox = await Inbox.open({
+    engine: node.engine,
+    nodeName: node.identity.config.name,
+    directory: node.namespaces.directory,
+    schemas: node.namespaces.schemas,
+    auth: node.namespaces.auth,
+    checkpointNote: (_origin, cp) => cp.note,
+    replyLinker: node.outbox,
+    storage,
+    now: () => node.clock.ms,
+    receiptWaitMs: 20,
+  });
+  node.outbox.attachLocalInbox(inbox);
+  return inbox;
 }
 
 /** Creates a namespace through governance, as PUT /v1/ns/{ns} does. */
