@@ -5,6 +5,10 @@ import type { ChainAttempt } from '../../src/anchoring/chain/chain-sender.js';
 import type { EpochFinalization } from '../../src/anchoring/epoch-finalization.js';
 import { PgAnchorStorage } from '../../src/anchoring/pg-anchor-storage.js';
 import { SqliteAnchorStorage } from '../../src/anchoring/sqlite-anchor-storage.js';
+import { CADENCE_DB_FILE } from '../../src/namespaces/cadence-store.js';
+import type { CadenceStorage } from '../../src/namespaces/cadence-storage.js';
+import { PgCadenceStorage } from '../../src/namespaces/pg-cadence-storage.js';
+import { SqliteCadenceStorage } from '../../src/namespaces/sqlite-cadence-storage.js';
 import type { WriteFence } from '../../src/storage/postgres/write-fence.js';
 import type { StorePlace } from '../storage/backend-suite.js';
 import { TARGET, alpha, beta, gamma, sealedLeaf, statementFor } from '../../../core/test/anchoring/federation.js';
@@ -13,6 +17,18 @@ import { TARGET, alpha, beta, gamma, sealedLeaf, statementFor } from '../../../c
 export async function openAnchorStorage(place: StorePlace, fence?: WriteFence): Promise<AnchorStorage> {
   if (place.kind === 'sqlite') return new SqliteAnchorStorage(join(place.dir, 'anchoring.sqlite'));
   return PgAnchorStorage.open({ db: place.url, ...(fence === undefined ? {} : { fence }) });
+}
+
+/** A node's anchoring and cadence storages at the place (in one database on PostgreSQL), as the node names them. */
+export async function nodeStoragesAt(
+  place: StorePlace,
+): Promise<{ anchoring: AnchorStorage; cadence: CadenceStorage }> {
+  const anchoring = await openAnchorStorage(place);
+  const cadence =
+    place.kind === 'sqlite'
+      ? SqliteCadenceStorage.open(join(place.dir, CADENCE_DB_FILE))
+      : await PgCadenceStorage.open({ db: place.url });
+  return { anchoring, cadence };
 }
 
 /** A fence whose lease is lost: every write transaction it guards fails LEASE_LOST. */

@@ -25,19 +25,14 @@ import { SqliteFederationStorage } from '../../src/federation/sqlite-federation-
 import { openLogEngine } from '../../src/log/index.js';
 import type { LogEngine } from '../../src/log/log-engine.js';
 import { anchorTargets } from '../../src/anchoring/anchor-targets.js';
-import type { AnchorStorage } from '../../src/anchoring/anchor-storage.js';
 import { AnchoringService } from '../../src/anchoring/anchoring-service.js';
 import { startDevTsa, type DevTsa } from '../../src/anchoring/index.js';
-import { openAnchorStorage } from '../../src/anchoring/open-anchor-storage.js';
-import { PgAnchorStorage } from '../../src/anchoring/pg-anchor-storage.js';
 import { CadenceScheduler } from '../../src/namespaces/cadence-scheduler.js';
-import type { CadenceStorage } from '../../src/namespaces/cadence-storage.js';
-import { openCadenceStorage } from '../../src/namespaces/open-cadence-storage.js';
-import { PgCadenceStorage } from '../../src/namespaces/pg-cadence-storage.js';
 import { LogSignatureSealing } from '../../src/namespaces/sealing-without-witnesses.js';
 import { waitFor } from '../federation/federation-fixture.js';
-import { forEachBackend, type StorePlace } from '../storage/backend-suite.js';
-import { TARGET, trustFor, type Federation } from './in-process-federation.js';
+import { forEachBackend } from '../storage/backend-suite.js';
+import { nodeStoragesAt } from './anchor-storage-fixtures.js';
+import { TARGET, anchoringSettings, trustFor, type Federation } from './in-process-federation.js';
 
 const NS = 'dao:anchored';
 
@@ -50,15 +45,7 @@ before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'remembrancer-anchoring-service-'));
   tsa = await startDevTsa({ dir: join(dir, 'tsa') });
   identity = initNode(join(dir, 'node'), 'alpha.storage.test', {
-    anchoring: {
-      targets: {
-        [TARGET]: { tsas: [{ url: tsa.url, trustAnchors: [tsa.caCertPem] }], require: 'any', epochMs: 1000 },
-      },
-      leaderTimeoutMs: 1500,
-      fallbackAfterMs: 3000,
-      maxClockSkewMs: 500,
-      tickMs: 100,
-    },
+    anchoring: anchoringSettings(tsa),
   });
   const genesis = createGenesis({
     federation_id: 'anchoring-storage',
@@ -74,18 +61,6 @@ after(async () => {
   await tsa.stop();
   rmSync(dir, { recursive: true, force: true });
 });
-
-/** The node's anchoring and cadence storages at the place (one database on PostgreSQL). */
-async function storagesAt(place: StorePlace): Promise<{ anchoring: AnchorStorage; cadence: CadenceStorage }> {
-  if (place.kind === 'sqlite') {
-    const target = { kind: 'sqlite', dataDir: place.dir } as const;
-    return { anchoring: await openAnchorStorage(target), cadence: await openCadenceStorage(target) };
-  }
-  return {
-    anchoring: await PgAnchorStorage.open({ db: place.url }),
-    cadence: await PgCadenceStorage.open({ db: place.url }),
-  };
-}
 
 /** A log with one namespace of two entries and a checkpoint, in its own directory. */
 async function logWithEntries(logDir: string): Promise<LogEngine> {
@@ -113,7 +88,7 @@ forEachBackend('AnchoringService', (freshPlace) => {
       const logDir = mkdtempSync(join(dir, 'log-'));
       const engine = await logWithEntries(logDir);
       const federation = SqliteFederationStorage.open(join(logDir, 'federation.sqlite'));
-      const { anchoring: storage, cadence: cadenceStorage } = await storagesAt(place);
+      const { anchoring: storage, cadence: cadenceStorage } = await nodeStoragesAt(place);
       const cadence = new CadenceScheduler({ storage: cadenceStorage });
       let service: AnchoringService | undefined;
       try {

@@ -16,8 +16,6 @@ import { FederationRegistry } from '../../src/federation/federation-registry.js'
 import { SqliteFederationStorage } from '../../src/federation/sqlite-federation-storage.js';
 import { peerCredentials } from '../../src/federation/peer-client.js';
 import type { AnchorStorage } from '../../src/anchoring/anchor-storage.js';
-import { openAnchorStorage } from '../../src/anchoring/open-anchor-storage.js';
-import { PgAnchorStorage } from '../../src/anchoring/pg-anchor-storage.js';
 import { EpochSigner } from '../../src/anchoring/epoch-signer.js';
 import {
   TARGET,
@@ -34,6 +32,7 @@ import {
 } from '../../../core/test/anchoring/federation.js';
 import { makePeer } from '../../../core/test/federation/peers.js';
 import { forEachBackend, type StorePlace } from '../storage/backend-suite.js';
+import { openAnchorStorage } from './anchor-storage-fixtures.js';
 
 // The one-root-per-epoch rule (issue 10, item 5) on a real storage (SQLite and PostgreSQL) and
 // registry: a node signs at most one root per (target, epoch), the record is stored before the
@@ -74,15 +73,8 @@ const config = parseAnchoringConfig(
   '/nonexistent',
 );
 
-/** The anchoring storage at the place (the same place opens the same state again). */
-function storageAt(place: StorePlace): Promise<AnchorStorage> {
-  return place.kind === 'sqlite'
-    ? openAnchorStorage({ kind: 'sqlite', dataDir: place.dir })
-    : PgAnchorStorage.open({ db: place.url });
-}
-
 async function signerAt(place: StorePlace, now = NOW): Promise<{ signer: EpochSigner; store: AnchorStorage }> {
-  const store = await storageAt(place);
+  const store = await openAnchorStorage(place);
   const signer = new EpochSigner({
     self: alpha.id,
     registry: fedRegistry,

@@ -41,6 +41,19 @@ export async function json<T>(url: string, init?: RequestInit): Promise<{ status
   return { status: r.status, body: (text === '' ? undefined : JSON.parse(text)) as T };
 }
 
+/** A node's anchoring settings for TARGET at the dev TSA: short epochs, timeouts and ticks for tests. */
+export function anchoringSettings(tsa: DevTsa, epochMs = 1000) {
+  return {
+    targets: {
+      [TARGET]: { tsas: [{ url: tsa.url, trustAnchors: [tsa.caCertPem] }], require: 'any' as const, epochMs },
+    },
+    leaderTimeoutMs: 1500,
+    fallbackAfterMs: 3000,
+    maxClockSkewMs: 500,
+    tickMs: 100,
+  };
+}
+
 export async function startInProcessFederation(
   name: string,
   n: number,
@@ -57,19 +70,7 @@ export async function startInProcessFederation(
       gossipIntervalMs: 200,
       checkpointIntervalMs: 100,
       synchronous: 'NORMAL',
-      anchoring: {
-        targets: {
-          [TARGET]: {
-            tsas: [{ url: tsa.url, trustAnchors: [tsa.caCertPem] }],
-            require: 'any',
-            epochMs: options.epochMs ?? 1000,
-          },
-        },
-        leaderTimeoutMs: 1500,
-        fallbackAfterMs: 3000,
-        maxClockSkewMs: 500,
-        tickMs: 100,
-      },
+      anchoring: anchoringSettings(tsa, options.epochMs),
     }),
   );
   let registry = createGenesis({

@@ -8,16 +8,11 @@ import { canonicalBytes } from '@vaultmesh/core';
 import type { LogEngine } from '../../src/log/log-engine.js';
 import type { AnchorStorage } from '../../src/anchoring/anchor-storage.js';
 import { LocalLeaves } from '../../src/anchoring/local-leaves.js';
-import { openAnchorStorage } from '../../src/anchoring/open-anchor-storage.js';
-import { PgAnchorStorage } from '../../src/anchoring/pg-anchor-storage.js';
 import { CadenceScheduler } from '../../src/namespaces/cadence-scheduler.js';
-import type { CadenceStorage } from '../../src/namespaces/cadence-storage.js';
-import { openCadenceStorage } from '../../src/namespaces/open-cadence-storage.js';
-import { PgCadenceStorage } from '../../src/namespaces/pg-cadence-storage.js';
 import { LogSignatureSealing } from '../../src/namespaces/sealing-without-witnesses.js';
 import { open, tempDirs } from '../log/engine-fixture.js';
-import { forEachBackend, type StorePlace } from '../storage/backend-suite.js';
-import { finalization } from './anchor-storage-fixtures.js';
+import { forEachBackend } from '../storage/backend-suite.js';
+import { finalization, nodeStoragesAt } from './anchor-storage-fixtures.js';
 
 const dirs = tempDirs('remembrancer-local-leaves-');
 const NS = 'dao:leaves';
@@ -40,25 +35,13 @@ after(async () => {
   dirs.cleanup();
 });
 
-/** The node's anchoring and cadence storages at the place (both in one database on PostgreSQL). */
-async function storagesAt(place: StorePlace): Promise<{ anchoring: AnchorStorage; cadence: CadenceStorage }> {
-  if (place.kind === 'sqlite') {
-    const target = { kind: 'sqlite', dataDir: place.dir } as const;
-    return { anchoring: await openAnchorStorage(target), cadence: await openCadenceStorage(target) };
-  }
-  return {
-    anchoring: await PgAnchorStorage.open({ db: place.url }),
-    cadence: await PgCadenceStorage.open({ db: place.url }),
-  };
-}
-
 forEachBackend('LocalLeaves', (freshPlace) => {
   /** A node's due queue and scheduler at a fresh place, the clock at `clock.now`. */
   async function leavesWith(
     catchUp: boolean,
     clock: { now: number },
   ): Promise<{ leaves: LocalLeaves; scheduler: CadenceScheduler; store: AnchorStorage }> {
-    const { anchoring: store, cadence } = await storagesAt(await freshPlace());
+    const { anchoring: store, cadence } = await nodeStoragesAt(await freshPlace());
     const scheduler = new CadenceScheduler({ storage: cadence, now: () => clock.now });
     closers.push(
       () => scheduler.close(),
