@@ -3,14 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  base64Encode,
-  crypto,
-  signEpochStatement,
-  utf8Encode,
-  verifyEpochEquivocationWithRegistry,
-  type EpochStatement,
-} from '@vaultmesh/core';
+import { signEpochStatement, verifyEpochEquivocationWithRegistry, type EpochStatement } from '@vaultmesh/core';
 import {
   EpochEquivocationDetector,
   EvidenceLedger,
@@ -20,7 +13,7 @@ import {
   isEpochEvidence,
   peerCredentials,
 } from '../../src/federation/index.js';
-import { genesisOf, makePeer, type TestPeer } from './federation-fixture.js';
+import { epochStatement as statement, genesisOf, makePeer, type TestPeer } from './federation-fixture.js';
 
 // The detector with a real store, registry and ledger, and real keys: gamma, a dishonest peer,
 // signs two roots for one epoch; alpha's node sees both and proves it.
@@ -59,20 +52,6 @@ after(async () => {
   await close();
   rmSync(dir, { recursive: true, force: true });
 });
-
-function statement(epoch: number, rootText: string, treeSize = 2): EpochStatement {
-  return {
-    format: 'vaultmesh.epoch@1',
-    federation_id: 'test',
-    registry_version: 1,
-    target: 'rfc3161:test',
-    epoch,
-    mode: 'collaborative',
-    node: null,
-    tree_size: treeSize,
-    root: base64Encode(crypto.sha256(utf8Encode(rootText))),
-  };
-}
 
 const sig = (s: EpochStatement, p: TestPeer) => ({ node: p.id, sig: signEpochStatement(s, p.authSeed) });
 /** The epoch evidence held once every signature observed so far has been compared. */

@@ -31,7 +31,14 @@ import { installErrorHandling } from '../../src/http/error-handler.js';
 import { federationArea } from '../../src/http/routes/federation-routes.js';
 import { peerArea } from '../../src/http/routes/peer-routes.js';
 import { mountFederationArea } from '../http/area-fixture.js';
-import { TestLog, genesisOf, makePeer, signedBy, type TestPeer } from './federation-fixture.js';
+import {
+  TestLog,
+  genesisOf,
+  makePeer,
+  sameSizeFork as sameSizeForkOf,
+  signedBy,
+  type TestPeer,
+} from './federation-fixture.js';
 
 // The evidence push route (peer-authenticated) and the public evidence list, with the ledger
 // behind them: what is accepted, what is refused, and how evidence stops the witness cosigning.
@@ -115,19 +122,7 @@ async function listed(origin?: string): Promise<EquivocationEvidence[]> {
   return (r.json() as { evidence: EquivocationEvidence[] }).evidence;
 }
 
-function sameSizeFork(origin: string, detector: TestPeer): EquivocationEvidence {
-  const honest = new TestLog(alpha, origin).append('a', 'b', 'c');
-  const fork = honest.fork();
-  honest.append('d');
-  fork.append('x');
-  const unsigned = buildEquivocationEvidence({
-    detectedBy: detector.id,
-    detectedAt: new Date().toISOString(),
-    checkpoints: [honest.checkpoint(), fork.checkpoint()],
-    logVerifier: logVerifierForOrigin(alpha.entry, origin),
-  });
-  return signEvidence(unsigned, detector.authSeed);
-}
+const sameSizeFork = (origin: string, detector: TestPeer) => sameSizeForkOf(alpha, origin, detector);
 
 function addCheckpoint(note: string, oldSize = 0, proof: Uint8Array[] = []) {
   return witness.addCheckpoint(formatAddCheckpointRequest({ oldSize, proof, checkpoint: note }));

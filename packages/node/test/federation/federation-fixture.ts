@@ -3,13 +3,19 @@ import {
   CosignatureSigner,
   MemoryTree,
   NoteSigner,
+  base64Encode,
+  buildEquivocationEvidence,
   createGenesis,
   crypto,
   errorMessage,
   formatKeyId,
+  logVerifierForOrigin,
   signCheckpoint,
+  signEvidence,
   signRegistry,
   utf8Encode,
+  type EpochStatement,
+  type EquivocationEvidence,
   type RegistryPeer,
   type RegistrySet,
 } from '@vaultmesh/core';
@@ -96,6 +102,36 @@ export class TestLog {
       new NoteSigner(this.origin, this.peer.logSeed),
     );
   }
+}
+
+/** Evidence, signed by `detector`, that `log`'s log `origin` showed two roots at one size (3 entries, then a fork). */
+export function sameSizeFork(log: TestPeer, origin: string, detector: TestPeer): EquivocationEvidence {
+  const honest = new TestLog(log, origin).append('a', 'b', 'c');
+  const fork = honest.fork();
+  honest.append('d');
+  fork.append('x');
+  const unsigned = buildEquivocationEvidence({
+    detectedBy: detector.id,
+    detectedAt: new Date().toISOString(),
+    checkpoints: [honest.checkpoint(), fork.checkpoint()],
+    logVerifier: logVerifierForOrigin(log.entry, origin),
+  });
+  return signEvidence(unsigned, detector.authSeed);
+}
+
+/** An epoch statement of genesisOf's federation (version 1) whose root is the hash of `rootText`. */
+export function epochStatement(epoch: number, rootText: string, treeSize = 2): EpochStatement {
+  return {
+    format: 'vaultmesh.epoch@1',
+    federation_id: 'test',
+    registry_version: 1,
+    target: 'rfc3161:test',
+    epoch,
+    mode: 'collaborative',
+    node: null,
+    tree_size: treeSize,
+    root: base64Encode(crypto.sha256(utf8Encode(rootText))),
+  };
 }
 
 /** Polls `check` every 50 ms until it returns a value; fails after timeoutMs naming `what`. */

@@ -9,15 +9,10 @@ import { join } from 'node:path';
 import {
   CosignatureSigner,
   base64Encode,
-  buildEquivocationEvidence,
   canonicalBytes,
-  crypto,
   formatSignatureLine,
-  logVerifierForOrigin,
   parseSizeResponse,
   signEpochStatement,
-  signEvidence,
-  utf8Encode,
   type EpochStatement,
 } from '@vaultmesh/core';
 import { cosignedCheckpointNote } from '../../../src/federation/cosigned-checkpoint.js';
@@ -37,7 +32,7 @@ import type { WitnessStorage } from '../../../src/witness/witness-storage.js';
 import { LOG_SEED, NODE_NAME } from '../../log/engine-fixture.js';
 import { forEachBackend, type StorePlace } from '../../storage/backend-suite.js';
 import { TestLog as WitnessedLog, openWitness } from '../../witness/witness-fixture.js';
-import { TestLog, genesisOf, makePeer, type TestPeer } from '../federation-fixture.js';
+import { epochStatement, genesisOf, makePeer, sameSizeFork, type TestPeer } from '../federation-fixture.js';
 
 /** The place's witness state; the same place opens the same state again (another front end). */
 async function witnessStorageAt(place: StorePlace): Promise<WitnessStorage> {
@@ -59,35 +54,6 @@ const [alpha, beta, gamma] = ['alpha.test', 'beta.test', 'gamma.test'].map((id) 
   TestPeer,
 ];
 const now = () => 1_800_000_000_000;
-
-/** Evidence, signed by `detector`, that alpha's log `origin` showed two roots at one size. */
-function sameSizeFork(origin: string, detector: TestPeer) {
-  const honest = new TestLog(alpha, origin).append('a', 'b', 'c');
-  const fork = honest.fork();
-  honest.append('d');
-  fork.append('x');
-  const unsigned = buildEquivocationEvidence({
-    detectedBy: detector.id,
-    detectedAt: new Date().toISOString(),
-    checkpoints: [honest.checkpoint(), fork.checkpoint()],
-    logVerifier: logVerifierForOrigin(alpha.entry, origin),
-  });
-  return signEvidence(unsigned, detector.authSeed);
-}
-
-function epochStatement(epoch: number, rootText: string): EpochStatement {
-  return {
-    format: 'vaultmesh.epoch@1',
-    federation_id: 'test',
-    registry_version: 1,
-    target: 'rfc3161:test',
-    epoch,
-    mode: 'collaborative',
-    node: null,
-    tree_size: 2,
-    root: base64Encode(crypto.sha256(utf8Encode(rootText))),
-  };
-}
 
 forEachBackend('witness and federation services', (freshPlace) => {
   test('the witness cosigns, answers 409 and 422, keeps a conflict once, and its state survives a reopen', async () => {
@@ -181,7 +147,7 @@ forEachBackend('witness and federation services', (freshPlace) => {
       );
       try {
         const origin = `${alpha.id}/ns:forked`;
-        const doc = sameSizeFork(origin, gamma);
+        const doc = sameSizeFork(alpha, origin, gamma);
         const outcomes = await Promise.all(ledgers.map((l) => l.accept(doc, gamma.id)));
         assert.deepEqual(outcomes.map((o) => o.outcome).sort(), ['known', 'new']);
         assert.deepEqual(
