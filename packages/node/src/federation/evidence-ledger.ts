@@ -108,6 +108,8 @@ export class EvidenceLedger extends EventEmitter<{ evidence: [AcceptedEvidence] 
   /** epochEvidenceKey → the nodes proven to have signed two roots for that epoch. */
   private readonly offendersByEpoch = new Map<string, Set<string>>();
   private count = 0;
+  /** Digests of the documents remembered (refused origins, offenders, count): each is remembered once. */
+  private readonly known = new Set<string>();
   private pushing: Promise<void> | undefined;
   private pushAgain = false;
   private closed = false;
@@ -123,7 +125,7 @@ export class EvidenceLedger extends EventEmitter<{ evidence: [AcceptedEvidence] 
   /** Loads what the evidence held says (refused origins, epoch offenders) and starts following the registry. */
   static async open(options: EvidenceLedgerOptions): Promise<EvidenceLedger> {
     const ledger = new EvidenceLedger(options);
-    for (const e of await options.store.evidence()) ledger.remember(e.doc, e.origin, e.registryVersion);
+    for (const e of await options.store.evidence()) ledger.remember(e.digest, e.doc, e.origin, e.registryVersion);
     ledger.updateGauges();
     options.registry.on('change', ledger.onRegistryChange);
     return ledger;
@@ -172,7 +174,7 @@ export class EvidenceLedger extends EventEmitter<{ evidence: [AcceptedEvidence] 
     }
     const accepted: AcceptedEvidence = { outcome: isNew ? 'new' : 'known', digest, evidence, subject };
     if (isNew) {
-      this.remember(evidence, subject, reg.version);
+      this.remember(digest, evidence, subject, reg.version);
       this.updateGauges();
       if (isEpochEvidence(evidence))
         this.options.logger?.warn(
@@ -290,7 +292,13 @@ export class EvidenceLedger extends EventEmitter<{ evidence: [AcceptedEvidence] 
   private async pushOnce(): Promise<void> {
     const reg = this.options.registry.latest();
     if (!reg) return;
-    const current = (await this.options.store.evidence()).filter((e) => e.registryVersion === reg.version);
+    const held = await this.options.store.evidence();
+    // Documents another front end of a shared database accepted: this one refuses their origins
+    // (and discounts their signers) from the next pass on, as if it had accepted them itself.
+    const learned = held.filter((e) => !this.known.has(e.digest));
+    for (const e of learned) this.remember(e.digest, e.doc, e.origin, e.registryVersion);
+    if (learned.length > 0) this.updateGauges();
+    const current = held.filter((e) => e.registryVersion === reg.version);
     if (current.length === 0) return;
     const peers = this.options.registry.activeOthers(this.options.self);
     await Promise.all(
@@ -345,7 +353,9 @@ export class EvidenceLedger extends EventEmitter<{ evidence: [AcceptedEvidence] 
     }
   }
 
-  private remember(doc: unknown, subject: string, version: number): void {
+  private remember(digest: string, doc: unknown, subject: string, version: number): void {
+    if (this.known.has(digest)) return;
+    this.known.add(digest);
     this.count++;
     if (isEpochEvidence(doc)) {
       const key = epochEvidenceKey(doc.statements[0]);

@@ -163,6 +163,15 @@ forEachBackend('witness and federation services', (freshPlace) => {
         });
         assert.equal(reopened.refused(origin), true);
         await reopened.close();
+        // Evidence only one front end accepted: the other refuses the origin after its next push pass.
+        const second = `${alpha.id}/ns:forked-again`;
+        const accepted = await ledgers[0]!.accept(sameSizeFork(alpha, second, gamma), gamma.id);
+        assert.equal(ledgers[1]!.refused(second), false);
+        // Every peer holds it already (gamma made it; alpha is told here): the pass pushes nothing.
+        await stores[0]!.markEvidenceDelivered(accepted.digest, alpha.id, new Date().toISOString());
+        await ledgers[1]!.pushPending();
+        assert.equal(ledgers[1]!.refused(second), true);
+        assert.equal(ledgers[1]!.size(), 2);
       } finally {
         await Promise.all(ledgers.map((l) => l.close()));
       }
