@@ -3,7 +3,6 @@ import type { FastifyInstance } from 'fastify';
 import { pino, type Logger } from 'pino';
 import { loadNode, type NodeIdentity } from '../config/node-config.js';
 import { buildHttpServer } from '../http/server.js';
-import { openLogEngine } from '../log/index.js';
 import type { LogEngine, PublishedCheckpoint } from '../log/log-engine.js';
 import { FederationRegistry } from '../federation/federation-registry.js';
 import { openFederationStorage } from '../federation/open-federation-storage.js';
@@ -40,7 +39,11 @@ import { openInboxStorage } from '../messaging/inbox/open-inbox-storage.js';
 import { openOutboxStorage } from '../messaging/outbox/open-outbox-storage.js';
 import { openInboxStreamCounts, openOutboxStreamCounts } from '../messaging/open-stream-counts.js';
 import { NodeSeries } from '../metrics/node-series.js';
-import type { StorageTarget } from '../storage/storage-target.js';
+import { storageFromFlag } from '../config/storage-config.js';
+import type { LeaseHolderInfo } from '../storage/postgres/sequencing-lease.js';
+import { FrontEndRole } from './front-end-role.js';
+import { openNodeStorage } from './node-storage.js';
+import { waitForLease } from './wait-for-lease.js';
 
 export interface RunningNode {
   identity: NodeIdentity;
@@ -48,6 +51,14 @@ export interface RunningNode {
   app: FastifyInstance;
   /** Base URL actually bound, e.g. http://127.0.0.1:41234 */
   url: string;
+  /** 'sqlite' or 'postgres': where this node keeps its state. */
+  storage: 'sqlite' | 'postgres';
+  /**
+   * Resolves if this front end loses the sequencing lease (PostgreSQL; never with SQLite): its
+   * singleton work has stopped and it should close — serve exits, and a supervisor starts it again
+   * as a standby (docs/scale-out.md).
+   */
+  leaseLost: Promise<void>;
   close(): Promise<void>;
 }
 
@@ -55,6 +66,10 @@ export interface RunNodeOptions {
   dataDir: string;
   /** Overrides the config's listen address. */
   listen?: string;
+  /** Overrides the config's storage: "sqlite" or a postgres:// URL (serve --storage). */
+  storage?: string;
+  /** Told when this front end waits for another to give up the sequencing lease (PostgreSQL). */
+  onStandby?: (holder: LeaseHolderInfo | undefined) => void;
   logger?: Logger | false;
   /** Observes each start-up step by name before it runs (tests inject failures here). */
   onStep?: (step: string) => void;
@@ -97,16 +112,28 @@ async function startNode(
   life: Lifecycle,
 ): Promise<RunningNode> {
   const { config } = identity;
-  // Where every store opens (SQLite files here; PostgreSQL when configured — issue 14).
-  const target: StorageTarget = { kind: 'sqlite', dataDir: options.dataDir };
   const fedLogger = logger || undefined;
+  // Where every store opens: SQLite files in the data directory, or the node's PostgreSQL
+  // database (issue 14), where this process runs the node only while it holds the lease.
+  const storageConfig =
+    options.storage === undefined ? identity.storage : storageFromFlag(options.storage, identity.storage);
+  const nodeStorage = await life.open(
+    'storage',
+    () => openNodeStorage({ identity, storage: storageConfig, ...(fedLogger ? { logger: fedLogger } : {}) }),
+    (s) => s.close(),
+  );
+  const lease = nodeStorage.lease;
+  if (lease !== undefined)
+    await life.open(
+      'sequencing lease',
+      () => waitForLease(lease, options.onStandby, fedLogger),
+      () => undefined,
+    );
+  const target = nodeStorage.target;
   const engine = await life.open(
     'log engine',
     () =>
-      openLogEngine({
-        dbPath: identity.dbPath,
-        nodeName: config.name,
-        logSeed: identity.logSeed,
+      nodeStorage.openEngine({
         checkpointIntervalMs: config.checkpointIntervalMs,
         batchMaxEntries: config.batchMaxEntries,
         batchMaxAgeMs: config.batchMaxAgeMs,
@@ -117,6 +144,8 @@ async function startNode(
       }),
     (e) => e.close(),
   );
+  // Holding the lease (or alone on SQLite): this engine integrates and signs.
+  await engine.lead();
   // Namespace rules are the replay of sys:governance; namespaces that predate it are recorded now.
   const namespaces = await life.open(
     'namespace rules',
@@ -438,5 +467,30 @@ async function startNode(
       () => gossip.start(),
       () => gossip.stop(),
     );
-  return { identity, engine, app, url, close: () => life.stop() };
+  // The lease is renewed from now on; losing it stops the engine's integration and signing at once
+  // (every write after it is fenced off anyway) and tells the caller to close.
+  lease?.advertise(url);
+  let lost!: () => void;
+  const leaseLost = new Promise<void>((resolve) => (lost = resolve));
+  await life.open(
+    'front-end role',
+    async () => {
+      const role = new FrontEndRole(
+        lease,
+        [
+          {
+            name: 'log engine',
+            start: () => engine.lead(),
+            stop: (graceful) => (graceful ? engine.stepDown() : engine.follow()),
+          },
+          { name: 'lease loss', start: () => undefined, stop: (graceful) => (graceful ? undefined : lost()) },
+        ],
+        fedLogger,
+      );
+      await role.start();
+      return role;
+    },
+    (role) => role.stop(),
+  );
+  return { identity, engine, app, url, storage: nodeStorage.kind, leaseLost, close: () => life.stop() };
 }
