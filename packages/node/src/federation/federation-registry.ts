@@ -65,6 +65,16 @@ export class FederationRegistry extends EventEmitter<{ change: [RegistrySet] }> 
     return run;
   }
 
+  /**
+   * Takes the versions as stored, for versions another front end of a shared database accepted
+   * (gossip calls it every round); listeners hear of a new version in force. In line with offers.
+   */
+  refresh(): Promise<void> {
+    const run = this.#offering.then(() => this.#reload());
+    this.#offering = run.catch(() => undefined);
+    return run;
+  }
+
   async #offer(json: unknown): Promise<boolean> {
     const set = parseRegistry(json);
     const cur = this.latest();
@@ -104,7 +114,10 @@ export class FederationRegistry extends EventEmitter<{ change: [RegistrySet] }> 
   /** Takes the versions as stored (another front end added some); tells listeners if the version in force changed. */
   async #reload(): Promise<void> {
     const before = this.latest()?.version;
-    this.#all = await this.store.registryVersions();
+    const stored = await this.store.registryVersions();
+    // Never fewer than held: versions are only added (a storage answering fewer would be a fault).
+    if (stored.length < this.#all.length) return;
+    this.#all = stored;
     const latest = this.latest();
     if (latest !== undefined && latest.version !== before) this.emit('change', latest);
   }

@@ -136,6 +136,7 @@ export class Gossip {
   private async runRound(): Promise<void> {
     const { registry, self, monitor, ledger, metrics, logger } = this.options;
     try {
+      await registry.refresh();
       if (!registry.latest()) return;
       const peers = registry.activeOthers(self);
       const views = await Promise.all(peers.map((p) => this.pull(p)));

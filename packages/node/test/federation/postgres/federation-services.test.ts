@@ -12,6 +12,7 @@ import {
   canonicalBytes,
   formatSignatureLine,
   parseSizeResponse,
+  proposeNext,
   signEpochStatement,
   type EpochStatement,
 } from '@vaultmesh/core';
@@ -32,7 +33,7 @@ import type { WitnessStorage } from '../../../src/witness/witness-storage.js';
 import { LOG_SEED, NODE_NAME } from '../../log/engine-fixture.js';
 import { forEachBackend, type StorePlace } from '../../storage/backend-suite.js';
 import { TestLog as WitnessedLog, openWitness } from '../../witness/witness-fixture.js';
-import { epochStatement, genesisOf, makePeer, sameSizeFork, type TestPeer } from '../federation-fixture.js';
+import { epochStatement, genesisOf, makePeer, sameSizeFork, signedBy, type TestPeer } from '../federation-fixture.js';
 
 /** The place's witness state; the same place opens the same state again (another front end). */
 async function witnessStorageAt(place: StorePlace): Promise<WitnessStorage> {
@@ -135,6 +136,18 @@ forEachBackend('witness and federation services', (freshPlace) => {
       // The other front end had not read it: its offer finds the version stored and holds it.
       assert.equal(await registries[1]!.offer(genesis), false);
       assert.equal(registries[1]!.latest()?.version, 1);
+      // A version one front end accepted reaches the other at its next refresh (each gossip round).
+      const changes: number[] = [];
+      registries[1]!.on('change', (set) => changes.push(set.version));
+      const v2 = signedBy(proposeNext(genesis, { memo: 'v2' }), [alpha, beta, gamma]);
+      assert.equal(await registries[0]!.offer(v2), true);
+      assert.equal(registries[1]!.latest()?.version, 1);
+      await registries[1]!.refresh();
+      assert.deepEqual(changes, [2]);
+      assert.deepEqual(
+        registries[1]!.versions().map((v) => v.version),
+        [1, 2],
+      );
       const ledgers = await Promise.all(
         stores.map((store, i) =>
           EvidenceLedger.open({
