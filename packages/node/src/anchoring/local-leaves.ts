@@ -78,7 +78,11 @@ export class LocalLeaves {
     await this.#o.store.handleDue(event, await this.#effect(event));
   }
 
-  /** What the due event does: queue the namespace at its sealed size, count a skip, or nothing. */
+  /**
+   * What the due event does: queue the namespace at its sealed size, count a skip, or nothing.
+   * Read before handleDue's transaction (the log and the sealing are not in it): an anchor that
+   * lands in between leaves a due already satisfied, which pending() drops (clearDueSatisfied).
+   */
   async #effect(event: CadenceDueEvent): Promise<DueEffect> {
     if (!this.#o.isConfigured(event.target)) return { kind: 'skip', label: `${event.target}|target-not-configured` };
     const ns = this.#o.engine.getNamespace(event.namespace);
