@@ -229,5 +229,20 @@ export function localDeliverySuite(title: string, place: PlaceOfStores): void {
         received.close();
       }
     });
+
+    test('reopened over the same stores: the streams go on where they were, nothing applied twice', async () => {
+      await inbox!.close();
+      await node.close();
+      node = await openOutboxNode(node.dir, { outbox: { storage: await openOutboxStorage(target) } });
+      assert.equal(await node.outbox.storage.scanMark(A), node.engine.sequencedSize(A), 'every entry scanned already');
+      await openInbox();
+      assert.deepEqual(inbox!.reconciled, { applied: 0, held: 0, recorded: 0 });
+      const [fifth] = await node.outbox.send(A, [sendRequest(to(B))]);
+      assert.equal(fifth!.seq, 5);
+      await node.engine.publishCheckpoint(A);
+      await node.outbox.deliverNow();
+      assert.equal((await status(node, A, fifth!)).state, 'delivered');
+      assert.equal((await inbox!.page(B, 0, 10)).items.length, 4, 'three before, and this one');
+    });
   });
 }
