@@ -35,6 +35,21 @@ const SLOW_IN_PACKAGES = [
   '/postgres/',
   '-conformance.test.',
 ];
+/**
+ * End-to-end files that run a second time with every node on PostgreSQL (issue 14): each in a
+ * wrapper that starts a cluster of its own, points the harness at it (test/e2e/harness/e2e-storage.ts)
+ * and stops it after. Files that read or copy a node's SQLite files, time the host, or only drive a
+ * browser are not in it.
+ */
+const POSTGRES_PASS = [
+  'test/e2e/serve-cli.test.ts',
+  'test/e2e/crash-recovery.test.ts',
+  'test/e2e/entry-receipts-property.test.ts',
+  'test/e2e/witness-protocol.test.ts',
+  'test/e2e/namespace-governance-cli.test.ts',
+  'test/e2e/message-cli.test.ts',
+  'test/e2e/verify-policy.test.ts',
+];
 /** In-process shards of the fast suite (this machine has two cores). */
 const SHARDS = 2;
 /** Test processes at once: shards are CPU-bound, e2e files mostly wait on the nodes they start. */
@@ -80,6 +95,41 @@ if (filters.length > 0) {
     files.push(...shards(fast, tmp));
   }
   if (suite !== 'fast') files.push(...slow);
+}
+// The PostgreSQL pass: with the whole or slow suite, or alone with --postgres-pass.
+if (args.includes('--postgres-pass') || (filters.length === 0 && suite !== 'fast')) {
+  tmp ??= mkdtempSync(join(tmpdir(), 'remembrancer-test-shards-'));
+  if (args.includes('--postgres-pass') && filters.length === 0 && !args.includes('--slow')) files = [];
+  const pass = postgresPass(tmp);
+  files.push(...pass);
+  slow.push(...pass);
+}
+
+/** Writes the PostgreSQL pass's wrappers (see POSTGRES_PASS). */
+function postgresPass(dir) {
+  const cluster = pathToFileURL(join(root, 'packages/node/test/storage/postgres/postgres-cluster.ts')).href;
+  return POSTGRES_PASS.map((f) => {
+    const name = f
+      .split('/')
+      .pop()
+      .replace(/\.test\.ts$/, '');
+    const file = join(dir, `postgres-${name}.test.mjs`);
+    writeFileSync(
+      file,
+      [
+        "import { after, before } from 'node:test';",
+        `const { startPostgresCluster } = await import(${JSON.stringify(cluster)});`,
+        'let cluster;',
+        'before(async () => {',
+        '  cluster = await startPostgresCluster({ fsync: false });',
+        '  process.env.REMEMBRANCER_E2E_POSTGRES = cluster.url;',
+        '});',
+        'after(async () => { await cluster?.stop(); });',
+        `await import(${JSON.stringify(pathToFileURL(join(root, f)).href)});`,
+      ].join('\n') + '\n',
+    );
+    return file;
+  });
 }
 
 /** Writes SHARDS entry files, each importing its share of `testFiles` inside a suite per file. */

@@ -3,6 +3,8 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { assertCompiledCliFresh, CLI_BIN } from './compiled-cli.js';
 
+import { e2eStorage } from './e2e-storage.js';
+
 export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 // The CLI runs compiled; its dist/ is checked against the sources once, when a test file loads this.
 assertCompiledCliFresh();
@@ -139,8 +141,19 @@ export function startCli(args: string[], options: { timeoutMs?: number } & CliLa
 /** Starts `remembrancer serve` on an ephemeral loopback port and resolves once it listens. */
 export async function startServe(
   dataDir: string,
-  options: { timeoutMs?: number; listen?: string } & CliLaunch = {},
+  options: { timeoutMs?: number; listen?: string; storage?: string } & CliLaunch = {},
 ): Promise<ServeProcess> {
-  const p = await startCli(['serve', '--data', dataDir, '--listen', options.listen ?? '127.0.0.1:0'], options);
+  const storage = options.storage ?? (await e2eStorage(dataDir));
+  const p = await startCli(
+    [
+      'serve',
+      '--data',
+      dataDir,
+      '--listen',
+      options.listen ?? '127.0.0.1:0',
+      ...(storage ? ['--storage', storage] : []),
+    ],
+    options,
+  );
   return { ...p, url: p.first.url as string };
 }

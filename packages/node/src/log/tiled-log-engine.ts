@@ -172,6 +172,10 @@ export class TiledLogEngine implements ObservableLogEngine {
     await shared.follower.resync();
     if (c.leafIndex) for (const st of this.registry.states()) await backfillLeafIndex(st, this.storage, c.logger);
     shared.integrator.start();
+    // What the previous holder left sequenced is integrated and signed now, not a tick later:
+    // a failover's first checkpoint is part of the failover.
+    await shared.integrator.settled();
+    await this.publisher.publishAll(() => this.registry.states());
     this.publisher.start(c.checkpointIntervalMs, () => this.registry.states());
     c.logger.info({}, 'leading: integrating and signing');
   }
