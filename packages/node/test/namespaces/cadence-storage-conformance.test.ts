@@ -9,6 +9,7 @@ import type { CadenceRow } from '../../src/namespaces/cadence-records.js';
 import type { CadenceChange, CadenceStorage } from '../../src/namespaces/cadence-storage.js';
 import type { WriteFence } from '../../src/storage/postgres/write-fence.js';
 import { forEachBackend, type StorePlace } from '../storage/backend-suite.js';
+import { cadenceRow as row } from './cadence-fixtures.js';
 
 /** The cadence storage of the place's backend; the same place opens the same state again. */
 async function openAt(place: StorePlace, fence?: WriteFence): Promise<CadenceStorage> {
@@ -17,20 +18,6 @@ async function openAt(place: StorePlace, fence?: WriteFence): Promise<CadenceSto
 }
 
 const code = (expected: string) => (e: unknown) => isRemembrancerError(e) && e.code === expected;
-
-const row = (over: Partial<CadenceRow> = {}): CadenceRow => ({
-  namespace: 'dao:vaultmesh',
-  level: 'fast',
-  target: 'rfc3161:freetsa',
-  every: '5m',
-  periodMs: 300_000,
-  confirmations: 0,
-  anchorMs: 1_000,
-  nextDueMs: 301_000,
-  lastDueMs: null,
-  dueCount: 0,
-  ...over,
-});
 
 const cold = (over: Partial<CadenceRow> = {}): CadenceRow =>
   row({

@@ -17,7 +17,6 @@ import type { OutboxStorage } from '../../../src/messaging/outbox/outbox-storage
 import { OUTBOX_DB_FILE } from '../../../src/messaging/outbox/outbox-store.js';
 import { PgOutboxStorage } from '../../../src/messaging/outbox/pg-outbox-storage.js';
 import { SqliteOutboxStorage } from '../../../src/messaging/outbox/sqlite-outbox-storage.js';
-import type { CadenceRow } from '../../../src/namespaces/cadence-records.js';
 import type { CadenceStorage } from '../../../src/namespaces/cadence-storage.js';
 import { CADENCE_DB_FILE } from '../../../src/namespaces/cadence-store.js';
 import { PgCadenceStorage } from '../../../src/namespaces/pg-cadence-storage.js';
@@ -29,6 +28,7 @@ import type { WitnessStorage } from '../../../src/witness/witness-storage.js';
 import { WITNESS_DB_FILE } from '../../../src/witness/witness.js';
 import { federation } from '../../../../core/test/anchoring/federation.js';
 import { TARGET, attempt, finalization } from '../../anchoring/anchor-storage-fixtures.js';
+import { cadenceRow } from '../../namespaces/cadence-fixtures.js';
 
 /**
  * Every store of a node but the log, as `remembrancer migrate` must carry it over: how to fill
@@ -154,20 +154,6 @@ const federationStore: StoreUnderMigration<FederationStorage> = {
 
 // --- cadence ---------------------------------------------------------------------------------
 
-const level = (over: Partial<CadenceRow>): CadenceRow => ({
-  namespace: 'dao:vaultmesh',
-  level: 'fast',
-  target: 'rfc3161:freetsa',
-  every: '5m',
-  periodMs: 300_000,
-  confirmations: 0,
-  anchorMs: 1_000,
-  nextDueMs: 301_000,
-  lastDueMs: null,
-  dueCount: 0,
-  ...over,
-});
-
 const CADENCE_NAMESPACES = ['dao:vaultmesh', 'Zed:ns', `fin:${UNICODE}`];
 
 const cadence: StoreUnderMigration<CadenceStorage> = {
@@ -175,12 +161,12 @@ const cadence: StoreUnderMigration<CadenceStorage> = {
   sqlite: async (dir) => SqliteCadenceStorage.open(join(dir, CADENCE_DB_FILE)),
   postgres: (url) => PgCadenceStorage.open({ db: url }),
   async fill(s) {
-    await s.put(level({}));
+    await s.put(cadenceRow());
     await s.put(
-      level({ level: 'cold', target: 'bitcoin:regtest', every: '1d', periodMs: 86_400_000, confirmations: 6 }),
+      cadenceRow({ level: 'cold', target: 'bitcoin:regtest', every: '1d', periodMs: 86_400_000, confirmations: 6 }),
     );
-    await s.put(level({ namespace: 'Zed:ns', level: 'strong', nextDueMs: 50, lastDueMs: 40, dueCount: 3 }));
-    await s.put(level({ namespace: CADENCE_NAMESPACES[2], nextDueMs: 10 }));
+    await s.put(cadenceRow({ namespace: 'Zed:ns', level: 'strong', nextDueMs: 50, lastDueMs: 40, dueCount: 3 }));
+    await s.put(cadenceRow({ namespace: CADENCE_NAMESPACES[2], nextDueMs: 10 }));
     await s.setAppliedAt('dao:vaultmesh', 1_000);
     await s.setAppliedAt('Zed:ns', 2_000);
   },
