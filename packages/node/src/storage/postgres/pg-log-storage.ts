@@ -17,6 +17,7 @@ import type {
   SequencingState,
   SharedLogStorage,
 } from '../shared-log-storage.js';
+import { type CheckpointRow, type NamespaceRow, toCheckpoint, toNamespace } from '../log-rows.js';
 import { joinHashes, plainView, splitHashes } from '../stored-hashes.js';
 import { PgListener } from './pg-listener.js';
 import { storageFailure } from '../storage-failure.js';
@@ -49,26 +50,6 @@ export const LOG_CHANNELS = {
   checkpoint: 'remembrancer_log_checkpoint',
   namespace: 'remembrancer_log_namespace',
 } as const;
-
-interface NamespaceRow {
-  key: number;
-  id: string;
-  origin: string;
-  log_vkey: string;
-  created_at: string;
-  policy: string;
-}
-
-interface CheckpointRow {
-  size: number;
-  root: Uint8Array;
-  note: string;
-  published_at: string;
-}
-
-function toCheckpoint(row: CheckpointRow): StoredCheckpoint {
-  return { size: row.size, root: new Uint8Array(row.root), note: row.note, publishedAt: row.published_at };
-}
 
 function noTreeState(ns: NamespaceKey): RemembrancerError {
   return new RemembrancerError('STORAGE_FAILURE', `namespace key ${ns} has no tree state`);
@@ -112,14 +93,7 @@ export class PgLogStorage implements SharedLogStorage {
     const rows = await this.#db.rows<NamespaceRow>(
       'SELECT key, id, origin, log_vkey, created_at, policy FROM log_namespaces ORDER BY key',
     );
-    return rows.map((r) => ({
-      key: r.key,
-      id: r.id,
-      origin: r.origin,
-      logVkey: r.log_vkey,
-      createdAt: r.created_at,
-      policy: r.policy,
-    }));
+    return rows.map(toNamespace);
   }
 
   async createNamespace(ns: NewNamespace, initialCheckpoint: StoredCheckpoint): Promise<StoredNamespace> {

@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import { RemembrancerError, TILE_WIDTH, isRemembrancerError } from '@vaultmesh/core';
+import { HASH_SIZE, RemembrancerError, TILE_WIDTH } from '@vaultmesh/core';
 import type {
   LogStorage,
   NamespaceCommit,
@@ -13,10 +13,11 @@ import type {
   StoredTreeState,
 } from '../log-storage.js';
 import { LEAF_CHUNK, LEAF_CHUNK_TILES, buildLeafRun, runCandidates } from '../leaf-runs.js';
+import { type CheckpointRow, type NamespaceRow, toCheckpoint, toNamespace } from '../log-rows.js';
+import { storageFailure } from '../storage-failure.js';
+import { joinHashes, plainView, splitHashes } from '../stored-hashes.js';
 import { migrate } from './schema.js';
 import { createPrivateDatabaseFile } from './sqlite-file.js';
-
-const HASH_SIZE = 32;
 
 export type SqliteSynchronous = 'FULL' | 'NORMAL';
 
@@ -46,50 +47,6 @@ export interface SqliteLogStorageOptions {
 }
 
 type Stmt = Database.Statement;
-
-interface NamespaceRow {
-  key: number;
-  id: string;
-  origin: string;
-  log_vkey: string;
-  created_at: string;
-  policy: string;
-}
-
-interface CheckpointRow {
-  size: number;
-  root: Uint8Array;
-  note: string;
-  published_at: string;
-}
-
-function storageFailure(what: string, cause: unknown): RemembrancerError {
-  if (isRemembrancerError(cause)) return cause;
-  const detail = cause instanceof Error ? cause.message : String(cause);
-  return new RemembrancerError('STORAGE_FAILURE', `${what}: ${detail}`, { cause });
-}
-
-/** better-sqlite3 returns Buffers; hand out plain Uint8Arrays (same memory) like any backend would. */
-function view(b: Uint8Array): Uint8Array {
-  return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
-}
-
-function toCheckpoint(row: CheckpointRow): StoredCheckpoint {
-  return { size: row.size, root: new Uint8Array(row.root), note: row.note, publishedAt: row.published_at };
-}
-
-function splitHashes(blob: Uint8Array): Uint8Array[] {
-  if (blob.length % HASH_SIZE !== 0) throw new RemembrancerError('STORAGE_FAILURE', 'corrupt compact range blob');
-  const out: Uint8Array[] = [];
-  for (let o = 0; o < blob.length; o += HASH_SIZE) out.push(new Uint8Array(blob.subarray(o, o + HASH_SIZE)));
-  return out;
-}
-
-function joinHashes(hashes: readonly Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(hashes.length * HASH_SIZE);
-  hashes.forEach((h, i) => out.set(h, i * HASH_SIZE));
-  return out;
-}
 
 /**
  * LogStorage on SQLite (better-sqlite3): WAL journal, one connection, prepared statements.
@@ -243,16 +200,7 @@ export class SqliteLogStorage implements LogStorage {
   }
 
   async loadNamespaces(): Promise<StoredNamespace[]> {
-    return this.read('list namespaces', () =>
-      (this.s.selectNamespaces.all() as NamespaceRow[]).map((r) => ({
-        key: r.key,
-        id: r.id,
-        origin: r.origin,
-        logVkey: r.log_vkey,
-        createdAt: r.created_at,
-        policy: r.policy,
-      })),
-    );
+    return this.read('list namespaces', () => (this.s.selectNamespaces.all() as NamespaceRow[]).map(toNamespace));
   }
 
   async createNamespace(ns: NewNamespace, initialCheckpoint: StoredCheckpoint): Promise<StoredNamespace> {
@@ -404,18 +352,18 @@ export class SqliteLogStorage implements LogStorage {
   async readEntry(ns: NamespaceKey, index: number): Promise<Uint8Array | undefined> {
     return this.read('read entry', () => {
       const e = this.s.selectEntry.get(ns, index) as Uint8Array | undefined;
-      return e === undefined ? undefined : view(e);
+      return e === undefined ? undefined : plainView(e);
     });
   }
 
   async readEntries(ns: NamespaceKey, start: number, end: number): Promise<Uint8Array[]> {
-    return this.read('read entries', () => (this.s.selectEntries.all(ns, start, end) as Uint8Array[]).map(view));
+    return this.read('read entries', () => (this.s.selectEntries.all(ns, start, end) as Uint8Array[]).map(plainView));
   }
 
   async readTile(ns: NamespaceKey, level: number, index: number): Promise<StoredTile | undefined> {
     return this.read('read tile', () => {
       const row = this.s.selectTile.get(ns, level, index) as [number, Uint8Array] | undefined;
-      return row === undefined ? undefined : { width: row[0], data: view(row[1]) };
+      return row === undefined ? undefined : { width: row[0], data: plainView(row[1]) };
     });
   }
 
