@@ -45,6 +45,22 @@ export interface ChainSighting {
   readonly cost?: ChainCost;
 }
 
+/**
+ * A sighting as both backends store it, in column order: state, block_hash, height, confirmations,
+ * cost (null keeps the cost already stored).
+ */
+export function sightingValues(
+  s: ChainSighting,
+): [ChainAttemptState, string | null, number | null, number, string | null] {
+  return [
+    s.state,
+    s.blockHash ?? null,
+    s.height ?? null,
+    s.confirmations ?? 0,
+    s.cost === undefined ? null : JSON.stringify(s.cost),
+  ];
+}
+
 export interface AttemptRow {
   attempt: string;
   state: ChainAttemptState;

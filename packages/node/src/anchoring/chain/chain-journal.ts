@@ -6,6 +6,7 @@ import {
   EVENT_DETAIL_CHARS,
   toAttempt,
   toEvent,
+  sightingValues,
   toFinalCost,
   type AttemptRow,
   type ChainEpochKey,
@@ -117,19 +118,7 @@ export class ChainJournal {
   /** Records where the chain has the attempt now; `event` (when given) goes to its history. */
   see(k: ChainEpochKey, txid: string, s: ChainSighting, nowMs: number, event?: { name: string; detail: string }): void {
     this.#conn.atomically(() => {
-      this.#s.see!.run(
-        s.state,
-        s.blockHash ?? null,
-        s.height ?? null,
-        s.confirmations ?? 0,
-        s.cost === undefined ? null : JSON.stringify(s.cost),
-        nowMs,
-        k.target,
-        k.epoch,
-        k.mode,
-        k.node,
-        txid,
-      );
+      this.#s.see!.run(...sightingValues(s), nowMs, k.target, k.epoch, k.mode, k.node, txid);
       if (event !== undefined) this.#event(k, txid, event.name, event.detail, nowMs);
     });
   }

@@ -6,6 +6,7 @@ import {
   EVENT_DETAIL_CHARS,
   toAttempt,
   toEvent,
+  sightingValues,
   toFinalCost,
   type AttemptRow,
   type ChainEpochKey,
@@ -93,16 +94,7 @@ export class PgChainJournalStorage implements ChainJournalStorage {
         `UPDATE anchor_chain_attempts SET state = $6, block_hash = $7, height = $8, confirmations = $9,
            cost = coalesce($10, cost), updated_at_ms = $11
          WHERE ${KEY} AND txid = $5`,
-        [
-          ...keyParams(k),
-          txid,
-          s.state,
-          s.blockHash ?? null,
-          s.height ?? null,
-          s.confirmations ?? 0,
-          s.cost === undefined ? null : JSON.stringify(s.cost),
-          nowMs,
-        ],
+        [...keyParams(k), txid, ...sightingValues(s), nowMs],
       );
       if (event !== undefined) await this.#event(tx, k, txid, event.name, event.detail, nowMs);
     }, eventsLock(k.target));
