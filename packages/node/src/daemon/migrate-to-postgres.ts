@@ -6,6 +6,7 @@ import { ANCHOR_MIGRATIONS, ANCHOR_APPLICATION_ID } from '../anchoring/anchor-sc
 import { ANCHOR_DB_FILE } from '../anchoring/anchor-store.js';
 import { ANCHOR_TABLE_COPIES, PG_ANCHOR_SCHEMA } from '../anchoring/pg-anchor-schema.js';
 import { loadNode, type NodeIdentity } from '../config/node-config.js';
+import { FEDERATION_DB_FILE } from '../federation/open-federation-storage.js';
 import { FEDERATION_TABLE_COPIES, PG_FEDERATION_SCHEMA } from '../federation/pg-federation-schema.js';
 import { INBOX_APPLICATION_ID, INBOX_MIGRATIONS } from '../messaging/inbox/inbox-schema.js';
 import { INBOX_DB_FILE } from '../messaging/inbox/inbox-store.js';
@@ -64,9 +65,6 @@ export interface MigrateOptions {
   url: string;
   onProgress?: (event: { table: string; rows: number }) => void;
 }
-
-/** The federation store's file (run-node.ts opens FederationStore on it; unversioned, no constant of its own). */
-const FEDERATION_DB_FILE = 'federation.sqlite';
 
 /** Every SQLite database a node keeps, the log first (verifyLogs reads it). */
 export function storesOf(dataDir: string): StoreMigration[] {

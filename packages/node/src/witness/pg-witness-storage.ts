@@ -1,8 +1,7 @@
-import { createHash } from 'node:crypto';
 import { RemembrancerError } from '@vaultmesh/core';
 import type { PgQueryable } from '../storage/postgres/pg-database.js';
 import { PgStoreHandle, type PgStoreOptions } from '../storage/postgres/pg-store-handle.js';
-import { PG_WITNESS_SCHEMA } from './pg-witness-schema.js';
+import { PG_WITNESS_SCHEMA, offeredNoteDigest } from './pg-witness-schema.js';
 import {
   CHECKPOINT_COLUMNS,
   CONFLICT_COLUMNS,
@@ -136,7 +135,7 @@ async function put(tx: PgQueryable, previousSize: number | undefined, next: Witn
 
 /** Keeps a conflict once per origin and offered note, the newest MAX_CONFLICTS_PER_ORIGIN of the origin; true if new. */
 async function recordConflict(tx: PgQueryable, c: WitnessConflict): Promise<boolean> {
-  const digest = createHash('sha256').update(c.offeredNote, 'utf8').digest();
+  const digest = offeredNoteDigest(c.offeredNote);
   const inserted = await tx.run(
     `INSERT INTO witness_conflicts (${CONFLICT_COLUMNS}, offered_digest) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
      ON CONFLICT (origin, offered_digest) DO NOTHING`,
