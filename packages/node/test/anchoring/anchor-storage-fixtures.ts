@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { RemembrancerError, buildEpochTree, isRemembrancerError } from '@vaultmesh/core';
+import { buildEpochTree } from '@vaultmesh/core';
 import type { AnchorStorage } from '../../src/anchoring/anchor-storage.js';
 import type { ChainAttempt } from '../../src/anchoring/chain/chain-sender.js';
 import type { EpochFinalization } from '../../src/anchoring/epoch-finalization.js';
@@ -31,12 +31,7 @@ export async function nodeStoragesAt(
   return { anchoring, cadence };
 }
 
-/** A fence whose lease is lost: every write transaction it guards fails LEASE_LOST. */
-export const LOST_LEASE: WriteFence = {
-  check: () => Promise.reject(new RemembrancerError('LEASE_LOST', 'lease taken over')),
-};
-
-export const code = (expected: string) => (e: unknown) => isRemembrancerError(e) && e.code === expected;
+export { LOST_LEASE, code } from '../storage/conformance-checks.js';
 
 /** A finalized collaborative epoch at TARGET anchoring alpha's dao:one at `size` and beta's dao:two at 3. */
 export function finalization(epoch: number, size = 7, token = 'AAAA'): EpochFinalization {

@@ -4,9 +4,7 @@ import { join } from 'node:path';
 import {
   CosignatureSigner,
   NoteSigner,
-  RemembrancerError,
   createGenesis,
-  isRemembrancerError,
   proposeNext,
   type RegistryPeer,
   type RegistrySet,
@@ -16,14 +14,13 @@ import { PgFederationStorage } from '../../src/federation/pg-federation-storage.
 import type { FederationStorage } from '../../src/federation/federation-storage.js';
 import type { WriteFence } from '../../src/storage/postgres/write-fence.js';
 import { forEachBackend, type StorePlace } from '../storage/backend-suite.js';
+import { code, LOST_LEASE } from '../storage/conformance-checks.js';
 
 /** The federation storage of the place's backend; the same place opens the same state again. */
 async function openAt(place: StorePlace, fence?: WriteFence): Promise<FederationStorage> {
   if (place.kind === 'sqlite') return SqliteFederationStorage.open(join(place.dir, 'federation.sqlite'));
   return PgFederationStorage.open({ db: place.url, ...(fence === undefined ? {} : { fence }) });
 }
-
-const code = (expected: string) => (e: unknown) => isRemembrancerError(e) && e.code === expected;
 
 function peer(id: string, fill: number): RegistryPeer {
   // Distinct keys per role: a registry refuses one key in two roles.
@@ -232,8 +229,7 @@ forEachBackend('FederationStorage conformance', (freshPlace) => {
       t.skip('a SQLite file has one writer per node: nothing to fence');
       return;
     }
-    const lost: WriteFence = { check: () => Promise.reject(new RemembrancerError('LEASE_LOST', 'lease taken over')) };
-    const s = await openAt(place, lost);
+    const s = await openAt(place, LOST_LEASE);
     await assert.rejects(s.addCosignature('log/a', 5, 'root5', 'alpha', 'line', 100), code('LEASE_LOST'));
     assert.deepEqual(await s.cosignatures('log/a', 5, 'root5'), []);
     // Any front end answers peers, lease or not: their nonces and evidence are stored.

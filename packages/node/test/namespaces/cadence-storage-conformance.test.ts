@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { RemembrancerError, isRemembrancerError } from '@vaultmesh/core';
+import { RemembrancerError } from '@vaultmesh/core';
 import { CADENCE_DB_FILE } from '../../src/namespaces/cadence-store.js';
 import { SqliteCadenceStorage } from '../../src/namespaces/sqlite-cadence-storage.js';
 import { PgCadenceStorage } from '../../src/namespaces/pg-cadence-storage.js';
@@ -10,14 +10,13 @@ import type { CadenceChange, CadenceStorage } from '../../src/namespaces/cadence
 import type { WriteFence } from '../../src/storage/postgres/write-fence.js';
 import { forEachBackend, type StorePlace } from '../storage/backend-suite.js';
 import { cadenceRow as row } from './cadence-fixtures.js';
+import { code, LOST_LEASE } from '../storage/conformance-checks.js';
 
 /** The cadence storage of the place's backend; the same place opens the same state again. */
 async function openAt(place: StorePlace, fence?: WriteFence): Promise<CadenceStorage> {
   if (place.kind === 'sqlite') return SqliteCadenceStorage.open(join(place.dir, CADENCE_DB_FILE));
   return PgCadenceStorage.open({ db: place.url, ...(fence === undefined ? {} : { fence }) });
 }
-
-const code = (expected: string) => (e: unknown) => isRemembrancerError(e) && e.code === expected;
 
 const cold = (over: Partial<CadenceRow> = {}): CadenceRow =>
   row({
@@ -223,8 +222,7 @@ forEachBackend('CadenceStorage conformance', (freshPlace) => {
     await open.setAppliedAt('dao:vaultmesh', 1_000);
     await open.close();
 
-    const lost: WriteFence = { check: () => Promise.reject(new RemembrancerError('LEASE_LOST', 'lease taken over')) };
-    const s = await openAt(place, lost);
+    const s = await openAt(place, LOST_LEASE);
     await assert.rejects(s.put(cold()), code('LEASE_LOST'));
     await assert.rejects(s.remove('dao:vaultmesh', 'fast'), code('LEASE_LOST'));
     await assert.rejects(s.setAppliedAt('dao:vaultmesh', 2_000), code('LEASE_LOST'));

@@ -8,6 +8,7 @@ import type { WriteFence } from '../../src/storage/postgres/index.js';
 import { LEAF_CHUNK } from '../../src/storage/leaf-runs.js';
 import { forEachBackend, type StorePlace } from './backend-suite.js';
 import { bytes, chunkCommit, commitOf, cp, hash, leafOf, ns } from './log-storage-fixtures.js';
+import { code } from './conformance-checks.js';
 
 type Stage = 'entries' | 'tiles' | 'tree' | 'leaves';
 type AnyLogStorage = SqliteLogStorage | PgLogStorage;
@@ -29,8 +30,6 @@ async function openAt(place: StorePlace, options: OpenOptions = {}): Promise<Any
     ...(options.fence === undefined ? {} : { fence: options.fence }),
   });
 }
-
-const code = (expected: string) => (e: unknown) => isRemembrancerError(e) && e.code === expected;
 
 forEachBackend('LogStorage conformance', (freshPlace) => {
   test('namespaces, tree state and the initial checkpoint round-trip across reopen', async () => {

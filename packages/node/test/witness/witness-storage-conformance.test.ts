@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { RemembrancerError, isRemembrancerError, witnessOriginHash } from '@vaultmesh/core';
+import { RemembrancerError, witnessOriginHash } from '@vaultmesh/core';
 import { SqliteWitnessStorage } from '../../src/witness/sqlite-witness-storage.js';
 import { PgWitnessStorage } from '../../src/witness/pg-witness-storage.js';
 import {
@@ -12,14 +12,13 @@ import {
 import type { WitnessStorage } from '../../src/witness/witness-storage.js';
 import type { WriteFence } from '../../src/storage/postgres/write-fence.js';
 import { forEachBackend, type StorePlace } from '../storage/backend-suite.js';
+import { code, LOST_LEASE } from '../storage/conformance-checks.js';
 
 /** The witness storage of the place's backend; the same place opens the same state again. */
 async function openAt(place: StorePlace, fence?: WriteFence): Promise<WitnessStorage> {
   if (place.kind === 'sqlite') return SqliteWitnessStorage.open(join(place.dir, 'witness.sqlite'));
   return PgWitnessStorage.open({ db: place.url, ...(fence === undefined ? {} : { fence }) });
 }
-
-const code = (expected: string) => (e: unknown) => isRemembrancerError(e) && e.code === expected;
 
 const hash = (fill: number): Uint8Array => new Uint8Array(32).fill(fill);
 
@@ -248,8 +247,7 @@ forEachBackend('WitnessStorage conformance', (freshPlace) => {
       t.skip('a SQLite file has one writer per node: nothing to fence');
       return;
     }
-    const lost: WriteFence = { check: () => Promise.reject(new RemembrancerError('LEASE_LOST', 'lease taken over')) };
-    const fenced = await openAt(place, lost);
+    const fenced = await openAt(place, LOST_LEASE);
     await assert.rejects(advance(fenced, checkpoint('log/a', 1)), code('LEASE_LOST'));
     await assert.rejects(record(fenced, [conflict('log/a', 1)]), code('LEASE_LOST'));
     assert.deepEqual(await fenced.list(), []);

@@ -5,7 +5,6 @@ import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { isRemembrancerError } from '@vaultmesh/core';
 import { initNode, loadNode, type NodeIdentity } from '../../../src/config/node-config.js';
 import { migrateToPostgres, storesOf, type MigrationReport } from '../../../src/daemon/migrate-to-postgres.js';
 import { fromName } from '../../../src/storage/migration/table-copy.js';
@@ -14,6 +13,7 @@ import { startTestPostgres, type TestPostgres } from '../../storage/postgres/tes
 import { BIG, SMALL, fillLog, logAnswers, postgresLog, servedAnswers, sqliteLog } from './migration-log-fixture.js';
 import { STORES_UNDER_MIGRATION } from './migration-store-fixtures.js';
 import { freePorts } from '../../federation/federation-fixture.js';
+import { code } from '../../storage/conformance-checks.js';
 
 // `remembrancer migrate` (issue 14, must-have 5) on a real cluster: a node whose every store was
 // written by its own SQLite code is copied, and every PostgreSQL storage then answers every read
@@ -24,8 +24,6 @@ let pg: TestPostgres;
 /** A filled node, never migrated from itself: each test works on a copy (a copy's SQLite files change under writes). */
 let filled: string;
 let copies = 0;
-
-const code = (expected: string) => (e: unknown) => isRemembrancerError(e) && e.code === expected;
 
 /** An address nothing listens on now (the node is stopped). */
 async function freeAddress(): Promise<string> {

@@ -1,7 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { RemembrancerError, isRemembrancerError } from '@vaultmesh/core';
 import type { InboxRow, NewInboxRow } from '../../../src/messaging/inbox/inbox-record.js';
 import type { InboxStorage, InboxTransition } from '../../../src/messaging/inbox/inbox-storage.js';
 import { INBOX_DB_FILE } from '../../../src/messaging/inbox/inbox-store.js';
@@ -9,14 +8,13 @@ import { PgInboxStorage } from '../../../src/messaging/inbox/pg-inbox-storage.js
 import { SqliteInboxStorage } from '../../../src/messaging/inbox/sqlite-inbox-storage.js';
 import type { WriteFence } from '../../../src/storage/postgres/write-fence.js';
 import { forEachBackend, type StorePlace } from '../../storage/backend-suite.js';
+import { code, LOST_LEASE } from '../../storage/conformance-checks.js';
 
 /** The inbox storage of the place's backend; the same place opens the same state again. */
 async function openAt(place: StorePlace, fence?: WriteFence): Promise<InboxStorage> {
   if (place.kind === 'sqlite') return SqliteInboxStorage.open(join(place.dir, INBOX_DB_FILE));
   return PgInboxStorage.open({ db: place.url, ...(fence === undefined ? {} : { fence }) });
 }
-
-const code = (expected: string) => (e: unknown) => isRemembrancerError(e) && e.code === expected;
 
 const NS = 'dao:b';
 const SRC = 'alpha.test/dao:a';
@@ -292,9 +290,8 @@ forEachBackend('InboxStorage conformance', (freshPlace) => {
       t.skip('one process per SQLite file: nothing to fence');
       return;
     }
-    const lost: WriteFence = { check: () => Promise.reject(new RemembrancerError('LEASE_LOST', 'lease taken over')) };
     const plain = await openAt(place);
-    const fenced = await openAt(place, lost);
+    const fenced = await openAt(place, LOST_LEASE);
     try {
       await plain.admit(NS, SRC, [msg(1)]);
       await assert.rejects(fenced.admit(NS, SRC, [msg(2)]), code('LEASE_LOST'));

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import { RemembrancerError, isRemembrancerError, type MessageDelivery, type Receipt } from '@vaultmesh/core';
+import { type MessageDelivery, type Receipt } from '@vaultmesh/core';
 import { streamKey, type OutboxRow, type RowUpdate } from '../../../src/messaging/outbox/outbox-row.js';
 import type { DeliveryLane, OutboxStorage, StreamHead } from '../../../src/messaging/outbox/outbox-storage.js';
 import { OUTBOX_DB_FILE } from '../../../src/messaging/outbox/outbox-store.js';
@@ -10,14 +10,13 @@ import { PgOutboxStorage } from '../../../src/messaging/outbox/pg-outbox-storage
 import { SqliteOutboxStorage } from '../../../src/messaging/outbox/sqlite-outbox-storage.js';
 import type { WriteFence } from '../../../src/storage/postgres/write-fence.js';
 import { forEachBackend, type StorePlace } from '../../storage/backend-suite.js';
+import { code, LOST_LEASE } from '../../storage/conformance-checks.js';
 
 /** The outbox storage of the place's backend; the same place opens the same state again. */
 async function openAt(place: StorePlace, fence?: WriteFence): Promise<OutboxStorage> {
   if (place.kind === 'sqlite') return SqliteOutboxStorage.open(join(place.dir, OUTBOX_DB_FILE));
   return PgOutboxStorage.open({ db: place.url, ...(fence === undefined ? {} : { fence }) });
 }
-
-const code = (expected: string) => (e: unknown) => isRemembrancerError(e) && e.code === expected;
 
 function row(namespace: string, node: string, target: string, seq: number, index: number): OutboxRow {
   return {
@@ -291,9 +290,8 @@ forEachBackend('OutboxStorage conformance', (freshPlace) => {
       t.skip('one process per SQLite file: nothing to fence');
       return;
     }
-    const lost: WriteFence = { check: () => Promise.reject(new RemembrancerError('LEASE_LOST', 'lease taken over')) };
     const plain = await openAt(place);
-    const fenced = await openAt(place, lost);
+    const fenced = await openAt(place, LOST_LEASE);
     try {
       const r = row('a:x', 'n.test', 'b:x', 1, 0);
       await plain.recordSent([r]);
