@@ -35,15 +35,28 @@ async function until(what: string, ok: () => boolean | Promise<boolean>, timeout
   }
 }
 
-test('three front ends: appends anywhere get PostgreSQL indices, the leader integrates and signs, receipts verify everywhere', async () => {
+/** Three front ends on a fresh database: `a` leads and has created `namespace`, which b and c have loaded. */
+async function threeFrontEnds(namespace: string): Promise<Record<'a' | 'b' | 'c', ObservableLogEngine>> {
   const url = await pg.freshDatabase();
-  const a = await frontEnd(url);
-  const b = await frontEnd(url);
-  const c = await frontEnd(url);
+  const [a, b, c] = [await frontEnd(url), await frontEnd(url), await frontEnd(url)];
   try {
     await a.lead();
-    await a.createNamespace('dao:shared');
-    await until('b to load the namespace', () => b.getNamespace('dao:shared') !== undefined);
+    await a.createNamespace(namespace);
+    await until(
+      'b and c to load the namespace',
+      () => b.getNamespace(namespace) !== undefined && c.getNamespace(namespace) !== undefined,
+    );
+    return { a, b, c };
+  } catch (e) {
+    await Promise.all([b.close(), c.close()]);
+    await a.close();
+    throw e;
+  }
+}
+
+test('three front ends: appends anywhere get PostgreSQL indices, the leader integrates and signs, receipts verify everywhere', async () => {
+  const { a, b, c } = await threeFrontEnds('dao:shared');
+  try {
     assert.equal(a.leading, true);
     assert.equal(b.leading, false);
     const results = await Promise.all(
@@ -86,14 +99,8 @@ test('three front ends: appends anywhere get PostgreSQL indices, the leader inte
 });
 
 test('failover: the old leader stops, another leads from where it stopped; checkpoints stay consistent', async () => {
-  const url = await pg.freshDatabase();
-  const a = await frontEnd(url);
-  const b = await frontEnd(url);
-  const c = await frontEnd(url);
+  const { a, b, c } = await threeFrontEnds('dao:f');
   try {
-    await a.lead();
-    await a.createNamespace('dao:f');
-    await until('c to load the namespace', () => c.getNamespace('dao:f') !== undefined);
     for (let i = 0; i < 10; i++) await c.append('dao:f', [entry('c', i)]);
     await until('a checkpoint of 10', () => (a.latestCheckpoint('dao:f')?.size ?? 0) === 10);
     const before = a.latestCheckpoint('dao:f')!;
