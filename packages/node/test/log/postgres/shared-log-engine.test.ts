@@ -107,9 +107,8 @@ test('failover: the old leader stops, another leads from where it stopped; check
     a.follow(); // the lease is gone (expired, taken): a stops integrating and signing at once
     // Appends go on while nobody leads: durable at their indices, resolved after the wait bound.
     const pending = Promise.all(Array.from({ length: 5 }, (_, i) => c.append('dao:f', [entry('c2', i)])));
-    await new Promise((r) => setTimeout(r, 200));
+    await until('c to sequence the five', () => c.sequencedSize('dao:f') === 15);
     assert.equal(a.integratedSize('dao:f'), 10, 'nobody integrates without the lease');
-    assert.equal(c.sequencedSize('dao:f'), 15);
     await b.lead();
     const appended = await pending;
     assert.deepEqual(
