@@ -28,6 +28,7 @@ import type { WitnessStorage } from '../../../src/witness/witness-storage.js';
 import { WITNESS_DB_FILE } from '../../../src/witness/witness.js';
 import { federation } from '../../../../core/test/anchoring/federation.js';
 import { TARGET, attempt, finalization } from '../../anchoring/anchor-storage-fixtures.js';
+import { inboxOffer, offerKey as keyOf } from '../../messaging/inbox/inbox-offers.js';
 import { cadenceRow } from '../../namespaces/cadence-fixtures.js';
 
 /**
@@ -367,19 +368,8 @@ const SRC = `alpha.test/${UNICODE}`;
 /** A second stream, into another namespace. */
 const OTHER = { namespace: 'dao:c', origin: 'beta.test/dao:x' };
 
-const inboxMessage = (seq: number, sourceIndex = seq + 100, origin = SRC, namespace = NS): NewInboxRow => ({
-  sourceOrigin: origin,
-  sourceIndex,
-  messageId: `id-${origin}-${sourceIndex}`,
-  namespace,
-  seq,
-  action: 'notify',
-  message: JSON.stringify({ seq, note: UNICODE }),
-  replyLinked: seq % 2 === 0,
-  receivedMs: 1_700_000_000_000 + seq,
-});
-
-const keyOf = (m: NewInboxRow) => ({ sourceOrigin: m.sourceOrigin, sourceIndex: m.sourceIndex });
+const inboxMessage = (seq: number, sourceIndex = seq + 100, origin = SRC, namespace = NS): NewInboxRow =>
+  inboxOffer(seq, sourceIndex, origin, namespace, UNICODE);
 
 /** Admits and applies messages as the inbox does: intent, then outcome, listed as items, the stream moved on. */
 async function applyMessages(s: InboxStorage, ms: readonly NewInboxRow[]): Promise<void> {

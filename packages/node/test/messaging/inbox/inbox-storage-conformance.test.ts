@@ -9,6 +9,7 @@ import { SqliteInboxStorage } from '../../../src/messaging/inbox/sqlite-inbox-st
 import type { WriteFence } from '../../../src/storage/postgres/write-fence.js';
 import { forEachBackend, type StorePlace } from '../../storage/backend-suite.js';
 import { code, LOST_LEASE } from '../../storage/conformance-checks.js';
+import { inboxOffer, offerKey as key } from './inbox-offers.js';
 
 /** The inbox storage of the place's backend; the same place opens the same state again. */
 async function openAt(place: StorePlace, fence?: WriteFence): Promise<InboxStorage> {
@@ -19,23 +20,10 @@ async function openAt(place: StorePlace, fence?: WriteFence): Promise<InboxStora
 const NS = 'dao:b';
 const SRC = 'alpha.test/dao:a';
 
-function msg(seq: number, sourceIndex = seq + 100, origin = SRC, namespace = NS): NewInboxRow {
-  return {
-    sourceOrigin: origin,
-    sourceIndex,
-    messageId: `id-${origin}-${sourceIndex}`,
-    namespace,
-    seq,
-    action: 'notify',
-    message: JSON.stringify({ seq, note: 'é' }),
-    replyLinked: seq % 2 === 0,
-    receivedMs: 1_700_000_000_000 + seq,
-  };
-}
+const msg = (seq: number, sourceIndex = seq + 100, origin = SRC, namespace = NS): NewInboxRow =>
+  inboxOffer(seq, sourceIndex, origin, namespace, 'é');
 
 const held = (m: NewInboxRow): InboxRow => ({ ...m, state: 'held' });
-const key = (m: NewInboxRow) => ({ sourceOrigin: m.sourceOrigin, sourceIndex: m.sourceIndex });
-
 /** Applies messages the way the inbox does: intents, then outcomes, the stream moved past them. */
 async function apply(s: InboxStorage, ms: readonly NewInboxRow[], listed = true): Promise<void> {
   await s.settle({
