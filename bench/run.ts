@@ -19,6 +19,7 @@ const AREAS = [
   'anchoring',
   'chain-anchors',
   'messaging',
+  'postgres',
 ] as const;
 
 const RESULTS_PATH = fileURLToPath(new URL('./results.json', import.meta.url));
