@@ -1,5 +1,5 @@
 import type { PgDatabase, PgQueryable, SqlScalar } from '../../storage/postgres/pg-database.js';
-import { NO_FENCE, type WriteFence } from '../../storage/postgres/write-fence.js';
+import type { WriteFence } from '../../storage/postgres/write-fence.js';
 import { toColumns } from '../pg-columns.js';
 import { PgStoreHandle } from '../../storage/postgres/pg-store-handle.js';
 import { decideAdmission, type Admission } from './inbox-admission.js';
@@ -146,16 +146,14 @@ const itemsLock = (namespace: string) => `inbox:items:${namespace}`;
  */
 export class PgInboxStorage implements InboxStorage {
   readonly #handle: PgStoreHandle;
-  readonly #fence: WriteFence;
 
-  private constructor(handle: PgStoreHandle, fence: WriteFence) {
+  private constructor(handle: PgStoreHandle) {
     this.#handle = handle;
-    this.#fence = fence;
   }
 
   /** Connects (if given a URL) and brings the inbox's tables to the current version. */
   static async open(options: PgInboxStorageOptions): Promise<PgInboxStorage> {
-    return new PgInboxStorage(await PgStoreHandle.open({ db: options.db }, PG_INBOX_SCHEMA), options.fence ?? NO_FENCE);
+    return new PgInboxStorage(await PgStoreHandle.open(options, PG_INBOX_SCHEMA));
   }
 
   async messageIdAt(sourceOrigin: string, sourceIndex: number): Promise<string | undefined> {
@@ -200,7 +198,7 @@ export class PgInboxStorage implements InboxStorage {
     if (messages.length === 0) return [];
     return this.#handle.db.transaction(
       async (tx) => {
-        await this.#fence.check(tx);
+        await this.#handle.fence.check(tx);
         const ids = await tx.rows<{ source_index: number; message_id: string }>(
           `SELECT source_index, message_id FROM inbox_messages
            WHERE source_origin = $1 AND source_index = ANY($2::bigint[])`,
@@ -234,7 +232,7 @@ export class PgInboxStorage implements InboxStorage {
       ]),
     ].sort();
     await this.#handle.db.transaction(async (tx) => {
-      await this.#fence.check(tx);
+      await this.#handle.fence.check(tx);
       // In one order everywhere, so two settlements never wait for each other's locks.
       for (const lock of locks) await tx.run('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [lock]);
       if (settlement.initialScanMark !== undefined) {

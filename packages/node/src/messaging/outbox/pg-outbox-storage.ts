@@ -1,5 +1,5 @@
 import type { PgDatabase } from '../../storage/postgres/pg-database.js';
-import { NO_FENCE, type WriteFence } from '../../storage/postgres/write-fence.js';
+import type { WriteFence } from '../../storage/postgres/write-fence.js';
 import { toColumns } from '../pg-columns.js';
 import { PgStoreHandle } from '../../storage/postgres/pg-store-handle.js';
 import { firstPerKeySql } from '../pg-loose-scan.js';
@@ -104,19 +104,14 @@ function lastPerId(updates: readonly RowUpdate[]): RowUpdate[] {
  */
 export class PgOutboxStorage implements OutboxStorage {
   readonly #handle: PgStoreHandle;
-  readonly #fence: WriteFence;
 
-  private constructor(handle: PgStoreHandle, fence: WriteFence) {
+  private constructor(handle: PgStoreHandle) {
     this.#handle = handle;
-    this.#fence = fence;
   }
 
   /** Connects (if given a URL) and brings the outbox's tables to the current version. */
   static async open(options: PgOutboxStorageOptions): Promise<PgOutboxStorage> {
-    return new PgOutboxStorage(
-      await PgStoreHandle.open({ db: options.db }, PG_OUTBOX_SCHEMA),
-      options.fence ?? NO_FENCE,
-    );
+    return new PgOutboxStorage(await PgStoreHandle.open(options, PG_OUTBOX_SCHEMA));
   }
 
   /**
@@ -128,7 +123,7 @@ export class PgOutboxStorage implements OutboxStorage {
   async recordSent(rows: readonly OutboxRow[], scanned: readonly ScannedRange[] = []): Promise<OutboxRow[]> {
     return this.#handle.db.transaction(
       async (tx) => {
-        await this.#fence.check(tx);
+        await this.#handle.fence.check(tx);
         let added: OutboxRow[] = [];
         if (rows.length > 0) {
           const values = rows.map((r) => {
@@ -201,7 +196,7 @@ export class PgOutboxStorage implements OutboxStorage {
 
   async markSealed(namespace: string, size: number, dueMs: number): Promise<number> {
     return this.#handle.db.transaction(async (tx) => {
-      await this.#fence.check(tx);
+      await this.#handle.fence.check(tx);
       return tx.run(
         `UPDATE outbox_messages SET state = 'sealed', next_attempt_ms = $1
          WHERE namespace = $2 AND state = 'queued' AND idx < $3`,
@@ -235,7 +230,7 @@ export class PgOutboxStorage implements OutboxStorage {
     if (updates.length === 0) return;
     const values = lastPerId(updates).map(updateValues);
     await this.#handle.db.transaction(async (tx) => {
-      await this.#fence.check(tx);
+      await this.#handle.fence.check(tx);
       await tx.run(UPDATE_ROWS, toColumns(values, UPDATE_COLUMNS.length));
     });
   }
@@ -257,7 +252,7 @@ export class PgOutboxStorage implements OutboxStorage {
 
   async addReply(queryId: string, replyId: string): Promise<void> {
     await this.#handle.db.transaction(async (tx) => {
-      await this.#fence.check(tx);
+      await this.#handle.fence.check(tx);
       await tx.run('INSERT INTO outbox_replies (query_id, reply_id) VALUES ($1, $2) ON CONFLICT DO NOTHING', [
         queryId,
         replyId,
