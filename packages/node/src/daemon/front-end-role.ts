@@ -42,6 +42,11 @@ export class FrontEndRole {
     return this.isLeading;
   }
 
+  /** Holding the lease with all its work started: serving as the node (what followers forward to). */
+  get serving(): boolean {
+    return this.isLeading && this.started.length === this.work.length;
+  }
+
   /** Takes the lease if free (or leads at once without one) and starts renewing it. */
   async start(): Promise<void> {
     if (this.lease === undefined) {
@@ -50,24 +55,32 @@ export class FrontEndRole {
     }
     await this.tick();
     const every = Math.max(25, Math.floor(this.lease.ttlMs / 4));
-    this.loop = setInterval(() => void this.tick(), every);
+    // A failed change is logged where it fails (become); the next tick tries again.
+    this.loop = setInterval(() => void this.tick().catch(() => undefined), every);
   }
 
+  /**
+   * Renews (or takes) the lease and changes role to match. Starting the work — a promotion's
+   * catch-up can take longer than the lease — does not hold up the next renewal: the returned
+   * promise settles with the change, the tick is over as soon as the renewal is.
+   */
   private async tick(): Promise<void> {
     const lease = this.lease!;
     if (this.ticking || this.stopped) return;
     this.ticking = true;
+    let leading: boolean | undefined;
     try {
       const grant = await lease.acquireOrRenew();
       if (grant !== undefined) this.armDeadline(grant.validUntil);
-      await this.become(grant !== undefined);
+      leading = grant !== undefined;
     } catch (e) {
       // The database is unreachable: the grant cannot be renewed, so the work stops by its deadline.
       this.logger?.warn({ err: errorMessage(e) }, 'lease renewal failed');
-      if (lease.grant === undefined) await this.become(false);
+      if (lease.grant === undefined) leading = false;
     } finally {
       this.ticking = false;
     }
+    if (leading !== undefined) await this.become(leading);
   }
 
   /** Stops the work when the grant's local deadline passes without a renewal. */
@@ -94,7 +107,22 @@ export class FrontEndRole {
         for (const w of this.work) {
           // Lost meanwhile: stop what started.
           if (!this.isLeading) break;
-          await w.start();
+          try {
+            await w.start();
+          } catch (e) {
+            // Half a node does not hold the lease: what started stops as on a loss, and the
+            // lease is given up for another front end to take.
+            this.logger?.error({ err: errorMessage(e), work: w.name }, 'starting the singleton work failed');
+            this.isLeading = false;
+            this.stopped = true;
+            if (this.loop !== undefined) clearInterval(this.loop);
+            if (this.deadline !== undefined) clearTimeout(this.deadline);
+            await this.stopStarted(false);
+            await this.lease
+              ?.release()
+              .catch((r: unknown) => this.logger?.warn({ err: errorMessage(r) }, 'releasing the lease failed'));
+            throw e;
+          }
           this.started.push(w);
         }
       } else {

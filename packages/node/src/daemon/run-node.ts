@@ -41,9 +41,11 @@ import { openInboxStreamCounts, openOutboxStreamCounts } from '../messaging/open
 import { NodeSeries } from '../metrics/node-series.js';
 import { storageFromFlag } from '../config/storage-config.js';
 import type { LeaseHolderInfo } from '../storage/postgres/sequencing-lease.js';
-import { FrontEndRole } from './front-end-role.js';
+import { FrontEndRole, type SingletonWork } from './front-end-role.js';
 import { openNodeStorage } from './node-storage.js';
-import { waitForLease } from './wait-for-lease.js';
+import { leaseAtStart } from './lease-at-start.js';
+import { leaseRouting } from './front-end-routing.js';
+import { followSharedState } from './shared-state-following.js';
 
 export interface RunningNode {
   identity: NodeIdentity;
@@ -59,6 +61,12 @@ export interface RunningNode {
    * as a standby (docs/scale-out.md).
    */
   leaseLost: Promise<void>;
+  /**
+   * Whether this front end serves as the node now: always with SQLite; on PostgreSQL while it
+   * holds the lease with all its work started. Otherwise it serves appends and reads and
+   * forwards the rest to the holder.
+   */
+  leading(): boolean;
   close(): Promise<void>;
 }
 
@@ -68,7 +76,7 @@ export interface RunNodeOptions {
   listen?: string;
   /** Overrides the config's storage: "sqlite" or a postgres:// URL (serve --storage). */
   storage?: string;
-  /** Told when this front end waits for another to give up the sequencing lease (PostgreSQL). */
+  /** Told when this front end starts as a follower: another holds the sequencing lease (PostgreSQL). */
   onStandby?: (holder: LeaseHolderInfo | undefined) => void;
   logger?: Logger | false;
   /** Observes each start-up step by name before it runs (tests inject failures here). */
@@ -122,13 +130,17 @@ async function startNode(
     () => openNodeStorage({ identity, storage: storageConfig, ...(fedLogger ? { logger: fedLogger } : {}) }),
     (s) => s.close(),
   );
+  // On PostgreSQL a front end that finds the lease free runs the node from the start, as with
+  // SQLite; the others open as followers: they append, read and forward, and compete for the
+  // lease from then on (FrontEndRole below), catching up with the holder's state when they get it.
   const lease = nodeStorage.lease;
-  if (lease !== undefined)
-    await life.open(
+  const heldAtOpen =
+    lease === undefined ||
+    (await life.open(
       'sequencing lease',
-      () => waitForLease(lease, options.onStandby, fedLogger),
+      () => leaseAtStart(lease, options.onStandby, fedLogger),
       () => undefined,
-    );
+    ));
   const target = nodeStorage.target;
   const engine = await life.open(
     'log engine',
@@ -145,7 +157,7 @@ async function startNode(
     (e) => e.close(),
   );
   // Holding the lease (or alone on SQLite): this engine integrates and signs.
-  await engine.lead();
+  if (heldAtOpen) await engine.lead();
   // Namespace rules are the replay of sys:governance; namespaces that predate it are recorded now.
   const namespaces = await life.open(
     'namespace rules',
@@ -163,11 +175,12 @@ async function startNode(
       }),
     (n) => n.close(),
   );
-  await life.open(
-    'legacy namespaces',
-    () => namespaces.directory.adoptLegacyNamespaces(),
-    () => undefined,
-  );
+  if (heldAtOpen)
+    await life.open(
+      'legacy namespaces',
+      () => namespaces.directory.adoptLegacyNamespaces(),
+      () => undefined,
+    );
   const federationStore = await life.open(
     'federation store',
     () => openFederationStorage(target),
@@ -335,6 +348,8 @@ async function startNode(
         checkpointNote,
         registry,
         creds,
+        // A follower writes nothing: it recovers when it gets the lease (holderState below).
+        recoverAtOpen: heldAtOpen,
         ...(fedLogger ? { logger: fedLogger } : {}),
       }),
     (o) => o.close(),
@@ -357,6 +372,7 @@ async function startNode(
           return () => admitted.release();
         },
         storage: await openInboxStorage(target),
+        recoverAtOpen: heldAtOpen,
         metrics,
         ...(fedLogger ? { logger: fedLogger } : {}),
       }),
@@ -381,6 +397,69 @@ async function startNode(
     anchoring: () => anchoring.status(),
     onError: (e) => fedLogger?.warn({ err: errorMessage(e) }, 'sampling the time series failed'),
   });
+  // What only the node's one serving front end runs (all of it, with SQLite), started in this
+  // order when it holds the lease and stopped in reverse when it closes or loses it: the role
+  // stops after the HTTP server (in-flight appends are integrated and signed first) and before
+  // the stores close.
+  let lost!: () => void;
+  const leaseLost = new Promise<void>((resolve) => (lost = resolve));
+  // A follower catches up once, when it gets the lease; a front end that held it at open has.
+  let caughtUp = heldAtOpen;
+  const work: SingletonWork[] = [
+    // First, so that any loss or failed start ends with it: serve exits for its supervisor.
+    { name: 'lease loss', start: () => undefined, stop: (graceful) => (graceful ? undefined : lost()) },
+    {
+      name: 'log engine',
+      start: () => engine.lead(),
+      stop: (graceful) => (graceful ? engine.stepDown() : engine.follow()),
+    },
+    {
+      name: "the previous holder's state",
+      start: async () => {
+        if (caughtUp) return;
+        await registry.refresh();
+        await ledger.reload();
+        await namespaces.directory.catchUp();
+        await namespaces.directory.reapplyEffects();
+        await namespaces.directory.adoptLegacyNamespaces();
+        await inbox.recover();
+        await outbox.recover();
+        caughtUp = true;
+      },
+      stop: () => undefined,
+    },
+    { name: 'cosigner', start: () => cosigner.start(), stop: () => cosigner.stop() },
+    // Before the cadence timers: no due event may pass while nobody listens.
+    { name: 'anchoring', start: () => anchoring.start(), stop: () => anchoring.stop() },
+    { name: 'message delivery', start: () => outbox.start(), stop: () => outbox.stop() },
+    { name: 'namespace timers', start: () => namespaces.start(), stop: () => namespaces.stop() },
+    ...(config.gossipIntervalMs > 0
+      ? [{ name: 'gossip', start: () => gossip.start(), stop: () => gossip.stop() }]
+      : []),
+  ];
+  const role = await life.open(
+    'front-end role',
+    () =>
+      new FrontEndRole(
+        lease,
+        // Each start is a step as the others are (tests inject failures by name).
+        work.map((w) => ({ ...w, start: () => (options.onStep?.(w.name), w.start()) })),
+        fedLogger,
+      ),
+    (r) => r.stop(),
+  );
+  if (lease !== undefined)
+    await life.open(
+      'shared state following',
+      () =>
+        followSharedState({
+          directory: namespaces.directory,
+          registry,
+          sealing,
+          ...(fedLogger ? { logger: fedLogger } : {}),
+        }),
+      (stop) => stop(),
+    );
   // Where the server listens, known once it does.
   const bound: { url?: string } = {};
   const app = buildHttpServer({
@@ -421,6 +500,7 @@ async function startNode(
     messageStreams: { outbox: outboxStreams, inbox: inboxStreams },
     bodyLimitBytes: config.bodyLimitBytes,
     ...(config.http ? { limits: config.http } : {}),
+    ...(lease !== undefined ? { frontEnd: leaseRouting(lease, nodeStorage.frontEnd, () => role.serving) } : {}),
     ...(logger ? { logger } : {}),
   });
   const { host, port } = parseListenAddress(options.listen ?? config.listen);
@@ -436,61 +516,21 @@ async function startNode(
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${boundPort}`;
   bound.url = url;
   await life.open(
-    'cosigner',
-    () => cosigner.start(),
-    () => cosigner.stop(),
-  );
-  // Before the cadence timers: no due event may pass while nobody listens.
-  await life.open(
-    'anchoring',
-    () => anchoring.start(),
-    () => anchoring.stop(),
-  );
-  await life.open(
-    'message delivery',
-    () => outbox.start(),
-    () => outbox.stop(),
-  );
-  await life.open(
     'time series',
     () => series.start(),
     () => series.stop(),
   );
-  await life.open(
-    'namespace timers',
-    () => namespaces.start(),
-    () => namespaces.stop(),
-  );
-  if (config.gossipIntervalMs > 0)
-    await life.open(
-      'gossip',
-      () => gossip.start(),
-      () => gossip.stop(),
-    );
-  // The lease is renewed from now on; losing it stops the engine's integration and signing at once
-  // (every write after it is fenced off anyway) and tells the caller to close.
+  // The lease row tells followers where to forward; then the role is taken (or competed for).
   lease?.advertise(url);
-  let lost!: () => void;
-  const leaseLost = new Promise<void>((resolve) => (lost = resolve));
-  await life.open(
-    'front-end role',
-    async () => {
-      const role = new FrontEndRole(
-        lease,
-        [
-          {
-            name: 'log engine',
-            start: () => engine.lead(),
-            stop: (graceful) => (graceful ? engine.stepDown() : engine.follow()),
-          },
-          { name: 'lease loss', start: () => undefined, stop: (graceful) => (graceful ? undefined : lost()) },
-        ],
-        fedLogger,
-      );
-      await role.start();
-      return role;
-    },
-    (role) => role.stop(),
-  );
-  return { identity, engine, app, url, storage: nodeStorage.kind, leaseLost, close: () => life.stop() };
+  await role.start();
+  return {
+    identity,
+    engine,
+    app,
+    url,
+    storage: nodeStorage.kind,
+    leaseLost,
+    leading: () => role.serving,
+    close: () => life.stop(),
+  };
 }

@@ -125,10 +125,15 @@ export class EvidenceLedger extends EventEmitter<{ evidence: [AcceptedEvidence] 
   /** Loads what the evidence held says (refused origins, epoch offenders) and starts following the registry. */
   static async open(options: EvidenceLedgerOptions): Promise<EvidenceLedger> {
     const ledger = new EvidenceLedger(options);
-    for (const e of await options.store.evidence()) ledger.remember(e.digest, e.doc, e.origin, e.registryVersion);
-    ledger.updateGauges();
+    await ledger.reload();
     options.registry.on('change', ledger.onRegistryChange);
     return ledger;
+  }
+
+  /** Takes in the evidence stored, including what another front end of a shared database stored. */
+  async reload(): Promise<void> {
+    for (const e of await this.options.store.evidence()) this.remember(e.digest, e.doc, e.origin, e.registryVersion);
+    this.updateGauges();
   }
 
   private readonly onRegistryChange = (): void => this.updateGauges();

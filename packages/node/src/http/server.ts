@@ -13,6 +13,7 @@ import {
 } from '../config/http-limits.js';
 import { boundInFlightBodies } from './in-flight-bodies.js';
 import { refuseWhileClosing } from './closing.js';
+import { forwardToLeader, type FrontEndRouting } from './front-end-proxy.js';
 import { useStrictJsonBodies } from './json-body.js';
 import type { FederationRouteDeps, RouteContext } from './route-context.js';
 import { installScopes, type HttpArea } from './scopes.js';
@@ -106,6 +107,11 @@ export interface HttpServerOptions {
   messageStreams?: RouteContext['messageStreams'];
   /** The explorer's build served at /explorer/ (default: packages/explorer/dist of this installation). */
   explorerDir?: string;
+  /**
+   * One of several front ends of a node on a shared database (issue 14): while it does not serve
+   * as the lease holder, what only the holder serves is forwarded there (front-end-proxy.ts).
+   */
+  frontEnd?: FrontEndRouting;
 }
 
 /** Builds the HTTP API (not listening yet): `app.listen()` to serve, `app.inject()` in tests. */
@@ -147,6 +153,7 @@ export function buildHttpServer(options: HttpServerOptions): FastifyInstance {
   useStrictJsonBodies(app);
   installErrorHandling(app);
   refuseWhileClosing(app);
+  if (options.frontEnd) forwardToLeader(app, options.frontEnd);
   boundInFlightBodies(app, limits, metrics);
 
   app.addHook('onResponse', async (request, reply) => {

@@ -40,6 +40,12 @@ export interface LogEngine {
   listNamespaces(): NamespaceRecord[];
 
   /**
+   * Whether this engine integrates and signs: always with one writer; with several front ends of
+   * a shared database, while its front end holds the sequencing lease (others append and read).
+   */
+  readonly leading: boolean;
+
+  /**
    * Queues entries for the namespace and resolves once their batch is durably committed, with the
    * indices assigned in order. Rejects with RemembrancerError QUEUE_FULL (pushback, retry later),
    * NAMESPACE_NOT_FOUND, ENTRY_TOO_LARGE or SHUTTING_DOWN; a rejected call stores nothing.

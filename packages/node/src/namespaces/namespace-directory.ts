@@ -119,9 +119,14 @@ export class NamespaceDirectory {
     return dir;
   }
 
-  /** Every governance document in log order, as stored. */
+  /**
+   * Every governance document in log order, as stored: all sequenced where this engine leads;
+   * where it follows (issue 14), what the holder integrated (the rest may yet be another's).
+   */
   private async readLog(): Promise<{ index: number; doc: GovernanceDocument }[]> {
-    const size = this.engine.sequencedSize(GOVERNANCE_NAMESPACE);
+    const size = this.engine.leading
+      ? this.engine.sequencedSize(GOVERNANCE_NAMESPACE)
+      : this.engine.integratedSize(GOVERNANCE_NAMESPACE);
     const out: { index: number; doc: GovernanceDocument }[] = [];
     for (let start = 0; start < size; start += READ_CHUNK) {
       const chunk = await this.engine.getEntries(GOVERNANCE_NAMESPACE, start, Math.min(size, start + READ_CHUNK));
@@ -237,6 +242,9 @@ export class NamespaceDirectory {
    * the next effectsApplied().
    */
   private applyCadence(id: string, cadence: CadenceSpec, effectiveAtMs: number): void {
+    // Schedules are stored state, kept by the front end that holds the lease (issue 14); one that
+    // gets it applies them all again (reapplyEffects).
+    if (!this.engine.leading) return;
     const applied = this.options.cadence.apply(id, cadence, effectiveAtMs).catch((e: unknown) => {
       this.options.logger?.error({ namespace: id, err: errorMessage(e) }, 'applying a cadence failed');
       this.cadenceFailure ??= { error: e };
@@ -293,6 +301,20 @@ export class NamespaceDirectory {
       this.docs.push(...fresh);
       this.advance(fresh);
       this.options.logger?.info({ documents: fresh.length }, 'governance documents from another front end applied');
+      await this.effectsApplied();
+    });
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  /**
+   * With several front ends: this one got the sequencing lease. Whatever the previous holder
+   * applied or not (it may have stopped between a document and its effects), the logs and cadence
+   * schedules of everything in force are made to match now, as at a restart; in the submission queue.
+   */
+  reapplyEffects(): Promise<void> {
+    const run = this.queue.then(async () => {
+      this.applyEffects(undefined);
       await this.effectsApplied();
     });
     this.queue = run.catch(() => undefined);

@@ -68,6 +68,12 @@ export interface InboxOptions {
   receiptWaitMs?: number;
   /** How long a `held` answer waits for an earlier seq to arrive (DEFAULT_HELD_WAIT_MS; 0: answer at once). */
   heldWaitMs?: number;
+  /**
+   * Whether open() reconciles (default true). A front end of a shared database that does not
+   * hold the sequencing lease must not (the holder's deliveries in flight are not interrupted
+   * ones): it calls recover() when it gets the lease, before it serves the inbox.
+   */
+  recoverAtOpen?: boolean;
   logger?: InboxLogger;
   /** Counts every result by status and refusal code. */
   metrics?: Pick<NodeMetrics, 'inboxMessages'>;
@@ -92,14 +98,12 @@ export class Inbox implements InboxService {
   readonly #receipts: DeliveryReceipts;
   readonly #waiters = new ItemWaiters();
   readonly #now: () => number;
-  /** What opening found a crash had left (for logs and tests). */
-  readonly reconciled: ReconcileReport;
+  #reconciled: ReconcileReport = { applied: 0, held: 0, recorded: 0 };
   #closed = false;
 
-  private constructor(options: InboxOptions, reconciled: ReconcileReport) {
+  private constructor(options: InboxOptions) {
     this.#options = options;
     this.#storage = options.storage;
-    this.reconciled = reconciled;
     this.#now = options.now ?? Date.now;
     this.#trust = new MessageTrust({
       nodeName: options.nodeName,
@@ -124,18 +128,33 @@ export class Inbox implements InboxService {
     });
   }
 
-  /** Opens the inbox over its storage and reconciles it with the logs. */
+  /** Opens the inbox over its storage and reconciles it with the logs (unless told not to). */
   static async open(options: InboxOptions): Promise<Inbox> {
-    let reconciled: ReconcileReport;
+    const inbox = new Inbox(options);
     try {
-      reconciled = await reconcileInbox(options.storage, options.engine);
+      if (options.recoverAtOpen !== false) await inbox.recover();
     } catch (e) {
       await options.storage.close();
       throw e;
     }
+    return inbox;
+  }
+
+  /** What reconciling found a crash had left (for logs and tests). */
+  get reconciled(): ReconcileReport {
+    return this.#reconciled;
+  }
+
+  /**
+   * Resolves what a stop left half done against the logs (inbox-reconcile.ts). Only while no
+   * delivery is under way: at open, or when a front end gets the lease before it serves.
+   */
+  async recover(): Promise<ReconcileReport> {
+    const reconciled = await reconcileInbox(this.#storage, this.#options.engine);
     if (reconciled.applied + reconciled.held > 0)
-      options.logger?.info({ ...reconciled }, 'inbox: resolved deliveries a stop interrupted');
-    return new Inbox(options, reconciled);
+      this.#options.logger?.info({ ...reconciled }, 'inbox: resolved deliveries a stop interrupted');
+    this.#reconciled = reconciled;
+    return reconciled;
   }
 
   async receive(namespace: string, messages: readonly unknown[], via: InboxVia): Promise<InboxResult[]> {

@@ -59,6 +59,11 @@ export interface OutboxOptions {
   /** Default and longest lifetime of a message, ms (see send-request.ts). */
   ttlMs?: number;
   maxTtlMs?: number;
+  /**
+   * Whether open() recovers from the logs (default true). A front end of a shared database that
+   * does not hold the sequencing lease must not write: it calls recover() when it gets the lease.
+   */
+  recoverAtOpen?: boolean;
 }
 
 /**
@@ -91,14 +96,22 @@ export class Outbox implements OutboxService, ReplyLinker {
   static async open(options: OutboxOptions): Promise<Outbox> {
     const outbox = new Outbox(options);
     try {
-      for (const s of await options.storage.streamSeqs()) outbox.#seqs.observe(streamKey(s), s.seq);
-      // Everything appended since the last scan, rows or not: the crash window is closed here.
-      while ((await outbox.#scanStep(Number.MAX_SAFE_INTEGER)) > 0);
+      if (options.recoverAtOpen !== false) await outbox.recover();
     } catch (e) {
       await options.storage.close();
       throw e;
     }
     return outbox;
+  }
+
+  /**
+   * Takes the streams' numbering from storage and records everything appended since the last
+   * scan, rows or not: the crash window is closed here. At open, or when a front end of a shared
+   * database gets the lease (the previous holder numbered and recorded meanwhile), before it sends.
+   */
+  async recover(): Promise<void> {
+    for (const s of await this.storage.streamSeqs()) this.#seqs.observe(streamKey(s), s.seq);
+    while ((await this.#scanStep(Number.MAX_SAFE_INTEGER)) > 0);
   }
 
   private constructor(options: OutboxOptions) {
