@@ -100,3 +100,34 @@ test('without a lease (SQLite) the only front end leads from start to stop', asy
     'solo stop engine (graceful)',
   ]);
 });
+
+test('work that fails to start: what started stops as on a loss, the lease is given up and another front end takes it', async () => {
+  const url = await pg.freshDatabase();
+  const dbs = await Promise.all([0, 1].map(() => PgDatabase.open({ url, what: 'role test' })));
+  const log: string[] = [];
+  const [la, lb] = await Promise.all(dbs.map((db, i) => SequencingLease.open({ db, holder: `fe${i}`, ttlMs: 2_000 })));
+  const failing: SingletonWork = {
+    name: 'anchoring',
+    start: () => {
+      throw new Error('injected start failure');
+    },
+    stop: () => void log.push('a stop anchoring'),
+  };
+  const a = new FrontEndRole(la, [...recorder(log, 'a'), failing], undefined);
+  const b = new FrontEndRole(lb, recorder(log, 'b'), undefined);
+  try {
+    await assert.rejects(a.start(), /injected start failure/);
+    assert.equal(a.leading, false);
+    assert.equal(a.serving, false);
+    // Not graceful: nothing more may be written once the start failed.
+    assert.deepEqual(log, ['a start engine', 'a start cosigner', 'a stop cosigner', 'a stop engine']);
+    assert.ok((await la.current())!.expiresInMs <= 0, 'the lease was given up, not left to expire');
+    await b.start();
+    assert.equal(b.serving, true);
+    assert.deepEqual(log.slice(4), ['b start engine', 'b start cosigner']);
+  } finally {
+    await a.stop();
+    await b.stop();
+    for (const db of dbs) await db.close();
+  }
+});
