@@ -109,6 +109,11 @@ test('three front ends append at once: one sequence from the database, reads eve
   const c = await startServe(data, { storage: cluster.url, timeoutMs: 60_000 });
   running.push(c);
   const fronts = [a, b, c];
+  // The first took the lease; the others follow, and each says which it is.
+  const roles = await Promise.all(
+    fronts.map(async (f) => ((await (await fetch(`${f.url}/healthz`)).json()) as { role: string }).role),
+  );
+  assert.deepEqual(roles, ['holder', 'follower', 'follower']);
 
   // Governance is the holder's: a namespace created through a follower is forwarded there, and
   // every front end then serves it.
@@ -183,6 +188,13 @@ test('three front ends append at once: one sequence from the database, reads eve
     after.map((x) => x.index).sort((x, y) => x - y),
     Array.from({ length: after.length }, (_, i) => total + i),
   );
+  // The new holder runs governance: a namespace created through either survivor is created.
+  const second = await fetch(`${c.url}/v1/ns/${NS}-2`, { method: 'PUT', headers: auth(), body: '{}' });
+  assert.equal(second.status, 201, await second.text());
+  const holders = await Promise.all(
+    [b, c].map(async (f) => ((await (await fetch(`${f.url}/healthz`)).json()) as { role: string }).role),
+  );
+  assert.deepEqual(holders.sort(), ['follower', 'holder']);
   for (const f of [b, c]) {
     assert.equal(await f.stop(), 0, 'a front end exits cleanly on SIGTERM');
     running.splice(running.indexOf(f), 1);

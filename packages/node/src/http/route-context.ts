@@ -13,6 +13,7 @@ import type { InboxService, OutboxService } from '../messaging/messaging-wire.js
 import type { OutboxStreamCounts } from '../messaging/outbox/stream-counts.js';
 import type { InboxStreamCounts } from '../messaging/inbox/stream-counts.js';
 import type { NodeSeries } from '../metrics/node-series.js';
+import type { FrontEndRouting } from './front-end-proxy.js';
 
 /** What the federation routes need: membership, status, evidence, and the peer-request checks. */
 export interface FederationRouteDeps {
@@ -71,4 +72,6 @@ export interface RouteContext {
   messageStreams?: { outbox: OutboxStreamCounts; inbox: InboxStreamCounts };
   /** The explorer's build served at /explorer/ (absent: packages/explorer/dist of this installation). */
   explorerDir?: string;
+  /** One of several front ends of a node on a shared database: whether it serves as the lease holder now. */
+  frontEnd?: Pick<FrontEndRouting, 'leading'>;
 }

@@ -184,6 +184,7 @@ export function buildHttpServer(options: HttpServerOptions): FastifyInstance {
     ...(options.series ? { series: options.series } : {}),
     ...(options.messageStreams ? { messageStreams: options.messageStreams } : {}),
     ...(options.explorerDir !== undefined ? { explorerDir: options.explorerDir } : {}),
+    ...(options.frontEnd ? { frontEnd: options.frontEnd } : {}),
   };
   installScopes(app, ctx, AREAS);
   return app;

@@ -3,7 +3,10 @@ import type { HttpArea } from '../scopes.js';
 /** Liveness and Prometheus metrics. */
 export const healthArea: HttpArea = {
   public(app, ctx) {
-    app.get('/healthz', async () => ({ status: 'ok' }));
+    // A front end of several (issue 14) says whether it is the one holding the sequencing lease.
+    app.get('/healthz', async () =>
+      ctx.frontEnd ? { status: 'ok', role: ctx.frontEnd.leading() ? 'holder' : 'follower' } : { status: 'ok' },
+    );
 
     app.get('/metrics', async (_request, reply) => {
       // Gauges are sampled at scrape time rather than on every append.

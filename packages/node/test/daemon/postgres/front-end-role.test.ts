@@ -121,7 +121,7 @@ test('work that fails to start: what started stops as on a loss, the lease is gi
     assert.equal(a.serving, false);
     // Not graceful: nothing more may be written once the start failed.
     assert.deepEqual(log, ['a start engine', 'a start cosigner', 'a stop cosigner', 'a stop engine']);
-    assert.ok((await la.current())!.expiresInMs <= 0, 'the lease was given up, not left to expire');
+    assert.ok((await la!.current())!.expiresInMs <= 0, 'the lease was given up, not left to expire');
     await b.start();
     assert.equal(b.serving, true);
     assert.deepEqual(log.slice(4), ['b start engine', 'b start cosigner']);
