@@ -1,8 +1,5 @@
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import {
   base64Decode,
   leafHash,
@@ -11,36 +8,15 @@ import {
   verifyInclusion,
   parseCheckpoint,
 } from '@vaultmesh/core';
-import {
-  startPostgresCluster,
-  type PostgresCluster,
-} from '../../packages/node/test/storage/postgres/postgres-cluster.js';
-import { runCli, startServe, type ServeProcess } from './harness/cli-process.js';
+import { postgresNodeFixture, until } from './harness/postgres-node.js';
 
 // Issue 14 item 4 with real processes: two `serve` processes of one node on one PostgreSQL
-// database; the lease holder is killed with SIGKILL while a client appends; the standby takes
+// database; the lease holder is killed with SIGKILL while a client appends; the follower takes
 // the lease over and signs; nothing acknowledged is lost or duplicated; the checkpoints before
 // and after are consistent.
-const dir = mkdtempSync(join(tmpdir(), 'remembrancer-pg-failover-'));
-const data = join(dir, 'node');
 const NS = 'dao:failover';
-let cluster: PostgresCluster;
-const running: ServeProcess[] = [];
-
-before(async () => {
-  cluster = await startPostgresCluster();
-  const init = await runCli(['init', '--data', data, '--name', 'failover.vaultmesh.local', '--json']);
-  assert.equal(init.code, 0, init.stderr);
-});
-
-after(async () => {
-  for (const p of running) await p.kill().catch(() => undefined);
-  await cluster?.stop();
-  rmSync(dir, { recursive: true, force: true });
-});
-
-const token = () => readFileSync(join(data, 'admin.token'), 'utf8').trim();
-const auth = () => ({ authorization: `Bearer ${token()}`, 'content-type': 'application/json' });
+const node = postgresNodeFixture('remembrancer-pg-failover-', 'failover.vaultmesh.local');
+const auth = () => node.auth();
 
 interface Acked {
   index: number;
@@ -69,26 +45,12 @@ async function allEntries(url: string, size: number): Promise<{ index: number; e
   return out;
 }
 
-async function until<T>(what: string, get: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await get().catch(() => undefined);
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 test('kill -9 of the lease holder under load: the standby takes over and signs; every acknowledged entry is there once at its index; checkpoints stay consistent', async () => {
-  const a = await startServe(data, { storage: cluster.url });
-  running.push(a);
+  const a = await node.serve();
   const created = await fetch(`${a.url}/v1/ns/${NS}`, { method: 'PUT', headers: auth(), body: '{}' });
   assert.equal(created.status, 201, await created.text());
-  // The standby: it prints its listening line only once it holds the lease.
-  const standby = startServe(data, { storage: cluster.url, timeoutMs: 120_000 });
-  // Settled here too, so a failure before it is awaited is not an unhandled rejection.
-  standby.catch(() => undefined);
-  await new Promise((r) => setTimeout(r, 3_000));
+  // The follower: it serves appends and reads, and takes the lease over when the holder dies.
+  const b = await node.serve();
 
   const acked: Acked[] = [];
   const failures: string[] = [];
@@ -120,13 +82,11 @@ test('kill -9 of the lease holder under load: the standby takes over and signs; 
     30_000,
   );
   const before = await checkpointOf(a.url);
-  await a.kill();
+  await node.kill(a);
   const killedAt = Date.now();
   stop = true;
   await load;
 
-  const b = await standby;
-  running.push(b);
   const lastAcked = Math.max(...acked.map((x) => x.index));
   const after = await until(
     'the new holder to sign every acknowledged entry',
@@ -137,7 +97,7 @@ test('kill -9 of the lease holder under load: the standby takes over and signs; 
     30_000,
   );
   // Measured, not asserted (timed assertions flake on shared machines): the bench reports p50/p99.
-  console.log(`failover: the standby signed ${after.size} entries ${Date.now() - killedAt} ms after the kill`);
+  console.log(`failover: the follower signed ${after.size} entries ${Date.now() - killedAt} ms after the kill`);
 
   // Every acknowledged entry, once, at its acknowledged index.
   const list = await allEntries(b.url, after.size);
@@ -172,6 +132,5 @@ test('kill -9 of the lease holder under load: the standby takes over and signs; 
   });
   assert.equal(next.status, 201);
   assert.equal(((await next.json()) as { index: number }).index, after.size);
-  assert.equal(await b.stop(), 0, 'serve exits cleanly on SIGTERM');
-  running.splice(running.indexOf(b), 1);
+  await node.stop(b);
 });

@@ -1,54 +1,20 @@
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { base64Decode, canonicalBytes, leafHash, parseCheckpoint, verifyInclusion } from '@vaultmesh/core';
-import {
-  startPostgresCluster,
-  type PostgresCluster,
-} from '../../packages/node/test/storage/postgres/postgres-cluster.js';
-import { runCli, startServe, type ServeProcess } from './harness/cli-process.js';
+import { postgresNodeFixture, until } from './harness/postgres-node.js';
 
 // Issue 14 item 3 with real processes: three `serve` processes of one node on one PostgreSQL
 // database. Each takes appends at once — indices come from the database, no duplicate, no gap,
 // each client's in order — and serves reads of what the lease holder integrated and signed;
 // what only the holder serves (governance, the witness, federation) is forwarded to it. When the
 // holder stops, another front end takes over and the survivors go on appending.
-const dir = mkdtempSync(join(tmpdir(), 'remembrancer-pg-front-ends-'));
-const data = join(dir, 'node');
 const NS = 'dao:frontends';
-let cluster: PostgresCluster;
-const running: ServeProcess[] = [];
-
-before(async () => {
-  cluster = await startPostgresCluster();
-  const init = await runCli(['init', '--data', data, '--name', 'frontends.vaultmesh.local', '--json']);
-  assert.equal(init.code, 0, init.stderr);
-});
-
-after(async () => {
-  for (const p of running) await p.kill().catch(() => undefined);
-  await cluster?.stop();
-  rmSync(dir, { recursive: true, force: true });
-});
-
-const token = () => readFileSync(join(data, 'admin.token'), 'utf8').trim();
-const auth = () => ({ authorization: `Bearer ${token()}`, 'content-type': 'application/json' });
+const node = postgresNodeFixture('remembrancer-pg-front-ends-', 'frontends.vaultmesh.local');
+const auth = () => node.auth();
 
 interface Acked {
   index: number;
   entry: Record<string, unknown>;
-}
-
-async function until<T>(what: string, get: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await get().catch(() => undefined);
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 async function checkpointOf(url: string): Promise<{ size: number; root: Uint8Array; note: string }> {
@@ -102,12 +68,9 @@ async function appendThrough(url: string, writer: string, rounds: number): Promi
 }
 
 test('three front ends append at once: one sequence from the database, reads everywhere, the rest forwarded to the holder, and a takeover when it stops', async () => {
-  const a = await startServe(data, { storage: cluster.url, timeoutMs: 60_000 });
-  running.push(a);
-  const b = await startServe(data, { storage: cluster.url, timeoutMs: 60_000 });
-  running.push(b);
-  const c = await startServe(data, { storage: cluster.url, timeoutMs: 60_000 });
-  running.push(c);
+  const a = await node.serve({ timeoutMs: 60_000 });
+  const b = await node.serve({ timeoutMs: 60_000 });
+  const c = await node.serve({ timeoutMs: 60_000 });
   const fronts = [a, b, c];
   // The first took the lease; the others follow, and each says which it is.
   const roles = await Promise.all(
@@ -174,8 +137,7 @@ test('three front ends append at once: one sequence from the database, reads eve
   assert.equal(await statusRequests(a.url), before + 1);
 
   // The holder stops cleanly: a follower takes over, and both survivors go on appending.
-  assert.equal(await a.stop(), 0, 'the holder exits cleanly on SIGTERM');
-  running.splice(running.indexOf(a), 1);
+  await node.stop(a);
   for (const f of [b, c])
     await until(
       `a holder to serve ${f.url}'s forwarded requests`,
@@ -195,8 +157,5 @@ test('three front ends append at once: one sequence from the database, reads eve
     [b, c].map(async (f) => ((await (await fetch(`${f.url}/healthz`)).json()) as { role: string }).role),
   );
   assert.deepEqual(holders.sort(), ['follower', 'holder']);
-  for (const f of [b, c]) {
-    assert.equal(await f.stop(), 0, 'a front end exits cleanly on SIGTERM');
-    running.splice(running.indexOf(f), 1);
-  }
+  for (const f of [b, c]) await node.stop(f);
 });
