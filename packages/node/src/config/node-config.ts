@@ -17,6 +17,7 @@ import {
   DEFAULT_BATCH_MAX_ENTRIES,
   DEFAULT_CHECKPOINT_INTERVAL_MS,
   DEFAULT_LEAF_INDEX,
+  DEFAULT_MIN_CHECKPOINT_INTERVAL_MS,
   DEFAULT_QUEUE_MAX_ENTRIES,
   DEFAULT_SQLITE_SYNCHRONOUS,
 } from '../log/log-engine-defaults.js';
@@ -26,6 +27,8 @@ export interface NodeConfig {
   name: string;
   listen: string;
   checkpointIntervalMs: number;
+  /** Least time between checkpoints signed early because appends wait for a receipt (POST …?wait=), ms. */
+  minCheckpointIntervalMs: number;
   batchMaxEntries: number;
   batchMaxAgeMs: number;
   queueMaxEntries: number;
@@ -86,6 +89,7 @@ export interface NodeIdentity {
 export const DEFAULT_CONFIG: Omit<NodeConfig, 'name'> = {
   listen: '127.0.0.1:8080',
   checkpointIntervalMs: DEFAULT_CHECKPOINT_INTERVAL_MS,
+  minCheckpointIntervalMs: DEFAULT_MIN_CHECKPOINT_INTERVAL_MS,
   batchMaxEntries: DEFAULT_BATCH_MAX_ENTRIES,
   batchMaxAgeMs: DEFAULT_BATCH_MAX_AGE_MS,
   queueMaxEntries: DEFAULT_QUEUE_MAX_ENTRIES,
@@ -195,6 +199,7 @@ export function loadNode(dataDir: string): NodeIdentity {
   validateNodeName(config.name);
   for (const k of [
     'checkpointIntervalMs',
+    'minCheckpointIntervalMs',
     'batchMaxEntries',
     'batchMaxAgeMs',
     'queueMaxEntries',

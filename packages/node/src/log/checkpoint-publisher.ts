@@ -17,6 +17,11 @@ import type { NamespaceState } from './namespace-state.js';
 export class CheckpointPublisher {
   private timer: NodeJS.Timeout | undefined;
   private published = 0;
+  /** Namespaces someone waits on (request()), published together by one soon timer. */
+  private readonly requested = new Set<NamespaceState>();
+  private soon: NodeJS.Timeout | undefined;
+  /** When the last publication that signed something started (performance.now()): requests keep their distance from it. */
+  private lastSignedAt = -Infinity;
   /** The publication running or last run; the next one starts when it settles. */
   private tail: Promise<void> = Promise.resolve();
 
@@ -24,6 +29,8 @@ export class CheckpointPublisher {
     private readonly storage: LogStorage,
     private readonly retain: number,
     private readonly logger: LogEngineLogger,
+    /** Called for each namespace whose new checkpoint was just stored (and is now its latest). */
+    private readonly onPublished: (st: NamespaceState) => void = () => undefined,
   ) {}
 
   /** Signs a checkpoint of the current tree if it grew since the latest; resolves to the latest. */
@@ -50,6 +57,7 @@ export class CheckpointPublisher {
 
   private async publishMany(states: Iterable<NamespaceState>): Promise<void> {
     const signed: { st: NamespaceState; checkpoint: PublishedCheckpoint }[] = [];
+    const startedAt = performance.now();
     const publishedAt = new Date().toISOString();
     for (const st of states) {
       const size = st.range.size;
@@ -60,6 +68,7 @@ export class CheckpointPublisher {
       signed.push({ st, checkpoint: { size, root, note, publishedAt } });
     }
     if (signed.length === 0) return;
+    this.lastSignedAt = startedAt;
     await this.storage.appendCheckpoints(
       signed.map(({ st, checkpoint }) => ({ ns: st.key, checkpoint })),
       this.retain,
@@ -67,6 +76,26 @@ export class CheckpointPublisher {
     // Stored: now they may be served.
     for (const { st, checkpoint } of signed) st.latest = checkpoint;
     this.published += signed.length;
+    for (const { st } of signed) this.onPublished(st);
+  }
+
+  /**
+   * Adaptive checkpoints: clients wait for a checkpoint of `st`. One publication of every namespace
+   * asked for runs as soon as `minIntervalMs` has passed since the last one that signed anything;
+   * requests meanwhile join it. What it signs is the tree integrated when it runs: an append that
+   * resolved before the request is covered.
+   */
+  request(st: NamespaceState, minIntervalMs: number): void {
+    this.requested.add(st);
+    if (this.soon !== undefined) return;
+    const delay = Math.max(0, this.lastSignedAt + minIntervalMs - performance.now());
+    this.soon = setTimeout(() => {
+      this.soon = undefined;
+      const states = [...this.requested];
+      this.requested.clear();
+      void this.publishAll(() => states);
+    }, delay);
+    this.soon.unref();
   }
 
   start(intervalMs: number, states: () => Iterable<NamespaceState>): void {
@@ -83,9 +112,13 @@ export class CheckpointPublisher {
     this.timer.unref();
   }
 
+  /** Stops the timer and drops pending requests (no longer leading, or closing). */
   stop(): void {
     if (this.timer !== undefined) clearInterval(this.timer);
     this.timer = undefined;
+    if (this.soon !== undefined) clearTimeout(this.soon);
+    this.soon = undefined;
+    this.requested.clear();
   }
 
   get publishedCount(): number {

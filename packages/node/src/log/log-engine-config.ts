@@ -7,6 +7,7 @@ import {
   DEFAULT_CHECKPOINT_RETENTION,
   DEFAULT_LEAF_INDEX,
   DEFAULT_INTEGRATION_WAIT_MS,
+  DEFAULT_MIN_CHECKPOINT_INTERVAL_MS,
   DEFAULT_QUEUE_MAX_BYTES,
   DEFAULT_QUEUE_MAX_ENTRIES,
   DEFAULT_TILE_CACHE_TILES,
@@ -23,6 +24,11 @@ export interface LogEngineConfig {
   logSeed: Uint8Array;
   /** Period of the checkpoint publisher, ms (DEFAULT_CHECKPOINT_INTERVAL_MS; 0 disables the timer). */
   checkpointIntervalMs?: number;
+  /**
+   * Least time between checkpoints signed because clients wait for one (requestCheckpoint), ms
+   * (DEFAULT_MIN_CHECKPOINT_INTERVAL_MS; 0: as soon as asked).
+   */
+  minCheckpointIntervalMs?: number;
   /** Checkpoints kept per namespace, newest first (DEFAULT_CHECKPOINT_RETENTION). */
   checkpointRetention?: number;
   /** Entries per group commit (DEFAULT_BATCH_MAX_ENTRIES). */
@@ -63,6 +69,7 @@ export interface ResolvedLogEngineConfig {
   /** A private copy: the caller may wipe or reuse its buffer. */
   logSeed: Uint8Array;
   checkpointIntervalMs: number;
+  minCheckpointIntervalMs: number;
   checkpointRetention: number;
   batchMaxEntries: number;
   batchMaxAgeMs: number;
@@ -114,6 +121,11 @@ export function resolveLogEngineConfig(config: LogEngineConfig): ResolvedLogEngi
       'checkpointIntervalMs',
       config.checkpointIntervalMs,
       DEFAULT_CHECKPOINT_INTERVAL_MS,
+    ),
+    minCheckpointIntervalMs: nonNegative(
+      'minCheckpointIntervalMs',
+      config.minCheckpointIntervalMs,
+      DEFAULT_MIN_CHECKPOINT_INTERVAL_MS,
     ),
     batchMaxAgeMs: nonNegative('batchMaxAgeMs', config.batchMaxAgeMs, DEFAULT_BATCH_MAX_AGE_MS),
     tileCacheTiles: positiveInt(

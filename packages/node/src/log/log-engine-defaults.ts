@@ -7,6 +7,12 @@
 /** Checkpoint publisher period, ms: a new entry is under a signed checkpoint about a second later. 0 turns the timer off. */
 export const DEFAULT_CHECKPOINT_INTERVAL_MS = 1000;
 
+/**
+ * While clients wait for a receipt (POST …?wait=), checkpoints are signed as soon as their entries
+ * are integrated, at most this often, ms; with no one waiting the interval above stands.
+ */
+export const DEFAULT_MIN_CHECKPOINT_INTERVAL_MS = 50;
+
 /** Checkpoints kept per namespace, newest first: about 16 minutes of history at one checkpoint a second. */
 export const DEFAULT_CHECKPOINT_RETENTION = 1000;
 

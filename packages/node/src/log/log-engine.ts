@@ -84,6 +84,19 @@ export interface LogEngine {
   /** Signs and stores a checkpoint now if the tree grew since the last one; resolves to it (or the unchanged latest). */
   publishCheckpoint(namespace: string): Promise<PublishedCheckpoint | undefined>;
 
+  /**
+   * Calls `listener` with the namespace id whenever its latest checkpoint became newer: after this
+   * engine stored one it signed, or (following another front end) adopted one from storage.
+   * Returns the unsubscribe function. A listener must not throw; it runs synchronously.
+   */
+  onCheckpoint(listener: (namespace: string) => void): () => void;
+  /**
+   * A client waits for a checkpoint of the namespace (adaptive checkpoints): while leading, the
+   * engine signs one of the integrated tree soon, at most one per minCheckpointIntervalMs however
+   * many ask; not leading (or closing), nothing happens and the holder's interval applies.
+   */
+  requestCheckpoint(namespace: string): void;
+
   /** Flushes queued work, stops timers, closes storage. Pending appends either commit or reject. */
   close(): Promise<void>;
 }

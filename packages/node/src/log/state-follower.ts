@@ -41,6 +41,8 @@ export class StateFollower {
     private readonly adopt: (stored: StoredNamespace) => Promise<void>,
     /** Entries were sequenced somewhere (the local integrator, if leading, wakes up). */
     private readonly onSequenced: (key: NamespaceKey) => void,
+    /** A newer checkpoint (signed by the holder) was adopted as the namespace's latest. */
+    private readonly onCheckpoint: (st: NamespaceState) => void = () => undefined,
   ) {}
 
   async start(): Promise<void> {
@@ -145,7 +147,10 @@ export class StateFollower {
     const st = this.registry.findByKey(key);
     if (st === undefined) return;
     const cp = await this.storage.latestCheckpoint(key);
-    if (cp !== undefined && cp.size > (st.latest?.size ?? -1)) st.latest = { ...cp, root: plainBytes(cp.root) };
+    if (cp !== undefined && cp.size > (st.latest?.size ?? -1)) {
+      st.latest = { ...cp, root: plainBytes(cp.root) };
+      this.onCheckpoint(st);
+    }
   }
 
   /** Resolves once the namespace's integrated tree has `size` entries, or after `timeoutMs` (whichever first). */

@@ -5,6 +5,7 @@ import type { AppendResult, LogEngine, NamespaceRecord, PublishedCheckpoint } fr
 import { resolveLogEngineConfig, type LogEngineConfig, type ResolvedLogEngineConfig } from './log-engine-config.js';
 import { LogReader } from './log-reader.js';
 import { NamespaceRegistry } from './namespace-registry.js';
+import type { NamespaceState } from './namespace-state.js';
 import type { SequencerStats } from './sequencer.js';
 import { adoptStoredNamespace } from './startup-check.js';
 import { backfillLeafIndex } from './leaf-index-backfill.js';
@@ -63,6 +64,8 @@ export class TiledLogEngine implements ObservableLogEngine {
   private readonly shared: SharedParts | undefined;
   private readonly reader: LogReader;
   private readonly publisher: CheckpointPublisher;
+  /** onCheckpoint listeners: told the namespace id of each newer latest checkpoint. */
+  private readonly checkpointListeners = new Set<(namespace: string) => void>();
   private shuttingDown = false;
   private closing: Promise<void> | undefined;
 
@@ -91,7 +94,9 @@ export class TiledLogEngine implements ObservableLogEngine {
     this.mirror =
       mirror && new TileMirrorScheduler(mirror, this.tiles, storage, () => this.registry.states(), c.logger);
     this.reader = new LogReader(storage, this.tiles);
-    this.publisher = new CheckpointPublisher(storage, c.checkpointRetention, c.logger);
+    this.publisher = new CheckpointPublisher(storage, c.checkpointRetention, c.logger, (st) =>
+      this.checkpointChanged(st),
+    );
     if (sharedStorage === undefined) {
       this.shared = undefined;
       this.writer = new WritePath(this.registry, storage, this.tiles, c, (states) => this.mirror?.committed(states));
@@ -103,6 +108,7 @@ export class TiledLogEngine implements ObservableLogEngine {
         c.logger,
         (stored) => adoptStoredNamespace(stored, this.startupContext()),
         () => integrator.wake(),
+        (st) => this.checkpointChanged(st),
       );
       const integrator = new SharedIntegrator(this.registry, sharedStorage, this.tiles, c, follower);
       this.shared = { storage: sharedStorage, follower, integrator };
@@ -307,6 +313,28 @@ export class TiledLogEngine implements ObservableLogEngine {
 
   async checkpointHistory(namespace: string, limit?: number): Promise<PublishedCheckpoint[]> {
     return this.reader.checkpointHistory(this.registry.state(namespace), limit ?? this.config.checkpointRetention);
+  }
+
+  onCheckpoint(listener: (namespace: string) => void): () => void {
+    // A wrapper per subscription, so the same function subscribed twice unsubscribes once each.
+    const entry = (namespace: string) => listener(namespace);
+    this.checkpointListeners.add(entry);
+    return () => this.checkpointListeners.delete(entry);
+  }
+
+  private checkpointChanged(st: NamespaceState): void {
+    for (const listener of this.checkpointListeners) {
+      try {
+        listener(st.record.id);
+      } catch (error) {
+        this.config.logger.error({ err: error }, 'checkpoint listener failed');
+      }
+    }
+  }
+
+  requestCheckpoint(namespace: string): void {
+    if (this.closing !== undefined || !this.leading) return;
+    this.publisher.request(this.registry.state(namespace), this.config.minCheckpointIntervalMs);
   }
 
   async publishCheckpoint(namespace: string): Promise<PublishedCheckpoint | undefined> {

@@ -42,6 +42,12 @@ export interface Sealing {
   latestSealed(ns: NamespaceRecord): Promise<SealedCheckpoint | undefined>;
   /** The namespace's witness policy as C2SP tlog-policy text. */
   policyText(ns: NamespaceRecord): string;
+  /**
+   * Calls `listener` when what latestSealed answers may have changed other than by a new
+   * checkpoint (cosignatures arrived): with the namespace id, or undefined for every namespace.
+   * Returns the unsubscribe function. Absent: sealing changes only with checkpoints.
+   */
+  onChange?(listener: (nsId: string | undefined) => void): () => void;
 }
 
 export interface SealedCheckpointsOptions {
@@ -82,6 +88,7 @@ export class SealedCheckpoints implements Sealing {
   private invalidations = 0;
   /** vkey text → (key name, key ID), so registry keys are parsed once. */
   private readonly keyIds = new Map<string, { name: string; keyId: number } | null>();
+  private readonly changeListeners = new Set<(nsId: string | undefined) => void>();
 
   constructor(private readonly options: SealedCheckpointsOptions) {
     this.scanLimit = options.scanLimit ?? 64;
@@ -151,6 +158,13 @@ export class SealedCheckpoints implements Sealing {
     this.invalidations++;
     if (nsId === undefined) this.cache.clear();
     else this.cache.delete(nsId);
+    for (const listener of this.changeListeners) listener(nsId);
+  }
+
+  onChange(listener: (nsId: string | undefined) => void): () => void {
+    const entry = (nsId: string | undefined) => listener(nsId);
+    this.changeListeners.add(entry);
+    return () => this.changeListeners.delete(entry);
   }
 
   policyText(ns: NamespaceRecord): string {
