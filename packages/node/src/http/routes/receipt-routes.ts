@@ -1,9 +1,8 @@
-import { RemembrancerError, buildReceipt, utf8Decode, type Receipt } from '@vaultmesh/core';
-import type { PublishedCheckpoint } from '../../log/log-engine.js';
-import type { SealState } from '../../namespaces/sealing.js';
+import { RemembrancerError } from '@vaultmesh/core';
+import { entryReceipts } from '../entry-receipts.js';
 import { indexParam, namespaceParam } from '../params.js';
 import type { HttpArea } from '../scopes.js';
-import { notYetSealed, routeSealing, sealedQuery } from '../sealed-query.js';
+import { notYetSealed, sealedQuery } from '../sealed-query.js';
 
 /**
  * `GET /v1/ns/{ns}/receipt/{index}`: the receipt of one entry against the latest checkpoint, or with
@@ -27,51 +26,31 @@ export const receiptArea: HttpArea = {
       }
       const wantSealed = sealedQuery(request.query.sealed);
       const wantAnchored = sealedQuery(request.query.anchored, 'anchored');
-      const sealing = routeSealing(ctx);
       const sequenced = ctx.engine.sequencedSize(ns.id);
       if (index >= sequenced)
         throw new RemembrancerError('INDEX_OUT_OF_RANGE', `index ${index} is beyond the log size ${sequenced}`);
-      let cp: PublishedCheckpoint | undefined;
-      let state: SealState;
-      if (wantSealed) {
-        // Checkpoint sizes only grow, so the latest sealed one covers the entry or none does.
-        const sealed = await sealing.latestSealed(ns);
-        if (!sealed || sealed.checkpoint.size <= index) {
-          notYetSealed(
-            reply,
-            `entry ${index} is not yet covered by a sealed checkpoint (its witnesses have not cosigned one that includes it); retry shortly`,
-          );
-        }
-        ({ checkpoint: cp, state } = sealed);
-      } else {
-        cp = ctx.engine.latestCheckpoint(ns.id);
-        if (!cp || cp.size <= index) {
-          // The entry is durable but no signed checkpoint covers it yet; one follows within the interval.
-          reply.header('retry-after', '1');
-          throw new RemembrancerError(
-            'NOT_YET_IN_CHECKPOINT',
-            `entry ${index} is not yet covered by a published checkpoint; retry shortly`,
-          );
-        }
-        state = await sealing.sealState(ns, cp);
+      const built = await entryReceipts(ctx, ns, [index], wantSealed);
+      if (!built && wantSealed) {
+        notYetSealed(
+          reply,
+          `entry ${index} is not yet covered by a sealed checkpoint (its witnesses have not cosigned one that includes it); retry shortly`,
+        );
       }
-      const data = await ctx.engine.getEntry(ns.id, index);
-      if (!data) throw new RemembrancerError('NOT_FOUND', `entry ${index} not found`);
-      const receipt: Receipt = buildReceipt({
-        namespace: ns.id,
-        origin: ns.origin,
-        index,
-        entry: JSON.parse(utf8Decode(data)) as unknown,
-        proof: await ctx.engine.inclusionProof(ns.id, index, cp.size),
-        checkpointNote: await ctx.checkpointNote(ns.origin, cp),
-      });
+      if (!built) {
+        // The entry is durable but no signed checkpoint covers it yet; one follows within the interval.
+        reply.header('retry-after', '1');
+        throw new RemembrancerError(
+          'NOT_YET_IN_CHECKPOINT',
+          `entry ${index} is not yet covered by a published checkpoint; retry shortly`,
+        );
+      }
+      const { checkpoint: cp, state } = built;
+      const receipt = built.receipts[0]!;
       reply.header('x-sealed', String(state.sealed));
       if (format === 'tlog-proof') {
         reply.type('text/plain; charset=utf-8');
         return receipt.tlog_proof;
       }
-      receipt.sealed = state.sealed;
-      receipt.sealing = { min_required: state.min_required, allowlist: state.allowlist, cosigners: state.cosigners };
       if (wantAnchored) {
         const anchors = (await ctx.anchoring?.anchorsFor(ns, index, cp.size)) ?? [];
         reply.header('x-anchored', String(anchors.length > 0));
