@@ -2,7 +2,9 @@
 // batch appends (calls of 1,000, 4 in flight), single appends (64 in flight) and random inclusion
 // proofs — and failover: two real `serve` processes of one node on one database, the holder killed
 // with SIGKILL, time until the standby has signed a checkpoint covering an entry appended before
-// the kill (repeated; p50/p99). Both databases durable: SQLite synchronous=FULL, PostgreSQL fsync on.
+// the kill (repeated; p50/p99); and read throughput over HTTP with 1, 2 and 3 `serve` front ends
+// of one node on one database (bench/postgres-front-ends.ts). Both databases durable: SQLite
+// synchronous=FULL, PostgreSQL fsync on.
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,7 +17,8 @@ import { databaseUrl } from '../packages/node/test/storage/postgres/test-databas
 import { initNode } from '../packages/node/src/config/node-config.ts';
 import { startServe, type ServeProcess } from '../test/e2e/harness/cli-process.ts';
 import { appendMany, openBenchLog } from './bench-log.ts';
-import type { BenchContext, BenchResults } from './measure.ts';
+import { ratio, type BenchContext, type BenchResults } from './measure.ts';
+import { frontEndReads } from './postgres-front-ends.ts';
 import pg from 'pg';
 
 const NS = 'bench:pg';
@@ -138,6 +141,8 @@ export default async function postgresBench(ctx: BenchContext): Promise<BenchRes
     const sqlite = await engineFigures(ctx, 'SQLite', sqliteLog.engine).finally(() => sqliteLog.close());
     const engine = await openPgEngine(await newDatabase(cluster, 'bench_engine'));
     const postgres = await engineFigures(ctx, 'PostgreSQL', engine).finally(() => engine.close());
+    const reads = await frontEndReads(ctx, await newDatabase(cluster, 'bench_reads'), dir);
+    ctx.note('postgres_front_ends', reads.note);
     const kills = ctx.quick ? 3 : 10;
     const times = (await failovers(ctx, cluster, dir, kills)).sort((a, b) => a - b);
     ctx.note(
@@ -153,6 +158,10 @@ export default async function postgresBench(ctx: BenchContext): Promise<BenchRes
       pg_postgres_proofs_per_s: postgres.proofs,
       pg_failover_p50_ms: quantile(times, 0.5),
       pg_failover_p99_ms: quantile(times, 0.99),
+      pg_reads_1fe_per_s: reads.readsPerS[0]!,
+      pg_reads_2fe_per_s: reads.readsPerS[1]!,
+      pg_reads_3fe_per_s: reads.readsPerS[2]!,
+      pg_reads_3fe_vs_1fe_ratio: ratio(reads.readsPerS[2], reads.readsPerS[0]) ?? 0,
     };
   } finally {
     await cluster.stop();
