@@ -1,10 +1,14 @@
 import { RemembrancerError, base64Encode, isRemembrancerError, utf8Decode } from '@vaultmesh/core';
+import { answerWhenCovered, appendWaitQuery, serverCoverageWaiters, stored } from '../append-wait.js';
 import { bearerToken } from '../../namespaces/writer-authorization.js';
 import { hashParam, indexParam, namespaceIdParam, namespaceParam } from '../params.js';
 import type { RouteContext } from '../route-context.js';
 import type { HttpArea } from '../scopes.js';
 import { ENTRY_BODY_LIMIT_BYTES, UNAUTHENTICATED_BODY_LIMIT_BYTES } from '../../config/http-limits.js';
 import { capBody } from '../body-cap.js';
+
+/** The query of an append: whether and how long to wait for its receipt. */
+type WaitQuery = { wait?: string; timeout?: string };
 
 /** Largest batch accepted in one request; bigger imports are split by the client. */
 export const MAX_BATCH_ENTRIES = 10_000;
@@ -46,17 +50,22 @@ async function append(
 /** Appends (writer scope: the namespace and the token are checked before the body is read) and entries read back. */
 export const entryArea: HttpArea = {
   writer(app, ctx) {
-    app.post<{ Params: { ns: string }; Body: unknown }>(
+    // `?wait=checkpoint|sealed`: the append answers with its receipts (append-wait.ts).
+    const waiters = serverCoverageWaiters(app, ctx);
+
+    app.post<{ Params: { ns: string }; Querystring: WaitQuery; Body: unknown }>(
       '/v1/ns/:ns/entries',
       { bodyLimit: ENTRY_BODY_LIMIT_BYTES },
       async (request, reply) => {
         const id = namespaceIdParam(request.params.ns);
-        const [result] = await append(ctx, id, request.headers.authorization, [request.body], false);
-        return reply.status(201).send({ index: result!.index, leaf_hash: base64Encode(result!.leafHash) });
+        const wait = appendWaitQuery(request.query);
+        const results = await append(ctx, id, request.headers.authorization, [request.body], false);
+        if (wait) return answerWhenCovered(ctx, waiters, reply, id, results, wait, false);
+        return reply.status(201).send(stored(results, false));
       },
     );
 
-    app.post<{ Params: { ns: string }; Body: unknown }>(
+    app.post<{ Params: { ns: string }; Querystring: WaitQuery; Body: unknown }>(
       '/v1/ns/:ns/batch',
       {
         bodyLimit: ctx.batchBodyLimitBytes,
@@ -69,6 +78,7 @@ export const entryArea: HttpArea = {
       },
       async (request, reply) => {
         const id = namespaceIdParam(request.params.ns);
+        const wait = appendWaitQuery(request.query);
         const body = request.body as { entries?: unknown } | null;
         if (body === null || typeof body !== 'object' || Array.isArray(body) || !Array.isArray(body.entries)) {
           throw new RemembrancerError('INVALID_ARGUMENT', 'batch body must be {"entries": [ ... ]}');
@@ -82,9 +92,8 @@ export const entryArea: HttpArea = {
         }
         // Every entry is checked before any is queued: a batch is stored whole or not at all.
         const results = await append(ctx, id, request.headers.authorization, body.entries, true);
-        return reply
-          .status(201)
-          .send({ indices: results.map((r) => r.index), leaf_hashes: results.map((r) => base64Encode(r.leafHash)) });
+        if (wait) return answerWhenCovered(ctx, waiters, reply, id, results, wait, true);
+        return reply.status(201).send(stored(results, true));
       },
     );
   },
