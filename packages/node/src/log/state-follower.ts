@@ -46,6 +46,10 @@ export class StateFollower {
   ) {}
 
   async start(): Promise<void> {
+    // Partial tiles read through the tile store are not cached on a shared database (another front
+    // end grows them): the right edge of every tree held is installed here, as on each growth, or
+    // a log that does not grow would cost this front end a database read per proof.
+    for (const st of this.registry.states()) await this.installRightEdge(st.key);
     this.unwatch = await this.storage.watch({
       onChange: (change, key) => this.changed(change, key),
       onResync: () => void this.resync().catch((e: unknown) => this.failed(e)),
@@ -93,7 +97,10 @@ export class StateFollower {
   loadNamespaces(): Promise<void> {
     const run = this.namespaces.then(async () => {
       for (const stored of await this.storage.loadNamespaces())
-        if (this.registry.record(stored.id) === undefined) await this.adopt(stored);
+        if (this.registry.record(stored.id) === undefined) {
+          await this.adopt(stored);
+          await this.installRightEdge(stored.key);
+        }
     });
     this.namespaces = run.catch(() => undefined);
     return run;
@@ -126,6 +133,20 @@ export class StateFollower {
     st.storedBytes = Math.max(st.storedBytes, bytes);
     st.sequenced = Math.max(st.sequenced ?? 0, tree.size);
     this.grew(st);
+  }
+
+  /** Installs the stored partial tiles of the tree held for `key` (in line with its re-reads). */
+  installRightEdge(key: NamespaceKey): Promise<void> {
+    const run = (this.loading.get(key) ?? Promise.resolve()).then(async () => {
+      const st = this.registry.findByKey(key);
+      if (st === undefined) return;
+      this.tiles.committed(key, await this.rightEdge(key, st.range.size));
+    });
+    this.loading.set(
+      key,
+      run.catch(() => undefined),
+    );
+    return run;
   }
 
   /** The stored partial tiles of a tree of `size` (as wide as storage has them now: never narrower). */

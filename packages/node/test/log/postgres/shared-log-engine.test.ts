@@ -165,3 +165,36 @@ test('with the real lease as fence: a leader whose lease was taken over cannot i
     await db.close();
   }
 });
+
+test('a front end opened on a log that does not grow serves proofs from memory: the right edge is installed at open, not read per proof', async () => {
+  const url = await pg.freshDatabase();
+  const a = await frontEnd(url);
+  let late: ObservableLogEngine | undefined;
+  try {
+    await a.lead();
+    await a.createNamespace('dao:still');
+    // 1,000 entries: the level-0 tile at the right edge is partial (1,000 = 3·256 + 232).
+    await a.append(
+      'dao:still',
+      Array.from({ length: 1000 }, (_, i) => entry('still', i)),
+    );
+    await until('a checkpoint of every entry', () => (a.latestCheckpoint('dao:still')?.size ?? 0) === 1000);
+    late = await frontEnd(url);
+    const engine = late;
+    await until(
+      'the late front end to see the checkpoint',
+      () => (engine.latestCheckpoint('dao:still')?.size ?? 0) === 1000,
+    );
+    const prove = async () => {
+      for (let i = 0; i < 1000; i += 7) await engine.inclusionProof('dao:still', i, 1000);
+    };
+    // The first pass loads the full tiles (cached: they never change); after it, nothing is read.
+    await prove();
+    const misses = engine.stats().tileCache.misses;
+    await prove();
+    assert.equal(engine.stats().tileCache.misses, misses, 'no tile read from the database on the second pass');
+  } finally {
+    await late?.close();
+    await a.close();
+  }
+});
