@@ -147,6 +147,7 @@ async function startNode(
     () =>
       nodeStorage.openEngine({
         checkpointIntervalMs: config.checkpointIntervalMs,
+        minCheckpointIntervalMs: config.minCheckpointIntervalMs,
         batchMaxEntries: config.batchMaxEntries,
         batchMaxAgeMs: config.batchMaxAgeMs,
         queueMaxEntries: config.queueMaxEntries,
