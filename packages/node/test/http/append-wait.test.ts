@@ -1,15 +1,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import type { FastifyInstance } from 'fastify';
 import { verifyReceipt, type Receipt } from '@vaultmesh/core';
-import { initNode } from '../../src/config/node-config.js';
-import { localPeerEntry } from '../../src/federation/local-peer.js';
-import { buildHttpServer } from '../../src/http/server.js';
-import { openLogEngine, type ObservableLogEngine } from '../../src/log/index.js';
-import { openNamespaceServices, type NamespaceServices } from '../../src/namespaces/namespace-services.js';
+import { startTestServer, type TestServer } from './test-server.js';
 
 // POST …/entries|batch?wait=checkpoint|sealed on a real node (SQLite engine, HTTP routes through
 // app.inject). The checkpoint timer is 60 s, so every receipt that arrives sooner was signed by an
@@ -17,57 +9,19 @@ import { openNamespaceServices, type NamespaceServices } from '../../src/namespa
 const NS = 'dao:waiting';
 const enc = encodeURIComponent(NS);
 
-interface Node {
-  app: FastifyInstance;
-  engine: ObservableLogEngine;
-  token: string;
-  close(): Promise<void>;
-}
+type Node = TestServer;
 
+/** A real node whose checkpoint timer never fires in a test, with `dao:waiting` created. */
 async function startNode(minCheckpointIntervalMs: number): Promise<Node> {
-  const dir = mkdtempSync(join(tmpdir(), 'remembrancer-append-wait-'));
-  const identity = initNode(dir, 'wait.vaultmesh.test');
-  const engine = await openLogEngine({
-    dbPath: identity.dbPath,
-    nodeName: identity.config.name,
-    logSeed: identity.logSeed,
-    checkpointIntervalMs: 60_000,
-    minCheckpointIntervalMs,
-    synchronous: 'NORMAL',
-  });
-  const namespaces: NamespaceServices = await openNamespaceServices({
-    engine,
-    dataDir: dir,
-    adminToken: identity.adminToken,
-    operators: identity.governance,
-    localOperator: { id: identity.operatorId, seed: identity.operatorSeed },
-  });
-  const app = buildHttpServer({
-    namespaces,
-    engine,
-    nodeName: identity.config.name,
-    version: '0.0.0-test',
-    self: localPeerEntry(identity),
-    adminToken: identity.adminToken,
-  });
-  const created = await app.inject({
+  const node = await startTestServer({ checkpointIntervalMs: 60_000, minCheckpointIntervalMs });
+  const created = await node.app.inject({
     method: 'PUT',
     url: `/v1/ns/${enc}`,
-    headers: { authorization: `Bearer ${identity.adminToken}` },
+    headers: { authorization: `Bearer ${node.token}` },
     payload: {},
   });
   assert.equal(created.statusCode, 201, created.body);
-  return {
-    app,
-    engine,
-    token: identity.adminToken,
-    async close() {
-      await app.close();
-      await namespaces.close();
-      await engine.close();
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
+  return node;
 }
 
 function post(node: Node, path: string, payload: unknown) {

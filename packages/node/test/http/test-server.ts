@@ -6,13 +6,12 @@ import { initNode, type NodeIdentity } from '../../src/config/node-config.js';
 import { localPeerEntry } from '../../src/federation/local-peer.js';
 import { buildHttpServer } from '../../src/http/server.js';
 import type { HttpLimits } from '../../src/config/http-limits.js';
-import { openLogEngine } from '../../src/log/index.js';
-import type { LogEngine } from '../../src/log/log-engine.js';
+import { openLogEngine, type ObservableLogEngine } from '../../src/log/index.js';
 import { openNamespaceServices, type NamespaceServices } from '../../src/namespaces/namespace-services.js';
 
 export interface TestServer {
   app: FastifyInstance;
-  engine: LogEngine;
+  engine: ObservableLogEngine;
   identity: NodeIdentity;
   namespaces: NamespaceServices;
   token: string;
@@ -23,6 +22,7 @@ export interface TestServer {
 export async function startTestServer(
   opts: {
     checkpointIntervalMs?: number;
+    minCheckpointIntervalMs?: number;
     queueMaxEntries?: number;
     now?: () => number;
     limits?: Partial<HttpLimits>;
@@ -37,6 +37,7 @@ export async function startTestServer(
     nodeName: identity.config.name,
     logSeed: identity.logSeed,
     checkpointIntervalMs: opts.checkpointIntervalMs ?? 60_000,
+    ...(opts.minCheckpointIntervalMs !== undefined ? { minCheckpointIntervalMs: opts.minCheckpointIntervalMs } : {}),
     synchronous: 'NORMAL',
     ...(opts.queueMaxEntries !== undefined ? { queueMaxEntries: opts.queueMaxEntries } : {}),
   });
