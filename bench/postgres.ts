@@ -13,26 +13,14 @@ import { loadBatchHasher } from '../packages/node/src/hashing/index.ts';
 import { openLogEngineOn, type LogEngine, type ObservableLogEngine } from '../packages/node/src/log/index.ts';
 import { PgLogStorage } from '../packages/node/src/storage/postgres/index.ts';
 import { startPostgresCluster, type PostgresCluster } from '../packages/node/test/storage/postgres/postgres-cluster.ts';
-import { databaseUrl } from '../packages/node/test/storage/postgres/test-databases.ts';
+import { createDatabase } from '../packages/node/test/storage/postgres/test-databases.ts';
 import { initNode } from '../packages/node/src/config/node-config.ts';
 import { startServe, type ServeProcess } from '../test/e2e/harness/cli-process.ts';
 import { appendMany, openBenchLog } from './bench-log.ts';
 import { ratio, type BenchContext, type BenchResults } from './measure.ts';
 import { frontEndReads } from './postgres-front-ends.ts';
-import pg from 'pg';
 
 const NS = 'bench:pg';
-
-async function newDatabase(cluster: PostgresCluster, name: string): Promise<string> {
-  const client = new pg.Client({ connectionString: cluster.url });
-  await client.connect();
-  try {
-    await client.query(`CREATE DATABASE ${name}`);
-  } finally {
-    await client.end();
-  }
-  return databaseUrl(cluster.url, name);
-}
 
 async function openPgEngine(url: string): Promise<ObservableLogEngine> {
   const storage = await PgLogStorage.open({ db: url, owner: 'bench' });
@@ -92,7 +80,7 @@ async function checkpointSize(url: string): Promise<number | undefined> {
 
 /** Kills the holder `kills` times; each time, ms from the kill until the standby signed past the last acknowledged entry. */
 async function failovers(ctx: BenchContext, cluster: PostgresCluster, dir: string, kills: number): Promise<number[]> {
-  const url = await newDatabase(cluster, 'bench_failover');
+  const url = await createDatabase(cluster, 'bench_failover');
   const identity = initNode(join(dir, 'node'), 'failover.bench.local', { listen: '127.0.0.1:0' });
   const token = readFileSync(join(identity.dataDir, 'admin.token'), 'utf8').trim();
   const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
@@ -139,9 +127,9 @@ export default async function postgresBench(ctx: BenchContext): Promise<BenchRes
   try {
     const sqliteLog = await openBenchLog('pg-compare');
     const sqlite = await engineFigures(ctx, 'SQLite', sqliteLog.engine).finally(() => sqliteLog.close());
-    const engine = await openPgEngine(await newDatabase(cluster, 'bench_engine'));
+    const engine = await openPgEngine(await createDatabase(cluster, 'bench_engine'));
     const postgres = await engineFigures(ctx, 'PostgreSQL', engine).finally(() => engine.close());
-    const reads = await frontEndReads(ctx, await newDatabase(cluster, 'bench_reads'), dir);
+    const reads = await frontEndReads(ctx, await createDatabase(cluster, 'bench_reads'), dir);
     ctx.note('postgres_front_ends', reads.note);
     const kills = ctx.quick ? 3 : 10;
     const times = (await failovers(ctx, cluster, dir, kills)).sort((a, b) => a - b);

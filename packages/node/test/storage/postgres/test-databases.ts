@@ -19,23 +19,25 @@ export function databaseUrl(clusterUrl: string, database: string): string {
   return u.toString();
 }
 
+/** Creates an empty database `name` on the cluster; its URL. */
+export async function createDatabase(cluster: PostgresCluster, name: string): Promise<string> {
+  const client = new pg.Client({ connectionString: cluster.url });
+  await client.connect();
+  try {
+    await client.query(`CREATE DATABASE ${name}`);
+  } finally {
+    await client.end();
+  }
+  return databaseUrl(cluster.url, name);
+}
+
 export async function startTestPostgres(options: PostgresClusterOptions = {}): Promise<TestPostgres> {
   // fsync off by default: these tests check behaviour, not power-loss durability (crash tests turn it on).
   const cluster = await startPostgresCluster({ fsync: false, ...options });
   let n = 0;
   return {
     cluster,
-    async freshDatabase() {
-      const name = `t${++n}`;
-      const client = new pg.Client({ connectionString: cluster.url });
-      await client.connect();
-      try {
-        await client.query(`CREATE DATABASE ${name}`);
-      } finally {
-        await client.end();
-      }
-      return databaseUrl(cluster.url, name);
-    },
+    freshDatabase: () => createDatabase(cluster, `t${++n}`),
     stop: () => cluster.stop(),
   };
 }
